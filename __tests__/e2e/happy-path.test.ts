@@ -1,0 +1,87 @@
+import * as fs from 'fs';
+import * as path from 'path';
+
+import { leaks, leftoverContainers, runDist, type ActionRun } from './support/action';
+import { LOCAL_BASE_ARGS, Registry, WheelIndex } from './support/services';
+
+// examples/worker built for both platforms (arm64 under QEMU) from the stub wheel index, verified,
+// and published to a real registry with htpasswd auth.
+jest.setTimeout(30 * 60 * 1000);
+
+const registry = new Registry();
+const index = new WheelIndex();
+const token = `tok-${Date.now()}-happy`;
+const repository = 'example/worker';
+let run: ActionRun;
+
+beforeAll(async () => {
+  await Promise.all([registry.start(), index.start()]);
+  run = await runDist({
+    image: `${registry.host}/Example/Worker`, // upper case on purpose: names are lowercased
+    context: 'examples/worker',
+    'torch-index-url': index.url,
+    network: 'host',
+    'build-args': LOCAL_BASE_ARGS,
+    'registry-username': registry.user,
+    'registry-password': registry.password,
+    'worker-token': token,
+  });
+  console.log(`happy path: ${run.seconds.toFixed(1)}s\n${run.summary}`);
+});
+
+afterAll(() => {
+  registry.stop();
+  index.stop();
+});
+
+test('the run succeeds', () => {
+  if (run.code !== 0) console.log(run.output.slice(-4000));
+  expect(run.code).toBe(0);
+  expect(run.postCode).toBe(0);
+});
+
+test('the registry has one manifest list with linux/amd64 and linux/arm64 under both tags', async () => {
+  expect((await registry.tags(repository)).sort()).toEqual(['0123456', '0123456-amd64', '0123456-arm64', 'latest']);
+  const latest = await registry.manifest(repository, 'latest');
+  const bySha = await registry.manifest(repository, '0123456');
+  expect(latest.digest).toBe(bySha.digest);
+  expect(latest.digest).toBe(run.outputs.digest);
+  expect(latest.json.mediaType).toBe('application/vnd.docker.distribution.manifest.list.v2+json');
+  const platforms = latest.json.manifests.map((m: { platform: { os: string; architecture: string } }) => `${m.platform.os}/${m.platform.architecture}`);
+  expect(platforms.sort()).toEqual(['linux/amd64', 'linux/arm64']);
+  // Each entry really is an image of its platform, not just labelled so in the list.
+  for (const m of latest.json.manifests) {
+    const image = await registry.manifest(repository, m.digest);
+    const config = await registry.blob(repository, image.json.config.digest);
+    expect(config.architecture).toBe(m.platform.architecture);
+    expect(config.config.Labels['io.ml-image-build.torch.variant']).toBe(m.platform.architecture === 'amd64' ? 'cu121' : 'cpu');
+  }
+});
+
+test('the report shows the exact versions seen in each image', () => {
+  const report = JSON.parse(run.outputs.report);
+  expect(report.map((r: { platform: string; passed: boolean; seen: unknown }) => [r.platform, r.passed, r.seen])).toEqual([
+    ['linux/amd64', true, { torch: '2.2.2+cu121', torchaudio: '2.2.2+cu121', cuda: '12.1', machine: 'x86_64' }],
+    ['linux/arm64', true, { torch: '2.2.2', torchaudio: '2.2.2', cuda: null, machine: 'aarch64' }],
+  ]);
+  for (const r of report) {
+    expect(r.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(r.ping.body).toMatchObject({ status: 'ok', version: '0123456', gpu: false, activeJobs: 0 });
+  }
+  expect(run.outputs.tags.split('\n')).toEqual([`${registry.host}/example/worker:latest`, `${registry.host}/example/worker:0123456`]);
+});
+
+test('the job summary has a row per platform and the published digest', () => {
+  expect(run.summary).toMatch(/\| linux\/amd64 \| cu121 \| 2\.2\.2\+cu121 \| 2\.2\.2\+cu121 \| 12\.1 \| 200 \|.*\| passed \|/);
+  expect(run.summary).toMatch(/\| linux\/arm64 \| cpu \| 2\.2\.2 \| 2\.2\.2 \| none \| 200 \|.*\| passed \|/);
+  expect(run.summary).toContain(run.outputs.digest);
+});
+
+test('no container is left, secrets stay masked, the post step logs out', () => {
+  expect(leftoverContainers()).toEqual([]);
+  expect(leaks(run.output + run.postOutput, token)).toEqual([]);
+  expect(leaks(run.output + run.postOutput, registry.password)).toEqual([]);
+  expect(run.postOutput).toContain(`logged out of ${registry.host}`);
+  const config = JSON.parse(fs.readFileSync(path.join(process.env.HOME ?? '/root', '.docker/config.json'), 'utf8'));
+  expect(Object.keys(config.auths ?? {})).not.toContain(registry.host);
+});

@@ -1,0 +1,12 @@
+import * as path from 'path';
+
+export const ROOT = path.resolve(__dirname, '../../..');
+/** Debian's docker client: it drives the engine's BuildKit without the buildx plugin. */
+export const DOCKER = '/usr/bin/docker';
+/** PATH for the action under test, so `docker` is the client above and not a buildx-less 23+ CLI. */
+export const ACTION_PATH = `/usr/bin:${process.env.PATH}`;
+export const BASE_IMAGES = {
+  'linux/amd64': 'mlib-base/bookworm-python3:amd64',
+  'linux/arm64': 'mlib-base/bookworm-python3:arm64',
+};
+export const RUN_LABEL = 'io.ml-image-build.run';

@@ -1,0 +1,73 @@
+// The services themselves are shared with the demo (scripts/local-services.js); this file adds the
+// registry queries the assertions need.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const services = require('../../../scripts/local-services.js') as {
+  startRegistry: () => Promise<{ host: string; user: string; password: string; stop: () => void }>;
+  startWheelIndex: (versions?: string) => Promise<{ url: string; stop: () => void }>;
+  LOCAL_BASE_ARGS: string;
+};
+
+export const LOCAL_BASE_ARGS = services.LOCAL_BASE_ARGS;
+
+export class Registry {
+  host = '';
+  user = '';
+  password = '';
+  private stopper = () => {};
+
+  async start(): Promise<this> {
+    const r = await services.startRegistry();
+    Object.assign(this, { host: r.host, user: r.user, password: r.password });
+    this.stopper = r.stop;
+    return this;
+  }
+
+  stop(): void {
+    this.stopper();
+  }
+
+  private get auth(): Record<string, string> {
+    return { Authorization: `Basic ${Buffer.from(`${this.user}:${this.password}`).toString('base64')}` };
+  }
+
+  /** Tags of a repository; [] when the registry has never heard of it. */
+  async tags(repository: string): Promise<string[]> {
+    const r = await fetch(`http://${this.host}/v2/${repository}/tags/list`, { headers: this.auth });
+    if (r.status === 404) return [];
+    const j = (await r.json()) as { tags: string[] | null };
+    return j.tags ?? [];
+  }
+
+  async manifest(repository: string, ref: string): Promise<{ digest: string; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const r = await fetch(`http://${this.host}/v2/${repository}/manifests/${ref}`, {
+      headers: {
+        ...this.auth,
+        Accept: 'application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+      },
+    });
+    if (!r.ok) throw new Error(`manifest ${repository}:${ref}: HTTP ${r.status}`);
+    return { digest: r.headers.get('docker-content-digest') ?? '', json: await r.json() };
+  }
+
+  async blob(repository: string, digest: string): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const r = await fetch(`http://${this.host}/v2/${repository}/blobs/${digest}`, { headers: this.auth });
+    if (!r.ok) throw new Error(`blob ${digest}: HTTP ${r.status}`);
+    return r.json();
+  }
+}
+
+export class WheelIndex {
+  url = '';
+  private stopper = () => {};
+
+  async start(versions = '2.2.2'): Promise<this> {
+    const r = await services.startWheelIndex(versions);
+    this.url = r.url;
+    this.stopper = r.stop;
+    return this;
+  }
+
+  stop(): void {
+    this.stopper();
+  }
+}

@@ -1,0 +1,109 @@
+import * as fs from 'fs';
+
+import { leaks, leftoverContainers, runDist } from './support/action';
+import { faultyWorkerContext } from './support/faulty-worker';
+import { LOCAL_BASE_ARGS, Registry, WheelIndex } from './support/services';
+
+// Images that build but must not be published: each fault is caught by verification, the action
+// fails naming platform and check, the registry gets no tag, and no container is left behind.
+jest.setTimeout(30 * 60 * 1000);
+
+const registry = new Registry();
+const index = new WheelIndex();
+let context: string;
+
+beforeAll(async () => {
+  await Promise.all([registry.start(), index.start('2.2.2,2.2.1')]);
+  context = faultyWorkerContext();
+});
+
+afterAll(() => {
+  registry.stop();
+  index.stop();
+  fs.rmSync(context, { recursive: true, force: true });
+});
+
+afterEach(() => {
+  expect(leftoverContainers()).toEqual([]);
+});
+
+function inputs(repository: string, extra: Record<string, string>, token: string): Record<string, string> {
+  return {
+    image: `${registry.host}/${repository}`,
+    context,
+    'torch-index-url': index.url,
+    network: 'host',
+    'registry-username': registry.user,
+    'registry-password': registry.password,
+    'worker-token': token,
+    ...extra,
+    'build-args': [LOCAL_BASE_ARGS, extra['build-args'] ?? ''].join('\n').trim(),
+  };
+}
+
+async function expectNothingPublished(repository: string) {
+  expect(await registry.tags(repository)).toEqual([]);
+}
+
+test('arm64 image with the wrong torch: fails naming platform, expected and actual; no tag', async () => {
+  const token = 'tok-wrong-torch-0001';
+  const run = await runDist(inputs('faults/wrong-torch', { 'build-args': 'linux/arm64:FIXTURE_TORCH_PIN=2.2.1' }, token));
+  console.log(`wrong torch on arm64: ${run.seconds.toFixed(1)}s`);
+  expect(run.code).not.toBe(0);
+  expect(run.output).toMatch(/::error::.*linux\/arm64: torch version: expected 2\.2\.2, got 2\.2\.1/);
+  expect(run.output).toMatch(/linux\/arm64: torchaudio version: expected 2\.2\.2, got 2\.2\.1/);
+  expect(run.output).not.toMatch(/linux\/amd64: torch version/); // amd64 was right and passed
+  expect(run.output).toContain('verification failed, nothing was pushed');
+  expect(run.output).not.toContain('::group::Publish');
+  expect(run.summary).toMatch(/\| linux\/arm64 \| cpu \| 2\.2\.1 \|.*failed: torch version \(expected 2\.2\.2, got 2\.2\.1\)/);
+  await expectNothingPublished('faults/wrong-torch');
+  expect(leaks(run.output, token)).toEqual([]);
+});
+
+test('server never becomes ready: fails within the start period and shows the container log', async () => {
+  const token = 'tok-never-ready-0002';
+  const run = await runDist(inputs('faults/never-ready', { platforms: 'linux/amd64', 'startup-timeout': '6', 'build-args': 'WORKER_FAULT=never-ready' }, token));
+  console.log(`never ready: ${run.seconds.toFixed(1)}s`);
+  expect(run.code).not.toBe(0);
+  expect(run.output).toMatch(/linux\/amd64: startup: expected answer from GET \/v1\/ping within 6s, got no answer/);
+  expect(run.output).toContain('loading models (fixture: this never finishes)');
+  const report = JSON.parse(run.outputs.report);
+  expect(report[0].timings.verifySeconds).toBeLessThan(6 + 15); // the start period, plus the probe
+  await expectNothingPublished('faults/never-ready');
+  expect(leaks(run.output, token)).toEqual([]);
+});
+
+test('/v1/ping answers 500: fails with the response body and the log shown', async () => {
+  const token = 'tok-ping-500-0003';
+  const run = await runDist(inputs('faults/ping-500', { platforms: 'linux/amd64', 'build-args': 'WORKER_FAULT=ping-500' }, token));
+  console.log(`ping 500: ${run.seconds.toFixed(1)}s`);
+  expect(run.code).not.toBe(0);
+  expect(run.output).toMatch(/linux\/amd64: ping HTTP status: expected 200, got 500 with body \{"status": "error", "error": "ImportError: pyannote.audio"\}/);
+  expect(run.output).toContain("fixture: ping handler raising ImportError('pyannote.audio')");
+  await expectNothingPublished('faults/ping-500');
+  expect(leaks(run.output, token)).toEqual([]);
+});
+
+test('/v1/ping does not enforce the token: fails', async () => {
+  const token = 'tok-no-auth-0004';
+  const run = await runDist(inputs('faults/no-auth', { platforms: 'linux/amd64', 'build-args': 'WORKER_FAULT=no-auth' }, token));
+  console.log(`no auth: ${run.seconds.toFixed(1)}s`);
+  expect(run.code).not.toBe(0);
+  expect(run.output).toMatch(/linux\/amd64: auth: expected 401 or 403 without a token, got 200/);
+  expect(run.output).toMatch(/linux\/amd64: auth: expected 401 or 403 with a wrong token, got 200/);
+  await expectNothingPublished('faults/no-auth');
+  expect(leaks(run.output, token)).toEqual([]);
+});
+
+test('wrong registry password: a clear error after verification, nothing pushed', async () => {
+  const token = 'tok-bad-password-0005';
+  const wrong = `${registry.password}-but-wrong`;
+  const run = await runDist({ ...inputs('faults/bad-password', { platforms: 'linux/amd64' }, token), 'registry-password': wrong });
+  console.log(`wrong registry password: ${run.seconds.toFixed(1)}s`);
+  expect(run.code).not.toBe(0);
+  expect(run.output).toContain('linux/amd64: verified torch 2.2.2+cu121');
+  expect(run.output).toMatch(new RegExp(`::error::registry login to ${registry.host.replace(/\./g, '\\.')} as 'ci-pusher' failed: .*Nothing was pushed`));
+  await expectNothingPublished('faults/bad-password');
+  expect(leaks(run.output + run.postOutput, wrong)).toEqual([]);
+  expect(leaks(run.output, token)).toEqual([]);
+});

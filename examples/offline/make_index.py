@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Writes a PEP 503 wheel index laid out like the PyTorch one (<root>/<variant>/<project>/), holding
+STUB torch and torchaudio wheels, for building examples/worker where no package index is reachable.
+
+The stubs are honest test data, not torch: they carry no tensors, only the surface the worker and
+ml-image-build's probe read (torch.__version__, torch.version.cuda, torch.cuda.is_available(),
+torchaudio.__version__). Their names and tags follow the real wheels, so pip resolves them the way
+it resolves the real index: `torch==2.2.2` from the cu121 index installs 2.2.2+cu121 on x86_64, and
+from the cpu index installs 2.2.2+cpu on x86_64 and 2.2.2 (no local tag) on aarch64.
+
+usage: make_index.py OUT_DIR [--versions 2.2.2,2.2.1] [--variants cu121,cpu]
+"""
+import argparse
+import base64
+import hashlib
+import html
+import io
+import os
+import zipfile
+
+PLATFORM_TAGS = {"x86_64": "linux_x86_64", "aarch64": "manylinux2014_aarch64"}
+
+
+def cuda_of(variant):
+    return None if variant == "cpu" else f"{int(variant[2:-1])}.{variant[-1]}"
+
+
+def wheels_for(variant):
+    """(machine, local tag) pairs the real index publishes for a variant: CUDA builds for x86_64 only."""
+    if variant == "cpu":
+        return [("x86_64", "+cpu"), ("aarch64", "")]
+    return [("x86_64", f"+{variant}")]
+
+
+def sources(project, version, cuda, torch_version):
+    banner = f'"""STUB {project} {version} for offline ml-image-build builds: no tensors, version surface only."""\n'
+    if project == "torch":
+        return {
+            "torch/__init__.py": banner + f"__version__ = {version!r}\nSTUB = True\nfrom . import version, cuda  # noqa: E402,F401\n",
+            "torch/version.py": f"__version__ = {version!r}\ncuda = {cuda!r}\n",
+            "torch/cuda/__init__.py": "def is_available():\n    return False\n\n\ndef device_count():\n    return 0\n",
+        }
+    return {"torchaudio/__init__.py": banner + f"__version__ = {version!r}\nSTUB = True\n"}
+
+
+def build_wheel(project, version, tag, files, requires):
+    dist_info = f"{project}-{version}.dist-info"
+    meta = f"Metadata-Version: 2.1\nName: {project}\nVersion: {version}\nSummary: STUB {project} for offline builds\n"
+    meta += "".join(f"Requires-Dist: {r}\n" for r in requires)
+    files = dict(files)
+    files[f"{dist_info}/METADATA"] = meta
+    files[f"{dist_info}/WHEEL"] = f"Wheel-Version: 1.0\nGenerator: ml-image-build make_index.py\nRoot-Is-Purelib: true\nTag: {tag}\n"
+    record = []
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for path, text in files.items():
+            data = text.encode()
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            record.append(f"{path},sha256={digest},{len(data)}")
+            z.writestr(path, data)
+        record.append(f"{dist_info}/RECORD,,")
+        z.writestr(f"{dist_info}/RECORD", "\n".join(record) + "\n")
+    return buf.getvalue()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("out")
+    ap.add_argument("--versions", default="2.2.2")
+    ap.add_argument("--variants", default="cu121,cpu")
+    args = ap.parse_args()
+    for variant in args.variants.split(","):
+        for project in ("torch", "torchaudio"):
+            pdir = os.path.join(args.out, variant, project)
+            os.makedirs(pdir, exist_ok=True)
+            links = []
+            for public in args.versions.split(","):
+                for machine, local in wheels_for(variant):
+                    version = public + local
+                    tag = f"py3-none-{PLATFORM_TAGS[machine]}"
+                    requires = [f"torch=={public}"] if project == "torchaudio" else []
+                    data = build_wheel(project, version, tag, sources(project, version, cuda_of(variant), public), requires)
+                    name = f"{project}-{version}-{tag}.whl"
+                    with open(os.path.join(pdir, name), "wb") as f:
+                        f.write(data)
+                    sha = hashlib.sha256(data).hexdigest()
+                    href = name.replace("+", "%2B")
+                    links.append(f'<a href="{href}#sha256={sha}">{html.escape(name)}</a><br/>')
+            with open(os.path.join(pdir, "index.html"), "w") as f:
+                f.write("<!DOCTYPE html><html><body>\n" + "\n".join(links) + "\n</body></html>\n")
+        with open(os.path.join(args.out, variant, "index.html"), "w") as f:
+            f.write('<!DOCTYPE html><html><body><a href="torch/">torch</a><br/><a href="torchaudio/">torchaudio</a></body></html>\n')
+    print(f"wrote stub wheel index for {args.variants} x {args.versions} under {args.out}")
+
+
+if __name__ == "__main__":
+    main()

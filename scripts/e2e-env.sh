@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Brings up the real parts the end-to-end suite and the offline demo need, on a Debian 12 machine
+# with no image registry reachable: Debian's Docker engine (with its built-in BuildKit), QEMU user
+# emulation for linux/arm64, Debian's Distribution registry binary, and local base images made
+# with mmdebstrap. Idempotent: every step checks before it acts, and base images are cached.
+set -euo pipefail
+
+CACHE_DIR=${MLIB_CACHE_DIR:-/var/cache/ml-image-build}
+BASE_REPO=${MLIB_BASE_REPO:-mlib-base/bookworm-python3}
+DOCKER=/usr/bin/docker   # Debian's 20.10 client: talks to the engine's BuildKit without buildx
+log() { printf '[e2e-env] %s\n' "$*"; }
+
+need_pkgs=()
+command -v dockerd >/dev/null || need_pkgs+=(docker.io)
+[ -x /usr/bin/qemu-aarch64-static ] || need_pkgs+=(qemu-user-static)
+command -v update-binfmts >/dev/null || need_pkgs+=(binfmt-support)
+command -v mmdebstrap >/dev/null || need_pkgs+=(mmdebstrap)
+command -v docker-registry >/dev/null || need_pkgs+=(docker-registry)
+command -v htpasswd >/dev/null || need_pkgs+=(apache2-utils)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  log "installing ${need_pkgs[*]}"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need_pkgs[@]}" >/tmp/mlib-apt.log
+fi
+
+if ! $DOCKER info >/dev/null 2>&1; then
+  log "starting dockerd"
+  nohup dockerd >/tmp/mlib-dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do $DOCKER info >/dev/null 2>&1 && break; sleep 1; done
+  $DOCKER info >/dev/null 2>&1 || { log "dockerd did not start:"; tail -20 /tmp/mlib-dockerd.log; exit 1; }
+fi
+log "docker engine $($DOCKER version --format '{{.Server.Version}}')"
+
+mountpoint -q /proc/sys/fs/binfmt_misc || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
+grep -q '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64 || { log "qemu-aarch64 binfmt is not enabled"; exit 1; }
+log "qemu-aarch64 emulation registered"
+
+# A FROM-scratch image from a debootstrapped rootfs. `docker import` would record the host's
+# architecture, so the rootfs is ADDed in a --platform build instead.
+mkdir -p "$CACHE_DIR"
+for arch in amd64 arm64; do
+  tag="$BASE_REPO:$arch"
+  if $DOCKER image inspect "$tag" >/dev/null 2>&1; then log "$tag present"; continue; fi
+  tarball="$CACHE_DIR/bookworm-python3-$arch.tar"
+  if [ ! -s "$tarball" ]; then
+    log "mmdebstrap $arch rootfs (python3, pip, passwd)"
+    mmdebstrap --quiet --format=tar --variant=apt --architectures="$arch" \
+      --include=python3,python3-pip,passwd bookworm "$tarball.tmp" http://deb.debian.org/debian
+    mv "$tarball.tmp" "$tarball"
+  fi
+  ctx=$(mktemp -d)
+  ln "$tarball" "$ctx/rootfs.tar" 2>/dev/null || cp "$tarball" "$ctx/rootfs.tar"
+  printf 'FROM scratch\nADD rootfs.tar /\nCMD ["python3"]\n' >"$ctx/Dockerfile"
+  DOCKER_BUILDKIT=1 $DOCKER build -q --platform "linux/$arch" -t "$tag" "$ctx" >/dev/null
+  rm -rf "$ctx"
+  log "$tag built ($($DOCKER image inspect -f '{{.Architecture}}' "$tag"))"
+done

@@ -1,0 +1,114 @@
+// Runs the bundled action the way a GitHub runner does: inputs as INPUT_* (with action.yml's
+// defaults filled in), GITHUB_* context, file commands (GITHUB_OUTPUT, GITHUB_STATE,
+// GITHUB_STEP_SUMMARY), then the post entry with the saved state as STATE_*. Used by the demo and
+// by the end-to-end tests; nothing in it stands in for Docker, QEMU or the registry.
+'use strict';
+const { spawn } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const yaml = require('js-yaml');
+
+const ROOT = path.resolve(__dirname, '..');
+
+/** Parses a file-command file: `name<<DELIM\nvalue\nDELIM` blocks and plain `name=value` lines. */
+function parseFileCommand(text) {
+  const out = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(lines[i]);
+    if (heredoc) {
+      const value = [];
+      for (i++; i < lines.length && lines[i] !== heredoc[2]; i++) value.push(lines[i]);
+      out[heredoc[1]] = value.join('\n');
+    } else if (lines[i].includes('=')) {
+      const at = lines[i].indexOf('=');
+      out[lines[i].slice(0, at)] = lines[i].slice(at + 1);
+    }
+  }
+  return out;
+}
+
+function inputEnv(inputs, env) {
+  const spec = yaml.load(fs.readFileSync(path.join(ROOT, 'action.yml'), 'utf8')).inputs;
+  const out = {};
+  for (const [name, def] of Object.entries(spec)) {
+    let value = inputs[name];
+    if (value === undefined) {
+      // The two expression defaults in action.yml, resolved as a runner would.
+      value = String(def.default ?? '')
+        .replace('${{ github.actor }}', env.GITHUB_ACTOR || '')
+        .replace('${{ github.token }}', env.GITHUB_TOKEN || '');
+    }
+    out[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = String(value);
+  }
+  for (const name of Object.keys(inputs)) {
+    if (!(name in spec)) throw new Error(`local-runner: '${name}' is not an input of action.yml`);
+  }
+  return out;
+}
+
+function node(entry, env, echo) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', entry)], { env, cwd: env.GITHUB_WORKSPACE });
+    let stdout = '';
+    child.stdout.on('data', (d) => { stdout += d; if (echo) process.stdout.write(d); });
+    child.stderr.on('data', (d) => { stdout += d; if (echo) process.stderr.write(d); });
+    child.on('close', (code) => resolve({ code, output: stdout }));
+  });
+}
+
+/**
+ * Runs main then post. `inputs` are action inputs by name; `github` overrides GITHUB_* values.
+ * Returns exit codes, combined output of each step, parsed outputs, state and the job summary.
+ */
+async function runAction({ inputs = {}, github = {}, event = { repository: { default_branch: 'main' } }, workspace = ROOT, echo = false, extraEnv = {} } = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-runner-'));
+  const files = {
+    GITHUB_OUTPUT: path.join(dir, 'output'),
+    GITHUB_STATE: path.join(dir, 'state'),
+    GITHUB_STEP_SUMMARY: path.join(dir, 'summary.md'),
+    GITHUB_ENV: path.join(dir, 'env'),
+    GITHUB_PATH: path.join(dir, 'path'),
+    GITHUB_EVENT_PATH: path.join(dir, 'event.json'),
+  };
+  for (const f of Object.values(files)) fs.writeFileSync(f, '');
+  fs.writeFileSync(files.GITHUB_EVENT_PATH, JSON.stringify(event));
+  fs.mkdirSync(path.join(dir, 'tmp'));
+
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INPUT_') && !k.startsWith('STATE_')));
+  const ctx = {
+    GITHUB_ACTIONS: 'true',
+    GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_EVENT_NAME: 'push',
+    GITHUB_REPOSITORY: 'example/ml-worker',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_RUN_ID: String(Date.now()),
+    GITHUB_ACTOR: 'octo',
+    GITHUB_WORKSPACE: workspace,
+    RUNNER_TEMP: path.join(dir, 'tmp'),
+    ...github,
+  };
+  const env = { ...base, ...ctx, ...files, ...extraEnv };
+  Object.assign(env, inputEnv(inputs, env));
+
+  const main = await node('index.js', env, echo);
+  const state = parseFileCommand(fs.readFileSync(files.GITHUB_STATE, 'utf8'));
+  const postEnv = { ...env };
+  for (const [k, v] of Object.entries(state)) postEnv[`STATE_${k}`] = v;
+  const post = await node('post.js', postEnv, echo);
+  const result = {
+    code: main.code,
+    output: main.output,
+    postCode: post.code,
+    postOutput: post.output,
+    outputs: parseFileCommand(fs.readFileSync(files.GITHUB_OUTPUT, 'utf8')),
+    state,
+    summary: fs.readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'),
+  };
+  fs.rmSync(dir, { recursive: true, force: true });
+  return result;
+}
+
+module.exports = { runAction, parseFileCommand };

@@ -1,0 +1,33 @@
+import { InputError } from '../errors';
+
+export interface ImageName {
+  /** Full name as pushed, lowercased: registry/repository. */
+  name: string;
+  registry: string; // host[:port]; docker.io when the name has none
+  repository: string; // path inside the registry
+}
+
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const PATH_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
+const HOST_RE = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d+)?$/;
+
+/**
+ * Splits and validates an image name. Repository paths must be lowercase in every registry, and
+ * GitHub owners often are not (ghcr.io/MyOrg/worker), so the name is lowercased, as GHCR expects.
+ */
+export function parseImage(raw: string): ImageName {
+  const s = raw.trim().toLowerCase();
+  if (!s) throw new InputError('image', 'is required: the image to build without a tag, for example ghcr.io/OWNER/worker');
+  if (s.includes('@') || s.split('/').pop()!.includes(':')) {
+    throw new InputError('image', `'${raw}' includes a tag or digest; give the name only and put tags in 'tags'`);
+  }
+  const first = s.split('/')[0];
+  const hasHost = s.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  const registry = hasHost ? first : 'docker.io';
+  let repository = hasHost ? s.slice(first.length + 1) : s;
+  if (!hasHost && !repository.includes('/')) repository = `library/${repository}`;
+  if ((hasHost && !HOST_RE.test(registry)) || !PATH_RE.test(repository)) {
+    throw new InputError('image', `'${raw}' is not a valid image name; expected [REGISTRY/]PATH with lowercase letters, digits and . _ - separators, for example ghcr.io/owner/worker`);
+  }
+  return { name: s, registry, repository };
+}

@@ -1,0 +1,58 @@
+import { InputError } from '../errors';
+import type { PlatformInfo } from './platforms';
+
+/** What the probe must read inside the image, compared by exact string. `cuda: null` means CPU build. */
+export interface Expectation {
+  torch: string;
+  torchaudio: string;
+  cuda: string | null;
+}
+
+export const DEFAULT_INDEX_BASE = 'https://download.pytorch.org/whl';
+
+const VARIANT_RE = /^(cpu|cu(\d{2})(\d))$/;
+const VERSION_RE = /^\d+\.\d+(\.\d+)?([a-z]+\d+)?$/;
+
+export function checkVariant(variant: string, input: string): void {
+  if (!VARIANT_RE.test(variant)) {
+    throw new InputError(input, `unknown torch variant '${variant}'; accepted: cpu or a CUDA variant such as cu118, cu121, cu124`);
+  }
+}
+
+/** cu121 -> "12.1": the string torch.version.cuda reports for wheels of that index. */
+export function cudaOfVariant(variant: string): string | null {
+  const m = VARIANT_RE.exec(variant);
+  return m && m[2] ? `${Number(m[2])}.${m[3]}` : null;
+}
+
+export function checkVersion(version: string, input: string): void {
+  if (!VERSION_RE.test(version)) {
+    throw new InputError(input, `'${version}' is not an exact release such as 2.2.2 (ranges and local suffixes are not accepted here)`);
+  }
+}
+
+/**
+ * torchaudio's release that pairs with a torch release. From 2.1 on the numbers are the same;
+ * 2.0.x paired with torchaudio 2.0.(x+1).
+ */
+export function defaultTorchaudio(torch: string): string {
+  const m = /^2\.0\.(\d+)$/.exec(torch);
+  return m ? `2.0.${Number(m[1]) + 1}` : torch;
+}
+
+export function indexUrl(base: string, variant: string): string {
+  return `${base.replace(/\/+$/, '')}/${variant}`;
+}
+
+/**
+ * The version strings wheels of each index carry: x86_64 wheels from the variant indexes have a
+ * local tag (+cu121, +cpu); aarch64 CPU wheels have none.
+ */
+export function deriveExpectation(p: PlatformInfo, variant: string, torch: string, torchaudio: string): Expectation {
+  const cuda = cudaOfVariant(variant);
+  if (cuda !== null && p.arch !== 'amd64') {
+    throw new InputError('torch-variants', `${p.platform}=${variant} is not available: CUDA wheels are published for linux/amd64 only here; use ${p.platform}=cpu`);
+  }
+  const suffix = p.arch === 'amd64' ? `+${variant}` : '';
+  return { torch: torch + suffix, torchaudio: torchaudio + suffix, cuda };
+}

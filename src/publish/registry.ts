@@ -1,0 +1,101 @@
+import { MEDIA } from './manifest';
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+export interface FetchedManifest {
+  digest: string;
+  mediaType: string;
+  size: number;
+  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/**
+ * A small client of the registry HTTP API (distribution spec) for what the docker CLI cannot do
+ * without experimental features or the buildx plugin: read manifests and configs by digest, and
+ * put a manifest list under several tags. Handles both Basic and Bearer-token challenges
+ * (Distribution with htpasswd; GHCR and Docker Hub).
+ */
+export class RegistryClient {
+  private authHeader?: string;
+
+  constructor(
+    private readonly host: string,
+    private readonly repository: string,
+    private readonly creds?: Credentials,
+  ) {}
+
+  /** Docker treats loopback registries as plain HTTP; everything else is HTTPS. */
+  get baseUrl(): string {
+    const h = this.host === 'docker.io' ? 'registry-1.docker.io' : this.host;
+    const plain = /^(localhost|127\.\d+\.\d+\.\d+)(:\d+)?$/.test(h);
+    return `${plain ? 'http' : 'https'}://${h}`;
+  }
+
+  private async request(method: string, path: string, headers: Record<string, string>, body?: string): Promise<Response> {
+    const send = () =>
+      fetch(`${this.baseUrl}/v2/${this.repository}/${path}`, {
+        method,
+        headers: { ...headers, ...(this.authHeader ? { Authorization: this.authHeader } : {}) },
+        body,
+      });
+    let r = await send();
+    if (r.status === 401 && r.headers.get('www-authenticate')) {
+      await this.authenticate(r.headers.get('www-authenticate')!);
+      r = await send();
+    }
+    return r;
+  }
+
+  private basic(): string | undefined {
+    return this.creds && this.creds.username ? `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString('base64')}` : undefined;
+  }
+
+  private async authenticate(challenge: string): Promise<void> {
+    const scheme = challenge.split(' ')[0].toLowerCase();
+    if (scheme === 'basic') {
+      this.authHeader = this.basic();
+      return;
+    }
+    const params: Record<string, string> = {};
+    for (const m of challenge.matchAll(/(\w+)="([^"]*)"/g)) params[m[1]] = m[2];
+    if (!params.realm) throw new Error(`registry ${this.host} sent an auth challenge without a realm`);
+    const url = new URL(params.realm);
+    if (params.service) url.searchParams.set('service', params.service);
+    url.searchParams.set('scope', `repository:${this.repository}:pull,push`);
+    const basic = this.basic();
+    const r = await fetch(url, { headers: basic ? { Authorization: basic } : {} });
+    if (!r.ok) throw new Error(`registry ${this.host} refused a token for ${this.repository} (HTTP ${r.status})`);
+    const j = (await r.json()) as { token?: string; access_token?: string };
+    this.authHeader = `Bearer ${j.token ?? j.access_token}`;
+  }
+
+  async manifest(reference: string): Promise<FetchedManifest> {
+    const r = await this.request('GET', `manifests/${reference}`, {
+      Accept: [MEDIA.dockerManifest, MEDIA.ociManifest, MEDIA.dockerList, MEDIA.ociIndex].join(', '),
+    });
+    const text = await r.text();
+    if (!r.ok) throw new Error(`GET manifest ${this.repository}@${reference} from ${this.host}: HTTP ${r.status} ${text.slice(0, 200)}`);
+    const json = JSON.parse(text);
+    return {
+      digest: r.headers.get('docker-content-digest') ?? '',
+      mediaType: json.mediaType ?? r.headers.get('content-type') ?? '',
+      size: Buffer.byteLength(text),
+      json,
+    };
+  }
+
+  async blobJson(digest: string): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const r = await this.request('GET', `blobs/${digest}`, {});
+    if (!r.ok) throw new Error(`GET blob ${this.repository}@${digest} from ${this.host}: HTTP ${r.status}`);
+    return r.json();
+  }
+
+  async putManifest(tag: string, mediaType: string, body: string): Promise<string> {
+    const r = await this.request('PUT', `manifests/${tag}`, { 'Content-Type': mediaType }, body);
+    if (!r.ok) throw new Error(`PUT manifest ${this.repository}:${tag} to ${this.host}: HTTP ${r.status} ${(await r.text()).slice(0, 300)}`);
+    return r.headers.get('docker-content-digest') ?? '';
+  }
+}
