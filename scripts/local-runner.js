@@ -48,21 +48,31 @@ function inputEnv(inputs, env) {
   return out;
 }
 
-function node(entry, env, echo) {
+/** `cancelWhen`: a string; once the output contains it, the step gets SIGINT, as a cancelled run does. */
+function node(entry, env, echo, cancelWhen) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'dist', entry)], { env, cwd: env.GITHUB_WORKSPACE });
     let stdout = '';
-    child.stdout.on('data', (d) => { stdout += d; if (echo) process.stdout.write(d); });
-    child.stderr.on('data', (d) => { stdout += d; if (echo) process.stderr.write(d); });
-    child.on('close', (code) => resolve({ code, output: stdout }));
+    let cancelled = false;
+    const take = (d, sink) => {
+      stdout += d;
+      if (echo) sink.write(d);
+      if (cancelWhen && !cancelled && stdout.includes(cancelWhen)) {
+        cancelled = true;
+        child.kill('SIGINT');
+      }
+    };
+    child.stdout.on('data', (d) => take(d, process.stdout));
+    child.stderr.on('data', (d) => take(d, process.stderr));
+    child.on('close', (code, signal) => resolve({ code: code ?? 128, signal, cancelled, output: stdout }));
   });
 }
 
 /**
- * Runs main then post. `inputs` are action inputs by name; `github` overrides GITHUB_* values.
+ * Runs main then post (the post step runs also after a failure or a cancel, as with `post-if: always()`). `inputs` are action inputs by name; `github` overrides GITHUB_* values.
  * Returns exit codes, combined output of each step, parsed outputs, state and the job summary.
  */
-async function runAction({ inputs = {}, github = {}, event = { repository: { default_branch: 'main' } }, workspace = ROOT, echo = false, extraEnv = {} } = {}) {
+async function runAction({ inputs = {}, github = {}, event = { repository: { default_branch: 'main' } }, workspace = ROOT, echo = false, extraEnv = {}, cancelWhen } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-runner-'));
   const files = {
     GITHUB_OUTPUT: path.join(dir, 'output'),
@@ -93,13 +103,14 @@ async function runAction({ inputs = {}, github = {}, event = { repository: { def
   const env = { ...base, ...ctx, ...files, ...extraEnv };
   Object.assign(env, inputEnv(inputs, env));
 
-  const main = await node('index.js', env, echo);
+  const main = await node('index.js', env, echo, cancelWhen);
   const state = parseFileCommand(fs.readFileSync(files.GITHUB_STATE, 'utf8'));
   const postEnv = { ...env };
   for (const [k, v] of Object.entries(state)) postEnv[`STATE_${k}`] = v;
   const post = await node('post.js', postEnv, echo);
   const result = {
     code: main.code,
+    cancelled: main.cancelled,
     output: main.output,
     postCode: post.code,
     postOutput: post.output,

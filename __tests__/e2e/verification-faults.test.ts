@@ -107,3 +107,16 @@ test('wrong registry password: a clear error after verification, nothing pushed'
   expect(leaks(run.output + run.postOutput, wrong)).toEqual([]);
   expect(leaks(run.output, token)).toEqual([]);
 });
+
+test('a run cancelled during verification: the post step removes the container', async () => {
+  const token = 'tok-cancelled-0006';
+  const run = await runDist(inputs('faults/cancelled', { platforms: 'linux/amd64', 'startup-timeout': '300', 'build-args': 'WORKER_FAULT=never-ready' }, token), {
+    cancelWhen: 'polling GET /v1/ping',
+  });
+  console.log(`cancelled during verification: ${run.seconds.toFixed(1)}s`);
+  expect(run.cancelled).toBe(true);
+  expect(run.code).not.toBe(0);
+  expect(run.postCode).toBe(0);
+  expect(run.postOutput).toContain('removed 1 leftover container(s)');
+  await expectNothingPublished('faults/cancelled');
+});
