@@ -19847,6 +19847,9 @@ var Docker = class {
   async hasBuildx() {
     return (await this.exec(["buildx", "version"])).code === 0;
   }
+  async clientVersion() {
+    return (await this.exec(["version", "--format", "{{.Client.Version}}"])).stdout.trim();
+  }
   async serverVersion() {
     const r = await this.exec(["version", "--format", "{{.Server.Version}}"]);
     if (r.code !== 0 || !r.stdout.trim()) {
@@ -19890,6 +19893,14 @@ function buildArgv(plan, p, inputs, buildx, iidfile) {
   for (const [k, v] of Object.entries(labels)) argv.push("--label", `${k}=${v}`);
   argv.push(inputs.context);
   return argv;
+}
+
+// src/build/builder.ts
+function builderProblem(hasBuildx, clientVersion) {
+  if (hasBuildx) return void 0;
+  const major = Number(/^(\d+)\./.exec(clientVersion)?.[1] ?? NaN);
+  if (Number.isNaN(major) || major < 23) return void 0;
+  return `the docker CLI on PATH (${clientVersion}) builds with BuildKit only through the buildx plugin, which is not installed. Add docker/setup-buildx-action before this step, install docker-buildx-plugin, or put a Docker CLI older than 23 (BuildKit built in) first on PATH.`;
 }
 
 // src/build/emulation.ts
@@ -20001,8 +20012,11 @@ function checkVersion(version, input) {
   }
 }
 function defaultTorchaudio(torch) {
-  const m = /^2\.0\.(\d+)$/.exec(torch);
-  return m ? `2.0.${Number(m[1]) + 1}` : torch;
+  const v2 = /^2\.0\.(\d+)$/.exec(torch);
+  if (v2) return `2.0.${Number(v2[1]) + 1}`;
+  const v1 = /^1\.(\d+)\.(\d+)$/.exec(torch);
+  if (v1) return `0.${v1[1]}.${v1[2]}`;
+  return torch;
 }
 function indexUrl(base, variant) {
   return `${base.replace(/\/+$/, "")}/${variant}`;
@@ -20066,7 +20080,7 @@ function parseExpect(raw, input = "expect") {
 function parseBuildArgs(raw, input = "build-args") {
   const out = [];
   for (const line of raw.split("\n").map((l) => l.trim()).filter(Boolean)) {
-    const m = /^(?:([a-z0-9]+\/[a-z0-9/]+)\s*:\s*)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    const m = /^(?:([A-Za-z0-9_]+\/[A-Za-z0-9_/]+)\s*:\s*)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
     if (!m) throw new InputError(input, `'${line}' is not NAME=value or PLATFORM:NAME=value (one per line)`);
     out.push({ platform: m[1] ? parsePlatform(m[1], input).platform : void 0, name: m[2], value: m[3] });
   }
@@ -20143,9 +20157,9 @@ function parseImage(raw) {
   }
   const first = s.split("/")[0];
   const hasHost = s.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
-  const registry = hasHost ? first : "docker.io";
+  const registry = !hasHost || first === "index.docker.io" || first === "registry-1.docker.io" ? "docker.io" : first;
   let repository = hasHost ? s.slice(first.length + 1) : s;
-  if (!hasHost && !repository.includes("/")) repository = `library/${repository}`;
+  if (registry === "docker.io" && !repository.includes("/")) repository = `library/${repository}`;
   if (hasHost && !HOST_RE.test(registry) || !PATH_RE.test(repository)) {
     throw new InputError("image", `'${raw}' is not a valid image name; expected [REGISTRY/]PATH with lowercase letters, digits and . _ - separators, for example ghcr.io/owner/worker`);
   }
@@ -20509,16 +20523,17 @@ async function verifyPlatform(docker, p, opts, log) {
       fail("container start", "docker run succeeds", started.stderr.trim());
       return result;
     }
-    const port = (await docker.ok(["port", name, `${opts.pingPort}/tcp`])).split("\n")[0].split(":").pop();
-    const url = `http://127.0.0.1:${port}${opts.pingPath}`;
-    log(`${p.platform}: container ${name} started; polling GET ${opts.pingPath} on 127.0.0.1:${port} for up to ${opts.startupTimeout}s`);
     const t0 = Date.now();
-    const deadline = t0 + opts.startupTimeout * 1e3;
+    const mapped = await docker.exec(["port", name, `${opts.pingPort}/tcp`]);
+    const port = mapped.code === 0 ? mapped.stdout.trim().split("\n")[0].split(":").pop() : void 0;
+    const url = `http://127.0.0.1:${port}${opts.pingPath}`;
+    if (port) log(`${p.platform}: container ${name} started; polling GET ${opts.pingPath} on 127.0.0.1:${port} for up to ${opts.startupTimeout}s`);
+    const deadline = port ? t0 + opts.startupTimeout * 1e3 : Infinity;
     const auth = { Authorization: `Bearer ${opts.token}` };
     let answer;
     while (Date.now() < deadline) {
       const state2 = await docker.containerState(name);
-      if (state2.status !== "running") {
+      if (state2.status !== "running" || !port) {
         fail("startup", `server answering GET ${opts.pingPath}`, `container ${state2.status || "vanished"} with exit code ${state2.exitCode} after ${((Date.now() - t0) / 1e3).toFixed(1)}s`);
         break;
       }
@@ -20599,6 +20614,8 @@ async function run() {
     const buildx = await core2.group("Builder", async () => {
       core2.info(`Docker engine ${await docker.serverVersion()}`);
       const has = await docker.hasBuildx();
+      const problem = builderProblem(has, await docker.clientVersion());
+      if (problem) throw new PhaseError("build", problem);
       core2.info(has ? "building with docker buildx build --load" : "buildx plugin not found: building with the engine BuildKit (docker build, DOCKER_BUILDKIT=1)");
       return has;
     });
@@ -20611,8 +20628,7 @@ async function run() {
         const r = await docker.exec(buildArgv(plan, p, inputs, buildx, path.join(tmp, `${p.arch}.iid`)), { stream: true, env: { DOCKER_BUILDKIT: "1" } });
         t.build = (Date.now() - t0) / 1e3;
         if (r.code !== 0) {
-          const hint = /buildx component is missing/.test(r.stderr) ? " This Docker CLI needs the buildx plugin for BuildKit builds: install docker-buildx-plugin (or docker/setup-buildx-action)." : "";
-          throw new PhaseError("build", `build of ${p.platform} failed (exit ${r.code}).${hint} Last lines: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+          throw new PhaseError("build", `build of ${p.platform} failed (exit ${r.code}); nothing was pushed. Last lines: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
         }
       });
       await core2.group(`Verify ${p.platform}`, async () => {

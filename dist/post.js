@@ -19843,6 +19843,9 @@ var Docker = class {
   async hasBuildx() {
     return (await this.exec(["buildx", "version"])).code === 0;
   }
+  async clientVersion() {
+    return (await this.exec(["version", "--format", "{{.Client.Version}}"])).stdout.trim();
+  }
   async serverVersion() {
     const r = await this.exec(["version", "--format", "{{.Server.Version}}"]);
     if (r.code !== 0 || !r.stdout.trim()) {

@@ -36,17 +36,17 @@ update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
 grep -q '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64 || { log "qemu-aarch64 binfmt is not enabled"; exit 1; }
 log "qemu-aarch64 emulation registered"
 
-# A FROM-scratch image from a debootstrapped rootfs. `docker import` would record the host's
-# architecture, so the rootfs is ADDed in a --platform build instead.
+# FROM-scratch images from debootstrapped rootfs tarballs. `docker import` would record the
+# host's architecture, so each rootfs is ADDed in a --platform build instead. One line per image:
+# tag, architecture, packages. The torch image carries Debian's real (CPU) torch and torchaudio.
 mkdir -p "$CACHE_DIR"
-for arch in amd64 arm64; do
-  tag="$BASE_REPO:$arch"
+while read -r tag arch packages; do
   if $DOCKER image inspect "$tag" >/dev/null 2>&1; then log "$tag present"; continue; fi
-  tarball="$CACHE_DIR/bookworm-python3-$arch.tar"
+  tarball="$CACHE_DIR/$(echo "$tag" | tr '/:' '__').tar"
   if [ ! -s "$tarball" ]; then
-    log "mmdebstrap $arch rootfs (python3, pip, passwd)"
+    log "mmdebstrap $arch rootfs ($packages)"
     mmdebstrap --quiet --format=tar --variant=apt --architectures="$arch" \
-      --include=python3,python3-pip,passwd bookworm "$tarball.tmp" http://deb.debian.org/debian
+      --include="$packages" bookworm "$tarball.tmp" http://deb.debian.org/debian
     mv "$tarball.tmp" "$tarball"
   fi
   ctx=$(mktemp -d)
@@ -55,4 +55,8 @@ for arch in amd64 arm64; do
   DOCKER_BUILDKIT=1 $DOCKER build -q --platform "linux/$arch" -t "$tag" "$ctx" >/dev/null
   rm -rf "$ctx"
   log "$tag built ($($DOCKER image inspect -f '{{.Architecture}}' "$tag"))"
-done
+done <<IMAGES
+$BASE_REPO:amd64 amd64 python3,python3-pip,passwd
+$BASE_REPO:arm64 arm64 python3,python3-pip,passwd
+mlib-base/bookworm-torch:amd64 amd64 python3,python3-torch,python3-torchaudio,passwd
+IMAGES

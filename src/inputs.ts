@@ -106,7 +106,7 @@ export function parseExpect(raw: string, input = 'expect'): Record<string, Parti
 export function parseBuildArgs(raw: string, input = 'build-args'): BuildArg[] {
   const out: BuildArg[] = [];
   for (const line of raw.split('\n').map((l) => l.trim()).filter(Boolean)) {
-    const m = /^(?:([a-z0-9]+\/[a-z0-9/]+)\s*:\s*)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    const m = /^(?:([A-Za-z0-9_]+\/[A-Za-z0-9_/]+)\s*:\s*)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
     if (!m) throw new InputError(input, `'${line}' is not NAME=value or PLATFORM:NAME=value (one per line)`);
     out.push({ platform: m[1] ? parsePlatform(m[1], input).platform : undefined, name: m[2], value: m[3] });
   }

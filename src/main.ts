@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Docker } from './adapters/docker';
 import { buildArgv } from './build/argv';
+import { builderProblem } from './build/builder';
 import { checkEmulation } from './build/emulation';
 import { readContext } from './context';
 import { messageOf, PhaseError } from './errors';
@@ -58,6 +59,8 @@ export async function run(): Promise<void> {
     const buildx = await core.group('Builder', async () => {
       core.info(`Docker engine ${await docker.serverVersion()}`);
       const has = await docker.hasBuildx();
+      const problem = builderProblem(has, await docker.clientVersion());
+      if (problem) throw new PhaseError('build', problem);
       core.info(has ? 'building with docker buildx build --load' : 'buildx plugin not found: building with the engine BuildKit (docker build, DOCKER_BUILDKIT=1)');
       return has;
     });
@@ -71,10 +74,7 @@ export async function run(): Promise<void> {
         const r = await docker.exec(buildArgv(plan!, p, inputs, buildx, path.join(tmp, `${p.arch}.iid`)), { stream: true, env: { DOCKER_BUILDKIT: '1' } });
         t.build = (Date.now() - t0) / 1000;
         if (r.code !== 0) {
-          const hint = /buildx component is missing/.test(r.stderr)
-            ? ' This Docker CLI needs the buildx plugin for BuildKit builds: install docker-buildx-plugin (or docker/setup-buildx-action).'
-            : '';
-          throw new PhaseError('build', `build of ${p.platform} failed (exit ${r.code}).${hint} Last lines: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+          throw new PhaseError('build', `build of ${p.platform} failed (exit ${r.code}); nothing was pushed. Last lines: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
         }
       });
       await core.group(`Verify ${p.platform}`, async () => {

@@ -73,6 +73,17 @@ test('server never becomes ready: fails within the start period and shows the co
   expect(leaks(run.output, token)).toEqual([]);
 });
 
+test('container exits at start: fails at once (not after the start period) with its log', async () => {
+  const token = 'tok-crash-0007';
+  const run = await runDist(inputs('faults/crash', { platforms: 'linux/amd64', 'startup-timeout': '300', 'build-args': 'WORKER_FAULT=crash' }, token));
+  console.log(`container exits at start: ${run.seconds.toFixed(1)}s`);
+  expect(run.code).not.toBe(0);
+  expect(run.output).toMatch(/linux\/amd64: startup: expected server answering GET \/v1\/ping, got container exited with exit code 1 after/);
+  expect(run.output).toContain('fixture: model file /models/large-v3.pt not found');
+  expect(run.seconds).toBeLessThan(120); // far less than the 300 s start period
+  await expectNothingPublished('faults/crash');
+});
+
 test('/v1/ping answers 500: fails with the response body and the log shown', async () => {
   const token = 'tok-ping-500-0003';
   const run = await runDist(inputs('faults/ping-500', { platforms: 'linux/amd64', 'build-args': 'WORKER_FAULT=ping-500' }, token));

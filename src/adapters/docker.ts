@@ -43,6 +43,10 @@ export class Docker {
     return (await this.exec(['buildx', 'version'])).code === 0;
   }
 
+  async clientVersion(): Promise<string> {
+    return (await this.exec(['version', '--format', '{{.Client.Version}}'])).stdout.trim();
+  }
+
   async serverVersion(): Promise<string> {
     const r = await this.exec(['version', '--format', '{{.Server.Version}}']);
     if (r.code !== 0 || !r.stdout.trim()) {

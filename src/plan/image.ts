@@ -23,9 +23,10 @@ export function parseImage(raw: string): ImageName {
   }
   const first = s.split('/')[0];
   const hasHost = s.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
-  const registry = hasHost ? first : 'docker.io';
+  // Docker Hub has several spellings, and keeps official images under library/.
+  const registry = !hasHost || first === 'index.docker.io' || first === 'registry-1.docker.io' ? 'docker.io' : first;
   let repository = hasHost ? s.slice(first.length + 1) : s;
-  if (!hasHost && !repository.includes('/')) repository = `library/${repository}`;
+  if (registry === 'docker.io' && !repository.includes('/')) repository = `library/${repository}`;
   if ((hasHost && !HOST_RE.test(registry)) || !PATH_RE.test(repository)) {
     throw new InputError('image', `'${raw}' is not a valid image name; expected [REGISTRY/]PATH with lowercase letters, digits and . _ - separators, for example ghcr.io/owner/worker`);
   }

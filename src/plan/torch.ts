@@ -33,11 +33,14 @@ export function checkVersion(version: string, input: string): void {
 
 /**
  * torchaudio's release that pairs with a torch release. From 2.1 on the numbers are the same;
- * 2.0.x paired with torchaudio 2.0.(x+1).
+ * 2.0.x paired with torchaudio 2.0.(x+1), and 1.N.x with 0.N.x.
  */
 export function defaultTorchaudio(torch: string): string {
-  const m = /^2\.0\.(\d+)$/.exec(torch);
-  return m ? `2.0.${Number(m[1]) + 1}` : torch;
+  const v2 = /^2\.0\.(\d+)$/.exec(torch);
+  if (v2) return `2.0.${Number(v2[1]) + 1}`;
+  const v1 = /^1\.(\d+)\.(\d+)$/.exec(torch);
+  if (v1) return `0.${v1[1]}.${v1[2]}`;
+  return torch;
 }
 
 export function indexUrl(base: string, variant: string): string {

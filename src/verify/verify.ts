@@ -70,17 +70,19 @@ export async function verifyPlatform(docker: Docker, p: PlatformPlan, opts: Veri
       fail('container start', 'docker run succeeds', started.stderr.trim());
       return result;
     }
-    const port = (await docker.ok(['port', name, `${opts.pingPort}/tcp`])).split('\n')[0].split(':').pop();
-    const url = `http://127.0.0.1:${port}${opts.pingPath}`;
-    log(`${p.platform}: container ${name} started; polling GET ${opts.pingPath} on 127.0.0.1:${port} for up to ${opts.startupTimeout}s`);
-
     const t0 = Date.now();
-    const deadline = t0 + opts.startupTimeout * 1000;
+    // A container that dies at once has no published port any more: report how it ended.
+    const mapped = await docker.exec(['port', name, `${opts.pingPort}/tcp`]);
+    const port = mapped.code === 0 ? mapped.stdout.trim().split('\n')[0].split(':').pop() : undefined;
+    const url = `http://127.0.0.1:${port}${opts.pingPath}`;
+    if (port) log(`${p.platform}: container ${name} started; polling GET ${opts.pingPath} on 127.0.0.1:${port} for up to ${opts.startupTimeout}s`);
+
+    const deadline = port ? t0 + opts.startupTimeout * 1000 : Infinity;
     const auth = { Authorization: `Bearer ${opts.token}` };
     let answer: HttpAnswer | undefined;
     while (Date.now() < deadline) {
       const state = await docker.containerState(name);
-      if (state.status !== 'running') {
+      if (state.status !== 'running' || !port) {
         fail('startup', `server answering GET ${opts.pingPath}`, `container ${state.status || 'vanished'} with exit code ${state.exitCode} after ${((Date.now() - t0) / 1000).toFixed(1)}s`);
         break;
       }

@@ -5,8 +5,6 @@ export const ROOT = path.resolve(__dirname, '../../..');
 export const DOCKER = '/usr/bin/docker';
 /** PATH for the action under test, so `docker` is the client above and not a buildx-less 23+ CLI. */
 export const ACTION_PATH = `/usr/bin:${process.env.PATH}`;
-export const BASE_IMAGES = {
-  'linux/amd64': 'mlib-base/bookworm-python3:amd64',
-  'linux/arm64': 'mlib-base/bookworm-python3:arm64',
-};
+/** Local images scripts/e2e-env.sh makes with mmdebstrap; fixtures start from them. */
+export const BASE_IMAGES = ['mlib-base/bookworm-python3:amd64', 'mlib-base/bookworm-python3:arm64', 'mlib-base/bookworm-torch:amd64'];
 export const RUN_LABEL = 'io.ml-image-build.run';

@@ -11,7 +11,7 @@ export default function globalSetup(): void {
   } catch (e) {
     throw new Error(`end-to-end suite: no Docker engine answers via ${DOCKER}. Run 'bash scripts/e2e-env.sh' (as root) first, or set MLIB_SKIP_E2E=1 to run unit tests only.\n${(e as Error).message}`);
   }
-  for (const image of Object.values(BASE_IMAGES)) {
+  for (const image of BASE_IMAGES) {
     try {
       execFileSync(DOCKER, ['image', 'inspect', image], { stdio: 'pipe' });
     } catch {

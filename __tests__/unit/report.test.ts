@@ -1,0 +1,134 @@
+import { createPlan } from '../../src/plan/plan';
+import type { Published } from '../../src/publish/publish';
+import { buildReport, summaryMarkdown, type Timings } from '../../src/report/report';
+import type { PlatformVerification } from '../../src/verify/verify';
+import { DIGEST_A, DIGEST_B, DIGEST_LIST, FROZEN_NOW, inputs, pingBody, probe, runContext, SHA7 } from './fixtures';
+
+const plan = createPlan(inputs(), runContext(), FROZEN_NOW);
+
+const passedAmd: PlatformVerification = {
+  platform: 'linux/amd64',
+  passed: true,
+  findings: [],
+  ping: { status: 200, body: pingBody() },
+  probe: probe(),
+  readySeconds: 4.26,
+};
+const failedArm: PlatformVerification = {
+  platform: 'linux/arm64',
+  passed: false,
+  findings: [{ check: 'torch version', expected: '2.2.2', actual: '2.2.2+cpu' }],
+  ping: { status: 200, body: pingBody() },
+  probe: probe({ torch: '2.2.2+cpu', torchaudio: '2.2.2', cuda: null, machine: 'aarch64' }),
+  readySeconds: 30.04,
+};
+const passedArm: PlatformVerification = { ...failedArm, passed: true, findings: [], probe: probe({ torch: '2.2.2', torchaudio: '2.2.2', cuda: null, machine: 'aarch64' }) };
+const timings = new Map<string, Timings>([
+  ['linux/amd64', { build: 61.234, verify: 5.06 }],
+  ['linux/arm64', { build: 299.96 }],
+]);
+const published: Published = {
+  digest: DIGEST_LIST,
+  tags: ['ghcr.io/org/worker:latest', `ghcr.io/org/worker:${SHA7}`],
+  platforms: { 'linux/amd64': DIGEST_A, 'linux/arm64': DIGEST_B },
+};
+
+const results = (...vs: PlatformVerification[]) => new Map(vs.map((v) => [v.platform, v]));
+
+describe('buildReport', () => {
+  const failed = buildReport(plan, results(passedAmd, failedArm), timings);
+  const [amd, arm] = failed;
+
+  test.each([
+    { name: 'one entry per platform in plan order', pick: () => failed.map((r) => r.platform), want: ['linux/amd64', 'linux/arm64'] },
+    { name: 'amd64 passed', pick: () => amd.passed, want: true },
+    { name: 'arm64 failed', pick: () => arm.passed, want: false },
+    { name: 'amd64 image is the platform ref', pick: () => amd.image, want: `ghcr.io/org/worker:${SHA7}-amd64` },
+    { name: 'variant comes from the plan', pick: () => [amd.variant, arm.variant], want: ['cu121', 'cpu'] },
+    { name: 'expected comes from the plan', pick: () => arm.expected, want: { torch: '2.2.2', torchaudio: '2.2.2', cuda: null } },
+    { name: 'seen comes from the probe', pick: () => arm.seen, want: { torch: '2.2.2+cpu', torchaudio: '2.2.2', cuda: null, machine: 'aarch64' } },
+    { name: 'findings are kept', pick: () => arm.findings, want: [{ check: 'torch version', expected: '2.2.2', actual: '2.2.2+cpu' }] },
+    { name: 'ping is kept', pick: () => amd.ping, want: { status: 200, body: pingBody() } },
+    { name: 'timings round to a tenth of a second', pick: () => amd.timings, want: { buildSeconds: 61.2, readySeconds: 4.3, verifySeconds: 5.1 } },
+    { name: 'a missing timing is null', pick: () => arm.timings, want: { buildSeconds: 300, readySeconds: 30, verifySeconds: null } },
+    { name: 'no digest without publishing', pick: () => [amd.digest, arm.digest], want: [null, null] },
+  ])('$name', ({ pick, want }) => {
+    expect(pick()).toEqual(want);
+  });
+
+  test('a platform without a verification result is not passed and has empty values', () => {
+    const [, r] = buildReport(plan, results(passedAmd), new Map());
+    expect(r).toMatchObject({
+      platform: 'linux/arm64',
+      passed: false,
+      findings: [],
+      ping: null,
+      seen: { torch: null, torchaudio: null, cuda: null, machine: null },
+      timings: { buildSeconds: null, readySeconds: null, verifySeconds: null },
+    });
+  });
+
+  test('published digests are recorded per platform', () => {
+    const r = buildReport(plan, results(passedAmd, passedArm), timings, published);
+    expect(r.map((x) => x.digest)).toEqual([DIGEST_A, DIGEST_B]);
+  });
+});
+
+describe('summaryMarkdown', () => {
+  const rowOf = (md: string, platform: string) => md.split('\n').find((l) => l.startsWith(`| ${platform} |`)) ?? '';
+
+  describe('one platform passed, one failed, nothing published', () => {
+    const md = summaryMarkdown(plan, buildReport(plan, results(passedAmd, failedArm), timings));
+    test.each([
+      { name: 'heading names the image', want: '### ml-image-build: ghcr.io/org/worker' },
+      { name: 'says nothing was published because verification failed', want: 'Nothing was published: not every platform passed verification.' },
+      { name: 'the passed row shows what was seen', want: '| linux/amd64 | cu121 | 2.2.2+cu121 | 2.2.2+cu121 | 12.1 | 200 | 61.2 | 4.3 | passed |' },
+      { name: 'the failed row shows expected and got', want: '| linux/arm64 | cpu | 2.2.2+cpu | 2.2.2 | none | 200 | 300 | 30 | failed: torch version (expected 2.2.2, got 2.2.2+cpu) |' },
+    ])('$name', ({ want }) => {
+      expect(md.split('\n')).toContain(want);
+    });
+
+    test('no Published line', () => {
+      expect(md).not.toContain('Published manifest list');
+    });
+
+    test('ends with a newline', () => {
+      expect(md.endsWith('\n')).toBe(true);
+    });
+  });
+
+  test.each([
+    { name: 'push false says so', pushRequested: false, want: 'Nothing was published: `push` is false.' },
+    { name: 'push true blames verification', pushRequested: true, want: 'Nothing was published: not every platform passed verification.' },
+  ])('$name', ({ pushRequested, want }) => {
+    const md = summaryMarkdown(plan, buildReport(plan, results(passedAmd, passedArm), timings), undefined, pushRequested);
+    expect(md.split('\n')).toContain(want);
+  });
+
+  test('a platform never verified shows not verified and dashes', () => {
+    const md = summaryMarkdown(plan, buildReport(plan, results(passedAmd), new Map()));
+    expect(rowOf(md, 'linux/arm64')).toBe('| linux/arm64 | cpu | - | - | none | - | - | - | not verified |');
+  });
+
+  test('a | inside a finding is escaped so the table holds', () => {
+    const odd: PlatformVerification = { ...failedArm, findings: [{ check: 'ping body', expected: 'a JSON object', actual: '"a|b"' }] };
+    const md = summaryMarkdown(plan, buildReport(plan, results(passedAmd, odd), timings));
+    expect(rowOf(md, 'linux/arm64')).toContain('got "a\\|b")');
+  });
+
+  describe('all passed and published', () => {
+    const md = summaryMarkdown(plan, buildReport(plan, results(passedAmd, passedArm), timings, published), published);
+    test.each([
+      { name: 'shows the list digest', want: `Published manifest list \`${DIGEST_LIST}\` as:` },
+      { name: 'lists the latest tag', want: '- `ghcr.io/org/worker:latest`' },
+      { name: 'lists the sha tag', want: `- \`ghcr.io/org/worker:${SHA7}\`` },
+      { name: 'both rows passed (arm64)', want: '| linux/arm64 | cpu | 2.2.2 | 2.2.2 | none | 200 | 300 | 30 | passed |' },
+    ])('$name', ({ want }) => {
+      expect(md.split('\n')).toContain(want);
+    });
+
+    test('does not say nothing was published', () => {
+      expect(md).not.toContain('Nothing was published');
+    });
+  });
+});
