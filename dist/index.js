@@ -14,9 +14,9 @@ var __commonJS = (cb, mod) => function __require() {
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
-    for (let key of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to, key) && key !== except)
-        __defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
+    for (let key2 of __getOwnPropNames(from))
+      if (!__hasOwnProp.call(to, key2) && key2 !== except)
+        __defProp(to, key2, { get: () => from[key2], enumerable: !(desc = __getOwnPropDesc(from, key2)) || desc.enumerable });
   }
   return to;
 };
@@ -120,16 +120,16 @@ var require_command = __commonJS({
         if (this.properties && Object.keys(this.properties).length > 0) {
           cmdStr += " ";
           let first = true;
-          for (const key in this.properties) {
-            if (this.properties.hasOwnProperty(key)) {
-              const val = this.properties[key];
+          for (const key2 in this.properties) {
+            if (this.properties.hasOwnProperty(key2)) {
+              const val = this.properties[key2];
               if (val) {
                 if (first) {
                   first = false;
                 } else {
                   cmdStr += ",";
                 }
-                cmdStr += `${key}=${escapeProperty(val)}`;
+                cmdStr += `${key2}=${escapeProperty(val)}`;
               }
             }
           }
@@ -180,8 +180,8 @@ var require_file_command = __commonJS({
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.prepareKeyValueMessage = exports2.issueFileCommand = void 0;
-    var crypto4 = __importStar(require("crypto"));
-    var fs4 = __importStar(require("fs"));
+    var crypto5 = __importStar(require("crypto"));
+    var fs8 = __importStar(require("fs"));
     var os2 = __importStar(require("os"));
     var utils_1 = require_utils();
     function issueFileCommand(command, message) {
@@ -189,24 +189,24 @@ var require_file_command = __commonJS({
       if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
       }
-      if (!fs4.existsSync(filePath)) {
+      if (!fs8.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
       }
-      fs4.appendFileSync(filePath, `${(0, utils_1.toCommandValue)(message)}${os2.EOL}`, {
+      fs8.appendFileSync(filePath, `${(0, utils_1.toCommandValue)(message)}${os2.EOL}`, {
         encoding: "utf8"
       });
     }
     exports2.issueFileCommand = issueFileCommand;
-    function prepareKeyValueMessage(key, value) {
-      const delimiter = `ghadelimiter_${crypto4.randomUUID()}`;
+    function prepareKeyValueMessage(key2, value) {
+      const delimiter = `ghadelimiter_${crypto5.randomUUID()}`;
       const convertedValue = (0, utils_1.toCommandValue)(value);
-      if (key.includes(delimiter)) {
+      if (key2.includes(delimiter)) {
         throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
       }
       if (convertedValue.includes(delimiter)) {
         throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
       }
-      return `${key}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
+      return `${key2}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
     }
     exports2.prepareKeyValueMessage = prepareKeyValueMessage;
   }
@@ -918,9 +918,9 @@ var require_constants = __commonJS({
       "X-XSS-Protection"
     ];
     for (let i = 0; i < wellknownHeaderNames.length; ++i) {
-      const key = wellknownHeaderNames[i];
-      const lowerCasedKey = key.toLowerCase();
-      headerNameLowerCasedRecord[key] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
+      const key2 = wellknownHeaderNames[i];
+      const lowerCasedKey = key2.toLowerCase();
+      headerNameLowerCasedRecord[key2] = headerNameLowerCasedRecord[lowerCasedKey] = lowerCasedKey;
     }
     Object.setPrototypeOf(headerNameLowerCasedRecord, null);
     module2.exports = {
@@ -995,14 +995,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol}//${url.hostname}:${port}`;
-        let path2 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path3 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin.endsWith("/")) {
           origin = origin.substring(0, origin.length - 1);
         }
-        if (path2 && !path2.startsWith("/")) {
-          path2 = `/${path2}`;
+        if (path3 && !path3.startsWith("/")) {
+          path3 = `/${path3}`;
         }
-        url = new URL(origin + path2);
+        url = new URL(origin + path3);
       }
       return url;
     }
@@ -1092,18 +1092,18 @@ var require_util = __commonJS({
     function parseHeaders(headers, obj = {}) {
       if (!Array.isArray(headers)) return headers;
       for (let i = 0; i < headers.length; i += 2) {
-        const key = headers[i].toString().toLowerCase();
-        let val = obj[key];
+        const key2 = headers[i].toString().toLowerCase();
+        let val = obj[key2];
         if (!val) {
           if (Array.isArray(headers[i + 1])) {
-            obj[key] = headers[i + 1].map((x) => x.toString("utf8"));
+            obj[key2] = headers[i + 1].map((x) => x.toString("utf8"));
           } else {
-            obj[key] = headers[i + 1].toString("utf8");
+            obj[key2] = headers[i + 1].toString("utf8");
           }
         } else {
           if (!Array.isArray(val)) {
             val = [val];
-            obj[key] = val;
+            obj[key2] = val;
           }
           val.push(headers[i + 1].toString("utf8"));
         }
@@ -1118,15 +1118,15 @@ var require_util = __commonJS({
       let hasContentLength = false;
       let contentDispositionIdx = -1;
       for (let n = 0; n < headers.length; n += 2) {
-        const key = headers[n + 0].toString();
+        const key2 = headers[n + 0].toString();
         const val = headers[n + 1].toString("utf8");
-        if (key.length === 14 && (key === "content-length" || key.toLowerCase() === "content-length")) {
-          ret.push(key, val);
+        if (key2.length === 14 && (key2 === "content-length" || key2.toLowerCase() === "content-length")) {
+          ret.push(key2, val);
           hasContentLength = true;
-        } else if (key.length === 19 && (key === "content-disposition" || key.toLowerCase() === "content-disposition")) {
-          contentDispositionIdx = ret.push(key, val) - 1;
+        } else if (key2.length === 19 && (key2 === "content-disposition" || key2.toLowerCase() === "content-disposition")) {
+          contentDispositionIdx = ret.push(key2, val) - 1;
         } else {
-          ret.push(key, val);
+          ret.push(key2, val);
         }
       }
       if (hasContentLength && contentDispositionIdx !== -1) {
@@ -1721,8 +1721,8 @@ var require_Dicer = __commonJS({
           process.nextTick(function() {
             self.emit("error", new Error("Unexpected end of multipart data"));
             if (self._part && !self._ignoreData) {
-              const type = self._isPreamble ? "Preamble" : "Part";
-              self._part.emit("error", new Error(type + " terminated early due to unexpected end of multipart data"));
+              const type2 = self._isPreamble ? "Preamble" : "Part";
+              self._part.emit("error", new Error(type2 + " terminated early due to unexpected end of multipart data"));
               self._part.push(null);
               process.nextTick(function() {
                 self._realFinish = true;
@@ -2513,7 +2513,7 @@ var require_parseParams = __commonJS({
     var STATE_VALUE = 1;
     var STATE_CHARSET = 2;
     var STATE_LANG = 3;
-    function parseParams(str) {
+    function parseParams(str3) {
       const res = [];
       let state = STATE_KEY;
       let charset = "";
@@ -2521,9 +2521,9 @@ var require_parseParams = __commonJS({
       let escaping = false;
       let p = 0;
       let tmp = "";
-      const len = str.length;
+      const len = str3.length;
       for (var i = 0; i < len; ++i) {
-        const char = str[i];
+        const char = str3[i];
         if (char === "\\" && inquote) {
           if (escaping) {
             escaping = false;
@@ -2616,20 +2616,20 @@ var require_parseParams = __commonJS({
 var require_basename = __commonJS({
   "node_modules/@fastify/busboy/lib/utils/basename.js"(exports2, module2) {
     "use strict";
-    module2.exports = function basename(path2) {
-      if (typeof path2 !== "string") {
+    module2.exports = function basename3(path3) {
+      if (typeof path3 !== "string") {
         return "";
       }
-      for (var i = path2.length - 1; i >= 0; --i) {
-        switch (path2.charCodeAt(i)) {
+      for (var i = path3.length - 1; i >= 0; --i) {
+        switch (path3.charCodeAt(i)) {
           case 47:
           // '/'
           case 92:
-            path2 = path2.slice(i + 1);
-            return path2 === ".." || path2 === "." ? "" : path2;
+            path3 = path3.slice(i + 1);
+            return path3 === ".." || path3 === "." ? "" : path3;
         }
       }
-      return path2 === ".." || path2 === "." ? "" : path2;
+      return path3 === ".." || path3 === "." ? "" : path3;
     };
   }
 });
@@ -2638,12 +2638,12 @@ var require_basename = __commonJS({
 var require_multipart = __commonJS({
   "node_modules/@fastify/busboy/lib/types/multipart.js"(exports2, module2) {
     "use strict";
-    var { Readable } = require("node:stream");
+    var { Readable: Readable2 } = require("node:stream");
     var { inherits } = require("node:util");
     var Dicer = require_Dicer();
     var parseParams = require_parseParams();
     var decodeText = require_decodeText();
-    var basename = require_basename();
+    var basename3 = require_basename();
     var getLimit = require_getLimit();
     var RE_BOUNDARY = /^boundary$/i;
     var RE_FIELD = /^form-data$/i;
@@ -2760,7 +2760,7 @@ var require_multipart = __commonJS({
               } else if (RE_FILENAME.test(parsed[i][0])) {
                 filename = parsed[i][1];
                 if (!preservePath) {
-                  filename = basename(filename);
+                  filename = basename3(filename);
                 }
               }
             }
@@ -2903,11 +2903,11 @@ var require_multipart = __commonJS({
       part.resume();
     }
     function FileStream(opts) {
-      Readable.call(this, opts);
+      Readable2.call(this, opts);
       this.bytesRead = 0;
       this.truncated = false;
     }
-    inherits(FileStream, Readable);
+    inherits(FileStream, Readable2);
     FileStream.prototype._read = function(n) {
     };
     module2.exports = Multipart;
@@ -3052,29 +3052,29 @@ var require_Decoder = __commonJS({
     function Decoder() {
       this.buffer = void 0;
     }
-    Decoder.prototype.write = function(str) {
-      str = str.replace(RE_PLUS, " ");
+    Decoder.prototype.write = function(str3) {
+      str3 = str3.replace(RE_PLUS, " ");
       let res = "";
       let i = 0;
       let p = 0;
-      const len = str.length;
+      const len = str3.length;
       for (; i < len; ++i) {
         if (this.buffer !== void 0) {
-          if (!HEX[str.charCodeAt(i)]) {
+          if (!HEX[str3.charCodeAt(i)]) {
             res += "%" + this.buffer;
             this.buffer = void 0;
             --i;
           } else {
-            this.buffer += str[i];
+            this.buffer += str3[i];
             ++p;
             if (this.buffer.length === 2) {
               res += String.fromCharCode(parseInt(this.buffer, 16));
               this.buffer = void 0;
             }
           }
-        } else if (str[i] === "%") {
+        } else if (str3[i] === "%") {
           if (i > p) {
-            res += str.substring(p, i);
+            res += str3.substring(p, i);
             p = i;
           }
           this.buffer = "";
@@ -3082,7 +3082,7 @@ var require_Decoder = __commonJS({
         }
       }
       if (p < len && this.buffer === void 0) {
-        res += str.substring(p);
+        res += str3.substring(p);
       }
       return res;
     };
@@ -3180,12 +3180,12 @@ var require_urlencoded = __commonJS({
             p = idxeq + 1;
           } else if (idxamp !== void 0) {
             ++this._fields;
-            let key;
+            let key2;
             const keyTrunc = this._keyTrunc;
             if (idxamp > p) {
-              key = this._key += this.decoder.write(data.toString("binary", p, idxamp));
+              key2 = this._key += this.decoder.write(data.toString("binary", p, idxamp));
             } else {
-              key = this._key;
+              key2 = this._key;
             }
             this._hitLimit = false;
             this._checkingBytes = true;
@@ -3193,10 +3193,10 @@ var require_urlencoded = __commonJS({
             this._bytesKey = 0;
             this._keyTrunc = false;
             this.decoder.reset();
-            if (key.length) {
+            if (key2.length) {
               this.boy.emit(
                 "field",
-                decodeText(key, "binary", this.charset),
+                decodeText(key2, "binary", this.charset),
                 "",
                 keyTrunc,
                 false
@@ -3633,11 +3633,11 @@ var require_util2 = __commonJS({
     var assert = require("assert");
     var { isUint8Array } = require("util/types");
     var supportedHashes = [];
-    var crypto4;
+    var crypto5;
     try {
-      crypto4 = require("crypto");
+      crypto5 = require("crypto");
       const possibleRelevantHashes = ["sha256", "sha384", "sha512"];
-      supportedHashes = crypto4.getHashes().filter((hash) => possibleRelevantHashes.includes(hash));
+      supportedHashes = crypto5.getHashes().filter((hash) => possibleRelevantHashes.includes(hash));
     } catch {
     }
     function responseURL(response) {
@@ -3914,7 +3914,7 @@ var require_util2 = __commonJS({
       }
     }
     function bytesMatch(bytes, metadataList) {
-      if (crypto4 === void 0) {
+      if (crypto5 === void 0) {
         return true;
       }
       const parsedMetadata = parseMetadata(metadataList);
@@ -3929,7 +3929,7 @@ var require_util2 = __commonJS({
       for (const item of metadata) {
         const algorithm = item.algo;
         const expectedValue = item.hash;
-        let actualValue = crypto4.createHash(algorithm).update(bytes).digest("base64");
+        let actualValue = crypto5.createHash(algorithm).update(bytes).digest("base64");
         if (actualValue[actualValue.length - 1] === "=") {
           if (actualValue[actualValue.length - 2] === "=") {
             actualValue = actualValue.slice(0, -2);
@@ -4022,8 +4022,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve, reject) => {
-        res = resolve;
+      const promise = new Promise((resolve2, reject) => {
+        res = resolve2;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -4186,7 +4186,7 @@ var require_util2 = __commonJS({
       const protocol = url.protocol;
       return protocol === "http:" || protocol === "https:";
     }
-    var hasOwn = Object.hasOwn || ((dict, key) => Object.prototype.hasOwnProperty.call(dict, key));
+    var hasOwn = Object.hasOwn || ((dict, key2) => Object.prototype.hasOwnProperty.call(dict, key2));
     module2.exports = {
       isAborted,
       isCancelled,
@@ -4256,7 +4256,7 @@ var require_symbols2 = __commonJS({
 var require_webidl = __commonJS({
   "node_modules/undici/lib/fetch/webidl.js"(exports2, module2) {
     "use strict";
-    var { types } = require("util");
+    var { types: types2 } = require("util");
     var { hasOwn, toUSVString } = require_util2();
     var webidl = {};
     webidl.converters = {};
@@ -4395,7 +4395,7 @@ var require_webidl = __commonJS({
           });
         }
         const method = V?.[Symbol.iterator]?.();
-        const seq = [];
+        const seq2 = [];
         if (method === void 0 || typeof method.next !== "function") {
           throw webidl.errors.exception({
             header: "Sequence",
@@ -4407,9 +4407,9 @@ var require_webidl = __commonJS({
           if (done) {
             break;
           }
-          seq.push(converter(value));
+          seq2.push(converter(value));
         }
-        return seq;
+        return seq2;
       };
     };
     webidl.recordConverter = function(keyConverter, valueConverter) {
@@ -4421,21 +4421,21 @@ var require_webidl = __commonJS({
           });
         }
         const result = {};
-        if (!types.isProxy(O)) {
+        if (!types2.isProxy(O)) {
           const keys2 = Object.keys(O);
-          for (const key of keys2) {
-            const typedKey = keyConverter(key);
-            const typedValue = valueConverter(O[key]);
+          for (const key2 of keys2) {
+            const typedKey = keyConverter(key2);
+            const typedValue = valueConverter(O[key2]);
             result[typedKey] = typedValue;
           }
           return result;
         }
         const keys = Reflect.ownKeys(O);
-        for (const key of keys) {
-          const desc = Reflect.getOwnPropertyDescriptor(O, key);
+        for (const key2 of keys) {
+          const desc = Reflect.getOwnPropertyDescriptor(O, key2);
           if (desc?.enumerable) {
-            const typedKey = keyConverter(key);
-            const typedValue = valueConverter(O[key]);
+            const typedKey = keyConverter(key2);
+            const typedValue = valueConverter(O[key2]);
             result[typedKey] = typedValue;
           }
         }
@@ -4455,27 +4455,27 @@ var require_webidl = __commonJS({
     };
     webidl.dictionaryConverter = function(converters) {
       return (dictionary) => {
-        const type = webidl.util.Type(dictionary);
+        const type2 = webidl.util.Type(dictionary);
         const dict = {};
-        if (type === "Null" || type === "Undefined") {
+        if (type2 === "Null" || type2 === "Undefined") {
           return dict;
-        } else if (type !== "Object") {
+        } else if (type2 !== "Object") {
           throw webidl.errors.exception({
             header: "Dictionary",
             message: `Expected ${dictionary} to be one of: Null, Undefined, Object.`
           });
         }
         for (const options of converters) {
-          const { key, defaultValue, required, converter } = options;
+          const { key: key2, defaultValue, required, converter } = options;
           if (required === true) {
-            if (!hasOwn(dictionary, key)) {
+            if (!hasOwn(dictionary, key2)) {
               throw webidl.errors.exception({
                 header: "Dictionary",
-                message: `Missing required key "${key}".`
+                message: `Missing required key "${key2}".`
               });
             }
           }
-          let value = dictionary[key];
+          let value = dictionary[key2];
           const hasDefault = hasOwn(options, "defaultValue");
           if (hasDefault && value !== null) {
             value = value ?? defaultValue;
@@ -4488,7 +4488,7 @@ var require_webidl = __commonJS({
                 message: `${value} is not an accepted type. Expected one of ${options.allowedValues.join(", ")}.`
               });
             }
-            dict[key] = value;
+            dict[key2] = value;
           }
         }
         return dict;
@@ -4547,14 +4547,14 @@ var require_webidl = __commonJS({
       return x;
     };
     webidl.converters.ArrayBuffer = function(V, opts = {}) {
-      if (webidl.util.Type(V) !== "Object" || !types.isAnyArrayBuffer(V)) {
+      if (webidl.util.Type(V) !== "Object" || !types2.isAnyArrayBuffer(V)) {
         throw webidl.errors.conversionFailed({
           prefix: `${V}`,
           argument: `${V}`,
           types: ["ArrayBuffer"]
         });
       }
-      if (opts.allowShared === false && types.isSharedArrayBuffer(V)) {
+      if (opts.allowShared === false && types2.isSharedArrayBuffer(V)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -4563,14 +4563,14 @@ var require_webidl = __commonJS({
       return V;
     };
     webidl.converters.TypedArray = function(V, T, opts = {}) {
-      if (webidl.util.Type(V) !== "Object" || !types.isTypedArray(V) || V.constructor.name !== T.name) {
+      if (webidl.util.Type(V) !== "Object" || !types2.isTypedArray(V) || V.constructor.name !== T.name) {
         throw webidl.errors.conversionFailed({
           prefix: `${T.name}`,
           argument: `${V}`,
           types: [T.name]
         });
       }
-      if (opts.allowShared === false && types.isSharedArrayBuffer(V.buffer)) {
+      if (opts.allowShared === false && types2.isSharedArrayBuffer(V.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -4579,13 +4579,13 @@ var require_webidl = __commonJS({
       return V;
     };
     webidl.converters.DataView = function(V, opts = {}) {
-      if (webidl.util.Type(V) !== "Object" || !types.isDataView(V)) {
+      if (webidl.util.Type(V) !== "Object" || !types2.isDataView(V)) {
         throw webidl.errors.exception({
           header: "DataView",
           message: "Object is not a DataView."
         });
       }
-      if (opts.allowShared === false && types.isSharedArrayBuffer(V.buffer)) {
+      if (opts.allowShared === false && types2.isSharedArrayBuffer(V.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -4594,13 +4594,13 @@ var require_webidl = __commonJS({
       return V;
     };
     webidl.converters.BufferSource = function(V, opts = {}) {
-      if (types.isAnyArrayBuffer(V)) {
+      if (types2.isAnyArrayBuffer(V)) {
         return webidl.converters.ArrayBuffer(V, opts);
       }
-      if (types.isTypedArray(V)) {
+      if (types2.isTypedArray(V)) {
         return webidl.converters.TypedArray(V, V.constructor);
       }
-      if (types.isDataView(V)) {
+      if (types2.isDataView(V)) {
         return webidl.converters.DataView(V, opts);
       }
       throw new TypeError(`Could not convert ${V} to a BufferSource.`);
@@ -4718,12 +4718,12 @@ var require_dataURL = __commonJS({
     function parseMIMEType(input) {
       input = removeHTTPWhitespace(input, true, true);
       const position = { position: 0 };
-      const type = collectASequenceOfCodePointsFast(
+      const type2 = collectASequenceOfCodePointsFast(
         "/",
         input,
         position
       );
-      if (type.length === 0 || !HTTP_TOKEN_CODEPOINTS.test(type)) {
+      if (type2.length === 0 || !HTTP_TOKEN_CODEPOINTS.test(type2)) {
         return "failure";
       }
       if (position.position > input.length) {
@@ -4739,7 +4739,7 @@ var require_dataURL = __commonJS({
       if (subtype.length === 0 || !HTTP_TOKEN_CODEPOINTS.test(subtype)) {
         return "failure";
       }
-      const typeLowercase = type.toLowerCase();
+      const typeLowercase = type2.toLowerCase();
       const subtypeLowercase = subtype.toLowerCase();
       const mimeType = {
         type: typeLowercase,
@@ -4808,10 +4808,10 @@ var require_dataURL = __commonJS({
       if (/[^+/0-9A-Za-z]/.test(data)) {
         return "failure";
       }
-      const binary = atob2(data);
-      const bytes = new Uint8Array(binary.length);
-      for (let byte = 0; byte < binary.length; byte++) {
-        bytes[byte] = binary.charCodeAt(byte);
+      const binary2 = atob2(data);
+      const bytes = new Uint8Array(binary2.length);
+      for (let byte = 0; byte < binary2.length; byte++) {
+        bytes[byte] = binary2.charCodeAt(byte);
       }
       return bytes;
     }
@@ -4868,30 +4868,30 @@ var require_dataURL = __commonJS({
     function isHTTPWhiteSpace(char) {
       return char === "\r" || char === "\n" || char === "	" || char === " ";
     }
-    function removeHTTPWhitespace(str, leading = true, trailing = true) {
+    function removeHTTPWhitespace(str3, leading = true, trailing = true) {
       let lead = 0;
-      let trail = str.length - 1;
+      let trail = str3.length - 1;
       if (leading) {
-        for (; lead < str.length && isHTTPWhiteSpace(str[lead]); lead++) ;
+        for (; lead < str3.length && isHTTPWhiteSpace(str3[lead]); lead++) ;
       }
       if (trailing) {
-        for (; trail > 0 && isHTTPWhiteSpace(str[trail]); trail--) ;
+        for (; trail > 0 && isHTTPWhiteSpace(str3[trail]); trail--) ;
       }
-      return str.slice(lead, trail + 1);
+      return str3.slice(lead, trail + 1);
     }
     function isASCIIWhitespace(char) {
       return char === "\r" || char === "\n" || char === "	" || char === "\f" || char === " ";
     }
-    function removeASCIIWhitespace(str, leading = true, trailing = true) {
+    function removeASCIIWhitespace(str3, leading = true, trailing = true) {
       let lead = 0;
-      let trail = str.length - 1;
+      let trail = str3.length - 1;
       if (leading) {
-        for (; lead < str.length && isASCIIWhitespace(str[lead]); lead++) ;
+        for (; lead < str3.length && isASCIIWhitespace(str3[lead]); lead++) ;
       }
       if (trailing) {
-        for (; trail > 0 && isASCIIWhitespace(str[trail]); trail--) ;
+        for (; trail > 0 && isASCIIWhitespace(str3[trail]); trail--) ;
       }
-      return str.slice(lead, trail + 1);
+      return str3.slice(lead, trail + 1);
     }
     module2.exports = {
       dataURLProcessor,
@@ -4911,7 +4911,7 @@ var require_file = __commonJS({
   "node_modules/undici/lib/fetch/file.js"(exports2, module2) {
     "use strict";
     var { Blob: Blob2, File: NativeFile } = require("buffer");
-    var { types } = require("util");
+    var { types: types2 } = require("util");
     var { kState } = require_symbols2();
     var { isBlobLike } = require_util2();
     var { webidl } = require_webidl();
@@ -5020,7 +5020,7 @@ var require_file = __commonJS({
         if (isBlobLike(V)) {
           return webidl.converters.Blob(V, { strict: false });
         }
-        if (ArrayBuffer.isView(V) || types.isAnyArrayBuffer(V)) {
+        if (ArrayBuffer.isView(V) || types2.isAnyArrayBuffer(V)) {
           return webidl.converters.BufferSource(V, opts);
         }
       }
@@ -5064,7 +5064,7 @@ var require_file = __commonJS({
             s = convertLineEndingsNative(s);
           }
           bytes.push(encoder.encode(s));
-        } else if (types.isAnyArrayBuffer(element) || types.isTypedArray(element)) {
+        } else if (types2.isAnyArrayBuffer(element) || types2.isTypedArray(element)) {
           if (!element.buffer) {
             bytes.push(new Uint8Array(element));
           } else {
@@ -5214,8 +5214,8 @@ var require_formdata = __commonJS({
             "Failed to execute 'forEach' on 'FormData': parameter 1 is not of type 'Function'."
           );
         }
-        for (const [key, value] of this) {
-          callbackFn.apply(thisArg, [value, key, this]);
+        for (const [key2, value] of this) {
+          callbackFn.apply(thisArg, [value, key2, this]);
         }
       }
     };
@@ -5275,8 +5275,8 @@ var require_body = __commonJS({
     var { parseMIMEType, serializeAMimeType } = require_dataURL();
     var random;
     try {
-      const crypto4 = require("node:crypto");
-      random = (max) => crypto4.randomInt(0, max);
+      const crypto5 = require("node:crypto");
+      random = (max) => crypto5.randomInt(0, max);
     } catch {
       random = (max) => Math.floor(Math.random(max));
     }
@@ -5310,13 +5310,13 @@ var require_body = __commonJS({
       let action = null;
       let source = null;
       let length = null;
-      let type = null;
+      let type2 = null;
       if (typeof object === "string") {
         source = object;
-        type = "text/plain;charset=UTF-8";
+        type2 = "text/plain;charset=UTF-8";
       } else if (object instanceof URLSearchParams) {
         source = object.toString();
-        type = "application/x-www-form-urlencoded;charset=UTF-8";
+        type2 = "application/x-www-form-urlencoded;charset=UTF-8";
       } else if (isArrayBuffer(object)) {
         source = new Uint8Array(object.slice());
       } else if (ArrayBuffer.isView(object)) {
@@ -5325,7 +5325,7 @@ var require_body = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape = (str) => str.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+        const escape = (str3) => str3.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
@@ -5368,12 +5368,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
             }
           }
         };
-        type = "multipart/form-data; boundary=" + boundary;
+        type2 = "multipart/form-data; boundary=" + boundary;
       } else if (isBlobLike(object)) {
         source = object;
         length = object.size;
         if (object.type) {
-          type = object.type;
+          type2 = object.type;
         }
       } else if (typeof object[Symbol.asyncIterator] === "function") {
         if (keepalive) {
@@ -5415,7 +5415,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         });
       }
       const body = { stream, source, length };
-      return [body, type];
+      return [body, type2];
     }
     function safelyExtractBody(object, keepalive = false) {
       if (!ReadableStream) {
@@ -5490,7 +5490,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           const contentType = this.headers.get("Content-Type");
           if (/multipart\/form-data/.test(contentType)) {
             const headers = {};
-            for (const [key, value] of this.headers) headers[key.toLowerCase()] = value;
+            for (const [key2, value] of this.headers) headers[key2.toLowerCase()] = value;
             const responseFormData = new FormData();
             let busboy;
             try {
@@ -5527,8 +5527,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                 });
               }
             });
-            const busboyResolve = new Promise((resolve, reject) => {
-              busboy.on("finish", resolve);
+            const busboyResolve = new Promise((resolve2, reject) => {
+              busboy.on("finish", resolve2);
               busboy.on("error", (err) => reject(new TypeError(err)));
             });
             if (this.body !== null) for await (const chunk of consumeBody(this[kState].body)) busboy.write(chunk);
@@ -5659,7 +5659,7 @@ var require_request = __commonJS({
     }
     var Request = class _Request {
       constructor(origin, {
-        path: path2,
+        path: path3,
         method,
         body,
         headers,
@@ -5673,11 +5673,11 @@ var require_request = __commonJS({
         throwOnError,
         expectContinue
       }, handler) {
-        if (typeof path2 !== "string") {
+        if (typeof path3 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path2[0] !== "/" && !(path2.startsWith("http://") || path2.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path3[0] !== "/" && !(path3.startsWith("http://") || path3.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.exec(path2) !== null) {
+        } else if (invalidPathRegex.exec(path3) !== null) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -5740,7 +5740,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? util.buildURL(path2, query) : path2;
+        this.path = query ? util.buildURL(path3, query) : path3;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -5760,8 +5760,8 @@ var require_request = __commonJS({
         } else if (headers && typeof headers === "object") {
           const keys = Object.keys(headers);
           for (let i = 0; i < keys.length; i++) {
-            const key = keys[i];
-            processHeader(this, key, headers[key]);
+            const key2 = keys[i];
+            processHeader(this, key2, headers[key2]);
           }
         } else if (headers != null) {
           throw new InvalidArgumentError("headers must be an object or an array");
@@ -5886,8 +5886,8 @@ var require_request = __commonJS({
         }
       }
       // TODO: adjust to support H2
-      addHeader(key, value) {
-        processHeader(this, key, value);
+      addHeader(key2, value) {
+        processHeader(this, key2, value);
         return this;
       }
       static [kHTTP1BuildRequest](origin, opts, handler) {
@@ -5908,8 +5908,8 @@ var require_request = __commonJS({
         } else if (headers && typeof headers === "object") {
           const keys = Object.keys(headers);
           for (let i = 0; i < keys.length; i++) {
-            const key = keys[i];
-            processHeader(request, key, headers[key], true);
+            const key2 = keys[i];
+            processHeader(request, key2, headers[key2], true);
           }
         } else if (headers != null) {
           throw new InvalidArgumentError("headers must be an object or an array");
@@ -5920,75 +5920,75 @@ var require_request = __commonJS({
         const rawHeaders = raw.split("\r\n");
         const headers = {};
         for (const header of rawHeaders) {
-          const [key, value] = header.split(": ");
+          const [key2, value] = header.split(": ");
           if (value == null || value.length === 0) continue;
-          if (headers[key]) headers[key] += `,${value}`;
-          else headers[key] = value;
+          if (headers[key2]) headers[key2] += `,${value}`;
+          else headers[key2] = value;
         }
         return headers;
       }
     };
-    function processHeaderValue(key, val, skipAppend) {
+    function processHeaderValue(key2, val, skipAppend) {
       if (val && typeof val === "object") {
-        throw new InvalidArgumentError(`invalid ${key} header`);
+        throw new InvalidArgumentError(`invalid ${key2} header`);
       }
       val = val != null ? `${val}` : "";
       if (headerCharRegex.exec(val) !== null) {
-        throw new InvalidArgumentError(`invalid ${key} header`);
+        throw new InvalidArgumentError(`invalid ${key2} header`);
       }
-      return skipAppend ? val : `${key}: ${val}\r
+      return skipAppend ? val : `${key2}: ${val}\r
 `;
     }
-    function processHeader(request, key, val, skipAppend = false) {
+    function processHeader(request, key2, val, skipAppend = false) {
       if (val && (typeof val === "object" && !Array.isArray(val))) {
-        throw new InvalidArgumentError(`invalid ${key} header`);
+        throw new InvalidArgumentError(`invalid ${key2} header`);
       } else if (val === void 0) {
         return;
       }
-      if (request.host === null && key.length === 4 && key.toLowerCase() === "host") {
+      if (request.host === null && key2.length === 4 && key2.toLowerCase() === "host") {
         if (headerCharRegex.exec(val) !== null) {
-          throw new InvalidArgumentError(`invalid ${key} header`);
+          throw new InvalidArgumentError(`invalid ${key2} header`);
         }
         request.host = val;
-      } else if (request.contentLength === null && key.length === 14 && key.toLowerCase() === "content-length") {
+      } else if (request.contentLength === null && key2.length === 14 && key2.toLowerCase() === "content-length") {
         request.contentLength = parseInt(val, 10);
         if (!Number.isFinite(request.contentLength)) {
           throw new InvalidArgumentError("invalid content-length header");
         }
-      } else if (request.contentType === null && key.length === 12 && key.toLowerCase() === "content-type") {
+      } else if (request.contentType === null && key2.length === 12 && key2.toLowerCase() === "content-type") {
         request.contentType = val;
-        if (skipAppend) request.headers[key] = processHeaderValue(key, val, skipAppend);
-        else request.headers += processHeaderValue(key, val);
-      } else if (key.length === 17 && key.toLowerCase() === "transfer-encoding") {
+        if (skipAppend) request.headers[key2] = processHeaderValue(key2, val, skipAppend);
+        else request.headers += processHeaderValue(key2, val);
+      } else if (key2.length === 17 && key2.toLowerCase() === "transfer-encoding") {
         throw new InvalidArgumentError("invalid transfer-encoding header");
-      } else if (key.length === 10 && key.toLowerCase() === "connection") {
+      } else if (key2.length === 10 && key2.toLowerCase() === "connection") {
         const value = typeof val === "string" ? val.toLowerCase() : null;
         if (value !== "close" && value !== "keep-alive") {
           throw new InvalidArgumentError("invalid connection header");
         } else if (value === "close") {
           request.reset = true;
         }
-      } else if (key.length === 10 && key.toLowerCase() === "keep-alive") {
+      } else if (key2.length === 10 && key2.toLowerCase() === "keep-alive") {
         throw new InvalidArgumentError("invalid keep-alive header");
-      } else if (key.length === 7 && key.toLowerCase() === "upgrade") {
+      } else if (key2.length === 7 && key2.toLowerCase() === "upgrade") {
         throw new InvalidArgumentError("invalid upgrade header");
-      } else if (key.length === 6 && key.toLowerCase() === "expect") {
+      } else if (key2.length === 6 && key2.toLowerCase() === "expect") {
         throw new NotSupportedError("expect header not supported");
-      } else if (tokenRegExp.exec(key) === null) {
+      } else if (tokenRegExp.exec(key2) === null) {
         throw new InvalidArgumentError("invalid header key");
       } else {
         if (Array.isArray(val)) {
           for (let i = 0; i < val.length; i++) {
             if (skipAppend) {
-              if (request.headers[key]) request.headers[key] += `,${processHeaderValue(key, val[i], skipAppend)}`;
-              else request.headers[key] = processHeaderValue(key, val[i], skipAppend);
+              if (request.headers[key2]) request.headers[key2] += `,${processHeaderValue(key2, val[i], skipAppend)}`;
+              else request.headers[key2] = processHeaderValue(key2, val[i], skipAppend);
             } else {
-              request.headers += processHeaderValue(key, val[i]);
+              request.headers += processHeaderValue(key2, val[i]);
             }
           }
         } else {
-          if (skipAppend) request.headers[key] = processHeaderValue(key, val, skipAppend);
-          else request.headers += processHeaderValue(key, val);
+          if (skipAppend) request.headers[key2] = processHeaderValue(key2, val, skipAppend);
+          else request.headers += processHeaderValue(key2, val);
         }
       }
     }
@@ -6062,9 +6062,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve, reject) => {
+          return new Promise((resolve2, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve(data);
+              return err ? reject(err) : resolve2(data);
             });
           });
         }
@@ -6102,12 +6102,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve, reject) => {
+          return new Promise((resolve2, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve(data);
+              ) : resolve2(data);
             });
           });
         }
@@ -6194,13 +6194,13 @@ var require_connect = __commonJS({
         constructor(maxCachedSessions) {
           this._maxCachedSessions = maxCachedSessions;
           this._sessionCache = /* @__PURE__ */ new Map();
-          this._sessionRegistry = new global.FinalizationRegistry((key) => {
+          this._sessionRegistry = new global.FinalizationRegistry((key2) => {
             if (this._sessionCache.size < this._maxCachedSessions) {
               return;
             }
-            const ref = this._sessionCache.get(key);
+            const ref = this._sessionCache.get(key2);
             if (ref !== void 0 && ref.deref() === void 0) {
-              this._sessionCache.delete(key);
+              this._sessionCache.delete(key2);
             }
           });
         }
@@ -6343,10 +6343,10 @@ var require_utils2 = __commonJS({
     exports2.enumToMap = void 0;
     function enumToMap(obj) {
       const res = {};
-      Object.keys(obj).forEach((key) => {
-        const value = obj[key];
+      Object.keys(obj).forEach((key2) => {
+        const value = obj[key2];
         if (typeof value === "number") {
-          res[key] = value;
+          res[key2] = value;
         }
       });
       return res;
@@ -6523,9 +6523,9 @@ var require_constants3 = __commonJS({
     ];
     exports2.METHOD_MAP = utils_1.enumToMap(METHODS);
     exports2.H_METHOD_MAP = {};
-    Object.keys(exports2.METHOD_MAP).forEach((key) => {
-      if (/^H/.test(key)) {
-        exports2.H_METHOD_MAP[key] = exports2.METHOD_MAP[key];
+    Object.keys(exports2.METHOD_MAP).forEach((key2) => {
+      if (/^H/.test(key2)) {
+        exports2.H_METHOD_MAP[key2] = exports2.METHOD_MAP[key2];
       }
     });
     var FINISH;
@@ -6748,9 +6748,9 @@ var require_RedirectHandler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path2 = search ? `${pathname}${search}` : pathname;
+        const path3 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path2;
+        this.opts.path = path3;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -6812,9 +6812,9 @@ var require_RedirectHandler = __commonJS({
           }
         }
       } else if (headers && typeof headers === "object") {
-        for (const key of Object.keys(headers)) {
-          if (!shouldRemoveHeader(key, removeContent, unknownOrigin)) {
-            ret.push(key, headers[key]);
+        for (const key2 of Object.keys(headers)) {
+          if (!shouldRemoveHeader(key2, removeContent, unknownOrigin)) {
+            ret.push(key2, headers[key2]);
           }
         }
       } else {
@@ -6869,7 +6869,7 @@ var require_client = __commonJS({
     var assert = require("assert");
     var net = require("net");
     var http = require("http");
-    var { pipeline } = require("stream");
+    var { pipeline: pipeline2 } = require("stream");
     var util = require_util();
     var timers = require_timers();
     var Request = require_request();
@@ -7167,16 +7167,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve) => {
+        return new Promise((resolve2) => {
           if (!this[kSize]) {
-            resolve(null);
+            resolve2(null);
           } else {
-            this[kClosedResolve] = resolve;
+            this[kClosedResolve] = resolve2;
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve) => {
+        return new Promise((resolve2) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -7187,7 +7187,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve();
+            resolve2();
           };
           if (this[kHTTP2Session] != null) {
             util.destroy(this[kHTTP2Session], err);
@@ -7208,8 +7208,8 @@ var require_client = __commonJS({
       this[kSocket][kError] = err;
       onError(this[kClient], err);
     }
-    function onHttp2FrameError(type, code, id) {
-      const err = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`);
+    function onHttp2FrameError(type2, code, id) {
+      const err = new InformationalError(`HTTP/2: "frameError" received - type ${type2}, code ${code}`);
       if (id === 0) {
         this[kSocket][kError] = err;
         onError(this[kClient], err);
@@ -7334,8 +7334,8 @@ var require_client = __commonJS({
         this.connection = "";
         this.maxResponseSize = client[kMaxResponseSize];
       }
-      setTimeout(value, type) {
-        this.timeoutType = type;
+      setTimeout(value, type2) {
+        this.timeoutType = type2;
         if (value !== this.timeoutValue) {
           timers.clearTimeout(this.timeout);
           if (value) {
@@ -7464,12 +7464,12 @@ var require_client = __commonJS({
         } else {
           this.headers[len - 1] = Buffer.concat([this.headers[len - 1], buf]);
         }
-        const key = this.headers[len - 2];
-        if (key.length === 10 && key.toString().toLowerCase() === "keep-alive") {
+        const key2 = this.headers[len - 2];
+        if (key2.length === 10 && key2.toString().toLowerCase() === "keep-alive") {
           this.keepAlive += buf.toString();
-        } else if (key.length === 10 && key.toString().toLowerCase() === "connection") {
+        } else if (key2.length === 10 && key2.toString().toLowerCase() === "connection") {
           this.connection += buf.toString();
-        } else if (key.length === 14 && key.toString().toLowerCase() === "content-length") {
+        } else if (key2.length === 14 && key2.toString().toLowerCase() === "content-length") {
           this.contentLength += buf.toString();
         }
         this.trackHeader(buf.length);
@@ -7767,7 +7767,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve, reject) => {
+        const socket = await new Promise((resolve2, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -7779,7 +7779,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve(socket2);
+              resolve2(socket2);
             }
           });
         });
@@ -7990,7 +7990,7 @@ var require_client = __commonJS({
         writeH2(client, client[kHTTP2Session], request);
         return;
       }
-      const { body, method, path: path2, host, upgrade, headers, blocking, reset } = request;
+      const { body, method, path: path3, host, upgrade, headers, blocking, reset } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
         body.read(0);
@@ -8040,7 +8040,7 @@ var require_client = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path2} HTTP/1.1\r
+      let header = `${method} ${path3} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -8103,7 +8103,7 @@ upgrade: ${upgrade}\r
       return true;
     }
     function writeH2(client, session, request) {
-      const { body, method, path: path2, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { body, method, path: path3, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let headers;
       if (typeof reqHeaders === "string") headers = Request[kHTTP2CopyHeaders](reqHeaders.trim());
       else headers = reqHeaders;
@@ -8146,7 +8146,7 @@ upgrade: ${upgrade}\r
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path2;
+      headers[HTTP2_HEADER_PATH] = path3;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -8210,8 +8210,8 @@ upgrade: ${upgrade}\r
           util.destroy(stream, err);
         }
       });
-      stream.once("frameError", (type, code) => {
-        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`);
+      stream.once("frameError", (type2, code) => {
+        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type2}, code ${code}`);
         errorRequest(client, request, err);
         if (client[kHTTP2Session] && !client[kHTTP2Session].destroyed && !this.closed && !this.destroyed) {
           h2State.streams -= 1;
@@ -8287,7 +8287,7 @@ upgrade: ${upgrade}\r
         let onPipeData = function(chunk) {
           request.onBodySent(chunk);
         };
-        const pipe = pipeline(
+        const pipe = pipeline2(
           body,
           h2stream,
           (err) => {
@@ -8403,12 +8403,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve, reject) => {
+      const waitForDrain = () => new Promise((resolve2, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve;
+          callback = resolve2;
         }
       });
       if (client[kHTTPConnVersion] === "h2") {
@@ -8753,8 +8753,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           return Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          return new Promise((resolve) => {
-            this[kClosedResolve] = resolve;
+          return new Promise((resolve2) => {
+            this[kClosedResolve] = resolve2;
           });
         }
       }
@@ -9055,11 +9055,11 @@ var require_dispatcher_weakref = __commonJS({
       constructor(finalizer) {
         this.finalizer = finalizer;
       }
-      register(dispatcher, key) {
+      register(dispatcher, key2) {
         if (dispatcher.on) {
           dispatcher.on("disconnect", () => {
             if (dispatcher[kConnected] === 0 && dispatcher[kSize] === 0) {
-              this.finalizer(key);
+              this.finalizer(key2);
             }
           });
         }
@@ -9126,10 +9126,10 @@ var require_agent = __commonJS({
         this[kClients] = /* @__PURE__ */ new Map();
         this[kFinalizer] = new FinalizationRegistry(
           /* istanbul ignore next: gc is undeterministic */
-          (key) => {
-            const ref = this[kClients].get(key);
+          (key2) => {
+            const ref = this[kClients].get(key2);
             if (ref !== void 0 && ref.deref() === void 0) {
-              this[kClients].delete(key);
+              this[kClients].delete(key2);
             }
           }
         );
@@ -9158,18 +9158,18 @@ var require_agent = __commonJS({
         return ret;
       }
       [kDispatch](opts, handler) {
-        let key;
+        let key2;
         if (opts.origin && (typeof opts.origin === "string" || opts.origin instanceof URL)) {
-          key = String(opts.origin);
+          key2 = String(opts.origin);
         } else {
           throw new InvalidArgumentError("opts.origin must be a non-empty string or URL.");
         }
-        const ref = this[kClients].get(key);
+        const ref = this[kClients].get(key2);
         let dispatcher = ref ? ref.deref() : null;
         if (!dispatcher) {
           dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", this[kOnConnect]).on("disconnect", this[kOnDisconnect]).on("connectionError", this[kOnConnectionError]);
-          this[kClients].set(key, new WeakRef2(dispatcher));
-          this[kFinalizer].register(dispatcher, key);
+          this[kClients].set(key2, new WeakRef2(dispatcher));
+          this[kFinalizer].register(dispatcher, key2);
         }
         return dispatcher.dispatch(opts, handler);
       }
@@ -9203,7 +9203,7 @@ var require_readable = __commonJS({
   "node_modules/undici/lib/api/readable.js"(exports2, module2) {
     "use strict";
     var assert = require("assert");
-    var { Readable } = require("stream");
+    var { Readable: Readable2 } = require("stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError } = require_errors();
     var util = require_util();
     var { ReadableStreamFrom, toUSVString } = require_util();
@@ -9215,7 +9215,7 @@ var require_readable = __commonJS({
     var kContentType = /* @__PURE__ */ Symbol("kContentType");
     var noop = () => {
     };
-    module2.exports = class BodyReadable extends Readable {
+    module2.exports = class BodyReadable extends Readable2 {
       constructor({
         resume,
         abort,
@@ -9332,7 +9332,7 @@ var require_readable = __commonJS({
         if (this.closed) {
           return Promise.resolve(null);
         }
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           const signalListenerCleanup = signal ? util.addAbortListener(signal, () => {
             this.destroy();
           }) : noop;
@@ -9341,7 +9341,7 @@ var require_readable = __commonJS({
             if (signal && signal.aborted) {
               reject(signal.reason || Object.assign(new Error("The operation was aborted"), { name: "AbortError" }));
             } else {
-              resolve(null);
+              resolve2(null);
             }
           }).on("error", noop).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9358,16 +9358,16 @@ var require_readable = __commonJS({
     function isUnusable(self) {
       return util.isDisturbed(self) || isLocked(self);
     }
-    async function consume(stream, type) {
+    async function consume(stream, type2) {
       if (isUnusable(stream)) {
         throw new TypeError("unusable");
       }
       assert(!stream[kConsume]);
-      return new Promise((resolve, reject) => {
+      return new Promise((resolve2, reject) => {
         stream[kConsume] = {
-          type,
+          type: type2,
           stream,
-          resolve,
+          resolve: resolve2,
           reject,
           length: 0,
           body: []
@@ -9402,25 +9402,25 @@ var require_readable = __commonJS({
       }
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve, stream, length } = consume2;
+      const { type: type2, body, resolve: resolve2, stream, length } = consume2;
       try {
-        if (type === "text") {
-          resolve(toUSVString(Buffer.concat(body)));
-        } else if (type === "json") {
-          resolve(JSON.parse(Buffer.concat(body)));
-        } else if (type === "arrayBuffer") {
+        if (type2 === "text") {
+          resolve2(toUSVString(Buffer.concat(body)));
+        } else if (type2 === "json") {
+          resolve2(JSON.parse(Buffer.concat(body)));
+        } else if (type2 === "arrayBuffer") {
           const dst = new Uint8Array(length);
           let pos = 0;
           for (const buf of body) {
             dst.set(buf, pos);
             pos += buf.byteLength;
           }
-          resolve(dst.buffer);
-        } else if (type === "blob") {
+          resolve2(dst.buffer);
+        } else if (type2 === "blob") {
           if (!Blob2) {
             Blob2 = require("buffer").Blob;
           }
-          resolve(new Blob2(body, { type: stream[kContentType] }));
+          resolve2(new Blob2(body, { type: stream[kContentType] }));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9546,7 +9546,7 @@ var require_abort_signal = __commonJS({
 var require_api_request = __commonJS({
   "node_modules/undici/lib/api/api-request.js"(exports2, module2) {
     "use strict";
-    var Readable = require_readable();
+    var Readable2 = require_readable();
     var {
       InvalidArgumentError,
       RequestAbortedError
@@ -9620,7 +9620,7 @@ var require_api_request = __commonJS({
         }
         const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
-        const body = new Readable({ resume, abort, contentType, highWaterMark });
+        const body = new Readable2({ resume, abort, contentType, highWaterMark });
         this.callback = null;
         this.res = body;
         if (callback !== null) {
@@ -9675,9 +9675,9 @@ var require_api_request = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           request.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -9850,9 +9850,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -9875,7 +9875,7 @@ var require_api_pipeline = __commonJS({
   "node_modules/undici/lib/api/api-pipeline.js"(exports2, module2) {
     "use strict";
     var {
-      Readable,
+      Readable: Readable2,
       Duplex,
       PassThrough
     } = require("stream");
@@ -9889,7 +9889,7 @@ var require_api_pipeline = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = require("assert");
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable {
+    var PipelineRequest = class extends Readable2 {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -9906,7 +9906,7 @@ var require_api_pipeline = __commonJS({
         callback(err);
       }
     };
-    var PipelineResponse = class extends Readable {
+    var PipelineResponse = class extends Readable2 {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -10055,7 +10055,7 @@ var require_api_pipeline = __commonJS({
         util.destroy(ret, err);
       }
     };
-    function pipeline(opts, handler) {
+    function pipeline2(opts, handler) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
@@ -10064,7 +10064,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough().destroy(err);
       }
     }
-    module2.exports = pipeline;
+    module2.exports = pipeline2;
   }
 });
 
@@ -10133,9 +10133,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -10224,9 +10224,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -10343,18 +10343,18 @@ var require_mock_utils = __commonJS({
         })
       );
     }
-    function getHeaderByName(headers, key) {
+    function getHeaderByName(headers, key2) {
       if (Array.isArray(headers)) {
         for (let i = 0; i < headers.length; i += 2) {
-          if (headers[i].toLocaleLowerCase() === key.toLocaleLowerCase()) {
+          if (headers[i].toLocaleLowerCase() === key2.toLocaleLowerCase()) {
             return headers[i + 1];
           }
         }
         return void 0;
       } else if (typeof headers.get === "function") {
-        return headers.get(key);
+        return headers.get(key2);
       } else {
-        return lowerCaseEntries(headers)[key.toLocaleLowerCase()];
+        return lowerCaseEntries(headers)[key2.toLocaleLowerCase()];
       }
     }
     function buildHeadersFromArray(headers) {
@@ -10386,20 +10386,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path2) {
-      if (typeof path2 !== "string") {
-        return path2;
+    function safeUrl(path3) {
+      if (typeof path3 !== "string") {
+        return path3;
       }
-      const pathSegments = path2.split("?");
+      const pathSegments = path3.split("?");
       if (pathSegments.length !== 2) {
-        return path2;
+        return path3;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path2, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path2);
+    function matchKey(mockDispatch2, { path: path3, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path3);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10414,49 +10414,49 @@ var require_mock_utils = __commonJS({
         return data.toString();
       }
     }
-    function getMockDispatch(mockDispatches, key) {
-      const basePath = key.query ? buildURL(key.path, key.query) : key.path;
+    function getMockDispatch(mockDispatches, key2) {
+      const basePath = key2.query ? buildURL(key2.path, key2.query) : key2.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path2 }) => matchValue(safeUrl(path2), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path3 }) => matchValue(safeUrl(path3), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ method }) => matchValue(method, key.method));
+      matchedMockDispatches = matchedMockDispatches.filter(({ method }) => matchValue(method, key2.method));
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key.method}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for method '${key2.method}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter(({ body }) => typeof body !== "undefined" ? matchValue(body, key.body) : true);
+      matchedMockDispatches = matchedMockDispatches.filter(({ body }) => typeof body !== "undefined" ? matchValue(body, key2.body) : true);
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key.body}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for body '${key2.body}'`);
       }
-      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key.headers));
+      matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key2.headers));
       if (matchedMockDispatches.length === 0) {
-        throw new MockNotMatchedError(`Mock dispatch not matched for headers '${typeof key.headers === "object" ? JSON.stringify(key.headers) : key.headers}'`);
+        throw new MockNotMatchedError(`Mock dispatch not matched for headers '${typeof key2.headers === "object" ? JSON.stringify(key2.headers) : key2.headers}'`);
       }
       return matchedMockDispatches[0];
     }
-    function addMockDispatch(mockDispatches, key, data) {
+    function addMockDispatch(mockDispatches, key2, data) {
       const baseData = { timesInvoked: 0, times: 1, persist: false, consumed: false };
       const replyData = typeof data === "function" ? { callback: data } : { ...data };
-      const newMockDispatch = { ...baseData, ...key, pending: true, data: { error: null, ...replyData } };
+      const newMockDispatch = { ...baseData, ...key2, pending: true, data: { error: null, ...replyData } };
       mockDispatches.push(newMockDispatch);
       return newMockDispatch;
     }
-    function deleteMockDispatch(mockDispatches, key) {
+    function deleteMockDispatch(mockDispatches, key2) {
       const index = mockDispatches.findIndex((dispatch) => {
         if (!dispatch.consumed) {
           return false;
         }
-        return matchKey(dispatch, key);
+        return matchKey(dispatch, key2);
       });
       if (index !== -1) {
         mockDispatches.splice(index, 1);
       }
     }
     function buildKey(opts) {
-      const { path: path2, method, body, headers, query } = opts;
+      const { path: path3, method, body, headers, query } = opts;
       return {
-        path: path2,
+        path: path3,
         method,
         body,
         headers,
@@ -10464,9 +10464,9 @@ var require_mock_utils = __commonJS({
       };
     }
     function generateKeyValues(data) {
-      return Object.entries(data).reduce((keyValuePairs, [key, value]) => [
+      return Object.entries(data).reduce((keyValuePairs, [key2, value]) => [
         ...keyValuePairs,
-        Buffer.from(`${key}`),
+        Buffer.from(`${key2}`),
         Array.isArray(value) ? value.map((x) => Buffer.from(`${x}`)) : Buffer.from(`${value}`)
       ], []);
     }
@@ -10481,8 +10481,8 @@ var require_mock_utils = __commonJS({
       return Buffer.concat(buffers).toString("utf8");
     }
     function mockDispatch(opts, handler) {
-      const key = buildKey(opts);
-      const mockDispatch2 = getMockDispatch(this[kDispatches], key);
+      const key2 = buildKey(opts);
+      const mockDispatch2 = getMockDispatch(this[kDispatches], key2);
       mockDispatch2.timesInvoked++;
       if (mockDispatch2.data.callback) {
         mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
@@ -10492,7 +10492,7 @@ var require_mock_utils = __commonJS({
       mockDispatch2.consumed = !persist && timesInvoked >= times;
       mockDispatch2.pending = timesInvoked < times;
       if (error2 !== null) {
-        deleteMockDispatch(this[kDispatches], key);
+        deleteMockDispatch(this[kDispatches], key2);
         handler.onError(error2);
         return true;
       }
@@ -10517,7 +10517,7 @@ var require_mock_utils = __commonJS({
         handler.onHeaders(statusCode, responseHeaders, resume, getStatusText(statusCode));
         handler.onData(Buffer.from(responseData));
         handler.onComplete(responseTrailers);
-        deleteMockDispatch(mockDispatches, key);
+        deleteMockDispatch(mockDispatches, key2);
       }
       function resume() {
       }
@@ -10905,10 +10905,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path2, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path3, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path2,
+            Path: path3,
             "Status code": statusCode,
             Persistent: persist ? "\u2705" : "\u274C",
             Invocations: timesInvoked,
@@ -11204,7 +11204,7 @@ var require_proxy_agent = __commonJS({
       return headers;
     }
     function throwIfProxyAuthIsSent(headers) {
-      const existProxyAuth = headers && Object.keys(headers).find((key) => key.toLowerCase() === "proxy-authorization");
+      const existProxyAuth = headers && Object.keys(headers).find((key2) => key2.toLowerCase() === "proxy-authorization");
       if (existProxyAuth) {
         throw new InvalidArgumentError("Proxy-Authorization should be sent in ProxyAgent constructor");
       }
@@ -11883,8 +11883,8 @@ var require_headers = __commonJS({
             "Failed to execute 'forEach' on 'Headers': parameter 1 is not of type 'Function'."
           );
         }
-        for (const [key, value] of this) {
-          callbackFn.apply(thisArg, [value, key, this]);
+        for (const [key2, value] of this) {
+          callbackFn.apply(thisArg, [value, key2, this]);
         }
       }
       [/* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom")]() {
@@ -11963,7 +11963,7 @@ var require_response = __commonJS({
     var { URLSerializer } = require_dataURL();
     var { kHeadersList, kConstruct } = require_symbols();
     var assert = require("assert");
-    var { types } = require("util");
+    var { types: types2 } = require("util");
     var ReadableStream = globalThis.ReadableStream || require("stream/web").ReadableStream;
     var textEncoder = new TextEncoder("utf-8");
     var Response = class _Response {
@@ -12036,8 +12036,8 @@ var require_response = __commonJS({
         this[kHeaders][kRealm] = this[kRealm];
         let bodyWithType = null;
         if (body != null) {
-          const [extractedBody, type] = extractBody(body);
-          bodyWithType = { body: extractedBody, type };
+          const [extractedBody, type2] = extractBody(body);
+          bodyWithType = { body: extractedBody, type: type2 };
         }
         initializeResponse(this, init, bodyWithType);
       }
@@ -12184,18 +12184,18 @@ var require_response = __commonJS({
         }
       });
     }
-    function filterResponse(response, type) {
-      if (type === "basic") {
+    function filterResponse(response, type2) {
+      if (type2 === "basic") {
         return makeFilteredResponse(response, {
           type: "basic",
           headersList: response.headersList
         });
-      } else if (type === "cors") {
+      } else if (type2 === "cors") {
         return makeFilteredResponse(response, {
           type: "cors",
           headersList: response.headersList
         });
-      } else if (type === "opaque") {
+      } else if (type2 === "opaque") {
         return makeFilteredResponse(response, {
           type: "opaque",
           urlList: Object.freeze([]),
@@ -12203,7 +12203,7 @@ var require_response = __commonJS({
           statusText: "",
           body: null
         });
-      } else if (type === "opaqueredirect") {
+      } else if (type2 === "opaqueredirect") {
         return makeFilteredResponse(response, {
           type: "opaqueredirect",
           status: 0,
@@ -12266,7 +12266,7 @@ var require_response = __commonJS({
       if (isBlobLike(V)) {
         return webidl.converters.Blob(V, { strict: false });
       }
-      if (types.isArrayBuffer(V) || types.isTypedArray(V) || types.isDataView(V)) {
+      if (types2.isArrayBuffer(V) || types2.isTypedArray(V) || types2.isDataView(V)) {
         return webidl.converters.BufferSource(V);
       }
       if (util.isFormDataLike(V)) {
@@ -12579,8 +12579,8 @@ var require_request2 = __commonJS({
           const headers = init.headers !== void 0 ? init.headers : new HeadersList(headersList);
           headersList.clear();
           if (headers instanceof HeadersList) {
-            for (const [key, val] of headers) {
-              headersList.append(key, val);
+            for (const [key2, val] of headers) {
+              headersList.append(key2, val);
             }
             headersList.cookies = headers.cookies;
           } else {
@@ -12965,7 +12965,7 @@ var require_fetch = __commonJS({
     } = require_response();
     var { Headers } = require_headers();
     var { Request, makeRequest } = require_request2();
-    var zlib = require("zlib");
+    var zlib2 = require("zlib");
     var {
       bytesMatch,
       makePolicyContainer,
@@ -13009,7 +13009,7 @@ var require_fetch = __commonJS({
     } = require_constants2();
     var { kHeadersList } = require_symbols();
     var EE = require("events");
-    var { Readable, pipeline } = require("stream");
+    var { Readable: Readable2, pipeline: pipeline2 } = require("stream");
     var { addAbortListener, isErrored, isReadable, nodeMajor, nodeMinor } = require_util();
     var { dataURLProcessor, serializeAMimeType } = require_dataURL();
     var { TransformStream } = require("stream/web");
@@ -13364,12 +13364,12 @@ var require_fetch = __commonJS({
           const bodyWithType = safelyExtractBody(blobURLEntryObject);
           const body = bodyWithType[0];
           const length = isomorphicEncode(`${body.length}`);
-          const type = bodyWithType[1] ?? "";
+          const type2 = bodyWithType[1] ?? "";
           const response = makeResponse({
             statusText: "OK",
             headersList: [
               ["content-length", { name: "Content-Length", value: length }],
-              ["content-type", { name: "Content-Type", value: type }]
+              ["content-type", { name: "Content-Type", value: type2 }]
             ]
           });
           response.body = body;
@@ -13848,7 +13848,7 @@ var require_fetch = __commonJS({
       async function dispatch({ body }) {
         const url = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve, reject) => agent.dispatch(
+        return new Promise((resolve2, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -13879,56 +13879,56 @@ var require_fetch = __commonJS({
               const headers = new Headers();
               if (Array.isArray(headersList)) {
                 for (let n = 0; n < headersList.length; n += 2) {
-                  const key = headersList[n + 0].toString("latin1");
+                  const key2 = headersList[n + 0].toString("latin1");
                   const val = headersList[n + 1].toString("latin1");
-                  if (key.toLowerCase() === "content-encoding") {
+                  if (key2.toLowerCase() === "content-encoding") {
                     codings = val.toLowerCase().split(",").map((x) => x.trim());
-                  } else if (key.toLowerCase() === "location") {
+                  } else if (key2.toLowerCase() === "location") {
                     location = val;
                   }
-                  headers[kHeadersList].append(key, val);
+                  headers[kHeadersList].append(key2, val);
                 }
               } else {
                 const keys = Object.keys(headersList);
-                for (const key of keys) {
-                  const val = headersList[key];
-                  if (key.toLowerCase() === "content-encoding") {
+                for (const key2 of keys) {
+                  const val = headersList[key2];
+                  if (key2.toLowerCase() === "content-encoding") {
                     codings = val.toLowerCase().split(",").map((x) => x.trim()).reverse();
-                  } else if (key.toLowerCase() === "location") {
+                  } else if (key2.toLowerCase() === "location") {
                     location = val;
                   }
-                  headers[kHeadersList].append(key, val);
+                  headers[kHeadersList].append(key2, val);
                 }
               }
-              this.body = new Readable({ read: resume });
+              this.body = new Readable2({ read: resume });
               const decoders = [];
               const willFollow = request.redirect === "follow" && location && redirectStatusSet.has(status);
               if (request.method !== "HEAD" && request.method !== "CONNECT" && !nullBodyStatus.includes(status) && !willFollow) {
                 for (const coding of codings) {
                   if (coding === "x-gzip" || coding === "gzip") {
-                    decoders.push(zlib.createGunzip({
+                    decoders.push(zlib2.createGunzip({
                       // Be less strict when decoding compressed responses, since sometimes
                       // servers send slightly invalid responses that are still accepted
                       // by common browsers.
                       // Always using Z_SYNC_FLUSH is what cURL does.
-                      flush: zlib.constants.Z_SYNC_FLUSH,
-                      finishFlush: zlib.constants.Z_SYNC_FLUSH
+                      flush: zlib2.constants.Z_SYNC_FLUSH,
+                      finishFlush: zlib2.constants.Z_SYNC_FLUSH
                     }));
                   } else if (coding === "deflate") {
-                    decoders.push(zlib.createInflate());
+                    decoders.push(zlib2.createInflate());
                   } else if (coding === "br") {
-                    decoders.push(zlib.createBrotliDecompress());
+                    decoders.push(zlib2.createBrotliDecompress());
                   } else {
                     decoders.length = 0;
                     break;
                   }
                 }
               }
-              resolve({
+              resolve2({
                 status,
                 statusText,
                 headersList: headers[kHeadersList],
-                body: decoders.length ? pipeline(this.body, ...decoders, () => {
+                body: decoders.length ? pipeline2(this.body, ...decoders, () => {
                 }) : this.body.on("error", () => {
                 })
               });
@@ -13963,11 +13963,11 @@ var require_fetch = __commonJS({
               }
               const headers = new Headers();
               for (let n = 0; n < headersList.length; n += 2) {
-                const key = headersList[n + 0].toString("latin1");
+                const key2 = headersList[n + 0].toString("latin1");
                 const val = headersList[n + 1].toString("latin1");
-                headers[kHeadersList].append(key, val);
+                headers[kHeadersList].append(key2, val);
               }
-              resolve({
+              resolve2({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList: headers[kHeadersList],
@@ -14010,10 +14010,10 @@ var require_progressevent = __commonJS({
     var { webidl } = require_webidl();
     var kState = /* @__PURE__ */ Symbol("ProgressEvent state");
     var ProgressEvent = class _ProgressEvent extends Event {
-      constructor(type, eventInitDict = {}) {
-        type = webidl.converters.DOMString(type);
+      constructor(type2, eventInitDict = {}) {
+        type2 = webidl.converters.DOMString(type2);
         eventInitDict = webidl.converters.ProgressEventInit(eventInitDict ?? {});
-        super(type, eventInitDict);
+        super(type2, eventInitDict);
         this[kState] = {
           lengthComputable: eventInitDict.lengthComputable,
           loaded: eventInitDict.loaded,
@@ -14372,7 +14372,7 @@ var require_util4 = __commonJS({
     var { getEncoding } = require_encoding();
     var { DOMException: DOMException2 } = require_constants2();
     var { serializeAMimeType, parseMIMEType } = require_dataURL();
-    var { types } = require("util");
+    var { types: types2 } = require("util");
     var { StringDecoder } = require("string_decoder");
     var { btoa } = require("buffer");
     var staticPropertyDescriptors = {
@@ -14380,7 +14380,7 @@ var require_util4 = __commonJS({
       writable: false,
       configurable: false
     };
-    function readOperation(fr, blob, type, encodingName) {
+    function readOperation(fr, blob, type2, encodingName) {
       if (fr[kState] === "loading") {
         throw new DOMException2("Invalid state", "InvalidStateError");
       }
@@ -14402,7 +14402,7 @@ var require_util4 = __commonJS({
               });
             }
             isFirstChunk = false;
-            if (!done && types.isUint8Array(value)) {
+            if (!done && types2.isUint8Array(value)) {
               bytes.push(value);
               if ((fr[kLastProgressEventFired] === void 0 || Date.now() - fr[kLastProgressEventFired] >= 50) && !fr[kAborted]) {
                 fr[kLastProgressEventFired] = Date.now();
@@ -14415,7 +14415,7 @@ var require_util4 = __commonJS({
               queueMicrotask(() => {
                 fr[kState] = "done";
                 try {
-                  const result = packageData(bytes, type, blob.type, encodingName);
+                  const result = packageData(bytes, type2, blob.type, encodingName);
                   if (fr[kAborted]) {
                     return;
                   }
@@ -14455,8 +14455,8 @@ var require_util4 = __commonJS({
       });
       reader.dispatchEvent(event);
     }
-    function packageData(bytes, type, mimeType, encodingName) {
-      switch (type) {
+    function packageData(bytes, type2, mimeType, encodingName) {
+      switch (type2) {
         case "DataURL": {
           let dataURL = "data:";
           const parsed = parseMIMEType(mimeType || "application/octet-stream");
@@ -14477,9 +14477,9 @@ var require_util4 = __commonJS({
             encoding = getEncoding(encodingName);
           }
           if (encoding === "failure" && mimeType) {
-            const type2 = parseMIMEType(mimeType);
-            if (type2 !== "failure") {
-              encoding = getEncoding(type2.parameters.get("charset"));
+            const type3 = parseMIMEType(mimeType);
+            if (type3 !== "failure") {
+              encoding = getEncoding(type3.parameters.get("charset"));
             }
           }
           if (encoding === "failure") {
@@ -15528,8 +15528,8 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path2) {
-      for (const char of path2) {
+    function validateCookiePath(path3) {
+      for (const char of path3) {
         const code = char.charCodeAt(0);
         if (code < 33 || char === ";") {
           throw new Error("Invalid cookie path");
@@ -15625,8 +15625,8 @@ var require_util6 = __commonJS({
         if (!part.includes("=")) {
           throw new Error("Invalid unparsed");
         }
-        const [key, ...value] = part.split("=");
-        out.push(`${key.trim()}=${value.join("=")}`);
+        const [key2, ...value] = part.split("=");
+        out.push(`${key2.trim()}=${value.join("=")}`);
       }
       return out.join("; ");
     }
@@ -15828,8 +15828,8 @@ var require_cookies = __commonJS({
       webidl.argumentLengthCheck(arguments, 2, { header: "setCookie" });
       webidl.brandCheck(headers, Headers, { strict: false });
       cookie = webidl.converters.Cookie(cookie);
-      const str = stringify(cookie);
-      if (str) {
+      const str3 = stringify(cookie);
+      if (str3) {
         headers.append("Set-Cookie", stringify(cookie));
       }
     }
@@ -15979,11 +15979,11 @@ var require_events = __commonJS({
     var { MessagePort } = require("worker_threads");
     var MessageEvent = class _MessageEvent extends Event {
       #eventInit;
-      constructor(type, eventInitDict = {}) {
+      constructor(type2, eventInitDict = {}) {
         webidl.argumentLengthCheck(arguments, 1, { header: "MessageEvent constructor" });
-        type = webidl.converters.DOMString(type);
+        type2 = webidl.converters.DOMString(type2);
         eventInitDict = webidl.converters.MessageEventInit(eventInitDict);
-        super(type, eventInitDict);
+        super(type2, eventInitDict);
         this.#eventInit = eventInitDict;
       }
       get data() {
@@ -16009,10 +16009,10 @@ var require_events = __commonJS({
         }
         return this.#eventInit.ports;
       }
-      initMessageEvent(type, bubbles = false, cancelable = false, data = null, origin = "", lastEventId = "", source = null, ports = []) {
+      initMessageEvent(type2, bubbles = false, cancelable = false, data = null, origin = "", lastEventId = "", source = null, ports = []) {
         webidl.brandCheck(this, _MessageEvent);
         webidl.argumentLengthCheck(arguments, 1, { header: "MessageEvent.initMessageEvent" });
-        return new _MessageEvent(type, {
+        return new _MessageEvent(type2, {
           bubbles,
           cancelable,
           data,
@@ -16025,11 +16025,11 @@ var require_events = __commonJS({
     };
     var CloseEvent = class _CloseEvent extends Event {
       #eventInit;
-      constructor(type, eventInitDict = {}) {
+      constructor(type2, eventInitDict = {}) {
         webidl.argumentLengthCheck(arguments, 1, { header: "CloseEvent constructor" });
-        type = webidl.converters.DOMString(type);
+        type2 = webidl.converters.DOMString(type2);
         eventInitDict = webidl.converters.CloseEventInit(eventInitDict);
-        super(type, eventInitDict);
+        super(type2, eventInitDict);
         this.#eventInit = eventInitDict;
       }
       get wasClean() {
@@ -16047,10 +16047,10 @@ var require_events = __commonJS({
     };
     var ErrorEvent = class _ErrorEvent extends Event {
       #eventInit;
-      constructor(type, eventInitDict) {
+      constructor(type2, eventInitDict) {
         webidl.argumentLengthCheck(arguments, 1, { header: "ErrorEvent constructor" });
-        super(type, eventInitDict);
-        type = webidl.converters.DOMString(type);
+        super(type2, eventInitDict);
+        type2 = webidl.converters.DOMString(type2);
         eventInitDict = webidl.converters.ErrorEventInit(eventInitDict ?? {});
         this.#eventInit = eventInitDict;
       }
@@ -16233,19 +16233,19 @@ var require_util7 = __commonJS({
       const event = new eventConstructor(e, eventInitDict);
       target.dispatchEvent(event);
     }
-    function websocketMessageReceived(ws, type, data) {
+    function websocketMessageReceived(ws, type2, data) {
       if (ws[kReadyState] !== states.OPEN) {
         return;
       }
       let dataForEvent;
-      if (type === opcodes.TEXT) {
+      if (type2 === opcodes.TEXT) {
         try {
           dataForEvent = new TextDecoder("utf-8", { fatal: true }).decode(data);
         } catch {
           failWebsocketConnection(ws, "Received invalid UTF-8 in text frame.");
           return;
         }
-      } else if (type === opcodes.BINARY) {
+      } else if (type2 === opcodes.BINARY) {
         if (ws[kBinaryType] === "blob") {
           dataForEvent = new Blob([data]);
         } else {
@@ -16326,9 +16326,9 @@ var require_connection = __commonJS({
     channels.open = diagnosticsChannel.channel("undici:websocket:open");
     channels.close = diagnosticsChannel.channel("undici:websocket:close");
     channels.socketError = diagnosticsChannel.channel("undici:websocket:socket_error");
-    var crypto4;
+    var crypto5;
     try {
-      crypto4 = require("crypto");
+      crypto5 = require("crypto");
     } catch {
     }
     function establishWebSocketConnection(url, protocols, ws, onEstablish, options) {
@@ -16347,7 +16347,7 @@ var require_connection = __commonJS({
         const headersList = new Headers(options.headers)[kHeadersList];
         request.headersList = headersList;
       }
-      const keyValue = crypto4.randomBytes(16).toString("base64");
+      const keyValue = crypto5.randomBytes(16).toString("base64");
       request.headersList.append("sec-websocket-key", keyValue);
       request.headersList.append("sec-websocket-version", "13");
       for (const protocol of protocols) {
@@ -16376,7 +16376,7 @@ var require_connection = __commonJS({
             return;
           }
           const secWSAccept = response.headersList.get("Sec-WebSocket-Accept");
-          const digest = crypto4.createHash("sha1").update(keyValue + uid).digest("base64");
+          const digest = crypto5.createHash("sha1").update(keyValue + uid).digest("base64");
           if (secWSAccept !== digest) {
             failWebsocketConnection(ws, "Incorrect hash received in Sec-WebSocket-Accept header.");
             return;
@@ -16456,9 +16456,9 @@ var require_frame = __commonJS({
   "node_modules/undici/lib/websocket/frame.js"(exports2, module2) {
     "use strict";
     var { maxUnsigned16Bit } = require_constants5();
-    var crypto4;
+    var crypto5;
     try {
-      crypto4 = require("crypto");
+      crypto5 = require("crypto");
     } catch {
     }
     var WebsocketFrameSend = class {
@@ -16467,7 +16467,7 @@ var require_frame = __commonJS({
        */
       constructor(data) {
         this.frameData = data;
-        this.maskKey = crypto4.randomBytes(4);
+        this.maskKey = crypto5.randomBytes(4);
       }
       createFrame(opcode) {
         const bodyLength = this.frameData?.byteLength ?? 0;
@@ -16768,7 +16768,7 @@ var require_websocket = __commonJS({
     var { ByteParser } = require_receiver();
     var { kEnumerableProperty, isBlobLike } = require_util();
     var { getGlobalDispatcher } = require_global2();
-    var { types } = require("util");
+    var { types: types2 } = require("util");
     var experimentalWarned = false;
     var WebSocket = class _WebSocket extends EventTarget {
       #events = {
@@ -16915,7 +16915,7 @@ var require_websocket = __commonJS({
           socket.write(buffer, () => {
             this.#bufferedAmount -= value.byteLength;
           });
-        } else if (types.isArrayBuffer(data)) {
+        } else if (types2.isArrayBuffer(data)) {
           const value = Buffer.from(data);
           const frame = new WebsocketFrameSend(value);
           const buffer = frame.createFrame(opcodes.BINARY);
@@ -17032,12 +17032,12 @@ var require_websocket = __commonJS({
         webidl.brandCheck(this, _WebSocket);
         return this[kBinaryType];
       }
-      set binaryType(type) {
+      set binaryType(type2) {
         webidl.brandCheck(this, _WebSocket);
-        if (type !== "blob" && type !== "arraybuffer") {
+        if (type2 !== "blob" && type2 !== "arraybuffer") {
           this[kBinaryType] = "blob";
         } else {
-          this[kBinaryType] = type;
+          this[kBinaryType] = type2;
         }
       }
       /**
@@ -17137,7 +17137,7 @@ var require_websocket = __commonJS({
         if (isBlobLike(V)) {
           return webidl.converters.Blob(V, { strict: false });
         }
-        if (ArrayBuffer.isView(V) || types.isAnyArrayBuffer(V)) {
+        if (ArrayBuffer.isView(V) || types2.isAnyArrayBuffer(V)) {
           return webidl.converters.BufferSource(V);
         }
       }
@@ -17209,11 +17209,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path2 = opts.path;
+          let path3 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path2 = `/${path2}`;
+            path3 = `/${path3}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path2);
+          url = new URL(util.parseOrigin(url).origin + path3);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -17321,11 +17321,11 @@ var require_lib = __commonJS({
     };
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve) {
-          resolve(value);
+        return value instanceof P ? value : new P(function(resolve2) {
+          resolve2(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve, reject) {
+      return new (P || (P = Promise))(function(resolve2, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -17341,7 +17341,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -17427,26 +17427,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter(this, void 0, void 0, function* () {
-          return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+          return new Promise((resolve2) => __awaiter(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve(output.toString());
+              resolve2(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter(this, void 0, void 0, function* () {
-          return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+          return new Promise((resolve2) => __awaiter(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve(Buffer.concat(chunks));
+              resolve2(Buffer.concat(chunks));
             });
           }));
         });
@@ -17655,14 +17655,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter(this, void 0, void 0, function* () {
-          return new Promise((resolve, reject) => {
+          return new Promise((resolve2, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve(res);
+                resolve2(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -17765,12 +17765,12 @@ var require_lib = __commonJS({
         }
         return lowercaseKeys(headers || {});
       }
-      _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
+      _getExistingOrDefaultHeader(additionalHeaders, header, _default2) {
         let clientHeader;
         if (this.requestOptions && this.requestOptions.headers) {
           clientHeader = lowercaseKeys(this.requestOptions.headers)[header];
         }
-        return additionalHeaders[header] || clientHeader || _default;
+        return additionalHeaders[header] || clientHeader || _default2;
       }
       _getAgent(parsedUrl) {
         let agent;
@@ -17844,12 +17844,12 @@ var require_lib = __commonJS({
         return __awaiter(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
           const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-          return new Promise((resolve) => setTimeout(() => resolve(), ms));
+          return new Promise((resolve2) => setTimeout(() => resolve2(), ms));
         });
       }
       _processResponse(res, options) {
         return __awaiter(this, void 0, void 0, function* () {
-          return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+          return new Promise((resolve2, reject) => __awaiter(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -17857,9 +17857,9 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes.NotFound) {
-              resolve(response);
+              resolve2(response);
             }
-            function dateTimeDeserializer(key, value) {
+            function dateTimeDeserializer(key2, value) {
               if (typeof value === "string") {
                 const a = new Date(value);
                 if (!isNaN(a.valueOf())) {
@@ -17896,7 +17896,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve(response);
+              resolve2(response);
             }
           }));
         });
@@ -17913,11 +17913,11 @@ var require_auth = __commonJS({
     "use strict";
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve) {
-          resolve(value);
+        return value instanceof P ? value : new P(function(resolve2) {
+          resolve2(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve, reject) {
+      return new (P || (P = Promise))(function(resolve2, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -17933,7 +17933,7 @@ var require_auth = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -18017,11 +18017,11 @@ var require_oidc_utils = __commonJS({
     "use strict";
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve) {
-          resolve(value);
+        return value instanceof P ? value : new P(function(resolve2) {
+          resolve2(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve, reject) {
+      return new (P || (P = Promise))(function(resolve2, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -18037,7 +18037,7 @@ var require_oidc_utils = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -18115,11 +18115,11 @@ var require_summary = __commonJS({
     "use strict";
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve) {
-          resolve(value);
+        return value instanceof P ? value : new P(function(resolve2) {
+          resolve2(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve, reject) {
+      return new (P || (P = Promise))(function(resolve2, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -18135,7 +18135,7 @@ var require_summary = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -18185,7 +18185,7 @@ var require_summary = __commonJS({
        * @returns {string} content wrapped in HTML element
        */
       wrap(tag, content, attrs = {}) {
-        const htmlAttrs = Object.entries(attrs).map(([key, value]) => ` ${key}="${value}"`).join("");
+        const htmlAttrs = Object.entries(attrs).map(([key2, value]) => ` ${key2}="${value}"`).join("");
         if (!content) {
           return `<${tag}${htmlAttrs}>`;
         }
@@ -18298,11 +18298,11 @@ var require_summary = __commonJS({
        */
       addTable(rows) {
         const tableBody = rows.map((row) => {
-          const cells = row.map((cell2) => {
-            if (typeof cell2 === "string") {
-              return this.wrap("td", cell2);
+          const cells = row.map((cell3) => {
+            if (typeof cell3 === "string") {
+              return this.wrap("td", cell3);
             }
-            const { header, data, colspan, rowspan } = cell2;
+            const { header, data, colspan, rowspan } = cell3;
             const tag = header ? "th" : "td";
             const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
             return this.wrap(tag, data, attrs);
@@ -18436,7 +18436,7 @@ var require_path_utils = __commonJS({
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.toPlatformPath = exports2.toWin32Path = exports2.toPosixPath = void 0;
-    var path2 = __importStar(require("path"));
+    var path3 = __importStar(require("path"));
     function toPosixPath(pth) {
       return pth.replace(/[\\]/g, "/");
     }
@@ -18446,7 +18446,7 @@ var require_path_utils = __commonJS({
     }
     exports2.toWin32Path = toWin32Path;
     function toPlatformPath(pth) {
-      return pth.replace(/[/\\]/g, path2.sep);
+      return pth.replace(/[/\\]/g, path3.sep);
     }
     exports2.toPlatformPath = toPlatformPath;
   }
@@ -18481,11 +18481,11 @@ var require_io_util = __commonJS({
     };
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve) {
-          resolve(value);
+        return value instanceof P ? value : new P(function(resolve2) {
+          resolve2(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve, reject) {
+      return new (P || (P = Promise))(function(resolve2, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -18501,7 +18501,7 @@ var require_io_util = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -18509,12 +18509,12 @@ var require_io_util = __commonJS({
     var _a;
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.getCmdPath = exports2.tryGetExecutablePath = exports2.isRooted = exports2.isDirectory = exports2.exists = exports2.READONLY = exports2.UV_FS_O_EXLOCK = exports2.IS_WINDOWS = exports2.unlink = exports2.symlink = exports2.stat = exports2.rmdir = exports2.rm = exports2.rename = exports2.readlink = exports2.readdir = exports2.open = exports2.mkdir = exports2.lstat = exports2.copyFile = exports2.chmod = void 0;
-    var fs4 = __importStar(require("fs"));
-    var path2 = __importStar(require("path"));
-    _a = fs4.promises, exports2.chmod = _a.chmod, exports2.copyFile = _a.copyFile, exports2.lstat = _a.lstat, exports2.mkdir = _a.mkdir, exports2.open = _a.open, exports2.readdir = _a.readdir, exports2.readlink = _a.readlink, exports2.rename = _a.rename, exports2.rm = _a.rm, exports2.rmdir = _a.rmdir, exports2.stat = _a.stat, exports2.symlink = _a.symlink, exports2.unlink = _a.unlink;
+    var fs8 = __importStar(require("fs"));
+    var path3 = __importStar(require("path"));
+    _a = fs8.promises, exports2.chmod = _a.chmod, exports2.copyFile = _a.copyFile, exports2.lstat = _a.lstat, exports2.mkdir = _a.mkdir, exports2.open = _a.open, exports2.readdir = _a.readdir, exports2.readlink = _a.readlink, exports2.rename = _a.rename, exports2.rm = _a.rm, exports2.rmdir = _a.rmdir, exports2.stat = _a.stat, exports2.symlink = _a.symlink, exports2.unlink = _a.unlink;
     exports2.IS_WINDOWS = process.platform === "win32";
     exports2.UV_FS_O_EXLOCK = 268435456;
-    exports2.READONLY = fs4.constants.O_RDONLY;
+    exports2.READONLY = fs8.constants.O_RDONLY;
     function exists(fsPath) {
       return __awaiter(this, void 0, void 0, function* () {
         try {
@@ -18559,7 +18559,7 @@ var require_io_util = __commonJS({
         }
         if (stats && stats.isFile()) {
           if (exports2.IS_WINDOWS) {
-            const upperExt = path2.extname(filePath).toUpperCase();
+            const upperExt = path3.extname(filePath).toUpperCase();
             if (extensions.some((validExt) => validExt.toUpperCase() === upperExt)) {
               return filePath;
             }
@@ -18583,11 +18583,11 @@ var require_io_util = __commonJS({
           if (stats && stats.isFile()) {
             if (exports2.IS_WINDOWS) {
               try {
-                const directory = path2.dirname(filePath);
-                const upperName = path2.basename(filePath).toUpperCase();
+                const directory = path3.dirname(filePath);
+                const upperName = path3.basename(filePath).toUpperCase();
                 for (const actualName of yield exports2.readdir(directory)) {
                   if (upperName === actualName.toUpperCase()) {
-                    filePath = path2.join(directory, actualName);
+                    filePath = path3.join(directory, actualName);
                     break;
                   }
                 }
@@ -18654,11 +18654,11 @@ var require_io = __commonJS({
     };
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve) {
-          resolve(value);
+        return value instanceof P ? value : new P(function(resolve2) {
+          resolve2(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve, reject) {
+      return new (P || (P = Promise))(function(resolve2, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -18674,7 +18674,7 @@ var require_io = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -18682,7 +18682,7 @@ var require_io = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.findInPath = exports2.which = exports2.mkdirP = exports2.rmRF = exports2.mv = exports2.cp = void 0;
     var assert_1 = require("assert");
-    var path2 = __importStar(require("path"));
+    var path3 = __importStar(require("path"));
     var ioUtil = __importStar(require_io_util());
     function cp(source, dest, options = {}) {
       return __awaiter(this, void 0, void 0, function* () {
@@ -18691,7 +18691,7 @@ var require_io = __commonJS({
         if (destStat && destStat.isFile() && !force) {
           return;
         }
-        const newDest = destStat && destStat.isDirectory() && copySourceDirectory ? path2.join(dest, path2.basename(source)) : dest;
+        const newDest = destStat && destStat.isDirectory() && copySourceDirectory ? path3.join(dest, path3.basename(source)) : dest;
         if (!(yield ioUtil.exists(source))) {
           throw new Error(`no such file or directory: ${source}`);
         }
@@ -18703,7 +18703,7 @@ var require_io = __commonJS({
             yield cpDirRecursive(source, newDest, 0, force);
           }
         } else {
-          if (path2.relative(source, newDest) === "") {
+          if (path3.relative(source, newDest) === "") {
             throw new Error(`'${newDest}' and '${source}' are the same file`);
           }
           yield copyFile(source, newDest, force);
@@ -18716,7 +18716,7 @@ var require_io = __commonJS({
         if (yield ioUtil.exists(dest)) {
           let destExists = true;
           if (yield ioUtil.isDirectory(dest)) {
-            dest = path2.join(dest, path2.basename(source));
+            dest = path3.join(dest, path3.basename(source));
             destExists = yield ioUtil.exists(dest);
           }
           if (destExists) {
@@ -18727,7 +18727,7 @@ var require_io = __commonJS({
             }
           }
         }
-        yield mkdirP(path2.dirname(dest));
+        yield mkdirP(path3.dirname(dest));
         yield ioUtil.rename(source, dest);
       });
     }
@@ -18790,7 +18790,7 @@ var require_io = __commonJS({
         }
         const extensions = [];
         if (ioUtil.IS_WINDOWS && process.env["PATHEXT"]) {
-          for (const extension of process.env["PATHEXT"].split(path2.delimiter)) {
+          for (const extension of process.env["PATHEXT"].split(path3.delimiter)) {
             if (extension) {
               extensions.push(extension);
             }
@@ -18803,12 +18803,12 @@ var require_io = __commonJS({
           }
           return [];
         }
-        if (tool.includes(path2.sep)) {
+        if (tool.includes(path3.sep)) {
           return [];
         }
         const directories = [];
         if (process.env.PATH) {
-          for (const p of process.env.PATH.split(path2.delimiter)) {
+          for (const p of process.env.PATH.split(path3.delimiter)) {
             if (p) {
               directories.push(p);
             }
@@ -18816,7 +18816,7 @@ var require_io = __commonJS({
         }
         const matches = [];
         for (const directory of directories) {
-          const filePath = yield ioUtil.tryGetExecutablePath(path2.join(directory, tool), extensions);
+          const filePath = yield ioUtil.tryGetExecutablePath(path3.join(directory, tool), extensions);
           if (filePath) {
             matches.push(filePath);
           }
@@ -18902,11 +18902,11 @@ var require_toolrunner = __commonJS({
     };
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve) {
-          resolve(value);
+        return value instanceof P ? value : new P(function(resolve2) {
+          resolve2(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve, reject) {
+      return new (P || (P = Promise))(function(resolve2, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -18922,7 +18922,7 @@ var require_toolrunner = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -18932,7 +18932,7 @@ var require_toolrunner = __commonJS({
     var os2 = __importStar(require("os"));
     var events = __importStar(require("events"));
     var child = __importStar(require("child_process"));
-    var path2 = __importStar(require("path"));
+    var path3 = __importStar(require("path"));
     var io = __importStar(require_io());
     var ioUtil = __importStar(require_io_util());
     var timers_1 = require("timers");
@@ -19019,8 +19019,8 @@ var require_toolrunner = __commonJS({
         }
         return this.args;
       }
-      _endsWith(str, end) {
-        return str.endsWith(end);
+      _endsWith(str3, end) {
+        return str3.endsWith(end);
       }
       _isCmdFile() {
         const upperToolPath = this.toolPath.toUpperCase();
@@ -19147,10 +19147,10 @@ var require_toolrunner = __commonJS({
       exec() {
         return __awaiter(this, void 0, void 0, function* () {
           if (!ioUtil.isRooted(this.toolPath) && (this.toolPath.includes("/") || IS_WINDOWS && this.toolPath.includes("\\"))) {
-            this.toolPath = path2.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+            this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
           }
           this.toolPath = yield io.which(this.toolPath, true);
-          return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+          return new Promise((resolve2, reject) => __awaiter(this, void 0, void 0, function* () {
             this._debug(`exec tool: ${this.toolPath}`);
             this._debug("arguments:");
             for (const arg of this.args) {
@@ -19233,7 +19233,7 @@ var require_toolrunner = __commonJS({
               if (error2) {
                 reject(error2);
               } else {
-                resolve(exitCode);
+                resolve2(exitCode);
               }
             });
             if (this.options.input) {
@@ -19386,11 +19386,11 @@ var require_exec = __commonJS({
     };
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve) {
-          resolve(value);
+        return value instanceof P ? value : new P(function(resolve2) {
+          resolve2(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve, reject) {
+      return new (P || (P = Promise))(function(resolve2, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -19406,7 +19406,7 @@ var require_exec = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -19497,11 +19497,11 @@ var require_platform = __commonJS({
     };
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve) {
-          resolve(value);
+        return value instanceof P ? value : new P(function(resolve2) {
+          resolve2(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve, reject) {
+      return new (P || (P = Promise))(function(resolve2, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -19517,7 +19517,7 @@ var require_platform = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -19616,11 +19616,11 @@ var require_core = __commonJS({
     };
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve) {
-          resolve(value);
+        return value instanceof P ? value : new P(function(resolve2) {
+          resolve2(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve, reject) {
+      return new (P || (P = Promise))(function(resolve2, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -19636,7 +19636,7 @@ var require_core = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -19647,7 +19647,7 @@ var require_core = __commonJS({
     var file_command_1 = require_file_command();
     var utils_1 = require_utils();
     var os2 = __importStar(require("os"));
-    var path2 = __importStar(require("path"));
+    var path3 = __importStar(require("path"));
     var oidc_utils_1 = require_oidc_utils();
     var ExitCode;
     (function(ExitCode2) {
@@ -19675,7 +19675,7 @@ var require_core = __commonJS({
       } else {
         (0, command_1.issueCommand)("add-path", {}, inputPath);
       }
-      process.env["PATH"] = `${inputPath}${path2.delimiter}${process.env["PATH"]}`;
+      process.env["PATH"] = `${inputPath}${path3.delimiter}${process.env["PATH"]}`;
     }
     exports2.addPath = addPath;
     function getInput2(name, options) {
@@ -19813,11 +19813,11 @@ Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
 });
 
 // src/main.ts
-var core2 = __toESM(require_core());
-var crypto3 = __toESM(require("crypto"));
-var fs3 = __toESM(require("fs"));
+var core3 = __toESM(require_core());
+var crypto4 = __toESM(require("crypto"));
+var fs7 = __toESM(require("fs"));
 var os = __toESM(require("os"));
-var path = __toESM(require("path"));
+var path2 = __toESM(require("path"));
 
 // src/adapters/docker.ts
 var exec = __toESM(require_exec());
@@ -19928,9 +19928,9 @@ function messageOf(e) {
 }
 
 // src/build/emulation.ts
-var readIfExists = (path2) => {
+var readIfExists = (path3) => {
   try {
-    return fs.readFileSync(path2, "utf8");
+    return fs.readFileSync(path3, "utf8");
   } catch {
     return void 0;
   }
@@ -19950,30 +19950,3306 @@ function checkEmulation(p, host, read = readIfExists) {
 
 // src/context.ts
 var fs2 = __toESM(require("fs"));
-function readContext(env = process.env) {
-  let defaultBranch;
-  if (env.GITHUB_EVENT_PATH && fs2.existsSync(env.GITHUB_EVENT_PATH)) {
-    try {
-      const payload = JSON.parse(fs2.readFileSync(env.GITHUB_EVENT_PATH, "utf8"));
-      defaultBranch = payload?.repository?.default_branch;
-    } catch {
-      defaultBranch = void 0;
-    }
+function refNameOf(ref) {
+  return ref.replace(/^refs\/(heads|tags|pull)\//, "");
+}
+function str(v) {
+  return typeof v === "string" && v.length > 0 ? v : void 0;
+}
+function positiveInt(v) {
+  return typeof v === "number" && Number.isInteger(v) && v > 0 ? v : void 0;
+}
+function readPayload(file) {
+  if (!file || !fs2.existsSync(file)) return {};
+  try {
+    const payload = JSON.parse(fs2.readFileSync(file, "utf8"));
+    return payload && typeof payload === "object" && !Array.isArray(payload) ? payload : {};
+  } catch {
+    return {};
   }
+}
+function readContext(env = process.env) {
+  const payload = readPayload(env.GITHUB_EVENT_PATH);
+  const repo = payload.repository && typeof payload.repository === "object" ? payload.repository : {};
+  const pr = payload.pull_request && typeof payload.pull_request === "object" ? payload.pull_request : {};
+  const event = {};
+  const prNumber = positiveInt(pr.number) ?? positiveInt(payload.number);
+  if (prNumber !== void 0) event.prNumber = prNumber;
+  const fields = [
+    ["repositoryName", repo.name],
+    ["description", repo.description],
+    ["htmlUrl", repo.html_url],
+    ["license", repo.license && typeof repo.license === "object" ? repo.license.spdx_id : void 0]
+  ];
+  for (const [key2, value] of fields) {
+    const s = str(value);
+    if (s !== void 0) event[key2] = s;
+  }
+  const ref = env.GITHUB_REF ?? "";
   return {
     sha: env.GITHUB_SHA ?? "",
-    ref: env.GITHUB_REF ?? "",
+    ref,
+    refName: env.GITHUB_REF_NAME || refNameOf(ref),
     eventName: env.GITHUB_EVENT_NAME ?? "",
-    defaultBranch,
+    // The default branch is only in the event payload; `latest` depends on it.
+    defaultBranch: str(repo.default_branch),
+    headRef: env.GITHUB_HEAD_REF || str(pr.head?.ref) || "",
+    baseRef: env.GITHUB_BASE_REF || str(pr.base?.ref) || "",
     repository: env.GITHUB_REPOSITORY ?? "",
     serverUrl: env.GITHUB_SERVER_URL ?? "https://github.com",
     runId: env.GITHUB_RUN_ID ?? String(process.pid),
-    actor: env.GITHUB_ACTOR ?? ""
+    actor: env.GITHUB_ACTOR ?? "",
+    event
   };
 }
 
 // src/inputs.ts
-var core = __toESM(require_core());
+var core2 = __toESM(require_core());
+var fs3 = __toESM(require("fs"));
+
+// node_modules/js-yaml/dist/js-yaml.mjs
+function getDefaultExportFromCjs(x) {
+  return x && x.__esModule && Object.prototype.hasOwnProperty.call(x, "default") ? x["default"] : x;
+}
+var jsYaml = {};
+var loader = {};
+var common = {};
+var hasRequiredCommon;
+function requireCommon() {
+  if (hasRequiredCommon) return common;
+  hasRequiredCommon = 1;
+  function isNothing(subject) {
+    return typeof subject === "undefined" || subject === null;
+  }
+  function isObject(subject) {
+    return typeof subject === "object" && subject !== null;
+  }
+  function toArray(sequence) {
+    if (Array.isArray(sequence)) return sequence;
+    else if (isNothing(sequence)) return [];
+    return [sequence];
+  }
+  function extend(target, source) {
+    if (source) {
+      const sourceKeys = Object.keys(source);
+      for (let index = 0, length = sourceKeys.length; index < length; index += 1) {
+        const key2 = sourceKeys[index];
+        target[key2] = source[key2];
+      }
+    }
+    return target;
+  }
+  function repeat(string, count) {
+    let result = "";
+    for (let cycle = 0; cycle < count; cycle += 1) {
+      result += string;
+    }
+    return result;
+  }
+  function isNegativeZero(number) {
+    return number === 0 && Number.NEGATIVE_INFINITY === 1 / number;
+  }
+  common.isNothing = isNothing;
+  common.isObject = isObject;
+  common.toArray = toArray;
+  common.repeat = repeat;
+  common.isNegativeZero = isNegativeZero;
+  common.extend = extend;
+  return common;
+}
+var exception;
+var hasRequiredException;
+function requireException() {
+  if (hasRequiredException) return exception;
+  hasRequiredException = 1;
+  function formatError(exception2, compact) {
+    let where = "";
+    const message = exception2.reason || "(unknown reason)";
+    if (!exception2.mark) return message;
+    if (exception2.mark.name) {
+      where += 'in "' + exception2.mark.name + '" ';
+    }
+    where += "(" + (exception2.mark.line + 1) + ":" + (exception2.mark.column + 1) + ")";
+    if (!compact && exception2.mark.snippet) {
+      where += "\n\n" + exception2.mark.snippet;
+    }
+    return message + " " + where;
+  }
+  function YAMLException2(reason, mark) {
+    Error.call(this);
+    this.name = "YAMLException";
+    this.reason = reason;
+    this.mark = mark;
+    this.message = formatError(this, false);
+    if (Error.captureStackTrace) {
+      Error.captureStackTrace(this, this.constructor);
+    } else {
+      this.stack = new Error().stack || "";
+    }
+  }
+  YAMLException2.prototype = Object.create(Error.prototype);
+  YAMLException2.prototype.constructor = YAMLException2;
+  YAMLException2.prototype.toString = function toString(compact) {
+    return this.name + ": " + formatError(this, compact);
+  };
+  exception = YAMLException2;
+  return exception;
+}
+var snippet;
+var hasRequiredSnippet;
+function requireSnippet() {
+  if (hasRequiredSnippet) return snippet;
+  hasRequiredSnippet = 1;
+  const common2 = requireCommon();
+  function getLine(buffer, lineStart, lineEnd, position, maxLineLength) {
+    let head = "";
+    let tail = "";
+    const maxHalfLength = Math.floor(maxLineLength / 2) - 1;
+    if (position - lineStart > maxHalfLength) {
+      head = " ... ";
+      lineStart = position - maxHalfLength + head.length;
+    }
+    if (lineEnd - position > maxHalfLength) {
+      tail = " ...";
+      lineEnd = position + maxHalfLength - tail.length;
+    }
+    return {
+      str: head + buffer.slice(lineStart, lineEnd).replace(/\t/g, "\u2192") + tail,
+      pos: position - lineStart + head.length
+      // relative position
+    };
+  }
+  function padStart(string, max) {
+    return common2.repeat(" ", max - string.length) + string;
+  }
+  function makeSnippet(mark, options) {
+    options = Object.create(options || null);
+    if (!mark.buffer) return null;
+    if (!options.maxLength) options.maxLength = 79;
+    if (typeof options.indent !== "number") options.indent = 1;
+    if (typeof options.linesBefore !== "number") options.linesBefore = 3;
+    if (typeof options.linesAfter !== "number") options.linesAfter = 2;
+    const re = /\r?\n|\r|\0/g;
+    const lineStarts = [0];
+    const lineEnds = [];
+    let match;
+    let foundLineNo = -1;
+    while (match = re.exec(mark.buffer)) {
+      lineEnds.push(match.index);
+      lineStarts.push(match.index + match[0].length);
+      if (mark.position <= match.index && foundLineNo < 0) {
+        foundLineNo = lineStarts.length - 2;
+      }
+    }
+    if (foundLineNo < 0) foundLineNo = lineStarts.length - 1;
+    let result = "";
+    const lineNoLength = Math.min(mark.line + options.linesAfter, lineEnds.length).toString().length;
+    const maxLineLength = options.maxLength - (options.indent + lineNoLength + 3);
+    for (let i = 1; i <= options.linesBefore; i++) {
+      if (foundLineNo - i < 0) break;
+      const line2 = getLine(
+        mark.buffer,
+        lineStarts[foundLineNo - i],
+        lineEnds[foundLineNo - i],
+        mark.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo - i]),
+        maxLineLength
+      );
+      result = common2.repeat(" ", options.indent) + padStart((mark.line - i + 1).toString(), lineNoLength) + " | " + line2.str + "\n" + result;
+    }
+    const line = getLine(mark.buffer, lineStarts[foundLineNo], lineEnds[foundLineNo], mark.position, maxLineLength);
+    result += common2.repeat(" ", options.indent) + padStart((mark.line + 1).toString(), lineNoLength) + " | " + line.str + "\n";
+    result += common2.repeat("-", options.indent + lineNoLength + 3 + line.pos) + "^\n";
+    for (let i = 1; i <= options.linesAfter; i++) {
+      if (foundLineNo + i >= lineEnds.length) break;
+      const line2 = getLine(
+        mark.buffer,
+        lineStarts[foundLineNo + i],
+        lineEnds[foundLineNo + i],
+        mark.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo + i]),
+        maxLineLength
+      );
+      result += common2.repeat(" ", options.indent) + padStart((mark.line + i + 1).toString(), lineNoLength) + " | " + line2.str + "\n";
+    }
+    return result.replace(/\n$/, "");
+  }
+  snippet = makeSnippet;
+  return snippet;
+}
+var type;
+var hasRequiredType;
+function requireType() {
+  if (hasRequiredType) return type;
+  hasRequiredType = 1;
+  const YAMLException2 = requireException();
+  const TYPE_CONSTRUCTOR_OPTIONS = [
+    "kind",
+    "multi",
+    "resolve",
+    "construct",
+    "instanceOf",
+    "predicate",
+    "represent",
+    "representName",
+    "defaultStyle",
+    "styleAliases"
+  ];
+  const YAML_NODE_KINDS = [
+    "scalar",
+    "sequence",
+    "mapping"
+  ];
+  function compileStyleAliases(map2) {
+    const result = {};
+    if (map2 !== null) {
+      Object.keys(map2).forEach(function(style) {
+        map2[style].forEach(function(alias) {
+          result[String(alias)] = style;
+        });
+      });
+    }
+    return result;
+  }
+  function Type2(tag, options) {
+    options = options || {};
+    Object.keys(options).forEach(function(name) {
+      if (TYPE_CONSTRUCTOR_OPTIONS.indexOf(name) === -1) {
+        throw new YAMLException2('Unknown option "' + name + '" is met in definition of "' + tag + '" YAML type.');
+      }
+    });
+    this.options = options;
+    this.tag = tag;
+    this.kind = options["kind"] || null;
+    this.resolve = options["resolve"] || function() {
+      return true;
+    };
+    this.construct = options["construct"] || function(data) {
+      return data;
+    };
+    this.instanceOf = options["instanceOf"] || null;
+    this.predicate = options["predicate"] || null;
+    this.represent = options["represent"] || null;
+    this.representName = options["representName"] || null;
+    this.defaultStyle = options["defaultStyle"] || null;
+    this.multi = options["multi"] || false;
+    this.styleAliases = compileStyleAliases(options["styleAliases"] || null);
+    if (YAML_NODE_KINDS.indexOf(this.kind) === -1) {
+      throw new YAMLException2('Unknown kind "' + this.kind + '" is specified for "' + tag + '" YAML type.');
+    }
+  }
+  type = Type2;
+  return type;
+}
+var schema;
+var hasRequiredSchema;
+function requireSchema() {
+  if (hasRequiredSchema) return schema;
+  hasRequiredSchema = 1;
+  const YAMLException2 = requireException();
+  const Type2 = requireType();
+  function compileList(schema2, name) {
+    const result = [];
+    schema2[name].forEach(function(currentType) {
+      let newIndex = result.length;
+      result.forEach(function(previousType, previousIndex) {
+        if (previousType.tag === currentType.tag && previousType.kind === currentType.kind && previousType.multi === currentType.multi) {
+          newIndex = previousIndex;
+        }
+      });
+      result[newIndex] = currentType;
+    });
+    return result;
+  }
+  function compileMap() {
+    const result = {
+      scalar: {},
+      sequence: {},
+      mapping: {},
+      fallback: {},
+      multi: {
+        scalar: [],
+        sequence: [],
+        mapping: [],
+        fallback: []
+      }
+    };
+    function collectType(type2) {
+      if (type2.multi) {
+        result.multi[type2.kind].push(type2);
+        result.multi["fallback"].push(type2);
+      } else {
+        result[type2.kind][type2.tag] = result["fallback"][type2.tag] = type2;
+      }
+    }
+    for (let index = 0, length = arguments.length; index < length; index += 1) {
+      arguments[index].forEach(collectType);
+    }
+    return result;
+  }
+  function Schema2(definition) {
+    return this.extend(definition);
+  }
+  Schema2.prototype.extend = function extend(definition) {
+    let implicit = [];
+    let explicit = [];
+    if (definition instanceof Type2) {
+      explicit.push(definition);
+    } else if (Array.isArray(definition)) {
+      explicit = explicit.concat(definition);
+    } else if (definition && (Array.isArray(definition.implicit) || Array.isArray(definition.explicit))) {
+      if (definition.implicit) implicit = implicit.concat(definition.implicit);
+      if (definition.explicit) explicit = explicit.concat(definition.explicit);
+    } else {
+      throw new YAMLException2("Schema.extend argument should be a Type, [ Type ], or a schema definition ({ implicit: [...], explicit: [...] })");
+    }
+    implicit.forEach(function(type2) {
+      if (!(type2 instanceof Type2)) {
+        throw new YAMLException2("Specified list of YAML types (or a single Type object) contains a non-Type object.");
+      }
+      if (type2.loadKind && type2.loadKind !== "scalar") {
+        throw new YAMLException2("There is a non-scalar type in the implicit list of a schema. Implicit resolving of such types is not supported.");
+      }
+      if (type2.multi) {
+        throw new YAMLException2("There is a multi type in the implicit list of a schema. Multi tags can only be listed as explicit.");
+      }
+    });
+    explicit.forEach(function(type2) {
+      if (!(type2 instanceof Type2)) {
+        throw new YAMLException2("Specified list of YAML types (or a single Type object) contains a non-Type object.");
+      }
+    });
+    const result = Object.create(Schema2.prototype);
+    result.implicit = (this.implicit || []).concat(implicit);
+    result.explicit = (this.explicit || []).concat(explicit);
+    result.compiledImplicit = compileList(result, "implicit");
+    result.compiledExplicit = compileList(result, "explicit");
+    result.compiledTypeMap = compileMap(result.compiledImplicit, result.compiledExplicit);
+    return result;
+  };
+  schema = Schema2;
+  return schema;
+}
+var str2;
+var hasRequiredStr;
+function requireStr() {
+  if (hasRequiredStr) return str2;
+  hasRequiredStr = 1;
+  const Type2 = requireType();
+  str2 = new Type2("tag:yaml.org,2002:str", {
+    kind: "scalar",
+    construct: function(data) {
+      return data !== null ? data : "";
+    }
+  });
+  return str2;
+}
+var seq;
+var hasRequiredSeq;
+function requireSeq() {
+  if (hasRequiredSeq) return seq;
+  hasRequiredSeq = 1;
+  const Type2 = requireType();
+  seq = new Type2("tag:yaml.org,2002:seq", {
+    kind: "sequence",
+    construct: function(data) {
+      return data !== null ? data : [];
+    }
+  });
+  return seq;
+}
+var map;
+var hasRequiredMap;
+function requireMap() {
+  if (hasRequiredMap) return map;
+  hasRequiredMap = 1;
+  const Type2 = requireType();
+  map = new Type2("tag:yaml.org,2002:map", {
+    kind: "mapping",
+    construct: function(data) {
+      return data !== null ? data : {};
+    }
+  });
+  return map;
+}
+var failsafe;
+var hasRequiredFailsafe;
+function requireFailsafe() {
+  if (hasRequiredFailsafe) return failsafe;
+  hasRequiredFailsafe = 1;
+  const Schema2 = requireSchema();
+  failsafe = new Schema2({
+    explicit: [
+      requireStr(),
+      requireSeq(),
+      requireMap()
+    ]
+  });
+  return failsafe;
+}
+var _null;
+var hasRequired_null;
+function require_null() {
+  if (hasRequired_null) return _null;
+  hasRequired_null = 1;
+  const Type2 = requireType();
+  function resolveYamlNull(data) {
+    if (data === null) return true;
+    const max = data.length;
+    return max === 1 && data === "~" || max === 4 && (data === "null" || data === "Null" || data === "NULL");
+  }
+  function constructYamlNull() {
+    return null;
+  }
+  function isNull(object) {
+    return object === null;
+  }
+  _null = new Type2("tag:yaml.org,2002:null", {
+    kind: "scalar",
+    resolve: resolveYamlNull,
+    construct: constructYamlNull,
+    predicate: isNull,
+    represent: {
+      canonical: function() {
+        return "~";
+      },
+      lowercase: function() {
+        return "null";
+      },
+      uppercase: function() {
+        return "NULL";
+      },
+      camelcase: function() {
+        return "Null";
+      },
+      empty: function() {
+        return "";
+      }
+    },
+    defaultStyle: "lowercase"
+  });
+  return _null;
+}
+var bool;
+var hasRequiredBool;
+function requireBool() {
+  if (hasRequiredBool) return bool;
+  hasRequiredBool = 1;
+  const Type2 = requireType();
+  function resolveYamlBoolean(data) {
+    if (data === null) return false;
+    const max = data.length;
+    return max === 4 && (data === "true" || data === "True" || data === "TRUE") || max === 5 && (data === "false" || data === "False" || data === "FALSE");
+  }
+  function constructYamlBoolean(data) {
+    return data === "true" || data === "True" || data === "TRUE";
+  }
+  function isBoolean(object) {
+    return Object.prototype.toString.call(object) === "[object Boolean]";
+  }
+  bool = new Type2("tag:yaml.org,2002:bool", {
+    kind: "scalar",
+    resolve: resolveYamlBoolean,
+    construct: constructYamlBoolean,
+    predicate: isBoolean,
+    represent: {
+      lowercase: function(object) {
+        return object ? "true" : "false";
+      },
+      uppercase: function(object) {
+        return object ? "TRUE" : "FALSE";
+      },
+      camelcase: function(object) {
+        return object ? "True" : "False";
+      }
+    },
+    defaultStyle: "lowercase"
+  });
+  return bool;
+}
+var int;
+var hasRequiredInt;
+function requireInt() {
+  if (hasRequiredInt) return int;
+  hasRequiredInt = 1;
+  const common2 = requireCommon();
+  const Type2 = requireType();
+  function isHexCode(c) {
+    return c >= 48 && c <= 57 || c >= 65 && c <= 70 || c >= 97 && c <= 102;
+  }
+  function isOctCode(c) {
+    return c >= 48 && c <= 55;
+  }
+  function isDecCode(c) {
+    return c >= 48 && c <= 57;
+  }
+  function resolveYamlInteger(data) {
+    if (data === null) return false;
+    const max = data.length;
+    let index = 0;
+    let hasDigits = false;
+    if (!max) return false;
+    let ch = data[index];
+    if (ch === "-" || ch === "+") {
+      ch = data[++index];
+    }
+    if (ch === "0") {
+      if (index + 1 === max) return true;
+      ch = data[++index];
+      if (ch === "b") {
+        index++;
+        for (; index < max; index++) {
+          ch = data[index];
+          if (ch !== "0" && ch !== "1") return false;
+          hasDigits = true;
+        }
+        return hasDigits && isFinite(parseYamlInteger(data));
+      }
+      if (ch === "x") {
+        index++;
+        for (; index < max; index++) {
+          if (!isHexCode(data.charCodeAt(index))) return false;
+          hasDigits = true;
+        }
+        return hasDigits && isFinite(parseYamlInteger(data));
+      }
+      if (ch === "o") {
+        index++;
+        for (; index < max; index++) {
+          if (!isOctCode(data.charCodeAt(index))) return false;
+          hasDigits = true;
+        }
+        return hasDigits && isFinite(parseYamlInteger(data));
+      }
+    }
+    for (; index < max; index++) {
+      if (!isDecCode(data.charCodeAt(index))) {
+        return false;
+      }
+      hasDigits = true;
+    }
+    if (!hasDigits) return false;
+    return isFinite(parseYamlInteger(data));
+  }
+  function parseYamlInteger(data) {
+    let value = data;
+    let sign = 1;
+    let ch = value[0];
+    if (ch === "-" || ch === "+") {
+      if (ch === "-") sign = -1;
+      value = value.slice(1);
+      ch = value[0];
+    }
+    if (value === "0") return 0;
+    if (ch === "0") {
+      if (value[1] === "b") return sign * parseInt(value.slice(2), 2);
+      if (value[1] === "x") return sign * parseInt(value.slice(2), 16);
+      if (value[1] === "o") return sign * parseInt(value.slice(2), 8);
+    }
+    return sign * parseInt(value, 10);
+  }
+  function constructYamlInteger(data) {
+    return parseYamlInteger(data);
+  }
+  function isInteger(object) {
+    return Object.prototype.toString.call(object) === "[object Number]" && (object % 1 === 0 && !common2.isNegativeZero(object));
+  }
+  int = new Type2("tag:yaml.org,2002:int", {
+    kind: "scalar",
+    resolve: resolveYamlInteger,
+    construct: constructYamlInteger,
+    predicate: isInteger,
+    represent: {
+      binary: function(obj) {
+        return obj >= 0 ? "0b" + obj.toString(2) : "-0b" + obj.toString(2).slice(1);
+      },
+      octal: function(obj) {
+        return obj >= 0 ? "0o" + obj.toString(8) : "-0o" + obj.toString(8).slice(1);
+      },
+      decimal: function(obj) {
+        return obj.toString(10);
+      },
+      hexadecimal: function(obj) {
+        return obj >= 0 ? "0x" + obj.toString(16).toUpperCase() : "-0x" + obj.toString(16).toUpperCase().slice(1);
+      }
+    },
+    defaultStyle: "decimal",
+    styleAliases: {
+      binary: [2, "bin"],
+      octal: [8, "oct"],
+      decimal: [10, "dec"],
+      hexadecimal: [16, "hex"]
+    }
+  });
+  return int;
+}
+var float;
+var hasRequiredFloat;
+function requireFloat() {
+  if (hasRequiredFloat) return float;
+  hasRequiredFloat = 1;
+  const common2 = requireCommon();
+  const Type2 = requireType();
+  const YAML_FLOAT_PATTERN = new RegExp(
+    // 2.5e4, 2.5 and integers
+    "^(?:[-+]?(?:[0-9]+)(?:\\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|\\.[0-9]+(?:[eE][-+]?[0-9]+)?|[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN))$"
+  );
+  const YAML_FLOAT_SPECIAL_PATTERN = new RegExp(
+    "^(?:[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN))$"
+  );
+  function resolveYamlFloat(data) {
+    if (data === null) return false;
+    if (!YAML_FLOAT_PATTERN.test(data)) {
+      return false;
+    }
+    if (isFinite(parseFloat(data, 10))) {
+      return true;
+    }
+    return YAML_FLOAT_SPECIAL_PATTERN.test(data);
+  }
+  function constructYamlFloat(data) {
+    let value = data.toLowerCase();
+    const sign = value[0] === "-" ? -1 : 1;
+    if ("+-".indexOf(value[0]) >= 0) {
+      value = value.slice(1);
+    }
+    if (value === ".inf") {
+      return sign === 1 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+    } else if (value === ".nan") {
+      return NaN;
+    }
+    return sign * parseFloat(value, 10);
+  }
+  const SCIENTIFIC_WITHOUT_DOT = /^[-+]?[0-9]+e/;
+  function representYamlFloat(object, style) {
+    if (isNaN(object)) {
+      switch (style) {
+        case "lowercase":
+          return ".nan";
+        case "uppercase":
+          return ".NAN";
+        case "camelcase":
+          return ".NaN";
+      }
+    } else if (Number.POSITIVE_INFINITY === object) {
+      switch (style) {
+        case "lowercase":
+          return ".inf";
+        case "uppercase":
+          return ".INF";
+        case "camelcase":
+          return ".Inf";
+      }
+    } else if (Number.NEGATIVE_INFINITY === object) {
+      switch (style) {
+        case "lowercase":
+          return "-.inf";
+        case "uppercase":
+          return "-.INF";
+        case "camelcase":
+          return "-.Inf";
+      }
+    } else if (common2.isNegativeZero(object)) {
+      return "-0.0";
+    }
+    const res = object.toString(10);
+    return SCIENTIFIC_WITHOUT_DOT.test(res) ? res.replace("e", ".e") : res;
+  }
+  function isFloat(object) {
+    return Object.prototype.toString.call(object) === "[object Number]" && (object % 1 !== 0 || common2.isNegativeZero(object));
+  }
+  float = new Type2("tag:yaml.org,2002:float", {
+    kind: "scalar",
+    resolve: resolveYamlFloat,
+    construct: constructYamlFloat,
+    predicate: isFloat,
+    represent: representYamlFloat,
+    defaultStyle: "lowercase"
+  });
+  return float;
+}
+var json;
+var hasRequiredJson;
+function requireJson() {
+  if (hasRequiredJson) return json;
+  hasRequiredJson = 1;
+  json = requireFailsafe().extend({
+    implicit: [
+      require_null(),
+      requireBool(),
+      requireInt(),
+      requireFloat()
+    ]
+  });
+  return json;
+}
+var core;
+var hasRequiredCore;
+function requireCore() {
+  if (hasRequiredCore) return core;
+  hasRequiredCore = 1;
+  core = requireJson();
+  return core;
+}
+var timestamp;
+var hasRequiredTimestamp;
+function requireTimestamp() {
+  if (hasRequiredTimestamp) return timestamp;
+  hasRequiredTimestamp = 1;
+  const Type2 = requireType();
+  const YAML_DATE_REGEXP = new RegExp(
+    "^([0-9][0-9][0-9][0-9])-([0-9][0-9])-([0-9][0-9])$"
+  );
+  const YAML_TIMESTAMP_REGEXP = new RegExp(
+    "^([0-9][0-9][0-9][0-9])-([0-9][0-9]?)-([0-9][0-9]?)(?:[Tt]|[ \\t]+)([0-9][0-9]?):([0-9][0-9]):([0-9][0-9])(?:\\.([0-9]*))?(?:[ \\t]*(Z|([-+])([0-9][0-9]?)(?::([0-9][0-9]))?))?$"
+  );
+  function resolveYamlTimestamp(data) {
+    if (data === null) return false;
+    if (YAML_DATE_REGEXP.exec(data) !== null) return true;
+    if (YAML_TIMESTAMP_REGEXP.exec(data) !== null) return true;
+    return false;
+  }
+  function constructYamlTimestamp(data) {
+    let fraction = 0;
+    let delta = null;
+    let match = YAML_DATE_REGEXP.exec(data);
+    if (match === null) match = YAML_TIMESTAMP_REGEXP.exec(data);
+    if (match === null) throw new Error("Date resolve error");
+    const year = +match[1];
+    const month = +match[2] - 1;
+    const day = +match[3];
+    if (!match[4]) {
+      return new Date(Date.UTC(year, month, day));
+    }
+    const hour = +match[4];
+    const minute = +match[5];
+    const second = +match[6];
+    if (match[7]) {
+      fraction = match[7].slice(0, 3);
+      while (fraction.length < 3) {
+        fraction += "0";
+      }
+      fraction = +fraction;
+    }
+    if (match[9]) {
+      const tzHour = +match[10];
+      const tzMinute = +(match[11] || 0);
+      delta = (tzHour * 60 + tzMinute) * 6e4;
+      if (match[9] === "-") delta = -delta;
+    }
+    const date = new Date(Date.UTC(year, month, day, hour, minute, second, fraction));
+    if (delta) date.setTime(date.getTime() - delta);
+    return date;
+  }
+  function representYamlTimestamp(object) {
+    return object.toISOString();
+  }
+  timestamp = new Type2("tag:yaml.org,2002:timestamp", {
+    kind: "scalar",
+    resolve: resolveYamlTimestamp,
+    construct: constructYamlTimestamp,
+    instanceOf: Date,
+    represent: representYamlTimestamp
+  });
+  return timestamp;
+}
+var merge;
+var hasRequiredMerge;
+function requireMerge() {
+  if (hasRequiredMerge) return merge;
+  hasRequiredMerge = 1;
+  const Type2 = requireType();
+  function resolveYamlMerge(data) {
+    return data === "<<" || data === null;
+  }
+  merge = new Type2("tag:yaml.org,2002:merge", {
+    kind: "scalar",
+    resolve: resolveYamlMerge
+  });
+  return merge;
+}
+var binary;
+var hasRequiredBinary;
+function requireBinary() {
+  if (hasRequiredBinary) return binary;
+  hasRequiredBinary = 1;
+  const Type2 = requireType();
+  const BASE64_MAP = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\n\r";
+  function resolveYamlBinary(data) {
+    if (data === null) return false;
+    let bitlen = 0;
+    const max = data.length;
+    const map2 = BASE64_MAP;
+    for (let idx = 0; idx < max; idx++) {
+      const code = map2.indexOf(data.charAt(idx));
+      if (code > 64) continue;
+      if (code < 0) return false;
+      bitlen += 6;
+    }
+    return bitlen % 8 === 0;
+  }
+  function constructYamlBinary(data) {
+    const input = data.replace(/[\r\n=]/g, "");
+    const max = input.length;
+    const map2 = BASE64_MAP;
+    let bits = 0;
+    const result = [];
+    for (let idx = 0; idx < max; idx++) {
+      if (idx % 4 === 0 && idx) {
+        result.push(bits >> 16 & 255);
+        result.push(bits >> 8 & 255);
+        result.push(bits & 255);
+      }
+      bits = bits << 6 | map2.indexOf(input.charAt(idx));
+    }
+    const tailbits = max % 4 * 6;
+    if (tailbits === 0) {
+      result.push(bits >> 16 & 255);
+      result.push(bits >> 8 & 255);
+      result.push(bits & 255);
+    } else if (tailbits === 18) {
+      result.push(bits >> 10 & 255);
+      result.push(bits >> 2 & 255);
+    } else if (tailbits === 12) {
+      result.push(bits >> 4 & 255);
+    }
+    return new Uint8Array(result);
+  }
+  function representYamlBinary(object) {
+    let result = "";
+    let bits = 0;
+    const max = object.length;
+    const map2 = BASE64_MAP;
+    for (let idx = 0; idx < max; idx++) {
+      if (idx % 3 === 0 && idx) {
+        result += map2[bits >> 18 & 63];
+        result += map2[bits >> 12 & 63];
+        result += map2[bits >> 6 & 63];
+        result += map2[bits & 63];
+      }
+      bits = (bits << 8) + object[idx];
+    }
+    const tail = max % 3;
+    if (tail === 0) {
+      result += map2[bits >> 18 & 63];
+      result += map2[bits >> 12 & 63];
+      result += map2[bits >> 6 & 63];
+      result += map2[bits & 63];
+    } else if (tail === 2) {
+      result += map2[bits >> 10 & 63];
+      result += map2[bits >> 4 & 63];
+      result += map2[bits << 2 & 63];
+      result += map2[64];
+    } else if (tail === 1) {
+      result += map2[bits >> 2 & 63];
+      result += map2[bits << 4 & 63];
+      result += map2[64];
+      result += map2[64];
+    }
+    return result;
+  }
+  function isBinary(obj) {
+    return Object.prototype.toString.call(obj) === "[object Uint8Array]";
+  }
+  binary = new Type2("tag:yaml.org,2002:binary", {
+    kind: "scalar",
+    resolve: resolveYamlBinary,
+    construct: constructYamlBinary,
+    predicate: isBinary,
+    represent: representYamlBinary
+  });
+  return binary;
+}
+var omap;
+var hasRequiredOmap;
+function requireOmap() {
+  if (hasRequiredOmap) return omap;
+  hasRequiredOmap = 1;
+  const Type2 = requireType();
+  const _hasOwnProperty = Object.prototype.hasOwnProperty;
+  const _toString = Object.prototype.toString;
+  function resolveYamlOmap(data) {
+    if (data === null) return true;
+    const objectKeys = {};
+    const object = data;
+    for (let index = 0, length = object.length; index < length; index += 1) {
+      const pair = object[index];
+      let pairHasKey = false;
+      if (_toString.call(pair) !== "[object Object]") return false;
+      let pairKey;
+      for (pairKey in pair) {
+        if (_hasOwnProperty.call(pair, pairKey)) {
+          if (!pairHasKey) pairHasKey = true;
+          else return false;
+        }
+      }
+      if (!pairHasKey) return false;
+      if (_hasOwnProperty.call(objectKeys, pairKey)) return false;
+      Object.defineProperty(objectKeys, pairKey, { value: true });
+    }
+    return true;
+  }
+  function constructYamlOmap(data) {
+    return data !== null ? data : [];
+  }
+  omap = new Type2("tag:yaml.org,2002:omap", {
+    kind: "sequence",
+    resolve: resolveYamlOmap,
+    construct: constructYamlOmap
+  });
+  return omap;
+}
+var pairs;
+var hasRequiredPairs;
+function requirePairs() {
+  if (hasRequiredPairs) return pairs;
+  hasRequiredPairs = 1;
+  const Type2 = requireType();
+  const _toString = Object.prototype.toString;
+  function resolveYamlPairs(data) {
+    if (data === null) return true;
+    const object = data;
+    const result = new Array(object.length);
+    for (let index = 0, length = object.length; index < length; index += 1) {
+      const pair = object[index];
+      if (_toString.call(pair) !== "[object Object]") return false;
+      const keys = Object.keys(pair);
+      if (keys.length !== 1) return false;
+      result[index] = [keys[0], pair[keys[0]]];
+    }
+    return true;
+  }
+  function constructYamlPairs(data) {
+    if (data === null) return [];
+    const object = data;
+    const result = new Array(object.length);
+    for (let index = 0, length = object.length; index < length; index += 1) {
+      const pair = object[index];
+      const keys = Object.keys(pair);
+      result[index] = [keys[0], pair[keys[0]]];
+    }
+    return result;
+  }
+  pairs = new Type2("tag:yaml.org,2002:pairs", {
+    kind: "sequence",
+    resolve: resolveYamlPairs,
+    construct: constructYamlPairs
+  });
+  return pairs;
+}
+var set;
+var hasRequiredSet;
+function requireSet() {
+  if (hasRequiredSet) return set;
+  hasRequiredSet = 1;
+  const Type2 = requireType();
+  const _hasOwnProperty = Object.prototype.hasOwnProperty;
+  function resolveYamlSet(data) {
+    if (data === null) return true;
+    const object = data;
+    for (const key2 in object) {
+      if (_hasOwnProperty.call(object, key2)) {
+        if (object[key2] !== null) return false;
+      }
+    }
+    return true;
+  }
+  function constructYamlSet(data) {
+    return data !== null ? data : {};
+  }
+  set = new Type2("tag:yaml.org,2002:set", {
+    kind: "mapping",
+    resolve: resolveYamlSet,
+    construct: constructYamlSet
+  });
+  return set;
+}
+var _default;
+var hasRequired_default;
+function require_default() {
+  if (hasRequired_default) return _default;
+  hasRequired_default = 1;
+  _default = requireCore().extend({
+    implicit: [
+      requireTimestamp(),
+      requireMerge()
+    ],
+    explicit: [
+      requireBinary(),
+      requireOmap(),
+      requirePairs(),
+      requireSet()
+    ]
+  });
+  return _default;
+}
+var hasRequiredLoader;
+function requireLoader() {
+  if (hasRequiredLoader) return loader;
+  hasRequiredLoader = 1;
+  const common2 = requireCommon();
+  const YAMLException2 = requireException();
+  const makeSnippet = requireSnippet();
+  const DEFAULT_SCHEMA2 = require_default();
+  const _hasOwnProperty = Object.prototype.hasOwnProperty;
+  const CONTEXT_FLOW_IN = 1;
+  const CONTEXT_FLOW_OUT = 2;
+  const CONTEXT_BLOCK_IN = 3;
+  const CONTEXT_BLOCK_OUT = 4;
+  const CHOMPING_CLIP = 1;
+  const CHOMPING_STRIP = 2;
+  const CHOMPING_KEEP = 3;
+  const PATTERN_NON_PRINTABLE = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/;
+  const PATTERN_NON_ASCII_LINE_BREAKS = /[\x85\u2028\u2029]/;
+  const PATTERN_FLOW_INDICATORS = /[,\[\]{}]/;
+  const PATTERN_TAG_HANDLE = /^(?:!|!!|![0-9A-Za-z-]+!)$/;
+  const PATTERN_TAG_URI = /^(?:!|[^,\[\]{}])(?:%[0-9a-f]{2}|[0-9a-z\-#;/?:@&=+$,_.!~*'()\[\]])*$/i;
+  function _class(obj) {
+    return Object.prototype.toString.call(obj);
+  }
+  function isEol(c) {
+    return c === 10 || c === 13;
+  }
+  function isWhiteSpace(c) {
+    return c === 9 || c === 32;
+  }
+  function isWsOrEol(c) {
+    return c === 9 || c === 32 || c === 10 || c === 13;
+  }
+  function isFlowIndicator(c) {
+    return c === 44 || c === 91 || c === 93 || c === 123 || c === 125;
+  }
+  function fromHexCode(c) {
+    if (c >= 48 && c <= 57) {
+      return c - 48;
+    }
+    const lc = c | 32;
+    if (lc >= 97 && lc <= 102) {
+      return lc - 97 + 10;
+    }
+    return -1;
+  }
+  function escapedHexLen(c) {
+    if (c === 120) {
+      return 2;
+    }
+    if (c === 117) {
+      return 4;
+    }
+    if (c === 85) {
+      return 8;
+    }
+    return 0;
+  }
+  function fromDecimalCode(c) {
+    if (c >= 48 && c <= 57) {
+      return c - 48;
+    }
+    return -1;
+  }
+  function simpleEscapeSequence(c) {
+    switch (c) {
+      case 48:
+        return "\0";
+      case 97:
+        return "\x07";
+      case 98:
+        return "\b";
+      case 116:
+        return "	";
+      case 9:
+        return "	";
+      case 110:
+        return "\n";
+      case 118:
+        return "\v";
+      case 102:
+        return "\f";
+      case 114:
+        return "\r";
+      case 101:
+        return "\x1B";
+      case 32:
+        return " ";
+      case 34:
+        return '"';
+      case 47:
+        return "/";
+      case 92:
+        return "\\";
+      case 78:
+        return "\x85";
+      case 95:
+        return "\xA0";
+      case 76:
+        return "\u2028";
+      case 80:
+        return "\u2029";
+      default:
+        return "";
+    }
+  }
+  function charFromCodepoint(c) {
+    if (c <= 65535) {
+      return String.fromCharCode(c);
+    }
+    return String.fromCharCode(
+      (c - 65536 >> 10) + 55296,
+      (c - 65536 & 1023) + 56320
+    );
+  }
+  function setProperty(object, key2, value) {
+    if (key2 === "__proto__") {
+      Object.defineProperty(object, key2, {
+        configurable: true,
+        enumerable: true,
+        writable: true,
+        value
+      });
+    } else {
+      object[key2] = value;
+    }
+  }
+  const simpleEscapeCheck = new Array(256);
+  const simpleEscapeMap = new Array(256);
+  for (let i = 0; i < 256; i++) {
+    simpleEscapeCheck[i] = simpleEscapeSequence(i) ? 1 : 0;
+    simpleEscapeMap[i] = simpleEscapeSequence(i);
+  }
+  function State(input, options) {
+    this.input = input;
+    this.filename = options["filename"] || null;
+    this.schema = options["schema"] || DEFAULT_SCHEMA2;
+    this.onWarning = options["onWarning"] || null;
+    this.legacy = options["legacy"] || false;
+    this.json = options["json"] || false;
+    this.listener = options["listener"] || null;
+    this.maxDepth = typeof options["maxDepth"] === "number" ? options["maxDepth"] : 100;
+    this.maxTotalMergeKeys = typeof options["maxTotalMergeKeys"] === "number" ? options["maxTotalMergeKeys"] : 1e4;
+    this.implicitTypes = this.schema.compiledImplicit;
+    this.typeMap = this.schema.compiledTypeMap;
+    this.length = input.length;
+    this.position = 0;
+    this.line = 0;
+    this.lineStart = 0;
+    this.lineIndent = 0;
+    this.depth = 0;
+    this.totalMergeKeys = 0;
+    this.firstTabInLine = -1;
+    this.documents = [];
+    this.anchorMapTransactions = [];
+  }
+  function generateError(state, message) {
+    const mark = {
+      name: state.filename,
+      buffer: state.input.slice(0, -1),
+      // omit trailing \0
+      position: state.position,
+      line: state.line,
+      column: state.position - state.lineStart
+    };
+    mark.snippet = makeSnippet(mark);
+    return new YAMLException2(message, mark);
+  }
+  function throwError(state, message) {
+    throw generateError(state, message);
+  }
+  function throwWarning(state, message) {
+    if (state.onWarning) {
+      state.onWarning.call(null, generateError(state, message));
+    }
+  }
+  function storeAnchor(state, name, value) {
+    const transactions = state.anchorMapTransactions;
+    if (transactions.length !== 0) {
+      const transaction = transactions[transactions.length - 1];
+      if (!_hasOwnProperty.call(transaction, name)) {
+        transaction[name] = {
+          existed: _hasOwnProperty.call(state.anchorMap, name),
+          value: state.anchorMap[name]
+        };
+      }
+    }
+    state.anchorMap[name] = value;
+  }
+  function beginAnchorTransaction(state) {
+    state.anchorMapTransactions.push(/* @__PURE__ */ Object.create(null));
+  }
+  function commitAnchorTransaction(state) {
+    const transaction = state.anchorMapTransactions.pop();
+    const transactions = state.anchorMapTransactions;
+    if (transactions.length === 0) return;
+    const parent = transactions[transactions.length - 1];
+    const names = Object.keys(transaction);
+    for (let index = 0, length = names.length; index < length; index += 1) {
+      const name = names[index];
+      if (!_hasOwnProperty.call(parent, name)) {
+        parent[name] = transaction[name];
+      }
+    }
+  }
+  function rollbackAnchorTransaction(state) {
+    const transaction = state.anchorMapTransactions.pop();
+    const names = Object.keys(transaction);
+    for (let index = names.length - 1; index >= 0; index -= 1) {
+      const entry = transaction[names[index]];
+      if (entry.existed) {
+        state.anchorMap[names[index]] = entry.value;
+      } else {
+        delete state.anchorMap[names[index]];
+      }
+    }
+  }
+  function snapshotState(state) {
+    return {
+      position: state.position,
+      line: state.line,
+      lineStart: state.lineStart,
+      lineIndent: state.lineIndent,
+      firstTabInLine: state.firstTabInLine,
+      tag: state.tag,
+      anchor: state.anchor,
+      kind: state.kind,
+      result: state.result
+    };
+  }
+  function restoreState(state, snapshot) {
+    state.position = snapshot.position;
+    state.line = snapshot.line;
+    state.lineStart = snapshot.lineStart;
+    state.lineIndent = snapshot.lineIndent;
+    state.firstTabInLine = snapshot.firstTabInLine;
+    state.tag = snapshot.tag;
+    state.anchor = snapshot.anchor;
+    state.kind = snapshot.kind;
+    state.result = snapshot.result;
+  }
+  const directiveHandlers = {
+    YAML: function handleYamlDirective(state, name, args) {
+      if (state.version !== null) {
+        throwError(state, "duplication of %YAML directive");
+      }
+      if (args.length !== 1) {
+        throwError(state, "YAML directive accepts exactly one argument");
+      }
+      const match = /^([0-9]+)\.([0-9]+)$/.exec(args[0]);
+      if (match === null) {
+        throwError(state, "ill-formed argument of the YAML directive");
+      }
+      const major = parseInt(match[1], 10);
+      const minor = parseInt(match[2], 10);
+      if (major !== 1) {
+        throwError(state, "unacceptable YAML version of the document");
+      }
+      state.version = args[0];
+      state.checkLineBreaks = minor < 2;
+      if (minor !== 1 && minor !== 2) {
+        throwWarning(state, "unsupported YAML version of the document");
+      }
+    },
+    TAG: function handleTagDirective(state, name, args) {
+      let prefix;
+      if (args.length !== 2) {
+        throwError(state, "TAG directive accepts exactly two arguments");
+      }
+      const handle = args[0];
+      prefix = args[1];
+      if (!PATTERN_TAG_HANDLE.test(handle)) {
+        throwError(state, "ill-formed tag handle (first argument) of the TAG directive");
+      }
+      if (_hasOwnProperty.call(state.tagMap, handle)) {
+        throwError(state, 'there is a previously declared suffix for "' + handle + '" tag handle');
+      }
+      if (!PATTERN_TAG_URI.test(prefix)) {
+        throwError(state, "ill-formed tag prefix (second argument) of the TAG directive");
+      }
+      try {
+        prefix = decodeURIComponent(prefix);
+      } catch (err) {
+        throwError(state, "tag prefix is malformed: " + prefix);
+      }
+      state.tagMap[handle] = prefix;
+    }
+  };
+  function captureSegment(state, start, end, checkJson) {
+    if (start < end) {
+      const _result = state.input.slice(start, end);
+      if (checkJson) {
+        for (let _position = 0, _length = _result.length; _position < _length; _position += 1) {
+          const _character = _result.charCodeAt(_position);
+          if (!(_character === 9 || _character >= 32 && _character <= 1114111)) {
+            throwError(state, "expected valid JSON character");
+          }
+        }
+      } else if (PATTERN_NON_PRINTABLE.test(_result)) {
+        throwError(state, "the stream contains non-printable characters");
+      }
+      state.result += _result;
+    }
+  }
+  function chargeMergeWork(state) {
+    state.totalMergeKeys++;
+    if (state.maxTotalMergeKeys !== -1 && state.totalMergeKeys > state.maxTotalMergeKeys) {
+      throwError(state, "merge keys exceeded maxTotalMergeKeys (" + state.maxTotalMergeKeys + ")");
+    }
+  }
+  function mergeMappings(state, destination, source, overridableKeys) {
+    if (!common2.isObject(source)) {
+      throwError(state, "cannot merge mappings; the provided source object is unacceptable");
+    }
+    chargeMergeWork(state);
+    const sourceKeys = Object.keys(source);
+    for (let index = 0, quantity = sourceKeys.length; index < quantity; index += 1) {
+      const key2 = sourceKeys[index];
+      chargeMergeWork(state);
+      if (!_hasOwnProperty.call(destination, key2)) {
+        setProperty(destination, key2, source[key2]);
+        overridableKeys[key2] = true;
+      }
+    }
+  }
+  function storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, valueNode, startLine, startLineStart, startPos) {
+    if (Array.isArray(keyNode)) {
+      keyNode = Array.prototype.slice.call(keyNode);
+      for (let index = 0, quantity = keyNode.length; index < quantity; index += 1) {
+        if (Array.isArray(keyNode[index])) {
+          throwError(state, "nested arrays are not supported inside keys");
+        }
+        if (typeof keyNode === "object" && _class(keyNode[index]) === "[object Object]") {
+          keyNode[index] = "[object Object]";
+        }
+      }
+    }
+    if (typeof keyNode === "object" && _class(keyNode) === "[object Object]") {
+      keyNode = "[object Object]";
+    }
+    keyNode = String(keyNode);
+    if (_result === null) {
+      _result = {};
+    }
+    if (keyTag === "tag:yaml.org,2002:merge") {
+      if (Array.isArray(valueNode)) {
+        if (valueNode.length > 100) {
+          throwError(state, "abnormal merge sequence size");
+        }
+        for (let index = 0, quantity = valueNode.length; index < quantity; index += 1) {
+          mergeMappings(state, _result, valueNode[index], overridableKeys);
+        }
+      } else {
+        mergeMappings(state, _result, valueNode, overridableKeys);
+      }
+    } else {
+      if (!state.json && !_hasOwnProperty.call(overridableKeys, keyNode) && _hasOwnProperty.call(_result, keyNode)) {
+        state.line = startLine || state.line;
+        state.lineStart = startLineStart || state.lineStart;
+        state.position = startPos || state.position;
+        throwError(state, "duplicated mapping key");
+      }
+      setProperty(_result, keyNode, valueNode);
+      delete overridableKeys[keyNode];
+    }
+    return _result;
+  }
+  function readLineBreak(state) {
+    const ch = state.input.charCodeAt(state.position);
+    if (ch === 10) {
+      state.position++;
+    } else if (ch === 13) {
+      state.position++;
+      if (state.input.charCodeAt(state.position) === 10) {
+        state.position++;
+      }
+    } else {
+      throwError(state, "a line break is expected");
+    }
+    state.line += 1;
+    state.lineStart = state.position;
+    state.firstTabInLine = -1;
+  }
+  function skipSeparationSpace(state, allowComments, checkIndent) {
+    let lineBreaks = 0;
+    let ch = state.input.charCodeAt(state.position);
+    while (ch !== 0) {
+      while (isWhiteSpace(ch)) {
+        if (ch === 9 && state.firstTabInLine === -1) {
+          state.firstTabInLine = state.position;
+        }
+        ch = state.input.charCodeAt(++state.position);
+      }
+      if (allowComments && ch === 35) {
+        do {
+          ch = state.input.charCodeAt(++state.position);
+        } while (ch !== 10 && ch !== 13 && ch !== 0);
+      }
+      if (isEol(ch)) {
+        readLineBreak(state);
+        ch = state.input.charCodeAt(state.position);
+        lineBreaks++;
+        state.lineIndent = 0;
+        while (ch === 32) {
+          state.lineIndent++;
+          ch = state.input.charCodeAt(++state.position);
+        }
+      } else {
+        break;
+      }
+    }
+    if (checkIndent !== -1 && lineBreaks !== 0 && state.lineIndent < checkIndent) {
+      throwWarning(state, "deficient indentation");
+    }
+    return lineBreaks;
+  }
+  function testDocumentSeparator(state) {
+    let _position = state.position;
+    let ch = state.input.charCodeAt(_position);
+    if ((ch === 45 || ch === 46) && ch === state.input.charCodeAt(_position + 1) && ch === state.input.charCodeAt(_position + 2)) {
+      _position += 3;
+      ch = state.input.charCodeAt(_position);
+      if (ch === 0 || isWsOrEol(ch)) {
+        return true;
+      }
+    }
+    return false;
+  }
+  function writeFoldedLines(state, count) {
+    if (count === 1) {
+      state.result += " ";
+    } else if (count > 1) {
+      state.result += common2.repeat("\n", count - 1);
+    }
+  }
+  function readPlainScalar(state, nodeIndent, withinFlowCollection) {
+    let captureStart;
+    let captureEnd;
+    let hasPendingContent;
+    let _line;
+    let _lineStart;
+    let _lineIndent;
+    const _kind = state.kind;
+    const _result = state.result;
+    let ch = state.input.charCodeAt(state.position);
+    if (isWsOrEol(ch) || isFlowIndicator(ch) || ch === 35 || ch === 38 || ch === 42 || ch === 33 || ch === 124 || ch === 62 || ch === 39 || ch === 34 || ch === 37 || ch === 64 || ch === 96) {
+      return false;
+    }
+    if (ch === 63 || ch === 45) {
+      const following = state.input.charCodeAt(state.position + 1);
+      if (isWsOrEol(following) || withinFlowCollection && isFlowIndicator(following)) {
+        return false;
+      }
+    }
+    state.kind = "scalar";
+    state.result = "";
+    captureStart = captureEnd = state.position;
+    hasPendingContent = false;
+    while (ch !== 0) {
+      if (ch === 58) {
+        const following = state.input.charCodeAt(state.position + 1);
+        if (isWsOrEol(following) || withinFlowCollection && isFlowIndicator(following)) {
+          break;
+        }
+      } else if (ch === 35) {
+        const preceding = state.input.charCodeAt(state.position - 1);
+        if (isWsOrEol(preceding)) {
+          break;
+        }
+      } else if (state.position === state.lineStart && testDocumentSeparator(state) || withinFlowCollection && isFlowIndicator(ch)) {
+        break;
+      } else if (isEol(ch)) {
+        _line = state.line;
+        _lineStart = state.lineStart;
+        _lineIndent = state.lineIndent;
+        skipSeparationSpace(state, false, -1);
+        if (state.lineIndent >= nodeIndent) {
+          hasPendingContent = true;
+          ch = state.input.charCodeAt(state.position);
+          continue;
+        } else {
+          state.position = captureEnd;
+          state.line = _line;
+          state.lineStart = _lineStart;
+          state.lineIndent = _lineIndent;
+          break;
+        }
+      }
+      if (hasPendingContent) {
+        captureSegment(state, captureStart, captureEnd, false);
+        writeFoldedLines(state, state.line - _line);
+        captureStart = captureEnd = state.position;
+        hasPendingContent = false;
+      }
+      if (!isWhiteSpace(ch)) {
+        captureEnd = state.position + 1;
+      }
+      ch = state.input.charCodeAt(++state.position);
+    }
+    captureSegment(state, captureStart, captureEnd, false);
+    if (state.result) {
+      return true;
+    }
+    state.kind = _kind;
+    state.result = _result;
+    return false;
+  }
+  function readSingleQuotedScalar(state, nodeIndent) {
+    let captureStart;
+    let captureEnd;
+    let ch = state.input.charCodeAt(state.position);
+    if (ch !== 39) {
+      return false;
+    }
+    state.kind = "scalar";
+    state.result = "";
+    state.position++;
+    captureStart = captureEnd = state.position;
+    while ((ch = state.input.charCodeAt(state.position)) !== 0) {
+      if (ch === 39) {
+        captureSegment(state, captureStart, state.position, true);
+        ch = state.input.charCodeAt(++state.position);
+        if (ch === 39) {
+          captureStart = state.position;
+          state.position++;
+          captureEnd = state.position;
+        } else {
+          return true;
+        }
+      } else if (isEol(ch)) {
+        captureSegment(state, captureStart, captureEnd, true);
+        writeFoldedLines(state, skipSeparationSpace(state, false, nodeIndent));
+        captureStart = captureEnd = state.position;
+      } else if (state.position === state.lineStart && testDocumentSeparator(state)) {
+        throwError(state, "unexpected end of the document within a single quoted scalar");
+      } else {
+        state.position++;
+        if (!isWhiteSpace(ch)) {
+          captureEnd = state.position;
+        }
+      }
+    }
+    throwError(state, "unexpected end of the stream within a single quoted scalar");
+  }
+  function readDoubleQuotedScalar(state, nodeIndent) {
+    let captureStart;
+    let captureEnd;
+    let tmp;
+    let ch = state.input.charCodeAt(state.position);
+    if (ch !== 34) {
+      return false;
+    }
+    state.kind = "scalar";
+    state.result = "";
+    state.position++;
+    captureStart = captureEnd = state.position;
+    while ((ch = state.input.charCodeAt(state.position)) !== 0) {
+      if (ch === 34) {
+        captureSegment(state, captureStart, state.position, true);
+        state.position++;
+        return true;
+      } else if (ch === 92) {
+        captureSegment(state, captureStart, state.position, true);
+        ch = state.input.charCodeAt(++state.position);
+        if (isEol(ch)) {
+          skipSeparationSpace(state, false, nodeIndent);
+        } else if (ch < 256 && simpleEscapeCheck[ch]) {
+          state.result += simpleEscapeMap[ch];
+          state.position++;
+        } else if ((tmp = escapedHexLen(ch)) > 0) {
+          let hexLength = tmp;
+          let hexResult = 0;
+          for (; hexLength > 0; hexLength--) {
+            ch = state.input.charCodeAt(++state.position);
+            if ((tmp = fromHexCode(ch)) >= 0) {
+              hexResult = (hexResult << 4) + tmp;
+            } else {
+              throwError(state, "expected hexadecimal character");
+            }
+          }
+          state.result += charFromCodepoint(hexResult);
+          state.position++;
+        } else {
+          throwError(state, "unknown escape sequence");
+        }
+        captureStart = captureEnd = state.position;
+      } else if (isEol(ch)) {
+        captureSegment(state, captureStart, captureEnd, true);
+        writeFoldedLines(state, skipSeparationSpace(state, false, nodeIndent));
+        captureStart = captureEnd = state.position;
+      } else if (state.position === state.lineStart && testDocumentSeparator(state)) {
+        throwError(state, "unexpected end of the document within a double quoted scalar");
+      } else {
+        state.position++;
+        if (!isWhiteSpace(ch)) {
+          captureEnd = state.position;
+        }
+      }
+    }
+    throwError(state, "unexpected end of the stream within a double quoted scalar");
+  }
+  function readFlowCollection(state, nodeIndent) {
+    let readNext = true;
+    let _line;
+    let _lineStart;
+    let _pos;
+    const _tag = state.tag;
+    let _result;
+    const _anchor = state.anchor;
+    let terminator;
+    let isPair;
+    let isExplicitPair;
+    let isMapping;
+    const overridableKeys = /* @__PURE__ */ Object.create(null);
+    let keyNode;
+    let keyTag;
+    let valueNode;
+    let ch = state.input.charCodeAt(state.position);
+    if (ch === 91) {
+      terminator = 93;
+      isMapping = false;
+      _result = [];
+    } else if (ch === 123) {
+      terminator = 125;
+      isMapping = true;
+      _result = {};
+    } else {
+      return false;
+    }
+    if (state.anchor !== null) {
+      storeAnchor(state, state.anchor, _result);
+    }
+    ch = state.input.charCodeAt(++state.position);
+    while (ch !== 0) {
+      skipSeparationSpace(state, true, nodeIndent);
+      ch = state.input.charCodeAt(state.position);
+      if (ch === terminator) {
+        state.position++;
+        state.tag = _tag;
+        state.anchor = _anchor;
+        state.kind = isMapping ? "mapping" : "sequence";
+        state.result = _result;
+        return true;
+      } else if (!readNext) {
+        throwError(state, "missed comma between flow collection entries");
+      } else if (ch === 44) {
+        throwError(state, "expected the node content, but found ','");
+      }
+      keyTag = keyNode = valueNode = null;
+      isPair = isExplicitPair = false;
+      if (ch === 63) {
+        const following = state.input.charCodeAt(state.position + 1);
+        if (isWsOrEol(following)) {
+          isPair = isExplicitPair = true;
+          state.position++;
+          skipSeparationSpace(state, true, nodeIndent);
+        }
+      }
+      _line = state.line;
+      _lineStart = state.lineStart;
+      _pos = state.position;
+      composeNode(state, nodeIndent, CONTEXT_FLOW_IN, false, true);
+      keyTag = state.tag;
+      keyNode = state.result;
+      skipSeparationSpace(state, true, nodeIndent);
+      ch = state.input.charCodeAt(state.position);
+      if ((isExplicitPair || state.line === _line) && ch === 58) {
+        isPair = true;
+        ch = state.input.charCodeAt(++state.position);
+        skipSeparationSpace(state, true, nodeIndent);
+        composeNode(state, nodeIndent, CONTEXT_FLOW_IN, false, true);
+        valueNode = state.result;
+      }
+      if (isMapping) {
+        storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, valueNode, _line, _lineStart, _pos);
+      } else if (isPair) {
+        _result.push(storeMappingPair(state, null, overridableKeys, keyTag, keyNode, valueNode, _line, _lineStart, _pos));
+      } else {
+        _result.push(keyNode);
+      }
+      skipSeparationSpace(state, true, nodeIndent);
+      ch = state.input.charCodeAt(state.position);
+      if (ch === 44) {
+        readNext = true;
+        ch = state.input.charCodeAt(++state.position);
+      } else {
+        readNext = false;
+      }
+    }
+    throwError(state, "unexpected end of the stream within a flow collection");
+  }
+  function readBlockScalar(state, nodeIndent) {
+    let folding;
+    let chomping = CHOMPING_CLIP;
+    let didReadContent = false;
+    let detectedIndent = false;
+    let textIndent = nodeIndent;
+    let emptyLines = 0;
+    let atMoreIndented = false;
+    let tmp;
+    let ch = state.input.charCodeAt(state.position);
+    if (ch === 124) {
+      folding = false;
+    } else if (ch === 62) {
+      folding = true;
+    } else {
+      return false;
+    }
+    state.kind = "scalar";
+    state.result = "";
+    while (ch !== 0) {
+      ch = state.input.charCodeAt(++state.position);
+      if (ch === 43 || ch === 45) {
+        if (CHOMPING_CLIP === chomping) {
+          chomping = ch === 43 ? CHOMPING_KEEP : CHOMPING_STRIP;
+        } else {
+          throwError(state, "repeat of a chomping mode identifier");
+        }
+      } else if ((tmp = fromDecimalCode(ch)) >= 0) {
+        if (tmp === 0) {
+          throwError(state, "bad explicit indentation width of a block scalar; it cannot be less than one");
+        } else if (!detectedIndent) {
+          textIndent = nodeIndent + tmp - 1;
+          detectedIndent = true;
+        } else {
+          throwError(state, "repeat of an indentation width identifier");
+        }
+      } else {
+        break;
+      }
+    }
+    if (isWhiteSpace(ch)) {
+      do {
+        ch = state.input.charCodeAt(++state.position);
+      } while (isWhiteSpace(ch));
+      if (ch === 35) {
+        do {
+          ch = state.input.charCodeAt(++state.position);
+        } while (!isEol(ch) && ch !== 0);
+      }
+    }
+    while (ch !== 0) {
+      readLineBreak(state);
+      state.lineIndent = 0;
+      ch = state.input.charCodeAt(state.position);
+      while ((!detectedIndent || state.lineIndent < textIndent) && ch === 32) {
+        state.lineIndent++;
+        ch = state.input.charCodeAt(++state.position);
+      }
+      if (!detectedIndent && state.lineIndent > textIndent) {
+        textIndent = state.lineIndent;
+      }
+      if (isEol(ch)) {
+        emptyLines++;
+        continue;
+      }
+      if (!detectedIndent && textIndent === 0) {
+        throwError(state, "missing indentation for block scalar");
+      }
+      if (state.lineIndent < textIndent) {
+        if (chomping === CHOMPING_KEEP) {
+          state.result += common2.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
+        } else if (chomping === CHOMPING_CLIP) {
+          if (didReadContent) {
+            state.result += "\n";
+          }
+        }
+        break;
+      }
+      if (folding) {
+        if (isWhiteSpace(ch)) {
+          atMoreIndented = true;
+          state.result += common2.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
+        } else if (atMoreIndented) {
+          atMoreIndented = false;
+          state.result += common2.repeat("\n", emptyLines + 1);
+        } else if (emptyLines === 0) {
+          if (didReadContent) {
+            state.result += " ";
+          }
+        } else {
+          state.result += common2.repeat("\n", emptyLines);
+        }
+      } else {
+        state.result += common2.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
+      }
+      didReadContent = true;
+      detectedIndent = true;
+      emptyLines = 0;
+      const captureStart = state.position;
+      while (!isEol(ch) && ch !== 0) {
+        ch = state.input.charCodeAt(++state.position);
+      }
+      captureSegment(state, captureStart, state.position, false);
+    }
+    return true;
+  }
+  function readBlockSequence(state, nodeIndent) {
+    const _tag = state.tag;
+    const _anchor = state.anchor;
+    const _result = [];
+    let detected = false;
+    if (state.firstTabInLine !== -1) return false;
+    if (state.anchor !== null) {
+      storeAnchor(state, state.anchor, _result);
+    }
+    let ch = state.input.charCodeAt(state.position);
+    while (ch !== 0) {
+      if (state.firstTabInLine !== -1) {
+        state.position = state.firstTabInLine;
+        throwError(state, "tab characters must not be used in indentation");
+      }
+      if (ch !== 45) {
+        break;
+      }
+      const following = state.input.charCodeAt(state.position + 1);
+      if (!isWsOrEol(following)) {
+        break;
+      }
+      detected = true;
+      state.position++;
+      if (skipSeparationSpace(state, true, -1)) {
+        if (state.lineIndent <= nodeIndent) {
+          _result.push(null);
+          ch = state.input.charCodeAt(state.position);
+          continue;
+        }
+      }
+      const _line = state.line;
+      composeNode(state, nodeIndent, CONTEXT_BLOCK_IN, false, true);
+      _result.push(state.result);
+      skipSeparationSpace(state, true, -1);
+      ch = state.input.charCodeAt(state.position);
+      if ((state.line === _line || state.lineIndent > nodeIndent) && ch !== 0) {
+        throwError(state, "bad indentation of a sequence entry");
+      } else if (state.lineIndent < nodeIndent) {
+        break;
+      }
+    }
+    if (detected) {
+      state.tag = _tag;
+      state.anchor = _anchor;
+      state.kind = "sequence";
+      state.result = _result;
+      return true;
+    }
+    return false;
+  }
+  function readBlockMapping(state, nodeIndent, flowIndent) {
+    let allowCompact;
+    let _keyLine;
+    let _keyLineStart;
+    let _keyPos;
+    const _tag = state.tag;
+    const _anchor = state.anchor;
+    const _result = {};
+    const overridableKeys = /* @__PURE__ */ Object.create(null);
+    let keyTag = null;
+    let keyNode = null;
+    let valueNode = null;
+    let atExplicitKey = false;
+    let detected = false;
+    if (state.firstTabInLine !== -1) return false;
+    if (state.anchor !== null) {
+      storeAnchor(state, state.anchor, _result);
+    }
+    let ch = state.input.charCodeAt(state.position);
+    while (ch !== 0) {
+      if (!atExplicitKey && state.firstTabInLine !== -1) {
+        state.position = state.firstTabInLine;
+        throwError(state, "tab characters must not be used in indentation");
+      }
+      const following = state.input.charCodeAt(state.position + 1);
+      const _line = state.line;
+      if ((ch === 63 || ch === 58) && isWsOrEol(following)) {
+        if (ch === 63) {
+          if (atExplicitKey) {
+            storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, null, _keyLine, _keyLineStart, _keyPos);
+            keyTag = keyNode = valueNode = null;
+          }
+          detected = true;
+          atExplicitKey = true;
+          allowCompact = true;
+        } else if (atExplicitKey) {
+          atExplicitKey = false;
+          allowCompact = true;
+        } else {
+          throwError(state, "incomplete explicit mapping pair; a key node is missed; or followed by a non-tabulated empty line");
+        }
+        state.position += 1;
+        ch = following;
+      } else {
+        _keyLine = state.line;
+        _keyLineStart = state.lineStart;
+        _keyPos = state.position;
+        if (!composeNode(state, flowIndent, CONTEXT_FLOW_OUT, false, true)) {
+          break;
+        }
+        if (state.line === _line) {
+          ch = state.input.charCodeAt(state.position);
+          while (isWhiteSpace(ch)) {
+            ch = state.input.charCodeAt(++state.position);
+          }
+          if (ch === 58) {
+            ch = state.input.charCodeAt(++state.position);
+            if (!isWsOrEol(ch)) {
+              throwError(state, "a whitespace character is expected after the key-value separator within a block mapping");
+            }
+            if (atExplicitKey) {
+              storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, null, _keyLine, _keyLineStart, _keyPos);
+              keyTag = keyNode = valueNode = null;
+            }
+            detected = true;
+            atExplicitKey = false;
+            allowCompact = false;
+            keyTag = state.tag;
+            keyNode = state.result;
+          } else if (detected) {
+            throwError(state, "can not read an implicit mapping pair; a colon is missed");
+          } else {
+            state.tag = _tag;
+            state.anchor = _anchor;
+            return true;
+          }
+        } else if (detected) {
+          throwError(state, "can not read a block mapping entry; a multiline key may not be an implicit key");
+        } else {
+          state.tag = _tag;
+          state.anchor = _anchor;
+          return true;
+        }
+      }
+      if (state.line === _line || state.lineIndent > nodeIndent) {
+        if (atExplicitKey) {
+          _keyLine = state.line;
+          _keyLineStart = state.lineStart;
+          _keyPos = state.position;
+        }
+        if (composeNode(state, nodeIndent, CONTEXT_BLOCK_OUT, true, allowCompact)) {
+          if (atExplicitKey) {
+            keyNode = state.result;
+          } else {
+            valueNode = state.result;
+          }
+        }
+        if (!atExplicitKey) {
+          storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, valueNode, _keyLine, _keyLineStart, _keyPos);
+          keyTag = keyNode = valueNode = null;
+        }
+        skipSeparationSpace(state, true, -1);
+        ch = state.input.charCodeAt(state.position);
+      }
+      if ((state.line === _line || state.lineIndent > nodeIndent) && ch !== 0) {
+        throwError(state, "bad indentation of a mapping entry");
+      } else if (state.lineIndent < nodeIndent) {
+        break;
+      }
+    }
+    if (atExplicitKey) {
+      storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, null, _keyLine, _keyLineStart, _keyPos);
+    }
+    if (detected) {
+      state.tag = _tag;
+      state.anchor = _anchor;
+      state.kind = "mapping";
+      state.result = _result;
+    }
+    return detected;
+  }
+  function readTagProperty(state) {
+    let isVerbatim = false;
+    let isNamed = false;
+    let tagHandle;
+    let tagName;
+    let ch = state.input.charCodeAt(state.position);
+    if (ch !== 33) return false;
+    if (state.tag !== null) {
+      throwError(state, "duplication of a tag property");
+    }
+    ch = state.input.charCodeAt(++state.position);
+    if (ch === 60) {
+      isVerbatim = true;
+      ch = state.input.charCodeAt(++state.position);
+    } else if (ch === 33) {
+      isNamed = true;
+      tagHandle = "!!";
+      ch = state.input.charCodeAt(++state.position);
+    } else {
+      tagHandle = "!";
+    }
+    let _position = state.position;
+    if (isVerbatim) {
+      do {
+        ch = state.input.charCodeAt(++state.position);
+      } while (ch !== 0 && ch !== 62);
+      if (state.position < state.length) {
+        tagName = state.input.slice(_position, state.position);
+        ch = state.input.charCodeAt(++state.position);
+      } else {
+        throwError(state, "unexpected end of the stream within a verbatim tag");
+      }
+    } else {
+      while (ch !== 0 && !isWsOrEol(ch)) {
+        if (ch === 33) {
+          if (!isNamed) {
+            tagHandle = state.input.slice(_position - 1, state.position + 1);
+            if (!PATTERN_TAG_HANDLE.test(tagHandle)) {
+              throwError(state, "named tag handle cannot contain such characters");
+            }
+            isNamed = true;
+            _position = state.position + 1;
+          } else {
+            throwError(state, "tag suffix cannot contain exclamation marks");
+          }
+        }
+        ch = state.input.charCodeAt(++state.position);
+      }
+      tagName = state.input.slice(_position, state.position);
+      if (PATTERN_FLOW_INDICATORS.test(tagName)) {
+        throwError(state, "tag suffix cannot contain flow indicator characters");
+      }
+    }
+    if (tagName && !PATTERN_TAG_URI.test(tagName)) {
+      throwError(state, "tag name cannot contain such characters: " + tagName);
+    }
+    try {
+      tagName = decodeURIComponent(tagName);
+    } catch (err) {
+      throwError(state, "tag name is malformed: " + tagName);
+    }
+    if (isVerbatim) {
+      state.tag = tagName;
+    } else if (_hasOwnProperty.call(state.tagMap, tagHandle)) {
+      state.tag = state.tagMap[tagHandle] + tagName;
+    } else if (tagHandle === "!") {
+      state.tag = "!" + tagName;
+    } else if (tagHandle === "!!") {
+      state.tag = "tag:yaml.org,2002:" + tagName;
+    } else {
+      throwError(state, 'undeclared tag handle "' + tagHandle + '"');
+    }
+    return true;
+  }
+  function readAnchorProperty(state) {
+    let ch = state.input.charCodeAt(state.position);
+    if (ch !== 38) return false;
+    if (state.anchor !== null) {
+      throwError(state, "duplication of an anchor property");
+    }
+    ch = state.input.charCodeAt(++state.position);
+    const _position = state.position;
+    while (ch !== 0 && !isWsOrEol(ch) && !isFlowIndicator(ch)) {
+      ch = state.input.charCodeAt(++state.position);
+    }
+    if (state.position === _position) {
+      throwError(state, "name of an anchor node must contain at least one character");
+    }
+    state.anchor = state.input.slice(_position, state.position);
+    return true;
+  }
+  function readAlias(state) {
+    let ch = state.input.charCodeAt(state.position);
+    if (ch !== 42) return false;
+    ch = state.input.charCodeAt(++state.position);
+    const _position = state.position;
+    while (ch !== 0 && !isWsOrEol(ch) && !isFlowIndicator(ch)) {
+      ch = state.input.charCodeAt(++state.position);
+    }
+    if (state.position === _position) {
+      throwError(state, "name of an alias node must contain at least one character");
+    }
+    const alias = state.input.slice(_position, state.position);
+    if (!_hasOwnProperty.call(state.anchorMap, alias)) {
+      throwError(state, 'unidentified alias "' + alias + '"');
+    }
+    state.result = state.anchorMap[alias];
+    skipSeparationSpace(state, true, -1);
+    return true;
+  }
+  function tryReadBlockMappingFromProperty(state, propertyStart, nodeIndent, flowIndent) {
+    const fallbackState = snapshotState(state);
+    beginAnchorTransaction(state);
+    restoreState(state, propertyStart);
+    state.tag = null;
+    state.anchor = null;
+    state.kind = null;
+    state.result = null;
+    if (readBlockMapping(state, nodeIndent, flowIndent) && state.kind === "mapping") {
+      commitAnchorTransaction(state);
+      return true;
+    }
+    rollbackAnchorTransaction(state);
+    restoreState(state, fallbackState);
+    return false;
+  }
+  function composeNode(state, parentIndent, nodeContext, allowToSeek, allowCompact) {
+    let allowBlockScalars;
+    let allowBlockCollections;
+    let indentStatus = 1;
+    let atNewLine = false;
+    let hasContent = false;
+    let propertyStart = null;
+    let type2;
+    let flowIndent;
+    let blockIndent;
+    if (state.depth >= state.maxDepth) {
+      throwError(state, "nesting exceeded maxDepth (" + state.maxDepth + ")");
+    }
+    state.depth += 1;
+    if (state.listener !== null) {
+      state.listener("open", state);
+    }
+    state.tag = null;
+    state.anchor = null;
+    state.kind = null;
+    state.result = null;
+    const allowBlockStyles = allowBlockScalars = allowBlockCollections = CONTEXT_BLOCK_OUT === nodeContext || CONTEXT_BLOCK_IN === nodeContext;
+    if (allowToSeek) {
+      if (skipSeparationSpace(state, true, -1)) {
+        atNewLine = true;
+        if (state.lineIndent > parentIndent) {
+          indentStatus = 1;
+        } else if (state.lineIndent === parentIndent) {
+          indentStatus = 0;
+        } else if (state.lineIndent < parentIndent) {
+          indentStatus = -1;
+        }
+      }
+    }
+    if (indentStatus === 1) {
+      while (true) {
+        const ch = state.input.charCodeAt(state.position);
+        const propertyState = snapshotState(state);
+        if (atNewLine && (ch === 33 && state.tag !== null || ch === 38 && state.anchor !== null)) {
+          break;
+        }
+        if (!readTagProperty(state) && !readAnchorProperty(state)) {
+          break;
+        }
+        if (propertyStart === null) {
+          propertyStart = propertyState;
+        }
+        if (skipSeparationSpace(state, true, -1)) {
+          atNewLine = true;
+          allowBlockCollections = allowBlockStyles;
+          if (state.lineIndent > parentIndent) {
+            indentStatus = 1;
+          } else if (state.lineIndent === parentIndent) {
+            indentStatus = 0;
+          } else if (state.lineIndent < parentIndent) {
+            indentStatus = -1;
+          }
+        } else {
+          allowBlockCollections = false;
+        }
+      }
+    }
+    if (allowBlockCollections) {
+      allowBlockCollections = atNewLine || allowCompact;
+    }
+    if (indentStatus === 1 || CONTEXT_BLOCK_OUT === nodeContext) {
+      if (CONTEXT_FLOW_IN === nodeContext || CONTEXT_FLOW_OUT === nodeContext) {
+        flowIndent = parentIndent;
+      } else {
+        flowIndent = parentIndent + 1;
+      }
+      blockIndent = state.position - state.lineStart;
+      if (indentStatus === 1) {
+        if (allowBlockCollections && (readBlockSequence(state, blockIndent) || readBlockMapping(state, blockIndent, flowIndent)) || readFlowCollection(state, flowIndent)) {
+          hasContent = true;
+        } else {
+          const ch = state.input.charCodeAt(state.position);
+          if (propertyStart !== null && allowBlockStyles && !allowBlockCollections && ch !== 124 && ch !== 62 && tryReadBlockMappingFromProperty(
+            state,
+            propertyStart,
+            propertyStart.position - propertyStart.lineStart,
+            flowIndent
+          )) {
+            hasContent = true;
+          } else if (allowBlockScalars && readBlockScalar(state, flowIndent) || readSingleQuotedScalar(state, flowIndent) || readDoubleQuotedScalar(state, flowIndent)) {
+            hasContent = true;
+          } else if (readAlias(state)) {
+            hasContent = true;
+            if (state.tag !== null || state.anchor !== null) {
+              throwError(state, "alias node should not have any properties");
+            }
+          } else if (readPlainScalar(state, flowIndent, CONTEXT_FLOW_IN === nodeContext)) {
+            hasContent = true;
+            if (state.tag === null) {
+              state.tag = "?";
+            }
+          }
+          if (state.anchor !== null) {
+            storeAnchor(state, state.anchor, state.result);
+          }
+        }
+      } else if (indentStatus === 0) {
+        hasContent = allowBlockCollections && readBlockSequence(state, blockIndent);
+      }
+    }
+    if (state.tag === null) {
+      if (state.anchor !== null) {
+        storeAnchor(state, state.anchor, state.result);
+      }
+    } else if (state.tag === "?") {
+      if (state.result !== null && state.kind !== "scalar") {
+        throwError(state, 'unacceptable node kind for !<?> tag; it should be "scalar", not "' + state.kind + '"');
+      }
+      for (let typeIndex = 0, typeQuantity = state.implicitTypes.length; typeIndex < typeQuantity; typeIndex += 1) {
+        type2 = state.implicitTypes[typeIndex];
+        if (type2.resolve(state.result)) {
+          state.result = type2.construct(state.result);
+          state.tag = type2.tag;
+          if (state.anchor !== null) {
+            storeAnchor(state, state.anchor, state.result);
+          }
+          break;
+        }
+      }
+    } else if (state.tag !== "!") {
+      if (_hasOwnProperty.call(state.typeMap[state.kind || "fallback"], state.tag)) {
+        type2 = state.typeMap[state.kind || "fallback"][state.tag];
+      } else {
+        type2 = null;
+        const typeList = state.typeMap.multi[state.kind || "fallback"];
+        for (let typeIndex = 0, typeQuantity = typeList.length; typeIndex < typeQuantity; typeIndex += 1) {
+          if (state.tag.slice(0, typeList[typeIndex].tag.length) === typeList[typeIndex].tag) {
+            type2 = typeList[typeIndex];
+            break;
+          }
+        }
+      }
+      if (!type2) {
+        throwError(state, "unknown tag !<" + state.tag + ">");
+      }
+      if (state.result !== null && type2.kind !== state.kind) {
+        throwError(state, "unacceptable node kind for !<" + state.tag + '> tag; it should be "' + type2.kind + '", not "' + state.kind + '"');
+      }
+      if (!type2.resolve(state.result, state.tag)) {
+        throwError(state, "cannot resolve a node with !<" + state.tag + "> explicit tag");
+      } else {
+        state.result = type2.construct(state.result, state.tag);
+        if (state.anchor !== null) {
+          storeAnchor(state, state.anchor, state.result);
+        }
+      }
+    }
+    if (state.listener !== null) {
+      state.listener("close", state);
+    }
+    state.depth -= 1;
+    return state.tag !== null || state.anchor !== null || hasContent;
+  }
+  function readDocument(state) {
+    const documentStart = state.position;
+    let hasDirectives = false;
+    let ch;
+    state.version = null;
+    state.checkLineBreaks = state.legacy;
+    state.tagMap = /* @__PURE__ */ Object.create(null);
+    state.anchorMap = /* @__PURE__ */ Object.create(null);
+    while ((ch = state.input.charCodeAt(state.position)) !== 0) {
+      skipSeparationSpace(state, true, -1);
+      ch = state.input.charCodeAt(state.position);
+      if (state.lineIndent > 0 || ch !== 37) {
+        break;
+      }
+      hasDirectives = true;
+      ch = state.input.charCodeAt(++state.position);
+      let _position = state.position;
+      while (ch !== 0 && !isWsOrEol(ch)) {
+        ch = state.input.charCodeAt(++state.position);
+      }
+      const directiveName = state.input.slice(_position, state.position);
+      const directiveArgs = [];
+      if (directiveName.length < 1) {
+        throwError(state, "directive name must not be less than one character in length");
+      }
+      while (ch !== 0) {
+        while (isWhiteSpace(ch)) {
+          ch = state.input.charCodeAt(++state.position);
+        }
+        if (ch === 35) {
+          do {
+            ch = state.input.charCodeAt(++state.position);
+          } while (ch !== 0 && !isEol(ch));
+          break;
+        }
+        if (isEol(ch)) break;
+        _position = state.position;
+        while (ch !== 0 && !isWsOrEol(ch)) {
+          ch = state.input.charCodeAt(++state.position);
+        }
+        directiveArgs.push(state.input.slice(_position, state.position));
+      }
+      if (ch !== 0) readLineBreak(state);
+      if (_hasOwnProperty.call(directiveHandlers, directiveName)) {
+        directiveHandlers[directiveName](state, directiveName, directiveArgs);
+      } else {
+        throwWarning(state, 'unknown document directive "' + directiveName + '"');
+      }
+    }
+    skipSeparationSpace(state, true, -1);
+    if (state.lineIndent === 0 && state.input.charCodeAt(state.position) === 45 && state.input.charCodeAt(state.position + 1) === 45 && state.input.charCodeAt(state.position + 2) === 45) {
+      state.position += 3;
+      skipSeparationSpace(state, true, -1);
+    } else if (hasDirectives) {
+      throwError(state, "directives end mark is expected");
+    }
+    composeNode(state, state.lineIndent - 1, CONTEXT_BLOCK_OUT, false, true);
+    skipSeparationSpace(state, true, -1);
+    if (state.checkLineBreaks && PATTERN_NON_ASCII_LINE_BREAKS.test(state.input.slice(documentStart, state.position))) {
+      throwWarning(state, "non-ASCII line breaks are interpreted as content");
+    }
+    state.documents.push(state.result);
+    if (state.position === state.lineStart && testDocumentSeparator(state)) {
+      if (state.input.charCodeAt(state.position) === 46) {
+        state.position += 3;
+        skipSeparationSpace(state, true, -1);
+      }
+      return;
+    }
+    if (state.position < state.length - 1) {
+      throwError(state, "end of the stream or a document separator is expected");
+    }
+  }
+  function loadDocuments(input, options) {
+    input = String(input);
+    options = options || {};
+    if (input.length !== 0) {
+      if (input.charCodeAt(input.length - 1) !== 10 && input.charCodeAt(input.length - 1) !== 13) {
+        input += "\n";
+      }
+      if (input.charCodeAt(0) === 65279) {
+        input = input.slice(1);
+      }
+    }
+    const state = new State(input, options);
+    const nullpos = input.indexOf("\0");
+    if (nullpos !== -1) {
+      state.position = nullpos;
+      throwError(state, "null byte is not allowed in input");
+    }
+    state.input += "\0";
+    while (state.input.charCodeAt(state.position) === 32) {
+      state.lineIndent += 1;
+      state.position += 1;
+    }
+    while (state.position < state.length - 1) {
+      readDocument(state);
+    }
+    return state.documents;
+  }
+  function loadAll2(input, iterator, options) {
+    if (iterator !== null && typeof iterator === "object" && typeof options === "undefined") {
+      options = iterator;
+      iterator = null;
+    }
+    const documents = loadDocuments(input, options);
+    if (typeof iterator !== "function") {
+      return documents;
+    }
+    for (let index = 0, length = documents.length; index < length; index += 1) {
+      iterator(documents[index]);
+    }
+  }
+  function load2(input, options) {
+    const documents = loadDocuments(input, options);
+    if (documents.length === 0) {
+      return void 0;
+    } else if (documents.length === 1) {
+      return documents[0];
+    }
+    throw new YAMLException2("expected a single document in the stream, but found more");
+  }
+  loader.loadAll = loadAll2;
+  loader.load = load2;
+  return loader;
+}
+var dumper = {};
+var hasRequiredDumper;
+function requireDumper() {
+  if (hasRequiredDumper) return dumper;
+  hasRequiredDumper = 1;
+  const common2 = requireCommon();
+  const YAMLException2 = requireException();
+  const DEFAULT_SCHEMA2 = require_default();
+  const _toString = Object.prototype.toString;
+  const _hasOwnProperty = Object.prototype.hasOwnProperty;
+  const CHAR_BOM = 65279;
+  const CHAR_TAB = 9;
+  const CHAR_LINE_FEED = 10;
+  const CHAR_CARRIAGE_RETURN = 13;
+  const CHAR_SPACE = 32;
+  const CHAR_EXCLAMATION = 33;
+  const CHAR_DOUBLE_QUOTE = 34;
+  const CHAR_SHARP = 35;
+  const CHAR_PERCENT = 37;
+  const CHAR_AMPERSAND = 38;
+  const CHAR_SINGLE_QUOTE = 39;
+  const CHAR_ASTERISK = 42;
+  const CHAR_COMMA = 44;
+  const CHAR_MINUS = 45;
+  const CHAR_COLON = 58;
+  const CHAR_EQUALS = 61;
+  const CHAR_GREATER_THAN = 62;
+  const CHAR_QUESTION = 63;
+  const CHAR_COMMERCIAL_AT = 64;
+  const CHAR_LEFT_SQUARE_BRACKET = 91;
+  const CHAR_RIGHT_SQUARE_BRACKET = 93;
+  const CHAR_GRAVE_ACCENT = 96;
+  const CHAR_LEFT_CURLY_BRACKET = 123;
+  const CHAR_VERTICAL_LINE = 124;
+  const CHAR_RIGHT_CURLY_BRACKET = 125;
+  const ESCAPE_SEQUENCES = {};
+  ESCAPE_SEQUENCES[0] = "\\0";
+  ESCAPE_SEQUENCES[7] = "\\a";
+  ESCAPE_SEQUENCES[8] = "\\b";
+  ESCAPE_SEQUENCES[9] = "\\t";
+  ESCAPE_SEQUENCES[10] = "\\n";
+  ESCAPE_SEQUENCES[11] = "\\v";
+  ESCAPE_SEQUENCES[12] = "\\f";
+  ESCAPE_SEQUENCES[13] = "\\r";
+  ESCAPE_SEQUENCES[27] = "\\e";
+  ESCAPE_SEQUENCES[34] = '\\"';
+  ESCAPE_SEQUENCES[92] = "\\\\";
+  ESCAPE_SEQUENCES[133] = "\\N";
+  ESCAPE_SEQUENCES[160] = "\\_";
+  ESCAPE_SEQUENCES[8232] = "\\L";
+  ESCAPE_SEQUENCES[8233] = "\\P";
+  const DEPRECATED_BOOLEANS_SYNTAX = [
+    "y",
+    "Y",
+    "yes",
+    "Yes",
+    "YES",
+    "on",
+    "On",
+    "ON",
+    "n",
+    "N",
+    "no",
+    "No",
+    "NO",
+    "off",
+    "Off",
+    "OFF"
+  ];
+  const DEPRECATED_BASE60_SYNTAX = /^[-+]?[0-9_]+(?::[0-9_]+)+(?:\.[0-9_]*)?$/;
+  function compileStyleMap(schema2, map2) {
+    if (map2 === null) return {};
+    const result = {};
+    const keys = Object.keys(map2);
+    for (let index = 0, length = keys.length; index < length; index += 1) {
+      let tag = keys[index];
+      let style = String(map2[tag]);
+      if (tag.slice(0, 2) === "!!") {
+        tag = "tag:yaml.org,2002:" + tag.slice(2);
+      }
+      const type2 = schema2.compiledTypeMap["fallback"][tag];
+      if (type2 && _hasOwnProperty.call(type2.styleAliases, style)) {
+        style = type2.styleAliases[style];
+      }
+      result[tag] = style;
+    }
+    return result;
+  }
+  function encodeHex(character) {
+    let handle;
+    let length;
+    const string = character.toString(16).toUpperCase();
+    if (character <= 255) {
+      handle = "x";
+      length = 2;
+    } else if (character <= 65535) {
+      handle = "u";
+      length = 4;
+    } else if (character <= 4294967295) {
+      handle = "U";
+      length = 8;
+    } else {
+      throw new YAMLException2("code point within a string may not be greater than 0xFFFFFFFF");
+    }
+    return "\\" + handle + common2.repeat("0", length - string.length) + string;
+  }
+  const QUOTING_TYPE_SINGLE = 1;
+  const QUOTING_TYPE_DOUBLE = 2;
+  function State(options) {
+    this.schema = options["schema"] || DEFAULT_SCHEMA2;
+    this.indent = Math.max(1, options["indent"] || 2);
+    this.noArrayIndent = options["noArrayIndent"] || false;
+    this.skipInvalid = options["skipInvalid"] || false;
+    this.flowLevel = common2.isNothing(options["flowLevel"]) ? -1 : options["flowLevel"];
+    this.styleMap = compileStyleMap(this.schema, options["styles"] || null);
+    this.sortKeys = options["sortKeys"] || false;
+    this.lineWidth = options["lineWidth"] || 80;
+    this.noRefs = options["noRefs"] || false;
+    this.noCompatMode = options["noCompatMode"] || false;
+    this.condenseFlow = options["condenseFlow"] || false;
+    this.quotingType = options["quotingType"] === '"' ? QUOTING_TYPE_DOUBLE : QUOTING_TYPE_SINGLE;
+    this.forceQuotes = options["forceQuotes"] || false;
+    this.replacer = typeof options["replacer"] === "function" ? options["replacer"] : null;
+    this.implicitTypes = this.schema.compiledImplicit;
+    this.explicitTypes = this.schema.compiledExplicit;
+    this.tag = null;
+    this.result = "";
+    this.duplicates = [];
+    this.usedDuplicates = null;
+  }
+  function indentString(string, spaces) {
+    const ind = common2.repeat(" ", spaces);
+    let position = 0;
+    let result = "";
+    const length = string.length;
+    while (position < length) {
+      let line;
+      const next = string.indexOf("\n", position);
+      if (next === -1) {
+        line = string.slice(position);
+        position = length;
+      } else {
+        line = string.slice(position, next + 1);
+        position = next + 1;
+      }
+      if (line.length && line !== "\n") result += ind;
+      result += line;
+    }
+    return result;
+  }
+  function generateNextLine(state, level) {
+    return "\n" + common2.repeat(" ", state.indent * level);
+  }
+  function testImplicitResolving(state, str22) {
+    for (let index = 0, length = state.implicitTypes.length; index < length; index += 1) {
+      const type2 = state.implicitTypes[index];
+      if (type2.resolve(str22)) {
+        return true;
+      }
+    }
+    return false;
+  }
+  function isWhitespace(c) {
+    return c === CHAR_SPACE || c === CHAR_TAB;
+  }
+  function isPrintable(c) {
+    return c >= 32 && c <= 126 || c >= 161 && c <= 55295 && c !== 8232 && c !== 8233 || c >= 57344 && c <= 65533 && c !== CHAR_BOM || c >= 65536 && c <= 1114111;
+  }
+  function isNsCharOrWhitespace(c) {
+    return isPrintable(c) && c !== CHAR_BOM && // - b-char
+    c !== CHAR_CARRIAGE_RETURN && c !== CHAR_LINE_FEED;
+  }
+  function isPlainSafe(c, prev, inblock) {
+    const cIsNsCharOrWhitespace = isNsCharOrWhitespace(c);
+    const cIsNsChar = cIsNsCharOrWhitespace && !isWhitespace(c);
+    return (
+      // ns-plain-safe
+      (inblock ? cIsNsCharOrWhitespace : cIsNsCharOrWhitespace && // - c-flow-indicator
+      c !== CHAR_COMMA && c !== CHAR_LEFT_SQUARE_BRACKET && c !== CHAR_RIGHT_SQUARE_BRACKET && c !== CHAR_LEFT_CURLY_BRACKET && c !== CHAR_RIGHT_CURLY_BRACKET) && // ns-plain-char
+      c !== CHAR_SHARP && // false on '#'
+      !(prev === CHAR_COLON && !cIsNsChar) || // false on ': '
+      isNsCharOrWhitespace(prev) && !isWhitespace(prev) && c === CHAR_SHARP || // change to true on '[^ ]#'
+      prev === CHAR_COLON && cIsNsChar
+    );
+  }
+  function isPlainSafeFirst(c) {
+    return isPrintable(c) && c !== CHAR_BOM && !isWhitespace(c) && // - s-white
+    // - (c-indicator ::=
+    // “-” | “?” | “:” | “,” | “[” | “]” | “{” | “}”
+    c !== CHAR_MINUS && c !== CHAR_QUESTION && c !== CHAR_COLON && c !== CHAR_COMMA && c !== CHAR_LEFT_SQUARE_BRACKET && c !== CHAR_RIGHT_SQUARE_BRACKET && c !== CHAR_LEFT_CURLY_BRACKET && c !== CHAR_RIGHT_CURLY_BRACKET && // | “#” | “&” | “*” | “!” | “|” | “=” | “>” | “'” | “"”
+    c !== CHAR_SHARP && c !== CHAR_AMPERSAND && c !== CHAR_ASTERISK && c !== CHAR_EXCLAMATION && c !== CHAR_VERTICAL_LINE && c !== CHAR_EQUALS && c !== CHAR_GREATER_THAN && c !== CHAR_SINGLE_QUOTE && c !== CHAR_DOUBLE_QUOTE && // | “%” | “@” | “`”)
+    c !== CHAR_PERCENT && c !== CHAR_COMMERCIAL_AT && c !== CHAR_GRAVE_ACCENT;
+  }
+  function isPlainSafeLast(c) {
+    return !isWhitespace(c) && c !== CHAR_COLON;
+  }
+  function codePointAt(string, pos) {
+    const first = string.charCodeAt(pos);
+    let second;
+    if (first >= 55296 && first <= 56319 && pos + 1 < string.length) {
+      second = string.charCodeAt(pos + 1);
+      if (second >= 56320 && second <= 57343) {
+        return (first - 55296) * 1024 + second - 56320 + 65536;
+      }
+    }
+    return first;
+  }
+  function needIndentIndicator(string) {
+    const leadingSpaceRe = /^\n* /;
+    return leadingSpaceRe.test(string);
+  }
+  const STYLE_PLAIN = 1;
+  const STYLE_SINGLE = 2;
+  const STYLE_LITERAL = 3;
+  const STYLE_FOLDED = 4;
+  const STYLE_DOUBLE = 5;
+  function chooseScalarStyle(string, singleLineOnly, indentPerLevel, lineWidth, testAmbiguousType, quotingType, forceQuotes, inblock) {
+    let i;
+    let char = 0;
+    let prevChar = null;
+    let hasLineBreak = false;
+    let hasFoldableLine = false;
+    const shouldTrackWidth = lineWidth !== -1;
+    let previousLineBreak = -1;
+    let plain = isPlainSafeFirst(codePointAt(string, 0)) && isPlainSafeLast(codePointAt(string, string.length - 1));
+    if (singleLineOnly || forceQuotes) {
+      for (i = 0; i < string.length; char >= 65536 ? i += 2 : i++) {
+        char = codePointAt(string, i);
+        if (!isPrintable(char)) {
+          return STYLE_DOUBLE;
+        }
+        plain = plain && isPlainSafe(char, prevChar, inblock);
+        prevChar = char;
+      }
+    } else {
+      for (i = 0; i < string.length; char >= 65536 ? i += 2 : i++) {
+        char = codePointAt(string, i);
+        if (char === CHAR_LINE_FEED) {
+          hasLineBreak = true;
+          if (shouldTrackWidth) {
+            hasFoldableLine = hasFoldableLine || // Foldable line = too long, and not more-indented.
+            i - previousLineBreak - 1 > lineWidth && string[previousLineBreak + 1] !== " ";
+            previousLineBreak = i;
+          }
+        } else if (!isPrintable(char)) {
+          return STYLE_DOUBLE;
+        }
+        plain = plain && isPlainSafe(char, prevChar, inblock);
+        prevChar = char;
+      }
+      hasFoldableLine = hasFoldableLine || shouldTrackWidth && (i - previousLineBreak - 1 > lineWidth && string[previousLineBreak + 1] !== " ");
+    }
+    if (!hasLineBreak && !hasFoldableLine) {
+      if (plain && !forceQuotes && !testAmbiguousType(string)) {
+        return STYLE_PLAIN;
+      }
+      return quotingType === QUOTING_TYPE_DOUBLE ? STYLE_DOUBLE : STYLE_SINGLE;
+    }
+    if (indentPerLevel > 9 && needIndentIndicator(string)) {
+      return STYLE_DOUBLE;
+    }
+    if (!forceQuotes) {
+      return hasFoldableLine ? STYLE_FOLDED : STYLE_LITERAL;
+    }
+    return quotingType === QUOTING_TYPE_DOUBLE ? STYLE_DOUBLE : STYLE_SINGLE;
+  }
+  function writeScalar(state, string, level, iskey, inblock) {
+    state.dump = (function() {
+      if (string.length === 0) {
+        return state.quotingType === QUOTING_TYPE_DOUBLE ? '""' : "''";
+      }
+      if (!state.noCompatMode) {
+        if (DEPRECATED_BOOLEANS_SYNTAX.indexOf(string) !== -1 || DEPRECATED_BASE60_SYNTAX.test(string)) {
+          return state.quotingType === QUOTING_TYPE_DOUBLE ? '"' + string + '"' : "'" + string + "'";
+        }
+      }
+      const indent = state.indent * Math.max(1, level);
+      const lineWidth = state.lineWidth === -1 ? -1 : Math.max(Math.min(state.lineWidth, 40), state.lineWidth - indent);
+      const singleLineOnly = iskey || // No block styles in flow mode.
+      state.flowLevel > -1 && level >= state.flowLevel;
+      function testAmbiguity(string2) {
+        return testImplicitResolving(state, string2);
+      }
+      switch (chooseScalarStyle(
+        string,
+        singleLineOnly,
+        state.indent,
+        lineWidth,
+        testAmbiguity,
+        state.quotingType,
+        state.forceQuotes && !iskey,
+        inblock
+      )) {
+        case STYLE_PLAIN:
+          return string;
+        case STYLE_SINGLE:
+          return "'" + string.replace(/'/g, "''") + "'";
+        case STYLE_LITERAL:
+          return "|" + blockHeader(string, state.indent) + dropEndingNewline(indentString(string, indent));
+        case STYLE_FOLDED:
+          return ">" + blockHeader(string, state.indent) + dropEndingNewline(indentString(foldString(string, lineWidth), indent));
+        case STYLE_DOUBLE:
+          return '"' + escapeString(string) + '"';
+        default:
+          throw new YAMLException2("impossible error: invalid scalar style");
+      }
+    })();
+  }
+  function blockHeader(string, indentPerLevel) {
+    const indentIndicator = needIndentIndicator(string) ? String(indentPerLevel) : "";
+    const clip = string[string.length - 1] === "\n";
+    const keep = clip && (string[string.length - 2] === "\n" || string === "\n");
+    const chomp = keep ? "+" : clip ? "" : "-";
+    return indentIndicator + chomp + "\n";
+  }
+  function dropEndingNewline(string) {
+    return string[string.length - 1] === "\n" ? string.slice(0, -1) : string;
+  }
+  function foldString(string, width) {
+    const lineRe = /(\n+)([^\n]*)/g;
+    let result = (function() {
+      let nextLF = string.indexOf("\n");
+      nextLF = nextLF !== -1 ? nextLF : string.length;
+      lineRe.lastIndex = nextLF;
+      return foldLine(string.slice(0, nextLF), width);
+    })();
+    let prevMoreIndented = string[0] === "\n" || string[0] === " ";
+    let moreIndented;
+    let match;
+    while (match = lineRe.exec(string)) {
+      const prefix = match[1];
+      const line = match[2];
+      moreIndented = line[0] === " ";
+      result += prefix + (!prevMoreIndented && !moreIndented && line !== "" ? "\n" : "") + foldLine(line, width);
+      prevMoreIndented = moreIndented;
+    }
+    return result;
+  }
+  function foldLine(line, width) {
+    if (line === "" || line[0] === " ") return line;
+    const breakRe = / [^ ]/g;
+    let match;
+    let start = 0;
+    let end;
+    let curr = 0;
+    let next = 0;
+    let result = "";
+    while (match = breakRe.exec(line)) {
+      next = match.index;
+      if (next - start > width) {
+        end = curr > start ? curr : next;
+        result += "\n" + line.slice(start, end);
+        start = end + 1;
+      }
+      curr = next;
+    }
+    result += "\n";
+    if (line.length - start > width && curr > start) {
+      result += line.slice(start, curr) + "\n" + line.slice(curr + 1);
+    } else {
+      result += line.slice(start);
+    }
+    return result.slice(1);
+  }
+  function escapeString(string) {
+    let result = "";
+    let char = 0;
+    for (let i = 0; i < string.length; char >= 65536 ? i += 2 : i++) {
+      char = codePointAt(string, i);
+      const escapeSeq = ESCAPE_SEQUENCES[char];
+      if (!escapeSeq && isPrintable(char)) {
+        result += string[i];
+        if (char >= 65536) result += string[i + 1];
+      } else {
+        result += escapeSeq || encodeHex(char);
+      }
+    }
+    return result;
+  }
+  function writeFlowSequence(state, level, object) {
+    let _result = "";
+    const _tag = state.tag;
+    for (let index = 0, length = object.length; index < length; index += 1) {
+      let value = object[index];
+      if (state.replacer) {
+        value = state.replacer.call(object, String(index), value);
+      }
+      if (writeNode(state, level, value, false, false) || typeof value === "undefined" && writeNode(state, level, null, false, false)) {
+        if (_result !== "") _result += "," + (!state.condenseFlow ? " " : "");
+        _result += state.dump;
+      }
+    }
+    state.tag = _tag;
+    state.dump = "[" + _result + "]";
+  }
+  function writeBlockSequence(state, level, object, compact) {
+    let _result = "";
+    const _tag = state.tag;
+    for (let index = 0, length = object.length; index < length; index += 1) {
+      let value = object[index];
+      if (state.replacer) {
+        value = state.replacer.call(object, String(index), value);
+      }
+      if (writeNode(state, level + 1, value, true, true, false, true) || typeof value === "undefined" && writeNode(state, level + 1, null, true, true, false, true)) {
+        if (!compact || _result !== "") {
+          _result += generateNextLine(state, level);
+        }
+        if (state.dump && CHAR_LINE_FEED === state.dump.charCodeAt(0)) {
+          _result += "-";
+        } else {
+          _result += "- ";
+        }
+        _result += state.dump;
+      }
+    }
+    state.tag = _tag;
+    state.dump = _result || "[]";
+  }
+  function writeFlowMapping(state, level, object) {
+    let _result = "";
+    const _tag = state.tag;
+    const objectKeyList = Object.keys(object);
+    for (let index = 0, length = objectKeyList.length; index < length; index += 1) {
+      let pairBuffer = "";
+      if (_result !== "") pairBuffer += ", ";
+      if (state.condenseFlow) pairBuffer += '"';
+      const objectKey = objectKeyList[index];
+      let objectValue = object[objectKey];
+      if (state.replacer) {
+        objectValue = state.replacer.call(object, objectKey, objectValue);
+      }
+      if (!writeNode(state, level, objectKey, false, false)) {
+        continue;
+      }
+      if (state.dump.length > 1024) pairBuffer += "? ";
+      pairBuffer += state.dump + (state.condenseFlow ? '"' : "") + ":" + (state.condenseFlow ? "" : " ");
+      if (!writeNode(state, level, objectValue, false, false)) {
+        continue;
+      }
+      pairBuffer += state.dump;
+      _result += pairBuffer;
+    }
+    state.tag = _tag;
+    state.dump = "{" + _result + "}";
+  }
+  function writeBlockMapping(state, level, object, compact) {
+    let _result = "";
+    const _tag = state.tag;
+    const objectKeyList = Object.keys(object);
+    if (state.sortKeys === true) {
+      objectKeyList.sort();
+    } else if (typeof state.sortKeys === "function") {
+      objectKeyList.sort(state.sortKeys);
+    } else if (state.sortKeys) {
+      throw new YAMLException2("sortKeys must be a boolean or a function");
+    }
+    for (let index = 0, length = objectKeyList.length; index < length; index += 1) {
+      let pairBuffer = "";
+      if (!compact || _result !== "") {
+        pairBuffer += generateNextLine(state, level);
+      }
+      const objectKey = objectKeyList[index];
+      let objectValue = object[objectKey];
+      if (state.replacer) {
+        objectValue = state.replacer.call(object, objectKey, objectValue);
+      }
+      if (!writeNode(state, level + 1, objectKey, true, true, true)) {
+        continue;
+      }
+      const explicitPair = state.tag !== null && state.tag !== "?" || state.dump && state.dump.length > 1024;
+      if (explicitPair) {
+        if (state.dump && CHAR_LINE_FEED === state.dump.charCodeAt(0)) {
+          pairBuffer += "?";
+        } else {
+          pairBuffer += "? ";
+        }
+      }
+      pairBuffer += state.dump;
+      if (explicitPair) {
+        pairBuffer += generateNextLine(state, level);
+      }
+      if (!writeNode(state, level + 1, objectValue, true, explicitPair)) {
+        continue;
+      }
+      if (state.dump && CHAR_LINE_FEED === state.dump.charCodeAt(0)) {
+        pairBuffer += ":";
+      } else {
+        pairBuffer += ": ";
+      }
+      pairBuffer += state.dump;
+      _result += pairBuffer;
+    }
+    state.tag = _tag;
+    state.dump = _result || "{}";
+  }
+  function detectType(state, object, explicit) {
+    const typeList = explicit ? state.explicitTypes : state.implicitTypes;
+    for (let index = 0, length = typeList.length; index < length; index += 1) {
+      const type2 = typeList[index];
+      if ((type2.instanceOf || type2.predicate) && (!type2.instanceOf || typeof object === "object" && object instanceof type2.instanceOf) && (!type2.predicate || type2.predicate(object))) {
+        if (explicit) {
+          if (type2.multi && type2.representName) {
+            state.tag = type2.representName(object);
+          } else {
+            state.tag = type2.tag;
+          }
+        } else {
+          state.tag = "?";
+        }
+        if (type2.represent) {
+          const style = state.styleMap[type2.tag] || type2.defaultStyle;
+          let _result;
+          if (_toString.call(type2.represent) === "[object Function]") {
+            _result = type2.represent(object, style);
+          } else if (_hasOwnProperty.call(type2.represent, style)) {
+            _result = type2.represent[style](object, style);
+          } else {
+            throw new YAMLException2("!<" + type2.tag + '> tag resolver accepts not "' + style + '" style');
+          }
+          state.dump = _result;
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+  function writeNode(state, level, object, block, compact, iskey, isblockseq) {
+    state.tag = null;
+    state.dump = object;
+    if (!detectType(state, object, false)) {
+      detectType(state, object, true);
+    }
+    const type2 = _toString.call(state.dump);
+    const inblock = block;
+    if (block) {
+      block = state.flowLevel < 0 || state.flowLevel > level;
+    }
+    const objectOrArray = type2 === "[object Object]" || type2 === "[object Array]";
+    let duplicateIndex;
+    let duplicate;
+    if (objectOrArray) {
+      duplicateIndex = state.duplicates.indexOf(object);
+      duplicate = duplicateIndex !== -1;
+    }
+    if (state.tag !== null && state.tag !== "?" || duplicate || state.indent !== 2 && level > 0) {
+      compact = false;
+    }
+    if (duplicate && state.usedDuplicates[duplicateIndex]) {
+      state.dump = "*ref_" + duplicateIndex;
+    } else {
+      if (objectOrArray && duplicate && !state.usedDuplicates[duplicateIndex]) {
+        state.usedDuplicates[duplicateIndex] = true;
+      }
+      if (type2 === "[object Object]") {
+        if (block && Object.keys(state.dump).length !== 0) {
+          writeBlockMapping(state, level, state.dump, compact);
+          if (duplicate) {
+            state.dump = "&ref_" + duplicateIndex + state.dump;
+          }
+        } else {
+          writeFlowMapping(state, level, state.dump);
+          if (duplicate) {
+            state.dump = "&ref_" + duplicateIndex + " " + state.dump;
+          }
+        }
+      } else if (type2 === "[object Array]") {
+        if (block && state.dump.length !== 0) {
+          if (state.noArrayIndent && !isblockseq && level > 0) {
+            writeBlockSequence(state, level - 1, state.dump, compact);
+          } else {
+            writeBlockSequence(state, level, state.dump, compact);
+          }
+          if (duplicate) {
+            state.dump = "&ref_" + duplicateIndex + state.dump;
+          }
+        } else {
+          writeFlowSequence(state, level, state.dump);
+          if (duplicate) {
+            state.dump = "&ref_" + duplicateIndex + " " + state.dump;
+          }
+        }
+      } else if (type2 === "[object String]") {
+        if (state.tag !== "?") {
+          writeScalar(state, state.dump, level, iskey, inblock);
+        }
+      } else if (type2 === "[object Undefined]") {
+        return false;
+      } else {
+        if (state.skipInvalid) return false;
+        throw new YAMLException2("unacceptable kind of an object to dump " + type2);
+      }
+      if (state.tag !== null && state.tag !== "?") {
+        let tagStr = encodeURI(
+          state.tag[0] === "!" ? state.tag.slice(1) : state.tag
+        ).replace(/!/g, "%21");
+        if (state.tag[0] === "!") {
+          tagStr = "!" + tagStr;
+        } else if (tagStr.slice(0, 18) === "tag:yaml.org,2002:") {
+          tagStr = "!!" + tagStr.slice(18);
+        } else {
+          tagStr = "!<" + tagStr + ">";
+        }
+        state.dump = tagStr + " " + state.dump;
+      }
+    }
+    return true;
+  }
+  function getDuplicateReferences(object, state) {
+    const objects = [];
+    const duplicatesIndexes = [];
+    inspectNode(object, objects, duplicatesIndexes);
+    const length = duplicatesIndexes.length;
+    for (let index = 0; index < length; index += 1) {
+      state.duplicates.push(objects[duplicatesIndexes[index]]);
+    }
+    state.usedDuplicates = new Array(length);
+  }
+  function inspectNode(object, objects, duplicatesIndexes) {
+    if (object !== null && typeof object === "object") {
+      const index = objects.indexOf(object);
+      if (index !== -1) {
+        if (duplicatesIndexes.indexOf(index) === -1) {
+          duplicatesIndexes.push(index);
+        }
+      } else {
+        objects.push(object);
+        if (Array.isArray(object)) {
+          for (let i = 0, length = object.length; i < length; i += 1) {
+            inspectNode(object[i], objects, duplicatesIndexes);
+          }
+        } else {
+          const objectKeyList = Object.keys(object);
+          for (let i = 0, length = objectKeyList.length; i < length; i += 1) {
+            inspectNode(object[objectKeyList[i]], objects, duplicatesIndexes);
+          }
+        }
+      }
+    }
+  }
+  function dump2(input, options) {
+    options = options || {};
+    const state = new State(options);
+    if (!state.noRefs) getDuplicateReferences(input, state);
+    let value = input;
+    if (state.replacer) {
+      value = state.replacer.call({ "": value }, "", value);
+    }
+    if (writeNode(state, 0, value, true, true)) return state.dump + "\n";
+    return "";
+  }
+  dumper.dump = dump2;
+  return dumper;
+}
+var hasRequiredJsYaml;
+function requireJsYaml() {
+  if (hasRequiredJsYaml) return jsYaml;
+  hasRequiredJsYaml = 1;
+  const loader2 = requireLoader();
+  const dumper2 = requireDumper();
+  function renamed(from, to) {
+    return function() {
+      throw new Error("Function yaml." + from + " is removed in js-yaml 4. Use yaml." + to + " instead, which is now safe by default.");
+    };
+  }
+  jsYaml.Type = requireType();
+  jsYaml.Schema = requireSchema();
+  jsYaml.FAILSAFE_SCHEMA = requireFailsafe();
+  jsYaml.JSON_SCHEMA = requireJson();
+  jsYaml.CORE_SCHEMA = requireCore();
+  jsYaml.DEFAULT_SCHEMA = require_default();
+  jsYaml.load = loader2.load;
+  jsYaml.loadAll = loader2.loadAll;
+  jsYaml.dump = dumper2.dump;
+  jsYaml.YAMLException = requireException();
+  jsYaml.types = {
+    binary: requireBinary(),
+    float: requireFloat(),
+    map: requireMap(),
+    null: require_null(),
+    pairs: requirePairs(),
+    set: requireSet(),
+    timestamp: requireTimestamp(),
+    bool: requireBool(),
+    int: requireInt(),
+    merge: requireMerge(),
+    omap: requireOmap(),
+    seq: requireSeq(),
+    str: requireStr()
+  };
+  jsYaml.safeLoad = renamed("safeLoad", "load");
+  jsYaml.safeLoadAll = renamed("safeLoadAll", "loadAll");
+  jsYaml.safeDump = renamed("safeDump", "dump");
+  return jsYaml;
+}
+var jsYamlExports = requireJsYaml();
+var yaml = /* @__PURE__ */ getDefaultExportFromCjs(jsYamlExports);
+var {
+  Type,
+  Schema,
+  FAILSAFE_SCHEMA,
+  JSON_SCHEMA,
+  CORE_SCHEMA,
+  DEFAULT_SCHEMA,
+  load,
+  loadAll,
+  dump,
+  YAMLException,
+  types,
+  safeLoad,
+  safeLoadAll,
+  safeDump
+} = yaml;
+
+// src/config.ts
+var ConfigError = class extends Error {
+  constructor(file, line, key2, message) {
+    super(`${file}${line ? `:${line}` : ""}: ${key2}: ${message}`);
+    this.name = "ConfigError";
+  }
+};
+var SCALAR_KEYS = [
+  "image",
+  "context",
+  "file",
+  "target",
+  "network",
+  "torch-version",
+  "torchaudio-version",
+  "torchvision-version",
+  "torch-index-url",
+  "tag-rules",
+  "sha-length",
+  "python",
+  "gpu",
+  "allow-unknown-torch",
+  "token-env"
+];
+var LIST_KEYS = ["platforms", "tags", "pinned-packages"];
+var PING_KEYS = { port: "ping-port", path: "ping-path", "startup-timeout": "startup-timeout", "token-env": "token-env" };
+var CONFIG_KEYS = ["name", "suffix", ...SCALAR_KEYS, ...LIST_KEYS, "torch-variants", "expect", "build-args", "ping"];
+var isMap = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+var isScalar = (v) => ["string", "number", "boolean"].includes(typeof v);
+function lineOf(text, path3) {
+  const lines = text.split("\n");
+  let from = 0;
+  let indent = -1;
+  let found;
+  for (const seg of path3) {
+    let hit = -1;
+    let count = -1;
+    for (let i = from; i < lines.length; i++) {
+      const l = lines[i];
+      if (!l.trim() || l.trim().startsWith("#")) continue;
+      const ind = l.length - l.trimStart().length;
+      if (ind <= indent && i > from) break;
+      const body = l.trimStart();
+      if (typeof seg === "number") {
+        if (body.startsWith("- ") || body === "-") {
+          if (++count === seg) {
+            hit = i;
+            indent = ind;
+            break;
+          }
+        }
+      } else {
+        const m = /^(?:- +)?["']?([^"':]+)["']?\s*:/.exec(body);
+        if (m && m[1].trim() === seg && ind > indent) {
+          hit = i;
+          indent = ind + (body.startsWith("- ") ? 2 : 0);
+          break;
+        }
+      }
+    }
+    if (hit < 0) return found;
+    found = hit + 1;
+    from = hit + (typeof seg === "number" ? 0 : 1);
+  }
+  return found;
+}
+function scalar(v) {
+  return String(v);
+}
+function entryValues(node, where, fail) {
+  const out = {};
+  for (const [key2, v] of Object.entries(node)) {
+    const at = [...where, key2];
+    if (key2 === "name" || key2 === "suffix") {
+      if (!isScalar(v)) fail(at, "must be a string");
+    } else if (SCALAR_KEYS.includes(key2)) {
+      if (!isScalar(v)) fail(at, "must be a single value");
+      out[key2] = scalar(v);
+    } else if (LIST_KEYS.includes(key2)) {
+      if (Array.isArray(v) && v.every(isScalar)) out[key2] = v.map(scalar).join("\n");
+      else if (isScalar(v)) out[key2] = scalar(v);
+      else fail(at, "must be a list of strings");
+    } else if (key2 === "torch-variants") {
+      if (isMap(v) && Object.values(v).every(isScalar)) out[key2] = Object.entries(v).map(([p, x]) => `${p}=${scalar(x)}`).join(",");
+      else if (typeof v === "string") out[key2] = v;
+      else fail(at, "must map platforms to variants, e.g. {linux/amd64: cu121, linux/arm64: cpu}");
+    } else if (key2 === "expect") {
+      if (!isMap(v)) fail(at, "must map platforms to {torch, torchaudio, cuda}");
+      const lines = [];
+      for (const [p, e] of Object.entries(v)) {
+        if (!isMap(e)) fail([...at, p], "must be a map with torch, torchaudio and/or cuda");
+        for (const [k, x] of Object.entries(e)) {
+          if (!["torch", "torchaudio", "cuda"].includes(k)) fail([...at, p, k], "unknown key; accepted: torch, torchaudio, cuda");
+          if (!isScalar(x) && x !== null) fail([...at, p, k], "must be a version string (or none for cuda)");
+        }
+        lines.push(`${p}: ${Object.entries(e).map(([k, x]) => `${k}=${x === null ? "none" : scalar(x)}`).join(" ")}`);
+      }
+      out[key2] = lines.join("\n");
+    } else if (key2 === "build-args") {
+      if (Array.isArray(v) && v.every((x) => typeof x === "string")) {
+        out[key2] = v.join("\n");
+      } else if (isMap(v)) {
+        const lines = [];
+        for (const [k, x] of Object.entries(v)) {
+          if (isMap(x)) {
+            for (const [n, y] of Object.entries(x)) {
+              if (!isScalar(y)) fail([...at, k, n], "must be a single value");
+              lines.push(`${k}:${n}=${scalar(y)}`);
+            }
+          } else if (isScalar(x)) {
+            lines.push(`${k}=${scalar(x)}`);
+          } else {
+            fail([...at, k], "must be a value, or a map of args for that platform");
+          }
+        }
+        out[key2] = lines.join("\n");
+      } else {
+        fail(at, "must map NAME to value (optionally under a platform key), or be a list of NAME=value");
+      }
+    } else if (key2 === "ping") {
+      if (!isMap(v)) fail(at, `must be a map with ${Object.keys(PING_KEYS).join(", ")}`);
+      for (const [k, x] of Object.entries(v)) {
+        if (!PING_KEYS[k]) fail([...at, k], `unknown key; accepted: ${Object.keys(PING_KEYS).join(", ")}`);
+        if (!isScalar(x)) fail([...at, k], "must be a single value");
+        out[PING_KEYS[k]] = scalar(x);
+      }
+    } else {
+      fail(at, `unknown key; accepted: ${CONFIG_KEYS.join(", ")}`);
+    }
+  }
+  return out;
+}
+function parseConfig(text, file) {
+  const fail = (path3, msg) => {
+    const key2 = path3.map((s, i) => typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`).join("");
+    throw new ConfigError(file, lineOf(text, path3), key2 || "(top level)", msg);
+  };
+  let doc;
+  try {
+    doc = load(text, { filename: file });
+  } catch (e) {
+    const m = e;
+    throw new ConfigError(file, m.mark ? m.mark.line + 1 : void 0, "(syntax)", m.reason ?? m.message);
+  }
+  if (!isMap(doc)) fail([], "the file must be a map with an `images` list (and optional `defaults`)");
+  for (const k of Object.keys(doc)) if (!["defaults", "images", "version"].includes(k)) fail([k], "unknown top-level key; accepted: version, defaults, images");
+  if (doc.version !== void 0 && String(doc.version) !== "1") fail(["version"], `unsupported version ${String(doc.version)}; accepted: 1`);
+  const defaults = doc.defaults === void 0 ? {} : doc.defaults;
+  if (!isMap(defaults)) fail(["defaults"], "must be a map of input names to values");
+  if ("name" in defaults || "suffix" in defaults) fail(["defaults"], "name and suffix belong to an image, not to defaults");
+  const base = entryValues(defaults, ["defaults"], fail);
+  const images = doc.images;
+  if (!Array.isArray(images) || images.length === 0) fail(["images"], "must be a non-empty list of images");
+  const entries = [];
+  const names = /* @__PURE__ */ new Set();
+  images.forEach((node, i) => {
+    if (!isMap(node)) fail(["images", i], "must be a map");
+    const name = node.name === void 0 ? images.length === 1 ? "default" : void 0 : String(node.name);
+    if (!name) fail(["images", i], "needs a name when the file lists several images");
+    if (!/^[a-z0-9][a-z0-9_.-]*$/.test(name)) fail(["images", i, "name"], `'${name}' must be lowercase letters, digits, . _ -`);
+    if (names.has(name)) fail(["images", i, "name"], `'${name}' is used twice`);
+    names.add(name);
+    const own = entryValues(node, ["images", i], fail);
+    const values = { ...base, ...own };
+    const lines = {};
+    for (const k of Object.keys(values)) {
+      const where = k in own ? ["images", i] : ["defaults"];
+      const src = k in own ? node : defaults;
+      const pingKey = Object.keys(PING_KEYS).find((pk) => PING_KEYS[pk] === k);
+      const line = lineOf(text, pingKey && !(k in src) ? [...where, "ping", pingKey] : [...where, k]);
+      if (line) lines[k] = line;
+    }
+    const suffix = node.suffix !== void 0 ? String(node.suffix) : images.length > 1 ? `-${name}` : "";
+    entries.push({ name, suffix, values, lines, path: `images[${i}]` });
+  });
+  return { file, entries };
+}
 
 // src/plan/platforms.ts
 var PLATFORMS = {
@@ -19982,8 +23258,8 @@ var PLATFORMS = {
 };
 var ALIASES = { "linux/arm64/v8": "linux/arm64", "linux/x86_64": "linux/amd64" };
 function parsePlatform(raw, input = "platforms") {
-  const key = raw.trim().toLowerCase();
-  const info2 = PLATFORMS[ALIASES[key] ?? key];
+  const key2 = raw.trim().toLowerCase();
+  const info2 = PLATFORMS[ALIASES[key2] ?? key2];
   if (!info2) {
     throw new InputError(input, `unknown platform '${raw.trim()}'; accepted: ${Object.keys(PLATFORMS).join(", ")}`);
   }
@@ -19991,6 +23267,607 @@ function parsePlatform(raw, input = "platforms") {
 }
 function hostPlatform(nodeArch = process.arch) {
   return { x64: "linux/amd64", arm64: "linux/arm64" }[nodeArch];
+}
+
+// src/plan/torch-releases.json
+var torch_releases_default = {
+  checked: "2026-11-23",
+  description: "PyTorch releases the compatibility preflight knows, keyed by exact torch version. torchaudio/torchvision: the release that pairs with that torch. x86_64: variants (wheel indexes under download.pytorch.org/whl/<variant>) publishing linux x86_64 wheels; their torch and torchaudio wheels carry a +<variant> local tag. aarch64: variants publishing linux aarch64 torch wheels, each with the local tag its torch and torchaudio wheels carry ('' = none, so __version__ is the bare release). 'unconfirmed' says what about that entry was inferred rather than seen.",
+  notes: [
+    "Only facts about the download.pytorch.org variant indexes; PyPI's own torch wheels carry no local tag and are not described here.",
+    "aarch64 CPU wheels carry no local tag up to 2.5.1 (torch reports 2.2.2 for 2.2.2); from 2.6.0 the aarch64 torch wheel on the cpu index is tagged +cpu. torchaudio's aarch64 wheels are untagged on every index through 2.9.1.",
+    "aarch64 CUDA wheels: cu124 for 2.4.x/2.5.x (untagged file names), cu126 for 2.6.0, cu128 for 2.7.x, cu128+cu129 for 2.8.0, cu126+cu128+cu130 for 2.9.x. None before 2.4.0.",
+    "Not confirmed: torch 2.4.1 and 2.5.0 aarch64 cu124 wheels, the version string the 2.4/2.5 aarch64 CUDA wheels report, torchaudio aarch64 wheels on the cu124/cu128/cu130 indexes, cu126 aarch64 for 2.9.x; each entry's 'unconfirmed' says which.",
+    "The table goes stale with every PyTorch release; releases it lacks are refused unless allow-unknown-torch is set."
+  ],
+  sources: [
+    {
+      title: "PyTorch 'Previous versions' install commands (per-release CUDA variants)",
+      url: "https://pytorch.org/get-started/previous-versions/",
+      used_for: "x86_64 variants per release (read through the summary table below and many pinned requirement files, not directly)"
+    },
+    {
+      title: "torch / torchvision / torchaudio / CUDA table (third-party summary of the official pages)",
+      url: "https://www.cnblogs.com/phillee/p/18599125",
+      used_for: "x86_64 CUDA variants 2.0.0-2.5.0; torchvision and torchaudio patch pairing 2.0.0-2.5.0"
+    },
+    {
+      title: "torchvision README compatibility table",
+      url: "https://github.com/pytorch/vision#installation",
+      used_for: "torchvision minor line for torch 2.0-2.9"
+    },
+    {
+      title: "PyTorch wiki: PyTorch Versions",
+      url: "https://github.com/pytorch/pytorch/wiki/PyTorch-Versions",
+      used_for: "torch 2.0.0 pairs with torchvision 0.15.1 and torchaudio 2.0.1; 2.1.0-2.3.0 pairing"
+    },
+    {
+      title: "torchaudio compatibility matrix",
+      url: "https://pytorch.org/audio/main/installation.html#compatibility-matrix",
+      used_for: "torchaudio pairing (cited by the summary above; not opened directly)"
+    },
+    {
+      title: "download.pytorch.org wheel indexes (cpu, cu124, cu126, cu128, cu129, cu130), as quoted in public issues, lock files and NixOS/nixpkgs torch-bin/torchaudio-bin binary-hashes.nix",
+      url: "https://download.pytorch.org/whl/cpu/torch/",
+      used_for: "aarch64 file names: torch untagged for 2.1.1, 2.3.1, 2.4.1, 2.5.0, 2.5.1 and +cpu for 2.6.0-2.9.1; torchaudio untagged for 2.4.0 and 2.6.0-2.9.1; x86_64 +cpu/+cuXYZ tags"
+    },
+    {
+      title: "pytorch/pytorch#110791 (maintainer: ARM binaries do not have the +cpu suffix)",
+      url: "https://github.com/pytorch/pytorch/issues/110791",
+      used_for: "aarch64 CPU wheels untagged (2.0/2.1 era)"
+    },
+    {
+      title: "astral-sh/uv#1497 (listing of /whl/cpu for torch 2.1.1)",
+      url: "https://github.com/astral-sh/uv/issues/1497",
+      used_for: "torch-2.1.1 aarch64 wheel on the cpu index has no +cpu"
+    },
+    {
+      title: "astral-sh/uv#10843 (listing of /whl/cu124 for torch 2.5.1)",
+      url: "https://github.com/astral-sh/uv/issues/10843",
+      used_for: "torch-2.5.1-cp3xx-linux_aarch64.whl on the cu124 index, untagged"
+    },
+    {
+      title: "pytorch/pytorch#134117 and #193491 (torch 2.4.0 CUDA wheel for aarch64 on cu124)",
+      url: "https://github.com/pytorch/pytorch/issues/134117",
+      used_for: "first aarch64 CUDA release wheels: 2.4.0 on cu124, file torch-2.4.0-cp3xx-cp3xx-linux_aarch64.whl"
+    },
+    {
+      title: "PyTorch 2.6 release blog",
+      url: "https://pytorch.org/blog/pytorch2-6/",
+      used_for: "Linux aarch64 binaries moved to manylinux 2.28 / CXX11 ABI in 2.6 (the release the aarch64 +cpu tag appears)"
+    },
+    {
+      title: "PyTorch 2.7 release blog",
+      url: "https://pytorch.org/blog/pytorch-2-7/",
+      used_for: "CUDA 12.8 wheels for Linux x86 and arm64"
+    },
+    {
+      title: "pytorch/test-infra#6492 (Remove cuda 12.6 aarch to release 2.7)",
+      url: "https://github.com/pytorch/test-infra/pull/6492",
+      used_for: "2.7 publishes aarch64 CUDA for cu128 only"
+    },
+    {
+      title: "pytorch/pytorch#160162 (aarch64 GPU wheels on the cu128 index for 2.8)",
+      url: "https://github.com/pytorch/pytorch/issues/160162",
+      used_for: "2.8 aarch64 CUDA wheels on cu128"
+    },
+    {
+      title: "pytorch/pytorch#155819 and #162364 (aarch64 CUDA build matrix: 12.9 added, then 12.6/12.8 added and 12.9 removed)",
+      url: "https://github.com/pytorch/pytorch/pull/162364",
+      used_for: "2.8 aarch64 cu129; 2.9 aarch64 cu126/cu128/cu130"
+    },
+    {
+      title: "PyTorch 2.9 release blog",
+      url: "https://pytorch.org/blog/pytorch-2-9/",
+      used_for: "Linux aarch64 wheels for all supported CUDA versions"
+    },
+    {
+      title: "pytorch/vision#9330 (cu130 index torchvision aarch64 wheels)",
+      url: "https://github.com/pytorch/vision/issues/9330",
+      used_for: "domain-library aarch64 wheels on CUDA indexes carry no local tag"
+    }
+  ],
+  releases: {
+    "2.0.0": {
+      torchaudio: "2.0.1",
+      torchvision: "0.15.1",
+      x86_64: [
+        "cpu",
+        "cu117",
+        "cu118"
+      ],
+      aarch64: {
+        cpu: {
+          torch: "",
+          torchaudio: ""
+        }
+      },
+      notes: [
+        "torchaudio and torchvision of the 2.0 line are one patch ahead of torch (2.0.0 pairs with torchaudio 2.0.1, torchvision 0.15.1)"
+      ]
+    },
+    "2.0.1": {
+      torchaudio: "2.0.2",
+      torchvision: "0.15.2",
+      x86_64: [
+        "cpu",
+        "cu117",
+        "cu118"
+      ],
+      aarch64: {
+        cpu: {
+          torch: "",
+          torchaudio: ""
+        }
+      }
+    },
+    "2.1.0": {
+      torchaudio: "2.1.0",
+      torchvision: "0.16.0",
+      x86_64: [
+        "cpu",
+        "cu118",
+        "cu121"
+      ],
+      aarch64: {
+        cpu: {
+          torch: "",
+          torchaudio: ""
+        }
+      }
+    },
+    "2.1.1": {
+      torchaudio: "2.1.1",
+      torchvision: "0.16.1",
+      x86_64: [
+        "cpu",
+        "cu118",
+        "cu121"
+      ],
+      aarch64: {
+        cpu: {
+          torch: "",
+          torchaudio: ""
+        }
+      }
+    },
+    "2.1.2": {
+      torchaudio: "2.1.2",
+      torchvision: "0.16.2",
+      x86_64: [
+        "cpu",
+        "cu118",
+        "cu121"
+      ],
+      aarch64: {
+        cpu: {
+          torch: "",
+          torchaudio: ""
+        }
+      }
+    },
+    "2.2.0": {
+      torchaudio: "2.2.0",
+      torchvision: "0.17.0",
+      x86_64: [
+        "cpu",
+        "cu118",
+        "cu121"
+      ],
+      aarch64: {
+        cpu: {
+          torch: "",
+          torchaudio: ""
+        }
+      }
+    },
+    "2.2.1": {
+      torchaudio: "2.2.1",
+      torchvision: "0.17.1",
+      x86_64: [
+        "cpu",
+        "cu118",
+        "cu121"
+      ],
+      aarch64: {
+        cpu: {
+          torch: "",
+          torchaudio: ""
+        }
+      }
+    },
+    "2.2.2": {
+      torchaudio: "2.2.2",
+      torchvision: "0.17.2",
+      x86_64: [
+        "cpu",
+        "cu118",
+        "cu121"
+      ],
+      aarch64: {
+        cpu: {
+          torch: "",
+          torchaudio: ""
+        }
+      }
+    },
+    "2.3.0": {
+      torchaudio: "2.3.0",
+      torchvision: "0.18.0",
+      x86_64: [
+        "cpu",
+        "cu118",
+        "cu121"
+      ],
+      aarch64: {
+        cpu: {
+          torch: "",
+          torchaudio: ""
+        }
+      }
+    },
+    "2.3.1": {
+      torchaudio: "2.3.1",
+      torchvision: "0.18.1",
+      x86_64: [
+        "cpu",
+        "cu118",
+        "cu121"
+      ],
+      aarch64: {
+        cpu: {
+          torch: "",
+          torchaudio: ""
+        }
+      }
+    },
+    "2.4.0": {
+      torchaudio: "2.4.0",
+      torchvision: "0.19.0",
+      x86_64: [
+        "cpu",
+        "cu118",
+        "cu121",
+        "cu124"
+      ],
+      aarch64: {
+        cpu: {
+          torch: "",
+          torchaudio: ""
+        },
+        cu124: {
+          torch: "",
+          torchaudio: "",
+          unconfirmed: "aarch64 CUDA wheels of the 2.4/2.5 line are named torch-X-cp3xx-cp3xx-linux_aarch64.whl on the cu124 index, without a +cu124 tag, so torch should report the bare version; that string was not observed in a running image, and a torchaudio aarch64 wheel on the cu124 index was not confirmed"
+        }
+      },
+      notes: [
+        "first release with linux aarch64 CUDA wheels (cu124 index only)"
+      ]
+    },
+    "2.4.1": {
+      torchaudio: "2.4.1",
+      torchvision: "0.19.1",
+      x86_64: [
+        "cpu",
+        "cu118",
+        "cu121",
+        "cu124"
+      ],
+      aarch64: {
+        cpu: {
+          torch: "",
+          torchaudio: ""
+        },
+        cu124: {
+          torch: "",
+          torchaudio: "",
+          unconfirmed: "not seen in any index listing: inferred from 2.4.0 and 2.5.1 having it. aarch64 CUDA wheels of the 2.4/2.5 line are named torch-X-cp3xx-cp3xx-linux_aarch64.whl on the cu124 index, without a +cu124 tag, so torch should report the bare version; that string was not observed in a running image, and a torchaudio aarch64 wheel on the cu124 index was not confirmed"
+        }
+      }
+    },
+    "2.5.0": {
+      torchaudio: "2.5.0",
+      torchvision: "0.20.0",
+      x86_64: [
+        "cpu",
+        "cu118",
+        "cu121",
+        "cu124"
+      ],
+      aarch64: {
+        cpu: {
+          torch: "",
+          torchaudio: ""
+        },
+        cu124: {
+          torch: "",
+          torchaudio: "",
+          unconfirmed: "not seen in any index listing: inferred from 2.4.0 and 2.5.1 having it. aarch64 CUDA wheels of the 2.4/2.5 line are named torch-X-cp3xx-cp3xx-linux_aarch64.whl on the cu124 index, without a +cu124 tag, so torch should report the bare version; that string was not observed in a running image, and a torchaudio aarch64 wheel on the cu124 index was not confirmed"
+        }
+      }
+    },
+    "2.5.1": {
+      torchaudio: "2.5.1",
+      torchvision: "0.20.1",
+      x86_64: [
+        "cpu",
+        "cu118",
+        "cu121",
+        "cu124"
+      ],
+      aarch64: {
+        cpu: {
+          torch: "",
+          torchaudio: ""
+        },
+        cu124: {
+          torch: "",
+          torchaudio: "",
+          unconfirmed: "aarch64 CUDA wheels of the 2.4/2.5 line are named torch-X-cp3xx-cp3xx-linux_aarch64.whl on the cu124 index, without a +cu124 tag, so torch should report the bare version; that string was not observed in a running image, and a torchaudio aarch64 wheel on the cu124 index was not confirmed"
+        }
+      }
+    },
+    "2.6.0": {
+      torchaudio: "2.6.0",
+      torchvision: "0.21.0",
+      x86_64: [
+        "cpu",
+        "cu118",
+        "cu124",
+        "cu126"
+      ],
+      aarch64: {
+        cpu: {
+          torch: "+cpu",
+          torchaudio: ""
+        },
+        cu126: {
+          torch: "+cu126",
+          torchaudio: ""
+        }
+      },
+      notes: [
+        "first release whose aarch64 torch wheels carry local tags (+cpu on the cpu index, +cu126 on cu126): aarch64 moved to manylinux_2_28; torchaudio's aarch64 wheels stay untagged",
+        "aarch64 CUDA wheels were published for cu126 only"
+      ]
+    },
+    "2.7.0": {
+      torchaudio: "2.7.0",
+      torchvision: "0.22.0",
+      x86_64: [
+        "cpu",
+        "cu118",
+        "cu126",
+        "cu128"
+      ],
+      aarch64: {
+        cpu: {
+          torch: "+cpu",
+          torchaudio: ""
+        },
+        cu128: {
+          torch: "+cu128",
+          torchaudio: "",
+          unconfirmed: "torchaudio's aarch64 wheel on the CUDA index was not seen for this release; assumed untagged like 2.6.0 and 2.8.0"
+        }
+      },
+      notes: [
+        "aarch64 CUDA wheels for cu128 only: cu126 aarch64 was dropped for release 2.7 (pytorch/test-infra#6492)"
+      ]
+    },
+    "2.7.1": {
+      torchaudio: "2.7.1",
+      torchvision: "0.22.1",
+      x86_64: [
+        "cpu",
+        "cu118",
+        "cu126",
+        "cu128"
+      ],
+      aarch64: {
+        cpu: {
+          torch: "+cpu",
+          torchaudio: ""
+        },
+        cu128: {
+          torch: "+cu128",
+          torchaudio: "",
+          unconfirmed: "the torch 2.7.1+cu128 aarch64 wheel was not seen in a listing (2.7.0's was); torchaudio's aarch64 wheel on the CUDA index was not seen for this release; assumed untagged like 2.6.0 and 2.8.0"
+        }
+      }
+    },
+    "2.8.0": {
+      torchaudio: "2.8.0",
+      torchvision: "0.23.0",
+      x86_64: [
+        "cpu",
+        "cu126",
+        "cu128",
+        "cu129"
+      ],
+      aarch64: {
+        cpu: {
+          torch: "+cpu",
+          torchaudio: ""
+        },
+        cu128: {
+          torch: "+cu128",
+          torchaudio: "",
+          unconfirmed: "torch 2.8.0+cu128 aarch64 comes from a PyTorch issue (pytorch/pytorch#160162), not a listing; torchaudio assumed untagged as on cu129"
+        },
+        cu129: {
+          torch: "+cu129",
+          torchaudio: ""
+        }
+      },
+      notes: [
+        "aarch64 CUDA wheels for cu128 and cu129; no cu126 aarch64 build (added back only for 2.9, pytorch/pytorch#162364)"
+      ]
+    },
+    "2.9.0": {
+      torchaudio: "2.9.0",
+      torchvision: "0.24.0",
+      x86_64: [
+        "cpu",
+        "cu126",
+        "cu128",
+        "cu130"
+      ],
+      aarch64: {
+        cpu: {
+          torch: "+cpu",
+          torchaudio: ""
+        },
+        cu126: {
+          torch: "+cu126",
+          torchaudio: "",
+          unconfirmed: "2.9's release blog says aarch64 wheels were built for every supported CUDA version; no cu126 aarch64 wheel was seen in a listing. torchaudio's aarch64 wheel on this CUDA index was not seen; assumed untagged as torchvision 0.24.x is there and as torchaudio is on the cpu index"
+        },
+        cu128: {
+          torch: "+cu128",
+          torchaudio: "",
+          unconfirmed: "torchaudio's aarch64 wheel on this CUDA index was not seen; assumed untagged as torchvision 0.24.x is there and as torchaudio is on the cpu index"
+        },
+        cu130: {
+          torch: "+cu130",
+          torchaudio: "",
+          unconfirmed: "torchaudio's aarch64 wheel on this CUDA index was not seen; assumed untagged as torchvision 0.24.x is there and as torchaudio is on the cpu index"
+        }
+      },
+      notes: [
+        "aarch64 CUDA wheels for every CUDA variant of the release (2.9 release blog)"
+      ]
+    },
+    "2.9.1": {
+      torchaudio: "2.9.1",
+      torchvision: "0.24.1",
+      x86_64: [
+        "cpu",
+        "cu126",
+        "cu128",
+        "cu130"
+      ],
+      aarch64: {
+        cpu: {
+          torch: "+cpu",
+          torchaudio: ""
+        },
+        cu126: {
+          torch: "+cu126",
+          torchaudio: "",
+          unconfirmed: "2.9's release blog says aarch64 wheels were built for every supported CUDA version; no cu126 aarch64 wheel was seen in a listing. torchaudio's aarch64 wheel on this CUDA index was not seen; assumed untagged as torchvision 0.24.x is there and as torchaudio is on the cpu index"
+        },
+        cu128: {
+          torch: "+cu128",
+          torchaudio: "",
+          unconfirmed: "torchaudio's aarch64 wheel on this CUDA index was not seen; assumed untagged as torchvision 0.24.x is there and as torchaudio is on the cpu index"
+        },
+        cu130: {
+          torch: "+cu130",
+          torchaudio: "",
+          unconfirmed: "the torch 2.9.1+cu130 aarch64 wheel was not seen in a listing (2.9.0's was). torchaudio's aarch64 wheel on this CUDA index was not seen; assumed untagged as torchvision 0.24.x is there and as torchaudio is on the cpu index"
+        }
+      }
+    }
+  }
+};
+
+// src/plan/compat.ts
+var TORCH_TABLE = torch_releases_default;
+var CUDA_VARIANT_RE = /^cu(\d{2})(\d)$/;
+function cudaOf(variant) {
+  const m = CUDA_VARIANT_RE.exec(variant);
+  return m ? `${Number(m[1])}.${m[2]}` : null;
+}
+function torchRelease(torch) {
+  return Object.prototype.hasOwnProperty.call(TORCH_TABLE.releases, torch) ? TORCH_TABLE.releases[torch] : void 0;
+}
+function numbers(version) {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(version);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : null;
+}
+function compare(a, b) {
+  const x = numbers(a) ?? [0, 0, 0];
+  const y = numbers(b) ?? [0, 0, 0];
+  return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+}
+function knownVersions() {
+  return Object.keys(TORCH_TABLE.releases).sort(compare);
+}
+function minorLine(version) {
+  const n = numbers(version);
+  return n ? `${n[0]}.${n[1]}` : null;
+}
+function nearestReleases(torch) {
+  const all = knownVersions();
+  const line = minorLine(torch);
+  const same = all.filter((v) => minorLine(v) === line);
+  if (same.length > 0) return same;
+  const edge = compare(torch, all[0]) < 0 ? all[0] : all[all.length - 1];
+  return all.filter((v) => minorLine(v) === minorLine(edge));
+}
+function unknownMessage(torch) {
+  const all = knownVersions();
+  return `torch ${torch} is not in the compatibility table (it covers ${all[0]} to ${all[all.length - 1]}, checked ${TORCH_TABLE.checked}); nearest known: ${nearestReleases(torch).join(", ")}. The table may be stale: to build a release it does not know, unchecked, set 'allow-unknown-torch: true'`;
+}
+function releaseWith(field, version) {
+  return knownVersions().find((t) => TORCH_TABLE.releases[t][field] === version);
+}
+function pairingMessage(field, asked, torch, rel) {
+  const other = releaseWith(field, asked);
+  const from = other ? ` (${field} ${asked} pairs with torch ${other})` : ` (${field} ${asked} pairs with no torch release in the table)`;
+  return `${field} ${asked} is not the release that pairs with torch ${torch}${from}; torch ${torch} pairs with ${field} ${rel[field]}`;
+}
+function archOf(platform) {
+  return parsePlatform(platform, "torch-variants").arch === "amd64" ? "amd64" : "arm64";
+}
+function arm64Refusal(torch, variant, platform = "linux/arm64") {
+  const rel = torchRelease(torch);
+  if (!rel || rel.aarch64[variant]) return null;
+  const cudaVariants = Object.keys(rel.aarch64).filter((v) => cudaOf(v) !== null);
+  if (cudaOf(variant) !== null && cudaVariants.length === 0) {
+    return `${platform}=${variant} is not available: torch ${torch} publishes no CUDA wheels for linux/arm64 (aarch64); use ${platform}=cpu`;
+  }
+  return `${platform}=${variant} is not published for torch ${torch} on linux/arm64; published: ${Object.keys(rel.aarch64).join(", ")}`;
+}
+function amd64Refusal(torch, variant, rel, platform) {
+  if (rel.x86_64.includes(variant)) return null;
+  return `${variant} is not published for torch ${torch} on ${platform}; published: ${rel.x86_64.join(", ")}`;
+}
+function checkCompatibility(req) {
+  const rel = torchRelease(req.torch);
+  if (!rel) {
+    if (!req.allowUnknown) throw new InputError("torch-version", unknownMessage(req.torch));
+    return {
+      known: false,
+      warnings: [
+        `torch ${req.torch} is not in the compatibility table (checked ${TORCH_TABLE.checked}); the table goes stale as PyTorch releases, and allow-unknown-torch is set, so nothing was checked: torchaudio ${req.torchaudio}${req.torchvision ? `, torchvision ${req.torchvision}` : ""} and the variants (${Object.entries(req.variants).map(([p, v]) => `${p}=${v}`).join(", ")}) are built as asked`
+      ]
+    };
+  }
+  if (req.torchaudio !== rel.torchaudio) {
+    throw new InputError("torchaudio-version", pairingMessage("torchaudio", req.torchaudio, req.torch, rel));
+  }
+  if (req.torchvision !== void 0 && req.torchvision !== rel.torchvision) {
+    throw new InputError("torchvision-version", pairingMessage("torchvision", req.torchvision, req.torch, rel));
+  }
+  const warnings = [];
+  for (const [platform, variant] of Object.entries(req.variants)) {
+    const refusal = archOf(platform) === "amd64" ? amd64Refusal(req.torch, variant, rel, platform) : arm64Refusal(req.torch, variant, platform);
+    if (refusal) throw new InputError("torch-variants", refusal);
+    const wheels = archOf(platform) === "arm64" ? rel.aarch64[variant] : void 0;
+    if (wheels?.unconfirmed) warnings.push(`torch ${req.torch} ${platform}=${variant}: ${wheels.unconfirmed}`);
+  }
+  return { known: true, warnings };
+}
+function expectedVersions(torch, torchaudio, variant, arch) {
+  const cuda2 = cudaOf(variant);
+  if (arch === "amd64") return { torch: `${torch}+${variant}`, torchaudio: `${torchaudio}+${variant}`, cuda: cuda2 };
+  const wheels = torchRelease(torch)?.aarch64[variant];
+  if (wheels) return { torch: torch + wheels.torch, torchaudio: torchaudio + wheels.torchaudio, cuda: cuda2 };
+  const suffix = cuda2 === null ? "" : `+${variant}`;
+  return { torch: torch + suffix, torchaudio: torchaudio + suffix, cuda: cuda2 };
 }
 
 // src/plan/torch.ts
@@ -20012,6 +23889,8 @@ function checkVersion(version, input) {
   }
 }
 function defaultTorchaudio(torch) {
+  const known = torchRelease(torch);
+  if (known) return known.torchaudio;
   const v2 = /^2\.0\.(\d+)$/.exec(torch);
   if (v2) return `2.0.${Number(v2[1]) + 1}`;
   const v1 = /^1\.(\d+)\.(\d+)$/.exec(torch);
@@ -20022,31 +23901,43 @@ function indexUrl(base, variant) {
   return `${base.replace(/\/+$/, "")}/${variant}`;
 }
 function deriveExpectation(p, variant, torch, torchaudio) {
-  const cuda = cudaOfVariant(variant);
-  if (cuda !== null && p.arch !== "amd64") {
-    throw new InputError("torch-variants", `${p.platform}=${variant} is not available: CUDA wheels are published for linux/amd64 only here; use ${p.platform}=cpu`);
+  const arch = p.arch === "amd64" ? "amd64" : "arm64";
+  if (arch === "arm64" && cudaOfVariant(variant) !== null) {
+    const refusal = arm64Refusal(torch, variant, p.platform);
+    if (refusal) throw new InputError("torch-variants", refusal);
   }
-  const suffix = p.arch === "amd64" ? `+${variant}` : "";
-  return { torch: torch + suffix, torchaudio: torchaudio + suffix, cuda };
+  return expectedVersions(torch, torchaudio, variant, arch);
 }
 
 // src/inputs.ts
-var actionsInputSource = (name) => core.getInput(name);
+var actionsInputSource = (name) => core2.getInput(name);
 function listOf(raw) {
   return raw.split(/[\n,]/).map((s) => s.trim()).filter((s) => s.length > 0);
 }
-function int(raw, input, min, max) {
+function int2(raw, input, min, max) {
   const s = raw.trim();
   if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) {
     throw new InputError(input, `'${raw}' is not a whole number from ${min} to ${max}`);
   }
   return Number(s);
 }
-function bool(raw, input) {
+function bool2(raw, input) {
   const s = raw.trim().toLowerCase();
   if (["true", "yes", "1", "on"].includes(s)) return true;
   if (["false", "no", "0", "off"].includes(s)) return false;
   throw new InputError(input, `'${raw}' is not a boolean; accepted: true or false`);
+}
+function oneOf(raw, input, accepted) {
+  const s = raw.trim().toLowerCase();
+  if (!accepted.includes(s)) throw new InputError(input, `'${raw}' is not accepted; accepted: ${accepted.join(", ")}`);
+  return s;
+}
+function parseDigests(raw, input = "digests") {
+  return listOf(raw).map((item) => {
+    const m = /^([^=\s]+)\s*=\s*(?:(\S+)@)?(sha256:[0-9a-f]{64})$/.exec(item);
+    if (!m) throw new InputError(input, `'${item}' is not PLATFORM=sha256:<64 hex digits> (or PLATFORM=IMAGE@sha256:...)`);
+    return { platform: parsePlatform(m[1], input).platform, digest: m[3], ...m[2] ? { image: m[2] } : {} };
+  });
 }
 function parseVariants(raw, input = "torch-variants") {
   const out = {};
@@ -20101,6 +23992,8 @@ function readInputs(get2 = actionsInputSource) {
   checkVersion(torchVersion, "torch-version");
   const torchaudioVersion = get2("torchaudio-version").trim() || defaultTorchaudio(torchVersion);
   checkVersion(torchaudioVersion, "torchaudio-version");
+  const torchvisionVersion = get2("torchvision-version").trim();
+  if (torchvisionVersion) checkVersion(torchvisionVersion, "torchvision-version");
   const torchVariants = parseVariants(get2("torch-variants") || "linux/amd64=cu121,linux/arm64=cpu");
   for (const p of platforms) {
     if (!torchVariants[p.platform]) {
@@ -20125,6 +24018,8 @@ function readInputs(get2 = actionsInputSource) {
     platforms,
     torchVersion,
     torchaudioVersion,
+    torchvisionVersion,
+    allowUnknownTorch: bool2(get2("allow-unknown-torch") || "false", "allow-unknown-torch"),
     torchVariants,
     torchIndexUrl,
     expect: parseExpect(get2("expect")),
@@ -20132,17 +24027,872 @@ function readInputs(get2 = actionsInputSource) {
     target: get2("target").trim(),
     network: get2("network").trim(),
     tags: listOf(get2("tags")),
-    push: bool(get2("push") || "true", "push"),
+    tagRules: get2("tag-rules"),
+    shaLength: int2(get2("sha-length") || "7", "sha-length", 4, 40),
+    push: (get2("push").trim() || "auto") === "auto" ? "auto" : bool2(get2("push"), "push"),
+    dryRun: bool2(get2("dry-run") || "false", "dry-run"),
+    pinLint: oneOf(get2("pin-lint") || "error", "pin-lint", ["error", "warn", "off"]),
+    pinnedPackages: listOf(get2("pinned-packages")),
+    mode: oneOf(get2("mode") || "all", "mode", ["all", "platform", "merge"]),
+    digests: parseDigests(get2("digests")),
     registryUsername: get2("registry-username").trim(),
     registryPassword: get2("registry-password"),
     tokenEnv,
     workerToken: get2("worker-token").trim(),
-    pingPort: int(get2("ping-port") || "8477", "ping-port", 1, 65535),
+    pingPort: int2(get2("ping-port") || "8477", "ping-port", 1, 65535),
     pingPath,
-    startupTimeout: int(get2("startup-timeout") || "120", "startup-timeout", 1, 86400),
-    gpu: bool(get2("gpu") || "false", "gpu"),
+    startupTimeout: int2(get2("startup-timeout") || "120", "startup-timeout", 1, 86400),
+    gpu: bool2(get2("gpu") || "false", "gpu"),
     python: get2("python").trim() || "python3"
   };
+}
+function readImages(get2 = actionsInputSource, readFile = (p) => fs3.readFileSync(p, "utf8")) {
+  const file = get2("config").trim();
+  if (!file) return [{ name: "default", suffix: "", inputs: readInputs(get2) }];
+  let text;
+  try {
+    text = readFile(file);
+  } catch (e) {
+    throw new InputError("config", `cannot read '${file}' (${e.code ?? e.message})`);
+  }
+  const config = parseConfig(text, file);
+  return config.entries.map((entry) => {
+    const fromFile = (name) => get2(name).trim() === "" && entry.values[name] !== void 0;
+    const source = (name) => fromFile(name) ? entry.values[name] : get2(name);
+    try {
+      return { name: entry.name, suffix: entry.suffix, inputs: readInputs(source) };
+    } catch (e) {
+      if (e instanceof InputError && fromFile(e.input)) {
+        throw new ConfigError(file, entry.lines[e.input], `${entry.path}.${e.input}`, e.message.replace(/^Input '[^']+': /, ""));
+      }
+      throw e;
+    }
+  });
+}
+
+// src/plan/pinlint.ts
+var nodeFs = __toESM(require("fs"));
+var nodePath = __toESM(require("path"));
+var DEFAULT_PINNED = ["torch", "torchaudio", "torchvision", "pyannote.audio", "openai-whisper"];
+var PLACEHOLDER_PACKAGES = {
+  TORCH_VERSION: "torch",
+  TORCHAUDIO_VERSION: "torchaudio",
+  TORCHVISION_VERSION: "torchvision"
+};
+function normalize(name) {
+  return name.toLowerCase().replace(/[-_.]+/g, "-");
+}
+function makeLint(file, packages, planned) {
+  const map2 = /* @__PURE__ */ new Map();
+  for (const [name, version] of Object.entries(planned)) {
+    if (version) map2.set(normalize(name), publicPart(version.trim()));
+  }
+  return { file, wanted: new Set(packages.map(normalize)), planned: map2 };
+}
+function publicPart(version) {
+  const i = version.indexOf("+");
+  return i < 0 ? version : version.slice(0, i);
+}
+function sameVersion(a, b) {
+  const split = (v) => /^v?(\d+(?:\.\d+)*)(.*)$/i.exec(v.trim());
+  const pa = split(a);
+  const pb = split(b);
+  if (!pa || !pb) return a.trim().toLowerCase() === b.trim().toLowerCase();
+  const rel = (s) => {
+    const parts = s.split(".").map(Number);
+    while (parts.length > 1 && parts[parts.length - 1] === 0) parts.pop();
+    return parts.join(".");
+  };
+  return rel(pa[1]) === rel(pb[1]) && pa[2].toLowerCase() === pb[2].toLowerCase();
+}
+var PLACEHOLDER_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+var UNKNOWN = "\0";
+function resolvePin(version, lint) {
+  const resolved = version.replace(PLACEHOLDER_RE, (_m, braced, bare) => {
+    const pkg = PLACEHOLDER_PACKAGES[braced ?? bare];
+    return pkg && lint.planned.get(pkg) || UNKNOWN;
+  });
+  const pub = publicPart(resolved);
+  return pub.includes(UNKNOWN) ? null : pub;
+}
+var URL_LIKE_RE = /^(?:[A-Za-z][A-Za-z0-9+.-]*:\/\/|git\+|hg\+|svn\+|bzr\+|file:|\.{1,2}[\\/]|[\\/]|~)|\.(?:whl|tar\.gz|tar\.bz2|tgz|zip)$/i;
+function fromUrl(url) {
+  const path3 = url.split("#")[0].split("?")[0].replace(/[\\/]+$/, "");
+  let base = path3.split(/[\\/]/).pop() ?? "";
+  try {
+    base = decodeURIComponent(base);
+  } catch {
+  }
+  const wheel = /^([^-]+)-([^-]+)(?:-\d[^-]*)?-[^-]+-[^-]+-[^-]+\.whl$/i.exec(base);
+  if (wheel) return { name: wheel[1], version: wheel[2] };
+  const sdist = /^(.+?)-(\d[^-]*)\.(?:tar\.gz|tar\.bz2|tgz|zip)$/i.exec(base);
+  if (sdist) return { name: sdist[1], version: sdist[2] };
+  const egg = /#(?:.*&)?egg=([^&\s]+)/.exec(url);
+  if (egg) return { name: egg[1].replace(/-\d.*$/, ""), version: null };
+  const dir = base.replace(/@[^/]*$/, "").replace(/\.git$/i, "");
+  return { name: /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(dir) ? dir : null, version: null };
+}
+function parseRequirement(raw) {
+  const s = raw.trim();
+  if (!s) return null;
+  if (URL_LIKE_RE.test(s)) {
+    const { name: name2, version } = fromUrl(s);
+    if (!name2) return null;
+    return { name: name2, norm: normalize(name2), display: s, spec: "", url: s, urlVersion: version };
+  }
+  const m = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(\[[^\]]*\])?\s*(.*)$/s.exec(s);
+  if (!m) return null;
+  const name = m[1];
+  const extras = (m[2] ?? "").replace(/\s+/g, "");
+  const rest = m[3];
+  if (rest.startsWith("@")) {
+    const url = rest.slice(1).split(/\s;|\s+;/)[0].trim();
+    const { version } = fromUrl(url);
+    return { name, norm: normalize(name), display: `${name}${extras} @ ${url}`, spec: "", url, urlVersion: version };
+  }
+  let spec = rest.split(";")[0].trim();
+  const paren = /^\((.*)\)$/s.exec(spec);
+  if (paren) spec = paren[1].trim();
+  const compact = spec.replace(/\s+/g, "");
+  return { name, norm: normalize(name), display: `${name}${extras}${compact}`, spec: compact, url: null, urlVersion: null };
+}
+function suggestion(name, lint, norm, op = "==") {
+  const v = lint.planned.get(norm);
+  return v ? `pin it exactly (${name}${op}${v})` : `pin it exactly with ==`;
+}
+function againstPlan(req, shown, version, lint) {
+  const planned = lint.planned.get(req.norm);
+  if (!planned) return null;
+  const resolved = resolvePin(version, lint);
+  if (resolved === null || sameVersion(resolved, planned)) return null;
+  const via = version.includes("$") ? `; it resolves to ${resolved}` : "";
+  return `${shown} disagrees with the plan (${req.name} ${planned}${via})`;
+}
+function judge(req, lint) {
+  const fix = suggestion(req.name, lint, req.norm);
+  if (req.url !== null) {
+    if (req.urlVersion === null) {
+      return { kind: "loose", problem: `${req.name} is unpinned: ${req.url} names no version; ${fix}` };
+    }
+    return { kind: "exact", version: req.urlVersion, problem: againstPlan(req, `${req.name} from ${req.url} (${req.urlVersion})`, req.urlVersion, lint) };
+  }
+  if (req.spec === "") return { kind: "loose", problem: `${req.name} is unpinned; ${fix}` };
+  if (req.spec.includes(",")) return { kind: "loose", problem: `${req.display} is a range; ${fix}` };
+  const m = /^(===|==|~=|!=|<=|>=|<|>)(.*)$/.exec(req.spec);
+  if (!m) return { kind: "loose", problem: `${req.display} is not an exact pin; ${fix}` };
+  const [, op, version] = m;
+  if ((op === "==" || op === "===") && version !== "" && !version.includes("*")) {
+    return { kind: "exact", version, problem: againstPlan(req, req.display, version, lint) };
+  }
+  return { kind: "loose", problem: `${req.display} is a range; ${fix}` };
+}
+function byLine(findings) {
+  return findings.map((f, i) => ({ f, i })).sort((a, b) => a.f.line - b.f.line || a.i - b.i).map((x) => x.f);
+}
+function stripBom(text) {
+  return text.charCodeAt(0) === 65279 ? text.slice(1) : text;
+}
+var COMMENT_RE = /(^|\s+)#.*$/;
+function logicalLines(text) {
+  const out = [];
+  const lines = stripBom(text).split(/\r\n|\n|\r/);
+  let acc = null;
+  let start = 0;
+  lines.forEach((line, i) => {
+    if (acc === null) start = i + 1;
+    const continued = !COMMENT_RE.test(line) && /\\$/.test(line);
+    const part = continued ? line.slice(0, -1) : line;
+    acc = acc === null ? part : acc + part;
+    if (!continued) {
+      out.push({ text: acc, line: start });
+      acc = null;
+    }
+  });
+  if (acc !== null) out.push({ text: acc, line: start });
+  return out;
+}
+function lintRequirements(text, file, packages, planned) {
+  const lint = makeLint(file, packages, planned);
+  const findings = [];
+  for (const logical of logicalLines(text)) {
+    let s = logical.text.replace(COMMENT_RE, "").trim();
+    if (!s) continue;
+    if (s.startsWith("-")) {
+      const editable = /^(?:-e|--editable)(?:\s*=\s*|\s+|(?=[^\s=]))(.+)$/.exec(s);
+      if (!editable) continue;
+      s = editable[1].trim();
+    }
+    s = s.replace(/\s+--?[A-Za-z].*$/s, "");
+    const req = parseRequirement(s);
+    if (!req || !lint.wanted.has(req.norm)) continue;
+    const verdict = judge(req, lint);
+    if (verdict.problem) findings.push({ file, line: logical.line, package: req.name, problem: verdict.problem });
+  }
+  return findings;
+}
+var TomlReader = class {
+  constructor(s) {
+    this.s = s;
+  }
+  s;
+  pos = 0;
+  line = 1;
+  statements() {
+    const out = [];
+    let table = [];
+    while (this.pos < this.s.length) {
+      this.skipBlank(false);
+      const c = this.s[this.pos];
+      if (c === void 0) break;
+      if (c === "\n" || c === "\r") {
+        this.advance();
+        continue;
+      }
+      const startPos = this.pos;
+      const startLine = this.line;
+      try {
+        if (c === "[") {
+          const arrayTable = this.s[this.pos + 1] === "[";
+          this.pos += arrayTable ? 2 : 1;
+          this.skipBlank(false);
+          const path3 = this.key();
+          this.skipBlank(false);
+          this.expect("]");
+          if (arrayTable) this.expect("]");
+          table = path3;
+          out.push({ kind: "header", path: path3, line: startLine });
+        } else {
+          const key2 = this.key();
+          this.skipBlank(false);
+          this.expect("=");
+          this.skipBlank(false);
+          const value = this.value();
+          out.push({ kind: "pair", path: [...table, ...key2], value, line: startLine });
+        }
+      } catch {
+        this.pos = startPos;
+        this.line = startLine;
+      }
+      this.toLineEnd();
+    }
+    return out;
+  }
+  advance() {
+    const c = this.s[this.pos++];
+    if (c === "\n" || c === "\r" && this.s[this.pos] !== "\n") this.line++;
+    return c;
+  }
+  expect(c) {
+    if (this.s[this.pos] !== c) throw new Error(`expected ${c}`);
+    this.pos++;
+  }
+  toLineEnd() {
+    while (this.pos < this.s.length && this.s[this.pos] !== "\n" && this.s[this.pos] !== "\r") this.pos++;
+  }
+  /** Spaces and tabs; with newlines also line breaks and comments. */
+  skipBlank(newlines) {
+    for (; ; ) {
+      const c = this.s[this.pos];
+      if (c === " " || c === "	") this.pos++;
+      else if (newlines && (c === "\n" || c === "\r")) this.advance();
+      else if (newlines && c === "#") this.toLineEnd();
+      else return;
+    }
+  }
+  key() {
+    const parts = [];
+    for (; ; ) {
+      this.skipBlank(false);
+      const c = this.s[this.pos];
+      if (c === '"' || c === "'") parts.push(this.string().v);
+      else {
+        const m = /^[A-Za-z0-9_-]+/.exec(this.s.slice(this.pos, this.pos + 256));
+        if (!m) throw new Error("expected a key");
+        parts.push(m[0]);
+        this.pos += m[0].length;
+      }
+      this.skipBlank(false);
+      if (this.s[this.pos] !== ".") return parts;
+      this.pos++;
+    }
+  }
+  value() {
+    const line = this.line;
+    const c = this.s[this.pos];
+    if (c === '"' || c === "'") return this.string();
+    if (c === "[") {
+      this.pos++;
+      const items = [];
+      for (; ; ) {
+        this.skipBlank(true);
+        if (this.s[this.pos] === "]") {
+          this.pos++;
+          return { t: "arr", items, line };
+        }
+        items.push(this.value());
+        this.skipBlank(true);
+        if (this.s[this.pos] === ",") this.pos++;
+        else if (this.s[this.pos] !== "]") throw new Error("expected , or ]");
+      }
+    }
+    if (c === "{") {
+      this.pos++;
+      const entries = [];
+      for (; ; ) {
+        this.skipBlank(true);
+        if (this.s[this.pos] === "}") {
+          this.pos++;
+          return { t: "tab", entries, line };
+        }
+        const keyLine = this.line;
+        const key2 = this.key();
+        this.skipBlank(false);
+        this.expect("=");
+        this.skipBlank(false);
+        entries.push({ key: key2, value: this.value(), line: keyLine });
+        this.skipBlank(true);
+        if (this.s[this.pos] === ",") this.pos++;
+        else if (this.s[this.pos] !== "}") throw new Error("expected , or }");
+      }
+    }
+    const m = /^[A-Za-z0-9_+\-.:]+/.exec(this.s.slice(this.pos, this.pos + 256));
+    if (!m) throw new Error("expected a value");
+    this.pos += m[0].length;
+    return { t: "other", line };
+  }
+  string() {
+    const line = this.line;
+    const q = this.s[this.pos];
+    const triple = this.s.startsWith(q.repeat(3), this.pos);
+    this.pos += triple ? 3 : 1;
+    if (triple && this.s[this.pos] === "\n") this.advance();
+    else if (triple && this.s.startsWith("\r\n", this.pos)) {
+      this.advance();
+      this.advance();
+    }
+    let v = "";
+    for (; ; ) {
+      if (this.pos >= this.s.length) throw new Error("unterminated string");
+      if (triple ? this.s.startsWith(q.repeat(3), this.pos) : this.s[this.pos] === q) {
+        this.pos += triple ? 3 : 1;
+        return { t: "str", v, line };
+      }
+      const c = this.s[this.pos];
+      if (!triple && (c === "\n" || c === "\r")) throw new Error("newline in string");
+      if (q === '"' && c === "\\") {
+        this.pos++;
+        const e = this.advance();
+        const simple = { b: "\b", t: "	", n: "\n", f: "\f", r: "\r", '"': '"', "\\": "\\" };
+        if (e in simple) v += simple[e];
+        else if (e === "u" || e === "U") {
+          const n = e === "u" ? 4 : 8;
+          v += String.fromCodePoint(parseInt(this.s.slice(this.pos, this.pos + n), 16) || 65533);
+          this.pos += n;
+        } else if (triple && /\s/.test(e)) this.skipBlank(true);
+        else v += e;
+        continue;
+      }
+      v += this.advance();
+    }
+  }
+};
+function isPep508List(path3) {
+  const p = path3.join("\0");
+  return p === "project\0dependencies" || path3.length === 3 && path3[0] === "project" && path3[1] === "optional-dependencies" || path3.length === 2 && path3[0] === "dependency-groups" || path3.length === 3 && path3[0] === "tool" && path3[1] === "uv" && ["dev-dependencies", "constraint-dependencies", "override-dependencies"].includes(path3[2]);
+}
+function poetryPackageIndex(path3) {
+  if (path3[0] !== "tool" || path3[1] !== "poetry") return -1;
+  if (path3[2] === "dependencies" || path3[2] === "dev-dependencies") return 3;
+  if (path3[2] === "group" && path3[4] === "dependencies") return 5;
+  return -1;
+}
+function judgePoetryConstraint(name, norm, constraint, shown, lint) {
+  const c = constraint.trim();
+  const fix = suggestion(name, lint, norm, ' = "').replace(/\)$/, '")');
+  const m = /^(?:===?|=)?\s*(v?\d[^\s,|<>=!~^*]*|\$\{?[A-Za-z_][^\s,|<>=!~^*]*)$/.exec(c);
+  if (c === "" || c === "*") return `${name} is unpinned (${shown}); ${fix}`;
+  if (!m) return `${shown} is a range; ${fix}`;
+  return againstPlan({ name, norm }, shown, m[1], lint);
+}
+function lintPoetryDependency(name, value, line, lint, out) {
+  const norm = normalize(name);
+  const push = (l, problem) => {
+    if (problem) out.push({ file: lint.file, line: l, package: name, problem });
+  };
+  if (value.t === "str") {
+    push(line, judgePoetryConstraint(name, norm, value.v, `${name} = "${value.v}"`, lint));
+  } else if (value.t === "tab") {
+    const version = value.entries.find((e) => e.key.length === 1 && e.key[0] === "version");
+    if (version && version.value.t === "str") {
+      push(line, judgePoetryConstraint(name, norm, version.value.v, `${name} = { version = "${version.value.v}" }`, lint));
+    } else {
+      const source = value.entries.find((e) => e.key.length === 1 && ["git", "url", "path"].includes(e.key[0]));
+      const what = source ? `a ${source.key[0]} dependency without a version` : "a table without a version";
+      push(line, `${name} is unpinned (${what}); ${suggestion(name, lint, norm, ' = "').replace(/\)$/, '")')}`);
+    }
+  } else if (value.t === "arr") {
+    for (const item of value.items) lintPoetryDependency(name, item, item.line, lint, out);
+  }
+}
+function lintPyproject(text, file, packages, planned) {
+  const lint = makeLint(file, packages, planned);
+  const findings = [];
+  const split = /* @__PURE__ */ new Map();
+  const visit = (path3, value, line) => {
+    if (isPep508List(path3) && value.t === "arr") {
+      for (const item of value.items) {
+        if (item.t !== "str") continue;
+        const req = parseRequirement(item.v);
+        if (!req || !lint.wanted.has(req.norm)) continue;
+        const verdict = judge(req, lint);
+        if (verdict.problem) findings.push({ file, line: item.line, package: req.name, problem: verdict.problem });
+      }
+      return;
+    }
+    const i = poetryPackageIndex(path3);
+    if (i >= 0 && path3.length === i + 1) {
+      if (lint.wanted.has(normalize(path3[i]))) lintPoetryDependency(path3[i], value, line, lint, findings);
+      return;
+    }
+    if (i >= 0 && path3.length === i + 2) {
+      const name = path3[i];
+      if (!lint.wanted.has(normalize(name))) return;
+      const id = path3.slice(0, i + 1).join("\0");
+      const entry = split.get(id) ?? { name, line, version: null, source: null };
+      if (path3[i + 1] === "version" && value.t === "str") entry.version = { v: value.v, line };
+      if (["git", "url", "path"].includes(path3[i + 1])) entry.source = path3[i + 1];
+      split.set(id, entry);
+      return;
+    }
+    if (value.t === "tab") for (const e of value.entries) visit([...path3, ...e.key], e.value, e.line);
+  };
+  for (const st of new TomlReader(stripBom(text)).statements()) {
+    if (st.kind === "pair") {
+      visit(st.path, st.value, st.line);
+      continue;
+    }
+    const i = poetryPackageIndex(st.path);
+    if (i >= 0 && st.path.length === i + 1 && lint.wanted.has(normalize(st.path[i]))) {
+      const id = st.path.join("\0");
+      if (!split.has(id)) split.set(id, { name: st.path[i], line: st.line, version: null, source: null });
+    }
+  }
+  for (const { name, line, version, source } of split.values()) {
+    const norm = normalize(name);
+    if (version) {
+      const problem = judgePoetryConstraint(name, norm, version.v, `${name}.version = "${version.v}"`, lint);
+      if (problem) findings.push({ file, line: version.line, package: name, problem });
+    } else {
+      const what = source ? `a ${source} dependency without a version` : "a table without a version";
+      findings.push({ file, line, package: name, problem: `${name} is unpinned (${what}); ${suggestion(name, lint, norm, ' = "').replace(/\)$/, '")')}` });
+    }
+  }
+  return byLine(findings);
+}
+function tokenize(chars) {
+  const out = [];
+  let word = null;
+  const start = (line) => word ??= { op: false, v: "", line, redirect: -1 };
+  const flush = () => {
+    if (word) out.push(word);
+    word = null;
+  };
+  const at = (i) => i < chars.length ? chars[i].c : "";
+  for (let i = 0; i < chars.length; i++) {
+    const { c, line } = chars[i];
+    if (c === "'") {
+      const w = start(line);
+      for (i++; i < chars.length && chars[i].c !== "'"; i++) w.v += chars[i].c;
+    } else if (c === '"') {
+      const w = start(line);
+      for (i++; i < chars.length && chars[i].c !== '"'; i++) {
+        if (chars[i].c === "\\" && '"\\$`\n'.includes(at(i + 1))) {
+          i++;
+          if (chars[i].c !== "\n") w.v += chars[i].c;
+        } else w.v += chars[i].c;
+      }
+    } else if (c === "\\") {
+      if (at(i + 1) === "\n") i++;
+      else if (i + 1 < chars.length) start(line).v += chars[++i].c;
+    } else if (c === "`") {
+      const w = start(line);
+      w.v += c;
+      for (i++; i < chars.length && chars[i].c !== "`"; i++) w.v += chars[i].c;
+      w.v += "`";
+    } else if (c === "$" && at(i + 1) === "(") {
+      const w = start(line);
+      let depth = 0;
+      for (; i < chars.length; i++) {
+        w.v += chars[i].c;
+        if (chars[i].c === "(") depth++;
+        else if (chars[i].c === ")" && --depth === 0) break;
+      }
+    } else if (c === " " || c === "	" || c === "\r") {
+      flush();
+    } else if (c === "\n") {
+      flush();
+      out.push({ op: true, v: ";", line });
+    } else if (c === "#" && word === null) {
+      while (i + 1 < chars.length && chars[i + 1].c !== "\n") i++;
+    } else if (c === "<" || c === ">") {
+      const w = start(line);
+      if (w.redirect < 0) w.redirect = w.v.length;
+      w.v += c;
+    } else if (c === "&" && (at(i + 1) === ">" || word !== null && /[<>]$/.test(word.v))) {
+      const w = start(line);
+      if (w.redirect < 0 && at(i + 1) === ">") w.redirect = w.v.length;
+      w.v += c;
+    } else if (c === "&" || c === "|" || c === ";" || c === "(" || c === ")") {
+      flush();
+      const two = c + at(i + 1);
+      if (two === "&&" || two === "||" || two === ";;") {
+        out.push({ op: true, v: two, line });
+        i++;
+      } else out.push({ op: true, v: c, line });
+    } else {
+      start(line).v += c;
+    }
+  }
+  flush();
+  return out;
+}
+function commands(tokens, inherited = false) {
+  const out = [];
+  const groups = [];
+  let words = [];
+  let prev = "";
+  const inFallback = () => inherited || groups.some(Boolean);
+  const end = () => {
+    if (words.length) out.push({ words, fallback: prev === "||" || inFallback() });
+    words = [];
+  };
+  for (const t of tokens) {
+    if (!t.op && words.length === 0 && (t.v === "{" || t.v === "}")) {
+      if (t.v === "{") groups.push(prev === "||");
+      else groups.pop();
+      prev = t.v === "{" ? prev : ";";
+      continue;
+    }
+    if (!t.op) {
+      words.push(t);
+      continue;
+    }
+    end();
+    if (t.v === "(") groups.push(prev === "||");
+    else if (t.v === ")") groups.pop();
+    if (t.v !== "(") prev = t.v;
+  }
+  end();
+  return out;
+}
+var PIP_GLOBAL_VALUE_OPTS = /* @__PURE__ */ new Set(["--cache-dir", "--log", "--proxy", "--timeout", "--retries", "--exists-action", "--cert", "--client-cert", "--trusted-host", "--python", "--keyring-provider", "--use-feature", "--use-deprecated", "--directory", "--project", "--config-file", "--color"]);
+var PIP_INSTALL_VALUE_OPTS = /* @__PURE__ */ new Set([
+  "-r",
+  "--requirement",
+  "-c",
+  "--constraint",
+  "-i",
+  "--index-url",
+  "--extra-index-url",
+  "-f",
+  "--find-links",
+  "-t",
+  "--target",
+  "--prefix",
+  "--root",
+  "--src",
+  "--upgrade-strategy",
+  "--platform",
+  "--python-version",
+  "--implementation",
+  "--abi",
+  "--only-binary",
+  "--no-binary",
+  "--progress-bar",
+  "--global-option",
+  "--install-option",
+  "-C",
+  "--config-settings",
+  "--report",
+  "--root-user-action",
+  "--index",
+  "--default-index",
+  "--index-strategy",
+  "--torch-backend",
+  "--resolution",
+  "--prerelease",
+  "-p",
+  "--python-platform",
+  "--link-mode",
+  "--exclude-newer",
+  "--override",
+  "--overrides",
+  "-b",
+  "--build-constraint",
+  "--build-constraints",
+  "--extra",
+  "--group",
+  "-P",
+  "--upgrade-package",
+  "--reinstall-package",
+  "--refresh-package",
+  "--no-build-isolation-package",
+  "--keyring-provider",
+  "--trusted-host",
+  "--cache-dir",
+  "--proxy",
+  "--timeout",
+  "--retries",
+  "--log",
+  "--exists-action",
+  "--cert",
+  "--client-cert",
+  "--python"
+]);
+var INDEX_OPTS = /* @__PURE__ */ new Set(["-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--index", "--default-index"]);
+var basename2 = (w) => w.replace(/^.*\//, "");
+function pipInstallStart(words) {
+  let k = 0;
+  const v = (i) => i < words.length ? words[i].v : "";
+  const skipOptions = (values) => {
+    while (k < words.length && v(k).startsWith("-") && v(k) !== "-m" && !v(k).startsWith("-m")) {
+      k += values.has(v(k)) ? 2 : 1;
+    }
+  };
+  for (; ; ) {
+    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(v(k))) k++;
+    else if (["sudo", "env", "time", "exec", "command", "nice", "nohup"].includes(basename2(v(k)))) {
+      k++;
+      while (v(k).startsWith("-")) k++;
+    } else break;
+  }
+  if (k >= words.length) return -1;
+  const head = basename2(v(k));
+  if (/^pip[0-9.]*$/.test(head)) {
+    k++;
+  } else if (head === "uv") {
+    k++;
+    skipOptions(PIP_GLOBAL_VALUE_OPTS);
+    if (v(k) !== "pip") return -1;
+    k++;
+  } else {
+    k++;
+    while (k < words.length && v(k).startsWith("-") && v(k) !== "-m" && !/^-mpip$/.test(v(k))) k += ["-X", "-W"].includes(v(k)) ? 2 : 1;
+    if (v(k) === "-m" && v(k + 1) === "pip") k += 2;
+    else if (v(k) === "-mpip") k++;
+    else return -1;
+  }
+  skipOptions(PIP_GLOBAL_VALUE_OPTS);
+  return v(k) === "install" ? k + 1 : -1;
+}
+function shellScript(words) {
+  if (!/^(sh|bash|dash|ash|zsh)$/.test(basename2(words[0]?.v ?? ""))) return null;
+  for (let i = 1; i < words.length; i++) {
+    if (/^-[a-z]*c[a-z]*$/.test(words[i].v)) return words[i + 1] ?? null;
+    if (!words[i].v.startsWith("-")) return null;
+  }
+  return null;
+}
+function pipInstalls(words, start, lint) {
+  const installs = [];
+  const index = [];
+  for (let k = start; k < words.length; k++) {
+    const w = words[k];
+    if (w.redirect === 0 || w.redirect > 0 && /^[0-9&]+$/.test(w.v.slice(0, w.redirect))) {
+      if (/^[0-9&]*[<>]+[&-]?$/.test(w.v)) k++;
+      continue;
+    }
+    if (w.v.startsWith("-")) {
+      const eq = w.v.indexOf("=");
+      const opt = eq > 0 ? w.v.slice(0, eq) : w.v;
+      if (opt === "-e" || opt === "--editable") {
+        if (eq < 0) k++;
+        const target = eq > 0 ? w.v.slice(eq + 1) : words[k]?.v;
+        if (target !== void 0) consider(target, eq > 0 ? w : words[k]);
+        continue;
+      }
+      if (INDEX_OPTS.has(opt)) index.push(eq > 0 ? w.v.slice(eq + 1) : words[k + 1]?.v ?? "");
+      if (eq < 0 && PIP_INSTALL_VALUE_OPTS.has(opt)) k++;
+      continue;
+    }
+    consider(w.v, w);
+  }
+  return { installs, index: index.join(" ") };
+  function consider(text, w) {
+    const req = parseRequirement(text);
+    if (!req || !lint.wanted.has(req.norm)) return;
+    installs.push({ req, verdict: judge(req, lint), line: w.line, redirect: w.redirect > 0 });
+  }
+}
+var HEREDOC_RE = /<<(-?)\s*(["']?)([A-Za-z_][A-Za-z0-9_]*)\2/g;
+function runInstructions(text) {
+  const lines = stripBom(text).split(/\r\n|\n|\r/);
+  let escape = "\\";
+  for (const l of lines) {
+    const d = /^#\s*([A-Za-z]+)\s*=\s*(\S*)\s*$/.exec(l);
+    if (!d) break;
+    if (d[1].toLowerCase() === "escape" && (d[2] === "`" || d[2] === "\\")) escape = d[2];
+  }
+  const continuation = escape === "`" ? /`[ \t]*$/ : /\\[ \t]*$/;
+  const out = [];
+  let i = 0;
+  while (i < lines.length) {
+    const first = lines[i].trim();
+    if (first === "" || first.startsWith("#")) {
+      i++;
+      continue;
+    }
+    const startLine = i + 1;
+    const chars = [];
+    for (; ; ) {
+      const raw = lines[i];
+      const cont = continuation.exec(raw);
+      const part = cont ? raw.slice(0, cont.index) : raw;
+      for (const c of part) chars.push({ c, line: i + 1 });
+      i++;
+      if (!cont) break;
+      while (i < lines.length && (lines[i].trim() === "" || lines[i].trim().startsWith("#"))) i++;
+      if (i >= lines.length) break;
+    }
+    const joined = chars.map((x) => x.c).join("");
+    const kw = /^\s*(?:ONBUILD\s+)?(RUN|COPY|ADD)(?:\s+|$)/i.exec(joined);
+    if (!kw) continue;
+    let body = chars.slice(kw[0].length);
+    const flags = /^(?:--[a-z-]+(?:=\S*)?\s+)*/.exec(body.map((x) => x.c).join(""));
+    body = body.slice(flags ? flags[0].length : 0);
+    const bodyText = body.map((x) => x.c).join("");
+    const isRun = kw[1].toUpperCase() === "RUN";
+    const script = [...body];
+    [...bodyText.matchAll(HEREDOC_RE)].forEach((h, n) => {
+      const doc = [];
+      while (i < lines.length && (h[1] ? lines[i].replace(/^\t+/, "") : lines[i]).trim() !== h[3]) {
+        for (const c of lines[i]) doc.push({ c, line: i + 1 });
+        doc.push({ c: "\n", line: i + 1 });
+        i++;
+      }
+      i++;
+      const before = bodyText.slice(0, h.index).trim();
+      if (isRun && n === 0 && (before === "" || /^(?:\S*\/)?(?:sh|bash|dash|ash)(?:\s+-[a-z]+)*$/.test(before))) {
+        script.push({ c: "\n", line: startLine }, ...doc);
+      }
+    });
+    if (!isRun) continue;
+    let exec2 = null;
+    if (bodyText.trim().startsWith("[")) {
+      try {
+        const parsed = JSON.parse(bodyText);
+        if (Array.isArray(parsed) && parsed.every((x) => typeof x === "string")) {
+          let from = 0;
+          exec2 = parsed.map((v) => {
+            const at = bodyText.indexOf(JSON.stringify(v), from);
+            if (at >= 0) from = at + 1;
+            return { op: false, v, line: at >= 0 ? body[at].line : startLine, redirect: -1 };
+          });
+        }
+      } catch {
+        exec2 = null;
+      }
+    }
+    out.push({ chars: script, exec: exec2 });
+  }
+  return out;
+}
+function fallbackProblem(ins, earlier, index) {
+  const what = `${ins.req.name} falls back to \`|| pip install ${ins.req.display}\` after \`${earlier.shown}\``;
+  const silently = `if the pinned install fails, the build silently installs another ${ins.req.name}; drop the fallback so the build fails`;
+  if (ins.verdict.kind !== "exact") return `${what} without an exact pin: ${silently}`;
+  if (ins.verdict.version !== earlier.version) return `${what}, another version: ${silently}`;
+  if (index !== earlier.index) {
+    return `${what} from another index (${index || "the default index"} instead of ${earlier.index || "the default index"}): ${silently}`;
+  }
+  return null;
+}
+function lintCommands(cmds, lint, findings, pinned) {
+  for (const cmd of cmds) {
+    const script = shellScript(cmd.words);
+    if (script) {
+      const chars = [...script.v].map((c) => ({ c, line: script.line }));
+      lintCommands(commands(tokenize(chars), cmd.fallback), lint, findings, pinned);
+      continue;
+    }
+    const start = pipInstallStart(cmd.words);
+    if (start < 0) continue;
+    const { installs, index } = pipInstalls(cmd.words, start, lint);
+    for (const ins of installs) {
+      const earlier = pinned.get(ins.req.norm);
+      let problem = ins.verdict.problem;
+      if (cmd.fallback && earlier) problem = fallbackProblem(ins, earlier, index) ?? problem;
+      if (problem && ins.redirect) {
+        problem += `; unquoted, the shell reads the < or > as a redirection and pip installs plain ${ins.req.name}: quote it`;
+      }
+      if (problem) findings.push({ file: lint.file, line: ins.line, package: ins.req.name, problem });
+      if (ins.verdict.kind === "exact" && !earlier) {
+        pinned.set(ins.req.norm, { shown: `pip install ${ins.req.display}`, version: ins.verdict.version, index });
+      }
+    }
+  }
+}
+function lintDockerfile(text, file, packages, planned) {
+  const lint = makeLint(file, packages, planned);
+  const findings = [];
+  for (const run2 of runInstructions(text)) {
+    const cmds = run2.exec ? [{ words: run2.exec, fallback: false }] : commands(tokenize(run2.chars));
+    lintCommands(cmds, lint, findings, /* @__PURE__ */ new Map());
+  }
+  return byLine(findings);
+}
+var SKIP_DIRS = /* @__PURE__ */ new Set([".git", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox"]);
+var MAX_DEPTH = 4;
+var nodeFileSystem = {
+  list: (dir) => nodeFs.readdirSync(dir, { withFileTypes: true }).map((d) => ({ name: d.name, dir: d.isDirectory() })),
+  read: (path3) => nodeFs.readFileSync(path3, "utf8")
+};
+function kindOf(name, dirName) {
+  if (name === "pyproject.toml") return "pyproject";
+  if (!/\.txt$/i.test(name)) return null;
+  if (/^(requirements|constraints)/i.test(name) || /[._-](requirements|constraints)\.txt$/i.test(name)) return "requirements";
+  return /^requirements$/i.test(dirName) ? "requirements" : null;
+}
+function lintContext(contextDir, dockerfile, packages, planned, fs8 = nodeFileSystem) {
+  const findings = [];
+  const walk = (dir, rel2, depth) => {
+    const entries = [...fs8.list(dir)].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    for (const e of entries) {
+      const full = nodePath.join(dir, e.name);
+      const name = rel2 ? `${rel2}/${e.name}` : e.name;
+      if (e.dir) {
+        if (!SKIP_DIRS.has(e.name) && depth < MAX_DEPTH) walk(full, name, depth + 1);
+        continue;
+      }
+      const kind = kindOf(e.name, nodePath.basename(dir));
+      if (kind === "requirements") findings.push(...lintRequirements(fs8.read(full), name, packages, planned));
+      else if (kind === "pyproject") findings.push(...lintPyproject(fs8.read(full), name, packages, planned));
+    }
+  };
+  walk(contextDir, "", 0);
+  const rel = nodePath.relative(nodePath.resolve(contextDir), nodePath.resolve(dockerfile));
+  const inside = rel !== "" && !rel.startsWith("..") && !nodePath.isAbsolute(rel);
+  const shown = inside ? rel.split(nodePath.sep).join("/") : dockerfile;
+  findings.push(...lintDockerfile(fs8.read(dockerfile), shown, packages, planned));
+  return findings;
+}
+
+// src/plan/lint.ts
+function lintPlan(plan, warn) {
+  const inputs = plan.inputs;
+  if (inputs.pinLint === "off") return;
+  const packages = inputs.pinnedPackages.length ? inputs.pinnedPackages : DEFAULT_PINNED;
+  const planned = { torch: inputs.torchVersion, torchaudio: inputs.torchaudioVersion };
+  if (inputs.torchvisionVersion) planned.torchvision = inputs.torchvisionVersion;
+  const findings = lintContext(inputs.context, inputs.file, packages, planned);
+  if (findings.length === 0) return;
+  const lines = findings.map((f) => `${f.file}:${f.line}: ${f.problem}`);
+  if (inputs.pinLint === "warn") {
+    lines.forEach(warn);
+    return;
+  }
+  throw new PhaseError("plan", `pin lint: ${findings.length} problem(s) with the pins of ${packages.join(", ")} (set 'pin-lint: warn' to build anyway):
+${lines.join("\n")}`);
 }
 
 // src/plan/image.ts
@@ -20166,8 +24916,33 @@ function parseImage(raw) {
   return { name: s, registry, repository };
 }
 
+// src/plan/labels.ts
+function planLabels(ctx, opts, torch) {
+  const source = ctx.repository ? `${ctx.serverUrl.replace(/\/+$/, "")}/${ctx.repository}` : "";
+  const spdx = ctx.event.license && ctx.event.license !== "NOASSERTION" ? ctx.event.license : "";
+  const repoName = ctx.event.repositoryName || ctx.repository.split("/").slice(1).join("/");
+  const all = {
+    "org.opencontainers.image.source": source,
+    "org.opencontainers.image.revision": ctx.sha,
+    "org.opencontainers.image.created": opts.created,
+    "org.opencontainers.image.version": opts.version,
+    "org.opencontainers.image.title": opts.title || repoName,
+    "org.opencontainers.image.description": opts.description || ctx.event.description,
+    "org.opencontainers.image.licenses": opts.licenses || spdx,
+    "org.opencontainers.image.url": ctx.event.htmlUrl || source,
+    "io.ml-image-build.torch.version": torch.torch,
+    "io.ml-image-build.torchaudio.version": torch.torchaudio,
+    "io.ml-image-build.torchvision.version": torch.torchvision,
+    ...opts.extra
+  };
+  const labels = {};
+  for (const [k, v] of Object.entries(all)) if (v && v.trim()) labels[k] = v;
+  return labels;
+}
+
 // src/plan/tags.ts
 var TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+var MAX_TAG = 128;
 function checkTag(tag, input = "tags") {
   if (!TAG_RE.test(tag)) {
     throw new InputError(input, `'${tag}' is not a valid tag: up to 128 of A-Z a-z 0-9 _ . - and not starting with . or -`);
@@ -20176,17 +24951,146 @@ function checkTag(tag, input = "tags") {
 function shortSha(sha, length = 7) {
   return sha.slice(0, length);
 }
-function planTags(explicit, ctx) {
-  const tags = [];
-  if (explicit.length > 0) {
-    tags.push(...explicit);
-  } else {
-    if (ctx.defaultBranch && ctx.ref === `refs/heads/${ctx.defaultBranch}`) tags.push("latest");
-    if (!ctx.sha) throw new InputError("tags", "no tags given and GITHUB_SHA is not set, so no commit tag can be made");
-    tags.push(shortSha(ctx.sha));
+var TAG_RULES = ["latest", "sha", "semver", "nightly", "pr", "branch"];
+var TAG_INPUTS = { extra: "tags", rules: "tag-rules", suffix: "suffix", shaLength: "sha-length" };
+function parseTagRules(raw, input = TAG_INPUTS.rules) {
+  const items = raw.split(/[\n,]/).map((s) => s.trim()).filter((s) => s.length > 0);
+  const usage = `rules are ${TAG_RULES.join(", ")}; write RULE=false to turn one off (e.g. latest=false, branch=false) or none to turn all off`;
+  const none = items.some((s) => s.toLowerCase() === "none");
+  const rules = Object.fromEntries(TAG_RULES.map((r) => [r, !none]));
+  const given = /* @__PURE__ */ new Map();
+  for (const item of items) {
+    if (item.toLowerCase() === "none") continue;
+    const m = /^([^=\s]+)\s*(?:=\s*(.*))?$/.exec(item);
+    const name = (m?.[1] ?? item).toLowerCase();
+    if (!m || !TAG_RULES.includes(name)) {
+      throw new InputError(input, `'${item}' is not a tag rule; ${usage}`);
+    }
+    const rule = name;
+    const value = m[2]?.trim().toLowerCase();
+    if (value !== "true" && value !== "false") {
+      throw new InputError(input, `'${item}' needs a value of true or false, e.g. ${rule}=false; ${usage}`);
+    }
+    const on = value === "true";
+    if (given.has(rule) && given.get(rule) !== on) {
+      throw new InputError(input, `${rule} is given both true and false; ${usage}`);
+    }
+    given.set(rule, on);
+    rules[rule] = on;
   }
-  for (const t of tags) checkTag(t);
-  return [...new Set(tags)];
+  return rules;
+}
+var SEMVER_RE = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
+function parseSemver(name) {
+  const m = SEMVER_RE.exec(name);
+  if (!m) return void 0;
+  const [, major, minor, patch, prerelease] = m;
+  return { major, minor, patch, prerelease, version: `${major}.${minor}.${patch}${prerelease ? `-${prerelease}` : ""}` };
+}
+function tagSafe(name, max = MAX_TAG) {
+  return name.replace(/[^A-Za-z0-9_.-]+/g, "-").replace(/^[.-]+/, "").slice(0, Math.max(0, max));
+}
+function yyyymmdd(now) {
+  return now.toISOString().slice(0, 10).replace(/-/g, "");
+}
+function isPullRequest(ctx) {
+  return ctx.eventName.startsWith("pull_request") || ctx.ref.startsWith("refs/pull/");
+}
+function classify(ctx, shaLength, maxName, now) {
+  const sha = ctx.sha ? shortSha(ctx.sha, shaLength) : "";
+  const shaOut = { rule: "sha", tags: sha ? [sha] : [], missing: sha ? void 0 : "GITHUB_SHA is not set, so no commit tag can be made" };
+  const via = ctx.eventName && ctx.eventName !== "push" ? ` (${ctx.eventName})` : "";
+  if (isPullRequest(ctx)) {
+    const n = ctx.event.prNumber ?? Number(/^refs\/pull\/(\d+)\//.exec(ctx.ref)?.[1] ?? NaN);
+    const pr = Number.isInteger(n) && n > 0 ? `pr-${n}` : "";
+    return {
+      reason: pr ? `pull request #${n}${via}` : `pull request${via}`,
+      version: pr,
+      isPr: true,
+      outputs: [{ rule: "pr", tags: pr ? [pr] : [], missing: pr ? void 0 : "the event payload has no pull request number" }]
+    };
+  }
+  if (ctx.eventName === "schedule") {
+    const dated = `nightly-${yyyymmdd(now)}`;
+    return { reason: `scheduled run of ${now.toISOString().slice(0, 10)} (UTC)`, version: dated, isPr: false, outputs: [{ rule: "nightly", tags: [dated, "nightly"] }] };
+  }
+  if (ctx.ref.startsWith("refs/tags/")) {
+    const name = ctx.ref.slice("refs/tags/".length);
+    const sv = parseSemver(name);
+    if (sv && sv.prerelease) {
+      return { reason: `pre-release tag ${name}${via}`, version: sv.version, isPr: false, outputs: [{ rule: "semver", tags: [sv.version] }] };
+    }
+    if (sv) {
+      return {
+        reason: `tag ${name}${via}`,
+        version: sv.version,
+        isPr: false,
+        outputs: [
+          { rule: "semver", tags: [sv.version, `${sv.major}.${sv.minor}`, sv.major] },
+          { rule: "latest", tags: ["latest"] }
+        ]
+      };
+    }
+    const safe = tagSafe(name, maxName);
+    return {
+      reason: `tag ${name} (not a semantic version)${via}`,
+      version: tagSafe(name),
+      isPr: false,
+      outputs: [{ rule: "semver", tags: safe ? [safe] : [], missing: safe ? void 0 : `the tag name '${name}' has no character a tag may use` }]
+    };
+  }
+  if (ctx.ref.startsWith("refs/heads/")) {
+    const branch = ctx.ref.slice("refs/heads/".length);
+    if (ctx.eventName === "push" && ctx.defaultBranch && branch === ctx.defaultBranch) {
+      return { reason: `push to default branch ${branch}`, version: sha, isPr: false, outputs: [shaOut, { rule: "latest", tags: ["latest"] }] };
+    }
+    const safe = tagSafe(branch, maxName);
+    const what = ctx.eventName === "push" ? `push to branch ${branch}` : `${ctx.eventName || "run"} on branch ${branch}`;
+    return {
+      reason: what,
+      version: tagSafe(branch),
+      isPr: false,
+      outputs: [shaOut, { rule: "branch", tags: safe ? [safe] : [], missing: safe ? void 0 : `the branch name '${branch}' has no character a tag may use` }]
+    };
+  }
+  return { reason: `${ctx.eventName || "run"}${ctx.ref ? ` on ${ctx.ref}` : ""}`, version: sha, isPr: false, outputs: [shaOut] };
+}
+function planTags(ctx, opts, now) {
+  const { suffix, shaLength } = opts;
+  if (!Number.isInteger(shaLength) || shaLength < 4 || shaLength > 40) {
+    throw new InputError(TAG_INPUTS.shaLength, `'${shaLength}' is not a whole number from 4 to 40`);
+  }
+  if (!/^[A-Za-z0-9_.-]{0,64}$/.test(suffix)) {
+    throw new InputError(TAG_INPUTS.suffix, `'${suffix}' is not a tag suffix: up to 64 of A-Z a-z 0-9 _ . - (e.g. -cu121, -cpu, -slim)`);
+  }
+  for (const t of opts.extra) checkTag(t, TAG_INPUTS.extra);
+  const kind = classify(ctx, shaLength, MAX_TAG - suffix.length, now);
+  const push = opts.push === "auto" ? !kind.isPr : opts.push;
+  const order = ["semver", "nightly", "pr", "sha", "branch"];
+  const on = kind.outputs.filter((o) => opts.rules[o.rule]);
+  const fromRules = order.flatMap((r) => on.filter((o) => o.rule === r).flatMap((o) => o.tags));
+  const latest = on.some((o) => o.rule === "latest") ? ["latest"] : [];
+  const tags = [];
+  for (const t of [...fromRules, ...opts.extra, ...latest]) {
+    const tag = `${t}${suffix}`;
+    if (tag.length > MAX_TAG) {
+      throw new InputError(TAG_INPUTS.extra, `'${t}' with the suffix '${suffix}' is ${tag.length} characters; a tag is at most ${MAX_TAG}`);
+    }
+    checkTag(tag, TAG_INPUTS.extra);
+    if (!tags.includes(tag)) tags.push(tag);
+  }
+  if (tags.length === 0 && push) {
+    const off = kind.outputs.map((o) => o.rule).filter((r) => !opts.rules[r]);
+    const why = [
+      ...off.length > 0 ? [`${TAG_INPUTS.rules} turns off ${off.join(" and ")}, the rule${off.length > 1 ? "s" : ""} for this run`] : [],
+      ...on.filter((o) => o.tags.length === 0).map((o) => `${o.rule}: ${o.missing ?? "gives no tag"}`)
+    ];
+    throw new InputError(
+      TAG_INPUTS.extra,
+      `no tag to push for ${kind.reason}: ${why.join("; ")}. Give tags, turn a rule back on in ${TAG_INPUTS.rules}, or set push to false`
+    );
+  }
+  return { tags, push, version: kind.version, reason: kind.reason + (kind.isPr && !push ? ", not pushed" : "") };
 }
 function platformTag(tags, arch) {
   const base = tags.find((t) => t !== "latest") ?? tags[0];
@@ -20196,18 +25100,23 @@ function platformTag(tags, arch) {
 }
 
 // src/plan/plan.ts
-var OWN_ARGS = ["TORCH_VERSION", "TORCHAUDIO_VERSION", "TORCH_VARIANT", "TORCH_INDEX_URL", "BUILD_COMMIT", "BUILD_TIME"];
+var OWN_ARGS = ["TORCH_VERSION", "TORCHAUDIO_VERSION", "TORCHVISION_VERSION", "TORCH_VARIANT", "TORCH_INDEX_URL", "BUILD_COMMIT", "BUILD_TIME"];
 function isoSeconds(now) {
   return now.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
-function createPlan(inputs, ctx, now) {
+function createPlan(inputs, ctx, now, entry = { name: "default", suffix: "" }) {
   const image = parseImage(inputs.image);
-  const tags = planTags(inputs.tags, ctx);
-  const commit = ctx.sha ? shortSha(ctx.sha) : "unknown";
   const created = isoSeconds(now);
+  const commit = ctx.sha ? shortSha(ctx.sha, inputs.shaLength) : "unknown";
+  if (inputs.mode === "platform" && inputs.platforms.length !== 1) {
+    throw new InputError("platforms", `mode 'platform' builds one platform per job; give exactly one (got ${inputs.platforms.map((p) => p.platform).join(", ")})`);
+  }
+  if (inputs.mode === "merge" && inputs.digests.length === 0) {
+    throw new InputError("digests", "mode 'merge' needs one PLATFORM=sha256:... line per platform job");
+  }
   for (const a of inputs.buildArgs) {
     if (OWN_ARGS.includes(a.name)) {
-      throw new InputError("build-args", `${a.name} is set by the action from the torch inputs; set torch-version, torchaudio-version, torch-variants or torch-index-url instead`);
+      throw new InputError("build-args", `${a.name} is set by the action from the torch inputs; set torch-version, torchaudio-version, torchvision-version, torch-variants or torch-index-url instead`);
     }
   }
   for (const p of Object.keys(inputs.expect)) {
@@ -20215,19 +25124,24 @@ function createPlan(inputs, ctx, now) {
       throw new InputError("expect", `${p} is not among the platforms being built (${inputs.platforms.map((q) => q.platform).join(", ")})`);
     }
   }
-  const labels = {
-    "org.opencontainers.image.created": created,
-    ...ctx.sha ? { "org.opencontainers.image.revision": ctx.sha } : {},
-    ...ctx.repository ? { "org.opencontainers.image.source": `${ctx.serverUrl}/${ctx.repository}` } : {},
-    "io.ml-image-build.torch.version": inputs.torchVersion,
-    "io.ml-image-build.torchaudio.version": inputs.torchaudioVersion
-  };
+  const variants = Object.fromEntries(inputs.platforms.map((p) => [p.platform, inputs.torchVariants[p.platform]]));
+  const compat = checkCompatibility({
+    torch: inputs.torchVersion,
+    torchaudio: inputs.torchaudioVersion,
+    torchvision: inputs.torchvisionVersion || void 0,
+    variants,
+    allowUnknown: inputs.allowUnknownTorch
+  });
+  const tagPlan = planTags(ctx, { rules: parseTagRules(inputs.tagRules), extra: inputs.tags, shaLength: inputs.shaLength, suffix: entry.suffix, push: inputs.push }, now);
+  const labels = planLabels(ctx, { version: tagPlan.version, created }, { torch: inputs.torchVersion, torchaudio: inputs.torchaudioVersion, torchvision: inputs.torchvisionVersion || void 0 });
+  const localTags = tagPlan.tags.length ? tagPlan.tags : [`${commit}${entry.suffix}`];
   const platforms = inputs.platforms.map((p) => {
     const variant = inputs.torchVariants[p.platform];
     const derived = deriveExpectation(p, variant, inputs.torchVersion, inputs.torchaudioVersion);
     const buildArgs = {
       TORCH_VERSION: inputs.torchVersion,
       TORCHAUDIO_VERSION: inputs.torchaudioVersion,
+      ...inputs.torchvisionVersion ? { TORCHVISION_VERSION: inputs.torchvisionVersion } : {},
       TORCH_VARIANT: variant,
       TORCH_INDEX_URL: indexUrl(inputs.torchIndexUrl, variant),
       BUILD_COMMIT: commit,
@@ -20240,10 +25154,33 @@ function createPlan(inputs, ctx, now) {
       variant,
       buildArgs,
       expect: { ...derived, ...inputs.expect[p.platform] },
-      ref: `${image.name}:${platformTag(tags, p.arch)}`
+      ref: `${image.name}:${platformTag(localTags, p.arch)}`
     };
   });
-  return { image, tags, labels, platforms };
+  return {
+    name: entry.name,
+    suffix: entry.suffix,
+    image,
+    tags: tagPlan.tags,
+    push: tagPlan.push,
+    tagReason: tagPlan.reason,
+    labels,
+    platforms,
+    warnings: compat.warnings,
+    inputs
+  };
+}
+function planOutputs(plans) {
+  const plan = plans.map((p) => ({
+    name: p.name,
+    image: p.image.name,
+    tags: p.tags,
+    push: p.push,
+    reason: p.tagReason,
+    platforms: p.platforms.map((q) => ({ platform: q.platform, arch: q.arch, variant: q.variant, buildArgs: q.buildArgs, expect: q.expect }))
+  }));
+  const matrix = { include: plans.flatMap((p) => p.platforms.map((q) => ({ image: p.name, platform: q.platform, arch: q.arch }))) };
+  return { plan: JSON.stringify(plan), matrix: JSON.stringify(matrix) };
 }
 
 // src/publish/manifest.ts
@@ -20270,11 +25207,10 @@ function manifestList(entries) {
 function sha256Digest(body) {
   return `sha256:${crypto.createHash("sha256").update(body).digest("hex")}`;
 }
-function digestFromPushOutput(out) {
-  return /digest: (sha256:[0-9a-f]{64})/.exec(out)?.[1];
-}
 
 // src/publish/registry.ts
+var fs4 = __toESM(require("fs"));
+var import_stream = require("stream");
 var RegistryClient = class {
   constructor(host, repository, creds) {
     this.host = host;
@@ -20291,8 +25227,8 @@ var RegistryClient = class {
     const plain = /^(localhost|127\.\d+\.\d+\.\d+)(:\d+)?$/.test(h);
     return `${plain ? "http" : "https"}://${h}`;
   }
-  async request(method, path2, headers, body) {
-    const send = () => fetch(`${this.baseUrl}/v2/${this.repository}/${path2}`, {
+  async request(method, path3, headers, body) {
+    const send = () => fetch(`${this.baseUrl}/v2/${this.repository}/${path3}`, {
       method,
       headers: { ...headers, ...this.authHeader ? { Authorization: this.authHeader } : {} },
       body
@@ -20331,18 +25267,46 @@ var RegistryClient = class {
     });
     const text = await r.text();
     if (!r.ok) throw new Error(`GET manifest ${this.repository}@${reference} from ${this.host}: HTTP ${r.status} ${text.slice(0, 200)}`);
-    const json = JSON.parse(text);
+    const json2 = JSON.parse(text);
     return {
       digest: r.headers.get("docker-content-digest") ?? "",
-      mediaType: json.mediaType ?? r.headers.get("content-type") ?? "",
+      mediaType: json2.mediaType ?? r.headers.get("content-type") ?? "",
       size: Buffer.byteLength(text),
-      json
+      json: json2
     };
   }
   async blobJson(digest) {
     const r = await this.request("GET", `blobs/${digest}`, {});
     if (!r.ok) throw new Error(`GET blob ${this.repository}@${digest} from ${this.host}: HTTP ${r.status}`);
     return r.json();
+  }
+  /** Checks the credentials before anything is uploaded, so a bad password moves and pushes nothing. */
+  async checkAccess() {
+    const r = await this.request("HEAD", `blobs/sha256:${"0".repeat(64)}`, {});
+    if (r.status === 401 || r.status === 403) {
+      throw new Error(`registry ${this.host} refused ${this.creds?.username ? `user '${this.creds.username}'` : "anonymous access"} for ${this.repository} (HTTP ${r.status})`);
+    }
+  }
+  async hasBlob(digest) {
+    const r = await this.request("HEAD", `blobs/${digest}`, {});
+    return r.ok;
+  }
+  /** Monolithic upload: POST for a session, then one PUT with the whole blob streamed from a file. */
+  async uploadBlob(digest, file, start, size) {
+    if (await this.hasBlob(digest)) return;
+    const session = await this.request("POST", "blobs/uploads/", { "Content-Length": "0" });
+    const location = session.headers.get("location");
+    if (session.status !== 202 || !location) throw new Error(`starting an upload to ${this.host}/${this.repository}: HTTP ${session.status}`);
+    const url = new URL(location, this.baseUrl);
+    url.searchParams.set("digest", digest);
+    const body = size === 0 ? Buffer.alloc(0) : import_stream.Readable.toWeb(fs4.createReadStream(file, { start, end: start + size - 1 }));
+    const r = await fetch(url, {
+      method: "PUT",
+      headers: { "Content-Type": "application/octet-stream", "Content-Length": String(size), ...this.authHeader ? { Authorization: this.authHeader } : {} },
+      body,
+      duplex: "half"
+    });
+    if (r.status !== 201) throw new Error(`uploading ${digest} to ${this.host}/${this.repository}: HTTP ${r.status} ${(await r.text()).slice(0, 200)}`);
   }
   async putManifest(tag, mediaType, body) {
     const r = await this.request("PUT", `manifests/${tag}`, { "Content-Type": mediaType }, body);
@@ -20351,30 +25315,179 @@ var RegistryClient = class {
   }
 };
 
-// src/publish/publish.ts
-async function login(docker, registry, creds) {
-  const r = await docker.exec(["login", registry, "--username", creds.username, "--password-stdin"], { input: creds.password });
-  if (r.code !== 0) {
-    throw new PhaseError("publish", `registry login to ${registry} as '${creds.username}' failed: ${r.stderr.trim().split("\n").pop()}. Check 'registry-username' and 'registry-password' (for GHCR the job needs 'packages: write'). Nothing was pushed.`);
+// src/publish/upload.ts
+var crypto2 = __toESM(require("crypto"));
+var fs6 = __toESM(require("fs"));
+var path = __toESM(require("path"));
+var import_promises = require("stream/promises");
+var zlib = __toESM(require("zlib"));
+
+// src/publish/tar.ts
+var fs5 = __toESM(require("fs"));
+function listTar(path3) {
+  const fd = fs5.openSync(path3, "r");
+  const entries = /* @__PURE__ */ new Map();
+  const header = Buffer.alloc(512);
+  try {
+    let pos = 0;
+    let longName;
+    for (; ; ) {
+      if (fs5.readSync(fd, header, 0, 512, pos) < 512 || header.every((b) => b === 0)) break;
+      const str3 = (start, len) => header.toString("utf8", start, start + len).replace(/\0.*$/s, "");
+      const size = parseInt(str3(124, 12).trim() || "0", 8);
+      const type2 = str3(156, 1) || "0";
+      const prefix = str3(345, 155);
+      const name = longName ?? (prefix ? `${prefix}/${str3(0, 100)}` : str3(0, 100));
+      longName = void 0;
+      const data = pos + 512;
+      if (type2 === "x") {
+        const pax = Buffer.alloc(size);
+        fs5.readSync(fd, pax, 0, size, data);
+        longName = /\d+ path=([^\n]*)\n/.exec(pax.toString("utf8"))?.[1];
+      } else if (type2 === "L") {
+        const gnu = Buffer.alloc(size);
+        fs5.readSync(fd, gnu, 0, size, data);
+        longName = gnu.toString("utf8").replace(/\0.*$/s, "");
+      } else if (type2 === "0" || type2 === "2" || type2 === "1") {
+        entries.set(name.replace(/^\.\//, ""), { name, offset: data, size, link: type2 === "0" ? void 0 : str3(157, 100) });
+      }
+      pos = data + Math.ceil(size / 512) * 512;
+    }
+  } finally {
+    fs5.closeSync(fd);
+  }
+  return entries;
+}
+function readEntry(path3, e) {
+  const fd = fs5.openSync(path3, "r");
+  try {
+    const b = Buffer.alloc(e.size);
+    fs5.readSync(fd, b, 0, e.size, e.offset);
+    return b;
+  } finally {
+    fs5.closeSync(fd);
   }
 }
-async function publish(docker, plan, creds, log) {
-  const client = new RegistryClient(plan.image.registry, plan.image.repository, creds);
-  const entries = [];
-  const platforms = {};
-  for (const p of plan.platforms) {
-    const r = await docker.exec(["push", p.ref], { stream: true });
-    if (r.code !== 0) throw new PhaseError("publish", `docker push ${p.ref} failed: ${r.stderr.trim().split("\n").pop()}`);
-    const digest2 = digestFromPushOutput(r.stdout) ?? (await client.manifest(p.ref.split(":").pop())).digest;
-    const m = await client.manifest(digest2);
-    const config = await client.blobJson(m.json.config.digest);
-    if (config.architecture !== p.arch || config.os !== "linux") {
-      throw new PhaseError("publish", `${p.ref} (${digest2}) is ${config.os}/${config.architecture} in the registry, not ${p.platform}; no tag was moved`);
+
+// src/publish/upload.ts
+var CONFIG_MEDIA = "application/vnd.docker.container.image.v1+json";
+var LAYER_MEDIA = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+async function gzipEntry(tarPath, offset, size, out) {
+  const hash = crypto2.createHash("sha256");
+  let written = 0;
+  const source = size === 0 ? fs6.createReadStream("/dev/null") : fs6.createReadStream(tarPath, { start: offset, end: offset + size - 1 });
+  const gz = zlib.createGzip({ level: 6 });
+  gz.on("data", (chunk) => {
+    hash.update(chunk);
+    written += chunk.length;
+  });
+  await (0, import_promises.pipeline)(source, gz, fs6.createWriteStream(out));
+  return { digest: `sha256:${hash.digest("hex")}`, size: written };
+}
+async function pushByDigest(docker, client, ref, workDir, log) {
+  const dir = fs6.mkdtempSync(path.join(workDir, "push-"));
+  try {
+    const tarPath = path.join(dir, "image.tar");
+    await docker.ok(["save", "--output", tarPath, ref]);
+    const entries = listTar(tarPath);
+    const manifestEntry = entries.get("manifest.json");
+    if (!manifestEntry) throw new Error(`docker save of ${ref} has no manifest.json`);
+    const [saved] = JSON.parse(readEntry(tarPath, manifestEntry).toString("utf8"));
+    const resolve2 = (name) => {
+      let e = entries.get(name);
+      for (let hops = 0; e?.link && hops < 8; hops++) e = entries.get(path.posix.join(path.posix.dirname(name), e.link)) ?? entries.get(e.link);
+      if (!e) throw new Error(`docker save of ${ref} lacks ${name}`);
+      return e;
+    };
+    const configEntry = resolve2(saved.Config);
+    const config = readEntry(tarPath, configEntry);
+    const configDigest = `sha256:${crypto2.createHash("sha256").update(config).digest("hex")}`;
+    await client.uploadBlob(configDigest, tarPath, configEntry.offset, configEntry.size);
+    const layers = [];
+    for (const [i, name] of saved.Layers.entries()) {
+      const e = resolve2(name);
+      const gz = path.join(dir, `layer-${i}.gz`);
+      const { digest: digest2, size } = await gzipEntry(tarPath, e.offset, e.size, gz);
+      await client.uploadBlob(digest2, gz, 0, size);
+      fs6.rmSync(gz);
+      layers.push({ mediaType: LAYER_MEDIA, size, digest: digest2 });
+      log(`  layer ${i + 1}/${saved.Layers.length} ${digest2} (${(size / 1e6).toFixed(1)} MB)`);
     }
-    entries.push({ digest: digest2, size: m.size, mediaType: m.mediaType || MEDIA.dockerManifest, os: "linux", architecture: p.arch });
-    platforms[p.platform] = digest2;
-    log(`${p.platform}: pushed ${p.ref} as ${digest2}`);
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA.dockerManifest,
+      config: { mediaType: CONFIG_MEDIA, size: config.length, digest: configDigest },
+      layers
+    });
+    const digest = `sha256:${crypto2.createHash("sha256").update(manifest).digest("hex")}`;
+    const stored = await client.putManifest(digest, MEDIA.dockerManifest, manifest);
+    if (stored && stored !== digest) throw new Error(`registry stored the manifest of ${ref} as ${stored}, expected ${digest}`);
+    return { digest, size: Buffer.byteLength(manifest), mediaType: MEDIA.dockerManifest, configDigest };
+  } finally {
+    fs6.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+// src/publish/publish.ts
+function registryClient(plan, creds) {
+  return new RegistryClient(plan.image.registry, plan.image.repository, creds);
+}
+async function checkLogin(client, plan, creds) {
+  try {
+    await client.checkAccess();
+  } catch (e) {
+    throw new PhaseError(
+      "publish",
+      `registry login to ${plan.image.registry} as '${creds?.username ?? "(anonymous)"}' failed: ${e.message}. Check 'registry-username' and 'registry-password' (for GHCR the job needs 'packages: write'). Nothing was pushed.`
+    );
+  }
+}
+async function pushPlatforms(docker, client, plan, verifiedIds, workDir, log) {
+  const out = [];
+  for (const p of plan.platforms) {
+    log(`${p.platform}: pushing ${p.ref} by digest`);
+    const pushed = await pushByDigest(docker, client, p.ref, workDir, log);
+    const verified = verifiedIds.get(p.platform);
+    if (pushed.configDigest !== verified) {
+      throw new PhaseError("publish", `${p.platform}: the pushed image (${pushed.configDigest}) is not the verified one (${verified ?? "unknown"}); no tag was moved`);
+    }
+    log(`${p.platform}: ${plan.image.name}@${pushed.digest}`);
+    out.push({ digest: pushed.digest, size: pushed.size, mediaType: pushed.mediaType, os: "linux", architecture: p.arch });
+  }
+  return out;
+}
+async function checkGivenDigests(client, plan, given) {
+  const want = plan.platforms.map((p) => p.platform);
+  const seen = /* @__PURE__ */ new Map();
+  for (const g of given) {
+    if (!want.includes(g.platform)) throw new PhaseError("merge", `digest given for ${g.platform}, which is not among the platforms (${want.join(", ")}); no tag was moved`);
+    if (seen.has(g.platform)) throw new PhaseError("merge", `${g.platform} is given twice (${seen.get(g.platform).digest} and ${g.digest}); no tag was moved`);
+    if (g.image && g.image.toLowerCase() !== plan.image.name) {
+      throw new PhaseError("merge", `${g.platform}: digest is from ${g.image}, not ${plan.image.name}; no tag was moved`);
+    }
+    seen.set(g.platform, g);
+  }
+  const missing = want.filter((p) => !seen.has(p));
+  if (missing.length) throw new PhaseError("merge", `no digest for ${missing.join(", ")}: every platform's job must verify and push before the merge; no tag was moved`);
+  const out = [];
+  for (const p of plan.platforms) {
+    const g = seen.get(p.platform);
+    let m;
+    try {
+      m = await client.manifest(g.digest);
+    } catch (e) {
+      throw new PhaseError("merge", `${p.platform}: ${g.digest} is not in ${plan.image.name} (${e.message}); no tag was moved`);
+    }
+    if (m.json.manifests) throw new PhaseError("merge", `${p.platform}: ${g.digest} is a manifest list, not a platform image; no tag was moved`);
+    const config = await client.blobJson(m.json.config.digest);
+    if (config.os !== "linux" || config.architecture !== p.arch) {
+      throw new PhaseError("merge", `${p.platform}: ${g.digest} is an image for ${config.os}/${config.architecture}, not ${p.platform}; no tag was moved`);
+    }
+    out.push({ digest: g.digest, size: m.size, mediaType: m.mediaType || MEDIA.dockerManifest, os: "linux", architecture: p.arch });
+  }
+  return out;
+}
+async function tagManifestList(client, plan, entries, log) {
   const body = manifestList(entries);
   const digest = sha256Digest(body);
   for (const tag of plan.tags) {
@@ -20382,7 +25495,33 @@ async function publish(docker, plan, creds, log) {
     if (got && got !== digest) throw new PhaseError("publish", `registry stored ${plan.image.name}:${tag} as ${got}, expected ${digest}`);
     log(`${plan.image.name}:${tag} -> ${digest}`);
   }
+  const platforms = {};
+  entries.forEach((e) => platforms[`${e.os}/${e.architecture}`] = e.digest);
   return { digest, tags: plan.tags.map((t) => `${plan.image.name}:${t}`), platforms };
+}
+
+// src/report/plan-table.ts
+var cell = (s) => s.replace(/\|/g, "\\|");
+var cuda = (c) => c ?? "none";
+function planMarkdown(plans) {
+  const out = [];
+  for (const plan of plans) {
+    out.push(`### ${plan.name === "default" ? "" : `${plan.name}: `}${plan.image.name}`, "");
+    out.push(`- push: ${plan.push ? "yes" : "no"} (${plan.tagReason})`);
+    out.push(`- tags: ${plan.tags.length ? plan.tags.map((t) => `\`${t}\``).join(", ") : "(none)"}`);
+    for (const w of plan.warnings) out.push(`- warning: ${w}`);
+    out.push("", "| platform | variant | image | expect torch | expect torchaudio | expect CUDA |", "| --- | --- | --- | --- | --- | --- |");
+    for (const p of plan.platforms) {
+      out.push(`| ${p.platform} | ${p.variant} | \`${p.ref}\` | ${p.expect.torch} | ${p.expect.torchaudio} | ${cuda(p.expect.cuda)} |`);
+    }
+    const names = [...new Set(plan.platforms.flatMap((p) => Object.keys(p.buildArgs)))];
+    out.push("", `| build arg | ${plan.platforms.map((p) => p.platform).join(" | ")} |`, `| --- | ${plan.platforms.map(() => "---").join(" | ")} |`);
+    for (const n of names) {
+      out.push(`| ${n} | ${plan.platforms.map((p) => n in p.buildArgs ? `\`${cell(p.buildArgs[n])}\`` : "-").join(" | ")} |`);
+    }
+    out.push("");
+  }
+  return out.join("\n");
 }
 
 // src/report/report.ts
@@ -20392,6 +25531,7 @@ function buildReport(plan, results, timings, published) {
     const t = timings.get(p.platform) ?? {};
     const round = (n) => n === void 0 ? null : Math.round(n * 10) / 10;
     return {
+      name: plan.name,
       platform: p.platform,
       variant: p.variant,
       image: p.ref,
@@ -20410,18 +25550,18 @@ function buildReport(plan, results, timings, published) {
     };
   });
 }
-var cell = (s) => s.replace(/\|/g, "\\|");
-function summaryMarkdown(plan, report, published, pushRequested = true) {
+var cell2 = (s) => s.replace(/\|/g, "\\|");
+function summaryMarkdown(plan, report2, published, pushRequested = true) {
   const lines = [
     `### ml-image-build: ${plan.image.name}`,
     "",
     "| platform | variant | torch | torchaudio | CUDA | ping | build s | ready s | result |",
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   ];
-  for (const r of report) {
+  for (const r of report2) {
     const result = r.passed ? "passed" : r.findings.length ? `failed: ${r.findings.map((f) => `${f.check} (expected ${f.expected}, got ${f.actual})`).join("; ")}` : "not verified";
     lines.push(
-      `| ${r.platform} | ${r.variant} | ${r.seen.torch ?? "-"} | ${r.seen.torchaudio ?? "-"} | ${r.seen.cuda ?? "none"} | ${r.ping ? r.ping.status : "-"} | ${r.timings.buildSeconds ?? "-"} | ${r.timings.readySeconds ?? "-"} | ${cell(result)} |`
+      `| ${r.platform} | ${r.variant} | ${r.seen.torch ?? "-"} | ${r.seen.torchaudio ?? "-"} | ${r.seen.cuda ?? "none"} | ${r.ping ? r.ping.status : "-"} | ${r.timings.buildSeconds ?? "-"} | ${r.timings.readySeconds ?? "-"} | ${cell2(result)} |`
     );
   }
   lines.push("");
@@ -20434,10 +25574,10 @@ function summaryMarkdown(plan, report, published, pushRequested = true) {
 }
 
 // src/state.ts
-var STATE = { label: "container-label", registry: "logged-in-registry" };
+var STATE = { label: "container-label" };
 
 // src/verify/verify.ts
-var crypto2 = __toESM(require("crypto"));
+var crypto3 = __toESM(require("crypto"));
 
 // src/verify/contract.ts
 var isCount = (v) => typeof v === "number" && Number.isInteger(v) && v >= 0;
@@ -20510,7 +25650,7 @@ function parseBody(text) {
   }
 }
 async function verifyPlatform(docker, p, opts, log) {
-  const name = `mlib-${p.arch}-${crypto2.randomBytes(4).toString("hex")}`;
+  const name = `mlib-${p.arch}-${crypto3.randomBytes(4).toString("hex")}`;
   const result = { platform: p.platform, passed: false, findings: [] };
   const fail = (check, expected, actual) => result.findings.push({ check, expected, actual });
   try {
@@ -20555,7 +25695,7 @@ async function verifyPlatform(docker, p, opts, log) {
       }
       for (const [what, headers] of [
         ["without a token", {}],
-        ["with a wrong token", { Authorization: `Bearer wrong-${crypto2.randomBytes(8).toString("hex")}` }]
+        ["with a wrong token", { Authorization: `Bearer wrong-${crypto3.randomBytes(8).toString("hex")}` }]
       ]) {
         const a = await get(url, headers);
         if (!a || a.status !== 401 && a.status !== 403) {
@@ -20581,113 +25721,173 @@ async function verifyPlatform(docker, p, opts, log) {
 
 // src/main.ts
 var EMULATION_TIMEOUT_FACTOR = 4;
-function describePlan(plan) {
-  core2.info(`image: ${plan.image.name} (registry ${plan.image.registry})`);
-  core2.info(`tags: ${plan.tags.join(", ")}`);
-  for (const p of plan.platforms) {
-    core2.info(`${p.platform}: variant ${p.variant}, expect torch ${p.expect.torch}, torchaudio ${p.expect.torchaudio}, CUDA ${p.expect.cuda ?? "none"}`);
-    for (const [k, v] of Object.entries(p.buildArgs)) core2.info(`  --build-arg ${k}=${v}`);
-  }
+var key = (plan, platform) => `${plan.name}|${platform}`;
+function credentials(inputs) {
+  return inputs.registryUsername && inputs.registryPassword ? { username: inputs.registryUsername, password: inputs.registryPassword } : void 0;
 }
-async function run() {
-  const docker = new Docker();
-  const results = /* @__PURE__ */ new Map();
-  const timings = /* @__PURE__ */ new Map();
-  let plan;
-  let published;
-  let push = false;
-  try {
-    const inputs = readInputs();
-    push = inputs.push;
-    if (inputs.registryPassword) core2.setSecret(inputs.registryPassword);
-    const token = inputs.workerToken || crypto3.randomBytes(24).toString("hex");
-    core2.setSecret(token);
-    plan = await core2.group("Plan", async () => {
-      const p = createPlan(inputs, readContext(), /* @__PURE__ */ new Date());
-      describePlan(p);
-      return p;
-    });
-    const host = hostPlatform();
-    const modes = new Map(plan.platforms.map((p) => [p.platform, checkEmulation(p, host)]));
-    const label = `io.ml-image-build.run=${process.env.GITHUB_RUN_ID ?? "local"}-${process.pid}-${crypto3.randomBytes(3).toString("hex")}`;
-    core2.saveState(STATE.label, label);
-    const buildx = await core2.group("Builder", async () => {
-      core2.info(`Docker engine ${await docker.serverVersion()}`);
-      const has = await docker.hasBuildx();
-      const problem = builderProblem(has, await docker.clientVersion());
-      if (problem) throw new PhaseError("build", problem);
-      core2.info(has ? "building with docker buildx build --load" : "buildx plugin not found: building with the engine BuildKit (docker build, DOCKER_BUILDKIT=1)");
-      return has;
-    });
-    const tmp = fs3.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), "mlib-"));
+async function buildAndVerify(docker, plans, token, st) {
+  const host = hostPlatform();
+  const modes = /* @__PURE__ */ new Map();
+  for (const plan of plans) for (const p of plan.platforms) modes.set(p.platform, checkEmulation(p, host));
+  const label = `io.ml-image-build.run=${process.env.GITHUB_RUN_ID ?? "local"}-${process.pid}-${crypto4.randomBytes(3).toString("hex")}`;
+  core3.saveState(STATE.label, label);
+  const buildx = await core3.group("Builder", async () => {
+    core3.info(`Docker engine ${await docker.serverVersion()}`);
+    const has = await docker.hasBuildx();
+    const problem = builderProblem(has, await docker.clientVersion());
+    if (problem) throw new PhaseError("build", problem);
+    core3.info(has ? "building with docker buildx build --load" : "buildx plugin not found: building with the engine BuildKit (docker build, DOCKER_BUILDKIT=1)");
+    return has;
+  });
+  const tmp = fs7.mkdtempSync(path2.join(process.env.RUNNER_TEMP || os.tmpdir(), "mlib-"));
+  for (const plan of plans) {
+    const img = plan.inputs;
     for (const p of plan.platforms) {
       const t = {};
-      timings.set(p.platform, t);
-      await core2.group(`Build ${p.platform} (${modes.get(p.platform)})`, async () => {
+      st.timings.set(key(plan, p.platform), t);
+      const mode = modes.get(p.platform);
+      await core3.group(`Build ${plans.length > 1 ? `${plan.name} ` : ""}${p.platform} (${mode})`, async () => {
+        const iidfile = path2.join(tmp, `${plan.name}-${p.arch}.iid`);
         const t0 = Date.now();
-        const r = await docker.exec(buildArgv(plan, p, inputs, buildx, path.join(tmp, `${p.arch}.iid`)), { stream: true, env: { DOCKER_BUILDKIT: "1" } });
+        const r = await docker.exec(buildArgv(plan, p, img, buildx, iidfile), { stream: true, env: { DOCKER_BUILDKIT: "1" } });
         t.build = (Date.now() - t0) / 1e3;
         if (r.code !== 0) {
-          throw new PhaseError("build", `build of ${p.platform} failed (exit ${r.code}); nothing was pushed. Last lines: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+          throw new PhaseError("build", `build of ${plans.length > 1 ? `${plan.name} ` : ""}${p.platform} failed (exit ${r.code}); nothing was pushed. Last lines: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
         }
+        st.imageIds.set(key(plan, p.platform), fs7.readFileSync(iidfile, "utf8").trim());
       });
-      await core2.group(`Verify ${p.platform}`, async () => {
+      await core3.group(`Verify ${plans.length > 1 ? `${plan.name} ` : ""}${p.platform}`, async () => {
         const t0 = Date.now();
         const v = await verifyPlatform(
           docker,
           p,
           {
             token,
-            tokenEnv: inputs.tokenEnv,
-            pingPort: inputs.pingPort,
-            pingPath: inputs.pingPath,
-            startupTimeout: inputs.startupTimeout * (modes.get(p.platform) === "emulated" ? EMULATION_TIMEOUT_FACTOR : 1),
-            gpu: inputs.gpu,
-            python: inputs.python,
+            tokenEnv: img.tokenEnv,
+            pingPort: img.pingPort,
+            pingPath: img.pingPath,
+            startupTimeout: img.startupTimeout * (mode === "emulated" ? EMULATION_TIMEOUT_FACTOR : 1),
+            gpu: img.gpu,
+            python: img.python,
             label
           },
-          core2.info
+          core3.info
         );
         t.verify = (Date.now() - t0) / 1e3;
-        results.set(p.platform, v);
+        st.results.set(key(plan, p.platform), v);
         if (v.passed) {
-          core2.info(`${p.platform}: verified torch ${v.probe?.torch}, torchaudio ${v.probe?.torchaudio}, CUDA ${v.probe?.cuda ?? "none"}, ${v.probe?.machine}`);
+          core3.info(`${p.platform}: verified torch ${v.probe?.torch}, torchaudio ${v.probe?.torchaudio}, CUDA ${v.probe?.cuda ?? "none"}, ${v.probe?.machine}`);
         } else {
-          for (const f of v.findings) core2.error(`${p.platform}: ${f.check}: expected ${f.expected}, got ${f.actual}`);
-          if (v.ping) core2.info(`ping response (HTTP ${v.ping.status}): ${JSON.stringify(v.ping.body)}`);
-          core2.info(`last lines of the container log:
+          for (const f of v.findings) core3.error(`${plans.length > 1 ? `${plan.name} ` : ""}${p.platform}: ${f.check}: expected ${f.expected}, got ${f.actual}`);
+          if (v.ping) core3.info(`ping response (HTTP ${v.ping.status}): ${JSON.stringify(v.ping.body)}`);
+          core3.info(`last lines of the container log:
 ${v.logs || "(empty)"}`);
         }
       });
     }
-    const failed = [...results.values()].filter((v) => !v.passed);
-    if (failed.length > 0) {
-      const what = failed.map((v) => `${v.platform}: ${v.findings.map((f) => `${f.check} expected ${f.expected}, got ${f.actual}`).join("; ")}`);
-      throw new PhaseError("verify", `verification failed, nothing was pushed. ${what.join(" / ")}`);
-    }
-    if (inputs.push) {
-      published = await core2.group("Publish", async () => {
-        const creds = inputs.registryUsername && inputs.registryPassword ? { username: inputs.registryUsername, password: inputs.registryPassword } : void 0;
-        if (creds) {
-          await login(docker, plan.image.registry, creds);
-          core2.saveState(STATE.registry, plan.image.registry);
-        }
-        return publish(docker, plan, creds, core2.info);
-      });
-      core2.setOutput("digest", published.digest);
-    } else {
-      core2.info("push is false: verified images stay local.");
-    }
-    core2.setOutput("tags", (published?.tags ?? plan.tags.map((t) => `${plan.image.name}:${t}`)).join("\n"));
-  } catch (e) {
-    core2.setFailed(messageOf(e));
-  } finally {
-    if (plan) {
-      const report = buildReport(plan, results, timings, published);
-      core2.setOutput("report", JSON.stringify(report));
-      if (results.size > 0) await core2.summary.addRaw(summaryMarkdown(plan, report, published, push)).write().catch((e) => core2.warning(`job summary not written: ${messageOf(e)}`));
-    }
   }
+  const failed = [...st.results.values()].filter((v) => !v.passed);
+  if (failed.length > 0) {
+    const what = failed.map((v) => `${v.platform}: ${v.findings.map((f) => `${f.check} expected ${f.expected}, got ${f.actual}`).join("; ")}`);
+    throw new PhaseError("verify", `verification failed, nothing was pushed. ${what.join(" / ")}`);
+  }
+}
+async function publishAll(docker, plans, inputs, st) {
+  const toPush = plans.filter((p) => p.push);
+  if (toPush.length === 0) {
+    core3.info(`Not pushing: ${plans.map((p) => p.tagReason).join("; ")}.`);
+    return;
+  }
+  await core3.group("Publish", async () => {
+    const creds = credentials(inputs);
+    const work = fs7.mkdtempSync(path2.join(process.env.RUNNER_TEMP || os.tmpdir(), "mlib-push-"));
+    try {
+      const clients = new Map(toPush.map((plan) => [plan.name, registryClient(plan, creds)]));
+      for (const plan of toPush) await checkLogin(clients.get(plan.name), plan, creds);
+      for (const plan of toPush) {
+        const ids = new Map(plan.platforms.map((p) => [p.platform, st.imageIds.get(key(plan, p.platform)) ?? ""]));
+        const entries = await pushPlatforms(docker, clients.get(plan.name), plan, ids, work, core3.info);
+        if (inputs.mode === "platform") {
+          st.published.set(plan.name, { digest: entries[0].digest, tags: [], platforms: { [plan.platforms[0].platform]: entries[0].digest } });
+        } else {
+          st.published.set(plan.name, await tagManifestList(clients.get(plan.name), plan, entries, core3.info));
+        }
+      }
+    } finally {
+      fs7.rmSync(work, { recursive: true, force: true });
+    }
+  });
+}
+async function merge2(plans, inputs, st) {
+  if (plans.length !== 1) throw new PhaseError("merge", "merge mode takes one image; run one merge step per image of the config");
+  const [plan] = plans;
+  await core3.group("Merge", async () => {
+    const creds = credentials(inputs);
+    const client = registryClient(plan, creds);
+    await checkLogin(client, plan, creds);
+    const entries = await checkGivenDigests(client, plan, inputs.digests);
+    st.published.set(plan.name, await tagManifestList(client, plan, entries, core3.info));
+  });
+}
+function setOutputs(st, inputs) {
+  const published = [...st.published.entries()];
+  core3.setOutput("digest", published[0]?.[1].digest ?? "");
+  const tags = published.length && inputs.mode !== "platform" ? published.flatMap(([, p]) => p.tags) : st.plans.flatMap((plan) => plan.tags.map((t) => `${plan.image.name}:${t}`));
+  core3.setOutput("tags", tags.join("\n"));
+  core3.setOutput("images", JSON.stringify(published.map(([name, p]) => ({ name, image: st.plans.find((x) => x.name === name)?.image.name, digest: p.digest, tags: p.tags }))));
+}
+async function run() {
+  const docker = new Docker();
+  const st = { plans: [], results: /* @__PURE__ */ new Map(), timings: /* @__PURE__ */ new Map(), published: /* @__PURE__ */ new Map(), imageIds: /* @__PURE__ */ new Map() };
+  let inputs;
+  try {
+    const images = readImages();
+    inputs = images[0].inputs;
+    if (inputs.registryPassword) core3.setSecret(inputs.registryPassword);
+    const token = inputs.workerToken || crypto4.randomBytes(24).toString("hex");
+    core3.setSecret(token);
+    const ctx = readContext();
+    const now = /* @__PURE__ */ new Date();
+    st.plans = await core3.group("Plan", async () => {
+      const plans = images.map((img) => createPlan(img.inputs, ctx, now, img));
+      for (const plan of plans) {
+        for (const w of plan.warnings) core3.warning(w);
+        if (inputs.mode !== "merge") lintPlan(plan, core3.warning);
+      }
+      core3.info(planMarkdown(plans));
+      return plans;
+    });
+    for (const [name, value] of Object.entries(planOutputs(st.plans))) core3.setOutput(name, value);
+    if (inputs.dryRun) {
+      core3.info("dry-run: nothing is built or pushed.");
+      await core3.summary.addRaw(`## ml-image-build plan (dry run)
+
+${planMarkdown(st.plans)}`).write().catch((e) => core3.warning(`job summary not written: ${messageOf(e)}`));
+      setOutputs(st, inputs);
+      return;
+    }
+    if (inputs.mode === "merge") {
+      await merge2(st.plans, inputs, st);
+    } else {
+      await buildAndVerify(docker, st.plans, token, st);
+      await publishAll(docker, st.plans, inputs, st);
+    }
+    setOutputs(st, inputs);
+  } catch (e) {
+    core3.setFailed(messageOf(e));
+  } finally {
+    if (st.plans.length > 0 && !inputs?.dryRun) await report(st);
+  }
+}
+async function report(st) {
+  const perPlan = st.plans.map((plan) => {
+    const pick = (m) => new Map(plan.platforms.flatMap((p) => m.has(key(plan, p.platform)) ? [[p.platform, m.get(key(plan, p.platform))]] : []));
+    return { plan, entries: buildReport(plan, pick(st.results), pick(st.timings), st.published.get(plan.name)) };
+  });
+  core3.setOutput("report", JSON.stringify(perPlan.flatMap((x) => x.entries)));
+  if (st.results.size === 0 && st.published.size === 0) return;
+  const md = perPlan.map(({ plan, entries }) => summaryMarkdown(plan, entries, st.published.get(plan.name), plan.push)).join("\n");
+  await core3.summary.addRaw(md).write().catch((e) => core3.warning(`job summary not written: ${messageOf(e)}`));
 }
 
 // src/index.ts

@@ -19880,7 +19880,7 @@ function messageOf(e) {
 }
 
 // src/state.ts
-var STATE = { label: "container-label", registry: "logged-in-registry" };
+var STATE = { label: "container-label" };
 
 // src/cleanup.ts
 async function cleanup() {
@@ -19890,11 +19890,6 @@ async function cleanup() {
     if (label) {
       const removed = await docker.removeByLabel(label);
       if (removed.length) core.info(`removed ${removed.length} leftover container(s)`);
-    }
-    const registry = core.getState(STATE.registry);
-    if (registry) {
-      await docker.exec(["logout", registry]);
-      core.info(`logged out of ${registry}`);
     }
   } catch (e) {
     core.warning(`cleanup: ${messageOf(e)}`);

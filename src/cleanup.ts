@@ -5,8 +5,9 @@ import { STATE } from './state';
 
 /**
  * The post step: runs after the job's steps, also when they failed or the run was cancelled, and
- * removes whatever the main step may have left (containers of a cancelled verification, the
- * registry login). It never fails the job.
+ * removes whatever the main step may have left: containers of a failed or cancelled
+ * verification. It never fails the job. (Registry credentials never touch disk: the action talks
+ * to the registry itself, so there is no docker login to undo.)
  */
 export async function cleanup(): Promise<void> {
   const docker = new Docker();
@@ -15,11 +16,6 @@ export async function cleanup(): Promise<void> {
     if (label) {
       const removed = await docker.removeByLabel(label);
       if (removed.length) core.info(`removed ${removed.length} leftover container(s)`);
-    }
-    const registry = core.getState(STATE.registry);
-    if (registry) {
-      await docker.exec(['logout', registry]);
-      core.info(`logged out of ${registry}`);
     }
   } catch (e) {
     core.warning(`cleanup: ${messageOf(e)}`);

@@ -1,5 +1,8 @@
 import * as core from '@actions/core';
+import * as fs from 'fs';
+import { ConfigError, parseConfig } from './config';
 import { InputError } from './errors';
+import type { GivenDigest } from './publish/publish';
 import { parsePlatform, type PlatformInfo } from './plan/platforms';
 import { checkVariant, checkVersion, defaultTorchaudio, DEFAULT_INDEX_BASE, type Expectation } from './plan/torch';
 
@@ -11,14 +14,27 @@ export interface Inputs {
   platforms: PlatformInfo[];
   torchVersion: string;
   torchaudioVersion: string;
+  /** '' when the image has no torchvision to check. */
+  torchvisionVersion: string;
+  allowUnknownTorch: boolean;
   torchVariants: Record<string, string>;
   torchIndexUrl: string;
   expect: Record<string, Partial<Expectation>>;
   buildArgs: BuildArg[];
   target: string;
   network: string;
+  /** Extra raw tags, added to what the tag rules give. */
   tags: string[];
-  push: boolean;
+  tagRules: string;
+  shaLength: number;
+  /** 'auto': push except on pull requests. */
+  push: 'auto' | boolean;
+  dryRun: boolean;
+  pinLint: 'error' | 'warn' | 'off';
+  pinnedPackages: string[];
+  mode: 'all' | 'platform' | 'merge';
+  /** merge mode: the platform jobs' digests. */
+  digests: GivenDigest[];
   registryUsername: string;
   registryPassword: string;
   tokenEnv: string;
@@ -64,6 +80,21 @@ function bool(raw: string, input: string): boolean {
   if (['true', 'yes', '1', 'on'].includes(s)) return true;
   if (['false', 'no', '0', 'off'].includes(s)) return false;
   throw new InputError(input, `'${raw}' is not a boolean; accepted: true or false`);
+}
+
+function oneOf<T extends string>(raw: string, input: string, accepted: readonly T[]): T {
+  const s = raw.trim().toLowerCase() as T;
+  if (!accepted.includes(s)) throw new InputError(input, `'${raw}' is not accepted; accepted: ${accepted.join(', ')}`);
+  return s;
+}
+
+/** merge mode: `linux/amd64=sha256:<64 hex>` or `linux/amd64=ghcr.io/o/w@sha256:<64 hex>`, one per line. */
+export function parseDigests(raw: string, input = 'digests'): GivenDigest[] {
+  return listOf(raw).map((item) => {
+    const m = /^([^=\s]+)\s*=\s*(?:(\S+)@)?(sha256:[0-9a-f]{64})$/.exec(item);
+    if (!m) throw new InputError(input, `'${item}' is not PLATFORM=sha256:<64 hex digits> (or PLATFORM=IMAGE@sha256:...)`);
+    return { platform: parsePlatform(m[1], input).platform, digest: m[3], ...(m[2] ? { image: m[2] } : {}) };
+  });
 }
 
 /** `linux/amd64=cu121,linux/arm64=cpu` */
@@ -131,6 +162,9 @@ export function readInputs(get: InputSource = actionsInputSource): Inputs {
   const torchaudioVersion = get('torchaudio-version').trim() || defaultTorchaudio(torchVersion);
   checkVersion(torchaudioVersion, 'torchaudio-version');
 
+  const torchvisionVersion = get('torchvision-version').trim();
+  if (torchvisionVersion) checkVersion(torchvisionVersion, 'torchvision-version');
+
   const torchVariants = parseVariants(get('torch-variants') || 'linux/amd64=cu121,linux/arm64=cpu');
   for (const p of platforms) {
     if (!torchVariants[p.platform]) {
@@ -158,6 +192,8 @@ export function readInputs(get: InputSource = actionsInputSource): Inputs {
     platforms,
     torchVersion,
     torchaudioVersion,
+    torchvisionVersion,
+    allowUnknownTorch: bool(get('allow-unknown-torch') || 'false', 'allow-unknown-torch'),
     torchVariants,
     torchIndexUrl,
     expect: parseExpect(get('expect')),
@@ -165,7 +201,14 @@ export function readInputs(get: InputSource = actionsInputSource): Inputs {
     target: get('target').trim(),
     network: get('network').trim(),
     tags: listOf(get('tags')),
-    push: bool(get('push') || 'true', 'push'),
+    tagRules: get('tag-rules'),
+    shaLength: int(get('sha-length') || '7', 'sha-length', 4, 40),
+    push: (get('push').trim() || 'auto') === 'auto' ? 'auto' : bool(get('push'), 'push'),
+    dryRun: bool(get('dry-run') || 'false', 'dry-run'),
+    pinLint: oneOf(get('pin-lint') || 'error', 'pin-lint', ['error', 'warn', 'off'] as const),
+    pinnedPackages: listOf(get('pinned-packages')),
+    mode: oneOf(get('mode') || 'all', 'mode', ['all', 'platform', 'merge'] as const),
+    digests: parseDigests(get('digests')),
     registryUsername: get('registry-username').trim(),
     registryPassword: get('registry-password'),
     tokenEnv,
@@ -176,4 +219,41 @@ export function readInputs(get: InputSource = actionsInputSource): Inputs {
     gpu: bool(get('gpu') || 'false', 'gpu'),
     python: get('python').trim() || 'python3',
   };
+}
+
+/** One image (or variant) to build: its inputs, and how its tags are told apart from its siblings'. */
+export interface ImageInputs {
+  name: string;
+  suffix: string;
+  inputs: Inputs;
+}
+
+/**
+ * Without `config`, the action's inputs describe one image. With it, every entry of the file is an
+ * image; inputs that are set win over the file. (So the config-settable inputs have empty
+ * defaults in action.yml: an empty input means "not set", and the defaults live here.)
+ * A value the parser refuses is reported at its file, line and key when it came from the file.
+ */
+export function readImages(get: InputSource = actionsInputSource, readFile: (p: string) => string = (p) => fs.readFileSync(p, 'utf8')): ImageInputs[] {
+  const file = get('config').trim();
+  if (!file) return [{ name: 'default', suffix: '', inputs: readInputs(get) }];
+  let text: string;
+  try {
+    text = readFile(file);
+  } catch (e) {
+    throw new InputError('config', `cannot read '${file}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const config = parseConfig(text, file);
+  return config.entries.map((entry) => {
+    const fromFile = (name: string) => get(name).trim() === '' && entry.values[name] !== undefined;
+    const source: InputSource = (name) => (fromFile(name) ? entry.values[name] : get(name));
+    try {
+      return { name: entry.name, suffix: entry.suffix, inputs: readInputs(source) };
+    } catch (e) {
+      if (e instanceof InputError && fromFile(e.input)) {
+        throw new ConfigError(file, entry.lines[e.input], `${entry.path}.${e.input}`, e.message.replace(/^Input '[^']+': /, ''));
+      }
+      throw e;
+    }
+  });
 }

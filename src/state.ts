@@ -1,2 +1,2 @@
 /** Keys of the state the main step hands to the post step. */
-export const STATE = { label: 'container-label', registry: 'logged-in-registry' };
+export const STATE = { label: 'container-label' };

@@ -1,5 +1,5 @@
 /** Small shared builders for the unit tests. Every builder takes overrides so a test states only what it varies. */
-import type { RunContext } from '../../src/context';
+import { refNameOf, type RunContext } from '../../src/context';
 import type { Inputs, InputSource } from '../../src/inputs';
 import { PLATFORMS } from '../../src/plan/platforms';
 import type { PlatformPlan } from '../../src/plan/plan';
@@ -28,6 +28,8 @@ export function inputs(overrides: Partial<Inputs> = {}): Inputs {
     platforms: [AMD64, ARM64],
     torchVersion: '2.2.2',
     torchaudioVersion: '2.2.2',
+    torchvisionVersion: '',
+    allowUnknownTorch: false,
     torchVariants: { 'linux/amd64': 'cu121', 'linux/arm64': 'cpu' },
     torchIndexUrl: 'https://download.pytorch.org/whl',
     expect: {},
@@ -35,7 +37,14 @@ export function inputs(overrides: Partial<Inputs> = {}): Inputs {
     target: '',
     network: '',
     tags: [],
-    push: true,
+    tagRules: '',
+    shaLength: 7,
+    push: 'auto',
+    dryRun: false,
+    pinLint: 'error',
+    pinnedPackages: [],
+    mode: 'all',
+    digests: [],
     registryUsername: '',
     registryPassword: '',
     tokenEnv: 'WORKER_TOKEN',
@@ -49,17 +58,25 @@ export function inputs(overrides: Partial<Inputs> = {}): Inputs {
   };
 }
 
-/** A push to a feature branch of a repository whose default branch is main. */
+/**
+ * A push to a feature branch of a repository whose default branch is main. refName follows an
+ * overridden ref unless given; headRef/baseRef are '' and the event payload is empty unless given.
+ */
 export function runContext(overrides: Partial<RunContext> = {}): RunContext {
+  const ref = overrides.ref ?? 'refs/heads/feature';
   return {
     sha: SHA,
-    ref: 'refs/heads/feature',
+    ref,
+    refName: refNameOf(ref),
     eventName: 'push',
     defaultBranch: 'main',
+    headRef: '',
+    baseRef: '',
     repository: 'org/worker',
     serverUrl: 'https://github.com',
     runId: '42',
     actor: 'octocat',
+    event: {},
     ...overrides,
   };
 }

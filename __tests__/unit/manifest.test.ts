@@ -1,5 +1,5 @@
 import * as crypto from 'crypto';
-import { digestFromPushOutput, manifestList, MEDIA, sha256Digest, type PlatformManifest } from '../../src/publish/manifest';
+import { manifestList, MEDIA, sha256Digest, type PlatformManifest } from '../../src/publish/manifest';
 import { DIGEST_A, DIGEST_B } from './fixtures';
 
 const entries: PlatformManifest[] = [
@@ -38,22 +38,5 @@ describe('sha256Digest', () => {
   test('the digest of a manifest list is the digest of exactly the bytes pushed', () => {
     const body = manifestList(entries);
     expect(sha256Digest(body)).toBe(`sha256:${crypto.createHash('sha256').update(body).digest('hex')}`);
-  });
-});
-
-describe('digestFromPushOutput', () => {
-  const hex = '0123456789abcdef'.repeat(4);
-  test.each([
-    { name: 'the last line of docker push', out: `abc-amd64: digest: sha256:${hex} size: 1234`, want: `sha256:${hex}` },
-    {
-      name: 'among layer progress lines',
-      out: `The push refers to repository [ghcr.io/org/worker]\n5f70bf18a086: Pushed\n0123456-amd64: digest: sha256:${hex} size: 2419\n`,
-      want: `sha256:${hex}`,
-    },
-    { name: 'no digest line', out: 'denied: permission_denied: write_package', want: undefined },
-    { name: 'a digest that is too short', out: `abc: digest: sha256:${hex.slice(1)} size: 1`, want: undefined },
-    { name: 'upper-case hex is not a digest', out: `abc: digest: sha256:${hex.toUpperCase()} size: 1`, want: undefined },
-  ])('$name', ({ out, want }) => {
-    expect(digestFromPushOutput(out)).toBe(want);
   });
 });

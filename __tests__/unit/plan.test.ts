@@ -133,7 +133,7 @@ describe('createPlan refs, tags, labels and image', () => {
   test.each([
     { name: 'feature branch: ref is IMAGE:<sha7>-<arch>', ctx: runContext(), tags: [], want: [`ghcr.io/org/worker:${SHA7}-amd64`, `ghcr.io/org/worker:${SHA7}-arm64`] },
     { name: 'default branch: ref still uses the sha, not latest', ctx: runContext({ ref: 'refs/heads/main' }), tags: [], want: [`ghcr.io/org/worker:${SHA7}-amd64`, `ghcr.io/org/worker:${SHA7}-arm64`] },
-    { name: 'explicit tags: ref uses the first tag', ctx: runContext(), tags: ['v1', 'stable'], want: ['ghcr.io/org/worker:v1-amd64', 'ghcr.io/org/worker:v1-arm64'] },
+    { name: 'extra tags are added to the rules; the local ref still uses the commit tag', ctx: runContext(), tags: ['v1', 'stable'], want: ['ghcr.io/org/worker:0123456-amd64', 'ghcr.io/org/worker:0123456-arm64'] },
   ])('$name', ({ ctx, tags, want }) => {
     expect(planOf({ tags }, ctx).platforms.map((p) => p.ref)).toEqual(want);
   });
@@ -151,7 +151,7 @@ describe('createPlan refs, tags, labels and image', () => {
   });
 
   test('tags are the planned tags', () => {
-    expect(planOf({}, runContext({ ref: 'refs/heads/main' })).tags).toEqual(['latest', SHA7]);
+    expect(planOf({}, runContext({ ref: 'refs/heads/main' })).tags).toEqual([SHA7, 'latest']);
   });
 
   test('labels record created time, revision, source and torch versions', () => {
@@ -159,6 +159,9 @@ describe('createPlan refs, tags, labels and image', () => {
       'org.opencontainers.image.created': FROZEN_ISO,
       'org.opencontainers.image.revision': SHA,
       'org.opencontainers.image.source': 'https://github.com/org/worker',
+      'org.opencontainers.image.title': 'worker',
+      'org.opencontainers.image.url': 'https://github.com/org/worker',
+      'org.opencontainers.image.version': 'feature',
       'io.ml-image-build.torch.version': '2.2.2',
       'io.ml-image-build.torchaudio.version': '2.2.2',
     });

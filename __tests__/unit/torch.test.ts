@@ -17,13 +17,26 @@ describe('deriveExpectation', () => {
   });
 
   test.each([
-    { name: 'arm64 cu121', variant: 'cu121' },
-    { name: 'arm64 cu118', variant: 'cu118' },
-  ])('$name is refused naming torch-variants', ({ variant }) => {
-    const derive = () => deriveExpectation(ARM64, variant, '2.2.2', '2.2.2');
+    { name: 'arm64 cpu for 2.6.0: torch carries +cpu, torchaudio does not', platform: ARM64, variant: 'cpu', torch: '2.6.0', want: { torch: '2.6.0+cpu', torchaudio: '2.6.0', cuda: null } },
+    { name: 'arm64 cu126 for 2.6.0 (published for aarch64)', platform: ARM64, variant: 'cu126', torch: '2.6.0', want: { torch: '2.6.0+cu126', torchaudio: '2.6.0', cuda: '12.6' } },
+    { name: 'arm64 cu128 for 2.7.1 (published for aarch64)', platform: ARM64, variant: 'cu128', torch: '2.7.1', want: { torch: '2.7.1+cu128', torchaudio: '2.7.1', cuda: '12.8' } },
+    { name: 'arm64 cu124 for 2.5.1: the aarch64 CUDA wheel is untagged', platform: ARM64, variant: 'cu124', torch: '2.5.1', want: { torch: '2.5.1', torchaudio: '2.5.1', cuda: '12.4' } },
+    { name: 'arm64 cu130 for an unknown release is left to the preflight: +cu130', platform: ARM64, variant: 'cu130', torch: '2.10.0', want: { torch: '2.10.0+cu130', torchaudio: '2.10.0+cu130', cuda: '13.0' } },
+    { name: 'amd64 cu130 for 2.9.1', platform: AMD64, variant: 'cu130', torch: '2.9.1', want: { torch: '2.9.1+cu130', torchaudio: '2.9.1+cu130', cuda: '13.0' } },
+  ])('$name', ({ platform, variant, torch, want }) => {
+    expect(deriveExpectation(platform, variant, torch, torch)).toEqual(want);
+  });
+
+  test.each([
+    { name: 'arm64 cu121 for 2.2.2', variant: 'cu121', torch: '2.2.2', says: 'publishes no CUDA wheels for linux/arm64' },
+    { name: 'arm64 cu118 for 2.2.2', variant: 'cu118', torch: '2.2.2', says: 'use linux/arm64=cpu' },
+    { name: 'arm64 cu126 for 2.7.1 (aarch64 had cu128 only)', variant: 'cu126', torch: '2.7.1', says: 'published: cpu, cu128' },
+  ])('$name is refused naming torch-variants', ({ variant, torch, says }) => {
+    const derive = () => deriveExpectation(ARM64, variant, torch, torch);
     expect(derive).toThrow(InputError);
     expect(derive).toThrow("Input 'torch-variants'");
     expect(derive).toThrow(`linux/arm64=${variant}`);
+    expect(derive).toThrow(says);
   });
 });
 
@@ -47,6 +60,9 @@ describe('defaultTorchaudio', () => {
     { name: 'torch 2.1.0 pairs with the same number', torch: '2.1.0', want: '2.1.0' },
     { name: 'torch 2.2.2 pairs with the same number', torch: '2.2.2', want: '2.2.2' },
     { name: "torch 1.13.1 (Debian's) pairs with torchaudio 0.13.1", torch: '1.13.1', want: '0.13.1' },
+    { name: 'torch 2.9.1 pairs with torchaudio 2.9.1 (from the table)', torch: '2.9.1', want: '2.9.1' },
+    { name: 'an unknown 2.0 patch (2.0.5) falls back to the 2.0.(x+1) rule', torch: '2.0.5', want: '2.0.6' },
+    { name: 'an unknown release (2.10.0) falls back to the same number', torch: '2.10.0', want: '2.10.0' },
   ])('$name', ({ torch, want }) => {
     expect(defaultTorchaudio(torch)).toBe(want);
   });

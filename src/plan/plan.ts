@@ -1,8 +1,10 @@
-import type { Inputs } from '../inputs';
 import type { RunContext } from '../context';
 import { InputError } from '../errors';
+import type { Inputs } from '../inputs';
+import { checkCompatibility } from './compat';
 import { parseImage, type ImageName } from './image';
-import { planTags, platformTag, shortSha } from './tags';
+import { planLabels } from './labels';
+import { parseTagRules, planTags, platformTag, shortSha } from './tags';
 import { deriveExpectation, indexUrl, type Expectation } from './torch';
 
 /** Everything one platform needs to be built and verified. Pure data, made before any build. */
@@ -14,34 +16,48 @@ export interface PlatformPlan {
   variant: string;
   buildArgs: Record<string, string>;
   expect: Expectation;
-  /** Local and pushed reference of this platform's image: IMAGE:<tag>-<arch>. */
+  /** Local reference of this platform's image (it is pushed by digest, not by this tag). */
   ref: string;
 }
 
 export interface Plan {
+  /** 'default' without a config file; the entry's name with one. */
+  name: string;
+  suffix: string;
   image: ImageName;
   tags: string[];
+  push: boolean;
+  /** Why these tags (and push or not): "push to default branch main", "pull request #42", ... */
+  tagReason: string;
   labels: Record<string, string>;
   platforms: PlatformPlan[];
+  warnings: string[];
+  /** The parsed inputs this image was planned from (build and verify settings). */
+  inputs: Inputs;
 }
 
 /** Build args the action sets itself; a user build-arg of the same name is refused, not merged. */
-const OWN_ARGS = ['TORCH_VERSION', 'TORCHAUDIO_VERSION', 'TORCH_VARIANT', 'TORCH_INDEX_URL', 'BUILD_COMMIT', 'BUILD_TIME'];
+const OWN_ARGS = ['TORCH_VERSION', 'TORCHAUDIO_VERSION', 'TORCHVISION_VERSION', 'TORCH_VARIANT', 'TORCH_INDEX_URL', 'BUILD_COMMIT', 'BUILD_TIME'];
 
 /** UTC ISO-8601 to the second, as `date -u +%Y-%m-%dT%H:%M:%SZ` prints it. */
 export function isoSeconds(now: Date): string {
   return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-export function createPlan(inputs: Inputs, ctx: RunContext, now: Date): Plan {
+export function createPlan(inputs: Inputs, ctx: RunContext, now: Date, entry: { name: string; suffix: string } = { name: 'default', suffix: '' }): Plan {
   const image = parseImage(inputs.image);
-  const tags = planTags(inputs.tags, ctx);
-  const commit = ctx.sha ? shortSha(ctx.sha) : 'unknown';
   const created = isoSeconds(now);
+  const commit = ctx.sha ? shortSha(ctx.sha, inputs.shaLength) : 'unknown';
 
+  if (inputs.mode === 'platform' && inputs.platforms.length !== 1) {
+    throw new InputError('platforms', `mode 'platform' builds one platform per job; give exactly one (got ${inputs.platforms.map((p) => p.platform).join(', ')})`);
+  }
+  if (inputs.mode === 'merge' && inputs.digests.length === 0) {
+    throw new InputError('digests', "mode 'merge' needs one PLATFORM=sha256:... line per platform job");
+  }
   for (const a of inputs.buildArgs) {
     if (OWN_ARGS.includes(a.name)) {
-      throw new InputError('build-args', `${a.name} is set by the action from the torch inputs; set torch-version, torchaudio-version, torch-variants or torch-index-url instead`);
+      throw new InputError('build-args', `${a.name} is set by the action from the torch inputs; set torch-version, torchaudio-version, torchvision-version, torch-variants or torch-index-url instead`);
     }
   }
   for (const p of Object.keys(inputs.expect)) {
@@ -50,13 +66,20 @@ export function createPlan(inputs: Inputs, ctx: RunContext, now: Date): Plan {
     }
   }
 
-  const labels: Record<string, string> = {
-    'org.opencontainers.image.created': created,
-    ...(ctx.sha ? { 'org.opencontainers.image.revision': ctx.sha } : {}),
-    ...(ctx.repository ? { 'org.opencontainers.image.source': `${ctx.serverUrl}/${ctx.repository}` } : {}),
-    'io.ml-image-build.torch.version': inputs.torchVersion,
-    'io.ml-image-build.torchaudio.version': inputs.torchaudioVersion,
-  };
+  // Refuse impossible torch/variant combinations before any build minute is spent.
+  const variants = Object.fromEntries(inputs.platforms.map((p) => [p.platform, inputs.torchVariants[p.platform]]));
+  const compat = checkCompatibility({
+    torch: inputs.torchVersion,
+    torchaudio: inputs.torchaudioVersion,
+    torchvision: inputs.torchvisionVersion || undefined,
+    variants,
+    allowUnknown: inputs.allowUnknownTorch,
+  });
+
+  const tagPlan = planTags(ctx, { rules: parseTagRules(inputs.tagRules), extra: inputs.tags, shaLength: inputs.shaLength, suffix: entry.suffix, push: inputs.push }, now);
+  const labels = planLabels(ctx, { version: tagPlan.version, created }, { torch: inputs.torchVersion, torchaudio: inputs.torchaudioVersion, torchvision: inputs.torchvisionVersion || undefined });
+  // A local name even when no tag will be pushed (pull requests): the short sha always exists.
+  const localTags = tagPlan.tags.length ? tagPlan.tags : [`${commit}${entry.suffix}`];
 
   const platforms = inputs.platforms.map((p): PlatformPlan => {
     const variant = inputs.torchVariants[p.platform];
@@ -64,6 +87,7 @@ export function createPlan(inputs: Inputs, ctx: RunContext, now: Date): Plan {
     const buildArgs: Record<string, string> = {
       TORCH_VERSION: inputs.torchVersion,
       TORCHAUDIO_VERSION: inputs.torchaudioVersion,
+      ...(inputs.torchvisionVersion ? { TORCHVISION_VERSION: inputs.torchvisionVersion } : {}),
       TORCH_VARIANT: variant,
       TORCH_INDEX_URL: indexUrl(inputs.torchIndexUrl, variant),
       BUILD_COMMIT: commit,
@@ -77,9 +101,34 @@ export function createPlan(inputs: Inputs, ctx: RunContext, now: Date): Plan {
       variant,
       buildArgs,
       expect: { ...derived, ...inputs.expect[p.platform] },
-      ref: `${image.name}:${platformTag(tags, p.arch)}`,
+      ref: `${image.name}:${platformTag(localTags, p.arch)}`,
     };
   });
 
-  return { image, tags, labels, platforms };
+  return {
+    name: entry.name,
+    suffix: entry.suffix,
+    image,
+    tags: tagPlan.tags,
+    push: tagPlan.push,
+    tagReason: tagPlan.reason,
+    labels,
+    platforms,
+    warnings: compat.warnings,
+    inputs,
+  };
+}
+
+/** The `plan` and `matrix` outputs: what a workflow needs to fan platforms out over runners. */
+export function planOutputs(plans: Plan[]): { plan: string; matrix: string } {
+  const plan = plans.map((p) => ({
+    name: p.name,
+    image: p.image.name,
+    tags: p.tags,
+    push: p.push,
+    reason: p.tagReason,
+    platforms: p.platforms.map((q) => ({ platform: q.platform, arch: q.arch, variant: q.variant, buildArgs: q.buildArgs, expect: q.expect })),
+  }));
+  const matrix = { include: plans.flatMap((p) => p.platforms.map((q) => ({ image: p.name, platform: q.platform, arch: q.arch }))) };
+  return { plan: JSON.stringify(plan), matrix: JSON.stringify(matrix) };
 }

@@ -1,4 +1,5 @@
 import { InputError } from '../errors';
+import { arm64Refusal, expectedVersions, torchRelease } from './compat';
 import type { PlatformInfo } from './platforms';
 
 /** What the probe must read inside the image, compared by exact string. `cuda: null` means CPU build. */
@@ -32,10 +33,13 @@ export function checkVersion(version: string, input: string): void {
 }
 
 /**
- * torchaudio's release that pairs with a torch release. From 2.1 on the numbers are the same;
- * 2.0.x paired with torchaudio 2.0.(x+1), and 1.N.x with 0.N.x.
+ * torchaudio's release that pairs with a torch release: the compatibility table's when it knows the release.
+ * Otherwise the old rules: from 2.1 on the numbers are the same; 2.0.x paired with torchaudio 2.0.(x+1),
+ * and 1.N.x with 0.N.x.
  */
 export function defaultTorchaudio(torch: string): string {
+  const known = torchRelease(torch);
+  if (known) return known.torchaudio;
   const v2 = /^2\.0\.(\d+)$/.exec(torch);
   if (v2) return `2.0.${Number(v2[1]) + 1}`;
   const v1 = /^1\.(\d+)\.(\d+)$/.exec(torch);
@@ -48,14 +52,16 @@ export function indexUrl(base: string, variant: string): string {
 }
 
 /**
- * The version strings wheels of each index carry: x86_64 wheels from the variant indexes have a
- * local tag (+cu121, +cpu); aarch64 CPU wheels have none.
+ * The version strings the wheels of `variant`'s index carry on this platform (see expectedVersions: x86_64
+ * wheels are tagged +variant; aarch64 ones as the compatibility table records for the release). A CUDA
+ * variant on arm64 is refused for a release the table knows publishes no such aarch64 wheel; for a release
+ * it does not know, the preflight (checkCompatibility, allow-unknown-torch) has already decided.
  */
 export function deriveExpectation(p: PlatformInfo, variant: string, torch: string, torchaudio: string): Expectation {
-  const cuda = cudaOfVariant(variant);
-  if (cuda !== null && p.arch !== 'amd64') {
-    throw new InputError('torch-variants', `${p.platform}=${variant} is not available: CUDA wheels are published for linux/amd64 only here; use ${p.platform}=cpu`);
+  const arch = p.arch === 'amd64' ? 'amd64' : 'arm64';
+  if (arch === 'arm64' && cudaOfVariant(variant) !== null) {
+    const refusal = arm64Refusal(torch, variant, p.platform);
+    if (refusal) throw new InputError('torch-variants', refusal);
   }
-  const suffix = p.arch === 'amd64' ? `+${variant}` : '';
-  return { torch: torch + suffix, torchaudio: torchaudio + suffix, cuda };
+  return expectedVersions(torch, torchaudio, variant, arch);
 }

@@ -33,8 +33,3 @@ export function manifestList(entries: PlatformManifest[]): string {
 export function sha256Digest(body: string | Buffer): string {
   return `sha256:${crypto.createHash('sha256').update(body).digest('hex')}`;
 }
-
-/** `docker push` ends with "<tag>: digest: sha256:... size: N". */
-export function digestFromPushOutput(out: string): string | undefined {
-  return /digest: (sha256:[0-9a-f]{64})/.exec(out)?.[1];
-}

@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import { Readable } from 'stream';
 import { MEDIA } from './manifest';
 
 export interface Credentials {
@@ -91,6 +93,37 @@ export class RegistryClient {
     const r = await this.request('GET', `blobs/${digest}`, {});
     if (!r.ok) throw new Error(`GET blob ${this.repository}@${digest} from ${this.host}: HTTP ${r.status}`);
     return r.json();
+  }
+
+  /** Checks the credentials before anything is uploaded, so a bad password moves and pushes nothing. */
+  async checkAccess(): Promise<void> {
+    const r = await this.request('HEAD', `blobs/sha256:${'0'.repeat(64)}`, {});
+    if (r.status === 401 || r.status === 403) {
+      throw new Error(`registry ${this.host} refused ${this.creds?.username ? `user '${this.creds.username}'` : 'anonymous access'} for ${this.repository} (HTTP ${r.status})`);
+    }
+  }
+
+  async hasBlob(digest: string): Promise<boolean> {
+    const r = await this.request('HEAD', `blobs/${digest}`, {});
+    return r.ok;
+  }
+
+  /** Monolithic upload: POST for a session, then one PUT with the whole blob streamed from a file. */
+  async uploadBlob(digest: string, file: string, start: number, size: number): Promise<void> {
+    if (await this.hasBlob(digest)) return;
+    const session = await this.request('POST', 'blobs/uploads/', { 'Content-Length': '0' });
+    const location = session.headers.get('location');
+    if (session.status !== 202 || !location) throw new Error(`starting an upload to ${this.host}/${this.repository}: HTTP ${session.status}`);
+    const url = new URL(location, this.baseUrl);
+    url.searchParams.set('digest', digest);
+    const body = size === 0 ? Buffer.alloc(0) : (Readable.toWeb(fs.createReadStream(file, { start, end: start + size - 1 })) as ReadableStream);
+    const r = await fetch(url, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size), ...(this.authHeader ? { Authorization: this.authHeader } : {}) },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    if (r.status !== 201) throw new Error(`uploading ${digest} to ${this.host}/${this.repository}: HTTP ${r.status} ${(await r.text()).slice(0, 200)}`);
   }
 
   async putManifest(tag: string, mediaType: string, body: string): Promise<string> {

@@ -4,6 +4,8 @@ import type { Published } from '../publish/publish';
 import type { Expectation } from '../plan/torch';
 
 export interface PlatformReport {
+  /** The image's name in ml-image.yml ('default' without one). */
+  name: string;
   platform: string;
   variant: string;
   image: string;
@@ -28,6 +30,7 @@ export function buildReport(plan: Plan, results: Map<string, PlatformVerificatio
     const t = timings.get(p.platform) ?? {};
     const round = (n: number | undefined) => (n === undefined ? null : Math.round(n * 10) / 10);
     return {
+      name: plan.name,
       platform: p.platform,
       variant: p.variant,
       image: p.ref,

@@ -1,0 +1,23 @@
+import { PhaseError } from '../errors';
+import type { Plan } from './plan';
+import { DEFAULT_PINNED, lintContext } from './pinlint';
+
+/**
+ * Pin lint for one planned image: reads the build context's requirements files, pyproject.toml
+ * and the Dockerfile (the only file I/O of the plan phase), before any build.
+ */
+export function lintPlan(plan: Plan, warn: (s: string) => void): void {
+  const inputs = plan.inputs;
+  if (inputs.pinLint === 'off') return;
+  const packages = inputs.pinnedPackages.length ? inputs.pinnedPackages : DEFAULT_PINNED;
+  const planned: Record<string, string> = { torch: inputs.torchVersion, torchaudio: inputs.torchaudioVersion };
+  if (inputs.torchvisionVersion) planned.torchvision = inputs.torchvisionVersion;
+  const findings = lintContext(inputs.context, inputs.file, packages, planned);
+  if (findings.length === 0) return;
+  const lines = findings.map((f) => `${f.file}:${f.line}: ${f.problem}`);
+  if (inputs.pinLint === 'warn') {
+    lines.forEach(warn);
+    return;
+  }
+  throw new PhaseError('plan', `pin lint: ${findings.length} problem(s) with the pins of ${packages.join(', ')} (set 'pin-lint: warn' to build anyway):\n${lines.join('\n')}`);
+}

@@ -1,0 +1,30 @@
+import type { Plan } from '../plan/plan';
+
+const cell = (s: string) => s.replace(/\|/g, '\\|');
+const cuda = (c: string | null) => c ?? 'none';
+
+/**
+ * The plan as Markdown: per image its tags and whether it will be pushed, then a table of
+ * platforms (variant, index, expectations) and a table of build args. Printed by `dry-run` to the
+ * log and the job summary. Pure.
+ */
+export function planMarkdown(plans: Plan[]): string {
+  const out: string[] = [];
+  for (const plan of plans) {
+    out.push(`### ${plan.name === 'default' ? '' : `${plan.name}: `}${plan.image.name}`, '');
+    out.push(`- push: ${plan.push ? 'yes' : 'no'} (${plan.tagReason})`);
+    out.push(`- tags: ${plan.tags.length ? plan.tags.map((t) => `\`${t}\``).join(', ') : '(none)'}`);
+    for (const w of plan.warnings) out.push(`- warning: ${w}`);
+    out.push('', '| platform | variant | image | expect torch | expect torchaudio | expect CUDA |', '| --- | --- | --- | --- | --- | --- |');
+    for (const p of plan.platforms) {
+      out.push(`| ${p.platform} | ${p.variant} | \`${p.ref}\` | ${p.expect.torch} | ${p.expect.torchaudio} | ${cuda(p.expect.cuda)} |`);
+    }
+    const names = [...new Set(plan.platforms.flatMap((p) => Object.keys(p.buildArgs)))];
+    out.push('', `| build arg | ${plan.platforms.map((p) => p.platform).join(' | ')} |`, `| --- | ${plan.platforms.map(() => '---').join(' | ')} |`);
+    for (const n of names) {
+      out.push(`| ${n} | ${plan.platforms.map((p) => (n in p.buildArgs ? `\`${cell(p.buildArgs[n])}\`` : '-')).join(' | ')} |`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
