@@ -156,9 +156,11 @@ type Verdict =
   | { kind: 'exact'; version: string; problem: string | null }
   | { kind: 'loose'; problem: string };
 
-function suggestion(name: string, lint: Lint, norm: string, op = '=='): string {
+/** How to fix it: the exact pin the plan wants, written for a requirements line or for Poetry. */
+function suggestion(name: string, lint: Lint, norm: string, poetry = false): string {
   const v = lint.planned.get(norm);
-  return v ? `pin it exactly (${name}${op}${v})` : `pin it exactly with ==`;
+  if (!v) return 'pin it exactly with ==';
+  return poetry ? `pin it exactly (${name} = "${v}")` : `pin it exactly (${name}==${v})`;
 }
 
 /** Whether an exact version agrees with the plan; the problem sentence when it does not. */
@@ -215,7 +217,7 @@ function logicalLines(text: string): { text: string; line: number }[] {
   let acc: string | null = null;
   let start = 0;
   lines.forEach((line, i) => {
-    start = i + 1;
+    if (acc === null) start = i + 1;
     const continued = !COMMENT_RE.test(line) && /\\$/.test(line);
     const part = continued ? line.slice(0, -1) : line;
     acc = acc === null ? part : acc + part;
@@ -460,7 +462,7 @@ function poetryPackageIndex(path: string[]): number {
 /** A Poetry version constraint: "2.2.2", "==2.2.2" and "=2.2.2" are exact; ^ ~ * ranges and lists are not. */
 function judgePoetryConstraint(name: string, norm: string, constraint: string, shown: string, lint: Lint): string | null {
   const c = constraint.trim();
-  const fix = suggestion(name, lint, norm, ' = "').replace(/\)$/, '")');
+  const fix = suggestion(name, lint, norm, true);
   const m = /^(?:===?|=)?\s*(v?\d[^\s,|<>=!~^*]*|\$\{?[A-Za-z_][^\s,|<>=!~^*]*)$/.exec(c);
   if (c === '' || c === '*') return `${name} is unpinned (${shown}); ${fix}`;
   if (!m) return `${shown} is a range; ${fix}`;
@@ -481,7 +483,7 @@ function lintPoetryDependency(name: string, value: TomlValue, line: number, lint
     } else {
       const source = value.entries.find((e) => e.key.length === 1 && ['git', 'url', 'path'].includes(e.key[0]));
       const what = source ? `a ${source.key[0]} dependency without a version` : 'a table without a version';
-      push(line, `${name} is unpinned (${what}); ${suggestion(name, lint, norm, ' = "').replace(/\)$/, '")')}`);
+      push(line, `${name} is unpinned (${what}); ${suggestion(name, lint, norm, true)}`);
     }
   } else if (value.t === 'arr') {
     // Multiple-constraints form: each alternative must be exact.
@@ -542,7 +544,7 @@ export function lintPyproject(text: string, file: string, packages: string[], pl
       if (problem) findings.push({ file, line: version.line, package: name, problem });
     } else {
       const what = source ? `a ${source} dependency without a version` : 'a table without a version';
-      findings.push({ file, line, package: name, problem: `${name} is unpinned (${what}); ${suggestion(name, lint, norm, ' = "').replace(/\)$/, '")')}` });
+      findings.push({ file, line, package: name, problem: `${name} is unpinned (${what}); ${suggestion(name, lint, norm, true)}` });
     }
   }
   return byLine(findings);
@@ -685,8 +687,7 @@ const PIP_INSTALL_VALUE_OPTS = new Set([
   '--report', '--root-user-action', '--index', '--default-index', '--index-strategy', '--torch-backend', '--resolution',
   '--prerelease', '-p', '--python-platform', '--link-mode', '--exclude-newer', '--override', '--overrides', '-b',
   '--build-constraint', '--build-constraints', '--extra', '--group', '-P', '--upgrade-package', '--reinstall-package',
-  '--refresh-package', '--no-build-isolation-package', '--keyring-provider', '--trusted-host', '--cache-dir', '--proxy',
-  '--timeout', '--retries', '--log', '--exists-action', '--cert', '--client-cert', '--python',
+  '--refresh-package', '--no-build-isolation-package', ...PIP_GLOBAL_VALUE_OPTS,
 ]);
 const INDEX_OPTS = new Set(['-i', '--index-url', '--extra-index-url', '-f', '--find-links', '--index', '--default-index']);
 

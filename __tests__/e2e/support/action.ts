@@ -4,7 +4,7 @@ import { ACTION_PATH, DOCKER, RUN_LABEL } from './env';
 // The runner harness is shared with the demo (scripts/local-runner.js).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { runAction } = require('../../../scripts/local-runner.js') as {
-  runAction: (o: { inputs: Record<string, string>; github?: Record<string, string>; extraEnv?: Record<string, string>; echo?: boolean; cancelWhen?: string }) => Promise<ActionRun>;
+  runAction: (o: { inputs: Record<string, string>; github?: Record<string, string>; event?: object; extraEnv?: Record<string, string>; echo?: boolean; cancelWhen?: string }) => Promise<ActionRun>;
 };
 
 export interface ActionRun {
@@ -20,7 +20,7 @@ export interface ActionRun {
 }
 
 /** Runs dist/ as a runner would, with docker resolving to Debian's BuildKit-capable client. */
-export async function runDist(inputs: Record<string, string>, opts: { github?: Record<string, string>; cancelWhen?: string } = {}): Promise<ActionRun> {
+export async function runDist(inputs: Record<string, string>, opts: { github?: Record<string, string>; event?: object; cancelWhen?: string } = {}): Promise<ActionRun> {
   const t0 = Date.now();
   const r = await runAction({ inputs, ...opts, extraEnv: { PATH: ACTION_PATH }, echo: process.env.MLIB_E2E_ECHO === '1' });
   return { ...r, seconds: (Date.now() - t0) / 1000 };

@@ -1,0 +1,81 @@
+import { leftoverContainers, runDist, type ActionRun } from './support/action';
+import { LOCAL_BASE_ARGS, Registry, WheelIndex } from './support/services';
+
+// The scale-out pattern: one process per platform (as two runners would run it) builds, verifies
+// and pushes by digest without any tag; a merge step checks the digests and tags one manifest list.
+jest.setTimeout(30 * 60 * 1000);
+
+const registry = new Registry();
+const index = new WheelIndex();
+const repository = 'example/distributed';
+const digests: Record<string, string> = {};
+let platformRuns: Record<string, ActionRun>;
+
+const common = () => ({
+  image: `${registry.host}/${repository}`,
+  'registry-username': registry.user,
+  'registry-password': registry.password,
+});
+
+beforeAll(async () => {
+  await Promise.all([registry.start(), index.start()]);
+  const one = (platform: string) =>
+    runDist({ ...common(), mode: 'platform', platforms: platform, context: 'examples/worker', 'torch-index-url': index.url, network: 'host', 'build-args': LOCAL_BASE_ARGS });
+  const [amd64, arm64] = await Promise.all([one('linux/amd64'), one('linux/arm64')]);
+  platformRuns = { 'linux/amd64': amd64, 'linux/arm64': arm64 };
+  for (const [p, r] of Object.entries(platformRuns)) {
+    console.log(`platform job ${p}: ${r.seconds.toFixed(1)}s, exit ${r.code}, digest ${r.outputs.digest}`);
+    digests[p] = r.outputs.digest;
+  }
+});
+
+afterAll(() => {
+  registry.stop();
+  index.stop();
+});
+
+afterEach(() => expect(leftoverContainers()).toEqual([]));
+
+test('each platform job verifies and pushes by digest, and moves no tag', async () => {
+  for (const r of Object.values(platformRuns)) {
+    if (r.code !== 0) console.log(r.output.slice(-3000));
+    expect(r.code).toBe(0);
+    expect(r.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+  }
+  expect(digests['linux/amd64']).not.toBe(digests['linux/arm64']);
+  expect(await registry.tags(repository)).toEqual([]);
+  for (const [p, d] of Object.entries(digests)) {
+    const m = await registry.manifest(repository, d);
+    const config = await registry.blob(repository, m.json.config.digest);
+    expect(`${config.os}/${config.architecture}`).toBe(p);
+  }
+});
+
+const merge = (lines: string[]) => runDist({ ...common(), mode: 'merge', digests: lines.join('\n') });
+
+test.each([
+  { name: 'a digest given for the wrong platform', lines: () => [`linux/amd64=${digests['linux/amd64']}`, `linux/arm64=${digests['linux/amd64']}`], error: /linux\/arm64: sha256:[0-9a-f]{64} is an image for linux\/amd64, not linux\/arm64; no tag was moved/ },
+  { name: 'only one of two platforms', lines: () => [`linux/amd64=${digests['linux/amd64']}`], error: /no digest for linux\/arm64: every platform's job must verify and push before the merge; no tag was moved/ },
+  { name: 'a platform given twice', lines: () => [`linux/amd64=${digests['linux/amd64']}`, `linux/amd64=${digests['linux/amd64']}`, `linux/arm64=${digests['linux/arm64']}`], error: /linux\/amd64 is given twice/ },
+  { name: 'a digest from another repository', lines: () => [`linux/amd64=${registry.host}/other/repo@${digests['linux/amd64']}`, `linux/arm64=${digests['linux/arm64']}`], error: /linux\/amd64: digest is from .*other\/repo, not .*example\/distributed; no tag was moved/ },
+  { name: 'a digest the repository does not have', lines: () => [`linux/amd64=sha256:${'ab'.repeat(32)}`, `linux/arm64=${digests['linux/arm64']}`], error: /linux\/amd64: sha256:(ab){32} is not in .*example\/distributed/ },
+])('merge refuses $name and moves no tag', async ({ lines, error }) => {
+  const r = await merge(lines());
+  console.log(`merge refusing ${lines().length} digest line(s): ${r.seconds.toFixed(1)}s`);
+  expect(r.code).not.toBe(0);
+  expect(r.output).toMatch(error);
+  expect(await registry.tags(repository)).toEqual([]);
+});
+
+test('merge of both digests tags one manifest list with both platforms', async () => {
+  const r = await merge([`linux/amd64=${digests['linux/amd64']}`, `linux/arm64=${digests['linux/arm64']}`]);
+  console.log(`merge: ${r.seconds.toFixed(1)}s`);
+  if (r.code !== 0) console.log(r.output.slice(-3000));
+  expect(r.code).toBe(0);
+  expect((await registry.tags(repository)).sort()).toEqual(['0123456', 'latest']);
+  const list = await registry.manifest(repository, 'latest');
+  expect(list.digest).toBe(r.outputs.digest);
+  const byPlatform = Object.fromEntries(list.json.manifests.map((m: { digest: string; platform: { os: string; architecture: string } }) => [`${m.platform.os}/${m.platform.architecture}`, m.digest]));
+  expect(byPlatform).toEqual(digests);
+  expect((await registry.manifest(repository, '0123456')).digest).toBe(list.digest);
+});

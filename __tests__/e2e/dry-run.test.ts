@@ -1,0 +1,66 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ROOT } from './support/env';
+import { runDist } from './support/action';
+
+// dry-run: the whole plan (tags, build args, expectations) from dist/, with no build and no push.
+jest.setTimeout(5 * 60 * 1000);
+
+const tagPush = {
+  GITHUB_REF: 'refs/tags/v1.2.3',
+  GITHUB_REF_NAME: 'v1.2.3',
+  GITHUB_EVENT_NAME: 'push',
+};
+
+test('a tag push: semver tags and latest, per-platform build args and expectations', async () => {
+  const run = await runDist({ image: 'ghcr.io/Acme/Worker', context: 'examples/worker', 'dry-run': 'true' }, { github: tagPush });
+  console.log(`dry run, tag v1.2.3:\n${run.summary}`);
+  expect(run.code).toBe(0);
+  expect(run.output).not.toContain('::group::Build');
+  expect(run.outputs.tags.split('\n')).toEqual(['1.2.3', '1.2', '1', 'latest'].map((t) => `ghcr.io/acme/worker:${t}`));
+  const [plan] = JSON.parse(run.outputs.plan);
+  expect(plan.push).toBe(true);
+  expect(plan.platforms.map((p: { platform: string; buildArgs: Record<string, string>; expect: object }) => [p.platform, p.buildArgs.TORCH_INDEX_URL, p.expect])).toEqual([
+    ['linux/amd64', 'https://download.pytorch.org/whl/cu121', { torch: '2.2.2+cu121', torchaudio: '2.2.2+cu121', cuda: '12.1' }],
+    ['linux/arm64', 'https://download.pytorch.org/whl/cpu', { torch: '2.2.2', torchaudio: '2.2.2', cuda: null }],
+  ]);
+  expect(JSON.parse(run.outputs.matrix)).toEqual({ include: [{ image: 'default', platform: 'linux/amd64', arch: 'amd64' }, { image: 'default', platform: 'linux/arm64', arch: 'arm64' }] });
+  expect(run.summary).toContain('| TORCH_INDEX_URL | `https://download.pytorch.org/whl/cu121` | `https://download.pytorch.org/whl/cpu` |');
+});
+
+test('a two-variant ml-image.yml: each variant its own tags, args and expectations', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-config-'));
+  const config = path.join(dir, 'ml-image.yml');
+  fs.copyFileSync(path.join(ROOT, '__tests__/fixtures/config/two-variants.yml'), config);
+  fs.mkdirSync(path.join(dir, 'worker'));
+  fs.copyFileSync(path.join(ROOT, 'examples/worker/Dockerfile'), path.join(dir, 'worker/Dockerfile'));
+  try {
+    const run = await runDist({ config, context: path.join(dir, 'worker'), 'dry-run': 'true' }, { github: tagPush });
+    console.log(`dry run, two variants:\n${run.summary}`);
+    expect(run.code).toBe(0);
+    const plans = JSON.parse(run.outputs.plan);
+    expect(plans.map((p: { name: string; tags: string[] }) => [p.name, p.tags])).toEqual([
+      ['full', ['1.2.3', '1.2', '1', 'latest']],
+      ['slim', ['1.2.3-slim', '1.2-slim', '1-slim', 'latest-slim']],
+    ]);
+    expect(plans[0].platforms[0].buildArgs.BASE_IMAGE).toBe('nvidia/cuda:12.1.1-runtime-ubuntu22.04');
+    expect(plans[1].platforms[0].expect).toEqual({ torch: '2.2.2+cpu', torchaudio: '2.2.2+cpu', cuda: null });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const refusals: Array<{ name: string; inputs: Record<string, string>; error: RegExp }> = [
+  { name: 'a CUDA variant torch 2.2.2 never had', inputs: { 'torch-variants': 'linux/amd64=cu124,linux/arm64=cpu' }, error: /Input 'torch-variants': .*cu124.*2\.2\.2/ },
+  { name: 'torchaudio from another release', inputs: { 'torchaudio-version': '2.1.0' }, error: /Input 'torchaudio-version': .*2\.1\.0/ },
+  { name: 'a torch newer than the table', inputs: { 'torch-version': '2.99.0', 'torch-variants': 'linux/amd64=cpu,linux/arm64=cpu' }, error: /Input 'torch-version': .*2\.99\.0.*allow-unknown-torch/ },
+];
+
+test.each(refusals)('preflight refuses $name before any build', async ({ inputs, error }) => {
+  const run = await runDist({ image: 'ghcr.io/acme/worker', context: 'examples/worker', 'dry-run': 'true', ...inputs });
+  const line = run.output.split('\n').find((l) => l.startsWith('::error::')) ?? '';
+  console.log(`refused plan (${Object.entries(inputs).map(([k, v]) => `${k}: ${v}`).join(', ')}):\n${line}`);
+  expect(run.code).not.toBe(0);
+  expect(line).toMatch(error);
+});
