@@ -24156,9 +24156,10 @@ function parseRequirement(raw) {
   const compact = spec.replace(/\s+/g, "");
   return { name, norm: normalize(name), display: `${name}${extras}${compact}`, spec: compact, url: null, urlVersion: null };
 }
-function suggestion(name, lint, norm, op = "==") {
+function suggestion(name, lint, norm, poetry = false) {
   const v = lint.planned.get(norm);
-  return v ? `pin it exactly (${name}${op}${v})` : `pin it exactly with ==`;
+  if (!v) return "pin it exactly with ==";
+  return poetry ? `pin it exactly (${name} = "${v}")` : `pin it exactly (${name}==${v})`;
 }
 function againstPlan(req, shown, version, lint) {
   const planned = lint.planned.get(req.norm);
@@ -24408,7 +24409,7 @@ function poetryPackageIndex(path3) {
 }
 function judgePoetryConstraint(name, norm, constraint, shown, lint) {
   const c = constraint.trim();
-  const fix = suggestion(name, lint, norm, ' = "').replace(/\)$/, '")');
+  const fix = suggestion(name, lint, norm, true);
   const m = /^(?:===?|=)?\s*(v?\d[^\s,|<>=!~^*]*|\$\{?[A-Za-z_][^\s,|<>=!~^*]*)$/.exec(c);
   if (c === "" || c === "*") return `${name} is unpinned (${shown}); ${fix}`;
   if (!m) return `${shown} is a range; ${fix}`;
@@ -24428,7 +24429,7 @@ function lintPoetryDependency(name, value, line, lint, out) {
     } else {
       const source = value.entries.find((e) => e.key.length === 1 && ["git", "url", "path"].includes(e.key[0]));
       const what = source ? `a ${source.key[0]} dependency without a version` : "a table without a version";
-      push(line, `${name} is unpinned (${what}); ${suggestion(name, lint, norm, ' = "').replace(/\)$/, '")')}`);
+      push(line, `${name} is unpinned (${what}); ${suggestion(name, lint, norm, true)}`);
     }
   } else if (value.t === "arr") {
     for (const item of value.items) lintPoetryDependency(name, item, item.line, lint, out);
@@ -24484,7 +24485,7 @@ function lintPyproject(text, file, packages, planned) {
       if (problem) findings.push({ file, line: version.line, package: name, problem });
     } else {
       const what = source ? `a ${source} dependency without a version` : "a table without a version";
-      findings.push({ file, line, package: name, problem: `${name} is unpinned (${what}); ${suggestion(name, lint, norm, ' = "').replace(/\)$/, '")')}` });
+      findings.push({ file, line, package: name, problem: `${name} is unpinned (${what}); ${suggestion(name, lint, norm, true)}` });
     }
   }
   return byLine(findings);
@@ -24637,17 +24638,7 @@ var PIP_INSTALL_VALUE_OPTS = /* @__PURE__ */ new Set([
   "--reinstall-package",
   "--refresh-package",
   "--no-build-isolation-package",
-  "--keyring-provider",
-  "--trusted-host",
-  "--cache-dir",
-  "--proxy",
-  "--timeout",
-  "--retries",
-  "--log",
-  "--exists-action",
-  "--cert",
-  "--client-cert",
-  "--python"
+  ...PIP_GLOBAL_VALUE_OPTS
 ]);
 var INDEX_OPTS = /* @__PURE__ */ new Set(["-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--index", "--default-index"]);
 var basename2 = (w) => w.replace(/^.*\//, "");
@@ -25510,9 +25501,9 @@ function planMarkdown(plans) {
     out.push(`- push: ${plan.push ? "yes" : "no"} (${plan.tagReason})`);
     out.push(`- tags: ${plan.tags.length ? plan.tags.map((t) => `\`${t}\``).join(", ") : "(none)"}`);
     for (const w of plan.warnings) out.push(`- warning: ${w}`);
-    out.push("", "| platform | variant | image | expect torch | expect torchaudio | expect CUDA |", "| --- | --- | --- | --- | --- | --- |");
+    out.push("", "| platform | variant | expect torch | expect torchaudio | expect CUDA |", "| --- | --- | --- | --- | --- |");
     for (const p of plan.platforms) {
-      out.push(`| ${p.platform} | ${p.variant} | \`${p.ref}\` | ${p.expect.torch} | ${p.expect.torchaudio} | ${cuda(p.expect.cuda)} |`);
+      out.push(`| ${p.platform} | ${p.variant} | ${p.expect.torch} | ${p.expect.torchaudio} | ${cuda(p.expect.cuda)} |`);
     }
     const names = [...new Set(plan.platforms.flatMap((p) => Object.keys(p.buildArgs)))];
     out.push("", `| build arg | ${plan.platforms.map((p) => p.platform).join(" | ")} |`, `| --- | ${plan.platforms.map(() => "---").join(" | ")} |`);

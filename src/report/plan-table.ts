@@ -15,9 +15,9 @@ export function planMarkdown(plans: Plan[]): string {
     out.push(`- push: ${plan.push ? 'yes' : 'no'} (${plan.tagReason})`);
     out.push(`- tags: ${plan.tags.length ? plan.tags.map((t) => `\`${t}\``).join(', ') : '(none)'}`);
     for (const w of plan.warnings) out.push(`- warning: ${w}`);
-    out.push('', '| platform | variant | image | expect torch | expect torchaudio | expect CUDA |', '| --- | --- | --- | --- | --- | --- |');
+    out.push('', '| platform | variant | expect torch | expect torchaudio | expect CUDA |', '| --- | --- | --- | --- | --- |');
     for (const p of plan.platforms) {
-      out.push(`| ${p.platform} | ${p.variant} | \`${p.ref}\` | ${p.expect.torch} | ${p.expect.torchaudio} | ${cuda(p.expect.cuda)} |`);
+      out.push(`| ${p.platform} | ${p.variant} | ${p.expect.torch} | ${p.expect.torchaudio} | ${cuda(p.expect.cuda)} |`);
     }
     const names = [...new Set(plan.platforms.flatMap((p) => Object.keys(p.buildArgs)))];
     out.push('', `| build arg | ${plan.platforms.map((p) => p.platform).join(' | ')} |`, `| --- | ${plan.platforms.map(() => '---').join(' | ')} |`);
