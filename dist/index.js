@@ -25171,7 +25171,7 @@ function planOutputs(plans) {
     platforms: p.platforms.map((q) => ({ platform: q.platform, arch: q.arch, variant: q.variant, buildArgs: q.buildArgs, expect: q.expect }))
   }));
   const matrix = { include: plans.flatMap((p) => p.platforms.map((q) => ({ image: p.name, platform: q.platform, arch: q.arch }))) };
-  return { plan: JSON.stringify(plan), matrix: JSON.stringify(matrix) };
+  return { plan: JSON.stringify(plan), matrix: JSON.stringify(matrix), push: String(plans.some((p) => p.push)) };
 }
 
 // src/publish/manifest.ts

@@ -21,6 +21,7 @@ test('a tag push: semver tags and latest, per-platform build args and expectatio
   expect(run.outputs.tags.split('\n')).toEqual(['1.2.3', '1.2', '1', 'latest'].map((t) => `ghcr.io/acme/worker:${t}`));
   const [plan] = JSON.parse(run.outputs.plan);
   expect(plan.push).toBe(true);
+  expect(run.outputs.push).toBe('true');
   expect(plan.platforms.map((p: { platform: string; buildArgs: Record<string, string>; expect: object }) => [p.platform, p.buildArgs.TORCH_INDEX_URL, p.expect])).toEqual([
     ['linux/amd64', 'https://download.pytorch.org/whl/cu121', { torch: '2.2.2+cu121', torchaudio: '2.2.2+cu121', cuda: '12.1' }],
     ['linux/arm64', 'https://download.pytorch.org/whl/cpu', { torch: '2.2.2', torchaudio: '2.2.2', cuda: null }],

@@ -81,6 +81,7 @@ describe('plan outputs and the dry-run table', () => {
   );
 
   test('matrix has one row per image and platform', () => {
+    expect(planOutputs([full, slim]).push).toBe('true');
     expect(JSON.parse(planOutputs([full, slim]).matrix)).toEqual({
       include: [
         { image: 'full', platform: 'linux/amd64', arch: 'amd64' },

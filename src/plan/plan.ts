@@ -119,8 +119,8 @@ export function createPlan(inputs: Inputs, ctx: RunContext, now: Date, entry: { 
   };
 }
 
-/** The `plan` and `matrix` outputs: what a workflow needs to fan platforms out over runners. */
-export function planOutputs(plans: Plan[]): { plan: string; matrix: string } {
+/** The `plan`, `matrix` and `push` outputs: what a workflow needs to fan platforms out over runners. */
+export function planOutputs(plans: Plan[]): { plan: string; matrix: string; push: string } {
   const plan = plans.map((p) => ({
     name: p.name,
     image: p.image.name,
@@ -130,5 +130,5 @@ export function planOutputs(plans: Plan[]): { plan: string; matrix: string } {
     platforms: p.platforms.map((q) => ({ platform: q.platform, arch: q.arch, variant: q.variant, buildArgs: q.buildArgs, expect: q.expect })),
   }));
   const matrix = { include: plans.flatMap((p) => p.platforms.map((q) => ({ image: p.name, platform: q.platform, arch: q.arch }))) };
-  return { plan: JSON.stringify(plan), matrix: JSON.stringify(matrix) };
+  return { plan: JSON.stringify(plan), matrix: JSON.stringify(matrix), push: String(plans.some((p) => p.push)) };
 }

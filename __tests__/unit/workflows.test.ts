@@ -1,0 +1,369 @@
+/**
+ * The GitHub workflows: the reusable build workflow and the project's CI (.github/workflows/), and
+ * the caller templates users copy (workflows/). Each file is validated by GitHub's own parser
+ * (@actions/workflow-parser, with calls of build.yml resolved to the local file), then linted for
+ * what the parser does not know: this action's inputs and outputs (action.yml), the build
+ * workflow's inputs, secrets and outputs, references between jobs and steps, SHA pins,
+ * permissions and timeouts. Every lint also gets a broken workflow, to show it can fail.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  actionSteps,
+  lintActionSteps,
+  lintHygiene,
+  lintPins,
+  lintReferences,
+  lintReusableCalls,
+  loadAction,
+  loadYaml,
+  refsIn,
+  reusableCalls,
+  reusableMeta,
+  ROOT,
+  usesOf,
+  validateWorkflow,
+  type Workflow,
+} from './workflow-lint';
+
+const BUILD = '.github/workflows/build.yml';
+
+function listWorkflows(dir: string): string[] {
+  const abs = path.join(ROOT, dir);
+  if (!fs.existsSync(abs)) return [];
+  return fs
+    .readdirSync(abs)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => `${dir}/${f}`);
+}
+
+const read = (rel: string) => fs.readFileSync(path.join(ROOT, rel), 'utf8');
+
+/** One row per workflow file, found on disk so a new file is covered without editing this test. */
+const FILES = [...listWorkflows('.github/workflows'), ...listWorkflows('workflows')].map((rel) => ({
+  name: rel,
+  rel,
+  raw: read(rel),
+  wf: loadYaml<Workflow>(read(rel)),
+}));
+
+const action = loadAction();
+const buildText = read(BUILD);
+const build = reusableMeta(loadYaml<Workflow>(buildText));
+const REUSABLE = { [BUILD]: buildText };
+
+/** A minimal valid workflow around the given jobs (YAML, indented under `jobs:`). */
+const wrap = (jobs: string, head = 'on: push\npermissions: {}\n') => `${head}jobs:\n${jobs}`;
+const doc = (text: string) => loadYaml<Workflow>(text);
+
+describe('the workflow files', () => {
+  test('are all there', () => {
+    expect(FILES.map((f) => f.rel)).toEqual(
+      expect.arrayContaining([
+        '.github/workflows/build.yml',
+        '.github/workflows/ci.yml',
+        '.github/workflows/check-dist.yml',
+        '.github/workflows/release.yml',
+        'workflows/release.yml',
+        'workflows/nightly.yml',
+        'workflows/pull-request.yml',
+      ]),
+    );
+  });
+});
+
+describe('@actions/workflow-parser', () => {
+  test.each(FILES)('$name: valid, zero errors', async ({ rel, raw }) => {
+    expect(await validateWorkflow(rel, raw, REUSABLE)).toEqual([]);
+  });
+
+  test.each([
+    {
+      name: 'a job without runs-on',
+      text: wrap('  a:\n    steps:\n      - run: echo hi\n'),
+      error: /Required property is missing: runs-on/,
+    },
+    {
+      name: 'an unknown key in a job',
+      text: wrap('  a:\n    runs-on: ubuntu-24.04\n    timeout: 5\n    steps:\n      - run: echo hi\n'),
+      error: /Unexpected value 'timeout'/,
+    },
+    {
+      name: 'a context that does not exist',
+      text: wrap('  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ step.x.outputs.y }}\n'),
+      error: /Unrecognized named-value: 'step'/,
+    },
+    {
+      name: 'needs of an unknown job',
+      text: wrap('  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo hi\n  b:\n    needs: [a, c]\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo hi\n'),
+      error: /depends on unknown job 'c'/,
+    },
+    {
+      name: 'an invalid cron schedule',
+      text: wrap("  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo hi\n", "on:\n  schedule:\n    - cron: '61 * * * *'\n"),
+      error: /Invalid cron expression/,
+    },
+    {
+      name: 'a build.yml call without its required image',
+      text: wrap('  a:\n    uses: ml-image-build/ml-image-build/.github/workflows/build.yml@v1\n    with:\n      push: "false"\n'),
+      error: /Input image is required/,
+    },
+    {
+      name: 'a build.yml call with an undeclared input',
+      text: wrap('  a:\n    uses: ./.github/workflows/build.yml\n    with:\n      image: x\n      imagee: y\n'),
+      error: /Invalid input, imagee is not defined/,
+    },
+    {
+      name: 'a reusable workflow that cannot be found',
+      text: wrap('  a:\n    uses: someone/else/.github/workflows/x.yml@v1\n'),
+      error: /Unable to find reusable workflow/,
+    },
+  ])('catches $name', async ({ text, error }) => {
+    const errors = await validateWorkflow('broken.yml', text, REUSABLE);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.join('\n')).toMatch(error);
+  });
+});
+
+describe("steps using this action pass only action.yml's inputs", () => {
+  test.each(FILES)('$name', ({ wf }) => {
+    expect(lintActionSteps(wf, action)).toEqual([]);
+  });
+
+  test('the check is not vacuous: the action is used by build.yml and ci.yml', () => {
+    const count = (rel: string) => actionSteps(FILES.find((f) => f.rel === rel)!.wf).length;
+    expect(count(BUILD)).toBeGreaterThanOrEqual(5);
+    expect(count('.github/workflows/ci.yml')).toBeGreaterThanOrEqual(1);
+  });
+
+  test.each([
+    {
+      name: 'an input action.yml does not declare',
+      with: 'image: x\n          torch: 2.2.2',
+      meta: action,
+      problem: /input 'torch' is not declared in action.yml/,
+    },
+    {
+      name: 'a missing required input',
+      with: 'push: "false"',
+      meta: { inputs: { image: { required: true } }, outputs: {} },
+      problem: /required input 'image' is not given/,
+    },
+  ])('catches $name', ({ with: w, meta, problem }) => {
+    const wf = doc(wrap(`  a:\n    runs-on: x\n    steps:\n      - uses: ml-image-build/ml-image-build@v1\n        with:\n          ${w}\n`));
+    expect(lintActionSteps(wf, meta).join('\n')).toMatch(problem);
+  });
+});
+
+describe("calls of build.yml pass its declared inputs, types and secrets", () => {
+  test.each(FILES)('$name', ({ wf }) => {
+    expect(lintReusableCalls(wf, build)).toEqual([]);
+  });
+
+  test('the check is not vacuous: every template calls build.yml@v1', () => {
+    for (const rel of ['workflows/release.yml', 'workflows/nightly.yml', 'workflows/pull-request.yml']) {
+      const calls = reusableCalls(FILES.find((f) => f.rel === rel)!.wf);
+      expect(calls.map((c) => c.call.uses)).toEqual(['ml-image-build/ml-image-build/.github/workflows/build.yml@v1']);
+    }
+  });
+
+  const call = (body: string) => doc(wrap(`  a:\n    uses: ./.github/workflows/build.yml\n${body}`));
+  test.each([
+    { name: 'an undeclared input', wf: call('    with:\n      image: x\n      platform: linux/amd64\n'), problem: /input 'platform' is not declared/ },
+    { name: 'a missing required input', wf: call('    with:\n      push: "false"\n'), problem: /required input 'image' is not given/ },
+    { name: 'a number for a string input (unquoted 2.10)', wf: call('    with:\n      image: x\n      torch-version: 2.10\n'), problem: /input 'torch-version' is a string; got 2.1/ },
+    { name: 'a boolean for a string input', wf: call('    with:\n      image: x\n      push: false\n'), problem: /input 'push' is a string; got false/ },
+    { name: 'a string for a number input', wf: call('    with:\n      image: x\n      build-timeout-minutes: "90"\n'), problem: /input 'build-timeout-minutes' is a number/ },
+    { name: 'an undeclared secret', wf: call('    with:\n      image: x\n    secrets:\n      password: ${{ secrets.P }}\n'), problem: /secret 'password' is not declared/ },
+  ])('catches $name', ({ wf, problem }) => {
+    expect(lintReusableCalls(wf, build).join('\n')).toMatch(problem);
+  });
+
+  test.each([
+    { name: 'expressions for typed inputs', wf: call('    with:\n      image: x\n      build-timeout-minutes: ${{ matrix.t }}\n') },
+    { name: 'secrets: inherit', wf: call('    with:\n      image: x\n    secrets: inherit\n') },
+    { name: 'declared secrets', wf: call('    with:\n      image: x\n    secrets:\n      registry-password: ${{ secrets.P }}\n') },
+  ])('accepts $name', ({ wf }) => {
+    expect(lintReusableCalls(wf, build)).toEqual([]);
+  });
+});
+
+describe('needs.*, steps.* and jobs.* references point at what exists', () => {
+  test.each(FILES)('$name', ({ wf }) => {
+    expect(lintReferences(wf, action, build)).toEqual([]);
+  });
+
+  test('the scanner finds references and skips string literals', () => {
+    expect(refsIn(" needs.plan.outputs.push == 'true' && steps.image-1.outputs.digest != 'steps.x.outputs.y' ")).toEqual([
+      { context: 'needs', name: 'plan', property: 'outputs', output: 'push' },
+      { context: 'steps', name: 'image-1', property: 'outputs', output: 'digest' },
+    ]);
+    expect(refsIn('toJSON(needs) && github.event.steps')).toEqual([]);
+  });
+
+  const job = (steps: string, extra = '') => `    runs-on: x\n${extra}    steps:\n${steps}`;
+  test.each([
+    {
+      name: 'needs.J of a job not in needs',
+      text: wrap(`  a:\n${job('      - run: echo hi\n', '    outputs:\n      o: x\n')}  b:\n${job('      - run: echo ${{ needs.a.outputs.o }}\n')}`),
+      problem: /needs.a but 'a' is not in this job's needs/,
+    },
+    {
+      name: 'needs.J.outputs.O that J does not declare',
+      text: wrap(`  a:\n${job('      - run: echo hi\n', '    outputs:\n      o: x\n')}  b:\n    needs: a\n${job('      - run: echo ${{ needs.a.outputs.p }}\n')}`),
+      problem: /job 'a' has no output 'p'/,
+    },
+    {
+      name: 'needs.J in an if: without ${{ }}',
+      text: wrap(`  a:\n${job('      - run: echo hi\n')}  b:\n    if: needs.c.result == 'success'\n${job('      - run: echo hi\n')}`),
+      problem: /needs.c but 'c' is not in this job's needs/,
+    },
+    {
+      name: 'a step used before it runs',
+      text: wrap(`  a:\n${job('      - run: echo ${{ steps.s.outputs.o }}\n      - id: s\n        run: echo "o=1" >> "$GITHUB_OUTPUT"\n')}`),
+      problem: /step 's' does not run before this point/,
+    },
+    {
+      name: 'a step id that does not exist (job outputs)',
+      text: wrap(`  a:\n${job('      - id: s\n        run: echo "o=1" >> "$GITHUB_OUTPUT"\n', '    outputs:\n      o: ${{ steps.t.outputs.o }}\n')}`),
+      problem: /no step has id 't'/,
+    },
+    {
+      name: "an output action.yml does not declare",
+      text: wrap(`  a:\n${job('      - id: s\n        uses: ./\n      - run: echo ${{ steps.s.outputs.manifest }}\n')}`),
+      problem: /action.yml declares no output 'manifest'/,
+    },
+    {
+      name: 'an output a run step never writes',
+      text: wrap(`  a:\n${job('      - id: s\n        run: echo "o=1" >> "$GITHUB_OUTPUT"\n      - run: echo ${{ steps.s.outputs.other }}\n')}`),
+      problem: /step 's' never writes 'other'/,
+    },
+    {
+      name: 'a workflow_call output of an undeclared job output',
+      text: wrap(`  a:\n${job('      - run: echo hi\n', '    outputs:\n      o: x\n')}`, 'on:\n  workflow_call:\n    outputs:\n      d:\n        value: ${{ jobs.a.outputs.digest }}\npermissions: {}\n'),
+      problem: /job 'a' declares no output 'digest'/,
+    },
+  ])('catches $name', ({ text, problem }) => {
+    expect(lintReferences(doc(text), action, build).join('\n')).toMatch(problem);
+  });
+});
+
+describe('third-party actions are pinned to a commit SHA with a version comment', () => {
+  test.each(FILES)('$name', ({ wf, raw }) => {
+    expect(lintPins(wf, raw)).toEqual([]);
+  });
+
+  test.each([
+    { name: 'a tag', line: 'actions/checkout@v4', problem: /not pinned to a 40-hex commit SHA/ },
+    { name: 'a short SHA', line: 'actions/checkout@11bd719 # v4.2.2', problem: /not pinned to a 40-hex commit SHA/ },
+    { name: 'a SHA without a version comment', line: 'actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683', problem: /no '# vX.Y.Z' comment/ },
+  ])('catches $name', ({ line, problem }) => {
+    const raw = wrap(`  a:\n    runs-on: x\n    steps:\n      - uses: ${line}\n`);
+    expect(lintPins(doc(raw), raw).join('\n')).toMatch(problem);
+  });
+
+  test('pins in use are 40-hex SHAs (own references excepted)', () => {
+    const third = FILES.flatMap((f) => usesOf(f.wf)).filter((u) => !u.startsWith('./') && !u.startsWith('ml-image-build/'));
+    expect(third.length).toBeGreaterThan(0);
+    for (const u of third) expect(u).toMatch(/@[0-9a-f]{40}$/);
+  });
+});
+
+describe('permissions and timeouts', () => {
+  test.each(FILES)('$name', ({ wf }) => {
+    expect(lintHygiene(wf)).toEqual([]);
+  });
+
+  test.each([
+    { name: 'a job without timeout-minutes', text: wrap('  a:\n    runs-on: x\n    steps:\n      - run: echo hi\n'), problem: /no timeout-minutes/ },
+    { name: 'write permissions at the top level', text: wrap('  a:\n    runs-on: x\n    timeout-minutes: 5\n    steps:\n      - run: echo\n', 'on: push\npermissions:\n  contents: write\n'), problem: /top-level permissions/ },
+    {
+      name: 'packages: write on a job that does not push',
+      text: wrap("  a:\n    runs-on: x\n    timeout-minutes: 5\n    permissions:\n      packages: write\n    steps:\n      - uses: ./\n        with:\n          push: 'false'\n"),
+      problem: /packages: write but no step of it pushes/,
+    },
+    {
+      name: 'a pushing job without packages: write',
+      text: wrap("  a:\n    runs-on: x\n    timeout-minutes: 5\n    steps:\n      - uses: ml-image-build/ml-image-build@v1\n        with:\n          push: 'true'\n"),
+      problem: /pushes but has no packages: write/,
+    },
+  ])('catches $name', ({ text, problem }) => {
+    expect(lintHygiene(doc(text)).join('\n')).toMatch(problem);
+  });
+
+  test('the workflows of this repository set concurrency per workflow and ref', () => {
+    for (const f of FILES.filter((x) => x.rel.startsWith('.github/'))) {
+      expect({ file: f.rel, group: JSON.stringify(f.wf.concurrency ?? null) }).toEqual({ file: f.rel, group: expect.stringMatching(/github\.workflow/) });
+    }
+  });
+});
+
+describe('build.yml', () => {
+  const wf = FILES.find((f) => f.rel === BUILD)!.wf;
+
+  test('declares the inputs, secrets and outputs of its contract', () => {
+    expect(Object.keys(build.inputs)).toEqual(
+      expect.arrayContaining(['image', 'context', 'file', 'platforms', 'torch-version', 'torch-variants', 'torchaudio-version', 'build-args', 'tags', 'push', 'runner-amd64', 'runner-arm64', 'gpu-runner', 'config']),
+    );
+    expect(build.inputs.image).toMatchObject({ type: 'string', required: true });
+    expect(build.inputs.push).toMatchObject({ type: 'string', default: 'auto' });
+    expect(build.inputs.platforms.default).toBe('linux/amd64,linux/arm64');
+    expect(build.inputs['runner-amd64'].default).toBe('ubuntu-24.04');
+    expect(build.inputs['runner-arm64'].default).toBe('ubuntu-24.04-arm');
+    expect(Object.keys(build.secrets).sort()).toEqual(['registry-password', 'registry-username']);
+    expect(Object.values(build.secrets).every((s) => !s?.required)).toBe(true);
+    expect(Object.keys(build.outputs).sort()).toEqual(['digest', 'report', 'tags']);
+  });
+
+  test('uses the published action, never ./ (it would resolve in the caller\'s checkout)', () => {
+    const uses = actionSteps(wf).map((s) => s.step.uses);
+    expect(uses.length).toBeGreaterThan(0);
+    expect(new Set(uses)).toEqual(new Set(['ml-image-build/ml-image-build@v1']));
+  });
+
+  test('plan is a dry run; platform jobs run mode platform on their matrix platform; publish merges', () => {
+    const step = (job: string) => actionSteps(wf).filter((s) => s.job === job).map((s) => s.step.with ?? {});
+    expect(step('plan')).toEqual([expect.objectContaining({ 'dry-run': 'true' })]);
+    for (const job of ['build', 'verify']) {
+      expect(step(job)).toEqual([expect.objectContaining({ mode: 'platform', platforms: '${{ matrix.platform }}' })]);
+      expect(wf.jobs[job].strategy).toMatchObject({ 'fail-fast': false, matrix: '${{ fromJSON(needs.plan.outputs.matrix) }}' });
+    }
+    expect(step('build')[0].push).toBe('true');
+    expect(step('verify')[0].push).toBe('false');
+    expect(step('gpu-verify')).toEqual([expect.objectContaining({ gpu: 'true', push: 'false', platforms: 'linux/amd64' })]);
+    expect(step('publish')).toEqual([expect.objectContaining({ mode: 'merge', digests: '${{ steps.digests.outputs.digests }}' })]);
+  });
+
+  test('publish needs every platform job and runs only when pushing and all passed', () => {
+    expect(wf.jobs.publish.needs).toEqual(expect.arrayContaining(['plan', 'build', 'gpu-verify']));
+    const cond = String(wf.jobs.publish.if);
+    expect(cond).toMatch(/needs\.plan\.outputs\.push == 'true'/);
+    expect(cond).toMatch(/needs\.build\.result == 'success'/);
+    expect(cond).toMatch(/!cancelled\(\)/);
+  });
+
+  test('QEMU is set up only for rows that need it', () => {
+    for (const job of ['build', 'verify']) {
+      const qemu = (wf.jobs[job].steps ?? []).filter((s) => String(s.uses).startsWith('docker/setup-qemu-action@'));
+      expect(qemu).toEqual([expect.objectContaining({ if: 'matrix.qemu' })]);
+    }
+  });
+
+  test('digests travel as one artifact per platform, collected by pattern', () => {
+    const upload = (wf.jobs.build.steps ?? []).find((s) => String(s.uses).startsWith('actions/upload-artifact@') && String(s.with?.name).startsWith('digest-'));
+    expect(upload?.with?.name).toBe('digest-${{ needs.plan.outputs.key }}-${{ matrix.arch }}');
+    const download = (wf.jobs.publish.steps ?? []).find((s) => String(s.uses).startsWith('actions/download-artifact@'));
+    expect(download?.with).toMatchObject({ pattern: 'digest-${{ needs.plan.outputs.key }}-*', 'merge-multiple': true });
+  });
+});
+
+describe('ci.yml', () => {
+  test('self-tests this checkout with uses: ./ on examples/worker, linux/amd64, push false', () => {
+    const wf = FILES.find((f) => f.rel === '.github/workflows/ci.yml')!.wf;
+    const own = actionSteps(wf).filter((s) => s.step.uses === './' && s.step.with?.['dry-run'] === undefined);
+    expect(own.map((s) => s.step.with)).toEqual([expect.objectContaining({ context: 'examples/worker', platforms: 'linux/amd64', push: 'false' })]);
+    const steps = wf.jobs[own[0].job].steps ?? [];
+    expect(String(steps[0].uses)).toMatch(/^actions\/checkout@/);
+  });
+});
