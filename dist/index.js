@@ -25556,7 +25556,9 @@ function summaryMarkdown(plan, report2, published, pushRequested = true) {
     );
   }
   lines.push("");
-  if (published) {
+  if (published && published.tags.length === 0) {
+    lines.push(`Pushed by digest, without a tag: \`${published.digest}\`.`);
+  } else if (published) {
     lines.push(`Published manifest list \`${published.digest}\` as:`, "", ...published.tags.map((t) => `- \`${t}\``));
   } else {
     lines.push(pushRequested ? "Nothing was published: not every platform passed verification." : "Nothing was published: `push` is false.");

@@ -116,6 +116,13 @@ describe('summaryMarkdown', () => {
     expect(rowOf(md, 'linux/arm64')).toContain('got "a\\|b")');
   });
 
+  test('platform mode: pushed by digest, no tag listed', () => {
+    const byDigest = { ...published, tags: [] };
+    const md = summaryMarkdown(plan, buildReport(plan, results(passedAmd, passedArm), timings, byDigest), byDigest);
+    expect(md.split('\n')).toContain(`Pushed by digest, without a tag: \`${byDigest.digest}\`.`);
+    expect(md).not.toContain('Published manifest list');
+  });
+
   describe('all passed and published', () => {
     const md = summaryMarkdown(plan, buildReport(plan, results(passedAmd, passedArm), timings, published), published);
     test.each([

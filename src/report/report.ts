@@ -67,7 +67,10 @@ export function summaryMarkdown(plan: Plan, report: PlatformReport[], published?
     );
   }
   lines.push('');
-  if (published) {
+  if (published && published.tags.length === 0) {
+    // platform mode: the merge job tags the list
+    lines.push(`Pushed by digest, without a tag: \`${published.digest}\`.`);
+  } else if (published) {
     lines.push(`Published manifest list \`${published.digest}\` as:`, '', ...published.tags.map((t) => `- \`${t}\``));
   } else {
     lines.push(pushRequested ? 'Nothing was published: not every platform passed verification.' : 'Nothing was published: `push` is false.');
