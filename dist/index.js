@@ -300,8 +300,8 @@ var require_tunnel = __commonJS({
     "use strict";
     var net = require("net");
     var tls = require("tls");
-    var http = require("http");
-    var https = require("https");
+    var http2 = require("http");
+    var https2 = require("https");
     var events = require("events");
     var assert = require("assert");
     var util = require("util");
@@ -311,24 +311,24 @@ var require_tunnel = __commonJS({
     exports2.httpsOverHttps = httpsOverHttps;
     function httpOverHttp(options) {
       var agent = new TunnelingAgent(options);
-      agent.request = http.request;
+      agent.request = http2.request;
       return agent;
     }
     function httpsOverHttp(options) {
       var agent = new TunnelingAgent(options);
-      agent.request = http.request;
+      agent.request = http2.request;
       agent.createSocket = createSecureSocket;
       agent.defaultPort = 443;
       return agent;
     }
     function httpOverHttps(options) {
       var agent = new TunnelingAgent(options);
-      agent.request = https.request;
+      agent.request = https2.request;
       return agent;
     }
     function httpsOverHttps(options) {
       var agent = new TunnelingAgent(options);
-      agent.request = https.request;
+      agent.request = https2.request;
       agent.createSocket = createSecureSocket;
       agent.defaultPort = 443;
       return agent;
@@ -337,7 +337,7 @@ var require_tunnel = __commonJS({
       var self = this;
       self.options = options || {};
       self.proxyOptions = self.options.proxy || {};
-      self.maxSockets = self.options.maxSockets || http.Agent.defaultMaxSockets;
+      self.maxSockets = self.options.maxSockets || http2.Agent.defaultMaxSockets;
       self.requests = [];
       self.sockets = [];
       self.on("free", function onFree(socket, host, port, localAddress) {
@@ -2638,7 +2638,7 @@ var require_basename = __commonJS({
 var require_multipart = __commonJS({
   "node_modules/@fastify/busboy/lib/types/multipart.js"(exports2, module2) {
     "use strict";
-    var { Readable: Readable2 } = require("node:stream");
+    var { Readable } = require("node:stream");
     var { inherits } = require("node:util");
     var Dicer = require_Dicer();
     var parseParams = require_parseParams();
@@ -2903,11 +2903,11 @@ var require_multipart = __commonJS({
       part.resume();
     }
     function FileStream(opts) {
-      Readable2.call(this, opts);
+      Readable.call(this, opts);
       this.bytesRead = 0;
       this.truncated = false;
     }
-    inherits(FileStream, Readable2);
+    inherits(FileStream, Readable);
     FileStream.prototype._read = function(n) {
     };
     module2.exports = Multipart;
@@ -6868,7 +6868,7 @@ var require_client = __commonJS({
     "use strict";
     var assert = require("assert");
     var net = require("net");
-    var http = require("http");
+    var http2 = require("http");
     var { pipeline: pipeline2 } = require("stream");
     var util = require_util();
     var timers = require_timers();
@@ -6941,11 +6941,11 @@ var require_client = __commonJS({
       kHTTP2CopyHeaders,
       kHTTP1BuildRequest
     } = require_symbols();
-    var http2;
+    var http22;
     try {
-      http2 = require("http2");
+      http22 = require("http2");
     } catch {
-      http2 = { constants: {} };
+      http22 = { constants: {} };
     }
     var {
       constants: {
@@ -6957,7 +6957,7 @@ var require_client = __commonJS({
         HTTP2_HEADER_EXPECT,
         HTTP2_HEADER_STATUS
       }
-    } = http2;
+    } = http22;
     var h2ExperimentalWarned = false;
     var FastBuffer = Buffer[Symbol.species];
     var kClosedResolve = /* @__PURE__ */ Symbol("kClosedResolve");
@@ -7090,7 +7090,7 @@ var require_client = __commonJS({
         this[kConnector] = connect2;
         this[kSocket] = null;
         this[kPipelining] = pipelining != null ? pipelining : 1;
-        this[kMaxHeadersSize] = maxHeaderSize || http.maxHeaderSize;
+        this[kMaxHeadersSize] = maxHeaderSize || http2.maxHeaderSize;
         this[kKeepAliveDefaultTimeout] = keepAliveTimeout == null ? 4e3 : keepAliveTimeout;
         this[kKeepAliveMaxTimeout] = keepAliveMaxTimeout == null ? 6e5 : keepAliveMaxTimeout;
         this[kKeepAliveTimeoutThreshold] = keepAliveTimeoutThreshold == null ? 1e3 : keepAliveTimeoutThreshold;
@@ -7798,7 +7798,7 @@ var require_client = __commonJS({
               code: "UNDICI-H2"
             });
           }
-          const session = http2.connect(client[kUrl], {
+          const session = http22.connect(client[kUrl], {
             createConnection: () => socket,
             peerMaxConcurrentStreams: client[kHTTP2SessionState].maxConcurrentStreams
           });
@@ -9203,7 +9203,7 @@ var require_readable = __commonJS({
   "node_modules/undici/lib/api/readable.js"(exports2, module2) {
     "use strict";
     var assert = require("assert");
-    var { Readable: Readable2 } = require("stream");
+    var { Readable } = require("stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError } = require_errors();
     var util = require_util();
     var { ReadableStreamFrom, toUSVString } = require_util();
@@ -9215,7 +9215,7 @@ var require_readable = __commonJS({
     var kContentType = /* @__PURE__ */ Symbol("kContentType");
     var noop = () => {
     };
-    module2.exports = class BodyReadable extends Readable2 {
+    module2.exports = class BodyReadable extends Readable {
       constructor({
         resume,
         abort,
@@ -9546,7 +9546,7 @@ var require_abort_signal = __commonJS({
 var require_api_request = __commonJS({
   "node_modules/undici/lib/api/api-request.js"(exports2, module2) {
     "use strict";
-    var Readable2 = require_readable();
+    var Readable = require_readable();
     var {
       InvalidArgumentError,
       RequestAbortedError
@@ -9620,7 +9620,7 @@ var require_api_request = __commonJS({
         }
         const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
-        const body = new Readable2({ resume, abort, contentType, highWaterMark });
+        const body = new Readable({ resume, abort, contentType, highWaterMark });
         this.callback = null;
         this.res = body;
         if (callback !== null) {
@@ -9875,7 +9875,7 @@ var require_api_pipeline = __commonJS({
   "node_modules/undici/lib/api/api-pipeline.js"(exports2, module2) {
     "use strict";
     var {
-      Readable: Readable2,
+      Readable,
       Duplex,
       PassThrough
     } = require("stream");
@@ -9889,7 +9889,7 @@ var require_api_pipeline = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = require("assert");
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable2 {
+    var PipelineRequest = class extends Readable {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -9906,7 +9906,7 @@ var require_api_pipeline = __commonJS({
         callback(err);
       }
     };
-    var PipelineResponse = class extends Readable2 {
+    var PipelineResponse = class extends Readable {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -13009,7 +13009,7 @@ var require_fetch = __commonJS({
     } = require_constants2();
     var { kHeadersList } = require_symbols();
     var EE = require("events");
-    var { Readable: Readable2, pipeline: pipeline2 } = require("stream");
+    var { Readable, pipeline: pipeline2 } = require("stream");
     var { addAbortListener, isErrored, isReadable, nodeMajor, nodeMinor } = require_util();
     var { dataURLProcessor, serializeAMimeType } = require_dataURL();
     var { TransformStream } = require("stream/web");
@@ -13900,7 +13900,7 @@ var require_fetch = __commonJS({
                   headers[kHeadersList].append(key2, val);
                 }
               }
-              this.body = new Readable2({ read: resume });
+              this.body = new Readable({ read: resume });
               const decoders = [];
               const willFollow = request.redirect === "follow" && location && redirectStatusSet.has(status);
               if (request.method !== "HEAD" && request.method !== "CONNECT" && !nullBodyStatus.includes(status) && !willFollow) {
@@ -17348,8 +17348,8 @@ var require_lib = __commonJS({
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.HttpClient = exports2.isHttps = exports2.HttpClientResponse = exports2.HttpClientError = exports2.getProxyUrl = exports2.MediaTypes = exports2.Headers = exports2.HttpCodes = void 0;
-    var http = __importStar(require("http"));
-    var https = __importStar(require("https"));
+    var http2 = __importStar(require("http"));
+    var https2 = __importStar(require("https"));
     var pm = __importStar(require_proxy());
     var tunnel = __importStar(require_tunnel2());
     var undici_1 = require_undici();
@@ -17740,7 +17740,7 @@ var require_lib = __commonJS({
         const info2 = {};
         info2.parsedUrl = requestUrl;
         const usingSsl = info2.parsedUrl.protocol === "https:";
-        info2.httpModule = usingSsl ? https : http;
+        info2.httpModule = usingSsl ? https2 : http2;
         const defaultPort = usingSsl ? 443 : 80;
         info2.options = {};
         info2.options.host = info2.parsedUrl.hostname;
@@ -17788,7 +17788,7 @@ var require_lib = __commonJS({
         const usingSsl = parsedUrl.protocol === "https:";
         let maxSockets = 100;
         if (this.requestOptions) {
-          maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+          maxSockets = this.requestOptions.maxSockets || http2.globalAgent.maxSockets;
         }
         if (proxyUrl && proxyUrl.hostname) {
           const agentOptions = {
@@ -17810,7 +17810,7 @@ var require_lib = __commonJS({
         }
         if (!agent) {
           const options = { keepAlive: this._keepAlive, maxSockets };
-          agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+          agent = usingSsl ? new https2.Agent(options) : new http2.Agent(options);
           this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -25201,7 +25201,8 @@ function sha256Digest(body) {
 
 // src/publish/registry.ts
 var fs4 = __toESM(require("fs"));
-var import_stream = require("stream");
+var http = __toESM(require("http"));
+var https = __toESM(require("https"));
 var RegistryClient = class {
   constructor(host, repository, creds) {
     this.host = host;
@@ -25290,14 +25291,39 @@ var RegistryClient = class {
     if (session.status !== 202 || !location) throw new Error(`starting an upload to ${this.host}/${this.repository}: HTTP ${session.status}`);
     const url = new URL(location, this.baseUrl);
     url.searchParams.set("digest", digest);
-    const body = size === 0 ? Buffer.alloc(0) : import_stream.Readable.toWeb(fs4.createReadStream(file, { start, end: start + size - 1 }));
-    const r = await fetch(url, {
-      method: "PUT",
-      headers: { "Content-Type": "application/octet-stream", "Content-Length": String(size), ...this.authHeader ? { Authorization: this.authHeader } : {} },
-      body,
-      duplex: "half"
+    const status = await this.putFile(url, file, start, size);
+    if (status.code !== 201) throw new Error(`uploading ${digest} to ${this.host}/${this.repository}: HTTP ${status.code} ${status.text.slice(0, 200)}`);
+  }
+  /**
+   * PUT of a file range through node's http client, piped with backpressure: the layer never
+   * sits in memory (fetch with a stream body buffered whole layers here).
+   */
+  putFile(url, file, start, size) {
+    const client = url.protocol === "https:" ? https : http;
+    return new Promise((resolve2, reject) => {
+      const req = client.request(
+        url,
+        {
+          method: "PUT",
+          headers: { "Content-Type": "application/octet-stream", "Content-Length": String(size), ...this.authHeader ? { Authorization: this.authHeader } : {} }
+        },
+        (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (d) => text += d);
+          res.on("end", () => resolve2({ code: res.statusCode ?? 0, text }));
+          res.on("error", reject);
+        }
+      );
+      req.on("error", reject);
+      if (size === 0) {
+        req.end();
+        return;
+      }
+      const source = fs4.createReadStream(file, { start, end: start + size - 1 });
+      source.on("error", (e) => req.destroy(e));
+      source.pipe(req);
     });
-    if (r.status !== 201) throw new Error(`uploading ${digest} to ${this.host}/${this.repository}: HTTP ${r.status} ${(await r.text()).slice(0, 200)}`);
   }
   async putManifest(tag, mediaType, body) {
     const r = await this.request("PUT", `manifests/${tag}`, { "Content-Type": mediaType }, body);
@@ -25362,6 +25388,19 @@ function readEntry(path3, e) {
 
 // src/publish/upload.ts
 var CONFIG_MEDIA = "application/vnd.docker.container.image.v1+json";
+var LAYER_CONCURRENCY = 3;
+async function mapLimit(items, limit, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
 var LAYER_MEDIA = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 async function gzipEntry(tarPath, offset, size, out) {
   const hash = crypto2.createHash("sha256");
@@ -25394,16 +25433,15 @@ async function pushByDigest(docker, client, ref, workDir, log) {
     const config = readEntry(tarPath, configEntry);
     const configDigest = `sha256:${crypto2.createHash("sha256").update(config).digest("hex")}`;
     await client.uploadBlob(configDigest, tarPath, configEntry.offset, configEntry.size);
-    const layers = [];
-    for (const [i, name] of saved.Layers.entries()) {
+    const layers = await mapLimit(saved.Layers, LAYER_CONCURRENCY, async (name, i) => {
       const e = resolve2(name);
       const gz = path.join(dir, `layer-${i}.gz`);
       const { digest: digest2, size } = await gzipEntry(tarPath, e.offset, e.size, gz);
       await client.uploadBlob(digest2, gz, 0, size);
       fs6.rmSync(gz);
-      layers.push({ mediaType: LAYER_MEDIA, size, digest: digest2 });
       log(`  layer ${i + 1}/${saved.Layers.length} ${digest2} (${(size / 1e6).toFixed(1)} MB)`);
-    }
+      return { mediaType: LAYER_MEDIA, size, digest: digest2 };
+    });
     const manifest = JSON.stringify({
       schemaVersion: 2,
       mediaType: MEDIA.dockerManifest,

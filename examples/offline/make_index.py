@@ -8,6 +8,10 @@ torchaudio.__version__). Their names and tags follow the real wheels, so pip res
 it resolves the real index: `torch==2.2.2` from the cu121 index installs 2.2.2+cu121 on x86_64, and
 from the cpu index installs 2.2.2+cpu on x86_64 and 2.2.2 (no local tag) on aarch64.
 
+Which wheels exist, and the local tags they carry, come from the action's compatibility table
+(src/plan/torch-releases.json): e.g. from 2.6.0 the aarch64 CPU torch wheel is 2.6.0+cpu, and
+torch 2.0.1 pairs with torchaudio 2.0.2. A release the table lacks gets the 2.2.x naming.
+
 usage: make_index.py OUT_DIR [--versions 2.2.2,2.2.1] [--variants cu121,cpu]
 """
 import argparse
@@ -15,21 +19,44 @@ import base64
 import hashlib
 import html
 import io
+import json
 import os
 import zipfile
 
 PLATFORM_TAGS = {"x86_64": "linux_x86_64", "aarch64": "manylinux2014_aarch64"}
+TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "plan", "torch-releases.json")
+
+
+def load_releases():
+    try:
+        with open(TABLE) as f:
+            return json.load(f)["releases"]
+    except OSError:
+        return {}
+
+
+RELEASES = load_releases()
 
 
 def cuda_of(variant):
     return None if variant == "cpu" else f"{int(variant[2:-1])}.{variant[-1]}"
 
 
-def wheels_for(variant):
-    """(machine, local tag) pairs the real index publishes for a variant: CUDA builds for x86_64 only."""
-    if variant == "cpu":
-        return [("x86_64", "+cpu"), ("aarch64", "")]
-    return [("x86_64", f"+{variant}")]
+def wheels_for(version, variant):
+    """(machine, torch local tag, torchaudio local tag) for each wheel the real index has."""
+    release = RELEASES.get(version)
+    if release is None:  # the 2.2.x naming: x86_64 tagged, aarch64 CPU untagged, no aarch64 CUDA
+        wheels = [("x86_64", f"+{variant}", f"+{variant}")]
+        return wheels + ([("aarch64", "", "")] if variant == "cpu" else [])
+    wheels = [("x86_64", f"+{variant}", f"+{variant}")] if variant in release["x86_64"] else []
+    arm = release["aarch64"].get(variant)
+    if arm is not None:
+        wheels.append(("aarch64", arm["torch"], arm["torchaudio"]))
+    return wheels
+
+
+def torchaudio_of(version):
+    return RELEASES.get(version, {}).get("torchaudio", version)
 
 
 def sources(project, version, cuda, torch_version):
@@ -75,10 +102,12 @@ def main():
             os.makedirs(pdir, exist_ok=True)
             links = []
             for public in args.versions.split(","):
-                for machine, local in wheels_for(variant):
-                    version = public + local
+                for machine, torch_tag, audio_tag in wheels_for(public, variant):
+                    if project == "torch":
+                        version, requires = public + torch_tag, []
+                    else:
+                        version, requires = torchaudio_of(public) + audio_tag, [f"torch=={public}"]
                     tag = f"py3-none-{PLATFORM_TAGS[machine]}"
-                    requires = [f"torch=={public}"] if project == "torchaudio" else []
                     data = build_wheel(project, version, tag, sources(project, version, cuda_of(variant), public), requires)
                     name = f"{project}-{version}-{tag}.whl"
                     with open(os.path.join(pdir, name), "wb") as f:

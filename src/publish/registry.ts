@@ -1,5 +1,6 @@
 import * as fs from 'fs';
-import { Readable } from 'stream';
+import * as http from 'http';
+import * as https from 'https';
 import { MEDIA } from './manifest';
 
 export interface Credentials {
@@ -116,14 +117,40 @@ export class RegistryClient {
     if (session.status !== 202 || !location) throw new Error(`starting an upload to ${this.host}/${this.repository}: HTTP ${session.status}`);
     const url = new URL(location, this.baseUrl);
     url.searchParams.set('digest', digest);
-    const body = size === 0 ? Buffer.alloc(0) : (Readable.toWeb(fs.createReadStream(file, { start, end: start + size - 1 })) as ReadableStream);
-    const r = await fetch(url, {
-      method: 'PUT',
-      headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size), ...(this.authHeader ? { Authorization: this.authHeader } : {}) },
-      body,
-      duplex: 'half',
-    } as RequestInit);
-    if (r.status !== 201) throw new Error(`uploading ${digest} to ${this.host}/${this.repository}: HTTP ${r.status} ${(await r.text()).slice(0, 200)}`);
+    const status = await this.putFile(url, file, start, size);
+    if (status.code !== 201) throw new Error(`uploading ${digest} to ${this.host}/${this.repository}: HTTP ${status.code} ${status.text.slice(0, 200)}`);
+  }
+
+  /**
+   * PUT of a file range through node's http client, piped with backpressure: the layer never
+   * sits in memory (fetch with a stream body buffered whole layers here).
+   */
+  private putFile(url: URL, file: string, start: number, size: number): Promise<{ code: number; text: string }> {
+    const client = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = client.request(
+        url,
+        {
+          method: 'PUT',
+          headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size), ...(this.authHeader ? { Authorization: this.authHeader } : {}) },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (text += d));
+          res.on('end', () => resolve({ code: res.statusCode ?? 0, text }));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      if (size === 0) {
+        req.end();
+        return;
+      }
+      const source = fs.createReadStream(file, { start, end: start + size - 1 });
+      source.on('error', (e) => req.destroy(e));
+      source.pipe(req);
+    });
   }
 
   async putManifest(tag: string, mediaType: string, body: string): Promise<string> {

@@ -17,6 +17,21 @@ export interface PushedImage {
 }
 
 const CONFIG_MEDIA = 'application/vnd.docker.container.image.v1+json';
+const LAYER_CONCURRENCY = 3;
+
+/** Like Promise.all over items, with at most `limit` running at once. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
 const LAYER_MEDIA = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
 
 /** Gzips one tar entry to a file, hashing the compressed bytes on the way. */
@@ -61,16 +76,16 @@ export async function pushByDigest(docker: Docker, client: RegistryClient, ref: 
     const configDigest = `sha256:${crypto.createHash('sha256').update(config).digest('hex')}`;
     await client.uploadBlob(configDigest, tarPath, configEntry.offset, configEntry.size);
 
-    const layers: Array<{ mediaType: string; size: number; digest: string }> = [];
-    for (const [i, name] of saved.Layers.entries()) {
+    // Layers are compressed and uploaded a few at a time, as docker push does; order is kept.
+    const layers = await mapLimit(saved.Layers, LAYER_CONCURRENCY, async (name, i) => {
       const e = resolve(name);
       const gz = path.join(dir, `layer-${i}.gz`);
       const { digest, size } = await gzipEntry(tarPath, e.offset, e.size, gz);
       await client.uploadBlob(digest, gz, 0, size);
       fs.rmSync(gz);
-      layers.push({ mediaType: LAYER_MEDIA, size, digest });
       log(`  layer ${i + 1}/${saved.Layers.length} ${digest} (${(size / 1e6).toFixed(1)} MB)`);
-    }
+      return { mediaType: LAYER_MEDIA, size, digest };
+    });
     const manifest = JSON.stringify({
       schemaVersion: 2,
       mediaType: MEDIA.dockerManifest,
