@@ -12,7 +12,7 @@ Which wheels exist, and the local tags they carry, come from the action's compat
 (src/plan/torch-releases.json): e.g. from 2.6.0 the aarch64 CPU torch wheel is 2.6.0+cpu, and
 torch 2.0.1 pairs with torchaudio 2.0.2. A release the table lacks gets the 2.2.x naming.
 
-usage: make_index.py OUT_DIR [--versions 2.2.2,2.2.1] [--variants cu121,cpu]
+usage: make_index.py OUT_DIR [--versions 2.2.2,2.2.1] [--variants cu121,cpu]  (default: all the table lists)
 """
 import argparse
 import base64
@@ -55,6 +55,16 @@ def wheels_for(version, variant):
     return wheels
 
 
+def all_variants(versions):
+    found = []
+    for v in versions:
+        release = RELEASES.get(v)
+        for variant in (release["x86_64"] + list(release["aarch64"])) if release else ["cu121", "cpu"]:
+            if variant not in found:
+                found.append(variant)
+    return found
+
+
 def torchaudio_of(version):
     return RELEASES.get(version, {}).get("torchaudio", version)
 
@@ -94,9 +104,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
     ap.add_argument("--versions", default="2.2.2")
-    ap.add_argument("--variants", default="cu121,cpu")
+    ap.add_argument("--variants", default="", help="default: every variant the table lists for the versions (cu121,cpu for releases it lacks)")
     args = ap.parse_args()
-    for variant in args.variants.split(","):
+    variants = args.variants.split(",") if args.variants else all_variants(args.versions.split(","))
+    for variant in variants:
         for project in ("torch", "torchaudio"):
             pdir = os.path.join(args.out, variant, project)
             os.makedirs(pdir, exist_ok=True)
@@ -119,7 +130,7 @@ def main():
                 f.write("<!DOCTYPE html><html><body>\n" + "\n".join(links) + "\n</body></html>\n")
         with open(os.path.join(args.out, variant, "index.html"), "w") as f:
             f.write('<!DOCTYPE html><html><body><a href="torch/">torch</a><br/><a href="torchaudio/">torchaudio</a></body></html>\n')
-    print(f"wrote stub wheel index for {args.variants} x {args.versions} under {args.out}")
+    print(f"wrote stub wheel index for {','.join(variants)} x {args.versions} under {args.out}")
 
 
 if __name__ == "__main__":
