@@ -24048,7 +24048,11 @@ function readInputs(get2 = actionsInputSource) {
 }
 function readImages(get2 = actionsInputSource, readFile = (p) => fs3.readFileSync(p, "utf8")) {
   const file = get2("config").trim();
-  if (!file) return [{ name: "default", suffix: "", inputs: readInputs(get2) }];
+  const select = listOf(get2("select"));
+  if (!file) {
+    if (select.length) throw new InputError("select", "picks entries of a config file, and no config is given");
+    return [{ name: "default", suffix: "", inputs: readInputs(get2) }];
+  }
   let text;
   try {
     text = readFile(file);
@@ -24056,7 +24060,12 @@ function readImages(get2 = actionsInputSource, readFile = (p) => fs3.readFileSyn
     throw new InputError("config", `cannot read '${file}' (${e.code ?? e.message})`);
   }
   const config = parseConfig(text, file);
-  return config.entries.map((entry) => {
+  const names = config.entries.map((e) => e.name);
+  for (const n of select) {
+    if (!names.includes(n)) throw new InputError("select", `'${n}' is not an image of ${file}; its images: ${names.join(", ")}`);
+  }
+  const entries = select.length ? config.entries.filter((e) => select.includes(e.name)) : config.entries;
+  return entries.map((entry) => {
     const fromFile = (name) => get2(name).trim() === "" && entry.values[name] !== void 0;
     const source = (name) => fromFile(name) ? entry.values[name] : get2(name);
     try {

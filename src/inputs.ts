@@ -236,7 +236,11 @@ export interface ImageInputs {
  */
 export function readImages(get: InputSource = actionsInputSource, readFile: (p: string) => string = (p) => fs.readFileSync(p, 'utf8')): ImageInputs[] {
   const file = get('config').trim();
-  if (!file) return [{ name: 'default', suffix: '', inputs: readInputs(get) }];
+  const select = listOf(get('select'));
+  if (!file) {
+    if (select.length) throw new InputError('select', 'picks entries of a config file, and no config is given');
+    return [{ name: 'default', suffix: '', inputs: readInputs(get) }];
+  }
   let text: string;
   try {
     text = readFile(file);
@@ -244,7 +248,13 @@ export function readImages(get: InputSource = actionsInputSource, readFile: (p: 
     throw new InputError('config', `cannot read '${file}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const config = parseConfig(text, file);
-  return config.entries.map((entry) => {
+  const names = config.entries.map((e) => e.name);
+  for (const n of select) {
+    if (!names.includes(n)) throw new InputError('select', `'${n}' is not an image of ${file}; its images: ${names.join(', ')}`);
+  }
+  // A workflow fans a config out one image per job: `select` keeps the entries that job builds.
+  const entries = select.length ? config.entries.filter((e) => select.includes(e.name)) : config.entries;
+  return entries.map((entry) => {
     const fromFile = (name: string) => get(name).trim() === '' && entry.values[name] !== undefined;
     const source: InputSource = (name) => (fromFile(name) ? entry.values[name] : get(name));
     try {

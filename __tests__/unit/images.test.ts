@@ -43,11 +43,18 @@ describe('readImages', () => {
       want: /^Input 'torch-version': 'latest' is not an exact release/,
       type: InputError,
     },
+    { name: 'select names an image the file lacks', rec: { config: 'ml-image.yml', select: 'full,tiny' }, want: /^Input 'select': 'tiny' is not an image of ml-image\.yml; its images: full, slim$/, type: InputError },
+    { name: 'select without a config', rec: { image: 'ghcr.io/a/b', select: 'full' }, want: /^Input 'select': picks entries of a config file, and no config is given$/, type: InputError },
     { name: 'a missing file names the config input', rec: { config: 'nope.yml' }, want: /^Input 'config': cannot read 'nope\.yml' \(ENOENT\)$/, type: InputError },
   ])('$name', ({ rec, want, type }) => {
     const read = () => readImages(inputSource(rec), files(CONFIG));
     expect(read).toThrow(type);
     expect(read).toThrow(want);
+  });
+
+  test('select keeps only the named images', () => {
+    const got = readImages(inputSource({ config: 'ml-image.yml', select: 'slim', 'startup-timeout': '30' }), files(CONFIG));
+    expect(got.map((g) => [g.name, g.suffix])).toEqual([['slim', '-slim']]);
   });
 
   test('inputs that are set override every entry; the file fills the rest', () => {

@@ -350,11 +350,19 @@ describe('build.yml', () => {
     }
   });
 
-  test('digests travel as one artifact per platform, collected by pattern', () => {
+  test('digests travel as one artifact per image and platform, collected per image by pattern', () => {
     const upload = (wf.jobs.build.steps ?? []).find((s) => String(s.uses).startsWith('actions/upload-artifact@') && String(s.with?.name).startsWith('digest-'));
-    expect(upload?.with?.name).toBe('digest-${{ needs.plan.outputs.key }}-${{ matrix.arch }}');
+    expect(upload?.with?.name).toBe('digest-${{ needs.plan.outputs.key }}-${{ matrix.image }}-${{ matrix.arch }}');
     const download = (wf.jobs.publish.steps ?? []).find((s) => String(s.uses).startsWith('actions/download-artifact@'));
-    expect(download?.with).toMatchObject({ pattern: 'digest-${{ needs.plan.outputs.key }}-*', 'merge-multiple': true });
+    expect(download?.with).toMatchObject({ pattern: 'digest-${{ needs.plan.outputs.key }}-${{ matrix.image }}-*', 'merge-multiple': true });
+  });
+
+  test('with a config, every platform job and merge selects its own image', () => {
+    for (const job of ['build', 'verify', 'publish']) {
+      const [step] = actionSteps(wf).filter((s) => s.job === job);
+      expect(step.step.with?.select).toBe("${{ inputs.config != '' && matrix.image || '' }}");
+    }
+    expect(wf.jobs.publish.strategy).toMatchObject({ 'fail-fast': false, matrix: { image: '${{ fromJSON(needs.plan.outputs.images) }}' } });
   });
 });
 
