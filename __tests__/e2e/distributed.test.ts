@@ -1,4 +1,8 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { leftoverContainers, runDist, type ActionRun } from './support/action';
+import { ROOT } from './support/env';
 import { LOCAL_BASE_ARGS, Registry, WheelIndex } from './support/services';
 
 // The scale-out pattern: one process per platform (as two runners would run it) builds, verifies
@@ -78,4 +82,47 @@ test('merge of both digests tags one manifest list with both platforms', async (
   const byPlatform = Object.fromEntries(list.json.manifests.map((m: { digest: string; platform: { os: string; architecture: string } }) => [`${m.platform.os}/${m.platform.architecture}`, m.digest]));
   expect(byPlatform).toEqual(digests);
   expect((await registry.manifest(repository, '0123456')).digest).toBe(list.digest);
+});
+
+describe('an ml-image.yml with two images, fanned out per image as build.yml does', () => {
+  const variantsRepo = 'example/variants';
+  let config: string;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-variants-'));
+
+  beforeAll(() => {
+    config = path.join(dir, 'ml-image.yml');
+    fs.writeFileSync(
+      config,
+      [
+        'defaults:',
+        `  image: ${registry.host}/${variantsRepo}`,
+        `  context: ${path.join(ROOT, 'examples/worker')}`,
+        `  torch-index-url: ${index.url}`,
+        '  network: host',
+        '  platforms: [linux/amd64]',
+        'images:',
+        '  - name: cuda',
+        '    torch-variants: {linux/amd64: cu121}',
+        '  - name: cpu',
+        '    torch-variants: {linux/amd64: cpu}',
+      ].join('\n'),
+    );
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('each image: its own platform job (select) and merge; tags carry the image suffix', async () => {
+    for (const name of ['cuda', 'cpu']) {
+      const build = await runDist({ ...common(), image: '', config, select: name, mode: 'platform', platforms: 'linux/amd64', 'build-args': LOCAL_BASE_ARGS });
+      console.log(`config image ${name}, platform job: ${build.seconds.toFixed(1)}s, exit ${build.code}`);
+      if (build.code !== 0) console.log(build.output.slice(-3000));
+      expect(build.code).toBe(0);
+      expect(JSON.parse(build.outputs.report).map((r: { name: string; seen: { torch: string } }) => [r.name, r.seen.torch])).toEqual([[name, name === 'cuda' ? '2.2.2+cu121' : '2.2.2+cpu']]);
+      const merged = await runDist({ ...common(), image: '', config, select: name, mode: 'merge', platforms: 'linux/amd64', digests: `linux/amd64=${build.outputs.digest}` });
+      expect(merged.code).toBe(0);
+    }
+    expect((await registry.tags(variantsRepo)).sort()).toEqual(['0123456-cpu', '0123456-cuda', 'latest-cpu', 'latest-cuda']);
+    const cpu = await registry.manifest(variantsRepo, 'latest-cpu');
+    const cuda = await registry.manifest(variantsRepo, 'latest-cuda');
+    expect(cpu.digest).not.toBe(cuda.digest);
+  });
 });
