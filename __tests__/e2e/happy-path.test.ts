@@ -84,6 +84,9 @@ test('the job summary has a row per platform and the published digest', () => {
 
 test('no container is left, secrets stay masked, no credentials written to disk', () => {
   expect(leftoverContainers()).toEqual([]);
+  // Both secrets are registered with the runner for masking, and appear nowhere else.
+  expect(run.output).toContain(`::add-mask::${token}`);
+  expect(run.output).toContain(`::add-mask::${registry.password}`);
   expect(leaks(run.output + run.postOutput, token)).toEqual([]);
   expect(leaks(run.output + run.postOutput, registry.password)).toEqual([]);
   const dockerConfig = path.join(process.env.HOME ?? '/root', '.docker/config.json');
