@@ -23776,7 +23776,7 @@ var torch_releases_default = {
 // src/plan/compat.ts
 var TORCH_TABLE = torch_releases_default;
 var CUDA_VARIANT_RE = /^cu(\d{2})(\d)$/;
-function cudaOf(variant) {
+function cudaOfVariant(variant) {
   const m = CUDA_VARIANT_RE.exec(variant);
   return m ? `${Number(m[1])}.${m[2]}` : null;
 }
@@ -23825,8 +23825,8 @@ function archOf(platform) {
 function arm64Refusal(torch, variant, platform = "linux/arm64") {
   const rel = torchRelease(torch);
   if (!rel || rel.aarch64[variant]) return null;
-  const cudaVariants = Object.keys(rel.aarch64).filter((v) => cudaOf(v) !== null);
-  if (cudaOf(variant) !== null && cudaVariants.length === 0) {
+  const cudaVariants = Object.keys(rel.aarch64).filter((v) => cudaOfVariant(v) !== null);
+  if (cudaOfVariant(variant) !== null && cudaVariants.length === 0) {
     return `${platform}=${variant} is not available: torch ${torch} publishes no CUDA wheels for linux/arm64 (aarch64); use ${platform}=cpu`;
   }
   return `${platform}=${variant} is not published for torch ${torch} on linux/arm64; published: ${Object.keys(rel.aarch64).join(", ")}`;
@@ -23862,7 +23862,7 @@ function checkCompatibility(req) {
   return { known: true, warnings };
 }
 function expectedVersions(torch, torchaudio, variant, arch) {
-  const cuda2 = cudaOf(variant);
+  const cuda2 = cudaOfVariant(variant);
   if (arch === "amd64") return { torch: `${torch}+${variant}`, torchaudio: `${torchaudio}+${variant}`, cuda: cuda2 };
   const wheels = torchRelease(torch)?.aarch64[variant];
   if (wheels) return { torch: torch + wheels.torch, torchaudio: torchaudio + wheels.torchaudio, cuda: cuda2 };
@@ -23878,10 +23878,6 @@ function checkVariant(variant, input) {
   if (!VARIANT_RE.test(variant)) {
     throw new InputError(input, `unknown torch variant '${variant}'; accepted: cpu or a CUDA variant such as cu118, cu121, cu124`);
   }
-}
-function cudaOfVariant(variant) {
-  const m = VARIANT_RE.exec(variant);
-  return m && m[2] ? `${Number(m[2])}.${m[3]}` : null;
 }
 function checkVersion(version, input) {
   if (!VERSION_RE.test(version)) {

@@ -51,7 +51,8 @@ export type WheelArch = 'amd64' | 'arm64';
 
 const CUDA_VARIANT_RE = /^cu(\d{2})(\d)$/;
 
-function cudaOf(variant: string): string | null {
+/** cu121 -> "12.1": the string torch.version.cuda reports for wheels of that index; cpu -> null. */
+export function cudaOfVariant(variant: string): string | null {
   const m = CUDA_VARIANT_RE.exec(variant);
   return m ? `${Number(m[1])}.${m[2]}` : null;
 }
@@ -126,8 +127,8 @@ function archOf(platform: string): WheelArch {
 export function arm64Refusal(torch: string, variant: string, platform = 'linux/arm64'): string | null {
   const rel = torchRelease(torch);
   if (!rel || rel.aarch64[variant]) return null;
-  const cudaVariants = Object.keys(rel.aarch64).filter((v) => cudaOf(v) !== null);
-  if (cudaOf(variant) !== null && cudaVariants.length === 0) {
+  const cudaVariants = Object.keys(rel.aarch64).filter((v) => cudaOfVariant(v) !== null);
+  if (cudaOfVariant(variant) !== null && cudaVariants.length === 0) {
     return `${platform}=${variant} is not available: torch ${torch} publishes no CUDA wheels for linux/arm64 (aarch64); use ${platform}=cpu`;
   }
   return `${platform}=${variant} is not published for torch ${torch} on linux/arm64; published: ${Object.keys(rel.aarch64).join(', ')}`;
@@ -181,7 +182,7 @@ export function checkCompatibility(req: CompatRequest): CompatResult {
  * records for that release and variant; for a release or variant it does not know: cpu untagged, CUDA +variant.
  */
 export function expectedVersions(torch: string, torchaudio: string, variant: string, arch: WheelArch): { torch: string; torchaudio: string; cuda: string | null } {
-  const cuda = cudaOf(variant);
+  const cuda = cudaOfVariant(variant);
   if (arch === 'amd64') return { torch: `${torch}+${variant}`, torchaudio: `${torchaudio}+${variant}`, cuda };
   const wheels = torchRelease(torch)?.aarch64[variant];
   if (wheels) return { torch: torch + wheels.torch, torchaudio: torchaudio + wheels.torchaudio, cuda };

@@ -1,5 +1,5 @@
 import { InputError } from '../errors';
-import { arm64Refusal, expectedVersions, torchRelease } from './compat';
+import { arm64Refusal, cudaOfVariant, expectedVersions, torchRelease } from './compat';
 import type { PlatformInfo } from './platforms';
 
 /** What the probe must read inside the image, compared by exact string. `cuda: null` means CPU build. */
@@ -20,11 +20,8 @@ export function checkVariant(variant: string, input: string): void {
   }
 }
 
-/** cu121 -> "12.1": the string torch.version.cuda reports for wheels of that index. */
-export function cudaOfVariant(variant: string): string | null {
-  const m = VARIANT_RE.exec(variant);
-  return m && m[2] ? `${Number(m[2])}.${m[3]}` : null;
-}
+// One definition, shared with the compatibility table's code.
+export { cudaOfVariant } from './compat';
 
 export function checkVersion(version: string, input: string): void {
   if (!VERSION_RE.test(version)) {
