@@ -94,11 +94,11 @@ var require_command = __commonJS({
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.issue = exports2.issueCommand = void 0;
-    var os2 = __importStar(require("os"));
+    var os5 = __importStar(require("os"));
     var utils_1 = require_utils();
     function issueCommand(command, properties, message) {
       const cmd = new Command(command, properties, message);
-      process.stdout.write(cmd.toString() + os2.EOL);
+      process.stdout.write(cmd.toString() + os5.EOL);
     }
     exports2.issueCommand = issueCommand;
     function issue(name, message = "") {
@@ -180,25 +180,25 @@ var require_file_command = __commonJS({
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.prepareKeyValueMessage = exports2.issueFileCommand = void 0;
-    var crypto5 = __importStar(require("crypto"));
-    var fs8 = __importStar(require("fs"));
-    var os2 = __importStar(require("os"));
+    var crypto7 = __importStar(require("crypto"));
+    var fs7 = __importStar(require("fs"));
+    var os5 = __importStar(require("os"));
     var utils_1 = require_utils();
     function issueFileCommand(command, message) {
       const filePath = process.env[`GITHUB_${command}`];
       if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
       }
-      if (!fs8.existsSync(filePath)) {
+      if (!fs7.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
       }
-      fs8.appendFileSync(filePath, `${(0, utils_1.toCommandValue)(message)}${os2.EOL}`, {
+      fs7.appendFileSync(filePath, `${(0, utils_1.toCommandValue)(message)}${os5.EOL}`, {
         encoding: "utf8"
       });
     }
     exports2.issueFileCommand = issueFileCommand;
     function prepareKeyValueMessage(key2, value) {
-      const delimiter = `ghadelimiter_${crypto5.randomUUID()}`;
+      const delimiter = `ghadelimiter_${crypto7.randomUUID()}`;
       const convertedValue = (0, utils_1.toCommandValue)(value);
       if (key2.includes(delimiter)) {
         throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
@@ -206,7 +206,7 @@ var require_file_command = __commonJS({
       if (convertedValue.includes(delimiter)) {
         throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
       }
-      return `${key2}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
+      return `${key2}<<${delimiter}${os5.EOL}${convertedValue}${os5.EOL}${delimiter}`;
     }
     exports2.prepareKeyValueMessage = prepareKeyValueMessage;
   }
@@ -995,14 +995,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol}//${url.hostname}:${port}`;
-        let path3 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path4 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin.endsWith("/")) {
           origin = origin.substring(0, origin.length - 1);
         }
-        if (path3 && !path3.startsWith("/")) {
-          path3 = `/${path3}`;
+        if (path4 && !path4.startsWith("/")) {
+          path4 = `/${path4}`;
         }
-        url = new URL(origin + path3);
+        url = new URL(origin + path4);
       }
       return url;
     }
@@ -2616,20 +2616,20 @@ var require_parseParams = __commonJS({
 var require_basename = __commonJS({
   "node_modules/@fastify/busboy/lib/utils/basename.js"(exports2, module2) {
     "use strict";
-    module2.exports = function basename3(path3) {
-      if (typeof path3 !== "string") {
+    module2.exports = function basename3(path4) {
+      if (typeof path4 !== "string") {
         return "";
       }
-      for (var i = path3.length - 1; i >= 0; --i) {
-        switch (path3.charCodeAt(i)) {
+      for (var i = path4.length - 1; i >= 0; --i) {
+        switch (path4.charCodeAt(i)) {
           case 47:
           // '/'
           case 92:
-            path3 = path3.slice(i + 1);
-            return path3 === ".." || path3 === "." ? "" : path3;
+            path4 = path4.slice(i + 1);
+            return path4 === ".." || path4 === "." ? "" : path4;
         }
       }
-      return path3 === ".." || path3 === "." ? "" : path3;
+      return path4 === ".." || path4 === "." ? "" : path4;
     };
   }
 });
@@ -3633,11 +3633,11 @@ var require_util2 = __commonJS({
     var assert = require("assert");
     var { isUint8Array } = require("util/types");
     var supportedHashes = [];
-    var crypto5;
+    var crypto7;
     try {
-      crypto5 = require("crypto");
+      crypto7 = require("crypto");
       const possibleRelevantHashes = ["sha256", "sha384", "sha512"];
-      supportedHashes = crypto5.getHashes().filter((hash) => possibleRelevantHashes.includes(hash));
+      supportedHashes = crypto7.getHashes().filter((hash) => possibleRelevantHashes.includes(hash));
     } catch {
     }
     function responseURL(response) {
@@ -3914,7 +3914,7 @@ var require_util2 = __commonJS({
       }
     }
     function bytesMatch(bytes, metadataList) {
-      if (crypto5 === void 0) {
+      if (crypto7 === void 0) {
         return true;
       }
       const parsedMetadata = parseMetadata(metadataList);
@@ -3929,7 +3929,7 @@ var require_util2 = __commonJS({
       for (const item of metadata) {
         const algorithm = item.algo;
         const expectedValue = item.hash;
-        let actualValue = crypto5.createHash(algorithm).update(bytes).digest("base64");
+        let actualValue = crypto7.createHash(algorithm).update(bytes).digest("base64");
         if (actualValue[actualValue.length - 1] === "=") {
           if (actualValue[actualValue.length - 2] === "=") {
             actualValue = actualValue.slice(0, -2);
@@ -5275,8 +5275,8 @@ var require_body = __commonJS({
     var { parseMIMEType, serializeAMimeType } = require_dataURL();
     var random;
     try {
-      const crypto5 = require("node:crypto");
-      random = (max) => crypto5.randomInt(0, max);
+      const crypto7 = require("node:crypto");
+      random = (max) => crypto7.randomInt(0, max);
     } catch {
       random = (max) => Math.floor(Math.random(max));
     }
@@ -5659,7 +5659,7 @@ var require_request = __commonJS({
     }
     var Request = class _Request {
       constructor(origin, {
-        path: path3,
+        path: path4,
         method,
         body,
         headers,
@@ -5673,11 +5673,11 @@ var require_request = __commonJS({
         throwOnError,
         expectContinue
       }, handler) {
-        if (typeof path3 !== "string") {
+        if (typeof path4 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path3[0] !== "/" && !(path3.startsWith("http://") || path3.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path4[0] !== "/" && !(path4.startsWith("http://") || path4.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.exec(path3) !== null) {
+        } else if (invalidPathRegex.exec(path4) !== null) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -5740,7 +5740,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? util.buildURL(path3, query) : path3;
+        this.path = query ? util.buildURL(path4, query) : path4;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6748,9 +6748,9 @@ var require_RedirectHandler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path3 = search ? `${pathname}${search}` : pathname;
+        const path4 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path3;
+        this.opts.path = path4;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -6869,7 +6869,7 @@ var require_client = __commonJS({
     var assert = require("assert");
     var net = require("net");
     var http2 = require("http");
-    var { pipeline: pipeline2 } = require("stream");
+    var { pipeline } = require("stream");
     var util = require_util();
     var timers = require_timers();
     var Request = require_request();
@@ -7246,7 +7246,7 @@ var require_client = __commonJS({
       );
       resume(client);
     }
-    var constants = require_constants3();
+    var constants2 = require_constants3();
     var createRedirectInterceptor = require_redirectInterceptor();
     var EMPTY_BUF = Buffer.alloc(0);
     async function lazyllhttp() {
@@ -7313,7 +7313,7 @@ var require_client = __commonJS({
       constructor(client, socket, { exports: exports3 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants2.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -7405,19 +7405,19 @@ var require_client = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret === constants.ERROR.PAUSED_UPGRADE) {
+          if (ret === constants2.ERROR.PAUSED_UPGRADE) {
             this.onUpgrade(data.slice(offset));
-          } else if (ret === constants.ERROR.PAUSED) {
+          } else if (ret === constants2.ERROR.PAUSED) {
             this.paused = true;
             socket.unshift(data.slice(offset));
-          } else if (ret !== constants.ERROR.OK) {
+          } else if (ret !== constants2.ERROR.OK) {
             const ptr = llhttp.llhttp_get_error_reason(this.ptr);
             let message = "";
             if (ptr) {
               const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
               message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
             }
-            throw new HTTPParserError(message, constants.ERROR[ret], data.slice(offset));
+            throw new HTTPParserError(message, constants2.ERROR[ret], data.slice(offset));
           }
         } catch (err) {
           util.destroy(socket, err);
@@ -7587,7 +7587,7 @@ var require_client = __commonJS({
           socket[kBlocking] = false;
           resume(client);
         }
-        return pause ? constants.ERROR.PAUSED : 0;
+        return pause ? constants2.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -7609,7 +7609,7 @@ var require_client = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants.ERROR.PAUSED;
+          return constants2.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -7644,13 +7644,13 @@ var require_client = __commonJS({
         if (socket[kWriting]) {
           assert.strictEqual(client[kRunning], 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants.ERROR.PAUSED;
+          return constants2.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants.ERROR.PAUSED;
+          return constants2.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants.ERROR.PAUSED;
+          return constants2.ERROR.PAUSED;
         } else if (client[kPipelining] === 1) {
           setImmediate(resume, client);
         } else {
@@ -7990,7 +7990,7 @@ var require_client = __commonJS({
         writeH2(client, client[kHTTP2Session], request);
         return;
       }
-      const { body, method, path: path3, host, upgrade, headers, blocking, reset } = request;
+      const { body, method, path: path4, host, upgrade, headers, blocking, reset } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
         body.read(0);
@@ -8040,7 +8040,7 @@ var require_client = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path3} HTTP/1.1\r
+      let header = `${method} ${path4} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -8103,7 +8103,7 @@ upgrade: ${upgrade}\r
       return true;
     }
     function writeH2(client, session, request) {
-      const { body, method, path: path3, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { body, method, path: path4, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let headers;
       if (typeof reqHeaders === "string") headers = Request[kHTTP2CopyHeaders](reqHeaders.trim());
       else headers = reqHeaders;
@@ -8146,7 +8146,7 @@ upgrade: ${upgrade}\r
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path3;
+      headers[HTTP2_HEADER_PATH] = path4;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -8287,7 +8287,7 @@ upgrade: ${upgrade}\r
         let onPipeData = function(chunk) {
           request.onBodySent(chunk);
         };
-        const pipe = pipeline2(
+        const pipe = pipeline(
           body,
           h2stream,
           (err) => {
@@ -8615,10 +8615,10 @@ var require_fixed_queue = __commonJS({
         this.head.push(data);
       }
       shift() {
-        const tail = this.tail;
-        const next = tail.shift();
-        if (tail.isEmpty() && tail.next !== null) {
-          this.tail = tail.next;
+        const tail2 = this.tail;
+        const next = tail2.shift();
+        if (tail2.isEmpty() && tail2.next !== null) {
+          this.tail = tail2.next;
         }
         return next;
       }
@@ -9700,7 +9700,7 @@ var require_api_request = __commonJS({
 var require_api_stream = __commonJS({
   "node_modules/undici/lib/api/api-stream.js"(exports2, module2) {
     "use strict";
-    var { finished, PassThrough } = require("stream");
+    var { finished, PassThrough: PassThrough2 } = require("stream");
     var {
       InvalidArgumentError,
       InvalidReturnValueError,
@@ -9778,7 +9778,7 @@ var require_api_stream = __commonJS({
         if (this.throwOnError && statusCode >= 400) {
           const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
           const contentType = parsedHeaders["content-type"];
-          res = new PassThrough();
+          res = new PassThrough2();
           this.callback = null;
           this.runInAsyncScope(
             getResolveErrorBodyCallback,
@@ -9877,7 +9877,7 @@ var require_api_pipeline = __commonJS({
     var {
       Readable,
       Duplex,
-      PassThrough
+      PassThrough: PassThrough2
     } = require("stream");
     var {
       InvalidArgumentError,
@@ -10055,16 +10055,16 @@ var require_api_pipeline = __commonJS({
         util.destroy(ret, err);
       }
     };
-    function pipeline2(opts, handler) {
+    function pipeline(opts, handler) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
         return pipelineHandler.ret;
       } catch (err) {
-        return new PassThrough().destroy(err);
+        return new PassThrough2().destroy(err);
       }
     }
-    module2.exports = pipeline2;
+    module2.exports = pipeline;
   }
 });
 
@@ -10386,20 +10386,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path3) {
-      if (typeof path3 !== "string") {
-        return path3;
+    function safeUrl(path4) {
+      if (typeof path4 !== "string") {
+        return path4;
       }
-      const pathSegments = path3.split("?");
+      const pathSegments = path4.split("?");
       if (pathSegments.length !== 2) {
-        return path3;
+        return path4;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path3, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path3);
+    function matchKey(mockDispatch2, { path: path4, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path4);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10417,7 +10417,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key2) {
       const basePath = key2.query ? buildURL(key2.path, key2.query) : key2.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path3 }) => matchValue(safeUrl(path3), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path4 }) => matchValue(safeUrl(path4), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10454,9 +10454,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path3, method, body, headers, query } = opts;
+      const { path: path4, method, body, headers, query } = opts;
       return {
-        path: path3,
+        path: path4,
         method,
         body,
         headers,
@@ -10887,11 +10887,11 @@ var require_pluralizer = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports2, module2) {
     "use strict";
-    var { Transform } = require("stream");
+    var { Transform: Transform3 } = require("stream");
     var { Console } = require("console");
     module2.exports = class PendingInterceptorsFormatter {
       constructor({ disableColors } = {}) {
-        this.transform = new Transform({
+        this.transform = new Transform3({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -10905,10 +10905,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path3, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path4, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path3,
+            Path: path4,
             "Status code": statusCode,
             Persistent: persist ? "\u2705" : "\u274C",
             Invocations: timesInvoked,
@@ -13009,7 +13009,7 @@ var require_fetch = __commonJS({
     } = require_constants2();
     var { kHeadersList } = require_symbols();
     var EE = require("events");
-    var { Readable, pipeline: pipeline2 } = require("stream");
+    var { Readable, pipeline } = require("stream");
     var { addAbortListener, isErrored, isReadable, nodeMajor, nodeMinor } = require_util();
     var { dataURLProcessor, serializeAMimeType } = require_dataURL();
     var { TransformStream } = require("stream/web");
@@ -13928,7 +13928,7 @@ var require_fetch = __commonJS({
                 status,
                 statusText,
                 headersList: headers[kHeadersList],
-                body: decoders.length ? pipeline2(this.body, ...decoders, () => {
+                body: decoders.length ? pipeline(this.body, ...decoders, () => {
                 }) : this.body.on("error", () => {
                 })
               });
@@ -15528,8 +15528,8 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path3) {
-      for (const char of path3) {
+    function validateCookiePath(path4) {
+      for (const char of path4) {
         const code = char.charCodeAt(0);
         if (code < 33 || char === ";") {
           throw new Error("Invalid cookie path");
@@ -16326,9 +16326,9 @@ var require_connection = __commonJS({
     channels.open = diagnosticsChannel.channel("undici:websocket:open");
     channels.close = diagnosticsChannel.channel("undici:websocket:close");
     channels.socketError = diagnosticsChannel.channel("undici:websocket:socket_error");
-    var crypto5;
+    var crypto7;
     try {
-      crypto5 = require("crypto");
+      crypto7 = require("crypto");
     } catch {
     }
     function establishWebSocketConnection(url, protocols, ws, onEstablish, options) {
@@ -16347,7 +16347,7 @@ var require_connection = __commonJS({
         const headersList = new Headers(options.headers)[kHeadersList];
         request.headersList = headersList;
       }
-      const keyValue = crypto5.randomBytes(16).toString("base64");
+      const keyValue = crypto7.randomBytes(16).toString("base64");
       request.headersList.append("sec-websocket-key", keyValue);
       request.headersList.append("sec-websocket-version", "13");
       for (const protocol of protocols) {
@@ -16376,7 +16376,7 @@ var require_connection = __commonJS({
             return;
           }
           const secWSAccept = response.headersList.get("Sec-WebSocket-Accept");
-          const digest = crypto5.createHash("sha1").update(keyValue + uid).digest("base64");
+          const digest = crypto7.createHash("sha1").update(keyValue + uid).digest("base64");
           if (secWSAccept !== digest) {
             failWebsocketConnection(ws, "Incorrect hash received in Sec-WebSocket-Accept header.");
             return;
@@ -16456,9 +16456,9 @@ var require_frame = __commonJS({
   "node_modules/undici/lib/websocket/frame.js"(exports2, module2) {
     "use strict";
     var { maxUnsigned16Bit } = require_constants5();
-    var crypto5;
+    var crypto7;
     try {
-      crypto5 = require("crypto");
+      crypto7 = require("crypto");
     } catch {
     }
     var WebsocketFrameSend = class {
@@ -16467,7 +16467,7 @@ var require_frame = __commonJS({
        */
       constructor(data) {
         this.frameData = data;
-        this.maskKey = crypto5.randomBytes(4);
+        this.maskKey = crypto7.randomBytes(4);
       }
       createFrame(opcode) {
         const bodyLength = this.frameData?.byteLength ?? 0;
@@ -17209,11 +17209,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path3 = opts.path;
+          let path4 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path3 = `/${path3}`;
+            path4 = `/${path4}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path3);
+          url = new URL(util.parseOrigin(url).origin + path4);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -17458,7 +17458,7 @@ var require_lib = __commonJS({
       return parsedUrl.protocol === "https:";
     }
     exports2.isHttps = isHttps;
-    var HttpClient = class {
+    var HttpClient2 = class {
       constructor(userAgent, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
@@ -17902,7 +17902,7 @@ var require_lib = __commonJS({
         });
       }
     };
-    exports2.HttpClient = HttpClient;
+    exports2.HttpClient = HttpClient2;
     var lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => (c[k.toLowerCase()] = obj[k], c), {});
   }
 });
@@ -18436,7 +18436,7 @@ var require_path_utils = __commonJS({
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.toPlatformPath = exports2.toWin32Path = exports2.toPosixPath = void 0;
-    var path3 = __importStar(require("path"));
+    var path4 = __importStar(require("path"));
     function toPosixPath(pth) {
       return pth.replace(/[\\]/g, "/");
     }
@@ -18446,7 +18446,7 @@ var require_path_utils = __commonJS({
     }
     exports2.toWin32Path = toWin32Path;
     function toPlatformPath(pth) {
-      return pth.replace(/[/\\]/g, path3.sep);
+      return pth.replace(/[/\\]/g, path4.sep);
     }
     exports2.toPlatformPath = toPlatformPath;
   }
@@ -18509,12 +18509,12 @@ var require_io_util = __commonJS({
     var _a;
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.getCmdPath = exports2.tryGetExecutablePath = exports2.isRooted = exports2.isDirectory = exports2.exists = exports2.READONLY = exports2.UV_FS_O_EXLOCK = exports2.IS_WINDOWS = exports2.unlink = exports2.symlink = exports2.stat = exports2.rmdir = exports2.rm = exports2.rename = exports2.readlink = exports2.readdir = exports2.open = exports2.mkdir = exports2.lstat = exports2.copyFile = exports2.chmod = void 0;
-    var fs8 = __importStar(require("fs"));
-    var path3 = __importStar(require("path"));
-    _a = fs8.promises, exports2.chmod = _a.chmod, exports2.copyFile = _a.copyFile, exports2.lstat = _a.lstat, exports2.mkdir = _a.mkdir, exports2.open = _a.open, exports2.readdir = _a.readdir, exports2.readlink = _a.readlink, exports2.rename = _a.rename, exports2.rm = _a.rm, exports2.rmdir = _a.rmdir, exports2.stat = _a.stat, exports2.symlink = _a.symlink, exports2.unlink = _a.unlink;
+    var fs7 = __importStar(require("fs"));
+    var path4 = __importStar(require("path"));
+    _a = fs7.promises, exports2.chmod = _a.chmod, exports2.copyFile = _a.copyFile, exports2.lstat = _a.lstat, exports2.mkdir = _a.mkdir, exports2.open = _a.open, exports2.readdir = _a.readdir, exports2.readlink = _a.readlink, exports2.rename = _a.rename, exports2.rm = _a.rm, exports2.rmdir = _a.rmdir, exports2.stat = _a.stat, exports2.symlink = _a.symlink, exports2.unlink = _a.unlink;
     exports2.IS_WINDOWS = process.platform === "win32";
     exports2.UV_FS_O_EXLOCK = 268435456;
-    exports2.READONLY = fs8.constants.O_RDONLY;
+    exports2.READONLY = fs7.constants.O_RDONLY;
     function exists(fsPath) {
       return __awaiter(this, void 0, void 0, function* () {
         try {
@@ -18559,7 +18559,7 @@ var require_io_util = __commonJS({
         }
         if (stats && stats.isFile()) {
           if (exports2.IS_WINDOWS) {
-            const upperExt = path3.extname(filePath).toUpperCase();
+            const upperExt = path4.extname(filePath).toUpperCase();
             if (extensions.some((validExt) => validExt.toUpperCase() === upperExt)) {
               return filePath;
             }
@@ -18583,11 +18583,11 @@ var require_io_util = __commonJS({
           if (stats && stats.isFile()) {
             if (exports2.IS_WINDOWS) {
               try {
-                const directory = path3.dirname(filePath);
-                const upperName = path3.basename(filePath).toUpperCase();
+                const directory = path4.dirname(filePath);
+                const upperName = path4.basename(filePath).toUpperCase();
                 for (const actualName of yield exports2.readdir(directory)) {
                   if (upperName === actualName.toUpperCase()) {
-                    filePath = path3.join(directory, actualName);
+                    filePath = path4.join(directory, actualName);
                     break;
                   }
                 }
@@ -18682,7 +18682,7 @@ var require_io = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.findInPath = exports2.which = exports2.mkdirP = exports2.rmRF = exports2.mv = exports2.cp = void 0;
     var assert_1 = require("assert");
-    var path3 = __importStar(require("path"));
+    var path4 = __importStar(require("path"));
     var ioUtil = __importStar(require_io_util());
     function cp(source, dest, options = {}) {
       return __awaiter(this, void 0, void 0, function* () {
@@ -18691,7 +18691,7 @@ var require_io = __commonJS({
         if (destStat && destStat.isFile() && !force) {
           return;
         }
-        const newDest = destStat && destStat.isDirectory() && copySourceDirectory ? path3.join(dest, path3.basename(source)) : dest;
+        const newDest = destStat && destStat.isDirectory() && copySourceDirectory ? path4.join(dest, path4.basename(source)) : dest;
         if (!(yield ioUtil.exists(source))) {
           throw new Error(`no such file or directory: ${source}`);
         }
@@ -18703,7 +18703,7 @@ var require_io = __commonJS({
             yield cpDirRecursive(source, newDest, 0, force);
           }
         } else {
-          if (path3.relative(source, newDest) === "") {
+          if (path4.relative(source, newDest) === "") {
             throw new Error(`'${newDest}' and '${source}' are the same file`);
           }
           yield copyFile(source, newDest, force);
@@ -18716,7 +18716,7 @@ var require_io = __commonJS({
         if (yield ioUtil.exists(dest)) {
           let destExists = true;
           if (yield ioUtil.isDirectory(dest)) {
-            dest = path3.join(dest, path3.basename(source));
+            dest = path4.join(dest, path4.basename(source));
             destExists = yield ioUtil.exists(dest);
           }
           if (destExists) {
@@ -18727,7 +18727,7 @@ var require_io = __commonJS({
             }
           }
         }
-        yield mkdirP(path3.dirname(dest));
+        yield mkdirP(path4.dirname(dest));
         yield ioUtil.rename(source, dest);
       });
     }
@@ -18790,7 +18790,7 @@ var require_io = __commonJS({
         }
         const extensions = [];
         if (ioUtil.IS_WINDOWS && process.env["PATHEXT"]) {
-          for (const extension of process.env["PATHEXT"].split(path3.delimiter)) {
+          for (const extension of process.env["PATHEXT"].split(path4.delimiter)) {
             if (extension) {
               extensions.push(extension);
             }
@@ -18803,12 +18803,12 @@ var require_io = __commonJS({
           }
           return [];
         }
-        if (tool.includes(path3.sep)) {
+        if (tool.includes(path4.sep)) {
           return [];
         }
         const directories = [];
         if (process.env.PATH) {
-          for (const p of process.env.PATH.split(path3.delimiter)) {
+          for (const p of process.env.PATH.split(path4.delimiter)) {
             if (p) {
               directories.push(p);
             }
@@ -18816,7 +18816,7 @@ var require_io = __commonJS({
         }
         const matches = [];
         for (const directory of directories) {
-          const filePath = yield ioUtil.tryGetExecutablePath(path3.join(directory, tool), extensions);
+          const filePath = yield ioUtil.tryGetExecutablePath(path4.join(directory, tool), extensions);
           if (filePath) {
             matches.push(filePath);
           }
@@ -18929,10 +18929,10 @@ var require_toolrunner = __commonJS({
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.argStringToArray = exports2.ToolRunner = void 0;
-    var os2 = __importStar(require("os"));
+    var os5 = __importStar(require("os"));
     var events = __importStar(require("events"));
     var child = __importStar(require("child_process"));
-    var path3 = __importStar(require("path"));
+    var path4 = __importStar(require("path"));
     var io = __importStar(require_io());
     var ioUtil = __importStar(require_io_util());
     var timers_1 = require("timers");
@@ -18984,12 +18984,12 @@ var require_toolrunner = __commonJS({
       _processLineBuffer(data, strBuffer, onLine) {
         try {
           let s = strBuffer + data.toString();
-          let n = s.indexOf(os2.EOL);
+          let n = s.indexOf(os5.EOL);
           while (n > -1) {
             const line = s.substring(0, n);
             onLine(line);
-            s = s.substring(n + os2.EOL.length);
-            n = s.indexOf(os2.EOL);
+            s = s.substring(n + os5.EOL.length);
+            n = s.indexOf(os5.EOL);
           }
           return s;
         } catch (err) {
@@ -19147,7 +19147,7 @@ var require_toolrunner = __commonJS({
       exec() {
         return __awaiter(this, void 0, void 0, function* () {
           if (!ioUtil.isRooted(this.toolPath) && (this.toolPath.includes("/") || IS_WINDOWS && this.toolPath.includes("\\"))) {
-            this.toolPath = path3.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+            this.toolPath = path4.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
           }
           this.toolPath = yield io.which(this.toolPath, true);
           return new Promise((resolve2, reject) => __awaiter(this, void 0, void 0, function* () {
@@ -19158,7 +19158,7 @@ var require_toolrunner = __commonJS({
             }
             const optionsNonNull = this._cloneExecOptions(this.options);
             if (!optionsNonNull.silent && optionsNonNull.outStream) {
-              optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os2.EOL);
+              optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os5.EOL);
             }
             const state = new ExecState(optionsNonNull, this.toolPath);
             state.on("debug", (message) => {
@@ -19415,7 +19415,7 @@ var require_exec = __commonJS({
     exports2.getExecOutput = exports2.exec = void 0;
     var string_decoder_1 = require("string_decoder");
     var tr = __importStar(require_toolrunner());
-    function exec2(commandLine, args, options) {
+    function exec(commandLine, args, options) {
       return __awaiter(this, void 0, void 0, function* () {
         const commandArgs = tr.argStringToArray(commandLine);
         if (commandArgs.length === 0) {
@@ -19427,8 +19427,8 @@ var require_exec = __commonJS({
         return runner.exec();
       });
     }
-    exports2.exec = exec2;
-    function getExecOutput2(commandLine, args, options) {
+    exports2.exec = exec;
+    function getExecOutput(commandLine, args, options) {
       var _a, _b;
       return __awaiter(this, void 0, void 0, function* () {
         let stdout = "";
@@ -19450,7 +19450,7 @@ var require_exec = __commonJS({
           }
         };
         const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec2(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
         stdout += stdoutDecoder.end();
         stderr += stderrDecoder.end();
         return {
@@ -19460,7 +19460,7 @@ var require_exec = __commonJS({
         };
       });
     }
-    exports2.getExecOutput = getExecOutput2;
+    exports2.getExecOutput = getExecOutput;
   }
 });
 
@@ -19528,12 +19528,12 @@ var require_platform = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.getDetails = exports2.isLinux = exports2.isMacOS = exports2.isWindows = exports2.arch = exports2.platform = void 0;
     var os_1 = __importDefault(require("os"));
-    var exec2 = __importStar(require_exec());
+    var exec = __importStar(require_exec());
     var getWindowsInfo = () => __awaiter(void 0, void 0, void 0, function* () {
-      const { stdout: version } = yield exec2.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', void 0, {
+      const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', void 0, {
         silent: true
       });
-      const { stdout: name } = yield exec2.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', void 0, {
+      const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', void 0, {
         silent: true
       });
       return {
@@ -19543,7 +19543,7 @@ var require_platform = __commonJS({
     });
     var getMacOsInfo = () => __awaiter(void 0, void 0, void 0, function* () {
       var _a, _b, _c, _d;
-      const { stdout } = yield exec2.getExecOutput("sw_vers", void 0, {
+      const { stdout } = yield exec.getExecOutput("sw_vers", void 0, {
         silent: true
       });
       const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : "";
@@ -19554,7 +19554,7 @@ var require_platform = __commonJS({
       };
     });
     var getLinuxInfo = () => __awaiter(void 0, void 0, void 0, function* () {
-      const { stdout } = yield exec2.getExecOutput("lsb_release", ["-i", "-r", "-s"], {
+      const { stdout } = yield exec.getExecOutput("lsb_release", ["-i", "-r", "-s"], {
         silent: true
       });
       const [name, version] = stdout.trim().split("\n");
@@ -19646,8 +19646,8 @@ var require_core = __commonJS({
     var command_1 = require_command();
     var file_command_1 = require_file_command();
     var utils_1 = require_utils();
-    var os2 = __importStar(require("os"));
-    var path3 = __importStar(require("path"));
+    var os5 = __importStar(require("os"));
+    var path4 = __importStar(require("path"));
     var oidc_utils_1 = require_oidc_utils();
     var ExitCode;
     (function(ExitCode2) {
@@ -19675,7 +19675,7 @@ var require_core = __commonJS({
       } else {
         (0, command_1.issueCommand)("add-path", {}, inputPath);
       }
-      process.env["PATH"] = `${inputPath}${path3.delimiter}${process.env["PATH"]}`;
+      process.env["PATH"] = `${inputPath}${path4.delimiter}${process.env["PATH"]}`;
     }
     exports2.addPath = addPath;
     function getInput2(name, options) {
@@ -19714,7 +19714,7 @@ Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
       if (filePath) {
         return (0, file_command_1.issueFileCommand)("OUTPUT", (0, file_command_1.prepareKeyValueMessage)(name, value));
       }
-      process.stdout.write(os2.EOL);
+      process.stdout.write(os5.EOL);
       (0, command_1.issueCommand)("set-output", { name }, (0, utils_1.toCommandValue)(value));
     }
     exports2.setOutput = setOutput2;
@@ -19748,7 +19748,7 @@ Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
     }
     exports2.notice = notice;
     function info2(message) {
-      process.stdout.write(message + os2.EOL);
+      process.stdout.write(message + os5.EOL);
     }
     exports2.info = info2;
     function startGroup(name) {
@@ -19772,18 +19772,18 @@ Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
       });
     }
     exports2.group = group2;
-    function saveState2(name, value) {
+    function saveState3(name, value) {
       const filePath = process.env["GITHUB_STATE"] || "";
       if (filePath) {
         return (0, file_command_1.issueFileCommand)("STATE", (0, file_command_1.prepareKeyValueMessage)(name, value));
       }
       (0, command_1.issueCommand)("save-state", { name }, (0, utils_1.toCommandValue)(value));
     }
-    exports2.saveState = saveState2;
-    function getState(name) {
+    exports2.saveState = saveState3;
+    function getState2(name) {
       return process.env[`STATE_${name}`] || "";
     }
-    exports2.getState = getState;
+    exports2.getState = getState2;
     function getIDToken(aud) {
       return __awaiter(this, void 0, void 0, function* () {
         return yield oidc_utils_1.OidcClient.getIDToken(aud);
@@ -19812,29 +19812,2504 @@ Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
   }
 });
 
-// src/main.ts
-var core3 = __toESM(require_core());
-var crypto4 = __toESM(require("crypto"));
-var fs7 = __toESM(require("fs"));
+// node_modules/events-universal/default.js
+var require_default2 = __commonJS({
+  "node_modules/events-universal/default.js"(exports2, module2) {
+    module2.exports = require("events");
+  }
+});
+
+// node_modules/fast-fifo/fixed-size.js
+var require_fixed_size = __commonJS({
+  "node_modules/fast-fifo/fixed-size.js"(exports2, module2) {
+    module2.exports = class FixedFIFO {
+      constructor(hwm) {
+        if (!(hwm > 0) || (hwm - 1 & hwm) !== 0) throw new Error("Max size for a FixedFIFO should be a power of two");
+        this.buffer = new Array(hwm);
+        this.mask = hwm - 1;
+        this.top = 0;
+        this.btm = 0;
+        this.next = null;
+      }
+      clear() {
+        this.top = this.btm = 0;
+        this.next = null;
+        this.buffer.fill(void 0);
+      }
+      push(data) {
+        if (this.buffer[this.top] !== void 0) return false;
+        this.buffer[this.top] = data;
+        this.top = this.top + 1 & this.mask;
+        return true;
+      }
+      shift() {
+        const last = this.buffer[this.btm];
+        if (last === void 0) return void 0;
+        this.buffer[this.btm] = void 0;
+        this.btm = this.btm + 1 & this.mask;
+        return last;
+      }
+      peek() {
+        return this.buffer[this.btm];
+      }
+      isEmpty() {
+        return this.buffer[this.btm] === void 0;
+      }
+    };
+  }
+});
+
+// node_modules/fast-fifo/index.js
+var require_fast_fifo = __commonJS({
+  "node_modules/fast-fifo/index.js"(exports2, module2) {
+    var FixedFIFO = require_fixed_size();
+    module2.exports = class FastFIFO {
+      constructor(hwm) {
+        this.hwm = hwm || 16;
+        this.head = new FixedFIFO(this.hwm);
+        this.tail = this.head;
+        this.length = 0;
+      }
+      clear() {
+        this.head = this.tail;
+        this.head.clear();
+        this.length = 0;
+      }
+      push(val) {
+        this.length++;
+        if (!this.head.push(val)) {
+          const prev = this.head;
+          this.head = prev.next = new FixedFIFO(2 * this.head.buffer.length);
+          this.head.push(val);
+        }
+      }
+      shift() {
+        if (this.length !== 0) this.length--;
+        const val = this.tail.shift();
+        if (val === void 0 && this.tail.next) {
+          const next = this.tail.next;
+          this.tail.next = null;
+          this.tail = next;
+          return this.tail.shift();
+        }
+        return val;
+      }
+      peek() {
+        const val = this.tail.peek();
+        if (val === void 0 && this.tail.next) return this.tail.next.peek();
+        return val;
+      }
+      isEmpty() {
+        return this.length === 0;
+      }
+    };
+  }
+});
+
+// node_modules/b4a/index.js
+var require_b4a = __commonJS({
+  "node_modules/b4a/index.js"(exports2, module2) {
+    function isBuffer(value) {
+      return Buffer.isBuffer(value) || value instanceof Uint8Array;
+    }
+    function isEncoding(encoding) {
+      return Buffer.isEncoding(encoding);
+    }
+    function alloc(size, fill2, encoding) {
+      return Buffer.alloc(size, fill2, encoding);
+    }
+    function allocUnsafe(size) {
+      return Buffer.allocUnsafe(size);
+    }
+    function allocUnsafeSlow(size) {
+      return Buffer.allocUnsafeSlow(size);
+    }
+    function byteLength(string, encoding) {
+      return Buffer.byteLength(string, encoding);
+    }
+    function compare2(a, b) {
+      return Buffer.compare(a, b);
+    }
+    function concat(buffers, totalLength) {
+      return Buffer.concat(buffers, totalLength);
+    }
+    function copy(source, target, targetStart, start, end) {
+      return toBuffer(source).copy(target, targetStart, start, end);
+    }
+    function equals(a, b) {
+      return toBuffer(a).equals(b);
+    }
+    function fill(buffer, value, offset, end, encoding) {
+      return toBuffer(buffer).fill(value, offset, end, encoding);
+    }
+    function from(value, encodingOrOffset, length) {
+      return Buffer.from(value, encodingOrOffset, length);
+    }
+    function includes(buffer, value, byteOffset, encoding) {
+      return toBuffer(buffer).includes(value, byteOffset, encoding);
+    }
+    function indexOf(buffer, value, byfeOffset, encoding) {
+      return toBuffer(buffer).indexOf(value, byfeOffset, encoding);
+    }
+    function lastIndexOf(buffer, value, byteOffset, encoding) {
+      return toBuffer(buffer).lastIndexOf(value, byteOffset, encoding);
+    }
+    function swap16(buffer) {
+      return toBuffer(buffer).swap16();
+    }
+    function swap32(buffer) {
+      return toBuffer(buffer).swap32();
+    }
+    function swap64(buffer) {
+      return toBuffer(buffer).swap64();
+    }
+    function toBuffer(buffer) {
+      if (Buffer.isBuffer(buffer)) return buffer;
+      return Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    }
+    function toString(buffer, encoding, start, end) {
+      return toBuffer(buffer).toString(encoding, start, end);
+    }
+    function toHex(buffer, start, end) {
+      return toBuffer(buffer).toString("hex", start, end);
+    }
+    function write(buffer, string, offset, length, encoding) {
+      return toBuffer(buffer).write(string, offset, length, encoding);
+    }
+    function readDoubleBE(buffer, offset) {
+      return toBuffer(buffer).readDoubleBE(offset);
+    }
+    function readDoubleLE(buffer, offset) {
+      return toBuffer(buffer).readDoubleLE(offset);
+    }
+    function readFloatBE(buffer, offset) {
+      return toBuffer(buffer).readFloatBE(offset);
+    }
+    function readFloatLE(buffer, offset) {
+      return toBuffer(buffer).readFloatLE(offset);
+    }
+    function readInt32BE(buffer, offset) {
+      return toBuffer(buffer).readInt32BE(offset);
+    }
+    function readInt32LE(buffer, offset) {
+      return toBuffer(buffer).readInt32LE(offset);
+    }
+    function readUInt32BE(buffer, offset) {
+      return toBuffer(buffer).readUInt32BE(offset);
+    }
+    function readUInt32LE(buffer, offset) {
+      return toBuffer(buffer).readUInt32LE(offset);
+    }
+    function writeDoubleBE(buffer, value, offset) {
+      return toBuffer(buffer).writeDoubleBE(value, offset);
+    }
+    function writeDoubleLE(buffer, value, offset) {
+      return toBuffer(buffer).writeDoubleLE(value, offset);
+    }
+    function writeFloatBE(buffer, value, offset) {
+      return toBuffer(buffer).writeFloatBE(value, offset);
+    }
+    function writeFloatLE(buffer, value, offset) {
+      return toBuffer(buffer).writeFloatLE(value, offset);
+    }
+    function writeInt32BE(buffer, value, offset) {
+      return toBuffer(buffer).writeInt32BE(value, offset);
+    }
+    function writeInt32LE(buffer, value, offset) {
+      return toBuffer(buffer).writeInt32LE(value, offset);
+    }
+    function writeUInt32BE(buffer, value, offset) {
+      return toBuffer(buffer).writeUInt32BE(value, offset);
+    }
+    function writeUInt32LE(buffer, value, offset) {
+      return toBuffer(buffer).writeUInt32LE(value, offset);
+    }
+    module2.exports = {
+      isBuffer,
+      isEncoding,
+      alloc,
+      allocUnsafe,
+      allocUnsafeSlow,
+      byteLength,
+      compare: compare2,
+      concat,
+      copy,
+      equals,
+      fill,
+      from,
+      includes,
+      indexOf,
+      lastIndexOf,
+      swap16,
+      swap32,
+      swap64,
+      toBuffer,
+      toString,
+      toHex,
+      write,
+      readDoubleBE,
+      readDoubleLE,
+      readFloatBE,
+      readFloatLE,
+      readInt32BE,
+      readInt32LE,
+      readUInt32BE,
+      readUInt32LE,
+      writeDoubleBE,
+      writeDoubleLE,
+      writeFloatBE,
+      writeFloatLE,
+      writeInt32BE,
+      writeInt32LE,
+      writeUInt32BE,
+      writeUInt32LE
+    };
+  }
+});
+
+// node_modules/text-decoder/lib/pass-through-decoder.js
+var require_pass_through_decoder = __commonJS({
+  "node_modules/text-decoder/lib/pass-through-decoder.js"(exports2, module2) {
+    var b4a = require_b4a();
+    module2.exports = class PassThroughDecoder {
+      constructor(encoding) {
+        this.encoding = encoding;
+      }
+      get remaining() {
+        return 0;
+      }
+      decode(data) {
+        return b4a.toString(data, this.encoding);
+      }
+      flush() {
+        return "";
+      }
+    };
+  }
+});
+
+// node_modules/text-decoder/lib/utf8-decoder.js
+var require_utf8_decoder = __commonJS({
+  "node_modules/text-decoder/lib/utf8-decoder.js"(exports2, module2) {
+    var b4a = require_b4a();
+    module2.exports = class UTF8Decoder {
+      constructor() {
+        this._reset();
+      }
+      get remaining() {
+        return this.bytesSeen;
+      }
+      decode(data) {
+        if (data.byteLength === 0) return "";
+        if (this.bytesNeeded === 0 && trailingIncomplete(data, 0) === 0) {
+          this.bytesSeen = trailingBytesSeen(data);
+          return b4a.toString(data, "utf8");
+        }
+        let result = "";
+        let start = 0;
+        if (this.bytesNeeded > 0) {
+          while (start < data.byteLength) {
+            const byte = data[start];
+            if (byte < this.lowerBoundary || byte > this.upperBoundary) {
+              result += "\uFFFD";
+              this._reset();
+              break;
+            }
+            this.lowerBoundary = 128;
+            this.upperBoundary = 191;
+            this.codePoint = this.codePoint << 6 | byte & 63;
+            this.bytesSeen++;
+            start++;
+            if (this.bytesSeen === this.bytesNeeded) {
+              result += String.fromCodePoint(this.codePoint);
+              this._reset();
+              break;
+            }
+          }
+          if (this.bytesNeeded > 0) return result;
+        }
+        const trailing = trailingIncomplete(data, start);
+        const end = data.byteLength - trailing;
+        if (end > start) result += b4a.toString(data, "utf8", start, end);
+        for (let i = end; i < data.byteLength; i++) {
+          const byte = data[i];
+          if (this.bytesNeeded === 0) {
+            if (byte <= 127) {
+              this.bytesSeen = 0;
+              result += String.fromCharCode(byte);
+            } else if (byte >= 194 && byte <= 223) {
+              this.bytesNeeded = 2;
+              this.bytesSeen = 1;
+              this.codePoint = byte & 31;
+            } else if (byte >= 224 && byte <= 239) {
+              if (byte === 224) this.lowerBoundary = 160;
+              else if (byte === 237) this.upperBoundary = 159;
+              this.bytesNeeded = 3;
+              this.bytesSeen = 1;
+              this.codePoint = byte & 15;
+            } else if (byte >= 240 && byte <= 244) {
+              if (byte === 240) this.lowerBoundary = 144;
+              else if (byte === 244) this.upperBoundary = 143;
+              this.bytesNeeded = 4;
+              this.bytesSeen = 1;
+              this.codePoint = byte & 7;
+            } else {
+              this.bytesSeen = 1;
+              result += "\uFFFD";
+            }
+            continue;
+          }
+          if (byte < this.lowerBoundary || byte > this.upperBoundary) {
+            result += "\uFFFD";
+            i--;
+            this._reset();
+            continue;
+          }
+          this.lowerBoundary = 128;
+          this.upperBoundary = 191;
+          this.codePoint = this.codePoint << 6 | byte & 63;
+          this.bytesSeen++;
+          if (this.bytesSeen === this.bytesNeeded) {
+            result += String.fromCodePoint(this.codePoint);
+            this._reset();
+          }
+        }
+        return result;
+      }
+      flush() {
+        const result = this.bytesNeeded > 0 ? "\uFFFD" : "";
+        this._reset();
+        return result;
+      }
+      _reset() {
+        this.codePoint = 0;
+        this.bytesNeeded = 0;
+        this.bytesSeen = 0;
+        this.lowerBoundary = 128;
+        this.upperBoundary = 191;
+      }
+    };
+    function trailingIncomplete(data, start) {
+      const len = data.byteLength;
+      if (len <= start) return 0;
+      const limit = Math.max(start, len - 4);
+      let i = len - 1;
+      while (i > limit && (data[i] & 192) === 128) i--;
+      if (i < start) return 0;
+      const byte = data[i];
+      let needed;
+      if (byte <= 127) return 0;
+      if (byte >= 194 && byte <= 223) needed = 2;
+      else if (byte >= 224 && byte <= 239) needed = 3;
+      else if (byte >= 240 && byte <= 244) needed = 4;
+      else return 0;
+      const available = len - i;
+      return available < needed ? available : 0;
+    }
+    function trailingBytesSeen(data) {
+      const len = data.byteLength;
+      if (len === 0) return 0;
+      const last = data[len - 1];
+      if (last <= 127) return 0;
+      if ((last & 192) !== 128) return 1;
+      const limit = Math.max(0, len - 4);
+      let i = len - 2;
+      while (i >= limit && (data[i] & 192) === 128) i--;
+      if (i < 0) return 1;
+      const first = data[i];
+      let needed;
+      if (first >= 194 && first <= 223) needed = 2;
+      else if (first >= 224 && first <= 239) needed = 3;
+      else if (first >= 240 && first <= 244) needed = 4;
+      else return 1;
+      if (len - i !== needed) return 1;
+      if (needed >= 3) {
+        const second = data[i + 1];
+        if (first === 224 && second < 160) return 1;
+        if (first === 237 && second > 159) return 1;
+        if (first === 240 && second < 144) return 1;
+        if (first === 244 && second > 143) return 1;
+      }
+      return 0;
+    }
+  }
+});
+
+// node_modules/text-decoder/index.js
+var require_text_decoder = __commonJS({
+  "node_modules/text-decoder/index.js"(exports2, module2) {
+    var PassThroughDecoder = require_pass_through_decoder();
+    var UTF8Decoder = require_utf8_decoder();
+    module2.exports = class TextDecoder {
+      constructor(encoding = "utf8") {
+        this.encoding = normalizeEncoding(encoding);
+        switch (this.encoding) {
+          case "utf8":
+            this.decoder = new UTF8Decoder();
+            break;
+          case "utf16le":
+          case "base64":
+            throw new Error("Unsupported encoding: " + this.encoding);
+          default:
+            this.decoder = new PassThroughDecoder(this.encoding);
+        }
+      }
+      get remaining() {
+        return this.decoder.remaining;
+      }
+      push(data) {
+        if (typeof data === "string") return data;
+        return this.decoder.decode(data);
+      }
+      // For Node.js compatibility
+      write(data) {
+        return this.push(data);
+      }
+      end(data) {
+        let result = "";
+        if (data) result = this.push(data);
+        result += this.decoder.flush();
+        return result;
+      }
+    };
+    function normalizeEncoding(encoding) {
+      encoding = encoding.toLowerCase();
+      switch (encoding) {
+        case "utf8":
+        case "utf-8":
+          return "utf8";
+        case "ucs2":
+        case "ucs-2":
+        case "utf16le":
+        case "utf-16le":
+          return "utf16le";
+        case "latin1":
+        case "binary":
+          return "latin1";
+        case "base64":
+        case "ascii":
+        case "hex":
+          return encoding;
+        default:
+          throw new Error("Unknown encoding: " + encoding);
+      }
+    }
+  }
+});
+
+// node_modules/streamx/lib/errors.js
+var require_errors2 = __commonJS({
+  "node_modules/streamx/lib/errors.js"(exports2, module2) {
+    module2.exports = class StreamError extends Error {
+      constructor(msg, code, fn = StreamError) {
+        super(msg);
+        this.code = code;
+        if (Error.captureStackTrace) {
+          Error.captureStackTrace(this, fn);
+        }
+      }
+      static isStreamDestroyed(err) {
+        return err && err.code === "STREAM_DESTROYED";
+      }
+      static isPrematureClose(err) {
+        return err && err.code === "PREMATURE_CLOSE";
+      }
+      static isAborted(err) {
+        return err && err.code === "ABORTED";
+      }
+      static isBadArgument(err) {
+        return err && err.code === "BAD_ARGUMENT";
+      }
+      get name() {
+        return "StreamError";
+      }
+      static STREAM_DESTROYED() {
+        return new StreamError("Stream was destroyed", "STREAM_DESTROYED", StreamError.STREAM_DESTROYED);
+      }
+      static PREMATURE_CLOSE(msg = "Premature close") {
+        return new StreamError(msg, "PREMATURE_CLOSE", StreamError.PREMATURE_CLOSE);
+      }
+      static ABORTED() {
+        return new StreamError("Stream aborted", "ABORTED", StreamError.ABORTED);
+      }
+      static BAD_ARGUMENT(msg = "Bad argument") {
+        return new StreamError(msg, "BAD_ARGUMENT", StreamError.BAD_ARGUMENT);
+      }
+    };
+  }
+});
+
+// node_modules/streamx/index.js
+var require_streamx = __commonJS({
+  "node_modules/streamx/index.js"(exports2, module2) {
+    var { EventEmitter } = require_default2();
+    var FIFO = require_fast_fifo();
+    var TextDecoder2 = require_text_decoder();
+    var StreamError = require_errors2();
+    var qmt = typeof queueMicrotask === "undefined" ? (fn) => global.process.nextTick(fn) : queueMicrotask;
+    var MAX = (1 << 29) - 1;
+    var OPENING = 1;
+    var PREDESTROYING = 2;
+    var DESTROYING = 4;
+    var DESTROYED = 8;
+    var NOT_OPENING = MAX ^ OPENING;
+    var NOT_PREDESTROYING = MAX ^ PREDESTROYING;
+    var READ_ACTIVE = 1 << 4;
+    var READ_UPDATING = 2 << 4;
+    var READ_PRIMARY = 4 << 4;
+    var READ_QUEUED = 8 << 4;
+    var READ_RESUMED = 16 << 4;
+    var READ_PIPE_DRAINED = 32 << 4;
+    var READ_ENDING = 64 << 4;
+    var READ_EMIT_DATA = 128 << 4;
+    var READ_EMIT_READABLE = 256 << 4;
+    var READ_EMITTED_READABLE = 512 << 4;
+    var READ_DONE = 1024 << 4;
+    var READ_NEXT_TICK = 2048 << 4;
+    var READ_NEEDS_PUSH = 4096 << 4;
+    var READ_READ_AHEAD = 8192 << 4;
+    var READ_FLOWING = READ_RESUMED | READ_PIPE_DRAINED;
+    var READ_ACTIVE_AND_NEEDS_PUSH = READ_ACTIVE | READ_NEEDS_PUSH;
+    var READ_PRIMARY_AND_ACTIVE = READ_PRIMARY | READ_ACTIVE;
+    var READ_EMIT_READABLE_AND_QUEUED = READ_EMIT_READABLE | READ_QUEUED;
+    var READ_RESUMED_READ_AHEAD = READ_RESUMED | READ_READ_AHEAD;
+    var READ_NOT_ACTIVE = MAX ^ READ_ACTIVE;
+    var READ_NON_PRIMARY = MAX ^ READ_PRIMARY;
+    var READ_NON_PRIMARY_AND_PUSHED = MAX ^ (READ_PRIMARY | READ_NEEDS_PUSH);
+    var READ_PUSHED = MAX ^ READ_NEEDS_PUSH;
+    var READ_PAUSED = MAX ^ READ_RESUMED;
+    var READ_NOT_QUEUED = MAX ^ (READ_QUEUED | READ_EMITTED_READABLE);
+    var READ_NOT_ENDING = MAX ^ READ_ENDING;
+    var READ_PIPE_NOT_DRAINED = MAX ^ READ_FLOWING;
+    var READ_NOT_NEXT_TICK = MAX ^ READ_NEXT_TICK;
+    var READ_NOT_UPDATING = MAX ^ READ_UPDATING;
+    var READ_NO_READ_AHEAD = MAX ^ READ_READ_AHEAD;
+    var READ_PAUSED_NO_READ_AHEAD = MAX ^ READ_RESUMED_READ_AHEAD;
+    var WRITE_ACTIVE = 1 << 18;
+    var WRITE_UPDATING = 2 << 18;
+    var WRITE_PRIMARY = 4 << 18;
+    var WRITE_QUEUED = 8 << 18;
+    var WRITE_UNDRAINED = 16 << 18;
+    var WRITE_DONE = 32 << 18;
+    var WRITE_EMIT_DRAIN = 64 << 18;
+    var WRITE_NEXT_TICK = 128 << 18;
+    var WRITE_WRITING = 256 << 18;
+    var WRITE_FINISHING = 512 << 18;
+    var WRITE_CORKED = 1024 << 18;
+    var WRITE_NOT_ACTIVE = MAX ^ (WRITE_ACTIVE | WRITE_WRITING);
+    var WRITE_NON_PRIMARY = MAX ^ WRITE_PRIMARY;
+    var WRITE_NOT_FINISHING = MAX ^ (WRITE_ACTIVE | WRITE_FINISHING);
+    var WRITE_DRAINED = MAX ^ WRITE_UNDRAINED;
+    var WRITE_NOT_QUEUED = MAX ^ WRITE_QUEUED;
+    var WRITE_NOT_NEXT_TICK = MAX ^ WRITE_NEXT_TICK;
+    var WRITE_NOT_UPDATING = MAX ^ WRITE_UPDATING;
+    var WRITE_NOT_CORKED = MAX ^ WRITE_CORKED;
+    var ACTIVE = READ_ACTIVE | WRITE_ACTIVE;
+    var NOT_ACTIVE = MAX ^ ACTIVE;
+    var DONE = READ_DONE | WRITE_DONE;
+    var DESTROY_STATUS = DESTROYING | DESTROYED | PREDESTROYING;
+    var OPEN_STATUS = DESTROY_STATUS | OPENING;
+    var AUTO_DESTROY = DESTROY_STATUS | DONE;
+    var NON_PRIMARY = WRITE_NON_PRIMARY & READ_NON_PRIMARY;
+    var ACTIVE_OR_TICKING = WRITE_NEXT_TICK | READ_NEXT_TICK;
+    var TICKING = ACTIVE_OR_TICKING & NOT_ACTIVE;
+    var IS_OPENING = OPEN_STATUS | TICKING;
+    var READ_PRIMARY_STATUS = OPEN_STATUS | READ_ENDING | READ_DONE;
+    var READ_STATUS = OPEN_STATUS | READ_DONE | READ_QUEUED;
+    var READ_ENDING_STATUS = OPEN_STATUS | READ_ENDING | READ_QUEUED;
+    var READ_READABLE_STATUS = OPEN_STATUS | READ_EMIT_READABLE | READ_QUEUED | READ_EMITTED_READABLE;
+    var SHOULD_NOT_READ = OPEN_STATUS | READ_ACTIVE | READ_ENDING | READ_DONE | READ_NEEDS_PUSH | READ_READ_AHEAD;
+    var READ_BACKPRESSURE_STATUS = DESTROY_STATUS | READ_ENDING | READ_DONE;
+    var READ_UPDATE_SYNC_STATUS = READ_UPDATING | OPEN_STATUS | READ_NEXT_TICK | READ_PRIMARY;
+    var READ_NEXT_TICK_OR_OPENING = READ_NEXT_TICK | OPENING;
+    var WRITE_PRIMARY_STATUS = OPEN_STATUS | WRITE_FINISHING | WRITE_DONE;
+    var WRITE_QUEUED_AND_UNDRAINED = WRITE_QUEUED | WRITE_UNDRAINED;
+    var WRITE_QUEUED_AND_ACTIVE = WRITE_QUEUED | WRITE_ACTIVE;
+    var WRITE_DRAIN_STATUS = WRITE_QUEUED | WRITE_UNDRAINED | OPEN_STATUS | WRITE_ACTIVE;
+    var WRITE_STATUS = OPEN_STATUS | WRITE_ACTIVE | WRITE_QUEUED | WRITE_CORKED;
+    var WRITE_PRIMARY_AND_ACTIVE = WRITE_PRIMARY | WRITE_ACTIVE;
+    var WRITE_ACTIVE_AND_WRITING = WRITE_ACTIVE | WRITE_WRITING;
+    var WRITE_FINISHING_STATUS = OPEN_STATUS | WRITE_FINISHING | WRITE_QUEUED_AND_ACTIVE | WRITE_DONE;
+    var WRITE_BACKPRESSURE_STATUS = WRITE_UNDRAINED | DESTROY_STATUS | WRITE_FINISHING | WRITE_DONE;
+    var WRITE_UPDATE_SYNC_STATUS = WRITE_UPDATING | OPEN_STATUS | WRITE_NEXT_TICK | WRITE_PRIMARY;
+    var WRITE_DROP_DATA = WRITE_FINISHING | WRITE_DONE | DESTROY_STATUS;
+    var asyncIterator = Symbol.asyncIterator || /* @__PURE__ */ Symbol("asyncIterator");
+    var WritableState = class {
+      constructor(stream, { highWaterMark = 16384, map: map2 = null, mapWritable, byteLength, byteLengthWritable } = {}) {
+        this.stream = stream;
+        this.queue = new FIFO();
+        this.highWaterMark = highWaterMark;
+        this.buffered = 0;
+        this.error = null;
+        this.pipeline = null;
+        this.drains = null;
+        this.byteLength = byteLengthWritable || byteLength || defaultByteLength;
+        this.map = mapWritable || map2;
+        this.afterWrite = afterWrite.bind(this);
+        this.afterUpdateNextTick = updateWriteNT.bind(this);
+      }
+      get ending() {
+        return (this.stream._duplexState & WRITE_FINISHING) !== 0;
+      }
+      get ended() {
+        return (this.stream._duplexState & WRITE_DONE) !== 0;
+      }
+      push(data) {
+        if ((this.stream._duplexState & WRITE_DROP_DATA) !== 0) return false;
+        if (this.map !== null) data = this.map(data);
+        this.buffered += this.byteLength(data);
+        this.queue.push(data);
+        if (this.buffered < this.highWaterMark) {
+          this.stream._duplexState |= WRITE_QUEUED;
+          return true;
+        }
+        this.stream._duplexState |= WRITE_QUEUED_AND_UNDRAINED;
+        return false;
+      }
+      shift() {
+        const data = this.queue.shift();
+        this.buffered -= this.byteLength(data);
+        if (this.buffered === 0) this.stream._duplexState &= WRITE_NOT_QUEUED;
+        return data;
+      }
+      end(data) {
+        if (typeof data === "function") {
+          this.stream.once("finish", data);
+        } else if (data !== void 0 && data !== null) {
+          this.push(data);
+        }
+        this.stream._duplexState = (this.stream._duplexState | WRITE_FINISHING) & WRITE_NON_PRIMARY;
+      }
+      autoBatch(data, cb) {
+        const buffer = [];
+        const stream = this.stream;
+        buffer.push(data);
+        while ((stream._duplexState & WRITE_STATUS) === WRITE_QUEUED_AND_ACTIVE) {
+          buffer.push(stream._writableState.shift());
+        }
+        if ((stream._duplexState & OPEN_STATUS) !== 0) return cb(null);
+        stream._writev(buffer, cb);
+      }
+      update() {
+        const stream = this.stream;
+        stream._duplexState |= WRITE_UPDATING;
+        do {
+          while ((stream._duplexState & WRITE_STATUS) === WRITE_QUEUED) {
+            const data = this.shift();
+            stream._duplexState |= WRITE_ACTIVE_AND_WRITING;
+            stream._write(data, this.afterWrite);
+          }
+          if ((stream._duplexState & WRITE_PRIMARY_AND_ACTIVE) === 0) this.updateNonPrimary();
+        } while (this.continueUpdate() === true);
+        stream._duplexState &= WRITE_NOT_UPDATING;
+      }
+      updateNonPrimary() {
+        const stream = this.stream;
+        if ((stream._duplexState & WRITE_FINISHING_STATUS) === WRITE_FINISHING) {
+          stream._duplexState = stream._duplexState | WRITE_ACTIVE;
+          stream._final(afterFinal.bind(this));
+          return;
+        }
+        if ((stream._duplexState & DESTROY_STATUS) === DESTROYING) {
+          if ((stream._duplexState & ACTIVE_OR_TICKING) === 0) {
+            stream._duplexState |= ACTIVE;
+            stream._destroy(afterDestroy.bind(this));
+          }
+          return;
+        }
+        if ((stream._duplexState & IS_OPENING) === OPENING) {
+          stream._duplexState = (stream._duplexState | ACTIVE) & NOT_OPENING;
+          stream._open(afterOpen.bind(this));
+        }
+      }
+      continueUpdate() {
+        if ((this.stream._duplexState & WRITE_NEXT_TICK) === 0) return false;
+        this.stream._duplexState &= WRITE_NOT_NEXT_TICK;
+        return true;
+      }
+      updateCallback() {
+        if ((this.stream._duplexState & WRITE_UPDATE_SYNC_STATUS) === WRITE_PRIMARY) {
+          this.update();
+        } else {
+          this.updateNextTick();
+        }
+      }
+      updateNextTick() {
+        if ((this.stream._duplexState & WRITE_NEXT_TICK) !== 0) return;
+        this.stream._duplexState |= WRITE_NEXT_TICK;
+        if ((this.stream._duplexState & WRITE_UPDATING) === 0) qmt(this.afterUpdateNextTick);
+      }
+    };
+    var ReadableState = class {
+      constructor(stream, { highWaterMark = 16384, map: map2 = null, mapReadable, byteLength, byteLengthReadable } = {}) {
+        this.stream = stream;
+        this.queue = new FIFO();
+        this.highWaterMark = highWaterMark === 0 ? 1 : highWaterMark;
+        this.buffered = 0;
+        this.readAhead = highWaterMark > 0;
+        this.error = null;
+        this.pipeline = null;
+        this.byteLength = byteLengthReadable || byteLength || defaultByteLength;
+        this.map = mapReadable || map2;
+        this.pipeTo = null;
+        this.afterRead = afterRead.bind(this);
+        this.afterUpdateNextTick = updateReadNT.bind(this);
+      }
+      get ending() {
+        return (this.stream._duplexState & READ_ENDING) !== 0;
+      }
+      get ended() {
+        return (this.stream._duplexState & READ_DONE) !== 0;
+      }
+      pipe(pipeTo, cb) {
+        if (this.pipeTo !== null) throw StreamError.BAD_ARGUMENT("Can only pipe to one destination");
+        if (typeof cb !== "function") cb = null;
+        this.stream._duplexState |= READ_PIPE_DRAINED;
+        this.pipeTo = pipeTo;
+        this.pipeline = new Pipeline(this.stream, pipeTo, cb);
+        if (cb) this.stream.on("error", noop);
+        if (isStreamx(pipeTo)) {
+          pipeTo._writableState.pipeline = this.pipeline;
+          if (cb) pipeTo.on("error", noop);
+          pipeTo.on("finish", this.pipeline.finished.bind(this.pipeline));
+        } else {
+          const onerror = this.pipeline.done.bind(this.pipeline, pipeTo);
+          const onclose = this.pipeline.done.bind(this.pipeline, pipeTo, null);
+          pipeTo.on("error", onerror);
+          pipeTo.on("close", onclose);
+          pipeTo.on("finish", this.pipeline.finished.bind(this.pipeline));
+        }
+        pipeTo.on("drain", afterDrain.bind(this));
+        this.stream.emit("piping", pipeTo);
+        pipeTo.emit("pipe", this.stream);
+      }
+      push(data) {
+        const stream = this.stream;
+        if (data === null) {
+          this.highWaterMark = 0;
+          stream._duplexState = (stream._duplexState | READ_ENDING) & READ_NON_PRIMARY_AND_PUSHED;
+          return false;
+        }
+        if (this.map !== null) {
+          data = this.map(data);
+          if (data === null) {
+            stream._duplexState &= READ_PUSHED;
+            return this.buffered < this.highWaterMark;
+          }
+        }
+        this.buffered += this.byteLength(data);
+        this.queue.push(data);
+        stream._duplexState = (stream._duplexState | READ_QUEUED) & READ_PUSHED;
+        return this.buffered < this.highWaterMark;
+      }
+      shift() {
+        const data = this.queue.shift();
+        this.buffered -= this.byteLength(data);
+        if (this.buffered === 0) {
+          this.stream._duplexState &= READ_NOT_QUEUED;
+        }
+        return data;
+      }
+      unshift(data) {
+        const pending = [this.map !== null ? this.map(data) : data];
+        while (this.buffered > 0) pending.push(this.shift());
+        for (let i = 0; i < pending.length - 1; i++) {
+          const data2 = pending[i];
+          this.buffered += this.byteLength(data2);
+          this.queue.push(data2);
+        }
+        this.push(pending[pending.length - 1]);
+      }
+      read() {
+        const stream = this.stream;
+        if ((stream._duplexState & READ_STATUS) === READ_QUEUED) {
+          const data = this.shift();
+          if (this.pipeTo !== null && this.pipeTo.write(data) === false) {
+            stream._duplexState &= READ_PIPE_NOT_DRAINED;
+          }
+          if ((stream._duplexState & READ_EMIT_DATA) !== 0) {
+            stream.emit("data", data);
+          }
+          return data;
+        }
+        if (this.readAhead === false) {
+          stream._duplexState |= READ_READ_AHEAD;
+          this.updateNextTick();
+        }
+        return null;
+      }
+      drain() {
+        const stream = this.stream;
+        while ((stream._duplexState & READ_STATUS) === READ_QUEUED && (stream._duplexState & READ_FLOWING) !== 0) {
+          const data = this.shift();
+          if (this.pipeTo !== null && this.pipeTo.write(data) === false) {
+            stream._duplexState &= READ_PIPE_NOT_DRAINED;
+          }
+          if ((stream._duplexState & READ_EMIT_DATA) !== 0) {
+            stream.emit("data", data);
+          }
+        }
+      }
+      update() {
+        const stream = this.stream;
+        stream._duplexState |= READ_UPDATING;
+        do {
+          this.drain();
+          while (this.buffered < this.highWaterMark && (stream._duplexState & SHOULD_NOT_READ) === READ_READ_AHEAD) {
+            stream._duplexState |= READ_ACTIVE_AND_NEEDS_PUSH;
+            stream._read(this.afterRead);
+            this.drain();
+          }
+          if ((stream._duplexState & READ_READABLE_STATUS) === READ_EMIT_READABLE_AND_QUEUED) {
+            stream._duplexState |= READ_EMITTED_READABLE;
+            stream.emit("readable");
+          }
+          if ((stream._duplexState & READ_PRIMARY_AND_ACTIVE) === 0) {
+            this.updateNonPrimary();
+          }
+        } while (this.continueUpdate() === true);
+        stream._duplexState &= READ_NOT_UPDATING;
+      }
+      updateNonPrimary() {
+        const stream = this.stream;
+        if ((stream._duplexState & READ_ENDING_STATUS) === READ_ENDING) {
+          stream._duplexState = (stream._duplexState | READ_DONE) & READ_NOT_ENDING;
+          stream.emit("end");
+          if ((stream._duplexState & AUTO_DESTROY) === DONE) {
+            stream._duplexState |= DESTROYING;
+          }
+          if (this.pipeTo !== null) {
+            this.pipeTo.end();
+          }
+        }
+        if ((stream._duplexState & DESTROY_STATUS) === DESTROYING) {
+          if ((stream._duplexState & ACTIVE_OR_TICKING) === 0) {
+            stream._duplexState |= ACTIVE;
+            stream._destroy(afterDestroy.bind(this));
+          }
+          return;
+        }
+        if ((stream._duplexState & IS_OPENING) === OPENING) {
+          stream._duplexState = (stream._duplexState | ACTIVE) & NOT_OPENING;
+          stream._open(afterOpen.bind(this));
+        }
+      }
+      continueUpdate() {
+        if ((this.stream._duplexState & READ_NEXT_TICK) === 0) return false;
+        this.stream._duplexState &= READ_NOT_NEXT_TICK;
+        return true;
+      }
+      updateCallback() {
+        if ((this.stream._duplexState & READ_UPDATE_SYNC_STATUS) === READ_PRIMARY) {
+          this.update();
+        } else {
+          this.updateNextTick();
+        }
+      }
+      updateNextTickIfOpen() {
+        if ((this.stream._duplexState & READ_NEXT_TICK_OR_OPENING) !== 0) return;
+        this.stream._duplexState |= READ_NEXT_TICK;
+        if ((this.stream._duplexState & READ_UPDATING) === 0) qmt(this.afterUpdateNextTick);
+      }
+      updateNextTick() {
+        if ((this.stream._duplexState & READ_NEXT_TICK) !== 0) return;
+        this.stream._duplexState |= READ_NEXT_TICK;
+        if ((this.stream._duplexState & READ_UPDATING) === 0) qmt(this.afterUpdateNextTick);
+      }
+    };
+    var TransformState = class {
+      constructor(stream) {
+        this.data = null;
+        this.afterTransform = afterTransform.bind(stream);
+        this.afterFinal = null;
+      }
+    };
+    var Pipeline = class {
+      constructor(src, dst, cb) {
+        this.from = src;
+        this.to = dst;
+        this.afterPipe = cb;
+        this.error = null;
+        this.pipeToFinished = false;
+      }
+      finished() {
+        this.pipeToFinished = true;
+      }
+      done(stream, err) {
+        if (err) this.error = err;
+        if (stream === this.to) {
+          this.to = null;
+          if (this.from !== null) {
+            if ((this.from._duplexState & READ_DONE) === 0 || !this.pipeToFinished) {
+              this.from.destroy(this.error || StreamError.PREMATURE_CLOSE("Writable stream closed"));
+            }
+            return;
+          }
+        }
+        if (stream === this.from) {
+          this.from = null;
+          if (this.to !== null) {
+            if ((stream._duplexState & READ_DONE) === 0) {
+              this.to.destroy(this.error || StreamError.PREMATURE_CLOSE("Readable stream closed"));
+            }
+            return;
+          }
+        }
+        if (this.afterPipe !== null) this.afterPipe(this.error);
+        this.to = this.from = this.afterPipe = null;
+      }
+    };
+    function afterDrain() {
+      this.stream._duplexState |= READ_PIPE_DRAINED;
+      this.updateCallback();
+    }
+    function afterFinal(err) {
+      const stream = this.stream;
+      if (err) stream.destroy(err);
+      if ((stream._duplexState & DESTROY_STATUS) === 0) {
+        stream._duplexState |= WRITE_DONE;
+        stream.emit("finish");
+      }
+      if ((stream._duplexState & AUTO_DESTROY) === DONE) {
+        stream._duplexState |= DESTROYING;
+      }
+      stream._duplexState &= WRITE_NOT_FINISHING;
+      if ((stream._duplexState & WRITE_UPDATING) === 0) {
+        this.update();
+      } else {
+        this.updateNextTick();
+      }
+    }
+    function afterDestroy(err) {
+      const stream = this.stream;
+      if (!err && !StreamError.isStreamDestroyed(this.error)) err = this.error;
+      if (err) stream.emit("error", err);
+      stream._duplexState |= DESTROYED;
+      stream.emit("close");
+      const rs = stream._readableState;
+      const ws = stream._writableState;
+      if (rs !== null && rs.pipeline !== null) {
+        rs.pipeline.done(stream, err);
+      }
+      if (ws !== null) {
+        while (ws.drains !== null && ws.drains.length > 0) {
+          ws.drains.shift().resolve(false);
+        }
+        if (ws.pipeline !== null) {
+          ws.pipeline.done(stream, err);
+        }
+      }
+    }
+    function afterWrite(err) {
+      const stream = this.stream;
+      if (err) stream.destroy(err);
+      stream._duplexState &= WRITE_NOT_ACTIVE;
+      if (this.drains !== null) tickDrains(this.drains);
+      if ((stream._duplexState & WRITE_DRAIN_STATUS) === WRITE_UNDRAINED) {
+        stream._duplexState &= WRITE_DRAINED;
+        if ((stream._duplexState & WRITE_EMIT_DRAIN) === WRITE_EMIT_DRAIN) {
+          stream.emit("drain");
+        }
+      }
+      this.updateCallback();
+    }
+    function afterRead(err) {
+      if (err) this.stream.destroy(err);
+      this.stream._duplexState &= READ_NOT_ACTIVE;
+      if (this.readAhead === false && (this.stream._duplexState & READ_RESUMED) === 0) {
+        this.stream._duplexState &= READ_NO_READ_AHEAD;
+      }
+      this.updateCallback();
+    }
+    function updateReadNT() {
+      if ((this.stream._duplexState & READ_UPDATING) === 0) {
+        this.stream._duplexState &= READ_NOT_NEXT_TICK;
+        this.update();
+      }
+    }
+    function updateWriteNT() {
+      if ((this.stream._duplexState & WRITE_UPDATING) === 0) {
+        this.stream._duplexState &= WRITE_NOT_NEXT_TICK;
+        this.update();
+      }
+    }
+    function tickDrains(drains) {
+      for (let i = 0; i < drains.length; i++) {
+        if (--drains[i].writes === 0) {
+          drains.shift().resolve(true);
+          i--;
+        }
+      }
+    }
+    function afterOpen(err) {
+      const stream = this.stream;
+      if (err) stream.destroy(err);
+      if ((stream._duplexState & DESTROYING) === 0) {
+        if ((stream._duplexState & READ_PRIMARY_STATUS) === 0) {
+          stream._duplexState |= READ_PRIMARY;
+        }
+        if ((stream._duplexState & WRITE_PRIMARY_STATUS) === 0) {
+          stream._duplexState |= WRITE_PRIMARY;
+        }
+        stream.emit("open");
+      }
+      stream._duplexState &= NOT_ACTIVE;
+      if (stream._writableState !== null) {
+        stream._writableState.updateCallback();
+      }
+      if (stream._readableState !== null) {
+        stream._readableState.updateCallback();
+      }
+    }
+    function afterTransform(err, data) {
+      if (data !== void 0 && data !== null) this.push(data);
+      this._writableState.afterWrite(err);
+    }
+    function newListener(name) {
+      if (this._readableState !== null) {
+        if (name === "data") {
+          this._duplexState |= READ_EMIT_DATA | READ_RESUMED_READ_AHEAD;
+          this._readableState.updateNextTick();
+        }
+        if (name === "readable") {
+          this._duplexState |= READ_EMIT_READABLE;
+          this._readableState.updateNextTick();
+        }
+      }
+      if (this._writableState !== null) {
+        if (name === "drain") {
+          this._duplexState |= WRITE_EMIT_DRAIN;
+          this._writableState.updateNextTick();
+        }
+      }
+    }
+    var Stream = class extends EventEmitter {
+      constructor(opts) {
+        super();
+        this._duplexState = 0;
+        this._readableState = null;
+        this._writableState = null;
+        if (opts) {
+          if (opts.open) this._open = opts.open;
+          if (opts.destroy) this._destroy = opts.destroy;
+          if (opts.predestroy) this._predestroy = opts.predestroy;
+          if (opts.signal) opts.signal.addEventListener("abort", abort.bind(this));
+        }
+        this.on("newListener", newListener);
+      }
+      _open(cb) {
+        cb(null);
+      }
+      _destroy(cb) {
+        cb(null);
+      }
+      _predestroy() {
+      }
+      get readable() {
+        return this._readableState !== null ? true : void 0;
+      }
+      get writable() {
+        return this._writableState !== null ? true : void 0;
+      }
+      get destroyed() {
+        return (this._duplexState & DESTROYED) !== 0;
+      }
+      get destroying() {
+        return (this._duplexState & DESTROY_STATUS) !== 0;
+      }
+      destroy(err) {
+        if ((this._duplexState & DESTROY_STATUS) === 0) {
+          if (!err) err = StreamError.STREAM_DESTROYED();
+          this._duplexState = (this._duplexState | DESTROYING) & NON_PRIMARY;
+          if (this._readableState !== null) {
+            this._readableState.highWaterMark = 0;
+            this._readableState.error = err;
+          }
+          if (this._writableState !== null) {
+            this._writableState.highWaterMark = 0;
+            this._writableState.error = err;
+          }
+          this._duplexState |= PREDESTROYING;
+          this._predestroy();
+          this._duplexState &= NOT_PREDESTROYING;
+          if (this._readableState !== null) {
+            this._readableState.updateNextTick();
+          }
+          if (this._writableState !== null) {
+            this._writableState.updateNextTick();
+          }
+        }
+      }
+    };
+    var Readable = class _Readable extends Stream {
+      constructor(opts) {
+        super(opts);
+        this._duplexState |= OPENING | WRITE_DONE | READ_READ_AHEAD;
+        this._readableState = new ReadableState(this, opts);
+        if (opts) {
+          if (this._readableState.readAhead === false) this._duplexState &= READ_NO_READ_AHEAD;
+          if (opts.read) this._read = opts.read;
+          if (opts.eagerOpen) this._readableState.updateNextTick();
+          if (opts.encoding) this.setEncoding(opts.encoding);
+        }
+      }
+      static deferred(fn, opts) {
+        const out = new PassThrough2(opts);
+        fn().then((src) => {
+          if (src === null) return out.end();
+          if (out.destroying) return;
+          pipeline(src, out, noop);
+        }).catch((err) => out.destroy(err));
+        return out;
+      }
+      setEncoding(encoding) {
+        const dec = new TextDecoder2(encoding);
+        const map2 = this._readableState.map || echo;
+        this._readableState.map = mapOrSkip;
+        return this;
+        function mapOrSkip(data) {
+          const next = dec.push(data);
+          return next === "" && (data.byteLength !== 0 || dec.remaining > 0) ? null : map2(next);
+        }
+      }
+      _read(cb) {
+        cb(null);
+      }
+      pipe(dest, cb) {
+        this._readableState.updateNextTick();
+        this._readableState.pipe(dest, cb);
+        return dest;
+      }
+      read() {
+        this._readableState.updateNextTick();
+        return this._readableState.read();
+      }
+      push(data) {
+        this._readableState.updateNextTickIfOpen();
+        return this._readableState.push(data);
+      }
+      unshift(data) {
+        this._readableState.updateNextTickIfOpen();
+        return this._readableState.unshift(data);
+      }
+      resume() {
+        this._duplexState |= READ_RESUMED_READ_AHEAD;
+        this._readableState.updateNextTick();
+        return this;
+      }
+      pause() {
+        this._duplexState &= this._readableState.readAhead === false ? READ_PAUSED_NO_READ_AHEAD : READ_PAUSED;
+        return this;
+      }
+      static _fromAsyncIterator(ite, opts) {
+        let destroy;
+        const rs = new _Readable({
+          ...opts,
+          read(cb) {
+            ite.next().then(push).then(cb.bind(null, null)).catch(cb);
+          },
+          predestroy() {
+            destroy = ite.return();
+          },
+          destroy(cb) {
+            if (!destroy) return cb(null);
+            destroy.then(cb.bind(null, null)).catch(cb);
+          }
+        });
+        return rs;
+        function push(data) {
+          if (data.done) rs.push(null);
+          else rs.push(data.value);
+        }
+      }
+      static from(data, opts) {
+        if (isReadStreamx(data)) return data;
+        if (data[asyncIterator]) return this._fromAsyncIterator(data[asyncIterator](), opts);
+        if (!Array.isArray(data)) data = data === void 0 ? [] : [data];
+        let i = 0;
+        return new _Readable({
+          ...opts,
+          read(cb) {
+            this.push(i === data.length ? null : data[i++]);
+            cb(null);
+          }
+        });
+      }
+      static isBackpressured(rs) {
+        return (rs._duplexState & READ_BACKPRESSURE_STATUS) !== 0 || rs._readableState.buffered >= rs._readableState.highWaterMark;
+      }
+      static isPaused(rs) {
+        return (rs._duplexState & READ_RESUMED) === 0;
+      }
+      [asyncIterator]() {
+        const stream = this;
+        let error2 = null;
+        let promiseResolve = null;
+        let promiseReject = null;
+        this.on("error", (err) => {
+          error2 = err;
+        });
+        this.on("readable", onreadable);
+        this.on("close", onclose);
+        return {
+          [asyncIterator]() {
+            return this;
+          },
+          next() {
+            return new Promise(function(resolve2, reject) {
+              promiseResolve = resolve2;
+              promiseReject = reject;
+              const data = stream.read();
+              if (data !== null) ondata(data);
+              else if ((stream._duplexState & DESTROYED) !== 0) ondata(null);
+            });
+          },
+          return() {
+            return destroy(null);
+          },
+          throw(err) {
+            return destroy(err);
+          }
+        };
+        function onreadable() {
+          if (promiseResolve !== null) ondata(stream.read());
+        }
+        function onclose() {
+          if (promiseResolve !== null) ondata(null);
+        }
+        function ondata(data) {
+          if (promiseReject === null) return;
+          if (error2) {
+            promiseReject(error2);
+          } else if (data === null && (stream._duplexState & READ_DONE) === 0) {
+            promiseReject(StreamError.STREAM_DESTROYED());
+          } else {
+            promiseResolve({ value: data, done: data === null });
+          }
+          promiseReject = promiseResolve = null;
+        }
+        function destroy(err) {
+          stream.destroy(err);
+          return new Promise((resolve2, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve2({ value: void 0, done: true });
+            stream.once("close", function() {
+              if (err) reject(err);
+              else resolve2({ value: void 0, done: true });
+            });
+          });
+        }
+      }
+    };
+    var Writable = class extends Stream {
+      constructor(opts) {
+        super(opts);
+        this._duplexState |= OPENING | READ_DONE;
+        this._writableState = new WritableState(this, opts);
+        if (opts) {
+          if (opts.writev) this._writev = opts.writev;
+          if (opts.write) this._write = opts.write;
+          if (opts.final) this._final = opts.final;
+          if (opts.eagerOpen) this._writableState.updateNextTick();
+        }
+      }
+      cork() {
+        this._duplexState |= WRITE_CORKED;
+      }
+      uncork() {
+        this._duplexState &= WRITE_NOT_CORKED;
+        this._writableState.updateNextTick();
+      }
+      _writev(batch, cb) {
+        cb(null);
+      }
+      _write(data, cb) {
+        this._writableState.autoBatch(data, cb);
+      }
+      _final(cb) {
+        cb(null);
+      }
+      static isBackpressured(ws) {
+        return (ws._duplexState & WRITE_BACKPRESSURE_STATUS) !== 0;
+      }
+      static drained(ws) {
+        if (ws.destroyed) return Promise.resolve(false);
+        const state = ws._writableState;
+        const pending = isWritev(ws) ? Math.min(1, state.queue.length) : state.queue.length;
+        const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
+        if (writes === 0) return Promise.resolve(true);
+        if (state.drains === null) state.drains = [];
+        return new Promise((resolve2) => {
+          state.drains.push({ writes, resolve: resolve2 });
+        });
+      }
+      write(data) {
+        this._writableState.updateNextTick();
+        return this._writableState.push(data);
+      }
+      end(data) {
+        this._writableState.updateNextTick();
+        this._writableState.end(data);
+        return this;
+      }
+    };
+    var Duplex = class extends Readable {
+      // and Writable
+      constructor(opts) {
+        super(opts);
+        this._duplexState = OPENING | this._duplexState & READ_READ_AHEAD;
+        this._writableState = new WritableState(this, opts);
+        if (opts) {
+          if (opts.writev) this._writev = opts.writev;
+          if (opts.write) this._write = opts.write;
+          if (opts.final) this._final = opts.final;
+        }
+      }
+      cork() {
+        this._duplexState |= WRITE_CORKED;
+      }
+      uncork() {
+        this._duplexState &= WRITE_NOT_CORKED;
+        this._writableState.updateNextTick();
+      }
+      _writev(batch, cb) {
+        cb(null);
+      }
+      _write(data, cb) {
+        this._writableState.autoBatch(data, cb);
+      }
+      _final(cb) {
+        cb(null);
+      }
+      write(data) {
+        this._writableState.updateNextTick();
+        return this._writableState.push(data);
+      }
+      end(data) {
+        this._writableState.updateNextTick();
+        this._writableState.end(data);
+        return this;
+      }
+    };
+    var Transform3 = class extends Duplex {
+      constructor(opts) {
+        super(opts);
+        this._transformState = new TransformState(this);
+        if (opts) {
+          if (opts.transform) this._transform = opts.transform;
+          if (opts.flush) this._flush = opts.flush;
+        }
+      }
+      _write(data, cb) {
+        if (this._readableState.buffered >= this._readableState.highWaterMark) {
+          this._transformState.data = data;
+        } else {
+          this._transform(data, this._transformState.afterTransform);
+        }
+      }
+      _read(cb) {
+        if (this._transformState.data !== null) {
+          const data = this._transformState.data;
+          this._transformState.data = null;
+          cb(null);
+          this._transform(data, this._transformState.afterTransform);
+        } else {
+          cb(null);
+        }
+      }
+      destroy(err) {
+        super.destroy(err);
+        if (this._transformState.data !== null) {
+          this._transformState.data = null;
+          this._transformState.afterTransform();
+        }
+      }
+      _transform(data, cb) {
+        cb(null, data);
+      }
+      _flush(cb) {
+        cb(null);
+      }
+      _final(cb) {
+        this._transformState.afterFinal = cb;
+        this._flush(transformAfterFlush.bind(this));
+      }
+    };
+    var PassThrough2 = class extends Transform3 {
+    };
+    function transformAfterFlush(err, data) {
+      const cb = this._transformState.afterFinal;
+      if (err) return cb(err);
+      if (data !== null && data !== void 0) this.push(data);
+      this.push(null);
+      cb(null);
+    }
+    function pipelinePromise(...streams) {
+      return new Promise((resolve2, reject) => {
+        return pipeline(...streams, (err) => {
+          if (err) return reject(err);
+          resolve2();
+        });
+      });
+    }
+    function pipeline(stream, ...streams) {
+      const all = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
+      const done = all.length && typeof all[all.length - 1] === "function" ? all.pop() : null;
+      if (all.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
+      let src = all[0];
+      let dest = null;
+      let error2 = null;
+      for (let i = 1; i < all.length; i++) {
+        dest = all[i];
+        if (isStreamx(src)) {
+          src.pipe(dest, onerror);
+        } else {
+          errorHandle(src, true, i > 1, onerror);
+          src.pipe(dest);
+        }
+        src = dest;
+      }
+      if (done) {
+        let fin = false;
+        const autoDestroy = isStreamx(dest) || !!(dest._writableState && dest._writableState.autoDestroy);
+        dest.on("error", (err) => {
+          if (error2 === null) error2 = err;
+        });
+        dest.on("finish", () => {
+          fin = true;
+          if (!autoDestroy) done(error2);
+        });
+        if (autoDestroy) {
+          dest.on("close", () => done(error2 || (fin ? null : StreamError.PREMATURE_CLOSE())));
+        }
+      }
+      return dest;
+      function errorHandle(s, rd, wr, onerror2) {
+        s.on("error", onerror2);
+        s.on("close", onclose);
+        function onclose() {
+          if (rd && s._readableState && !s._readableState.ended) {
+            return onerror2(StreamError.PREMATURE_CLOSE());
+          }
+          if (wr && s._writableState && !s._writableState.ended) {
+            return onerror2(StreamError.PREMATURE_CLOSE());
+          }
+        }
+      }
+      function onerror(err) {
+        if (!err || error2) return;
+        error2 = err;
+        for (const s of all) {
+          s.destroy(err);
+        }
+      }
+    }
+    function echo(s) {
+      return s;
+    }
+    function isStream(stream) {
+      return !!stream._readableState || !!stream._writableState;
+    }
+    function isStreamx(stream) {
+      return typeof stream._duplexState === "number" && isStream(stream);
+    }
+    function isEnding(stream) {
+      return !!stream._readableState && stream._readableState.ending;
+    }
+    function isEnded(stream) {
+      return !!stream._readableState && stream._readableState.ended;
+    }
+    function isFinishing(stream) {
+      return !!stream._writableState && stream._writableState.ending;
+    }
+    function isFinished(stream) {
+      return !!stream._writableState && stream._writableState.ended;
+    }
+    function getStreamError(stream, opts = {}) {
+      const err = stream._readableState && stream._readableState.error || stream._writableState && stream._writableState.error;
+      return !opts.all && StreamError.isStreamDestroyed(err) ? null : err;
+    }
+    function isReadStreamx(stream) {
+      return isStreamx(stream) && stream.readable;
+    }
+    function isDisturbed(stream) {
+      return (stream._duplexState & OPENING) !== OPENING || (stream._duplexState & DESTROYING) === DESTROYING || (stream._duplexState & ACTIVE_OR_TICKING) !== 0;
+    }
+    function isTypedArray(data) {
+      return typeof data === "object" && data !== null && typeof data.byteLength === "number";
+    }
+    function defaultByteLength(data) {
+      return isTypedArray(data) ? data.byteLength : 1024;
+    }
+    function noop() {
+    }
+    function abort() {
+      this.destroy(StreamError.ABORTED());
+    }
+    function isWritev(s) {
+      return s._writev !== Writable.prototype._writev && s._writev !== Duplex.prototype._writev;
+    }
+    module2.exports = {
+      pipeline,
+      pipelinePromise,
+      isStream,
+      isStreamx,
+      isEnding,
+      isEnded,
+      isFinishing,
+      isFinished,
+      isDisturbed,
+      getStreamError,
+      Stream,
+      Writable,
+      Readable,
+      Duplex,
+      Transform: Transform3,
+      // Export PassThrough for compatibility with Node.js core's stream module
+      PassThrough: PassThrough2
+    };
+  }
+});
+
+// node_modules/tar-stream/headers.js
+var require_headers2 = __commonJS({
+  "node_modules/tar-stream/headers.js"(exports2) {
+    var b4a = require_b4a();
+    var ZEROS = "0000000000000000000";
+    var SEVENS = "7777777777777777777";
+    var ZERO_OFFSET = "0".charCodeAt(0);
+    var USTAR_MAGIC = b4a.from([117, 115, 116, 97, 114, 0]);
+    var USTAR_VER = b4a.from([ZERO_OFFSET, ZERO_OFFSET]);
+    var GNU_MAGIC = b4a.from([117, 115, 116, 97, 114, 32]);
+    var GNU_VER = b4a.from([32, 0]);
+    var MASK = 4095;
+    var MAGIC_OFFSET = 257;
+    var VERSION_OFFSET = 263;
+    exports2.decodeLongPath = function decodeLongPath(buf, encoding) {
+      return decodeStr(buf, 0, buf.length, encoding);
+    };
+    exports2.encodePax = function encodePax(opts) {
+      let result = "";
+      if (opts.name) result += addLength(" path=" + opts.name + "\n");
+      if (opts.linkname) result += addLength(" linkpath=" + opts.linkname + "\n");
+      const pax = opts.pax;
+      if (pax) {
+        for (const key2 in pax) {
+          result += addLength(" " + key2 + "=" + pax[key2] + "\n");
+        }
+      }
+      return b4a.from(result);
+    };
+    exports2.decodePax = function decodePax(buf) {
+      const result = {};
+      while (buf.length) {
+        let i = 0;
+        while (i < buf.length && buf[i] !== 32) i++;
+        const len = parseInt(b4a.toString(buf.subarray(0, i)), 10);
+        if (!len) return result;
+        const b = b4a.toString(buf.subarray(i + 1, len - 1));
+        const keyIndex = b.indexOf("=");
+        if (keyIndex === -1) return result;
+        result[b.slice(0, keyIndex)] = b.slice(keyIndex + 1);
+        buf = buf.subarray(len);
+      }
+      return result;
+    };
+    exports2.encode = function encode(opts) {
+      const buf = b4a.alloc(512);
+      let name = opts.name;
+      let prefix = "";
+      if (opts.typeflag === 5 && name[name.length - 1] !== "/") name += "/";
+      if (b4a.byteLength(name) !== name.length) return null;
+      while (b4a.byteLength(name) > 100) {
+        const i = name.indexOf("/");
+        if (i === -1) return null;
+        prefix += prefix ? "/" + name.slice(0, i) : name.slice(0, i);
+        name = name.slice(i + 1);
+      }
+      if (b4a.byteLength(name) > 100 || b4a.byteLength(prefix) > 155) return null;
+      if (opts.linkname && b4a.byteLength(opts.linkname) > 100) return null;
+      b4a.write(buf, name);
+      b4a.write(buf, encodeOct(opts.mode & MASK, 6), 100);
+      b4a.write(buf, encodeOct(opts.uid, 6), 108);
+      b4a.write(buf, encodeOct(opts.gid, 6), 116);
+      encodeSize(opts.size, buf, 124);
+      b4a.write(buf, encodeOct(opts.mtime.getTime() / 1e3 | 0, 11), 136);
+      buf[156] = ZERO_OFFSET + toTypeflag(opts.type);
+      if (opts.linkname) b4a.write(buf, opts.linkname, 157);
+      b4a.copy(USTAR_MAGIC, buf, MAGIC_OFFSET);
+      b4a.copy(USTAR_VER, buf, VERSION_OFFSET);
+      if (opts.uname) b4a.write(buf, opts.uname, 265);
+      if (opts.gname) b4a.write(buf, opts.gname, 297);
+      b4a.write(buf, encodeOct(opts.devmajor || 0, 6), 329);
+      b4a.write(buf, encodeOct(opts.devminor || 0, 6), 337);
+      if (prefix) b4a.write(buf, prefix, 345);
+      b4a.write(buf, encodeOct(cksum(buf), 6), 148);
+      return buf;
+    };
+    exports2.decode = function decode(buf, filenameEncoding, allowUnknownFormat) {
+      let typeflag = buf[156] === 0 ? 0 : buf[156] - ZERO_OFFSET;
+      let name = decodeStr(buf, 0, 100, filenameEncoding);
+      const mode = decodeOct(buf, 100, 8);
+      const uid = decodeOct(buf, 108, 8);
+      const gid = decodeOct(buf, 116, 8);
+      const size = decodeOct(buf, 124, 12);
+      const mtime = decodeOct(buf, 136, 12);
+      const type2 = toType(typeflag);
+      const linkname = buf[157] === 0 ? null : decodeStr(buf, 157, 100, filenameEncoding);
+      const uname = decodeStr(buf, 265, 32);
+      const gname = decodeStr(buf, 297, 32);
+      const devmajor = decodeOct(buf, 329, 8);
+      const devminor = decodeOct(buf, 337, 8);
+      const c = cksum(buf);
+      if (c === 8 * 32) return null;
+      if (c !== decodeOct(buf, 148, 8)) throw new Error("Invalid tar header. Maybe the tar is corrupted or it needs to be gunzipped?");
+      if (isUSTAR(buf)) {
+        if (buf[345]) name = decodeStr(buf, 345, 155, filenameEncoding) + "/" + name;
+      } else if (isGNU(buf)) {
+      } else {
+        if (!allowUnknownFormat) {
+          throw new Error("Invalid tar header: unknown format.");
+        }
+      }
+      if (typeflag === 0 && name && name[name.length - 1] === "/") typeflag = 5;
+      return {
+        name,
+        mode,
+        uid,
+        gid,
+        size,
+        byteOffset: 0,
+        mtime: new Date(1e3 * mtime),
+        type: type2,
+        linkname,
+        uname,
+        gname,
+        devmajor,
+        devminor,
+        pax: null
+      };
+    };
+    function isUSTAR(buf) {
+      return b4a.equals(USTAR_MAGIC, buf.subarray(MAGIC_OFFSET, MAGIC_OFFSET + 6));
+    }
+    function isGNU(buf) {
+      return b4a.equals(GNU_MAGIC, buf.subarray(MAGIC_OFFSET, MAGIC_OFFSET + 6)) && b4a.equals(GNU_VER, buf.subarray(VERSION_OFFSET, VERSION_OFFSET + 2));
+    }
+    function clamp(index, len, defaultValue) {
+      if (typeof index !== "number") return defaultValue;
+      index = ~~index;
+      if (index >= len) return len;
+      if (index >= 0) return index;
+      index += len;
+      if (index >= 0) return index;
+      return 0;
+    }
+    function toType(flag) {
+      switch (flag) {
+        case 0:
+          return "file";
+        case 1:
+          return "link";
+        case 2:
+          return "symlink";
+        case 3:
+          return "character-device";
+        case 4:
+          return "block-device";
+        case 5:
+          return "directory";
+        case 6:
+          return "fifo";
+        case 7:
+          return "contiguous-file";
+        case 72:
+          return "pax-header";
+        case 55:
+          return "pax-global-header";
+        case 27:
+          return "gnu-long-link-path";
+        case 28:
+        case 30:
+          return "gnu-long-path";
+      }
+      return null;
+    }
+    function toTypeflag(flag) {
+      switch (flag) {
+        case "file":
+          return 0;
+        case "link":
+          return 1;
+        case "symlink":
+          return 2;
+        case "character-device":
+          return 3;
+        case "block-device":
+          return 4;
+        case "directory":
+          return 5;
+        case "fifo":
+          return 6;
+        case "contiguous-file":
+          return 7;
+        case "pax-header":
+          return 72;
+      }
+      return 0;
+    }
+    function indexOf(block, num, offset, end) {
+      for (; offset < end; offset++) {
+        if (block[offset] === num) return offset;
+      }
+      return end;
+    }
+    function cksum(block) {
+      let sum = 8 * 32;
+      for (let i = 0; i < 148; i++) sum += block[i];
+      for (let j = 156; j < 512; j++) sum += block[j];
+      return sum;
+    }
+    function encodeOct(val, n) {
+      val = val.toString(8);
+      if (val.length > n) return SEVENS.slice(0, n) + " ";
+      return ZEROS.slice(0, n - val.length) + val + " ";
+    }
+    function encodeSizeBin(num, buf, off) {
+      buf[off] = 128;
+      for (let i = 11; i > 0; i--) {
+        buf[off + i] = num & 255;
+        num = Math.floor(num / 256);
+      }
+    }
+    function encodeSize(num, buf, off) {
+      if (num.toString(8).length > 11) {
+        encodeSizeBin(num, buf, off);
+      } else {
+        b4a.write(buf, encodeOct(num, 11), off);
+      }
+    }
+    function parse256(buf) {
+      let positive;
+      if (buf[0] === 128) positive = true;
+      else if (buf[0] === 255) positive = false;
+      else return null;
+      const tuple = [];
+      let i;
+      for (i = buf.length - 1; i > 0; i--) {
+        const byte = buf[i];
+        if (positive) tuple.push(byte);
+        else tuple.push(255 - byte);
+      }
+      let sum = 0;
+      const l = tuple.length;
+      for (i = 0; i < l; i++) {
+        sum += tuple[i] * Math.pow(256, i);
+      }
+      return positive ? sum : -1 * sum;
+    }
+    function decodeOct(val, offset, length) {
+      val = val.subarray(offset, offset + length);
+      offset = 0;
+      if (val[offset] & 128) {
+        return parse256(val);
+      } else {
+        while (offset < val.length && val[offset] === 32) offset++;
+        const end = clamp(indexOf(val, 32, offset, val.length), val.length, val.length);
+        while (offset < end && val[offset] === 0) offset++;
+        if (end === offset) return 0;
+        return parseInt(b4a.toString(val.subarray(offset, end)), 8);
+      }
+    }
+    function decodeStr(val, offset, length, encoding) {
+      return b4a.toString(val.subarray(offset, indexOf(val, 0, offset, offset + length)), encoding);
+    }
+    function addLength(str3) {
+      const len = b4a.byteLength(str3);
+      let digits = Math.floor(Math.log(len) / Math.log(10)) + 1;
+      if (len + digits >= Math.pow(10, digits)) digits++;
+      return len + digits + str3;
+    }
+  }
+});
+
+// node_modules/tar-stream/extract.js
+var require_extract = __commonJS({
+  "node_modules/tar-stream/extract.js"(exports2, module2) {
+    var { Writable, Readable, getStreamError } = require_streamx();
+    var FIFO = require_fast_fifo();
+    var b4a = require_b4a();
+    var headers = require_headers2();
+    var EMPTY = b4a.alloc(0);
+    var MAX_HEADER_SIZE = 4 * 1024 * 1024;
+    var BufferList = class {
+      constructor() {
+        this.buffered = 0;
+        this.shifted = 0;
+        this.queue = new FIFO();
+        this._offset = 0;
+      }
+      push(buffer) {
+        this.buffered += buffer.byteLength;
+        this.queue.push(buffer);
+      }
+      shiftFirst(size) {
+        return this.buffered === 0 ? null : this._next(size);
+      }
+      shift(size) {
+        if (size > this.buffered) return null;
+        if (size === 0) return EMPTY;
+        let chunk = this._next(size);
+        if (size === chunk.byteLength) return chunk;
+        const chunks = [chunk];
+        while ((size -= chunk.byteLength) > 0) {
+          chunk = this._next(size);
+          chunks.push(chunk);
+        }
+        return b4a.concat(chunks);
+      }
+      _next(size) {
+        const buf = this.queue.peek();
+        const rem = buf.byteLength - this._offset;
+        if (size >= rem) {
+          const sub = this._offset ? buf.subarray(this._offset, buf.byteLength) : buf;
+          this.queue.shift();
+          this._offset = 0;
+          this.buffered -= rem;
+          this.shifted += rem;
+          return sub;
+        }
+        this.buffered -= size;
+        this.shifted += size;
+        return buf.subarray(this._offset, this._offset += size);
+      }
+    };
+    var Source = class extends Readable {
+      constructor(self, header, offset) {
+        super();
+        this.header = header;
+        this.offset = offset;
+        this._parent = self;
+      }
+      _read(cb) {
+        if (this.header.size === 0) {
+          this.push(null);
+        }
+        if (this._parent._stream === this) {
+          this._parent._update();
+        }
+        cb(null);
+      }
+      _predestroy() {
+        this._parent.destroy(getStreamError(this));
+      }
+      _detach() {
+        if (this._parent._stream === this) {
+          this._parent._stream = null;
+          this._parent._missing = overflow(this.header.size);
+          this._parent._update();
+        }
+      }
+      _destroy(cb) {
+        this._detach();
+        cb(null);
+      }
+    };
+    var Extract = class extends Writable {
+      constructor(opts) {
+        super(opts);
+        if (!opts) opts = {};
+        this._buffer = new BufferList();
+        this._offset = 0;
+        this._header = null;
+        this._stream = null;
+        this._missing = 0;
+        this._longHeader = false;
+        this._callback = noop;
+        this._locked = false;
+        this._finished = false;
+        this._pax = null;
+        this._paxGlobal = null;
+        this._gnuLongPath = null;
+        this._gnuLongLinkPath = null;
+        this._filenameEncoding = opts.filenameEncoding || "utf-8";
+        this._allowUnknownFormat = !!opts.allowUnknownFormat;
+        this._unlockBound = this._unlock.bind(this);
+      }
+      _unlock(err) {
+        this._locked = false;
+        if (err) {
+          this.destroy(err);
+          this._continueWrite(err);
+          return;
+        }
+        this._update();
+      }
+      _consumeHeader() {
+        if (this._locked) return false;
+        this._offset = this._buffer.shifted;
+        try {
+          this._header = headers.decode(this._buffer.shift(512), this._filenameEncoding, this._allowUnknownFormat);
+        } catch (err) {
+          this._continueWrite(err);
+          return false;
+        }
+        if (!this._header) return true;
+        this._header.byteOffset = this._buffer.shifted;
+        switch (this._header.type) {
+          case "gnu-long-path":
+          case "gnu-long-link-path":
+          case "pax-global-header":
+          case "pax-header":
+            this._longHeader = true;
+            this._missing = this._header.size;
+            if (this._missing > MAX_HEADER_SIZE) {
+              this._continueWrite(new Error("Header exceeds max size"));
+              return false;
+            }
+            return true;
+        }
+        this._locked = true;
+        this._applyLongHeaders();
+        if (!(this._header.size >= 0)) {
+          this._continueWrite(new Error("Invalid header"));
+          return false;
+        }
+        if (this._header.size === 0 || this._header.type === "directory") {
+          this.emit("entry", this._header, this._createStream(), this._unlockBound);
+          return true;
+        }
+        this._stream = this._createStream();
+        this._missing = this._header.size;
+        this.emit("entry", this._header, this._stream, this._unlockBound);
+        return true;
+      }
+      _applyLongHeaders() {
+        if (this._gnuLongPath) {
+          this._header.name = this._gnuLongPath;
+          this._gnuLongPath = null;
+        }
+        if (this._gnuLongLinkPath) {
+          this._header.linkname = this._gnuLongLinkPath;
+          this._gnuLongLinkPath = null;
+        }
+        if (this._pax) {
+          if (this._pax.path) this._header.name = this._pax.path;
+          if (this._pax.linkpath) this._header.linkname = this._pax.linkpath;
+          if (this._pax.size) this._header.size = parseInt(this._pax.size, 10);
+          this._header.pax = this._pax;
+          this._pax = null;
+        }
+      }
+      _decodeLongHeader(buf) {
+        switch (this._header.type) {
+          case "gnu-long-path":
+            this._gnuLongPath = headers.decodeLongPath(buf, this._filenameEncoding);
+            break;
+          case "gnu-long-link-path":
+            this._gnuLongLinkPath = headers.decodeLongPath(buf, this._filenameEncoding);
+            break;
+          case "pax-global-header":
+            this._paxGlobal = headers.decodePax(buf);
+            break;
+          case "pax-header":
+            this._pax = this._paxGlobal === null ? headers.decodePax(buf) : Object.assign({}, this._paxGlobal, headers.decodePax(buf));
+            break;
+        }
+      }
+      _consumeLongHeader() {
+        this._longHeader = false;
+        this._missing = overflow(this._header.size);
+        const buf = this._buffer.shift(this._header.size);
+        try {
+          this._decodeLongHeader(buf);
+        } catch (err) {
+          this._continueWrite(err);
+          return false;
+        }
+        return true;
+      }
+      _consumeStream() {
+        const buf = this._buffer.shiftFirst(this._missing);
+        if (buf === null) return false;
+        this._missing -= buf.byteLength;
+        const drained = this._stream.push(buf);
+        if (this._missing === 0) {
+          this._stream.push(null);
+          if (drained) this._stream._detach();
+          return drained && this._locked === false;
+        }
+        return drained;
+      }
+      _createStream() {
+        return new Source(this, this._header, this._offset);
+      }
+      _update() {
+        while (this._buffer.buffered > 0 && !this.destroying) {
+          if (this._missing > 0) {
+            if (this._stream !== null) {
+              if (this._consumeStream() === false) return;
+              continue;
+            }
+            if (this._longHeader === true) {
+              if (this._missing > this._buffer.buffered) break;
+              if (this._consumeLongHeader() === false) return false;
+              continue;
+            }
+            const ignore = this._buffer.shiftFirst(this._missing);
+            if (ignore !== null) this._missing -= ignore.byteLength;
+            continue;
+          }
+          if (this._buffer.buffered < 512) break;
+          if (this._stream !== null || this._consumeHeader() === false) return;
+        }
+        this._continueWrite(null);
+      }
+      _continueWrite(err) {
+        const cb = this._callback;
+        this._callback = noop;
+        cb(err);
+      }
+      _write(data, cb) {
+        this._callback = cb;
+        this._buffer.push(data);
+        this._update();
+      }
+      _final(cb) {
+        this._finished = this._missing === 0 && this._buffer.buffered === 0;
+        cb(this._finished ? null : new Error("Unexpected end of data"));
+      }
+      _predestroy() {
+        this._continueWrite(null);
+      }
+      _destroy(cb) {
+        if (this._stream) this._stream.destroy(getStreamError(this));
+        cb(null);
+      }
+      [Symbol.asyncIterator]() {
+        let error2 = null;
+        let promiseResolve = null;
+        let promiseReject = null;
+        let entryStream = null;
+        let entryCallback = null;
+        const extract2 = this;
+        this.on("entry", onentry);
+        this.on("error", (err) => {
+          error2 = err;
+        });
+        this.on("close", onclose);
+        return {
+          [Symbol.asyncIterator]() {
+            return this;
+          },
+          next() {
+            return new Promise(onnext);
+          },
+          return() {
+            return destroy(null);
+          },
+          throw(err) {
+            return destroy(err);
+          }
+        };
+        function consumeCallback(err) {
+          if (!entryCallback) return;
+          const cb = entryCallback;
+          entryCallback = null;
+          cb(err);
+        }
+        function onnext(resolve2, reject) {
+          if (error2) {
+            return reject(error2);
+          }
+          if (entryStream) {
+            resolve2({ value: entryStream, done: false });
+            entryStream = null;
+            return;
+          }
+          promiseResolve = resolve2;
+          promiseReject = reject;
+          consumeCallback(null);
+          if (extract2._finished && promiseResolve) {
+            promiseResolve({ value: void 0, done: true });
+            promiseResolve = promiseReject = null;
+          }
+        }
+        function onentry(header, stream, callback) {
+          entryCallback = callback;
+          stream.on("error", noop);
+          if (promiseResolve) {
+            promiseResolve({ value: stream, done: false });
+            promiseResolve = promiseReject = null;
+          } else {
+            entryStream = stream;
+          }
+        }
+        function onclose() {
+          consumeCallback(error2);
+          if (!promiseResolve) return;
+          if (error2) promiseReject(error2);
+          else promiseResolve({ value: void 0, done: true });
+          promiseResolve = promiseReject = null;
+        }
+        function destroy(err) {
+          extract2.destroy(err);
+          consumeCallback(err);
+          return new Promise((resolve2, reject) => {
+            if (extract2.destroyed) return resolve2({ value: void 0, done: true });
+            extract2.once("close", function() {
+              if (err) reject(err);
+              else resolve2({ value: void 0, done: true });
+            });
+          });
+        }
+      }
+    };
+    module2.exports = function extract2(opts) {
+      return new Extract(opts);
+    };
+    function noop() {
+    }
+    function overflow(size) {
+      size &= 511;
+      return size && 512 - size;
+    }
+  }
+});
+
+// node_modules/tar-stream/constants.js
+var require_constants6 = __commonJS({
+  "node_modules/tar-stream/constants.js"(exports2, module2) {
+    var constants2 = {
+      // just for envs without fs
+      S_IFMT: 61440,
+      S_IFDIR: 16384,
+      S_IFCHR: 8192,
+      S_IFBLK: 24576,
+      S_IFIFO: 4096,
+      S_IFLNK: 40960
+    };
+    try {
+      module2.exports = require("fs").constants || constants2;
+    } catch {
+      module2.exports = constants2;
+    }
+  }
+});
+
+// node_modules/tar-stream/pack.js
+var require_pack = __commonJS({
+  "node_modules/tar-stream/pack.js"(exports2, module2) {
+    var { Readable, Writable, getStreamError } = require_streamx();
+    var b4a = require_b4a();
+    var constants2 = require_constants6();
+    var headers = require_headers2();
+    var DMODE = 493;
+    var FMODE = 420;
+    var END_OF_TAR = b4a.alloc(1024);
+    var Sink = class extends Writable {
+      constructor(pack, header, callback) {
+        super({ mapWritable, eagerOpen: true });
+        this.written = 0;
+        this.header = header;
+        this._callback = callback;
+        this._linkname = null;
+        this._isLinkname = header.type === "symlink" && !header.linkname;
+        this._isVoid = header.type !== "file" && header.type !== "contiguous-file";
+        this._finished = false;
+        this._pack = pack;
+        this._openCallback = null;
+        if (this._pack._stream === null) this._pack._stream = this;
+        else this._pack._pending.push(this);
+      }
+      _open(cb) {
+        this._openCallback = cb;
+        if (this._pack._stream === this) this._continueOpen();
+      }
+      _continuePack(err) {
+        if (this._callback === null) return;
+        const callback = this._callback;
+        this._callback = null;
+        callback(err);
+      }
+      _continueOpen() {
+        if (this._pack._stream === null) this._pack._stream = this;
+        const cb = this._openCallback;
+        this._openCallback = null;
+        if (cb === null) return;
+        if (this._pack.destroying) return cb(new Error("pack stream destroyed"));
+        if (this._pack._finalized) return cb(new Error("pack stream is already finalized"));
+        this._pack._stream = this;
+        if (!this._isLinkname) {
+          this._pack._encode(this.header);
+        }
+        if (this._isVoid) {
+          this._finish();
+          this._continuePack(null);
+        }
+        cb(null);
+      }
+      _write(data, cb) {
+        if (this._isLinkname) {
+          this._linkname = this._linkname ? b4a.concat([this._linkname, data]) : data;
+          return cb(null);
+        }
+        if (this._isVoid) {
+          if (data.byteLength > 0) {
+            return cb(new Error("No body allowed for this entry"));
+          }
+          return cb();
+        }
+        this.written += data.byteLength;
+        if (this._pack.push(data)) return cb();
+        this._pack._drain = cb;
+      }
+      _finish() {
+        if (this._finished) return;
+        this._finished = true;
+        if (this._isLinkname) {
+          this.header.linkname = this._linkname ? b4a.toString(this._linkname, "utf-8") : "";
+          this._pack._encode(this.header);
+        }
+        overflow(this._pack, this.header.size);
+        this._pack._done(this);
+      }
+      _final(cb) {
+        if (this.written !== this.header.size) {
+          return cb(new Error("Size mismatch"));
+        }
+        this._finish();
+        cb(null);
+      }
+      _getError() {
+        return getStreamError(this) || new Error("tar entry destroyed");
+      }
+      _predestroy() {
+        this._pack.destroy(this._getError());
+      }
+      _destroy(cb) {
+        this._pack._done(this);
+        this._continuePack(this._finished ? null : this._getError());
+        cb();
+      }
+    };
+    var Pack = class extends Readable {
+      constructor(opts) {
+        super(opts);
+        this._drain = noop;
+        this._finalized = false;
+        this._finalizing = false;
+        this._pending = [];
+        this._stream = null;
+      }
+      entry(header, buffer, callback) {
+        if (this._finalized || this.destroying) throw new Error("already finalized or destroyed");
+        if (typeof buffer === "function") {
+          callback = buffer;
+          buffer = null;
+        }
+        if (!callback) callback = noop;
+        if (!header.size || header.type === "symlink") header.size = 0;
+        if (!header.type) header.type = modeToType(header.mode);
+        if (!header.mode) header.mode = header.type === "directory" ? DMODE : FMODE;
+        if (!header.uid) header.uid = 0;
+        if (!header.gid) header.gid = 0;
+        if (!header.mtime) header.mtime = /* @__PURE__ */ new Date();
+        if (typeof buffer === "string") buffer = b4a.from(buffer);
+        const sink = new Sink(this, header, callback);
+        if (b4a.isBuffer(buffer)) {
+          header.size = buffer.byteLength;
+          sink.write(buffer);
+          sink.end();
+          return sink;
+        }
+        if (sink._isVoid) {
+          return sink;
+        }
+        return sink;
+      }
+      finalize() {
+        if (this._stream || this._pending.length > 0) {
+          this._finalizing = true;
+          return;
+        }
+        if (this._finalized) return;
+        this._finalized = true;
+        this.push(END_OF_TAR);
+        this.push(null);
+      }
+      _done(stream) {
+        if (stream !== this._stream) return;
+        this._stream = null;
+        if (this._finalizing) this.finalize();
+        if (this._pending.length) this._pending.shift()._continueOpen();
+      }
+      _encode(header) {
+        if (!header.pax) {
+          const buf = headers.encode(header);
+          if (buf) {
+            this.push(buf);
+            return;
+          }
+        }
+        this._encodePax(header);
+      }
+      _encodePax(header) {
+        const paxHeader = headers.encodePax({
+          name: header.name,
+          linkname: header.linkname,
+          pax: header.pax
+        });
+        const newHeader = {
+          name: "PaxHeader",
+          mode: header.mode,
+          uid: header.uid,
+          gid: header.gid,
+          size: paxHeader.byteLength,
+          mtime: header.mtime,
+          type: "pax-header",
+          linkname: header.linkname && "PaxHeader",
+          uname: header.uname,
+          gname: header.gname,
+          devmajor: header.devmajor,
+          devminor: header.devminor
+        };
+        this.push(headers.encode(newHeader));
+        this.push(paxHeader);
+        overflow(this, paxHeader.byteLength);
+        newHeader.size = header.size;
+        newHeader.type = header.type;
+        this.push(headers.encode(newHeader));
+      }
+      _doDrain() {
+        const drain2 = this._drain;
+        this._drain = noop;
+        drain2();
+      }
+      _predestroy() {
+        const err = getStreamError(this);
+        if (this._stream) this._stream.destroy(err);
+        while (this._pending.length) {
+          const stream = this._pending.shift();
+          stream.destroy(err);
+          stream._continueOpen();
+        }
+        this._doDrain();
+      }
+      _read(cb) {
+        this._doDrain();
+        cb();
+      }
+    };
+    module2.exports = function pack(opts) {
+      return new Pack(opts);
+    };
+    function modeToType(mode) {
+      switch (mode & constants2.S_IFMT) {
+        case constants2.S_IFBLK:
+          return "block-device";
+        case constants2.S_IFCHR:
+          return "character-device";
+        case constants2.S_IFDIR:
+          return "directory";
+        case constants2.S_IFIFO:
+          return "fifo";
+        case constants2.S_IFLNK:
+          return "symlink";
+      }
+      return "file";
+    }
+    function noop() {
+    }
+    function overflow(self, size) {
+      size &= 511;
+      if (size) self.push(END_OF_TAR.subarray(0, 512 - size));
+    }
+    function mapWritable(buf) {
+      return b4a.isBuffer(buf) ? buf : b4a.from(buf);
+    }
+  }
+});
+
+// node_modules/tar-stream/index.js
+var require_tar_stream = __commonJS({
+  "node_modules/tar-stream/index.js"(exports2) {
+    exports2.extract = require_extract();
+    exports2.pack = require_pack();
+  }
+});
+
+// src/threads.ts
 var os = __toESM(require("os"));
-var path2 = __toESM(require("path"));
+var cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = String(Math.max(4, cores));
+
+// src/main.ts
+var core4 = __toESM(require_core());
+var crypto6 = __toESM(require("crypto"));
+var fs6 = __toESM(require("fs"));
+var os4 = __toESM(require("os"));
+var path3 = __toESM(require("path"));
 
 // src/adapters/docker.ts
-var exec = __toESM(require_exec());
-var Docker = class {
+var import_child_process = require("child_process");
+function tail(s, max = 64 * 1024) {
+  return s.length > max ? s.slice(-max) : s;
+}
+var Docker = class _Docker {
   constructor(bin = "docker") {
     this.bin = bin;
   }
   bin;
-  async exec(args, opts = {}) {
-    const env = opts.env ? { ...process.env, ...opts.env } : void 0;
-    const r = await exec.getExecOutput(this.bin, args, {
-      ignoreReturnCode: true,
-      silent: !opts.stream,
-      input: opts.input !== void 0 ? Buffer.from(opts.input) : void 0,
-      env
+  static running = /* @__PURE__ */ new Set();
+  /** Ends every docker process still running (a cancelled run): a build or save the CLI cancels on its side. */
+  static stopAll() {
+    const n = _Docker.running.size;
+    for (const c of _Docker.running) c.kill("SIGINT");
+    return n;
+  }
+  start(args, env) {
+    const child = (0, import_child_process.spawn)(this.bin, args, { env: env ? { ...process.env, ...env } : process.env, stdio: ["pipe", "pipe", "pipe"] });
+    _Docker.running.add(child);
+    child.once("close", () => _Docker.running.delete(child));
+    return child;
+  }
+  exec(args, opts = {}) {
+    return new Promise((resolve2) => {
+      const child = this.start(args, opts.env);
+      let stdout = "";
+      let stderr = "";
+      child.stdout.setEncoding("utf8");
+      child.stderr.setEncoding("utf8");
+      child.stdout.on("data", (d) => {
+        stdout = tail(stdout + d, 16 * 1024 * 1024);
+        if (opts.stream) process.stdout.write(d);
+      });
+      child.stderr.on("data", (d) => {
+        stderr = tail(stderr + d);
+        if (opts.stream) process.stdout.write(d);
+      });
+      child.on("error", (e) => {
+        stderr += `${e.message}
+`;
+      });
+      child.on("close", (code, signal) => resolve2({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+      child.stdin.on("error", () => void 0);
+      child.stdin.end(opts.input !== void 0 ? Buffer.from(opts.input) : void 0);
     });
-    return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+  }
+  /** Starts a command whose stdout the caller reads as a stream. */
+  stream(args) {
+    const child = this.start(args);
+    child.stdin.end();
+    let stderr = "";
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (d) => stderr = tail(stderr + d, 8192));
+    const done = new Promise((resolve2) => {
+      child.on("error", (e) => stderr += `${e.message}
+`);
+      child.on("close", (code, signal) => resolve2({ code: code ?? (signal ? 128 : 1), stderr }));
+    });
+    return { stdout: child.stdout, done, kill: () => child.kill("SIGTERM") };
   }
   /** Like exec, but a non-zero exit throws with the command's own words. */
   async ok(args, opts = {}) {
@@ -19847,6 +22322,11 @@ var Docker = class {
   async hasBuildx() {
     return (await this.exec(["buildx", "version"])).code === 0;
   }
+  /** `docker buildx inspect` of the current builder: its driver (docker, docker-container, remote, kubernetes), '' when unknown. */
+  async buildxDriver() {
+    const r = await this.exec(["buildx", "inspect"]);
+    return r.code === 0 ? /^Driver:\s*(\S+)/m.exec(r.stdout)?.[1] ?? "" : "";
+  }
   async clientVersion() {
     return (await this.exec(["version", "--format", "{{.Client.Version}}"])).stdout.trim();
   }
@@ -19857,6 +22337,16 @@ var Docker = class {
     }
     return r.stdout.trim();
   }
+  /** 'containerd' when the engine keeps images in the containerd store (Docker 29's default), else 'classic'. */
+  async imageStore() {
+    const r = await this.exec(["info", "--format", "{{json .DriverStatus}}"]);
+    return r.code === 0 && r.stdout.includes("io.containerd.snapshotter") ? "containerd" : "classic";
+  }
+  /** ID, layers (diff IDs) and platform of a local image. */
+  async inspectImage(ref) {
+    const j = JSON.parse(await this.ok(["image", "inspect", "--format", "{{json .}}", ref]));
+    return { id: j.Id, diffIds: j.RootFS?.Layers ?? [], os: j.Os ?? "", architecture: j.Architecture ?? "", ...j.Variant ? { variant: j.Variant } : {} };
+  }
   /** "running", "exited", ... or "" when the container is gone. */
   async containerState(name) {
     const r = await this.exec(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", name]);
@@ -19864,8 +22354,8 @@ var Docker = class {
     const [status, code] = r.stdout.trim().split(" ");
     return { status, exitCode: Number(code) };
   }
-  async logs(name, tail = 40) {
-    const r = await this.exec(["logs", "--tail", String(tail), name]);
+  async logs(name, tail2 = 40) {
+    const r = await this.exec(["logs", "--tail", String(tail2), name]);
     return (r.stdout + r.stderr).trim();
   }
   async removeContainer(name) {
@@ -19876,12 +22366,70 @@ var Docker = class {
     if (ids.length > 0) await this.exec(["rm", "-f", "-v", ...ids]);
     return ids;
   }
+  /** Removes local tags (untags; an image left without a name is deleted by the engine). Returns those removed. */
+  async removeTags(refs) {
+    const present = [];
+    for (const ref of refs) if ((await this.exec(["image", "inspect", "--format", "{{.Id}}", ref])).code === 0) present.push(ref);
+    if (present.length > 0) await this.exec(["image", "rm", ...present]);
+    return present;
+  }
 };
 
+// src/adapters/registry/retry.ts
+var DEFAULT_POLICY = {
+  attempts: 5,
+  baseDelayMs: 1e3,
+  maxDelayMs: 3e4,
+  maxRetryAfterMs: 12e4,
+  budgetMs: 10 * 6e4,
+  connectTimeoutMs: 3e4,
+  idleTimeoutMs: 12e4,
+  completeTimeoutMs: 6e5
+};
+function policyFromEnv(env, base = DEFAULT_POLICY) {
+  const out = { ...base };
+  for (const key2 of Object.keys(base)) {
+    const name = `MLIB_REGISTRY_${key2.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+    const raw = env[name];
+    if (raw === void 0 || raw === "") continue;
+    if (!/^\d+$/.test(raw.trim()) || Number(raw) < (key2 === "attempts" ? 1 : 0)) {
+      throw new Error(`environment variable ${name}: '${raw}' is not a whole number${key2 === "attempts" ? " of at least 1" : ""}`);
+    }
+    out[key2] = Number(raw);
+  }
+  return out;
+}
+var RETRYABLE_ERRORS = /* @__PURE__ */ new Set(["ECONNRESET", "ECONNREFUSED", "ECONNABORTED", "EPIPE", "ETIMEDOUT", "ENETUNREACH", "EHOSTUNREACH", "EAI_AGAIN", "ENOTFOUND", "UND_ERR_SOCKET", "ERR_STREAM_PREMATURE_CLOSE", "HPE_INVALID_CONSTANT", "EPROTO"]);
+function isRetryable(o) {
+  if ("error" in o) return RETRYABLE_ERRORS.has(o.error);
+  return o.status === 408 || o.status === 429 || o.status >= 500 && o.status <= 599 && o.status !== 501 && o.status !== 505;
+}
+function parseRetryAfter(value, now) {
+  if (value === void 0) return void 0;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1e3;
+  if (!/^[A-Za-z]{3},/.test(v)) return void 0;
+  const at = Date.parse(v);
+  if (Number.isNaN(at)) return void 0;
+  return Math.max(0, at - now);
+}
+function nextDelay(attempt, outcome, policy, elapsedMs, now, random = Math.random) {
+  if (!isRetryable(outcome) || attempt >= policy.attempts) return void 0;
+  const retryAfter = "status" in outcome ? parseRetryAfter(outcome.retryAfter, now) : void 0;
+  let delay;
+  if (retryAfter !== void 0) {
+    delay = Math.min(retryAfter, policy.maxRetryAfterMs);
+  } else {
+    const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+    delay = Math.round(step * (0.5 + random() / 2));
+  }
+  if (elapsedMs + delay > policy.budgetMs) return void 0;
+  return delay;
+}
+
 // src/build/argv.ts
-function buildArgv(plan, p, inputs, buildx, iidfile) {
-  const argv = buildx ? ["buildx", "build", "--load"] : ["build"];
-  argv.push("--platform", p.platform, "--file", inputs.file, "--tag", p.ref, "--iidfile", iidfile);
+function common(plan, p, inputs) {
+  const argv = ["--platform", p.platform, "--file", inputs.file];
   if (inputs.target) argv.push("--target", inputs.target);
   if (inputs.network) argv.push("--network", inputs.network);
   for (const [k, v] of Object.entries(p.buildArgs)) argv.push("--build-arg", `${k}=${v}`);
@@ -19891,8 +22439,25 @@ function buildArgv(plan, p, inputs, buildx, iidfile) {
     "io.ml-image-build.platform": p.platform
   };
   for (const [k, v] of Object.entries(labels)) argv.push("--label", `${k}=${v}`);
-  argv.push(inputs.context);
   return argv;
+}
+function buildArgv(plan, p, inputs, buildx, iidfile) {
+  const head = buildx ? ["buildx", "build", "--load"] : ["build"];
+  return [...head, ...common(plan, p, inputs), "--tag", p.ref, "--iidfile", iidfile, inputs.context];
+}
+function pushByDigestArgv(plan, p, inputs, metadataFile) {
+  return [
+    "buildx",
+    "build",
+    ...common(plan, p, inputs),
+    "--provenance=false",
+    "--sbom=false",
+    "--output",
+    `type=image,name=${plan.image.name},push-by-digest=true,name-canonical=true,push=true`,
+    "--metadata-file",
+    metadataFile,
+    inputs.context
+  ];
 }
 
 // src/build/builder.ts
@@ -19928,9 +22493,9 @@ function messageOf(e) {
 }
 
 // src/build/emulation.ts
-var readIfExists = (path3) => {
+var readIfExists = (path4) => {
   try {
-    return fs.readFileSync(path3, "utf8");
+    return fs.readFileSync(path4, "utf8");
   } catch {
     return void 0;
   }
@@ -19998,6 +22563,7 @@ function readContext(env = process.env) {
     repository: env.GITHUB_REPOSITORY ?? "",
     serverUrl: env.GITHUB_SERVER_URL ?? "https://github.com",
     runId: env.GITHUB_RUN_ID ?? String(process.pid),
+    localTagSuffix: `run${env.GITHUB_RUN_ID ?? "local"}-${env.GITHUB_RUN_ATTEMPT ?? "1"}-${process.pid}`,
     actor: env.GITHUB_ACTOR ?? "",
     event
   };
@@ -20013,10 +22579,10 @@ function getDefaultExportFromCjs(x) {
 }
 var jsYaml = {};
 var loader = {};
-var common = {};
+var common2 = {};
 var hasRequiredCommon;
 function requireCommon() {
-  if (hasRequiredCommon) return common;
+  if (hasRequiredCommon) return common2;
   hasRequiredCommon = 1;
   function isNothing(subject) {
     return typeof subject === "undefined" || subject === null;
@@ -20049,13 +22615,13 @@ function requireCommon() {
   function isNegativeZero(number) {
     return number === 0 && Number.NEGATIVE_INFINITY === 1 / number;
   }
-  common.isNothing = isNothing;
-  common.isObject = isObject;
-  common.toArray = toArray;
-  common.repeat = repeat;
-  common.isNegativeZero = isNegativeZero;
-  common.extend = extend;
-  return common;
+  common2.isNothing = isNothing;
+  common2.isObject = isObject;
+  common2.toArray = toArray;
+  common2.repeat = repeat;
+  common2.isNegativeZero = isNegativeZero;
+  common2.extend = extend;
+  return common2;
 }
 var exception;
 var hasRequiredException;
@@ -20100,27 +22666,27 @@ var hasRequiredSnippet;
 function requireSnippet() {
   if (hasRequiredSnippet) return snippet;
   hasRequiredSnippet = 1;
-  const common2 = requireCommon();
+  const common22 = requireCommon();
   function getLine(buffer, lineStart, lineEnd, position, maxLineLength) {
     let head = "";
-    let tail = "";
+    let tail2 = "";
     const maxHalfLength = Math.floor(maxLineLength / 2) - 1;
     if (position - lineStart > maxHalfLength) {
       head = " ... ";
       lineStart = position - maxHalfLength + head.length;
     }
     if (lineEnd - position > maxHalfLength) {
-      tail = " ...";
-      lineEnd = position + maxHalfLength - tail.length;
+      tail2 = " ...";
+      lineEnd = position + maxHalfLength - tail2.length;
     }
     return {
-      str: head + buffer.slice(lineStart, lineEnd).replace(/\t/g, "\u2192") + tail,
+      str: head + buffer.slice(lineStart, lineEnd).replace(/\t/g, "\u2192") + tail2,
       pos: position - lineStart + head.length
       // relative position
     };
   }
   function padStart(string, max) {
-    return common2.repeat(" ", max - string.length) + string;
+    return common22.repeat(" ", max - string.length) + string;
   }
   function makeSnippet(mark, options) {
     options = Object.create(options || null);
@@ -20154,11 +22720,11 @@ function requireSnippet() {
         mark.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo - i]),
         maxLineLength
       );
-      result = common2.repeat(" ", options.indent) + padStart((mark.line - i + 1).toString(), lineNoLength) + " | " + line2.str + "\n" + result;
+      result = common22.repeat(" ", options.indent) + padStart((mark.line - i + 1).toString(), lineNoLength) + " | " + line2.str + "\n" + result;
     }
     const line = getLine(mark.buffer, lineStarts[foundLineNo], lineEnds[foundLineNo], mark.position, maxLineLength);
-    result += common2.repeat(" ", options.indent) + padStart((mark.line + 1).toString(), lineNoLength) + " | " + line.str + "\n";
-    result += common2.repeat("-", options.indent + lineNoLength + 3 + line.pos) + "^\n";
+    result += common22.repeat(" ", options.indent) + padStart((mark.line + 1).toString(), lineNoLength) + " | " + line.str + "\n";
+    result += common22.repeat("-", options.indent + lineNoLength + 3 + line.pos) + "^\n";
     for (let i = 1; i <= options.linesAfter; i++) {
       if (foundLineNo + i >= lineEnds.length) break;
       const line2 = getLine(
@@ -20168,7 +22734,7 @@ function requireSnippet() {
         mark.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo + i]),
         maxLineLength
       );
-      result += common2.repeat(" ", options.indent) + padStart((mark.line + i + 1).toString(), lineNoLength) + " | " + line2.str + "\n";
+      result += common22.repeat(" ", options.indent) + padStart((mark.line + i + 1).toString(), lineNoLength) + " | " + line2.str + "\n";
     }
     return result.replace(/\n$/, "");
   }
@@ -20470,7 +23036,7 @@ var hasRequiredInt;
 function requireInt() {
   if (hasRequiredInt) return int;
   hasRequiredInt = 1;
-  const common2 = requireCommon();
+  const common22 = requireCommon();
   const Type2 = requireType();
   function isHexCode(c) {
     return c >= 48 && c <= 57 || c >= 65 && c <= 70 || c >= 97 && c <= 102;
@@ -20550,7 +23116,7 @@ function requireInt() {
     return parseYamlInteger(data);
   }
   function isInteger(object) {
-    return Object.prototype.toString.call(object) === "[object Number]" && (object % 1 === 0 && !common2.isNegativeZero(object));
+    return Object.prototype.toString.call(object) === "[object Number]" && (object % 1 === 0 && !common22.isNegativeZero(object));
   }
   int = new Type2("tag:yaml.org,2002:int", {
     kind: "scalar",
@@ -20586,7 +23152,7 @@ var hasRequiredFloat;
 function requireFloat() {
   if (hasRequiredFloat) return float;
   hasRequiredFloat = 1;
-  const common2 = requireCommon();
+  const common22 = requireCommon();
   const Type2 = requireType();
   const YAML_FLOAT_PATTERN = new RegExp(
     // 2.5e4, 2.5 and integers
@@ -20647,14 +23213,14 @@ function requireFloat() {
         case "camelcase":
           return "-.Inf";
       }
-    } else if (common2.isNegativeZero(object)) {
+    } else if (common22.isNegativeZero(object)) {
       return "-0.0";
     }
     const res = object.toString(10);
     return SCIENTIFIC_WITHOUT_DOT.test(res) ? res.replace("e", ".e") : res;
   }
   function isFloat(object) {
-    return Object.prototype.toString.call(object) === "[object Number]" && (object % 1 !== 0 || common2.isNegativeZero(object));
+    return Object.prototype.toString.call(object) === "[object Number]" && (object % 1 !== 0 || common22.isNegativeZero(object));
   }
   float = new Type2("tag:yaml.org,2002:float", {
     kind: "scalar",
@@ -20827,18 +23393,18 @@ function requireBinary() {
       }
       bits = (bits << 8) + object[idx];
     }
-    const tail = max % 3;
-    if (tail === 0) {
+    const tail2 = max % 3;
+    if (tail2 === 0) {
       result += map2[bits >> 18 & 63];
       result += map2[bits >> 12 & 63];
       result += map2[bits >> 6 & 63];
       result += map2[bits & 63];
-    } else if (tail === 2) {
+    } else if (tail2 === 2) {
       result += map2[bits >> 10 & 63];
       result += map2[bits >> 4 & 63];
       result += map2[bits << 2 & 63];
       result += map2[64];
-    } else if (tail === 1) {
+    } else if (tail2 === 1) {
       result += map2[bits >> 2 & 63];
       result += map2[bits << 4 & 63];
       result += map2[64];
@@ -20985,7 +23551,7 @@ var hasRequiredLoader;
 function requireLoader() {
   if (hasRequiredLoader) return loader;
   hasRequiredLoader = 1;
-  const common2 = requireCommon();
+  const common22 = requireCommon();
   const YAMLException2 = requireException();
   const makeSnippet = requireSnippet();
   const DEFAULT_SCHEMA2 = require_default();
@@ -21292,7 +23858,7 @@ function requireLoader() {
     }
   }
   function mergeMappings(state, destination, source, overridableKeys) {
-    if (!common2.isObject(source)) {
+    if (!common22.isObject(source)) {
       throwError(state, "cannot merge mappings; the provided source object is unacceptable");
     }
     chargeMergeWork(state);
@@ -21413,7 +23979,7 @@ function requireLoader() {
     if (count === 1) {
       state.result += " ";
     } else if (count > 1) {
-      state.result += common2.repeat("\n", count - 1);
+      state.result += common22.repeat("\n", count - 1);
     }
   }
   function readPlainScalar(state, nodeIndent, withinFlowCollection) {
@@ -21742,7 +24308,7 @@ function requireLoader() {
       }
       if (state.lineIndent < textIndent) {
         if (chomping === CHOMPING_KEEP) {
-          state.result += common2.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
+          state.result += common22.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
         } else if (chomping === CHOMPING_CLIP) {
           if (didReadContent) {
             state.result += "\n";
@@ -21753,19 +24319,19 @@ function requireLoader() {
       if (folding) {
         if (isWhiteSpace(ch)) {
           atMoreIndented = true;
-          state.result += common2.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
+          state.result += common22.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
         } else if (atMoreIndented) {
           atMoreIndented = false;
-          state.result += common2.repeat("\n", emptyLines + 1);
+          state.result += common22.repeat("\n", emptyLines + 1);
         } else if (emptyLines === 0) {
           if (didReadContent) {
             state.result += " ";
           }
         } else {
-          state.result += common2.repeat("\n", emptyLines);
+          state.result += common22.repeat("\n", emptyLines);
         }
       } else {
-        state.result += common2.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
+        state.result += common22.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
       }
       didReadContent = true;
       detectedIndent = true;
@@ -22365,7 +24931,7 @@ var hasRequiredDumper;
 function requireDumper() {
   if (hasRequiredDumper) return dumper;
   hasRequiredDumper = 1;
-  const common2 = requireCommon();
+  const common22 = requireCommon();
   const YAMLException2 = requireException();
   const DEFAULT_SCHEMA2 = require_default();
   const _toString = Object.prototype.toString;
@@ -22464,7 +25030,7 @@ function requireDumper() {
     } else {
       throw new YAMLException2("code point within a string may not be greater than 0xFFFFFFFF");
     }
-    return "\\" + handle + common2.repeat("0", length - string.length) + string;
+    return "\\" + handle + common22.repeat("0", length - string.length) + string;
   }
   const QUOTING_TYPE_SINGLE = 1;
   const QUOTING_TYPE_DOUBLE = 2;
@@ -22473,7 +25039,7 @@ function requireDumper() {
     this.indent = Math.max(1, options["indent"] || 2);
     this.noArrayIndent = options["noArrayIndent"] || false;
     this.skipInvalid = options["skipInvalid"] || false;
-    this.flowLevel = common2.isNothing(options["flowLevel"]) ? -1 : options["flowLevel"];
+    this.flowLevel = common22.isNothing(options["flowLevel"]) ? -1 : options["flowLevel"];
     this.styleMap = compileStyleMap(this.schema, options["styles"] || null);
     this.sortKeys = options["sortKeys"] || false;
     this.lineWidth = options["lineWidth"] || 80;
@@ -22491,7 +25057,7 @@ function requireDumper() {
     this.usedDuplicates = null;
   }
   function indentString(string, spaces) {
-    const ind = common2.repeat(" ", spaces);
+    const ind = common22.repeat(" ", spaces);
     let position = 0;
     let result = "";
     const length = string.length;
@@ -22511,7 +25077,7 @@ function requireDumper() {
     return result;
   }
   function generateNextLine(state, level) {
-    return "\n" + common2.repeat(" ", state.indent * level);
+    return "\n" + common22.repeat(" ", state.indent * level);
   }
   function testImplicitResolving(state, str22) {
     for (let index = 0, length = state.implicitTypes.length; index < length; index += 1) {
@@ -23102,12 +25668,12 @@ var PING_KEYS = { port: "ping-port", path: "ping-path", "startup-timeout": "star
 var CONFIG_KEYS = ["name", "suffix", ...SCALAR_KEYS, ...LIST_KEYS, "torch-variants", "expect", "build-args", "ping"];
 var isMap = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
 var isScalar = (v) => ["string", "number", "boolean"].includes(typeof v);
-function lineOf(text, path3) {
+function lineOf(text, path4) {
   const lines = text.split("\n");
   let from = 0;
   let indent = -1;
   let found;
-  for (const seg of path3) {
+  for (const seg of path4) {
     let hit = -1;
     let count = -1;
     for (let i = from; i < lines.length; i++) {
@@ -23206,9 +25772,9 @@ function entryValues(node, where, fail) {
   return out;
 }
 function parseConfig(text, file) {
-  const fail = (path3, msg) => {
-    const key2 = path3.map((s, i) => typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`).join("");
-    throw new ConfigError(file, lineOf(text, path3), key2 || "(top level)", msg);
+  const fail = (path4, msg) => {
+    const key2 = path4.map((s, i) => typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`).join("");
+    throw new ConfigError(file, lineOf(text, path4), key2 || "(top level)", msg);
   };
   let doc;
   try {
@@ -23249,6 +25815,39 @@ function parseConfig(text, file) {
     entries.push({ name, suffix, values, lines, path: `images[${i}]` });
   });
   return { file, entries };
+}
+
+// src/plan/image.ts
+var COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+var PATH_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
+var HOST_RE = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d+)?$/;
+function parseImage(raw) {
+  const s = raw.trim().toLowerCase();
+  if (!s) throw new InputError("image", "is required: the image to build without a tag, for example ghcr.io/OWNER/worker");
+  if (s.includes("@") || s.split("/").pop().includes(":")) {
+    throw new InputError("image", `'${raw}' includes a tag or digest; give the name only and put tags in 'tags'`);
+  }
+  const first = s.split("/")[0];
+  const hasHost = s.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
+  const registry = !hasHost || first === "index.docker.io" || first === "registry-1.docker.io" ? "docker.io" : first;
+  let repository = hasHost ? s.slice(first.length + 1) : s;
+  if (registry === "docker.io" && !repository.includes("/")) repository = `library/${repository}`;
+  if (hasHost && !HOST_RE.test(registry) || !PATH_RE.test(repository)) {
+    throw new InputError("image", `'${raw}' is not a valid image name; expected [REGISTRY/]PATH with lowercase letters, digits and . _ - separators, for example ghcr.io/owner/worker`);
+  }
+  return { name: s, registry, repository };
+}
+function parseImageRef(raw, input) {
+  const s = raw.trim();
+  const at = /^(.*)@(sha256:[0-9a-f]{64})$/.exec(s);
+  const rest = at ? at[1] : s;
+  const tag = /^(.*\/[^/:]+|[^/:]+):([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/.exec(rest);
+  const name = tag ? tag[1] : rest;
+  try {
+    return { image: parseImage(name), reference: at ? at[2] : tag ? tag[2] : "latest" };
+  } catch (e) {
+    throw new InputError(input, `'${raw}' is not an image reference such as ghcr.io/owner/base:latest (${e.message.replace(/^Input 'image': /, "")})`);
+  }
 }
 
 // src/plan/platforms.ts
@@ -24039,7 +26638,12 @@ function readInputs(get2 = actionsInputSource) {
     pingPath,
     startupTimeout: int2(get2("startup-timeout") || "120", "startup-timeout", 1, 86400),
     gpu: bool2(get2("gpu") || "false", "gpu"),
-    python: get2("python").trim() || "python3"
+    python: get2("python").trim() || "python3",
+    compressionLevel: int2(get2("compression-level") || "6", "compression-level", 1, 9),
+    mountFrom: listOf(get2("mount-from")).map((ref) => {
+      parseImageRef(ref, "mount-from");
+      return ref;
+    })
   };
 }
 function readImages(get2 = actionsInputSource, readFile = (p) => fs3.readFileSync(p, "utf8")) {
@@ -24122,8 +26726,8 @@ function resolvePin(version, lint) {
 }
 var URL_LIKE_RE = /^(?:[A-Za-z][A-Za-z0-9+.-]*:\/\/|git\+|hg\+|svn\+|bzr\+|file:|\.{1,2}[\\/]|[\\/]|~)|\.(?:whl|tar\.gz|tar\.bz2|tgz|zip)$/i;
 function fromUrl(url) {
-  const path3 = url.split("#")[0].split("?")[0].replace(/[\\/]+$/, "");
-  let base = path3.split(/[\\/]/).pop() ?? "";
+  const path4 = url.split("#")[0].split("?")[0].replace(/[\\/]+$/, "");
+  let base = path4.split(/[\\/]/).pop() ?? "";
   try {
     base = decodeURIComponent(base);
   } catch {
@@ -24261,12 +26865,12 @@ var TomlReader = class {
           const arrayTable = this.s[this.pos + 1] === "[";
           this.pos += arrayTable ? 2 : 1;
           this.skipBlank(false);
-          const path3 = this.key();
+          const path4 = this.key();
           this.skipBlank(false);
           this.expect("]");
           if (arrayTable) this.expect("]");
-          table = path3;
-          out.push({ kind: "header", path: path3, line: startLine });
+          table = path4;
+          out.push({ kind: "header", path: path4, line: startLine });
         } else {
           const key2 = this.key();
           this.skipBlank(false);
@@ -24402,14 +27006,14 @@ var TomlReader = class {
     }
   }
 };
-function isPep508List(path3) {
-  const p = path3.join("\0");
-  return p === "project\0dependencies" || path3.length === 3 && path3[0] === "project" && path3[1] === "optional-dependencies" || path3.length === 2 && path3[0] === "dependency-groups" || path3.length === 3 && path3[0] === "tool" && path3[1] === "uv" && ["dev-dependencies", "constraint-dependencies", "override-dependencies"].includes(path3[2]);
+function isPep508List(path4) {
+  const p = path4.join("\0");
+  return p === "project\0dependencies" || path4.length === 3 && path4[0] === "project" && path4[1] === "optional-dependencies" || path4.length === 2 && path4[0] === "dependency-groups" || path4.length === 3 && path4[0] === "tool" && path4[1] === "uv" && ["dev-dependencies", "constraint-dependencies", "override-dependencies"].includes(path4[2]);
 }
-function poetryPackageIndex(path3) {
-  if (path3[0] !== "tool" || path3[1] !== "poetry") return -1;
-  if (path3[2] === "dependencies" || path3[2] === "dev-dependencies") return 3;
-  if (path3[2] === "group" && path3[4] === "dependencies") return 5;
+function poetryPackageIndex(path4) {
+  if (path4[0] !== "tool" || path4[1] !== "poetry") return -1;
+  if (path4[2] === "dependencies" || path4[2] === "dev-dependencies") return 3;
+  if (path4[2] === "group" && path4[4] === "dependencies") return 5;
   return -1;
 }
 function judgePoetryConstraint(name, norm, constraint, shown, lint) {
@@ -24444,8 +27048,8 @@ function lintPyproject(text, file, packages, planned) {
   const lint = makeLint(file, packages, planned);
   const findings = [];
   const split = /* @__PURE__ */ new Map();
-  const visit = (path3, value, line) => {
-    if (isPep508List(path3) && value.t === "arr") {
+  const visit = (path4, value, line) => {
+    if (isPep508List(path4) && value.t === "arr") {
       for (const item of value.items) {
         if (item.t !== "str") continue;
         const req = parseRequirement(item.v);
@@ -24455,22 +27059,22 @@ function lintPyproject(text, file, packages, planned) {
       }
       return;
     }
-    const i = poetryPackageIndex(path3);
-    if (i >= 0 && path3.length === i + 1) {
-      if (lint.wanted.has(normalize(path3[i]))) lintPoetryDependency(path3[i], value, line, lint, findings);
+    const i = poetryPackageIndex(path4);
+    if (i >= 0 && path4.length === i + 1) {
+      if (lint.wanted.has(normalize(path4[i]))) lintPoetryDependency(path4[i], value, line, lint, findings);
       return;
     }
-    if (i >= 0 && path3.length === i + 2) {
-      const name = path3[i];
+    if (i >= 0 && path4.length === i + 2) {
+      const name = path4[i];
       if (!lint.wanted.has(normalize(name))) return;
-      const id = path3.slice(0, i + 1).join("\0");
+      const id = path4.slice(0, i + 1).join("\0");
       const entry = split.get(id) ?? { name, line, version: null, source: null };
-      if (path3[i + 1] === "version" && value.t === "str") entry.version = { v: value.v, line };
-      if (["git", "url", "path"].includes(path3[i + 1])) entry.source = path3[i + 1];
+      if (path4[i + 1] === "version" && value.t === "str") entry.version = { v: value.v, line };
+      if (["git", "url", "path"].includes(path4[i + 1])) entry.source = path4[i + 1];
       split.set(id, entry);
       return;
     }
-    if (value.t === "tab") for (const e of value.entries) visit([...path3, ...e.key], e.value, e.line);
+    if (value.t === "tab") for (const e of value.entries) visit([...path4, ...e.key], e.value, e.line);
   };
   for (const st of new TomlReader(stripBom(text)).statements()) {
     if (st.kind === "pair") {
@@ -24773,23 +27377,23 @@ function runInstructions(text) {
       }
     });
     if (!isRun) continue;
-    let exec2 = null;
+    let exec = null;
     if (bodyText.trim().startsWith("[")) {
       try {
         const parsed = JSON.parse(bodyText);
         if (Array.isArray(parsed) && parsed.every((x) => typeof x === "string")) {
           let from = 0;
-          exec2 = parsed.map((v) => {
+          exec = parsed.map((v) => {
             const at = bodyText.indexOf(JSON.stringify(v), from);
             if (at >= 0) from = at + 1;
             return { op: false, v, line: at >= 0 ? body[at].line : startLine, redirect: -1 };
           });
         }
       } catch {
-        exec2 = null;
+        exec = null;
       }
     }
-    out.push({ chars: script, exec: exec2 });
+    out.push({ chars: script, exec });
   }
   return out;
 }
@@ -24841,7 +27445,7 @@ var SKIP_DIRS = /* @__PURE__ */ new Set([".git", "node_modules", "__pycache__", 
 var MAX_DEPTH = 4;
 var nodeFileSystem = {
   list: (dir) => nodeFs.readdirSync(dir, { withFileTypes: true }).map((d) => ({ name: d.name, dir: d.isDirectory() })),
-  read: (path3) => nodeFs.readFileSync(path3, "utf8")
+  read: (path4) => nodeFs.readFileSync(path4, "utf8")
 };
 function kindOf(name, dirName) {
   if (name === "pyproject.toml") return "pyproject";
@@ -24849,10 +27453,10 @@ function kindOf(name, dirName) {
   if (/^(requirements|constraints)/i.test(name) || /[._-](requirements|constraints)\.txt$/i.test(name)) return "requirements";
   return /^requirements$/i.test(dirName) ? "requirements" : null;
 }
-function lintContext(contextDir, dockerfile, packages, planned, fs8 = nodeFileSystem) {
+function lintContext(contextDir, dockerfile, packages, planned, fs7 = nodeFileSystem) {
   const findings = [];
   const walk = (dir, rel2, depth) => {
-    const entries = [...fs8.list(dir)].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    const entries = [...fs7.list(dir)].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
     for (const e of entries) {
       const full = nodePath.join(dir, e.name);
       const name = rel2 ? `${rel2}/${e.name}` : e.name;
@@ -24861,15 +27465,15 @@ function lintContext(contextDir, dockerfile, packages, planned, fs8 = nodeFileSy
         continue;
       }
       const kind = kindOf(e.name, nodePath.basename(dir));
-      if (kind === "requirements") findings.push(...lintRequirements(fs8.read(full), name, packages, planned));
-      else if (kind === "pyproject") findings.push(...lintPyproject(fs8.read(full), name, packages, planned));
+      if (kind === "requirements") findings.push(...lintRequirements(fs7.read(full), name, packages, planned));
+      else if (kind === "pyproject") findings.push(...lintPyproject(fs7.read(full), name, packages, planned));
     }
   };
   walk(contextDir, "", 0);
   const rel = nodePath.relative(nodePath.resolve(contextDir), nodePath.resolve(dockerfile));
   const inside = rel !== "" && !rel.startsWith("..") && !nodePath.isAbsolute(rel);
   const shown = inside ? rel.split(nodePath.sep).join("/") : dockerfile;
-  findings.push(...lintDockerfile(fs8.read(dockerfile), shown, packages, planned));
+  findings.push(...lintDockerfile(fs7.read(dockerfile), shown, packages, planned));
   return findings;
 }
 
@@ -24889,27 +27493,6 @@ function lintPlan(plan, warn) {
   }
   throw new PhaseError("plan", `pin lint: ${findings.length} problem(s) with the pins of ${packages.join(", ")} (set 'pin-lint: warn' to build anyway):
 ${lines.join("\n")}`);
-}
-
-// src/plan/image.ts
-var COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
-var PATH_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
-var HOST_RE = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d+)?$/;
-function parseImage(raw) {
-  const s = raw.trim().toLowerCase();
-  if (!s) throw new InputError("image", "is required: the image to build without a tag, for example ghcr.io/OWNER/worker");
-  if (s.includes("@") || s.split("/").pop().includes(":")) {
-    throw new InputError("image", `'${raw}' includes a tag or digest; give the name only and put tags in 'tags'`);
-  }
-  const first = s.split("/")[0];
-  const hasHost = s.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
-  const registry = !hasHost || first === "index.docker.io" || first === "registry-1.docker.io" ? "docker.io" : first;
-  let repository = hasHost ? s.slice(first.length + 1) : s;
-  if (registry === "docker.io" && !repository.includes("/")) repository = `library/${repository}`;
-  if (hasHost && !HOST_RE.test(registry) || !PATH_RE.test(repository)) {
-    throw new InputError("image", `'${raw}' is not a valid image name; expected [REGISTRY/]PATH with lowercase letters, digits and . _ - separators, for example ghcr.io/owner/worker`);
-  }
-  return { name: s, registry, repository };
 }
 
 // src/plan/labels.ts
@@ -24944,8 +27527,8 @@ function checkTag(tag, input = "tags") {
     throw new InputError(input, `'${tag}' is not a valid tag: up to 128 of A-Z a-z 0-9 _ . - and not starting with . or -`);
   }
 }
-function shortSha(sha, length = 7) {
-  return sha.slice(0, length);
+function shortSha(sha2, length = 7) {
+  return sha2.slice(0, length);
 }
 var TAG_RULES = ["latest", "sha", "semver", "nightly", "pr", "branch"];
 var TAG_INPUTS = { extra: "tags", rules: "tag-rules", suffix: "suffix", shaLength: "sha-length" };
@@ -24993,8 +27576,8 @@ function isPullRequest(ctx) {
   return ctx.eventName.startsWith("pull_request") || ctx.ref.startsWith("refs/pull/");
 }
 function classify(ctx, shaLength, maxName, now) {
-  const sha = ctx.sha ? shortSha(ctx.sha, shaLength) : "";
-  const shaOut = { rule: "sha", tags: sha ? [sha] : [], missing: sha ? void 0 : "GITHUB_SHA is not set, so no commit tag can be made" };
+  const sha2 = ctx.sha ? shortSha(ctx.sha, shaLength) : "";
+  const shaOut = { rule: "sha", tags: sha2 ? [sha2] : [], missing: sha2 ? void 0 : "GITHUB_SHA is not set, so no commit tag can be made" };
   const via = ctx.eventName && ctx.eventName !== "push" ? ` (${ctx.eventName})` : "";
   if (isPullRequest(ctx)) {
     const n = ctx.event.prNumber ?? Number(/^refs\/pull\/(\d+)\//.exec(ctx.ref)?.[1] ?? NaN);
@@ -25038,7 +27621,7 @@ function classify(ctx, shaLength, maxName, now) {
   if (ctx.ref.startsWith("refs/heads/")) {
     const branch = ctx.ref.slice("refs/heads/".length);
     if (ctx.eventName === "push" && ctx.defaultBranch && branch === ctx.defaultBranch) {
-      return { reason: `push to default branch ${branch}`, version: sha, isPr: false, outputs: [shaOut, { rule: "latest", tags: ["latest"] }] };
+      return { reason: `push to default branch ${branch}`, version: sha2, isPr: false, outputs: [shaOut, { rule: "latest", tags: ["latest"] }] };
     }
     const safe = tagSafe(branch, maxName);
     const what = ctx.eventName === "push" ? `push to branch ${branch}` : `${ctx.eventName || "run"} on branch ${branch}`;
@@ -25049,7 +27632,7 @@ function classify(ctx, shaLength, maxName, now) {
       outputs: [shaOut, { rule: "branch", tags: safe ? [safe] : [], missing: safe ? void 0 : `the branch name '${branch}' has no character a tag may use` }]
     };
   }
-  return { reason: `${ctx.eventName || "run"}${ctx.ref ? ` on ${ctx.ref}` : ""}`, version: sha, isPr: false, outputs: [shaOut] };
+  return { reason: `${ctx.eventName || "run"}${ctx.ref ? ` on ${ctx.ref}` : ""}`, version: sha2, isPr: false, outputs: [shaOut] };
 }
 function planTags(ctx, opts, now) {
   const { suffix, shaLength } = opts;
@@ -25088,9 +27671,10 @@ function planTags(ctx, opts, now) {
   }
   return { tags, push, version: kind.version, reason: kind.reason + (kind.isPr && !push ? ", not pushed" : "") };
 }
-function platformTag(tags, arch) {
+function platformTag(tags, arch, runSuffix = "") {
   const base = tags.find((t) => t !== "latest") ?? tags[0];
-  const tag = `${base}-${arch}`;
+  const end = `-${arch}${runSuffix ? `-${runSuffix}` : ""}`;
+  const tag = `${base.slice(0, MAX_TAG - end.length)}${end}`;
   checkTag(tag);
   return tag;
 }
@@ -25150,7 +27734,7 @@ function createPlan(inputs, ctx, now, entry = { name: "default", suffix: "" }) {
       variant,
       buildArgs,
       expect: { ...derived, ...inputs.expect[p.platform] },
-      ref: `${image.name}:${platformTag(localTags, p.arch)}`
+      ref: `${image.name}:${platformTag(localTags, p.arch, ctx.localTagSuffix)}`
     };
   });
   return {
@@ -25179,9 +27763,472 @@ function planOutputs(plans) {
   return { plan: JSON.stringify(plan), matrix: JSON.stringify(matrix), push: String(plans.some((p) => p.push)) };
 }
 
-// src/publish/manifest.ts
+// src/publish/publish.ts
+var fs5 = __toESM(require("fs"));
+var path2 = __toESM(require("path"));
+
+// src/adapters/registry/client.ts
 var crypto = __toESM(require("crypto"));
+
+// src/adapters/registry/auth.ts
+function parseChallenge(header) {
+  if (!header) return void 0;
+  const m = /^\s*([A-Za-z]+)\s*(.*)$/s.exec(header);
+  if (!m) return void 0;
+  const params = {};
+  for (const p of m[2].matchAll(/([A-Za-z][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g)) {
+    params[p[1].toLowerCase()] = (p[2] ?? p[3]).replace(/\\(.)/g, "$1");
+  }
+  return { scheme: m[1].toLowerCase(), params };
+}
+function basicHeader(c) {
+  return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString("base64")}`;
+}
+function mayShareCredentials(registry, realm) {
+  return realm.protocol === "https:" || realm.host === registry.host;
+}
+function tokenUrl(challenge, scopes) {
+  const realm = challenge.params.realm;
+  if (!realm) throw new Error("the registry sent a Bearer challenge without a realm");
+  const url = new URL(realm);
+  if (challenge.params.service) url.searchParams.set("service", challenge.params.service);
+  for (const s of scopes) url.searchParams.append("scope", s);
+  return url;
+}
+function scopesFor(repository, mountFrom) {
+  return [`repository:${repository}:pull,push`, ...mountFrom.filter((r) => r !== repository).map((r) => `repository:${r}:pull`)];
+}
+function tokenOf(body) {
+  try {
+    const j = JSON.parse(body);
+    const t = typeof j.token === "string" && j.token ? j.token : typeof j.access_token === "string" ? j.access_token : void 0;
+    return t || void 0;
+  } catch {
+    return void 0;
+  }
+}
+
+// src/adapters/registry/http.ts
+var import_http_client = __toESM(require_lib());
+var http = __toESM(require("http"));
+var https = __toESM(require("https"));
+var TransportError = class extends Error {
+  constructor(message, code, bodySent) {
+    super(message);
+    this.code = code;
+    this.bodySent = bodySent;
+    this.name = "TransportError";
+  }
+  code;
+  bodySent;
+};
+var CONTINUE_WAIT_MS = 2e3;
+var toolkit = new import_http_client.HttpClient("ml-image-build", [], { keepAlive: true, allowRetries: false, allowRedirects: false });
+function agentFor(url) {
+  return toolkit.getAgent(url.toString());
+}
+function send(req) {
+  const mod = req.url.protocol === "https:" ? https : http;
+  const body = req.body;
+  const isStream = body !== void 0 && !Buffer.isBuffer(body);
+  const headers = { "User-Agent": "ml-image-build", ...req.headers };
+  if (Buffer.isBuffer(body)) headers["Content-Length"] = String(body.length);
+  if (isStream) {
+    if (body.length !== void 0) headers["Content-Length"] = String(body.length);
+    headers.Expect = "100-continue";
+  }
+  if (!body && ["PUT", "POST", "PATCH"].includes(req.method)) headers["Content-Length"] = "0";
+  return new Promise((resolve2, reject) => {
+    let settled = false;
+    let bodySent = false;
+    let connectTimer;
+    let continueTimer;
+    const what = `${req.method} ${req.url.host}${req.url.pathname}`;
+    const fail = (code, message) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(connectTimer);
+      clearTimeout(continueTimer);
+      reject(new TransportError(`${what}: ${message}`, code, bodySent));
+    };
+    const r = mod.request(req.url, { method: req.method, headers, agent: agentFor(req.url), signal: req.signal });
+    r.on("socket", (socket) => {
+      if (!socket.connecting) return;
+      connectTimer = setTimeout(() => r.destroy(Object.assign(new Error(`no connection within ${req.connectTimeoutMs / 1e3}s`), { code: "ETIMEDOUT" })), req.connectTimeoutMs);
+      socket.once(req.url.protocol === "https:" ? "secureConnect" : "connect", () => clearTimeout(connectTimer));
+    });
+    r.setTimeout(req.idleTimeoutMs, () => r.destroy(Object.assign(new Error(`no data sent or received for ${req.idleTimeoutMs / 1e3}s`), { code: "ETIMEDOUT" })));
+    r.on("error", (e) => {
+      if (e.name === "AbortError") fail("ABORTED", "cancelled");
+      else fail(e.code ?? "EUNKNOWN", e.message);
+    });
+    let started = false;
+    const startBody = () => {
+      if (started || settled || !isStream) return;
+      started = true;
+      clearTimeout(continueTimer);
+      bodySent = true;
+      const source = body.stream;
+      source.on("error", (e) => r.destroy(e));
+      source.on("close", () => {
+        if (!source.readableEnded) r.destroy(Object.assign(new Error("the upload source stopped before its end"), { code: "ESOURCE" }));
+      });
+      source.pipe(r);
+    };
+    r.on("response", (res) => {
+      clearTimeout(continueTimer);
+      const chunks = [];
+      let kept = 0;
+      const limit = req.maxResponseBytes ?? 8 * 1024 * 1024;
+      res.on("data", (c) => {
+        if (kept < limit) {
+          chunks.push(c);
+          kept += c.length;
+        }
+      });
+      res.on("error", (e) => fail(e.code ?? "ECONNRESET", e.message));
+      res.on("aborted", () => fail("ECONNRESET", "response cut off"));
+      res.on("end", () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(connectTimer);
+        if (isStream && !started) r.destroy();
+        resolve2({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), bodySent });
+      });
+    });
+    if (isStream) {
+      r.on("continue", startBody);
+      r.flushHeaders();
+      continueTimer = setTimeout(startBody, CONTINUE_WAIT_MS);
+    } else {
+      r.end(body);
+    }
+  });
+}
+
+// src/adapters/registry/client.ts
 var MEDIA = {
+  dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
+  dockerList: "application/vnd.docker.distribution.manifest.list.v2+json",
+  dockerConfig: "application/vnd.docker.container.image.v1+json",
+  dockerLayerGzip: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+  ociManifest: "application/vnd.oci.image.manifest.v1+json",
+  ociIndex: "application/vnd.oci.image.index.v1+json"
+};
+var ACCEPT_MANIFESTS = [MEDIA.dockerManifest, MEDIA.ociManifest, MEDIA.dockerList, MEDIA.ociIndex].join(", ");
+var RegistryError = class extends Error {
+  constructor(message, status, sourceSpent = false, credentials2 = false) {
+    super(message);
+    this.status = status;
+    this.sourceSpent = sourceSpent;
+    this.credentials = credentials2;
+    this.name = "RegistryError";
+  }
+  status;
+  sourceSpent;
+  credentials;
+};
+var short = (d) => d.startsWith("sha256:") ? `${d.slice(0, 19)}\u2026` : d;
+function registryMessage(body) {
+  const text = body.toString("utf8");
+  try {
+    const j = JSON.parse(text);
+    if (Array.isArray(j.errors) && j.errors.length) {
+      return j.errors.map((e) => [e.code, e.message].filter(Boolean).join(": ")).join("; ").slice(0, 300);
+    }
+  } catch {
+  }
+  return text.replace(/\s+/g, " ").trim().slice(0, 200);
+}
+function describe(o, res) {
+  if ("error" in o) return o.error;
+  const m = res ? registryMessage(res.body) : "";
+  return `HTTP ${o.status}${m ? ` (${m})` : ""}`;
+}
+var sleep = (ms, signal) => new Promise((resolve2, reject) => {
+  if (signal?.aborted) return reject(new RegistryError("cancelled"));
+  const t = setTimeout(() => {
+    signal?.removeEventListener("abort", onAbort);
+    resolve2();
+  }, ms);
+  const onAbort = () => {
+    clearTimeout(t);
+    reject(new RegistryError("cancelled"));
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
+});
+var RegistryClient = class {
+  constructor(opts) {
+    this.opts = opts;
+    this.registry = opts.registry;
+    this.repository = opts.repository;
+    this.policy = opts.policy ?? DEFAULT_POLICY;
+    this.log = opts.log ?? (() => {
+    });
+    const h = opts.registry === "docker.io" ? "registry-1.docker.io" : opts.registry;
+    const plain = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(h);
+    this.baseUrl = new URL(`${plain ? "http" : "https"}://${h}`);
+  }
+  opts;
+  registry;
+  repository;
+  baseUrl;
+  authHeader;
+  policy;
+  log;
+  get name() {
+    return `${this.registry}/${this.repository}`;
+  }
+  url(path4) {
+    return path4 instanceof URL ? path4 : new URL(`/v2/${this.repository}/${path4}`, this.baseUrl);
+  }
+  /** Runs one request with timeouts, retries and auth. Returns responses with an `ok` or `accept` status. */
+  async request(op) {
+    const started = Date.now();
+    let attempt = 1;
+    let reauthed = false;
+    let url = this.url(op.path);
+    for (; ; ) {
+      let res;
+      let outcome;
+      try {
+        res = await send({
+          method: op.method,
+          url,
+          headers: { ...op.headers, ...this.authHeader && url.host === this.baseUrl.host ? { Authorization: this.authHeader } : {} },
+          body: op.body,
+          connectTimeoutMs: this.policy.connectTimeoutMs,
+          idleTimeoutMs: op.completes ? this.policy.completeTimeoutMs : this.policy.idleTimeoutMs,
+          signal: this.opts.signal
+        });
+      } catch (e) {
+        if (!(e instanceof TransportError)) throw e;
+        if (e.code === "ABORTED") throw new RegistryError(`${op.what}: cancelled`);
+        if (e.bodySent) throw new RegistryError(`${op.what}: ${op.method} ${this.registry}${url.pathname}: ${e.message} (${e.code}) during the upload`, void 0, true);
+        outcome = { error: e.code };
+        const delay2 = nextDelay(attempt, outcome, this.policy, Date.now() - started, Date.now());
+        if (delay2 === void 0) throw new RegistryError(`${op.what}: ${op.method} ${this.registry}${url.pathname} failed: ${e.message} (${e.code}), ${attempt} ${attempt === 1 ? "try" : "tries"}`);
+        this.log(`${op.what}: ${e.code} from ${this.registry}; try ${attempt + 1} of ${this.policy.attempts} in ${(delay2 / 1e3).toFixed(1)}s`);
+        await sleep(delay2, this.opts.signal);
+        attempt++;
+        continue;
+      }
+      if (res.status === 401 && !reauthed) {
+        const challenge = parseChallenge(headerOf(res, "www-authenticate"));
+        if (challenge) {
+          reauthed = true;
+          await this.authenticate(challenge);
+          if (res.bodySent) throw new RegistryError(`${op.what}: the registry asked for a new login during the upload`, 401, true);
+          continue;
+        }
+      }
+      if ([301, 302, 303, 307, 308].includes(res.status) && ["GET", "HEAD"].includes(op.method) && headerOf(res, "location")) {
+        url = new URL(headerOf(res, "location"), url);
+        continue;
+      }
+      if (op.ok.includes(res.status) || op.accept?.includes(res.status)) return res;
+      outcome = { status: res.status, retryAfter: headerOf(res, "retry-after") };
+      const where = `${op.method} ${this.registry}${url.pathname}`;
+      if (res.status === 401 || res.status === 403) {
+        throw new RegistryError(`${op.what}: ${where} was refused: ${describe(outcome, res)}`, res.status, res.bodySent, true);
+      }
+      if (res.bodySent) throw new RegistryError(`${op.what}: ${where} answered ${describe(outcome, res)} after the upload`, res.status, true);
+      const delay = nextDelay(attempt, outcome, this.policy, Date.now() - started, Date.now());
+      if (delay === void 0) {
+        throw new RegistryError(`${op.what}: ${where} answered ${describe(outcome, res)}${attempt > 1 ? `, ${attempt} tries over ${Math.round((Date.now() - started) / 1e3)}s` : ""}`, res.status);
+      }
+      this.log(`${op.what}: HTTP ${res.status} from ${this.registry}; try ${attempt + 1} of ${this.policy.attempts} in ${(delay / 1e3).toFixed(1)}s`);
+      await sleep(delay, this.opts.signal);
+      attempt++;
+    }
+  }
+  /**
+   * Answers a challenge: Basic takes the credentials as they are; Bearer asks the realm for a
+   * token. A refusal there (401/403) blames the credentials; anything else names the endpoint.
+   */
+  async authenticate(challenge) {
+    const creds = this.opts.credentials;
+    if (challenge.scheme === "basic") {
+      if (!creds) throw new RegistryError(`registry ${this.registry} needs a login and no credentials were given`, 401, false, true);
+      this.authHeader = basicHeader(creds);
+      return;
+    }
+    if (challenge.scheme !== "bearer") throw new RegistryError(`registry ${this.registry} asks for '${challenge.scheme}' authentication, which is not supported (Basic and Bearer are)`, 401, false, true);
+    const url = tokenUrl(challenge, scopesFor(this.repository, this.opts.mountFrom ?? []));
+    if (creds && !mayShareCredentials(this.baseUrl, url)) {
+      throw new RegistryError(`registry ${this.registry} sends logins to ${url.origin}, another host, over plain HTTP; the credentials are not sent there in clear text`, void 0, false, true);
+    }
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      let outcome;
+      let res;
+      try {
+        res = await send({
+          method: "GET",
+          url,
+          headers: creds ? { Authorization: basicHeader(creds) } : {},
+          connectTimeoutMs: this.policy.connectTimeoutMs,
+          idleTimeoutMs: this.policy.idleTimeoutMs,
+          signal: this.opts.signal
+        });
+        if (res.status === 200) {
+          const token = tokenOf(res.body.toString("utf8"));
+          if (!token) throw new RegistryError(`the token endpoint ${url.host}${url.pathname} of ${this.registry} answered without a token`);
+          this.authHeader = `Bearer ${token}`;
+          return;
+        }
+        if (res.status === 401 || res.status === 403) {
+          throw new RegistryError(`the token endpoint ${url.host}${url.pathname} of ${this.registry} refused ${creds ? `user '${creds.username}'` : "anonymous access"}: ${describe({ status: res.status }, res)}`, res.status, false, true);
+        }
+        outcome = { status: res.status, retryAfter: headerOf(res, "retry-after") };
+      } catch (e) {
+        if (!(e instanceof TransportError)) throw e;
+        if (e.code === "ABORTED") throw new RegistryError("token request cancelled");
+        outcome = { error: e.code };
+      }
+      const delay = nextDelay(attempt, outcome, this.policy, Date.now() - started, Date.now());
+      const what = `token request to ${url.host}${url.pathname} for ${this.registry}`;
+      if (delay === void 0) throw new RegistryError(`${what} failed: ${describe(outcome, res)}, ${attempt} ${attempt === 1 ? "try" : "tries"} (the token endpoint failed; this is not a credentials problem)`);
+      this.log(`${what}: ${describe(outcome)}; try ${attempt + 1} of ${this.policy.attempts} in ${(delay / 1e3).toFixed(1)}s`);
+      await sleep(delay, this.opts.signal);
+    }
+  }
+  /**
+   * Checks, before anything is built, that the credentials may push here: a token with push
+   * scope is granted and an upload session can be opened (it is cancelled at once).
+   */
+  async checkPushAccess() {
+    const res = await this.request({ method: "POST", path: "blobs/uploads/", what: `opening a test upload in ${this.name}`, ok: [202] });
+    const location = headerOf(res, "location");
+    if (location) {
+      await this.request({ method: "DELETE", path: new URL(location, this.baseUrl), what: "cancelling the test upload", ok: [204, 200, 202], accept: [400, 404, 405] }).catch(() => void 0);
+    }
+  }
+  async blobExists(digest) {
+    const res = await this.request({ method: "HEAD", path: `blobs/${digest}`, what: `checking for blob ${short(digest)} in ${this.name}`, ok: [200], accept: [404] });
+    return res.status === 200 ? Number(headerOf(res, "content-length") ?? 0) : void 0;
+  }
+  async blobJson(digest) {
+    const res = await this.request({ method: "GET", path: `blobs/${digest}`, what: `reading blob ${short(digest)} of ${this.name}`, ok: [200] });
+    return JSON.parse(res.body.toString("utf8"));
+  }
+  /** Cross-repository mount: true when the registry linked the blob (201), false when it did not. */
+  async mountBlob(digest, from) {
+    const res = await this.request({
+      method: "POST",
+      path: `blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`,
+      what: `mounting ${short(digest)} from ${from} into ${this.name}`,
+      ok: [201, 202]
+    });
+    if (res.status === 201) return true;
+    const location = headerOf(res, "location");
+    if (location) await this.request({ method: "DELETE", path: new URL(location, this.baseUrl), what: "cancelling an unused upload", ok: [204, 200, 202], accept: [400, 404, 405] }).catch(() => void 0);
+    return false;
+  }
+  async startUpload(what) {
+    const res = await this.request({ method: "POST", path: "blobs/uploads/", what, ok: [202] });
+    const location = headerOf(res, "location");
+    if (!location) throw new RegistryError(`${what}: POST ${this.registry}/v2/${this.repository}/blobs/uploads/ gave no upload location`);
+    return new URL(location, this.baseUrl);
+  }
+  /** The blob may already be there: an earlier try finished but its answer was lost. */
+  async finishedAnyway(digest) {
+    return await this.blobExists(digest) !== void 0;
+  }
+  /** Uploads a blob held in memory (configs, manifests' blobs, small layers): POST, then one PUT. */
+  async putBlob(digest, data, what) {
+    for (let round = 1; ; round++) {
+      const location = await this.startUpload(what);
+      location.searchParams.set("digest", digest);
+      try {
+        await this.request({ method: "PUT", path: location, body: data, headers: { "Content-Type": "application/octet-stream" }, what, ok: [201], completes: true });
+        return;
+      } catch (e) {
+        if (await this.finishedAnyway(digest)) return;
+        if (round >= 2 || !(e instanceof RegistryError) || e.credentials) throw e;
+      }
+    }
+  }
+  /**
+   * Uploads a blob whose digest and size are known from a stream (a compressed blob the engine
+   * already holds): POST, then a PUT with the stream as body. Throws with `sourceSpent` when the
+   * stream was partly sent and failed: the caller must read it again to retry.
+   */
+  async putBlobStream(digest, body, what) {
+    const location = await this.startUpload(what);
+    location.searchParams.set("digest", digest);
+    try {
+      await this.request({ method: "PUT", path: location, body, headers: { "Content-Type": "application/octet-stream" }, what, ok: [201], completes: true });
+    } catch (e) {
+      if (e instanceof RegistryError && e.sourceSpent && await this.finishedAnyway(digest).catch(() => false)) return;
+      throw e;
+    }
+  }
+  /**
+   * Uploads a stream whose digest is only known at its end (a layer compressed on the way):
+   * POST, one streamed PATCH (as docker push does: GHCR caps Content-Range chunks, not streams),
+   * then PUT with the digest `digestOf()` gives once the stream has ended.
+   */
+  async pushStream(body, digestOf, what) {
+    const location = await this.startUpload(what);
+    const patched = await this.request({ method: "PATCH", path: location, body, headers: { "Content-Type": "application/octet-stream" }, what, ok: [202, 204], completes: true });
+    const next = new URL(headerOf(patched, "location") ?? location.toString(), this.baseUrl);
+    const digest = digestOf();
+    next.searchParams.set("digest", digest);
+    try {
+      await this.request({ method: "PUT", path: next, what, ok: [201], completes: true });
+    } catch (e) {
+      if (await this.finishedAnyway(digest).catch(() => false)) return;
+      throw e;
+    }
+  }
+  /** A manifest by tag or digest; undefined when the registry does not have it. */
+  async getManifest(reference) {
+    const res = await this.request({ method: "GET", path: `manifests/${reference}`, headers: { Accept: ACCEPT_MANIFESTS }, what: `reading ${this.name}${reference.startsWith("sha256:") ? "@" : ":"}${reference}`, ok: [200], accept: [404] });
+    if (res.status === 404) return void 0;
+    const json2 = JSON.parse(res.body.toString("utf8"));
+    const digest = sha256(res.body);
+    const said = headerOf(res, "docker-content-digest");
+    if (said && said !== digest) throw new RegistryError(`${this.name}:${reference}: the registry says ${said}, the body hashes to ${digest}`);
+    return { digest, mediaType: json2.mediaType ?? headerOf(res, "content-type") ?? "", body: res.body, json: json2 };
+  }
+  async manifestExists(reference) {
+    const res = await this.request({ method: "HEAD", path: `manifests/${reference}`, headers: { Accept: ACCEPT_MANIFESTS }, what: `checking for ${this.name}@${short(reference)}`, ok: [200], accept: [404] });
+    if (res.status === 404) return void 0;
+    return { digest: headerOf(res, "docker-content-digest") ?? reference, mediaType: headerOf(res, "content-type") ?? "", size: Number(headerOf(res, "content-length") ?? 0) };
+  }
+  /** PUT of a manifest under a tag or its digest; returns the digest the registry stored it as. */
+  async putManifest(reference, mediaType, body, what) {
+    const res = await this.request({
+      method: "PUT",
+      path: `manifests/${reference}`,
+      body,
+      headers: { "Content-Type": mediaType },
+      what: what ?? `writing ${this.name}${reference.startsWith("sha256:") ? "@" : ":"}${reference}`,
+      ok: [201, 200]
+    });
+    return headerOf(res, "docker-content-digest") ?? sha256(body);
+  }
+  /**
+   * Removes a tag (OCI distribution 1.1 `DELETE /manifests/<tag>`). Many registries do not
+   * support it: false then, and the caller says the tag stayed.
+   */
+  async deleteTag(tag) {
+    const res = await this.request({ method: "DELETE", path: `manifests/${tag}`, what: `removing tag ${this.name}:${tag}`, ok: [202, 200, 204], accept: [400, 404, 405, 501] });
+    return [200, 202, 204].includes(res.status);
+  }
+};
+function headerOf(res, name) {
+  const v = res.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+function sha256(data) {
+  return `sha256:${crypto.createHash("sha256").update(data).digest("hex")}`;
+}
+
+// src/publish/manifest.ts
+var crypto2 = __toESM(require("crypto"));
+var MEDIA2 = {
   dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
   dockerList: "application/vnd.docker.distribution.manifest.list.v2+json",
   ociManifest: "application/vnd.oci.image.manifest.v1+json",
@@ -25190,7 +28237,7 @@ var MEDIA = {
 function manifestList(entries) {
   const list = {
     schemaVersion: 2,
-    mediaType: MEDIA.dockerList,
+    mediaType: MEDIA2.dockerList,
     manifests: entries.map((e) => ({
       mediaType: e.mediaType,
       size: e.size,
@@ -25201,292 +28248,887 @@ function manifestList(entries) {
   return JSON.stringify(list, null, 2);
 }
 function sha256Digest(body) {
-  return `sha256:${crypto.createHash("sha256").update(body).digest("hex")}`;
+  return `sha256:${crypto2.createHash("sha256").update(body).digest("hex")}`;
 }
 
-// src/publish/registry.ts
-var fs4 = __toESM(require("fs"));
-var http = __toESM(require("http"));
-var https = __toESM(require("https"));
-var RegistryClient = class {
-  constructor(host, repository, creds) {
-    this.host = host;
-    this.repository = repository;
-    this.creds = creds;
+// src/publish/progress.ts
+function formatBytes(n) {
+  if (n < 1e3) return `${n} B`;
+  const units = ["kB", "MB", "GB", "TB"];
+  let v = n / 1e3;
+  let u = 0;
+  while (v >= 1e3 && u < units.length - 1) {
+    v /= 1e3;
+    u++;
   }
-  host;
-  repository;
-  creds;
-  authHeader;
-  /** Docker treats loopback registries as plain HTTP; everything else is HTTPS. */
-  get baseUrl() {
-    const h = this.host === "docker.io" ? "registry-1.docker.io" : this.host;
-    const plain = /^(localhost|127\.\d+\.\d+\.\d+)(:\d+)?$/.test(h);
-    return `${plain ? "http" : "https"}://${h}`;
+  return `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${units[u]}`;
+}
+function formatRate(bytes, seconds) {
+  return seconds > 0 ? `${formatBytes(Math.round(bytes / seconds))}/s` : "-";
+}
+function progressLine(t) {
+  const of = t.total ? ` of ${formatBytes(t.total)} (${Math.floor(100 * t.read / t.total)}%)` : "";
+  return `  ${t.label}: ${formatBytes(t.read)}${of} read, ${formatBytes(t.sent)} sent, ${formatRate(t.sent, t.seconds)}`;
+}
+var Task = class {
+  constructor(label, total, now, onEnd) {
+    this.label = label;
+    this.total = total;
+    this.now = now;
+    this.onEnd = onEnd;
+    this.startedAt = now();
   }
-  async request(method, path3, headers, body) {
-    const send = () => fetch(`${this.baseUrl}/v2/${this.repository}/${path3}`, {
-      method,
-      headers: { ...headers, ...this.authHeader ? { Authorization: this.authHeader } : {} },
-      body
-    });
-    let r = await send();
-    if (r.status === 401 && r.headers.get("www-authenticate")) {
-      await this.authenticate(r.headers.get("www-authenticate"));
-      r = await send();
+  label;
+  total;
+  now;
+  onEnd;
+  read = 0;
+  sent = 0;
+  startedAt;
+  snapshot() {
+    return { label: this.label, read: this.read, total: this.total, sent: this.sent, seconds: (this.now() - this.startedAt) / 1e3 };
+  }
+  get seconds() {
+    return (this.now() - this.startedAt) / 1e3;
+  }
+  end() {
+    this.onEnd(this);
+  }
+};
+var Progress = class {
+  constructor(log, intervalMs = 1e4, now = Date.now) {
+    this.log = log;
+    this.intervalMs = intervalMs;
+    this.now = now;
+  }
+  log;
+  intervalMs;
+  now;
+  active = /* @__PURE__ */ new Set();
+  timer;
+  start(label, total) {
+    const t = new Task(label, total, this.now, (x) => this.active.delete(x));
+    this.active.add(t);
+    if (!this.timer && this.intervalMs > 0) {
+      this.timer = setInterval(() => this.tick(), this.intervalMs);
+      this.timer.unref();
     }
-    return r;
+    return t;
   }
-  basic() {
-    return this.creds && this.creds.username ? `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString("base64")}` : void 0;
+  tick() {
+    for (const t of this.active) this.log(progressLine(t.snapshot()));
   }
-  async authenticate(challenge) {
-    const scheme = challenge.split(" ")[0].toLowerCase();
-    if (scheme === "basic") {
-      this.authHeader = this.basic();
-      return;
-    }
-    const params = {};
-    for (const m of challenge.matchAll(/(\w+)="([^"]*)"/g)) params[m[1]] = m[2];
-    if (!params.realm) throw new Error(`registry ${this.host} sent an auth challenge without a realm`);
-    const url = new URL(params.realm);
-    if (params.service) url.searchParams.set("service", params.service);
-    url.searchParams.set("scope", `repository:${this.repository}:pull,push`);
-    const basic = this.basic();
-    const r = await fetch(url, { headers: basic ? { Authorization: basic } : {} });
-    if (!r.ok) throw new Error(`registry ${this.host} refused a token for ${this.repository} (HTTP ${r.status})`);
-    const j = await r.json();
-    this.authHeader = `Bearer ${j.token ?? j.access_token}`;
-  }
-  async manifest(reference) {
-    const r = await this.request("GET", `manifests/${reference}`, {
-      Accept: [MEDIA.dockerManifest, MEDIA.ociManifest, MEDIA.dockerList, MEDIA.ociIndex].join(", ")
-    });
-    const text = await r.text();
-    if (!r.ok) throw new Error(`GET manifest ${this.repository}@${reference} from ${this.host}: HTTP ${r.status} ${text.slice(0, 200)}`);
-    const json2 = JSON.parse(text);
-    return {
-      digest: r.headers.get("docker-content-digest") ?? "",
-      mediaType: json2.mediaType ?? r.headers.get("content-type") ?? "",
-      size: Buffer.byteLength(text),
-      json: json2
-    };
-  }
-  async blobJson(digest) {
-    const r = await this.request("GET", `blobs/${digest}`, {});
-    if (!r.ok) throw new Error(`GET blob ${this.repository}@${digest} from ${this.host}: HTTP ${r.status}`);
-    return r.json();
-  }
-  /** Checks the credentials before anything is uploaded, so a bad password moves and pushes nothing. */
-  async checkAccess() {
-    const r = await this.request("HEAD", `blobs/sha256:${"0".repeat(64)}`, {});
-    if (r.status === 401 || r.status === 403) {
-      throw new Error(`registry ${this.host} refused ${this.creds?.username ? `user '${this.creds.username}'` : "anonymous access"} for ${this.repository} (HTTP ${r.status})`);
-    }
-  }
-  async hasBlob(digest) {
-    const r = await this.request("HEAD", `blobs/${digest}`, {});
-    return r.ok;
-  }
-  /** Monolithic upload: POST for a session, then one PUT with the whole blob streamed from a file. */
-  async uploadBlob(digest, file, start, size) {
-    if (await this.hasBlob(digest)) return;
-    const session = await this.request("POST", "blobs/uploads/", { "Content-Length": "0" });
-    const location = session.headers.get("location");
-    if (session.status !== 202 || !location) throw new Error(`starting an upload to ${this.host}/${this.repository}: HTTP ${session.status}`);
-    const url = new URL(location, this.baseUrl);
-    url.searchParams.set("digest", digest);
-    const status = await this.putFile(url, file, start, size);
-    if (status.code !== 201) throw new Error(`uploading ${digest} to ${this.host}/${this.repository}: HTTP ${status.code} ${status.text.slice(0, 200)}`);
-  }
-  /**
-   * PUT of a file range through node's http client, piped with backpressure: the layer never
-   * sits in memory (fetch with a stream body buffered whole layers here).
-   */
-  putFile(url, file, start, size) {
-    const client = url.protocol === "https:" ? https : http;
-    return new Promise((resolve2, reject) => {
-      const req = client.request(
-        url,
-        {
-          method: "PUT",
-          headers: { "Content-Type": "application/octet-stream", "Content-Length": String(size), ...this.authHeader ? { Authorization: this.authHeader } : {} }
-        },
-        (res) => {
-          let text = "";
-          res.setEncoding("utf8");
-          res.on("data", (d) => text += d);
-          res.on("end", () => resolve2({ code: res.statusCode ?? 0, text }));
-          res.on("error", reject);
-        }
-      );
-      req.on("error", reject);
-      if (size === 0) {
-        req.end();
-        return;
-      }
-      const source = fs4.createReadStream(file, { start, end: start + size - 1 });
-      source.on("error", (e) => req.destroy(e));
-      source.pipe(req);
-    });
-  }
-  async putManifest(tag, mediaType, body) {
-    const r = await this.request("PUT", `manifests/${tag}`, { "Content-Type": mediaType }, body);
-    if (!r.ok) throw new Error(`PUT manifest ${this.repository}:${tag} to ${this.host}: HTTP ${r.status} ${(await r.text()).slice(0, 300)}`);
-    return r.headers.get("docker-content-digest") ?? "";
+  stop() {
+    clearInterval(this.timer);
+    this.timer = void 0;
+    this.active.clear();
   }
 };
 
-// src/publish/upload.ts
-var crypto2 = __toESM(require("crypto"));
-var fs6 = __toESM(require("fs"));
-var path = __toESM(require("path"));
-var import_promises = require("stream/promises");
+// src/publish/push-image.ts
+var tar = __toESM(require_tar_stream());
+
+// src/publish/layer.ts
+var crypto3 = __toESM(require("crypto"));
+var import_events = require("events");
+var import_stream2 = require("stream");
+
+// src/publish/pgzip.ts
+var os2 = __toESM(require("os"));
+var import_stream = require("stream");
 var zlib = __toESM(require("zlib"));
-
-// src/publish/tar.ts
-var fs5 = __toESM(require("fs"));
-function listTar(path3) {
-  const fd = fs5.openSync(path3, "r");
-  const entries = /* @__PURE__ */ new Map();
-  const header = Buffer.alloc(512);
-  try {
-    let pos = 0;
-    let longName;
-    for (; ; ) {
-      if (fs5.readSync(fd, header, 0, 512, pos) < 512 || header.every((b) => b === 0)) break;
-      const str3 = (start, len) => header.toString("utf8", start, start + len).replace(/\0.*$/s, "");
-      const size = parseInt(str3(124, 12).trim() || "0", 8);
-      const type2 = str3(156, 1) || "0";
-      const prefix = str3(345, 155);
-      const name = longName ?? (prefix ? `${prefix}/${str3(0, 100)}` : str3(0, 100));
-      longName = void 0;
-      const data = pos + 512;
-      if (type2 === "x") {
-        const pax = Buffer.alloc(size);
-        fs5.readSync(fd, pax, 0, size, data);
-        longName = /\d+ path=([^\n]*)\n/.exec(pax.toString("utf8"))?.[1];
-      } else if (type2 === "L") {
-        const gnu = Buffer.alloc(size);
-        fs5.readSync(fd, gnu, 0, size, data);
-        longName = gnu.toString("utf8").replace(/\0.*$/s, "");
-      } else if (type2 === "0" || type2 === "2" || type2 === "1") {
-        entries.set(name.replace(/^\.\//, ""), { name, offset: data, size, link: type2 === "0" ? void 0 : str3(157, 100) });
+var WINDOW = 32 * 1024;
+var HEADER = Buffer.from([31, 139, 8, 0, 0, 0, 0, 0, 0, 255]);
+var DEFAULT_BLOCK_SIZE = 1024 * 1024;
+function availableCores() {
+  return typeof os2.availableParallelism === "function" ? os2.availableParallelism() : os2.cpus().length;
+}
+function deflateBlock(data, dictionary, level, last) {
+  return new Promise((resolve2, reject) => {
+    zlib.deflateRaw(data, { level, dictionary, finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH }, (err, out) => err ? reject(err) : resolve2(out));
+  });
+}
+var ParallelGzip = class extends import_stream.Transform {
+  level;
+  blockSize;
+  parallel;
+  pending = [];
+  pendingBytes = 0;
+  dictionary;
+  crc = 0;
+  total = 0;
+  /** Compressions in flight, in input order. */
+  inflight = [];
+  headerSent = false;
+  /** Uncompressed bytes taken in so far. */
+  bytesIn = 0;
+  /** Compressed bytes given out so far (header and trailer included). */
+  bytesOut = 0;
+  constructor(opts = {}) {
+    super();
+    this.level = opts.level ?? 6;
+    this.blockSize = opts.blockSize ?? DEFAULT_BLOCK_SIZE;
+    this.parallel = Math.max(1, opts.parallel ?? availableCores());
+  }
+  emit_(b) {
+    this.bytesOut += b.length;
+    this.push(b);
+  }
+  startBlock(block, last) {
+    this.crc = zlib.crc32(block, this.crc);
+    this.total += block.length;
+    const dict = this.dictionary;
+    this.dictionary = block.length >= WINDOW ? Buffer.from(block.subarray(block.length - WINDOW)) : Buffer.concat([dict ?? Buffer.alloc(0), block]).subarray(-WINDOW);
+    this.inflight.push(deflateBlock(block, dict, this.level, last));
+  }
+  /** Emits finished blocks from the head of the queue; waits for the head while the queue is full. */
+  async drain(all) {
+    if (!this.headerSent) {
+      this.headerSent = true;
+      this.emit_(HEADER);
+    }
+    while (this.inflight.length > 0 && (all || this.inflight.length >= this.parallel)) {
+      this.emit_(await this.inflight.shift());
+    }
+  }
+  _transform(chunk, _enc, cb) {
+    this.bytesIn += chunk.length;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    const work = async () => {
+      while (this.pendingBytes >= this.blockSize) {
+        const all = Buffer.concat(this.pending, this.pendingBytes);
+        let at = 0;
+        while (all.length - at >= this.blockSize) {
+          this.startBlock(all.subarray(at, at + this.blockSize), false);
+          at += this.blockSize;
+          await this.drain(false);
+        }
+        this.pending = at < all.length ? [all.subarray(at)] : [];
+        this.pendingBytes = all.length - at;
       }
-      pos = data + Math.ceil(size / 512) * 512;
-    }
-  } finally {
-    fs5.closeSync(fd);
+    };
+    work().then(() => cb(), cb);
   }
-  return entries;
+  _flush(cb) {
+    const rest = Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.startBlock(rest, true);
+    this.drain(true).then(() => {
+      const trailer = Buffer.alloc(8);
+      trailer.writeUInt32LE(this.crc >>> 0, 0);
+      trailer.writeUInt32LE(this.total % 4294967296, 4);
+      this.emit_(trailer);
+      cb();
+    }).catch(cb);
+  }
+};
+
+// src/publish/layer.ts
+var short2 = (d) => d.slice(7, 19);
+function link(a, b) {
+  a.pipe(b);
+  a.on("close", () => {
+    if (!a.readableEnded) b.destroy(new Error("the layer stream stopped before its end"));
+  });
 }
-function readEntry(path3, e) {
-  const fd = fs5.openSync(path3, "r");
-  try {
-    const b = Buffer.alloc(e.size);
-    fs5.readSync(fd, b, 0, e.size, e.offset);
-    return b;
-  } finally {
-    fs5.closeSync(fd);
+async function pump(entry, sink, onChunk, dead, died) {
+  for await (const chunk of entry) {
+    onChunk(chunk);
+    if (dead()) continue;
+    if (!sink.write(chunk)) await Promise.race([(0, import_events.once)(sink, "drain"), died]);
   }
+  if (!dead()) sink.end();
+}
+async function uploadCompressed(ctx, entry, size, expectedDiffId, label) {
+  const task = ctx.progress.start(label, size);
+  const diffHash = crypto3.createHash("sha256");
+  const gzHash = crypto3.createHash("sha256");
+  let gzSize = 0;
+  const input = new import_stream2.PassThrough({ highWaterMark: 1024 * 1024 });
+  const gz = new ParallelGzip({ level: ctx.level });
+  const counter = new import_stream2.Transform({
+    transform(chunk, _enc, cb) {
+      gzHash.update(chunk);
+      gzSize += chunk.length;
+      task.sent += chunk.length;
+      cb(null, chunk);
+    }
+  });
+  link(input, gz);
+  link(gz, counter);
+  let failed = false;
+  let diffId = "";
+  let digest = "";
+  const upload = ctx.client.pushStream({ stream: counter }, () => {
+    diffId = `sha256:${diffHash.digest("hex")}`;
+    digest = `sha256:${gzHash.digest("hex")}`;
+    if (expectedDiffId && diffId !== expectedDiffId) {
+      throw new RegistryError(`${label}: the saved layer hashes to ${diffId}, not to ${expectedDiffId} as the verified image's config says; it was not published`);
+    }
+    return digest;
+  }, `upload of ${label}`).catch((e) => {
+    failed = true;
+    input.destroy();
+    gz.destroy();
+    counter.destroy();
+    throw e;
+  });
+  upload.catch(() => void 0);
+  const died = upload.then(
+    () => new Promise(() => {
+    }),
+    () => void 0
+  );
+  try {
+    try {
+      await pump(entry, input, (c) => {
+        task.read += c.length;
+        if (!failed) diffHash.update(c);
+      }, () => failed, died);
+    } catch (e) {
+      input.destroy(e);
+      throw e;
+    }
+    await upload;
+  } catch (e) {
+    task.end();
+    return { ok: false, error: e };
+  }
+  task.end();
+  ctx.log(`  ${label}: ${short2(digest)} ${formatBytes(size)} -> ${formatBytes(gzSize)} gzip in ${task.seconds.toFixed(1)}s (${formatRate(size, task.seconds)})`);
+  return { ok: true, value: { diffId, desc: { mediaType: MEDIA.dockerLayerGzip, digest, size: gzSize } } };
+}
+async function uploadAsIs(ctx, entry, digest, size, label) {
+  const task = ctx.progress.start(label, size);
+  const hash = crypto3.createHash("sha256");
+  const input = new import_stream2.PassThrough({ highWaterMark: 1024 * 1024 });
+  let failed = false;
+  const counter = new import_stream2.Transform({
+    transform(chunk, _enc, cb) {
+      task.sent += chunk.length;
+      cb(null, chunk);
+    },
+    flush(cb) {
+      const got = `sha256:${hash.digest("hex")}`;
+      cb(got === digest ? null : new Error(`${label}: the saved blob hashes to ${got}, not to its name ${digest}`));
+    }
+  });
+  link(input, counter);
+  const upload = ctx.client.putBlobStream(digest, { stream: counter, length: size }, `upload of ${label}`).catch((e) => {
+    failed = true;
+    input.destroy();
+    counter.destroy();
+    throw e;
+  });
+  upload.catch(() => void 0);
+  const died = upload.then(
+    () => new Promise(() => {
+    }),
+    () => void 0
+  );
+  try {
+    try {
+      await pump(entry, input, (c) => {
+        task.read += c.length;
+        hash.update(c);
+      }, () => failed, died);
+    } catch (e) {
+      input.destroy(e);
+      throw e;
+    }
+    await upload;
+  } catch (e) {
+    task.end();
+    return { ok: false, error: e };
+  }
+  task.end();
+  ctx.log(`  ${label}: ${short2(digest)} ${formatBytes(size)} uploaded as stored in ${task.seconds.toFixed(1)}s (${formatRate(size, task.seconds)})`);
+  return { ok: true, value: { mediaType: "", digest, size } };
+}
+async function drain(entry) {
+  let n = 0;
+  for await (const c of entry) n += c.length;
+  return n;
+}
+async function readAll(entry) {
+  const chunks = [];
+  for await (const c of entry) chunks.push(c);
+  return Buffer.concat(chunks);
 }
 
-// src/publish/upload.ts
-var CONFIG_MEDIA = "application/vnd.docker.container.image.v1+json";
-var LAYER_CONCURRENCY = 3;
-async function mapLimit(items, limit, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+// src/publish/local-image.ts
+var crypto4 = __toESM(require("crypto"));
+var sha = (s) => `sha256:${crypto4.createHash("sha256").update(s).digest("hex")}`;
+function chainIds(diffIds) {
+  const out = [];
+  diffIds.forEach((d, i) => out.push(i === 0 ? d : sha(`${out[i - 1]} ${d}`)));
   return out;
 }
-var LAYER_MEDIA = "application/vnd.docker.image.rootfs.diff.tar.gzip";
-async function gzipEntry(tarPath, offset, size, out) {
-  const hash = crypto2.createHash("sha256");
-  let written = 0;
-  const source = size === 0 ? fs6.createReadStream("/dev/null") : fs6.createReadStream(tarPath, { start: offset, end: offset + size - 1 });
-  const gz = zlib.createGzip({ level: 6 });
-  gz.on("data", (chunk) => {
-    hash.update(chunk);
-    written += chunk.length;
-  });
-  await (0, import_promises.pipeline)(source, gz, fs6.createWriteStream(out));
-  return { digest: `sha256:${hash.digest("hex")}`, size: written };
+function goEscape(json2) {
+  return json2.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
-async function pushByDigest(docker, client, ref, workDir, log) {
-  const dir = fs6.mkdtempSync(path.join(workDir, "push-"));
+function identifyV1Layer(jsonText, chains) {
+  let j;
   try {
-    const tarPath = path.join(dir, "image.tar");
-    await docker.ok(["save", "--output", tarPath, ref]);
-    const entries = listTar(tarPath);
-    const manifestEntry = entries.get("manifest.json");
-    if (!manifestEntry) throw new Error(`docker save of ${ref} has no manifest.json`);
-    const [saved] = JSON.parse(readEntry(tarPath, manifestEntry).toString("utf8"));
-    const resolve2 = (name) => {
-      let e = entries.get(name);
-      for (let hops = 0; e?.link && hops < 8; hops++) e = entries.get(path.posix.join(path.posix.dirname(name), e.link)) ?? entries.get(e.link);
-      if (!e) throw new Error(`docker save of ${ref} lacks ${name}`);
-      return e;
-    };
-    const configEntry = resolve2(saved.Config);
-    const config = readEntry(tarPath, configEntry);
-    const configDigest = `sha256:${crypto2.createHash("sha256").update(config).digest("hex")}`;
-    await client.uploadBlob(configDigest, tarPath, configEntry.offset, configEntry.size);
-    const layers = await mapLimit(saved.Layers, LAYER_CONCURRENCY, async (name, i) => {
-      const e = resolve2(name);
-      const gz = path.join(dir, `layer-${i}.gz`);
-      const { digest: digest2, size } = await gzipEntry(tarPath, e.offset, e.size, gz);
-      await client.uploadBlob(digest2, gz, 0, size);
-      fs6.rmSync(gz);
-      log(`  layer ${i + 1}/${saved.Layers.length} ${digest2} (${(size / 1e6).toFixed(1)} MB)`);
-      return { mediaType: LAYER_MEDIA, size, digest: digest2 };
-    });
-    const manifest = JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MEDIA.dockerManifest,
-      config: { mediaType: CONFIG_MEDIA, size: config.length, digest: configDigest },
-      layers
-    });
-    const digest = `sha256:${crypto2.createHash("sha256").update(manifest).digest("hex")}`;
-    const stored = await client.putManifest(digest, MEDIA.dockerManifest, manifest);
-    if (stored && stored !== digest) throw new Error(`registry stored the manifest of ${ref} as ${stored}, expected ${digest}`);
-    return { digest, size: Buffer.byteLength(manifest), mediaType: MEDIA.dockerManifest, configDigest };
-  } finally {
-    fs6.rmSync(dir, { recursive: true, force: true });
+    j = JSON.parse(jsonText);
+  } catch {
+    return void 0;
+  }
+  const id = j.id;
+  const parent = j.parent;
+  if (typeof id !== "string") return void 0;
+  const base = { ...j };
+  delete base.id;
+  delete base.parent;
+  for (const withOs of [false, true]) {
+    for (let i = 0; i < chains.length; i++) {
+      const c = { ...base, layer_id: chains[i] };
+      if (!withOs) delete c.os;
+      if (typeof parent === "string" && parent) c.parent = `sha256:${parent}`;
+      const sorted = Object.fromEntries(Object.keys(c).sort().map((k) => [k, c[k]]));
+      if (sha(goEscape(JSON.stringify(sorted))) === `sha256:${id}`) return i;
+    }
+  }
+  return void 0;
+}
+
+// src/publish/push-image.ts
+var SMALL_ENTRY = 1024 * 1024;
+var SMALL_BUDGET = 32 * 1024 * 1024;
+function classifyEntry(name, type2, diffIds) {
+  const n = name.replace(/^\.\//, "");
+  if (type2 === "directory") return { kind: "skip" };
+  let m = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(n);
+  if (m) return diffIds.has(`sha256:${m[1]}`) ? { kind: "layer", diffId: `sha256:${m[1]}` } : { kind: "blob", digest: `sha256:${m[1]}` };
+  m = /^([0-9a-f]{64})\/(json|layer\.tar|VERSION)$/.exec(n);
+  if (m) return m[2] === "json" ? { kind: "v1-json", dir: m[1] } : m[2] === "layer.tar" ? { kind: "v1-layer", dir: m[1] } : { kind: "skip" };
+  if (!n.includes("/")) return { kind: "file", name: n };
+  return { kind: "skip" };
+}
+var PassState = class {
+  /** diff ID (or blob digest for as-stored blobs) -> the blob in the registry. */
+  done = /* @__PURE__ */ new Map();
+  /** How each layer got there, for the summary. */
+  how = /* @__PURE__ */ new Map();
+  /** Entry name -> diff ID, learnt by hashing (legacy layers that could not be told apart before reading). */
+  entryDiff = /* @__PURE__ */ new Map();
+  /** Legacy directory -> layer index, from its json. */
+  v1Dirs = /* @__PURE__ */ new Map();
+  /** Legacy `layer.tar` links -> the entry they point at. */
+  v1Links = /* @__PURE__ */ new Map();
+  /** Small entries by name (files) and small blobs by digest. */
+  files = /* @__PURE__ */ new Map();
+  blobs = /* @__PURE__ */ new Map();
+  smallBytes = 0;
+  failures = [];
+  bytesRead = 0;
+  bytesSent = 0;
+};
+async function resolveKnown(ctx, image, st) {
+  for (const diffId of new Set(image.diffIds)) {
+    const known = ctx.knowledge.lookup(diffId);
+    if (!known) continue;
+    if (await ctx.client.blobExists(known.desc.digest) !== void 0) {
+      st.done.set(diffId, known.desc);
+      st.how.set(diffId, "reused");
+      continue;
+    }
+    for (const repo of known.repos) {
+      if (repo === ctx.client.repository) continue;
+      if (await ctx.client.mountBlob(known.desc.digest, repo).catch(() => false)) {
+        st.done.set(diffId, known.desc);
+        st.how.set(diffId, "mounted");
+        ctx.log(`  ${ctx.label}: layer ${known.desc.digest.slice(7, 19)} mounted from ${repo}`);
+        break;
+      }
+    }
+  }
+}
+function dockerManifest(config, layers) {
+  return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.dockerManifest, config, layers }));
+}
+async function alreadyThere(ctx, image, st) {
+  const stats = { layers: image.diffIds.length, uploaded: 0, reused: image.diffIds.length, mounted: 0, bytesRead: 0, bytesSent: 0, passes: 0, seconds: 0 };
+  if (ctx.store === "containerd") {
+    const m = await ctx.client.manifestExists(image.id);
+    if (!m) return void 0;
+    const fetched = await ctx.client.getManifest(image.id);
+    if (!fetched || fetched.json.manifests || !fetched.json.config?.digest) return void 0;
+    return { digest: fetched.digest, size: fetched.body.length, mediaType: fetched.mediaType, configDigest: fetched.json.config.digest, via: "already-in-registry", learned: [], stats };
+  }
+  if (!image.diffIds.every((d) => st.done.has(d))) return void 0;
+  const configSize = await ctx.client.blobExists(image.id);
+  if (configSize === void 0) return void 0;
+  const body = dockerManifest({ mediaType: MEDIA.dockerConfig, size: configSize, digest: image.id }, image.diffIds.map((d) => st.done.get(d)));
+  const digest = await ctx.client.putManifest(sha256(body), MEDIA.dockerManifest, body, `writing the ${ctx.label} image manifest`);
+  return { digest, size: body.length, mediaType: MEDIA.dockerManifest, configDigest: image.id, via: "already-in-registry", learned: image.diffIds.map((d) => ({ diffId: d, desc: st.done.get(d) })), stats };
+}
+async function onePass(ctx, image, st, pass) {
+  const diffIds = new Set(image.diffIds);
+  const chains = chainIds(image.diffIds);
+  const n = image.diffIds.length;
+  const layerLabel = (diffId, fallback) => {
+    const i = diffId ? image.diffIds.indexOf(diffId) : -1;
+    return `${ctx.label} layer ${i >= 0 ? `${i + 1}/${n}` : fallback}`;
+  };
+  st.files = /* @__PURE__ */ new Map();
+  st.blobs = /* @__PURE__ */ new Map();
+  st.smallBytes = 0;
+  const save = ctx.docker.stream(["save", image.ref]);
+  const extract2 = tar.extract();
+  save.stdout.on("error", (e) => extract2.destroy(e));
+  save.stdout.pipe(extract2);
+  try {
+    for await (const entry of extract2) {
+      const h = entry.header;
+      const kind = classifyEntry(h.name, h.type ?? "file", diffIds);
+      const size = h.size ?? 0;
+      const body = entry;
+      const keepSmall = () => size <= SMALL_ENTRY && st.smallBytes + size <= SMALL_BUDGET;
+      if (kind.kind === "v1-json") {
+        const text = (await readAll(body)).toString("utf8");
+        const i = identifyV1Layer(text, chains);
+        if (i !== void 0) st.v1Dirs.set(kind.dir, i);
+      } else if (kind.kind === "v1-layer" || kind.kind === "layer") {
+        const name = h.name.replace(/^\.\//, "");
+        if (h.type === "symlink" || h.type === "link") {
+          st.v1Links.set(name, h.linkname?.replace(/^(\.\.\/)+/, "") ?? "");
+          await drain(body);
+          continue;
+        }
+        const expected = kind.kind === "layer" ? kind.diffId : st.v1Dirs.has(kind.dir) ? image.diffIds[st.v1Dirs.get(kind.dir)] : st.entryDiff.get(name);
+        if (expected && st.done.has(expected)) {
+          st.bytesRead += await drain(body);
+          st.entryDiff.set(name, expected);
+          continue;
+        }
+        const r = await uploadCompressed(ctx, body, size, expected, layerLabel(expected, kind.kind === "v1-layer" ? kind.dir.slice(0, 12) : "?"));
+        st.bytesRead += size;
+        if (r.ok) {
+          st.entryDiff.set(name, r.value.diffId);
+          st.done.set(r.value.diffId, r.value.desc);
+          st.how.set(r.value.diffId, "uploaded");
+          st.bytesSent += r.value.desc.size;
+        } else {
+          st.failures.push(r.error);
+          ctx.log(`  ${layerLabel(expected, "?")}: ${r.error.message}`);
+        }
+      } else if (kind.kind === "blob") {
+        if (keepSmall()) {
+          const data = await readAll(body);
+          if (sha256(data) !== kind.digest) throw new PhaseError("publish", `${ctx.label}: docker save gave blob ${kind.digest} whose content hashes to ${sha256(data)}`);
+          st.blobs.set(kind.digest, data);
+          st.smallBytes += size;
+        } else if (st.done.has(kind.digest) || await ctx.client.blobExists(kind.digest) !== void 0) {
+          if (!st.done.has(kind.digest)) st.how.set(kind.digest, "reused");
+          st.done.set(kind.digest, st.done.get(kind.digest) ?? { mediaType: "", digest: kind.digest, size });
+          st.bytesRead += await drain(body);
+        } else {
+          const r = await uploadAsIs(ctx, body, kind.digest, size, `${ctx.label} blob ${kind.digest.slice(7, 19)}`);
+          st.bytesRead += size;
+          if (r.ok) {
+            st.done.set(kind.digest, r.value);
+            st.how.set(kind.digest, "uploaded");
+            st.bytesSent += size;
+          } else {
+            st.failures.push(r.error);
+            ctx.log(`  ${ctx.label} blob ${kind.digest.slice(7, 19)}: ${r.error.message}`);
+          }
+        }
+      } else if (kind.kind === "file" && keepSmall()) {
+        st.files.set(kind.name, await readAll(body));
+        st.smallBytes += size;
+      } else {
+        await drain(body);
+      }
+    }
+  } catch (e) {
+    save.kill();
+    await save.done;
+    if (e instanceof PhaseError || e instanceof RegistryError) throw e;
+    throw new PhaseError("publish", `${ctx.label}: reading docker save of ${image.ref} (pass ${pass}) failed: ${e.message}`);
+  }
+  const exit = await save.done;
+  if (exit.code !== 0) throw new PhaseError("publish", `${ctx.label}: docker save ${image.ref} failed (exit ${exit.code}): ${exit.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+}
+async function finish(ctx, image, st) {
+  const manifestJson = st.files.get("manifest.json");
+  if (!manifestJson) throw new PhaseError("publish", `${ctx.label}: docker save of ${image.ref} has no manifest.json`);
+  const [saved] = JSON.parse(manifestJson.toString("utf8"));
+  const configName = saved.Config.replace(/^\.\//, "");
+  const blobName = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(configName);
+  const configBytes = blobName ? st.blobs.get(`sha256:${blobName[1]}`) : st.files.get(configName);
+  if (!configBytes) throw new PhaseError("publish", `${ctx.label}: docker save of ${image.ref} lacks its config ${configName}`);
+  const configDigest = sha256(configBytes);
+  if (configDigest === image.id) {
+    const config = JSON.parse(configBytes.toString("utf8"));
+    const diffIds = config.rootfs?.diff_ids ?? [];
+    if (diffIds.length !== saved.Layers.length) throw new PhaseError("publish", `${ctx.label}: docker save lists ${saved.Layers.length} layers, the config ${diffIds.length}`);
+    const layers = [];
+    for (let i = 0; i < diffIds.length; i++) {
+      let name = saved.Layers[i].replace(/^\.\//, "");
+      for (let hops = 0; st.v1Links.has(name) && hops < 8; hops++) name = st.v1Links.get(name);
+      const seen = st.entryDiff.get(name) ?? (/^blobs\/sha256\/([0-9a-f]{64})$/.test(name) ? `sha256:${name.slice(13)}` : void 0);
+      if (seen && seen !== diffIds[i]) throw new PhaseError("publish", `${ctx.label}: layer ${i + 1} of the saved image hashes to ${seen}, its config says ${diffIds[i]}; nothing was tagged`);
+      const desc = st.done.get(diffIds[i]);
+      if (!desc) return void 0;
+      layers.push(desc);
+    }
+    if (await ctx.client.blobExists(configDigest) === void 0) await ctx.client.putBlob(configDigest, configBytes, `upload of the ${ctx.label} image config`);
+    const body = dockerManifest({ mediaType: MEDIA.dockerConfig, size: configBytes.length, digest: configDigest }, layers);
+    const digest = sha256(body);
+    const stored2 = await ctx.client.putManifest(digest, MEDIA.dockerManifest, body, `writing the ${ctx.label} image manifest`);
+    if (stored2 !== digest) throw new PhaseError("publish", `${ctx.label}: the registry stored the manifest as ${stored2}, expected ${digest}`);
+    return { digest, size: body.length, mediaType: MEDIA.dockerManifest, configDigest, learned: diffIds.map((d, i) => ({ diffId: d, desc: layers[i] })) };
+  }
+  let manifestDigest = image.id;
+  let manifestBytes = st.blobs.get(image.id);
+  let top = manifestBytes ? JSON.parse(manifestBytes.toString("utf8")) : void 0;
+  if (top?.manifests) {
+    const entry = top.manifests.find((m) => m.platform?.os === image.os && m.platform?.architecture === image.architecture && (!image.variant || m.platform?.variant === image.variant));
+    if (!entry) throw new PhaseError("publish", `${ctx.label}: the saved index ${image.id} has no ${image.os}/${image.architecture} manifest`);
+    manifestDigest = entry.digest;
+    manifestBytes = st.blobs.get(entry.digest);
+    top = void 0;
+  }
+  if (!manifestBytes) {
+    throw new PhaseError("publish", `${ctx.label}: docker save of ${image.ref} holds neither a config nor a manifest named by the verified image ID ${image.id} (config ${configDigest}); nothing was tagged`);
+  }
+  const manifest = JSON.parse(manifestBytes.toString("utf8"));
+  if (manifest.config.digest !== configDigest) throw new PhaseError("publish", `${ctx.label}: manifest ${manifestDigest} names config ${manifest.config.digest}, docker save gave ${configDigest}`);
+  for (const blob of [manifest.config, ...manifest.layers]) {
+    if (st.done.has(blob.digest)) continue;
+    const small = st.blobs.get(blob.digest);
+    if (small) {
+      if (await ctx.client.blobExists(blob.digest) === void 0) await ctx.client.putBlob(blob.digest, small, `upload of ${ctx.label} blob ${blob.digest.slice(7, 19)}`);
+      st.done.set(blob.digest, blob);
+      if (blob !== manifest.config) st.how.set(blob.digest, "uploaded");
+    } else if (await ctx.client.blobExists(blob.digest) === void 0) {
+      return void 0;
+    }
+  }
+  const mediaType = manifest.mediaType ?? MEDIA.ociManifest;
+  const stored = await ctx.client.putManifest(manifestDigest, mediaType, manifestBytes, `writing the ${ctx.label} image manifest`);
+  if (stored !== manifestDigest) throw new PhaseError("publish", `${ctx.label}: the registry stored the manifest as ${stored}, expected ${manifestDigest}`);
+  return { digest: manifestDigest, size: manifestBytes.length, mediaType, configDigest, learned: [] };
+}
+async function pushLocalImage(ctx, image) {
+  const t0 = Date.now();
+  const st = new PassState();
+  await resolveKnown(ctx, image, st);
+  const there = await alreadyThere(ctx, image, st);
+  if (there) {
+    ctx.log(`${ctx.label}: the registry already has this image (${there.digest}); nothing to upload`);
+    return { ...there, stats: { ...there.stats, seconds: (Date.now() - t0) / 1e3 } };
+  }
+  const known = [...st.how.values()].length;
+  if (known) ctx.log(`${ctx.label}: ${known} of ${image.diffIds.length} layers already in the registry; streaming the rest from docker save`);
+  const passes = ctx.passes ?? 3;
+  for (let pass = 1; pass <= passes; pass++) {
+    st.failures = [];
+    await onePass(ctx, image, st, pass);
+    const result = await finish(ctx, image, st);
+    if (result) {
+      const how = [...st.how.values()];
+      const stats = {
+        layers: image.diffIds.length,
+        uploaded: how.filter((h) => h === "uploaded").length,
+        reused: how.filter((h) => h === "reused").length,
+        mounted: how.filter((h) => h === "mounted").length,
+        bytesRead: st.bytesRead,
+        bytesSent: st.bytesSent,
+        passes: pass,
+        seconds: (Date.now() - t0) / 1e3
+      };
+      ctx.log(`${ctx.label}: ${result.digest}: ${stats.uploaded} uploaded, ${stats.reused} already there, ${stats.mounted} mounted; read ${formatBytes(stats.bytesRead)}, sent ${formatBytes(stats.bytesSent)} in ${stats.seconds.toFixed(1)}s`);
+      return { ...result, via: "streamed", stats };
+    }
+    const credentialProblem = st.failures.find((f) => f instanceof RegistryError && f.credentials);
+    if (credentialProblem) throw credentialProblem;
+    if (pass < passes) ctx.log(`${ctx.label}: ${st.failures.length || "some"} blob upload(s) failed; reading docker save again for them (pass ${pass + 1} of ${passes})`);
+  }
+  const why = st.failures.map((f) => f.message).join("; ") || "some layers never arrived";
+  throw new PhaseError("publish", `${ctx.label}: could not upload every layer after ${passes} passes over docker save: ${why}`);
+}
+
+// src/publish/reuse.ts
+function pairLayers(manifest, config) {
+  const layers = manifest.layers ?? [];
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  if (layers.length === 0 || layers.length !== diffIds.length) return void 0;
+  return layers.map((l, i) => ({ diffId: diffIds[i], desc: { mediaType: l.mediaType, digest: l.digest, size: l.size } }));
+}
+var BlobKnowledge = class {
+  byDiff = /* @__PURE__ */ new Map();
+  images = [];
+  add(diffId, desc, repo) {
+    const known = this.byDiff.get(diffId);
+    if (known && known.desc.digest === desc.digest) known.repos.add(repo);
+    else if (!known) this.byDiff.set(diffId, { desc, repos: /* @__PURE__ */ new Set([repo]) });
+  }
+  lookup(diffId) {
+    return this.byDiff.get(diffId);
+  }
+  get size() {
+    return this.byDiff.size;
+  }
+  /** A published image of this config (classic store: the config digest is the local image ID). */
+  imageWithConfig(configDigest, repo) {
+    return this.images.find((i) => i.configDigest === configDigest && i.repo === repo);
+  }
+  /**
+   * Learns from one fetched manifest (a tag's): for a list, the entries of the wanted
+   * architectures (attestation entries, `unknown/unknown`, are skipped); then each image's config.
+   * Failures cost only the reuse: they are reported and learning goes on.
+   */
+  async learn(client, fetched, architectures, warn) {
+    const repo = client.repository;
+    const json2 = fetched.json;
+    const images = [];
+    if (Array.isArray(json2.manifests)) {
+      for (const m of json2.manifests) {
+        if (m.platform?.os === "unknown" || m.platform?.architecture && !architectures.includes(m.platform.architecture)) continue;
+        images.push({ desc: { mediaType: m.mediaType, digest: m.digest, size: m.size } });
+      }
+    } else {
+      images.push({ desc: { mediaType: fetched.mediaType || MEDIA.dockerManifest, digest: fetched.digest, size: fetched.body.length }, json: json2 });
+    }
+    for (const img of images) {
+      try {
+        if (this.images.some((i) => i.manifest.digest === img.desc.digest && i.repo === repo)) continue;
+        const manifest = img.json ?? (await client.getManifest(img.desc.digest))?.json;
+        if (!manifest?.config?.digest) continue;
+        const config = await client.blobJson(manifest.config.digest);
+        this.images.push({ repo, manifest: img.desc, configDigest: manifest.config.digest, os: config.os ?? "", architecture: config.architecture ?? "" });
+        for (const p of pairLayers(manifest, config) ?? []) this.add(p.diffId, p.desc, repo);
+      } catch (e) {
+        warn(`could not read ${client.name}@${img.desc.digest} to reuse its layers: ${e.message}`);
+      }
+    }
+  }
+};
+
+// src/publish/route.ts
+var fs4 = __toESM(require("fs"));
+var os3 = __toESM(require("os"));
+var path = __toESM(require("path"));
+var BUILDKIT_DRIVERS = ["docker-container", "remote", "kubernetes"];
+function choosePushRoute(o) {
+  if (o.store === "containerd") {
+    return { via: "stream", reason: "the containerd image store saves its blobs as stored: they are streamed to the registry as they are, without compression or a staging copy, and the pushed manifest is the verified image ID itself" };
+  }
+  if (o.buildx && BUILDKIT_DRIVERS.includes(o.driver)) {
+    return { via: "buildkit", reason: `the buildx builder (driver ${o.driver}) pushes by digest from its build cache: no docker save, no disk beyond the builder's cache` };
+  }
+  const staging = "the classic image store stages a copy in the engine's temp dir while saving";
+  if (o.buildx) return { via: "stream", reason: `the buildx driver '${o.driver || "unknown"}' cannot push by digest; streaming docker save (${staging})` };
+  return { via: "stream", reason: `no buildx plugin: the engine's BuildKit cannot push by digest; streaming docker save (${staging})` };
+}
+function parseBuildMetadata(text) {
+  const j = JSON.parse(text);
+  const digest = j["containerimage.digest"];
+  const config = j["containerimage.config.digest"];
+  if (typeof digest !== "string" || !/^sha256:[0-9a-f]{64}$/.test(digest)) throw new Error("buildx wrote no containerimage.digest to its metadata file");
+  return { digest, ...typeof config === "string" ? { configDigest: config } : {} };
+}
+function writePushConfig(parent, registry, creds) {
+  const dir = fs4.mkdtempSync(path.join(parent, "mlib-docker-config-"));
+  fs4.chmodSync(dir, 448);
+  const userDir = process.env.DOCKER_CONFIG || path.join(os3.homedir(), ".docker");
+  let config = {};
+  try {
+    config = JSON.parse(fs4.readFileSync(path.join(userDir, "config.json"), "utf8"));
+  } catch {
+  }
+  if (creds) {
+    const host = registry === "docker.io" ? "https://index.docker.io/v1/" : registry;
+    config.auths = { ...config.auths ?? {}, [host]: { auth: basicHeader(creds).slice("Basic ".length) } };
+    delete config.credsStore;
+    if (config.credHelpers) delete config.credHelpers[host];
+  }
+  fs4.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config), { mode: 384 });
+  if (fs4.existsSync(userDir)) {
+    for (const name of fs4.readdirSync(userDir)) if (name !== "config.json") fs4.symlinkSync(path.join(userDir, name), path.join(dir, name));
+  }
+  return dir;
+}
+
+// src/publish/tag-move.ts
+function moveOrder(states, target) {
+  const already = states.filter((s) => s.before?.digest === target).map((s) => s.tag);
+  const todo = states.filter((s) => !already.includes(s.tag));
+  return { already, order: [...todo.filter((s) => s.before), ...todo.filter((s) => !s.before)].map((s) => s.tag) };
+}
+async function readTags(client, tags) {
+  const out = [];
+  for (const tag of tags) out.push({ tag, before: await client.getManifest(tag) });
+  return out;
+}
+async function currentDigest(client, tag) {
+  try {
+    return (await client.getManifest(tag))?.digest;
+  } catch {
+    return "unknown";
+  }
+}
+async function moveTags(client, states, list, log) {
+  const report2 = new Map(states.map((s) => [s.tag, { tag: s.tag, before: s.before?.digest, now: s.before?.digest, fate: "unchanged" }]));
+  const { already, order } = moveOrder(states, list.digest);
+  for (const t of already) report2.get(t).fate = "already";
+  try {
+    await client.putManifest(list.digest, list.mediaType, list.body, `writing the manifest list ${client.name}@${list.digest}`);
+  } catch (e) {
+    return { ok: false, tags: [...report2.values()], error: e };
+  }
+  const moved = [];
+  for (const tag of order) {
+    try {
+      await client.putManifest(tag, list.mediaType, list.body, `moving tag ${client.name}:${tag}`);
+      moved.push(tag);
+      Object.assign(report2.get(tag), { now: list.digest, fate: "moved" });
+      log(`${client.name}:${tag} -> ${list.digest}`);
+    } catch (e) {
+      const now = await currentDigest(client, tag);
+      Object.assign(report2.get(tag), { now, fate: "failed" });
+      if (now === list.digest) moved.push(tag);
+      log(`moving ${client.name}:${tag} failed: ${e.message}; putting back the ${moved.length} tag(s) already moved`);
+      await rollback(client, states, moved, report2, log);
+      return { ok: false, tags: [...report2.values()], error: e };
+    }
+  }
+  return { ok: true, tags: [...report2.values()] };
+}
+async function rollback(client, states, moved, report2, log) {
+  for (const tag of [...moved].reverse()) {
+    const before = states.find((s) => s.tag === tag)?.before;
+    const r = report2.get(tag);
+    try {
+      if (before) {
+        await client.putManifest(tag, before.mediaType, before.body, `putting ${client.name}:${tag} back`);
+        Object.assign(r, { now: before.digest, fate: "restored" });
+        log(`${client.name}:${tag} put back to ${before.digest}`);
+      } else if (await client.deleteTag(tag)) {
+        Object.assign(r, { now: void 0, fate: "removed" });
+        log(`${client.name}:${tag} removed again (it did not exist before)`);
+      } else {
+        Object.assign(r, { fate: "left" });
+        log(`${client.name}:${tag} did not exist before and stays on the new list: this registry does not delete tags`);
+      }
+    } catch (e) {
+      Object.assign(r, { now: await currentDigest(client, tag), fate: "unknown" });
+      log(`could not put ${client.name}:${tag} back: ${e.message}`);
+    }
   }
 }
 
 // src/publish/publish.ts
-function registryClient(plan, creds) {
-  return new RegistryClient(plan.image.registry, plan.image.repository, creds);
+function registryClient(env, image, mountFrom = []) {
+  return new RegistryClient({ registry: image.registry, repository: image.repository, credentials: env.credentials, policy: env.policy, signal: env.signal, log: env.log, mountFrom });
+}
+function mountSources(plan, all, mountFrom) {
+  const repos = [...mountFrom.map((r) => parseImageRef(r, "mount-from").image), ...all.map((p) => p.image)].filter((i) => i.registry === plan.image.registry && i.repository !== plan.image.repository).map((i) => i.repository);
+  return [...new Set(repos)];
 }
 async function checkLogin(client, plan, creds) {
   try {
-    await client.checkAccess();
+    await client.checkPushAccess();
   } catch (e) {
-    throw new PhaseError(
-      "publish",
-      `registry login to ${plan.image.registry} as '${creds?.username ?? "(anonymous)"}' failed: ${e.message}. Check 'registry-username' and 'registry-password' (for GHCR the job needs 'packages: write'). Nothing was pushed.`
-    );
+    const blame = e.credentials ? ` Check 'registry-username' and 'registry-password' (for GHCR the job needs 'packages: write').` : " The registry failed; the credentials were not judged.";
+    throw new PhaseError("publish", `registry login to ${plan.image.registry} as '${creds?.username ?? "(anonymous)"}' for ${plan.image.name} failed: ${e.message}.${blame} Nothing was built or pushed.`);
   }
 }
-async function pushPlatforms(docker, client, plan, verifiedIds, workDir, log) {
-  const out = [];
-  for (const p of plan.platforms) {
-    log(`${p.platform}: pushing ${p.ref} by digest`);
-    const pushed = await pushByDigest(docker, client, p.ref, workDir, log);
-    const verified = verifiedIds.get(p.platform);
-    if (pushed.configDigest !== verified) {
-      throw new PhaseError("publish", `${p.platform}: the pushed image (${pushed.configDigest}) is not the verified one (${verified ?? "unknown"}); no tag was moved`);
+async function prepareTags(env, client, plan, mountFrom) {
+  let states;
+  try {
+    states = await readTags(client, plan.tags);
+  } catch (e) {
+    throw new PhaseError("publish", `reading where the tags of ${plan.image.name} point now failed, so nothing was pushed: ${e.message}`);
+  }
+  const knowledge = knowledgeFor(env, plan.image.registry);
+  const archs = plan.platforms.map((p) => p.arch);
+  for (const s of states) if (s.before) await knowledge.learn(client, s.before, archs, env.warn);
+  for (const ref of mountFrom) {
+    const { image: img, reference: tag } = parseImageRef(ref, "mount-from");
+    if (img.registry !== plan.image.registry) continue;
+    const other = registryClient(env, img);
+    let fetched;
+    try {
+      fetched = await other.getManifest(tag);
+    } catch (e) {
+      env.warn(`mount-from ${ref}: ${e.message}`);
     }
-    log(`${p.platform}: ${plan.image.name}@${pushed.digest}`);
-    out.push({ digest: pushed.digest, size: pushed.size, mediaType: pushed.mediaType, os: "linux", architecture: p.arch });
+    if (fetched) await knowledge.learn(other, fetched, archs, env.warn);
+  }
+  if (knowledge.size) env.log(`${plan.image.name}: ${knowledge.size} published layer(s) known by their uncompressed digest, for reuse`);
+  return states;
+}
+function knowledgeFor(env, registry) {
+  let k = env.knowledge.get(registry);
+  if (!k) env.knowledge.set(registry, k = new BlobKnowledge());
+  return k;
+}
+async function pushViaBuildkit(env, client, plan, p, verifiedId) {
+  const t0 = Date.now();
+  const dir = writePushConfig(env.tempRoot, plan.image.registry, env.credentials);
+  try {
+    const meta = path2.join(dir, "metadata.json");
+    const r = await env.docker.exec(pushByDigestArgv(plan, p, plan.inputs, meta), { stream: true, env: { DOCKER_CONFIG: dir } });
+    if (r.code !== 0) throw new Error(`buildx push by digest failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-2).join(" | ")}`);
+    const { digest } = parseBuildMetadata(fs5.readFileSync(meta, "utf8"));
+    const m = await client.getManifest(digest);
+    if (!m) throw new Error(`the registry has no manifest ${digest} after the buildx push`);
+    if (m.json.config?.digest !== verifiedId) throw new Error(`BuildKit pushed config ${m.json.config?.digest}, not the verified image ${verifiedId} (the build cache no longer gives the same image)`);
+    return { via: "buildkit", digest, uploaded: 0, reused: 0, mounted: 0, bytesRead: 0, bytesSent: 0, seconds: (Date.now() - t0) / 1e3 };
+  } catch (e) {
+    env.warn(`${p.platform}: ${e.message}; pushing the verified image from the engine instead`);
+    return void 0;
+  } finally {
+    fs5.rmSync(dir, { recursive: true, force: true });
+  }
+}
+async function pushPlatforms(env, client, plan, verifiedIds, pushes) {
+  const out = [];
+  const progress = new Progress(env.log);
+  try {
+    for (const p of plan.platforms) {
+      if (env.signal?.aborted) throw new PhaseError("publish", "cancelled");
+      const verified = verifiedIds.get(p.platform);
+      const local = await env.docker.inspectImage(p.ref).catch((e) => {
+        throw new PhaseError("publish", `${p.platform}: the verified image ${p.ref} is gone from the engine (${e.message}); nothing was tagged`);
+      });
+      if (!verified || local.id !== verified) {
+        throw new PhaseError("publish", `${p.platform}: ${p.ref} now names ${local.id}, not the verified image ${verified ?? "(unknown)"}; nothing was tagged`);
+      }
+      const label = `${plan.name === "default" ? "" : `${plan.name} `}${p.platform}`;
+      let summary2;
+      let manifest;
+      if (env.route.via === "buildkit") {
+        summary2 = await pushViaBuildkit(env, client, plan, p, verified);
+        if (summary2) {
+          const m = await client.manifestExists(summary2.digest);
+          manifest = { digest: summary2.digest, size: m?.size ?? 0, mediaType: m?.mediaType || MEDIA2.dockerManifest };
+        }
+      }
+      if (!summary2 || !manifest) {
+        const pushed = await pushLocalImage(
+          { docker: env.docker, client, knowledge: knowledgeFor(env, plan.image.registry), store: env.store, label, progress, log: env.log, level: env.level },
+          { ref: p.ref, ...local }
+        );
+        if (env.store === "classic" && pushed.configDigest !== verified) {
+          throw new PhaseError("publish", `${p.platform}: the pushed image (config ${pushed.configDigest}) is not the verified one (${verified}); no tag was moved`);
+        }
+        for (const l of pushed.learned) knowledgeFor(env, plan.image.registry).add(l.diffId, l.desc, client.repository);
+        summary2 = { via: pushed.via, digest: pushed.digest, ...pushed.stats };
+        manifest = pushed;
+      }
+      pushes[p.platform] = summary2;
+      env.log(`${p.platform}: ${plan.image.name}@${manifest.digest} (${summary2.via})`);
+      out.push({ digest: manifest.digest, size: manifest.size, mediaType: manifest.mediaType, os: "linux", architecture: p.arch });
+    }
+  } finally {
+    progress.stop();
   }
   return out;
 }
@@ -25508,30 +29150,28 @@ async function checkGivenDigests(client, plan, given) {
     const g = seen.get(p.platform);
     let m;
     try {
-      m = await client.manifest(g.digest);
+      m = await client.getManifest(g.digest);
     } catch (e) {
-      throw new PhaseError("merge", `${p.platform}: ${g.digest} is not in ${plan.image.name} (${e.message}); no tag was moved`);
+      throw new PhaseError("merge", `${p.platform}: reading ${g.digest} from ${plan.image.name} failed (${e.message}); no tag was moved`);
     }
+    if (!m) throw new PhaseError("merge", `${p.platform}: ${g.digest} is not in ${plan.image.name}; no tag was moved`);
     if (m.json.manifests) throw new PhaseError("merge", `${p.platform}: ${g.digest} is a manifest list, not a platform image; no tag was moved`);
     const config = await client.blobJson(m.json.config.digest);
     if (config.os !== "linux" || config.architecture !== p.arch) {
       throw new PhaseError("merge", `${p.platform}: ${g.digest} is an image for ${config.os}/${config.architecture}, not ${p.platform}; no tag was moved`);
     }
-    out.push({ digest: g.digest, size: m.size, mediaType: m.mediaType || MEDIA.dockerManifest, os: "linux", architecture: p.arch });
+    out.push({ digest: g.digest, size: m.body.length, mediaType: m.mediaType || MEDIA2.dockerManifest, os: "linux", architecture: p.arch });
   }
   return out;
 }
-async function tagManifestList(client, plan, entries, log) {
-  const body = manifestList(entries);
+async function tagManifestList(client, plan, entries, states, pushes, log) {
+  const body = Buffer.from(manifestList(entries));
   const digest = sha256Digest(body);
-  for (const tag of plan.tags) {
-    const got = await client.putManifest(tag, MEDIA.dockerList, body);
-    if (got && got !== digest) throw new PhaseError("publish", `registry stored ${plan.image.name}:${tag} as ${got}, expected ${digest}`);
-    log(`${plan.image.name}:${tag} -> ${digest}`);
-  }
+  const result = await moveTags(client, states, { digest, mediaType: MEDIA2.dockerList, body }, log);
   const platforms = {};
   entries.forEach((e) => platforms[`${e.os}/${e.architecture}`] = e.digest);
-  return { digest, tags: plan.tags.map((t) => `${plan.image.name}:${t}`), platforms };
+  const named = result.tags.filter((t) => t.now === digest).map((t) => `${plan.image.name}:${t.tag}`);
+  return { digest, tags: named, platforms, complete: result.ok, tagReport: result.tags, pushes, ...result.error ? { error: result.error.message } : {} };
 }
 
 // src/report/plan-table.ts
@@ -25559,7 +29199,7 @@ function planMarkdown(plans) {
 }
 
 // src/report/report.ts
-function buildReport(plan, results, timings, published) {
+function buildReport(plan, results, timings, published, pushes, imageIds) {
   return plan.platforms.map((p) => {
     const v = results.get(p.platform);
     const t = timings.get(p.platform) ?? {};
@@ -25569,7 +29209,8 @@ function buildReport(plan, results, timings, published) {
       platform: p.platform,
       variant: p.variant,
       image: p.ref,
-      digest: published?.platforms[p.platform] ?? null,
+      imageId: imageIds?.get(p.platform) ?? null,
+      digest: published?.platforms[p.platform] ?? pushes?.[p.platform]?.digest ?? null,
       expected: p.expect,
       seen: {
         torch: v?.probe?.torch ?? null,
@@ -25580,12 +29221,31 @@ function buildReport(plan, results, timings, published) {
       ping: v?.ping ?? null,
       passed: v?.passed ?? false,
       findings: v?.findings ?? [],
-      timings: { buildSeconds: round(t.build), readySeconds: round(v?.readySeconds), verifySeconds: round(t.verify) }
+      timings: { buildSeconds: round(t.build), readySeconds: round(v?.readySeconds), verifySeconds: round(t.verify) },
+      push: pushes?.[p.platform] ?? null
     };
   });
 }
 var cell2 = (s) => s.replace(/\|/g, "\\|");
-function summaryMarkdown(plan, report2, published, pushRequested = true) {
+var FATE = {
+  moved: "moved to the new list",
+  already: "already on the new list",
+  unchanged: "not moved",
+  restored: "moved, then put back",
+  removed: "created, then removed again",
+  left: "created; the registry cannot remove it",
+  failed: "its move failed",
+  unknown: "could not be read back"
+};
+function pushLine(platform, s) {
+  if (s.via === "buildkit") return `- ${platform}: \`${s.digest}\`, pushed by BuildKit from its cache in ${s.seconds.toFixed(1)}s`;
+  if (s.via === "already-in-registry") return `- ${platform}: \`${s.digest}\`, already in the registry (nothing uploaded)`;
+  const parts = [`${s.uploaded} layer(s) uploaded (${formatBytes(s.bytesSent)})`];
+  if (s.reused) parts.push(`${s.reused} already there`);
+  if (s.mounted) parts.push(`${s.mounted} mounted`);
+  return `- ${platform}: \`${s.digest}\`, ${parts.join(", ")} in ${s.seconds.toFixed(1)}s`;
+}
+function summaryMarkdown(plan, report2, published, pushRequested = true, pushes) {
   const lines = [
     `### ml-image-build: ${plan.image.name}`,
     "",
@@ -25599,21 +29259,56 @@ function summaryMarkdown(plan, report2, published, pushRequested = true) {
     );
   }
   lines.push("");
-  if (published && published.tags.length === 0) {
+  const pushed = Object.entries(published?.pushes ?? pushes ?? {});
+  if (published && published.complete && published.tagReport.length === 0) {
     lines.push(`Pushed by digest, without a tag: \`${published.digest}\`.`);
-  } else if (published) {
+  } else if (published && published.complete) {
     lines.push(`Published manifest list \`${published.digest}\` as:`, "", ...published.tags.map((t) => `- \`${t}\``));
+  } else if (published) {
+    lines.push(
+      `**Not every tag could be moved** (${cell2(published.error ?? "unknown error")}). Where each tag of \`${plan.image.name}\` points now:`,
+      "",
+      "| tag | before | now | what happened |",
+      "| --- | --- | --- | --- |",
+      ...published.tagReport.map((t) => `| ${t.tag} | ${t.before ?? "(absent)"} | ${t.now === published.digest ? `${t.now} (new list)` : t.now ?? "(absent)"} | ${FATE[t.fate] ?? t.fate} |`)
+    );
+  } else if (pushed.length) {
+    lines.push("Platform images were pushed by digest, but no tag was moved: no tag a user can pull names them.");
+  } else if (!pushRequested) {
+    lines.push("Nothing was published: `push` is false.");
   } else {
-    lines.push(pushRequested ? "Nothing was published: not every platform passed verification." : "Nothing was published: `push` is false.");
+    const failed = report2.some((r) => r.findings.length > 0);
+    lines.push(`Nothing was published: ${failed ? "not every platform passed verification" : "the run stopped before publishing"}; no tag was moved.`);
   }
+  if (pushed.length) lines.push("", ...pushed.map(([platform, s]) => pushLine(platform, s)));
   return lines.join("\n") + "\n";
 }
 
 // src/state.ts
-var STATE = { label: "container-label" };
+var core3 = __toESM(require_core());
+var STATE = {
+  /** Label on every container the run starts. */
+  label: "container-label",
+  /** JSON list of the local image tags the run created. */
+  localTags: "local-tags",
+  /** JSON list of the temporary directories the run made. */
+  tempDirs: "temp-dirs"
+};
+var Leftovers = class {
+  localTags = [];
+  tempDirs = [];
+  addLocalTag(ref) {
+    if (!this.localTags.includes(ref)) this.localTags.push(ref);
+    core3.saveState(STATE.localTags, JSON.stringify(this.localTags));
+  }
+  addTempDir(dir) {
+    this.tempDirs.push(dir);
+    core3.saveState(STATE.tempDirs, JSON.stringify(this.tempDirs));
+  }
+};
 
 // src/verify/verify.ts
-var crypto3 = __toESM(require("crypto"));
+var crypto5 = __toESM(require("crypto"));
 
 // src/verify/contract.ts
 var isCount = (v) => typeof v === "number" && Number.isInteger(v) && v >= 0;
@@ -25669,7 +29364,7 @@ function compareProbe(expect, machine, probe) {
 }
 
 // src/verify/verify.ts
-var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+var sleep2 = (ms) => new Promise((r) => setTimeout(r, ms));
 async function get(url, headers) {
   try {
     const r = await fetch(url, { headers, signal: AbortSignal.timeout(5e3) });
@@ -25686,7 +29381,7 @@ function parseBody(text) {
   }
 }
 async function verifyPlatform(docker, p, opts, log) {
-  const name = `mlib-${p.arch}-${crypto3.randomBytes(4).toString("hex")}`;
+  const name = `mlib-${p.arch}-${crypto5.randomBytes(4).toString("hex")}`;
   const result = { platform: p.platform, passed: false, findings: [] };
   const fail = (check, expected, actual) => result.findings.push({ check, expected, actual });
   try {
@@ -25708,6 +29403,7 @@ async function verifyPlatform(docker, p, opts, log) {
     const auth = { Authorization: `Bearer ${opts.token}` };
     let answer;
     while (Date.now() < deadline) {
+      if (opts.signal?.aborted) throw new Error(`${p.platform}: verification cancelled`);
       const state2 = await docker.containerState(name);
       if (state2.status !== "running" || !port) {
         fail("startup", `server answering GET ${opts.pingPath}`, `container ${state2.status || "vanished"} with exit code ${state2.exitCode} after ${((Date.now() - t0) / 1e3).toFixed(1)}s`);
@@ -25716,7 +29412,7 @@ async function verifyPlatform(docker, p, opts, log) {
       answer = await get(url, auth);
       if (answer && answer.status !== 503) break;
       answer = void 0;
-      await sleep(500);
+      await sleep2(500);
     }
     if (!answer) {
       if (result.findings.length === 0) fail("startup", `answer from GET ${opts.pingPath} within ${opts.startupTimeout}s`, "no answer");
@@ -25731,7 +29427,7 @@ async function verifyPlatform(docker, p, opts, log) {
       }
       for (const [what, headers] of [
         ["without a token", {}],
-        ["with a wrong token", { Authorization: `Bearer wrong-${crypto3.randomBytes(8).toString("hex")}` }]
+        ["with a wrong token", { Authorization: `Bearer wrong-${crypto5.randomBytes(8).toString("hex")}` }]
       ]) {
         const a = await get(url, headers);
         if (!a || a.status !== 401 && a.status !== 403) {
@@ -25739,6 +29435,7 @@ async function verifyPlatform(docker, p, opts, log) {
         }
       }
     }
+    if (opts.signal?.aborted) throw new Error(`${p.platform}: verification cancelled`);
     const state = await docker.containerState(name);
     const probeRun = state.status === "running" ? await docker.exec(["exec", name, opts.python, "-c", PROBE_SCRIPT]) : await docker.exec(["run", "--rm", "--label", opts.label, "--platform", p.platform, "--entrypoint", opts.python, p.ref, "-c", PROBE_SCRIPT]);
     try {
@@ -25758,69 +29455,105 @@ async function verifyPlatform(docker, p, opts, log) {
 // src/main.ts
 var EMULATION_TIMEOUT_FACTOR = 4;
 var key = (plan, platform) => `${plan.name}|${platform}`;
+var labelOf = (plans, plan) => plans.length > 1 ? `${plan.name} ` : "";
 function credentials(inputs) {
   return inputs.registryUsername && inputs.registryPassword ? { username: inputs.registryUsername, password: inputs.registryPassword } : void 0;
 }
-async function buildAndVerify(docker, plans, token, st) {
+function tempDir(st, prefix) {
+  const dir = fs6.mkdtempSync(path3.join(process.env.RUNNER_TEMP || os4.tmpdir(), prefix));
+  st.leftovers.addTempDir(dir);
+  return dir;
+}
+var Cancellation = class {
+  controller = new AbortController();
+  onSignal = (sig) => {
+    if (this.controller.signal.aborted) return;
+    core4.warning(`${sig}: the run is being cancelled; stopping docker and registry work`);
+    this.controller.abort(new Error(`cancelled (${sig})`));
+    Docker.stopAll();
+  };
+  constructor() {
+    process.on("SIGINT", this.onSignal);
+    process.on("SIGTERM", this.onSignal);
+  }
+  get signal() {
+    return this.controller.signal;
+  }
+  dispose() {
+    process.off("SIGINT", this.onSignal);
+    process.off("SIGTERM", this.onSignal);
+  }
+};
+function checkCancelled(signal) {
+  if (signal.aborted) throw new PhaseError("cancel", "cancelled");
+}
+function emulationModes(plans) {
   const host = hostPlatform();
   const modes = /* @__PURE__ */ new Map();
   for (const plan of plans) for (const p of plan.platforms) modes.set(p.platform, checkEmulation(p, host));
-  const label = `io.ml-image-build.run=${process.env.GITHUB_RUN_ID ?? "local"}-${process.pid}-${crypto4.randomBytes(3).toString("hex")}`;
-  core3.saveState(STATE.label, label);
-  const buildx = await core3.group("Builder", async () => {
-    core3.info(`Docker engine ${await docker.serverVersion()}`);
-    const has = await docker.hasBuildx();
-    const problem = builderProblem(has, await docker.clientVersion());
-    if (problem) throw new PhaseError("build", problem);
-    core3.info(has ? "building with docker buildx build --load" : "buildx plugin not found: building with the engine BuildKit (docker build, DOCKER_BUILDKIT=1)");
-    return has;
-  });
-  const tmp = fs7.mkdtempSync(path2.join(process.env.RUNNER_TEMP || os.tmpdir(), "mlib-"));
-  for (const plan of plans) {
-    const img = plan.inputs;
-    for (const p of plan.platforms) {
-      const t = {};
-      st.timings.set(key(plan, p.platform), t);
-      const mode = modes.get(p.platform);
-      await core3.group(`Build ${plans.length > 1 ? `${plan.name} ` : ""}${p.platform} (${mode})`, async () => {
-        const iidfile = path2.join(tmp, `${plan.name}-${p.arch}.iid`);
-        const t0 = Date.now();
-        const r = await docker.exec(buildArgv(plan, p, img, buildx, iidfile), { stream: true, env: { DOCKER_BUILDKIT: "1" } });
-        t.build = (Date.now() - t0) / 1e3;
-        if (r.code !== 0) {
-          throw new PhaseError("build", `build of ${plans.length > 1 ? `${plan.name} ` : ""}${p.platform} failed (exit ${r.code}); nothing was pushed. Last lines: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
-        }
-        st.imageIds.set(key(plan, p.platform), fs7.readFileSync(iidfile, "utf8").trim());
-      });
-      await core3.group(`Verify ${plans.length > 1 ? `${plan.name} ` : ""}${p.platform}`, async () => {
-        const t0 = Date.now();
-        const v = await verifyPlatform(
-          docker,
-          p,
-          {
-            token,
-            tokenEnv: img.tokenEnv,
-            pingPort: img.pingPort,
-            pingPath: img.pingPath,
-            startupTimeout: img.startupTimeout * (mode === "emulated" ? EMULATION_TIMEOUT_FACTOR : 1),
-            gpu: img.gpu,
-            python: img.python,
-            label
-          },
-          core3.info
-        );
-        t.verify = (Date.now() - t0) / 1e3;
-        st.results.set(key(plan, p.platform), v);
-        if (v.passed) {
-          core3.info(`${p.platform}: verified torch ${v.probe?.torch}, torchaudio ${v.probe?.torchaudio}, CUDA ${v.probe?.cuda ?? "none"}, ${v.probe?.machine}`);
-        } else {
-          for (const f of v.findings) core3.error(`${plans.length > 1 ? `${plan.name} ` : ""}${p.platform}: ${f.check}: expected ${f.expected}, got ${f.actual}`);
-          if (v.ping) core3.info(`ping response (HTTP ${v.ping.status}): ${JSON.stringify(v.ping.body)}`);
-          core3.info(`last lines of the container log:
+  return modes;
+}
+async function buildAndVerify(docker, plans, modes, token, st, signal) {
+  const label = `io.ml-image-build.run=${process.env.GITHUB_RUN_ID ?? "local"}-${process.pid}-${crypto6.randomBytes(3).toString("hex")}`;
+  core4.saveState(STATE.label, label);
+  const tmp = tempDir(st, "mlib-");
+  try {
+    for (const plan of plans) {
+      const img = plan.inputs;
+      for (const p of plan.platforms) {
+        const t = {};
+        st.timings.set(key(plan, p.platform), t);
+        const mode = modes.get(p.platform);
+        st.phase = "build";
+        await core4.group(`Build ${labelOf(plans, plan)}${p.platform} (${mode})`, async () => {
+          checkCancelled(signal);
+          const iidfile = path3.join(tmp, `${plan.name}-${p.arch}.iid`);
+          const argv = buildArgv(plan, p, img, st.buildx, iidfile);
+          st.leftovers.addLocalTag(p.ref);
+          core4.info(`docker ${argv.join(" ")}`);
+          const t0 = Date.now();
+          const r = await docker.exec(argv, { stream: true, env: { DOCKER_BUILDKIT: "1" } });
+          t.build = (Date.now() - t0) / 1e3;
+          checkCancelled(signal);
+          if (r.code !== 0) {
+            throw new PhaseError("build", `build of ${labelOf(plans, plan)}${p.platform} failed (exit ${r.code}); nothing was pushed. Last lines: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+          }
+          st.imageIds.set(key(plan, p.platform), fs6.readFileSync(iidfile, "utf8").trim());
+        });
+        st.phase = "verify";
+        await core4.group(`Verify ${labelOf(plans, plan)}${p.platform}`, async () => {
+          const t0 = Date.now();
+          const v = await verifyPlatform(
+            docker,
+            p,
+            {
+              token,
+              tokenEnv: img.tokenEnv,
+              pingPort: img.pingPort,
+              pingPath: img.pingPath,
+              startupTimeout: img.startupTimeout * (mode === "emulated" ? EMULATION_TIMEOUT_FACTOR : 1),
+              gpu: img.gpu,
+              python: img.python,
+              label,
+              signal
+            },
+            core4.info
+          );
+          t.verify = (Date.now() - t0) / 1e3;
+          st.results.set(key(plan, p.platform), v);
+          if (v.passed) {
+            core4.info(`${p.platform}: verified torch ${v.probe?.torch}, torchaudio ${v.probe?.torchaudio}, CUDA ${v.probe?.cuda ?? "none"}, ${v.probe?.machine}`);
+          } else {
+            for (const f of v.findings) core4.error(`${labelOf(plans, plan)}${p.platform}: ${f.check}: expected ${f.expected}, got ${f.actual}`);
+            if (v.ping) core4.info(`ping response (HTTP ${v.ping.status}): ${JSON.stringify(v.ping.body)}`);
+            core4.info(`last lines of the container log:
 ${v.logs || "(empty)"}`);
-        }
-      });
+          }
+        });
+      }
     }
+  } finally {
+    fs6.rmSync(tmp, { recursive: true, force: true });
   }
   const failed = [...st.results.values()].filter((v) => !v.passed);
   if (failed.length > 0) {
@@ -25828,104 +29561,170 @@ ${v.logs || "(empty)"}`);
     throw new PhaseError("verify", `verification failed, nothing was pushed. ${what.join(" / ")}`);
   }
 }
-async function publishAll(docker, plans, inputs, st) {
+async function openRegistries(docker, plans, inputs, st, signal) {
+  const pushesImages = inputs.mode !== "merge" && plans.some((p) => p.push);
+  const store = pushesImages ? await docker.imageStore() : "classic";
+  const driver = pushesImages && st.buildx ? await docker.buildxDriver() : "";
+  const route = choosePushRoute({ buildx: st.buildx, driver, store });
+  const env = {
+    docker,
+    credentials: credentials(inputs),
+    policy: policyFromEnv(process.env),
+    signal,
+    log: core4.info,
+    warn: core4.warning,
+    store,
+    route,
+    level: inputs.compressionLevel,
+    tempRoot: process.env.RUNNER_TEMP || os4.tmpdir(),
+    knowledge: /* @__PURE__ */ new Map()
+  };
+  const clients = new Map(plans.map((plan) => [plan.name, registryClient(env, plan.image, mountSources(plan, plans, inputs.mountFrom))]));
+  return { env, clients };
+}
+async function publishAll(plans, inputs, st, reg) {
   const toPush = plans.filter((p) => p.push);
   if (toPush.length === 0) {
-    core3.info(`Not pushing: ${plans.map((p) => p.tagReason).join("; ")}.`);
+    core4.info(`Not pushing: ${plans.map((p) => p.tagReason).join("; ")}.`);
     return;
   }
-  await core3.group("Publish", async () => {
-    const creds = credentials(inputs);
-    const work = fs7.mkdtempSync(path2.join(process.env.RUNNER_TEMP || os.tmpdir(), "mlib-push-"));
-    try {
-      const clients = new Map(toPush.map((plan) => [plan.name, registryClient(plan, creds)]));
-      for (const plan of toPush) await checkLogin(clients.get(plan.name), plan, creds);
-      for (const plan of toPush) {
-        const ids = new Map(plan.platforms.map((p) => [p.platform, st.imageIds.get(key(plan, p.platform)) ?? ""]));
-        const entries = await pushPlatforms(docker, clients.get(plan.name), plan, ids, work, core3.info);
-        if (inputs.mode === "platform") {
-          st.published.set(plan.name, { digest: entries[0].digest, tags: [], platforms: { [plan.platforms[0].platform]: entries[0].digest } });
-        } else {
-          st.published.set(plan.name, await tagManifestList(clients.get(plan.name), plan, entries, core3.info));
-        }
+  st.phase = "publish";
+  await core4.group("Publish", async () => {
+    core4.info(`pushing by ${reg.env.route.via === "buildkit" ? "BuildKit" : "streaming docker save"}: ${reg.env.route.reason}`);
+    const states = /* @__PURE__ */ new Map();
+    for (const plan of toPush) {
+      states.set(plan.name, inputs.mode === "platform" ? [] : await prepareTags(reg.env, reg.clients.get(plan.name), plan, inputs.mountFrom));
+    }
+    for (const plan of toPush) {
+      const client = reg.clients.get(plan.name);
+      const ids = new Map(plan.platforms.map((p) => [p.platform, st.imageIds.get(key(plan, p.platform)) ?? ""]));
+      const pushes = {};
+      st.pushes.set(plan.name, pushes);
+      const entries = await pushPlatforms(reg.env, client, plan, ids, pushes);
+      if (inputs.mode === "platform") {
+        st.published.set(plan.name, { digest: entries[0].digest, tags: [], platforms: { [plan.platforms[0].platform]: entries[0].digest }, complete: true, tagReport: [], pushes });
+        continue;
       }
-    } finally {
-      fs7.rmSync(work, { recursive: true, force: true });
+      checkCancelled(reg.env.signal);
+      const published = await tagManifestList(client, plan, entries, states.get(plan.name), pushes, core4.info);
+      st.published.set(plan.name, published);
+      if (!published.complete) {
+        throw new PhaseError("publish", `the tags of ${plan.image.name} could not all be moved (${published.error}); ${tagStory(published)}`);
+      }
     }
   });
 }
-async function merge2(plans, inputs, st) {
+function tagStory(p) {
+  return p.tagReport.map((t) => `${t.tag}: ${t.fate}${t.now ? ` (now ${t.now === p.digest ? "the new list" : t.now})` : " (absent)"}`).join(", ");
+}
+async function merge2(plans, inputs, st, reg) {
   if (plans.length !== 1) throw new PhaseError("merge", "merge mode takes one image; run one merge step per image of the config");
   const [plan] = plans;
-  await core3.group("Merge", async () => {
-    const creds = credentials(inputs);
-    const client = registryClient(plan, creds);
-    await checkLogin(client, plan, creds);
+  st.phase = "merge";
+  await core4.group("Merge", async () => {
+    const client = reg.clients.get(plan.name);
+    await checkLogin(client, plan, reg.env.credentials);
     const entries = await checkGivenDigests(client, plan, inputs.digests);
-    st.published.set(plan.name, await tagManifestList(client, plan, entries, core3.info));
+    const states = await prepareTags(reg.env, client, plan, []);
+    const published = await tagManifestList(client, plan, entries, states, {}, core4.info);
+    st.published.set(plan.name, published);
+    if (!published.complete) throw new PhaseError("merge", `the tags of ${plan.image.name} could not all be moved (${published.error}); ${tagStory(published)}`);
   });
 }
 function setOutputs(st, inputs) {
   const published = [...st.published.entries()];
-  core3.setOutput("digest", published[0]?.[1].digest ?? "");
+  core4.setOutput("digest", published[0]?.[1].digest ?? "");
   const tags = published.length && inputs.mode !== "platform" ? published.flatMap(([, p]) => p.tags) : st.plans.flatMap((plan) => plan.tags.map((t) => `${plan.image.name}:${t}`));
-  core3.setOutput("tags", tags.join("\n"));
-  core3.setOutput("images", JSON.stringify(published.map(([name, p]) => ({ name, image: st.plans.find((x) => x.name === name)?.image.name, digest: p.digest, tags: p.tags }))));
+  core4.setOutput("tags", tags.join("\n"));
+  core4.setOutput(
+    "images",
+    JSON.stringify(published.map(([name, p]) => ({ name, image: st.plans.find((x) => x.name === name)?.image.name, digest: p.digest, tags: p.tags, complete: p.complete, tagReport: p.tagReport })))
+  );
 }
 async function run() {
   const docker = new Docker();
-  const st = { plans: [], results: /* @__PURE__ */ new Map(), timings: /* @__PURE__ */ new Map(), published: /* @__PURE__ */ new Map(), imageIds: /* @__PURE__ */ new Map() };
+  const cancel = new Cancellation();
+  const st = { phase: "plan", plans: [], results: /* @__PURE__ */ new Map(), timings: /* @__PURE__ */ new Map(), published: /* @__PURE__ */ new Map(), pushes: /* @__PURE__ */ new Map(), imageIds: /* @__PURE__ */ new Map(), leftovers: new Leftovers(), buildx: false };
   let inputs;
   try {
     const images = readImages();
     inputs = images[0].inputs;
-    if (inputs.registryPassword) core3.setSecret(inputs.registryPassword);
-    const token = inputs.workerToken || crypto4.randomBytes(24).toString("hex");
-    core3.setSecret(token);
+    if (inputs.registryPassword) core4.setSecret(inputs.registryPassword);
+    const token = inputs.workerToken || crypto6.randomBytes(24).toString("hex");
+    core4.setSecret(token);
     const ctx = readContext();
     const now = /* @__PURE__ */ new Date();
-    st.plans = await core3.group("Plan", async () => {
+    st.plans = await core4.group("Plan", async () => {
       const plans = images.map((img) => createPlan(img.inputs, ctx, now, img));
       for (const plan of plans) {
-        for (const w of plan.warnings) core3.warning(w);
-        if (inputs.mode !== "merge") lintPlan(plan, core3.warning);
+        for (const w of plan.warnings) core4.warning(w);
+        if (inputs.mode !== "merge") lintPlan(plan, core4.warning);
       }
-      core3.info(planMarkdown(plans));
+      core4.info(planMarkdown(plans));
       return plans;
     });
-    for (const [name, value] of Object.entries(planOutputs(st.plans))) core3.setOutput(name, value);
+    for (const [name, value] of Object.entries(planOutputs(st.plans))) core4.setOutput(name, value);
     if (inputs.dryRun) {
-      core3.info("dry-run: nothing is built or pushed.");
-      await core3.summary.addRaw(`## ml-image-build plan (dry run)
+      core4.info("dry-run: nothing is built or pushed.");
+      await core4.summary.addRaw(`## ml-image-build plan (dry run)
 
-${planMarkdown(st.plans)}`).write().catch((e) => core3.warning(`job summary not written: ${messageOf(e)}`));
+${planMarkdown(st.plans)}`).write().catch((e) => core4.warning(`job summary not written: ${messageOf(e)}`));
       setOutputs(st, inputs);
       return;
     }
+    const modes = inputs.mode !== "merge" ? emulationModes(st.plans) : /* @__PURE__ */ new Map();
+    if (inputs.mode !== "merge") {
+      st.buildx = await core4.group("Builder", async () => {
+        core4.info(`Docker engine ${await docker.serverVersion()}`);
+        const has = await docker.hasBuildx();
+        const problem = builderProblem(has, await docker.clientVersion());
+        if (problem) throw new PhaseError("build", problem);
+        core4.info(has ? "building with docker buildx build --load" : "buildx plugin not found: building with the engine BuildKit (docker build, DOCKER_BUILDKIT=1)");
+        return has;
+      });
+    }
+    const reg = await openRegistries(docker, st.plans, inputs, st, cancel.signal);
     if (inputs.mode === "merge") {
-      await merge2(st.plans, inputs, st);
+      await merge2(st.plans, inputs, st, reg);
     } else {
-      await buildAndVerify(docker, st.plans, token, st);
-      await publishAll(docker, st.plans, inputs, st);
+      const pushing = st.plans.filter((p) => p.push);
+      if (pushing.length) {
+        st.phase = "login";
+        await core4.group("Registry login", async () => {
+          for (const plan of pushing) {
+            await checkLogin(reg.clients.get(plan.name), plan, reg.env.credentials);
+            core4.info(`${plan.image.registry}: ${reg.env.credentials ? `'${reg.env.credentials.username}'` : "anonymous"} may push to ${plan.image.repository}`);
+          }
+        });
+      }
+      await buildAndVerify(docker, st.plans, modes, token, st, cancel.signal);
+      await publishAll(st.plans, inputs, st, reg);
     }
     setOutputs(st, inputs);
   } catch (e) {
-    core3.setFailed(messageOf(e));
+    if (cancel.signal.aborted) {
+      core4.setFailed(`the run was cancelled during ${st.phase}${messageOf(e) && !/^cancelled$/.test(messageOf(e)) ? ` (${messageOf(e)})` : ""}`);
+    } else {
+      core4.setFailed(messageOf(e));
+    }
+    if (inputs) setOutputs(st, inputs);
   } finally {
+    for (const dir of st.leftovers.tempDirs) fs6.rmSync(dir, { recursive: true, force: true });
     if (st.plans.length > 0 && !inputs?.dryRun) await report(st);
+    cancel.dispose();
   }
 }
 async function report(st) {
   const perPlan = st.plans.map((plan) => {
     const pick = (m) => new Map(plan.platforms.flatMap((p) => m.has(key(plan, p.platform)) ? [[p.platform, m.get(key(plan, p.platform))]] : []));
-    return { plan, entries: buildReport(plan, pick(st.results), pick(st.timings), st.published.get(plan.name)) };
+    return { plan, entries: buildReport(plan, pick(st.results), pick(st.timings), st.published.get(plan.name), st.pushes.get(plan.name), pick(st.imageIds)) };
   });
-  core3.setOutput("report", JSON.stringify(perPlan.flatMap((x) => x.entries)));
+  core4.setOutput("report", JSON.stringify(perPlan.flatMap((x) => x.entries)));
   if (st.results.size === 0 && st.published.size === 0) return;
-  const md = perPlan.map(({ plan, entries }) => summaryMarkdown(plan, entries, st.published.get(plan.name), plan.push)).join("\n");
-  await core3.summary.addRaw(md).write().catch((e) => core3.warning(`job summary not written: ${messageOf(e)}`));
+  const md = perPlan.map(({ plan, entries }) => summaryMarkdown(plan, entries, st.published.get(plan.name), plan.push, st.pushes.get(plan.name))).join("\n");
+  await core4.summary.addRaw(md).write().catch((e) => core4.warning(`job summary not written: ${messageOf(e)}`));
 }
 
 // src/index.ts
-void run();
+void run().finally(() => setTimeout(() => process.exit(), 100).unref());
 //# sourceMappingURL=index.js.map

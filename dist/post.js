@@ -181,7 +181,7 @@ var require_file_command = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.prepareKeyValueMessage = exports2.issueFileCommand = void 0;
     var crypto = __importStar(require("crypto"));
-    var fs = __importStar(require("fs"));
+    var fs2 = __importStar(require("fs"));
     var os = __importStar(require("os"));
     var utils_1 = require_utils();
     function issueFileCommand(command, message) {
@@ -189,10 +189,10 @@ var require_file_command = __commonJS({
       if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
       }
-      if (!fs.existsSync(filePath)) {
+      if (!fs2.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
       }
-      fs.appendFileSync(filePath, `${(0, utils_1.toCommandValue)(message)}${os.EOL}`, {
+      fs2.appendFileSync(filePath, `${(0, utils_1.toCommandValue)(message)}${os.EOL}`, {
         encoding: "utf8"
       });
     }
@@ -8615,10 +8615,10 @@ var require_fixed_queue = __commonJS({
         this.head.push(data);
       }
       shift() {
-        const tail = this.tail;
-        const next = tail.shift();
-        if (tail.isEmpty() && tail.next !== null) {
-          this.tail = tail.next;
+        const tail2 = this.tail;
+        const next = tail2.shift();
+        if (tail2.isEmpty() && tail2.next !== null) {
+          this.tail = tail2.next;
         }
         return next;
       }
@@ -18509,12 +18509,12 @@ var require_io_util = __commonJS({
     var _a;
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.getCmdPath = exports2.tryGetExecutablePath = exports2.isRooted = exports2.isDirectory = exports2.exists = exports2.READONLY = exports2.UV_FS_O_EXLOCK = exports2.IS_WINDOWS = exports2.unlink = exports2.symlink = exports2.stat = exports2.rmdir = exports2.rm = exports2.rename = exports2.readlink = exports2.readdir = exports2.open = exports2.mkdir = exports2.lstat = exports2.copyFile = exports2.chmod = void 0;
-    var fs = __importStar(require("fs"));
+    var fs2 = __importStar(require("fs"));
     var path = __importStar(require("path"));
-    _a = fs.promises, exports2.chmod = _a.chmod, exports2.copyFile = _a.copyFile, exports2.lstat = _a.lstat, exports2.mkdir = _a.mkdir, exports2.open = _a.open, exports2.readdir = _a.readdir, exports2.readlink = _a.readlink, exports2.rename = _a.rename, exports2.rm = _a.rm, exports2.rmdir = _a.rmdir, exports2.stat = _a.stat, exports2.symlink = _a.symlink, exports2.unlink = _a.unlink;
+    _a = fs2.promises, exports2.chmod = _a.chmod, exports2.copyFile = _a.copyFile, exports2.lstat = _a.lstat, exports2.mkdir = _a.mkdir, exports2.open = _a.open, exports2.readdir = _a.readdir, exports2.readlink = _a.readlink, exports2.rename = _a.rename, exports2.rm = _a.rm, exports2.rmdir = _a.rmdir, exports2.stat = _a.stat, exports2.symlink = _a.symlink, exports2.unlink = _a.unlink;
     exports2.IS_WINDOWS = process.platform === "win32";
     exports2.UV_FS_O_EXLOCK = 268435456;
-    exports2.READONLY = fs.constants.O_RDONLY;
+    exports2.READONLY = fs2.constants.O_RDONLY;
     function exists(fsPath) {
       return __awaiter(this, void 0, void 0, function* () {
         try {
@@ -19415,7 +19415,7 @@ var require_exec = __commonJS({
     exports2.getExecOutput = exports2.exec = void 0;
     var string_decoder_1 = require("string_decoder");
     var tr = __importStar(require_toolrunner());
-    function exec2(commandLine, args, options) {
+    function exec(commandLine, args, options) {
       return __awaiter(this, void 0, void 0, function* () {
         const commandArgs = tr.argStringToArray(commandLine);
         if (commandArgs.length === 0) {
@@ -19427,8 +19427,8 @@ var require_exec = __commonJS({
         return runner.exec();
       });
     }
-    exports2.exec = exec2;
-    function getExecOutput2(commandLine, args, options) {
+    exports2.exec = exec;
+    function getExecOutput(commandLine, args, options) {
       var _a, _b;
       return __awaiter(this, void 0, void 0, function* () {
         let stdout = "";
@@ -19450,7 +19450,7 @@ var require_exec = __commonJS({
           }
         };
         const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec2(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
         stdout += stdoutDecoder.end();
         stderr += stderrDecoder.end();
         return {
@@ -19460,7 +19460,7 @@ var require_exec = __commonJS({
         };
       });
     }
-    exports2.getExecOutput = getExecOutput2;
+    exports2.getExecOutput = getExecOutput;
   }
 });
 
@@ -19528,12 +19528,12 @@ var require_platform = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.getDetails = exports2.isLinux = exports2.isMacOS = exports2.isWindows = exports2.arch = exports2.platform = void 0;
     var os_1 = __importDefault(require("os"));
-    var exec2 = __importStar(require_exec());
+    var exec = __importStar(require_exec());
     var getWindowsInfo = () => __awaiter(void 0, void 0, void 0, function* () {
-      const { stdout: version } = yield exec2.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', void 0, {
+      const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', void 0, {
         silent: true
       });
-      const { stdout: name } = yield exec2.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', void 0, {
+      const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', void 0, {
         silent: true
       });
       return {
@@ -19543,7 +19543,7 @@ var require_platform = __commonJS({
     });
     var getMacOsInfo = () => __awaiter(void 0, void 0, void 0, function* () {
       var _a, _b, _c, _d;
-      const { stdout } = yield exec2.getExecOutput("sw_vers", void 0, {
+      const { stdout } = yield exec.getExecOutput("sw_vers", void 0, {
         silent: true
       });
       const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : "";
@@ -19554,7 +19554,7 @@ var require_platform = __commonJS({
       };
     });
     var getLinuxInfo = () => __awaiter(void 0, void 0, void 0, function* () {
-      const { stdout } = yield exec2.getExecOutput("lsb_release", ["-i", "-r", "-s"], {
+      const { stdout } = yield exec.getExecOutput("lsb_release", ["-i", "-r", "-s"], {
         silent: true
       });
       const [name, version] = stdout.trim().split("\n");
@@ -19772,18 +19772,18 @@ Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
       });
     }
     exports2.group = group;
-    function saveState(name, value) {
+    function saveState2(name, value) {
       const filePath = process.env["GITHUB_STATE"] || "";
       if (filePath) {
         return (0, file_command_1.issueFileCommand)("STATE", (0, file_command_1.prepareKeyValueMessage)(name, value));
       }
       (0, command_1.issueCommand)("save-state", { name }, (0, utils_1.toCommandValue)(value));
     }
-    exports2.saveState = saveState;
-    function getState2(name) {
+    exports2.saveState = saveState2;
+    function getState3(name) {
       return process.env[`STATE_${name}`] || "";
     }
-    exports2.getState = getState2;
+    exports2.getState = getState3;
     function getIDToken(aud) {
       return __awaiter(this, void 0, void 0, function* () {
         return yield oidc_utils_1.OidcClient.getIDToken(aud);
@@ -19813,24 +19813,69 @@ Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
 });
 
 // src/cleanup.ts
-var core = __toESM(require_core());
+var core2 = __toESM(require_core());
+var fs = __toESM(require("fs"));
 
 // src/adapters/docker.ts
-var exec = __toESM(require_exec());
-var Docker = class {
+var import_child_process = require("child_process");
+function tail(s, max = 64 * 1024) {
+  return s.length > max ? s.slice(-max) : s;
+}
+var Docker = class _Docker {
   constructor(bin = "docker") {
     this.bin = bin;
   }
   bin;
-  async exec(args, opts = {}) {
-    const env = opts.env ? { ...process.env, ...opts.env } : void 0;
-    const r = await exec.getExecOutput(this.bin, args, {
-      ignoreReturnCode: true,
-      silent: !opts.stream,
-      input: opts.input !== void 0 ? Buffer.from(opts.input) : void 0,
-      env
+  static running = /* @__PURE__ */ new Set();
+  /** Ends every docker process still running (a cancelled run): a build or save the CLI cancels on its side. */
+  static stopAll() {
+    const n = _Docker.running.size;
+    for (const c of _Docker.running) c.kill("SIGINT");
+    return n;
+  }
+  start(args, env) {
+    const child = (0, import_child_process.spawn)(this.bin, args, { env: env ? { ...process.env, ...env } : process.env, stdio: ["pipe", "pipe", "pipe"] });
+    _Docker.running.add(child);
+    child.once("close", () => _Docker.running.delete(child));
+    return child;
+  }
+  exec(args, opts = {}) {
+    return new Promise((resolve) => {
+      const child = this.start(args, opts.env);
+      let stdout = "";
+      let stderr = "";
+      child.stdout.setEncoding("utf8");
+      child.stderr.setEncoding("utf8");
+      child.stdout.on("data", (d) => {
+        stdout = tail(stdout + d, 16 * 1024 * 1024);
+        if (opts.stream) process.stdout.write(d);
+      });
+      child.stderr.on("data", (d) => {
+        stderr = tail(stderr + d);
+        if (opts.stream) process.stdout.write(d);
+      });
+      child.on("error", (e) => {
+        stderr += `${e.message}
+`;
+      });
+      child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+      child.stdin.on("error", () => void 0);
+      child.stdin.end(opts.input !== void 0 ? Buffer.from(opts.input) : void 0);
     });
-    return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+  }
+  /** Starts a command whose stdout the caller reads as a stream. */
+  stream(args) {
+    const child = this.start(args);
+    child.stdin.end();
+    let stderr = "";
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (d) => stderr = tail(stderr + d, 8192));
+    const done = new Promise((resolve) => {
+      child.on("error", (e) => stderr += `${e.message}
+`);
+      child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stderr }));
+    });
+    return { stdout: child.stdout, done, kill: () => child.kill("SIGTERM") };
   }
   /** Like exec, but a non-zero exit throws with the command's own words. */
   async ok(args, opts = {}) {
@@ -19843,6 +19888,11 @@ var Docker = class {
   async hasBuildx() {
     return (await this.exec(["buildx", "version"])).code === 0;
   }
+  /** `docker buildx inspect` of the current builder: its driver (docker, docker-container, remote, kubernetes), '' when unknown. */
+  async buildxDriver() {
+    const r = await this.exec(["buildx", "inspect"]);
+    return r.code === 0 ? /^Driver:\s*(\S+)/m.exec(r.stdout)?.[1] ?? "" : "";
+  }
   async clientVersion() {
     return (await this.exec(["version", "--format", "{{.Client.Version}}"])).stdout.trim();
   }
@@ -19853,6 +19903,16 @@ var Docker = class {
     }
     return r.stdout.trim();
   }
+  /** 'containerd' when the engine keeps images in the containerd store (Docker 29's default), else 'classic'. */
+  async imageStore() {
+    const r = await this.exec(["info", "--format", "{{json .DriverStatus}}"]);
+    return r.code === 0 && r.stdout.includes("io.containerd.snapshotter") ? "containerd" : "classic";
+  }
+  /** ID, layers (diff IDs) and platform of a local image. */
+  async inspectImage(ref) {
+    const j = JSON.parse(await this.ok(["image", "inspect", "--format", "{{json .}}", ref]));
+    return { id: j.Id, diffIds: j.RootFS?.Layers ?? [], os: j.Os ?? "", architecture: j.Architecture ?? "", ...j.Variant ? { variant: j.Variant } : {} };
+  }
   /** "running", "exited", ... or "" when the container is gone. */
   async containerState(name) {
     const r = await this.exec(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", name]);
@@ -19860,8 +19920,8 @@ var Docker = class {
     const [status, code] = r.stdout.trim().split(" ");
     return { status, exitCode: Number(code) };
   }
-  async logs(name, tail = 40) {
-    const r = await this.exec(["logs", "--tail", String(tail), name]);
+  async logs(name, tail2 = 40) {
+    const r = await this.exec(["logs", "--tail", String(tail2), name]);
     return (r.stdout + r.stderr).trim();
   }
   async removeContainer(name) {
@@ -19872,6 +19932,13 @@ var Docker = class {
     if (ids.length > 0) await this.exec(["rm", "-f", "-v", ...ids]);
     return ids;
   }
+  /** Removes local tags (untags; an image left without a name is deleted by the engine). Returns those removed. */
+  async removeTags(refs) {
+    const present = [];
+    for (const ref of refs) if ((await this.exec(["image", "inspect", "--format", "{{.Id}}", ref])).code === 0) present.push(ref);
+    if (present.length > 0) await this.exec(["image", "rm", ...present]);
+    return present;
+  }
 };
 
 // src/errors.ts
@@ -19880,19 +19947,46 @@ function messageOf(e) {
 }
 
 // src/state.ts
-var STATE = { label: "container-label" };
+var core = __toESM(require_core());
+var STATE = {
+  /** Label on every container the run starts. */
+  label: "container-label",
+  /** JSON list of the local image tags the run created. */
+  localTags: "local-tags",
+  /** JSON list of the temporary directories the run made. */
+  tempDirs: "temp-dirs"
+};
+function stateList(key) {
+  try {
+    const v = JSON.parse(core.getState(key) || "[]");
+    return Array.isArray(v) ? v.filter((x) => typeof x === "string") : [];
+  } catch {
+    return [];
+  }
+}
 
 // src/cleanup.ts
 async function cleanup() {
   const docker = new Docker();
   try {
-    const label = core.getState(STATE.label);
+    const label = core2.getState(STATE.label);
     if (label) {
       const removed = await docker.removeByLabel(label);
-      if (removed.length) core.info(`removed ${removed.length} leftover container(s)`);
+      if (removed.length) core2.info(`removed ${removed.length} leftover container(s)`);
+    }
+    const tags = stateList(STATE.localTags);
+    if (tags.length) {
+      const removed = await docker.removeTags(tags);
+      if (removed.length) core2.info(`removed the run's local image tag(s): ${removed.join(", ")}`);
+    }
+    for (const dir of stateList(STATE.tempDirs)) {
+      if (fs.existsSync(dir)) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        core2.info(`removed ${dir}`);
+      }
     }
   } catch (e) {
-    core.warning(`cleanup: ${messageOf(e)}`);
+    core2.warning(`cleanup: ${messageOf(e)}`);
   }
 }
 

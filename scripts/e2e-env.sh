@@ -17,6 +17,9 @@ command -v update-binfmts >/dev/null || need_pkgs+=(binfmt-support)
 command -v mmdebstrap >/dev/null || need_pkgs+=(mmdebstrap)
 command -v docker-registry >/dev/null || need_pkgs+=(docker-registry)
 command -v htpasswd >/dev/null || need_pkgs+=(apache2-utils)
+command -v skopeo >/dev/null || need_pkgs+=(skopeo)
+command -v ip >/dev/null || need_pkgs+=(iproute2)
+command -v pigz >/dev/null || need_pkgs+=(pigz)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   log "installing ${need_pkgs[*]}"
   apt-get update -q
@@ -30,6 +33,22 @@ if ! $DOCKER info >/dev/null 2>&1; then
   $DOCKER info >/dev/null 2>&1 || { log "dockerd did not start:"; tail -20 /tmp/mlib-dockerd.log; exit 1; }
 fi
 log "docker engine $($DOCKER version --format '{{.Server.Version}}')"
+
+# A second, independent engine with an empty image store on its own socket and bridge (not
+# docker0, which a bridge-less second daemon would remove): the tests pull back what they pushed
+# with it, so every layer really comes from the registry and is checked by the engine's own pull.
+PULLBACK_SOCK=/run/mlib-pullback/docker.sock
+if ! $DOCKER -H "unix://$PULLBACK_SOCK" info >/dev/null 2>&1; then
+  log "starting the pull-back engine"
+  ip link show mlib-pb0 >/dev/null 2>&1 || { ip link add mlib-pb0 type bridge && ip addr add 172.31.250.1/24 dev mlib-pb0; }
+  ip link set mlib-pb0 up
+  rm -rf /var/lib/mlib-pullback && mkdir -p /var/lib/mlib-pullback /run/mlib-pullback
+  nohup dockerd --data-root /var/lib/mlib-pullback --exec-root /run/mlib-pullback/exec --pidfile /run/mlib-pullback/docker.pid \
+    -H "unix://$PULLBACK_SOCK" -b mlib-pb0 --iptables=false --ip6tables=false --ip-masq=false >/tmp/mlib-dockerd-pullback.log 2>&1 &
+  for _ in $(seq 1 60); do $DOCKER -H "unix://$PULLBACK_SOCK" info >/dev/null 2>&1 && break; sleep 1; done
+  $DOCKER -H "unix://$PULLBACK_SOCK" info >/dev/null 2>&1 || { log "the pull-back engine did not start:"; tail -20 /tmp/mlib-dockerd-pullback.log; exit 1; }
+fi
+log "pull-back engine on $PULLBACK_SOCK"
 
 mountpoint -q /proc/sys/fs/binfmt_misc || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
 update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true

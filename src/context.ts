@@ -34,6 +34,11 @@ export interface RunContext {
   repository: string;
   serverUrl: string;
   runId: string;
+  /**
+   * Appended to the run's local image tags so that two runs on one engine (even two jobs of one
+   * run on one self-hosted machine) never share one: run id, attempt and process id.
+   */
+  localTagSuffix?: string;
   actor: string;
   event: EventInfo;
 }
@@ -95,6 +100,7 @@ export function readContext(env: NodeJS.ProcessEnv = process.env): RunContext {
     repository: env.GITHUB_REPOSITORY ?? '',
     serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
     runId: env.GITHUB_RUN_ID ?? String(process.pid),
+    localTagSuffix: `run${env.GITHUB_RUN_ID ?? 'local'}-${env.GITHUB_RUN_ATTEMPT ?? '1'}-${process.pid}`,
     actor: env.GITHUB_ACTOR ?? '',
     event,
   };

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import { ConfigError, parseConfig } from './config';
 import { InputError } from './errors';
 import type { GivenDigest } from './publish/publish';
+import { parseImageRef } from './plan/image';
 import { parsePlatform, type PlatformInfo } from './plan/platforms';
 import { checkVariant, checkVersion, defaultTorchaudio, DEFAULT_INDEX_BASE, type Expectation } from './plan/torch';
 
@@ -45,6 +46,10 @@ export interface Inputs {
   startupTimeout: number;
   gpu: boolean;
   python: string;
+  /** gzip level of layers compressed while pushing (1 fastest .. 9 smallest). */
+  compressionLevel: number;
+  /** Images of the same registry whose published layers may be mounted instead of uploaded. */
+  mountFrom: string[];
 }
 
 /** A build arg for every platform (`platform` undefined) or for one platform. */
@@ -218,6 +223,11 @@ export function readInputs(get: InputSource = actionsInputSource): Inputs {
     startupTimeout: int(get('startup-timeout') || '120', 'startup-timeout', 1, 86400),
     gpu: bool(get('gpu') || 'false', 'gpu'),
     python: get('python').trim() || 'python3',
+    compressionLevel: int(get('compression-level') || '6', 'compression-level', 1, 9),
+    mountFrom: listOf(get('mount-from')).map((ref) => {
+      parseImageRef(ref, 'mount-from');
+      return ref;
+    }),
   };
 }
 

@@ -4,6 +4,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Docker } from './adapters/docker';
+import type { Credentials } from './adapters/registry/auth';
+import type { RegistryClient } from './adapters/registry/client';
+import { policyFromEnv } from './adapters/registry/retry';
 import { buildArgv } from './build/argv';
 import { builderProblem } from './build/builder';
 import { checkEmulation } from './build/emulation';
@@ -13,93 +16,149 @@ import { readImages, type Inputs } from './inputs';
 import { lintPlan } from './plan/lint';
 import { createPlan, planOutputs, type Plan } from './plan/plan';
 import { hostPlatform } from './plan/platforms';
-import { checkGivenDigests, checkLogin, pushPlatforms, registryClient, tagManifestList, type Published } from './publish/publish';
+import { checkGivenDigests, checkLogin, mountSources, prepareTags, pushPlatforms, registryClient, tagManifestList, type Published, type PublishEnv, type PushSummary } from './publish/publish';
+import { choosePushRoute } from './publish/route';
+import type { TagBefore } from './publish/tag-move';
 import { planMarkdown } from './report/plan-table';
 import { buildReport, summaryMarkdown, type Timings } from './report/report';
-import { STATE } from './state';
+import { Leftovers, STATE } from './state';
 import { verifyPlatform, type PlatformVerification } from './verify/verify';
 
 /** Emulated platforms start far slower (python under QEMU); their start period is scaled by this. */
 export const EMULATION_TIMEOUT_FACTOR = 4;
 
+type Phase = 'plan' | 'login' | 'build' | 'verify' | 'publish' | 'merge' | 'report';
+
 /** What the run learned so far; the report in `finally` is made from it whatever happened. */
 interface RunState {
+  phase: Phase;
   plans: Plan[];
   results: Map<string, PlatformVerification>; // key: image name + platform
   timings: Map<string, Timings>;
   published: Map<string, Published>; // key: image name
+  /** Platform images pushed by digest so far, also when tagging then failed. */
+  pushes: Map<string, Record<string, PushSummary>>; // key: image name
   imageIds: Map<string, string>;
+  leftovers: Leftovers;
+  buildx: boolean;
 }
 
 const key = (plan: Plan, platform: string) => `${plan.name}|${platform}`;
+const labelOf = (plans: Plan[], plan: Plan) => (plans.length > 1 ? `${plan.name} ` : '');
 
-function credentials(inputs: Inputs) {
+function credentials(inputs: Inputs): Credentials | undefined {
   return inputs.registryUsername && inputs.registryPassword ? { username: inputs.registryUsername, password: inputs.registryPassword } : undefined;
 }
 
-async function buildAndVerify(docker: Docker, plans: Plan[], token: string, st: RunState): Promise<void> {
+function tempDir(st: RunState, prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), prefix));
+  st.leftovers.addTempDir(dir);
+  return dir;
+}
+
+/**
+ * Cancellation as a runner does it: SIGINT, then SIGTERM a few seconds later. The first signal
+ * aborts what is in flight (registry requests, waits) and stops the docker children; the run
+ * then unwinds through its `finally`, which removes temp files and writes the report of what was
+ * reached. The post step removes containers and local tags.
+ */
+class Cancellation {
+  private readonly controller = new AbortController();
+  private readonly onSignal = (sig: NodeJS.Signals) => {
+    if (this.controller.signal.aborted) return;
+    core.warning(`${sig}: the run is being cancelled; stopping docker and registry work`);
+    this.controller.abort(new Error(`cancelled (${sig})`));
+    Docker.stopAll();
+  };
+
+  constructor() {
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+  }
+}
+
+function checkCancelled(signal: AbortSignal): void {
+  if (signal.aborted) throw new PhaseError('cancel', 'cancelled');
+}
+
+/** Every platform is checked before the first build minute is spent (and before any login). */
+function emulationModes(plans: Plan[]): Map<string, 'native' | 'emulated'> {
   const host = hostPlatform();
   const modes = new Map<string, 'native' | 'emulated'>();
-  // Every platform is checked before the first build minute is spent.
   for (const plan of plans) for (const p of plan.platforms) modes.set(p.platform, checkEmulation(p, host));
+  return modes;
+}
 
+async function buildAndVerify(docker: Docker, plans: Plan[], modes: Map<string, 'native' | 'emulated'>, token: string, st: RunState, signal: AbortSignal): Promise<void> {
   const label = `io.ml-image-build.run=${process.env.GITHUB_RUN_ID ?? 'local'}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
   core.saveState(STATE.label, label);
 
-  const buildx = await core.group('Builder', async () => {
-    core.info(`Docker engine ${await docker.serverVersion()}`);
-    const has = await docker.hasBuildx();
-    const problem = builderProblem(has, await docker.clientVersion());
-    if (problem) throw new PhaseError('build', problem);
-    core.info(has ? 'building with docker buildx build --load' : 'buildx plugin not found: building with the engine BuildKit (docker build, DOCKER_BUILDKIT=1)');
-    return has;
-  });
-
-  const tmp = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'mlib-'));
-  for (const plan of plans) {
-    const img = plan.inputs;
-    for (const p of plan.platforms) {
-      const t: Timings = {};
-      st.timings.set(key(plan, p.platform), t);
-      const mode = modes.get(p.platform)!;
-      await core.group(`Build ${plans.length > 1 ? `${plan.name} ` : ''}${p.platform} (${mode})`, async () => {
-        const iidfile = path.join(tmp, `${plan.name}-${p.arch}.iid`);
-        const t0 = Date.now();
-        const r = await docker.exec(buildArgv(plan, p, img, buildx, iidfile), { stream: true, env: { DOCKER_BUILDKIT: '1' } });
-        t.build = (Date.now() - t0) / 1000;
-        if (r.code !== 0) {
-          throw new PhaseError('build', `build of ${plans.length > 1 ? `${plan.name} ` : ''}${p.platform} failed (exit ${r.code}); nothing was pushed. Last lines: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-        }
-        st.imageIds.set(key(plan, p.platform), fs.readFileSync(iidfile, 'utf8').trim());
-      });
-      await core.group(`Verify ${plans.length > 1 ? `${plan.name} ` : ''}${p.platform}`, async () => {
-        const t0 = Date.now();
-        const v = await verifyPlatform(
-          docker,
-          p,
-          {
-            token,
-            tokenEnv: img.tokenEnv,
-            pingPort: img.pingPort,
-            pingPath: img.pingPath,
-            startupTimeout: img.startupTimeout * (mode === 'emulated' ? EMULATION_TIMEOUT_FACTOR : 1),
-            gpu: img.gpu,
-            python: img.python,
-            label,
-          },
-          core.info,
-        );
-        t.verify = (Date.now() - t0) / 1000;
-        st.results.set(key(plan, p.platform), v);
-        if (v.passed) {
-          core.info(`${p.platform}: verified torch ${v.probe?.torch}, torchaudio ${v.probe?.torchaudio}, CUDA ${v.probe?.cuda ?? 'none'}, ${v.probe?.machine}`);
-        } else {
-          for (const f of v.findings) core.error(`${plans.length > 1 ? `${plan.name} ` : ''}${p.platform}: ${f.check}: expected ${f.expected}, got ${f.actual}`);
-          if (v.ping) core.info(`ping response (HTTP ${v.ping.status}): ${JSON.stringify(v.ping.body)}`);
-          core.info(`last lines of the container log:\n${v.logs || '(empty)'}`);
-        }
-      });
+  const tmp = tempDir(st, 'mlib-');
+  try {
+    for (const plan of plans) {
+      const img = plan.inputs;
+      for (const p of plan.platforms) {
+        const t: Timings = {};
+        st.timings.set(key(plan, p.platform), t);
+        const mode = modes.get(p.platform)!;
+        st.phase = 'build';
+        await core.group(`Build ${labelOf(plans, plan)}${p.platform} (${mode})`, async () => {
+          checkCancelled(signal);
+          const iidfile = path.join(tmp, `${plan.name}-${p.arch}.iid`);
+          const argv = buildArgv(plan, p, img, st.buildx, iidfile);
+          st.leftovers.addLocalTag(p.ref);
+          core.info(`docker ${argv.join(' ')}`);
+          const t0 = Date.now();
+          const r = await docker.exec(argv, { stream: true, env: { DOCKER_BUILDKIT: '1' } });
+          t.build = (Date.now() - t0) / 1000;
+          checkCancelled(signal);
+          if (r.code !== 0) {
+            throw new PhaseError('build', `build of ${labelOf(plans, plan)}${p.platform} failed (exit ${r.code}); nothing was pushed. Last lines: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+          }
+          st.imageIds.set(key(plan, p.platform), fs.readFileSync(iidfile, 'utf8').trim());
+        });
+        st.phase = 'verify';
+        await core.group(`Verify ${labelOf(plans, plan)}${p.platform}`, async () => {
+          const t0 = Date.now();
+          const v = await verifyPlatform(
+            docker,
+            p,
+            {
+              token,
+              tokenEnv: img.tokenEnv,
+              pingPort: img.pingPort,
+              pingPath: img.pingPath,
+              startupTimeout: img.startupTimeout * (mode === 'emulated' ? EMULATION_TIMEOUT_FACTOR : 1),
+              gpu: img.gpu,
+              python: img.python,
+              label,
+              signal,
+            },
+            core.info,
+          );
+          t.verify = (Date.now() - t0) / 1000;
+          st.results.set(key(plan, p.platform), v);
+          if (v.passed) {
+            core.info(`${p.platform}: verified torch ${v.probe?.torch}, torchaudio ${v.probe?.torchaudio}, CUDA ${v.probe?.cuda ?? 'none'}, ${v.probe?.machine}`);
+          } else {
+            for (const f of v.findings) core.error(`${labelOf(plans, plan)}${p.platform}: ${f.check}: expected ${f.expected}, got ${f.actual}`);
+            if (v.ping) core.info(`ping response (HTTP ${v.ping.status}): ${JSON.stringify(v.ping.body)}`);
+            core.info(`last lines of the container log:\n${v.logs || '(empty)'}`);
+          }
+        });
+      }
     }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
   const failed = [...st.results.values()].filter((v) => !v.passed);
   if (failed.length > 0) {
@@ -108,44 +167,87 @@ async function buildAndVerify(docker: Docker, plans: Plan[], token: string, st: 
   }
 }
 
-async function publishAll(docker: Docker, plans: Plan[], inputs: Inputs, st: RunState): Promise<void> {
+/** The registry side of the run: clients, and the credential check made before any build. */
+interface Registries {
+  env: PublishEnv;
+  clients: Map<string, RegistryClient>; // key: image name
+}
+
+async function openRegistries(docker: Docker, plans: Plan[], inputs: Inputs, st: RunState, signal: AbortSignal): Promise<Registries> {
+  // A merge job reads and writes manifests only: it needs no engine.
+  const pushesImages = inputs.mode !== 'merge' && plans.some((p) => p.push);
+  const store = pushesImages ? await docker.imageStore() : 'classic';
+  const driver = pushesImages && st.buildx ? await docker.buildxDriver() : '';
+  const route = choosePushRoute({ buildx: st.buildx, driver, store });
+  const env: PublishEnv = {
+    docker,
+    credentials: credentials(inputs),
+    policy: policyFromEnv(process.env),
+    signal,
+    log: core.info,
+    warn: core.warning,
+    store,
+    route,
+    level: inputs.compressionLevel,
+    tempRoot: process.env.RUNNER_TEMP || os.tmpdir(),
+    knowledge: new Map(),
+  };
+  const clients = new Map(plans.map((plan) => [plan.name, registryClient(env, plan.image, mountSources(plan, plans, inputs.mountFrom))]));
+  return { env, clients };
+}
+
+async function publishAll(plans: Plan[], inputs: Inputs, st: RunState, reg: Registries): Promise<void> {
   const toPush = plans.filter((p) => p.push);
   if (toPush.length === 0) {
     core.info(`Not pushing: ${plans.map((p) => p.tagReason).join('; ')}.`);
     return;
   }
+  st.phase = 'publish';
   await core.group('Publish', async () => {
-    const creds = credentials(inputs);
-    const work = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'mlib-push-'));
-    try {
-      // Credentials first for every image: a refusal must come before any upload.
-      const clients = new Map(toPush.map((plan) => [plan.name, registryClient(plan, creds)]));
-      for (const plan of toPush) await checkLogin(clients.get(plan.name)!, plan, creds);
-      for (const plan of toPush) {
-        const ids = new Map(plan.platforms.map((p) => [p.platform, st.imageIds.get(key(plan, p.platform)) ?? '']));
-        const entries = await pushPlatforms(docker, clients.get(plan.name)!, plan, ids, work, core.info);
-        if (inputs.mode === 'platform') {
-          // One platform per job: the merge job tags; here only the digest is handed on.
-          st.published.set(plan.name, { digest: entries[0].digest, tags: [], platforms: { [plan.platforms[0].platform]: entries[0].digest } });
-        } else {
-          st.published.set(plan.name, await tagManifestList(clients.get(plan.name)!, plan, entries, core.info));
-        }
+    core.info(`pushing by ${reg.env.route.via === 'buildkit' ? 'BuildKit' : 'streaming docker save'}: ${reg.env.route.reason}`);
+    // Where every tag points now, before anything moves; and which layers the registry has.
+    const states = new Map<string, TagBefore[]>();
+    for (const plan of toPush) {
+      states.set(plan.name, inputs.mode === 'platform' ? [] : await prepareTags(reg.env, reg.clients.get(plan.name)!, plan, inputs.mountFrom));
+    }
+    for (const plan of toPush) {
+      const client = reg.clients.get(plan.name)!;
+      const ids = new Map(plan.platforms.map((p) => [p.platform, st.imageIds.get(key(plan, p.platform)) ?? '']));
+      const pushes: Record<string, PushSummary> = {};
+      st.pushes.set(plan.name, pushes);
+      const entries = await pushPlatforms(reg.env, client, plan, ids, pushes);
+      if (inputs.mode === 'platform') {
+        // One platform per job: the merge job tags; here only the digest is handed on.
+        st.published.set(plan.name, { digest: entries[0].digest, tags: [], platforms: { [plan.platforms[0].platform]: entries[0].digest }, complete: true, tagReport: [], pushes });
+        continue;
       }
-    } finally {
-      fs.rmSync(work, { recursive: true, force: true });
+      checkCancelled(reg.env.signal!);
+      const published = await tagManifestList(client, plan, entries, states.get(plan.name)!, pushes, core.info);
+      st.published.set(plan.name, published);
+      if (!published.complete) {
+        throw new PhaseError('publish', `the tags of ${plan.image.name} could not all be moved (${published.error}); ${tagStory(published)}`);
+      }
     }
   });
 }
 
-async function merge(plans: Plan[], inputs: Inputs, st: RunState): Promise<void> {
+/** One sentence on where each tag points after a failed move. */
+function tagStory(p: Published): string {
+  return p.tagReport.map((t) => `${t.tag}: ${t.fate}${t.now ? ` (now ${t.now === p.digest ? 'the new list' : t.now})` : ' (absent)'}`).join(', ');
+}
+
+async function merge(plans: Plan[], inputs: Inputs, st: RunState, reg: Registries): Promise<void> {
   if (plans.length !== 1) throw new PhaseError('merge', 'merge mode takes one image; run one merge step per image of the config');
   const [plan] = plans;
+  st.phase = 'merge';
   await core.group('Merge', async () => {
-    const creds = credentials(inputs);
-    const client = registryClient(plan, creds);
-    await checkLogin(client, plan, creds);
+    const client = reg.clients.get(plan.name)!;
+    await checkLogin(client, plan, reg.env.credentials);
     const entries = await checkGivenDigests(client, plan, inputs.digests);
-    st.published.set(plan.name, await tagManifestList(client, plan, entries, core.info));
+    const states = await prepareTags(reg.env, client, plan, []);
+    const published = await tagManifestList(client, plan, entries, states, {}, core.info);
+    st.published.set(plan.name, published);
+    if (!published.complete) throw new PhaseError('merge', `the tags of ${plan.image.name} could not all be moved (${published.error}); ${tagStory(published)}`);
   });
 }
 
@@ -154,12 +256,16 @@ function setOutputs(st: RunState, inputs: Inputs): void {
   core.setOutput('digest', published[0]?.[1].digest ?? '');
   const tags = published.length && inputs.mode !== 'platform' ? published.flatMap(([, p]) => p.tags) : st.plans.flatMap((plan) => plan.tags.map((t) => `${plan.image.name}:${t}`));
   core.setOutput('tags', tags.join('\n'));
-  core.setOutput('images', JSON.stringify(published.map(([name, p]) => ({ name, image: st.plans.find((x) => x.name === name)?.image.name, digest: p.digest, tags: p.tags }))));
+  core.setOutput(
+    'images',
+    JSON.stringify(published.map(([name, p]) => ({ name, image: st.plans.find((x) => x.name === name)?.image.name, digest: p.digest, tags: p.tags, complete: p.complete, tagReport: p.tagReport }))),
+  );
 }
 
 export async function run(): Promise<void> {
   const docker = new Docker();
-  const st: RunState = { plans: [], results: new Map(), timings: new Map(), published: new Map(), imageIds: new Map() };
+  const cancel = new Cancellation();
+  const st: RunState = { phase: 'plan', plans: [], results: new Map(), timings: new Map(), published: new Map(), pushes: new Map(), imageIds: new Map(), leftovers: new Leftovers(), buildx: false };
   let inputs: Inputs | undefined;
   try {
     const images = readImages();
@@ -188,17 +294,48 @@ export async function run(): Promise<void> {
       setOutputs(st, inputs);
       return;
     }
+
+    const modes = inputs.mode !== 'merge' ? emulationModes(st.plans) : new Map<string, 'native' | 'emulated'>();
+    if (inputs.mode !== 'merge') {
+      st.buildx = await core.group('Builder', async () => {
+        core.info(`Docker engine ${await docker.serverVersion()}`);
+        const has = await docker.hasBuildx();
+        const problem = builderProblem(has, await docker.clientVersion());
+        if (problem) throw new PhaseError('build', problem);
+        core.info(has ? 'building with docker buildx build --load' : 'buildx plugin not found: building with the engine BuildKit (docker build, DOCKER_BUILDKIT=1)');
+        return has;
+      });
+    }
+    const reg = await openRegistries(docker, st.plans, inputs, st, cancel.signal);
     if (inputs.mode === 'merge') {
-      await merge(st.plans, inputs, st);
+      await merge(st.plans, inputs, st, reg);
     } else {
-      await buildAndVerify(docker, st.plans, token, st);
-      await publishAll(docker, st.plans, inputs, st);
+      // A refused login must come before the first build minute is spent.
+      const pushing = st.plans.filter((p) => p.push);
+      if (pushing.length) {
+        st.phase = 'login';
+        await core.group('Registry login', async () => {
+          for (const plan of pushing) {
+            await checkLogin(reg.clients.get(plan.name)!, plan, reg.env.credentials);
+            core.info(`${plan.image.registry}: ${reg.env.credentials ? `'${reg.env.credentials.username}'` : 'anonymous'} may push to ${plan.image.repository}`);
+          }
+        });
+      }
+      await buildAndVerify(docker, st.plans, modes, token, st, cancel.signal);
+      await publishAll(st.plans, inputs, st, reg);
     }
     setOutputs(st, inputs);
   } catch (e) {
-    core.setFailed(messageOf(e));
+    if (cancel.signal.aborted) {
+      core.setFailed(`the run was cancelled during ${st.phase}${messageOf(e) && !/^cancelled$/.test(messageOf(e)) ? ` (${messageOf(e)})` : ''}`);
+    } else {
+      core.setFailed(messageOf(e));
+    }
+    if (inputs) setOutputs(st, inputs);
   } finally {
+    for (const dir of st.leftovers.tempDirs) fs.rmSync(dir, { recursive: true, force: true });
     if (st.plans.length > 0 && !inputs?.dryRun) await report(st);
+    cancel.dispose();
   }
 }
 
@@ -206,10 +343,10 @@ export async function run(): Promise<void> {
 async function report(st: RunState): Promise<void> {
   const perPlan = st.plans.map((plan) => {
     const pick = <T>(m: Map<string, T>) => new Map(plan.platforms.flatMap((p) => (m.has(key(plan, p.platform)) ? [[p.platform, m.get(key(plan, p.platform))!] as const] : [])));
-    return { plan, entries: buildReport(plan, pick(st.results), pick(st.timings), st.published.get(plan.name)) };
+    return { plan, entries: buildReport(plan, pick(st.results), pick(st.timings), st.published.get(plan.name), st.pushes.get(plan.name), pick(st.imageIds)) };
   });
   core.setOutput('report', JSON.stringify(perPlan.flatMap((x) => x.entries)));
   if (st.results.size === 0 && st.published.size === 0) return;
-  const md = perPlan.map(({ plan, entries }) => summaryMarkdown(plan, entries, st.published.get(plan.name), plan.push)).join('\n');
+  const md = perPlan.map(({ plan, entries }) => summaryMarkdown(plan, entries, st.published.get(plan.name), plan.push, st.pushes.get(plan.name))).join('\n');
   await core.summary.addRaw(md).write().catch((e) => core.warning(`job summary not written: ${messageOf(e)}`));
 }

@@ -4,6 +4,7 @@ import * as path from 'path';
 
 import { DOCKER } from './support/env';
 import { leaks, leftoverContainers, runDist, type ActionRun } from './support/action';
+import { pullBack } from './support/pullback';
 import { LOCAL_BASE_ARGS, Registry, WheelIndex } from './support/services';
 
 // examples/worker built for both platforms (arm64 under QEMU) from the stub wheel index, verified,
@@ -57,10 +58,27 @@ test('the registry has one manifest list with linux/amd64 and linux/arm64 under 
     const config = await registry.blob(repository, image.json.config.digest);
     expect(config.architecture).toBe(m.platform.architecture);
     expect(config.config.Labels['io.ml-image-build.torch.variant']).toBe(m.platform.architecture === 'amd64' ? 'cu121' : 'cpu');
-    // The pushed image is the verified one: its config digest is the local image's ID.
-    const local = execFileSync(DOCKER, ['image', 'inspect', '-f', '{{.Id}}', `${registry.host}/example/worker:0123456-${m.platform.architecture}`]).toString().trim();
-    expect(image.json.config.digest).toBe(local);
+    // The pushed image is the verified one: its config digest is the verified local image ID.
+    const verified = JSON.parse(run.outputs.report).find((r: { platform: string }) => r.platform === `linux/${m.platform.architecture}`);
+    expect(image.json.config.digest).toBe(verified.imageId);
   }
+});
+
+test.each(['linux/amd64', 'linux/arm64'])('%s pulled back by digest into an empty engine runs and reports the verified torch', (platform) => {
+  const entry = JSON.parse(run.outputs.report).find((r: { platform: string }) => r.platform === platform);
+  const back = pullBack(registry, repository, entry.digest, platform);
+  expect(back.architecture).toBe(platform.split('/')[1]);
+  expect(back.id).toBe(entry.imageId);
+  expect(back.probe).toMatchObject(entry.seen);
+});
+
+test('the run removed its local tags and temp dirs (post step)', () => {
+  const report = JSON.parse(run.outputs.report) as Array<{ image: string }>;
+  for (const r of report) {
+    expect(r.image).toMatch(/-run\d+-1-\d+$/);
+    expect(() => execFileSync(DOCKER, ['image', 'inspect', r.image], { stdio: 'pipe' })).toThrow();
+  }
+  expect(run.postOutput).toContain("removed the run's local image tag(s)");
 });
 
 test('the report shows the exact versions seen in each image', () => {

@@ -101,6 +101,7 @@ describe('readContext with a temporary event file', () => {
       repository: '',
       serverUrl: 'https://github.com',
       runId: '1',
+      localTagSuffix: `run1-1-${process.pid}`,
       actor: '',
       event: {},
     });

@@ -54,6 +54,8 @@ export function inputs(overrides: Partial<Inputs> = {}): Inputs {
     startupTimeout: 120,
     gpu: false,
     python: 'python3',
+    compressionLevel: 6,
+    mountFrom: [],
     ...overrides,
   };
 }

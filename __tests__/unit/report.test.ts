@@ -31,6 +31,12 @@ const published: Published = {
   digest: DIGEST_LIST,
   tags: ['ghcr.io/org/worker:latest', `ghcr.io/org/worker:${SHA7}`],
   platforms: { 'linux/amd64': DIGEST_A, 'linux/arm64': DIGEST_B },
+  complete: true,
+  tagReport: [
+    { tag: 'latest', now: DIGEST_LIST, fate: 'moved' },
+    { tag: SHA7, now: DIGEST_LIST, fate: 'moved' },
+  ],
+  pushes: {},
 };
 
 const results = (...vs: PlatformVerification[]) => new Map(vs.map((v) => [v.platform, v]));
@@ -81,7 +87,7 @@ describe('summaryMarkdown', () => {
     const md = summaryMarkdown(plan, buildReport(plan, results(passedAmd, failedArm), timings));
     test.each([
       { name: 'heading names the image', want: '### ml-image-build: ghcr.io/org/worker' },
-      { name: 'says nothing was published because verification failed', want: 'Nothing was published: not every platform passed verification.' },
+      { name: 'says nothing was published because verification failed', want: 'Nothing was published: not every platform passed verification; no tag was moved.' },
       { name: 'the passed row shows what was seen', want: '| linux/amd64 | cu121 | 2.2.2+cu121 | 2.2.2+cu121 | 12.1 | 200 | 61.2 | 4.3 | passed |' },
       { name: 'the failed row shows expected and got', want: '| linux/arm64 | cpu | 2.2.2+cpu | 2.2.2 | none | 200 | 300 | 30 | failed: torch version (expected 2.2.2, got 2.2.2+cpu) |' },
     ])('$name', ({ want }) => {
@@ -99,7 +105,7 @@ describe('summaryMarkdown', () => {
 
   test.each([
     { name: 'push false says so', pushRequested: false, want: 'Nothing was published: `push` is false.' },
-    { name: 'push true blames verification', pushRequested: true, want: 'Nothing was published: not every platform passed verification.' },
+    { name: 'push true, all passed, nothing published: the run stopped before publishing', pushRequested: true, want: 'Nothing was published: the run stopped before publishing; no tag was moved.' },
   ])('$name', ({ pushRequested, want }) => {
     const md = summaryMarkdown(plan, buildReport(plan, results(passedAmd, passedArm), timings), undefined, pushRequested);
     expect(md.split('\n')).toContain(want);
@@ -117,7 +123,7 @@ describe('summaryMarkdown', () => {
   });
 
   test('platform mode: pushed by digest, no tag listed', () => {
-    const byDigest = { ...published, tags: [] };
+    const byDigest = { ...published, tags: [], tagReport: [] };
     const md = summaryMarkdown(plan, buildReport(plan, results(passedAmd, passedArm), timings, byDigest), byDigest);
     expect(md.split('\n')).toContain(`Pushed by digest, without a tag: \`${byDigest.digest}\`.`);
     expect(md).not.toContain('Published manifest list');

@@ -266,8 +266,16 @@ describe('platformTag', () => {
     expect(platformTag(tags, arch)).toBe(want);
   });
 
-  test('refuses a suffix that makes the tag longer than 128', () => {
-    expect(() => platformTag(['t'.repeat(126)], 'amd64')).toThrow(InputError);
+  test.each([
+    { name: 'the run suffix follows the architecture', tags: [SHA7], suffix: 'run42-1-977', want: `${SHA7}-amd64-run42-1-977` },
+    { name: 'no suffix, no dash', tags: [SHA7], suffix: '', want: `${SHA7}-amd64` },
+    { name: 'a long base is cut so the tag stays within 128', tags: ['t'.repeat(126)], suffix: 'run42-1-977', want: `${'t'.repeat(128 - '-amd64-run42-1-977'.length)}-amd64-run42-1-977` },
+  ])('$name', ({ tags, suffix, want }) => {
+    expect(platformTag(tags, 'amd64', suffix)).toBe(want);
+  });
+
+  test('two runs of one commit on one engine get different local tags', () => {
+    expect(platformTag([SHA7], 'amd64', 'run42-1-100')).not.toBe(platformTag([SHA7], 'amd64', 'run43-1-100'));
   });
 });
 

@@ -1,4 +1,5 @@
-import * as exec from '@actions/exec';
+import { spawn, type ChildProcess } from 'child_process';
+import type { Readable } from 'stream';
 
 export interface ExecResult {
   code: number;
@@ -15,19 +16,80 @@ export interface ExecOptions {
   env?: Record<string, string>;
 }
 
-/** The one place that runs the docker CLI. Every phase talks to the engine through it. */
+/** A running `docker` whose stdout is read as a stream (`docker save`). */
+export interface DockerStream {
+  stdout: Readable;
+  /** Exit code and the end of stderr, once the process is gone. */
+  done: Promise<{ code: number; stderr: string }>;
+  kill(): void;
+}
+
+/** Keeps the last `max` characters: a chatty build must not grow the process without bound. */
+function tail(s: string, max = 64 * 1024): string {
+  return s.length > max ? s.slice(-max) : s;
+}
+
+/**
+ * The one place that runs the docker CLI. Every phase talks to the engine through it.
+ *
+ * It spawns the CLI itself (not through @actions/exec) because a cancelled run must stop its
+ * children: every process started here is known until it exits, and `stopAll` ends them.
+ */
 export class Docker {
+  private static readonly running = new Set<ChildProcess>();
+
   constructor(readonly bin = 'docker') {}
 
-  async exec(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    const env = opts.env ? { ...(process.env as Record<string, string>), ...opts.env } : undefined;
-    const r = await exec.getExecOutput(this.bin, args, {
-      ignoreReturnCode: true,
-      silent: !opts.stream,
-      input: opts.input !== undefined ? Buffer.from(opts.input) : undefined,
-      env,
+  /** Ends every docker process still running (a cancelled run): a build or save the CLI cancels on its side. */
+  static stopAll(): number {
+    const n = Docker.running.size;
+    for (const c of Docker.running) c.kill('SIGINT');
+    return n;
+  }
+
+  private start(args: string[], env?: Record<string, string>): ChildProcess {
+    const child = spawn(this.bin, args, { env: env ? { ...process.env, ...env } : process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    Docker.running.add(child);
+    child.once('close', () => Docker.running.delete(child));
+    return child;
+  }
+
+  exec(args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    return new Promise((resolve) => {
+      const child = this.start(args, opts.env);
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.setEncoding('utf8');
+      child.stderr!.setEncoding('utf8');
+      child.stdout!.on('data', (d: string) => {
+        stdout = tail(stdout + d, 16 * 1024 * 1024);
+        if (opts.stream) process.stdout.write(d);
+      });
+      child.stderr!.on('data', (d: string) => {
+        stderr = tail(stderr + d);
+        if (opts.stream) process.stdout.write(d);
+      });
+      child.on('error', (e) => {
+        stderr += `${e.message}\n`;
+      });
+      child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+      child.stdin!.on('error', () => undefined);
+      child.stdin!.end(opts.input !== undefined ? Buffer.from(opts.input) : undefined);
     });
-    return { code: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** Starts a command whose stdout the caller reads as a stream. */
+  stream(args: string[]): DockerStream {
+    const child = this.start(args);
+    child.stdin!.end();
+    let stderr = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (d: string) => (stderr = tail(stderr + d, 8192)));
+    const done = new Promise<{ code: number; stderr: string }>((resolve) => {
+      child.on('error', (e) => (stderr += `${e.message}\n`));
+      child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stderr }));
+    });
+    return { stdout: child.stdout!, done, kill: () => child.kill('SIGTERM') };
   }
 
   /** Like exec, but a non-zero exit throws with the command's own words. */
@@ -43,6 +105,12 @@ export class Docker {
     return (await this.exec(['buildx', 'version'])).code === 0;
   }
 
+  /** `docker buildx inspect` of the current builder: its driver (docker, docker-container, remote, kubernetes), '' when unknown. */
+  async buildxDriver(): Promise<string> {
+    const r = await this.exec(['buildx', 'inspect']);
+    return r.code === 0 ? (/^Driver:\s*(\S+)/m.exec(r.stdout)?.[1] ?? '') : '';
+  }
+
   async clientVersion(): Promise<string> {
     return (await this.exec(['version', '--format', '{{.Client.Version}}'])).stdout.trim();
   }
@@ -53,6 +121,19 @@ export class Docker {
       throw new Error(`no Docker engine answers (${(r.stderr || r.stdout).trim().split('\n')[0] || 'docker version failed'}); start dockerd or set DOCKER_HOST`);
     }
     return r.stdout.trim();
+  }
+
+  /** 'containerd' when the engine keeps images in the containerd store (Docker 29's default), else 'classic'. */
+  async imageStore(): Promise<'containerd' | 'classic'> {
+    const r = await this.exec(['info', '--format', '{{json .DriverStatus}}']);
+    return r.code === 0 && r.stdout.includes('io.containerd.snapshotter') ? 'containerd' : 'classic';
+  }
+
+  /** ID, layers (diff IDs) and platform of a local image. */
+  async inspectImage(ref: string): Promise<{ id: string; diffIds: string[]; os: string; architecture: string; variant?: string }> {
+    // The whole object: older engines leave out fields (Variant) a template would fail on.
+    const j = JSON.parse(await this.ok(['image', 'inspect', '--format', '{{json .}}', ref])) as { Id: string; RootFS?: { Layers?: string[] }; Os?: string; Architecture?: string; Variant?: string };
+    return { id: j.Id, diffIds: j.RootFS?.Layers ?? [], os: j.Os ?? '', architecture: j.Architecture ?? '', ...(j.Variant ? { variant: j.Variant } : {}) };
   }
 
   /** "running", "exited", ... or "" when the container is gone. */
@@ -76,5 +157,13 @@ export class Docker {
     const ids = (await this.exec(['ps', '-aq', '--filter', `label=${label}`])).stdout.split('\n').filter(Boolean);
     if (ids.length > 0) await this.exec(['rm', '-f', '-v', ...ids]);
     return ids;
+  }
+
+  /** Removes local tags (untags; an image left without a name is deleted by the engine). Returns those removed. */
+  async removeTags(refs: string[]): Promise<string[]> {
+    const present: string[] = [];
+    for (const ref of refs) if ((await this.exec(['image', 'inspect', '--format', '{{.Id}}', ref])).code === 0) present.push(ref);
+    if (present.length > 0) await this.exec(['image', 'rm', ...present]);
+    return present;
   }
 }

@@ -32,3 +32,20 @@ export function parseImage(raw: string): ImageName {
   }
   return { name: s, registry, repository };
 }
+
+/**
+ * `REGISTRY/PATH[:TAG][@sha256:...]`: an image with the reference to read (`latest` when none).
+ * For inputs that name published images, such as `mount-from`.
+ */
+export function parseImageRef(raw: string, input: string): { image: ImageName; reference: string } {
+  const s = raw.trim();
+  const at = /^(.*)@(sha256:[0-9a-f]{64})$/.exec(s);
+  const rest = at ? at[1] : s;
+  const tag = /^(.*\/[^/:]+|[^/:]+):([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/.exec(rest);
+  const name = tag ? tag[1] : rest;
+  try {
+    return { image: parseImage(name), reference: at ? at[2] : tag ? tag[2] : 'latest' };
+  } catch (e) {
+    throw new InputError(input, `'${raw}' is not an image reference such as ghcr.io/owner/base:latest (${(e as Error).message.replace(/^Input 'image': /, '')})`);
+  }
+}

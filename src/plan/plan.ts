@@ -101,7 +101,7 @@ export function createPlan(inputs: Inputs, ctx: RunContext, now: Date, entry: { 
       variant,
       buildArgs,
       expect: { ...derived, ...inputs.expect[p.platform] },
-      ref: `${image.name}:${platformTag(localTags, p.arch)}`,
+      ref: `${image.name}:${platformTag(localTags, p.arch, ctx.localTagSuffix)}`,
     };
   });
 

@@ -272,12 +272,14 @@ export function planTags(ctx: RunContext, opts: TagOptions, now: Date): TagPlan 
 }
 
 /**
- * The tag each platform's image is pushed under before the multi-arch list is made. It is only
- * pushed after every platform verified, so it never names an unverified image.
+ * The local tag of each platform's image in the engine (it is never pushed: platform images are
+ * pushed by digest). `runSuffix` keeps runs sharing one engine apart; the base is cut so the
+ * whole stays within the tag length.
  */
-export function platformTag(tags: string[], arch: string): string {
+export function platformTag(tags: string[], arch: string, runSuffix = ''): string {
   const base = tags.find((t) => t !== 'latest') ?? tags[0];
-  const tag = `${base}-${arch}`;
+  const end = `-${arch}${runSuffix ? `-${runSuffix}` : ''}`;
+  const tag = `${base.slice(0, MAX_TAG - end.length)}${end}`;
   checkTag(tag);
   return tag;
 }

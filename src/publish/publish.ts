@@ -1,48 +1,194 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Credentials } from '../adapters/registry/auth';
+import { RegistryClient, type FetchedManifest } from '../adapters/registry/client';
+import type { RetryPolicy } from '../adapters/registry/retry';
 import type { Docker } from '../adapters/docker';
+import { pushByDigestArgv } from '../build/argv';
 import { PhaseError } from '../errors';
-import type { Plan } from '../plan/plan';
+import { parseImageRef } from '../plan/image';
+import type { Plan, PlatformPlan } from '../plan/plan';
 import { manifestList, MEDIA, sha256Digest, type PlatformManifest } from './manifest';
-import { RegistryClient, type Credentials } from './registry';
-import { pushByDigest } from './upload';
+import { Progress } from './progress';
+import { pushLocalImage, type PushedImage } from './push-image';
+import { BlobKnowledge } from './reuse';
+import { parseBuildMetadata, writePushConfig, type PushRoute } from './route';
+import { moveTags, readTags, type TagBefore, type TagReport } from './tag-move';
+
+/** How one platform image reached the registry. */
+export interface PushSummary {
+  via: 'buildkit' | 'streamed' | 'already-in-registry';
+  digest: string;
+  uploaded: number;
+  reused: number;
+  mounted: number;
+  bytesRead: number;
+  bytesSent: number;
+  seconds: number;
+}
 
 export interface Published {
+  /** The manifest list (all, merge) or the platform image (platform mode). */
   digest: string;
+  /** Fully qualified tags that name `digest` now. */
   tags: string[];
   platforms: Record<string, string>; // platform -> image manifest digest
+  /** Every tag named `digest` at the end (trivially true in platform mode). */
+  complete: boolean;
+  /** Where each tag points now and what happened to it; empty in platform mode. */
+  tagReport: TagReport[];
+  pushes: Record<string, PushSummary>;
+  error?: string;
 }
 
-export function registryClient(plan: Plan, creds: Credentials | undefined): RegistryClient {
-  return new RegistryClient(plan.image.registry, plan.image.repository, creds);
+/** What the publish phase works with, shared by every image of the run. */
+export interface PublishEnv {
+  docker: Docker;
+  credentials?: Credentials;
+  policy: RetryPolicy;
+  signal?: AbortSignal;
+  log: (s: string) => void;
+  warn: (s: string) => void;
+  store: 'classic' | 'containerd';
+  route: PushRoute;
+  level: number;
+  /** For the buildx push's temporary Docker config (removed at once, and by the post step). */
+  tempRoot: string;
+  /** Each registry's knowledge of which blob each layer became, shared by the run's images. */
+  knowledge: Map<string, BlobKnowledge>;
 }
 
-/** Fails before anything is uploaded when the registry refuses the credentials. */
+export function registryClient(env: Pick<PublishEnv, 'credentials' | 'policy' | 'signal' | 'log'>, image: { registry: string; repository: string }, mountFrom: string[] = []): RegistryClient {
+  return new RegistryClient({ registry: image.registry, repository: image.repository, credentials: env.credentials, policy: env.policy, signal: env.signal, log: env.log, mountFrom });
+}
+
+/** Other repositories of the image's registry blobs may be mounted from: `mount-from`, and the run's other images. */
+export function mountSources(plan: Plan, all: Plan[], mountFrom: string[]): string[] {
+  const repos = [...mountFrom.map((r) => parseImageRef(r, 'mount-from').image), ...all.map((p) => p.image)].filter((i) => i.registry === plan.image.registry && i.repository !== plan.image.repository).map((i) => i.repository);
+  return [...new Set(repos)];
+}
+
+/**
+ * Fails before anything is built or uploaded when the registry refuses the credentials, or they
+ * may not push there. A token endpoint that is down is named as such, not blamed on the password.
+ */
 export async function checkLogin(client: RegistryClient, plan: Plan, creds: Credentials | undefined): Promise<void> {
   try {
-    await client.checkAccess();
+    await client.checkPushAccess();
   } catch (e) {
-    throw new PhaseError(
-      'publish',
-      `registry login to ${plan.image.registry} as '${creds?.username ?? '(anonymous)'}' failed: ${(e as Error).message}. ` +
-        `Check 'registry-username' and 'registry-password' (for GHCR the job needs 'packages: write'). Nothing was pushed.`,
-    );
+    const blame = (e as { credentials?: boolean }).credentials
+      ? ` Check 'registry-username' and 'registry-password' (for GHCR the job needs 'packages: write').`
+      : ' The registry failed; the credentials were not judged.';
+    throw new PhaseError('publish', `registry login to ${plan.image.registry} as '${creds?.username ?? '(anonymous)'}' for ${plan.image.name} failed: ${(e as Error).message}.${blame} Nothing was built or pushed.`);
   }
 }
 
 /**
- * Pushes each verified platform image by digest (no tag), and checks that what was uploaded is
- * the image that was verified: its config digest must be the image ID the build produced.
+ * Reads where the plan's tags point (the tag move needs it to put them back), and learns from
+ * those images and from `mount-from` which blob each layer became.
  */
-export async function pushPlatforms(docker: Docker, client: RegistryClient, plan: Plan, verifiedIds: Map<string, string>, workDir: string, log: (s: string) => void): Promise<PlatformManifest[]> {
-  const out: PlatformManifest[] = [];
-  for (const p of plan.platforms) {
-    log(`${p.platform}: pushing ${p.ref} by digest`);
-    const pushed = await pushByDigest(docker, client, p.ref, workDir, log);
-    const verified = verifiedIds.get(p.platform);
-    if (pushed.configDigest !== verified) {
-      throw new PhaseError('publish', `${p.platform}: the pushed image (${pushed.configDigest}) is not the verified one (${verified ?? 'unknown'}); no tag was moved`);
+export async function prepareTags(env: PublishEnv, client: RegistryClient, plan: Plan, mountFrom: string[]): Promise<TagBefore[]> {
+  let states: TagBefore[];
+  try {
+    states = await readTags(client, plan.tags);
+  } catch (e) {
+    throw new PhaseError('publish', `reading where the tags of ${plan.image.name} point now failed, so nothing was pushed: ${(e as Error).message}`);
+  }
+  const knowledge = knowledgeFor(env, plan.image.registry);
+  const archs = plan.platforms.map((p) => p.arch);
+  for (const s of states) if (s.before) await knowledge.learn(client, s.before, archs, env.warn);
+  for (const ref of mountFrom) {
+    const { image: img, reference: tag } = parseImageRef(ref, 'mount-from');
+    if (img.registry !== plan.image.registry) continue;
+    const other = registryClient(env, img);
+    let fetched: FetchedManifest | undefined;
+    try {
+      fetched = await other.getManifest(tag);
+    } catch (e) {
+      env.warn(`mount-from ${ref}: ${(e as Error).message}`);
     }
-    log(`${p.platform}: ${plan.image.name}@${pushed.digest}`);
-    out.push({ digest: pushed.digest, size: pushed.size, mediaType: pushed.mediaType, os: 'linux', architecture: p.arch });
+    if (fetched) await knowledge.learn(other, fetched, archs, env.warn);
+  }
+  if (knowledge.size) env.log(`${plan.image.name}: ${knowledge.size} published layer(s) known by their uncompressed digest, for reuse`);
+  return states;
+}
+
+function knowledgeFor(env: PublishEnv, registry: string): BlobKnowledge {
+  let k = env.knowledge.get(registry);
+  if (!k) env.knowledge.set(registry, (k = new BlobKnowledge()));
+  return k;
+}
+
+/**
+ * BuildKit pushes the platform by digest from its cache; the result counts only if the registry's
+ * manifest names the verified config. Any failure returns undefined: the caller streams instead.
+ */
+async function pushViaBuildkit(env: PublishEnv, client: RegistryClient, plan: Plan, p: PlatformPlan, verifiedId: string): Promise<PushSummary | undefined> {
+  const t0 = Date.now();
+  const dir = writePushConfig(env.tempRoot, plan.image.registry, env.credentials);
+  try {
+    const meta = path.join(dir, 'metadata.json');
+    const r = await env.docker.exec(pushByDigestArgv(plan, p, plan.inputs, meta), { stream: true, env: { DOCKER_CONFIG: dir } });
+    if (r.code !== 0) throw new Error(`buildx push by digest failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+    const { digest } = parseBuildMetadata(fs.readFileSync(meta, 'utf8'));
+    const m = await client.getManifest(digest);
+    if (!m) throw new Error(`the registry has no manifest ${digest} after the buildx push`);
+    if (m.json.config?.digest !== verifiedId) throw new Error(`BuildKit pushed config ${m.json.config?.digest}, not the verified image ${verifiedId} (the build cache no longer gives the same image)`);
+    return { via: 'buildkit', digest, uploaded: 0, reused: 0, mounted: 0, bytesRead: 0, bytesSent: 0, seconds: (Date.now() - t0) / 1000 };
+  } catch (e) {
+    env.warn(`${p.platform}: ${(e as Error).message}; pushing the verified image from the engine instead`);
+    return undefined;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Pushes each verified platform image by digest (no tag). The local tag must still name the
+ * verified image, and what reaches the registry must be it: its config digest (classic store)
+ * or its manifest digest (containerd store) is the image ID the build gave.
+ */
+export async function pushPlatforms(env: PublishEnv, client: RegistryClient, plan: Plan, verifiedIds: Map<string, string>, pushes: Record<string, PushSummary>): Promise<PlatformManifest[]> {
+  const out: PlatformManifest[] = [];
+  const progress = new Progress(env.log);
+  try {
+    for (const p of plan.platforms) {
+      if (env.signal?.aborted) throw new PhaseError('publish', 'cancelled');
+      const verified = verifiedIds.get(p.platform);
+      const local = await env.docker.inspectImage(p.ref).catch((e: Error) => {
+        throw new PhaseError('publish', `${p.platform}: the verified image ${p.ref} is gone from the engine (${e.message}); nothing was tagged`);
+      });
+      if (!verified || local.id !== verified) {
+        throw new PhaseError('publish', `${p.platform}: ${p.ref} now names ${local.id}, not the verified image ${verified ?? '(unknown)'}; nothing was tagged`);
+      }
+      const label = `${plan.name === 'default' ? '' : `${plan.name} `}${p.platform}`;
+      let summary: PushSummary | undefined;
+      let manifest: { digest: string; size: number; mediaType: string } | undefined;
+      if (env.route.via === 'buildkit') {
+        summary = await pushViaBuildkit(env, client, plan, p, verified);
+        if (summary) {
+          const m = await client.manifestExists(summary.digest);
+          manifest = { digest: summary.digest, size: m?.size ?? 0, mediaType: m?.mediaType || MEDIA.dockerManifest };
+        }
+      }
+      if (!summary || !manifest) {
+        const pushed: PushedImage = await pushLocalImage(
+          { docker: env.docker, client, knowledge: knowledgeFor(env, plan.image.registry), store: env.store, label, progress, log: env.log, level: env.level },
+          { ref: p.ref, ...local },
+        );
+        if (env.store === 'classic' && pushed.configDigest !== verified) {
+          throw new PhaseError('publish', `${p.platform}: the pushed image (config ${pushed.configDigest}) is not the verified one (${verified}); no tag was moved`);
+        }
+        for (const l of pushed.learned) knowledgeFor(env, plan.image.registry).add(l.diffId, l.desc, client.repository);
+        summary = { via: pushed.via, digest: pushed.digest, ...pushed.stats };
+        manifest = pushed;
+      }
+      pushes[p.platform] = summary;
+      env.log(`${p.platform}: ${plan.image.name}@${manifest.digest} (${summary.via})`);
+      out.push({ digest: manifest.digest, size: manifest.size, mediaType: manifest.mediaType, os: 'linux', architecture: p.arch });
+    }
+  } finally {
+    progress.stop();
   }
   return out;
 }
@@ -75,32 +221,33 @@ export async function checkGivenDigests(client: RegistryClient, plan: Plan, give
   const out: PlatformManifest[] = [];
   for (const p of plan.platforms) {
     const g = seen.get(p.platform)!;
-    let m;
+    let m: FetchedManifest | undefined;
     try {
-      m = await client.manifest(g.digest);
+      m = await client.getManifest(g.digest);
     } catch (e) {
-      throw new PhaseError('merge', `${p.platform}: ${g.digest} is not in ${plan.image.name} (${(e as Error).message}); no tag was moved`);
+      throw new PhaseError('merge', `${p.platform}: reading ${g.digest} from ${plan.image.name} failed (${(e as Error).message}); no tag was moved`);
     }
+    if (!m) throw new PhaseError('merge', `${p.platform}: ${g.digest} is not in ${plan.image.name}; no tag was moved`);
     if (m.json.manifests) throw new PhaseError('merge', `${p.platform}: ${g.digest} is a manifest list, not a platform image; no tag was moved`);
     const config = await client.blobJson(m.json.config.digest);
     if (config.os !== 'linux' || config.architecture !== p.arch) {
       throw new PhaseError('merge', `${p.platform}: ${g.digest} is an image for ${config.os}/${config.architecture}, not ${p.platform}; no tag was moved`);
     }
-    out.push({ digest: g.digest, size: m.size, mediaType: m.mediaType || MEDIA.dockerManifest, os: 'linux', architecture: p.arch });
+    out.push({ digest: g.digest, size: m.body.length, mediaType: m.mediaType || MEDIA.dockerManifest, os: 'linux', architecture: p.arch });
   }
   return out;
 }
 
-/** Points every tag at one manifest list of the platform images. The only step that moves tags. */
-export async function tagManifestList(client: RegistryClient, plan: Plan, entries: PlatformManifest[], log: (s: string) => void): Promise<Published> {
-  const body = manifestList(entries);
+/**
+ * Points every tag at one manifest list of the platform images: the only step that moves tags,
+ * all or none (see tag-move.ts). Returns where every tag points, whatever happened.
+ */
+export async function tagManifestList(client: RegistryClient, plan: Plan, entries: PlatformManifest[], states: TagBefore[], pushes: Record<string, PushSummary>, log: (s: string) => void): Promise<Published> {
+  const body = Buffer.from(manifestList(entries));
   const digest = sha256Digest(body);
-  for (const tag of plan.tags) {
-    const got = await client.putManifest(tag, MEDIA.dockerList, body);
-    if (got && got !== digest) throw new PhaseError('publish', `registry stored ${plan.image.name}:${tag} as ${got}, expected ${digest}`);
-    log(`${plan.image.name}:${tag} -> ${digest}`);
-  }
+  const result = await moveTags(client, states, { digest, mediaType: MEDIA.dockerList, body }, log);
   const platforms: Record<string, string> = {};
   entries.forEach((e) => (platforms[`${e.os}/${e.architecture}`] = e.digest));
-  return { digest, tags: plan.tags.map((t) => `${plan.image.name}:${t}`), platforms };
+  const named = result.tags.filter((t) => t.now === digest).map((t) => `${plan.image.name}:${t.tag}`);
+  return { digest, tags: named, platforms, complete: result.ok, tagReport: result.tags, pushes, ...(result.error ? { error: result.error.message } : {}) };
 }

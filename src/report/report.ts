@@ -1,6 +1,7 @@
 import type { Plan } from '../plan/plan';
 import type { PlatformVerification } from '../verify/verify';
-import type { Published } from '../publish/publish';
+import type { Published, PushSummary } from '../publish/publish';
+import { formatBytes } from '../publish/progress';
 import type { Expectation } from '../plan/torch';
 
 export interface PlatformReport {
@@ -9,6 +10,8 @@ export interface PlatformReport {
   platform: string;
   variant: string;
   image: string;
+  /** The local image ID that was verified (what the pushed config or manifest digest is checked against). */
+  imageId: string | null;
   digest: string | null;
   expected: Expectation;
   seen: { torch: string | null; torchaudio: string | null; cuda: string | null; machine: string | null };
@@ -16,6 +19,8 @@ export interface PlatformReport {
   passed: boolean;
   findings: PlatformVerification['findings'];
   timings: { buildSeconds: number | null; readySeconds: number | null; verifySeconds: number | null };
+  /** How the image reached the registry (null when it was not pushed). */
+  push: PushSummary | null;
 }
 
 export interface Timings {
@@ -24,7 +29,14 @@ export interface Timings {
 }
 
 /** The `report` output: one entry per platform, in plan order. Pure. */
-export function buildReport(plan: Plan, results: Map<string, PlatformVerification>, timings: Map<string, Timings>, published?: Published): PlatformReport[] {
+export function buildReport(
+  plan: Plan,
+  results: Map<string, PlatformVerification>,
+  timings: Map<string, Timings>,
+  published?: Published,
+  pushes?: Record<string, PushSummary>,
+  imageIds?: Map<string, string>,
+): PlatformReport[] {
   return plan.platforms.map((p) => {
     const v = results.get(p.platform);
     const t = timings.get(p.platform) ?? {};
@@ -34,7 +46,8 @@ export function buildReport(plan: Plan, results: Map<string, PlatformVerificatio
       platform: p.platform,
       variant: p.variant,
       image: p.ref,
-      digest: published?.platforms[p.platform] ?? null,
+      imageId: imageIds?.get(p.platform) ?? null,
+      digest: published?.platforms[p.platform] ?? pushes?.[p.platform]?.digest ?? null,
       expected: p.expect,
       seen: {
         torch: v?.probe?.torch ?? null,
@@ -46,14 +59,35 @@ export function buildReport(plan: Plan, results: Map<string, PlatformVerificatio
       passed: v?.passed ?? false,
       findings: v?.findings ?? [],
       timings: { buildSeconds: round(t.build), readySeconds: round(v?.readySeconds), verifySeconds: round(t.verify) },
+      push: pushes?.[p.platform] ?? null,
     };
   });
 }
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
-/** Markdown for the job summary: one row per platform, then what was published. Pure. */
-export function summaryMarkdown(plan: Plan, report: PlatformReport[], published?: Published, pushRequested = true): string {
+const FATE: Record<string, string> = {
+  moved: 'moved to the new list',
+  already: 'already on the new list',
+  unchanged: 'not moved',
+  restored: 'moved, then put back',
+  removed: 'created, then removed again',
+  left: 'created; the registry cannot remove it',
+  failed: 'its move failed',
+  unknown: 'could not be read back',
+};
+
+function pushLine(platform: string, s: PushSummary): string {
+  if (s.via === 'buildkit') return `- ${platform}: \`${s.digest}\`, pushed by BuildKit from its cache in ${s.seconds.toFixed(1)}s`;
+  if (s.via === 'already-in-registry') return `- ${platform}: \`${s.digest}\`, already in the registry (nothing uploaded)`;
+  const parts = [`${s.uploaded} layer(s) uploaded (${formatBytes(s.bytesSent)})`];
+  if (s.reused) parts.push(`${s.reused} already there`);
+  if (s.mounted) parts.push(`${s.mounted} mounted`);
+  return `- ${platform}: \`${s.digest}\`, ${parts.join(', ')} in ${s.seconds.toFixed(1)}s`;
+}
+
+/** Markdown for the job summary: one row per platform, then what was published and where every tag points. Pure. */
+export function summaryMarkdown(plan: Plan, report: PlatformReport[], published?: Published, pushRequested = true, pushes?: Record<string, PushSummary>): string {
   const lines = [
     `### ml-image-build: ${plan.image.name}`,
     '',
@@ -67,13 +101,28 @@ export function summaryMarkdown(plan: Plan, report: PlatformReport[], published?
     );
   }
   lines.push('');
-  if (published && published.tags.length === 0) {
+  const pushed = Object.entries(published?.pushes ?? pushes ?? {});
+  if (published && published.complete && published.tagReport.length === 0) {
     // platform mode: the merge job tags the list
     lines.push(`Pushed by digest, without a tag: \`${published.digest}\`.`);
-  } else if (published) {
+  } else if (published && published.complete) {
     lines.push(`Published manifest list \`${published.digest}\` as:`, '', ...published.tags.map((t) => `- \`${t}\``));
+  } else if (published) {
+    lines.push(
+      `**Not every tag could be moved** (${cell(published.error ?? 'unknown error')}). Where each tag of \`${plan.image.name}\` points now:`,
+      '',
+      '| tag | before | now | what happened |',
+      '| --- | --- | --- | --- |',
+      ...published.tagReport.map((t) => `| ${t.tag} | ${t.before ?? '(absent)'} | ${t.now === published.digest ? `${t.now} (new list)` : (t.now ?? '(absent)')} | ${FATE[t.fate] ?? t.fate} |`),
+    );
+  } else if (pushed.length) {
+    lines.push('Platform images were pushed by digest, but no tag was moved: no tag a user can pull names them.');
+  } else if (!pushRequested) {
+    lines.push('Nothing was published: `push` is false.');
   } else {
-    lines.push(pushRequested ? 'Nothing was published: not every platform passed verification.' : 'Nothing was published: `push` is false.');
+    const failed = report.some((r) => r.findings.length > 0);
+    lines.push(`Nothing was published: ${failed ? 'not every platform passed verification' : 'the run stopped before publishing'}; no tag was moved.`);
   }
+  if (pushed.length) lines.push('', ...pushed.map(([platform, s]) => pushLine(platform, s)));
   return lines.join('\n') + '\n';
 }

@@ -14,6 +14,8 @@ export interface VerifyOptions {
   python: string;
   /** Label put on every container so the post step can remove leftovers after a cancel. */
   label: string;
+  /** A cancelled run stops waiting at once (the container is still removed). */
+  signal?: AbortSignal;
 }
 
 export interface PlatformVerification {
@@ -81,6 +83,7 @@ export async function verifyPlatform(docker: Docker, p: PlatformPlan, opts: Veri
     const auth = { Authorization: `Bearer ${opts.token}` };
     let answer: HttpAnswer | undefined;
     while (Date.now() < deadline) {
+      if (opts.signal?.aborted) throw new Error(`${p.platform}: verification cancelled`);
       const state = await docker.containerState(name);
       if (state.status !== 'running' || !port) {
         fail('startup', `server answering GET ${opts.pingPath}`, `container ${state.status || 'vanished'} with exit code ${state.exitCode} after ${((Date.now() - t0) / 1000).toFixed(1)}s`);
@@ -114,6 +117,7 @@ export async function verifyPlatform(docker: Docker, p: PlatformPlan, opts: Veri
       }
     }
 
+    if (opts.signal?.aborted) throw new Error(`${p.platform}: verification cancelled`);
     const state = await docker.containerState(name);
     const probeRun =
       state.status === 'running'
