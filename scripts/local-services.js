@@ -33,9 +33,12 @@ async function waitFor(url, proc, what) {
   throw new Error(`${what} did not answer at ${url}`);
 }
 
-/** Starts a registry; returns { host, user, password, stop() }. */
-async function startRegistry({ user = 'ci-pusher', password = `pw-${Math.random().toString(36).slice(2)}-secret` } = {}) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-registry-'));
+/**
+ * Starts a registry; returns { host, user, password, dir, stop() }. `root` puts its storage
+ * elsewhere (the bench keeps it in memory, /dev/shm, so disk figures are the pusher's alone).
+ */
+async function startRegistry({ user = 'ci-pusher', password = `pw-${Math.random().toString(36).slice(2)}-secret`, root = os.tmpdir() } = {}) {
+  const dir = fs.mkdtempSync(path.join(root, 'mlib-registry-'));
   const host = `127.0.0.1:${await freePort()}`;
   fs.writeFileSync(path.join(dir, 'htpasswd'), execFileSync('htpasswd', ['-Bbn', user, password]));
   fs.writeFileSync(
@@ -54,6 +57,8 @@ async function startRegistry({ user = 'ci-pusher', password = `pw-${Math.random(
     host,
     user,
     password,
+    dir,
+    pid: proc.pid,
     stop() {
       proc.kill();
       fs.rmSync(dir, { recursive: true, force: true });

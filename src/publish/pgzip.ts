@@ -18,7 +18,7 @@ export interface ParallelGzipOptions {
   level?: number;
   /** Uncompressed bytes per block. */
   blockSize?: number;
-  /** Blocks compressed at once; defaults to the cores node may use. */
+  /** Blocks in flight at once (queued on the thread pool or being compressed). */
   parallel?: number;
 }
 
@@ -35,7 +35,11 @@ export function availableCores(): number {
 
 function deflateBlock(data: Buffer, dictionary: Buffer | undefined, level: number, last: boolean): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    zlib.deflateRaw(data, { level, dictionary, finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH }, (err, out) => (err ? reject(err) : resolve(out)));
+    // One output chunk as large as the block: the whole block is then one job on the thread pool.
+    // (With zlib's default 16 KiB chunks every block went back and forth to the main thread
+    // dozens of times, and the main thread, not the cores, set the pace.)
+    const chunkSize = 256 * 1024;
+    zlib.deflateRaw(data, { level, dictionary, chunkSize, finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH }, (err, out) => (err ? reject(err) : resolve(out)));
   });
 }
 
@@ -43,8 +47,11 @@ export class ParallelGzip extends Transform {
   private readonly level: number;
   private readonly blockSize: number;
   private readonly parallel: number;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  /** The block being filled, and how far. */
+  private block: Buffer;
+  private fill = 0;
+  /** Block buffers whose compression is done, for reuse: a layer of gigabytes allocates a handful. */
+  private readonly spare: Buffer[] = [];
   private dictionary: Buffer | undefined;
   private crc = 0;
   private total = 0;
@@ -60,7 +67,10 @@ export class ParallelGzip extends Transform {
     super();
     this.level = opts.level ?? 6;
     this.blockSize = opts.blockSize ?? DEFAULT_BLOCK_SIZE;
-    this.parallel = Math.max(1, opts.parallel ?? availableCores());
+    // More blocks in flight than cores: a core that finishes a block finds the next one queued
+    // instead of waiting for the oldest block to be emitted first.
+    this.parallel = Math.max(1, opts.parallel ?? Math.max(6, 3 * availableCores()));
+    this.block = Buffer.allocUnsafeSlow(this.blockSize);
   }
 
   private emit_(b: Buffer): void {
@@ -68,13 +78,20 @@ export class ParallelGzip extends Transform {
     this.push(b);
   }
 
-  private startBlock(block: Buffer, last: boolean): void {
-    this.crc = zlib.crc32(block, this.crc);
-    this.total += block.length;
+  /** Hands `data` (the first `length` bytes of a block buffer) to the thread pool. */
+  private startBlock(buffer: Buffer, length: number, last: boolean): void {
+    const data = buffer.subarray(0, length);
+    this.crc = zlib.crc32(data, this.crc);
+    this.total += length;
     const dict = this.dictionary;
-    // The next block's dictionary: the tail of this one (a copy: `block` may be a view).
-    this.dictionary = block.length >= WINDOW ? Buffer.from(block.subarray(block.length - WINDOW)) : Buffer.concat([dict ?? Buffer.alloc(0), block]).subarray(-WINDOW);
-    this.inflight.push(deflateBlock(block, dict, this.level, last));
+    // The next block's dictionary: a copy of this block's tail (the buffer will be reused).
+    this.dictionary = length >= WINDOW ? Buffer.from(data.subarray(length - WINDOW)) : Buffer.concat([dict ?? Buffer.alloc(0), data]).subarray(-WINDOW);
+    this.inflight.push(
+      deflateBlock(data, dict, this.level, last).then((out) => {
+        if (buffer.length === this.blockSize) this.spare.push(buffer);
+        return out;
+      }),
+    );
   }
 
   /** Emits finished blocks from the head of the queue; waits for the head while the queue is full. */
@@ -90,29 +107,25 @@ export class ParallelGzip extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.bytesIn += chunk.length;
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
     const work = async () => {
-      while (this.pendingBytes >= this.blockSize) {
-        const all = Buffer.concat(this.pending, this.pendingBytes);
-        let at = 0;
-        while (all.length - at >= this.blockSize) {
-          this.startBlock(all.subarray(at, at + this.blockSize), false);
-          at += this.blockSize;
+      let at = 0;
+      while (at < chunk.length) {
+        const n = chunk.copy(this.block, this.fill, at);
+        at += n;
+        this.fill += n;
+        if (this.fill === this.blockSize) {
+          this.startBlock(this.block, this.fill, false);
+          this.block = this.spare.pop() ?? Buffer.allocUnsafeSlow(this.blockSize);
+          this.fill = 0;
           await this.drain(false);
         }
-        this.pending = at < all.length ? [all.subarray(at)] : [];
-        this.pendingBytes = all.length - at;
       }
     };
     work().then(() => cb(), cb);
   }
 
   override _flush(cb: TransformCallback): void {
-    const rest = Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.startBlock(rest, true);
+    this.startBlock(this.block, this.fill, true);
     this.drain(true)
       .then(() => {
         const trailer = Buffer.alloc(8);

@@ -245,7 +245,7 @@ export async function checkGivenDigests(client: RegistryClient, plan: Plan, give
 export async function tagManifestList(client: RegistryClient, plan: Plan, entries: PlatformManifest[], states: TagBefore[], pushes: Record<string, PushSummary>, log: (s: string) => void): Promise<Published> {
   const body = Buffer.from(manifestList(entries));
   const digest = sha256Digest(body);
-  const result = await moveTags(client, states, { digest, mediaType: MEDIA.dockerList, body }, log);
+  const result = await moveTags(client.uncancellable(), states, { digest, mediaType: MEDIA.dockerList, body }, log);
   const platforms: Record<string, string> = {};
   entries.forEach((e) => (platforms[`${e.os}/${e.architecture}`] = e.digest));
   const named = result.tags.filter((t) => t.now === digest).map((t) => `${plan.image.name}:${t.tag}`);

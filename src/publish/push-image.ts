@@ -153,7 +153,7 @@ async function onePass(ctx: PushContext, image: LocalImage, st: PassState, pass:
   st.blobs = new Map();
   st.smallBytes = 0;
 
-  const save = ctx.docker.stream(['save', image.ref]);
+  const save = await ctx.docker.save(image.ref);
   const extract = tar.extract();
   save.stdout.on('error', (e) => extract.destroy(e));
   save.stdout.pipe(extract);

@@ -138,6 +138,17 @@ export class RegistryClient {
     return `${this.registry}/${this.repository}`;
   }
 
+  /**
+   * The same client, deaf to cancellation, for the few small requests that must finish once
+   * started: moving tags and putting them back. A cancel in the middle of them would leave the
+   * tags split.
+   */
+  uncancellable(): RegistryClient {
+    const c = new RegistryClient({ ...this.opts, signal: undefined });
+    c.authHeader = this.authHeader;
+    return c;
+  }
+
   private url(path: string | URL): URL {
     return path instanceof URL ? path : new URL(`/v2/${this.repository}/${path}`, this.baseUrl);
   }
