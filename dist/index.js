@@ -22436,8 +22436,8 @@ var DEFAULT_POLICY = {
   maxRetryAfterMs: 12e4,
   budgetMs: 10 * 6e4,
   connectTimeoutMs: 3e4,
-  idleTimeoutMs: 12e4,
-  completeTimeoutMs: 6e5
+  idleTimeoutMs: 6e4,
+  completeTimeoutMs: 3e5
 };
 function policyFromEnv(env, base = DEFAULT_POLICY) {
   const out = { ...base };
@@ -27982,6 +27982,7 @@ var RegistryError = class extends Error {
   credentials;
 };
 var short = (d) => d.startsWith("sha256:") ? `${d.slice(0, 19)}\u2026` : d;
+var WAIT_NOTICE_MS = 3e4;
 function registryMessage(body) {
   const text = body.toString("utf8");
   try {
@@ -28054,6 +28055,8 @@ var RegistryClient = class _RegistryClient {
     for (; ; ) {
       let res;
       let outcome;
+      const waitStarted = Date.now();
+      const waiting = op.completes ? setInterval(() => this.log(`${op.what}: waiting for ${this.registry} to answer (${Math.round((Date.now() - waitStarted) / 1e3)}s)`), WAIT_NOTICE_MS) : void 0;
       try {
         res = await send({
           method: op.method,
@@ -28065,6 +28068,7 @@ var RegistryClient = class _RegistryClient {
           signal: this.opts.signal
         });
       } catch (e) {
+        clearInterval(waiting);
         if (!(e instanceof TransportError)) throw e;
         if (e.code === "ABORTED") throw new RegistryError(`${op.what}: cancelled`);
         if (e.bodySent) throw new RegistryError(`${op.what}: ${op.method} ${this.registry}${url.pathname}: ${e.message} (${e.code}) during the upload`, void 0, true);
@@ -28076,6 +28080,7 @@ var RegistryClient = class _RegistryClient {
         attempt++;
         continue;
       }
+      clearInterval(waiting);
       if (res.status === 401 && !reauthed) {
         const challenge = parseChallenge(headerOf(res, "www-authenticate"));
         if (challenge) {
@@ -29349,7 +29354,7 @@ function summaryMarkdown(plan, report2, published, pushRequested = true, pushes)
     lines.push("Nothing was published: `push` is false.");
   } else {
     const failed = report2.some((r) => r.findings.length > 0);
-    lines.push(`Nothing was published: ${failed ? "not every platform passed verification" : "the run stopped before publishing"}; no tag was moved.`);
+    lines.push(`Nothing was published: ${failed ? "not every platform passed verification" : "the run ended before every platform image was pushed"}; no tag was moved.`);
   }
   if (pushed.length) lines.push("", ...pushed.map(([platform, s]) => pushLine(platform, s)));
   return lines.join("\n") + "\n";

@@ -48,8 +48,11 @@ function inputEnv(inputs, env) {
   return out;
 }
 
-/** `cancelWhen`: a string; once the output contains it, the step gets SIGINT, as a cancelled run does. */
-function node(entry, env, echo, cancelWhen) {
+/**
+ * `cancelWhen`: a string; once the output contains it (and `cancelDelayMs` later), the step gets
+ * SIGINT, as a cancelled run does; a runner follows with SIGTERM 7.5 s later, then kills it.
+ */
+function node(entry, env, echo, cancelWhen, cancelDelayMs = 0) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'dist', entry)], { env, cwd: env.GITHUB_WORKSPACE });
     let stdout = '';
@@ -59,7 +62,10 @@ function node(entry, env, echo, cancelWhen) {
       if (echo) sink.write(d);
       if (cancelWhen && !cancelled && stdout.includes(cancelWhen)) {
         cancelled = true;
-        child.kill('SIGINT');
+        setTimeout(() => {
+          child.kill('SIGINT');
+          setTimeout(() => child.kill('SIGTERM'), 7500).unref();
+        }, cancelDelayMs);
       }
     };
     child.stdout.on('data', (d) => take(d, process.stdout));
@@ -72,7 +78,7 @@ function node(entry, env, echo, cancelWhen) {
  * Runs main then post (the post step runs also after a failure or a cancel, as with `post-if: always()`). `inputs` are action inputs by name; `github` overrides GITHUB_* values.
  * Returns exit codes, combined output of each step, parsed outputs, state and the job summary.
  */
-async function runAction({ inputs = {}, github = {}, event = { repository: { default_branch: 'main' } }, workspace = ROOT, echo = false, extraEnv = {}, cancelWhen } = {}) {
+async function runAction({ inputs = {}, github = {}, event = { repository: { default_branch: 'main' } }, workspace = ROOT, echo = false, extraEnv = {}, cancelWhen, cancelDelayMs } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-runner-'));
   const files = {
     GITHUB_OUTPUT: path.join(dir, 'output'),
@@ -103,12 +109,16 @@ async function runAction({ inputs = {}, github = {}, event = { repository: { def
   const env = { ...base, ...ctx, ...files, ...extraEnv };
   Object.assign(env, inputEnv(inputs, env));
 
-  const main = await node('index.js', env, echo, cancelWhen);
+  const main = await node('index.js', env, echo, cancelWhen, cancelDelayMs);
   const state = parseFileCommand(fs.readFileSync(files.GITHUB_STATE, 'utf8'));
   const postEnv = { ...env };
   for (const [k, v] of Object.entries(state)) postEnv[`STATE_${k}`] = v;
+  const runnerTempAfterMain = fs.readdirSync(env.RUNNER_TEMP);
   const post = await node('post.js', postEnv, echo);
   const result = {
+    // What the steps left in RUNNER_TEMP: after the main step, and after the post step too.
+    runnerTempAfterMain,
+    runnerTempAfterPost: fs.readdirSync(env.RUNNER_TEMP),
     code: main.code,
     cancelled: main.cancelled,
     output: main.output,

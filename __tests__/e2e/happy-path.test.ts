@@ -64,9 +64,9 @@ test('the registry has one manifest list with linux/amd64 and linux/arm64 under 
   }
 });
 
-test.each(['linux/amd64', 'linux/arm64'])('%s pulled back by digest into an empty engine runs and reports the verified torch', (platform) => {
+test.each(['linux/amd64', 'linux/arm64'])('%s pulled back by digest into an empty engine runs and reports the verified torch', async (platform) => {
   const entry = JSON.parse(run.outputs.report).find((r: { platform: string }) => r.platform === platform);
-  const back = pullBack(registry, repository, entry.digest, platform);
+  const back = await pullBack(registry, repository, entry.digest, platform);
   expect(back.architecture).toBe(platform.split('/')[1]);
   expect(back.id).toBe(entry.imageId);
   expect(back.probe).toMatchObject(entry.seen);

@@ -110,7 +110,7 @@ test('containerd-store layout: the stored blobs and the manifest named by the im
   expect(log.join('\n')).toMatch(/uploaded as stored/);
   expect(log.join('\n')).not.toMatch(/gzip in/); // nothing was compressed again
 
-  const back = pullBack(registry, 'layouts/containerd', pushed.digest, 'linux/amd64');
+  const back = await pullBack(registry, 'layouts/containerd', pushed.digest, 'linux/amd64');
   expect(back.probe).toMatchObject({ torch: '2.2.2+cpu', torchaudio: '2.2.2+cpu', cuda: null, machine: 'x86_64' });
   expect(back.diffIds).toEqual(a.config.rootfs.diff_ids);
 
@@ -137,7 +137,7 @@ test('classic-store OCI layout (Docker 25+): uncompressed layers named by diff I
   expect(stored.layers.every((l: { mediaType: string }) => l.mediaType === 'application/vnd.docker.image.rootfs.diff.tar.gzip')).toBe(true);
   expect(pushed.learned.map((l) => l.diffId)).toEqual(a.config.rootfs.diff_ids);
 
-  const back = pullBack(registry, 'layouts/classic', pushed.digest, 'linux/amd64');
+  const back = await pullBack(registry, 'layouts/classic', pushed.digest, 'linux/amd64');
   expect(back.id).toBe(a.configDigest);
   expect(back.probe).toMatchObject({ torch: '2.2.2+cpu', torchaudio: '2.2.2+cpu', cuda: null });
 });

@@ -105,7 +105,7 @@ describe('summaryMarkdown', () => {
 
   test.each([
     { name: 'push false says so', pushRequested: false, want: 'Nothing was published: `push` is false.' },
-    { name: 'push true, all passed, nothing published: the run stopped before publishing', pushRequested: true, want: 'Nothing was published: the run stopped before publishing; no tag was moved.' },
+    { name: 'push true, all passed, nothing published: the run ended before the images were pushed', pushRequested: true, want: 'Nothing was published: the run ended before every platform image was pushed; no tag was moved.' },
   ])('$name', ({ pushRequested, want }) => {
     const md = summaryMarkdown(plan, buildReport(plan, results(passedAmd, passedArm), timings), undefined, pushRequested);
     expect(md.split('\n')).toContain(want);

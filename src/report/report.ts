@@ -121,7 +121,7 @@ export function summaryMarkdown(plan: Plan, report: PlatformReport[], published?
     lines.push('Nothing was published: `push` is false.');
   } else {
     const failed = report.some((r) => r.findings.length > 0);
-    lines.push(`Nothing was published: ${failed ? 'not every platform passed verification' : 'the run stopped before publishing'}; no tag was moved.`);
+    lines.push(`Nothing was published: ${failed ? 'not every platform passed verification' : 'the run ended before every platform image was pushed'}; no tag was moved.`);
   }
   if (pushed.length) lines.push('', ...pushed.map(([platform, s]) => pushLine(platform, s)));
   return lines.join('\n') + '\n';

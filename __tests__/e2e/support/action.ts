@@ -4,7 +4,7 @@ import { ACTION_PATH, DOCKER, RUN_LABEL } from './env';
 // The runner harness is shared with the demo (scripts/local-runner.js).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { runAction } = require('../../../scripts/local-runner.js') as {
-  runAction: (o: { inputs: Record<string, string>; github?: Record<string, string>; event?: object; extraEnv?: Record<string, string>; echo?: boolean; cancelWhen?: string }) => Promise<ActionRun>;
+  runAction: (o: { inputs: Record<string, string>; github?: Record<string, string>; event?: object; extraEnv?: Record<string, string>; echo?: boolean; cancelWhen?: string; cancelDelayMs?: number }) => Promise<ActionRun>;
 };
 
 export interface ActionRun {
@@ -17,12 +17,19 @@ export interface ActionRun {
   state: Record<string, string>;
   summary: string;
   seconds: number;
+  /** Entries left in RUNNER_TEMP after the main step, and after the post step. */
+  runnerTempAfterMain: string[];
+  runnerTempAfterPost: string[];
 }
 
 /** Runs dist/ as a runner would, with docker resolving to Debian's BuildKit-capable client. */
-export async function runDist(inputs: Record<string, string>, opts: { github?: Record<string, string>; event?: object; cancelWhen?: string } = {}): Promise<ActionRun> {
+export async function runDist(
+  inputs: Record<string, string>,
+  opts: { github?: Record<string, string>; event?: object; cancelWhen?: string; cancelDelayMs?: number; env?: Record<string, string> } = {},
+): Promise<ActionRun> {
   const t0 = Date.now();
-  const r = await runAction({ inputs, ...opts, extraEnv: { PATH: ACTION_PATH }, echo: process.env.MLIB_E2E_ECHO === '1' });
+  const { env, ...rest } = opts;
+  const r = await runAction({ inputs, ...rest, extraEnv: { ...env, PATH: ACTION_PATH }, echo: process.env.MLIB_E2E_ECHO === '1' });
   return { ...r, seconds: (Date.now() - t0) / 1000 };
 }
 
@@ -37,4 +44,12 @@ export function leftoverContainers(): string[] {
  */
 export function leaks(output: string, secret: string): string[] {
   return output.split('\n').filter((l) => l.includes(secret) && !l.startsWith('::add-mask::'));
+}
+
+/** Local tags the action made for an image (`IMAGE:<tag>-<arch>-run<id>-<attempt>-<pid>`): none may outlive the post step. */
+export function runLocalTags(image: string): string[] {
+  return execFileSync(DOCKER, ['images', '--format', '{{.Repository}}:{{.Tag}}', image])
+    .toString()
+    .split('\n')
+    .filter((t) => /-run[^-]+-\d+-\d+$/.test(t));
 }

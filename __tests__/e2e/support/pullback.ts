@@ -1,4 +1,4 @@
-import { execFileSync } from 'child_process';
+import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -22,22 +22,28 @@ export interface PulledBack {
   diffIds: string[];
 }
 
-export function pullBack(registry: { host: string; user?: string; password?: string }, repository: string, digest: string, platform: string): PulledBack {
+/**
+ * Asynchronous on purpose: a registry, token issuer or fault proxy the test runs in this very
+ * process must go on answering while the engine pulls.
+ */
+export async function pullBack(registry: { host: string; user?: string; password?: string }, repository: string, digest: string, platform: string): Promise<PulledBack> {
   const config = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-pullback-config-'));
-  const docker = (args: string[], input?: string) => execFileSync(DOCKER, ['--config', config, '-H', PULLBACK_HOST, ...args], { stdio: 'pipe', input }).toString().trim();
+  const docker = (args: string[], input?: string) =>
+    new Promise<string>((resolve, reject) => {
+      const child = execFile(DOCKER, ['--config', config, '-H', PULLBACK_HOST, ...args], { maxBuffer: 16 * 1024 * 1024 }, (e, stdout, stderr) =>
+        e ? reject(new Error(`docker ${args[0]}: ${stderr || e.message}`)) : resolve(stdout.toString().trim()),
+      );
+      child.stdin?.end(input);
+    });
   const ref = `${registry.host}/${repository}@${digest}`;
   try {
-    if (registry.user) docker(['login', registry.host, '-u', registry.user, '--password-stdin'], registry.password);
-    docker(['pull', '--quiet', ref]);
-    const inspected = JSON.parse(docker(['image', 'inspect', '--format', '{{json .}}', ref])) as { Id: string; Architecture: string; RootFS: { Layers: string[] } };
-    const out = docker(['run', '--rm', '--network', 'none', '--platform', platform, '--entrypoint', 'python3', ref, '-c', PROBE_SCRIPT]);
+    if (registry.user) await docker(['login', registry.host, '-u', registry.user, '--password-stdin'], registry.password);
+    await docker(['pull', '--quiet', ref]);
+    const inspected = JSON.parse(await docker(['image', 'inspect', '--format', '{{json .}}', ref])) as { Id: string; Architecture: string; RootFS: { Layers: string[] } };
+    const out = await docker(['run', '--rm', '--network', 'none', '--platform', platform, '--entrypoint', 'python3', ref, '-c', PROBE_SCRIPT]);
     return { probe: parseProbe(out), id: inspected.Id, architecture: inspected.Architecture, diffIds: inspected.RootFS.Layers };
   } finally {
-    try {
-      docker(['image', 'rm', '--force', ref]);
-    } catch {
-      // already gone
-    }
+    await docker(['image', 'rm', '--force', ref]).catch(() => undefined);
     fs.rmSync(config, { recursive: true, force: true });
   }
 }

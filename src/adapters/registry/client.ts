@@ -74,6 +74,7 @@ interface Op {
 }
 
 const short = (d: string) => (d.startsWith('sha256:') ? `${d.slice(0, 19)}…` : d);
+const WAIT_NOTICE_MS = 30_000;
 
 /** The registry's JSON error (`{"errors":[{"code","message"}]}`) or the start of the body. */
 export function registryMessage(body: Buffer): string {
@@ -162,6 +163,11 @@ export class RegistryClient {
     for (;;) {
       let res: HttpResponse | undefined;
       let outcome: Outcome;
+      // A registry checking a big blob may be quiet for a while: say so, rather than look hung.
+      const waitStarted = Date.now();
+      const waiting = op.completes
+        ? setInterval(() => this.log(`${op.what}: waiting for ${this.registry} to answer (${Math.round((Date.now() - waitStarted) / 1000)}s)`), WAIT_NOTICE_MS)
+        : undefined;
       try {
         res = await send({
           method: op.method,
@@ -173,6 +179,7 @@ export class RegistryClient {
           signal: this.opts.signal,
         });
       } catch (e) {
+        clearInterval(waiting);
         if (!(e instanceof TransportError)) throw e;
         if (e.code === 'ABORTED') throw new RegistryError(`${op.what}: cancelled`);
         if (e.bodySent) throw new RegistryError(`${op.what}: ${op.method} ${this.registry}${url.pathname}: ${e.message} (${e.code}) during the upload`, undefined, true);
@@ -184,6 +191,7 @@ export class RegistryClient {
         attempt++;
         continue;
       }
+      clearInterval(waiting);
 
       if (res.status === 401 && !reauthed) {
         const challenge = parseChallenge(headerOf(res, 'www-authenticate'));

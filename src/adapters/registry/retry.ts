@@ -27,8 +27,8 @@ export const DEFAULT_POLICY: RetryPolicy = {
   maxRetryAfterMs: 120_000,
   budgetMs: 10 * 60_000,
   connectTimeoutMs: 30_000,
-  idleTimeoutMs: 120_000,
-  completeTimeoutMs: 600_000,
+  idleTimeoutMs: 60_000,
+  completeTimeoutMs: 300_000,
 };
 
 /**
