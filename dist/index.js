@@ -27851,14 +27851,19 @@ function tokenUrl(challenge, scopes) {
 function scopesFor(repository, mountFrom) {
   return [`repository:${repository}:pull,push`, ...mountFrom.filter((r) => r !== repository).map((r) => `repository:${r}:pull`)];
 }
-function tokenOf(body) {
+function tokenAnswer(body) {
   try {
     const j = JSON.parse(body);
     const t = typeof j.token === "string" && j.token ? j.token : typeof j.access_token === "string" ? j.access_token : void 0;
-    return t || void 0;
+    if (!t) return void 0;
+    const expires = typeof j.expires_in === "number" && j.expires_in > 0 ? j.expires_in : 60;
+    return { token: t, expiresInSeconds: expires };
   } catch {
     return void 0;
   }
+}
+function refreshMarginMs(lifetimeMs) {
+  return Math.min(3e4, lifetimeMs / 4);
 }
 
 // src/adapters/registry/http.ts
@@ -28028,6 +28033,8 @@ var RegistryClient = class _RegistryClient {
   repository;
   baseUrl;
   authHeader;
+  /** The Bearer challenge the token came from, when it expires, and how long it lived. */
+  bearer;
   policy;
   log;
   get name() {
@@ -28041,6 +28048,7 @@ var RegistryClient = class _RegistryClient {
   uncancellable() {
     const c = new _RegistryClient({ ...this.opts, signal: void 0 });
     c.authHeader = this.authHeader;
+    c.bearer = this.bearer;
     return c;
   }
   url(path4) {
@@ -28053,6 +28061,7 @@ var RegistryClient = class _RegistryClient {
     let reauthed = false;
     let url = this.url(op.path);
     for (; ; ) {
+      if (this.bearer && this.bearer.expiresAt - Date.now() < refreshMarginMs(this.bearer.lifetimeMs)) await this.authenticate(this.bearer.challenge);
       let res;
       let outcome;
       const waitStarted = Date.now();
@@ -28140,9 +28149,11 @@ var RegistryClient = class _RegistryClient {
           signal: this.opts.signal
         });
         if (res.status === 200) {
-          const token = tokenOf(res.body.toString("utf8"));
-          if (!token) throw new RegistryError(`the token endpoint ${url.host}${url.pathname} of ${this.registry} answered without a token`);
-          this.authHeader = `Bearer ${token}`;
+          const answer = tokenAnswer(res.body.toString("utf8"));
+          if (!answer) throw new RegistryError(`the token endpoint ${url.host}${url.pathname} of ${this.registry} answered without a token`);
+          this.authHeader = `Bearer ${answer.token}`;
+          const lifetimeMs = answer.expiresInSeconds * 1e3;
+          this.bearer = { challenge, expiresAt: started + lifetimeMs, lifetimeMs };
           return;
         }
         if (res.status === 401 || res.status === 403) {
@@ -28541,7 +28552,7 @@ async function uploadCompressed(ctx, entry, size, expectedDiffId, label) {
     diffId = `sha256:${diffHash.digest("hex")}`;
     digest = `sha256:${gzHash.digest("hex")}`;
     if (expectedDiffId && diffId !== expectedDiffId) {
-      throw new RegistryError(`${label}: the saved layer hashes to ${diffId}, not to ${expectedDiffId} as the verified image's config says; it was not published`);
+      throw new PhaseError("publish", `${label}: the saved layer hashes to ${diffId}, not to ${expectedDiffId} as the verified image's config says; it was not published`);
     }
     return digest;
   }, `upload of ${label}`).catch((e) => {
@@ -28588,7 +28599,7 @@ async function uploadAsIs(ctx, entry, digest, size, label) {
     },
     flush(cb) {
       const got = `sha256:${hash.digest("hex")}`;
-      cb(got === digest ? null : new Error(`${label}: the saved blob hashes to ${got}, not to its name ${digest}`));
+      cb(got === digest ? null : new PhaseError("publish", `${label}: the saved blob hashes to ${got}, not to its name ${digest}; it was not published`));
     }
   });
   link(input, counter);
@@ -28671,7 +28682,7 @@ function identifyV1Layer(jsonText, chains) {
 }
 
 // src/publish/push-image.ts
-var SMALL_ENTRY = 1024 * 1024;
+var SMALL_ENTRY = 4 * 1024 * 1024;
 var SMALL_BUDGET = 32 * 1024 * 1024;
 function classifyEntry(name, type2, diffIds) {
   const n = name.replace(/^\.\//, "");
@@ -28921,8 +28932,8 @@ async function pushLocalImage(ctx, image) {
       ctx.log(`${ctx.label}: ${result.digest}: ${stats.uploaded} uploaded, ${stats.reused} already there, ${stats.mounted} mounted; read ${formatBytes(stats.bytesRead)}, sent ${formatBytes(stats.bytesSent)} in ${stats.seconds.toFixed(1)}s`);
       return { ...result, via: "streamed", stats };
     }
-    const credentialProblem = st.failures.find((f) => f instanceof RegistryError && f.credentials);
-    if (credentialProblem) throw credentialProblem;
+    const fatal = st.failures.find((f) => f instanceof RegistryError && f.credentials || f instanceof PhaseError);
+    if (fatal) throw fatal;
     if (pass < passes) ctx.log(`${ctx.label}: ${st.failures.length || "some"} blob upload(s) failed; reading docker save again for them (pass ${pass + 1} of ${passes})`);
   }
   const why = st.failures.map((f) => f.message).join("; ") || "some layers never arrived";
@@ -29115,13 +29126,14 @@ async function checkLogin(client, plan, creds) {
     throw new PhaseError("publish", `registry login to ${plan.image.registry} as '${creds?.username ?? "(anonymous)"}' for ${plan.image.name} failed: ${e.message}.${blame} Nothing was built or pushed.`);
   }
 }
-async function prepareTags(env, client, plan, mountFrom) {
+async function prepareTags(env, client, plan, mountFrom, learn = true) {
   let states;
   try {
     states = await readTags(client, plan.tags);
   } catch (e) {
     throw new PhaseError("publish", `reading where the tags of ${plan.image.name} point now failed, so nothing was pushed: ${e.message}`);
   }
+  if (!learn) return states;
   const knowledge = knowledgeFor(env, plan.image.registry);
   const archs = plan.platforms.map((p) => p.arch);
   for (const s of states) if (s.before) await knowledge.learn(client, s.before, archs, env.warn);
@@ -29156,7 +29168,7 @@ async function pushViaBuildkit(env, client, plan, p, verifiedId) {
     const m = await client.getManifest(digest);
     if (!m) throw new Error(`the registry has no manifest ${digest} after the buildx push`);
     if (m.json.config?.digest !== verifiedId) throw new Error(`BuildKit pushed config ${m.json.config?.digest}, not the verified image ${verifiedId} (the build cache no longer gives the same image)`);
-    return { via: "buildkit", digest, uploaded: 0, reused: 0, mounted: 0, bytesRead: 0, bytesSent: 0, seconds: (Date.now() - t0) / 1e3 };
+    return { via: "buildkit", digest, layers: 0, uploaded: 0, reused: 0, mounted: 0, bytesRead: 0, bytesSent: 0, seconds: (Date.now() - t0) / 1e3, passes: 0 };
   } catch (e) {
     env.warn(`${p.platform}: ${e.message}; pushing the verified image from the engine instead`);
     return void 0;
@@ -29701,7 +29713,7 @@ async function merge2(plans, inputs, st, reg) {
     const client = reg.clients.get(plan.name);
     await checkLogin(client, plan, reg.env.credentials);
     const entries = await checkGivenDigests(client, plan, inputs.digests);
-    const states = await prepareTags(reg.env, client, plan, []);
+    const states = await prepareTags(reg.env, client, plan, [], false);
     const published = await tagManifestList(client, plan, entries, states, {}, core4.info);
     st.published.set(plan.name, published);
     if (!published.complete) throw new PhaseError("merge", `the tags of ${plan.image.name} could not all be moved (${published.error}); ${tagStory(published)}`);

@@ -244,7 +244,7 @@ async function merge(plans: Plan[], inputs: Inputs, st: RunState, reg: Registrie
     const client = reg.clients.get(plan.name)!;
     await checkLogin(client, plan, reg.env.credentials);
     const entries = await checkGivenDigests(client, plan, inputs.digests);
-    const states = await prepareTags(reg.env, client, plan, []);
+    const states = await prepareTags(reg.env, client, plan, [], false);
     const published = await tagManifestList(client, plan, entries, states, {}, core.info);
     st.published.set(plan.name, published);
     if (!published.complete) throw new PhaseError('merge', `the tags of ${plan.image.name} could not all be moved (${published.error}); ${tagStory(published)}`);

@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { leftoverContainers, runDist, type ActionRun } from './support/action';
 import { ROOT } from './support/env';
+import { pullBack } from './support/pullback';
 import { LOCAL_BASE_ARGS, Registry, WheelIndex } from './support/services';
 
 // The scale-out pattern: one process per platform (as two runners would run it) builds, verifies
@@ -82,6 +83,13 @@ test('merge of both digests tags one manifest list with both platforms', async (
   const byPlatform = Object.fromEntries(list.json.manifests.map((m: { digest: string; platform: { os: string; architecture: string } }) => [`${m.platform.os}/${m.platform.architecture}`, m.digest]));
   expect(byPlatform).toEqual(digests);
   expect((await registry.manifest(repository, '0123456')).digest).toBe(list.digest);
+  // What the platform jobs pushed, pulled back into an empty engine, runs with the verified torch.
+  for (const [platform, run] of Object.entries(platformRuns)) {
+    const [entry] = JSON.parse(run.outputs.report);
+    const back = await pullBack(registry, repository, byPlatform[platform], platform);
+    expect(back.id).toBe(entry.imageId);
+    expect(back.probe).toMatchObject(entry.seen);
+  }
 });
 
 describe('an ml-image.yml with two images, fanned out per image as build.yml does', () => {

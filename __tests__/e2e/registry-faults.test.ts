@@ -1,5 +1,6 @@
 import { leftoverContainers, runDist, runLocalTags, type ActionRun } from './support/action';
 import { FaultProxy, type Fault, type RequestKind, type Rule } from './support/fault-proxy';
+import { faultyWorkerContext } from './support/faulty-worker';
 import { pullBack } from './support/pullback';
 import { LOCAL_BASE_ARGS, WheelIndex } from './support/services';
 import { startTokenRegistry, type TokenRegistry } from './support/token-registry';
@@ -40,20 +41,28 @@ afterEach(() => {
   expect(leftoverContainers()).toEqual([]);
 });
 
-/** One platform of the example worker, published through the proxy. */
-function publish(repository: string, opts: { sha?: string; rules?: Rule[]; env?: Record<string, string> } = {}): Promise<ActionRun> {
+/**
+ * A worker whose layers do not depend on BUILD_TIME (the faulty-worker fixture with no fault on),
+ * so two runs build the same layers, as a nightly of unchanged code does. examples/worker declares
+ * BUILD_TIME before its pip install, so every run of it uploads new layers: what the fault cases need.
+ */
+const STABLE_WORKER = faultyWorkerContext();
+
+/** One platform of a worker, published through the proxy. */
+function publish(repository: string, opts: { sha?: string; rules?: Rule[]; env?: Record<string, string>; extra?: Record<string, string>; context?: string } = {}): Promise<ActionRun> {
   proxy.setRules(opts.rules ?? []);
   proxy.clearLog();
   return runDist(
     {
       image: `${proxy.host}/${repository}`,
       platforms: 'linux/amd64',
-      context: 'examples/worker',
+      context: opts.context ?? 'examples/worker',
       'torch-index-url': index.url,
       network: 'host',
       'build-args': LOCAL_BASE_ARGS,
       'registry-username': reg.user,
       'registry-password': reg.password,
+      ...opts.extra,
     },
     { github: { GITHUB_SHA: opts.sha ?? SHA_A }, env: { ...QUICK, ...opts.env } },
   );
@@ -127,17 +136,37 @@ test('a connection cut in the middle of a layer costs that layer again, not a re
   expect(proxy.count('blob-patch')).toBe(pushes.uploaded + 1);
 });
 
-test('the token expires during the push: a fresh one is fetched and the push goes on', async () => {
+test('a token lifetime shorter than the push: fresh tokens are fetched before the old one runs out', async () => {
   const repository = 'faults/short-token';
-  reg.setTokenTtl(2);
+  reg.setTokenTtl(3);
   try {
-    // Slow uploads stretch the push well past the token's two seconds.
+    // Slow answers stretch the push well past the token's three seconds.
     const grantsBefore = reg.grants.length;
-    const run = await publish(repository, { rules: [{ kind: 'blob-patch', times: 'always', fault: { type: 'delay', ms: 800 } }] });
-    console.log(`short-lived token: ${run.seconds.toFixed(1)}s, ${reg.grants.length - grantsBefore} tokens`);
+    const run = await publish(repository, { rules: [{ kind: 'blob-head', times: 'always', fault: { type: 'delay', ms: 400 } }, { kind: 'blob-patch', times: 'always', fault: { type: 'delay', ms: 700 } }] });
+    const grants = reg.grants.length - grantsBefore;
+    console.log(`short-lived token: ${run.seconds.toFixed(1)}s, ${grants} tokens`);
     await expectPublishedIntact(run, repository);
-    expect(proxy.log.filter((l) => l.status === 401 && l.kind !== 'ping').length).toBeGreaterThan(0);
-    expect(reg.grants.length - grantsBefore).toBeGreaterThanOrEqual(2);
+    expect(grants).toBeGreaterThanOrEqual(3);
+    expect(run.output).not.toMatch(/reading docker save again/); // no upload was refused half-way
+  } finally {
+    reg.setTokenTtl(300);
+  }
+});
+
+test('a token refused in mid-run (it claimed to live longer): a 401 fetches a fresh one once, and the push goes on', async () => {
+  const repository = 'faults/refused-token';
+  // Tokens say they live 300 s; the registry refuses them after 2 s.
+  reg.setTokenTtl(2, 300);
+  try {
+    const grantsBefore = reg.grants.length;
+    const run = await publish(repository, { rules: [{ kind: 'blob-head', times: 'always', fault: { type: 'delay', ms: 400 } }, { kind: 'blob-patch', times: 'always', fault: { type: 'delay', ms: 700 } }] });
+    const grants = reg.grants.slice(grantsBefore);
+    console.log(`token refused mid-run: ${run.seconds.toFixed(1)}s, ${grants.length} tokens`);
+    await expectPublishedIntact(run, repository);
+    // 401s came after the first token was granted, and each was answered by a new one.
+    const refused = proxy.log.filter((l) => l.status === 401 && l.at > grants[0].at && l.kind !== 'ping');
+    expect(refused.length).toBeGreaterThan(0);
+    expect(grants.length).toBeGreaterThan(refused.length / 2);
   } finally {
     reg.setTokenTtl(300);
   }
@@ -187,5 +216,34 @@ describe('permanent faults: a clear error naming the request, and no split tags'
     expect(run.summary).toContain('**Not every tag could be moved**');
     expect(run.summary).toMatch(/\| latest \| sha256:[0-9a-f]{64} \| sha256:[0-9a-f]{64} \| moved, then put back \|/);
     expect(run.summary).not.toContain('Nothing was published');
+  });
+});
+
+describe('layers the registry already has cost no compression and no upload', () => {
+  test('a second run of unchanged code: every layer is already there, only the new config goes up', async () => {
+    const repository = 'reuse/again';
+    expect((await publish(repository, { context: STABLE_WORKER })).code).toBe(0);
+    const run = await publish(repository, { sha: SHA_B, context: STABLE_WORKER });
+    console.log(`unchanged re-run: ${run.seconds.toFixed(1)}s`);
+    await expectPublishedIntact(run, repository);
+    const push = JSON.parse(run.outputs.report)[0].push;
+    expect(push).toMatchObject({ uploaded: 0, bytesSent: 0 });
+    expect(push.reused).toBe(push.layers);
+    expect(proxy.count('blob-patch')).toBe(0);
+    expect(run.output).not.toMatch(/gzip in/); // nothing was compressed
+  });
+
+  test('mount-from: a sibling repository\'s layers are mounted, not uploaded', async () => {
+    const source = 'reuse/source';
+    expect((await publish(source, { context: STABLE_WORKER })).code).toBe(0);
+    const repository = 'reuse/mounted';
+    const run = await publish(repository, { context: STABLE_WORKER, extra: { 'mount-from': `${proxy.host}/${source}:latest` } });
+    console.log(`mounted from a sibling: ${run.seconds.toFixed(1)}s`);
+    await expectPublishedIntact(run, repository);
+    const push = JSON.parse(run.outputs.report)[0].push;
+    expect(push.uploaded).toBe(0);
+    expect(push.mounted).toBeGreaterThan(0);
+    expect(proxy.log.filter((l) => l.kind === 'blob-mount' && l.status === 201).length).toBe(push.mounted);
+    expect(proxy.count('blob-patch')).toBe(0);
   });
 });

@@ -1,4 +1,4 @@
-import { basicHeader, mayShareCredentials, parseChallenge, scopesFor, tokenOf, tokenUrl } from '../../src/adapters/registry/auth';
+import { basicHeader, mayShareCredentials, parseChallenge, refreshMarginMs, scopesFor, tokenAnswer, tokenOf, tokenUrl } from '../../src/adapters/registry/auth';
 import { registryMessage } from '../../src/adapters/registry/client';
 
 describe('parseChallenge', () => {
@@ -73,5 +73,24 @@ describe('registryMessage', () => {
     { name: 'empty', body: '', want: '' },
   ])('$name', ({ body, want }) => {
     expect(registryMessage(Buffer.from(body))).toBe(want);
+  });
+});
+
+describe('token lifetime', () => {
+  test.each([
+    { name: 'expires_in given', body: '{"token":"t","expires_in":300}', want: { token: 't', expiresInSeconds: 300 } },
+    { name: 'no expires_in: the spec default of 60 s', body: '{"token":"t"}', want: { token: 't', expiresInSeconds: 60 } },
+    { name: 'nonsense expires_in: the default', body: '{"token":"t","expires_in":-5}', want: { token: 't', expiresInSeconds: 60 } },
+    { name: 'no token', body: '{"expires_in":300}', want: undefined },
+  ])('tokenAnswer: $name', ({ body, want }) => {
+    expect(tokenAnswer(body)).toEqual(want);
+  });
+
+  test.each([
+    { name: "GHCR's 5 minutes: renewed in the last 30 s", lifetime: 300_000, want: 30_000 },
+    { name: 'a 60 s token: the last quarter', lifetime: 60_000, want: 15_000 },
+    { name: 'a 3 s token: the last 750 ms', lifetime: 3000, want: 750 },
+  ])('refreshMarginMs: $name', ({ lifetime, want }) => {
+    expect(refreshMarginMs(lifetime)).toBe(want);
   });
 });

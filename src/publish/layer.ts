@@ -1,7 +1,8 @@
 import * as crypto from 'crypto';
 import { once } from 'events';
 import { PassThrough, Transform, type Readable, type Writable } from 'stream';
-import { MEDIA, RegistryError, type Descriptor, type RegistryClient } from '../adapters/registry/client';
+import { MEDIA, type Descriptor, type RegistryClient } from '../adapters/registry/client';
+import { PhaseError } from '../errors';
 import { ParallelGzip } from './pgzip';
 import { formatBytes, formatRate, type Progress } from './progress';
 
@@ -76,7 +77,7 @@ export async function uploadCompressed(ctx: UploadContext, entry: AsyncIterable<
       diffId = `sha256:${diffHash.digest('hex')}`;
       digest = `sha256:${gzHash.digest('hex')}`;
       if (expectedDiffId && diffId !== expectedDiffId) {
-        throw new RegistryError(`${label}: the saved layer hashes to ${diffId}, not to ${expectedDiffId} as the verified image's config says; it was not published`);
+        throw new PhaseError('publish', `${label}: the saved layer hashes to ${diffId}, not to ${expectedDiffId} as the verified image's config says; it was not published`);
       }
       return digest;
     }, `upload of ${label}`)
@@ -128,7 +129,7 @@ export async function uploadAsIs(ctx: UploadContext, entry: AsyncIterable<Buffer
     },
     flush(cb) {
       const got = `sha256:${hash.digest('hex')}`;
-      cb(got === digest ? null : new Error(`${label}: the saved blob hashes to ${got}, not to its name ${digest}`));
+      cb(got === digest ? null : new PhaseError('publish', `${label}: the saved blob hashes to ${got}, not to its name ${digest}; it was not published`));
     },
   });
   link(input, counter);

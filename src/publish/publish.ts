@@ -19,12 +19,16 @@ import { moveTags, readTags, type TagBefore, type TagReport } from './tag-move';
 export interface PushSummary {
   via: 'buildkit' | 'streamed' | 'already-in-registry';
   digest: string;
+  /** Layers of the image, and how many were uploaded, already there, or mounted. */
+  layers: number;
   uploaded: number;
   reused: number;
   mounted: number;
   bytesRead: number;
   bytesSent: number;
   seconds: number;
+  /** Reads of docker save it took (more than 1 when an upload failed half-way). */
+  passes: number;
 }
 
 export interface Published {
@@ -87,13 +91,14 @@ export async function checkLogin(client: RegistryClient, plan: Plan, creds: Cred
  * Reads where the plan's tags point (the tag move needs it to put them back), and learns from
  * those images and from `mount-from` which blob each layer became.
  */
-export async function prepareTags(env: PublishEnv, client: RegistryClient, plan: Plan, mountFrom: string[]): Promise<TagBefore[]> {
+export async function prepareTags(env: PublishEnv, client: RegistryClient, plan: Plan, mountFrom: string[], learn = true): Promise<TagBefore[]> {
   let states: TagBefore[];
   try {
     states = await readTags(client, plan.tags);
   } catch (e) {
     throw new PhaseError('publish', `reading where the tags of ${plan.image.name} point now failed, so nothing was pushed: ${(e as Error).message}`);
   }
+  if (!learn) return states;
   const knowledge = knowledgeFor(env, plan.image.registry);
   const archs = plan.platforms.map((p) => p.arch);
   for (const s of states) if (s.before) await knowledge.learn(client, s.before, archs, env.warn);
@@ -134,7 +139,7 @@ async function pushViaBuildkit(env: PublishEnv, client: RegistryClient, plan: Pl
     const m = await client.getManifest(digest);
     if (!m) throw new Error(`the registry has no manifest ${digest} after the buildx push`);
     if (m.json.config?.digest !== verifiedId) throw new Error(`BuildKit pushed config ${m.json.config?.digest}, not the verified image ${verifiedId} (the build cache no longer gives the same image)`);
-    return { via: 'buildkit', digest, uploaded: 0, reused: 0, mounted: 0, bytesRead: 0, bytesSent: 0, seconds: (Date.now() - t0) / 1000 };
+    return { via: 'buildkit', digest, layers: 0, uploaded: 0, reused: 0, mounted: 0, bytesRead: 0, bytesSent: 0, seconds: (Date.now() - t0) / 1000, passes: 0 };
   } catch (e) {
     env.warn(`${p.platform}: ${(e as Error).message}; pushing the verified image from the engine instead`);
     return undefined;

@@ -44,7 +44,7 @@ export interface PushedImage {
 }
 
 /** Entries up to this size are kept in memory (configs, manifests, small layers); the total is capped. */
-const SMALL_ENTRY = 1024 * 1024;
+const SMALL_ENTRY = 4 * 1024 * 1024;
 const SMALL_BUDGET = 32 * 1024 * 1024;
 
 /** Where an entry of `docker save` belongs. Pure, so the table of layouts is tested without an engine. */
@@ -334,8 +334,10 @@ export async function pushLocalImage(ctx: PushContext, image: LocalImage): Promi
       ctx.log(`${ctx.label}: ${result.digest}: ${stats.uploaded} uploaded, ${stats.reused} already there, ${stats.mounted} mounted; read ${formatBytes(stats.bytesRead)}, sent ${formatBytes(stats.bytesSent)} in ${stats.seconds.toFixed(1)}s`);
       return { ...result, via: 'streamed', stats };
     }
-    const credentialProblem = st.failures.find((f) => f instanceof RegistryError && f.credentials);
-    if (credentialProblem) throw credentialProblem;
+    // Refused credentials, or bytes that are not what the verified image says, will not change on
+    // another pass: stop at once.
+    const fatal = st.failures.find((f) => (f instanceof RegistryError && f.credentials) || f instanceof PhaseError);
+    if (fatal) throw fatal;
     if (pass < passes) ctx.log(`${ctx.label}: ${st.failures.length || 'some'} blob upload(s) failed; reading docker save again for them (pass ${pass + 1} of ${passes})`);
   }
   const why = st.failures.map((f) => f.message).join('; ') || 'some layers never arrived';

@@ -268,7 +268,7 @@ export class FaultProxy {
     this.agent.destroy();
   }
 
-  private pick(c: Classified): Fault | undefined {
+  private pick(c: Classified): RuleState | undefined {
     for (const st of this.rules) {
       const r = st.rule;
       if (r.kind !== c.kind) continue;
@@ -277,7 +277,7 @@ export class FaultProxy {
       if (st.seen <= (r.skip ?? 0)) continue;
       if (r.times !== 'always' && st.used >= r.times) continue;
       st.used++;
-      return r.fault;
+      return st;
     }
     return undefined;
   }
@@ -308,7 +308,8 @@ export class FaultProxy {
     req.on('error', () => {});
     res.on('error', () => {});
 
-    const fault = this.pick(c);
+    const picked = this.pick(c);
+    const fault = picked?.rule.fault;
     if (fault) entry.fault = fault.type;
     switch (fault?.type) {
       case undefined:
@@ -329,7 +330,8 @@ export class FaultProxy {
       case 'throttle':
         return this.forward(req, res, entry, expectsContinue, { bytesPerSecond: fault.bytesPerSecond });
       case 'reset-mid-body':
-        return this.forward(req, res, entry, expectsContinue, { resetAfter: fault.afterBytes });
+        // A body shorter than afterBytes is not cut, and does not use up the rule: the next long one is.
+        return this.forward(req, res, entry, expectsContinue, { resetAfter: fault.afterBytes, onShort: () => picked && picked.used-- });
     }
   }
 
@@ -360,7 +362,7 @@ export class FaultProxy {
     }
   }
 
-  private forward(req: http.IncomingMessage, res: http.ServerResponse, entry: LoggedRequest, expectsContinue: boolean, opts: { bytesPerSecond?: number; resetAfter?: number }): void {
+  private forward(req: http.IncomingMessage, res: http.ServerResponse, entry: LoggedRequest, expectsContinue: boolean, opts: { bytesPerSecond?: number; resetAfter?: number; onShort?: () => void }): void {
     const socket = req.socket;
     let target: { hostname: string; port: number; pathPrefix: string };
     try {
@@ -380,20 +382,27 @@ export class FaultProxy {
     }
 
     let aborted = false;
+    let bodyStarted = !expectsContinue;
     const up = http.request({
       hostname: target.hostname,
       port: target.port,
       method: req.method,
       path: target.pathPrefix + (req.url ?? '/'),
-      headers: passHeaders(req.headers), // keeps the client's Host
-      agent: this.agent,
+      // Keeps the client's Host. `Expect: 100-continue` goes on upstream, so that, as with a
+      // transparent proxy, the registry decides (after its auth check) whether the body may come.
+      headers: { ...passHeaders(req.headers), ...(expectsContinue ? { expect: '100-continue' } : {}) },
+      agent: expectsContinue ? false : this.agent,
     });
     up.on('response', (upRes: http.IncomingMessage) => {
       if (aborted) return upRes.destroy();
       entry.status = upRes.statusCode;
-      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, passHeaders(upRes.headers));
+      const headers = passHeaders(upRes.headers);
+      // Answered before the body was asked for: the client never sends it; close this connection.
+      if (!bodyStarted) headers.connection = 'close';
+      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, headers);
       upRes.on('error', () => res.destroy());
       upRes.pipe(res);
+      if (!bodyStarted) res.on('finish', () => up.destroy());
     });
     up.on('error', (err: Error) => {
       if (aborted) return;
@@ -409,12 +418,27 @@ export class FaultProxy {
       if (!res.writableFinished) up.destroy();
     });
 
-    if (expectsContinue) res.writeContinue();
+    const startBody = () => {
+      bodyStarted = true;
+      this.pumpBody(req, up, socket, opts, () => (aborted = true));
+    };
+    if (expectsContinue) {
+      up.on('continue', () => {
+        res.writeContinue();
+        startBody();
+      });
+      up.flushHeaders();
+    } else {
+      startBody();
+    }
+  }
+
+  private pumpBody(req: http.IncomingMessage, up: http.ClientRequest, socket: Socket, opts: { bytesPerSecond?: number; resetAfter?: number; onShort?: () => void }, abort: () => void): void {
     this.pump(req, up, opts).then(
       () => up.end(),
       (err: unknown) => {
         if (err instanceof Injected) {
-          aborted = true;
+          abort();
           up.destroy();
           socket.destroy();
         } else {
@@ -426,7 +450,7 @@ export class FaultProxy {
   }
 
   /** Copies the request body upstream with backpressure, optionally paced or cut off. */
-  private async pump(src: http.IncomingMessage, dst: http.ClientRequest, opts: { bytesPerSecond?: number; resetAfter?: number }): Promise<void> {
+  private async pump(src: http.IncomingMessage, dst: http.ClientRequest, opts: { bytesPerSecond?: number; resetAfter?: number; onShort?: () => void }): Promise<void> {
     const rate = opts.bytesPerSecond;
     const slice = rate ? Math.max(1, Math.floor(rate / 20)) : Infinity; // ~50 ms worth per write when throttled
     const t0 = Date.now();
@@ -451,5 +475,6 @@ export class FaultProxy {
         }
       }
     }
+    if (opts.resetAfter !== undefined) opts.onShort?.();
   }
 }

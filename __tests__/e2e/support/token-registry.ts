@@ -51,8 +51,12 @@ export interface TokenRegistry {
   /** The tokens' `iss`. */
   issuerName: string;
   grants: Grant[];
-  /** Tokens issued from now on are refused by the registry about `seconds` after issue. */
-  setTokenTtl(seconds: number): void;
+  /**
+   * Tokens issued from now on are refused by the registry about `seconds` after issue. Their
+   * `expires_in` says `statedSeconds` (default: the truth): a lie lets a test make a token expire
+   * while the client still trusts it, as a revoked or clock-skewed token would.
+   */
+  setTokenTtl(seconds: number, statedSeconds?: number): void;
   /** Signs a token directly (for tests that need one without the HTTP round trip). */
   mint(user: string, scopes: string[], ttlSeconds?: number): string;
   stop(): void;
@@ -148,6 +152,7 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
   const issuerName = 'mlib-test-issuer';
   const keyRef = opts.keyRef ?? 'kid';
   let ttl = opts.tokenTtlSeconds ?? 300;
+  let statedTtl = ttl;
   const grants: Grant[] = [];
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-token-registry-'));
@@ -227,7 +232,7 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
       const scopes = who ? url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter((s) => parseScope(s) !== undefined) : [];
       grants.push({ at: Date.now(), user: who, scopes });
       const token = mint(who, scopes);
-      json(200, { token, access_token: token, expires_in: ttl, issued_at: new Date().toISOString() });
+      json(200, { token, access_token: token, expires_in: statedTtl, issued_at: new Date().toISOString() });
     });
     const issuerPort = await listen(issuer);
     const issuerUrl = `http://127.0.0.1:${issuerPort}`;
@@ -262,8 +267,9 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
       service,
       issuerName,
       grants,
-      setTokenTtl(seconds: number) {
+      setTokenTtl(seconds: number, statedSeconds = seconds) {
         ttl = seconds;
+        statedTtl = statedSeconds;
       },
       mint,
       stop: cleanup,

@@ -55,11 +55,30 @@ export function scopesFor(repository: string, mountFrom: string[]): string[] {
 
 /** The token in a realm's JSON answer (`token`, or OAuth2's `access_token`). */
 export function tokenOf(body: string): string | undefined {
+  return tokenAnswer(body)?.token;
+}
+
+/**
+ * The token and how long it lives: `expires_in` seconds, 60 when the realm does not say (the
+ * token spec's default).
+ */
+export function tokenAnswer(body: string): { token: string; expiresInSeconds: number } | undefined {
   try {
-    const j = JSON.parse(body) as { token?: unknown; access_token?: unknown };
+    const j = JSON.parse(body) as { token?: unknown; access_token?: unknown; expires_in?: unknown };
     const t = typeof j.token === 'string' && j.token ? j.token : typeof j.access_token === 'string' ? j.access_token : undefined;
-    return t || undefined;
+    if (!t) return undefined;
+    const expires = typeof j.expires_in === 'number' && j.expires_in > 0 ? j.expires_in : 60;
+    return { token: t, expiresInSeconds: expires };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A Bearer token is fetched again before a request when less than this is left of its life: a
+ * quarter of it, at most 30 s. A registry checks the token when a request arrives, so a token
+ * that is still good when a multi-gigabyte upload starts carries it to the end.
+ */
+export function refreshMarginMs(lifetimeMs: number): number {
+  return Math.min(30_000, lifetimeMs / 4);
 }

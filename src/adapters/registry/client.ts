@@ -1,5 +1,5 @@
 import * as crypto from 'crypto';
-import { basicHeader, mayShareCredentials, parseChallenge, scopesFor, tokenOf, tokenUrl, type Challenge, type Credentials } from './auth';
+import { basicHeader, mayShareCredentials, parseChallenge, refreshMarginMs, scopesFor, tokenAnswer, tokenUrl, type Challenge, type Credentials } from './auth';
 import { send, TransportError, type HttpResponse, type StreamBody } from './http';
 import { DEFAULT_POLICY, nextDelay, type Outcome, type RetryPolicy } from './retry';
 
@@ -121,6 +121,8 @@ export class RegistryClient {
   readonly repository: string;
   readonly baseUrl: URL;
   private authHeader?: string;
+  /** The Bearer challenge the token came from, when it expires, and how long it lived. */
+  private bearer?: { challenge: Challenge; expiresAt: number; lifetimeMs: number };
   private readonly policy: RetryPolicy;
   private readonly log: (s: string) => void;
 
@@ -147,6 +149,7 @@ export class RegistryClient {
   uncancellable(): RegistryClient {
     const c = new RegistryClient({ ...this.opts, signal: undefined });
     c.authHeader = this.authHeader;
+    c.bearer = this.bearer;
     return c;
   }
 
@@ -161,6 +164,8 @@ export class RegistryClient {
     let reauthed = false;
     let url = this.url(op.path);
     for (;;) {
+      // A token about to expire is renewed before the request rather than refused in its middle.
+      if (this.bearer && this.bearer.expiresAt - Date.now() < refreshMarginMs(this.bearer.lifetimeMs)) await this.authenticate(this.bearer.challenge);
       let res: HttpResponse | undefined;
       let outcome: Outcome;
       // A registry checking a big blob may be quiet for a while: say so, rather than look hung.
@@ -254,9 +259,11 @@ export class RegistryClient {
           signal: this.opts.signal,
         });
         if (res.status === 200) {
-          const token = tokenOf(res.body.toString('utf8'));
-          if (!token) throw new RegistryError(`the token endpoint ${url.host}${url.pathname} of ${this.registry} answered without a token`);
-          this.authHeader = `Bearer ${token}`;
+          const answer = tokenAnswer(res.body.toString('utf8'));
+          if (!answer) throw new RegistryError(`the token endpoint ${url.host}${url.pathname} of ${this.registry} answered without a token`);
+          this.authHeader = `Bearer ${answer.token}`;
+          const lifetimeMs = answer.expiresInSeconds * 1000;
+          this.bearer = { challenge, expiresAt: started + lifetimeMs, lifetimeMs };
           return;
         }
         if (res.status === 401 || res.status === 403) {
