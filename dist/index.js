@@ -28528,6 +28528,33 @@ async function pump(entry, sink, onChunk, dead, died) {
   }
   if (!dead()) sink.end();
 }
+async function feed(entry, input, start, onChunk, teardown) {
+  let failed = false;
+  const upload = start().catch((e) => {
+    failed = true;
+    input.destroy();
+    teardown();
+    throw e;
+  });
+  upload.catch(() => void 0);
+  const died = upload.then(
+    () => new Promise(() => {
+    }),
+    () => void 0
+  );
+  try {
+    try {
+      await pump(entry, input, (c) => !failed && onChunk(c), () => failed, died);
+    } catch (e) {
+      input.destroy(e);
+      throw e;
+    }
+    await upload;
+    return void 0;
+  } catch (e) {
+    return e;
+  }
+}
 async function uploadCompressed(ctx, entry, size, expectedDiffId, label) {
   const task = ctx.progress.start(label, size);
   const diffHash = crypto3.createHash("sha256");
@@ -28545,45 +28572,30 @@ async function uploadCompressed(ctx, entry, size, expectedDiffId, label) {
   });
   link(input, gz);
   link(gz, counter);
-  let failed = false;
   let diffId = "";
   let digest = "";
-  const upload = ctx.client.pushStream({ stream: counter }, () => {
-    diffId = `sha256:${diffHash.digest("hex")}`;
-    digest = `sha256:${gzHash.digest("hex")}`;
-    if (expectedDiffId && diffId !== expectedDiffId) {
-      throw new PhaseError("publish", `${label}: the saved layer hashes to ${diffId}, not to ${expectedDiffId} as the verified image's config says; it was not published`);
+  const error2 = await feed(
+    entry,
+    input,
+    () => ctx.client.pushStream({ stream: counter }, () => {
+      diffId = `sha256:${diffHash.digest("hex")}`;
+      digest = `sha256:${gzHash.digest("hex")}`;
+      if (expectedDiffId && diffId !== expectedDiffId) {
+        throw new PhaseError("publish", `${label}: the saved layer hashes to ${diffId}, not to ${expectedDiffId} as the verified image's config says; it was not published`);
+      }
+      return digest;
+    }, `upload of ${label}`),
+    (c) => {
+      task.read += c.length;
+      diffHash.update(c);
+    },
+    () => {
+      gz.destroy();
+      counter.destroy();
     }
-    return digest;
-  }, `upload of ${label}`).catch((e) => {
-    failed = true;
-    input.destroy();
-    gz.destroy();
-    counter.destroy();
-    throw e;
-  });
-  upload.catch(() => void 0);
-  const died = upload.then(
-    () => new Promise(() => {
-    }),
-    () => void 0
   );
-  try {
-    try {
-      await pump(entry, input, (c) => {
-        task.read += c.length;
-        if (!failed) diffHash.update(c);
-      }, () => failed, died);
-    } catch (e) {
-      input.destroy(e);
-      throw e;
-    }
-    await upload;
-  } catch (e) {
-    task.end();
-    return { ok: false, error: e };
-  }
   task.end();
+  if (error2) return { ok: false, error: error2 };
   ctx.log(`  ${label}: ${short2(digest)} ${formatBytes(size)} -> ${formatBytes(gzSize)} gzip in ${task.seconds.toFixed(1)}s (${formatRate(size, task.seconds)})`);
   return { ok: true, value: { diffId, desc: { mediaType: MEDIA.dockerLayerGzip, digest, size: gzSize } } };
 }
@@ -28591,7 +28603,6 @@ async function uploadAsIs(ctx, entry, digest, size, label) {
   const task = ctx.progress.start(label, size);
   const hash = crypto3.createHash("sha256");
   const input = new import_stream3.PassThrough({ highWaterMark: 1024 * 1024 });
-  let failed = false;
   const counter = new import_stream3.Transform({
     transform(chunk, _enc, cb) {
       task.sent += chunk.length;
@@ -28603,34 +28614,18 @@ async function uploadAsIs(ctx, entry, digest, size, label) {
     }
   });
   link(input, counter);
-  const upload = ctx.client.putBlobStream(digest, { stream: counter, length: size }, `upload of ${label}`).catch((e) => {
-    failed = true;
-    input.destroy();
-    counter.destroy();
-    throw e;
-  });
-  upload.catch(() => void 0);
-  const died = upload.then(
-    () => new Promise(() => {
-    }),
-    () => void 0
+  const error2 = await feed(
+    entry,
+    input,
+    () => ctx.client.putBlobStream(digest, { stream: counter, length: size }, `upload of ${label}`),
+    (c) => {
+      task.read += c.length;
+      hash.update(c);
+    },
+    () => counter.destroy()
   );
-  try {
-    try {
-      await pump(entry, input, (c) => {
-        task.read += c.length;
-        hash.update(c);
-      }, () => failed, died);
-    } catch (e) {
-      input.destroy(e);
-      throw e;
-    }
-    await upload;
-  } catch (e) {
-    task.end();
-    return { ok: false, error: e };
-  }
   task.end();
+  if (error2) return { ok: false, error: error2 };
   ctx.log(`  ${label}: ${short2(digest)} ${formatBytes(size)} uploaded as stored in ${task.seconds.toFixed(1)}s (${formatRate(size, task.seconds)})`);
   return { ok: true, value: { mediaType: "", digest, size } };
 }

@@ -46,6 +46,38 @@ async function pump(entry: AsyncIterable<Buffer>, sink: PassThrough, onChunk: (c
 }
 
 /**
+ * Runs one upload that reads what `input` is fed from `entry`: starts it, feeds the entry
+ * through, and settles both. A failed upload tears its streams down (`teardown`) and the entry
+ * is still read to its end; a broken entry stops the upload before it can complete.
+ */
+async function feed(entry: AsyncIterable<Buffer>, input: PassThrough, start: () => Promise<void>, onChunk: (c: Buffer) => void, teardown: () => void): Promise<Error | undefined> {
+  let failed = false;
+  const upload = start().catch((e: Error) => {
+    failed = true;
+    input.destroy();
+    teardown();
+    throw e;
+  });
+  upload.catch(() => undefined); // awaited below; this only marks an early failure as handled
+  const died = upload.then(
+    () => new Promise(() => {}),
+    () => undefined,
+  );
+  try {
+    try {
+      await pump(entry, input, (c) => !failed && onChunk(c), () => failed, died);
+    } catch (e) {
+      input.destroy(e as Error); // the save stream broke: the upload must not complete
+      throw e;
+    }
+    await upload;
+    return undefined;
+  } catch (e) {
+    return e as Error;
+  }
+}
+
+/**
  * Compresses an uncompressed layer (block-parallel gzip on every core) and uploads it as it is
  * read, with a streamed PATCH. Hashes the uncompressed bytes too: when `expectedDiffId` is given
  * they must hash to it (the layer is the one the verified image's config names), else the upload
@@ -69,46 +101,31 @@ export async function uploadCompressed(ctx: UploadContext, entry: AsyncIterable<
   link(input, gz);
   link(gz, counter);
 
-  let failed = false;
   let diffId = '';
   let digest = '';
-  const upload = ctx.client
-    .pushStream({ stream: counter }, () => {
-      diffId = `sha256:${diffHash.digest('hex')}`;
-      digest = `sha256:${gzHash.digest('hex')}`;
-      if (expectedDiffId && diffId !== expectedDiffId) {
-        throw new PhaseError('publish', `${label}: the saved layer hashes to ${diffId}, not to ${expectedDiffId} as the verified image's config says; it was not published`);
-      }
-      return digest;
-    }, `upload of ${label}`)
-    .catch((e: Error) => {
-      failed = true;
-      input.destroy();
+  const error = await feed(
+    entry,
+    input,
+    () =>
+      ctx.client.pushStream({ stream: counter }, () => {
+        diffId = `sha256:${diffHash.digest('hex')}`;
+        digest = `sha256:${gzHash.digest('hex')}`;
+        if (expectedDiffId && diffId !== expectedDiffId) {
+          throw new PhaseError('publish', `${label}: the saved layer hashes to ${diffId}, not to ${expectedDiffId} as the verified image's config says; it was not published`);
+        }
+        return digest;
+      }, `upload of ${label}`),
+    (c) => {
+      task.read += c.length;
+      diffHash.update(c);
+    },
+    () => {
       gz.destroy();
       counter.destroy();
-      throw e;
-    });
-  upload.catch(() => undefined); // awaited below; this only marks an early failure as handled
-  const died = upload.then(
-    () => new Promise(() => {}),
-    () => undefined,
+    },
   );
-  try {
-    try {
-      await pump(entry, input, (c) => {
-        task.read += c.length;
-        if (!failed) diffHash.update(c);
-      }, () => failed, died);
-    } catch (e) {
-      input.destroy(e as Error); // the save stream broke: the upload must not complete
-      throw e;
-    }
-    await upload;
-  } catch (e) {
-    task.end();
-    return { ok: false, error: e as Error };
-  }
   task.end();
+  if (error) return { ok: false, error };
   ctx.log(`  ${label}: ${short(digest)} ${formatBytes(size)} -> ${formatBytes(gzSize)} gzip in ${task.seconds.toFixed(1)}s (${formatRate(size, task.seconds)})`);
   return { ok: true, value: { diffId, desc: { mediaType: MEDIA.dockerLayerGzip, digest, size: gzSize } } };
 }
@@ -121,7 +138,6 @@ export async function uploadAsIs(ctx: UploadContext, entry: AsyncIterable<Buffer
   const task = ctx.progress.start(label, size);
   const hash = crypto.createHash('sha256');
   const input = new PassThrough({ highWaterMark: 1024 * 1024 });
-  let failed = false;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       task.sent += chunk.length;
@@ -133,33 +149,18 @@ export async function uploadAsIs(ctx: UploadContext, entry: AsyncIterable<Buffer
     },
   });
   link(input, counter);
-  const upload = ctx.client.putBlobStream(digest, { stream: counter, length: size }, `upload of ${label}`).catch((e: Error) => {
-    failed = true;
-    input.destroy();
-    counter.destroy();
-    throw e;
-  });
-  upload.catch(() => undefined); // awaited below; this only marks an early failure as handled
-  const died = upload.then(
-    () => new Promise(() => {}),
-    () => undefined,
+  const error = await feed(
+    entry,
+    input,
+    () => ctx.client.putBlobStream(digest, { stream: counter, length: size }, `upload of ${label}`),
+    (c) => {
+      task.read += c.length;
+      hash.update(c);
+    },
+    () => counter.destroy(),
   );
-  try {
-    try {
-      await pump(entry, input, (c) => {
-        task.read += c.length;
-        hash.update(c);
-      }, () => failed, died);
-    } catch (e) {
-      input.destroy(e as Error);
-      throw e;
-    }
-    await upload;
-  } catch (e) {
-    task.end();
-    return { ok: false, error: e as Error };
-  }
   task.end();
+  if (error) return { ok: false, error };
   ctx.log(`  ${label}: ${short(digest)} ${formatBytes(size)} uploaded as stored in ${task.seconds.toFixed(1)}s (${formatRate(size, task.seconds)})`);
   return { ok: true, value: { mediaType: '', digest, size } };
 }
