@@ -180,7 +180,7 @@ var require_file_command = __commonJS({
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.prepareKeyValueMessage = exports2.issueFileCommand = void 0;
-    var crypto7 = __importStar(require("crypto"));
+    var crypto6 = __importStar(require("crypto"));
     var fs7 = __importStar(require("fs"));
     var os5 = __importStar(require("os"));
     var utils_1 = require_utils();
@@ -198,7 +198,7 @@ var require_file_command = __commonJS({
     }
     exports2.issueFileCommand = issueFileCommand;
     function prepareKeyValueMessage(key2, value) {
-      const delimiter = `ghadelimiter_${crypto7.randomUUID()}`;
+      const delimiter = `ghadelimiter_${crypto6.randomUUID()}`;
       const convertedValue = (0, utils_1.toCommandValue)(value);
       if (key2.includes(delimiter)) {
         throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
@@ -3633,11 +3633,11 @@ var require_util2 = __commonJS({
     var assert = require("assert");
     var { isUint8Array } = require("util/types");
     var supportedHashes = [];
-    var crypto7;
+    var crypto6;
     try {
-      crypto7 = require("crypto");
+      crypto6 = require("crypto");
       const possibleRelevantHashes = ["sha256", "sha384", "sha512"];
-      supportedHashes = crypto7.getHashes().filter((hash) => possibleRelevantHashes.includes(hash));
+      supportedHashes = crypto6.getHashes().filter((hash) => possibleRelevantHashes.includes(hash));
     } catch {
     }
     function responseURL(response) {
@@ -3914,7 +3914,7 @@ var require_util2 = __commonJS({
       }
     }
     function bytesMatch(bytes, metadataList) {
-      if (crypto7 === void 0) {
+      if (crypto6 === void 0) {
         return true;
       }
       const parsedMetadata = parseMetadata(metadataList);
@@ -3929,7 +3929,7 @@ var require_util2 = __commonJS({
       for (const item of metadata) {
         const algorithm = item.algo;
         const expectedValue = item.hash;
-        let actualValue = crypto7.createHash(algorithm).update(bytes).digest("base64");
+        let actualValue = crypto6.createHash(algorithm).update(bytes).digest("base64");
         if (actualValue[actualValue.length - 1] === "=") {
           if (actualValue[actualValue.length - 2] === "=") {
             actualValue = actualValue.slice(0, -2);
@@ -5275,8 +5275,8 @@ var require_body = __commonJS({
     var { parseMIMEType, serializeAMimeType } = require_dataURL();
     var random;
     try {
-      const crypto7 = require("node:crypto");
-      random = (max) => crypto7.randomInt(0, max);
+      const crypto6 = require("node:crypto");
+      random = (max) => crypto6.randomInt(0, max);
     } catch {
       random = (max) => Math.floor(Math.random(max));
     }
@@ -16326,9 +16326,9 @@ var require_connection = __commonJS({
     channels.open = diagnosticsChannel.channel("undici:websocket:open");
     channels.close = diagnosticsChannel.channel("undici:websocket:close");
     channels.socketError = diagnosticsChannel.channel("undici:websocket:socket_error");
-    var crypto7;
+    var crypto6;
     try {
-      crypto7 = require("crypto");
+      crypto6 = require("crypto");
     } catch {
     }
     function establishWebSocketConnection(url, protocols, ws, onEstablish, options) {
@@ -16347,7 +16347,7 @@ var require_connection = __commonJS({
         const headersList = new Headers(options.headers)[kHeadersList];
         request2.headersList = headersList;
       }
-      const keyValue = crypto7.randomBytes(16).toString("base64");
+      const keyValue = crypto6.randomBytes(16).toString("base64");
       request2.headersList.append("sec-websocket-key", keyValue);
       request2.headersList.append("sec-websocket-version", "13");
       for (const protocol of protocols) {
@@ -16376,7 +16376,7 @@ var require_connection = __commonJS({
             return;
           }
           const secWSAccept = response.headersList.get("Sec-WebSocket-Accept");
-          const digest = crypto7.createHash("sha1").update(keyValue + uid).digest("base64");
+          const digest = crypto6.createHash("sha1").update(keyValue + uid).digest("base64");
           if (secWSAccept !== digest) {
             failWebsocketConnection(ws, "Incorrect hash received in Sec-WebSocket-Accept header.");
             return;
@@ -16456,9 +16456,9 @@ var require_frame = __commonJS({
   "node_modules/undici/lib/websocket/frame.js"(exports2, module2) {
     "use strict";
     var { maxUnsigned16Bit } = require_constants5();
-    var crypto7;
+    var crypto6;
     try {
-      crypto7 = require("crypto");
+      crypto6 = require("crypto");
     } catch {
     }
     var WebsocketFrameSend = class {
@@ -16467,7 +16467,7 @@ var require_frame = __commonJS({
        */
       constructor(data) {
         this.frameData = data;
-        this.maskKey = crypto7.randomBytes(4);
+        this.maskKey = crypto6.randomBytes(4);
       }
       createFrame(opcode) {
         const bodyLength = this.frameData?.byteLength ?? 0;
@@ -22245,7 +22245,7 @@ if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = String(Mat
 
 // src/main.ts
 var core4 = __toESM(require_core());
-var crypto6 = __toESM(require("crypto"));
+var crypto5 = __toESM(require("crypto"));
 var fs6 = __toESM(require("fs"));
 var os4 = __toESM(require("os"));
 var path3 = __toESM(require("path"));
@@ -28306,17 +28306,10 @@ function sha256(data) {
 }
 
 // src/publish/manifest.ts
-var crypto2 = __toESM(require("crypto"));
-var MEDIA2 = {
-  dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
-  dockerList: "application/vnd.docker.distribution.manifest.list.v2+json",
-  ociManifest: "application/vnd.oci.image.manifest.v1+json",
-  ociIndex: "application/vnd.oci.image.index.v1+json"
-};
 function manifestList(entries) {
   const list = {
     schemaVersion: 2,
-    mediaType: MEDIA2.dockerList,
+    mediaType: MEDIA.dockerList,
     manifests: entries.map((e) => ({
       mediaType: e.mediaType,
       size: e.size,
@@ -28327,7 +28320,7 @@ function manifestList(entries) {
   return JSON.stringify(list, null, 2);
 }
 function sha256Digest(body) {
-  return `sha256:${crypto2.createHash("sha256").update(body).digest("hex")}`;
+  return sha256(body);
 }
 
 // src/publish/progress.ts
@@ -28408,7 +28401,7 @@ var Progress = class {
 var tar = __toESM(require_tar_stream());
 
 // src/publish/layer.ts
-var crypto3 = __toESM(require("crypto"));
+var crypto2 = __toESM(require("crypto"));
 var import_events = require("events");
 var import_stream3 = require("stream");
 
@@ -28557,8 +28550,8 @@ async function feed(entry, input, start, onChunk, teardown) {
 }
 async function uploadCompressed(ctx, entry, size, expectedDiffId, label) {
   const task = ctx.progress.start(label, size);
-  const diffHash = crypto3.createHash("sha256");
-  const gzHash = crypto3.createHash("sha256");
+  const diffHash = crypto2.createHash("sha256");
+  const gzHash = crypto2.createHash("sha256");
   let gzSize = 0;
   const input = new import_stream3.PassThrough({ highWaterMark: 1024 * 1024 });
   const gz = new ParallelGzip({ level: ctx.level });
@@ -28601,7 +28594,7 @@ async function uploadCompressed(ctx, entry, size, expectedDiffId, label) {
 }
 async function uploadAsIs(ctx, entry, digest, size, label) {
   const task = ctx.progress.start(label, size);
-  const hash = crypto3.createHash("sha256");
+  const hash = crypto2.createHash("sha256");
   const input = new import_stream3.PassThrough({ highWaterMark: 1024 * 1024 });
   const counter = new import_stream3.Transform({
     transform(chunk, _enc, cb) {
@@ -28641,8 +28634,8 @@ async function readAll(entry) {
 }
 
 // src/publish/local-image.ts
-var crypto4 = __toESM(require("crypto"));
-var sha = (s) => `sha256:${crypto4.createHash("sha256").update(s).digest("hex")}`;
+var crypto3 = __toESM(require("crypto"));
+var sha = (s) => `sha256:${crypto3.createHash("sha256").update(s).digest("hex")}`;
 function chainIds(diffIds) {
   const out = [];
   diffIds.forEach((d, i) => out.push(i === 0 ? d : sha(`${out[i - 1]} ${d}`)));
@@ -29191,7 +29184,7 @@ async function pushPlatforms(env, client, plan, verifiedIds, pushes) {
         summary2 = await pushViaBuildkit(env, client, plan, p, verified);
         if (summary2) {
           const m = await client.manifestExists(summary2.digest);
-          manifest = { digest: summary2.digest, size: m?.size ?? 0, mediaType: m?.mediaType || MEDIA2.dockerManifest };
+          manifest = { digest: summary2.digest, size: m?.size ?? 0, mediaType: m?.mediaType || MEDIA.dockerManifest };
         }
       }
       if (!summary2 || !manifest) {
@@ -29243,14 +29236,14 @@ async function checkGivenDigests(client, plan, given) {
     if (config.os !== "linux" || config.architecture !== p.arch) {
       throw new PhaseError("merge", `${p.platform}: ${g.digest} is an image for ${config.os}/${config.architecture}, not ${p.platform}; no tag was moved`);
     }
-    out.push({ digest: g.digest, size: m.body.length, mediaType: m.mediaType || MEDIA2.dockerManifest, os: "linux", architecture: p.arch });
+    out.push({ digest: g.digest, size: m.body.length, mediaType: m.mediaType || MEDIA.dockerManifest, os: "linux", architecture: p.arch });
   }
   return out;
 }
 async function tagManifestList(client, plan, entries, states, pushes, log) {
   const body = Buffer.from(manifestList(entries));
   const digest = sha256Digest(body);
-  const result = await moveTags(client.uncancellable(), states, { digest, mediaType: MEDIA2.dockerList, body }, log);
+  const result = await moveTags(client.uncancellable(), states, { digest, mediaType: MEDIA.dockerList, body }, log);
   const platforms = {};
   entries.forEach((e) => platforms[`${e.os}/${e.architecture}`] = e.digest);
   const named = result.tags.filter((t) => t.now === digest).map((t) => `${plan.image.name}:${t.tag}`);
@@ -29391,7 +29384,7 @@ var Leftovers = class {
 };
 
 // src/verify/verify.ts
-var crypto5 = __toESM(require("crypto"));
+var crypto4 = __toESM(require("crypto"));
 
 // src/verify/contract.ts
 var isCount = (v) => typeof v === "number" && Number.isInteger(v) && v >= 0;
@@ -29464,7 +29457,7 @@ function parseBody(text) {
   }
 }
 async function verifyPlatform(docker, p, opts, log) {
-  const name = `mlib-${p.arch}-${crypto5.randomBytes(4).toString("hex")}`;
+  const name = `mlib-${p.arch}-${crypto4.randomBytes(4).toString("hex")}`;
   const result = { platform: p.platform, passed: false, findings: [] };
   const fail = (check, expected, actual) => result.findings.push({ check, expected, actual });
   try {
@@ -29510,7 +29503,7 @@ async function verifyPlatform(docker, p, opts, log) {
       }
       for (const [what, headers] of [
         ["without a token", {}],
-        ["with a wrong token", { Authorization: `Bearer wrong-${crypto5.randomBytes(8).toString("hex")}` }]
+        ["with a wrong token", { Authorization: `Bearer wrong-${crypto4.randomBytes(8).toString("hex")}` }]
       ]) {
         const a = await get(url, headers);
         if (!a || a.status !== 401 && a.status !== 403) {
@@ -29577,7 +29570,7 @@ function emulationModes(plans) {
   return modes;
 }
 async function buildAndVerify(docker, plans, modes, token, st, signal) {
-  const label = `io.ml-image-build.run=${process.env.GITHUB_RUN_ID ?? "local"}-${process.pid}-${crypto6.randomBytes(3).toString("hex")}`;
+  const label = `io.ml-image-build.run=${process.env.GITHUB_RUN_ID ?? "local"}-${process.pid}-${crypto5.randomBytes(3).toString("hex")}`;
   core4.saveState(STATE.label, label);
   const tmp = tempDir(st, "mlib-");
   try {
@@ -29733,7 +29726,7 @@ async function run() {
     const images = readImages();
     inputs = images[0].inputs;
     if (inputs.registryPassword) core4.setSecret(inputs.registryPassword);
-    const token = inputs.workerToken || crypto6.randomBytes(24).toString("hex");
+    const token = inputs.workerToken || crypto5.randomBytes(24).toString("hex");
     core4.setSecret(token);
     const ctx = readContext();
     const now = /* @__PURE__ */ new Date();

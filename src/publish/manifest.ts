@@ -1,11 +1,6 @@
-import * as crypto from 'crypto';
+import { MEDIA, sha256 } from '../adapters/registry/client';
 
-export const MEDIA = {
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-};
+export { MEDIA };
 
 export interface PlatformManifest {
   digest: string;
@@ -30,6 +25,7 @@ export function manifestList(entries: PlatformManifest[]): string {
   return JSON.stringify(list, null, 2);
 }
 
+/** The digest a registry gives a manifest: SHA-256 of its bytes. */
 export function sha256Digest(body: string | Buffer): string {
-  return `sha256:${crypto.createHash('sha256').update(body).digest('hex')}`;
+  return sha256(body);
 }
