@@ -27871,14 +27871,16 @@ var import_http_client = __toESM(require_lib());
 var http2 = __toESM(require("http"));
 var https = __toESM(require("https"));
 var TransportError = class extends Error {
-  constructor(message, code, bodySent) {
+  constructor(message, code, bodySent, reason = message) {
     super(message);
     this.code = code;
     this.bodySent = bodySent;
+    this.reason = reason;
     this.name = "TransportError";
   }
   code;
   bodySent;
+  reason;
 };
 var CONTINUE_WAIT_MS = 2e3;
 var toolkit = new import_http_client.HttpClient("ml-image-build", [], { keepAlive: true, allowRetries: false, allowRedirects: false });
@@ -27907,7 +27909,7 @@ function send(req) {
       settled = true;
       clearTimeout(connectTimer);
       clearTimeout(continueTimer);
-      reject(new TransportError(`${what}: ${message}`, code, bodySent));
+      reject(new TransportError(`${what}: ${message}`, code, bodySent, message));
     };
     const r = mod.request(req.url, { method: req.method, headers, agent: agentFor(req.url), signal: req.signal });
     r.on("socket", (socket) => {
@@ -27988,6 +27990,7 @@ var RegistryError = class extends Error {
 };
 var short = (d) => d.startsWith("sha256:") ? `${d.slice(0, 19)}\u2026` : d;
 var WAIT_NOTICE_MS = 3e4;
+var seconds = (since) => `${((Date.now() - since) / 1e3).toFixed(1)}s`;
 function registryMessage(body) {
   const text = body.toString("utf8");
   try {
@@ -28080,10 +28083,10 @@ var RegistryClient = class _RegistryClient {
         clearInterval(waiting);
         if (!(e instanceof TransportError)) throw e;
         if (e.code === "ABORTED") throw new RegistryError(`${op.what}: cancelled`);
-        if (e.bodySent) throw new RegistryError(`${op.what}: ${op.method} ${this.registry}${url.pathname}: ${e.message} (${e.code}) during the upload`, void 0, true);
+        if (e.bodySent) throw new RegistryError(`${op.what}: ${op.method} ${this.registry}${url.pathname}: ${e.reason} (${e.code}) during the upload`, void 0, true);
         outcome = { error: e.code };
         const delay2 = nextDelay(attempt, outcome, this.policy, Date.now() - started, Date.now());
-        if (delay2 === void 0) throw new RegistryError(`${op.what}: ${op.method} ${this.registry}${url.pathname} failed: ${e.message} (${e.code}), ${attempt} ${attempt === 1 ? "try" : "tries"}`);
+        if (delay2 === void 0) throw new RegistryError(`${op.what}: ${op.method} ${this.registry}${url.pathname} failed: ${e.reason} (${e.code}), ${attempt} ${attempt === 1 ? "try" : "tries"} over ${seconds(started)}`);
         this.log(`${op.what}: ${e.code} from ${this.registry}; try ${attempt + 1} of ${this.policy.attempts} in ${(delay2 / 1e3).toFixed(1)}s`);
         await sleep(delay2, this.opts.signal);
         attempt++;
@@ -28112,7 +28115,7 @@ var RegistryClient = class _RegistryClient {
       if (res.bodySent) throw new RegistryError(`${op.what}: ${where} answered ${describe(outcome, res)} after the upload`, res.status, true);
       const delay = nextDelay(attempt, outcome, this.policy, Date.now() - started, Date.now());
       if (delay === void 0) {
-        throw new RegistryError(`${op.what}: ${where} answered ${describe(outcome, res)}${attempt > 1 ? `, ${attempt} tries over ${Math.round((Date.now() - started) / 1e3)}s` : ""}`, res.status);
+        throw new RegistryError(`${op.what}: ${where} answered ${describe(outcome, res)}${attempt > 1 ? `, ${attempt} tries over ${seconds(started)}` : ""}`, res.status);
       }
       this.log(`${op.what}: HTTP ${res.status} from ${this.registry}; try ${attempt + 1} of ${this.policy.attempts} in ${(delay / 1e3).toFixed(1)}s`);
       await sleep(delay, this.opts.signal);
@@ -28335,8 +28338,8 @@ function formatBytes(n) {
   }
   return `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${units[u]}`;
 }
-function formatRate(bytes, seconds) {
-  return seconds > 0 ? `${formatBytes(Math.round(bytes / seconds))}/s` : "-";
+function formatRate(bytes, seconds2) {
+  return seconds2 > 0 ? `${formatBytes(Math.round(bytes / seconds2))}/s` : "-";
 }
 function progressLine(t) {
   const of = t.total ? ` of ${formatBytes(t.total)} (${Math.floor(100 * t.read / t.total)}%)` : "";

@@ -75,6 +75,7 @@ interface Op {
 
 const short = (d: string) => (d.startsWith('sha256:') ? `${d.slice(0, 19)}…` : d);
 const WAIT_NOTICE_MS = 30_000;
+const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)}s`;
 
 /** The registry's JSON error (`{"errors":[{"code","message"}]}`) or the start of the body. */
 export function registryMessage(body: Buffer): string {
@@ -187,10 +188,10 @@ export class RegistryClient {
         clearInterval(waiting);
         if (!(e instanceof TransportError)) throw e;
         if (e.code === 'ABORTED') throw new RegistryError(`${op.what}: cancelled`);
-        if (e.bodySent) throw new RegistryError(`${op.what}: ${op.method} ${this.registry}${url.pathname}: ${e.message} (${e.code}) during the upload`, undefined, true);
+        if (e.bodySent) throw new RegistryError(`${op.what}: ${op.method} ${this.registry}${url.pathname}: ${e.reason} (${e.code}) during the upload`, undefined, true);
         outcome = { error: e.code };
         const delay = nextDelay(attempt, outcome, this.policy, Date.now() - started, Date.now());
-        if (delay === undefined) throw new RegistryError(`${op.what}: ${op.method} ${this.registry}${url.pathname} failed: ${e.message} (${e.code}), ${attempt} ${attempt === 1 ? 'try' : 'tries'}`);
+        if (delay === undefined) throw new RegistryError(`${op.what}: ${op.method} ${this.registry}${url.pathname} failed: ${e.reason} (${e.code}), ${attempt} ${attempt === 1 ? 'try' : 'tries'} over ${seconds(started)}`);
         this.log(`${op.what}: ${e.code} from ${this.registry}; try ${attempt + 1} of ${this.policy.attempts} in ${(delay / 1000).toFixed(1)}s`);
         await sleep(delay, this.opts.signal);
         attempt++;
@@ -221,7 +222,7 @@ export class RegistryClient {
       if (res.bodySent) throw new RegistryError(`${op.what}: ${where} answered ${describe(outcome, res)} after the upload`, res.status, true);
       const delay = nextDelay(attempt, outcome, this.policy, Date.now() - started, Date.now());
       if (delay === undefined) {
-        throw new RegistryError(`${op.what}: ${where} answered ${describe(outcome, res)}${attempt > 1 ? `, ${attempt} tries over ${Math.round((Date.now() - started) / 1000)}s` : ''}`, res.status);
+        throw new RegistryError(`${op.what}: ${where} answered ${describe(outcome, res)}${attempt > 1 ? `, ${attempt} tries over ${seconds(started)}` : ''}`, res.status);
       }
       this.log(`${op.what}: HTTP ${res.status} from ${this.registry}; try ${attempt + 1} of ${this.policy.attempts} in ${(delay / 1000).toFixed(1)}s`);
       await sleep(delay, this.opts.signal);

@@ -46,6 +46,8 @@ export class TransportError extends Error {
     message: string,
     readonly code: string,
     readonly bodySent: boolean,
+    /** What went wrong, without the request's name (callers name the request their own way). */
+    readonly reason = message,
   ) {
     super(message);
     this.name = 'TransportError';
@@ -84,7 +86,7 @@ export function send(req: HttpRequest): Promise<HttpResponse> {
       settled = true;
       clearTimeout(connectTimer);
       clearTimeout(continueTimer);
-      reject(new TransportError(`${what}: ${message}`, code, bodySent));
+      reject(new TransportError(`${what}: ${message}`, code, bodySent, message));
     };
 
     const r = mod.request(req.url, { method: req.method, headers, agent: agentFor(req.url), signal: req.signal });
