@@ -70,6 +70,10 @@ test('cancelled during the build: the build stops, nothing is left', async () =>
     expect(run.output).toContain('::error::the run was cancelled during build');
     expect(run.seconds).toBeLessThan(60); // not the 120 s of the step
     await expectNothingLeft(run, 'cancel/build');
+    // The engine stops the build's RUN step once the CLI has cancelled the build: within seconds,
+    // not the 120 s of the step.
+    const deadline = Date.now() + 15_000;
+    while (/sleep 120/.test(execFileSync('ps', ['-eo', 'args']).toString()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     expect(execFileSync('ps', ['-eo', 'args']).toString()).not.toMatch(/sleep 120/);
   } finally {
     fs.rmSync(ctx, { recursive: true, force: true });
