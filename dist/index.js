@@ -29151,6 +29151,7 @@ function knowledgeFor(env, registry) {
 async function pushViaBuildkit(env, client, plan, p, verifiedId) {
   const t0 = Date.now();
   const dir = writePushConfig(env.tempRoot, plan.image.registry, env.credentials);
+  env.onTempDir?.(dir);
   try {
     const meta = path2.join(dir, "metadata.json");
     const r = await env.docker.exec(pushByDigestArgv(plan, p, plan.inputs, meta), { stream: true, env: { DOCKER_CONFIG: dir } });
@@ -29656,6 +29657,7 @@ async function openRegistries(docker, plans, inputs, st, signal) {
     route,
     level: inputs.compressionLevel,
     tempRoot: process.env.RUNNER_TEMP || os4.tmpdir(),
+    onTempDir: (dir) => st.leftovers.addTempDir(dir),
     knowledge: /* @__PURE__ */ new Map()
   };
   const clients = new Map(plans.map((plan) => [plan.name, registryClient(env, plan.image, mountSources(plan, plans, inputs.mountFrom))]));

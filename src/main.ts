@@ -190,6 +190,7 @@ async function openRegistries(docker: Docker, plans: Plan[], inputs: Inputs, st:
     route,
     level: inputs.compressionLevel,
     tempRoot: process.env.RUNNER_TEMP || os.tmpdir(),
+    onTempDir: (dir) => st.leftovers.addTempDir(dir),
     knowledge: new Map(),
   };
   const clients = new Map(plans.map((plan) => [plan.name, registryClient(env, plan.image, mountSources(plan, plans, inputs.mountFrom))]));

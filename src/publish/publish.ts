@@ -58,6 +58,8 @@ export interface PublishEnv {
   level: number;
   /** For the buildx push's temporary Docker config (removed at once, and by the post step). */
   tempRoot: string;
+  /** Told of every temporary directory made, so the post step removes it even after a kill. */
+  onTempDir?: (dir: string) => void;
   /** Each registry's knowledge of which blob each layer became, shared by the run's images. */
   knowledge: Map<string, BlobKnowledge>;
 }
@@ -131,6 +133,7 @@ function knowledgeFor(env: PublishEnv, registry: string): BlobKnowledge {
 async function pushViaBuildkit(env: PublishEnv, client: RegistryClient, plan: Plan, p: PlatformPlan, verifiedId: string): Promise<PushSummary | undefined> {
   const t0 = Date.now();
   const dir = writePushConfig(env.tempRoot, plan.image.registry, env.credentials);
+  env.onTempDir?.(dir);
   try {
     const meta = path.join(dir, 'metadata.json');
     const r = await env.docker.exec(pushByDigestArgv(plan, p, plan.inputs, meta), { stream: true, env: { DOCKER_CONFIG: dir } });
