@@ -94,11 +94,11 @@ var require_command = __commonJS({
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.issue = exports2.issueCommand = void 0;
-    var os5 = __importStar(require("os"));
+    var os4 = __importStar(require("os"));
     var utils_1 = require_utils();
     function issueCommand(command, properties, message) {
       const cmd = new Command(command, properties, message);
-      process.stdout.write(cmd.toString() + os5.EOL);
+      process.stdout.write(cmd.toString() + os4.EOL);
     }
     exports2.issueCommand = issueCommand;
     function issue(name, message = "") {
@@ -182,7 +182,7 @@ var require_file_command = __commonJS({
     exports2.prepareKeyValueMessage = exports2.issueFileCommand = void 0;
     var crypto6 = __importStar(require("crypto"));
     var fs7 = __importStar(require("fs"));
-    var os5 = __importStar(require("os"));
+    var os4 = __importStar(require("os"));
     var utils_1 = require_utils();
     function issueFileCommand(command, message) {
       const filePath = process.env[`GITHUB_${command}`];
@@ -192,7 +192,7 @@ var require_file_command = __commonJS({
       if (!fs7.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
       }
-      fs7.appendFileSync(filePath, `${(0, utils_1.toCommandValue)(message)}${os5.EOL}`, {
+      fs7.appendFileSync(filePath, `${(0, utils_1.toCommandValue)(message)}${os4.EOL}`, {
         encoding: "utf8"
       });
     }
@@ -206,7 +206,7 @@ var require_file_command = __commonJS({
       if (convertedValue.includes(delimiter)) {
         throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
       }
-      return `${key2}<<${delimiter}${os5.EOL}${convertedValue}${os5.EOL}${delimiter}`;
+      return `${key2}<<${delimiter}${os4.EOL}${convertedValue}${os4.EOL}${delimiter}`;
     }
     exports2.prepareKeyValueMessage = prepareKeyValueMessage;
   }
@@ -18929,7 +18929,7 @@ var require_toolrunner = __commonJS({
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.argStringToArray = exports2.ToolRunner = void 0;
-    var os5 = __importStar(require("os"));
+    var os4 = __importStar(require("os"));
     var events = __importStar(require("events"));
     var child = __importStar(require("child_process"));
     var path4 = __importStar(require("path"));
@@ -18984,12 +18984,12 @@ var require_toolrunner = __commonJS({
       _processLineBuffer(data, strBuffer, onLine) {
         try {
           let s = strBuffer + data.toString();
-          let n = s.indexOf(os5.EOL);
+          let n = s.indexOf(os4.EOL);
           while (n > -1) {
             const line = s.substring(0, n);
             onLine(line);
-            s = s.substring(n + os5.EOL.length);
-            n = s.indexOf(os5.EOL);
+            s = s.substring(n + os4.EOL.length);
+            n = s.indexOf(os4.EOL);
           }
           return s;
         } catch (err) {
@@ -19158,7 +19158,7 @@ var require_toolrunner = __commonJS({
             }
             const optionsNonNull = this._cloneExecOptions(this.options);
             if (!optionsNonNull.silent && optionsNonNull.outStream) {
-              optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os5.EOL);
+              optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + os4.EOL);
             }
             const state = new ExecState(optionsNonNull, this.toolPath);
             state.on("debug", (message) => {
@@ -19646,7 +19646,7 @@ var require_core = __commonJS({
     var command_1 = require_command();
     var file_command_1 = require_file_command();
     var utils_1 = require_utils();
-    var os5 = __importStar(require("os"));
+    var os4 = __importStar(require("os"));
     var path4 = __importStar(require("path"));
     var oidc_utils_1 = require_oidc_utils();
     var ExitCode;
@@ -19714,7 +19714,7 @@ Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
       if (filePath) {
         return (0, file_command_1.issueFileCommand)("OUTPUT", (0, file_command_1.prepareKeyValueMessage)(name, value));
       }
-      process.stdout.write(os5.EOL);
+      process.stdout.write(os4.EOL);
       (0, command_1.issueCommand)("set-output", { name }, (0, utils_1.toCommandValue)(value));
     }
     exports2.setOutput = setOutput2;
@@ -19748,7 +19748,7 @@ Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
     }
     exports2.notice = notice;
     function info2(message) {
-      process.stdout.write(message + os5.EOL);
+      process.stdout.write(message + os4.EOL);
     }
     exports2.info = info2;
     function startGroup(name) {
@@ -22238,22 +22238,120 @@ var require_tar_stream = __commonJS({
   }
 });
 
-// src/threads.ts
+// src/publish/pgzip.ts
 var os = __toESM(require("os"));
-var cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
-if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = String(Math.max(4, cores));
+var import_stream = require("stream");
+var zlib = __toESM(require("zlib"));
+var WINDOW = 32 * 1024;
+var HEADER = Buffer.from([31, 139, 8, 0, 0, 0, 0, 0, 0, 255]);
+var DEFAULT_BLOCK_SIZE = 1024 * 1024;
+function availableCores() {
+  return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+}
+function deflateBlock(data, dictionary, level, last) {
+  return new Promise((resolve2, reject) => {
+    const chunkSize = 256 * 1024;
+    zlib.deflateRaw(data, { level, dictionary, chunkSize, finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH }, (err, out) => err ? reject(err) : resolve2(out));
+  });
+}
+var ParallelGzip = class extends import_stream.Transform {
+  level;
+  blockSize;
+  parallel;
+  /** The block being filled, and how far. */
+  block;
+  fill = 0;
+  /** Block buffers whose compression is done, for reuse: a layer of gigabytes allocates a handful. */
+  spare = [];
+  dictionary;
+  crc = 0;
+  total = 0;
+  /** Compressions in flight, in input order. */
+  inflight = [];
+  headerSent = false;
+  /** Uncompressed bytes taken in so far. */
+  bytesIn = 0;
+  /** Compressed bytes given out so far (header and trailer included). */
+  bytesOut = 0;
+  constructor(opts = {}) {
+    super();
+    this.level = opts.level ?? 6;
+    this.blockSize = opts.blockSize ?? DEFAULT_BLOCK_SIZE;
+    this.parallel = Math.max(1, opts.parallel ?? Math.max(6, 3 * availableCores()));
+    this.block = Buffer.allocUnsafeSlow(this.blockSize);
+  }
+  emit_(b) {
+    this.bytesOut += b.length;
+    this.push(b);
+  }
+  /** Hands `data` (the first `length` bytes of a block buffer) to the thread pool. */
+  startBlock(buffer, length, last) {
+    const data = buffer.subarray(0, length);
+    this.crc = zlib.crc32(data, this.crc);
+    this.total += length;
+    const dict = this.dictionary;
+    this.dictionary = length >= WINDOW ? Buffer.from(data.subarray(length - WINDOW)) : Buffer.concat([dict ?? Buffer.alloc(0), data]).subarray(-WINDOW);
+    this.inflight.push(
+      deflateBlock(data, dict, this.level, last).then((out) => {
+        if (buffer.length === this.blockSize) this.spare.push(buffer);
+        return out;
+      })
+    );
+  }
+  /** Emits finished blocks from the head of the queue; waits for the head while the queue is full. */
+  async drain(all) {
+    if (!this.headerSent) {
+      this.headerSent = true;
+      this.emit_(HEADER);
+    }
+    while (this.inflight.length > 0 && (all || this.inflight.length >= this.parallel)) {
+      this.emit_(await this.inflight.shift());
+    }
+  }
+  _transform(chunk, _enc, cb) {
+    this.bytesIn += chunk.length;
+    const work = async () => {
+      let at = 0;
+      while (at < chunk.length) {
+        const n = chunk.copy(this.block, this.fill, at);
+        at += n;
+        this.fill += n;
+        if (this.fill === this.blockSize) {
+          this.startBlock(this.block, this.fill, false);
+          this.block = this.spare.pop() ?? Buffer.allocUnsafeSlow(this.blockSize);
+          this.fill = 0;
+          await this.drain(false);
+        }
+      }
+    };
+    work().then(() => cb(), cb);
+  }
+  _flush(cb) {
+    this.startBlock(this.block, this.fill, true);
+    this.drain(true).then(() => {
+      const trailer = Buffer.alloc(8);
+      trailer.writeUInt32LE(this.crc >>> 0, 0);
+      trailer.writeUInt32LE(this.total % 4294967296, 4);
+      this.emit_(trailer);
+      cb();
+    }).catch(cb);
+  }
+};
+
+// src/threads.ts
+if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = String(Math.max(4, availableCores()));
 
 // src/main.ts
 var core4 = __toESM(require_core());
 var crypto5 = __toESM(require("crypto"));
 var fs6 = __toESM(require("fs"));
-var os4 = __toESM(require("os"));
+var os3 = __toESM(require("os"));
 var path3 = __toESM(require("path"));
 
 // src/adapters/docker.ts
 var import_child_process = require("child_process");
 var http = __toESM(require("http"));
-var import_stream = require("stream");
+var import_stream2 = require("stream");
 function tail(s, max = 64 * 1024) {
   return s.length > max ? s.slice(-max) : s;
 }
@@ -22335,7 +22433,7 @@ var Docker = class _Docker {
   async save(ref) {
     const socketPath = await this.engineSocket();
     if (!socketPath) return this.stream(["save", ref]);
-    const stdout = new import_stream.PassThrough({ highWaterMark: 1024 * 1024 });
+    const stdout = new import_stream2.PassThrough({ highWaterMark: 1024 * 1024 });
     let req;
     const done = new Promise((resolve2) => {
       req = http.request({ socketPath, path: `/images/${encodeURIComponent(ref)}/get`, method: "GET" }, (res) => {
@@ -28274,11 +28372,6 @@ var RegistryClient = class _RegistryClient {
     if (said && said !== digest) throw new RegistryError(`${this.name}:${reference}: the registry says ${said}, the body hashes to ${digest}`);
     return { digest, mediaType: json2.mediaType ?? headerOf(res, "content-type") ?? "", body: res.body, json: json2 };
   }
-  async manifestExists(reference) {
-    const res = await this.request({ method: "HEAD", path: `manifests/${reference}`, headers: { Accept: ACCEPT_MANIFESTS }, what: `checking for ${this.name}@${short(reference)}`, ok: [200], accept: [404] });
-    if (res.status === 404) return void 0;
-    return { digest: headerOf(res, "docker-content-digest") ?? reference, mediaType: headerOf(res, "content-type") ?? "", size: Number(headerOf(res, "content-length") ?? 0) };
-  }
   /** PUT of a manifest under a tag or its digest; returns the digest the registry stored it as. */
   async putManifest(reference, mediaType, body, what) {
     const res = await this.request({
@@ -28321,9 +28414,6 @@ function manifestList(entries) {
     }))
   };
   return JSON.stringify(list, null, 2);
-}
-function sha256Digest(body) {
-  return sha256(body);
 }
 
 // src/publish/progress.ts
@@ -28407,108 +28497,6 @@ var tar = __toESM(require_tar_stream());
 var crypto2 = __toESM(require("crypto"));
 var import_events = require("events");
 var import_stream3 = require("stream");
-
-// src/publish/pgzip.ts
-var os2 = __toESM(require("os"));
-var import_stream2 = require("stream");
-var zlib = __toESM(require("zlib"));
-var WINDOW = 32 * 1024;
-var HEADER = Buffer.from([31, 139, 8, 0, 0, 0, 0, 0, 0, 255]);
-var DEFAULT_BLOCK_SIZE = 1024 * 1024;
-function availableCores() {
-  return typeof os2.availableParallelism === "function" ? os2.availableParallelism() : os2.cpus().length;
-}
-function deflateBlock(data, dictionary, level, last) {
-  return new Promise((resolve2, reject) => {
-    const chunkSize = 256 * 1024;
-    zlib.deflateRaw(data, { level, dictionary, chunkSize, finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH }, (err, out) => err ? reject(err) : resolve2(out));
-  });
-}
-var ParallelGzip = class extends import_stream2.Transform {
-  level;
-  blockSize;
-  parallel;
-  /** The block being filled, and how far. */
-  block;
-  fill = 0;
-  /** Block buffers whose compression is done, for reuse: a layer of gigabytes allocates a handful. */
-  spare = [];
-  dictionary;
-  crc = 0;
-  total = 0;
-  /** Compressions in flight, in input order. */
-  inflight = [];
-  headerSent = false;
-  /** Uncompressed bytes taken in so far. */
-  bytesIn = 0;
-  /** Compressed bytes given out so far (header and trailer included). */
-  bytesOut = 0;
-  constructor(opts = {}) {
-    super();
-    this.level = opts.level ?? 6;
-    this.blockSize = opts.blockSize ?? DEFAULT_BLOCK_SIZE;
-    this.parallel = Math.max(1, opts.parallel ?? Math.max(6, 3 * availableCores()));
-    this.block = Buffer.allocUnsafeSlow(this.blockSize);
-  }
-  emit_(b) {
-    this.bytesOut += b.length;
-    this.push(b);
-  }
-  /** Hands `data` (the first `length` bytes of a block buffer) to the thread pool. */
-  startBlock(buffer, length, last) {
-    const data = buffer.subarray(0, length);
-    this.crc = zlib.crc32(data, this.crc);
-    this.total += length;
-    const dict = this.dictionary;
-    this.dictionary = length >= WINDOW ? Buffer.from(data.subarray(length - WINDOW)) : Buffer.concat([dict ?? Buffer.alloc(0), data]).subarray(-WINDOW);
-    this.inflight.push(
-      deflateBlock(data, dict, this.level, last).then((out) => {
-        if (buffer.length === this.blockSize) this.spare.push(buffer);
-        return out;
-      })
-    );
-  }
-  /** Emits finished blocks from the head of the queue; waits for the head while the queue is full. */
-  async drain(all) {
-    if (!this.headerSent) {
-      this.headerSent = true;
-      this.emit_(HEADER);
-    }
-    while (this.inflight.length > 0 && (all || this.inflight.length >= this.parallel)) {
-      this.emit_(await this.inflight.shift());
-    }
-  }
-  _transform(chunk, _enc, cb) {
-    this.bytesIn += chunk.length;
-    const work = async () => {
-      let at = 0;
-      while (at < chunk.length) {
-        const n = chunk.copy(this.block, this.fill, at);
-        at += n;
-        this.fill += n;
-        if (this.fill === this.blockSize) {
-          this.startBlock(this.block, this.fill, false);
-          this.block = this.spare.pop() ?? Buffer.allocUnsafeSlow(this.blockSize);
-          this.fill = 0;
-          await this.drain(false);
-        }
-      }
-    };
-    work().then(() => cb(), cb);
-  }
-  _flush(cb) {
-    this.startBlock(this.block, this.fill, true);
-    this.drain(true).then(() => {
-      const trailer = Buffer.alloc(8);
-      trailer.writeUInt32LE(this.crc >>> 0, 0);
-      trailer.writeUInt32LE(this.total % 4294967296, 4);
-      this.emit_(trailer);
-      cb();
-    }).catch(cb);
-  }
-};
-
-// src/publish/layer.ts
 var short2 = (d) => d.slice(7, 19);
 function link(a, b) {
   a.pipe(b);
@@ -28730,8 +28718,6 @@ function dockerManifest(config, layers) {
 async function alreadyThere(ctx, image, st) {
   const stats = { layers: image.diffIds.length, uploaded: 0, reused: image.diffIds.length, mounted: 0, bytesRead: 0, bytesSent: 0, passes: 0, seconds: 0 };
   if (ctx.store === "containerd") {
-    const m = await ctx.client.manifestExists(image.id);
-    if (!m) return void 0;
     const fetched = await ctx.client.getManifest(image.id);
     if (!fetched || fetched.json.manifests || !fetched.json.config?.digest) return void 0;
     return { digest: fetched.digest, size: fetched.body.length, mediaType: fetched.mediaType, configDigest: fetched.json.config.digest, via: "already-in-registry", learned: [], stats };
@@ -28990,7 +28976,7 @@ var BlobKnowledge = class {
 
 // src/publish/route.ts
 var fs4 = __toESM(require("fs"));
-var os3 = __toESM(require("os"));
+var os2 = __toESM(require("os"));
 var path = __toESM(require("path"));
 var BUILDKIT_DRIVERS = ["docker-container", "remote", "kubernetes"];
 function choosePushRoute(o) {
@@ -29014,7 +29000,7 @@ function parseBuildMetadata(text) {
 function writePushConfig(parent, registry, creds) {
   const dir = fs4.mkdtempSync(path.join(parent, "mlib-docker-config-"));
   fs4.chmodSync(dir, 448);
-  const userDir = process.env.DOCKER_CONFIG || path.join(os3.homedir(), ".docker");
+  const userDir = process.env.DOCKER_CONFIG || path.join(os2.homedir(), ".docker");
   let config = {};
   try {
     config = JSON.parse(fs4.readFileSync(path.join(userDir, "config.json"), "utf8"));
@@ -29160,7 +29146,10 @@ async function pushViaBuildkit(env, client, plan, p, verifiedId) {
     const m = await client.getManifest(digest);
     if (!m) throw new Error(`the registry has no manifest ${digest} after the buildx push`);
     if (m.json.config?.digest !== verifiedId) throw new Error(`BuildKit pushed config ${m.json.config?.digest}, not the verified image ${verifiedId} (the build cache no longer gives the same image)`);
-    return { via: "buildkit", digest, layers: 0, uploaded: 0, reused: 0, mounted: 0, bytesRead: 0, bytesSent: 0, seconds: (Date.now() - t0) / 1e3, passes: 0 };
+    return {
+      summary: { via: "buildkit", digest, layers: m.json.layers?.length ?? 0, uploaded: 0, reused: 0, mounted: 0, bytesRead: 0, bytesSent: 0, seconds: (Date.now() - t0) / 1e3, passes: 0 },
+      manifest: { digest, size: m.body.length, mediaType: m.mediaType || MEDIA.dockerManifest }
+    };
   } catch (e) {
     env.warn(`${p.platform}: ${e.message}; pushing the verified image from the engine instead`);
     return void 0;
@@ -29182,15 +29171,9 @@ async function pushPlatforms(env, client, plan, verifiedIds, pushes) {
         throw new PhaseError("publish", `${p.platform}: ${p.ref} now names ${local.id}, not the verified image ${verified ?? "(unknown)"}; nothing was tagged`);
       }
       const label = `${plan.name === "default" ? "" : `${plan.name} `}${p.platform}`;
-      let summary2;
-      let manifest;
-      if (env.route.via === "buildkit") {
-        summary2 = await pushViaBuildkit(env, client, plan, p, verified);
-        if (summary2) {
-          const m = await client.manifestExists(summary2.digest);
-          manifest = { digest: summary2.digest, size: m?.size ?? 0, mediaType: m?.mediaType || MEDIA.dockerManifest };
-        }
-      }
+      const viaBuildkit = env.route.via === "buildkit" ? await pushViaBuildkit(env, client, plan, p, verified) : void 0;
+      let summary2 = viaBuildkit?.summary;
+      let manifest = viaBuildkit?.manifest;
       if (!summary2 || !manifest) {
         const pushed = await pushLocalImage(
           { docker: env.docker, client, knowledge: knowledgeFor(env, plan.image.registry), store: env.store, label, progress, log: env.log, level: env.level },
@@ -29246,7 +29229,7 @@ async function checkGivenDigests(client, plan, given) {
 }
 async function tagManifestList(client, plan, entries, states, pushes, log) {
   const body = Buffer.from(manifestList(entries));
-  const digest = sha256Digest(body);
+  const digest = sha256(body);
   const result = await moveTags(client.uncancellable(), states, { digest, mediaType: MEDIA.dockerList, body }, log);
   const platforms = {};
   entries.forEach((e) => platforms[`${e.os}/${e.architecture}`] = e.digest);
@@ -29540,7 +29523,7 @@ function credentials(inputs) {
   return inputs.registryUsername && inputs.registryPassword ? { username: inputs.registryUsername, password: inputs.registryPassword } : void 0;
 }
 function tempDir(st, prefix) {
-  const dir = fs6.mkdtempSync(path3.join(process.env.RUNNER_TEMP || os4.tmpdir(), prefix));
+  const dir = fs6.mkdtempSync(path3.join(process.env.RUNNER_TEMP || os3.tmpdir(), prefix));
   st.leftovers.addTempDir(dir);
   return dir;
 }
@@ -29656,7 +29639,7 @@ async function openRegistries(docker, plans, inputs, st, signal) {
     store,
     route,
     level: inputs.compressionLevel,
-    tempRoot: process.env.RUNNER_TEMP || os4.tmpdir(),
+    tempRoot: process.env.RUNNER_TEMP || os3.tmpdir(),
     onTempDir: (dir) => st.leftovers.addTempDir(dir),
     knowledge: /* @__PURE__ */ new Map()
   };

@@ -1,4 +1,4 @@
-import * as os from 'os';
+import { availableCores } from './publish/pgzip';
 
 /*
  * Node's async zlib runs on libuv's thread pool, which has 4 threads unless UV_THREADPOOL_SIZE
@@ -6,5 +6,4 @@ import * as os from 'os';
  * block by block on that pool, so it must be as wide as the machine before anything touches it:
  * this module is imported first by the entry point.
  */
-const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = String(Math.max(4, cores));
+if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = String(Math.max(4, availableCores()));

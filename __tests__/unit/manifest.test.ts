@@ -1,5 +1,6 @@
 import * as crypto from 'crypto';
-import { manifestList, MEDIA, sha256Digest, type PlatformManifest } from '../../src/publish/manifest';
+import { sha256 as sha256Digest } from '../../src/adapters/registry/client';
+import { manifestList, MEDIA, type PlatformManifest } from '../../src/publish/manifest';
 import { DIGEST_A, DIGEST_B } from './fixtures';
 
 const entries: PlatformManifest[] = [
@@ -26,7 +27,7 @@ describe('manifestList', () => {
   });
 });
 
-describe('sha256Digest', () => {
+describe('sha256 (the manifest digest)', () => {
   test.each([
     { name: 'the empty string (known digest)', body: '', want: 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' },
     { name: "'abc' (known digest)", body: 'abc', want: 'sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' },

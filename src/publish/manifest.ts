@@ -1,4 +1,4 @@
-import { MEDIA, sha256 } from '../adapters/registry/client';
+import { MEDIA } from '../adapters/registry/client';
 
 export { MEDIA };
 
@@ -23,9 +23,4 @@ export function manifestList(entries: PlatformManifest[]): string {
     })),
   };
   return JSON.stringify(list, null, 2);
-}
-
-/** The digest a registry gives a manifest: SHA-256 of its bytes. */
-export function sha256Digest(body: string | Buffer): string {
-  return sha256(body);
 }

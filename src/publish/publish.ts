@@ -1,14 +1,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Credentials } from '../adapters/registry/auth';
-import { RegistryClient, type FetchedManifest } from '../adapters/registry/client';
+import { RegistryClient, sha256, type FetchedManifest } from '../adapters/registry/client';
 import type { RetryPolicy } from '../adapters/registry/retry';
 import type { Docker } from '../adapters/docker';
 import { pushByDigestArgv } from '../build/argv';
 import { PhaseError } from '../errors';
 import { parseImageRef } from '../plan/image';
 import type { Plan, PlatformPlan } from '../plan/plan';
-import { manifestList, MEDIA, sha256Digest, type PlatformManifest } from './manifest';
+import { manifestList, MEDIA, type PlatformManifest } from './manifest';
 import { Progress } from './progress';
 import { pushLocalImage, type PushedImage } from './push-image';
 import { BlobKnowledge } from './reuse';
@@ -130,7 +130,7 @@ function knowledgeFor(env: PublishEnv, registry: string): BlobKnowledge {
  * BuildKit pushes the platform by digest from its cache; the result counts only if the registry's
  * manifest names the verified config. Any failure returns undefined: the caller streams instead.
  */
-async function pushViaBuildkit(env: PublishEnv, client: RegistryClient, plan: Plan, p: PlatformPlan, verifiedId: string): Promise<PushSummary | undefined> {
+async function pushViaBuildkit(env: PublishEnv, client: RegistryClient, plan: Plan, p: PlatformPlan, verifiedId: string): Promise<{ summary: PushSummary; manifest: { digest: string; size: number; mediaType: string } } | undefined> {
   const t0 = Date.now();
   const dir = writePushConfig(env.tempRoot, plan.image.registry, env.credentials);
   env.onTempDir?.(dir);
@@ -142,7 +142,10 @@ async function pushViaBuildkit(env: PublishEnv, client: RegistryClient, plan: Pl
     const m = await client.getManifest(digest);
     if (!m) throw new Error(`the registry has no manifest ${digest} after the buildx push`);
     if (m.json.config?.digest !== verifiedId) throw new Error(`BuildKit pushed config ${m.json.config?.digest}, not the verified image ${verifiedId} (the build cache no longer gives the same image)`);
-    return { via: 'buildkit', digest, layers: 0, uploaded: 0, reused: 0, mounted: 0, bytesRead: 0, bytesSent: 0, seconds: (Date.now() - t0) / 1000, passes: 0 };
+    return {
+      summary: { via: 'buildkit', digest, layers: m.json.layers?.length ?? 0, uploaded: 0, reused: 0, mounted: 0, bytesRead: 0, bytesSent: 0, seconds: (Date.now() - t0) / 1000, passes: 0 },
+      manifest: { digest, size: m.body.length, mediaType: m.mediaType || MEDIA.dockerManifest },
+    };
   } catch (e) {
     env.warn(`${p.platform}: ${(e as Error).message}; pushing the verified image from the engine instead`);
     return undefined;
@@ -170,15 +173,9 @@ export async function pushPlatforms(env: PublishEnv, client: RegistryClient, pla
         throw new PhaseError('publish', `${p.platform}: ${p.ref} now names ${local.id}, not the verified image ${verified ?? '(unknown)'}; nothing was tagged`);
       }
       const label = `${plan.name === 'default' ? '' : `${plan.name} `}${p.platform}`;
-      let summary: PushSummary | undefined;
-      let manifest: { digest: string; size: number; mediaType: string } | undefined;
-      if (env.route.via === 'buildkit') {
-        summary = await pushViaBuildkit(env, client, plan, p, verified);
-        if (summary) {
-          const m = await client.manifestExists(summary.digest);
-          manifest = { digest: summary.digest, size: m?.size ?? 0, mediaType: m?.mediaType || MEDIA.dockerManifest };
-        }
-      }
+      const viaBuildkit = env.route.via === 'buildkit' ? await pushViaBuildkit(env, client, plan, p, verified) : undefined;
+      let summary = viaBuildkit?.summary;
+      let manifest = viaBuildkit?.manifest;
       if (!summary || !manifest) {
         const pushed: PushedImage = await pushLocalImage(
           { docker: env.docker, client, knowledge: knowledgeFor(env, plan.image.registry), store: env.store, label, progress, log: env.log, level: env.level },
@@ -252,7 +249,7 @@ export async function checkGivenDigests(client: RegistryClient, plan: Plan, give
  */
 export async function tagManifestList(client: RegistryClient, plan: Plan, entries: PlatformManifest[], states: TagBefore[], pushes: Record<string, PushSummary>, log: (s: string) => void): Promise<Published> {
   const body = Buffer.from(manifestList(entries));
-  const digest = sha256Digest(body);
+  const digest = sha256(body);
   const result = await moveTags(client.uncancellable(), states, { digest, mediaType: MEDIA.dockerList, body }, log);
   const platforms: Record<string, string> = {};
   entries.forEach((e) => (platforms[`${e.os}/${e.architecture}`] = e.digest));

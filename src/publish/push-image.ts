@@ -126,8 +126,6 @@ function dockerManifest(config: Descriptor, layers: Descriptor[]): Buffer {
 async function alreadyThere(ctx: PushContext, image: LocalImage, st: PassState): Promise<PushedImage | undefined> {
   const stats = { layers: image.diffIds.length, uploaded: 0, reused: image.diffIds.length, mounted: 0, bytesRead: 0, bytesSent: 0, passes: 0, seconds: 0 };
   if (ctx.store === 'containerd') {
-    const m = await ctx.client.manifestExists(image.id);
-    if (!m) return undefined;
     const fetched = await ctx.client.getManifest(image.id);
     if (!fetched || fetched.json.manifests || !fetched.json.config?.digest) return undefined;
     return { digest: fetched.digest, size: fetched.body.length, mediaType: fetched.mediaType, configDigest: fetched.json.config.digest, via: 'already-in-registry', learned: [], stats };

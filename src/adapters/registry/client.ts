@@ -393,12 +393,6 @@ export class RegistryClient {
     return { digest, mediaType: json.mediaType ?? headerOf(res, 'content-type') ?? '', body: res.body, json };
   }
 
-  async manifestExists(reference: string): Promise<Descriptor | undefined> {
-    const res = await this.request({ method: 'HEAD', path: `manifests/${reference}`, headers: { Accept: ACCEPT_MANIFESTS }, what: `checking for ${this.name}@${short(reference)}`, ok: [200], accept: [404] });
-    if (res.status === 404) return undefined;
-    return { digest: headerOf(res, 'docker-content-digest') ?? reference, mediaType: headerOf(res, 'content-type') ?? '', size: Number(headerOf(res, 'content-length') ?? 0) };
-  }
-
   /** PUT of a manifest under a tag or its digest; returns the digest the registry stored it as. */
   async putManifest(reference: string, mediaType: string, body: Buffer, what?: string): Promise<string> {
     const res = await this.request({
