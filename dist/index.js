@@ -22387,10 +22387,12 @@ var Docker = class _Docker {
       child.stdout.on("data", (d) => {
         stdout = tail(stdout + d, 16 * 1024 * 1024);
         if (opts.stream) process.stdout.write(d);
+        opts.onOutput?.(d);
       });
       child.stderr.on("data", (d) => {
         stderr = tail(stderr + d);
         if (opts.stream) process.stdout.write(d);
+        opts.onOutput?.(d);
       });
       child.on("error", (e) => {
         stderr += `${e.message}
@@ -22512,10 +22514,46 @@ var Docker = class _Docker {
   async removeContainer(name) {
     await this.exec(["rm", "-f", "-v", name]);
   }
+  /**
+   * Removes every container, then volume and network, carrying the run's label (a volume or
+   * network is only removable once no container uses it). Returns what was removed.
+   */
   async removeByLabel(label) {
-    const ids = (await this.exec(["ps", "-aq", "--filter", `label=${label}`])).stdout.split("\n").filter(Boolean);
-    if (ids.length > 0) await this.exec(["rm", "-f", "-v", ...ids]);
-    return ids;
+    const list = async (args) => (await this.exec([...args, "--filter", `label=${label}`])).stdout.split("\n").filter(Boolean);
+    const containers = await list(["ps", "-aq"]);
+    if (containers.length > 0) await this.exec(["rm", "-f", "-v", ...containers]);
+    const volumes = await list(["volume", "ls", "-q"]);
+    if (volumes.length > 0) await this.exec(["volume", "rm", "-f", ...volumes]);
+    const networks = await list(["network", "ls", "-q"]);
+    if (networks.length > 0) await this.exec(["network", "rm", ...networks]);
+    return [...containers.map((c) => `container ${c}`), ...volumes.map((v) => `volume ${v}`), ...networks.map((n) => `network ${n}`)];
+  }
+  /** The parts of an image's config that verification reads. */
+  async imageConfig(ref) {
+    const j = JSON.parse(await this.ok(["image", "inspect", "--format", "{{json .Config}}", ref]));
+    const env = {};
+    for (const e of j.Env ?? []) {
+      const i = e.indexOf("=");
+      if (i > 0) env[e.slice(0, i)] = e.slice(i + 1);
+    }
+    const h = j.Healthcheck;
+    const healthcheck = h && h.Test && h.Test.length > 0 && h.Test[0] !== "NONE" ? { test: h.Test, intervalS: (h.Interval ?? 0) / 1e9, timeoutS: (h.Timeout ?? 0) / 1e9, startPeriodS: (h.StartPeriod ?? 0) / 1e9, retries: h.Retries ?? 0 } : void 0;
+    return { user: j.User ?? "", env, healthcheck };
+  }
+  /** What a running (or ended) container is doing: the parts verification waits on. */
+  async inspectContainer(name) {
+    const r = await this.exec(["inspect", "--format", "{{json .}}", name]);
+    if (r.code !== 0) return void 0;
+    const j = JSON.parse(r.stdout);
+    const log = j.State.Health?.Log ?? [];
+    return {
+      status: j.State.Status,
+      exitCode: j.State.ExitCode,
+      oomKilled: !!j.State.OOMKilled,
+      health: j.State.Health?.Status,
+      lastHealthOutput: log.length ? `exit ${log[log.length - 1].ExitCode}: ${log[log.length - 1].Output.trim()}` : void 0,
+      ips: Object.fromEntries(Object.entries(j.NetworkSettings?.Networks ?? {}).map(([k, v]) => [k, v.IPAddress ?? ""]))
+    };
   }
   /** Removes local tags (untags; an image left without a name is deleted by the engine). Returns those removed. */
   async removeTags(refs) {
@@ -25812,7 +25850,12 @@ var SCALAR_KEYS = [
   "python",
   "gpu",
   "allow-unknown-torch",
-  "token-env"
+  "token-env",
+  "non-root",
+  "model-cache",
+  "healthcheck",
+  "offline",
+  "memory"
 ];
 var LIST_KEYS = ["platforms", "tags", "pinned-packages"];
 var PING_KEYS = { port: "ping-port", path: "ping-path", "startup-timeout": "startup-timeout", "token-env": "token-env" };
@@ -26017,6 +26060,89 @@ function parsePlatform(raw, input = "platforms") {
 }
 function hostPlatform(nodeArch = process.arch) {
   return { x64: "linux/amd64", arm64: "linux/arm64" }[nodeArch];
+}
+
+// src/verify/hygiene.ts
+var OFFLINE_ENV = ["HF_HUB_OFFLINE=1", "TRANSFORMERS_OFFLINE=1", "HF_DATASETS_OFFLINE=1"];
+function parseMemory(raw, input = "memory") {
+  const s = raw.trim().toLowerCase();
+  if (s === "" || s === "none") return void 0;
+  const m = /^(\d+(?:\.\d+)?)\s*([bkmg]?)i?b?$/.exec(s);
+  const mult = { "": 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+  const bytes = m ? Math.floor(Number(m[1]) * mult[m[2]]) : NaN;
+  if (!m || !(bytes >= 6 * 1024 ** 2) || bytes > 2 ** 50) {
+    throw new InputError(input, `'${raw}' is not a memory limit; accepted: a size of at least 6m such as 512m, 6g or 1.5g (units b, k, m, g), or empty for no limit`);
+  }
+  return { text: `${bytes}b`, bytes };
+}
+function parseModelCache(raw, input = "model-cache") {
+  const s = raw.trim() || "auto";
+  if (s === "auto" || s === "none") return s;
+  if (!s.startsWith("/") || /[\s:,]/.test(s) || s.split("/").includes("..") || s === "/") {
+    throw new InputError(input, `'${raw}' is not accepted; accepted: auto, none, or an absolute path inside the image without spaces, ':' or '..' (for example /models)`);
+  }
+  return s.replace(/\/+$/, "");
+}
+function modelCachePath(option, env) {
+  if (option === "none") return void 0;
+  if (option !== "auto") return option;
+  const fromEnv = env.HF_HOME || env.XDG_CACHE_HOME;
+  return fromEnv && fromEnv.startsWith("/") ? fromEnv.replace(/\/+$/, "") || "/models" : "/models";
+}
+function isRootUser(user) {
+  const name = user.trim().split(":")[0];
+  return name === "" || name === "root" || name === "0";
+}
+function configFindings(cfg, opts) {
+  const out = [];
+  if (opts.nonRoot && isRootUser(cfg.user)) {
+    out.push({ check: "non-root user", expected: "a USER other than root in the image", actual: cfg.user ? `USER ${cfg.user}` : "no USER (runs as root)" });
+  }
+  if (opts.healthcheck === "required" && !cfg.healthcheck) {
+    out.push({ check: "healthcheck", expected: "a HEALTHCHECK in the image", actual: "none" });
+  }
+  return out;
+}
+var HYGIENE_SCRIPT = [
+  "import json, os, sys",
+  'out = {"uid": os.getuid(), "gid": os.getgid()}',
+  'cache = sys.argv[1] if len(sys.argv) > 1 else ""',
+  "if cache:",
+  '    probe = os.path.join(cache, ".ml-image-build-write-test")',
+  "    try:",
+  '        with open(probe, "w") as f:',
+  '            f.write("ok")',
+  "        os.remove(probe)",
+  '        out["cacheWritable"] = True',
+  "    except Exception as e:",
+  '        out["cacheWritable"] = False',
+  '        out["cacheError"] = repr(e)',
+  'for p in ("/sys/fs/cgroup/memory.peak", "/sys/fs/cgroup/memory/memory.max_usage_in_bytes"):',
+  "    try:",
+  '        out["peakMemory"] = int(open(p).read().split()[0])',
+  "        break",
+  "    except Exception:",
+  "        pass",
+  'print("MLIB_HYGIENE " + json.dumps(out))'
+].join("\n");
+function parseHygiene(stdout) {
+  const line = stdout.split("\n").find((l) => l.startsWith("MLIB_HYGIENE "));
+  if (!line) throw new Error(`the hygiene probe printed no result; output was: ${stdout.trim().slice(-500) || "(empty)"}`);
+  return JSON.parse(line.slice("MLIB_HYGIENE ".length));
+}
+function probeFindings(h, opts, cache, user) {
+  const out = [];
+  if (opts.nonRoot && h.uid === 0 && !isRootUser(user)) {
+    out.push({ check: "non-root user", expected: "a user other than uid 0", actual: `USER ${user} is uid 0` });
+  }
+  if (cache && h.cacheWritable === false) {
+    out.push({
+      check: "model cache writable",
+      expected: `uid ${h.uid} can create a file in an empty volume mounted at ${cache}`,
+      actual: `${h.cacheError ?? "write failed"} (make the directory in the image and chown it to the worker's user before USER, so a new volume copies its owner)`
+    });
+  }
+  return out;
 }
 
 // src/plan/torch-releases.json
@@ -26794,7 +26920,14 @@ function readInputs(get2 = actionsInputSource) {
     mountFrom: listOf(get2("mount-from")).map((ref) => {
       parseImageRef(ref, "mount-from");
       return ref;
-    })
+    }),
+    hygiene: {
+      nonRoot: bool2(get2("non-root") || "true", "non-root"),
+      modelCache: parseModelCache(get2("model-cache")),
+      healthcheck: oneOf(get2("healthcheck") || "required", "healthcheck", ["required", "optional", "off"]),
+      offline: bool2(get2("offline") || "true", "offline"),
+      memory: parseMemory(get2("memory")) ? get2("memory").trim() : ""
+    }
   };
 }
 function readImages(get2 = actionsInputSource, readFile = (p) => fs3.readFileSync(p, "utf8")) {
@@ -29443,44 +29576,114 @@ function parseBody(text) {
     return text;
   }
 }
+var HEALTH_INTERVAL_S = 2;
 async function verifyPlatform(docker, p, opts, log) {
-  const name = `mlib-${p.arch}-${crypto4.randomBytes(4).toString("hex")}`;
+  const id = crypto4.randomBytes(4).toString("hex");
   const result = { platform: p.platform, passed: false, findings: [] };
   const fail = (check, expected, actual) => result.findings.push({ check, expected, actual });
+  const containers = [];
+  const cleanup = [];
+  const h = opts.hygiene;
+  const memory = parseMemory(h.memory);
+  const cancelled = () => {
+    if (opts.signal?.aborted) throw new Error(`${p.platform}: verification cancelled`);
+  };
   try {
-    const runArgs = ["run", "-d", "--name", name, "--label", opts.label, "--platform", p.platform];
-    runArgs.push("-e", opts.tokenEnv, "-p", `127.0.0.1::${opts.pingPort}`);
-    if (opts.gpu) runArgs.push("--gpus", "all");
-    runArgs.push(p.ref);
-    const started = await docker.exec(runArgs, { env: { [opts.tokenEnv]: opts.token } });
-    if (started.code !== 0) {
-      fail("container start", "docker run succeeds", started.stderr.trim());
+    const cfg = await docker.imageConfig(p.ref);
+    result.findings.push(...configFindings(cfg, h));
+    const cache = modelCachePath(h.modelCache, cfg.env);
+    const hc = h.healthcheck !== "off" ? cfg.healthcheck : void 0;
+    result.hygiene = { user: cfg.user || "root", offline: h.offline, ...memory ? { memoryLimit: memory.bytes } : {}, ...cache ? { modelCache: cache } : {} };
+    let network;
+    if (h.offline) {
+      network = `mlib-offline-${id}`;
+      await docker.ok(["network", "create", "--internal", "--label", opts.label, network]);
+      cleanup.push(["network", "rm", network]);
+    }
+    let volume;
+    if (cache) {
+      volume = `mlib-cache-${id}`;
+      await docker.ok(["volume", "create", "--label", opts.label, volume]);
+      cleanup.unshift(["volume", "rm", "-f", volume]);
+    }
+    const start = async (name, primary) => {
+      const offline = primary && h.offline;
+      const runArgs = ["run", "-d", "--name", name, "--label", opts.label, "--platform", p.platform];
+      runArgs.push("-e", opts.tokenEnv);
+      if (offline && network) {
+        runArgs.push("--network", network);
+        for (const e of OFFLINE_ENV) runArgs.push("-e", e);
+      } else {
+        runArgs.push("-p", `127.0.0.1::${opts.pingPort}`);
+      }
+      if (volume && primary) runArgs.push("-v", `${volume}:${cache}`);
+      if (memory) runArgs.push("--memory", memory.text, "--memory-swap", memory.text);
+      if (hc) {
+        const timeout = Math.ceil((hc.timeoutS || 30) * opts.slowdown);
+        runArgs.push("--health-interval", `${HEALTH_INTERVAL_S}s`, "--health-timeout", `${timeout}s`);
+      }
+      if (opts.gpu) runArgs.push("--gpus", "all");
+      runArgs.push(p.ref);
+      containers.push(name);
+      const started = await docker.exec(runArgs, { env: { [opts.tokenEnv]: opts.token } });
+      if (started.code !== 0) return { check: "container start", expected: "docker run succeeds", actual: started.stderr.trim() };
+      const t0 = Date.now();
+      let base = "";
+      if (offline && network) {
+        const ip = (await docker.inspectContainer(name))?.ips[network];
+        if (ip) base = `http://${ip}:${opts.pingPort}`;
+      } else {
+        const mapped = await docker.exec(["port", name, `${opts.pingPort}/tcp`]);
+        const port = mapped.code === 0 ? mapped.stdout.trim().split("\n")[0].split(":").pop() : void 0;
+        if (port) base = `http://127.0.0.1:${port}`;
+      }
+      if (base) log(`${p.platform}: container ${name} started${offline && network ? " offline" : ""}; polling GET ${opts.pingPath} on ${base.slice(7)} for up to ${opts.startupTimeout}s`);
+      return { name, base, t0 };
+    };
+    const auth = { Authorization: `Bearer ${opts.token}` };
+    const waitForPing = async (c2, offline) => {
+      const deadline = c2.t0 + opts.startupTimeout * 1e3;
+      const how = offline && network ? ` offline (no network, ${OFFLINE_ENV.join(" ")})` : "";
+      while (Date.now() < deadline) {
+        cancelled();
+        const state2 = await docker.inspectContainer(c2.name);
+        const took = ((Date.now() - c2.t0) / 1e3).toFixed(1);
+        if (state2?.oomKilled && memory) {
+          return { findings: [{ check: "memory", expected: `the worker starts and answers under a ${h.memory} limit`, actual: `killed by the kernel's out-of-memory killer after ${took}s` }] };
+        }
+        if (!state2 || state2.status !== "running" || !c2.base) {
+          return { findings: [{ check: "startup", expected: `server answering GET ${opts.pingPath}${how}`, actual: `container ${state2?.status || "vanished"} with exit code ${state2?.exitCode ?? -1} after ${took}s` }] };
+        }
+        const answer2 = await get(c2.base + opts.pingPath, auth);
+        if (answer2 && answer2.status !== 503) return { answer: answer2, findings: [] };
+        await sleep2(500);
+      }
+      return { findings: [{ check: "startup", expected: `answer from GET ${opts.pingPath} within ${opts.startupTimeout}s${how}`, actual: "no answer" }] };
+    };
+    const first = await start(`mlib-${p.arch}-${id}`, true);
+    if (!("name" in first)) {
+      result.findings.push(first);
       return result;
     }
-    const t0 = Date.now();
-    const mapped = await docker.exec(["port", name, `${opts.pingPort}/tcp`]);
-    const port = mapped.code === 0 ? mapped.stdout.trim().split("\n")[0].split(":").pop() : void 0;
-    const url = `http://127.0.0.1:${port}${opts.pingPath}`;
-    if (port) log(`${p.platform}: container ${name} started; polling GET ${opts.pingPath} on 127.0.0.1:${port} for up to ${opts.startupTimeout}s`);
-    const deadline = port ? t0 + opts.startupTimeout * 1e3 : Infinity;
-    const auth = { Authorization: `Bearer ${opts.token}` };
-    let answer;
-    while (Date.now() < deadline) {
-      if (opts.signal?.aborted) throw new Error(`${p.platform}: verification cancelled`);
-      const state2 = await docker.containerState(name);
-      if (state2.status !== "running" || !port) {
-        fail("startup", `server answering GET ${opts.pingPath}`, `container ${state2.status || "vanished"} with exit code ${state2.exitCode} after ${((Date.now() - t0) / 1e3).toFixed(1)}s`);
-        break;
-      }
-      answer = await get(url, auth);
-      if (answer && answer.status !== 503) break;
-      answer = void 0;
-      await sleep2(500);
-    }
+    const c = first;
+    const { answer, findings } = await waitForPing(c, h.offline);
     if (!answer) {
-      if (result.findings.length === 0) fail("startup", `answer from GET ${opts.pingPath} within ${opts.startupTimeout}s`, "no answer");
+      result.logs = await docker.logs(c.name);
+      if (h.offline && findings[0]?.check === "startup") {
+        cancelled();
+        log(`${p.platform}: no answer offline; starting it once more with the network on to tell why`);
+        const again = await start(`mlib-${p.arch}-${id}-online`, false);
+        if ("name" in again && (await waitForPing(again, false)).answer) {
+          findings[0] = {
+            check: "offline start",
+            expected: `answer from GET ${opts.pingPath} with no network and ${OFFLINE_ENV.join(" ")}`,
+            actual: `${findings[0].actual} offline, but it answers with the network on: the worker reaches out at start (a model download?); bake the model into the image or its cache`
+          };
+        }
+      }
+      result.findings.push(...findings);
     } else {
-      result.readySeconds = (Date.now() - t0) / 1e3;
+      result.readySeconds = (Date.now() - c.t0) / 1e3;
       const body = parseBody(answer.text);
       result.ping = { status: answer.status, body };
       if (answer.status !== 200) {
@@ -29492,15 +29695,41 @@ async function verifyPlatform(docker, p, opts, log) {
         ["without a token", {}],
         ["with a wrong token", { Authorization: `Bearer wrong-${crypto4.randomBytes(8).toString("hex")}` }]
       ]) {
-        const a = await get(url, headers);
+        const a = await get(c.base + opts.pingPath, headers);
         if (!a || a.status !== 401 && a.status !== 403) {
           fail("auth", `401 or 403 ${what}`, a ? `${a.status}` : "no answer");
         }
       }
+      if (hc) {
+        const limit = Math.max(hc.startPeriodS * opts.slowdown, opts.startupTimeout) + HEALTH_INTERVAL_S + (hc.timeoutS || 30) * opts.slowdown;
+        let state2 = await docker.inspectContainer(c.name);
+        while (state2?.status === "running" && state2.health === "starting" && Date.now() - c.t0 < limit * 1e3) {
+          cancelled();
+          await sleep2(500);
+          state2 = await docker.inspectContainer(c.name);
+        }
+        if (state2?.health === "healthy") {
+          result.hygiene.healthySeconds = (Date.now() - c.t0) / 1e3;
+        } else {
+          fail("healthcheck", `docker reports healthy within ${Math.round(limit)}s (HEALTHCHECK ${hc.test.slice(1).join(" ")})`, `${state2?.health ?? "container gone"} after ${((Date.now() - c.t0) / 1e3).toFixed(1)}s${state2?.lastHealthOutput ? `; last check ${state2.lastHealthOutput.slice(0, 300)}` : ""}`);
+        }
+      }
+      cancelled();
+      const hyg = await docker.exec(["exec", c.name, opts.python, "-c", HYGIENE_SCRIPT, cache ?? ""]);
+      try {
+        const probe = parseHygiene(hyg.stdout);
+        Object.assign(result.hygiene, { uid: probe.uid, ...cache ? { cacheWritable: probe.cacheWritable } : {}, ...probe.peakMemory ? { peakMemory: probe.peakMemory } : {} });
+        result.findings.push(...probeFindings(probe, h, cache, cfg.user));
+      } catch (e) {
+        fail("hygiene probe", "uid and cache write test printed", `${e.message} ${hyg.stderr.trim().slice(-300)}`);
+      }
     }
-    if (opts.signal?.aborted) throw new Error(`${p.platform}: verification cancelled`);
-    const state = await docker.containerState(name);
-    const probeRun = state.status === "running" ? await docker.exec(["exec", name, opts.python, "-c", PROBE_SCRIPT]) : await docker.exec(["run", "--rm", "--label", opts.label, "--platform", p.platform, "--entrypoint", opts.python, p.ref, "-c", PROBE_SCRIPT]);
+    cancelled();
+    const state = await docker.inspectContainer(c.name);
+    if (state?.oomKilled && memory && !result.findings.some((f) => f.check === "memory")) {
+      fail("memory", `the worker stays under a ${h.memory} limit while verified`, "killed by the kernel's out-of-memory killer");
+    }
+    const probeRun = state?.status === "running" ? await docker.exec(["exec", c.name, opts.python, "-c", PROBE_SCRIPT]) : await docker.exec(["run", "--rm", "--label", opts.label, "--platform", p.platform, "--network", "none", "--entrypoint", opts.python, p.ref, "-c", PROBE_SCRIPT]);
     try {
       result.probe = parseProbe(probeRun.stdout);
       result.findings.push(...compareProbe(p.expect, p.machine, result.probe));
@@ -29508,8 +29737,9 @@ async function verifyPlatform(docker, p, opts, log) {
       fail("probe", "torch/torchaudio versions printed by the probe", `${e.message} ${probeRun.stderr.trim().slice(-500)}`);
     }
   } finally {
-    if (result.findings.length > 0) result.logs = await docker.logs(name);
-    await docker.removeContainer(name);
+    if (result.findings.length > 0 && !result.logs && containers.length) result.logs = await docker.logs(containers[0]);
+    for (const name of containers) await docker.removeContainer(name);
+    for (const args of cleanup) await docker.exec(args);
   }
   result.passed = result.findings.length === 0;
   return result;
@@ -29595,7 +29825,9 @@ async function buildAndVerify(docker, plans, modes, token, st, signal) {
               pingPort: img.pingPort,
               pingPath: img.pingPath,
               startupTimeout: img.startupTimeout * (mode === "emulated" ? EMULATION_TIMEOUT_FACTOR : 1),
+              slowdown: mode === "emulated" ? EMULATION_TIMEOUT_FACTOR : 1,
               gpu: img.gpu,
+              hygiene: img.hygiene,
               python: img.python,
               label,
               signal

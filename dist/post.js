@@ -19855,10 +19855,12 @@ var Docker = class _Docker {
       child.stdout.on("data", (d) => {
         stdout = tail(stdout + d, 16 * 1024 * 1024);
         if (opts.stream) process.stdout.write(d);
+        opts.onOutput?.(d);
       });
       child.stderr.on("data", (d) => {
         stderr = tail(stderr + d);
         if (opts.stream) process.stdout.write(d);
+        opts.onOutput?.(d);
       });
       child.on("error", (e) => {
         stderr += `${e.message}
@@ -19980,10 +19982,46 @@ var Docker = class _Docker {
   async removeContainer(name) {
     await this.exec(["rm", "-f", "-v", name]);
   }
+  /**
+   * Removes every container, then volume and network, carrying the run's label (a volume or
+   * network is only removable once no container uses it). Returns what was removed.
+   */
   async removeByLabel(label) {
-    const ids = (await this.exec(["ps", "-aq", "--filter", `label=${label}`])).stdout.split("\n").filter(Boolean);
-    if (ids.length > 0) await this.exec(["rm", "-f", "-v", ...ids]);
-    return ids;
+    const list = async (args) => (await this.exec([...args, "--filter", `label=${label}`])).stdout.split("\n").filter(Boolean);
+    const containers = await list(["ps", "-aq"]);
+    if (containers.length > 0) await this.exec(["rm", "-f", "-v", ...containers]);
+    const volumes = await list(["volume", "ls", "-q"]);
+    if (volumes.length > 0) await this.exec(["volume", "rm", "-f", ...volumes]);
+    const networks = await list(["network", "ls", "-q"]);
+    if (networks.length > 0) await this.exec(["network", "rm", ...networks]);
+    return [...containers.map((c) => `container ${c}`), ...volumes.map((v) => `volume ${v}`), ...networks.map((n) => `network ${n}`)];
+  }
+  /** The parts of an image's config that verification reads. */
+  async imageConfig(ref) {
+    const j = JSON.parse(await this.ok(["image", "inspect", "--format", "{{json .Config}}", ref]));
+    const env = {};
+    for (const e of j.Env ?? []) {
+      const i = e.indexOf("=");
+      if (i > 0) env[e.slice(0, i)] = e.slice(i + 1);
+    }
+    const h = j.Healthcheck;
+    const healthcheck = h && h.Test && h.Test.length > 0 && h.Test[0] !== "NONE" ? { test: h.Test, intervalS: (h.Interval ?? 0) / 1e9, timeoutS: (h.Timeout ?? 0) / 1e9, startPeriodS: (h.StartPeriod ?? 0) / 1e9, retries: h.Retries ?? 0 } : void 0;
+    return { user: j.User ?? "", env, healthcheck };
+  }
+  /** What a running (or ended) container is doing: the parts verification waits on. */
+  async inspectContainer(name) {
+    const r = await this.exec(["inspect", "--format", "{{json .}}", name]);
+    if (r.code !== 0) return void 0;
+    const j = JSON.parse(r.stdout);
+    const log = j.State.Health?.Log ?? [];
+    return {
+      status: j.State.Status,
+      exitCode: j.State.ExitCode,
+      oomKilled: !!j.State.OOMKilled,
+      health: j.State.Health?.Status,
+      lastHealthOutput: log.length ? `exit ${log[log.length - 1].ExitCode}: ${log[log.length - 1].Output.trim()}` : void 0,
+      ips: Object.fromEntries(Object.entries(j.NetworkSettings?.Networks ?? {}).map(([k, v]) => [k, v.IPAddress ?? ""]))
+    };
   }
   /** Removes local tags (untags; an image left without a name is deleted by the engine). Returns those removed. */
   async removeTags(refs) {
@@ -20025,7 +20063,7 @@ async function cleanup() {
     const label = core2.getState(STATE.label);
     if (label) {
       const removed = await docker.removeByLabel(label);
-      if (removed.length) core2.info(`removed ${removed.length} leftover container(s)`);
+      if (removed.length) core2.info(`removed what verification left: ${removed.join(", ")}`);
     }
     const tags = stateList(STATE.localTags);
     if (tags.length) {

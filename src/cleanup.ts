@@ -6,7 +6,7 @@ import { STATE, stateList } from './state';
 
 /**
  * The post step: runs after the job's steps, also when they failed or the run was cancelled, and
- * removes whatever the main step may have left: containers of a verification, the local image
+ * removes whatever the main step may have left: containers, volumes and networks of a verification, the local image
  * tags the run created (each carries the run id, so another run's are never touched), and its
  * temporary directories. It never fails the job. (Registry credentials never touch disk except a
  * buildx push's own config dir, one of those temporary directories.)
@@ -17,7 +17,7 @@ export async function cleanup(): Promise<void> {
     const label = core.getState(STATE.label);
     if (label) {
       const removed = await docker.removeByLabel(label);
-      if (removed.length) core.info(`removed ${removed.length} leftover container(s)`);
+      if (removed.length) core.info(`removed what verification left: ${removed.join(', ')}`);
     }
     const tags = stateList(STATE.localTags);
     if (tags.length) {

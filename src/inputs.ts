@@ -5,6 +5,7 @@ import { InputError } from './errors';
 import type { GivenDigest } from './publish/publish';
 import { parseImageRef } from './plan/image';
 import { parsePlatform, type PlatformInfo } from './plan/platforms';
+import { parseMemory, parseModelCache, type HygieneOptions } from './verify/hygiene';
 import { checkVariant, checkVersion, defaultTorchaudio, DEFAULT_INDEX_BASE, type Expectation } from './plan/torch';
 
 /** Every input of action.yml, parsed and validated once. Nothing else reads INPUT_*. */
@@ -50,6 +51,8 @@ export interface Inputs {
   compressionLevel: number;
   /** Images of the same registry whose published layers may be mounted instead of uploaded. */
   mountFrom: string[];
+  /** Container hygiene checks (non-root, model cache, health check, offline start, memory). */
+  hygiene: HygieneOptions;
 }
 
 /** A build arg for every platform (`platform` undefined) or for one platform. */
@@ -228,6 +231,13 @@ export function readInputs(get: InputSource = actionsInputSource): Inputs {
       parseImageRef(ref, 'mount-from');
       return ref;
     }),
+    hygiene: {
+      nonRoot: bool(get('non-root') || 'true', 'non-root'),
+      modelCache: parseModelCache(get('model-cache')),
+      healthcheck: oneOf(get('healthcheck') || 'required', 'healthcheck', ['required', 'optional', 'off'] as const),
+      offline: bool(get('offline') || 'true', 'offline'),
+      memory: parseMemory(get('memory')) ? get('memory').trim() : '',
+    },
   };
 }
 

@@ -4,6 +4,7 @@ import type { Inputs, InputSource } from '../../src/inputs';
 import { PLATFORMS } from '../../src/plan/platforms';
 import type { PlatformPlan } from '../../src/plan/plan';
 import type { ProbeResult } from '../../src/verify/contract';
+import { DEFAULT_HYGIENE } from '../../src/verify/hygiene';
 
 export const SHA = '0123456789abcdef0123456789abcdef01234567';
 export const SHA7 = '0123456';
@@ -56,6 +57,7 @@ export function inputs(overrides: Partial<Inputs> = {}): Inputs {
     python: 'python3',
     compressionLevel: 6,
     mountFrom: [],
+    hygiene: { ...DEFAULT_HYGIENE },
     ...overrides,
   };
 }

@@ -11,10 +11,31 @@ export interface ExecResult {
 export interface ExecOptions {
   /** Stream output to the log (builds, pushes); otherwise it is only captured. */
   stream?: boolean;
+  /** Output as it comes, to a sink of the caller's (a platform building beside another buffers its log). */
+  onOutput?: (chunk: string) => void;
   /** Bytes for stdin: passwords go here, never in argv. */
   input?: string;
   /** Extra environment for this call only: the worker token goes here, never in argv. */
   env?: Record<string, string>;
+}
+
+/** An image's configured user, environment and health check. */
+export interface ImageConfig {
+  /** '' when the image sets no USER (it runs as root). */
+  user: string;
+  env: Record<string, string>;
+  healthcheck?: { test: string[]; intervalS: number; timeoutS: number; startPeriodS: number; retries: number };
+}
+
+export interface ContainerInfo {
+  status: string;
+  exitCode: number;
+  oomKilled: boolean;
+  /** 'starting', 'healthy', 'unhealthy'; undefined without a health check. */
+  health?: string;
+  lastHealthOutput?: string;
+  /** Network name -> the container's address on it. */
+  ips: Record<string, string>;
 }
 
 /** A running `docker` whose stdout is read as a stream (`docker save`). */
@@ -69,10 +90,12 @@ export class Docker {
       child.stdout!.on('data', (d: string) => {
         stdout = tail(stdout + d, 16 * 1024 * 1024);
         if (opts.stream) process.stdout.write(d);
+        opts.onOutput?.(d);
       });
       child.stderr!.on('data', (d: string) => {
         stderr = tail(stderr + d);
         if (opts.stream) process.stdout.write(d);
+        opts.onOutput?.(d);
       });
       child.on('error', (e) => {
         stderr += `${e.message}\n`;
@@ -207,10 +230,59 @@ export class Docker {
     await this.exec(['rm', '-f', '-v', name]);
   }
 
+  /**
+   * Removes every container, then volume and network, carrying the run's label (a volume or
+   * network is only removable once no container uses it). Returns what was removed.
+   */
   async removeByLabel(label: string): Promise<string[]> {
-    const ids = (await this.exec(['ps', '-aq', '--filter', `label=${label}`])).stdout.split('\n').filter(Boolean);
-    if (ids.length > 0) await this.exec(['rm', '-f', '-v', ...ids]);
-    return ids;
+    const list = async (args: string[]) => (await this.exec([...args, '--filter', `label=${label}`])).stdout.split('\n').filter(Boolean);
+    const containers = await list(['ps', '-aq']);
+    if (containers.length > 0) await this.exec(['rm', '-f', '-v', ...containers]);
+    const volumes = await list(['volume', 'ls', '-q']);
+    if (volumes.length > 0) await this.exec(['volume', 'rm', '-f', ...volumes]);
+    const networks = await list(['network', 'ls', '-q']);
+    if (networks.length > 0) await this.exec(['network', 'rm', ...networks]);
+    return [...containers.map((c) => `container ${c}`), ...volumes.map((v) => `volume ${v}`), ...networks.map((n) => `network ${n}`)];
+  }
+
+  /** The parts of an image's config that verification reads. */
+  async imageConfig(ref: string): Promise<ImageConfig> {
+    const j = JSON.parse(await this.ok(['image', 'inspect', '--format', '{{json .Config}}', ref])) as {
+      User?: string;
+      Env?: string[] | null;
+      Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number } | null;
+    };
+    const env: Record<string, string> = {};
+    for (const e of j.Env ?? []) {
+      const i = e.indexOf('=');
+      if (i > 0) env[e.slice(0, i)] = e.slice(i + 1);
+    }
+    const h = j.Healthcheck;
+    // `HEALTHCHECK NONE` is stored as a test of ["NONE"]: no health check, like none at all.
+    const healthcheck =
+      h && h.Test && h.Test.length > 0 && h.Test[0] !== 'NONE'
+        ? { test: h.Test, intervalS: (h.Interval ?? 0) / 1e9, timeoutS: (h.Timeout ?? 0) / 1e9, startPeriodS: (h.StartPeriod ?? 0) / 1e9, retries: h.Retries ?? 0 }
+        : undefined;
+    return { user: j.User ?? '', env, healthcheck };
+  }
+
+  /** What a running (or ended) container is doing: the parts verification waits on. */
+  async inspectContainer(name: string): Promise<ContainerInfo | undefined> {
+    const r = await this.exec(['inspect', '--format', '{{json .}}', name]);
+    if (r.code !== 0) return undefined;
+    const j = JSON.parse(r.stdout) as {
+      State: { Status: string; ExitCode: number; OOMKilled?: boolean; Health?: { Status: string; Log?: { ExitCode: number; Output: string }[] } | null };
+      NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> };
+    };
+    const log = j.State.Health?.Log ?? [];
+    return {
+      status: j.State.Status,
+      exitCode: j.State.ExitCode,
+      oomKilled: !!j.State.OOMKilled,
+      health: j.State.Health?.Status,
+      lastHealthOutput: log.length ? `exit ${log[log.length - 1].ExitCode}: ${log[log.length - 1].Output.trim()}` : undefined,
+      ips: Object.fromEntries(Object.entries(j.NetworkSettings?.Networks ?? {}).map(([k, v]) => [k, v.IPAddress ?? ''])),
+    };
   }
 
   /** Removes local tags (untags; an image left without a name is deleted by the engine). Returns those removed. */

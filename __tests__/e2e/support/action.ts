@@ -33,9 +33,15 @@ export async function runDist(
   return { ...r, seconds: (Date.now() - t0) / 1000 };
 }
 
-/** Containers carrying the action's run label: must be none after every case. */
+/** Containers, volumes and networks carrying the action's run label: must be none after every case. */
 export function leftoverContainers(): string[] {
-  return execFileSync(DOCKER, ['ps', '-aq', '--filter', `label=${RUN_LABEL}`]).toString().split('\n').filter(Boolean);
+  const list = (what: string, args: string[]) =>
+    execFileSync(DOCKER, [...args, '--filter', `label=${RUN_LABEL}`])
+      .toString()
+      .split('\n')
+      .filter(Boolean)
+      .map((id) => `${what} ${id}`);
+  return [...list('container', ['ps', '-aq']), ...list('volume', ['volume', 'ls', '-q']), ...list('network', ['network', 'ls', '-q'])];
 }
 
 /**
