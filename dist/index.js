@@ -29418,7 +29418,8 @@ function buildReport(plan, results, timings, published, pushes, imageIds) {
       passed: v?.passed ?? false,
       findings: v?.findings ?? [],
       timings: { buildSeconds: round(t.build), readySeconds: round(v?.readySeconds), verifySeconds: round(t.verify) },
-      push: pushes?.[p.platform] ?? null
+      push: pushes?.[p.platform] ?? null,
+      hygiene: v?.hygiene ?? null
     };
   });
 }
@@ -29455,6 +29456,18 @@ function summaryMarkdown(plan, report2, published, pushRequested = true, pushes)
     );
   }
   lines.push("");
+  const hygiene = report2.filter((r) => r.hygiene);
+  if (hygiene.length) {
+    lines.push("| platform | user | model cache | healthy after | offline | memory peak / limit |", "| --- | --- | --- | --- | --- | --- |");
+    for (const r of hygiene) {
+      const h = r.hygiene;
+      const cache = h.modelCache ? `${h.modelCache}: ${h.cacheWritable === void 0 ? "not checked" : h.cacheWritable ? "writable" : "not writable"}` : "not checked";
+      const mib = (n) => `${(n / 2 ** 20).toFixed(n < 10 * 2 ** 20 ? 1 : 0)} MiB`;
+      const mem = `${h.peakMemory ? mib(h.peakMemory) : "-"} / ${h.memoryLimit ? mib(h.memoryLimit) : "no limit"}`;
+      lines.push(`| ${r.platform} | ${cell2(h.user)}${h.uid !== void 0 ? ` (uid ${h.uid})` : ""} | ${cell2(cache)} | ${h.healthySeconds !== void 0 ? `${h.healthySeconds.toFixed(1)}s` : "-"} | ${h.offline ? "yes" : "no"} | ${mem} |`);
+    }
+    lines.push("");
+  }
   const pushed = Object.entries(published?.pushes ?? pushes ?? {});
   if (published && published.complete && published.tagReport.length === 0) {
     lines.push(`Pushed by digest, without a tag: \`${published.digest}\`.`);

@@ -1,5 +1,5 @@
 import type { Plan } from '../plan/plan';
-import type { PlatformVerification } from '../verify/verify';
+import type { HygieneReport, PlatformVerification } from '../verify/verify';
 import type { Published, PushSummary } from '../publish/publish';
 import { formatBytes } from '../publish/progress';
 import type { Expectation } from '../plan/torch';
@@ -21,6 +21,8 @@ export interface PlatformReport {
   timings: { buildSeconds: number | null; readySeconds: number | null; verifySeconds: number | null };
   /** How the image reached the registry (null when it was not pushed). */
   push: PushSummary | null;
+  /** What the hygiene checks saw (user, model cache, health, offline, memory); null when not verified. */
+  hygiene: HygieneReport | null;
 }
 
 export interface Timings {
@@ -60,6 +62,7 @@ export function buildReport(
       findings: v?.findings ?? [],
       timings: { buildSeconds: round(t.build), readySeconds: round(v?.readySeconds), verifySeconds: round(t.verify) },
       push: pushes?.[p.platform] ?? null,
+      hygiene: v?.hygiene ?? null,
     };
   });
 }
@@ -101,6 +104,19 @@ export function summaryMarkdown(plan: Plan, report: PlatformReport[], published?
     );
   }
   lines.push('');
+  const hygiene = report.filter((r) => r.hygiene);
+  if (hygiene.length) {
+    lines.push('| platform | user | model cache | healthy after | offline | memory peak / limit |', '| --- | --- | --- | --- | --- | --- |');
+    for (const r of hygiene) {
+      const h = r.hygiene!;
+      const cache = h.modelCache ? `${h.modelCache}: ${h.cacheWritable === undefined ? 'not checked' : h.cacheWritable ? 'writable' : 'not writable'}` : 'not checked';
+      // In MiB: the unit docker's --memory limits are written in.
+      const mib = (n: number) => `${(n / 2 ** 20).toFixed(n < 10 * 2 ** 20 ? 1 : 0)} MiB`;
+      const mem = `${h.peakMemory ? mib(h.peakMemory) : '-'} / ${h.memoryLimit ? mib(h.memoryLimit) : 'no limit'}`;
+      lines.push(`| ${r.platform} | ${cell(h.user)}${h.uid !== undefined ? ` (uid ${h.uid})` : ''} | ${cell(cache)} | ${h.healthySeconds !== undefined ? `${h.healthySeconds.toFixed(1)}s` : '-'} | ${h.offline ? 'yes' : 'no'} | ${mem} |`);
+    }
+    lines.push('');
+  }
   const pushed = Object.entries(published?.pushes ?? pushes ?? {});
   if (published && published.complete && published.tagReport.length === 0) {
     // platform mode: the merge job tags the list

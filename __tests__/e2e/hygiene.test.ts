@@ -1,0 +1,130 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+
+import { leaks, leftoverContainers, runDist, type ActionRun } from './support/action';
+import { DOCKER } from './support/env';
+import { faultyWorkerContext } from './support/faulty-worker';
+import { LOCAL_BASE_ARGS, Registry, WheelIndex } from './support/services';
+
+// Container hygiene: images that answer their ping and carry the right torch, but would fail in
+// production (shared/seeds 000-002). Each is refused before publishing, naming platform, check,
+// expected and actual; nothing is pushed and no container, volume or network is left.
+jest.setTimeout(30 * 60 * 1000);
+
+const registry = new Registry();
+const index = new WheelIndex();
+let context: string;
+/** A "model server" on Docker's default bridge: reachable with the network on, not offline. */
+const MODEL_SERVER = `mlib-test-model-server-${process.pid}`;
+let modelUrl: string;
+
+beforeAll(async () => {
+  await Promise.all([registry.start(), index.start('2.2.2')]);
+  context = faultyWorkerContext();
+  execFileSync(DOCKER, ['run', '-d', '--name', MODEL_SERVER, '--workdir', '/etc', 'mlib-base/bookworm-python3:amd64', 'python3', '-m', 'http.server', '8000']);
+  const ip = execFileSync(DOCKER, ['inspect', '-f', '{{.NetworkSettings.IPAddress}}', MODEL_SERVER]).toString().trim();
+  modelUrl = `http://${ip}:8000/os-release`;
+});
+
+afterAll(() => {
+  registry.stop();
+  index.stop();
+  fs.rmSync(context, { recursive: true, force: true });
+  execFileSync(DOCKER, ['rm', '-f', MODEL_SERVER]);
+});
+
+afterEach(() => {
+  expect(leftoverContainers()).toEqual([]);
+});
+
+function inputs(repository: string, extra: Record<string, string>, token: string): Record<string, string> {
+  return {
+    image: `${registry.host}/${repository}`,
+    context,
+    'torch-index-url': index.url,
+    network: 'host',
+    'registry-username': registry.user,
+    'registry-password': registry.password,
+    'worker-token': token,
+    ...extra,
+    'build-args': [LOCAL_BASE_ARGS, extra['build-args'] ?? ''].join('\n').trim(),
+  };
+}
+
+async function expectRefused(run: ActionRun, repository: string, token: string, finding: RegExp): Promise<void> {
+  expect(run.code).not.toBe(0);
+  expect(run.output).toMatch(finding);
+  expect(run.output).toContain('verification failed, nothing was pushed');
+  expect(run.output).not.toContain('::group::Publish');
+  expect(await registry.tags(repository)).toEqual([]);
+  expect(leaks(run.output + run.summary + JSON.stringify(run.outputs), token)).toEqual([]);
+}
+
+const report = (run: ActionRun) => JSON.parse(run.outputs.report) as { platform: string; passed: boolean; hygiene: Record<string, unknown> | null }[];
+
+test.each([
+  { platform: 'linux/amd64' },
+  { platform: 'linux/arm64' },
+])('image running as root on $platform: refused', async ({ platform }) => {
+  const token = `tok-root-${platform.slice(6)}-0101`;
+  const run = await runDist(inputs('hygiene/root', { platforms: platform, target: 'as-root' }, token));
+  console.log(`root user (${platform}): ${run.seconds.toFixed(1)}s`);
+  await expectRefused(run, 'hygiene/root', token, new RegExp(`::error::${platform}: non-root user: expected a USER other than root in the image, got USER root`));
+});
+
+test.each([
+  { platform: 'linux/amd64' },
+  { platform: 'linux/arm64' },
+])('model cache owned by root, worker runs as uid 10001 on $platform: refused with the write error', async ({ platform }) => {
+  const token = `tok-cache-${platform.slice(6)}-0102`;
+  const run = await runDist(inputs('hygiene/root-cache', { platforms: platform, target: 'root-owned-cache' }, token));
+  console.log(`root-owned model cache (${platform}): ${run.seconds.toFixed(1)}s`);
+  await expectRefused(run, 'hygiene/root-cache', token, new RegExp(`${platform}: model cache writable: expected uid 10001 can create a file in an empty volume mounted at /models, got PermissionError\\(13, 'Permission denied'\\)`));
+  expect(report(run)[0].hygiene).toMatchObject({ user: 'worker', uid: 10001, modelCache: '/models', cacheWritable: false });
+});
+
+test('no HEALTHCHECK: refused by default, passes with healthcheck: optional', async () => {
+  const token = 'tok-no-healthcheck-0103';
+  const run = await runDist(inputs('hygiene/no-healthcheck', { platforms: 'linux/amd64', target: 'no-healthcheck' }, token));
+  console.log(`no HEALTHCHECK: ${run.seconds.toFixed(1)}s`);
+  await expectRefused(run, 'hygiene/no-healthcheck', token, /linux\/amd64: healthcheck: expected a HEALTHCHECK in the image, got none/);
+
+  const optional = await runDist(inputs('hygiene/no-healthcheck', { platforms: 'linux/amd64', target: 'no-healthcheck', healthcheck: 'optional', push: 'false' }, token));
+  expect(optional.code).toBe(0);
+  expect(report(optional)[0].hygiene?.healthySeconds).toBeUndefined();
+});
+
+test('HEALTHCHECK that never turns healthy: refused with docker\'s verdict and the check\'s last output', async () => {
+  const token = 'tok-never-healthy-0104';
+  const run = await runDist(inputs('hygiene/never-healthy', { platforms: 'linux/amd64', 'build-args': 'WORKER_FAULT=never-healthy', 'startup-timeout': '10' }, token));
+  console.log(`never healthy: ${run.seconds.toFixed(1)}s`);
+  await expectRefused(run, 'hygiene/never-healthy', token, /linux\/amd64: healthcheck: expected docker reports healthy within \d+s \(HEALTHCHECK python3 \/app\/fault.py --health\), got unhealthy after [\d.]+s; last check exit 1: fixture: health check always fails/);
+});
+
+test('worker that downloads its model at start: answers with the network, refused offline; passes with offline: false', async () => {
+  const token = 'tok-download-0105';
+  const args = `WORKER_FAULT=download-at-start\nFIXTURE_MODEL_URL=${modelUrl}`;
+  const run = await runDist(inputs('hygiene/download', { platforms: 'linux/amd64', 'build-args': args, 'startup-timeout': '8' }, token));
+  console.log(`downloads at start: ${run.seconds.toFixed(1)}s`);
+  await expectRefused(run, 'hygiene/download', token, /linux\/amd64: offline start: expected answer from GET \/v1\/ping with no network and HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1, got no answer offline, but it answers with the network on/);
+  expect(run.output).toContain(`downloading model from ${modelUrl}`);
+
+  const online = await runDist(inputs('hygiene/download', { platforms: 'linux/amd64', 'build-args': args, offline: 'false', push: 'false' }, token));
+  expect(online.code).toBe(0);
+  expect(report(online)[0].hygiene).toMatchObject({ offline: false });
+});
+
+test('worker needing 400 MB under a 200m limit: refused as killed by the OOM killer; the example passes under 256m and reports its peak', async () => {
+  const token = 'tok-memory-0106';
+  const run = await runDist(inputs('hygiene/memory', { platforms: 'linux/amd64', 'build-args': 'WORKER_FAULT=memory-hog', memory: '200m' }, token));
+  console.log(`over the memory limit: ${run.seconds.toFixed(1)}s`);
+  await expectRefused(run, 'hygiene/memory', token, /linux\/amd64: memory: expected the worker starts and answers under a 200m limit, got killed by the kernel's out-of-memory killer after [\d.]+s/);
+
+  const fits = await runDist(inputs('hygiene/memory', { platforms: 'linux/amd64', memory: '256m', push: 'false' }, token));
+  expect(fits.code).toBe(0);
+  const h = report(fits)[0].hygiene as { memoryLimit: number; peakMemory: number };
+  expect(h.memoryLimit).toBe(256 * 1024 * 1024);
+  expect(h.peakMemory).toBeGreaterThan(5 * 1024 * 1024);
+  expect(h.peakMemory).toBeLessThan(h.memoryLimit);
+  expect(fits.summary).toMatch(/\| linux\/amd64 \| worker \(uid 10001\) \| \/models: writable \| [\d.]+s \| yes \| [\d.]+ MiB \/ 256 MiB \|/);
+});
