@@ -1,4 +1,5 @@
 import type { Expectation } from '../plan/torch';
+import { GPU_PROBE_FLAG, GPU_PROBE_SECTION } from './gpu';
 
 /** One failed check: which check, what the plan wanted, what the image gave. */
 export interface Finding {
@@ -41,14 +42,19 @@ export interface ProbeResult {
   torchaudio: string | null;
   cuda: string | null;
   machine: string;
+  /** Present when the probe ran with GPU_PROBE_FLAG; read it with parseGpuProbe. */
+  gpu?: unknown;
 }
 
 /**
  * Runs inside the image with its own python. Import errors are reported as values, not crashes,
  * so a missing torchaudio shows as a finding next to the torch version that was found.
+ * With GPU_PROBE_FLAG after the script (`python3 -c PROBE_SCRIPT --gpu`) the same run also reports the
+ * GPU lane under "gpu" (see ./gpu): one exec, one line. scripts/gpu-probe.py is this text, for a GPU
+ * machine without Docker or node.
  */
 export const PROBE_SCRIPT = [
-  'import json, platform',
+  'import json, platform, sys, warnings',
   'out = {"machine": platform.machine(), "torch": None, "torchaudio": None, "cuda": None}',
   'try:',
   '    import torch',
@@ -61,6 +67,9 @@ export const PROBE_SCRIPT = [
   '    out["torchaudio"] = str(torchaudio.__version__)',
   'except Exception as e:',
   '    out["torchaudio_error"] = repr(e)',
+  ...GPU_PROBE_SECTION,
+  `if ${JSON.stringify(GPU_PROBE_FLAG)} in sys.argv[1:]:`,
+  '    out["gpu"] = gpu_probe()',
   'print("MLIB_PROBE " + json.dumps(out))',
 ].join('\n');
 
