@@ -22398,7 +22398,17 @@ var Docker = class _Docker {
         stderr += `${e.message}
 `;
       });
-      child.on("close", (code, signal) => resolve2({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+      let timedOut = false;
+      const timer = opts.timeoutMs ? setTimeout(() => {
+        timedOut = true;
+        child.kill("SIGKILL");
+      }, opts.timeoutMs) : void 0;
+      child.on("close", (code, signal) => {
+        clearTimeout(timer);
+        if (timedOut) resolve2({ code: 124, stdout, stderr: `${stderr}docker ${args[0]} stopped after ${Math.round(opts.timeoutMs / 1e3)}s
+` });
+        else resolve2({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+      });
       child.stdin.on("error", () => void 0);
       child.stdin.end(opts.input !== void 0 ? Buffer.from(opts.input) : void 0);
     });
@@ -29419,7 +29429,8 @@ function buildReport(plan, results, timings, published, pushes, imageIds) {
       findings: v?.findings ?? [],
       timings: { buildSeconds: round(t.build), readySeconds: round(v?.readySeconds), verifySeconds: round(t.verify) },
       push: pushes?.[p.platform] ?? null,
-      hygiene: v?.hygiene ?? null
+      hygiene: v?.hygiene ?? null,
+      gpu: v?.gpu ?? null
     };
   });
 }
@@ -29467,6 +29478,10 @@ function summaryMarkdown(plan, report2, published, pushRequested = true, pushes)
       lines.push(`| ${r.platform} | ${cell2(h.user)}${h.uid !== void 0 ? ` (uid ${h.uid})` : ""} | ${cell2(cache)} | ${h.healthySeconds !== void 0 ? `${h.healthySeconds.toFixed(1)}s` : "-"} | ${h.offline ? "yes" : "no"} | ${mem} |`);
     }
     lines.push("");
+  }
+  for (const r of report2) {
+    const g = r.gpu;
+    if (g) lines.push(`GPU lane, ${r.platform}: ${g.available ? `${g.deviceName ?? "device"} (${g.capability ? `sm_${g.capability.join("")}` : "capability unknown"}), matmul max error ${g.matmulMaxAbsError ?? "-"}` : "CUDA not available"}`, "");
   }
   const pushed = Object.entries(published?.pushes ?? pushes ?? {});
   if (published && published.complete && published.tagReport.length === 0) {
@@ -29519,8 +29534,203 @@ var Leftovers = class {
 // src/verify/verify.ts
 var crypto4 = __toESM(require("crypto"));
 
-// src/verify/contract.ts
+// src/verify/gpu.ts
+var GPU_PROBE_FLAG = "--gpu";
+var MATMUL_TOLERANCE = 1e-3;
+var GPU_PROBE_SECTION = [
+  "def gpu_matmul(torch, g):",
+  "    torch.backends.cuda.matmul.allow_tf32 = False",
+  '    g["tf32"] = bool(torch.backends.cuda.matmul.allow_tf32)',
+  "    gen = torch.Generator().manual_seed(0)",
+  "    a = torch.randn(256, 256, generator=gen, dtype=torch.float32)",
+  "    b = torch.randn(256, 256, generator=gen, dtype=torch.float32)",
+  '    want = (a @ b).to("cuda:0")',
+  '    got = a.to("cuda:0") @ b.to("cuda:0")',
+  "    err = float((got - want).abs().max().item())",
+  '    if err != err or err in (float("inf"), float("-inf")):',
+  '        raise ArithmeticError("max abs error is " + repr(err))',
+  "    return err",
+  "def gpu_probe():",
+  '    g = {"available": None, "device_count": None, "device_name": None, "capability": None, "arch_list": None,',
+  '         "tf32": None, "matmul_max_abs_error": None, "errors": {}, "warnings": []}',
+  "    def step(key, fn):",
+  "        try:",
+  "            g[key] = fn()",
+  "        except Exception as e:",
+  '            g["errors"][key] = repr(e)[:2000]',
+  "    with warnings.catch_warnings(record=True) as caught:",
+  '        warnings.simplefilter("always")',
+  "        try:",
+  "            import torch",
+  "        except Exception as e:",
+  "            torch = None",
+  '            g["errors"]["available"] = "torch does not import: " + repr(e)[:2000]',
+  "        if torch is not None:",
+  '            step("available", lambda: bool(torch.cuda.is_available()))',
+  '            step("device_count", lambda: int(torch.cuda.device_count()))',
+  '            step("arch_list", lambda: [str(a) for a in torch.cuda.get_arch_list()])',
+  '            if g["available"]:',
+  '                step("device_name", lambda: str(torch.cuda.get_device_name(0)))',
+  '                step("capability", lambda: [int(v) for v in torch.cuda.get_device_capability(0)])',
+  '                step("matmul_max_abs_error", lambda: gpu_matmul(torch, g))',
+  '            elif "available" not in g["errors"]:',
+  // is_available() only answers False; init() raises with the reason (CPU build, no driver, driver too old).
+  "                try:",
+  "                    torch.cuda.init()",
+  "                except Exception as e:",
+  '                    g["errors"]["available"] = repr(e)[:2000]',
+  '    g["warnings"] = [str(w.message).strip()[:2000] for w in caught][:10]',
+  "    return g"
+];
+var isBool = (v) => typeof v === "boolean";
+var isStr = (v) => typeof v === "string";
 var isCount = (v) => typeof v === "number" && Number.isInteger(v) && v >= 0;
+var isNum = (v) => typeof v === "number" && Number.isFinite(v);
+var isStrList = (v) => Array.isArray(v) && v.every(isStr);
+var isCapability = (v) => Array.isArray(v) && v.length === 2 && v.every(isCount);
+var FIELDS = {
+  available: ["available", isBool],
+  device_count: ["deviceCount", isCount],
+  device_name: ["deviceName", isStr],
+  capability: ["capability", isCapability],
+  arch_list: ["archList", isStrList],
+  tf32: ["tf32", isBool],
+  matmul_max_abs_error: ["matmulMaxAbsError", isNum]
+};
+function parseGpuProbe(probe) {
+  const g = probe.gpu;
+  if (typeof g !== "object" || g === null || Array.isArray(g)) {
+    throw new Error(`the probe printed no GPU section (was it run with ${GPU_PROBE_FLAG}?); it printed: ${JSON.stringify(probe).slice(0, 500)}`);
+  }
+  const raw = g;
+  const bad = (field) => new Error(`the probe's GPU section has a malformed ${field}: ${JSON.stringify(raw[field])}`);
+  const out = { available: null, deviceCount: null, deviceName: null, capability: null, archList: null, tf32: null, matmulMaxAbsError: null, errors: {}, warnings: [] };
+  for (const [field, [key2, ok]] of Object.entries(FIELDS)) {
+    const v = raw[field];
+    if (v === null || v === void 0) continue;
+    if (!ok(v)) throw bad(field);
+    out[key2] = v;
+  }
+  const errors = raw.errors ?? {};
+  if (typeof errors !== "object" || errors === null || Array.isArray(errors) || !Object.values(errors).every(isStr)) throw bad("errors");
+  out.errors = errors;
+  const warnings = raw.warnings ?? [];
+  if (!isStrList(warnings)) throw bad("warnings");
+  out.warnings = warnings;
+  return out;
+}
+var smName = ([major, minor]) => `sm_${major}${minor}`;
+var ARCH_RE = /^(sm|compute)_(\d+)([af]?)$/;
+function compatibleArch(cap, archList) {
+  const [major, minor] = cap;
+  const usable = archList.flatMap((entry) => {
+    const m = ARCH_RE.exec(entry);
+    if (!m) return [];
+    const n = Number(m[2]);
+    const [x, y] = [Math.floor(n / 10), n % 10];
+    const cubin = m[1] === "sm";
+    let runs;
+    if (m[3] === "a") runs = x === major && y === minor;
+    else if (cubin || m[3] === "f") runs = x === major && minor >= y;
+    else runs = major > x || major === x && minor >= y;
+    return runs ? [{ entry, rank: (cubin ? 1e4 : 0) + n }] : [];
+  });
+  return usable.sort((p, q) => q.rank - p.rank)[0]?.entry;
+}
+function firstLine(s, max = 300) {
+  const [head, ...rest] = s.trim().split(/\\n|\n/);
+  const line = `${head.trim()}${rest.some((l) => l.trim() !== "") ? " ..." : ""}`;
+  return line.length > max ? `${line.slice(0, max - 3)}...` : line;
+}
+function compareGpu(gpu) {
+  const out = [];
+  if (gpu.available !== true) {
+    const why = gpu.errors.available ?? gpu.warnings[0];
+    const seen = gpu.available === false ? "false" : "unknown";
+    out.push({ check: "gpu: cuda available", expected: "true", actual: why ? `${seen}: ${firstLine(why)}` : seen });
+    return out;
+  }
+  if (gpu.capability === null) {
+    const why = gpu.errors.capability ?? gpu.errors.device_name;
+    out.push({ check: "gpu: device 0", expected: "a name and compute capability", actual: why ? firstLine(why) : "none reported" });
+  } else if (gpu.archList === null) {
+    out.push({ check: "gpu: arch", expected: `torch.cuda.get_arch_list() for ${smName(gpu.capability)}`, actual: firstLine(gpu.errors.arch_list ?? "none reported") });
+  } else if (compatibleArch(gpu.capability, gpu.archList) === void 0) {
+    const [major, minor] = gpu.capability;
+    const sm = smName(gpu.capability);
+    out.push({
+      check: "gpu: arch",
+      expected: `a kernel for ${sm} (${gpu.deviceName ?? "device 0"}) in the arch list: sm_${major}y cubin with y <= ${minor}, or compute_xy PTX with xy <= ${major}${minor}`,
+      actual: `[${gpu.archList.join(", ")}]`
+    });
+  }
+  const expected = `max abs error <= ${MATMUL_TOLERANCE} (seeded 256x256 float32 GPU vs CPU, TF32 off)`;
+  if (gpu.matmulMaxAbsError === null) {
+    out.push({ check: "gpu: matmul", expected, actual: firstLine(gpu.errors.matmul_max_abs_error ?? "no result") });
+  } else if (!(gpu.matmulMaxAbsError <= MATMUL_TOLERANCE)) {
+    out.push({ check: "gpu: matmul", expected, actual: `${gpu.matmulMaxAbsError}${gpu.tf32 ? " with TF32 on" : ""}` });
+  }
+  return out;
+}
+var TOOLKIT_FIX = "Install the NVIDIA Container Toolkit on the runner and register it with Docker (`sudo nvidia-ctk runtime configure --runtime=docker`, then restart dockerd), run this job on a GPU runner, or set gpu: false.";
+var DRIVER_FIX = "Run this job on a runner with an NVIDIA GPU and its driver loaded (`nvidia-smi` on the host lists the GPU), or set gpu: false.";
+var RUN_PROBLEMS = [
+  {
+    // moby: `--gpus` with no device driver for the "gpu" capability, i.e. no NVIDIA runtime hook installed.
+    pattern: /could not select device driver "[^"]*" with capabilities: \[\[gpu\]\]/i,
+    missing: "this runner's Docker has no NVIDIA runtime to give containers a GPU",
+    fix: TOOLKIT_FIX
+  },
+  {
+    // The newer engines' wording, then the 20.10 engine's (recorded here).
+    pattern: /unknown or invalid runtime name: nvidia|Unknown runtime specified nvidia/i,
+    missing: "this runner's Docker has no runtime named nvidia (the NVIDIA Container Toolkit is not installed or not registered in daemon.json)",
+    fix: TOOLKIT_FIX
+  },
+  {
+    // Docker 25+ with CDI, and the toolkit's CDI mode: no spec generated for the GPUs (nvidia-ctk cdi generate).
+    pattern: /unresolvable CDI devices [^\s"\\]*nvidia\.com\/gpu[^\s"\\]*/i,
+    missing: "this runner's Docker was asked for NVIDIA GPUs through CDI but no CDI specification describes them",
+    fix: "Generate one on the runner (`sudo nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml`, which needs the NVIDIA driver), run this job on a GPU runner, or set gpu: false."
+  },
+  {
+    // nvidia-container-cli checks the image's NVIDIA_REQUIRE_CUDA against the host driver.
+    pattern: /unsatisfied condition: cuda\s*>=\s*[\d.]+/i,
+    missing: "the runner's NVIDIA driver is older than the CUDA version the image requires (its NVIDIA_REQUIRE_CUDA)",
+    fix: "Update the driver on the runner, run this job on a runner with a newer driver, build on a base image for an older CUDA, or set gpu: false."
+  },
+  {
+    pattern: /nvidia-container-cli: initialization error: nvml error: driver not loaded/i,
+    missing: "the NVIDIA Container Toolkit is installed but the NVIDIA kernel driver is not loaded on the runner (no GPU, or no driver)",
+    fix: DRIVER_FIX
+  },
+  {
+    pattern: /libnvidia-ml\.so\.1: cannot open shared object file/i,
+    missing: "the NVIDIA Container Toolkit is installed but the NVIDIA driver libraries (libnvidia-ml) are not on the runner",
+    fix: DRIVER_FIX
+  },
+  {
+    // Older nvidia-container-cli said this at container start; CUDA itself says it inside a container without a device.
+    pattern: /no CUDA-capable device is detected/i,
+    missing: "the runner has no NVIDIA GPU that CUDA can see",
+    fix: DRIVER_FIX
+  },
+  {
+    pattern: /nvidia-container-cli: [^\n"\\]+/i,
+    missing: "the NVIDIA Container Toolkit's hook could not set up the GPU for the container",
+    fix: `See the hook's message above. ${DRIVER_FIX}`
+  }
+];
+function gpuRunProblem(stderr) {
+  for (const { pattern, missing, fix } of RUN_PROBLEMS) {
+    const m = pattern.exec(stderr);
+    if (m) return `gpu: true, but ${missing}. Docker said: "${m[0].trim().replace(/[.:\s]+$/, "")}". ${fix}`;
+  }
+  return void 0;
+}
+
+// src/verify/contract.ts
+var isCount2 = (v) => typeof v === "number" && Number.isInteger(v) && v >= 0;
 function checkPingBody(body, gpuExpected) {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     return [{ check: "ping body", expected: "a JSON object", actual: JSON.stringify(body) }];
@@ -29537,12 +29747,12 @@ function checkPingBody(body, gpuExpected) {
     out.push({ check: "ping gpu", expected: String(gpuExpected), actual: String(b.gpu) });
   }
   for (const k of ["activeJobs", "maxConcurrentJobs"]) {
-    if (!isCount(b[k])) out.push({ check: `ping ${k}`, expected: "a non-negative integer", actual: show(b[k]) });
+    if (!isCount2(b[k])) out.push({ check: `ping ${k}`, expected: "a non-negative integer", actual: show(b[k]) });
   }
   return out;
 }
 var PROBE_SCRIPT = [
-  "import json, platform",
+  "import json, platform, sys, warnings",
   'out = {"machine": platform.machine(), "torch": None, "torchaudio": None, "cuda": None}',
   "try:",
   "    import torch",
@@ -29555,6 +29765,9 @@ var PROBE_SCRIPT = [
   '    out["torchaudio"] = str(torchaudio.__version__)',
   "except Exception as e:",
   '    out["torchaudio_error"] = repr(e)',
+  ...GPU_PROBE_SECTION,
+  `if ${JSON.stringify(GPU_PROBE_FLAG)} in sys.argv[1:]:`,
+  '    out["gpu"] = gpu_probe()',
   'print("MLIB_PROBE " + json.dumps(out))'
 ].join("\n");
 function parseProbe(stdout) {
@@ -29589,6 +29802,7 @@ function parseBody(text) {
     return text;
   }
 }
+var PROBE_TIMEOUT_S = 120;
 var HEALTH_INTERVAL_S = 2;
 async function verifyPlatform(docker, p, opts, log) {
   const id = crypto4.randomBytes(4).toString("hex");
@@ -29639,7 +29853,11 @@ async function verifyPlatform(docker, p, opts, log) {
       runArgs.push(p.ref);
       containers.push(name);
       const started = await docker.exec(runArgs, { env: { [opts.tokenEnv]: opts.token } });
-      if (started.code !== 0) return { check: "container start", expected: "docker run succeeds", actual: started.stderr.trim() };
+      if (started.code !== 0) {
+        const gpuProblem = opts.gpu ? gpuRunProblem(started.stderr) : void 0;
+        if (gpuProblem) return { check: "gpu runtime", expected: "docker run --gpus all succeeds", actual: gpuProblem };
+        return { check: "container start", expected: "docker run succeeds", actual: started.stderr.trim() };
+      }
       const t0 = Date.now();
       let base = "";
       if (offline && network) {
@@ -29728,7 +29946,7 @@ async function verifyPlatform(docker, p, opts, log) {
         }
       }
       cancelled();
-      const hyg = await docker.exec(["exec", c.name, opts.python, "-c", HYGIENE_SCRIPT, cache ?? ""]);
+      const hyg = await docker.exec(["exec", c.name, opts.python, "-c", HYGIENE_SCRIPT, cache ?? ""], { timeoutMs: PROBE_TIMEOUT_S * 1e3 * opts.slowdown });
       try {
         const probe = parseHygiene(hyg.stdout);
         Object.assign(result.hygiene, { uid: probe.uid, ...cache ? { cacheWritable: probe.cacheWritable } : {}, ...probe.peakMemory ? { peakMemory: probe.peakMemory } : {} });
@@ -29742,10 +29960,18 @@ async function verifyPlatform(docker, p, opts, log) {
     if (state?.oomKilled && memory && !result.findings.some((f) => f.check === "memory")) {
       fail("memory", `the worker stays under a ${h.memory} limit while verified`, "killed by the kernel's out-of-memory killer");
     }
-    const probeRun = state?.status === "running" ? await docker.exec(["exec", c.name, opts.python, "-c", PROBE_SCRIPT]) : await docker.exec(["run", "--rm", "--label", opts.label, "--platform", p.platform, "--network", "none", "--entrypoint", opts.python, p.ref, "-c", PROBE_SCRIPT]);
+    const gpuLane = opts.gpu && p.expect.cuda !== null;
+    const probeArgs = [opts.python, "-c", PROBE_SCRIPT, ...gpuLane ? [GPU_PROBE_FLAG] : []];
+    const probeRun = state?.status === "running" ? await docker.exec(["exec", c.name, ...probeArgs], { timeoutMs: PROBE_TIMEOUT_S * 1e3 * opts.slowdown }) : await docker.exec(["run", "--rm", "--label", opts.label, "--platform", p.platform, "--network", "none", ...gpuLane ? ["--gpus", "all"] : [], "--entrypoint", probeArgs[0], p.ref, ...probeArgs.slice(1)], {
+      timeoutMs: PROBE_TIMEOUT_S * 1e3 * opts.slowdown
+    });
     try {
       result.probe = parseProbe(probeRun.stdout);
       result.findings.push(...compareProbe(p.expect, p.machine, result.probe));
+      if (gpuLane) {
+        result.gpu = parseGpuProbe(result.probe);
+        result.findings.push(...compareGpu(result.gpu));
+      }
     } catch (e) {
       fail("probe", "torch/torchaudio versions printed by the probe", `${e.message} ${probeRun.stderr.trim().slice(-500)}`);
     }

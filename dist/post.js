@@ -19866,7 +19866,17 @@ var Docker = class _Docker {
         stderr += `${e.message}
 `;
       });
-      child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+      let timedOut = false;
+      const timer = opts.timeoutMs ? setTimeout(() => {
+        timedOut = true;
+        child.kill("SIGKILL");
+      }, opts.timeoutMs) : void 0;
+      child.on("close", (code, signal) => {
+        clearTimeout(timer);
+        if (timedOut) resolve({ code: 124, stdout, stderr: `${stderr}docker ${args[0]} stopped after ${Math.round(opts.timeoutMs / 1e3)}s
+` });
+        else resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+      });
       child.stdin.on("error", () => void 0);
       child.stdin.end(opts.input !== void 0 ? Buffer.from(opts.input) : void 0);
     });

@@ -128,3 +128,10 @@ test('worker needing 400 MB under a 200m limit: refused as killed by the OOM kil
   expect(h.peakMemory).toBeLessThan(h.memoryLimit);
   expect(fits.summary).toMatch(/\| linux\/amd64 \| worker \(uid 10001\) \| \/models: writable \| [\d.]+s \| yes \| [\d.]+ MiB \/ 256 MiB \|/);
 });
+
+test('gpu: true on a runner without a GPU or the NVIDIA runtime: refused with what is missing, before any probe', async () => {
+  const token = 'tok-gpu-0107';
+  const run = await runDist(inputs('hygiene/gpu', { platforms: 'linux/amd64', gpu: 'true' }, token));
+  console.log(`gpu lane without a GPU: ${run.seconds.toFixed(1)}s`);
+  await expectRefused(run, 'hygiene/gpu', token, /::error::linux\/amd64: gpu runtime: expected docker run --gpus all succeeds, got .*NVIDIA Container Toolkit/);
+});

@@ -11,6 +11,8 @@ export interface ExecResult {
 export interface ExecOptions {
   /** Stream output to the log (builds, pushes); otherwise it is only captured. */
   stream?: boolean;
+  /** Stops the command after this long (it then ends with code 124 and says so in stderr). */
+  timeoutMs?: number;
   /** Output as it comes, to a sink of the caller's (a platform building beside another buffers its log). */
   onOutput?: (chunk: string) => void;
   /** Bytes for stdin: passwords go here, never in argv. */
@@ -100,7 +102,18 @@ export class Docker {
       child.on('error', (e) => {
         stderr += `${e.message}\n`;
       });
-      child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+      let timedOut = false;
+      const timer = opts.timeoutMs
+        ? setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGKILL');
+          }, opts.timeoutMs)
+        : undefined;
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        if (timedOut) resolve({ code: 124, stdout, stderr: `${stderr}docker ${args[0]} stopped after ${Math.round(opts.timeoutMs! / 1000)}s\n` });
+        else resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+      });
       child.stdin!.on('error', () => undefined);
       child.stdin!.end(opts.input !== undefined ? Buffer.from(opts.input) : undefined);
     });

@@ -1,4 +1,5 @@
 import type { Plan } from '../plan/plan';
+import type { GpuProbe } from '../verify/gpu';
 import type { HygieneReport, PlatformVerification } from '../verify/verify';
 import type { Published, PushSummary } from '../publish/publish';
 import { formatBytes } from '../publish/progress';
@@ -23,6 +24,8 @@ export interface PlatformReport {
   push: PushSummary | null;
   /** What the hygiene checks saw (user, model cache, health, offline, memory); null when not verified. */
   hygiene: HygieneReport | null;
+  /** The GPU lane: device, capability, arch list, matmul error; null when it did not run. */
+  gpu: GpuProbe | null;
 }
 
 export interface Timings {
@@ -63,6 +66,7 @@ export function buildReport(
       timings: { buildSeconds: round(t.build), readySeconds: round(v?.readySeconds), verifySeconds: round(t.verify) },
       push: pushes?.[p.platform] ?? null,
       hygiene: v?.hygiene ?? null,
+      gpu: v?.gpu ?? null,
     };
   });
 }
@@ -116,6 +120,10 @@ export function summaryMarkdown(plan: Plan, report: PlatformReport[], published?
       lines.push(`| ${r.platform} | ${cell(h.user)}${h.uid !== undefined ? ` (uid ${h.uid})` : ''} | ${cell(cache)} | ${h.healthySeconds !== undefined ? `${h.healthySeconds.toFixed(1)}s` : '-'} | ${h.offline ? 'yes' : 'no'} | ${mem} |`);
     }
     lines.push('');
+  }
+  for (const r of report) {
+    const g = r.gpu;
+    if (g) lines.push(`GPU lane, ${r.platform}: ${g.available ? `${g.deviceName ?? 'device'} (${g.capability ? `sm_${g.capability.join('')}` : 'capability unknown'}), matmul max error ${g.matmulMaxAbsError ?? '-'}` : 'CUDA not available'}`, '');
   }
   const pushed = Object.entries(published?.pushes ?? pushes ?? {});
   if (published && published.complete && published.tagReport.length === 0) {

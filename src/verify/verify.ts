@@ -2,6 +2,7 @@ import * as crypto from 'crypto';
 import type { Docker } from '../adapters/docker';
 import type { PlatformPlan } from '../plan/plan';
 import { checkPingBody, compareProbe, parseProbe, PROBE_SCRIPT, type Finding, type ProbeResult } from './contract';
+import { compareGpu, GPU_PROBE_FLAG, gpuRunProblem, parseGpuProbe, type GpuProbe } from './gpu';
 import { configFindings, HYGIENE_SCRIPT, modelCachePath, OFFLINE_ENV, parseHygiene, parseMemory, probeFindings, type HygieneOptions } from './hygiene';
 
 export interface VerifyOptions {
@@ -46,6 +47,8 @@ export interface PlatformVerification {
   probe?: ProbeResult;
   readySeconds?: number;
   hygiene?: HygieneReport;
+  /** What the GPU lane saw (gpu: true on a CUDA platform). */
+  gpu?: GpuProbe;
   logs?: string;
 }
 
@@ -72,6 +75,9 @@ function parseBody(text: string): unknown {
     return text;
   }
 }
+
+/** A probe that has not printed after this long (a hung CUDA init) is stopped and reported. */
+const PROBE_TIMEOUT_S = 120;
 
 /** Health checks run this often while verified (docker run --health-interval); the image's own interval is for production. */
 const HEALTH_INTERVAL_S = 2;
@@ -153,7 +159,11 @@ export async function verifyPlatform(docker: Docker, p: PlatformPlan, opts: Veri
       runArgs.push(p.ref);
       containers.push(name);
       const started = await docker.exec(runArgs, { env: { [opts.tokenEnv]: opts.token } });
-      if (started.code !== 0) return { check: 'container start', expected: 'docker run succeeds', actual: started.stderr.trim() };
+      if (started.code !== 0) {
+        const gpuProblem = opts.gpu ? gpuRunProblem(started.stderr) : undefined;
+        if (gpuProblem) return { check: 'gpu runtime', expected: 'docker run --gpus all succeeds', actual: gpuProblem };
+        return { check: 'container start', expected: 'docker run succeeds', actual: started.stderr.trim() };
+      }
       const t0 = Date.now();
       let base = '';
       if (offline && network) {
@@ -248,7 +258,7 @@ export async function verifyPlatform(docker: Docker, p: PlatformPlan, opts: Veri
         }
       }
       cancelled();
-      const hyg = await docker.exec(['exec', c.name, opts.python, '-c', HYGIENE_SCRIPT, cache ?? '']);
+      const hyg = await docker.exec(['exec', c.name, opts.python, '-c', HYGIENE_SCRIPT, cache ?? ''], { timeoutMs: PROBE_TIMEOUT_S * 1000 * opts.slowdown });
       try {
         const probe = parseHygiene(hyg.stdout);
         Object.assign(result.hygiene, { uid: probe.uid, ...(cache ? { cacheWritable: probe.cacheWritable } : {}), ...(probe.peakMemory ? { peakMemory: probe.peakMemory } : {}) });
@@ -263,13 +273,22 @@ export async function verifyPlatform(docker: Docker, p: PlatformPlan, opts: Veri
     if (state?.oomKilled && memory && !result.findings.some((f) => f.check === 'memory')) {
       fail('memory', `the worker stays under a ${h.memory} limit while verified`, "killed by the kernel's out-of-memory killer");
     }
+    // The GPU lane runs on CUDA platforms only: a CPU variant has nothing to find on a GPU.
+    const gpuLane = opts.gpu && p.expect.cuda !== null;
+    const probeArgs = [opts.python, '-c', PROBE_SCRIPT, ...(gpuLane ? [GPU_PROBE_FLAG] : [])];
     const probeRun =
       state?.status === 'running'
-        ? await docker.exec(['exec', c.name, opts.python, '-c', PROBE_SCRIPT])
-        : await docker.exec(['run', '--rm', '--label', opts.label, '--platform', p.platform, '--network', 'none', '--entrypoint', opts.python, p.ref, '-c', PROBE_SCRIPT]);
+        ? await docker.exec(['exec', c.name, ...probeArgs], { timeoutMs: PROBE_TIMEOUT_S * 1000 * opts.slowdown })
+        : await docker.exec(['run', '--rm', '--label', opts.label, '--platform', p.platform, '--network', 'none', ...(gpuLane ? ['--gpus', 'all'] : []), '--entrypoint', probeArgs[0], p.ref, ...probeArgs.slice(1)], {
+            timeoutMs: PROBE_TIMEOUT_S * 1000 * opts.slowdown,
+          });
     try {
       result.probe = parseProbe(probeRun.stdout);
       result.findings.push(...compareProbe(p.expect, p.machine, result.probe));
+      if (gpuLane) {
+        result.gpu = parseGpuProbe(result.probe);
+        result.findings.push(...compareGpu(result.gpu));
+      }
     } catch (e) {
       fail('probe', 'torch/torchaudio versions printed by the probe', `${(e as Error).message} ${probeRun.stderr.trim().slice(-500)}`);
     }
