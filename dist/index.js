@@ -19751,22 +19751,22 @@ Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
       process.stdout.write(message + os4.EOL);
     }
     exports2.info = info2;
-    function startGroup(name) {
+    function startGroup2(name) {
       (0, command_1.issue)("group", name);
     }
-    exports2.startGroup = startGroup;
-    function endGroup() {
+    exports2.startGroup = startGroup2;
+    function endGroup2() {
       (0, command_1.issue)("endgroup");
     }
-    exports2.endGroup = endGroup;
+    exports2.endGroup = endGroup2;
     function group2(name, fn) {
       return __awaiter(this, void 0, void 0, function* () {
-        startGroup(name);
+        startGroup2(name);
         let result;
         try {
           result = yield fn();
         } finally {
-          endGroup();
+          endGroup2();
         }
         return result;
       });
@@ -25865,7 +25865,8 @@ var SCALAR_KEYS = [
   "model-cache",
   "healthcheck",
   "offline",
-  "memory"
+  "memory",
+  "parallel"
 ];
 var LIST_KEYS = ["platforms", "tags", "pinned-packages"];
 var PING_KEYS = { port: "ping-port", path: "ping-path", "startup-timeout": "startup-timeout", "token-env": "token-env" };
@@ -26931,6 +26932,7 @@ function readInputs(get2 = actionsInputSource) {
       parseImageRef(ref, "mount-from");
       return ref;
     }),
+    parallel: (get2("parallel").trim() || "auto") === "auto" ? "auto" : int2(get2("parallel"), "parallel", 1, 16),
     hygiene: {
       nonRoot: bool2(get2("non-root") || "true", "non-root"),
       modelCache: parseModelCache(get2("model-cache")),
@@ -30025,66 +30027,113 @@ function emulationModes(plans) {
   for (const plan of plans) for (const p of plan.platforms) modes.set(p.platform, checkEmulation(p, host));
   return modes;
 }
-async function buildAndVerify(docker, plans, modes, token, st, signal) {
+var liveLog = {
+  info: core4.info,
+  error: core4.error,
+  chunk: (s) => process.stdout.write(s),
+  group: (title, fn) => core4.group(title, fn)
+};
+var BufferedLog = class {
+  lines = [];
+  errors = [];
+  last = "";
+  partial = "";
+  info(s) {
+    this.lines.push(s);
+    this.last = s;
+  }
+  error(s) {
+    this.errors.push(s);
+    this.lines.push(`error: ${s}`);
+  }
+  chunk(s) {
+    const parts = (this.partial + s).split("\n");
+    this.partial = parts.pop() ?? "";
+    for (const l of parts) this.info(l);
+  }
+  async group(title, fn) {
+    this.info(`--- ${title}`);
+    return fn();
+  }
+  flush(title) {
+    if (this.partial) this.info(this.partial);
+    this.partial = "";
+    core4.startGroup(title);
+    for (const l of this.lines) core4.info(l);
+    core4.endGroup();
+    for (const e of this.errors) core4.error(e);
+  }
+};
+function parallelism(setting, jobs, cores = availableCores()) {
+  const n = setting === "auto" ? Math.floor(cores / 2) : setting;
+  return Math.max(1, Math.min(jobs, n));
+}
+async function buildAndVerifyOne(docker, plans, job, token, label, tmp, st, signal, out) {
+  const { plan, p, mode } = job;
+  const img = plan.inputs;
+  const t = {};
+  st.timings.set(key(plan, p.platform), t);
+  await out.group(`Build ${labelOf(plans, plan)}${p.platform} (${mode})`, async () => {
+    checkCancelled(signal);
+    const iidfile = path3.join(tmp, `${plan.name}-${p.arch}.iid`);
+    const argv = buildArgv(plan, p, img, st.buildx, iidfile);
+    st.leftovers.addLocalTag(p.ref);
+    out.info(`docker ${argv.join(" ")}`);
+    const t0 = Date.now();
+    const r = await docker.exec(argv, { onOutput: out.chunk.bind(out), env: { DOCKER_BUILDKIT: "1" } });
+    t.build = (Date.now() - t0) / 1e3;
+    checkCancelled(signal);
+    if (r.code !== 0) {
+      throw new PhaseError("build", `build of ${labelOf(plans, plan)}${p.platform} failed (exit ${r.code}); nothing was pushed. Last lines: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+    }
+    st.imageIds.set(key(plan, p.platform), fs6.readFileSync(iidfile, "utf8").trim());
+  });
+  st.phase = "verify";
+  await out.group(`Verify ${labelOf(plans, plan)}${p.platform}`, async () => {
+    const t0 = Date.now();
+    const v = await verifyPlatform(
+      docker,
+      p,
+      {
+        token,
+        tokenEnv: img.tokenEnv,
+        pingPort: img.pingPort,
+        pingPath: img.pingPath,
+        startupTimeout: img.startupTimeout * (mode === "emulated" ? EMULATION_TIMEOUT_FACTOR : 1),
+        slowdown: mode === "emulated" ? EMULATION_TIMEOUT_FACTOR : 1,
+        gpu: img.gpu,
+        python: img.python,
+        hygiene: img.hygiene,
+        label,
+        signal
+      },
+      (s) => out.info(s)
+    );
+    t.verify = (Date.now() - t0) / 1e3;
+    st.results.set(key(plan, p.platform), v);
+    if (v.passed) {
+      out.info(`${p.platform}: verified torch ${v.probe?.torch}, torchaudio ${v.probe?.torchaudio}, CUDA ${v.probe?.cuda ?? "none"}, ${v.probe?.machine}`);
+    } else {
+      for (const f of v.findings) out.error(`${labelOf(plans, plan)}${p.platform}: ${f.check}: expected ${f.expected}, got ${f.actual}`);
+      if (v.ping) out.info(`ping response (HTTP ${v.ping.status}): ${JSON.stringify(v.ping.body)}`);
+      out.info(`last lines of the container log:
+${v.logs || "(empty)"}`);
+    }
+  });
+}
+async function buildAndVerify(docker, plans, modes, token, st, signal, setting) {
   const label = `io.ml-image-build.run=${process.env.GITHUB_RUN_ID ?? "local"}-${process.pid}-${crypto5.randomBytes(3).toString("hex")}`;
   core4.saveState(STATE.label, label);
+  const jobs = plans.flatMap((plan) => plan.platforms.map((p) => ({ plan, p, mode: modes.get(p.platform) })));
+  const width = parallelism(setting, jobs.length);
   const tmp = tempDir(st, "mlib-");
+  st.phase = "build";
   try {
-    for (const plan of plans) {
-      const img = plan.inputs;
-      for (const p of plan.platforms) {
-        const t = {};
-        st.timings.set(key(plan, p.platform), t);
-        const mode = modes.get(p.platform);
-        st.phase = "build";
-        await core4.group(`Build ${labelOf(plans, plan)}${p.platform} (${mode})`, async () => {
-          checkCancelled(signal);
-          const iidfile = path3.join(tmp, `${plan.name}-${p.arch}.iid`);
-          const argv = buildArgv(plan, p, img, st.buildx, iidfile);
-          st.leftovers.addLocalTag(p.ref);
-          core4.info(`docker ${argv.join(" ")}`);
-          const t0 = Date.now();
-          const r = await docker.exec(argv, { stream: true, env: { DOCKER_BUILDKIT: "1" } });
-          t.build = (Date.now() - t0) / 1e3;
-          checkCancelled(signal);
-          if (r.code !== 0) {
-            throw new PhaseError("build", `build of ${labelOf(plans, plan)}${p.platform} failed (exit ${r.code}); nothing was pushed. Last lines: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
-          }
-          st.imageIds.set(key(plan, p.platform), fs6.readFileSync(iidfile, "utf8").trim());
-        });
-        st.phase = "verify";
-        await core4.group(`Verify ${labelOf(plans, plan)}${p.platform}`, async () => {
-          const t0 = Date.now();
-          const v = await verifyPlatform(
-            docker,
-            p,
-            {
-              token,
-              tokenEnv: img.tokenEnv,
-              pingPort: img.pingPort,
-              pingPath: img.pingPath,
-              startupTimeout: img.startupTimeout * (mode === "emulated" ? EMULATION_TIMEOUT_FACTOR : 1),
-              slowdown: mode === "emulated" ? EMULATION_TIMEOUT_FACTOR : 1,
-              gpu: img.gpu,
-              hygiene: img.hygiene,
-              python: img.python,
-              label,
-              signal
-            },
-            core4.info
-          );
-          t.verify = (Date.now() - t0) / 1e3;
-          st.results.set(key(plan, p.platform), v);
-          if (v.passed) {
-            core4.info(`${p.platform}: verified torch ${v.probe?.torch}, torchaudio ${v.probe?.torchaudio}, CUDA ${v.probe?.cuda ?? "none"}, ${v.probe?.machine}`);
-          } else {
-            for (const f of v.findings) core4.error(`${labelOf(plans, plan)}${p.platform}: ${f.check}: expected ${f.expected}, got ${f.actual}`);
-            if (v.ping) core4.info(`ping response (HTTP ${v.ping.status}): ${JSON.stringify(v.ping.body)}`);
-            core4.info(`last lines of the container log:
-${v.logs || "(empty)"}`);
-          }
-        });
-      }
+    if (width === 1) {
+      for (const job of jobs) await buildAndVerifyOne(docker, plans, job, token, label, tmp, st, signal, liveLog);
+    } else {
+      core4.info(`building and verifying ${jobs.length} platforms, ${width} at a time (parallel: ${setting}, ${availableCores()} cores); each platform's log is printed when it ends`);
+      await runSideBySide(docker, plans, jobs, width, token, label, tmp, st, signal);
     }
   } finally {
     fs6.rmSync(tmp, { recursive: true, force: true });
@@ -30094,6 +30143,40 @@ ${v.logs || "(empty)"}`);
     const what = failed.map((v) => `${v.platform}: ${v.findings.map((f) => `${f.check} expected ${f.expected}, got ${f.actual}`).join("; ")}`);
     throw new PhaseError("verify", `verification failed, nothing was pushed. ${what.join(" / ")}`);
   }
+}
+var PROGRESS_EVERY_MS = 2e4;
+async function runSideBySide(docker, plans, jobs, width, token, label, tmp, st, signal) {
+  const running = /* @__PURE__ */ new Map();
+  const ticker = setInterval(() => {
+    for (const [job, r] of running) {
+      core4.info(`${labelOf(plans, job.plan)}${job.p.platform}: ${Math.round((Date.now() - r.t0) / 1e3)}s; ${r.log.last.trim().slice(0, 160) || "starting"}`);
+    }
+  }, PROGRESS_EVERY_MS);
+  let next = 0;
+  let firstError;
+  const worker = async () => {
+    while (next < jobs.length && firstError === void 0) {
+      const job = jobs[next++];
+      const log = new BufferedLog();
+      const t0 = Date.now();
+      running.set(job, { log, t0 });
+      try {
+        await buildAndVerifyOne(docker, plans, job, token, label, tmp, st, signal, log);
+      } catch (e) {
+        firstError ??= e;
+        log.error(messageOf(e));
+      } finally {
+        running.delete(job);
+        log.flush(`Build and verify ${labelOf(plans, job.plan)}${job.p.platform} (${job.mode}, ${Math.round((Date.now() - t0) / 1e3)}s)`);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: width }, worker));
+  } finally {
+    clearInterval(ticker);
+  }
+  if (firstError !== void 0) throw firstError;
 }
 async function openRegistries(docker, plans, inputs, st, signal) {
   const pushesImages = inputs.mode !== "merge" && plans.some((p) => p.push);
@@ -30232,7 +30315,7 @@ ${planMarkdown(st.plans)}`).write().catch((e) => core4.warning(`job summary not 
           }
         });
       }
-      await buildAndVerify(docker, st.plans, modes, token, st, cancel.signal);
+      await buildAndVerify(docker, st.plans, modes, token, st, cancel.signal, inputs.parallel);
       await publishAll(st.plans, inputs, st, reg);
     }
     setOutputs(st, inputs);

@@ -51,6 +51,8 @@ export interface Inputs {
   compressionLevel: number;
   /** Images of the same registry whose published layers may be mounted instead of uploaded. */
   mountFrom: string[];
+  /** How many platforms build and verify at once ('auto': one per two cores). */
+  parallel: number | 'auto';
   /** Container hygiene checks (non-root, model cache, health check, offline start, memory). */
   hygiene: HygieneOptions;
 }
@@ -231,6 +233,7 @@ export function readInputs(get: InputSource = actionsInputSource): Inputs {
       parseImageRef(ref, 'mount-from');
       return ref;
     }),
+    parallel: (get('parallel').trim() || 'auto') === 'auto' ? 'auto' : int(get('parallel'), 'parallel', 1, 16),
     hygiene: {
       nonRoot: bool(get('non-root') || 'true', 'non-root'),
       modelCache: parseModelCache(get('model-cache')),

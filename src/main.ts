@@ -14,9 +14,10 @@ import { readContext } from './context';
 import { messageOf, PhaseError } from './errors';
 import { readImages, type Inputs } from './inputs';
 import { lintPlan } from './plan/lint';
-import { createPlan, planOutputs, type Plan } from './plan/plan';
+import { createPlan, planOutputs, type Plan, type PlatformPlan } from './plan/plan';
 import { hostPlatform } from './plan/platforms';
 import { checkGivenDigests, checkLogin, mountSources, prepareTags, pushPlatforms, registryClient, tagManifestList, type Published, type PublishEnv, type PushSummary } from './publish/publish';
+import { availableCores } from './publish/pgzip';
 import { choosePushRoute } from './publish/route';
 import type { TagBefore } from './publish/tag-move';
 import { planMarkdown } from './report/plan-table';
@@ -98,66 +99,140 @@ function emulationModes(plans: Plan[]): Map<string, 'native' | 'emulated'> {
   return modes;
 }
 
-async function buildAndVerify(docker: Docker, plans: Plan[], modes: Map<string, 'native' | 'emulated'>, token: string, st: RunState, signal: AbortSignal): Promise<void> {
+/** Where a platform's log goes: straight to the job log, or into a buffer printed as one group when it ends. */
+interface PlatformLog {
+  info(s: string): void;
+  error(s: string): void;
+  /** Raw build output. */
+  chunk(s: string): void;
+  /** Runs `fn` inside a log group (live) or under a heading inside the platform's buffer. */
+  group<T>(title: string, fn: () => Promise<T>): Promise<T>;
+}
+
+const liveLog: PlatformLog = {
+  info: core.info,
+  error: core.error,
+  chunk: (s) => process.stdout.write(s),
+  group: (title, fn) => core.group(title, fn),
+};
+
+/** A platform building beside others: its lines are kept and printed together, and the last one shows its progress. */
+class BufferedLog implements PlatformLog {
+  readonly lines: string[] = [];
+  readonly errors: string[] = [];
+  last = '';
+  private partial = '';
+  info(s: string): void {
+    this.lines.push(s);
+    this.last = s;
+  }
+  error(s: string): void {
+    this.errors.push(s);
+    this.lines.push(`error: ${s}`);
+  }
+  chunk(s: string): void {
+    const parts = (this.partial + s).split('\n');
+    this.partial = parts.pop() ?? '';
+    for (const l of parts) this.info(l);
+  }
+  async group<T>(title: string, fn: () => Promise<T>): Promise<T> {
+    this.info(`--- ${title}`);
+    return fn();
+  }
+  flush(title: string): void {
+    if (this.partial) this.info(this.partial);
+    this.partial = '';
+    core.startGroup(title);
+    for (const l of this.lines) core.info(l);
+    core.endGroup();
+    // Annotations outside the group, so they show even when the group is folded.
+    for (const e of this.errors) core.error(e);
+  }
+}
+
+/**
+ * How many platforms are built and verified at once: `parallel`, or by default one per two cores
+ * (a BuildKit build and an emulated python each keep a core busy; fewer cores than that and
+ * running them side by side only stretches both).
+ */
+export function parallelism(setting: number | 'auto', jobs: number, cores = availableCores()): number {
+  const n = setting === 'auto' ? Math.floor(cores / 2) : setting;
+  return Math.max(1, Math.min(jobs, n));
+}
+
+interface Job {
+  plan: Plan;
+  p: PlatformPlan;
+  mode: 'native' | 'emulated';
+}
+
+async function buildAndVerifyOne(docker: Docker, plans: Plan[], job: Job, token: string, label: string, tmp: string, st: RunState, signal: AbortSignal, out: PlatformLog): Promise<void> {
+  const { plan, p, mode } = job;
+  const img = plan.inputs;
+  const t: Timings = {};
+  st.timings.set(key(plan, p.platform), t);
+  await out.group(`Build ${labelOf(plans, plan)}${p.platform} (${mode})`, async () => {
+    checkCancelled(signal);
+    const iidfile = path.join(tmp, `${plan.name}-${p.arch}.iid`);
+    const argv = buildArgv(plan, p, img, st.buildx, iidfile);
+    st.leftovers.addLocalTag(p.ref);
+    out.info(`docker ${argv.join(' ')}`);
+    const t0 = Date.now();
+    const r = await docker.exec(argv, { onOutput: out.chunk.bind(out), env: { DOCKER_BUILDKIT: '1' } });
+    t.build = (Date.now() - t0) / 1000;
+    checkCancelled(signal);
+    if (r.code !== 0) {
+      throw new PhaseError('build', `build of ${labelOf(plans, plan)}${p.platform} failed (exit ${r.code}); nothing was pushed. Last lines: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    }
+    st.imageIds.set(key(plan, p.platform), fs.readFileSync(iidfile, 'utf8').trim());
+  });
+  st.phase = 'verify';
+  await out.group(`Verify ${labelOf(plans, plan)}${p.platform}`, async () => {
+    const t0 = Date.now();
+    const v = await verifyPlatform(
+      docker,
+      p,
+      {
+        token,
+        tokenEnv: img.tokenEnv,
+        pingPort: img.pingPort,
+        pingPath: img.pingPath,
+        startupTimeout: img.startupTimeout * (mode === 'emulated' ? EMULATION_TIMEOUT_FACTOR : 1),
+        slowdown: mode === 'emulated' ? EMULATION_TIMEOUT_FACTOR : 1,
+        gpu: img.gpu,
+        python: img.python,
+        hygiene: img.hygiene,
+        label,
+        signal,
+      },
+      (s) => out.info(s),
+    );
+    t.verify = (Date.now() - t0) / 1000;
+    st.results.set(key(plan, p.platform), v);
+    if (v.passed) {
+      out.info(`${p.platform}: verified torch ${v.probe?.torch}, torchaudio ${v.probe?.torchaudio}, CUDA ${v.probe?.cuda ?? 'none'}, ${v.probe?.machine}`);
+    } else {
+      for (const f of v.findings) out.error(`${labelOf(plans, plan)}${p.platform}: ${f.check}: expected ${f.expected}, got ${f.actual}`);
+      if (v.ping) out.info(`ping response (HTTP ${v.ping.status}): ${JSON.stringify(v.ping.body)}`);
+      out.info(`last lines of the container log:\n${v.logs || '(empty)'}`);
+    }
+  });
+}
+
+async function buildAndVerify(docker: Docker, plans: Plan[], modes: Map<string, 'native' | 'emulated'>, token: string, st: RunState, signal: AbortSignal, setting: number | 'auto'): Promise<void> {
   const label = `io.ml-image-build.run=${process.env.GITHUB_RUN_ID ?? 'local'}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
   core.saveState(STATE.label, label);
 
+  const jobs: Job[] = plans.flatMap((plan) => plan.platforms.map((p) => ({ plan, p, mode: modes.get(p.platform)! })));
+  const width = parallelism(setting, jobs.length);
   const tmp = tempDir(st, 'mlib-');
+  st.phase = 'build';
   try {
-    for (const plan of plans) {
-      const img = plan.inputs;
-      for (const p of plan.platforms) {
-        const t: Timings = {};
-        st.timings.set(key(plan, p.platform), t);
-        const mode = modes.get(p.platform)!;
-        st.phase = 'build';
-        await core.group(`Build ${labelOf(plans, plan)}${p.platform} (${mode})`, async () => {
-          checkCancelled(signal);
-          const iidfile = path.join(tmp, `${plan.name}-${p.arch}.iid`);
-          const argv = buildArgv(plan, p, img, st.buildx, iidfile);
-          st.leftovers.addLocalTag(p.ref);
-          core.info(`docker ${argv.join(' ')}`);
-          const t0 = Date.now();
-          const r = await docker.exec(argv, { stream: true, env: { DOCKER_BUILDKIT: '1' } });
-          t.build = (Date.now() - t0) / 1000;
-          checkCancelled(signal);
-          if (r.code !== 0) {
-            throw new PhaseError('build', `build of ${labelOf(plans, plan)}${p.platform} failed (exit ${r.code}); nothing was pushed. Last lines: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-          }
-          st.imageIds.set(key(plan, p.platform), fs.readFileSync(iidfile, 'utf8').trim());
-        });
-        st.phase = 'verify';
-        await core.group(`Verify ${labelOf(plans, plan)}${p.platform}`, async () => {
-          const t0 = Date.now();
-          const v = await verifyPlatform(
-            docker,
-            p,
-            {
-              token,
-              tokenEnv: img.tokenEnv,
-              pingPort: img.pingPort,
-              pingPath: img.pingPath,
-              startupTimeout: img.startupTimeout * (mode === 'emulated' ? EMULATION_TIMEOUT_FACTOR : 1),
-              slowdown: mode === 'emulated' ? EMULATION_TIMEOUT_FACTOR : 1,
-              gpu: img.gpu,
-              hygiene: img.hygiene,
-              python: img.python,
-              label,
-              signal,
-            },
-            core.info,
-          );
-          t.verify = (Date.now() - t0) / 1000;
-          st.results.set(key(plan, p.platform), v);
-          if (v.passed) {
-            core.info(`${p.platform}: verified torch ${v.probe?.torch}, torchaudio ${v.probe?.torchaudio}, CUDA ${v.probe?.cuda ?? 'none'}, ${v.probe?.machine}`);
-          } else {
-            for (const f of v.findings) core.error(`${labelOf(plans, plan)}${p.platform}: ${f.check}: expected ${f.expected}, got ${f.actual}`);
-            if (v.ping) core.info(`ping response (HTTP ${v.ping.status}): ${JSON.stringify(v.ping.body)}`);
-            core.info(`last lines of the container log:\n${v.logs || '(empty)'}`);
-          }
-        });
-      }
+    if (width === 1) {
+      for (const job of jobs) await buildAndVerifyOne(docker, plans, job, token, label, tmp, st, signal, liveLog);
+    } else {
+      core.info(`building and verifying ${jobs.length} platforms, ${width} at a time (parallel: ${setting}, ${availableCores()} cores); each platform's log is printed when it ends`);
+      await runSideBySide(docker, plans, jobs, width, token, label, tmp, st, signal);
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -167,6 +242,44 @@ async function buildAndVerify(docker: Docker, plans: Plan[], modes: Map<string, 
     const what = failed.map((v) => `${v.platform}: ${v.findings.map((f) => `${f.check} expected ${f.expected}, got ${f.actual}`).join('; ')}`);
     throw new PhaseError('verify', `verification failed, nothing was pushed. ${what.join(' / ')}`);
   }
+}
+
+/** Progress lines while platforms run side by side: each one's phase, time and last line. */
+const PROGRESS_EVERY_MS = 20_000;
+
+async function runSideBySide(docker: Docker, plans: Plan[], jobs: Job[], width: number, token: string, label: string, tmp: string, st: RunState, signal: AbortSignal): Promise<void> {
+  const running = new Map<Job, { log: BufferedLog; t0: number }>();
+  const ticker = setInterval(() => {
+    for (const [job, r] of running) {
+      core.info(`${labelOf(plans, job.plan)}${job.p.platform}: ${Math.round((Date.now() - r.t0) / 1000)}s; ${r.log.last.trim().slice(0, 160) || 'starting'}`);
+    }
+  }, PROGRESS_EVERY_MS);
+  let next = 0;
+  let firstError: unknown;
+  const worker = async () => {
+    // A failed build stops new platforms from starting; those running finish and are reported.
+    while (next < jobs.length && firstError === undefined) {
+      const job = jobs[next++];
+      const log = new BufferedLog();
+      const t0 = Date.now();
+      running.set(job, { log, t0 });
+      try {
+        await buildAndVerifyOne(docker, plans, job, token, label, tmp, st, signal, log);
+      } catch (e) {
+        firstError ??= e;
+        log.error(messageOf(e));
+      } finally {
+        running.delete(job);
+        log.flush(`Build and verify ${labelOf(plans, job.plan)}${job.p.platform} (${job.mode}, ${Math.round((Date.now() - t0) / 1000)}s)`);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: width }, worker));
+  } finally {
+    clearInterval(ticker);
+  }
+  if (firstError !== undefined) throw firstError;
 }
 
 /** The registry side of the run: clients, and the credential check made before any build. */
@@ -324,7 +437,7 @@ export async function run(): Promise<void> {
           }
         });
       }
-      await buildAndVerify(docker, st.plans, modes, token, st, cancel.signal);
+      await buildAndVerify(docker, st.plans, modes, token, st, cancel.signal, inputs.parallel);
       await publishAll(st.plans, inputs, st, reg);
     }
     setOutputs(st, inputs);

@@ -28,6 +28,8 @@ beforeAll(async () => {
     'registry-username': registry.user,
     'registry-password': registry.password,
     'worker-token': token,
+    // Both platforms side by side (auto would run them one at a time on a 2-core machine).
+    parallel: '2',
   });
   console.log(`happy path: ${run.seconds.toFixed(1)}s\n${run.summary}`);
 });
@@ -41,6 +43,23 @@ test('the run succeeds', () => {
   if (run.code !== 0) console.log(run.output.slice(-4000));
   expect(run.code).toBe(0);
   expect(run.postCode).toBe(0);
+});
+
+test('both platforms ran side by side, each printed as one group of its own lines, and both passed every default check', () => {
+  expect(run.output).toMatch(/building and verifying 2 platforms, 2 at a time/);
+  const groups = [...run.output.matchAll(/::group::Build and verify (linux\/\w+) \((native|emulated), \d+s\)\n([\s\S]*?)::endgroup::/g)];
+  expect(groups.map((g) => g[1]).sort()).toEqual(['linux/amd64', 'linux/arm64']);
+  for (const [, platform, , body] of groups) {
+    const other = platform === 'linux/amd64' ? 'linux/arm64' : 'linux/amd64';
+    expect(body).toContain(`--platform ${platform}`);
+    expect(body).not.toContain(`--platform ${other}`);
+    expect(body).toMatch(new RegExp(`${platform.replace('/', '\\/')}: verified torch`));
+  }
+  for (const r of JSON.parse(run.outputs.report)) {
+    expect(r.findings).toEqual([]);
+    expect(r.hygiene).toMatchObject({ user: 'worker', uid: 10001, modelCache: '/models', cacheWritable: true, offline: true });
+    expect(r.hygiene.healthySeconds).toBeGreaterThan(0);
+  }
 });
 
 test('the registry has one manifest list with linux/amd64 and linux/arm64 under both tags, and no other tag', async () => {

@@ -57,6 +57,7 @@ export function inputs(overrides: Partial<Inputs> = {}): Inputs {
     python: 'python3',
     compressionLevel: 6,
     mountFrom: [],
+    parallel: 'auto',
     hygiene: { ...DEFAULT_HYGIENE },
     ...overrides,
   };
