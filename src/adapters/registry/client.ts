@@ -10,6 +10,7 @@ export const MEDIA = {
   dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
   ociIndex: 'application/vnd.oci.image.index.v1+json',
+  ociEmpty: 'application/vnd.oci.empty.v1+json',
 };
 const ACCEPT_MANIFESTS = [MEDIA.dockerManifest, MEDIA.ociManifest, MEDIA.dockerList, MEDIA.ociIndex].join(', ');
 
@@ -36,12 +37,30 @@ export interface FetchedManifest {
   mediaType: string;
   body: Buffer;
   json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** The registry's ETag, for a conditional PUT back of the same reference. */
+  etag?: string;
 }
 
 export interface Descriptor {
   mediaType: string;
   digest: string;
   size: number;
+}
+
+/** A descriptor in a referrers list: what a manifest whose `subject` is the listed digest declares itself to be. */
+export interface ReferrerDescriptor extends Descriptor {
+  artifactType?: string;
+  annotations?: Record<string, string>;
+}
+
+export interface ManifestWrite {
+  /** The digest the registry stored the manifest as. */
+  digest: string;
+  /**
+   * The `OCI-Subject` answer header: a registry that keeps referrers lists itself names the
+   * subject it filed the manifest under (OCI distribution 1.1). Absent elsewhere.
+   */
+  subject?: string;
 }
 
 export interface ClientOptions {
@@ -73,7 +92,7 @@ interface Op {
   completes?: boolean;
 }
 
-const short = (d: string) => (d.startsWith('sha256:') ? `${d.slice(0, 19)}…` : d);
+export const short = (d: string) => (d.startsWith('sha256:') ? `${d.slice(0, 19)}…` : d);
 const WAIT_NOTICE_MS = 30_000;
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)}s`;
 
@@ -390,20 +409,63 @@ export class RegistryClient {
     const digest = sha256(res.body);
     const said = headerOf(res, 'docker-content-digest');
     if (said && said !== digest) throw new RegistryError(`${this.name}:${reference}: the registry says ${said}, the body hashes to ${digest}`);
-    return { digest, mediaType: json.mediaType ?? headerOf(res, 'content-type') ?? '', body: res.body, json };
+    const etag = headerOf(res, 'etag');
+    return { digest, mediaType: json.mediaType ?? headerOf(res, 'content-type') ?? '', body: res.body, json, ...(etag ? { etag } : {}) };
   }
 
   /** PUT of a manifest under a tag or its digest; returns the digest the registry stored it as. */
   async putManifest(reference: string, mediaType: string, body: Buffer, what?: string): Promise<string> {
+    return (await this.writeManifest(reference, mediaType, body, { what })).digest;
+  }
+
+  /**
+   * PUT of a manifest, with what the registry said besides the digest. `ifMatch` (an ETag from
+   * getManifest) makes the write conditional where the registry supports it: a RegistryError with
+   * status 412 then means someone else wrote the reference in between. Registries without
+   * conditional writes (Distribution 2.8) ignore it.
+   */
+  async writeManifest(reference: string, mediaType: string, body: Buffer, opts: { what?: string; ifMatch?: string } = {}): Promise<ManifestWrite> {
     const res = await this.request({
       method: 'PUT',
       path: `manifests/${reference}`,
       body,
-      headers: { 'Content-Type': mediaType },
-      what: what ?? `writing ${this.name}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`,
+      headers: { 'Content-Type': mediaType, ...(opts.ifMatch ? { 'If-Match': opts.ifMatch } : {}) },
+      what: opts.what ?? `writing ${this.name}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`,
       ok: [201, 200],
     });
-    return headerOf(res, 'docker-content-digest') ?? sha256(body);
+    const subject = headerOf(res, 'oci-subject');
+    return { digest: headerOf(res, 'docker-content-digest') ?? sha256(body), ...(subject ? { subject } : {}) };
+  }
+
+  /**
+   * The referrers of a manifest from the registry's referrers API (OCI distribution 1.1,
+   * `GET /v2/<name>/referrers/<digest>`), every page of it. Undefined when the registry has no
+   * such API: the spec's signal is a 404; 400, 405 and 501 are taken the same way because
+   * registries and proxies that predate the API answer an unknown route with them, and a 200
+   * that is not an image index (a catch-all page) does not count as the API either.
+   */
+  async referrers(digest: string): Promise<ReferrerDescriptor[] | undefined> {
+    const what = `listing the referrers of ${this.name}@${short(digest)}`;
+    const out: ReferrerDescriptor[] = [];
+    let path: string | URL = `referrers/${digest}`;
+    for (let page = 1; ; page++) {
+      const res = await this.request({ method: 'GET', path, headers: { Accept: MEDIA.ociIndex }, what, ok: [200], accept: [400, 404, 405, 501] });
+      if (res.status !== 200) return undefined;
+      let index: { mediaType?: string; manifests?: unknown } | undefined;
+      try {
+        index = JSON.parse(res.body.toString('utf8'));
+      } catch {
+        index = undefined;
+      }
+      const contentType = (headerOf(res, 'content-type') ?? '').split(';')[0].trim();
+      if (!index || !Array.isArray(index.manifests) || (contentType !== MEDIA.ociIndex && index.mediaType !== MEDIA.ociIndex)) return undefined;
+      out.push(...(index.manifests as ReferrerDescriptor[]));
+      const next = nextLink(headerOf(res, 'link'));
+      if (!next) return out;
+      // A registry that keeps sending the same page would otherwise hold the run forever.
+      if (page >= MAX_REFERRER_PAGES) throw new RegistryError(`${what}: more than ${MAX_REFERRER_PAGES} pages, the registry keeps answering with a next page`);
+      path = new URL(next, this.baseUrl);
+    }
   }
 
   /**
@@ -414,6 +476,20 @@ export class RegistryClient {
     const res = await this.request({ method: 'DELETE', path: `manifests/${tag}`, what: `removing tag ${this.name}:${tag}`, ok: [202, 200, 204], accept: [400, 404, 405, 501] });
     return [200, 202, 204].includes(res.status);
   }
+}
+
+const MAX_REFERRER_PAGES = 100;
+
+/** The target of `rel="next"` in a Link header (RFC 8288), as registries paginate lists. */
+export function nextLink(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(/,(?=\s*<)/)) {
+    const m = /^\s*<([^>]*)>(.*)$/.exec(part);
+    if (!m) continue;
+    const rel = m[2].split(';').map((p) => /^\s*rel\s*=\s*"?([^"]*)"?\s*$/i.exec(p)?.[1]).find((r) => r !== undefined);
+    if (rel?.toLowerCase().split(/\s+/).includes('next')) return m[1];
+  }
+  return undefined;
 }
 
 function headerOf(res: HttpResponse, name: string): string | undefined {
