@@ -28216,7 +28216,8 @@ var MEDIA = {
   dockerConfig: "application/vnd.docker.container.image.v1+json",
   dockerLayerGzip: "application/vnd.docker.image.rootfs.diff.tar.gzip",
   ociManifest: "application/vnd.oci.image.manifest.v1+json",
-  ociIndex: "application/vnd.oci.image.index.v1+json"
+  ociIndex: "application/vnd.oci.image.index.v1+json",
+  ociEmpty: "application/vnd.oci.empty.v1+json"
 };
 var ACCEPT_MANIFESTS = [MEDIA.dockerManifest, MEDIA.ociManifest, MEDIA.dockerList, MEDIA.ociIndex].join(", ");
 var RegistryError = class extends Error {
@@ -28515,19 +28516,59 @@ var RegistryClient = class _RegistryClient {
     const digest = sha256(res.body);
     const said = headerOf(res, "docker-content-digest");
     if (said && said !== digest) throw new RegistryError(`${this.name}:${reference}: the registry says ${said}, the body hashes to ${digest}`);
-    return { digest, mediaType: json2.mediaType ?? headerOf(res, "content-type") ?? "", body: res.body, json: json2 };
+    const etag = headerOf(res, "etag");
+    return { digest, mediaType: json2.mediaType ?? headerOf(res, "content-type") ?? "", body: res.body, json: json2, ...etag ? { etag } : {} };
   }
   /** PUT of a manifest under a tag or its digest; returns the digest the registry stored it as. */
   async putManifest(reference, mediaType, body, what) {
+    return (await this.writeManifest(reference, mediaType, body, { what })).digest;
+  }
+  /**
+   * PUT of a manifest, with what the registry said besides the digest. `ifMatch` (an ETag from
+   * getManifest) makes the write conditional where the registry supports it: a RegistryError with
+   * status 412 then means someone else wrote the reference in between. Registries without
+   * conditional writes (Distribution 2.8) ignore it.
+   */
+  async writeManifest(reference, mediaType, body, opts = {}) {
     const res = await this.request({
       method: "PUT",
       path: `manifests/${reference}`,
       body,
-      headers: { "Content-Type": mediaType },
-      what: what ?? `writing ${this.name}${reference.startsWith("sha256:") ? "@" : ":"}${reference}`,
+      headers: { "Content-Type": mediaType, ...opts.ifMatch ? { "If-Match": opts.ifMatch } : {} },
+      what: opts.what ?? `writing ${this.name}${reference.startsWith("sha256:") ? "@" : ":"}${reference}`,
       ok: [201, 200]
     });
-    return headerOf(res, "docker-content-digest") ?? sha256(body);
+    const subject = headerOf(res, "oci-subject");
+    return { digest: headerOf(res, "docker-content-digest") ?? sha256(body), ...subject ? { subject } : {} };
+  }
+  /**
+   * The referrers of a manifest from the registry's referrers API (OCI distribution 1.1,
+   * `GET /v2/<name>/referrers/<digest>`), every page of it. Undefined when the registry has no
+   * such API: the spec's signal is a 404; 400, 405 and 501 are taken the same way because
+   * registries and proxies that predate the API answer an unknown route with them, and a 200
+   * that is not an image index (a catch-all page) does not count as the API either.
+   */
+  async referrers(digest) {
+    const what = `listing the referrers of ${this.name}@${short(digest)}`;
+    const out = [];
+    let path4 = `referrers/${digest}`;
+    for (let page = 1; ; page++) {
+      const res = await this.request({ method: "GET", path: path4, headers: { Accept: MEDIA.ociIndex }, what, ok: [200], accept: [400, 404, 405, 501] });
+      if (res.status !== 200) return void 0;
+      let index;
+      try {
+        index = JSON.parse(res.body.toString("utf8"));
+      } catch {
+        index = void 0;
+      }
+      const contentType = (headerOf(res, "content-type") ?? "").split(";")[0].trim();
+      if (!index || !Array.isArray(index.manifests) || contentType !== MEDIA.ociIndex && index.mediaType !== MEDIA.ociIndex) return void 0;
+      out.push(...index.manifests);
+      const next = nextLink(headerOf(res, "link"));
+      if (!next) return out;
+      if (page >= MAX_REFERRER_PAGES) throw new RegistryError(`${what}: more than ${MAX_REFERRER_PAGES} pages, the registry keeps answering with a next page`);
+      path4 = new URL(next, this.baseUrl);
+    }
   }
   /**
    * Removes a tag (OCI distribution 1.1 `DELETE /manifests/<tag>`). Many registries do not
@@ -28538,6 +28579,17 @@ var RegistryClient = class _RegistryClient {
     return [200, 202, 204].includes(res.status);
   }
 };
+var MAX_REFERRER_PAGES = 100;
+function nextLink(header) {
+  if (!header) return void 0;
+  for (const part of header.split(/,(?=\s*<)/)) {
+    const m = /^\s*<([^>]*)>(.*)$/.exec(part);
+    if (!m) continue;
+    const rel = m[2].split(";").map((p) => /^\s*rel\s*=\s*"?([^"]*)"?\s*$/i.exec(p)?.[1]).find((r) => r !== void 0);
+    if (rel?.toLowerCase().split(/\s+/).includes("next")) return m[1];
+  }
+  return void 0;
+}
 function headerOf(res, name) {
   const v = res.headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -28798,8 +28850,8 @@ function identifyV1Layer(jsonText, chains) {
       const c = { ...base, layer_id: chains[i] };
       if (!withOs) delete c.os;
       if (typeof parent === "string" && parent) c.parent = `sha256:${parent}`;
-      const sorted = Object.fromEntries(Object.keys(c).sort().map((k) => [k, c[k]]));
-      if (sha(goEscape(JSON.stringify(sorted))) === `sha256:${id}`) return i;
+      const sorted2 = Object.fromEntries(Object.keys(c).sort().map((k) => [k, c[k]]));
+      if (sha(goEscape(JSON.stringify(sorted2))) === `sha256:${id}`) return i;
     }
   }
   return void 0;
@@ -29382,6 +29434,124 @@ async function tagManifestList(client, plan, entries, states, pushes, log) {
   return { digest, tags: named, platforms, complete: result.ok, tagReport: result.tags, pushes, ...result.error ? { error: result.error.message } : {} };
 }
 
+// src/publish/attach.ts
+var VERIFICATION_TYPE = "application/vnd.ml-image-build.verification.v1+json";
+var CREATED = "org.opencontainers.image.created";
+var TITLE = "org.opencontainers.image.title";
+var EMPTY_JSON = Buffer.from("{}");
+var EMPTY_CONFIG = { mediaType: MEDIA.ociEmpty, digest: sha256(EMPTY_JSON), size: EMPTY_JSON.length };
+function canonical(v) {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v !== null && typeof v === "object") {
+    const o = v;
+    return Object.fromEntries(Object.keys(o).sort().map((k) => [k, canonical(o[k])]));
+  }
+  return v;
+}
+var sorted = (o) => canonical(o);
+function timestamp2(created) {
+  if (typeof created === "string") {
+    if (Number.isNaN(Date.parse(created))) throw new Error(`verification artifact: created '${created}' is not an RFC 3339 time`);
+    return created;
+  }
+  return created.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+function reportArtifact(report2, subject, meta) {
+  if (!/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(subject.digest) || !Number.isSafeInteger(subject.size) || subject.size < 0 || !subject.mediaType) {
+    throw new Error(`verification artifact: the subject ${JSON.stringify(subject)} is not a manifest descriptor (mediaType, digest, size)`);
+  }
+  const plain = JSON.stringify(report2);
+  if (plain === void 0) throw new Error("verification artifact: the report is not JSON (undefined or a function)");
+  const data = Buffer.from(`${JSON.stringify(canonical(JSON.parse(plain)), null, 2)}
+`);
+  const layer = { mediaType: VERIFICATION_TYPE, digest: sha256(data), size: data.length, annotations: { [TITLE]: "verification.json" } };
+  const annotations = sorted({ ...meta.annotations, [CREATED]: timestamp2(meta.created) });
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA.ociManifest,
+      artifactType: VERIFICATION_TYPE,
+      config: EMPTY_CONFIG,
+      layers: [layer],
+      subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+      annotations
+    })
+  );
+  const digest = sha256(manifest);
+  return {
+    blobs: [
+      { descriptor: EMPTY_CONFIG, data: EMPTY_JSON },
+      { descriptor: { mediaType: layer.mediaType, digest: layer.digest, size: layer.size }, data }
+    ],
+    manifest,
+    digest,
+    descriptor: { mediaType: MEDIA.ociManifest, digest, size: manifest.length, artifactType: VERIFICATION_TYPE, annotations }
+  };
+}
+function referrersTag(digest) {
+  const at = digest.indexOf(":");
+  if (at <= 0) throw new Error(`'${digest}' is not a digest (algorithm:encoded)`);
+  return `${digest.slice(0, at).slice(0, 32)}-${digest.slice(at + 1).slice(0, 64)}`.replace(/[^a-zA-Z0-9._-]/g, "-");
+}
+var isIndex = (m) => m?.mediaType === MEDIA.ociIndex && Array.isArray(m.json?.manifests);
+function mergeReferrers(current, ours, where = "the referrers tag") {
+  if (!current) return { body: Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [ours] })), added: true };
+  if (!isIndex(current)) {
+    throw new RegistryError(`${where} holds a ${current.mediaType || "manifest of unknown type"}, not an OCI image index of referrers; it was left alone and the report was not listed there`);
+  }
+  const listed = current.json.manifests;
+  if (listed.some((d) => d?.digest === ours.digest)) return { body: current.body, added: false };
+  return { body: Buffer.from(JSON.stringify({ ...current.json, schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [...listed, ours] })), added: true };
+}
+var TAG_ROUNDS = 3;
+async function attachReport(client, subject, report2, opts) {
+  const log = opts.log ?? (() => {
+  });
+  const art = reportArtifact(report2, subject, opts);
+  const of = `the verification report of ${client.name}@${short(subject.digest)}`;
+  for (const [i, b] of art.blobs.entries()) {
+    if (await client.blobExists(b.descriptor.digest) !== void 0) continue;
+    await client.putBlob(b.descriptor.digest, b.data, `uploading the ${i === 0 ? "empty config" : "report"} of ${of}`);
+  }
+  const put = await client.writeManifest(art.digest, MEDIA.ociManifest, art.manifest, { what: `writing ${of} (${short(art.digest)})` });
+  if (put.digest !== art.digest) throw new RegistryError(`writing ${of}: the registry stored it as ${put.digest}, not as ${art.digest}; it must keep a manifest's bytes as sent`);
+  if (put.subject) {
+    log(`${of}: ${short(art.digest)}, listed by the registry (OCI-Subject)`);
+    return { digest: art.digest, via: "referrers-api" };
+  }
+  if (await client.referrers(subject.digest) !== void 0) {
+    log(`${of}: ${short(art.digest)}, listed by the registry's referrers API`);
+    return { digest: art.digest, via: "referrers-api" };
+  }
+  const tag = referrersTag(subject.digest);
+  const where = `${client.name}:${tag}`;
+  for (let round = 1; ; round++) {
+    const current = await client.getManifest(tag);
+    const merged = mergeReferrers(current, art.descriptor, where);
+    if (!merged.added) {
+      log(`${of}: ${short(art.digest)}, already listed in ${where}`);
+      return { digest: art.digest, via: "tag-schema", tag };
+    }
+    try {
+      const ifMatch = round < TAG_ROUNDS ? current?.etag : void 0;
+      await client.writeManifest(tag, MEDIA.ociIndex, merged.body, { what: `listing ${of} in ${where}`, ifMatch });
+    } catch (e) {
+      if (!(e instanceof RegistryError && e.status === 412) || round >= TAG_ROUNDS) throw e;
+      log(`${where} changed while the report was being added; merging again`);
+      continue;
+    }
+    const back = await client.getManifest(tag);
+    if (isIndex(back) && back.json.manifests.some((d) => d?.digest === art.digest)) {
+      log(`${of}: ${short(art.digest)}, listed in ${where} (${back.json.manifests.length} referrer(s))`);
+      return { digest: art.digest, via: "tag-schema", tag };
+    }
+    if (round >= TAG_ROUNDS) {
+      throw new RegistryError(`listing ${of} in ${where}: after ${TAG_ROUNDS} writes the tag still does not list ${art.digest}; another client keeps rewriting it (or the registry serves stale tags). The artifact itself is stored`);
+    }
+    log(`${where} was rewritten by another client right after the report was added; merging again`);
+  }
+}
+
 // src/report/plan-table.ts
 var cell = (s) => s.replace(/\|/g, "\\|");
 var cuda = (c) => c ?? "none";
@@ -29407,7 +29577,7 @@ function planMarkdown(plans) {
 }
 
 // src/report/report.ts
-function buildReport(plan, results, timings, published, pushes, imageIds) {
+function buildReport(plan, results, timings, published, pushes, imageIds, referrers) {
   return plan.platforms.map((p) => {
     const v = results.get(p.platform);
     const t = timings.get(p.platform) ?? {};
@@ -29432,7 +29602,8 @@ function buildReport(plan, results, timings, published, pushes, imageIds) {
       timings: { buildSeconds: round(t.build), readySeconds: round(v?.readySeconds), verifySeconds: round(t.verify) },
       push: pushes?.[p.platform] ?? null,
       hygiene: v?.hygiene ?? null,
-      gpu: v?.gpu ?? null
+      gpu: v?.gpu ?? null,
+      referrer: referrers?.get(p.platform) ?? null
     };
   });
 }
@@ -29507,8 +29678,16 @@ function summaryMarkdown(plan, report2, published, pushRequested = true, pushes)
     lines.push(`Nothing was published: ${failed ? "not every platform passed verification" : "the run ended before every platform image was pushed"}; no tag was moved.`);
   }
   if (pushed.length) lines.push("", ...pushed.map(([platform, s]) => pushLine(platform, s)));
+  const attached = report2.filter((r) => r.referrer);
+  if (attached.length) {
+    lines.push("", "Verification reports attached (OCI artifacts whose subject is the platform image; `oras discover` lists them):", "");
+    for (const r of attached) lines.push(`- ${r.platform}: \`${r.referrer.digest}\` (${r.referrer.via === "referrers-api" ? "the registry's referrers API" : `referrers tag \`${r.referrer.tag ?? ""}\``})`);
+  }
   return lines.join("\n") + "\n";
 }
+
+// src/version.ts
+var ACTION_VERSION = "1.0.0";
 
 // src/state.ts
 var core3 = __toESM(require_core());
@@ -30219,6 +30398,7 @@ async function publishAll(plans, inputs, st, reg) {
       const pushes = {};
       st.pushes.set(plan.name, pushes);
       const entries = await pushPlatforms(reg.env, client, plan, ids, pushes);
+      await attachReports(client, plan, entries, st);
       if (inputs.mode === "platform") {
         st.published.set(plan.name, { digest: entries[0].digest, tags: [], platforms: { [plan.platforms[0].platform]: entries[0].digest }, complete: true, tagReport: [], pushes });
         continue;
@@ -30231,6 +30411,30 @@ async function publishAll(plans, inputs, st, reg) {
       }
     }
   });
+}
+async function attachReports(client, plan, entries, st) {
+  const reports = platformReports(st, plan);
+  for (const e of entries) {
+    const platform = `${e.os}/${e.architecture}`;
+    const report2 = reports.find((r) => r.platform === platform);
+    if (!report2) continue;
+    try {
+      const attached = await attachReport(
+        client,
+        { mediaType: e.mediaType, digest: e.digest, size: e.size },
+        { ...report2, digest: e.digest, push: void 0, action: { name: "ml-image-build", version: ACTION_VERSION, ref: process.env.GITHUB_ACTION_REF || null } },
+        {
+          // The plan's time, not now: a publish step run again finds its report already listed.
+          created: plan.labels["org.opencontainers.image.created"],
+          annotations: Object.fromEntries(["org.opencontainers.image.source", "org.opencontainers.image.revision"].filter((k) => plan.labels[k]).map((k) => [k, plan.labels[k]])),
+          log: core4.info
+        }
+      );
+      st.referrers.set(key(plan, platform), attached);
+    } catch (err) {
+      core4.warning(`${platform}: the verification report could not be attached to ${plan.image.name}@${e.digest}: ${messageOf(err)}`);
+    }
+  }
 }
 function tagStory(p) {
   return p.tagReport.map((t) => `${t.tag}: ${t.fate}${t.now ? ` (now ${t.now === p.digest ? "the new list" : t.now})` : " (absent)"}`).join(", ");
@@ -30262,7 +30466,7 @@ function setOutputs(st, inputs) {
 async function run() {
   const docker = new Docker();
   const cancel = new Cancellation();
-  const st = { phase: "plan", plans: [], results: /* @__PURE__ */ new Map(), timings: /* @__PURE__ */ new Map(), published: /* @__PURE__ */ new Map(), pushes: /* @__PURE__ */ new Map(), imageIds: /* @__PURE__ */ new Map(), leftovers: new Leftovers(), buildx: false };
+  const st = { phase: "plan", plans: [], results: /* @__PURE__ */ new Map(), timings: /* @__PURE__ */ new Map(), published: /* @__PURE__ */ new Map(), pushes: /* @__PURE__ */ new Map(), imageIds: /* @__PURE__ */ new Map(), referrers: /* @__PURE__ */ new Map(), leftovers: new Leftovers(), buildx: false };
   let inputs;
   try {
     const images = readImages();
@@ -30332,11 +30536,12 @@ ${planMarkdown(st.plans)}`).write().catch((e) => core4.warning(`job summary not 
     cancel.dispose();
   }
 }
+function platformReports(st, plan) {
+  const pick = (m) => new Map(plan.platforms.flatMap((p) => m.has(key(plan, p.platform)) ? [[p.platform, m.get(key(plan, p.platform))]] : []));
+  return buildReport(plan, pick(st.results), pick(st.timings), st.published.get(plan.name), st.pushes.get(plan.name), pick(st.imageIds), pick(st.referrers));
+}
 async function report(st) {
-  const perPlan = st.plans.map((plan) => {
-    const pick = (m) => new Map(plan.platforms.flatMap((p) => m.has(key(plan, p.platform)) ? [[p.platform, m.get(key(plan, p.platform))]] : []));
-    return { plan, entries: buildReport(plan, pick(st.results), pick(st.timings), st.published.get(plan.name), st.pushes.get(plan.name), pick(st.imageIds)) };
-  });
+  const perPlan = st.plans.map((plan) => ({ plan, entries: platformReports(st, plan) }));
   core4.setOutput("report", JSON.stringify(perPlan.flatMap((x) => x.entries)));
   if (st.results.size === 0 && st.published.size === 0) return;
   const md = perPlan.map(({ plan, entries }) => summaryMarkdown(plan, entries, st.published.get(plan.name), plan.push, st.pushes.get(plan.name))).join("\n");

@@ -18,10 +18,13 @@ import { createPlan, planOutputs, type Plan, type PlatformPlan } from './plan/pl
 import { hostPlatform } from './plan/platforms';
 import { checkGivenDigests, checkLogin, mountSources, prepareTags, pushPlatforms, registryClient, tagManifestList, type Published, type PublishEnv, type PushSummary } from './publish/publish';
 import { availableCores } from './publish/pgzip';
+import { attachReport, type Attached } from './publish/attach';
+import type { PlatformManifest } from './publish/manifest';
 import { choosePushRoute } from './publish/route';
 import type { TagBefore } from './publish/tag-move';
 import { planMarkdown } from './report/plan-table';
-import { buildReport, summaryMarkdown, type Timings } from './report/report';
+import { buildReport, summaryMarkdown, type PlatformReport, type Timings } from './report/report';
+import { ACTION_VERSION } from './version';
 import { Leftovers, STATE } from './state';
 import { verifyPlatform, type PlatformVerification } from './verify/verify';
 
@@ -40,6 +43,8 @@ interface RunState {
   /** Platform images pushed by digest so far, also when tagging then failed. */
   pushes: Map<string, Record<string, PushSummary>>; // key: image name
   imageIds: Map<string, string>;
+  /** The verification report artifact attached to each pushed platform image. */
+  referrers: Map<string, Attached>;
   leftovers: Leftovers;
   buildx: boolean;
 }
@@ -332,6 +337,8 @@ async function publishAll(plans: Plan[], inputs: Inputs, st: RunState, reg: Regi
       const pushes: Record<string, PushSummary> = {};
       st.pushes.set(plan.name, pushes);
       const entries = await pushPlatforms(reg.env, client, plan, ids, pushes);
+      // Before any tag moves: whoever pulls the new tags can already read what was verified.
+      await attachReports(client, plan, entries, st);
       if (inputs.mode === 'platform') {
         // One platform per job: the merge job tags; here only the digest is handed on.
         st.published.set(plan.name, { digest: entries[0].digest, tags: [], platforms: { [plan.platforms[0].platform]: entries[0].digest }, complete: true, tagReport: [], pushes });
@@ -345,6 +352,36 @@ async function publishAll(plans: Plan[], inputs: Inputs, st: RunState, reg: Regi
       }
     }
   });
+}
+
+/**
+ * Each pushed platform image gets its verification report as an OCI artifact whose subject is
+ * that image (found by `oras discover`, `regctl artifact list`, or the referrers tag). The image
+ * passed verification whether or not its report could be attached, so a failure here warns.
+ */
+async function attachReports(client: RegistryClient, plan: Plan, entries: PlatformManifest[], st: RunState): Promise<void> {
+  const reports = platformReports(st, plan);
+  for (const e of entries) {
+    const platform = `${e.os}/${e.architecture}`;
+    const report = reports.find((r) => r.platform === platform);
+    if (!report) continue;
+    try {
+      const attached = await attachReport(
+        client,
+        { mediaType: e.mediaType, digest: e.digest, size: e.size },
+        { ...report, digest: e.digest, push: undefined, action: { name: 'ml-image-build', version: ACTION_VERSION, ref: process.env.GITHUB_ACTION_REF || null } },
+        {
+          // The plan's time, not now: a publish step run again finds its report already listed.
+          created: plan.labels['org.opencontainers.image.created'],
+          annotations: Object.fromEntries(['org.opencontainers.image.source', 'org.opencontainers.image.revision'].filter((k) => plan.labels[k]).map((k) => [k, plan.labels[k]])),
+          log: core.info,
+        },
+      );
+      st.referrers.set(key(plan, platform), attached);
+    } catch (err) {
+      core.warning(`${platform}: the verification report could not be attached to ${plan.image.name}@${e.digest}: ${messageOf(err)}`);
+    }
+  }
 }
 
 /** One sentence on where each tag points after a failed move. */
@@ -381,7 +418,7 @@ function setOutputs(st: RunState, inputs: Inputs): void {
 export async function run(): Promise<void> {
   const docker = new Docker();
   const cancel = new Cancellation();
-  const st: RunState = { phase: 'plan', plans: [], results: new Map(), timings: new Map(), published: new Map(), pushes: new Map(), imageIds: new Map(), leftovers: new Leftovers(), buildx: false };
+  const st: RunState = { phase: 'plan', plans: [], results: new Map(), timings: new Map(), published: new Map(), pushes: new Map(), imageIds: new Map(), referrers: new Map(), leftovers: new Leftovers(), buildx: false };
   let inputs: Inputs | undefined;
   try {
     const images = readImages();
@@ -455,12 +492,15 @@ export async function run(): Promise<void> {
   }
 }
 
+/** The report entries of one image's platforms, from whatever the run reached. */
+function platformReports(st: RunState, plan: Plan): PlatformReport[] {
+  const pick = <T>(m: Map<string, T>) => new Map(plan.platforms.flatMap((p) => (m.has(key(plan, p.platform)) ? [[p.platform, m.get(key(plan, p.platform))!] as const] : [])));
+  return buildReport(plan, pick(st.results), pick(st.timings), st.published.get(plan.name), st.pushes.get(plan.name), pick(st.imageIds), pick(st.referrers));
+}
+
 /** The `report` output and the job summary, from whatever the run reached. */
 async function report(st: RunState): Promise<void> {
-  const perPlan = st.plans.map((plan) => {
-    const pick = <T>(m: Map<string, T>) => new Map(plan.platforms.flatMap((p) => (m.has(key(plan, p.platform)) ? [[p.platform, m.get(key(plan, p.platform))!] as const] : [])));
-    return { plan, entries: buildReport(plan, pick(st.results), pick(st.timings), st.published.get(plan.name), st.pushes.get(plan.name), pick(st.imageIds)) };
-  });
+  const perPlan = st.plans.map((plan) => ({ plan, entries: platformReports(st, plan) }));
   core.setOutput('report', JSON.stringify(perPlan.flatMap((x) => x.entries)));
   if (st.results.size === 0 && st.published.size === 0) return;
   const md = perPlan.map(({ plan, entries }) => summaryMarkdown(plan, entries, st.published.get(plan.name), plan.push, st.pushes.get(plan.name))).join('\n');

@@ -48,7 +48,9 @@ test('each platform job verifies and pushes by digest, and moves no tag', async 
     expect(r.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
   }
   expect(digests['linux/amd64']).not.toBe(digests['linux/arm64']);
-  expect(await registry.tags(repository)).toEqual([]);
+  expect(await registry.imageTags(repository)).toEqual([]);
+  // Each platform job attached its verification report: the only tags are the referrers fallback's.
+  expect((await registry.referrerTags(repository)).sort()).toEqual(Object.values(digests).map((d) => d.replace(':', '-')).sort());
   for (const [p, d] of Object.entries(digests)) {
     const m = await registry.manifest(repository, d);
     const config = await registry.blob(repository, m.json.config.digest);
@@ -69,7 +71,7 @@ test.each([
   console.log(`merge refusing ${lines().length} digest line(s): ${r.seconds.toFixed(1)}s`);
   expect(r.code).not.toBe(0);
   expect(r.output).toMatch(error);
-  expect(await registry.tags(repository)).toEqual([]);
+  expect(await registry.imageTags(repository)).toEqual([]);
 });
 
 test('merge of both digests tags one manifest list with both platforms', async () => {
@@ -77,7 +79,7 @@ test('merge of both digests tags one manifest list with both platforms', async (
   console.log(`merge: ${r.seconds.toFixed(1)}s`);
   if (r.code !== 0) console.log(r.output.slice(-3000));
   expect(r.code).toBe(0);
-  expect((await registry.tags(repository)).sort()).toEqual(['0123456', 'latest']);
+  expect((await registry.imageTags(repository)).sort()).toEqual(['0123456', 'latest']);
   const list = await registry.manifest(repository, 'latest');
   expect(list.digest).toBe(r.outputs.digest);
   const byPlatform = Object.fromEntries(list.json.manifests.map((m: { digest: string; platform: { os: string; architecture: string } }) => [`${m.platform.os}/${m.platform.architecture}`, m.digest]));

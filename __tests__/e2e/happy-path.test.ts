@@ -1,4 +1,5 @@
-import { execFileSync } from 'child_process';
+import { execFile, execFileSync } from 'child_process';
+import { promisify } from 'util';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -10,6 +11,7 @@ import { LOCAL_BASE_ARGS, Registry, WheelIndex } from './support/services';
 // examples/worker built for both platforms (arm64 under QEMU) from the stub wheel index, verified,
 // and published to a real registry with htpasswd auth.
 jest.setTimeout(30 * 60 * 1000);
+const execFileP = promisify(execFile);
 
 const registry = new Registry();
 const index = new WheelIndex();
@@ -62,8 +64,29 @@ test('both platforms ran side by side, each printed as one group of its own line
   }
 });
 
+test('each platform image carries its verification report as an OCI artifact, read back by skopeo and plain HTTP, equal to the report output', async () => {
+  const entries = JSON.parse(run.outputs.report);
+  const latest = await registry.manifest(repository, 'latest');
+  expect((await registry.referrerTags(repository)).sort()).toEqual(latest.json.manifests.map((m: { digest: string }) => m.digest.replace(':', '-')).sort());
+  const auth = { Authorization: `Basic ${Buffer.from(`${registry.user}:${registry.password}`).toString('base64')}` };
+  for (const entry of entries) {
+    expect(entry.referrer).toMatchObject({ via: 'tag-schema', tag: entry.digest.replace(':', '-') });
+    // Debian's skopeo, not our client, reads the referrers index under the fallback tag.
+    const { stdout } = await execFileP('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', `${registry.user}:${registry.password}`, `docker://${registry.host}/${repository}:${entry.referrer.tag}`]);
+    const index = JSON.parse(stdout);
+    expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+    expect(index.manifests).toEqual([expect.objectContaining({ digest: entry.referrer.digest, artifactType: 'application/vnd.ml-image-build.verification.v1+json' })]);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const artifact: any = await (await fetch(`http://${registry.host}/v2/${repository}/manifests/${entry.referrer.digest}`, { headers: { ...auth, Accept: 'application/vnd.oci.image.manifest.v1+json' } })).json();
+    expect(artifact.subject.digest).toBe(entry.digest);
+    const attached = await registry.blob(repository, artifact.layers[0].digest);
+    const { push: _push, referrer: _referrer, ...verified } = entry;
+    expect(attached).toMatchObject({ ...verified, action: { name: 'ml-image-build', version: '1.0.0' } });
+  }
+});
+
 test('the registry has one manifest list with linux/amd64 and linux/arm64 under both tags, and no other tag', async () => {
-  expect((await registry.tags(repository)).sort()).toEqual(['0123456', 'latest']);
+  expect((await registry.imageTags(repository)).sort()).toEqual(['0123456', 'latest']);
   const latest = await registry.manifest(repository, 'latest');
   const bySha = await registry.manifest(repository, '0123456');
   expect(latest.digest).toBe(bySha.digest);

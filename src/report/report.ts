@@ -1,4 +1,5 @@
 import type { Plan } from '../plan/plan';
+import type { Attached } from '../publish/attach';
 import type { GpuProbe } from '../verify/gpu';
 import type { HygieneReport, PlatformVerification } from '../verify/verify';
 import type { Published, PushSummary } from '../publish/publish';
@@ -26,6 +27,8 @@ export interface PlatformReport {
   hygiene: HygieneReport | null;
   /** The GPU lane: device, capability, arch list, matmul error; null when it did not run. */
   gpu: GpuProbe | null;
+  /** The verification report attached to the pushed image as an OCI artifact (null when not attached). */
+  referrer: Attached | null;
 }
 
 export interface Timings {
@@ -41,6 +44,7 @@ export function buildReport(
   published?: Published,
   pushes?: Record<string, PushSummary>,
   imageIds?: Map<string, string>,
+  referrers?: Map<string, Attached>,
 ): PlatformReport[] {
   return plan.platforms.map((p) => {
     const v = results.get(p.platform);
@@ -67,6 +71,7 @@ export function buildReport(
       push: pushes?.[p.platform] ?? null,
       hygiene: v?.hygiene ?? null,
       gpu: v?.gpu ?? null,
+      referrer: referrers?.get(p.platform) ?? null,
     };
   });
 }
@@ -148,5 +153,10 @@ export function summaryMarkdown(plan: Plan, report: PlatformReport[], published?
     lines.push(`Nothing was published: ${failed ? 'not every platform passed verification' : 'the run ended before every platform image was pushed'}; no tag was moved.`);
   }
   if (pushed.length) lines.push('', ...pushed.map(([platform, s]) => pushLine(platform, s)));
+  const attached = report.filter((r) => r.referrer);
+  if (attached.length) {
+    lines.push('', 'Verification reports attached (OCI artifacts whose subject is the platform image; `oras discover` lists them):', '');
+    for (const r of attached) lines.push(`- ${r.platform}: \`${r.referrer!.digest}\` (${r.referrer!.via === 'referrers-api' ? "the registry's referrers API" : `referrers tag \`${r.referrer!.tag ?? ''}\``})`);
+  }
   return lines.join('\n') + '\n';
 }

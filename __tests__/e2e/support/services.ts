@@ -9,6 +9,8 @@ const services = require('../../../scripts/local-services.js') as {
 
 export const LOCAL_BASE_ARGS = services.LOCAL_BASE_ARGS;
 
+const REFERRERS_TAG = /^sha256-[0-9a-f]{64}$/;
+
 export class Registry {
   host = '';
   user = '';
@@ -36,6 +38,16 @@ export class Registry {
     if (r.status === 404) return [];
     const j = (await r.json()) as { tags: string[] | null };
     return j.tags ?? [];
+  }
+
+  /** Tags a user would pull: all but the `sha256-<hex>` tags of the OCI referrers fallback. */
+  async imageTags(repository: string): Promise<string[]> {
+    return (await this.tags(repository)).filter((t) => !REFERRERS_TAG.test(t));
+  }
+
+  /** The referrers fallback tags (`sha256-<hex>` of the image each lists artifacts for). */
+  async referrerTags(repository: string): Promise<string[]> {
+    return (await this.tags(repository)).filter((t) => REFERRERS_TAG.test(t));
   }
 
   async manifest(repository: string, ref: string): Promise<{ digest: string; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
