@@ -1,4 +1,5 @@
 import * as yaml from 'js-yaml';
+import { stringify as yamlText } from 'yaml';
 
 /**
  * ml-image.yml: several images or variants built from one repository. Each entry's keys are the
@@ -39,7 +40,7 @@ const SCALAR_KEYS = [
 ];
 const LIST_KEYS = ['platforms', 'tags', 'pinned-packages'];
 const PING_KEYS: Record<string, string> = { port: 'ping-port', path: 'ping-path', 'startup-timeout': 'startup-timeout', 'token-env': 'token-env' };
-export const CONFIG_KEYS = ['name', 'suffix', ...SCALAR_KEYS, ...LIST_KEYS, 'torch-variants', 'expect', 'build-args', 'ping'];
+export const CONFIG_KEYS = ['name', 'suffix', ...SCALAR_KEYS, ...LIST_KEYS, 'torch-variants', 'expect', 'build-args', 'ping', 'checks'];
 
 type Node = unknown;
 const isMap = (v: Node): v is Record<string, Node> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -89,6 +90,17 @@ export function lineOf(text: string, path: (string | number)[]): number | undefi
 
 function scalar(v: Node): string {
   return String(v);
+}
+
+/**
+ * A `checks` value as the `checks` input string: a list is written back as YAML, a string is
+ * taken as YAML text already. Validated later by the input parser (verify/checks.ts), like every
+ * other key. Undefined for anything else.
+ */
+export function checksInputOf(v: Node): string | undefined {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.length === 0 ? '' : yamlText(v);
+  return undefined;
 }
 
 /** One entry's keys to input strings. */
@@ -143,6 +155,10 @@ function entryValues(node: Record<string, Node>, where: (string | number)[], fai
       } else {
         fail(at, 'must map NAME to value (optionally under a platform key), or be a list of NAME=value');
       }
+    } else if (key === 'checks') {
+      const text = checksInputOf(v);
+      if (text === undefined) fail(at, 'must be a list of checks (each with a name and exec or http)');
+      out[key] = text!;
     } else if (key === 'ping') {
       if (!isMap(v)) fail(at, `must be a map with ${Object.keys(PING_KEYS).join(', ')}`);
       for (const [k, x] of Object.entries(v)) {

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ConfigError, lineOf, parseConfig } from '../../src/config';
+import { checksInputOf, ConfigError, lineOf, parseConfig } from '../../src/config';
+import { parseChecks } from '../../src/verify/checks';
 
 const FIXTURES = path.join(__dirname, '../fixtures/config');
 const twoVariants = fs.readFileSync(path.join(FIXTURES, 'two-variants.yml'), 'utf8');
@@ -39,6 +40,7 @@ describe('parseConfig: refusals name file, line and key', () => {
     { name: 'empty images', text: 'images: []\n', want: /^ml-image\.yml:1: images: must be a non-empty list/ },
     { name: 'not a map', text: '- a\n- b\n', want: /^ml-image\.yml: \(top level\): the file must be a map/ },
     { name: 'unsupported version', text: 'version: 2\nimages: [{image: x}]\n', want: /^ml-image\.yml:1: version: unsupported version 2; accepted: 1$/ },
+    { name: 'checks that are not a list', text: 'images:\n  - image: x\n    checks: {name: a}\n', want: /^ml-image\.yml:3: images\[0\]\.checks: must be a list of checks/ },
   ])('$name', ({ text, want }) => {
     let err: unknown;
     try {
@@ -62,5 +64,49 @@ describe('lineOf', () => {
     { name: 'nothing found', path: ['q'], want: undefined },
   ])('$name', ({ path: p, want }) => {
     expect(lineOf(text, p)).toBe(want);
+  });
+});
+
+describe('parseConfig: checks', () => {
+  const text = [
+    'defaults:',
+    '  checks:',
+    '    - name: offline',
+    '      exec: test "$HF_HUB_OFFLINE" = 1',
+    'images:',
+    '  - name: full',
+    '    image: x',
+    '    checks:',
+    '      - name: whisper',
+    '        exec: [python3, -c, "import whisper", 1.10]',
+    '        expect: {stdout: \'^large-v3\\.pt$\', json: {"a.b[0]": "true"}}',
+    '        periodSeconds: 5',
+    '  - name: slim',
+    '    image: x',
+    '    checks: |',
+    '      - name: ping',
+    '        http: {path: /v1/ping}',
+    '',
+  ].join('\n');
+  const config = parseConfig(text, 'ml-image.yml');
+  const [full, slim] = config.entries.map((e) => parseChecks(e.values.checks, { input: 'checks' }));
+
+  test.each([
+    { name: "an image's own list replaces the defaults'", got: () => full.map((c) => c.name), want: ['whisper'] },
+    { name: 'a list comes through as the same checks (js-yaml has read an unquoted 1.10 as 1.1 by then)', got: () => full[0], want: expect.objectContaining({ argv: ['python3', '-c', 'import whisper', '1.1'], periodSeconds: 5 }) },
+    { name: 'regex and JSON value types survive', got: () => full[0].kind === 'exec' && [full[0].expect[0].stdout!.source, full[0].expect[0].json[0].value], want: ['^large-v3\\.pt$', 'true'] },
+    { name: 'YAML text is taken as is', got: () => slim.map((c) => c.name), want: ['ping'] },
+    { name: 'line of the checks key, for errors the input parser finds', got: () => config.entries[0].lines.checks, want: 8 },
+  ])('$name', ({ got, want }) => {
+    expect(got()).toEqual(want);
+  });
+
+  test.each([
+    { name: 'a list', v: [{ name: 'a', exec: 'true' }], want: "- name: a\n  exec: \"true\"\n" },
+    { name: 'an empty list is no checks', v: [], want: '' },
+    { name: 'text', v: '- name: a\n', want: '- name: a\n' },
+    { name: 'a map is refused', v: { name: 'a' }, want: undefined },
+  ])('checksInputOf: $name', ({ v, want }) => {
+    expect(checksInputOf(v)).toBe(want);
   });
 });

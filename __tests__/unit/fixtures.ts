@@ -113,3 +113,20 @@ export function probe(overrides: Partial<ProbeResult> = {}): ProbeResult {
 export const DIGEST_A = `sha256:${'a'.repeat(64)}`;
 export const DIGEST_B = `sha256:${'b'.repeat(64)}`;
 export const DIGEST_LIST = `sha256:${'c'.repeat(64)}`;
+
+/** A clock whose sleep advances time at once: probe timelines run instantly. `at` lists every sleep's end. */
+export function fakeClock(start = 0): { now(): number; sleep(ms: number): Promise<void>; advance(ms: number): void; at: number[] } {
+  let t = start;
+  const at: number[] = [];
+  return {
+    now: () => t,
+    sleep: async (ms) => {
+      t += ms;
+      at.push(t);
+    },
+    advance: (ms) => {
+      t += ms;
+    },
+    at,
+  };
+}
