@@ -5,6 +5,7 @@ import { InputError } from './errors';
 import type { GivenDigest } from './publish/publish';
 import { parseImageRef } from './plan/image';
 import { parsePlatform, type PlatformInfo } from './plan/platforms';
+import { parseChecks, type DeclaredCheck } from './verify/checks';
 import { parseMemory, parseModelCache, type HygieneOptions } from './verify/hygiene';
 import { checkVariant, checkVersion, defaultTorchaudio, DEFAULT_INDEX_BASE, type Expectation } from './plan/torch';
 
@@ -53,6 +54,8 @@ export interface Inputs {
   mountFrom: string[];
   /** How many platforms build and verify at once ('auto': one per two cores). */
   parallel: number | 'auto';
+  /** Checks the user declared (exec and HTTP probes), run against the started container. */
+  checks: DeclaredCheck[];
   /** Container hygiene checks (non-root, model cache, health check, offline start, memory). */
   hygiene: HygieneOptions;
 }
@@ -233,6 +236,7 @@ export function readInputs(get: InputSource = actionsInputSource): Inputs {
       parseImageRef(ref, 'mount-from');
       return ref;
     }),
+    checks: parseChecks(get('checks'), { input: 'checks' }),
     parallel: (get('parallel').trim() || 'auto') === 'auto' ? 'auto' : int(get('parallel'), 'parallel', 1, 16),
     hygiene: {
       nonRoot: bool(get('non-root') || 'true', 'non-root'),

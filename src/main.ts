@@ -207,6 +207,7 @@ async function buildAndVerifyOne(docker: Docker, plans: Plan[], job: Job, token:
         gpu: img.gpu,
         python: img.python,
         hygiene: img.hygiene,
+        checks: img.checks,
         label,
         signal,
       },

@@ -1,8 +1,10 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 
 import { leaks, leftoverContainers, runDist, type ActionRun } from './support/action';
-import { DOCKER } from './support/env';
+import { DOCKER, ROOT } from './support/env';
 import { faultyWorkerContext } from './support/faulty-worker';
 import { LOCAL_BASE_ARGS, Registry, WheelIndex } from './support/services';
 
@@ -134,4 +136,59 @@ test('gpu: true on a runner without a GPU or the NVIDIA runtime: refused with wh
   const run = await runDist(inputs('hygiene/gpu', { platforms: 'linux/amd64', gpu: 'true' }, token));
   console.log(`gpu lane without a GPU: ${run.seconds.toFixed(1)}s`);
   await expectRefused(run, 'hygiene/gpu', token, /::error::linux\/amd64: gpu runtime: expected docker run --gpus all succeeds, got .*NVIDIA Container Toolkit/);
+});
+
+// Declared checks, from the field notes' examples in __tests__/fixtures/checks (the README shows the same).
+const checksFile = (name: string) => fs.readFileSync(path.join(ROOT, '__tests__/fixtures/checks', `${name}.yml`), 'utf8');
+
+test('declared checks: a missing whisper model (exec) and diarization off (HTTP) are refused, each named with expected and actual', async () => {
+  const token = 'tok-checks-fail-0108';
+  const checks = [
+    checksFile('whisper-model-cached'),
+    // diarization-required.yml with a short retry, so the case takes seconds, not 30 s.
+    '- name: diarization available',
+    '  http: {path: /v1/ping, headers: {Authorization: "Bearer ${WORKER_TOKEN}"}}',
+    '  expect: {status: 200, json: {diarization: true}}',
+    '  periodSeconds: 1',
+    '  failureThreshold: 2',
+  ].join('\n');
+  const run = await runDist(inputs('checks/fail', { platforms: 'linux/amd64', checks }, token));
+  console.log(`declared checks failing: ${run.seconds.toFixed(1)}s`);
+  await expectRefused(run, 'checks/fail', token, /linux\/amd64: check 'whisper model cached': expected exit code 0 and stdout matching .*, got exit code 1 after 1 attempt; stdout: whisper model: missing/);
+  expect(run.output).toMatch(/linux\/amd64: check 'diarization available': expected GET \/v1\/ping: HTTP 200 and json diarization = true, got HTTP 200, json diarization = false after 2 attempts; body: .*"diarizationError"/);
+  expect(run.output).not.toMatch(/check 'hugging face offline'.*expected/);
+  const [entry] = JSON.parse(run.outputs.report);
+  expect(entry.checks).toEqual([
+    { name: 'whisper model cached', passed: false, attempts: 1 },
+    { name: 'hugging face offline', passed: true, attempts: 1 },
+    { name: 'diarization available', passed: false, attempts: 2 },
+  ]);
+});
+
+test('declared checks from ml-image.yml pass on both platforms (diarization off but its error reported; offline variables set)', async () => {
+  const token = 'tok-checks-pass-0109';
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-checks-'));
+  try {
+    const config = path.join(dir, 'ml-image.yml');
+    const indent = (text: string) => text.split('\n').map((l) => `      ${l}`).join('\n');
+    const offline = ['- name: hugging face offline', '  exec: \'test "$HF_HUB_OFFLINE" = 1 && test "$TRANSFORMERS_OFFLINE" = 1 && echo offline\'', "  expect: {stdout: '^offline$'}"].join('\n');
+    fs.writeFileSync(config, ['images:', '  - name: worker', `    image: ${registry.host}/checks/pass`, '    checks:', indent(checksFile('diarization-or-reported-error')), indent(offline)].join('\n'));
+    const { image: _image, ...rest } = inputs('checks/pass', { push: 'false' }, token);
+    const run = await runDist({ ...rest, config });
+    console.log(`declared checks passing on both platforms: ${run.seconds.toFixed(1)}s`);
+    if (run.code !== 0) console.log(run.output.slice(-3000));
+    expect(run.code).toBe(0);
+    const entries = JSON.parse(run.outputs.report);
+    expect(entries.map((e: { platform: string }) => e.platform)).toEqual(['linux/amd64', 'linux/arm64']);
+    for (const e of entries) {
+      expect(e.checks).toEqual([
+        { name: 'diarization available or its error reported', passed: true, attempts: 1 },
+        { name: 'hugging face offline', passed: true, attempts: 1 },
+      ]);
+    }
+    expect(run.summary).toContain("Checks, linux/arm64: diarization available or its error reported passed (1 attempt), hugging face offline passed (1 attempt)");
+    expect(leaks(run.output + run.summary + JSON.stringify(run.outputs), token)).toEqual([]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

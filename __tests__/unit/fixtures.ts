@@ -58,6 +58,7 @@ export function inputs(overrides: Partial<Inputs> = {}): Inputs {
     compressionLevel: 6,
     mountFrom: [],
     parallel: 'auto',
+    checks: [],
     hygiene: { ...DEFAULT_HYGIENE },
     ...overrides,
   };

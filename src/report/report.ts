@@ -27,6 +27,8 @@ export interface PlatformReport {
   hygiene: HygieneReport | null;
   /** The GPU lane: device, capability, arch list, matmul error; null when it did not run. */
   gpu: GpuProbe | null;
+  /** The user's declared checks: name, passed, attempts. */
+  checks: { name: string; passed: boolean; attempts: number }[];
   /** The verification report attached to the pushed image as an OCI artifact (null when not attached). */
   referrer: Attached | null;
 }
@@ -71,6 +73,7 @@ export function buildReport(
       push: pushes?.[p.platform] ?? null,
       hygiene: v?.hygiene ?? null,
       gpu: v?.gpu ?? null,
+      checks: v?.checks ?? [],
       referrer: referrers?.get(p.platform) ?? null,
     };
   });
@@ -127,6 +130,7 @@ export function summaryMarkdown(plan: Plan, report: PlatformReport[], published?
     lines.push('');
   }
   for (const r of report) {
+    if (r.checks.length) lines.push(`Checks, ${r.platform}: ${r.checks.map((c) => `${cell(c.name)} ${c.passed ? 'passed' : '**failed**'} (${c.attempts} attempt${c.attempts === 1 ? '' : 's'})`).join(', ')}`, '');
     const g = r.gpu;
     if (g) lines.push(`GPU lane, ${r.platform}: ${g.available ? `${g.deviceName ?? 'device'} (${g.capability ? `sm_${g.capability.join('')}` : 'capability unknown'}), matmul max error ${g.matmulMaxAbsError ?? '-'}` : 'CUDA not available'}`, '');
   }

@@ -2,6 +2,7 @@ import * as crypto from 'crypto';
 import type { Docker } from '../adapters/docker';
 import type { PlatformPlan } from '../plan/plan';
 import { checkPingBody, compareProbe, parseProbe, PROBE_SCRIPT, type Finding, type ProbeResult } from './contract';
+import { realClock, runCheck, type CheckAdapters, type DeclaredCheck } from './checks';
 import { compareGpu, GPU_PROBE_FLAG, gpuRunProblem, parseGpuProbe, type GpuProbe } from './gpu';
 import { configFindings, HYGIENE_SCRIPT, modelCachePath, OFFLINE_ENV, parseHygiene, parseMemory, probeFindings, type HygieneOptions } from './hygiene';
 
@@ -17,6 +18,8 @@ export interface VerifyOptions {
   gpu: boolean;
   python: string;
   hygiene: HygieneOptions;
+  /** The user's own exec and HTTP checks. */
+  checks: DeclaredCheck[];
   /** Label put on every container, volume and network so the post step can remove leftovers after a cancel. */
   label: string;
   /** A cancelled run stops waiting at once (the container is still removed). */
@@ -47,6 +50,8 @@ export interface PlatformVerification {
   probe?: ProbeResult;
   readySeconds?: number;
   hygiene?: HygieneReport;
+  /** The user's checks: each one's outcome and attempts. */
+  checks?: { name: string; passed: boolean; attempts: number }[];
   /** What the GPU lane saw (gpu: true on a CUDA platform). */
   gpu?: GpuProbe;
   logs?: string;
@@ -74,6 +79,27 @@ function parseBody(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/**
+ * How a declared check reaches the container: exec inside it as the image's user, HTTP at the
+ * address verification uses. Under emulation every step is slower, so the timeouts are scaled.
+ */
+function checkAdapters(docker: Docker, c: Started, opts: VerifyOptions): CheckAdapters {
+  return {
+    async exec(argv, timeoutMs) {
+      const r = await docker.exec(['exec', c.name, ...argv], { timeoutMs: timeoutMs * opts.slowdown });
+      return { ...r, ...(r.code === 124 && /stopped after/.test(r.stderr) ? { timedOut: true } : {}) };
+    },
+    async http(method, urlPath, headers, body, timeoutMs) {
+      try {
+        const r = await fetch(c.base + urlPath, { method, headers, body, signal: AbortSignal.timeout(timeoutMs * opts.slowdown) });
+        return { status: r.status, body: await r.text() };
+      } catch (e) {
+        return { error: (e as Error).message, timedOut: (e as Error).name === 'TimeoutError' };
+      }
+    },
+  };
 }
 
 /** A probe that has not printed after this long (a hung CUDA init) is stopped and reported. */
@@ -265,6 +291,17 @@ export async function verifyPlatform(docker: Docker, p: PlatformPlan, opts: Veri
         result.findings.push(...probeFindings(probe, h, cache, cfg.user));
       } catch (e) {
         fail('hygiene probe', 'uid and cache write test printed', `${(e as Error).message} ${hyg.stderr.trim().slice(-300)}`);
+      }
+    }
+
+    if (answer && opts.checks.length) {
+      result.checks = [];
+      for (const check of opts.checks) {
+        cancelled();
+        const run = await runCheck(check, checkAdapters(docker, c, opts), realClock, { token: opts.token, startedAt: c.t0, signal: opts.signal });
+        result.checks.push({ name: check.name, passed: run.passed, attempts: run.attempts });
+        if (run.finding) result.findings.push(run.finding);
+        log(`${p.platform}: check '${check.name}' ${run.passed ? 'passed' : 'failed'} after ${run.attempts} attempt(s)`);
       }
     }
 
