@@ -10,7 +10,7 @@ import { manifestList } from '../../src/publish/manifest';
 import { Progress } from '../../src/publish/progress';
 import { pushLocalImage, type PushedImage } from '../../src/publish/push-image';
 import { BlobKnowledge } from '../../src/publish/reuse';
-import { checkSize, measureCompressed, parseSizeBudget, publishedSizes, type MeasuredImage } from '../../src/verify/size';
+import { alignHistory, checkSize, layerOrigins, measureCompressed, parseSizeBudget, publishedSizes, type MeasuredImage } from '../../src/verify/size';
 import { DOCKER } from './support/env';
 import { Registry } from './support/services';
 
@@ -120,6 +120,12 @@ test('a BuildKit image of six layers: every layer as pushed, the published list 
     [1, 'ADD rootfs.tar /'],
     [2, 'RUN head -c 3000000 /dev/urandom > /opt/weights.bin && seq 1 200000 > /opt/index.txt'],
   ]);
+  // The cheap route, `docker history` (no docker save), pairs every layer of this BuildKit image
+  // with the same step as the config's exact history does.
+  const exact = alignHistory(m.history, m.layers.map((l) => l.diffId)).map((l) => l.instruction);
+  expect(exact).toEqual(['ADD rootfs.tar /', 'RUN head -c 3000000 /dev/urandom > /opt/weights.bin && seq 1 200000 > /opt/index.txt', 'COPY notes.txt /srv/', 'WORKDIR /srv/app', 'WORKDIR /srv', 'RUN rm /opt/index.txt']);
+  expect((await layerOrigins(docker, IMAGE)).map((l) => l.instruction)).toEqual(exact);
+
   // A tag naming one image manifest, not a list.
   await c.putManifest('single', pushed.mediaType, (await c.getManifest(pushed.digest))!.body);
   expect((await publishedSizes(c, 'single'))?.single?.compressed).toBe(m.compressed);
