@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { chainIds, identifyV1Layer } from '../../src/publish/local-image';
-import { classifyEntry } from '../../src/publish/push-image';
+import { classifyEntry } from '../../src/publish/save-reader';
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
 const hex = (c: string) => c.repeat(64);

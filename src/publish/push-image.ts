@@ -1,11 +1,11 @@
-import * as tar from 'tar-stream';
 import { MEDIA, RegistryError, sha256, type Descriptor } from '../adapters/registry/client';
 import type { Docker } from '../adapters/docker';
 import { PhaseError } from '../errors';
-import { drain, readAll, uploadAsIs, uploadCompressed, type UploadContext } from './layer';
-import { chainIds, identifyV1Layer, type LocalImage } from './local-image';
+import { drain, uploadAsIs, uploadCompressed, type UploadContext } from './layer';
+import type { LocalImage } from './local-image';
 import { formatBytes } from './progress';
 import type { BlobKnowledge } from './reuse';
+import { readSave, resolveSaved, SaveReading } from './save-reader';
 
 /**
  * Pushes one verified local image to the registry by digest, streamed from `docker save`:
@@ -13,13 +13,8 @@ import type { BlobKnowledge } from './reuse';
  * hashed on the way. Layers the registry already has (or can mount from a sibling repository)
  * are neither compressed nor uploaded. No tag is written: the caller tags the manifest list.
  *
- * Three layouts of `docker save` are read:
- * - legacy (engines before 25): `<v1 id>/layer.tar`, config `<id>.json`; the image ID is the config digest;
- * - OCI layout of the classic store (25 and later): uncompressed layers as `blobs/sha256/<diff id>`;
- * - OCI layout of the containerd store (29's default): blobs as stored, already compressed;
- *   the image ID is the manifest's (or index's) digest, and that manifest is pushed unchanged.
- * Entries come in name order, not layer order, so every entry is handled as it comes and the
- * manifest is put together at the end.
+ * `docker save` is read in any of its three layouts (save-reader.ts); with the containerd store
+ * the stored blobs and the manifest named by the image ID are pushed unchanged.
  */
 export interface PushContext extends UploadContext {
   docker: Docker;
@@ -43,50 +38,11 @@ export interface PushedImage {
   stats: { layers: number; uploaded: number; reused: number; mounted: number; bytesRead: number; bytesSent: number; passes: number; seconds: number };
 }
 
-/** Entries up to this size are kept in memory (configs, manifests, small layers); the total is capped. */
-const SMALL_ENTRY = 4 * 1024 * 1024;
-const SMALL_BUDGET = 32 * 1024 * 1024;
-
-/** Where an entry of `docker save` belongs. Pure, so the table of layouts is tested without an engine. */
-export type EntryKind =
-  | { kind: 'v1-json'; dir: string }
-  | { kind: 'v1-layer'; dir: string }
-  | { kind: 'layer'; diffId: string } // uncompressed, named by its diff ID
-  | { kind: 'blob'; digest: string } // any other blob of an OCI layout
-  | { kind: 'file'; name: string } // manifest.json, index.json, <id>.json, repositories, oci-layout
-  | { kind: 'skip' };
-
-export function classifyEntry(name: string, type: string, diffIds: Set<string>): EntryKind {
-  const n = name.replace(/^\.\//, '');
-  if (type === 'directory') return { kind: 'skip' };
-  let m = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(n);
-  if (m) return diffIds.has(`sha256:${m[1]}`) ? { kind: 'layer', diffId: `sha256:${m[1]}` } : { kind: 'blob', digest: `sha256:${m[1]}` };
-  m = /^([0-9a-f]{64})\/(json|layer\.tar|VERSION)$/.exec(n);
-  if (m) return m[2] === 'json' ? { kind: 'v1-json', dir: m[1] } : m[2] === 'layer.tar' ? { kind: 'v1-layer', dir: m[1] } : { kind: 'skip' };
-  if (!n.includes('/')) return { kind: 'file', name: n };
-  return { kind: 'skip' };
-}
-
-interface SaveManifest {
-  Config: string;
-  Layers: string[];
-}
-
-class PassState {
+class PassState extends SaveReading {
   /** diff ID (or blob digest for as-stored blobs) -> the blob in the registry. */
   readonly done = new Map<string, Descriptor>();
   /** How each layer got there, for the summary. */
   readonly how = new Map<string, 'uploaded' | 'reused' | 'mounted'>();
-  /** Entry name -> diff ID, learnt by hashing (legacy layers that could not be told apart before reading). */
-  readonly entryDiff = new Map<string, string>();
-  /** Legacy directory -> layer index, from its json. */
-  readonly v1Dirs = new Map<string, number>();
-  /** Legacy `layer.tar` links -> the entry they point at. */
-  readonly v1Links = new Map<string, string>();
-  /** Small entries by name (files) and small blobs by digest. */
-  files = new Map<string, Buffer>();
-  blobs = new Map<string, Buffer>();
-  smallBytes = 0;
   failures: Error[] = [];
   bytesRead = 0;
   bytesSent = 0;
@@ -140,149 +96,80 @@ async function alreadyThere(ctx: PushContext, image: LocalImage, st: PassState):
 
 /** One read of `docker save`, handling what is not done yet. */
 async function onePass(ctx: PushContext, image: LocalImage, st: PassState, pass: number): Promise<void> {
-  const diffIds = new Set(image.diffIds);
-  const chains = chainIds(image.diffIds);
   const n = image.diffIds.length;
   const layerLabel = (diffId: string | undefined, fallback: string) => {
     const i = diffId ? image.diffIds.indexOf(diffId) : -1;
     return `${ctx.label} layer ${i >= 0 ? `${i + 1}/${n}` : fallback}`;
   };
-  st.files = new Map();
-  st.blobs = new Map();
-  st.smallBytes = 0;
-
-  const save = await ctx.docker.save(image.ref);
-  const extract = tar.extract();
-  save.stdout.on('error', (e) => extract.destroy(e));
-  save.stdout.pipe(extract);
-  try {
-    for await (const entry of extract) {
-      const h = entry.header;
-      const kind = classifyEntry(h.name, h.type ?? 'file', diffIds);
-      const size = h.size ?? 0;
-      const body = entry as AsyncIterable<Buffer>;
-      const keepSmall = () => size <= SMALL_ENTRY && st.smallBytes + size <= SMALL_BUDGET;
-
-      if (kind.kind === 'v1-json') {
-        const text = (await readAll(body)).toString('utf8');
-        const i = identifyV1Layer(text, chains);
-        if (i !== undefined) st.v1Dirs.set(kind.dir, i);
-      } else if (kind.kind === 'v1-layer' || kind.kind === 'layer') {
-        const name = h.name.replace(/^\.\//, '');
-        if (h.type === 'symlink' || h.type === 'link') {
-          // A layer saved twice is a link to its first copy.
-          st.v1Links.set(name, h.linkname?.replace(/^(\.\.\/)+/, '') ?? '');
-          await drain(body);
-          continue;
-        }
-        const expected = kind.kind === 'layer' ? kind.diffId : st.v1Dirs.has(kind.dir) ? image.diffIds[st.v1Dirs.get(kind.dir)!] : st.entryDiff.get(name);
+  await readSave(
+    ctx.docker,
+    image,
+    st,
+    {
+      layer: async (body, size, expected, fallback) => {
         if (expected && st.done.has(expected)) {
           st.bytesRead += await drain(body);
-          st.entryDiff.set(name, expected);
-          continue;
+          return expected;
         }
-        const r = await uploadCompressed(ctx, body, size, expected, layerLabel(expected, kind.kind === 'v1-layer' ? kind.dir.slice(0, 12) : '?'));
+        const r = await uploadCompressed(ctx, body, size, expected, layerLabel(expected, fallback));
         st.bytesRead += size;
-        if (r.ok) {
-          st.entryDiff.set(name, r.value.diffId);
-          st.done.set(r.value.diffId, r.value.desc);
-          st.how.set(r.value.diffId, 'uploaded');
-          st.bytesSent += r.value.desc.size;
-        } else {
+        if (!r.ok) {
           st.failures.push(r.error);
           ctx.log(`  ${layerLabel(expected, '?')}: ${r.error.message}`);
+          return undefined;
         }
-      } else if (kind.kind === 'blob') {
-        if (keepSmall()) {
-          const data = await readAll(body);
-          if (sha256(data) !== kind.digest) throw new PhaseError('publish', `${ctx.label}: docker save gave blob ${kind.digest} whose content hashes to ${sha256(data)}`);
-          st.blobs.set(kind.digest, data);
-          st.smallBytes += size;
-        } else if (st.done.has(kind.digest) || (await ctx.client.blobExists(kind.digest)) !== undefined) {
-          if (!st.done.has(kind.digest)) st.how.set(kind.digest, 'reused');
-          st.done.set(kind.digest, st.done.get(kind.digest) ?? { mediaType: '', digest: kind.digest, size });
+        st.done.set(r.value.diffId, r.value.desc);
+        st.how.set(r.value.diffId, 'uploaded');
+        st.bytesSent += r.value.desc.size;
+        return r.value.diffId;
+      },
+      blob: async (body, digest, size) => {
+        if (st.done.has(digest) || (await ctx.client.blobExists(digest)) !== undefined) {
+          if (!st.done.has(digest)) st.how.set(digest, 'reused');
+          st.done.set(digest, st.done.get(digest) ?? { mediaType: '', digest, size });
           st.bytesRead += await drain(body);
-        } else {
-          const r = await uploadAsIs(ctx, body, kind.digest, size, `${ctx.label} blob ${kind.digest.slice(7, 19)}`);
-          st.bytesRead += size;
-          if (r.ok) {
-            st.done.set(kind.digest, r.value);
-            st.how.set(kind.digest, 'uploaded');
-            st.bytesSent += size;
-          } else {
-            st.failures.push(r.error);
-            ctx.log(`  ${ctx.label} blob ${kind.digest.slice(7, 19)}: ${r.error.message}`);
-          }
+          return;
         }
-      } else if (kind.kind === 'file' && keepSmall()) {
-        st.files.set(kind.name, await readAll(body));
-        st.smallBytes += size;
-      } else {
-        await drain(body);
-      }
-    }
-  } catch (e) {
-    save.kill();
-    await save.done;
-    if (e instanceof PhaseError || e instanceof RegistryError) throw e;
-    throw new PhaseError('publish', `${ctx.label}: reading docker save of ${image.ref} (pass ${pass}) failed: ${(e as Error).message}`);
-  }
-  const exit = await save.done;
-  if (exit.code !== 0) throw new PhaseError('publish', `${ctx.label}: docker save ${image.ref} failed (exit ${exit.code}): ${exit.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+        const r = await uploadAsIs(ctx, body, digest, size, `${ctx.label} blob ${digest.slice(7, 19)}`);
+        st.bytesRead += size;
+        if (r.ok) {
+          st.done.set(digest, r.value);
+          st.how.set(digest, 'uploaded');
+          st.bytesSent += size;
+        } else {
+          st.failures.push(r.error);
+          ctx.log(`  ${ctx.label} blob ${digest.slice(7, 19)}: ${r.error.message}`);
+        }
+      },
+    },
+    { label: ctx.label, phase: 'publish', pass },
+  );
 }
 
 /** Puts the manifest together from what the pass saw, uploads config and small blobs, and pushes it. */
 type Finished = Pick<PushedImage, 'digest' | 'size' | 'mediaType' | 'configDigest' | 'learned'>;
 
 async function finish(ctx: PushContext, image: LocalImage, st: PassState): Promise<Finished | undefined> {
-  const manifestJson = st.files.get('manifest.json');
-  if (!manifestJson) throw new PhaseError('publish', `${ctx.label}: docker save of ${image.ref} has no manifest.json`);
-  const [saved] = JSON.parse(manifestJson.toString('utf8')) as SaveManifest[];
-  const configName = saved.Config.replace(/^\.\//, '');
-  const blobName = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(configName);
-  const configBytes = blobName ? st.blobs.get(`sha256:${blobName[1]}`) : st.files.get(configName);
-  if (!configBytes) throw new PhaseError('publish', `${ctx.label}: docker save of ${image.ref} lacks its config ${configName}`);
-  const configDigest = sha256(configBytes);
+  const saved = resolveSaved(st, image, ctx.label, 'publish');
+  const configDigest = saved.configDigest;
 
-  if (configDigest === image.id) {
-    // Classic store: the image ID is the config digest. Each layer must be the one the config names.
-    const config = JSON.parse(configBytes.toString('utf8')) as { rootfs?: { diff_ids?: string[] } };
-    const diffIds = config.rootfs?.diff_ids ?? [];
-    if (diffIds.length !== saved.Layers.length) throw new PhaseError('publish', `${ctx.label}: docker save lists ${saved.Layers.length} layers, the config ${diffIds.length}`);
+  if (saved.store === 'classic') {
     const layers: Descriptor[] = [];
-    for (let i = 0; i < diffIds.length; i++) {
-      let name = saved.Layers[i].replace(/^\.\//, '');
-      for (let hops = 0; st.v1Links.has(name) && hops < 8; hops++) name = st.v1Links.get(name)!;
-      const seen = st.entryDiff.get(name) ?? (/^blobs\/sha256\/([0-9a-f]{64})$/.test(name) ? `sha256:${name.slice(13)}` : undefined);
-      if (seen && seen !== diffIds[i]) throw new PhaseError('publish', `${ctx.label}: layer ${i + 1} of the saved image hashes to ${seen}, its config says ${diffIds[i]}; nothing was tagged`);
-      const desc = st.done.get(diffIds[i]);
+    for (const l of saved.layers) {
+      const desc = st.done.get(l.diffId);
       if (!desc) return undefined; // still to upload: another pass
       layers.push(desc);
     }
-    if ((await ctx.client.blobExists(configDigest)) === undefined) await ctx.client.putBlob(configDigest, configBytes, `upload of the ${ctx.label} image config`);
-    const body = dockerManifest({ mediaType: MEDIA.dockerConfig, size: configBytes.length, digest: configDigest }, layers);
+    if ((await ctx.client.blobExists(configDigest)) === undefined) await ctx.client.putBlob(configDigest, saved.config, `upload of the ${ctx.label} image config`);
+    const body = dockerManifest({ mediaType: MEDIA.dockerConfig, size: saved.config.length, digest: configDigest }, layers);
     const digest = sha256(body);
     const stored = await ctx.client.putManifest(digest, MEDIA.dockerManifest, body, `writing the ${ctx.label} image manifest`);
     if (stored !== digest) throw new PhaseError('publish', `${ctx.label}: the registry stored the manifest as ${stored}, expected ${digest}`);
-    return { digest, size: body.length, mediaType: MEDIA.dockerManifest, configDigest, learned: diffIds.map((d, i) => ({ diffId: d, desc: layers[i] })) };
+    return { digest, size: body.length, mediaType: MEDIA.dockerManifest, configDigest, learned: saved.layers.map((l, i) => ({ diffId: l.diffId, desc: layers[i] })) };
   }
 
-  // Containerd store: the image ID names the manifest (or an index holding it); push it as stored.
-  let manifestDigest = image.id;
-  let manifestBytes = st.blobs.get(image.id);
-  let top = manifestBytes ? (JSON.parse(manifestBytes.toString('utf8')) as { manifests?: Array<{ digest: string; platform?: { os?: string; architecture?: string; variant?: string } }> }) : undefined;
-  if (top?.manifests) {
-    const entry = top.manifests.find((m) => m.platform?.os === image.os && m.platform?.architecture === image.architecture && (!image.variant || m.platform?.variant === image.variant));
-    if (!entry) throw new PhaseError('publish', `${ctx.label}: the saved index ${image.id} has no ${image.os}/${image.architecture} manifest`);
-    manifestDigest = entry.digest;
-    manifestBytes = st.blobs.get(entry.digest);
-    top = undefined;
-  }
-  if (!manifestBytes) {
-    throw new PhaseError('publish', `${ctx.label}: docker save of ${image.ref} holds neither a config nor a manifest named by the verified image ID ${image.id} (config ${configDigest}); nothing was tagged`);
-  }
-  const manifest = JSON.parse(manifestBytes.toString('utf8')) as { mediaType?: string; config: Descriptor; layers: Descriptor[] };
-  if (manifest.config.digest !== configDigest) throw new PhaseError('publish', `${ctx.label}: manifest ${manifestDigest} names config ${manifest.config.digest}, docker save gave ${configDigest}`);
+  // Containerd store: the manifest named by the image ID is pushed as stored.
+  const { manifest, manifestDigest, manifestBytes } = saved;
   for (const blob of [manifest.config, ...manifest.layers]) {
     if (st.done.has(blob.digest)) continue;
     const small = st.blobs.get(blob.digest);
