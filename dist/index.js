@@ -180,7 +180,7 @@ var require_file_command = __commonJS({
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.prepareKeyValueMessage = exports2.issueFileCommand = void 0;
-    var crypto6 = __importStar(require("crypto"));
+    var crypto7 = __importStar(require("crypto"));
     var fs7 = __importStar(require("fs"));
     var os4 = __importStar(require("os"));
     var utils_1 = require_utils();
@@ -198,7 +198,7 @@ var require_file_command = __commonJS({
     }
     exports2.issueFileCommand = issueFileCommand;
     function prepareKeyValueMessage(key2, value) {
-      const delimiter = `ghadelimiter_${crypto6.randomUUID()}`;
+      const delimiter = `ghadelimiter_${crypto7.randomUUID()}`;
       const convertedValue = (0, utils_1.toCommandValue)(value);
       if (key2.includes(delimiter)) {
         throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
@@ -761,11 +761,11 @@ var require_errors = __commonJS({
       }
     };
     var HTTPParserError = class _HTTPParserError extends Error {
-      constructor(message, code, data) {
+      constructor(message, code2, data) {
         super(message);
         Error.captureStackTrace(this, _HTTPParserError);
         this.name = "HTTPParserError";
-        this.code = code ? `HPE_${code}` : void 0;
+        this.code = code2 ? `HPE_${code2}` : void 0;
         this.data = data ? data.toString() : void 0;
       }
     };
@@ -779,13 +779,13 @@ var require_errors = __commonJS({
       }
     };
     var RequestRetryError = class _RequestRetryError extends UndiciError {
-      constructor(message, code, { headers, data }) {
+      constructor(message, code2, { headers, data }) {
         super(message);
         Error.captureStackTrace(this, _RequestRetryError);
         this.name = "RequestRetryError";
         this.message = message || "Request retry error";
         this.code = "UND_ERR_REQ_RETRY";
-        this.statusCode = code;
+        this.statusCode = code2;
         this.data = data;
         this.headers = headers;
       }
@@ -2638,7 +2638,7 @@ var require_basename = __commonJS({
 var require_multipart = __commonJS({
   "node_modules/@fastify/busboy/lib/types/multipart.js"(exports2, module2) {
     "use strict";
-    var { Readable } = require("node:stream");
+    var { Readable: Readable2 } = require("node:stream");
     var { inherits } = require("node:util");
     var Dicer = require_Dicer();
     var parseParams = require_parseParams();
@@ -2903,11 +2903,11 @@ var require_multipart = __commonJS({
       part.resume();
     }
     function FileStream(opts) {
-      Readable.call(this, opts);
+      Readable2.call(this, opts);
       this.bytesRead = 0;
       this.truncated = false;
     }
-    inherits(FileStream, Readable);
+    inherits(FileStream, Readable2);
     FileStream.prototype._read = function(n) {
     };
     module2.exports = Multipart;
@@ -3633,11 +3633,11 @@ var require_util2 = __commonJS({
     var assert = require("assert");
     var { isUint8Array } = require("util/types");
     var supportedHashes = [];
-    var crypto6;
+    var crypto7;
     try {
-      crypto6 = require("crypto");
+      crypto7 = require("crypto");
       const possibleRelevantHashes = ["sha256", "sha384", "sha512"];
-      supportedHashes = crypto6.getHashes().filter((hash) => possibleRelevantHashes.includes(hash));
+      supportedHashes = crypto7.getHashes().filter((hash) => possibleRelevantHashes.includes(hash));
     } catch {
     }
     function responseURL(response) {
@@ -3914,7 +3914,7 @@ var require_util2 = __commonJS({
       }
     }
     function bytesMatch(bytes, metadataList) {
-      if (crypto6 === void 0) {
+      if (crypto7 === void 0) {
         return true;
       }
       const parsedMetadata = parseMetadata(metadataList);
@@ -3929,7 +3929,7 @@ var require_util2 = __commonJS({
       for (const item of metadata) {
         const algorithm = item.algo;
         const expectedValue = item.hash;
-        let actualValue = crypto6.createHash(algorithm).update(bytes).digest("base64");
+        let actualValue = crypto7.createHash(algorithm).update(bytes).digest("base64");
         if (actualValue[actualValue.length - 1] === "=") {
           if (actualValue[actualValue.length - 2] === "=") {
             actualValue = actualValue.slice(0, -2);
@@ -5275,8 +5275,8 @@ var require_body = __commonJS({
     var { parseMIMEType, serializeAMimeType } = require_dataURL();
     var random;
     try {
-      const crypto6 = require("node:crypto");
-      random = (max) => crypto6.randomInt(0, max);
+      const crypto7 = require("node:crypto");
+      random = (max) => crypto7.randomInt(0, max);
     } catch {
       random = (max) => Math.floor(Math.random(max));
     }
@@ -6869,7 +6869,7 @@ var require_client = __commonJS({
     var assert = require("assert");
     var net = require("net");
     var http3 = require("http");
-    var { pipeline } = require("stream");
+    var { pipeline: pipeline2 } = require("stream");
     var util = require_util();
     var timers = require_timers();
     var Request = require_request();
@@ -7208,8 +7208,8 @@ var require_client = __commonJS({
       this[kSocket][kError] = err;
       onError(this[kClient], err);
     }
-    function onHttp2FrameError(type2, code, id) {
-      const err = new InformationalError(`HTTP/2: "frameError" received - type ${type2}, code ${code}`);
+    function onHttp2FrameError(type2, code2, id) {
+      const err = new InformationalError(`HTTP/2: "frameError" received - type ${type2}, code ${code2}`);
       if (id === 0) {
         this[kSocket][kError] = err;
         onError(this[kClient], err);
@@ -7219,9 +7219,9 @@ var require_client = __commonJS({
       util.destroy(this, new SocketError("other side closed"));
       util.destroy(this[kSocket], new SocketError("other side closed"));
     }
-    function onHTTP2GoAway(code) {
+    function onHTTP2GoAway(code2) {
       const client = this[kClient];
-      const err = new InformationalError(`HTTP/2: "GOAWAY" frame received with code ${code}`);
+      const err = new InformationalError(`HTTP/2: "GOAWAY" frame received with code ${code2}`);
       client[kSocket] = null;
       client[kHTTP2Session] = null;
       if (client.destroyed) {
@@ -8210,8 +8210,8 @@ upgrade: ${upgrade}\r
           util.destroy(stream, err);
         }
       });
-      stream.once("frameError", (type2, code) => {
-        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type2}, code ${code}`);
+      stream.once("frameError", (type2, code2) => {
+        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type2}, code ${code2}`);
         errorRequest(client, request2, err);
         if (client[kHTTP2Session] && !client[kHTTP2Session].destroyed && !this.closed && !this.destroyed) {
           h2State.streams -= 1;
@@ -8287,7 +8287,7 @@ upgrade: ${upgrade}\r
         let onPipeData = function(chunk) {
           request2.onBodySent(chunk);
         };
-        const pipe = pipeline(
+        const pipe = pipeline2(
           body,
           h2stream,
           (err) => {
@@ -9203,7 +9203,7 @@ var require_readable = __commonJS({
   "node_modules/undici/lib/api/readable.js"(exports2, module2) {
     "use strict";
     var assert = require("assert");
-    var { Readable } = require("stream");
+    var { Readable: Readable2 } = require("stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError } = require_errors();
     var util = require_util();
     var { ReadableStreamFrom, toUSVString } = require_util();
@@ -9215,7 +9215,7 @@ var require_readable = __commonJS({
     var kContentType = /* @__PURE__ */ Symbol("kContentType");
     var noop = () => {
     };
-    module2.exports = class BodyReadable extends Readable {
+    module2.exports = class BodyReadable extends Readable2 {
       constructor({
         resume,
         abort,
@@ -9546,7 +9546,7 @@ var require_abort_signal = __commonJS({
 var require_api_request = __commonJS({
   "node_modules/undici/lib/api/api-request.js"(exports2, module2) {
     "use strict";
-    var Readable = require_readable();
+    var Readable2 = require_readable();
     var {
       InvalidArgumentError,
       RequestAbortedError
@@ -9620,7 +9620,7 @@ var require_api_request = __commonJS({
         }
         const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
-        const body = new Readable({ resume, abort, contentType, highWaterMark });
+        const body = new Readable2({ resume, abort, contentType, highWaterMark });
         this.callback = null;
         this.res = body;
         if (callback !== null) {
@@ -9875,7 +9875,7 @@ var require_api_pipeline = __commonJS({
   "node_modules/undici/lib/api/api-pipeline.js"(exports2, module2) {
     "use strict";
     var {
-      Readable,
+      Readable: Readable2,
       Duplex,
       PassThrough: PassThrough3
     } = require("stream");
@@ -9889,7 +9889,7 @@ var require_api_pipeline = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = require("assert");
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable {
+    var PipelineRequest = class extends Readable2 {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -9906,7 +9906,7 @@ var require_api_pipeline = __commonJS({
         callback(err);
       }
     };
-    var PipelineResponse = class extends Readable {
+    var PipelineResponse = class extends Readable2 {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -10055,7 +10055,7 @@ var require_api_pipeline = __commonJS({
         util.destroy(ret, err);
       }
     };
-    function pipeline(opts, handler) {
+    function pipeline2(opts, handler) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
@@ -10064,7 +10064,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough3().destroy(err);
       }
     }
-    module2.exports = pipeline;
+    module2.exports = pipeline2;
   }
 });
 
@@ -11306,7 +11306,7 @@ var require_RetryHandler = __commonJS({
         if (this.handler.onBodySent) return this.handler.onBodySent(chunk);
       }
       static [kRetryHandlerDefaultRetry](err, { state, opts }, cb) {
-        const { statusCode, code, headers } = err;
+        const { statusCode, code: code2, headers } = err;
         const { method, retryOptions } = opts;
         const {
           maxRetries,
@@ -11319,7 +11319,7 @@ var require_RetryHandler = __commonJS({
         } = retryOptions;
         let { counter, currentTimeout } = state;
         currentTimeout = currentTimeout != null && currentTimeout > 0 ? currentTimeout : timeout;
-        if (code && code !== "UND_ERR_REQ_RETRY" && code !== "UND_ERR_SOCKET" && !errorCodes.includes(code)) {
+        if (code2 && code2 !== "UND_ERR_REQ_RETRY" && code2 !== "UND_ERR_SOCKET" && !errorCodes.includes(code2)) {
           cb(err);
           return;
         }
@@ -11561,8 +11561,8 @@ var require_headers = __commonJS({
     var assert = require("assert");
     var kHeadersMap = /* @__PURE__ */ Symbol("headers map");
     var kHeadersSortedMap = /* @__PURE__ */ Symbol("headers map sorted");
-    function isHTTPWhiteSpaceCharCode(code) {
-      return code === 10 || code === 13 || code === 9 || code === 32;
+    function isHTTPWhiteSpaceCharCode(code2) {
+      return code2 === 10 || code2 === 13 || code2 === 9 || code2 === 32;
     }
     function headerValueNormalize(potentialValue) {
       let i = 0;
@@ -12965,7 +12965,7 @@ var require_fetch = __commonJS({
     } = require_response();
     var { Headers } = require_headers();
     var { Request, makeRequest } = require_request2();
-    var zlib2 = require("zlib");
+    var zlib3 = require("zlib");
     var {
       bytesMatch,
       makePolicyContainer,
@@ -13009,7 +13009,7 @@ var require_fetch = __commonJS({
     } = require_constants2();
     var { kHeadersList } = require_symbols();
     var EE = require("events");
-    var { Readable, pipeline } = require("stream");
+    var { Readable: Readable2, pipeline: pipeline2 } = require("stream");
     var { addAbortListener, isErrored, isReadable, nodeMajor, nodeMinor } = require_util();
     var { dataURLProcessor, serializeAMimeType } = require_dataURL();
     var { TransformStream } = require("stream/web");
@@ -13900,24 +13900,24 @@ var require_fetch = __commonJS({
                   headers[kHeadersList].append(key2, val);
                 }
               }
-              this.body = new Readable({ read: resume });
+              this.body = new Readable2({ read: resume });
               const decoders = [];
               const willFollow = request2.redirect === "follow" && location && redirectStatusSet.has(status);
               if (request2.method !== "HEAD" && request2.method !== "CONNECT" && !nullBodyStatus.includes(status) && !willFollow) {
                 for (const coding of codings) {
                   if (coding === "x-gzip" || coding === "gzip") {
-                    decoders.push(zlib2.createGunzip({
+                    decoders.push(zlib3.createGunzip({
                       // Be less strict when decoding compressed responses, since sometimes
                       // servers send slightly invalid responses that are still accepted
                       // by common browsers.
                       // Always using Z_SYNC_FLUSH is what cURL does.
-                      flush: zlib2.constants.Z_SYNC_FLUSH,
-                      finishFlush: zlib2.constants.Z_SYNC_FLUSH
+                      flush: zlib3.constants.Z_SYNC_FLUSH,
+                      finishFlush: zlib3.constants.Z_SYNC_FLUSH
                     }));
                   } else if (coding === "deflate") {
-                    decoders.push(zlib2.createInflate());
+                    decoders.push(zlib3.createInflate());
                   } else if (coding === "br") {
-                    decoders.push(zlib2.createBrotliDecompress());
+                    decoders.push(zlib3.createBrotliDecompress());
                   } else {
                     decoders.length = 0;
                     break;
@@ -13928,7 +13928,7 @@ var require_fetch = __commonJS({
                 status,
                 statusText,
                 headersList: headers[kHeadersList],
-                body: decoders.length ? pipeline(this.body, ...decoders, () => {
+                body: decoders.length ? pipeline2(this.body, ...decoders, () => {
                 }) : this.body.on("error", () => {
                 })
               });
@@ -15505,33 +15505,33 @@ var require_util6 = __commonJS({
         return false;
       }
       for (const char of value) {
-        const code = char.charCodeAt(0);
-        if (code >= 0 || code <= 8 || (code >= 10 || code <= 31) || code === 127) {
+        const code2 = char.charCodeAt(0);
+        if (code2 >= 0 || code2 <= 8 || (code2 >= 10 || code2 <= 31) || code2 === 127) {
           return false;
         }
       }
     }
     function validateCookieName(name) {
       for (const char of name) {
-        const code = char.charCodeAt(0);
-        if (code <= 32 || code > 127 || char === "(" || char === ")" || char === ">" || char === "<" || char === "@" || char === "," || char === ";" || char === ":" || char === "\\" || char === '"' || char === "/" || char === "[" || char === "]" || char === "?" || char === "=" || char === "{" || char === "}") {
+        const code2 = char.charCodeAt(0);
+        if (code2 <= 32 || code2 > 127 || char === "(" || char === ")" || char === ">" || char === "<" || char === "@" || char === "," || char === ";" || char === ":" || char === "\\" || char === '"' || char === "/" || char === "[" || char === "]" || char === "?" || char === "=" || char === "{" || char === "}") {
           throw new Error("Invalid cookie name");
         }
       }
     }
     function validateCookieValue(value) {
       for (const char of value) {
-        const code = char.charCodeAt(0);
-        if (code < 33 || // exclude CTLs (0-31)
-        code === 34 || code === 44 || code === 59 || code === 92 || code > 126) {
+        const code2 = char.charCodeAt(0);
+        if (code2 < 33 || // exclude CTLs (0-31)
+        code2 === 34 || code2 === 44 || code2 === 59 || code2 === 92 || code2 > 126) {
           throw new Error("Invalid header value");
         }
       }
     }
     function validateCookiePath(path4) {
       for (const char of path4) {
-        const code = char.charCodeAt(0);
-        if (code < 33 || char === ";") {
+        const code2 = char.charCodeAt(0);
+        if (code2 < 33 || char === ";") {
           throw new Error("Invalid cookie path");
         }
       }
@@ -16262,21 +16262,21 @@ var require_util7 = __commonJS({
         return false;
       }
       for (const char of protocol) {
-        const code = char.charCodeAt(0);
-        if (code < 33 || code > 126 || char === "(" || char === ")" || char === "<" || char === ">" || char === "@" || char === "," || char === ";" || char === ":" || char === "\\" || char === '"' || char === "/" || char === "[" || char === "]" || char === "?" || char === "=" || char === "{" || char === "}" || code === 32 || // SP
-        code === 9) {
+        const code2 = char.charCodeAt(0);
+        if (code2 < 33 || code2 > 126 || char === "(" || char === ")" || char === "<" || char === ">" || char === "@" || char === "," || char === ";" || char === ":" || char === "\\" || char === '"' || char === "/" || char === "[" || char === "]" || char === "?" || char === "=" || char === "{" || char === "}" || code2 === 32 || // SP
+        code2 === 9) {
           return false;
         }
       }
       return true;
     }
-    function isValidStatusCode(code) {
-      if (code >= 1e3 && code < 1015) {
-        return code !== 1004 && // reserved
-        code !== 1005 && // "MUST NOT be set as a status code"
-        code !== 1006;
+    function isValidStatusCode(code2) {
+      if (code2 >= 1e3 && code2 < 1015) {
+        return code2 !== 1004 && // reserved
+        code2 !== 1005 && // "MUST NOT be set as a status code"
+        code2 !== 1006;
       }
-      return code >= 3e3 && code <= 4999;
+      return code2 >= 3e3 && code2 <= 4999;
     }
     function failWebsocketConnection(ws, reason) {
       const { [kController]: controller, [kResponse]: response } = ws;
@@ -16326,9 +16326,9 @@ var require_connection = __commonJS({
     channels.open = diagnosticsChannel.channel("undici:websocket:open");
     channels.close = diagnosticsChannel.channel("undici:websocket:close");
     channels.socketError = diagnosticsChannel.channel("undici:websocket:socket_error");
-    var crypto6;
+    var crypto7;
     try {
-      crypto6 = require("crypto");
+      crypto7 = require("crypto");
     } catch {
     }
     function establishWebSocketConnection(url, protocols, ws, onEstablish, options) {
@@ -16347,7 +16347,7 @@ var require_connection = __commonJS({
         const headersList = new Headers(options.headers)[kHeadersList];
         request2.headersList = headersList;
       }
-      const keyValue = crypto6.randomBytes(16).toString("base64");
+      const keyValue = crypto7.randomBytes(16).toString("base64");
       request2.headersList.append("sec-websocket-key", keyValue);
       request2.headersList.append("sec-websocket-version", "13");
       for (const protocol of protocols) {
@@ -16376,7 +16376,7 @@ var require_connection = __commonJS({
             return;
           }
           const secWSAccept = response.headersList.get("Sec-WebSocket-Accept");
-          const digest = crypto6.createHash("sha1").update(keyValue + uid).digest("base64");
+          const digest = crypto7.createHash("sha1").update(keyValue + uid).digest("base64");
           if (secWSAccept !== digest) {
             failWebsocketConnection(ws, "Incorrect hash received in Sec-WebSocket-Accept header.");
             return;
@@ -16414,25 +16414,25 @@ var require_connection = __commonJS({
     function onSocketClose() {
       const { ws } = this;
       const wasClean = ws[kSentClose] && ws[kReceivedClose];
-      let code = 1005;
+      let code2 = 1005;
       let reason = "";
       const result = ws[kByteParser].closingInfo;
       if (result) {
-        code = result.code ?? 1005;
+        code2 = result.code ?? 1005;
         reason = result.reason;
       } else if (!ws[kSentClose]) {
-        code = 1006;
+        code2 = 1006;
       }
       ws[kReadyState] = states.CLOSED;
       fireEvent("close", ws, CloseEvent, {
         wasClean,
-        code,
+        code: code2,
         reason
       });
       if (channels.close.hasSubscribers) {
         channels.close.publish({
           websocket: ws,
-          code,
+          code: code2,
           reason
         });
       }
@@ -16456,9 +16456,9 @@ var require_frame = __commonJS({
   "node_modules/undici/lib/websocket/frame.js"(exports2, module2) {
     "use strict";
     var { maxUnsigned16Bit } = require_constants5();
-    var crypto6;
+    var crypto7;
     try {
-      crypto6 = require("crypto");
+      crypto7 = require("crypto");
     } catch {
     }
     var WebsocketFrameSend = class {
@@ -16467,7 +16467,7 @@ var require_frame = __commonJS({
        */
       constructor(data) {
         this.frameData = data;
-        this.maskKey = crypto6.randomBytes(4);
+        this.maskKey = crypto7.randomBytes(4);
       }
       createFrame(opcode) {
         const bodyLength = this.frameData?.byteLength ?? 0;
@@ -16710,21 +16710,21 @@ var require_receiver = __commonJS({
         return buffer;
       }
       parseCloseBody(onlyCode, data) {
-        let code;
+        let code2;
         if (data.length >= 2) {
-          code = data.readUInt16BE(0);
+          code2 = data.readUInt16BE(0);
         }
         if (onlyCode) {
-          if (!isValidStatusCode(code)) {
+          if (!isValidStatusCode(code2)) {
             return null;
           }
-          return { code };
+          return { code: code2 };
         }
         let reason = data.subarray(2);
         if (reason[0] === 239 && reason[1] === 187 && reason[2] === 191) {
           reason = reason.subarray(3);
         }
-        if (code !== void 0 && !isValidStatusCode(code)) {
+        if (code2 !== void 0 && !isValidStatusCode(code2)) {
           return null;
         }
         try {
@@ -16732,7 +16732,7 @@ var require_receiver = __commonJS({
         } catch {
           return null;
         }
-        return { code, reason };
+        return { code: code2, reason };
       }
       get closingInfo() {
         return this.#info.closeInfo;
@@ -16842,16 +16842,16 @@ var require_websocket = __commonJS({
        * @param {number|undefined} code
        * @param {string|undefined} reason
        */
-      close(code = void 0, reason = void 0) {
+      close(code2 = void 0, reason = void 0) {
         webidl.brandCheck(this, _WebSocket);
-        if (code !== void 0) {
-          code = webidl.converters["unsigned short"](code, { clamp: true });
+        if (code2 !== void 0) {
+          code2 = webidl.converters["unsigned short"](code2, { clamp: true });
         }
         if (reason !== void 0) {
           reason = webidl.converters.USVString(reason);
         }
-        if (code !== void 0) {
-          if (code !== 1e3 && (code < 3e3 || code > 4999)) {
+        if (code2 !== void 0) {
+          if (code2 !== 1e3 && (code2 < 3e3 || code2 > 4999)) {
             throw new DOMException2("invalid code", "InvalidAccessError");
           }
         }
@@ -16871,12 +16871,12 @@ var require_websocket = __commonJS({
           this[kReadyState] = _WebSocket.CLOSING;
         } else if (!isClosing(this)) {
           const frame = new WebsocketFrameSend();
-          if (code !== void 0 && reason === void 0) {
+          if (code2 !== void 0 && reason === void 0) {
             frame.frameData = Buffer.allocUnsafe(2);
-            frame.frameData.writeUInt16BE(code, 0);
-          } else if (code !== void 0 && reason !== void 0) {
+            frame.frameData.writeUInt16BE(code2, 0);
+          } else if (code2 !== void 0 && reason !== void 0) {
             frame.frameData = Buffer.allocUnsafe(2 + reasonByteLength);
-            frame.frameData.writeUInt16BE(code, 0);
+            frame.frameData.writeUInt16BE(code2, 0);
             frame.frameData.write(reason, 2, "utf-8");
           } else {
             frame.frameData = emptyBuffer;
@@ -18270,9 +18270,9 @@ var require_summary = __commonJS({
        *
        * @returns {Summary} summary instance
        */
-      addCodeBlock(code, lang) {
+      addCodeBlock(code2, lang) {
         const attrs = Object.assign({}, lang && { lang });
-        const element = this.wrap("pre", this.wrap("code", code), attrs);
+        const element = this.wrap("pre", this.wrap("code", code2), attrs);
         return this.addRaw(element).addEOL();
       }
       /**
@@ -18298,11 +18298,11 @@ var require_summary = __commonJS({
        */
       addTable(rows) {
         const tableBody = rows.map((row) => {
-          const cells = row.map((cell3) => {
-            if (typeof cell3 === "string") {
-              return this.wrap("td", cell3);
+          const cells = row.map((cell4) => {
+            if (typeof cell4 === "string") {
+              return this.wrap("td", cell4);
             }
-            const { header, data, colspan, rowspan } = cell3;
+            const { header, data, colspan, rowspan } = cell4;
             const tag = header ? "th" : "td";
             const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
             return this.wrap(tag, data, attrs);
@@ -19209,14 +19209,14 @@ var require_toolrunner = __commonJS({
               state.processClosed = true;
               state.CheckComplete();
             });
-            cp.on("exit", (code) => {
-              state.processExitCode = code;
+            cp.on("exit", (code2) => {
+              state.processExitCode = code2;
               state.processExited = true;
-              this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
+              this._debug(`Exit code ${code2} received from tool '${this.toolPath}'`);
               state.CheckComplete();
             });
-            cp.on("close", (code) => {
-              state.processExitCode = code;
+            cp.on("close", (code2) => {
+              state.processExitCode = code2;
               state.processExited = true;
               state.processClosed = true;
               this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
@@ -20959,8 +20959,8 @@ var require_stringifyString = __commonJS({
             case "u":
               {
                 str3 += json2.slice(start, i);
-                const code = json2.substr(i + 2, 4);
-                switch (code) {
+                const code2 = json2.substr(i + 2, 4);
+                switch (code2) {
                   case "0000":
                     str3 += "\\0";
                     break;
@@ -20986,8 +20986,8 @@ var require_stringifyString = __commonJS({
                     str3 += "\\P";
                     break;
                   default:
-                    if (code.substr(0, 2) === "00")
-                      str3 += "\\x" + code.substr(2);
+                    if (code2.substr(0, 2) === "00")
+                      str3 += "\\x" + code2.substr(2);
                     else
                       str3 += json2.substr(i, 6);
                 }
@@ -23486,22 +23486,22 @@ var require_errors2 = __commonJS({
   "node_modules/yaml/dist/errors.js"(exports2) {
     "use strict";
     var YAMLError = class extends Error {
-      constructor(name, pos, code, message) {
+      constructor(name, pos, code2, message) {
         super();
         this.name = name;
-        this.code = code;
+        this.code = code2;
         this.message = message;
         this.pos = pos;
       }
     };
     var YAMLParseError = class extends YAMLError {
-      constructor(pos, code, message) {
-        super("YAMLParseError", pos, code, message);
+      constructor(pos, code2, message) {
+        super("YAMLParseError", pos, code2, message);
       }
     };
     var YAMLWarning = class extends YAMLError {
-      constructor(pos, code, message) {
-        super("YAMLWarning", pos, code, message);
+      constructor(pos, code2, message) {
+        super("YAMLWarning", pos, code2, message);
       }
     };
     var prettifyError = (src, lc) => (error2) => {
@@ -24410,7 +24410,7 @@ var require_resolve_flow_scalar = __commonJS({
       const { offset, type: type2, source, end } = scalar2;
       let _type;
       let value;
-      const _onError = (rel, code, msg) => onError(offset + rel, code, msg);
+      const _onError = (rel, code2, msg) => onError(offset + rel, code2, msg);
       switch (type2) {
         case "scalar":
           _type = Scalar.Scalar.PLAIN;
@@ -24608,9 +24608,9 @@ var require_resolve_flow_scalar = __commonJS({
     function parseCharCode(source, offset, length, onError) {
       const cc = source.substr(offset, length);
       const ok = cc.length === length && /^[0-9a-fA-F]+$/.test(cc);
-      const code = ok ? parseInt(cc, 16) : NaN;
+      const code2 = ok ? parseInt(cc, 16) : NaN;
       try {
-        return String.fromCodePoint(code);
+        return String.fromCodePoint(code2);
       } catch {
         const raw = source.substr(offset - 2, length + 2);
         onError(offset - 2, "BAD_DQ_ESCAPE", `Invalid escape sequence ${raw}`);
@@ -24932,12 +24932,12 @@ var require_composer = __commonJS({
         this.prelude = [];
         this.errors = [];
         this.warnings = [];
-        this.onError = (source, code, message, warning2) => {
+        this.onError = (source, code2, message, warning2) => {
           const pos = getErrorPos(source);
           if (warning2)
-            this.warnings.push(new errors.YAMLWarning(pos, code, message));
+            this.warnings.push(new errors.YAMLWarning(pos, code2, message));
           else
-            this.errors.push(new errors.YAMLParseError(pos, code, message));
+            this.errors.push(new errors.YAMLParseError(pos, code2, message));
         };
         this.directives = new directives.Directives({ version: options.version || "1.2" });
         this.options = options;
@@ -25099,12 +25099,12 @@ var require_cst_scalar = __commonJS({
     var stringifyString = require_stringifyString();
     function resolveAsScalar(token, strict = true, onError) {
       if (token) {
-        const _onError = (pos, code, message) => {
+        const _onError = (pos, code2, message) => {
           const offset = typeof pos === "number" ? pos : Array.isArray(pos) ? pos[0] : pos.offset;
           if (onError)
-            onError(offset, code, message);
+            onError(offset, code2, message);
           else
-            throw new errors.YAMLParseError([offset, offset + 1], code, message);
+            throw new errors.YAMLParseError([offset, offset + 1], code2, message);
         };
         switch (token.type) {
           case "scalar":
@@ -27631,9 +27631,9 @@ var require_text_decoder = __commonJS({
 var require_errors3 = __commonJS({
   "node_modules/streamx/lib/errors.js"(exports2, module2) {
     module2.exports = class StreamError extends Error {
-      constructor(msg, code, fn = StreamError) {
+      constructor(msg, code2, fn = StreamError) {
         super(msg);
-        this.code = code;
+        this.code = code2;
         if (Error.captureStackTrace) {
           Error.captureStackTrace(this, fn);
         }
@@ -28271,7 +28271,7 @@ var require_streamx = __commonJS({
         }
       }
     };
-    var Readable = class _Readable extends Stream {
+    var Readable2 = class _Readable extends Stream {
       constructor(opts) {
         super(opts);
         this._duplexState |= OPENING | WRITE_DONE | READ_READ_AHEAD;
@@ -28288,7 +28288,7 @@ var require_streamx = __commonJS({
         fn().then((src) => {
           if (src === null) return out.end();
           if (out.destroying) return;
-          pipeline(src, out, noop);
+          pipeline2(src, out, noop);
         }).catch((err) => out.destroy(err));
         return out;
       }
@@ -28482,7 +28482,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Duplex = class extends Readable {
+    var Duplex = class extends Readable2 {
       // and Writable
       constructor(opts) {
         super(opts);
@@ -28575,13 +28575,13 @@ var require_streamx = __commonJS({
     }
     function pipelinePromise(...streams) {
       return new Promise((resolve2, reject) => {
-        return pipeline(...streams, (err) => {
+        return pipeline2(...streams, (err) => {
           if (err) return reject(err);
           resolve2();
         });
       });
     }
-    function pipeline(stream, ...streams) {
+    function pipeline2(stream, ...streams) {
       const all = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
       const done = all.length && typeof all[all.length - 1] === "function" ? all.pop() : null;
       if (all.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
@@ -28679,7 +28679,7 @@ var require_streamx = __commonJS({
       return s._writev !== Writable.prototype._writev && s._writev !== Duplex.prototype._writev;
     }
     module2.exports = {
-      pipeline,
+      pipeline: pipeline2,
       pipelinePromise,
       isStream,
       isStreamx,
@@ -28691,7 +28691,7 @@ var require_streamx = __commonJS({
       getStreamError,
       Stream,
       Writable,
-      Readable,
+      Readable: Readable2,
       Duplex,
       Transform: Transform3,
       // Export PassThrough for compatibility with Node.js core's stream module
@@ -28965,7 +28965,7 @@ var require_headers2 = __commonJS({
 // node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
   "node_modules/tar-stream/extract.js"(exports2, module2) {
-    var { Writable, Readable, getStreamError } = require_streamx();
+    var { Writable, Readable: Readable2, getStreamError } = require_streamx();
     var FIFO = require_fast_fifo();
     var b4a = require_b4a();
     var headers = require_headers2();
@@ -29013,7 +29013,7 @@ var require_extract = __commonJS({
         return buf.subarray(this._offset, this._offset += size);
       }
     };
-    var Source = class extends Readable {
+    var Source = class extends Readable2 {
       constructor(self, header, offset) {
         super();
         this.header = header;
@@ -29329,7 +29329,7 @@ var require_constants6 = __commonJS({
 // node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
   "node_modules/tar-stream/pack.js"(exports2, module2) {
-    var { Readable, Writable, getStreamError } = require_streamx();
+    var { Readable: Readable2, Writable, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants2 = require_constants6();
     var headers = require_headers2();
@@ -29422,7 +29422,7 @@ var require_pack = __commonJS({
         cb();
       }
     };
-    var Pack = class extends Readable {
+    var Pack = class extends Readable2 {
       constructor(opts) {
         super(opts);
         this._drain = noop;
@@ -29673,7 +29673,7 @@ if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = String(Mat
 
 // src/main.ts
 var core4 = __toESM(require_core());
-var crypto5 = __toESM(require("crypto"));
+var crypto6 = __toESM(require("crypto"));
 var fs6 = __toESM(require("fs"));
 var os3 = __toESM(require("os"));
 var path3 = __toESM(require("path"));
@@ -29733,11 +29733,11 @@ var Docker = class _Docker {
         timedOut = true;
         child.kill("SIGKILL");
       }, opts.timeoutMs) : void 0;
-      child.on("close", (code, signal) => {
+      child.on("close", (code2, signal) => {
         clearTimeout(timer);
         if (timedOut) resolve2({ code: 124, stdout, stderr: `${stderr}docker ${args[0]} stopped after ${Math.round(opts.timeoutMs / 1e3)}s
 ` });
-        else resolve2({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+        else resolve2({ code: code2 ?? (signal ? 128 : 1), stdout, stderr });
       });
       child.stdin.on("error", () => void 0);
       child.stdin.end(opts.input !== void 0 ? Buffer.from(opts.input) : void 0);
@@ -29753,7 +29753,7 @@ var Docker = class _Docker {
     const done = new Promise((resolve2) => {
       child.on("error", (e) => stderr += `${e.message}
 `);
-      child.on("close", (code, signal) => resolve2({ code: code ?? (signal ? 128 : 1), stderr }));
+      child.on("close", (code2, signal) => resolve2({ code: code2 ?? (signal ? 128 : 1), stderr }));
     });
     return { stdout: child.stdout, done, kill: () => child.kill("SIGTERM") };
   }
@@ -29838,14 +29838,14 @@ var Docker = class _Docker {
   /** ID, layers (diff IDs) and platform of a local image. */
   async inspectImage(ref) {
     const j = JSON.parse(await this.ok(["image", "inspect", "--format", "{{json .}}", ref]));
-    return { id: j.Id, diffIds: j.RootFS?.Layers ?? [], os: j.Os ?? "", architecture: j.Architecture ?? "", ...j.Variant ? { variant: j.Variant } : {} };
+    return { id: j.Id, diffIds: j.RootFS?.Layers ?? [], os: j.Os ?? "", architecture: j.Architecture ?? "", ...j.Variant ? { variant: j.Variant } : {}, size: j.Size ?? 0 };
   }
   /** "running", "exited", ... or "" when the container is gone. */
   async containerState(name) {
     const r = await this.exec(["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", name]);
     if (r.code !== 0) return { status: "", exitCode: -1 };
-    const [status, code] = r.stdout.trim().split(" ");
-    return { status, exitCode: Number(code) };
+    const [status, code2] = r.stdout.trim().split(" ");
+    return { status, exitCode: Number(code2) };
   }
   async logs(name, tail3 = 40) {
     const r = await this.exec(["logs", "--tail", String(tail3), name]);
@@ -30874,9 +30874,9 @@ function requireBinary() {
     const max = data.length;
     const map2 = BASE64_MAP;
     for (let idx = 0; idx < max; idx++) {
-      const code = map2.indexOf(data.charAt(idx));
-      if (code > 64) continue;
-      if (code < 0) return false;
+      const code2 = map2.indexOf(data.charAt(idx));
+      if (code2 > 64) continue;
+      if (code2 < 0) return false;
       bitlen += 6;
     }
     return bitlen % 8 === 0;
@@ -33197,7 +33197,8 @@ var SCALAR_KEYS = [
   "healthcheck",
   "offline",
   "memory",
-  "parallel"
+  "parallel",
+  "size-budget"
 ];
 var LIST_KEYS = ["platforms", "tags", "pinned-packages"];
 var PING_KEYS = { port: "ping-port", path: "ping-path", "startup-timeout": "startup-timeout", "token-env": "token-env" };
@@ -33821,6 +33822,1245 @@ async function runCheck(check, adapters, clock = realClock, opts = {}) {
     next += period;
     while (next < clock.now()) next += period;
   }
+}
+
+// src/verify/size.ts
+var crypto4 = __toESM(require("crypto"));
+var import_stream4 = require("stream");
+var import_promises = require("stream/promises");
+var zlib2 = __toESM(require("zlib"));
+
+// src/publish/layer.ts
+var crypto2 = __toESM(require("crypto"));
+var import_events = require("events");
+var import_stream3 = require("stream");
+
+// src/adapters/registry/client.ts
+var crypto = __toESM(require("crypto"));
+
+// src/adapters/registry/auth.ts
+function parseChallenge(header) {
+  if (!header) return void 0;
+  const m = /^\s*([A-Za-z]+)\s*(.*)$/s.exec(header);
+  if (!m) return void 0;
+  const params = {};
+  for (const p of m[2].matchAll(/([A-Za-z][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g)) {
+    params[p[1].toLowerCase()] = (p[2] ?? p[3]).replace(/\\(.)/g, "$1");
+  }
+  return { scheme: m[1].toLowerCase(), params };
+}
+function basicHeader(c) {
+  return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString("base64")}`;
+}
+function mayShareCredentials(registry, realm) {
+  return realm.protocol === "https:" || realm.host === registry.host;
+}
+function tokenUrl(challenge, scopes) {
+  const realm = challenge.params.realm;
+  if (!realm) throw new Error("the registry sent a Bearer challenge without a realm");
+  const url = new URL(realm);
+  if (challenge.params.service) url.searchParams.set("service", challenge.params.service);
+  for (const s of scopes) url.searchParams.append("scope", s);
+  return url;
+}
+function scopesFor(repository, mountFrom) {
+  return [`repository:${repository}:pull,push`, ...mountFrom.filter((r) => r !== repository).map((r) => `repository:${r}:pull`)];
+}
+function tokenAnswer(body) {
+  try {
+    const j = JSON.parse(body);
+    const t = typeof j.token === "string" && j.token ? j.token : typeof j.access_token === "string" ? j.access_token : void 0;
+    if (!t) return void 0;
+    const expires = typeof j.expires_in === "number" && j.expires_in > 0 ? j.expires_in : 60;
+    return { token: t, expiresInSeconds: expires };
+  } catch {
+    return void 0;
+  }
+}
+function refreshMarginMs(lifetimeMs) {
+  return Math.min(3e4, lifetimeMs / 4);
+}
+
+// src/adapters/registry/http.ts
+var import_http_client = __toESM(require_lib());
+var http2 = __toESM(require("http"));
+var https = __toESM(require("https"));
+var TransportError = class extends Error {
+  constructor(message, code2, bodySent, reason = message) {
+    super(message);
+    this.code = code2;
+    this.bodySent = bodySent;
+    this.reason = reason;
+    this.name = "TransportError";
+  }
+  code;
+  bodySent;
+  reason;
+};
+var CONTINUE_WAIT_MS = 2e3;
+var toolkit = new import_http_client.HttpClient("ml-image-build", [], { keepAlive: true, allowRetries: false, allowRedirects: false });
+function agentFor(url) {
+  return toolkit.getAgent(url.toString());
+}
+function send(req) {
+  const mod = req.url.protocol === "https:" ? https : http2;
+  const body = req.body;
+  const isStream = body !== void 0 && !Buffer.isBuffer(body);
+  const headers = { "User-Agent": "ml-image-build", ...req.headers };
+  if (Buffer.isBuffer(body)) headers["Content-Length"] = String(body.length);
+  if (isStream) {
+    if (body.length !== void 0) headers["Content-Length"] = String(body.length);
+    headers.Expect = "100-continue";
+  }
+  if (!body && ["PUT", "POST", "PATCH"].includes(req.method)) headers["Content-Length"] = "0";
+  return new Promise((resolve2, reject) => {
+    let settled = false;
+    let bodySent = false;
+    let connectTimer;
+    let continueTimer;
+    const what = `${req.method} ${req.url.host}${req.url.pathname}`;
+    const fail = (code2, message) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(connectTimer);
+      clearTimeout(continueTimer);
+      reject(new TransportError(`${what}: ${message}`, code2, bodySent, message));
+    };
+    const r = mod.request(req.url, { method: req.method, headers, agent: agentFor(req.url), signal: req.signal });
+    r.on("socket", (socket) => {
+      if (!socket.connecting) return;
+      connectTimer = setTimeout(() => r.destroy(Object.assign(new Error(`no connection within ${req.connectTimeoutMs / 1e3}s`), { code: "ETIMEDOUT" })), req.connectTimeoutMs);
+      socket.once(req.url.protocol === "https:" ? "secureConnect" : "connect", () => clearTimeout(connectTimer));
+    });
+    r.setTimeout(req.idleTimeoutMs, () => r.destroy(Object.assign(new Error(`no data sent or received for ${req.idleTimeoutMs / 1e3}s`), { code: "ETIMEDOUT" })));
+    r.on("error", (e) => {
+      if (e.name === "AbortError") fail("ABORTED", "cancelled");
+      else fail(e.code ?? "EUNKNOWN", e.message);
+    });
+    let started = false;
+    const startBody = () => {
+      if (started || settled || !isStream) return;
+      started = true;
+      clearTimeout(continueTimer);
+      bodySent = true;
+      const source = body.stream;
+      source.on("error", (e) => r.destroy(e));
+      source.on("close", () => {
+        if (!source.readableEnded) r.destroy(Object.assign(new Error("the upload source stopped before its end"), { code: "ESOURCE" }));
+      });
+      source.pipe(r);
+    };
+    r.on("response", (res) => {
+      clearTimeout(continueTimer);
+      const chunks = [];
+      let kept = 0;
+      const limit = req.maxResponseBytes ?? 8 * 1024 * 1024;
+      res.on("data", (c) => {
+        if (kept < limit) {
+          chunks.push(c);
+          kept += c.length;
+        }
+      });
+      res.on("error", (e) => fail(e.code ?? "ECONNRESET", e.message));
+      res.on("aborted", () => fail("ECONNRESET", "response cut off"));
+      res.on("end", () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(connectTimer);
+        if (isStream && !started) r.destroy();
+        resolve2({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), bodySent });
+      });
+    });
+    if (isStream) {
+      r.on("continue", startBody);
+      r.flushHeaders();
+      continueTimer = setTimeout(startBody, CONTINUE_WAIT_MS);
+    } else {
+      r.end(body);
+    }
+  });
+}
+
+// src/adapters/registry/client.ts
+var MEDIA = {
+  dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
+  dockerList: "application/vnd.docker.distribution.manifest.list.v2+json",
+  dockerConfig: "application/vnd.docker.container.image.v1+json",
+  dockerLayerGzip: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+  ociManifest: "application/vnd.oci.image.manifest.v1+json",
+  ociIndex: "application/vnd.oci.image.index.v1+json",
+  ociEmpty: "application/vnd.oci.empty.v1+json"
+};
+var ACCEPT_MANIFESTS = [MEDIA.dockerManifest, MEDIA.ociManifest, MEDIA.dockerList, MEDIA.ociIndex].join(", ");
+var RegistryError = class extends Error {
+  constructor(message, status, sourceSpent = false, credentials2 = false) {
+    super(message);
+    this.status = status;
+    this.sourceSpent = sourceSpent;
+    this.credentials = credentials2;
+    this.name = "RegistryError";
+  }
+  status;
+  sourceSpent;
+  credentials;
+};
+var short = (d) => d.startsWith("sha256:") ? `${d.slice(0, 19)}\u2026` : d;
+var WAIT_NOTICE_MS = 3e4;
+var seconds = (since) => `${((Date.now() - since) / 1e3).toFixed(1)}s`;
+function registryMessage(body) {
+  const text = body.toString("utf8");
+  try {
+    const j = JSON.parse(text);
+    if (Array.isArray(j.errors) && j.errors.length) {
+      return j.errors.map((e) => [e.code, e.message].filter(Boolean).join(": ")).join("; ").slice(0, 300);
+    }
+  } catch {
+  }
+  return text.replace(/\s+/g, " ").trim().slice(0, 200);
+}
+function describe2(o, res) {
+  if ("error" in o) return o.error;
+  const m = res ? registryMessage(res.body) : "";
+  return `HTTP ${o.status}${m ? ` (${m})` : ""}`;
+}
+var sleep = (ms, signal) => new Promise((resolve2, reject) => {
+  if (signal?.aborted) return reject(new RegistryError("cancelled"));
+  const t = setTimeout(() => {
+    signal?.removeEventListener("abort", onAbort);
+    resolve2();
+  }, ms);
+  const onAbort = () => {
+    clearTimeout(t);
+    reject(new RegistryError("cancelled"));
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
+});
+var RegistryClient = class _RegistryClient {
+  constructor(opts) {
+    this.opts = opts;
+    this.registry = opts.registry;
+    this.repository = opts.repository;
+    this.policy = opts.policy ?? DEFAULT_POLICY;
+    this.log = opts.log ?? (() => {
+    });
+    const h = opts.registry === "docker.io" ? "registry-1.docker.io" : opts.registry;
+    const plain = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(h);
+    this.baseUrl = new URL(`${plain ? "http" : "https"}://${h}`);
+  }
+  opts;
+  registry;
+  repository;
+  baseUrl;
+  authHeader;
+  /** The Bearer challenge the token came from, when it expires, and how long it lived. */
+  bearer;
+  policy;
+  log;
+  get name() {
+    return `${this.registry}/${this.repository}`;
+  }
+  /**
+   * The same client, deaf to cancellation, for the few small requests that must finish once
+   * started: moving tags and putting them back. A cancel in the middle of them would leave the
+   * tags split.
+   */
+  uncancellable() {
+    const c = new _RegistryClient({ ...this.opts, signal: void 0 });
+    c.authHeader = this.authHeader;
+    c.bearer = this.bearer;
+    return c;
+  }
+  url(path4) {
+    return path4 instanceof URL ? path4 : new URL(`/v2/${this.repository}/${path4}`, this.baseUrl);
+  }
+  /** Runs one request with timeouts, retries and auth. Returns responses with an `ok` or `accept` status. */
+  async request(op) {
+    const started = Date.now();
+    let attempt2 = 1;
+    let reauthed = false;
+    let url = this.url(op.path);
+    for (; ; ) {
+      if (this.bearer && this.bearer.expiresAt - Date.now() < refreshMarginMs(this.bearer.lifetimeMs)) await this.authenticate(this.bearer.challenge);
+      let res;
+      let outcome;
+      const waitStarted = Date.now();
+      const waiting = op.completes ? setInterval(() => this.log(`${op.what}: waiting for ${this.registry} to answer (${Math.round((Date.now() - waitStarted) / 1e3)}s)`), WAIT_NOTICE_MS) : void 0;
+      try {
+        res = await send({
+          method: op.method,
+          url,
+          headers: { ...op.headers, ...this.authHeader && url.host === this.baseUrl.host ? { Authorization: this.authHeader } : {} },
+          body: op.body,
+          connectTimeoutMs: this.policy.connectTimeoutMs,
+          idleTimeoutMs: op.completes ? this.policy.completeTimeoutMs : this.policy.idleTimeoutMs,
+          signal: this.opts.signal
+        });
+      } catch (e) {
+        clearInterval(waiting);
+        if (!(e instanceof TransportError)) throw e;
+        if (e.code === "ABORTED") throw new RegistryError(`${op.what}: cancelled`);
+        if (e.bodySent) throw new RegistryError(`${op.what}: ${op.method} ${this.registry}${url.pathname}: ${e.reason} (${e.code}) during the upload`, void 0, true);
+        outcome = { error: e.code };
+        const delay2 = nextDelay(attempt2, outcome, this.policy, Date.now() - started, Date.now());
+        if (delay2 === void 0) throw new RegistryError(`${op.what}: ${op.method} ${this.registry}${url.pathname} failed: ${e.reason} (${e.code}), ${attempt2} ${attempt2 === 1 ? "try" : "tries"} over ${seconds(started)}`);
+        this.log(`${op.what}: ${e.code} from ${this.registry}; try ${attempt2 + 1} of ${this.policy.attempts} in ${(delay2 / 1e3).toFixed(1)}s`);
+        await sleep(delay2, this.opts.signal);
+        attempt2++;
+        continue;
+      }
+      clearInterval(waiting);
+      if (res.status === 401 && !reauthed) {
+        const challenge = parseChallenge(headerOf(res, "www-authenticate"));
+        if (challenge) {
+          reauthed = true;
+          await this.authenticate(challenge);
+          if (res.bodySent) throw new RegistryError(`${op.what}: the registry asked for a new login during the upload`, 401, true);
+          continue;
+        }
+      }
+      if ([301, 302, 303, 307, 308].includes(res.status) && ["GET", "HEAD"].includes(op.method) && headerOf(res, "location")) {
+        url = new URL(headerOf(res, "location"), url);
+        continue;
+      }
+      if (op.ok.includes(res.status) || op.accept?.includes(res.status)) return res;
+      outcome = { status: res.status, retryAfter: headerOf(res, "retry-after") };
+      const where = `${op.method} ${this.registry}${url.pathname}`;
+      if (res.status === 401 || res.status === 403) {
+        throw new RegistryError(`${op.what}: ${where} was refused: ${describe2(outcome, res)}`, res.status, res.bodySent, true);
+      }
+      if (res.bodySent) throw new RegistryError(`${op.what}: ${where} answered ${describe2(outcome, res)} after the upload`, res.status, true);
+      const delay = nextDelay(attempt2, outcome, this.policy, Date.now() - started, Date.now());
+      if (delay === void 0) {
+        throw new RegistryError(`${op.what}: ${where} answered ${describe2(outcome, res)}${attempt2 > 1 ? `, ${attempt2} tries over ${seconds(started)}` : ""}`, res.status);
+      }
+      this.log(`${op.what}: HTTP ${res.status} from ${this.registry}; try ${attempt2 + 1} of ${this.policy.attempts} in ${(delay / 1e3).toFixed(1)}s`);
+      await sleep(delay, this.opts.signal);
+      attempt2++;
+    }
+  }
+  /**
+   * Answers a challenge: Basic takes the credentials as they are; Bearer asks the realm for a
+   * token. A refusal there (401/403) blames the credentials; anything else names the endpoint.
+   */
+  async authenticate(challenge) {
+    const creds = this.opts.credentials;
+    if (challenge.scheme === "basic") {
+      if (!creds) throw new RegistryError(`registry ${this.registry} needs a login and no credentials were given`, 401, false, true);
+      this.authHeader = basicHeader(creds);
+      return;
+    }
+    if (challenge.scheme !== "bearer") throw new RegistryError(`registry ${this.registry} asks for '${challenge.scheme}' authentication, which is not supported (Basic and Bearer are)`, 401, false, true);
+    const url = tokenUrl(challenge, scopesFor(this.repository, this.opts.mountFrom ?? []));
+    if (creds && !mayShareCredentials(this.baseUrl, url)) {
+      throw new RegistryError(`registry ${this.registry} sends logins to ${url.origin}, another host, over plain HTTP; the credentials are not sent there in clear text`, void 0, false, true);
+    }
+    const started = Date.now();
+    for (let attempt2 = 1; ; attempt2++) {
+      let outcome;
+      let res;
+      try {
+        res = await send({
+          method: "GET",
+          url,
+          headers: creds ? { Authorization: basicHeader(creds) } : {},
+          connectTimeoutMs: this.policy.connectTimeoutMs,
+          idleTimeoutMs: this.policy.idleTimeoutMs,
+          signal: this.opts.signal
+        });
+        if (res.status === 200) {
+          const answer = tokenAnswer(res.body.toString("utf8"));
+          if (!answer) throw new RegistryError(`the token endpoint ${url.host}${url.pathname} of ${this.registry} answered without a token`);
+          this.authHeader = `Bearer ${answer.token}`;
+          const lifetimeMs = answer.expiresInSeconds * 1e3;
+          this.bearer = { challenge, expiresAt: started + lifetimeMs, lifetimeMs };
+          return;
+        }
+        if (res.status === 401 || res.status === 403) {
+          throw new RegistryError(`the token endpoint ${url.host}${url.pathname} of ${this.registry} refused ${creds ? `user '${creds.username}'` : "anonymous access"}: ${describe2({ status: res.status }, res)}`, res.status, false, true);
+        }
+        outcome = { status: res.status, retryAfter: headerOf(res, "retry-after") };
+      } catch (e) {
+        if (!(e instanceof TransportError)) throw e;
+        if (e.code === "ABORTED") throw new RegistryError("token request cancelled");
+        outcome = { error: e.code };
+      }
+      const delay = nextDelay(attempt2, outcome, this.policy, Date.now() - started, Date.now());
+      const what = `token request to ${url.host}${url.pathname} for ${this.registry}`;
+      if (delay === void 0) throw new RegistryError(`${what} failed: ${describe2(outcome, res)}, ${attempt2} ${attempt2 === 1 ? "try" : "tries"} (the token endpoint failed; this is not a credentials problem)`);
+      this.log(`${what}: ${describe2(outcome)}; try ${attempt2 + 1} of ${this.policy.attempts} in ${(delay / 1e3).toFixed(1)}s`);
+      await sleep(delay, this.opts.signal);
+    }
+  }
+  /**
+   * Checks, before anything is built, that the credentials may push here: a token with push
+   * scope is granted and an upload session can be opened (it is cancelled at once).
+   */
+  async checkPushAccess() {
+    const res = await this.request({ method: "POST", path: "blobs/uploads/", what: `opening a test upload in ${this.name}`, ok: [202] });
+    const location = headerOf(res, "location");
+    if (location) {
+      await this.request({ method: "DELETE", path: new URL(location, this.baseUrl), what: "cancelling the test upload", ok: [204, 200, 202], accept: [400, 404, 405] }).catch(() => void 0);
+    }
+  }
+  async blobExists(digest) {
+    const res = await this.request({ method: "HEAD", path: `blobs/${digest}`, what: `checking for blob ${short(digest)} in ${this.name}`, ok: [200], accept: [404] });
+    return res.status === 200 ? Number(headerOf(res, "content-length") ?? 0) : void 0;
+  }
+  async blobJson(digest) {
+    const res = await this.request({ method: "GET", path: `blobs/${digest}`, what: `reading blob ${short(digest)} of ${this.name}`, ok: [200] });
+    return JSON.parse(res.body.toString("utf8"));
+  }
+  /** Cross-repository mount: true when the registry linked the blob (201), false when it did not. */
+  async mountBlob(digest, from) {
+    const res = await this.request({
+      method: "POST",
+      path: `blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`,
+      what: `mounting ${short(digest)} from ${from} into ${this.name}`,
+      ok: [201, 202]
+    });
+    if (res.status === 201) return true;
+    const location = headerOf(res, "location");
+    if (location) await this.request({ method: "DELETE", path: new URL(location, this.baseUrl), what: "cancelling an unused upload", ok: [204, 200, 202], accept: [400, 404, 405] }).catch(() => void 0);
+    return false;
+  }
+  async startUpload(what) {
+    const res = await this.request({ method: "POST", path: "blobs/uploads/", what, ok: [202] });
+    const location = headerOf(res, "location");
+    if (!location) throw new RegistryError(`${what}: POST ${this.registry}/v2/${this.repository}/blobs/uploads/ gave no upload location`);
+    return new URL(location, this.baseUrl);
+  }
+  /** The blob may already be there: an earlier try finished but its answer was lost. */
+  async finishedAnyway(digest) {
+    return await this.blobExists(digest) !== void 0;
+  }
+  /** Uploads a blob held in memory (configs, manifests' blobs, small layers): POST, then one PUT. */
+  async putBlob(digest, data, what) {
+    for (let round = 1; ; round++) {
+      const location = await this.startUpload(what);
+      location.searchParams.set("digest", digest);
+      try {
+        await this.request({ method: "PUT", path: location, body: data, headers: { "Content-Type": "application/octet-stream" }, what, ok: [201], completes: true });
+        return;
+      } catch (e) {
+        if (await this.finishedAnyway(digest)) return;
+        if (round >= 2 || !(e instanceof RegistryError) || e.credentials) throw e;
+      }
+    }
+  }
+  /**
+   * Uploads a blob whose digest and size are known from a stream (a compressed blob the engine
+   * already holds): POST, then a PUT with the stream as body. Throws with `sourceSpent` when the
+   * stream was partly sent and failed: the caller must read it again to retry.
+   */
+  async putBlobStream(digest, body, what) {
+    const location = await this.startUpload(what);
+    location.searchParams.set("digest", digest);
+    try {
+      await this.request({ method: "PUT", path: location, body, headers: { "Content-Type": "application/octet-stream" }, what, ok: [201], completes: true });
+    } catch (e) {
+      if (e instanceof RegistryError && e.sourceSpent && await this.finishedAnyway(digest).catch(() => false)) return;
+      throw e;
+    }
+  }
+  /**
+   * Uploads a stream whose digest is only known at its end (a layer compressed on the way):
+   * POST, one streamed PATCH (as docker push does: GHCR caps Content-Range chunks, not streams),
+   * then PUT with the digest `digestOf()` gives once the stream has ended.
+   */
+  async pushStream(body, digestOf, what) {
+    const location = await this.startUpload(what);
+    const patched = await this.request({ method: "PATCH", path: location, body, headers: { "Content-Type": "application/octet-stream" }, what, ok: [202, 204], completes: true });
+    const next = new URL(headerOf(patched, "location") ?? location.toString(), this.baseUrl);
+    const digest = digestOf();
+    next.searchParams.set("digest", digest);
+    try {
+      await this.request({ method: "PUT", path: next, what, ok: [201], completes: true });
+    } catch (e) {
+      if (await this.finishedAnyway(digest).catch(() => false)) return;
+      throw e;
+    }
+  }
+  /** A manifest by tag or digest; undefined when the registry does not have it. */
+  async getManifest(reference) {
+    const res = await this.request({ method: "GET", path: `manifests/${reference}`, headers: { Accept: ACCEPT_MANIFESTS }, what: `reading ${this.name}${reference.startsWith("sha256:") ? "@" : ":"}${reference}`, ok: [200], accept: [404] });
+    if (res.status === 404) return void 0;
+    const json2 = JSON.parse(res.body.toString("utf8"));
+    const digest = sha256(res.body);
+    const said = headerOf(res, "docker-content-digest");
+    if (said && said !== digest) throw new RegistryError(`${this.name}:${reference}: the registry says ${said}, the body hashes to ${digest}`);
+    const etag = headerOf(res, "etag");
+    return { digest, mediaType: json2.mediaType ?? headerOf(res, "content-type") ?? "", body: res.body, json: json2, ...etag ? { etag } : {} };
+  }
+  /** PUT of a manifest under a tag or its digest; returns the digest the registry stored it as. */
+  async putManifest(reference, mediaType, body, what) {
+    return (await this.writeManifest(reference, mediaType, body, { what })).digest;
+  }
+  /**
+   * PUT of a manifest, with what the registry said besides the digest. `ifMatch` (an ETag from
+   * getManifest) makes the write conditional where the registry supports it: a RegistryError with
+   * status 412 then means someone else wrote the reference in between. Registries without
+   * conditional writes (Distribution 2.8) ignore it.
+   */
+  async writeManifest(reference, mediaType, body, opts = {}) {
+    const res = await this.request({
+      method: "PUT",
+      path: `manifests/${reference}`,
+      body,
+      headers: { "Content-Type": mediaType, ...opts.ifMatch ? { "If-Match": opts.ifMatch } : {} },
+      what: opts.what ?? `writing ${this.name}${reference.startsWith("sha256:") ? "@" : ":"}${reference}`,
+      ok: [201, 200]
+    });
+    const subject = headerOf(res, "oci-subject");
+    return { digest: headerOf(res, "docker-content-digest") ?? sha256(body), ...subject ? { subject } : {} };
+  }
+  /**
+   * The referrers of a manifest from the registry's referrers API (OCI distribution 1.1,
+   * `GET /v2/<name>/referrers/<digest>`), every page of it. Undefined when the registry has no
+   * such API: the spec's signal is a 404; 400, 405 and 501 are taken the same way because
+   * registries and proxies that predate the API answer an unknown route with them, and a 200
+   * that is not an image index (a catch-all page) does not count as the API either.
+   */
+  async referrers(digest) {
+    const what = `listing the referrers of ${this.name}@${short(digest)}`;
+    const out = [];
+    let path4 = `referrers/${digest}`;
+    for (let page = 1; ; page++) {
+      const res = await this.request({ method: "GET", path: path4, headers: { Accept: MEDIA.ociIndex }, what, ok: [200], accept: [400, 404, 405, 501] });
+      if (res.status !== 200) return void 0;
+      let index;
+      try {
+        index = JSON.parse(res.body.toString("utf8"));
+      } catch {
+        index = void 0;
+      }
+      const contentType = (headerOf(res, "content-type") ?? "").split(";")[0].trim();
+      if (!index || !Array.isArray(index.manifests) || contentType !== MEDIA.ociIndex && index.mediaType !== MEDIA.ociIndex) return void 0;
+      out.push(...index.manifests);
+      const next = nextLink(headerOf(res, "link"));
+      if (!next) return out;
+      if (page >= MAX_REFERRER_PAGES) throw new RegistryError(`${what}: more than ${MAX_REFERRER_PAGES} pages, the registry keeps answering with a next page`);
+      path4 = new URL(next, this.baseUrl);
+    }
+  }
+  /**
+   * Removes a tag (OCI distribution 1.1 `DELETE /manifests/<tag>`). Many registries do not
+   * support it: false then, and the caller says the tag stayed.
+   */
+  async deleteTag(tag) {
+    const res = await this.request({ method: "DELETE", path: `manifests/${tag}`, what: `removing tag ${this.name}:${tag}`, ok: [202, 200, 204], accept: [400, 404, 405, 501] });
+    return [200, 202, 204].includes(res.status);
+  }
+};
+var MAX_REFERRER_PAGES = 100;
+function nextLink(header) {
+  if (!header) return void 0;
+  for (const part of header.split(/,(?=\s*<)/)) {
+    const m = /^\s*<([^>]*)>(.*)$/.exec(part);
+    if (!m) continue;
+    const rel = m[2].split(";").map((p) => /^\s*rel\s*=\s*"?([^"]*)"?\s*$/i.exec(p)?.[1]).find((r) => r !== void 0);
+    if (rel?.toLowerCase().split(/\s+/).includes("next")) return m[1];
+  }
+  return void 0;
+}
+function headerOf(res, name) {
+  const v = res.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+function sha256(data) {
+  return `sha256:${crypto.createHash("sha256").update(data).digest("hex")}`;
+}
+
+// src/publish/progress.ts
+function formatBytes(n) {
+  if (n < 1e3) return `${n} B`;
+  const units = ["kB", "MB", "GB", "TB"];
+  let v = n / 1e3;
+  let u = 0;
+  while (v >= 1e3 && u < units.length - 1) {
+    v /= 1e3;
+    u++;
+  }
+  return `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${units[u]}`;
+}
+function formatRate(bytes, seconds2) {
+  return seconds2 > 0 ? `${formatBytes(Math.round(bytes / seconds2))}/s` : "-";
+}
+function progressLine(t) {
+  const of = t.total ? ` of ${formatBytes(t.total)} (${Math.floor(100 * t.read / t.total)}%)` : "";
+  return `  ${t.label}: ${formatBytes(t.read)}${of} read, ${formatBytes(t.sent)} sent, ${formatRate(t.sent, t.seconds)}`;
+}
+var Task = class {
+  constructor(label, total, now, onEnd) {
+    this.label = label;
+    this.total = total;
+    this.now = now;
+    this.onEnd = onEnd;
+    this.startedAt = now();
+  }
+  label;
+  total;
+  now;
+  onEnd;
+  read = 0;
+  sent = 0;
+  startedAt;
+  snapshot() {
+    return { label: this.label, read: this.read, total: this.total, sent: this.sent, seconds: (this.now() - this.startedAt) / 1e3 };
+  }
+  get seconds() {
+    return (this.now() - this.startedAt) / 1e3;
+  }
+  end() {
+    this.onEnd(this);
+  }
+};
+var Progress = class {
+  constructor(log, intervalMs = 1e4, now = Date.now) {
+    this.log = log;
+    this.intervalMs = intervalMs;
+    this.now = now;
+  }
+  log;
+  intervalMs;
+  now;
+  active = /* @__PURE__ */ new Set();
+  timer;
+  start(label, total) {
+    const t = new Task(label, total, this.now, (x) => this.active.delete(x));
+    this.active.add(t);
+    if (!this.timer && this.intervalMs > 0) {
+      this.timer = setInterval(() => this.tick(), this.intervalMs);
+      this.timer.unref();
+    }
+    return t;
+  }
+  tick() {
+    for (const t of this.active) this.log(progressLine(t.snapshot()));
+  }
+  stop() {
+    clearInterval(this.timer);
+    this.timer = void 0;
+    this.active.clear();
+  }
+};
+
+// src/publish/layer.ts
+var short2 = (d) => d.slice(7, 19);
+function link(a, b) {
+  a.pipe(b);
+  a.on("close", () => {
+    if (!a.readableEnded) b.destroy(new Error("the layer stream stopped before its end"));
+  });
+}
+async function pump(entry, sink, onChunk, dead, died) {
+  for await (const chunk of entry) {
+    onChunk(chunk);
+    if (dead()) continue;
+    if (!sink.write(chunk)) await Promise.race([(0, import_events.once)(sink, "drain"), died]);
+  }
+  if (!dead()) sink.end();
+}
+async function feed(entry, input, start, onChunk, teardown) {
+  let failed = false;
+  const upload = start().catch((e) => {
+    failed = true;
+    input.destroy();
+    teardown();
+    throw e;
+  });
+  upload.catch(() => void 0);
+  const died = upload.then(
+    () => new Promise(() => {
+    }),
+    () => void 0
+  );
+  try {
+    try {
+      await pump(entry, input, (c) => !failed && onChunk(c), () => failed, died);
+    } catch (e) {
+      input.destroy(e);
+      throw e;
+    }
+    await upload;
+    return void 0;
+  } catch (e) {
+    return e;
+  }
+}
+async function uploadCompressed(ctx, entry, size, expectedDiffId, label) {
+  const task = ctx.progress.start(label, size);
+  const diffHash = crypto2.createHash("sha256");
+  const gzHash = crypto2.createHash("sha256");
+  let gzSize = 0;
+  const input = new import_stream3.PassThrough({ highWaterMark: 1024 * 1024 });
+  const gz = new ParallelGzip({ level: ctx.level });
+  const counter = new import_stream3.Transform({
+    transform(chunk, _enc, cb) {
+      gzHash.update(chunk);
+      gzSize += chunk.length;
+      task.sent += chunk.length;
+      cb(null, chunk);
+    }
+  });
+  link(input, gz);
+  link(gz, counter);
+  let diffId = "";
+  let digest = "";
+  const error2 = await feed(
+    entry,
+    input,
+    () => ctx.client.pushStream({ stream: counter }, () => {
+      diffId = `sha256:${diffHash.digest("hex")}`;
+      digest = `sha256:${gzHash.digest("hex")}`;
+      if (expectedDiffId && diffId !== expectedDiffId) {
+        throw new PhaseError("publish", `${label}: the saved layer hashes to ${diffId}, not to ${expectedDiffId} as the verified image's config says; it was not published`);
+      }
+      return digest;
+    }, `upload of ${label}`),
+    (c) => {
+      task.read += c.length;
+      diffHash.update(c);
+    },
+    () => {
+      gz.destroy();
+      counter.destroy();
+    }
+  );
+  task.end();
+  if (error2) return { ok: false, error: error2 };
+  ctx.log(`  ${label}: ${short2(digest)} ${formatBytes(size)} -> ${formatBytes(gzSize)} gzip in ${task.seconds.toFixed(1)}s (${formatRate(size, task.seconds)})`);
+  return { ok: true, value: { diffId, desc: { mediaType: MEDIA.dockerLayerGzip, digest, size: gzSize } } };
+}
+async function uploadAsIs(ctx, entry, digest, size, label) {
+  const task = ctx.progress.start(label, size);
+  const hash = crypto2.createHash("sha256");
+  const input = new import_stream3.PassThrough({ highWaterMark: 1024 * 1024 });
+  const counter = new import_stream3.Transform({
+    transform(chunk, _enc, cb) {
+      task.sent += chunk.length;
+      cb(null, chunk);
+    },
+    flush(cb) {
+      const got = `sha256:${hash.digest("hex")}`;
+      cb(got === digest ? null : new PhaseError("publish", `${label}: the saved blob hashes to ${got}, not to its name ${digest}; it was not published`));
+    }
+  });
+  link(input, counter);
+  const error2 = await feed(
+    entry,
+    input,
+    () => ctx.client.putBlobStream(digest, { stream: counter, length: size }, `upload of ${label}`),
+    (c) => {
+      task.read += c.length;
+      hash.update(c);
+    },
+    () => counter.destroy()
+  );
+  task.end();
+  if (error2) return { ok: false, error: error2 };
+  ctx.log(`  ${label}: ${short2(digest)} ${formatBytes(size)} uploaded as stored in ${task.seconds.toFixed(1)}s (${formatRate(size, task.seconds)})`);
+  return { ok: true, value: { mediaType: "", digest, size } };
+}
+async function drain(entry) {
+  let n = 0;
+  for await (const c of entry) n += c.length;
+  return n;
+}
+async function readAll(entry) {
+  const chunks = [];
+  for await (const c of entry) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+// src/publish/save-reader.ts
+var tar = __toESM(require_tar_stream());
+
+// src/publish/local-image.ts
+var crypto3 = __toESM(require("crypto"));
+var sha = (s) => `sha256:${crypto3.createHash("sha256").update(s).digest("hex")}`;
+function chainIds(diffIds) {
+  const out = [];
+  diffIds.forEach((d, i) => out.push(i === 0 ? d : sha(`${out[i - 1]} ${d}`)));
+  return out;
+}
+function goEscape(json2) {
+  return json2.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+function identifyV1Layer(jsonText2, chains) {
+  let j;
+  try {
+    j = JSON.parse(jsonText2);
+  } catch {
+    return void 0;
+  }
+  const id = j.id;
+  const parent = j.parent;
+  if (typeof id !== "string") return void 0;
+  const base = { ...j };
+  delete base.id;
+  delete base.parent;
+  for (const withOs of [false, true]) {
+    for (let i = 0; i < chains.length; i++) {
+      const c = { ...base, layer_id: chains[i] };
+      if (!withOs) delete c.os;
+      if (typeof parent === "string" && parent) c.parent = `sha256:${parent}`;
+      const sorted2 = Object.fromEntries(Object.keys(c).sort().map((k) => [k, c[k]]));
+      if (sha(goEscape(JSON.stringify(sorted2))) === `sha256:${id}`) return i;
+    }
+  }
+  return void 0;
+}
+
+// src/publish/save-reader.ts
+function classifyEntry(name, type2, diffIds) {
+  const n = name.replace(/^\.\//, "");
+  if (type2 === "directory") return { kind: "skip" };
+  let m = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(n);
+  if (m) return diffIds.has(`sha256:${m[1]}`) ? { kind: "layer", diffId: `sha256:${m[1]}` } : { kind: "blob", digest: `sha256:${m[1]}` };
+  m = /^([0-9a-f]{64})\/(json|layer\.tar|VERSION)$/.exec(n);
+  if (m) return m[2] === "json" ? { kind: "v1-json", dir: m[1] } : m[2] === "layer.tar" ? { kind: "v1-layer", dir: m[1] } : { kind: "skip" };
+  if (!n.includes("/")) return { kind: "file", name: n };
+  return { kind: "skip" };
+}
+var SMALL_ENTRY = 4 * 1024 * 1024;
+var SMALL_BUDGET = 32 * 1024 * 1024;
+var SaveReading = class {
+  /** Entry name -> diff ID, learnt by hashing (legacy layers that could not be told apart before reading). */
+  entryDiff = /* @__PURE__ */ new Map();
+  /** Legacy directory -> layer index, from its json. */
+  v1Dirs = /* @__PURE__ */ new Map();
+  /** Legacy `layer.tar` links -> the entry they point at. */
+  v1Links = /* @__PURE__ */ new Map();
+  /** Small entries by name (files) and small blobs by digest. */
+  files = /* @__PURE__ */ new Map();
+  blobs = /* @__PURE__ */ new Map();
+  smallBytes = 0;
+};
+async function readSave(docker, image, st, handlers, o) {
+  const diffIds = new Set(image.diffIds);
+  const chains = chainIds(image.diffIds);
+  st.files = /* @__PURE__ */ new Map();
+  st.blobs = /* @__PURE__ */ new Map();
+  st.smallBytes = 0;
+  const cancelled = () => new PhaseError(o.phase, `${o.label}: reading docker save of ${image.ref} was cancelled`);
+  if (o.signal?.aborted) throw cancelled();
+  const save = await docker.save(image.ref);
+  const onAbort = () => save.kill();
+  o.signal?.addEventListener("abort", onAbort, { once: true });
+  const extract2 = tar.extract();
+  save.stdout.on("error", (e) => extract2.destroy(e));
+  save.stdout.pipe(extract2);
+  let handlerError;
+  const handled = async (f) => {
+    try {
+      return await f();
+    } catch (e) {
+      handlerError = e;
+      throw e;
+    }
+  };
+  try {
+    for await (const entry of extract2) {
+      const h = entry.header;
+      const kind = classifyEntry(h.name, h.type ?? "file", diffIds);
+      const size = h.size ?? 0;
+      const body = entry;
+      const keepSmall = () => size <= SMALL_ENTRY && st.smallBytes + size <= SMALL_BUDGET;
+      if (kind.kind === "v1-json") {
+        const text = (await readAll(body)).toString("utf8");
+        const i = identifyV1Layer(text, chains);
+        if (i !== void 0) st.v1Dirs.set(kind.dir, i);
+      } else if (kind.kind === "v1-layer" || kind.kind === "layer") {
+        const name = h.name.replace(/^\.\//, "");
+        if (h.type === "symlink" || h.type === "link") {
+          st.v1Links.set(name, h.linkname?.replace(/^(\.\.\/)+/, "") ?? "");
+          await drain(body);
+          continue;
+        }
+        const expected = kind.kind === "layer" ? kind.diffId : st.v1Dirs.has(kind.dir) ? image.diffIds[st.v1Dirs.get(kind.dir)] : st.entryDiff.get(name);
+        const fallback = kind.kind === "v1-layer" ? kind.dir.slice(0, 12) : "?";
+        const diffId = await handled(() => handlers.layer(body, size, expected, fallback));
+        if (diffId) st.entryDiff.set(name, diffId);
+      } else if (kind.kind === "blob") {
+        if (keepSmall()) {
+          const data = await readAll(body);
+          if (sha256(data) !== kind.digest) throw new PhaseError(o.phase, `${o.label}: docker save gave blob ${kind.digest} whose content hashes to ${sha256(data)}`);
+          st.blobs.set(kind.digest, data);
+          st.smallBytes += size;
+        } else {
+          await handled(() => handlers.blob(body, kind.digest, size));
+        }
+      } else if (kind.kind === "file" && keepSmall()) {
+        st.files.set(kind.name, await readAll(body));
+        st.smallBytes += size;
+      } else {
+        await drain(body);
+      }
+    }
+  } catch (e) {
+    save.kill();
+    await save.done;
+    o.signal?.removeEventListener("abort", onAbort);
+    if (o.signal?.aborted) throw cancelled();
+    if (e === handlerError || e instanceof PhaseError) throw e;
+    throw new PhaseError(o.phase, `${o.label}: reading docker save of ${image.ref}${o.pass ? ` (pass ${o.pass})` : ""} failed: ${e.message}`);
+  }
+  const exit = await save.done;
+  o.signal?.removeEventListener("abort", onAbort);
+  if (o.signal?.aborted) throw cancelled();
+  if (exit.code !== 0) throw new PhaseError(o.phase, `${o.label}: docker save ${image.ref} failed (exit ${exit.code}): ${exit.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+}
+function resolveSaved(st, image, label, phase) {
+  const manifestJson = st.files.get("manifest.json");
+  if (!manifestJson) throw new PhaseError(phase, `${label}: docker save of ${image.ref} has no manifest.json`);
+  const [saved] = JSON.parse(manifestJson.toString("utf8"));
+  const configName = saved.Config.replace(/^\.\//, "");
+  const blobName = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(configName);
+  const config = blobName ? st.blobs.get(`sha256:${blobName[1]}`) : st.files.get(configName);
+  if (!config) throw new PhaseError(phase, `${label}: docker save of ${image.ref} lacks its config ${configName}`);
+  const configDigest = sha256(config);
+  if (configDigest === image.id) {
+    const diffIds = JSON.parse(config.toString("utf8")).rootfs?.diff_ids ?? [];
+    if (diffIds.length !== saved.Layers.length) throw new PhaseError(phase, `${label}: docker save lists ${saved.Layers.length} layers, the config ${diffIds.length}`);
+    const layers = diffIds.map((diffId, i) => {
+      let entry = saved.Layers[i].replace(/^\.\//, "");
+      for (let hops = 0; st.v1Links.has(entry) && hops < 8; hops++) entry = st.v1Links.get(entry);
+      const seen = st.entryDiff.get(entry) ?? (/^blobs\/sha256\/([0-9a-f]{64})$/.test(entry) ? `sha256:${entry.slice(13)}` : void 0);
+      if (seen && seen !== diffId) throw new PhaseError(phase, `${label}: layer ${i + 1} of the saved image hashes to ${seen}, its config says ${diffId}; nothing was tagged`);
+      return { diffId, entry };
+    });
+    return { store: "classic", config, configDigest, layers };
+  }
+  let manifestDigest = image.id;
+  let manifestBytes = st.blobs.get(image.id);
+  const top = manifestBytes ? JSON.parse(manifestBytes.toString("utf8")) : void 0;
+  if (top?.manifests) {
+    const entry = top.manifests.find((m) => m.platform?.os === image.os && m.platform?.architecture === image.architecture && (!image.variant || m.platform?.variant === image.variant));
+    if (!entry) throw new PhaseError(phase, `${label}: the saved index ${image.id} has no ${image.os}/${image.architecture} manifest`);
+    manifestDigest = entry.digest;
+    manifestBytes = st.blobs.get(entry.digest);
+  }
+  if (!manifestBytes) {
+    throw new PhaseError(phase, `${label}: docker save of ${image.ref} holds neither a config nor a manifest named by the verified image ID ${image.id} (config ${configDigest}); nothing was tagged`);
+  }
+  const manifest = JSON.parse(manifestBytes.toString("utf8"));
+  if (manifest.config.digest !== configDigest) throw new PhaseError(phase, `${label}: manifest ${manifestDigest} names config ${manifest.config.digest}, docker save gave ${configDigest}`);
+  return { store: "containerd", config, configDigest, manifestDigest, manifestBytes, manifest };
+}
+
+// src/verify/size.ts
+var UNITS = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+var SIZE_ACCEPTED = "a number and a unit: B, kB, MB, GB (1000-based) or KiB, MiB, GiB (1024-based), case-insensitive, for example 3GB or 1.5GiB";
+var KEYS = ["compressed", "uncompressed", "growth"];
+var FORMAT = "KEY=VALUE pairs, compressed=SIZE uncompressed=SIZE growth=PERCENT%, for every platform, or after 'PLATFORM:' for one (for example 'compressed=3GB growth=10%; linux/arm64:compressed=1.5GB')";
+function parseSize(raw, input) {
+  const m = /^(\d+(?:\.\d+)?)([a-z]+)$/i.exec(raw);
+  const unit = m ? UNITS[m[2].toLowerCase()] : void 0;
+  if (!m || !unit) throw new InputError(input, `'${raw}' is not a size; accepted: ${SIZE_ACCEPTED}`);
+  const bytes = Math.round(Number(m[1]) * unit);
+  if (bytes <= 0) throw new InputError(input, `'${raw}' is not a size above zero`);
+  return bytes;
+}
+function parsePercent(raw, input) {
+  const m = /^(\d+(?:\.\d+)?)%$/.exec(raw);
+  if (!m) throw new InputError(input, `'${raw}' is not a growth; accepted: a percentage of zero or more, for example 10% or 2.5%`);
+  return Number(m[1]);
+}
+function parseSizeBudget(raw, input = "size-budget") {
+  const budget = { all: {}, platforms: {} };
+  for (const line of raw.split(/[\n;]/).map((l) => l.trim()).filter(Boolean)) {
+    const scoped = /^([a-z0-9_]+\/[a-z0-9_/]+)\s*:\s*(.*)$/i.exec(line);
+    const platform = scoped ? parsePlatform(scoped[1], input).platform : void 0;
+    const body = (scoped ? scoped[2] : line).replace(/\s*=\s*/g, "=").replace(/(\d)\s+(?=(?:b|kb|mb|gb|kib|mib|gib|%)(?:[\s,]|$))/gi, "$1");
+    const pairs2 = body.split(/[\s,]+/).filter(Boolean);
+    if (pairs2.length === 0) throw new InputError(input, `'${line}' names a platform and no limit; accepted: ${FORMAT}`);
+    const limits = platform ? budget.platforms[platform] ??= {} : budget.all;
+    for (const pair of pairs2) {
+      const kv = /^([a-z-]+)=(.*)$/i.exec(pair);
+      if (!kv) throw new InputError(input, `'${pair}' in '${line}' is not KEY=VALUE; accepted: ${FORMAT}`);
+      const key2 = kv[1].toLowerCase();
+      if (!KEYS.includes(key2)) throw new InputError(input, `'${kv[1]}' in '${line}' is not a limit; accepted: compressed, uncompressed, growth`);
+      if (limits[key2]) throw new InputError(input, `${key2} is given twice for ${platform ?? "every platform"}`);
+      limits[key2] = { value: key2 === "growth" ? parsePercent(kv[2], input) : parseSize(kv[2], input), text: kv[2] };
+    }
+  }
+  return budget;
+}
+function budgetFor(budget, platform) {
+  return { ...budget.all, ...budget.platforms[platform] };
+}
+function historyArgs(ref) {
+  return ["history", "--no-trunc", "--human=false", "--format", "{{json .}}", ref];
+}
+function cleanInstruction(createdBy) {
+  let s = createdBy.replace(/\s+/g, " ").trim().replace(/ # buildkit$/, "");
+  const run2 = /^(RUN )?\|(\d+) (.*)$/.exec(s);
+  if (run2) {
+    const at = run2[3].indexOf("/bin/sh -c ");
+    s = (run2[1] ?? "") + (at >= 0 ? run2[3].slice(at) : run2[3].split(" ").slice(Number(run2[2])).join(" "));
+  }
+  const nop = /^\/bin\/sh -c #\(nop\) ?(.*)$/.exec(s);
+  if (nop) return nop[1].trim();
+  const sh = /^(?:RUN )?\/bin\/sh -c (.*)$/.exec(s);
+  if (sh) return `RUN ${sh[1]}`;
+  return s;
+}
+var isBuildkit = (comment) => typeof comment === "string" && comment.startsWith("buildkit.");
+function historySize(raw) {
+  if (typeof raw === "number") return raw;
+  const m = /^(\d+(?:\.\d+)?)\s*([kMGTP]?B)?$/.exec(String(raw).trim());
+  if (!m) throw new Error(`docker history printed a size '${String(raw)}' that is not one`);
+  return Math.round(Number(m[1]) * ({ B: 1, kB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, PB: 1e15 }[m[2] ?? "B"] ?? 1));
+}
+function parseHistory(stdout) {
+  const entries = stdout.split("\n").map((l) => l.trim()).filter(Boolean).map((line) => {
+    let j;
+    try {
+      j = JSON.parse(line);
+    } catch {
+      throw new Error(`docker history printed a line that is not JSON: ${line.slice(0, 200)}`);
+    }
+    return { instruction: cleanInstruction(j.CreatedBy ?? ""), size: historySize(j.Size ?? 0), buildkit: isBuildkit(j.Comment) };
+  });
+  return entries.reverse();
+}
+function parseConfigHistory(config) {
+  const history = config?.history ?? [];
+  return history.map((h) => ({ instruction: cleanInstruction(h.created_by ?? ""), emptyLayer: h.empty_layer === true, buildkit: isBuildkit(h.comment) }));
+}
+var METADATA = /* @__PURE__ */ new Set(["ENV", "LABEL", "CMD", "ENTRYPOINT", "EXPOSE", "USER", "ARG", "VOLUME", "STOPSIGNAL", "HEALTHCHECK", "SHELL", "ONBUILD", "MAINTAINER"]);
+function madeLayer(e) {
+  if (e.emptyLayer !== void 0) return e.emptyLayer ? "none" : "layer";
+  if ((e.size ?? 0) > 0) return "layer";
+  const word = e.instruction.split(" ")[0].toUpperCase();
+  if (METADATA.has(word)) return "none";
+  if (e.buildkit && ["RUN", "COPY", "ADD"].includes(word)) return "layer";
+  return "maybe";
+}
+function alignHistory(entries, diffIds) {
+  const made = entries.map(madeLayer);
+  const sure = made.filter((m) => m === "layer").length;
+  const undecided = made.filter((m) => m === "maybe").length;
+  const needed = diffIds.length - sure;
+  const out = diffIds.map((diffId) => ({ diffId }));
+  if (needed < 0 || needed > undecided) return out;
+  const settled = needed === 0 || needed === undecided;
+  let layersBefore = 0;
+  let undecidedBefore = 0;
+  entries.forEach((e, i) => {
+    const isLayer = made[i] === "layer" || made[i] === "maybe" && needed === undecided;
+    if (made[i] === "maybe" && !settled) {
+      undecidedBefore++;
+      return;
+    }
+    if (!isLayer) return;
+    const undecidedAfter = undecided - undecidedBefore;
+    const early = layersBefore + (settled ? 0 : Math.min(needed, undecidedBefore));
+    const late = layersBefore + (settled ? 0 : Math.max(0, needed - undecidedAfter));
+    if (early === late) out[early] = { ...out[early], instruction: e.instruction, ...e.size !== void 0 ? { size: e.size } : {} };
+    layersBefore++;
+  });
+  return out;
+}
+async function layerOrigins(docker, ref) {
+  const image = await docker.inspectImage(ref);
+  return alignHistory(parseHistory(await docker.ok(historyArgs(ref))), image.diffIds);
+}
+function platformName(os4, architecture, variant) {
+  const raw = `${os4}/${architecture}${variant ? `/${variant}` : ""}`;
+  try {
+    return parsePlatform(raw).platform;
+  } catch {
+    return raw;
+  }
+}
+async function gzipCount(body, level, hashInput) {
+  const out = crypto4.createHash("sha256");
+  const input = hashInput ? crypto4.createHash("sha256") : void 0;
+  let compressed = 0;
+  let uncompressed = 0;
+  await (0, import_promises.pipeline)(
+    async function* () {
+      for await (const c of body) {
+        uncompressed += c.length;
+        input?.update(c);
+        yield c;
+      }
+    },
+    new ParallelGzip({ level }),
+    async (gz) => {
+      for await (const c of gz) {
+        out.update(c);
+        compressed += c.length;
+      }
+    }
+  );
+  return { compressed, digest: `sha256:${out.digest("hex")}`, uncompressed, ...input ? { diffId: `sha256:${input.digest("hex")}` } : {} };
+}
+var isGzip = (b) => b.length >= 2 && b[0] === 31 && b[1] === 139;
+async function gunzipCount(body) {
+  const it = body[Symbol.asyncIterator]();
+  const head = await it.next();
+  if (head.done) return void 0;
+  const rest = async function* () {
+    yield head.value;
+    for (let n2 = await it.next(); !n2.done; n2 = await it.next()) yield n2.value;
+  };
+  if (!isGzip(head.value)) {
+    await drain(rest());
+    return void 0;
+  }
+  let n = 0;
+  await (0, import_promises.pipeline)(rest, zlib2.createGunzip(), async (src) => {
+    for await (const c of src) n += c.length;
+  });
+  return n;
+}
+async function measureCompressed(docker, ref, level, signal) {
+  const t0 = Date.now();
+  const inspected = await docker.inspectImage(ref);
+  const image = { ref, ...inspected };
+  const platform = platformName(image.os, image.architecture, image.variant);
+  const gzipped = /* @__PURE__ */ new Map();
+  const gunzipped = /* @__PURE__ */ new Map();
+  const st = new SaveReading();
+  await readSave(
+    docker,
+    image,
+    st,
+    {
+      layer: async (body, _size, expected) => {
+        const r = await gzipCount(body, level, expected === void 0);
+        const diffId = expected ?? r.diffId;
+        gzipped.set(diffId, r);
+        return diffId;
+      },
+      blob: async (body, digest) => {
+        gunzipped.set(digest, await gunzipCount(body));
+      }
+    },
+    { label: platform, phase: "verify", signal }
+  );
+  const saved = resolveSaved(st, image, platform, "verify");
+  const history = parseConfigHistory(JSON.parse(saved.config.toString("utf8")));
+  let layers;
+  let config;
+  if (saved.store === "classic") {
+    config = saved.config.length;
+    layers = saved.layers.map((l, i) => {
+      const g = gzipped.get(l.diffId);
+      if (!g) throw new PhaseError("verify", `${platform}: docker save of ${ref} did not hold layer ${i + 1} (${l.diffId})`);
+      return { index: i + 1, diffId: l.diffId, compressed: g.compressed, digest: g.digest, uncompressed: g.uncompressed };
+    });
+  } else {
+    config = saved.manifest.config.size;
+    const diffIds = JSON.parse(saved.config.toString("utf8")).rootfs?.diff_ids ?? [];
+    layers = [];
+    for (const [i, l] of saved.manifest.layers.entries()) {
+      const small = st.blobs.get(l.digest);
+      const plain = /tar$/.test(l.mediaType);
+      const uncompressed = plain ? l.size : small ? await gunzipCount(import_stream4.Readable.from([small])) : gunzipped.get(l.digest);
+      layers.push({ index: i + 1, diffId: diffIds[i] ?? "", compressed: l.size, digest: l.digest, ...uncompressed !== void 0 ? { uncompressed } : {} });
+    }
+  }
+  const known = layers.every((l) => l.uncompressed !== void 0);
+  return {
+    ref,
+    id: image.id,
+    platform,
+    store: saved.store,
+    level,
+    layers,
+    config,
+    compressed: config + layers.reduce((a, l) => a + l.compressed, 0),
+    ...known ? { uncompressed: layers.reduce((a, l) => a + l.uncompressed, 0) } : {},
+    history,
+    seconds: (Date.now() - t0) / 1e3
+  };
+}
+function manifestSizes(digest, json2) {
+  const layers = (json2.layers ?? []).map((l) => l.size ?? 0);
+  const config = json2.config?.size ?? 0;
+  return { digest, compressed: config + layers.reduce((a, b) => a + b, 0), config, layers };
+}
+async function publishedSizes(client, tag) {
+  const top = await client.getManifest(tag);
+  if (!top) return void 0;
+  const ref = `${client.name}:${tag}`;
+  const json2 = top.json;
+  if (!Array.isArray(json2.manifests)) return { ref, digest: top.digest, platforms: {}, single: manifestSizes(top.digest, json2) };
+  const platforms = {};
+  for (const m of json2.manifests) {
+    if (!m.platform || m.platform.os === "unknown") continue;
+    const fetched = await client.getManifest(m.digest);
+    if (!fetched || Array.isArray(fetched.json.manifests)) continue;
+    platforms[platformName(m.platform.os ?? "", m.platform.architecture ?? "", m.platform.variant)] = manifestSizes(m.digest, fetched.json);
+  }
+  return { ref, digest: top.digest, platforms };
+}
+function largestLayers(layers, n, by = "compressed") {
+  return [...layers].sort((a, b) => (b[by] ?? -1) - (a[by] ?? -1) || a.index - b.index).slice(0, Math.max(0, n));
+}
+var bytesText = (n) => `${formatBytes(n)} (${n} bytes)`;
+var percentText = (p) => `${p >= 0 ? "+" : ""}${p.toFixed(1)}%`;
+function checkSize(measured, budget, published, top = 5) {
+  const limits = budgetFor(budget, measured.platform);
+  const findings = [];
+  if (limits.compressed && measured.compressed > limits.compressed.value) {
+    findings.push({ check: "compressed size", expected: `at most ${limits.compressed.text}`, actual: bytesText(measured.compressed) });
+  }
+  if (limits.uncompressed) {
+    if (measured.uncompressed === void 0) findings.push({ check: "uncompressed size", expected: `at most ${limits.uncompressed.text}`, actual: "unknown: a stored layer is not gzip" });
+    else if (measured.uncompressed > limits.uncompressed.value) findings.push({ check: "uncompressed size", expected: `at most ${limits.uncompressed.text}`, actual: bytesText(measured.uncompressed) });
+  }
+  const before = published?.platforms[measured.platform];
+  const growth = before && before.compressed > 0 ? (measured.compressed - before.compressed) / before.compressed * 100 : void 0;
+  if (limits.growth && growth !== void 0 && growth > limits.growth.value) {
+    findings.push({ check: "size growth", expected: `at most +${limits.growth.text} over ${published.ref} (${formatBytes(before.compressed)})`, actual: `${percentText(growth)} (${formatBytes(measured.compressed)})` });
+  }
+  const origins = alignHistory(measured.history, measured.layers.map((l) => l.diffId));
+  const sized = measured.layers.map((l, i) => ({ index: l.index, compressed: l.compressed, ...l.uncompressed !== void 0 ? { uncompressed: l.uncompressed } : {}, ...origins[i]?.instruction !== void 0 ? { instruction: origins[i].instruction } : {} }));
+  const report2 = {
+    platform: measured.platform,
+    compressed: measured.compressed,
+    ...measured.uncompressed !== void 0 ? { uncompressed: measured.uncompressed } : {},
+    layers: measured.layers.length,
+    compressedBy: measured.store === "classic" ? "gzip" : "stored",
+    level: measured.level,
+    largestLayers: largestLayers(sized, top),
+    ...before ? { published: { ref: published.ref, digest: before.digest, compressed: before.compressed } } : {},
+    ...growth !== void 0 ? { growthPercent: Math.round(growth * 10) / 10 } : {},
+    budget: limits,
+    passed: findings.length === 0,
+    seconds: measured.seconds
+  };
+  return { findings, report: report2 };
+}
+var cell = (s) => s.replace(/\|/g, "\\|");
+var code = (s, max = 80) => {
+  const short3 = s.length > max ? `${s.slice(0, max - 1)}\u2026` : s;
+  return `\`${cell(short3.replace(/`/g, "'"))}\``;
+};
+function budgetText(b) {
+  const parts = [b.compressed && `compressed \u2264 ${b.compressed.text}`, b.uncompressed && `uncompressed \u2264 ${b.uncompressed.text}`, b.growth && `growth \u2264 +${b.growth.text}`].filter(Boolean);
+  return parts.length ? parts.join(", ") : "-";
+}
+function sizeMarkdown(reports) {
+  if (reports.length === 0) return "";
+  const lines = ["#### image size", "", "| platform | compressed | uncompressed | published | growth | budget | result |", "| --- | --- | --- | --- | --- | --- | --- |"];
+  for (const r of reports) {
+    lines.push(
+      `| ${r.platform} | ${r.compressed !== void 0 ? formatBytes(r.compressed) : "-"} | ${r.uncompressed !== void 0 ? formatBytes(r.uncompressed) : "-"} | ${r.published ? formatBytes(r.published.compressed) : "-"} | ${r.growthPercent !== void 0 ? percentText(r.growthPercent) : "-"} | ${cell(budgetText(r.budget))} | ${r.passed ? "passed" : "over budget"} |`
+    );
+  }
+  for (const r of reports) {
+    if (r.largestLayers.length === 0) continue;
+    lines.push("", `largest layers of ${r.platform}:`, "", "| layer | compressed | uncompressed | instruction |", "| --- | --- | --- | --- |");
+    for (const l of r.largestLayers) {
+      lines.push(`| ${l.index}/${r.layers} | ${l.compressed !== void 0 ? formatBytes(l.compressed) : "-"} | ${l.uncompressed !== void 0 ? formatBytes(l.uncompressed) : "-"} | ${l.instruction !== void 0 ? code(l.instruction) : "(not known)"} |`);
+    }
+  }
+  return lines.join("\n") + "\n";
 }
 
 // src/verify/hygiene.ts
@@ -34683,6 +35923,7 @@ function readInputs(get2 = actionsInputSource) {
       return ref;
     }),
     checks: parseChecks(get2("checks"), { input: "checks" }),
+    sizeBudget: parseSizeBudget(get2("size-budget")),
     parallel: (get2("parallel").trim() || "auto") === "auto" ? "auto" : int2(get2("parallel"), "parallel", 1, 16),
     hygiene: {
       nonRoot: bool2(get2("non-root") || "true", "non-root"),
@@ -35814,541 +37055,6 @@ function planOutputs(plans) {
 var fs5 = __toESM(require("fs"));
 var path2 = __toESM(require("path"));
 
-// src/adapters/registry/client.ts
-var crypto = __toESM(require("crypto"));
-
-// src/adapters/registry/auth.ts
-function parseChallenge(header) {
-  if (!header) return void 0;
-  const m = /^\s*([A-Za-z]+)\s*(.*)$/s.exec(header);
-  if (!m) return void 0;
-  const params = {};
-  for (const p of m[2].matchAll(/([A-Za-z][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))/g)) {
-    params[p[1].toLowerCase()] = (p[2] ?? p[3]).replace(/\\(.)/g, "$1");
-  }
-  return { scheme: m[1].toLowerCase(), params };
-}
-function basicHeader(c) {
-  return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString("base64")}`;
-}
-function mayShareCredentials(registry, realm) {
-  return realm.protocol === "https:" || realm.host === registry.host;
-}
-function tokenUrl(challenge, scopes) {
-  const realm = challenge.params.realm;
-  if (!realm) throw new Error("the registry sent a Bearer challenge without a realm");
-  const url = new URL(realm);
-  if (challenge.params.service) url.searchParams.set("service", challenge.params.service);
-  for (const s of scopes) url.searchParams.append("scope", s);
-  return url;
-}
-function scopesFor(repository, mountFrom) {
-  return [`repository:${repository}:pull,push`, ...mountFrom.filter((r) => r !== repository).map((r) => `repository:${r}:pull`)];
-}
-function tokenAnswer(body) {
-  try {
-    const j = JSON.parse(body);
-    const t = typeof j.token === "string" && j.token ? j.token : typeof j.access_token === "string" ? j.access_token : void 0;
-    if (!t) return void 0;
-    const expires = typeof j.expires_in === "number" && j.expires_in > 0 ? j.expires_in : 60;
-    return { token: t, expiresInSeconds: expires };
-  } catch {
-    return void 0;
-  }
-}
-function refreshMarginMs(lifetimeMs) {
-  return Math.min(3e4, lifetimeMs / 4);
-}
-
-// src/adapters/registry/http.ts
-var import_http_client = __toESM(require_lib());
-var http2 = __toESM(require("http"));
-var https = __toESM(require("https"));
-var TransportError = class extends Error {
-  constructor(message, code, bodySent, reason = message) {
-    super(message);
-    this.code = code;
-    this.bodySent = bodySent;
-    this.reason = reason;
-    this.name = "TransportError";
-  }
-  code;
-  bodySent;
-  reason;
-};
-var CONTINUE_WAIT_MS = 2e3;
-var toolkit = new import_http_client.HttpClient("ml-image-build", [], { keepAlive: true, allowRetries: false, allowRedirects: false });
-function agentFor(url) {
-  return toolkit.getAgent(url.toString());
-}
-function send(req) {
-  const mod = req.url.protocol === "https:" ? https : http2;
-  const body = req.body;
-  const isStream = body !== void 0 && !Buffer.isBuffer(body);
-  const headers = { "User-Agent": "ml-image-build", ...req.headers };
-  if (Buffer.isBuffer(body)) headers["Content-Length"] = String(body.length);
-  if (isStream) {
-    if (body.length !== void 0) headers["Content-Length"] = String(body.length);
-    headers.Expect = "100-continue";
-  }
-  if (!body && ["PUT", "POST", "PATCH"].includes(req.method)) headers["Content-Length"] = "0";
-  return new Promise((resolve2, reject) => {
-    let settled = false;
-    let bodySent = false;
-    let connectTimer;
-    let continueTimer;
-    const what = `${req.method} ${req.url.host}${req.url.pathname}`;
-    const fail = (code, message) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(connectTimer);
-      clearTimeout(continueTimer);
-      reject(new TransportError(`${what}: ${message}`, code, bodySent, message));
-    };
-    const r = mod.request(req.url, { method: req.method, headers, agent: agentFor(req.url), signal: req.signal });
-    r.on("socket", (socket) => {
-      if (!socket.connecting) return;
-      connectTimer = setTimeout(() => r.destroy(Object.assign(new Error(`no connection within ${req.connectTimeoutMs / 1e3}s`), { code: "ETIMEDOUT" })), req.connectTimeoutMs);
-      socket.once(req.url.protocol === "https:" ? "secureConnect" : "connect", () => clearTimeout(connectTimer));
-    });
-    r.setTimeout(req.idleTimeoutMs, () => r.destroy(Object.assign(new Error(`no data sent or received for ${req.idleTimeoutMs / 1e3}s`), { code: "ETIMEDOUT" })));
-    r.on("error", (e) => {
-      if (e.name === "AbortError") fail("ABORTED", "cancelled");
-      else fail(e.code ?? "EUNKNOWN", e.message);
-    });
-    let started = false;
-    const startBody = () => {
-      if (started || settled || !isStream) return;
-      started = true;
-      clearTimeout(continueTimer);
-      bodySent = true;
-      const source = body.stream;
-      source.on("error", (e) => r.destroy(e));
-      source.on("close", () => {
-        if (!source.readableEnded) r.destroy(Object.assign(new Error("the upload source stopped before its end"), { code: "ESOURCE" }));
-      });
-      source.pipe(r);
-    };
-    r.on("response", (res) => {
-      clearTimeout(continueTimer);
-      const chunks = [];
-      let kept = 0;
-      const limit = req.maxResponseBytes ?? 8 * 1024 * 1024;
-      res.on("data", (c) => {
-        if (kept < limit) {
-          chunks.push(c);
-          kept += c.length;
-        }
-      });
-      res.on("error", (e) => fail(e.code ?? "ECONNRESET", e.message));
-      res.on("aborted", () => fail("ECONNRESET", "response cut off"));
-      res.on("end", () => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(connectTimer);
-        if (isStream && !started) r.destroy();
-        resolve2({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), bodySent });
-      });
-    });
-    if (isStream) {
-      r.on("continue", startBody);
-      r.flushHeaders();
-      continueTimer = setTimeout(startBody, CONTINUE_WAIT_MS);
-    } else {
-      r.end(body);
-    }
-  });
-}
-
-// src/adapters/registry/client.ts
-var MEDIA = {
-  dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
-  dockerList: "application/vnd.docker.distribution.manifest.list.v2+json",
-  dockerConfig: "application/vnd.docker.container.image.v1+json",
-  dockerLayerGzip: "application/vnd.docker.image.rootfs.diff.tar.gzip",
-  ociManifest: "application/vnd.oci.image.manifest.v1+json",
-  ociIndex: "application/vnd.oci.image.index.v1+json",
-  ociEmpty: "application/vnd.oci.empty.v1+json"
-};
-var ACCEPT_MANIFESTS = [MEDIA.dockerManifest, MEDIA.ociManifest, MEDIA.dockerList, MEDIA.ociIndex].join(", ");
-var RegistryError = class extends Error {
-  constructor(message, status, sourceSpent = false, credentials2 = false) {
-    super(message);
-    this.status = status;
-    this.sourceSpent = sourceSpent;
-    this.credentials = credentials2;
-    this.name = "RegistryError";
-  }
-  status;
-  sourceSpent;
-  credentials;
-};
-var short = (d) => d.startsWith("sha256:") ? `${d.slice(0, 19)}\u2026` : d;
-var WAIT_NOTICE_MS = 3e4;
-var seconds = (since) => `${((Date.now() - since) / 1e3).toFixed(1)}s`;
-function registryMessage(body) {
-  const text = body.toString("utf8");
-  try {
-    const j = JSON.parse(text);
-    if (Array.isArray(j.errors) && j.errors.length) {
-      return j.errors.map((e) => [e.code, e.message].filter(Boolean).join(": ")).join("; ").slice(0, 300);
-    }
-  } catch {
-  }
-  return text.replace(/\s+/g, " ").trim().slice(0, 200);
-}
-function describe2(o, res) {
-  if ("error" in o) return o.error;
-  const m = res ? registryMessage(res.body) : "";
-  return `HTTP ${o.status}${m ? ` (${m})` : ""}`;
-}
-var sleep = (ms, signal) => new Promise((resolve2, reject) => {
-  if (signal?.aborted) return reject(new RegistryError("cancelled"));
-  const t = setTimeout(() => {
-    signal?.removeEventListener("abort", onAbort);
-    resolve2();
-  }, ms);
-  const onAbort = () => {
-    clearTimeout(t);
-    reject(new RegistryError("cancelled"));
-  };
-  signal?.addEventListener("abort", onAbort, { once: true });
-});
-var RegistryClient = class _RegistryClient {
-  constructor(opts) {
-    this.opts = opts;
-    this.registry = opts.registry;
-    this.repository = opts.repository;
-    this.policy = opts.policy ?? DEFAULT_POLICY;
-    this.log = opts.log ?? (() => {
-    });
-    const h = opts.registry === "docker.io" ? "registry-1.docker.io" : opts.registry;
-    const plain = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(h);
-    this.baseUrl = new URL(`${plain ? "http" : "https"}://${h}`);
-  }
-  opts;
-  registry;
-  repository;
-  baseUrl;
-  authHeader;
-  /** The Bearer challenge the token came from, when it expires, and how long it lived. */
-  bearer;
-  policy;
-  log;
-  get name() {
-    return `${this.registry}/${this.repository}`;
-  }
-  /**
-   * The same client, deaf to cancellation, for the few small requests that must finish once
-   * started: moving tags and putting them back. A cancel in the middle of them would leave the
-   * tags split.
-   */
-  uncancellable() {
-    const c = new _RegistryClient({ ...this.opts, signal: void 0 });
-    c.authHeader = this.authHeader;
-    c.bearer = this.bearer;
-    return c;
-  }
-  url(path4) {
-    return path4 instanceof URL ? path4 : new URL(`/v2/${this.repository}/${path4}`, this.baseUrl);
-  }
-  /** Runs one request with timeouts, retries and auth. Returns responses with an `ok` or `accept` status. */
-  async request(op) {
-    const started = Date.now();
-    let attempt2 = 1;
-    let reauthed = false;
-    let url = this.url(op.path);
-    for (; ; ) {
-      if (this.bearer && this.bearer.expiresAt - Date.now() < refreshMarginMs(this.bearer.lifetimeMs)) await this.authenticate(this.bearer.challenge);
-      let res;
-      let outcome;
-      const waitStarted = Date.now();
-      const waiting = op.completes ? setInterval(() => this.log(`${op.what}: waiting for ${this.registry} to answer (${Math.round((Date.now() - waitStarted) / 1e3)}s)`), WAIT_NOTICE_MS) : void 0;
-      try {
-        res = await send({
-          method: op.method,
-          url,
-          headers: { ...op.headers, ...this.authHeader && url.host === this.baseUrl.host ? { Authorization: this.authHeader } : {} },
-          body: op.body,
-          connectTimeoutMs: this.policy.connectTimeoutMs,
-          idleTimeoutMs: op.completes ? this.policy.completeTimeoutMs : this.policy.idleTimeoutMs,
-          signal: this.opts.signal
-        });
-      } catch (e) {
-        clearInterval(waiting);
-        if (!(e instanceof TransportError)) throw e;
-        if (e.code === "ABORTED") throw new RegistryError(`${op.what}: cancelled`);
-        if (e.bodySent) throw new RegistryError(`${op.what}: ${op.method} ${this.registry}${url.pathname}: ${e.reason} (${e.code}) during the upload`, void 0, true);
-        outcome = { error: e.code };
-        const delay2 = nextDelay(attempt2, outcome, this.policy, Date.now() - started, Date.now());
-        if (delay2 === void 0) throw new RegistryError(`${op.what}: ${op.method} ${this.registry}${url.pathname} failed: ${e.reason} (${e.code}), ${attempt2} ${attempt2 === 1 ? "try" : "tries"} over ${seconds(started)}`);
-        this.log(`${op.what}: ${e.code} from ${this.registry}; try ${attempt2 + 1} of ${this.policy.attempts} in ${(delay2 / 1e3).toFixed(1)}s`);
-        await sleep(delay2, this.opts.signal);
-        attempt2++;
-        continue;
-      }
-      clearInterval(waiting);
-      if (res.status === 401 && !reauthed) {
-        const challenge = parseChallenge(headerOf(res, "www-authenticate"));
-        if (challenge) {
-          reauthed = true;
-          await this.authenticate(challenge);
-          if (res.bodySent) throw new RegistryError(`${op.what}: the registry asked for a new login during the upload`, 401, true);
-          continue;
-        }
-      }
-      if ([301, 302, 303, 307, 308].includes(res.status) && ["GET", "HEAD"].includes(op.method) && headerOf(res, "location")) {
-        url = new URL(headerOf(res, "location"), url);
-        continue;
-      }
-      if (op.ok.includes(res.status) || op.accept?.includes(res.status)) return res;
-      outcome = { status: res.status, retryAfter: headerOf(res, "retry-after") };
-      const where = `${op.method} ${this.registry}${url.pathname}`;
-      if (res.status === 401 || res.status === 403) {
-        throw new RegistryError(`${op.what}: ${where} was refused: ${describe2(outcome, res)}`, res.status, res.bodySent, true);
-      }
-      if (res.bodySent) throw new RegistryError(`${op.what}: ${where} answered ${describe2(outcome, res)} after the upload`, res.status, true);
-      const delay = nextDelay(attempt2, outcome, this.policy, Date.now() - started, Date.now());
-      if (delay === void 0) {
-        throw new RegistryError(`${op.what}: ${where} answered ${describe2(outcome, res)}${attempt2 > 1 ? `, ${attempt2} tries over ${seconds(started)}` : ""}`, res.status);
-      }
-      this.log(`${op.what}: HTTP ${res.status} from ${this.registry}; try ${attempt2 + 1} of ${this.policy.attempts} in ${(delay / 1e3).toFixed(1)}s`);
-      await sleep(delay, this.opts.signal);
-      attempt2++;
-    }
-  }
-  /**
-   * Answers a challenge: Basic takes the credentials as they are; Bearer asks the realm for a
-   * token. A refusal there (401/403) blames the credentials; anything else names the endpoint.
-   */
-  async authenticate(challenge) {
-    const creds = this.opts.credentials;
-    if (challenge.scheme === "basic") {
-      if (!creds) throw new RegistryError(`registry ${this.registry} needs a login and no credentials were given`, 401, false, true);
-      this.authHeader = basicHeader(creds);
-      return;
-    }
-    if (challenge.scheme !== "bearer") throw new RegistryError(`registry ${this.registry} asks for '${challenge.scheme}' authentication, which is not supported (Basic and Bearer are)`, 401, false, true);
-    const url = tokenUrl(challenge, scopesFor(this.repository, this.opts.mountFrom ?? []));
-    if (creds && !mayShareCredentials(this.baseUrl, url)) {
-      throw new RegistryError(`registry ${this.registry} sends logins to ${url.origin}, another host, over plain HTTP; the credentials are not sent there in clear text`, void 0, false, true);
-    }
-    const started = Date.now();
-    for (let attempt2 = 1; ; attempt2++) {
-      let outcome;
-      let res;
-      try {
-        res = await send({
-          method: "GET",
-          url,
-          headers: creds ? { Authorization: basicHeader(creds) } : {},
-          connectTimeoutMs: this.policy.connectTimeoutMs,
-          idleTimeoutMs: this.policy.idleTimeoutMs,
-          signal: this.opts.signal
-        });
-        if (res.status === 200) {
-          const answer = tokenAnswer(res.body.toString("utf8"));
-          if (!answer) throw new RegistryError(`the token endpoint ${url.host}${url.pathname} of ${this.registry} answered without a token`);
-          this.authHeader = `Bearer ${answer.token}`;
-          const lifetimeMs = answer.expiresInSeconds * 1e3;
-          this.bearer = { challenge, expiresAt: started + lifetimeMs, lifetimeMs };
-          return;
-        }
-        if (res.status === 401 || res.status === 403) {
-          throw new RegistryError(`the token endpoint ${url.host}${url.pathname} of ${this.registry} refused ${creds ? `user '${creds.username}'` : "anonymous access"}: ${describe2({ status: res.status }, res)}`, res.status, false, true);
-        }
-        outcome = { status: res.status, retryAfter: headerOf(res, "retry-after") };
-      } catch (e) {
-        if (!(e instanceof TransportError)) throw e;
-        if (e.code === "ABORTED") throw new RegistryError("token request cancelled");
-        outcome = { error: e.code };
-      }
-      const delay = nextDelay(attempt2, outcome, this.policy, Date.now() - started, Date.now());
-      const what = `token request to ${url.host}${url.pathname} for ${this.registry}`;
-      if (delay === void 0) throw new RegistryError(`${what} failed: ${describe2(outcome, res)}, ${attempt2} ${attempt2 === 1 ? "try" : "tries"} (the token endpoint failed; this is not a credentials problem)`);
-      this.log(`${what}: ${describe2(outcome)}; try ${attempt2 + 1} of ${this.policy.attempts} in ${(delay / 1e3).toFixed(1)}s`);
-      await sleep(delay, this.opts.signal);
-    }
-  }
-  /**
-   * Checks, before anything is built, that the credentials may push here: a token with push
-   * scope is granted and an upload session can be opened (it is cancelled at once).
-   */
-  async checkPushAccess() {
-    const res = await this.request({ method: "POST", path: "blobs/uploads/", what: `opening a test upload in ${this.name}`, ok: [202] });
-    const location = headerOf(res, "location");
-    if (location) {
-      await this.request({ method: "DELETE", path: new URL(location, this.baseUrl), what: "cancelling the test upload", ok: [204, 200, 202], accept: [400, 404, 405] }).catch(() => void 0);
-    }
-  }
-  async blobExists(digest) {
-    const res = await this.request({ method: "HEAD", path: `blobs/${digest}`, what: `checking for blob ${short(digest)} in ${this.name}`, ok: [200], accept: [404] });
-    return res.status === 200 ? Number(headerOf(res, "content-length") ?? 0) : void 0;
-  }
-  async blobJson(digest) {
-    const res = await this.request({ method: "GET", path: `blobs/${digest}`, what: `reading blob ${short(digest)} of ${this.name}`, ok: [200] });
-    return JSON.parse(res.body.toString("utf8"));
-  }
-  /** Cross-repository mount: true when the registry linked the blob (201), false when it did not. */
-  async mountBlob(digest, from) {
-    const res = await this.request({
-      method: "POST",
-      path: `blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`,
-      what: `mounting ${short(digest)} from ${from} into ${this.name}`,
-      ok: [201, 202]
-    });
-    if (res.status === 201) return true;
-    const location = headerOf(res, "location");
-    if (location) await this.request({ method: "DELETE", path: new URL(location, this.baseUrl), what: "cancelling an unused upload", ok: [204, 200, 202], accept: [400, 404, 405] }).catch(() => void 0);
-    return false;
-  }
-  async startUpload(what) {
-    const res = await this.request({ method: "POST", path: "blobs/uploads/", what, ok: [202] });
-    const location = headerOf(res, "location");
-    if (!location) throw new RegistryError(`${what}: POST ${this.registry}/v2/${this.repository}/blobs/uploads/ gave no upload location`);
-    return new URL(location, this.baseUrl);
-  }
-  /** The blob may already be there: an earlier try finished but its answer was lost. */
-  async finishedAnyway(digest) {
-    return await this.blobExists(digest) !== void 0;
-  }
-  /** Uploads a blob held in memory (configs, manifests' blobs, small layers): POST, then one PUT. */
-  async putBlob(digest, data, what) {
-    for (let round = 1; ; round++) {
-      const location = await this.startUpload(what);
-      location.searchParams.set("digest", digest);
-      try {
-        await this.request({ method: "PUT", path: location, body: data, headers: { "Content-Type": "application/octet-stream" }, what, ok: [201], completes: true });
-        return;
-      } catch (e) {
-        if (await this.finishedAnyway(digest)) return;
-        if (round >= 2 || !(e instanceof RegistryError) || e.credentials) throw e;
-      }
-    }
-  }
-  /**
-   * Uploads a blob whose digest and size are known from a stream (a compressed blob the engine
-   * already holds): POST, then a PUT with the stream as body. Throws with `sourceSpent` when the
-   * stream was partly sent and failed: the caller must read it again to retry.
-   */
-  async putBlobStream(digest, body, what) {
-    const location = await this.startUpload(what);
-    location.searchParams.set("digest", digest);
-    try {
-      await this.request({ method: "PUT", path: location, body, headers: { "Content-Type": "application/octet-stream" }, what, ok: [201], completes: true });
-    } catch (e) {
-      if (e instanceof RegistryError && e.sourceSpent && await this.finishedAnyway(digest).catch(() => false)) return;
-      throw e;
-    }
-  }
-  /**
-   * Uploads a stream whose digest is only known at its end (a layer compressed on the way):
-   * POST, one streamed PATCH (as docker push does: GHCR caps Content-Range chunks, not streams),
-   * then PUT with the digest `digestOf()` gives once the stream has ended.
-   */
-  async pushStream(body, digestOf, what) {
-    const location = await this.startUpload(what);
-    const patched = await this.request({ method: "PATCH", path: location, body, headers: { "Content-Type": "application/octet-stream" }, what, ok: [202, 204], completes: true });
-    const next = new URL(headerOf(patched, "location") ?? location.toString(), this.baseUrl);
-    const digest = digestOf();
-    next.searchParams.set("digest", digest);
-    try {
-      await this.request({ method: "PUT", path: next, what, ok: [201], completes: true });
-    } catch (e) {
-      if (await this.finishedAnyway(digest).catch(() => false)) return;
-      throw e;
-    }
-  }
-  /** A manifest by tag or digest; undefined when the registry does not have it. */
-  async getManifest(reference) {
-    const res = await this.request({ method: "GET", path: `manifests/${reference}`, headers: { Accept: ACCEPT_MANIFESTS }, what: `reading ${this.name}${reference.startsWith("sha256:") ? "@" : ":"}${reference}`, ok: [200], accept: [404] });
-    if (res.status === 404) return void 0;
-    const json2 = JSON.parse(res.body.toString("utf8"));
-    const digest = sha256(res.body);
-    const said = headerOf(res, "docker-content-digest");
-    if (said && said !== digest) throw new RegistryError(`${this.name}:${reference}: the registry says ${said}, the body hashes to ${digest}`);
-    const etag = headerOf(res, "etag");
-    return { digest, mediaType: json2.mediaType ?? headerOf(res, "content-type") ?? "", body: res.body, json: json2, ...etag ? { etag } : {} };
-  }
-  /** PUT of a manifest under a tag or its digest; returns the digest the registry stored it as. */
-  async putManifest(reference, mediaType, body, what) {
-    return (await this.writeManifest(reference, mediaType, body, { what })).digest;
-  }
-  /**
-   * PUT of a manifest, with what the registry said besides the digest. `ifMatch` (an ETag from
-   * getManifest) makes the write conditional where the registry supports it: a RegistryError with
-   * status 412 then means someone else wrote the reference in between. Registries without
-   * conditional writes (Distribution 2.8) ignore it.
-   */
-  async writeManifest(reference, mediaType, body, opts = {}) {
-    const res = await this.request({
-      method: "PUT",
-      path: `manifests/${reference}`,
-      body,
-      headers: { "Content-Type": mediaType, ...opts.ifMatch ? { "If-Match": opts.ifMatch } : {} },
-      what: opts.what ?? `writing ${this.name}${reference.startsWith("sha256:") ? "@" : ":"}${reference}`,
-      ok: [201, 200]
-    });
-    const subject = headerOf(res, "oci-subject");
-    return { digest: headerOf(res, "docker-content-digest") ?? sha256(body), ...subject ? { subject } : {} };
-  }
-  /**
-   * The referrers of a manifest from the registry's referrers API (OCI distribution 1.1,
-   * `GET /v2/<name>/referrers/<digest>`), every page of it. Undefined when the registry has no
-   * such API: the spec's signal is a 404; 400, 405 and 501 are taken the same way because
-   * registries and proxies that predate the API answer an unknown route with them, and a 200
-   * that is not an image index (a catch-all page) does not count as the API either.
-   */
-  async referrers(digest) {
-    const what = `listing the referrers of ${this.name}@${short(digest)}`;
-    const out = [];
-    let path4 = `referrers/${digest}`;
-    for (let page = 1; ; page++) {
-      const res = await this.request({ method: "GET", path: path4, headers: { Accept: MEDIA.ociIndex }, what, ok: [200], accept: [400, 404, 405, 501] });
-      if (res.status !== 200) return void 0;
-      let index;
-      try {
-        index = JSON.parse(res.body.toString("utf8"));
-      } catch {
-        index = void 0;
-      }
-      const contentType = (headerOf(res, "content-type") ?? "").split(";")[0].trim();
-      if (!index || !Array.isArray(index.manifests) || contentType !== MEDIA.ociIndex && index.mediaType !== MEDIA.ociIndex) return void 0;
-      out.push(...index.manifests);
-      const next = nextLink(headerOf(res, "link"));
-      if (!next) return out;
-      if (page >= MAX_REFERRER_PAGES) throw new RegistryError(`${what}: more than ${MAX_REFERRER_PAGES} pages, the registry keeps answering with a next page`);
-      path4 = new URL(next, this.baseUrl);
-    }
-  }
-  /**
-   * Removes a tag (OCI distribution 1.1 `DELETE /manifests/<tag>`). Many registries do not
-   * support it: false then, and the caller says the tag stayed.
-   */
-  async deleteTag(tag) {
-    const res = await this.request({ method: "DELETE", path: `manifests/${tag}`, what: `removing tag ${this.name}:${tag}`, ok: [202, 200, 204], accept: [400, 404, 405, 501] });
-    return [200, 202, 204].includes(res.status);
-  }
-};
-var MAX_REFERRER_PAGES = 100;
-function nextLink(header) {
-  if (!header) return void 0;
-  for (const part of header.split(/,(?=\s*<)/)) {
-    const m = /^\s*<([^>]*)>(.*)$/.exec(part);
-    if (!m) continue;
-    const rel = m[2].split(";").map((p) => /^\s*rel\s*=\s*"?([^"]*)"?\s*$/i.exec(p)?.[1]).find((r) => r !== void 0);
-    if (rel?.toLowerCase().split(/\s+/).includes("next")) return m[1];
-  }
-  return void 0;
-}
-function headerOf(res, name) {
-  const v = res.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-function sha256(data) {
-  return `sha256:${crypto.createHash("sha256").update(data).digest("hex")}`;
-}
-
 // src/publish/manifest.ts
 function manifestList(entries) {
   const list = {
@@ -36364,278 +37070,12 @@ function manifestList(entries) {
   return JSON.stringify(list, null, 2);
 }
 
-// src/publish/progress.ts
-function formatBytes(n) {
-  if (n < 1e3) return `${n} B`;
-  const units = ["kB", "MB", "GB", "TB"];
-  let v = n / 1e3;
-  let u = 0;
-  while (v >= 1e3 && u < units.length - 1) {
-    v /= 1e3;
-    u++;
-  }
-  return `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${units[u]}`;
-}
-function formatRate(bytes, seconds2) {
-  return seconds2 > 0 ? `${formatBytes(Math.round(bytes / seconds2))}/s` : "-";
-}
-function progressLine(t) {
-  const of = t.total ? ` of ${formatBytes(t.total)} (${Math.floor(100 * t.read / t.total)}%)` : "";
-  return `  ${t.label}: ${formatBytes(t.read)}${of} read, ${formatBytes(t.sent)} sent, ${formatRate(t.sent, t.seconds)}`;
-}
-var Task = class {
-  constructor(label, total, now, onEnd) {
-    this.label = label;
-    this.total = total;
-    this.now = now;
-    this.onEnd = onEnd;
-    this.startedAt = now();
-  }
-  label;
-  total;
-  now;
-  onEnd;
-  read = 0;
-  sent = 0;
-  startedAt;
-  snapshot() {
-    return { label: this.label, read: this.read, total: this.total, sent: this.sent, seconds: (this.now() - this.startedAt) / 1e3 };
-  }
-  get seconds() {
-    return (this.now() - this.startedAt) / 1e3;
-  }
-  end() {
-    this.onEnd(this);
-  }
-};
-var Progress = class {
-  constructor(log, intervalMs = 1e4, now = Date.now) {
-    this.log = log;
-    this.intervalMs = intervalMs;
-    this.now = now;
-  }
-  log;
-  intervalMs;
-  now;
-  active = /* @__PURE__ */ new Set();
-  timer;
-  start(label, total) {
-    const t = new Task(label, total, this.now, (x) => this.active.delete(x));
-    this.active.add(t);
-    if (!this.timer && this.intervalMs > 0) {
-      this.timer = setInterval(() => this.tick(), this.intervalMs);
-      this.timer.unref();
-    }
-    return t;
-  }
-  tick() {
-    for (const t of this.active) this.log(progressLine(t.snapshot()));
-  }
-  stop() {
-    clearInterval(this.timer);
-    this.timer = void 0;
-    this.active.clear();
-  }
-};
-
 // src/publish/push-image.ts
-var tar = __toESM(require_tar_stream());
-
-// src/publish/layer.ts
-var crypto2 = __toESM(require("crypto"));
-var import_events = require("events");
-var import_stream3 = require("stream");
-var short2 = (d) => d.slice(7, 19);
-function link(a, b) {
-  a.pipe(b);
-  a.on("close", () => {
-    if (!a.readableEnded) b.destroy(new Error("the layer stream stopped before its end"));
-  });
-}
-async function pump(entry, sink, onChunk, dead, died) {
-  for await (const chunk of entry) {
-    onChunk(chunk);
-    if (dead()) continue;
-    if (!sink.write(chunk)) await Promise.race([(0, import_events.once)(sink, "drain"), died]);
-  }
-  if (!dead()) sink.end();
-}
-async function feed(entry, input, start, onChunk, teardown) {
-  let failed = false;
-  const upload = start().catch((e) => {
-    failed = true;
-    input.destroy();
-    teardown();
-    throw e;
-  });
-  upload.catch(() => void 0);
-  const died = upload.then(
-    () => new Promise(() => {
-    }),
-    () => void 0
-  );
-  try {
-    try {
-      await pump(entry, input, (c) => !failed && onChunk(c), () => failed, died);
-    } catch (e) {
-      input.destroy(e);
-      throw e;
-    }
-    await upload;
-    return void 0;
-  } catch (e) {
-    return e;
-  }
-}
-async function uploadCompressed(ctx, entry, size, expectedDiffId, label) {
-  const task = ctx.progress.start(label, size);
-  const diffHash = crypto2.createHash("sha256");
-  const gzHash = crypto2.createHash("sha256");
-  let gzSize = 0;
-  const input = new import_stream3.PassThrough({ highWaterMark: 1024 * 1024 });
-  const gz = new ParallelGzip({ level: ctx.level });
-  const counter = new import_stream3.Transform({
-    transform(chunk, _enc, cb) {
-      gzHash.update(chunk);
-      gzSize += chunk.length;
-      task.sent += chunk.length;
-      cb(null, chunk);
-    }
-  });
-  link(input, gz);
-  link(gz, counter);
-  let diffId = "";
-  let digest = "";
-  const error2 = await feed(
-    entry,
-    input,
-    () => ctx.client.pushStream({ stream: counter }, () => {
-      diffId = `sha256:${diffHash.digest("hex")}`;
-      digest = `sha256:${gzHash.digest("hex")}`;
-      if (expectedDiffId && diffId !== expectedDiffId) {
-        throw new PhaseError("publish", `${label}: the saved layer hashes to ${diffId}, not to ${expectedDiffId} as the verified image's config says; it was not published`);
-      }
-      return digest;
-    }, `upload of ${label}`),
-    (c) => {
-      task.read += c.length;
-      diffHash.update(c);
-    },
-    () => {
-      gz.destroy();
-      counter.destroy();
-    }
-  );
-  task.end();
-  if (error2) return { ok: false, error: error2 };
-  ctx.log(`  ${label}: ${short2(digest)} ${formatBytes(size)} -> ${formatBytes(gzSize)} gzip in ${task.seconds.toFixed(1)}s (${formatRate(size, task.seconds)})`);
-  return { ok: true, value: { diffId, desc: { mediaType: MEDIA.dockerLayerGzip, digest, size: gzSize } } };
-}
-async function uploadAsIs(ctx, entry, digest, size, label) {
-  const task = ctx.progress.start(label, size);
-  const hash = crypto2.createHash("sha256");
-  const input = new import_stream3.PassThrough({ highWaterMark: 1024 * 1024 });
-  const counter = new import_stream3.Transform({
-    transform(chunk, _enc, cb) {
-      task.sent += chunk.length;
-      cb(null, chunk);
-    },
-    flush(cb) {
-      const got = `sha256:${hash.digest("hex")}`;
-      cb(got === digest ? null : new PhaseError("publish", `${label}: the saved blob hashes to ${got}, not to its name ${digest}; it was not published`));
-    }
-  });
-  link(input, counter);
-  const error2 = await feed(
-    entry,
-    input,
-    () => ctx.client.putBlobStream(digest, { stream: counter, length: size }, `upload of ${label}`),
-    (c) => {
-      task.read += c.length;
-      hash.update(c);
-    },
-    () => counter.destroy()
-  );
-  task.end();
-  if (error2) return { ok: false, error: error2 };
-  ctx.log(`  ${label}: ${short2(digest)} ${formatBytes(size)} uploaded as stored in ${task.seconds.toFixed(1)}s (${formatRate(size, task.seconds)})`);
-  return { ok: true, value: { mediaType: "", digest, size } };
-}
-async function drain(entry) {
-  let n = 0;
-  for await (const c of entry) n += c.length;
-  return n;
-}
-async function readAll(entry) {
-  const chunks = [];
-  for await (const c of entry) chunks.push(c);
-  return Buffer.concat(chunks);
-}
-
-// src/publish/local-image.ts
-var crypto3 = __toESM(require("crypto"));
-var sha = (s) => `sha256:${crypto3.createHash("sha256").update(s).digest("hex")}`;
-function chainIds(diffIds) {
-  const out = [];
-  diffIds.forEach((d, i) => out.push(i === 0 ? d : sha(`${out[i - 1]} ${d}`)));
-  return out;
-}
-function goEscape(json2) {
-  return json2.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
-function identifyV1Layer(jsonText2, chains) {
-  let j;
-  try {
-    j = JSON.parse(jsonText2);
-  } catch {
-    return void 0;
-  }
-  const id = j.id;
-  const parent = j.parent;
-  if (typeof id !== "string") return void 0;
-  const base = { ...j };
-  delete base.id;
-  delete base.parent;
-  for (const withOs of [false, true]) {
-    for (let i = 0; i < chains.length; i++) {
-      const c = { ...base, layer_id: chains[i] };
-      if (!withOs) delete c.os;
-      if (typeof parent === "string" && parent) c.parent = `sha256:${parent}`;
-      const sorted2 = Object.fromEntries(Object.keys(c).sort().map((k) => [k, c[k]]));
-      if (sha(goEscape(JSON.stringify(sorted2))) === `sha256:${id}`) return i;
-    }
-  }
-  return void 0;
-}
-
-// src/publish/push-image.ts
-var SMALL_ENTRY = 4 * 1024 * 1024;
-var SMALL_BUDGET = 32 * 1024 * 1024;
-function classifyEntry(name, type2, diffIds) {
-  const n = name.replace(/^\.\//, "");
-  if (type2 === "directory") return { kind: "skip" };
-  let m = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(n);
-  if (m) return diffIds.has(`sha256:${m[1]}`) ? { kind: "layer", diffId: `sha256:${m[1]}` } : { kind: "blob", digest: `sha256:${m[1]}` };
-  m = /^([0-9a-f]{64})\/(json|layer\.tar|VERSION)$/.exec(n);
-  if (m) return m[2] === "json" ? { kind: "v1-json", dir: m[1] } : m[2] === "layer.tar" ? { kind: "v1-layer", dir: m[1] } : { kind: "skip" };
-  if (!n.includes("/")) return { kind: "file", name: n };
-  return { kind: "skip" };
-}
-var PassState = class {
+var PassState = class extends SaveReading {
   /** diff ID (or blob digest for as-stored blobs) -> the blob in the registry. */
   done = /* @__PURE__ */ new Map();
   /** How each layer got there, for the summary. */
   how = /* @__PURE__ */ new Map();
-  /** Entry name -> diff ID, learnt by hashing (legacy layers that could not be told apart before reading). */
-  entryDiff = /* @__PURE__ */ new Map();
-  /** Legacy directory -> layer index, from its json. */
-  v1Dirs = /* @__PURE__ */ new Map();
-  /** Legacy `layer.tar` links -> the entry they point at. */
-  v1Links = /* @__PURE__ */ new Map();
-  /** Small entries by name (files) and small blobs by digest. */
-  files = /* @__PURE__ */ new Map();
-  blobs = /* @__PURE__ */ new Map();
-  smallBytes = 0;
   failures = [];
   bytesRead = 0;
   bytesSent = 0;
@@ -36678,138 +37118,73 @@ async function alreadyThere(ctx, image, st) {
   return { digest, size: body.length, mediaType: MEDIA.dockerManifest, configDigest: image.id, via: "already-in-registry", learned: image.diffIds.map((d) => ({ diffId: d, desc: st.done.get(d) })), stats };
 }
 async function onePass(ctx, image, st, pass) {
-  const diffIds = new Set(image.diffIds);
-  const chains = chainIds(image.diffIds);
   const n = image.diffIds.length;
   const layerLabel = (diffId, fallback) => {
     const i = diffId ? image.diffIds.indexOf(diffId) : -1;
     return `${ctx.label} layer ${i >= 0 ? `${i + 1}/${n}` : fallback}`;
   };
-  st.files = /* @__PURE__ */ new Map();
-  st.blobs = /* @__PURE__ */ new Map();
-  st.smallBytes = 0;
-  const save = await ctx.docker.save(image.ref);
-  const extract2 = tar.extract();
-  save.stdout.on("error", (e) => extract2.destroy(e));
-  save.stdout.pipe(extract2);
-  try {
-    for await (const entry of extract2) {
-      const h = entry.header;
-      const kind = classifyEntry(h.name, h.type ?? "file", diffIds);
-      const size = h.size ?? 0;
-      const body = entry;
-      const keepSmall = () => size <= SMALL_ENTRY && st.smallBytes + size <= SMALL_BUDGET;
-      if (kind.kind === "v1-json") {
-        const text = (await readAll(body)).toString("utf8");
-        const i = identifyV1Layer(text, chains);
-        if (i !== void 0) st.v1Dirs.set(kind.dir, i);
-      } else if (kind.kind === "v1-layer" || kind.kind === "layer") {
-        const name = h.name.replace(/^\.\//, "");
-        if (h.type === "symlink" || h.type === "link") {
-          st.v1Links.set(name, h.linkname?.replace(/^(\.\.\/)+/, "") ?? "");
-          await drain(body);
-          continue;
-        }
-        const expected = kind.kind === "layer" ? kind.diffId : st.v1Dirs.has(kind.dir) ? image.diffIds[st.v1Dirs.get(kind.dir)] : st.entryDiff.get(name);
+  await readSave(
+    ctx.docker,
+    image,
+    st,
+    {
+      layer: async (body, size, expected, fallback) => {
         if (expected && st.done.has(expected)) {
           st.bytesRead += await drain(body);
-          st.entryDiff.set(name, expected);
-          continue;
+          return expected;
         }
-        const r = await uploadCompressed(ctx, body, size, expected, layerLabel(expected, kind.kind === "v1-layer" ? kind.dir.slice(0, 12) : "?"));
+        const r = await uploadCompressed(ctx, body, size, expected, layerLabel(expected, fallback));
         st.bytesRead += size;
-        if (r.ok) {
-          st.entryDiff.set(name, r.value.diffId);
-          st.done.set(r.value.diffId, r.value.desc);
-          st.how.set(r.value.diffId, "uploaded");
-          st.bytesSent += r.value.desc.size;
-        } else {
+        if (!r.ok) {
           st.failures.push(r.error);
           ctx.log(`  ${layerLabel(expected, "?")}: ${r.error.message}`);
+          return void 0;
         }
-      } else if (kind.kind === "blob") {
-        if (keepSmall()) {
-          const data = await readAll(body);
-          if (sha256(data) !== kind.digest) throw new PhaseError("publish", `${ctx.label}: docker save gave blob ${kind.digest} whose content hashes to ${sha256(data)}`);
-          st.blobs.set(kind.digest, data);
-          st.smallBytes += size;
-        } else if (st.done.has(kind.digest) || await ctx.client.blobExists(kind.digest) !== void 0) {
-          if (!st.done.has(kind.digest)) st.how.set(kind.digest, "reused");
-          st.done.set(kind.digest, st.done.get(kind.digest) ?? { mediaType: "", digest: kind.digest, size });
+        st.done.set(r.value.diffId, r.value.desc);
+        st.how.set(r.value.diffId, "uploaded");
+        st.bytesSent += r.value.desc.size;
+        return r.value.diffId;
+      },
+      blob: async (body, digest, size) => {
+        if (st.done.has(digest) || await ctx.client.blobExists(digest) !== void 0) {
+          if (!st.done.has(digest)) st.how.set(digest, "reused");
+          st.done.set(digest, st.done.get(digest) ?? { mediaType: "", digest, size });
           st.bytesRead += await drain(body);
-        } else {
-          const r = await uploadAsIs(ctx, body, kind.digest, size, `${ctx.label} blob ${kind.digest.slice(7, 19)}`);
-          st.bytesRead += size;
-          if (r.ok) {
-            st.done.set(kind.digest, r.value);
-            st.how.set(kind.digest, "uploaded");
-            st.bytesSent += size;
-          } else {
-            st.failures.push(r.error);
-            ctx.log(`  ${ctx.label} blob ${kind.digest.slice(7, 19)}: ${r.error.message}`);
-          }
+          return;
         }
-      } else if (kind.kind === "file" && keepSmall()) {
-        st.files.set(kind.name, await readAll(body));
-        st.smallBytes += size;
-      } else {
-        await drain(body);
+        const r = await uploadAsIs(ctx, body, digest, size, `${ctx.label} blob ${digest.slice(7, 19)}`);
+        st.bytesRead += size;
+        if (r.ok) {
+          st.done.set(digest, r.value);
+          st.how.set(digest, "uploaded");
+          st.bytesSent += size;
+        } else {
+          st.failures.push(r.error);
+          ctx.log(`  ${ctx.label} blob ${digest.slice(7, 19)}: ${r.error.message}`);
+        }
       }
-    }
-  } catch (e) {
-    save.kill();
-    await save.done;
-    if (e instanceof PhaseError || e instanceof RegistryError) throw e;
-    throw new PhaseError("publish", `${ctx.label}: reading docker save of ${image.ref} (pass ${pass}) failed: ${e.message}`);
-  }
-  const exit = await save.done;
-  if (exit.code !== 0) throw new PhaseError("publish", `${ctx.label}: docker save ${image.ref} failed (exit ${exit.code}): ${exit.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+    },
+    { label: ctx.label, phase: "publish", pass }
+  );
 }
 async function finish(ctx, image, st) {
-  const manifestJson = st.files.get("manifest.json");
-  if (!manifestJson) throw new PhaseError("publish", `${ctx.label}: docker save of ${image.ref} has no manifest.json`);
-  const [saved] = JSON.parse(manifestJson.toString("utf8"));
-  const configName = saved.Config.replace(/^\.\//, "");
-  const blobName = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(configName);
-  const configBytes = blobName ? st.blobs.get(`sha256:${blobName[1]}`) : st.files.get(configName);
-  if (!configBytes) throw new PhaseError("publish", `${ctx.label}: docker save of ${image.ref} lacks its config ${configName}`);
-  const configDigest = sha256(configBytes);
-  if (configDigest === image.id) {
-    const config = JSON.parse(configBytes.toString("utf8"));
-    const diffIds = config.rootfs?.diff_ids ?? [];
-    if (diffIds.length !== saved.Layers.length) throw new PhaseError("publish", `${ctx.label}: docker save lists ${saved.Layers.length} layers, the config ${diffIds.length}`);
+  const saved = resolveSaved(st, image, ctx.label, "publish");
+  const configDigest = saved.configDigest;
+  if (saved.store === "classic") {
     const layers = [];
-    for (let i = 0; i < diffIds.length; i++) {
-      let name = saved.Layers[i].replace(/^\.\//, "");
-      for (let hops = 0; st.v1Links.has(name) && hops < 8; hops++) name = st.v1Links.get(name);
-      const seen = st.entryDiff.get(name) ?? (/^blobs\/sha256\/([0-9a-f]{64})$/.test(name) ? `sha256:${name.slice(13)}` : void 0);
-      if (seen && seen !== diffIds[i]) throw new PhaseError("publish", `${ctx.label}: layer ${i + 1} of the saved image hashes to ${seen}, its config says ${diffIds[i]}; nothing was tagged`);
-      const desc = st.done.get(diffIds[i]);
+    for (const l of saved.layers) {
+      const desc = st.done.get(l.diffId);
       if (!desc) return void 0;
       layers.push(desc);
     }
-    if (await ctx.client.blobExists(configDigest) === void 0) await ctx.client.putBlob(configDigest, configBytes, `upload of the ${ctx.label} image config`);
-    const body = dockerManifest({ mediaType: MEDIA.dockerConfig, size: configBytes.length, digest: configDigest }, layers);
+    if (await ctx.client.blobExists(configDigest) === void 0) await ctx.client.putBlob(configDigest, saved.config, `upload of the ${ctx.label} image config`);
+    const body = dockerManifest({ mediaType: MEDIA.dockerConfig, size: saved.config.length, digest: configDigest }, layers);
     const digest = sha256(body);
     const stored2 = await ctx.client.putManifest(digest, MEDIA.dockerManifest, body, `writing the ${ctx.label} image manifest`);
     if (stored2 !== digest) throw new PhaseError("publish", `${ctx.label}: the registry stored the manifest as ${stored2}, expected ${digest}`);
-    return { digest, size: body.length, mediaType: MEDIA.dockerManifest, configDigest, learned: diffIds.map((d, i) => ({ diffId: d, desc: layers[i] })) };
+    return { digest, size: body.length, mediaType: MEDIA.dockerManifest, configDigest, learned: saved.layers.map((l, i) => ({ diffId: l.diffId, desc: layers[i] })) };
   }
-  let manifestDigest = image.id;
-  let manifestBytes = st.blobs.get(image.id);
-  let top = manifestBytes ? JSON.parse(manifestBytes.toString("utf8")) : void 0;
-  if (top?.manifests) {
-    const entry = top.manifests.find((m) => m.platform?.os === image.os && m.platform?.architecture === image.architecture && (!image.variant || m.platform?.variant === image.variant));
-    if (!entry) throw new PhaseError("publish", `${ctx.label}: the saved index ${image.id} has no ${image.os}/${image.architecture} manifest`);
-    manifestDigest = entry.digest;
-    manifestBytes = st.blobs.get(entry.digest);
-    top = void 0;
-  }
-  if (!manifestBytes) {
-    throw new PhaseError("publish", `${ctx.label}: docker save of ${image.ref} holds neither a config nor a manifest named by the verified image ID ${image.id} (config ${configDigest}); nothing was tagged`);
-  }
-  const manifest = JSON.parse(manifestBytes.toString("utf8"));
-  if (manifest.config.digest !== configDigest) throw new PhaseError("publish", `${ctx.label}: manifest ${manifestDigest} names config ${manifest.config.digest}, docker save gave ${configDigest}`);
+  const { manifest, manifestDigest, manifestBytes } = saved;
   for (const blob of [manifest.config, ...manifest.layers]) {
     if (st.done.has(blob.digest)) continue;
     const small = st.blobs.get(blob.digest);
@@ -37304,7 +37679,7 @@ async function attachReport(client, subject, report2, opts) {
 }
 
 // src/report/plan-table.ts
-var cell = (s) => s.replace(/\|/g, "\\|");
+var cell2 = (s) => s.replace(/\|/g, "\\|");
 var cuda = (c) => c ?? "none";
 function planMarkdown(plans) {
   const out = [];
@@ -37320,7 +37695,7 @@ function planMarkdown(plans) {
     const names = [...new Set(plan.platforms.flatMap((p) => Object.keys(p.buildArgs)))];
     out.push("", `| build arg | ${plan.platforms.map((p) => p.platform).join(" | ")} |`, `| --- | ${plan.platforms.map(() => "---").join(" | ")} |`);
     for (const n of names) {
-      out.push(`| ${n} | ${plan.platforms.map((p) => n in p.buildArgs ? `\`${cell(p.buildArgs[n])}\`` : "-").join(" | ")} |`);
+      out.push(`| ${n} | ${plan.platforms.map((p) => n in p.buildArgs ? `\`${cell2(p.buildArgs[n])}\`` : "-").join(" | ")} |`);
     }
     out.push("");
   }
@@ -37355,11 +37730,12 @@ function buildReport(plan, results, timings, published, pushes, imageIds, referr
       hygiene: v?.hygiene ?? null,
       gpu: v?.gpu ?? null,
       checks: v?.checks ?? [],
+      size: v?.size ?? null,
       referrer: referrers?.get(p.platform) ?? null
     };
   });
 }
-var cell2 = (s) => s.replace(/\|/g, "\\|");
+var cell3 = (s) => s.replace(/\|/g, "\\|");
 var FATE = {
   moved: "moved to the new list",
   already: "already on the new list",
@@ -37388,7 +37764,7 @@ function summaryMarkdown(plan, report2, published, pushRequested = true, pushes)
   for (const r of report2) {
     const result = r.passed ? "passed" : r.findings.length ? `failed: ${r.findings.map((f) => `${f.check} (expected ${f.expected}, got ${f.actual})`).join("; ")}` : "not verified";
     lines.push(
-      `| ${r.platform} | ${r.variant} | ${r.seen.torch ?? "-"} | ${r.seen.torchaudio ?? "-"} | ${r.seen.cuda ?? "none"} | ${r.ping ? r.ping.status : "-"} | ${r.timings.buildSeconds ?? "-"} | ${r.timings.readySeconds ?? "-"} | ${cell2(result)} |`
+      `| ${r.platform} | ${r.variant} | ${r.seen.torch ?? "-"} | ${r.seen.torchaudio ?? "-"} | ${r.seen.cuda ?? "none"} | ${r.ping ? r.ping.status : "-"} | ${r.timings.buildSeconds ?? "-"} | ${r.timings.readySeconds ?? "-"} | ${cell3(result)} |`
     );
   }
   lines.push("");
@@ -37400,15 +37776,17 @@ function summaryMarkdown(plan, report2, published, pushRequested = true, pushes)
       const cache = h.modelCache ? `${h.modelCache}: ${h.cacheWritable === void 0 ? "not checked" : h.cacheWritable ? "writable" : "not writable"}` : "not checked";
       const mib = (n) => `${(n / 2 ** 20).toFixed(n < 10 * 2 ** 20 ? 1 : 0)} MiB`;
       const mem = `${h.peakMemory ? mib(h.peakMemory) : "-"} / ${h.memoryLimit ? mib(h.memoryLimit) : "no limit"}`;
-      lines.push(`| ${r.platform} | ${cell2(h.user)}${h.uid !== void 0 ? ` (uid ${h.uid})` : ""} | ${cell2(cache)} | ${h.healthySeconds !== void 0 ? `${h.healthySeconds.toFixed(1)}s` : "-"} | ${h.offline ? "yes" : "no"} | ${mem} |`);
+      lines.push(`| ${r.platform} | ${cell3(h.user)}${h.uid !== void 0 ? ` (uid ${h.uid})` : ""} | ${cell3(cache)} | ${h.healthySeconds !== void 0 ? `${h.healthySeconds.toFixed(1)}s` : "-"} | ${h.offline ? "yes" : "no"} | ${mem} |`);
     }
     lines.push("");
   }
   for (const r of report2) {
-    if (r.checks.length) lines.push(`Checks, ${r.platform}: ${r.checks.map((c) => `${cell2(c.name)} ${c.passed ? "passed" : "**failed**"} (${c.attempts} attempt${c.attempts === 1 ? "" : "s"})`).join(", ")}`, "");
+    if (r.checks.length) lines.push(`Checks, ${r.platform}: ${r.checks.map((c) => `${cell3(c.name)} ${c.passed ? "passed" : "**failed**"} (${c.attempts} attempt${c.attempts === 1 ? "" : "s"})`).join(", ")}`, "");
     const g = r.gpu;
     if (g) lines.push(`GPU lane, ${r.platform}: ${g.available ? `${g.deviceName ?? "device"} (${g.capability ? `sm_${g.capability.join("")}` : "capability unknown"}), matmul max error ${g.matmulMaxAbsError ?? "-"}` : "CUDA not available"}`, "");
   }
+  const sizes = report2.flatMap((r) => r.size ? [r.size] : []);
+  if (sizes.length) lines.push(sizeMarkdown(sizes));
   const pushed = Object.entries(published?.pushes ?? pushes ?? {});
   if (published && published.complete && published.tagReport.length === 0) {
     lines.push(`Pushed by digest, without a tag: \`${published.digest}\`.`);
@@ -37416,7 +37794,7 @@ function summaryMarkdown(plan, report2, published, pushRequested = true, pushes)
     lines.push(`Published manifest list \`${published.digest}\` as:`, "", ...published.tags.map((t) => `- \`${t}\``));
   } else if (published) {
     lines.push(
-      `**Not every tag could be moved** (${cell2(published.error ?? "unknown error")}). Where each tag of \`${plan.image.name}\` points now:`,
+      `**Not every tag could be moved** (${cell3(published.error ?? "unknown error")}). Where each tag of \`${plan.image.name}\` points now:`,
       "",
       "| tag | before | now | what happened |",
       "| --- | --- | --- | --- |",
@@ -37465,8 +37843,48 @@ var Leftovers = class {
   }
 };
 
+// src/verify/size-gate.ts
+async function checkImageSize(docker, ref, platform, budget, published, level, signal) {
+  const limits = budgetFor(budget, platform);
+  if (limits.compressed || limits.growth) {
+    return checkSize(await measureCompressed(docker, ref, level, signal), budget, published);
+  }
+  const t0 = Date.now();
+  const [image, origins] = await Promise.all([docker.inspectImage(ref), layerOrigins(docker, ref)]);
+  const uncompressed = image.size;
+  const findings = [];
+  if (limits.uncompressed && uncompressed > limits.uncompressed.value) {
+    findings.push({ check: "uncompressed size", expected: `at most ${limits.uncompressed.text}`, actual: `${formatBytes(uncompressed)} (${uncompressed} bytes)` });
+  }
+  const layers = origins.map((o, i) => ({ index: i + 1, ...o.size !== void 0 ? { uncompressed: o.size } : {}, ...o.instruction !== void 0 ? { instruction: o.instruction } : {} }));
+  const before = published?.platforms[platform];
+  return {
+    findings,
+    report: {
+      platform,
+      uncompressed,
+      layers: layers.length,
+      level,
+      largestLayers: largestLayers(layers, 5, "uncompressed"),
+      ...before && published ? { published: { ref: published.ref, digest: before.digest, compressed: before.compressed } } : {},
+      budget: limits,
+      passed: findings.length === 0,
+      seconds: (Date.now() - t0) / 1e3
+    }
+  };
+}
+function afterPush(report2, pushed) {
+  if (report2.compressed !== void 0) return report2;
+  const before = report2.published?.compressed;
+  const growth = before ? (pushed.compressed - before) / before * 100 : void 0;
+  return { ...report2, compressed: pushed.compressed, compressedBy: "pushed", ...growth !== void 0 ? { growthPercent: Math.round(growth * 10) / 10 } : {} };
+}
+function growthTag(tags) {
+  return tags.includes("latest") ? "latest" : tags[0];
+}
+
 // src/verify/verify.ts
-var crypto4 = __toESM(require("crypto"));
+var crypto5 = __toESM(require("crypto"));
 
 // src/verify/gpu.ts
 var GPU_PROBE_FLAG = "--gpu";
@@ -37755,7 +38173,7 @@ function checkAdapters(docker, c, opts) {
 var PROBE_TIMEOUT_S = 120;
 var HEALTH_INTERVAL_S = 2;
 async function verifyPlatform(docker, p, opts, log) {
-  const id = crypto4.randomBytes(4).toString("hex");
+  const id = crypto5.randomBytes(4).toString("hex");
   const result = { platform: p.platform, passed: false, findings: [] };
   const fail = (check, expected, actual) => result.findings.push({ check, expected, actual });
   const containers = [];
@@ -37874,7 +38292,7 @@ async function verifyPlatform(docker, p, opts, log) {
       }
       for (const [what, headers] of [
         ["without a token", {}],
-        ["with a wrong token", { Authorization: `Bearer wrong-${crypto4.randomBytes(8).toString("hex")}` }]
+        ["with a wrong token", { Authorization: `Bearer wrong-${crypto5.randomBytes(8).toString("hex")}` }]
       ]) {
         const a = await get(c.base + opts.pingPath, headers);
         if (!a || a.status !== 401 && a.status !== 403) {
@@ -38068,6 +38486,13 @@ async function buildAndVerifyOne(docker, plans, job, token, label, tmp, st, sign
       },
       (s) => out.info(s)
     );
+    const size = await checkImageSize(docker, p.ref, p.platform, img.sizeBudget, st.publishedSizes.get(plan.name), img.compressionLevel, signal);
+    v.size = size.report;
+    if (size.findings.length) {
+      v.findings.push(...size.findings);
+      v.passed = false;
+    }
+    out.info(`${p.platform}: ${sizeLine(size.report)}`);
     t.verify = (Date.now() - t0) / 1e3;
     st.results.set(key(plan, p.platform), v);
     if (v.passed) {
@@ -38081,7 +38506,7 @@ ${v.logs || "(empty)"}`);
   });
 }
 async function buildAndVerify(docker, plans, modes, token, st, signal, setting) {
-  const label = `io.ml-image-build.run=${process.env.GITHUB_RUN_ID ?? "local"}-${process.pid}-${crypto5.randomBytes(3).toString("hex")}`;
+  const label = `io.ml-image-build.run=${process.env.GITHUB_RUN_ID ?? "local"}-${process.pid}-${crypto6.randomBytes(3).toString("hex")}`;
   core4.saveState(STATE.label, label);
   const jobs = plans.flatMap((plan) => plan.platforms.map((p) => ({ plan, p, mode: modes.get(p.platform) })));
   const width = parallelism(setting, jobs.length);
@@ -38178,6 +38603,7 @@ async function publishAll(plans, inputs, st, reg) {
       const pushes = {};
       st.pushes.set(plan.name, pushes);
       const entries = await pushPlatforms(reg.env, client, plan, ids, pushes);
+      await sizesAsPushed(client, plan, entries, st);
       await attachReports(client, plan, entries, st);
       if (inputs.mode === "platform") {
         st.published.set(plan.name, { digest: entries[0].digest, tags: [], platforms: { [plan.platforms[0].platform]: entries[0].digest }, complete: true, tagReport: [], pushes });
@@ -38191,6 +38617,23 @@ async function publishAll(plans, inputs, st, reg) {
       }
     }
   });
+}
+function sizeLine(r) {
+  const parts = [`${r.layers} layers`];
+  if (r.uncompressed !== void 0) parts.push(`${formatBytes(r.uncompressed)} uncompressed`);
+  if (r.compressed !== void 0) parts.push(`${formatBytes(r.compressed)} compressed`);
+  if (r.growthPercent !== void 0) parts.push(`${r.growthPercent >= 0 ? "+" : ""}${r.growthPercent}% over ${r.published?.ref}`);
+  const top = r.largestLayers[0];
+  if (top) parts.push(`largest layer ${formatBytes(top.compressed ?? top.uncompressed ?? 0)}: ${top.instruction ?? "(instruction not known)"}`.slice(0, 200));
+  return `size: ${parts.join(", ")}`;
+}
+async function sizesAsPushed(client, plan, entries, st) {
+  for (const e of entries) {
+    const v = st.results.get(key(plan, `${e.os}/${e.architecture}`));
+    if (!v?.size || v.size.compressed !== void 0) continue;
+    const pushed = await publishedSizes(client, e.digest).catch((err) => core4.warning(`size of ${plan.image.name}@${e.digest} not read back: ${messageOf(err)}`));
+    if (pushed && pushed.single) v.size = afterPush(v.size, pushed.single);
+  }
 }
 async function attachReports(client, plan, entries, st) {
   const reports = platformReports(st, plan);
@@ -38246,13 +38689,13 @@ function setOutputs(st, inputs) {
 async function run() {
   const docker = new Docker();
   const cancel = new Cancellation();
-  const st = { phase: "plan", plans: [], results: /* @__PURE__ */ new Map(), timings: /* @__PURE__ */ new Map(), published: /* @__PURE__ */ new Map(), pushes: /* @__PURE__ */ new Map(), imageIds: /* @__PURE__ */ new Map(), referrers: /* @__PURE__ */ new Map(), leftovers: new Leftovers(), buildx: false };
+  const st = { phase: "plan", plans: [], results: /* @__PURE__ */ new Map(), timings: /* @__PURE__ */ new Map(), published: /* @__PURE__ */ new Map(), pushes: /* @__PURE__ */ new Map(), imageIds: /* @__PURE__ */ new Map(), referrers: /* @__PURE__ */ new Map(), publishedSizes: /* @__PURE__ */ new Map(), leftovers: new Leftovers(), buildx: false };
   let inputs;
   try {
     const images = readImages();
     inputs = images[0].inputs;
     if (inputs.registryPassword) core4.setSecret(inputs.registryPassword);
-    const token = inputs.workerToken || crypto5.randomBytes(24).toString("hex");
+    const token = inputs.workerToken || crypto6.randomBytes(24).toString("hex");
     core4.setSecret(token);
     const ctx = readContext();
     const now = /* @__PURE__ */ new Date();
@@ -38296,6 +38739,12 @@ ${planMarkdown(st.plans)}`).write().catch((e) => core4.warning(`job summary not 
           for (const plan of pushing) {
             await checkLogin(reg.clients.get(plan.name), plan, reg.env.credentials);
             core4.info(`${plan.image.registry}: ${reg.env.credentials ? `'${reg.env.credentials.username}'` : "anonymous"} may push to ${plan.image.repository}`);
+            const tag = growthTag(plan.tags);
+            if (tag) {
+              const now2 = await publishedSizes(reg.clients.get(plan.name), tag).catch((e) => core4.warning(`the image ${plan.image.name}:${tag} names now could not be read for size growth: ${messageOf(e)}`));
+              st.publishedSizes.set(plan.name, now2 || void 0);
+              if (now2) core4.info(`size growth is measured against ${now2.ref} (${now2.digest})`);
+            }
           }
         });
       }

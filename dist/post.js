@@ -19976,7 +19976,7 @@ var Docker = class _Docker {
   /** ID, layers (diff IDs) and platform of a local image. */
   async inspectImage(ref) {
     const j = JSON.parse(await this.ok(["image", "inspect", "--format", "{{json .}}", ref]));
-    return { id: j.Id, diffIds: j.RootFS?.Layers ?? [], os: j.Os ?? "", architecture: j.Architecture ?? "", ...j.Variant ? { variant: j.Variant } : {} };
+    return { id: j.Id, diffIds: j.RootFS?.Layers ?? [], os: j.Os ?? "", architecture: j.Architecture ?? "", ...j.Variant ? { variant: j.Variant } : {}, size: j.Size ?? 0 };
   }
   /** "running", "exited", ... or "" when the container is gone. */
   async containerState(name) {

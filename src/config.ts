@@ -36,7 +36,7 @@ export class ConfigError extends Error {
 const SCALAR_KEYS = [
   'image', 'context', 'file', 'target', 'network', 'torch-version', 'torchaudio-version', 'torchvision-version',
   'torch-index-url', 'tag-rules', 'sha-length', 'python', 'gpu', 'allow-unknown-torch', 'token-env',
-  'non-root', 'model-cache', 'healthcheck', 'offline', 'memory', 'parallel',
+  'non-root', 'model-cache', 'healthcheck', 'offline', 'memory', 'parallel', 'size-budget',
 ];
 const LIST_KEYS = ['platforms', 'tags', 'pinned-packages'];
 const PING_KEYS: Record<string, string> = { port: 'ping-port', path: 'ping-path', 'startup-timeout': 'startup-timeout', 'token-env': 'token-env' };

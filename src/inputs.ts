@@ -6,6 +6,7 @@ import type { GivenDigest } from './publish/publish';
 import { parseImageRef } from './plan/image';
 import { parsePlatform, type PlatformInfo } from './plan/platforms';
 import { parseChecks, type DeclaredCheck } from './verify/checks';
+import { parseSizeBudget, type SizeBudget } from './verify/size';
 import { parseMemory, parseModelCache, type HygieneOptions } from './verify/hygiene';
 import { checkVariant, checkVersion, defaultTorchaudio, DEFAULT_INDEX_BASE, type Expectation } from './plan/torch';
 
@@ -54,6 +55,8 @@ export interface Inputs {
   mountFrom: string[];
   /** How many platforms build and verify at once ('auto': one per two cores). */
   parallel: number | 'auto';
+  /** Size limits per platform (compressed, uncompressed, growth over the published image). */
+  sizeBudget: SizeBudget;
   /** Checks the user declared (exec and HTTP probes), run against the started container. */
   checks: DeclaredCheck[];
   /** Container hygiene checks (non-root, model cache, health check, offline start, memory). */
@@ -237,6 +240,7 @@ export function readInputs(get: InputSource = actionsInputSource): Inputs {
       return ref;
     }),
     checks: parseChecks(get('checks'), { input: 'checks' }),
+    sizeBudget: parseSizeBudget(get('size-budget')),
     parallel: (get('parallel').trim() || 'auto') === 'auto' ? 'auto' : int(get('parallel'), 'parallel', 1, 16),
     hygiene: {
       nonRoot: bool(get('non-root') || 'true', 'non-root'),

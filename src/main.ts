@@ -18,6 +18,7 @@ import { createPlan, planOutputs, type Plan, type PlatformPlan } from './plan/pl
 import { hostPlatform } from './plan/platforms';
 import { checkGivenDigests, checkLogin, mountSources, prepareTags, pushPlatforms, registryClient, tagManifestList, type Published, type PublishEnv, type PushSummary } from './publish/publish';
 import { availableCores } from './publish/pgzip';
+import { formatBytes } from './publish/progress';
 import { attachReport, type Attached } from './publish/attach';
 import type { PlatformManifest } from './publish/manifest';
 import { choosePushRoute } from './publish/route';
@@ -26,6 +27,8 @@ import { planMarkdown } from './report/plan-table';
 import { buildReport, summaryMarkdown, type PlatformReport, type Timings } from './report/report';
 import { ACTION_VERSION } from './version';
 import { Leftovers, STATE } from './state';
+import { afterPush, checkImageSize, growthTag } from './verify/size-gate';
+import { publishedSizes, type PublishedSizes, type SizeReport } from './verify/size';
 import { verifyPlatform, type PlatformVerification } from './verify/verify';
 
 /** Emulated platforms start far slower (python under QEMU); their start period is scaled by this. */
@@ -43,6 +46,8 @@ interface RunState {
   /** Platform images pushed by digest so far, also when tagging then failed. */
   pushes: Map<string, Record<string, PushSummary>>; // key: image name
   imageIds: Map<string, string>;
+  /** What each image's main tag names now, for size growth (key: image name). */
+  publishedSizes: Map<string, PublishedSizes | undefined>;
   /** The verification report artifact attached to each pushed platform image. */
   referrers: Map<string, Attached>;
   leftovers: Leftovers;
@@ -213,6 +218,14 @@ async function buildAndVerifyOne(docker: Docker, plans: Plan[], job: Job, token:
       },
       (s) => out.info(s),
     );
+    // Size after the container checks: the budget is a check like the others, before any push.
+    const size = await checkImageSize(docker, p.ref, p.platform, img.sizeBudget, st.publishedSizes.get(plan.name), img.compressionLevel, signal);
+    v.size = size.report;
+    if (size.findings.length) {
+      v.findings.push(...size.findings);
+      v.passed = false;
+    }
+    out.info(`${p.platform}: ${sizeLine(size.report)}`);
     t.verify = (Date.now() - t0) / 1000;
     st.results.set(key(plan, p.platform), v);
     if (v.passed) {
@@ -338,6 +351,7 @@ async function publishAll(plans: Plan[], inputs: Inputs, st: RunState, reg: Regi
       const pushes: Record<string, PushSummary> = {};
       st.pushes.set(plan.name, pushes);
       const entries = await pushPlatforms(reg.env, client, plan, ids, pushes);
+      await sizesAsPushed(client, plan, entries, st);
       // Before any tag moves: whoever pulls the new tags can already read what was verified.
       await attachReports(client, plan, entries, st);
       if (inputs.mode === 'platform') {
@@ -353,6 +367,27 @@ async function publishAll(plans: Plan[], inputs: Inputs, st: RunState, reg: Regi
       }
     }
   });
+}
+
+/** One line on a platform's size for the log. */
+function sizeLine(r: SizeReport): string {
+  const parts = [`${r.layers} layers`];
+  if (r.uncompressed !== undefined) parts.push(`${formatBytes(r.uncompressed)} uncompressed`);
+  if (r.compressed !== undefined) parts.push(`${formatBytes(r.compressed)} compressed`);
+  if (r.growthPercent !== undefined) parts.push(`${r.growthPercent >= 0 ? '+' : ''}${r.growthPercent}% over ${r.published?.ref}`);
+  const top = r.largestLayers[0];
+  if (top) parts.push(`largest layer ${formatBytes(top.compressed ?? top.uncompressed ?? 0)}: ${top.instruction ?? '(instruction not known)'}`.slice(0, 200));
+  return `size: ${parts.join(', ')}`;
+}
+
+/** The compressed size of each platform image as pushed (one manifest read each), and its growth. */
+async function sizesAsPushed(client: RegistryClient, plan: Plan, entries: PlatformManifest[], st: RunState): Promise<void> {
+  for (const e of entries) {
+    const v = st.results.get(key(plan, `${e.os}/${e.architecture}`));
+    if (!v?.size || v.size.compressed !== undefined) continue;
+    const pushed = await publishedSizes(client, e.digest).catch((err) => core.warning(`size of ${plan.image.name}@${e.digest} not read back: ${messageOf(err)}`));
+    if (pushed && pushed.single) v.size = afterPush(v.size, pushed.single);
+  }
 }
 
 /**
@@ -419,7 +454,7 @@ function setOutputs(st: RunState, inputs: Inputs): void {
 export async function run(): Promise<void> {
   const docker = new Docker();
   const cancel = new Cancellation();
-  const st: RunState = { phase: 'plan', plans: [], results: new Map(), timings: new Map(), published: new Map(), pushes: new Map(), imageIds: new Map(), referrers: new Map(), leftovers: new Leftovers(), buildx: false };
+  const st: RunState = { phase: 'plan', plans: [], results: new Map(), timings: new Map(), published: new Map(), pushes: new Map(), imageIds: new Map(), referrers: new Map(), publishedSizes: new Map(), leftovers: new Leftovers(), buildx: false };
   let inputs: Inputs | undefined;
   try {
     const images = readImages();
@@ -472,6 +507,13 @@ export async function run(): Promise<void> {
           for (const plan of pushing) {
             await checkLogin(reg.clients.get(plan.name)!, plan, reg.env.credentials);
             core.info(`${plan.image.registry}: ${reg.env.credentials ? `'${reg.env.credentials.username}'` : 'anonymous'} may push to ${plan.image.repository}`);
+            const tag = growthTag(plan.tags);
+            if (tag) {
+              // Manifests only, no blob: what the release's main tag names now, to measure growth against.
+              const now = await publishedSizes(reg.clients.get(plan.name)!, tag).catch((e) => core.warning(`the image ${plan.image.name}:${tag} names now could not be read for size growth: ${messageOf(e)}`));
+              st.publishedSizes.set(plan.name, now || undefined);
+              if (now) core.info(`size growth is measured against ${now.ref} (${now.digest})`);
+            }
           }
         });
       }

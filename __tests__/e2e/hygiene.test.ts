@@ -192,3 +192,38 @@ test('declared checks from ml-image.yml pass on both platforms (diarization off 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('size budget: over the uncompressed limit on amd64 and the compressed one on arm64 (measured before any push): refused', async () => {
+  const token = 'tok-size-0110';
+  const run = await runDist(inputs('size/over', { 'size-budget': 'uncompressed=50MB; linux/arm64: compressed=20MB' }, token));
+  console.log(`over the size budget: ${run.seconds.toFixed(1)}s`);
+  await expectRefused(run, 'size/over', token, /::error::linux\/amd64: uncompressed size: expected at most 50MB, got [\d.]+ MB \(\d+ bytes\)/);
+  expect(run.output).toMatch(/::error::linux\/arm64: compressed size: expected at most 20MB, got [\d.]+ MB \(\d+ bytes\)/);
+  const entries = JSON.parse(run.outputs.report);
+  expect(entries[0].size).toMatchObject({ platform: 'linux/amd64', passed: false });
+  expect(entries[0].size.compressed).toBeUndefined(); // not measured: no compressed limit on amd64
+  expect(entries[1].size).toMatchObject({ platform: 'linux/arm64', passed: false, compressedBy: 'gzip' });
+  expect(entries[1].size.largestLayers[0].instruction).toBeDefined();
+  expect(run.summary).toContain('#### image size');
+});
+
+test('size growth: a release 20 MB larger than what latest names is refused under growth=5%, with the growth shown; sizes read from the registry, nothing pulled', async () => {
+  const token = 'tok-growth-0111';
+  const first = await runDist(inputs('size/growth', { platforms: 'linux/amd64' }, token));
+  expect(first.code).toBe(0);
+  const [published] = JSON.parse(first.outputs.report);
+  expect(published.size).toMatchObject({ compressedBy: 'pushed' });
+  expect(published.size.compressed).toBeGreaterThan(1e6);
+
+  const run = await runDist(inputs('size/growth', { platforms: 'linux/amd64', 'build-args': 'FIXTURE_PAD_MB=20', 'size-budget': 'growth=5%' }, token));
+  console.log(`size growth over budget: ${run.seconds.toFixed(1)}s`);
+  expect(run.code).not.toBe(0);
+  // `%` reaches the raw log as %25: workflow commands escape it, and the runner shows `%`.
+  expect(run.output).toMatch(new RegExp(`::error::linux/amd64: size growth: expected at most \\+5%25 over ${registry.host.replace(/\./g, '\\.')}/size/growth:latest \\([\\d.]+ MB\\), got \\+[\\d.]+%25 \\([\\d.]+ MB\\)`));
+  const [entry] = JSON.parse(run.outputs.report);
+  expect(entry.size.published.digest).toBe(published.digest);
+  expect(entry.size.growthPercent).toBeGreaterThan(15);
+  expect(run.summary).toMatch(/\| linux\/amd64 \| [\d.]+ MB \| [\d.]+ MB \| [\d.]+ MB \| \+[\d.]+% \| growth ≤ \+5% \| over budget \|/);
+  // The tag still names the first release.
+  expect((await registry.manifest('size/growth', 'latest')).digest).toBe(first.outputs.digest);
+});

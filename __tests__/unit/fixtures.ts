@@ -59,6 +59,7 @@ export function inputs(overrides: Partial<Inputs> = {}): Inputs {
     mountFrom: [],
     parallel: 'auto',
     checks: [],
+    sizeBudget: { all: {}, platforms: {} },
     hygiene: { ...DEFAULT_HYGIENE },
     ...overrides,
   };

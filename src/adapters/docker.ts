@@ -220,10 +220,10 @@ export class Docker {
   }
 
   /** ID, layers (diff IDs) and platform of a local image. */
-  async inspectImage(ref: string): Promise<{ id: string; diffIds: string[]; os: string; architecture: string; variant?: string }> {
+  async inspectImage(ref: string): Promise<{ id: string; diffIds: string[]; os: string; architecture: string; variant?: string; size: number }> {
     // The whole object: older engines leave out fields (Variant) a template would fail on.
-    const j = JSON.parse(await this.ok(['image', 'inspect', '--format', '{{json .}}', ref])) as { Id: string; RootFS?: { Layers?: string[] }; Os?: string; Architecture?: string; Variant?: string };
-    return { id: j.Id, diffIds: j.RootFS?.Layers ?? [], os: j.Os ?? '', architecture: j.Architecture ?? '', ...(j.Variant ? { variant: j.Variant } : {}) };
+    const j = JSON.parse(await this.ok(['image', 'inspect', '--format', '{{json .}}', ref])) as { Id: string; RootFS?: { Layers?: string[] }; Os?: string; Architecture?: string; Variant?: string; Size?: number };
+    return { id: j.Id, diffIds: j.RootFS?.Layers ?? [], os: j.Os ?? '', architecture: j.Architecture ?? '', ...(j.Variant ? { variant: j.Variant } : {}), size: j.Size ?? 0 };
   }
 
   /** "running", "exited", ... or "" when the container is gone. */

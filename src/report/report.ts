@@ -1,6 +1,7 @@
 import type { Plan } from '../plan/plan';
 import type { Attached } from '../publish/attach';
 import type { GpuProbe } from '../verify/gpu';
+import { sizeMarkdown, type SizeReport } from '../verify/size';
 import type { HygieneReport, PlatformVerification } from '../verify/verify';
 import type { Published, PushSummary } from '../publish/publish';
 import { formatBytes } from '../publish/progress';
@@ -27,6 +28,8 @@ export interface PlatformReport {
   hygiene: HygieneReport | null;
   /** The GPU lane: device, capability, arch list, matmul error; null when it did not run. */
   gpu: GpuProbe | null;
+  /** Sizes, largest layers with the instruction that made each, growth, budget. */
+  size: SizeReport | null;
   /** The user's declared checks: name, passed, attempts. */
   checks: { name: string; passed: boolean; attempts: number }[];
   /** The verification report attached to the pushed image as an OCI artifact (null when not attached). */
@@ -74,6 +77,7 @@ export function buildReport(
       hygiene: v?.hygiene ?? null,
       gpu: v?.gpu ?? null,
       checks: v?.checks ?? [],
+      size: v?.size ?? null,
       referrer: referrers?.get(p.platform) ?? null,
     };
   });
@@ -134,6 +138,8 @@ export function summaryMarkdown(plan: Plan, report: PlatformReport[], published?
     const g = r.gpu;
     if (g) lines.push(`GPU lane, ${r.platform}: ${g.available ? `${g.deviceName ?? 'device'} (${g.capability ? `sm_${g.capability.join('')}` : 'capability unknown'}), matmul max error ${g.matmulMaxAbsError ?? '-'}` : 'CUDA not available'}`, '');
   }
+  const sizes = report.flatMap((r) => (r.size ? [r.size] : []));
+  if (sizes.length) lines.push(sizeMarkdown(sizes));
   const pushed = Object.entries(published?.pushes ?? pushes ?? {});
   if (published && published.complete && published.tagReport.length === 0) {
     // platform mode: the merge job tags the list

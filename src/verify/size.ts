@@ -487,12 +487,15 @@ export function largestLayers<T extends LayerSize>(layers: T[], n: number, by: '
 
 export interface SizeReport {
   platform: string;
-  /** Layers and config as pushed. */
-  compressed: number;
+  /**
+   * Layers and config as pushed. Measured before publishing when the budget limits it (or the
+   * growth); otherwise read from the pushed manifest afterwards, and absent when nothing was pushed.
+   */
+  compressed?: number;
   uncompressed?: number;
   layers: number;
-  /** How compressed sizes were had: our gzip at `level`, or the containerd store's blobs as stored. */
-  compressedBy: 'gzip' | 'stored';
+  /** How compressed sizes were had: our gzip at `level`, the containerd store's blobs as stored, or the pushed manifest. */
+  compressedBy?: 'gzip' | 'stored' | 'pushed';
   level: number;
   largestLayers: LayerSize[];
   published?: { ref: string; digest: string; compressed: number };
@@ -561,7 +564,7 @@ export function sizeMarkdown(reports: SizeReport[]): string {
   const lines = ['#### image size', '', '| platform | compressed | uncompressed | published | growth | budget | result |', '| --- | --- | --- | --- | --- | --- | --- |'];
   for (const r of reports) {
     lines.push(
-      `| ${r.platform} | ${formatBytes(r.compressed)} | ${r.uncompressed !== undefined ? formatBytes(r.uncompressed) : '-'} | ${r.published ? formatBytes(r.published.compressed) : '-'} | ${r.growthPercent !== undefined ? percentText(r.growthPercent) : '-'} | ${cell(budgetText(r.budget))} | ${r.passed ? 'passed' : 'over budget'} |`,
+      `| ${r.platform} | ${r.compressed !== undefined ? formatBytes(r.compressed) : '-'} | ${r.uncompressed !== undefined ? formatBytes(r.uncompressed) : '-'} | ${r.published ? formatBytes(r.published.compressed) : '-'} | ${r.growthPercent !== undefined ? percentText(r.growthPercent) : '-'} | ${cell(budgetText(r.budget))} | ${r.passed ? 'passed' : 'over budget'} |`,
     );
   }
   for (const r of reports) {

@@ -2,6 +2,7 @@ import * as crypto from 'crypto';
 import type { Docker } from '../adapters/docker';
 import type { PlatformPlan } from '../plan/plan';
 import { checkPingBody, compareProbe, parseProbe, PROBE_SCRIPT, type Finding, type ProbeResult } from './contract';
+import type { SizeReport } from './size';
 import { realClock, runCheck, type CheckAdapters, type DeclaredCheck } from './checks';
 import { compareGpu, GPU_PROBE_FLAG, gpuRunProblem, parseGpuProbe, type GpuProbe } from './gpu';
 import { configFindings, HYGIENE_SCRIPT, modelCachePath, OFFLINE_ENV, parseHygiene, parseMemory, probeFindings, type HygieneOptions } from './hygiene';
@@ -52,6 +53,8 @@ export interface PlatformVerification {
   hygiene?: HygieneReport;
   /** The user's checks: each one's outcome and attempts. */
   checks?: { name: string; passed: boolean; attempts: number }[];
+  /** Sizes, largest layers and growth, against the budget. */
+  size?: SizeReport;
   /** What the GPU lane saw (gpu: true on a CUDA platform). */
   gpu?: GpuProbe;
   logs?: string;
