@@ -130,7 +130,7 @@ describe('an ml-image.yml with two images, fanned out per image as build.yml doe
       const merged = await runDist({ ...common(), image: '', config, select: name, mode: 'merge', platforms: 'linux/amd64', digests: `linux/amd64=${build.outputs.digest}` });
       expect(merged.code).toBe(0);
     }
-    expect((await registry.tags(variantsRepo)).sort()).toEqual(['0123456-cpu', '0123456-cuda', 'latest-cpu', 'latest-cuda']);
+    expect((await registry.imageTags(variantsRepo)).sort()).toEqual(['0123456-cpu', '0123456-cuda', 'latest-cpu', 'latest-cuda']);
     const cpu = await registry.manifest(variantsRepo, 'latest-cpu');
     const cuda = await registry.manifest(variantsRepo, 'latest-cuda');
     expect(cpu.digest).not.toBe(cuda.digest);

@@ -74,7 +74,8 @@ async function tagsOf(repository: string): Promise<Record<string, string>> {
   const headers = { Authorization: `Bearer ${token}`, Accept: 'application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json' };
   const list = await fetch(`http://${reg.host}/v2/${repository}/tags/list`, { headers });
   if (list.status === 404) return {};
-  const tags = ((await list.json()) as { tags: string[] | null }).tags ?? [];
+  // The `sha256-<hex>` tags of the referrers fallback list verification reports; no user pulls them.
+  const tags = (((await list.json()) as { tags: string[] | null }).tags ?? []).filter((t) => !/^sha256-[0-9a-f]{64}$/.test(t));
   const out: Record<string, string> = {};
   for (const t of tags.sort()) out[t] = (await fetch(`http://${reg.host}/v2/${repository}/manifests/${t}`, { method: 'HEAD', headers })).headers.get('docker-content-digest') ?? '';
   return out;
