@@ -5,8 +5,8 @@ import * as path from 'path';
 
 import { leaks, leftoverContainers, runDist, type ActionRun } from './support/action';
 import { DOCKER, ROOT } from './support/env';
-import { faultyWorkerContext } from './support/faulty-worker';
-import { LOCAL_BASE_ARGS, Registry, WheelIndex } from './support/services';
+import { faultyInputs, faultyWorkerContext } from './support/faulty-worker';
+import { Registry, WheelIndex } from './support/services';
 
 // Container hygiene: images that answer their ping and carry the right torch, but would fail in
 // production (shared/seeds 000-002). Each is refused before publishing, naming platform, check,
@@ -39,19 +39,7 @@ afterEach(() => {
   expect(leftoverContainers()).toEqual([]);
 });
 
-function inputs(repository: string, extra: Record<string, string>, token: string): Record<string, string> {
-  return {
-    image: `${registry.host}/${repository}`,
-    context,
-    'torch-index-url': index.url,
-    network: 'host',
-    'registry-username': registry.user,
-    'registry-password': registry.password,
-    'worker-token': token,
-    ...extra,
-    'build-args': [LOCAL_BASE_ARGS, extra['build-args'] ?? ''].join('\n').trim(),
-  };
-}
+const inputs = (repository: string, extra: Record<string, string>, token: string) => faultyInputs(registry, index, context, repository, extra, token);
 
 async function expectRefused(run: ActionRun, repository: string, token: string, finding: RegExp): Promise<void> {
   expect(run.code).not.toBe(0);

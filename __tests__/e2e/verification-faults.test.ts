@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 
 import { leaks, leftoverContainers, runDist } from './support/action';
-import { faultyWorkerContext } from './support/faulty-worker';
-import { LOCAL_BASE_ARGS, Registry, WheelIndex } from './support/services';
+import { faultyInputs, faultyWorkerContext } from './support/faulty-worker';
+import { Registry, WheelIndex } from './support/services';
 
 // Images that build but must not be published: each fault is caught by verification, the action
 // fails naming platform and check, the registry gets no tag, and no container is left behind.
@@ -27,19 +27,7 @@ afterEach(() => {
   expect(leftoverContainers()).toEqual([]);
 });
 
-function inputs(repository: string, extra: Record<string, string>, token: string): Record<string, string> {
-  return {
-    image: `${registry.host}/${repository}`,
-    context,
-    'torch-index-url': index.url,
-    network: 'host',
-    'registry-username': registry.user,
-    'registry-password': registry.password,
-    'worker-token': token,
-    ...extra,
-    'build-args': [LOCAL_BASE_ARGS, extra['build-args'] ?? ''].join('\n').trim(),
-  };
-}
+const inputs = (repository: string, extra: Record<string, string>, token: string) => faultyInputs(registry, index, context, repository, extra, token);
 
 async function expectNothingPublished(repository: string) {
   expect(await registry.tags(repository)).toEqual([]);

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ROOT } from './env';
+import { LOCAL_BASE_ARGS, type Registry, type WheelIndex } from './services';
 
 /**
  * A build context holding the example worker's server.py beside the fault fixture, so the faulty
@@ -14,4 +15,22 @@ export function faultyWorkerContext(): string {
     fs.copyFileSync(path.join(ROOT, '__tests__/fixtures/faulty-worker', f), path.join(dir, f));
   }
   return dir;
+}
+
+/**
+ * Inputs of a run that builds `context` from the local base images and stub wheel index, and
+ * pushes to `registry` (when it gets that far); `extra` overrides, its build-args come after the base ones.
+ */
+export function faultyInputs(registry: Registry, index: WheelIndex, context: string, repository: string, extra: Record<string, string>, token: string): Record<string, string> {
+  return {
+    image: `${registry.host}/${repository}`,
+    context,
+    'torch-index-url': index.url,
+    network: 'host',
+    'registry-username': registry.user,
+    'registry-password': registry.password,
+    'worker-token': token,
+    ...extra,
+    'build-args': [LOCAL_BASE_ARGS, extra['build-args'] ?? ''].join('\n').trim(),
+  };
 }
