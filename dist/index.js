@@ -38528,14 +38528,17 @@ async function buildAndVerify(docker, plans, modes, token, st, signal, setting) 
     throw new PhaseError("verify", `verification failed, nothing was pushed. ${what.join(" / ")}`);
   }
 }
-var PROGRESS_EVERY_MS = 2e4;
+function progressEveryMs() {
+  const s = Number(process.env.MLIB_PROGRESS_SECONDS);
+  return (Number.isFinite(s) && s >= 1 ? s : 20) * 1e3;
+}
 async function runSideBySide(docker, plans, jobs, width, token, label, tmp, st, signal) {
   const running = /* @__PURE__ */ new Map();
   const ticker = setInterval(() => {
     for (const [job, r] of running) {
       core4.info(`${labelOf(plans, job.plan)}${job.p.platform}: ${Math.round((Date.now() - r.t0) / 1e3)}s; ${r.log.last.trim().slice(0, 160) || "starting"}`);
     }
-  }, PROGRESS_EVERY_MS);
+  }, progressEveryMs());
   let next = 0;
   let firstError;
   const worker = async () => {

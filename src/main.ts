@@ -263,8 +263,11 @@ async function buildAndVerify(docker: Docker, plans: Plan[], modes: Map<string, 
   }
 }
 
-/** Progress lines while platforms run side by side: each one's phase, time and last line. */
-const PROGRESS_EVERY_MS = 20_000;
+/** Progress lines while platforms run side by side, every 20 s (MLIB_PROGRESS_SECONDS changes it). */
+function progressEveryMs(): number {
+  const s = Number(process.env.MLIB_PROGRESS_SECONDS);
+  return (Number.isFinite(s) && s >= 1 ? s : 20) * 1000;
+}
 
 async function runSideBySide(docker: Docker, plans: Plan[], jobs: Job[], width: number, token: string, label: string, tmp: string, st: RunState, signal: AbortSignal): Promise<void> {
   const running = new Map<Job, { log: BufferedLog; t0: number }>();
@@ -272,7 +275,7 @@ async function runSideBySide(docker: Docker, plans: Plan[], jobs: Job[], width: 
     for (const [job, r] of running) {
       core.info(`${labelOf(plans, job.plan)}${job.p.platform}: ${Math.round((Date.now() - r.t0) / 1000)}s; ${r.log.last.trim().slice(0, 160) || 'starting'}`);
     }
-  }, PROGRESS_EVERY_MS);
+  }, progressEveryMs());
   let next = 0;
   let firstError: unknown;
   const worker = async () => {

@@ -32,7 +32,7 @@ beforeAll(async () => {
     'worker-token': token,
     // Both platforms side by side (auto would run them one at a time on a 2-core machine).
     parallel: '2',
-  });
+  }, { env: { MLIB_PROGRESS_SECONDS: '2' } });
   console.log(`happy path: ${run.seconds.toFixed(1)}s\n${run.summary}`);
 });
 
@@ -49,6 +49,10 @@ test('the run succeeds', () => {
 
 test('both platforms ran side by side, each printed as one group of its own lines, and both passed every default check', () => {
   expect(run.output).toMatch(/building and verifying 2 platforms, 2 at a time/);
+  // While both run, a progress line per platform outside the groups: its time and its last line.
+  const outside = run.output.replace(/::group::[\s\S]*?::endgroup::/g, '');
+  expect(outside).toMatch(/^linux\/arm64: \d+s; \S/m);
+  expect(outside).toMatch(/^linux\/amd64: \d+s; \S/m);
   const groups = [...run.output.matchAll(/::group::Build and verify (linux\/\w+) \((native|emulated), \d+s\)\n([\s\S]*?)::endgroup::/g)];
   expect(groups.map((g) => g[1]).sort()).toEqual(['linux/amd64', 'linux/arm64']);
   for (const [, platform, , body] of groups) {
