@@ -13,7 +13,7 @@ import { checkEmulation } from './build/emulation';
 import { readContext } from './context';
 import { messageOf, PhaseError } from './errors';
 import { readImages, type Inputs } from './inputs';
-import { lintPlan } from './plan/lint';
+import { lintCacheOrder, lintPlan } from './plan/lint';
 import { createPlan, planOutputs, type Plan, type PlatformPlan } from './plan/plan';
 import { hostPlatform } from './plan/platforms';
 import { checkGivenDigests, checkLogin, mountSources, prepareTags, pushPlatforms, registryClient, tagManifestList, type Published, type PublishEnv, type PushSummary } from './publish/publish';
@@ -473,7 +473,10 @@ export async function run(): Promise<void> {
       const plans = images.map((img) => createPlan(img.inputs, ctx, now, img));
       for (const plan of plans) {
         for (const w of plan.warnings) core.warning(w);
-        if (inputs!.mode !== 'merge') lintPlan(plan, core.warning);
+        if (inputs!.mode !== 'merge') {
+          lintPlan(plan, core.warning);
+          lintCacheOrder(plan, (message, at) => core.warning(message, { file: at.file, startLine: at.line }));
+        }
       }
       core.info(planMarkdown(plans));
       return plans;

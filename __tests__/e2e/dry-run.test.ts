@@ -65,3 +65,17 @@ test.each(refusals)('preflight refuses $name before any build', async ({ inputs,
   expect(run.code).not.toBe(0);
   expect(line).toMatch(error);
 });
+
+test('a Dockerfile declaring BUILD_TIME before its torch install: a warning annotation at the ARG, and the plan goes on', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-cache-order-'));
+  try {
+    const text = fs.readFileSync(path.join(ROOT, 'examples/worker/Dockerfile'), 'utf8').replace('ARG TORCH_INDEX_URL\n', 'ARG TORCH_INDEX_URL\nARG BUILD_TIME=unknown\n');
+    fs.writeFileSync(path.join(dir, 'Dockerfile'), text);
+    const line = text.split('\n').indexOf('ARG BUILD_TIME=unknown') + 1;
+    const run = await runDist({ image: 'ghcr.io/acme/worker', context: dir, 'dry-run': 'true' });
+    expect(run.code).toBe(0);
+    expect(run.output).toMatch(new RegExp(`::warning file=${dir.replace(/[.]/g, '\\.')}/Dockerfile,line=${line}::.*ARG BUILD_TIME is declared before the RUN at line \\d+; ml-image-build sets BUILD_TIME anew every run`));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -89,6 +89,20 @@ test('each platform image carries its verification report as an OCI artifact, re
   }
 });
 
+test('a build of the next commit (new BUILD_COMMIT and BUILD_TIME) reuses the torch install layer of the example', async () => {
+  const next = await runDist(
+    { image: `${registry.host}/example/worker`, context: 'examples/worker', 'torch-index-url': index.url, network: 'host', 'build-args': LOCAL_BASE_ARGS, platforms: 'linux/amd64', push: 'false', 'worker-token': token },
+    { github: { GITHUB_SHA: 'fedcba9876543210fedcba9876543210fedcba98' } },
+  );
+  expect(next.code).toBe(0);
+  expect(next.output).toMatch(/--build-arg BUILD_COMMIT=fedcba9/);
+  // BuildKit numbers its steps: the torch install's step is reported CACHED, not run again.
+  const step = /^#(\d+) \[[^\]]*\] RUN test -n "\$TORCH_VERSION"/m.exec(next.output);
+  expect(step).not.toBeNull();
+  expect(next.output).toMatch(new RegExp(`^#${step![1]} CACHED`, 'm'));
+  expect(next.output).not.toMatch(/::warning file=.*Dockerfile.*ARG BUILD_/);
+});
+
 test('the registry has one manifest list with linux/amd64 and linux/arm64 under both tags, and no other tag', async () => {
   expect((await registry.imageTags(repository)).sort()).toEqual(['0123456', 'latest']);
   const latest = await registry.manifest(repository, 'latest');

@@ -1,5 +1,7 @@
 import { PhaseError } from '../errors';
 import type { Plan } from './plan';
+import * as fs from 'fs';
+import { cacheBusters } from './cache-lint';
 import { DEFAULT_PINNED, lintContext } from './pinlint';
 
 /**
@@ -20,4 +22,18 @@ export function lintPlan(plan: Plan, warn: (s: string) => void): void {
     return;
   }
   throw new PhaseError('plan', `pin lint: ${findings.length} problem(s) with the pins of ${packages.join(', ')} (set 'pin-lint: warn' to build anyway):\n${lines.join('\n')}`);
+}
+
+/**
+ * Warns (never fails) where the Dockerfile declares BUILD_TIME or BUILD_COMMIT before a RUN: every
+ * build would redo that RUN and everything after it. An unreadable Dockerfile is left to the build.
+ */
+export function lintCacheOrder(plan: Plan, warn: (message: string, where: { file: string; line: number }) => void): void {
+  let text: string;
+  try {
+    text = fs.readFileSync(plan.inputs.file, 'utf8');
+  } catch {
+    return;
+  }
+  for (const f of cacheBusters(text)) warn(`${plan.inputs.file}:${f.line}: ${f.problem}`, { file: plan.inputs.file, line: f.line });
 }
