@@ -97,7 +97,7 @@ test('a build of the next commit (new BUILD_COMMIT and BUILD_TIME) reuses the to
   expect(next.code).toBe(0);
   expect(next.output).toMatch(/--build-arg BUILD_COMMIT=fedcba9/);
   // BuildKit numbers its steps: the torch install's step is reported CACHED, not run again.
-  const step = /^#(\d+) \[[^\]]*\] RUN test -n "\$TORCH_VERSION"/m.exec(next.output);
+  const step = /^#(\d+) \[[^\]]*\] RUN test -n .* pip install /m.exec(next.output);
   expect(step).not.toBeNull();
   expect(next.output).toMatch(new RegExp(`^#${step![1]} CACHED`, 'm'));
   expect(next.output).not.toMatch(/::warning file=.*Dockerfile.*ARG BUILD_/);
