@@ -24,3 +24,12 @@ test.each([
   expect(listed.length).toBeGreaterThan(0);
   expect([...listed].sort()).toEqual([...declared()].sort());
 });
+
+test("action.yml's description fits the Marketplace's 125 characters", () => {
+  expect(action.description.length).toBeLessThanOrEqual(125);
+});
+
+test('the license package.json names is in the repository', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { license: string };
+  expect(fs.readFileSync(path.join(ROOT, 'LICENSE'), 'utf8')).toMatch(new RegExp(`^${pkg.license} License`));
+});

@@ -6,7 +6,11 @@
  * workflow's inputs, secrets and outputs, references between jobs and steps, SHA pins,
  * permissions and timeouts. Every lint also gets a broken workflow, to show it can fail.
  */
+import { execFileSync } from 'child_process';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
+import { minimatch } from 'minimatch';
+import * as os from 'os';
 import * as path from 'path';
 import {
   actionSteps,
@@ -350,11 +354,43 @@ describe('build.yml', () => {
     }
   });
 
-  test('digests travel as one artifact per image and platform, collected per image by pattern', () => {
+  test('digests of images cpu and cpu-slim: the merge of cpu collects exactly its own two (the download pattern and the collect step, run)', () => {
+    // What the build jobs upload: one artifact per image and platform, holding the file IMAGE-ARCH.
     const upload = (wf.jobs.build.steps ?? []).find((s) => String(s.uses).startsWith('actions/upload-artifact@') && String(s.with?.name).startsWith('digest-'));
-    expect(upload?.with?.name).toBe('digest-${{ needs.plan.outputs.key }}-${{ matrix.image }}-${{ matrix.arch }}');
+    expect(path.basename(String(upload?.with?.path))).toBe('${{ matrix.image }}-${{ matrix.arch }}');
+    const key = 'k1';
+    const rows = ['cpu', 'cpu-slim'].flatMap((image) => [{ image, platform: 'linux/amd64', arch: 'amd64' }, { image, platform: 'linux/arm64', arch: 'arm64' }]);
+    const artifactOf = (r: { image: string; arch: string }) => String(upload?.with?.name).replace('${{ needs.plan.outputs.key }}', key).replace('${{ matrix.image }}', r.image).replace('${{ matrix.arch }}', r.arch);
+    // The merge job of `cpu` downloads what its pattern matches (download-artifact filters with minimatch).
     const download = (wf.jobs.publish.steps ?? []).find((s) => String(s.uses).startsWith('actions/download-artifact@'));
-    expect(download?.with).toMatchObject({ pattern: 'digest-${{ needs.plan.outputs.key }}-${{ matrix.image }}-*', 'merge-multiple': true });
+    expect(download?.with?.['merge-multiple']).toBe(true);
+    const pattern = String(download?.with?.pattern).replace('${{ needs.plan.outputs.key }}', key).replace('${{ matrix.image }}', 'cpu');
+    const downloaded = rows.filter((r) => minimatch(artifactOf(r), pattern));
+    const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-digests-'));
+    try {
+      fs.mkdirSync(path.join(temp, 'digests'));
+      const digestOf = (r: { image: string; arch: string }) => `sha256:${crypto.createHash('sha256').update(`${r.image}/${r.arch}`).digest('hex')}`;
+      for (const r of downloaded) fs.writeFileSync(path.join(temp, 'digests', `${r.image}-${r.arch}`), `${r.platform}=${digestOf(r)}\n`);
+      const collect = (wf.jobs.publish.steps ?? []).find((s) => s.name === 'Collect digests');
+      const output = path.join(temp, 'output');
+      fs.writeFileSync(output, '');
+      execFileSync('bash', ['-c', String(collect?.run)], { env: { ...process.env, MATRIX: JSON.stringify({ include: rows }), IMAGE_NAME: 'cpu', RUNNER_TEMP: temp, GITHUB_OUTPUT: output }, stdio: 'pipe' });
+      const got = fs.readFileSync(output, 'utf8');
+      expect(got).toContain('platforms=linux/amd64,linux/arm64\n');
+      const cpu = rows.filter((r) => r.image === 'cpu');
+      expect(got).toContain(`digests<<DIGESTS_EOF\n${cpu.map((r) => `${r.platform}=${digestOf(r)}`).join('\n')}\nDIGESTS_EOF\n`);
+      // And a platform job that left no digest fails the step, naming the platform.
+      fs.rmSync(path.join(temp, 'digests', 'cpu-arm64'));
+      let said = '';
+      try {
+        execFileSync('bash', ['-c', String(collect?.run)], { env: { ...process.env, MATRIX: JSON.stringify({ include: rows }), IMAGE_NAME: 'cpu', RUNNER_TEMP: temp, GITHUB_OUTPUT: output }, stdio: 'pipe' });
+      } catch (e) {
+        said = String((e as { stdout: Buffer }).stdout);
+      }
+      expect(said).toMatch(/::error::no digest for linux\/arm64 .*\(looked for cpu-arm64\)/);
+    } finally {
+      fs.rmSync(temp, { recursive: true, force: true });
+    }
   });
 
   test('with a config, every platform job and merge selects its own image', () => {
