@@ -69,6 +69,49 @@ export function workflowParser(): WorkflowParser {
   return parser;
 }
 
+interface ExpressionsLib {
+  Lexer: new (input: string) => { lex(): { tokens: unknown[] } };
+  Parser: new (tokens: unknown[], contexts: string[], functions: unknown[]) => { parse(): unknown };
+  Evaluator: new (expr: unknown, context: unknown) => { evaluate(): unknown };
+  data: { reviver: (key: string, value: unknown) => unknown };
+  truthy: (d: unknown) => boolean;
+}
+let expressions: ExpressionsLib | undefined;
+
+/**
+ * Evaluates a workflow `if:` (or any expression, without `${{ }}`) against sample contexts with
+ * GitHub's own evaluator (@actions/expressions), so a test checks what a condition does, not how
+ * it is written. Bundled like the parser above (ESM only).
+ */
+export function evaluateIf(expression: string, contexts: Record<string, unknown>): boolean {
+  if (!expressions) {
+    const out = buildSync({
+      stdin: {
+        contents: "export { Lexer, Parser, Evaluator, data } from '@actions/expressions'; export { truthy } from '@actions/expressions/result';",
+        resolveDir: ROOT,
+        loader: 'js',
+      },
+      bundle: true,
+      format: 'cjs',
+      platform: 'node',
+      target: 'node20',
+      write: false,
+      logLevel: 'silent',
+    });
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-expressions-')), 'expressions.js');
+    fs.writeFileSync(file, out.outputFiles[0].text);
+    try {
+      expressions = require(file) as ExpressionsLib;
+    } finally {
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
+  }
+  const lib = expressions;
+  const expr = expression.trim().replace(/^\$\{\{([\s\S]*)\}\}$/, '$1');
+  const ast = new lib.Parser(new lib.Lexer(expr).lex().tokens, Object.keys(contexts), []).parse();
+  return lib.truthy(new lib.Evaluator(ast, JSON.parse(JSON.stringify(contexts), lib.data.reviver)).evaluate());
+}
+
 /** `uses:` of the reusable build workflow, local or by repository. */
 export const BUILD_WORKFLOW_USES = /^(?:\.\/\.github\/workflows\/build\.yml|ml-image-build\/ml-image-build\/\.github\/workflows\/build\.yml@\S+)$/;
 /** `uses:` of this action: `./` (the project's own CI) or the published action. */

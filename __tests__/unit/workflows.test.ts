@@ -14,6 +14,7 @@ import * as os from 'os';
 import * as path from 'path';
 import {
   actionSteps,
+  evaluateIf,
   lintActionSteps,
   lintHygiene,
   lintPins,
@@ -109,11 +110,6 @@ describe('@actions/workflow-parser', () => {
       error: /Invalid cron expression/,
     },
     {
-      name: 'a build.yml call without its required image',
-      text: wrap('  a:\n    uses: ml-image-build/ml-image-build/.github/workflows/build.yml@v1\n    with:\n      push: "false"\n'),
-      error: /Input image is required/,
-    },
-    {
       name: 'a build.yml call with an undeclared input',
       text: wrap('  a:\n    uses: ./.github/workflows/build.yml\n    with:\n      image: x\n      imagee: y\n'),
       error: /Invalid input, imagee is not defined/,
@@ -175,13 +171,17 @@ describe("calls of build.yml pass its declared inputs, types and secrets", () =>
   const call = (body: string) => doc(wrap(`  a:\n    uses: ./.github/workflows/build.yml\n${body}`));
   test.each([
     { name: 'an undeclared input', wf: call('    with:\n      image: x\n      platform: linux/amd64\n'), problem: /input 'platform' is not declared/ },
-    { name: 'a missing required input', wf: call('    with:\n      push: "false"\n'), problem: /required input 'image' is not given/ },
     { name: 'a number for a string input (unquoted 2.10)', wf: call('    with:\n      image: x\n      torch-version: 2.10\n'), problem: /input 'torch-version' is a string; got 2.1/ },
     { name: 'a boolean for a string input', wf: call('    with:\n      image: x\n      push: false\n'), problem: /input 'push' is a string; got false/ },
     { name: 'a string for a number input', wf: call('    with:\n      image: x\n      build-timeout-minutes: "90"\n'), problem: /input 'build-timeout-minutes' is a number/ },
     { name: 'an undeclared secret', wf: call('    with:\n      image: x\n    secrets:\n      password: ${{ secrets.P }}\n'), problem: /secret 'password' is not declared/ },
   ])('catches $name', ({ wf, problem }) => {
     expect(lintReusableCalls(wf, build).join('\n')).toMatch(problem);
+  });
+
+  test('catches a missing required input (build.yml requires none: `image` may come from config)', () => {
+    const requiring = { ...build, inputs: { ...build.inputs, image: { ...build.inputs.image, required: true } } };
+    expect(lintReusableCalls(call('    with:\n      push: "false"\n'), requiring).join('\n')).toMatch(/required input 'image' is not given/);
   });
 
   test.each([
@@ -310,7 +310,9 @@ describe('build.yml', () => {
     expect(Object.keys(build.inputs)).toEqual(
       expect.arrayContaining(['image', 'context', 'file', 'platforms', 'torch-version', 'torch-variants', 'torchaudio-version', 'build-args', 'tags', 'push', 'runner-amd64', 'runner-arm64', 'gpu-runner', 'config']),
     );
-    expect(build.inputs.image).toMatchObject({ type: 'string', required: true });
+    // Not required: every image of a config may name its own; the plan refuses a run that names none.
+    expect(build.inputs.image).toMatchObject({ type: 'string', default: '' });
+    expect(build.inputs['gpu-on-fork-pull-requests']).toMatchObject({ type: 'boolean', default: false });
     expect(build.inputs.push).toMatchObject({ type: 'string', default: 'auto' });
     expect(build.inputs.platforms.default).toBe('linux/amd64,linux/arm64');
     expect(build.inputs['runner-amd64'].default).toBe('ubuntu-24.04');
@@ -391,6 +393,22 @@ describe('build.yml', () => {
     } finally {
       fs.rmSync(temp, { recursive: true, force: true });
     }
+  });
+
+  test.each([
+    { name: 'a push to main', event: 'push', head: undefined, optIn: false, runs: true },
+    { name: 'a pull request from a branch of the repository', event: 'pull_request', head: 'acme/worker', optIn: false, runs: true },
+    { name: 'a pull request from a fork', event: 'pull_request', head: 'mallory/worker', optIn: false, runs: false },
+    { name: 'a pull_request_target from a fork', event: 'pull_request_target', head: 'mallory/worker', optIn: false, runs: false },
+    { name: 'a pull request from a fork, the caller opted in', event: 'pull_request', head: 'mallory/worker', optIn: true, runs: true },
+  ])('the GPU lane on $name: runs $runs', ({ event, head, optIn, runs }) => {
+    const contexts = (gpuRunner: string) => ({
+      inputs: { 'gpu-runner': gpuRunner, 'gpu-on-fork-pull-requests': optIn },
+      needs: { plan: { outputs: { platforms: 'linux/amd64,linux/arm64' } } },
+      github: { event_name: event, repository: 'acme/worker', event: head ? { pull_request: { head: { repo: { full_name: head } } } } : {} },
+    });
+    expect(evaluateIf(String(wf.jobs['gpu-verify'].if), contexts('["self-hosted","gpu"]'))).toBe(runs);
+    expect(evaluateIf(String(wf.jobs['gpu-verify'].if), contexts(''))).toBe(false); // no GPU runner, no lane
   });
 
   test('with a config, every platform job and merge selects its own image', () => {
