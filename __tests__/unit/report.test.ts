@@ -145,3 +145,29 @@ describe('summaryMarkdown', () => {
     });
   });
 });
+
+describe('summary of the checks beyond ping and probe', () => {
+  const checked: PlatformVerification = {
+    ...passedAmd,
+    hygiene: { user: 'worker', uid: 10001, modelCache: '/models', cacheWritable: true, healthySeconds: 2.24, offline: true, memoryLimit: 512 * 2 ** 20, peakMemory: 21 * 2 ** 20 },
+    checks: [
+      { name: 'whisper model cached', passed: true, attempts: 1 },
+      { name: 'diarization | available', passed: false, attempts: 3 },
+    ],
+    size: { platform: 'linux/amd64', uncompressed: 2_400_000_000, compressed: 1_200_000_000, compressedBy: 'pushed', layers: 6, level: 6, largestLayers: [{ index: 3, uncompressed: 2_000_000_000, instruction: 'RUN pip install torch==2.2.2' }], published: { ref: 'ghcr.io/org/worker:latest', digest: DIGEST_A, compressed: 1_000_000_000 }, growthPercent: 20, budget: {}, passed: true, seconds: 0.2 },
+  };
+  const uncheckedArm: PlatformVerification = { ...passedArm, hygiene: { user: 'root', offline: false } };
+  const entries = buildReport(plan, results(checked, uncheckedArm), timings);
+  const md = summaryMarkdown(plan, entries, published);
+
+  test.each([
+    { name: 'the report carries hygiene, checks and size', got: () => [entries[0].hygiene?.uid, entries[0].checks.length, entries[0].size?.growthPercent, entries[1].checks], want: [10001, 2, 20, []] },
+    { name: 'hygiene row, memory in MiB', got: () => md.split('\n').includes('| linux/amd64 | worker (uid 10001) | /models: writable | 2.2s | yes | 21 MiB / 512 MiB |'), want: true },
+    { name: 'a platform whose cache was not checked', got: () => md.split('\n').includes('| linux/arm64 | root | not checked | - | no | - / no limit |'), want: true },
+    { name: 'checks line, the pipe in a name escaped', got: () => md.split('\n').includes('Checks, linux/amd64: whisper model cached passed (1 attempt), diarization \\| available **failed** (3 attempts)'), want: true },
+    { name: 'size table with growth over the published image', got: () => /\| linux\/amd64 \| 1\.20 GB \| 2\.40 GB \| 1\.00 GB \| \+20\.0% \|/.test(md), want: true },
+    { name: 'largest layer with its instruction', got: () => md.includes('`RUN pip install torch==2.2.2`'), want: true },
+  ])('$name', ({ got, want }) => {
+    expect(got()).toEqual(want);
+  });
+});
