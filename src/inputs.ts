@@ -20,6 +20,8 @@ export interface Inputs {
   torchaudioVersion: string;
   /** '' when the image has no torchvision to check. */
   torchvisionVersion: string;
+  /** The image's CPython ('3.11', '3.13t'): the wheels the index must have; '' accepts any. */
+  pythonVersion: string;
   allowUnknownTorch: boolean;
   torchVariants: Record<string, string>;
   torchIndexUrl: string;
@@ -180,6 +182,10 @@ export function readInputs(get: InputSource = actionsInputSource): Inputs {
 
   const torchvisionVersion = get('torchvision-version').trim();
   if (torchvisionVersion) checkVersion(torchvisionVersion, 'torchvision-version');
+  const pythonVersion = get('python-version').trim();
+  if (pythonVersion && !/^3\.\d{1,2}t?$/.test(pythonVersion)) {
+    throw new InputError('python-version', `'${pythonVersion}' is not a CPython version such as 3.11 (3.13t for a free-threaded build)`);
+  }
 
   const torchVariants = parseVariants(get('torch-variants') || 'linux/amd64=cu121,linux/arm64=cpu');
   for (const p of platforms) {
@@ -209,6 +215,7 @@ export function readInputs(get: InputSource = actionsInputSource): Inputs {
     torchVersion,
     torchaudioVersion,
     torchvisionVersion,
+    pythonVersion,
     allowUnknownTorch: bool(get('allow-unknown-torch') || 'false', 'allow-unknown-torch'),
     torchVariants,
     torchIndexUrl,

@@ -188,3 +188,20 @@ describe('listOf', () => {
     expect(listOf(raw)).toEqual(want);
   });
 });
+
+describe('python-version', () => {
+  const IMG = { image: 'ghcr.io/o/w' };
+  test.each([
+    { raw: '', want: '' },
+    { raw: '3.11', want: '3.11' },
+    { raw: ' 3.13t ', want: '3.13t' },
+  ])("'$raw' reads as '$want'", ({ raw, want }) => {
+    expect(readInputs(inputSource({ ...IMG, 'python-version': raw })).pythonVersion).toBe(want);
+  });
+
+  test.each(['3', '3.11.4', 'cp311', 'python3.11', '2.7', '3.x'])("'%s' is refused, naming python-version", (raw) => {
+    const read = () => readInputs(inputSource({ ...IMG, 'python-version': raw }));
+    expect(read).toThrow("Input 'python-version'");
+    expect(read).toThrow(`'${raw}' is not a CPython version such as 3.11`);
+  });
+});
