@@ -35890,11 +35890,15 @@ var REDIRECTS = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
 var MAX_HOPS = 5;
 function defaultSleep(ms, signal) {
   return new Promise((resolve2, reject) => {
-    const t = setTimeout(resolve2, ms);
-    signal?.addEventListener("abort", () => {
+    const onAbort = () => {
       clearTimeout(t);
       reject(new TransportError("cancelled", "ABORTED", false));
-    });
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve2();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
 async function getWithRetry(url, opts) {
@@ -37456,6 +37460,7 @@ var SimpleIndexClient = class {
         throw new IndexUnavailable(url, `unreadable ${type2 || "untyped"} page: ${e.message}`);
       }
     } catch (e) {
+      if (this.opts.signal?.aborted) throw e;
       const failure = e instanceof IndexUnavailable ? e : e instanceof TransportError ? new IndexUnavailable(url, `${e.reason} (${e.code})`) : void 0;
       if (!failure) throw e;
       if (!(e instanceof IndexUnavailable && /^HTTP 4/.test(e.reason))) this.down.set(origin, failure);
@@ -42617,6 +42622,9 @@ function readInputs(get2 = actionsInputSource) {
   const pythonVersion = get2("python-version").trim();
   if (pythonVersion && !/^3\.\d{1,2}t?$/.test(pythonVersion)) {
     throw new InputError("python-version", `'${pythonVersion}' is not a CPython version such as 3.11 (3.13t for a free-threaded build)`);
+  }
+  if (/^3\.[1-5]$/.test(pythonVersion)) {
+    throw new InputError("python-version", `'${pythonVersion}' is a Python no torch wheel is built for; if you meant 3.${pythonVersion.slice(2)}0, quote it ('3.${pythonVersion.slice(2)}0'): YAML reads 3.${pythonVersion.slice(2)}0 as the number ${pythonVersion}`);
   }
   const torchVariants = parseVariants(get2("torch-variants") || "linux/amd64=cu121,linux/arm64=cpu");
   for (const p of platforms) {

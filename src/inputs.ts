@@ -186,6 +186,10 @@ export function readInputs(get: InputSource = actionsInputSource): Inputs {
   if (pythonVersion && !/^3\.\d{1,2}t?$/.test(pythonVersion)) {
     throw new InputError('python-version', `'${pythonVersion}' is not a CPython version such as 3.11 (3.13t for a free-threaded build)`);
   }
+  if (/^3\.[1-5]$/.test(pythonVersion)) {
+    // YAML reads an unquoted 3.10 as the number 3.1.
+    throw new InputError('python-version', `'${pythonVersion}' is a Python no torch wheel is built for; if you meant 3.${pythonVersion.slice(2)}0, quote it ('3.${pythonVersion.slice(2)}0'): YAML reads 3.${pythonVersion.slice(2)}0 as the number ${pythonVersion}`);
+  }
 
   const torchVariants = parseVariants(get('torch-variants') || 'linux/amd64=cu121,linux/arm64=cpu');
   for (const p of platforms) {

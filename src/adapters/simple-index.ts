@@ -70,6 +70,8 @@ export class SimpleIndexClient implements PageSource {
         throw new IndexUnavailable(url, `unreadable ${type || 'untyped'} page: ${(e as Error).message}`);
       }
     } catch (e) {
+      // A cancelled run is not an unreachable index: no fallback, the run unwinds.
+      if (this.opts.signal?.aborted) throw e;
       const failure = e instanceof IndexUnavailable ? e : e instanceof TransportError ? new IndexUnavailable(url, `${e.reason} (${e.code})`) : undefined;
       if (!failure) throw e;
       if (!(e instanceof IndexUnavailable && /^HTTP 4/.test(e.reason))) this.down.set(origin, failure);
