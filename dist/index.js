@@ -36565,7 +36565,7 @@ var torch_releases_default = {
           torch: "",
           torchaudio: "",
           torchvision: "",
-          unconfirmed: "aarch64 CUDA wheels of the 2.5 line are named torch-X-cp3xx-cp3xx-linux_aarch64.whl on the cu124 index, without a +cu124 tag, so torch should report the bare version; that string was not observed in a running image, and the torchaudio aarch64 wheel on the cu124 index was not seen in a listing (its builds began with 2.5, pytorch/audio#3827) ; 2.5.0's torch wheel was not seen in any listing: inferred from 2.4.0 and 2.5.1 having it"
+          unconfirmed: "aarch64 CUDA wheels of the 2.5 line are named torch-X-cp3xx-cp3xx-linux_aarch64.whl on the cu124 index, without a +cu124 tag, so torch should report the bare version; that string was not observed in a running image, and the torchaudio aarch64 wheel on the cu124 index was not seen in a listing (its builds began with 2.5, pytorch/audio#3827); 2.5.0's torch wheel was not seen in any listing: inferred from 2.4.0 and 2.5.1 having it"
         }
       },
       sources: [
