@@ -45588,7 +45588,7 @@ async function run() {
       const plans = [];
       for (const img of images) {
         const torch = inputs.mode === "merge" ? void 0 : await resolveTorch(img.inputs, index);
-        for (const n of torch?.notes ?? []) core4.info(n);
+        for (const n of torch?.notes ?? []) core4.info(images.length > 1 ? `${img.name}: ${n}` : n);
         plans.push(createPlan(img.inputs, ctx, now, img, torch));
       }
       for (const plan of plans) {

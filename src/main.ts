@@ -479,7 +479,7 @@ export async function run(): Promise<void> {
       const plans: Plan[] = [];
       for (const img of images) {
         const torch = inputs!.mode === 'merge' ? undefined : await resolveTorch(img.inputs, index);
-        for (const n of torch?.notes ?? []) core.info(n);
+        for (const n of torch?.notes ?? []) core.info(images.length > 1 ? `${img.name}: ${n}` : n);
         plans.push(createPlan(img.inputs, ctx, now, img, torch));
       }
       for (const plan of plans) {
