@@ -66,16 +66,27 @@ async function startRegistry({ user = 'ci-pusher', password = `pw-${Math.random(
   };
 }
 
-/** Writes and serves the stub wheel index; returns { url, stop() }. */
-async function startWheelIndex(versions = '2.2.2') {
+/**
+ * Writes and serves the stub wheel index (examples/offline/make_index.py): PEP 691 JSON when the
+ * Accept header asks for it, PEP 503 HTML otherwise, as a hosted index answers pip and the action's
+ * preflight; `htmlOnly` answers HTML whatever is asked (a static server, as download.pytorch.org is).
+ * Returns { url, stop(), requests() }: requests() reads the server's log, one
+ * { path, accept, status, answered: 'json' | 'html' | 'file' | ... } per request so far.
+ */
+async function startWheelIndex(versions = '2.2.2', { htmlOnly = false } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-index-'));
-  execFileSync('python3', [path.join(ROOT, 'examples/offline/make_index.py'), dir, '--versions', versions]);
+  const log = path.join(dir, 'requests.jsonl');
   const port = await freePort();
-  const proc = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', dir], { stdio: 'ignore' });
+  const args = [path.join(ROOT, 'examples/offline/make_index.py'), path.join(dir, 'whl'), '--versions', versions, '--serve', String(port), '--log', log, ...(htmlOnly ? ['--html-only'] : [])];
+  const proc = spawn('python3', args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/cpu/`, proc, 'wheel index server');
   return {
     url,
+    requests() {
+      if (!fs.existsSync(log)) return [];
+      return fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    },
     stop() {
       proc.kill();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -34,7 +34,7 @@ export class ConfigError extends Error {
 
 /** Keys that take a scalar (string, number or boolean). */
 const SCALAR_KEYS = [
-  'image', 'context', 'file', 'target', 'network', 'torch-version', 'torchaudio-version', 'torchvision-version',
+  'image', 'context', 'file', 'target', 'network', 'torch-version', 'torchaudio-version', 'torchvision-version', 'python-version',
   'torch-index-url', 'tag-rules', 'sha-length', 'python', 'gpu', 'allow-unknown-torch', 'token-env',
   'non-root', 'model-cache', 'healthcheck', 'offline', 'memory', 'parallel', 'size-budget',
 ];

@@ -20,6 +20,8 @@ export interface Inputs {
   torchaudioVersion: string;
   /** '' when the image has no torchvision to check. */
   torchvisionVersion: string;
+  /** The image's CPython ('3.11', '3.13t'): the wheels the index must have; '' accepts any. */
+  pythonVersion: string;
   allowUnknownTorch: boolean;
   torchVariants: Record<string, string>;
   torchIndexUrl: string;
@@ -180,6 +182,14 @@ export function readInputs(get: InputSource = actionsInputSource): Inputs {
 
   const torchvisionVersion = get('torchvision-version').trim();
   if (torchvisionVersion) checkVersion(torchvisionVersion, 'torchvision-version');
+  const pythonVersion = get('python-version').trim();
+  if (pythonVersion && !/^3\.\d{1,2}t?$/.test(pythonVersion)) {
+    throw new InputError('python-version', `'${pythonVersion}' is not a CPython version such as 3.11 (3.13t for a free-threaded build)`);
+  }
+  if (/^3\.[1-5]$/.test(pythonVersion)) {
+    // YAML reads an unquoted 3.10 as the number 3.1.
+    throw new InputError('python-version', `'${pythonVersion}' is a Python no torch wheel is built for; if you meant 3.${pythonVersion.slice(2)}0, quote it ('3.${pythonVersion.slice(2)}0'): YAML reads 3.${pythonVersion.slice(2)}0 as the number ${pythonVersion}`);
+  }
 
   const torchVariants = parseVariants(get('torch-variants') || 'linux/amd64=cu121,linux/arm64=cpu');
   for (const p of platforms) {
@@ -209,6 +219,7 @@ export function readInputs(get: InputSource = actionsInputSource): Inputs {
     torchVersion,
     torchaudioVersion,
     torchvisionVersion,
+    pythonVersion,
     allowUnknownTorch: bool(get('allow-unknown-torch') || 'false', 'allow-unknown-torch'),
     torchVariants,
     torchIndexUrl,

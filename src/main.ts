@@ -7,6 +7,7 @@ import { Docker } from './adapters/docker';
 import type { Credentials } from './adapters/registry/auth';
 import type { RegistryClient } from './adapters/registry/client';
 import { policyFromEnv } from './adapters/registry/retry';
+import { INDEX_POLICY, SimpleIndexClient } from './adapters/simple-index';
 import { buildArgv } from './build/argv';
 import { builderProblem } from './build/builder';
 import { checkEmulation } from './build/emulation';
@@ -14,7 +15,8 @@ import { readContext } from './context';
 import { messageOf, PhaseError } from './errors';
 import { readImages, type Inputs } from './inputs';
 import { lintCacheOrder, lintPlan } from './plan/lint';
-import { createPlan, planOutputs, type Plan, type PlatformPlan } from './plan/plan';
+import { checkPlanInputs, createPlan, planOutputs, type Plan, type PlatformPlan } from './plan/plan';
+import { describeSource, resolveTorch } from './plan/preflight';
 import { hostPlatform } from './plan/platforms';
 import { checkGivenDigests, checkLogin, mountSources, prepareTags, pushPlatforms, registryClient, tagManifestList, type Published, type PublishEnv, type PushSummary } from './publish/publish';
 import { availableCores } from './publish/pgzip';
@@ -470,8 +472,18 @@ export async function run(): Promise<void> {
     const ctx = readContext();
     const now = new Date();
     st.plans = await core.group('Plan', async () => {
-      const plans = images.map((img) => createPlan(img.inputs, ctx, now, img));
+      for (const img of images) checkPlanInputs(img.inputs);
+      // The wheel index is the truth about which wheels exist (a merge job builds nothing: the
+      // table's answer is enough there). One client, so each page is read once for all images.
+      const index = new SimpleIndexClient({ policy: policyFromEnv(process.env, INDEX_POLICY, 'MLIB_INDEX'), signal: cancel.signal, log: core.info });
+      const plans: Plan[] = [];
+      for (const img of images) {
+        const torch = inputs!.mode === 'merge' ? undefined : await resolveTorch(img.inputs, index);
+        for (const n of torch?.notes ?? []) core.info(images.length > 1 ? `${img.name}: ${n}` : n);
+        plans.push(createPlan(img.inputs, ctx, now, img, torch));
+      }
       for (const plan of plans) {
+        core.info(`${labelOf(plans, plan)}torch wheels: ${describeSource(plan.wheelSource)}`);
         for (const w of plan.warnings) core.warning(w);
         if (inputs!.mode !== 'merge') {
           lintPlan(plan, core.warning);

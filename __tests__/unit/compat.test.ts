@@ -20,7 +20,11 @@ describe('checkCompatibility: combinations PyTorch publishes', () => {
     { name: '2.6.0 with cu126 on both platforms', r: req({ torch: '2.6.0', variants: { [AMD]: 'cu126', [ARM]: 'cu126' } }), warnings: 0 },
     { name: '2.8.0 with cu129 on both platforms', r: req({ torch: '2.8.0', torchvision: '0.23.0', variants: { [AMD]: 'cu129', [ARM]: 'cu129' } }), warnings: 0 },
     { name: '2.7.1 with cu128 on arm64 (warns: torchaudio aarch64 wheel not seen)', r: req({ torch: '2.7.1', variants: { [AMD]: 'cu128', [ARM]: 'cu128' } }), warnings: 1 },
-    { name: '2.4.0 with cu124 on arm64 (warns: untagged wheel name inferred)', r: req({ torch: '2.4.0', variants: { [AMD]: 'cu124', [ARM]: 'cu124' } }), warnings: 1 },
+    { name: '2.5.1 with cu124 on arm64 (warns: untagged wheel name inferred)', r: req({ torch: '2.5.1', variants: { [AMD]: 'cu124', [ARM]: 'cu124' } }), warnings: 1 },
+    { name: '2.9.0 with cu129 on both platforms (the index has it; the install page does not say)', r: req({ torch: '2.9.0', variants: { [AMD]: 'cu129', [ARM]: 'cu129' } }), warnings: 1 },
+    { name: '2.9.1 with cu129 on amd64', r: req({ torch: '2.9.1', variants: { [AMD]: 'cu129', [ARM]: 'cpu' } }), warnings: 0 },
+    { name: '2.10.0 with cu130 on both, torchvision 0.25.0 (warns: domain tags from issue 7)', r: req({ torch: '2.10.0', torchvision: '0.25.0', variants: { [AMD]: 'cu130', [ARM]: 'cu130' } }), warnings: 1 },
+    { name: '2.2.2 for Python 3.12', r: req({ torch: '2.2.2', python: '3.12' }), warnings: 0 },
     { name: '2.9.1 with cu130 on both and torchvision 0.24.1', r: req({ torch: '2.9.1', torchvision: '0.24.1', variants: { [AMD]: 'cu130', [ARM]: 'cpu' } }), warnings: 0 },
     { name: 'platform aliases are understood (linux/arm64/v8)', r: req({ torch: '2.2.2', variants: { 'linux/arm64/v8': 'cpu' } }), warnings: 0 },
   ])('$name', ({ r, warnings }) => {
@@ -30,8 +34,8 @@ describe('checkCompatibility: combinations PyTorch publishes', () => {
   });
 
   test('an unconfirmed aarch64 entry names the platform and variant in its warning', () => {
-    const got = checkCompatibility(req({ torch: '2.4.1', variants: { [ARM]: 'cu124' } }));
-    expect(got.warnings[0]).toContain('torch 2.4.1 linux/arm64=cu124');
+    const got = checkCompatibility(req({ torch: '2.5.0', variants: { [ARM]: 'cu124' } }));
+    expect(got.warnings[0]).toContain('torch 2.5.0 linux/arm64=cu124');
     expect(got.warnings[0]).toContain('not seen');
   });
 });
@@ -84,7 +88,37 @@ describe('checkCompatibility: refusals name the input and the valid choices', ()
       name: 'cu126 on arm64 for 2.8.0',
       r: req({ torch: '2.8.0', variants: { [ARM]: 'cu126' } }),
       input: 'torch-variants',
-      says: ['published: cpu, cu128, cu129'],
+      says: ['published: cpu, cu129'],
+    },
+    {
+      name: 'cu128 on arm64 for 2.8.0 (its aarch64 CUDA wheels are cu129 only)',
+      r: req({ torch: '2.8.0', variants: { [AMD]: 'cu128', [ARM]: 'cu128' } }),
+      input: 'torch-variants',
+      says: ['linux/arm64=cu128 is not published for torch 2.8.0 on linux/arm64', 'published: cpu, cu129'],
+    },
+    {
+      name: 'cu129 on arm64 for 2.9.1 (2.9.1 has cu129 for x86_64 only)',
+      r: req({ torch: '2.9.1', variants: { [AMD]: 'cu129', [ARM]: 'cu129' } }),
+      input: 'torch-variants',
+      says: ['linux/arm64=cu129 is not published for torch 2.9.1 on linux/arm64', 'published: cpu, cu126, cu128, cu130'],
+    },
+    {
+      name: 'cu124 on arm64 for 2.4.1 (torch only: no torchaudio aarch64 CUDA wheel before 2.5)',
+      r: req({ torch: '2.4.1', variants: { [AMD]: 'cu124', [ARM]: 'cu124' } }),
+      input: 'torch-variants',
+      says: ['linux/arm64=cu124 is not available', 'no torchaudio wheel', 'use linux/arm64=cpu', 'torch 2.5.0, 2.5.1'],
+    },
+    {
+      name: 'cu124 on arm64 for 2.4.0 with torchvision',
+      r: req({ torch: '2.4.0', torchvision: '0.19.0', variants: { [ARM]: 'cu124' } }),
+      input: 'torch-variants',
+      says: ['no torchaudio or torchvision wheel', 'include torchaudio and torchvision'],
+    },
+    {
+      name: 'a Python 2.9.0 has no wheels for',
+      r: req({ torch: '2.9.0', python: '3.9' }),
+      input: 'python-version',
+      says: ['torch 2.9.0 publishes no Linux wheels for Python 3.9', 'it has 3.10, 3.11, 3.12, 3.13, 3.13t, 3.14, 3.14t'],
     },
     {
       name: 'torchaudio from the previous patch release',
@@ -126,8 +160,8 @@ describe('checkCompatibility: refusals name the input and the valid choices', ()
 
 describe('checkCompatibility: releases the table does not know', () => {
   test.each([
-    { name: 'a newer minor line (2.10.0)', torch: '2.10.0', nearest: '2.9.0, 2.9.1' },
-    { name: 'a new major (3.0.0)', torch: '3.0.0', nearest: '2.9.0, 2.9.1' },
+    { name: 'a newer minor line (2.12.0)', torch: '2.12.0', nearest: '2.11.0' },
+    { name: 'a new major (3.0.0)', torch: '3.0.0', nearest: '2.11.0' },
     { name: 'an unknown patch (2.2.3) lists its minor line', torch: '2.2.3', nearest: '2.2.0, 2.2.1, 2.2.2' },
     { name: 'a release candidate (2.3.0rc1) lists its minor line', torch: '2.3.0rc1', nearest: '2.3.0, 2.3.1' },
     { name: 'an older release (1.13.1)', torch: '1.13.1', nearest: '2.0.0, 2.0.1' },
@@ -137,19 +171,19 @@ describe('checkCompatibility: releases the table does not know', () => {
     expect(check).toThrow("Input 'torch-version'");
     expect(check).toThrow(`torch ${torch} is not in the compatibility table`);
     expect(check).toThrow(`nearest known: ${nearest}`);
-    expect(check).toThrow('checked 2026-11-23');
+    expect(check).toThrow('dated 2026-11-24');
     expect(check).toThrow('may be stale');
     expect(check).toThrow("allow-unknown-torch: true");
   });
 
   test.each([
-    { name: '2.10.0 with a CUDA variant on arm64', r: req({ torch: '2.10.0', allowUnknown: true, variants: { [AMD]: 'cu130', [ARM]: 'cu130' } }) },
+    { name: '2.12.0 with a CUDA variant on arm64', r: req({ torch: '2.12.0', allowUnknown: true, variants: { [AMD]: 'cu130', [ARM]: 'cu130' } }) },
     { name: '1.13.1 with a mismatched-looking torchaudio', r: req({ torch: '1.13.1', torchaudio: '0.13.1', allowUnknown: true }) },
   ])('$name is let through unchecked with allow-unknown-torch, and says so', ({ r }) => {
     const got = checkCompatibility(r);
     expect(got.known).toBe(false);
     expect(got.warnings).toHaveLength(1);
-    expect(got.warnings[0]).toContain(`torch ${r.torch} is not in the compatibility table (checked 2026-11-23)`);
+    expect(got.warnings[0]).toContain(`torch ${r.torch} is not in the compatibility table (dated 2026-11-24)`);
     expect(got.warnings[0]).toContain('goes stale');
     expect(got.warnings[0]).toContain('nothing was checked');
   });
@@ -161,7 +195,7 @@ describe('checkCompatibility: releases the table does not know', () => {
 
   test.each([
     { name: 'within a known line', torch: '2.5.7', want: ['2.5.0', '2.5.1'] },
-    { name: 'past the newest line', torch: '2.11.0', want: ['2.9.0', '2.9.1'] },
+    { name: 'past the newest line', torch: '2.13.0', want: ['2.11.0'] },
     { name: 'before the oldest line', torch: '1.12.0', want: ['2.0.0', '2.0.1'] },
   ])('nearestReleases $name', ({ torch, want }) => {
     expect(nearestReleases(torch)).toEqual(want);
@@ -181,9 +215,13 @@ describe('expectedVersions follows the wheel names', () => {
     { name: 'arm64 cu128 for 2.7.0', torch: '2.7.0', torchaudio: '2.7.0', variant: 'cu128', arch: 'arm64' as const, want: { torch: '2.7.0+cu128', torchaudio: '2.7.0', cuda: '12.8' } },
     { name: 'arm64 cu130 for 2.9.0', torch: '2.9.0', torchaudio: '2.9.0', variant: 'cu130', arch: 'arm64' as const, want: { torch: '2.9.0+cu130', torchaudio: '2.9.0', cuda: '13.0' } },
     { name: 'arm64 cu124 for 2.4.0: untagged wheel name', torch: '2.4.0', torchaudio: '2.4.0', variant: 'cu124', arch: 'arm64' as const, want: { torch: '2.4.0', torchaudio: '2.4.0', cuda: '12.4' } },
-    { name: 'unknown release, amd64: +variant', torch: '2.10.0', torchaudio: '2.10.0', variant: 'cu130', arch: 'amd64' as const, want: { torch: '2.10.0+cu130', torchaudio: '2.10.0+cu130', cuda: '13.0' } },
-    { name: 'unknown release, arm64 cpu: no tag', torch: '2.10.0', torchaudio: '2.10.0', variant: 'cpu', arch: 'arm64' as const, want: { torch: '2.10.0', torchaudio: '2.10.0', cuda: null } },
-    { name: 'unknown release, arm64 CUDA: +variant', torch: '2.10.0', torchaudio: '2.10.0', variant: 'cu130', arch: 'arm64' as const, want: { torch: '2.10.0+cu130', torchaudio: '2.10.0+cu130', cuda: '13.0' } },
+    { name: 'arm64 cpu for 2.10.0: torch and torchaudio +cpu', torch: '2.10.0', torchaudio: '2.10.0', variant: 'cpu', arch: 'arm64' as const, want: { torch: '2.10.0+cpu', torchaudio: '2.10.0+cpu', cuda: null } },
+    { name: 'arm64 cu129 for 2.9.0: torch +cu129, torchaudio untagged', torch: '2.9.0', torchaudio: '2.9.0', variant: 'cu129', arch: 'arm64' as const, want: { torch: '2.9.0+cu129', torchaudio: '2.9.0', cuda: '12.9' } },
+    { name: 'unknown release, amd64: +variant', torch: '2.12.0', torchaudio: '2.12.0', variant: 'cu130', arch: 'amd64' as const, want: { torch: '2.12.0+cu130', torchaudio: '2.12.0+cu130', cuda: '13.0' } },
+    { name: 'unknown release from 2.10 on, arm64 cpu: both +cpu', torch: '2.12.0', torchaudio: '2.12.0', variant: 'cpu', arch: 'arm64' as const, want: { torch: '2.12.0+cpu', torchaudio: '2.12.0+cpu', cuda: null } },
+    { name: 'unknown release from 2.10 on, arm64 CUDA: both +variant', torch: '2.12.0', torchaudio: '2.12.0', variant: 'cu130', arch: 'arm64' as const, want: { torch: '2.12.0+cu130', torchaudio: '2.12.0+cu130', cuda: '13.0' } },
+    { name: 'unknown patch between 2.6 and 2.10, arm64 cpu: torch +cpu, torchaudio bare', torch: '2.7.9', torchaudio: '2.7.9', variant: 'cpu', arch: 'arm64' as const, want: { torch: '2.7.9+cpu', torchaudio: '2.7.9', cuda: null } },
+    { name: 'unknown patch before 2.6, arm64 cpu: both bare', torch: '2.3.9', torchaudio: '2.3.9', variant: 'cpu', arch: 'arm64' as const, want: { torch: '2.3.9', torchaudio: '2.3.9', cuda: null } },
   ])('$name', ({ torch, torchaudio, variant, arch, want }) => {
     expect(expectedVersions(torch, torchaudio, variant, arch)).toEqual(want);
   });
@@ -191,23 +229,29 @@ describe('expectedVersions follows the wheel names', () => {
 
 describe('torch-releases.json is well-formed', () => {
   const releases = Object.entries(TORCH_TABLE.releases);
-  const table = TORCH_TABLE as unknown as { checked: string; sources: Array<{ title: string; url: string }>; notes: string[] };
+  const table = TORCH_TABLE as unknown as { date: string; sources: Array<{ id: string; title: string; url?: string; ref?: string }>; notes: string[] };
 
-  test('it records when it was checked, and its sources', () => {
-    expect(table.checked).toBe('2026-11-23');
+  test('it records its date, and its sources, each with an id and a URL (or a reference)', () => {
+    expect(table.date).toBe('2026-11-24');
     expect(table.sources.length).toBeGreaterThan(0);
+    expect(new Set(table.sources.map((s) => s.id)).size).toBe(table.sources.length);
     for (const s of table.sources) {
       expect(s.title).not.toBe('');
-      expect(s.url).toMatch(/^https:\/\//);
+      if (s.url !== undefined) expect(s.url).toMatch(/^https:\/\//);
+      else expect(s.ref).toBeTruthy();
     }
     expect(table.notes.length).toBeGreaterThan(0);
   });
 
-  test('it covers 2.0.0 through 2.9.x', () => {
+  test('it covers 2.0.0 through 2.11.0', () => {
     const keys = releases.map(([k]) => k);
-    for (const v of ['2.0.0', '2.0.1', '2.1.0', '2.1.1', '2.1.2', '2.2.0', '2.2.1', '2.2.2', '2.3.0', '2.3.1', '2.4.0', '2.4.1', '2.5.0', '2.5.1', '2.6.0', '2.7.0', '2.7.1', '2.8.0', '2.9.0']) {
+    for (const v of ['2.0.0', '2.0.1', '2.1.0', '2.1.1', '2.1.2', '2.2.0', '2.2.1', '2.2.2', '2.3.0', '2.3.1', '2.4.0', '2.4.1', '2.5.0', '2.5.1', '2.6.0', '2.7.0', '2.7.1', '2.8.0', '2.9.0', '2.9.1', '2.10.0', '2.11.0']) {
       expect(keys).toContain(v);
     }
+  });
+
+  test('the rule for unknown releases names real releases', () => {
+    expect(TORCH_TABLE.unknown).toEqual({ description: expect.any(String), aarch64TorchTaggedFrom: '2.6.0', aarch64DomainTaggedFrom: '2.10.0' });
   });
 
   test.each(releases.map(([torch, rel]) => ({ name: `torch ${torch}`, torch, rel })))('$name', ({ torch, rel }) => {
@@ -217,6 +261,9 @@ describe('torch-releases.json is well-formed', () => {
     // From 2.1 on torchaudio carries torch's number; torchvision's minor is torch's minor + 15.
     if (!torch.startsWith('2.0.')) expect(rel.torchaudio).toBe(torch);
     expect(Number(rel.torchvision.split('.')[1])).toBe(Number(torch.split('.')[1]) + 15);
+    for (const py of rel.python) expect(py).toMatch(/^3\.\d+t?$/);
+    expect(rel.sources.length).toBeGreaterThan(0);
+    for (const id of rel.sources) expect(table.sources.map((s) => s.id)).toContain(id);
 
     expect(rel.x86_64).toContain('cpu');
     for (const v of rel.x86_64) expect(v).toMatch(/^(cpu|cu\d{3})$/);
@@ -229,7 +276,8 @@ describe('torch-releases.json is well-formed', () => {
       expect(rel.x86_64).toContain(v);
       const w = rel.aarch64[v];
       expect(['', `+${v}`]).toContain(w.torch);
-      expect(['', `+${v}`]).toContain(w.torchaudio);
+      expect(['', `+${v}`, null]).toContain(w.torchaudio);
+      expect(['', `+${v}`, null]).toContain(w.torchvision);
       if (w.unconfirmed !== undefined) expect(w.unconfirmed.length).toBeGreaterThan(10);
     }
   });

@@ -30,6 +30,7 @@ export function inputs(overrides: Partial<Inputs> = {}): Inputs {
     torchVersion: '2.2.2',
     torchaudioVersion: '2.2.2',
     torchvisionVersion: '',
+    pythonVersion: '',
     allowUnknownTorch: false,
     torchVariants: { 'linux/amd64': 'cu121', 'linux/arm64': 'cpu' },
     torchIndexUrl: 'https://download.pytorch.org/whl',

@@ -1,5 +1,5 @@
 import { InputError } from '../../src/errors';
-import { listOf, parseBuildArgs, parseExpect, parseVariants, readInputs } from '../../src/inputs';
+import { listOf, parseBuildArgs, parseExpect, parseVariants, readImages, readInputs } from '../../src/inputs';
 import { inputSource } from './fixtures';
 
 const IMAGE = { image: 'ghcr.io/org/worker' };
@@ -186,5 +186,36 @@ describe('listOf', () => {
     { name: 'only separators', raw: ' ,\n, ', want: [] },
   ])('$name', ({ raw, want }) => {
     expect(listOf(raw)).toEqual(want);
+  });
+});
+
+describe('python-version', () => {
+  const IMG = { image: 'ghcr.io/o/w' };
+  test.each([
+    { raw: '', want: '' },
+    { raw: '3.11', want: '3.11' },
+    { raw: ' 3.13t ', want: '3.13t' },
+  ])("'$raw' reads as '$want'", ({ raw, want }) => {
+    expect(readInputs(inputSource({ ...IMG, 'python-version': raw })).pythonVersion).toBe(want);
+  });
+
+  test.each(['3', '3.11.4', 'cp311', 'python3.11', '2.7', '3.x'])("'%s' is refused, naming python-version", (raw) => {
+    const read = () => readInputs(inputSource({ ...IMG, 'python-version': raw }));
+    expect(read).toThrow("Input 'python-version'");
+    expect(read).toThrow(`'${raw}' is not a CPython version such as 3.11`);
+  });
+
+  test("'3.1', as YAML reads an unquoted 3.10, is refused with the hint", () => {
+    expect(() => readInputs(inputSource({ ...IMG, 'python-version': '3.1' }))).toThrow("Input 'python-version': '3.1' is a Python no torch wheel is built for; if you meant 3.10, quote it ('3.10'): YAML reads 3.10 as the number 3.1");
+  });
+});
+
+describe('python-version in ml-image.yml', () => {
+  const read = (text: string) => () => readImages(inputSource({ config: 'ml-image.yml' }), () => text);
+  test('an unquoted 3.10 is caught at its line, with the hint', () => {
+    expect(read('images:\n  - image: ghcr.io/acme/worker\n    python-version: 3.10\n')).toThrow("ml-image.yml:3: images[0].python-version: '3.1' is a Python no torch wheel is built for; if you meant 3.10, quote it");
+  });
+  test("a quoted '3.10' is read as written", () => {
+    expect(read("images:\n  - image: ghcr.io/acme/worker\n    python-version: '3.10'\n")()[0].inputs.pythonVersion).toBe('3.10');
   });
 });

@@ -1,11 +1,12 @@
 import type { RunContext } from '../context';
 import { InputError } from '../errors';
 import type { Inputs } from '../inputs';
-import { checkCompatibility } from './compat';
 import { parseImage, type ImageName } from './image';
 import { planLabels } from './labels';
+import { tableResolution, type TorchResolution, type WheelSource } from './preflight';
 import { parseTagRules, planTags, platformTag, shortSha } from './tags';
-import { deriveExpectation, indexUrl, type Expectation } from './torch';
+import { indexUrl, type Expectation } from './torch';
+import type { PlatformWheels } from './wheel-index';
 
 /** Everything one platform needs to be built and verified. Pure data, made before any build. */
 export interface PlatformPlan {
@@ -18,6 +19,8 @@ export interface PlatformPlan {
   expect: Expectation;
   /** Local reference of this platform's image (it is pushed by digest, not by this tag). */
   ref: string;
+  /** The wheels the index holds for this platform (absent when the table decided). */
+  wheels?: PlatformWheels;
 }
 
 export interface Plan {
@@ -31,6 +34,8 @@ export interface Plan {
   tagReason: string;
   labels: Record<string, string>;
   platforms: PlatformPlan[];
+  /** Where the torch expectations come from: the wheel index, or the bundled table. */
+  wheelSource: WheelSource;
   warnings: string[];
   /** The parsed inputs this image was planned from (build and verify settings). */
   inputs: Inputs;
@@ -44,11 +49,8 @@ export function isoSeconds(now: Date): string {
   return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-export function createPlan(inputs: Inputs, ctx: RunContext, now: Date, entry: { name: string; suffix: string } = { name: 'default', suffix: '' }): Plan {
-  const image = parseImage(inputs.image);
-  const created = isoSeconds(now);
-  const commit = ctx.sha ? shortSha(ctx.sha, inputs.shaLength) : 'unknown';
-
+/** The checks of a plan's inputs that need no network: run before the index preflight, and by createPlan. */
+export function checkPlanInputs(inputs: Inputs): void {
   if (inputs.mode === 'platform' && inputs.platforms.length !== 1) {
     throw new InputError('platforms', `mode 'platform' builds one platform per job; give exactly one (got ${inputs.platforms.map((p) => p.platform).join(', ')})`);
   }
@@ -65,16 +67,26 @@ export function createPlan(inputs: Inputs, ctx: RunContext, now: Date, entry: { 
       throw new InputError('expect', `${p} is not among the platforms being built (${inputs.platforms.map((q) => q.platform).join(', ')})`);
     }
   }
+}
+
+/**
+ * The plan of one image. `torch` is the index preflight's answer (src/plan/preflight.ts); without
+ * it the bundled table decides, refusing impossible torch/variant combinations the same way.
+ */
+export function createPlan(
+  inputs: Inputs,
+  ctx: RunContext,
+  now: Date,
+  entry: { name: string; suffix: string } = { name: 'default', suffix: '' },
+  torch?: TorchResolution,
+): Plan {
+  const image = parseImage(inputs.image);
+  const created = isoSeconds(now);
+  const commit = ctx.sha ? shortSha(ctx.sha, inputs.shaLength) : 'unknown';
+  checkPlanInputs(inputs);
 
   // Refuse impossible torch/variant combinations before any build minute is spent.
-  const variants = Object.fromEntries(inputs.platforms.map((p) => [p.platform, inputs.torchVariants[p.platform]]));
-  const compat = checkCompatibility({
-    torch: inputs.torchVersion,
-    torchaudio: inputs.torchaudioVersion,
-    torchvision: inputs.torchvisionVersion || undefined,
-    variants,
-    allowUnknown: inputs.allowUnknownTorch,
-  });
+  const resolved = torch ?? tableResolution(inputs);
 
   const tagPlan = planTags(ctx, { rules: parseTagRules(inputs.tagRules), extra: inputs.tags, shaLength: inputs.shaLength, suffix: entry.suffix, push: inputs.push }, now);
   const labels = planLabels(ctx, { version: tagPlan.version, created }, { torch: inputs.torchVersion, torchaudio: inputs.torchaudioVersion, torchvision: inputs.torchvisionVersion || undefined });
@@ -83,7 +95,8 @@ export function createPlan(inputs: Inputs, ctx: RunContext, now: Date, entry: { 
 
   const platforms = inputs.platforms.map((p): PlatformPlan => {
     const variant = inputs.torchVariants[p.platform];
-    const derived = deriveExpectation(p, variant, inputs.torchVersion, inputs.torchaudioVersion);
+    const derived = resolved.expect[p.platform];
+    const wheels = resolved.wheels.find((w) => w.platform === p.platform);
     const buildArgs: Record<string, string> = {
       TORCH_VERSION: inputs.torchVersion,
       TORCHAUDIO_VERSION: inputs.torchaudioVersion,
@@ -102,6 +115,7 @@ export function createPlan(inputs: Inputs, ctx: RunContext, now: Date, entry: { 
       buildArgs,
       expect: { ...derived, ...inputs.expect[p.platform] },
       ref: `${image.name}:${platformTag(localTags, p.arch, ctx.localTagSuffix)}`,
+      ...(wheels ? { wheels } : {}),
     };
   });
 
@@ -114,7 +128,8 @@ export function createPlan(inputs: Inputs, ctx: RunContext, now: Date, entry: { 
     tagReason: tagPlan.reason,
     labels,
     platforms,
-    warnings: compat.warnings,
+    wheelSource: resolved.source,
+    warnings: resolved.warnings,
     inputs,
   };
 }
@@ -127,7 +142,15 @@ export function planOutputs(plans: Plan[]): { plan: string; matrix: string; push
     tags: p.tags,
     push: p.push,
     reason: p.tagReason,
-    platforms: p.platforms.map((q) => ({ platform: q.platform, arch: q.arch, variant: q.variant, buildArgs: q.buildArgs, expect: q.expect })),
+    wheels: p.wheelSource.kind === 'index' ? { source: 'index', url: p.wheelSource.base, formats: p.wheelSource.formats } : { source: 'table', date: p.wheelSource.date },
+    platforms: p.platforms.map((q) => ({
+      platform: q.platform,
+      arch: q.arch,
+      variant: q.variant,
+      buildArgs: q.buildArgs,
+      expect: q.expect,
+      ...(q.wheels ? { wheels: { torch: q.wheels.torch.files, torchaudio: q.wheels.torchaudio.files, ...(q.wheels.torchvision ? { torchvision: q.wheels.torchvision.files } : {}), pythons: q.wheels.pythons } } : {}),
+    })),
   }));
   const matrix = { include: plans.flatMap((p) => p.platforms.map((q) => ({ image: p.name, platform: q.platform, arch: q.arch }))) };
   return { plan: JSON.stringify(plan), matrix: JSON.stringify(matrix), push: String(plans.some((p) => p.push)) };

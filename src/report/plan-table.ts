@@ -1,4 +1,5 @@
 import type { Plan } from '../plan/plan';
+import { describeSource } from '../plan/preflight';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 const cuda = (c: string | null) => c ?? 'none';
@@ -14,6 +15,7 @@ export function planMarkdown(plans: Plan[]): string {
     out.push(`### ${plan.name === 'default' ? '' : `${plan.name}: `}${plan.image.name}`, '');
     out.push(`- push: ${plan.push ? 'yes' : 'no'} (${plan.tagReason})`);
     out.push(`- tags: ${plan.tags.length ? plan.tags.map((t) => `\`${t}\``).join(', ') : '(none)'}`);
+    out.push(`- torch wheels: ${describeSource(plan.wheelSource)}`);
     for (const w of plan.warnings) out.push(`- warning: ${w}`);
     out.push('', '| platform | variant | expect torch | expect torchaudio | expect CUDA |', '| --- | --- | --- | --- | --- |');
     for (const p of plan.platforms) {

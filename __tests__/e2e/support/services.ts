@@ -3,7 +3,7 @@
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const services = require('../../../scripts/local-services.js') as {
   startRegistry: () => Promise<{ host: string; user: string; password: string; stop: () => void }>;
-  startWheelIndex: (versions?: string) => Promise<{ url: string; stop: () => void }>;
+  startWheelIndex: (versions?: string, opts?: { htmlOnly?: boolean }) => Promise<{ url: string; stop: () => void; requests: () => IndexRequest[] }>;
   LOCAL_BASE_ARGS: string;
 };
 
@@ -68,15 +68,31 @@ export class Registry {
   }
 }
 
+/** One request the stub index answered: what it was asked (Accept) and in which form it answered. */
+export interface IndexRequest {
+  path: string;
+  accept: string;
+  status: number;
+  answered: 'json' | 'html' | 'file' | 'redirect' | 'error';
+}
+
 export class WheelIndex {
   url = '';
   private stopper = () => {};
+  private reader: () => IndexRequest[] = () => [];
 
-  async start(versions = '2.2.2'): Promise<this> {
-    const r = await services.startWheelIndex(versions);
+  /** `htmlOnly`: answer PEP 503 HTML whatever the Accept header asks, as a static index does. */
+  async start(versions = '2.2.2', opts: { htmlOnly?: boolean } = {}): Promise<this> {
+    const r = await services.startWheelIndex(versions, opts);
     this.url = r.url;
     this.stopper = r.stop;
+    this.reader = r.requests;
     return this;
+  }
+
+  /** Requests so far, from the server's own log. */
+  requests(): IndexRequest[] {
+    return this.reader();
   }
 
   stop(): void {

@@ -33,13 +33,14 @@ export const DEFAULT_POLICY: RetryPolicy = {
 
 /**
  * The policy with overrides from the environment (MLIB_REGISTRY_ATTEMPTS, ..._BASE_DELAY_MS,
- * ..._IDLE_TIMEOUT_MS and so on: the field name in upper snake case). For slow self-hosted
- * registries, and for the fault-injection tests, which cannot wait two minutes per silence.
+ * ..._IDLE_TIMEOUT_MS and so on: the field name in upper snake case; MLIB_INDEX_... for the wheel
+ * index). For slow self-hosted registries, and for the fault-injection tests, which cannot wait two
+ * minutes per silence.
  */
-export function policyFromEnv(env: NodeJS.ProcessEnv, base: RetryPolicy = DEFAULT_POLICY): RetryPolicy {
+export function policyFromEnv(env: NodeJS.ProcessEnv, base: RetryPolicy = DEFAULT_POLICY, prefix = 'MLIB_REGISTRY'): RetryPolicy {
   const out = { ...base };
   for (const key of Object.keys(base) as (keyof RetryPolicy)[]) {
-    const name = `MLIB_REGISTRY_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+    const name = `${prefix}_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     if (!/^\d+$/.test(raw.trim()) || Number(raw) < (key === 'attempts' ? 1 : 0)) {
