@@ -1,4 +1,5 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, stringify as yamlText, type Document, type Node as YamlNode } from 'yaml';
+import { MAX_BUILD_ARG_BYTES } from './limits';
 
 /**
  * ml-image.yml: several images or variants built from one repository. Each entry's keys are the
@@ -52,10 +53,9 @@ const PING_KEYS: Record<string, string> = { port: 'ping-port', path: 'ping-path'
 const PING_WANT: Record<string, Want> = { port: 'int', path: 'line', 'startup-timeout': 'int', 'token-env': 'line' };
 export const CONFIG_KEYS = ['name', 'suffix', ...Object.keys(SCALAR_KEYS), ...LIST_KEYS, 'torch-variants', 'expect', 'build-args', 'ping', 'checks'];
 
-/** Build args as docker gets them: each `NAME=value` is one argv string, and the kernel caps one at 128 KiB. */
-export const MAX_BUILD_ARG_BYTES = 64 * 1024;
-/** Aliases expanded at most (a "billion laughs" file must not exhaust memory). */
+/** Aliases in a file at most, and how often they may be expanded in all (a "billion laughs" file must not exhaust memory). */
 const MAX_ALIASES = 100;
+const MAX_EXPANSIONS = 10_000;
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 type Path = (string | number)[];
@@ -66,7 +66,8 @@ const keyOf = (path: Path) => path.map((s, i) => (typeof s === 'number' ? `[${s}
 class Tree {
   private readonly lc = new LineCounter();
   readonly doc: Document.Parsed;
-  private aliases = 0;
+  private readonly aliases = new Set<unknown>();
+  private expansions = 0;
 
   constructor(
     readonly text: string,
@@ -90,7 +91,9 @@ class Tree {
 
   resolve(node: unknown, path: Path): YamlNode | null {
     if (!isAlias(node)) return (node as YamlNode | null) ?? null;
-    if (++this.aliases > MAX_ALIASES) this.fail(node, path, `more than ${MAX_ALIASES} aliases; write the values out`);
+    this.aliases.add(node);
+    if (this.aliases.size > MAX_ALIASES) this.fail(node, path, `more than ${MAX_ALIASES} aliases; write the values out`);
+    if (++this.expansions > MAX_EXPANSIONS) this.fail(node, path, `aliases expand to more than ${MAX_EXPANSIONS} values; write the values out`);
     const target = node.resolve(this.doc);
     if (!target) this.fail(node, path, `alias *${node.source} names no anchor`);
     return target as YamlNode;
@@ -148,14 +151,16 @@ class Tree {
     }
     if (typeof v === 'boolean') {
       if (want === 'bool' || (want === 'value' && source === String(v))) return String(v);
+      if (want === 'int') return this.fail(node, path, `is the boolean ${source}; ${where} takes a whole number`);
       return this.fail(node, path, `is the boolean ${source}; ${where} takes a string: quote it ('${source}') if you mean the word`);
     }
     if (typeof v === 'number' || typeof v === 'bigint') {
       if (want === 'version') {
-        return this.fail(node, path, `is the number ${String(v)} to YAML, not the version ${source}: write versions in quotes ('${source}'); an unquoted 2.10 reads as 2.1`);
+        return this.fail(node, path, `is the number ${String(v)} to YAML, not the version ${source}: write versions in quotes ('${source}'), as YAML reads unquoted ones as numbers (2.10 as 2.1)`);
       }
       if (want === 'int' && !/^[0-9]+$/.test(source)) {
-        return this.fail(node, path, `YAML reads ${source} as the number ${String(v)}; write a whole number in plain digits (such as 8477)`);
+        if (!Number.isInteger(v)) return this.fail(node, path, `${source} is not a whole number; accepted: plain digits such as 120`);
+        return this.fail(node, path, `YAML reads ${source} as the number ${String(v)}; write it in plain digits (${String(v)})`);
       }
       if (want === 'bool') return this.fail(node, path, `is the number ${source}; accepted: true or false`);
       if (String(v) !== source) {
