@@ -39124,7 +39124,8 @@ function readInputs(get2 = actionsInputSource) {
 function workspaceFiles(workspace) {
   return {
     readFile: (p) => readRegularFile(p, inWorkspace("config", workspace)),
-    checkPaths: (inputs) => checkBuildPaths(inputs, workspace)
+    // A merge job builds nothing and reads neither context nor Dockerfile.
+    checkPaths: (inputs) => inputs.mode === "merge" ? void 0 : checkBuildPaths(inputs, workspace)
   };
 }
 function readImages(get2 = actionsInputSource, readFile = (p) => fs4.readFileSync(p, "utf8"), checkPaths = () => void 0) {

@@ -488,7 +488,8 @@ export interface InputFiles {
 export function workspaceFiles(workspace: string): InputFiles {
   return {
     readFile: (p) => readRegularFile(p, inWorkspace('config', workspace)),
-    checkPaths: (inputs) => checkBuildPaths(inputs, workspace),
+    // A merge job builds nothing and reads neither context nor Dockerfile.
+    checkPaths: (inputs) => (inputs.mode === 'merge' ? undefined : checkBuildPaths(inputs, workspace)),
   };
 }
 
