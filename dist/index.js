@@ -194,7 +194,7 @@ var require_file_command = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.prepareKeyValueMessage = exports2.issueFileCommand = void 0;
     var crypto7 = __importStar(require("crypto"));
-    var fs8 = __importStar(require("fs"));
+    var fs9 = __importStar(require("fs"));
     var os4 = __importStar(require("os"));
     var utils_1 = require_utils();
     function issueFileCommand(command, message) {
@@ -202,10 +202,10 @@ var require_file_command = __commonJS({
       if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
       }
-      if (!fs8.existsSync(filePath)) {
+      if (!fs9.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
       }
-      fs8.appendFileSync(filePath, `${(0, utils_1.toCommandValue)(message)}${os4.EOL}`, {
+      fs9.appendFileSync(filePath, `${(0, utils_1.toCommandValue)(message)}${os4.EOL}`, {
         encoding: "utf8"
       });
     }
@@ -1008,14 +1008,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol}//${url.hostname}:${port}`;
-        let path4 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path6 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin.endsWith("/")) {
           origin = origin.substring(0, origin.length - 1);
         }
-        if (path4 && !path4.startsWith("/")) {
-          path4 = `/${path4}`;
+        if (path6 && !path6.startsWith("/")) {
+          path6 = `/${path6}`;
         }
-        url = new URL(origin + path4);
+        url = new URL(origin + path6);
       }
       return url;
     }
@@ -1734,8 +1734,8 @@ var require_Dicer = __commonJS({
           process.nextTick(function() {
             self.emit("error", new Error("Unexpected end of multipart data"));
             if (self._part && !self._ignoreData) {
-              const type2 = self._isPreamble ? "Preamble" : "Part";
-              self._part.emit("error", new Error(type2 + " terminated early due to unexpected end of multipart data"));
+              const type = self._isPreamble ? "Preamble" : "Part";
+              self._part.emit("error", new Error(type + " terminated early due to unexpected end of multipart data"));
               self._part.push(null);
               process.nextTick(function() {
                 self._realFinish = true;
@@ -2526,7 +2526,7 @@ var require_parseParams = __commonJS({
     var STATE_VALUE = 1;
     var STATE_CHARSET = 2;
     var STATE_LANG = 3;
-    function parseParams(str3) {
+    function parseParams(str2) {
       const res = [];
       let state = STATE_KEY;
       let charset = "";
@@ -2534,9 +2534,9 @@ var require_parseParams = __commonJS({
       let escaping = false;
       let p = 0;
       let tmp = "";
-      const len = str3.length;
+      const len = str2.length;
       for (var i = 0; i < len; ++i) {
-        const char = str3[i];
+        const char = str2[i];
         if (char === "\\" && inquote) {
           if (escaping) {
             escaping = false;
@@ -2629,20 +2629,20 @@ var require_parseParams = __commonJS({
 var require_basename = __commonJS({
   "node_modules/@fastify/busboy/lib/utils/basename.js"(exports2, module2) {
     "use strict";
-    module2.exports = function basename3(path4) {
-      if (typeof path4 !== "string") {
+    module2.exports = function basename3(path6) {
+      if (typeof path6 !== "string") {
         return "";
       }
-      for (var i = path4.length - 1; i >= 0; --i) {
-        switch (path4.charCodeAt(i)) {
+      for (var i = path6.length - 1; i >= 0; --i) {
+        switch (path6.charCodeAt(i)) {
           case 47:
           // '/'
           case 92:
-            path4 = path4.slice(i + 1);
-            return path4 === ".." || path4 === "." ? "" : path4;
+            path6 = path6.slice(i + 1);
+            return path6 === ".." || path6 === "." ? "" : path6;
         }
       }
-      return path4 === ".." || path4 === "." ? "" : path4;
+      return path6 === ".." || path6 === "." ? "" : path6;
     };
   }
 });
@@ -3065,29 +3065,29 @@ var require_Decoder = __commonJS({
     function Decoder() {
       this.buffer = void 0;
     }
-    Decoder.prototype.write = function(str3) {
-      str3 = str3.replace(RE_PLUS, " ");
+    Decoder.prototype.write = function(str2) {
+      str2 = str2.replace(RE_PLUS, " ");
       let res = "";
       let i = 0;
       let p = 0;
-      const len = str3.length;
+      const len = str2.length;
       for (; i < len; ++i) {
         if (this.buffer !== void 0) {
-          if (!HEX[str3.charCodeAt(i)]) {
+          if (!HEX[str2.charCodeAt(i)]) {
             res += "%" + this.buffer;
             this.buffer = void 0;
             --i;
           } else {
-            this.buffer += str3[i];
+            this.buffer += str2[i];
             ++p;
             if (this.buffer.length === 2) {
               res += String.fromCharCode(parseInt(this.buffer, 16));
               this.buffer = void 0;
             }
           }
-        } else if (str3[i] === "%") {
+        } else if (str2[i] === "%") {
           if (i > p) {
-            res += str3.substring(p, i);
+            res += str2.substring(p, i);
             p = i;
           }
           this.buffer = "";
@@ -3095,7 +3095,7 @@ var require_Decoder = __commonJS({
         }
       }
       if (p < len && this.buffer === void 0) {
-        res += str3.substring(p);
+        res += str2.substring(p);
       }
       return res;
     };
@@ -4035,8 +4035,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve2, reject) => {
-        res = resolve2;
+      const promise = new Promise((resolve3, reject) => {
+        res = resolve3;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -4269,7 +4269,7 @@ var require_symbols2 = __commonJS({
 var require_webidl = __commonJS({
   "node_modules/undici/lib/fetch/webidl.js"(exports2, module2) {
     "use strict";
-    var { types: types2 } = require("util");
+    var { types } = require("util");
     var { hasOwn, toUSVString } = require_util2();
     var webidl = {};
     webidl.converters = {};
@@ -4408,7 +4408,7 @@ var require_webidl = __commonJS({
           });
         }
         const method = V?.[Symbol.iterator]?.();
-        const seq2 = [];
+        const seq = [];
         if (method === void 0 || typeof method.next !== "function") {
           throw webidl.errors.exception({
             header: "Sequence",
@@ -4420,9 +4420,9 @@ var require_webidl = __commonJS({
           if (done) {
             break;
           }
-          seq2.push(converter(value));
+          seq.push(converter(value));
         }
-        return seq2;
+        return seq;
       };
     };
     webidl.recordConverter = function(keyConverter, valueConverter) {
@@ -4434,7 +4434,7 @@ var require_webidl = __commonJS({
           });
         }
         const result = {};
-        if (!types2.isProxy(O)) {
+        if (!types.isProxy(O)) {
           const keys2 = Object.keys(O);
           for (const key2 of keys2) {
             const typedKey = keyConverter(key2);
@@ -4468,11 +4468,11 @@ var require_webidl = __commonJS({
     };
     webidl.dictionaryConverter = function(converters) {
       return (dictionary) => {
-        const type2 = webidl.util.Type(dictionary);
+        const type = webidl.util.Type(dictionary);
         const dict = {};
-        if (type2 === "Null" || type2 === "Undefined") {
+        if (type === "Null" || type === "Undefined") {
           return dict;
-        } else if (type2 !== "Object") {
+        } else if (type !== "Object") {
           throw webidl.errors.exception({
             header: "Dictionary",
             message: `Expected ${dictionary} to be one of: Null, Undefined, Object.`
@@ -4560,14 +4560,14 @@ var require_webidl = __commonJS({
       return x;
     };
     webidl.converters.ArrayBuffer = function(V, opts = {}) {
-      if (webidl.util.Type(V) !== "Object" || !types2.isAnyArrayBuffer(V)) {
+      if (webidl.util.Type(V) !== "Object" || !types.isAnyArrayBuffer(V)) {
         throw webidl.errors.conversionFailed({
           prefix: `${V}`,
           argument: `${V}`,
           types: ["ArrayBuffer"]
         });
       }
-      if (opts.allowShared === false && types2.isSharedArrayBuffer(V)) {
+      if (opts.allowShared === false && types.isSharedArrayBuffer(V)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -4576,14 +4576,14 @@ var require_webidl = __commonJS({
       return V;
     };
     webidl.converters.TypedArray = function(V, T, opts = {}) {
-      if (webidl.util.Type(V) !== "Object" || !types2.isTypedArray(V) || V.constructor.name !== T.name) {
+      if (webidl.util.Type(V) !== "Object" || !types.isTypedArray(V) || V.constructor.name !== T.name) {
         throw webidl.errors.conversionFailed({
           prefix: `${T.name}`,
           argument: `${V}`,
           types: [T.name]
         });
       }
-      if (opts.allowShared === false && types2.isSharedArrayBuffer(V.buffer)) {
+      if (opts.allowShared === false && types.isSharedArrayBuffer(V.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -4592,13 +4592,13 @@ var require_webidl = __commonJS({
       return V;
     };
     webidl.converters.DataView = function(V, opts = {}) {
-      if (webidl.util.Type(V) !== "Object" || !types2.isDataView(V)) {
+      if (webidl.util.Type(V) !== "Object" || !types.isDataView(V)) {
         throw webidl.errors.exception({
           header: "DataView",
           message: "Object is not a DataView."
         });
       }
-      if (opts.allowShared === false && types2.isSharedArrayBuffer(V.buffer)) {
+      if (opts.allowShared === false && types.isSharedArrayBuffer(V.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
@@ -4607,13 +4607,13 @@ var require_webidl = __commonJS({
       return V;
     };
     webidl.converters.BufferSource = function(V, opts = {}) {
-      if (types2.isAnyArrayBuffer(V)) {
+      if (types.isAnyArrayBuffer(V)) {
         return webidl.converters.ArrayBuffer(V, opts);
       }
-      if (types2.isTypedArray(V)) {
+      if (types.isTypedArray(V)) {
         return webidl.converters.TypedArray(V, V.constructor);
       }
-      if (types2.isDataView(V)) {
+      if (types.isDataView(V)) {
         return webidl.converters.DataView(V, opts);
       }
       throw new TypeError(`Could not convert ${V} to a BufferSource.`);
@@ -4731,12 +4731,12 @@ var require_dataURL = __commonJS({
     function parseMIMEType(input) {
       input = removeHTTPWhitespace(input, true, true);
       const position = { position: 0 };
-      const type2 = collectASequenceOfCodePointsFast(
+      const type = collectASequenceOfCodePointsFast(
         "/",
         input,
         position
       );
-      if (type2.length === 0 || !HTTP_TOKEN_CODEPOINTS.test(type2)) {
+      if (type.length === 0 || !HTTP_TOKEN_CODEPOINTS.test(type)) {
         return "failure";
       }
       if (position.position > input.length) {
@@ -4752,7 +4752,7 @@ var require_dataURL = __commonJS({
       if (subtype.length === 0 || !HTTP_TOKEN_CODEPOINTS.test(subtype)) {
         return "failure";
       }
-      const typeLowercase = type2.toLowerCase();
+      const typeLowercase = type.toLowerCase();
       const subtypeLowercase = subtype.toLowerCase();
       const mimeType = {
         type: typeLowercase,
@@ -4821,10 +4821,10 @@ var require_dataURL = __commonJS({
       if (/[^+/0-9A-Za-z]/.test(data)) {
         return "failure";
       }
-      const binary2 = atob2(data);
-      const bytes = new Uint8Array(binary2.length);
-      for (let byte = 0; byte < binary2.length; byte++) {
-        bytes[byte] = binary2.charCodeAt(byte);
+      const binary = atob2(data);
+      const bytes = new Uint8Array(binary.length);
+      for (let byte = 0; byte < binary.length; byte++) {
+        bytes[byte] = binary.charCodeAt(byte);
       }
       return bytes;
     }
@@ -4881,30 +4881,30 @@ var require_dataURL = __commonJS({
     function isHTTPWhiteSpace(char) {
       return char === "\r" || char === "\n" || char === "	" || char === " ";
     }
-    function removeHTTPWhitespace(str3, leading = true, trailing = true) {
+    function removeHTTPWhitespace(str2, leading = true, trailing = true) {
       let lead = 0;
-      let trail = str3.length - 1;
+      let trail = str2.length - 1;
       if (leading) {
-        for (; lead < str3.length && isHTTPWhiteSpace(str3[lead]); lead++) ;
+        for (; lead < str2.length && isHTTPWhiteSpace(str2[lead]); lead++) ;
       }
       if (trailing) {
-        for (; trail > 0 && isHTTPWhiteSpace(str3[trail]); trail--) ;
+        for (; trail > 0 && isHTTPWhiteSpace(str2[trail]); trail--) ;
       }
-      return str3.slice(lead, trail + 1);
+      return str2.slice(lead, trail + 1);
     }
     function isASCIIWhitespace(char) {
       return char === "\r" || char === "\n" || char === "	" || char === "\f" || char === " ";
     }
-    function removeASCIIWhitespace(str3, leading = true, trailing = true) {
+    function removeASCIIWhitespace(str2, leading = true, trailing = true) {
       let lead = 0;
-      let trail = str3.length - 1;
+      let trail = str2.length - 1;
       if (leading) {
-        for (; lead < str3.length && isASCIIWhitespace(str3[lead]); lead++) ;
+        for (; lead < str2.length && isASCIIWhitespace(str2[lead]); lead++) ;
       }
       if (trailing) {
-        for (; trail > 0 && isASCIIWhitespace(str3[trail]); trail--) ;
+        for (; trail > 0 && isASCIIWhitespace(str2[trail]); trail--) ;
       }
-      return str3.slice(lead, trail + 1);
+      return str2.slice(lead, trail + 1);
     }
     module2.exports = {
       dataURLProcessor,
@@ -4924,7 +4924,7 @@ var require_file = __commonJS({
   "node_modules/undici/lib/fetch/file.js"(exports2, module2) {
     "use strict";
     var { Blob: Blob2, File: NativeFile } = require("buffer");
-    var { types: types2 } = require("util");
+    var { types } = require("util");
     var { kState } = require_symbols2();
     var { isBlobLike } = require_util2();
     var { webidl } = require_webidl();
@@ -5033,7 +5033,7 @@ var require_file = __commonJS({
         if (isBlobLike(V)) {
           return webidl.converters.Blob(V, { strict: false });
         }
-        if (ArrayBuffer.isView(V) || types2.isAnyArrayBuffer(V)) {
+        if (ArrayBuffer.isView(V) || types.isAnyArrayBuffer(V)) {
           return webidl.converters.BufferSource(V, opts);
         }
       }
@@ -5077,7 +5077,7 @@ var require_file = __commonJS({
             s = convertLineEndingsNative(s);
           }
           bytes.push(encoder.encode(s));
-        } else if (types2.isAnyArrayBuffer(element) || types2.isTypedArray(element)) {
+        } else if (types.isAnyArrayBuffer(element) || types.isTypedArray(element)) {
           if (!element.buffer) {
             bytes.push(new Uint8Array(element));
           } else {
@@ -5323,13 +5323,13 @@ var require_body = __commonJS({
       let action = null;
       let source = null;
       let length = null;
-      let type2 = null;
+      let type = null;
       if (typeof object === "string") {
         source = object;
-        type2 = "text/plain;charset=UTF-8";
+        type = "text/plain;charset=UTF-8";
       } else if (object instanceof URLSearchParams) {
         source = object.toString();
-        type2 = "application/x-www-form-urlencoded;charset=UTF-8";
+        type = "application/x-www-form-urlencoded;charset=UTF-8";
       } else if (isArrayBuffer(object)) {
         source = new Uint8Array(object.slice());
       } else if (ArrayBuffer.isView(object)) {
@@ -5338,7 +5338,7 @@ var require_body = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape = (str3) => str3.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+        const escape = (str2) => str2.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
@@ -5381,12 +5381,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
             }
           }
         };
-        type2 = "multipart/form-data; boundary=" + boundary;
+        type = "multipart/form-data; boundary=" + boundary;
       } else if (isBlobLike(object)) {
         source = object;
         length = object.size;
         if (object.type) {
-          type2 = object.type;
+          type = object.type;
         }
       } else if (typeof object[Symbol.asyncIterator] === "function") {
         if (keepalive) {
@@ -5428,7 +5428,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         });
       }
       const body = { stream, source, length };
-      return [body, type2];
+      return [body, type];
     }
     function safelyExtractBody(object, keepalive = false) {
       if (!ReadableStream) {
@@ -5540,8 +5540,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                 });
               }
             });
-            const busboyResolve = new Promise((resolve2, reject) => {
-              busboy.on("finish", resolve2);
+            const busboyResolve = new Promise((resolve3, reject) => {
+              busboy.on("finish", resolve3);
               busboy.on("error", (err) => reject(new TypeError(err)));
             });
             if (this.body !== null) for await (const chunk of consumeBody(this[kState].body)) busboy.write(chunk);
@@ -5672,7 +5672,7 @@ var require_request = __commonJS({
     }
     var Request = class _Request {
       constructor(origin, {
-        path: path4,
+        path: path6,
         method,
         body,
         headers,
@@ -5686,11 +5686,11 @@ var require_request = __commonJS({
         throwOnError,
         expectContinue
       }, handler) {
-        if (typeof path4 !== "string") {
+        if (typeof path6 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path4[0] !== "/" && !(path4.startsWith("http://") || path4.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path6[0] !== "/" && !(path6.startsWith("http://") || path6.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.exec(path4) !== null) {
+        } else if (invalidPathRegex.exec(path6) !== null) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -5753,7 +5753,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? util.buildURL(path4, query) : path4;
+        this.path = query ? util.buildURL(path6, query) : path6;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6075,9 +6075,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve3, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve2(data);
+              return err ? reject(err) : resolve3(data);
             });
           });
         }
@@ -6115,12 +6115,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve3, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve2(data);
+              ) : resolve3(data);
             });
           });
         }
@@ -6761,9 +6761,9 @@ var require_RedirectHandler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path4 = search ? `${pathname}${search}` : pathname;
+        const path6 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path4;
+        this.opts.path = path6;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -7180,16 +7180,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve2) => {
+        return new Promise((resolve3) => {
           if (!this[kSize]) {
-            resolve2(null);
+            resolve3(null);
           } else {
-            this[kClosedResolve] = resolve2;
+            this[kClosedResolve] = resolve3;
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve2) => {
+        return new Promise((resolve3) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -7200,7 +7200,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve2();
+            resolve3();
           };
           if (this[kHTTP2Session] != null) {
             util.destroy(this[kHTTP2Session], err);
@@ -7221,8 +7221,8 @@ var require_client = __commonJS({
       this[kSocket][kError] = err;
       onError(this[kClient], err);
     }
-    function onHttp2FrameError(type2, code2, id) {
-      const err = new InformationalError(`HTTP/2: "frameError" received - type ${type2}, code ${code2}`);
+    function onHttp2FrameError(type, code2, id) {
+      const err = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code2}`);
       if (id === 0) {
         this[kSocket][kError] = err;
         onError(this[kClient], err);
@@ -7259,7 +7259,7 @@ var require_client = __commonJS({
       );
       resume(client);
     }
-    var constants2 = require_constants3();
+    var constants3 = require_constants3();
     var createRedirectInterceptor = require_redirectInterceptor();
     var EMPTY_BUF = Buffer.alloc(0);
     async function lazyllhttp() {
@@ -7326,7 +7326,7 @@ var require_client = __commonJS({
       constructor(client, socket, { exports: exports3 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants2.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -7347,8 +7347,8 @@ var require_client = __commonJS({
         this.connection = "";
         this.maxResponseSize = client[kMaxResponseSize];
       }
-      setTimeout(value, type2) {
-        this.timeoutType = type2;
+      setTimeout(value, type) {
+        this.timeoutType = type;
         if (value !== this.timeoutValue) {
           timers.clearTimeout(this.timeout);
           if (value) {
@@ -7418,19 +7418,19 @@ var require_client = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret === constants2.ERROR.PAUSED_UPGRADE) {
+          if (ret === constants3.ERROR.PAUSED_UPGRADE) {
             this.onUpgrade(data.slice(offset));
-          } else if (ret === constants2.ERROR.PAUSED) {
+          } else if (ret === constants3.ERROR.PAUSED) {
             this.paused = true;
             socket.unshift(data.slice(offset));
-          } else if (ret !== constants2.ERROR.OK) {
+          } else if (ret !== constants3.ERROR.OK) {
             const ptr = llhttp.llhttp_get_error_reason(this.ptr);
             let message = "";
             if (ptr) {
               const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
               message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
             }
-            throw new HTTPParserError(message, constants2.ERROR[ret], data.slice(offset));
+            throw new HTTPParserError(message, constants3.ERROR[ret], data.slice(offset));
           }
         } catch (err) {
           util.destroy(socket, err);
@@ -7600,7 +7600,7 @@ var require_client = __commonJS({
           socket[kBlocking] = false;
           resume(client);
         }
-        return pause ? constants2.ERROR.PAUSED : 0;
+        return pause ? constants3.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -7622,7 +7622,7 @@ var require_client = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants2.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -7657,13 +7657,13 @@ var require_client = __commonJS({
         if (socket[kWriting]) {
           assert.strictEqual(client[kRunning], 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants2.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants2.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants2.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         } else if (client[kPipelining] === 1) {
           setImmediate(resume, client);
         } else {
@@ -7780,7 +7780,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve2, reject) => {
+        const socket = await new Promise((resolve3, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -7792,7 +7792,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve2(socket2);
+              resolve3(socket2);
             }
           });
         });
@@ -8003,7 +8003,7 @@ var require_client = __commonJS({
         writeH2(client, client[kHTTP2Session], request2);
         return;
       }
-      const { body, method, path: path4, host, upgrade, headers, blocking, reset } = request2;
+      const { body, method, path: path6, host, upgrade, headers, blocking, reset } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
         body.read(0);
@@ -8053,7 +8053,7 @@ var require_client = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header2 = `${method} ${path4} HTTP/1.1\r
+      let header2 = `${method} ${path6} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header2 += `host: ${host}\r
@@ -8116,7 +8116,7 @@ upgrade: ${upgrade}\r
       return true;
     }
     function writeH2(client, session, request2) {
-      const { body, method, path: path4, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { body, method, path: path6, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let headers;
       if (typeof reqHeaders === "string") headers = Request[kHTTP2CopyHeaders](reqHeaders.trim());
       else headers = reqHeaders;
@@ -8159,7 +8159,7 @@ upgrade: ${upgrade}\r
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path4;
+      headers[HTTP2_HEADER_PATH] = path6;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -8223,8 +8223,8 @@ upgrade: ${upgrade}\r
           util.destroy(stream, err);
         }
       });
-      stream.once("frameError", (type2, code2) => {
-        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type2}, code ${code2}`);
+      stream.once("frameError", (type, code2) => {
+        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code2}`);
         errorRequest(client, request2, err);
         if (client[kHTTP2Session] && !client[kHTTP2Session].destroyed && !this.closed && !this.destroyed) {
           h2State.streams -= 1;
@@ -8416,12 +8416,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve2, reject) => {
+      const waitForDrain = () => new Promise((resolve3, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve2;
+          callback = resolve3;
         }
       });
       if (client[kHTTPConnVersion] === "h2") {
@@ -8766,8 +8766,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           return Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          return new Promise((resolve2) => {
-            this[kClosedResolve] = resolve2;
+          return new Promise((resolve3) => {
+            this[kClosedResolve] = resolve3;
           });
         }
       }
@@ -9345,7 +9345,7 @@ var require_readable = __commonJS({
         if (this.closed) {
           return Promise.resolve(null);
         }
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           const signalListenerCleanup = signal ? util.addAbortListener(signal, () => {
             this.destroy();
           }) : noop;
@@ -9354,7 +9354,7 @@ var require_readable = __commonJS({
             if (signal && signal.aborted) {
               reject(signal.reason || Object.assign(new Error("The operation was aborted"), { name: "AbortError" }));
             } else {
-              resolve2(null);
+              resolve3(null);
             }
           }).on("error", noop).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9371,16 +9371,16 @@ var require_readable = __commonJS({
     function isUnusable(self) {
       return util.isDisturbed(self) || isLocked(self);
     }
-    async function consume(stream, type2) {
+    async function consume(stream, type) {
       if (isUnusable(stream)) {
         throw new TypeError("unusable");
       }
       assert(!stream[kConsume]);
-      return new Promise((resolve2, reject) => {
+      return new Promise((resolve3, reject) => {
         stream[kConsume] = {
-          type: type2,
+          type,
           stream,
-          resolve: resolve2,
+          resolve: resolve3,
           reject,
           length: 0,
           body: []
@@ -9415,25 +9415,25 @@ var require_readable = __commonJS({
       }
     }
     function consumeEnd(consume2) {
-      const { type: type2, body, resolve: resolve2, stream, length } = consume2;
+      const { type, body, resolve: resolve3, stream, length } = consume2;
       try {
-        if (type2 === "text") {
-          resolve2(toUSVString(Buffer.concat(body)));
-        } else if (type2 === "json") {
-          resolve2(JSON.parse(Buffer.concat(body)));
-        } else if (type2 === "arrayBuffer") {
+        if (type === "text") {
+          resolve3(toUSVString(Buffer.concat(body)));
+        } else if (type === "json") {
+          resolve3(JSON.parse(Buffer.concat(body)));
+        } else if (type === "arrayBuffer") {
           const dst = new Uint8Array(length);
           let pos = 0;
           for (const buf of body) {
             dst.set(buf, pos);
             pos += buf.byteLength;
           }
-          resolve2(dst.buffer);
-        } else if (type2 === "blob") {
+          resolve3(dst.buffer);
+        } else if (type === "blob") {
           if (!Blob2) {
             Blob2 = require("buffer").Blob;
           }
-          resolve2(new Blob2(body, { type: stream[kContentType] }));
+          resolve3(new Blob2(body, { type: stream[kContentType] }));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9688,9 +9688,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -9863,9 +9863,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -10146,9 +10146,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -10237,9 +10237,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -10399,20 +10399,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path4) {
-      if (typeof path4 !== "string") {
-        return path4;
+    function safeUrl(path6) {
+      if (typeof path6 !== "string") {
+        return path6;
       }
-      const pathSegments = path4.split("?");
+      const pathSegments = path6.split("?");
       if (pathSegments.length !== 2) {
-        return path4;
+        return path6;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path4, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path4);
+    function matchKey(mockDispatch2, { path: path6, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path6);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10430,7 +10430,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key2) {
       const basePath = key2.query ? buildURL(key2.path, key2.query) : key2.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path4 }) => matchValue(safeUrl(path4), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path6 }) => matchValue(safeUrl(path6), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10467,9 +10467,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path4, method, body, headers, query } = opts;
+      const { path: path6, method, body, headers, query } = opts;
       return {
-        path: path4,
+        path: path6,
         method,
         body,
         headers,
@@ -10918,10 +10918,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path4, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path6, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path4,
+            Path: path6,
             "Status code": statusCode,
             Persistent: persist ? "\u2705" : "\u274C",
             Invocations: timesInvoked,
@@ -11976,7 +11976,7 @@ var require_response = __commonJS({
     var { URLSerializer } = require_dataURL();
     var { kHeadersList, kConstruct } = require_symbols();
     var assert = require("assert");
-    var { types: types2 } = require("util");
+    var { types } = require("util");
     var ReadableStream = globalThis.ReadableStream || require("stream/web").ReadableStream;
     var textEncoder = new TextEncoder("utf-8");
     var Response = class _Response {
@@ -12049,8 +12049,8 @@ var require_response = __commonJS({
         this[kHeaders][kRealm] = this[kRealm];
         let bodyWithType = null;
         if (body != null) {
-          const [extractedBody, type2] = extractBody(body);
-          bodyWithType = { body: extractedBody, type: type2 };
+          const [extractedBody, type] = extractBody(body);
+          bodyWithType = { body: extractedBody, type };
         }
         initializeResponse(this, init, bodyWithType);
       }
@@ -12197,18 +12197,18 @@ var require_response = __commonJS({
         }
       });
     }
-    function filterResponse(response, type2) {
-      if (type2 === "basic") {
+    function filterResponse(response, type) {
+      if (type === "basic") {
         return makeFilteredResponse(response, {
           type: "basic",
           headersList: response.headersList
         });
-      } else if (type2 === "cors") {
+      } else if (type === "cors") {
         return makeFilteredResponse(response, {
           type: "cors",
           headersList: response.headersList
         });
-      } else if (type2 === "opaque") {
+      } else if (type === "opaque") {
         return makeFilteredResponse(response, {
           type: "opaque",
           urlList: Object.freeze([]),
@@ -12216,7 +12216,7 @@ var require_response = __commonJS({
           statusText: "",
           body: null
         });
-      } else if (type2 === "opaqueredirect") {
+      } else if (type === "opaqueredirect") {
         return makeFilteredResponse(response, {
           type: "opaqueredirect",
           status: 0,
@@ -12279,7 +12279,7 @@ var require_response = __commonJS({
       if (isBlobLike(V)) {
         return webidl.converters.Blob(V, { strict: false });
       }
-      if (types2.isArrayBuffer(V) || types2.isTypedArray(V) || types2.isDataView(V)) {
+      if (types.isArrayBuffer(V) || types.isTypedArray(V) || types.isDataView(V)) {
         return webidl.converters.BufferSource(V);
       }
       if (util.isFormDataLike(V)) {
@@ -13377,12 +13377,12 @@ var require_fetch = __commonJS({
           const bodyWithType = safelyExtractBody(blobURLEntryObject);
           const body = bodyWithType[0];
           const length = isomorphicEncode(`${body.length}`);
-          const type2 = bodyWithType[1] ?? "";
+          const type = bodyWithType[1] ?? "";
           const response = makeResponse({
             statusText: "OK",
             headersList: [
               ["content-length", { name: "Content-Length", value: length }],
-              ["content-type", { name: "Content-Type", value: type2 }]
+              ["content-type", { name: "Content-Type", value: type }]
             ]
           });
           response.body = body;
@@ -13861,7 +13861,7 @@ var require_fetch = __commonJS({
       async function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve2, reject) => agent.dispatch(
+        return new Promise((resolve3, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -13937,7 +13937,7 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              resolve2({
+              resolve3({
                 status,
                 statusText,
                 headersList: headers[kHeadersList],
@@ -13980,7 +13980,7 @@ var require_fetch = __commonJS({
                 const val = headersList[n + 1].toString("latin1");
                 headers[kHeadersList].append(key2, val);
               }
-              resolve2({
+              resolve3({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList: headers[kHeadersList],
@@ -14023,10 +14023,10 @@ var require_progressevent = __commonJS({
     var { webidl } = require_webidl();
     var kState = /* @__PURE__ */ Symbol("ProgressEvent state");
     var ProgressEvent = class _ProgressEvent extends Event {
-      constructor(type2, eventInitDict = {}) {
-        type2 = webidl.converters.DOMString(type2);
+      constructor(type, eventInitDict = {}) {
+        type = webidl.converters.DOMString(type);
         eventInitDict = webidl.converters.ProgressEventInit(eventInitDict ?? {});
-        super(type2, eventInitDict);
+        super(type, eventInitDict);
         this[kState] = {
           lengthComputable: eventInitDict.lengthComputable,
           loaded: eventInitDict.loaded,
@@ -14385,7 +14385,7 @@ var require_util4 = __commonJS({
     var { getEncoding } = require_encoding();
     var { DOMException: DOMException2 } = require_constants2();
     var { serializeAMimeType, parseMIMEType } = require_dataURL();
-    var { types: types2 } = require("util");
+    var { types } = require("util");
     var { StringDecoder } = require("string_decoder");
     var { btoa: btoa2 } = require("buffer");
     var staticPropertyDescriptors = {
@@ -14393,7 +14393,7 @@ var require_util4 = __commonJS({
       writable: false,
       configurable: false
     };
-    function readOperation(fr, blob, type2, encodingName) {
+    function readOperation(fr, blob, type, encodingName) {
       if (fr[kState] === "loading") {
         throw new DOMException2("Invalid state", "InvalidStateError");
       }
@@ -14415,7 +14415,7 @@ var require_util4 = __commonJS({
               });
             }
             isFirstChunk = false;
-            if (!done && types2.isUint8Array(value)) {
+            if (!done && types.isUint8Array(value)) {
               bytes.push(value);
               if ((fr[kLastProgressEventFired] === void 0 || Date.now() - fr[kLastProgressEventFired] >= 50) && !fr[kAborted]) {
                 fr[kLastProgressEventFired] = Date.now();
@@ -14428,7 +14428,7 @@ var require_util4 = __commonJS({
               queueMicrotask(() => {
                 fr[kState] = "done";
                 try {
-                  const result = packageData(bytes, type2, blob.type, encodingName);
+                  const result = packageData(bytes, type, blob.type, encodingName);
                   if (fr[kAborted]) {
                     return;
                   }
@@ -14468,8 +14468,8 @@ var require_util4 = __commonJS({
       });
       reader.dispatchEvent(event);
     }
-    function packageData(bytes, type2, mimeType, encodingName) {
-      switch (type2) {
+    function packageData(bytes, type, mimeType, encodingName) {
+      switch (type) {
         case "DataURL": {
           let dataURL = "data:";
           const parsed = parseMIMEType(mimeType || "application/octet-stream");
@@ -14490,9 +14490,9 @@ var require_util4 = __commonJS({
             encoding = getEncoding(encodingName);
           }
           if (encoding === "failure" && mimeType) {
-            const type3 = parseMIMEType(mimeType);
-            if (type3 !== "failure") {
-              encoding = getEncoding(type3.parameters.get("charset"));
+            const type2 = parseMIMEType(mimeType);
+            if (type2 !== "failure") {
+              encoding = getEncoding(type2.parameters.get("charset"));
             }
           }
           if (encoding === "failure") {
@@ -15541,8 +15541,8 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path4) {
-      for (const char of path4) {
+    function validateCookiePath(path6) {
+      for (const char of path6) {
         const code2 = char.charCodeAt(0);
         if (code2 < 33 || char === ";") {
           throw new Error("Invalid cookie path");
@@ -15841,8 +15841,8 @@ var require_cookies = __commonJS({
       webidl.argumentLengthCheck(arguments, 2, { header: "setCookie" });
       webidl.brandCheck(headers, Headers, { strict: false });
       cookie = webidl.converters.Cookie(cookie);
-      const str3 = stringify(cookie);
-      if (str3) {
+      const str2 = stringify(cookie);
+      if (str2) {
         headers.append("Set-Cookie", stringify(cookie));
       }
     }
@@ -15992,11 +15992,11 @@ var require_events = __commonJS({
     var { MessagePort } = require("worker_threads");
     var MessageEvent = class _MessageEvent extends Event {
       #eventInit;
-      constructor(type2, eventInitDict = {}) {
+      constructor(type, eventInitDict = {}) {
         webidl.argumentLengthCheck(arguments, 1, { header: "MessageEvent constructor" });
-        type2 = webidl.converters.DOMString(type2);
+        type = webidl.converters.DOMString(type);
         eventInitDict = webidl.converters.MessageEventInit(eventInitDict);
-        super(type2, eventInitDict);
+        super(type, eventInitDict);
         this.#eventInit = eventInitDict;
       }
       get data() {
@@ -16022,10 +16022,10 @@ var require_events = __commonJS({
         }
         return this.#eventInit.ports;
       }
-      initMessageEvent(type2, bubbles = false, cancelable = false, data = null, origin = "", lastEventId = "", source = null, ports = []) {
+      initMessageEvent(type, bubbles = false, cancelable = false, data = null, origin = "", lastEventId = "", source = null, ports = []) {
         webidl.brandCheck(this, _MessageEvent);
         webidl.argumentLengthCheck(arguments, 1, { header: "MessageEvent.initMessageEvent" });
-        return new _MessageEvent(type2, {
+        return new _MessageEvent(type, {
           bubbles,
           cancelable,
           data,
@@ -16038,11 +16038,11 @@ var require_events = __commonJS({
     };
     var CloseEvent = class _CloseEvent extends Event {
       #eventInit;
-      constructor(type2, eventInitDict = {}) {
+      constructor(type, eventInitDict = {}) {
         webidl.argumentLengthCheck(arguments, 1, { header: "CloseEvent constructor" });
-        type2 = webidl.converters.DOMString(type2);
+        type = webidl.converters.DOMString(type);
         eventInitDict = webidl.converters.CloseEventInit(eventInitDict);
-        super(type2, eventInitDict);
+        super(type, eventInitDict);
         this.#eventInit = eventInitDict;
       }
       get wasClean() {
@@ -16060,10 +16060,10 @@ var require_events = __commonJS({
     };
     var ErrorEvent = class _ErrorEvent extends Event {
       #eventInit;
-      constructor(type2, eventInitDict) {
+      constructor(type, eventInitDict) {
         webidl.argumentLengthCheck(arguments, 1, { header: "ErrorEvent constructor" });
-        super(type2, eventInitDict);
-        type2 = webidl.converters.DOMString(type2);
+        super(type, eventInitDict);
+        type = webidl.converters.DOMString(type);
         eventInitDict = webidl.converters.ErrorEventInit(eventInitDict ?? {});
         this.#eventInit = eventInitDict;
       }
@@ -16246,19 +16246,19 @@ var require_util7 = __commonJS({
       const event = new eventConstructor(e, eventInitDict);
       target.dispatchEvent(event);
     }
-    function websocketMessageReceived(ws, type2, data) {
+    function websocketMessageReceived(ws, type, data) {
       if (ws[kReadyState] !== states.OPEN) {
         return;
       }
       let dataForEvent;
-      if (type2 === opcodes.TEXT) {
+      if (type === opcodes.TEXT) {
         try {
           dataForEvent = new TextDecoder("utf-8", { fatal: true }).decode(data);
         } catch {
           failWebsocketConnection(ws, "Received invalid UTF-8 in text frame.");
           return;
         }
-      } else if (type2 === opcodes.BINARY) {
+      } else if (type === opcodes.BINARY) {
         if (ws[kBinaryType] === "blob") {
           dataForEvent = new Blob([data]);
         } else {
@@ -16781,7 +16781,7 @@ var require_websocket = __commonJS({
     var { ByteParser } = require_receiver();
     var { kEnumerableProperty, isBlobLike } = require_util();
     var { getGlobalDispatcher } = require_global2();
-    var { types: types2 } = require("util");
+    var { types } = require("util");
     var experimentalWarned = false;
     var WebSocket = class _WebSocket extends EventTarget {
       #events = {
@@ -16928,7 +16928,7 @@ var require_websocket = __commonJS({
           socket.write(buffer, () => {
             this.#bufferedAmount -= value.byteLength;
           });
-        } else if (types2.isArrayBuffer(data)) {
+        } else if (types.isArrayBuffer(data)) {
           const value = Buffer.from(data);
           const frame = new WebsocketFrameSend(value);
           const buffer = frame.createFrame(opcodes.BINARY);
@@ -17045,12 +17045,12 @@ var require_websocket = __commonJS({
         webidl.brandCheck(this, _WebSocket);
         return this[kBinaryType];
       }
-      set binaryType(type2) {
+      set binaryType(type) {
         webidl.brandCheck(this, _WebSocket);
-        if (type2 !== "blob" && type2 !== "arraybuffer") {
+        if (type !== "blob" && type !== "arraybuffer") {
           this[kBinaryType] = "blob";
         } else {
-          this[kBinaryType] = type2;
+          this[kBinaryType] = type;
         }
       }
       /**
@@ -17150,7 +17150,7 @@ var require_websocket = __commonJS({
         if (isBlobLike(V)) {
           return webidl.converters.Blob(V, { strict: false });
         }
-        if (ArrayBuffer.isView(V) || types2.isAnyArrayBuffer(V)) {
+        if (ArrayBuffer.isView(V) || types.isAnyArrayBuffer(V)) {
           return webidl.converters.BufferSource(V);
         }
       }
@@ -17222,11 +17222,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path4 = opts.path;
+          let path6 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path4 = `/${path4}`;
+            path6 = `/${path6}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path4);
+          url = new URL(util.parseOrigin(url).origin + path6);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -17334,11 +17334,11 @@ var require_lib = __commonJS({
     };
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve2) {
-          resolve2(value);
+        return value instanceof P ? value : new P(function(resolve3) {
+          resolve3(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve2, reject) {
+      return new (P || (P = Promise))(function(resolve3, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -17354,7 +17354,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -17440,26 +17440,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter(this, void 0, void 0, function* () {
-          return new Promise((resolve2) => __awaiter(this, void 0, void 0, function* () {
+          return new Promise((resolve3) => __awaiter(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve2(output.toString());
+              resolve3(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter(this, void 0, void 0, function* () {
-          return new Promise((resolve2) => __awaiter(this, void 0, void 0, function* () {
+          return new Promise((resolve3) => __awaiter(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve2(Buffer.concat(chunks));
+              resolve3(Buffer.concat(chunks));
             });
           }));
         });
@@ -17668,14 +17668,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter(this, void 0, void 0, function* () {
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve3, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve2(res);
+                resolve3(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -17778,12 +17778,12 @@ var require_lib = __commonJS({
         }
         return lowercaseKeys(headers || {});
       }
-      _getExistingOrDefaultHeader(additionalHeaders, header2, _default2) {
+      _getExistingOrDefaultHeader(additionalHeaders, header2, _default) {
         let clientHeader;
         if (this.requestOptions && this.requestOptions.headers) {
           clientHeader = lowercaseKeys(this.requestOptions.headers)[header2];
         }
-        return additionalHeaders[header2] || clientHeader || _default2;
+        return additionalHeaders[header2] || clientHeader || _default;
       }
       _getAgent(parsedUrl) {
         let agent;
@@ -17857,12 +17857,12 @@ var require_lib = __commonJS({
         return __awaiter(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
           const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-          return new Promise((resolve2) => setTimeout(() => resolve2(), ms));
+          return new Promise((resolve3) => setTimeout(() => resolve3(), ms));
         });
       }
       _processResponse(res, options) {
         return __awaiter(this, void 0, void 0, function* () {
-          return new Promise((resolve2, reject) => __awaiter(this, void 0, void 0, function* () {
+          return new Promise((resolve3, reject) => __awaiter(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -17870,7 +17870,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes.NotFound) {
-              resolve2(response);
+              resolve3(response);
             }
             function dateTimeDeserializer(key2, value) {
               if (typeof value === "string") {
@@ -17909,7 +17909,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve2(response);
+              resolve3(response);
             }
           }));
         });
@@ -17926,11 +17926,11 @@ var require_auth = __commonJS({
     "use strict";
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve2) {
-          resolve2(value);
+        return value instanceof P ? value : new P(function(resolve3) {
+          resolve3(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve2, reject) {
+      return new (P || (P = Promise))(function(resolve3, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -17946,7 +17946,7 @@ var require_auth = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -18030,11 +18030,11 @@ var require_oidc_utils = __commonJS({
     "use strict";
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve2) {
-          resolve2(value);
+        return value instanceof P ? value : new P(function(resolve3) {
+          resolve3(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve2, reject) {
+      return new (P || (P = Promise))(function(resolve3, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -18050,7 +18050,7 @@ var require_oidc_utils = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -18128,11 +18128,11 @@ var require_summary = __commonJS({
     "use strict";
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve2) {
-          resolve2(value);
+        return value instanceof P ? value : new P(function(resolve3) {
+          resolve3(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve2, reject) {
+      return new (P || (P = Promise))(function(resolve3, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -18148,7 +18148,7 @@ var require_summary = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -18449,7 +18449,7 @@ var require_path_utils = __commonJS({
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.toPlatformPath = exports2.toWin32Path = exports2.toPosixPath = void 0;
-    var path4 = __importStar(require("path"));
+    var path6 = __importStar(require("path"));
     function toPosixPath(pth) {
       return pth.replace(/[\\]/g, "/");
     }
@@ -18459,7 +18459,7 @@ var require_path_utils = __commonJS({
     }
     exports2.toWin32Path = toWin32Path;
     function toPlatformPath(pth) {
-      return pth.replace(/[/\\]/g, path4.sep);
+      return pth.replace(/[/\\]/g, path6.sep);
     }
     exports2.toPlatformPath = toPlatformPath;
   }
@@ -18494,11 +18494,11 @@ var require_io_util = __commonJS({
     };
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve2) {
-          resolve2(value);
+        return value instanceof P ? value : new P(function(resolve3) {
+          resolve3(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve2, reject) {
+      return new (P || (P = Promise))(function(resolve3, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -18514,7 +18514,7 @@ var require_io_util = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -18522,12 +18522,12 @@ var require_io_util = __commonJS({
     var _a;
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.getCmdPath = exports2.tryGetExecutablePath = exports2.isRooted = exports2.isDirectory = exports2.exists = exports2.READONLY = exports2.UV_FS_O_EXLOCK = exports2.IS_WINDOWS = exports2.unlink = exports2.symlink = exports2.stat = exports2.rmdir = exports2.rm = exports2.rename = exports2.readlink = exports2.readdir = exports2.open = exports2.mkdir = exports2.lstat = exports2.copyFile = exports2.chmod = void 0;
-    var fs8 = __importStar(require("fs"));
-    var path4 = __importStar(require("path"));
-    _a = fs8.promises, exports2.chmod = _a.chmod, exports2.copyFile = _a.copyFile, exports2.lstat = _a.lstat, exports2.mkdir = _a.mkdir, exports2.open = _a.open, exports2.readdir = _a.readdir, exports2.readlink = _a.readlink, exports2.rename = _a.rename, exports2.rm = _a.rm, exports2.rmdir = _a.rmdir, exports2.stat = _a.stat, exports2.symlink = _a.symlink, exports2.unlink = _a.unlink;
+    var fs9 = __importStar(require("fs"));
+    var path6 = __importStar(require("path"));
+    _a = fs9.promises, exports2.chmod = _a.chmod, exports2.copyFile = _a.copyFile, exports2.lstat = _a.lstat, exports2.mkdir = _a.mkdir, exports2.open = _a.open, exports2.readdir = _a.readdir, exports2.readlink = _a.readlink, exports2.rename = _a.rename, exports2.rm = _a.rm, exports2.rmdir = _a.rmdir, exports2.stat = _a.stat, exports2.symlink = _a.symlink, exports2.unlink = _a.unlink;
     exports2.IS_WINDOWS = process.platform === "win32";
     exports2.UV_FS_O_EXLOCK = 268435456;
-    exports2.READONLY = fs8.constants.O_RDONLY;
+    exports2.READONLY = fs9.constants.O_RDONLY;
     function exists(fsPath) {
       return __awaiter(this, void 0, void 0, function* () {
         try {
@@ -18572,7 +18572,7 @@ var require_io_util = __commonJS({
         }
         if (stats && stats.isFile()) {
           if (exports2.IS_WINDOWS) {
-            const upperExt = path4.extname(filePath).toUpperCase();
+            const upperExt = path6.extname(filePath).toUpperCase();
             if (extensions.some((validExt) => validExt.toUpperCase() === upperExt)) {
               return filePath;
             }
@@ -18596,11 +18596,11 @@ var require_io_util = __commonJS({
           if (stats && stats.isFile()) {
             if (exports2.IS_WINDOWS) {
               try {
-                const directory = path4.dirname(filePath);
-                const upperName = path4.basename(filePath).toUpperCase();
+                const directory = path6.dirname(filePath);
+                const upperName = path6.basename(filePath).toUpperCase();
                 for (const actualName of yield exports2.readdir(directory)) {
                   if (upperName === actualName.toUpperCase()) {
-                    filePath = path4.join(directory, actualName);
+                    filePath = path6.join(directory, actualName);
                     break;
                   }
                 }
@@ -18667,11 +18667,11 @@ var require_io = __commonJS({
     };
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve2) {
-          resolve2(value);
+        return value instanceof P ? value : new P(function(resolve3) {
+          resolve3(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve2, reject) {
+      return new (P || (P = Promise))(function(resolve3, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -18687,7 +18687,7 @@ var require_io = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -18695,7 +18695,7 @@ var require_io = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.findInPath = exports2.which = exports2.mkdirP = exports2.rmRF = exports2.mv = exports2.cp = void 0;
     var assert_1 = require("assert");
-    var path4 = __importStar(require("path"));
+    var path6 = __importStar(require("path"));
     var ioUtil = __importStar(require_io_util());
     function cp(source, dest, options = {}) {
       return __awaiter(this, void 0, void 0, function* () {
@@ -18704,7 +18704,7 @@ var require_io = __commonJS({
         if (destStat && destStat.isFile() && !force) {
           return;
         }
-        const newDest = destStat && destStat.isDirectory() && copySourceDirectory ? path4.join(dest, path4.basename(source)) : dest;
+        const newDest = destStat && destStat.isDirectory() && copySourceDirectory ? path6.join(dest, path6.basename(source)) : dest;
         if (!(yield ioUtil.exists(source))) {
           throw new Error(`no such file or directory: ${source}`);
         }
@@ -18716,7 +18716,7 @@ var require_io = __commonJS({
             yield cpDirRecursive(source, newDest, 0, force);
           }
         } else {
-          if (path4.relative(source, newDest) === "") {
+          if (path6.relative(source, newDest) === "") {
             throw new Error(`'${newDest}' and '${source}' are the same file`);
           }
           yield copyFile(source, newDest, force);
@@ -18729,7 +18729,7 @@ var require_io = __commonJS({
         if (yield ioUtil.exists(dest)) {
           let destExists = true;
           if (yield ioUtil.isDirectory(dest)) {
-            dest = path4.join(dest, path4.basename(source));
+            dest = path6.join(dest, path6.basename(source));
             destExists = yield ioUtil.exists(dest);
           }
           if (destExists) {
@@ -18740,7 +18740,7 @@ var require_io = __commonJS({
             }
           }
         }
-        yield mkdirP(path4.dirname(dest));
+        yield mkdirP(path6.dirname(dest));
         yield ioUtil.rename(source, dest);
       });
     }
@@ -18803,7 +18803,7 @@ var require_io = __commonJS({
         }
         const extensions = [];
         if (ioUtil.IS_WINDOWS && process.env["PATHEXT"]) {
-          for (const extension of process.env["PATHEXT"].split(path4.delimiter)) {
+          for (const extension of process.env["PATHEXT"].split(path6.delimiter)) {
             if (extension) {
               extensions.push(extension);
             }
@@ -18816,12 +18816,12 @@ var require_io = __commonJS({
           }
           return [];
         }
-        if (tool.includes(path4.sep)) {
+        if (tool.includes(path6.sep)) {
           return [];
         }
         const directories = [];
         if (process.env.PATH) {
-          for (const p of process.env.PATH.split(path4.delimiter)) {
+          for (const p of process.env.PATH.split(path6.delimiter)) {
             if (p) {
               directories.push(p);
             }
@@ -18829,7 +18829,7 @@ var require_io = __commonJS({
         }
         const matches = [];
         for (const directory of directories) {
-          const filePath = yield ioUtil.tryGetExecutablePath(path4.join(directory, tool), extensions);
+          const filePath = yield ioUtil.tryGetExecutablePath(path6.join(directory, tool), extensions);
           if (filePath) {
             matches.push(filePath);
           }
@@ -18915,11 +18915,11 @@ var require_toolrunner = __commonJS({
     };
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve2) {
-          resolve2(value);
+        return value instanceof P ? value : new P(function(resolve3) {
+          resolve3(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve2, reject) {
+      return new (P || (P = Promise))(function(resolve3, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -18935,7 +18935,7 @@ var require_toolrunner = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -18945,7 +18945,7 @@ var require_toolrunner = __commonJS({
     var os4 = __importStar(require("os"));
     var events = __importStar(require("events"));
     var child = __importStar(require("child_process"));
-    var path4 = __importStar(require("path"));
+    var path6 = __importStar(require("path"));
     var io = __importStar(require_io());
     var ioUtil = __importStar(require_io_util());
     var timers_1 = require("timers");
@@ -19032,8 +19032,8 @@ var require_toolrunner = __commonJS({
         }
         return this.args;
       }
-      _endsWith(str3, end) {
-        return str3.endsWith(end);
+      _endsWith(str2, end) {
+        return str2.endsWith(end);
       }
       _isCmdFile() {
         const upperToolPath = this.toolPath.toUpperCase();
@@ -19160,10 +19160,10 @@ var require_toolrunner = __commonJS({
       exec() {
         return __awaiter(this, void 0, void 0, function* () {
           if (!ioUtil.isRooted(this.toolPath) && (this.toolPath.includes("/") || IS_WINDOWS && this.toolPath.includes("\\"))) {
-            this.toolPath = path4.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+            this.toolPath = path6.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
           }
           this.toolPath = yield io.which(this.toolPath, true);
-          return new Promise((resolve2, reject) => __awaiter(this, void 0, void 0, function* () {
+          return new Promise((resolve3, reject) => __awaiter(this, void 0, void 0, function* () {
             this._debug(`exec tool: ${this.toolPath}`);
             this._debug("arguments:");
             for (const arg of this.args) {
@@ -19246,7 +19246,7 @@ var require_toolrunner = __commonJS({
               if (error2) {
                 reject(error2);
               } else {
-                resolve2(exitCode);
+                resolve3(exitCode);
               }
             });
             if (this.options.input) {
@@ -19399,11 +19399,11 @@ var require_exec = __commonJS({
     };
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve2) {
-          resolve2(value);
+        return value instanceof P ? value : new P(function(resolve3) {
+          resolve3(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve2, reject) {
+      return new (P || (P = Promise))(function(resolve3, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -19419,7 +19419,7 @@ var require_exec = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -19510,11 +19510,11 @@ var require_platform = __commonJS({
     };
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve2) {
-          resolve2(value);
+        return value instanceof P ? value : new P(function(resolve3) {
+          resolve3(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve2, reject) {
+      return new (P || (P = Promise))(function(resolve3, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -19530,7 +19530,7 @@ var require_platform = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -19629,11 +19629,11 @@ var require_core = __commonJS({
     };
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve2) {
-          resolve2(value);
+        return value instanceof P ? value : new P(function(resolve3) {
+          resolve3(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve2, reject) {
+      return new (P || (P = Promise))(function(resolve3, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -19649,7 +19649,7 @@ var require_core = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -19660,7 +19660,7 @@ var require_core = __commonJS({
     var file_command_1 = require_file_command();
     var utils_1 = require_utils();
     var os4 = __importStar(require("os"));
-    var path4 = __importStar(require("path"));
+    var path6 = __importStar(require("path"));
     var oidc_utils_1 = require_oidc_utils();
     var ExitCode;
     (function(ExitCode2) {
@@ -19688,7 +19688,7 @@ var require_core = __commonJS({
       } else {
         (0, command_1.issueCommand)("add-path", {}, inputPath);
       }
-      process.env["PATH"] = `${inputPath}${path4.delimiter}${process.env["PATH"]}`;
+      process.env["PATH"] = `${inputPath}${path6.delimiter}${process.env["PATH"]}`;
     }
     exports2.addPath = addPath;
     function getInput2(name, options) {
@@ -19836,12 +19836,12 @@ var require_identity = __commonJS({
     var SCALAR = /* @__PURE__ */ Symbol.for("yaml.scalar");
     var SEQ = /* @__PURE__ */ Symbol.for("yaml.seq");
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
-    var isAlias2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
+    var isAlias3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
     var isMap3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
     var isScalar3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
-    var isSeq2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
+    var isSeq3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
     function isCollection(node) {
       if (node && typeof node === "object")
         switch (node[NODE_TYPE]) {
@@ -19871,14 +19871,14 @@ var require_identity = __commonJS({
     exports2.SCALAR = SCALAR;
     exports2.SEQ = SEQ;
     exports2.hasAnchor = hasAnchor;
-    exports2.isAlias = isAlias2;
+    exports2.isAlias = isAlias3;
     exports2.isCollection = isCollection;
     exports2.isDocument = isDocument;
     exports2.isMap = isMap3;
     exports2.isNode = isNode;
     exports2.isPair = isPair;
     exports2.isScalar = isScalar3;
-    exports2.isSeq = isSeq2;
+    exports2.isSeq = isSeq3;
   }
 });
 
@@ -19902,17 +19902,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key2, node, visitor, path4) {
-      const ctrl = callVisitor(key2, node, visitor, path4);
+    function visit_(key2, node, visitor, path6) {
+      const ctrl = callVisitor(key2, node, visitor, path6);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path4, ctrl);
-        return visit_(key2, ctrl, visitor, path4);
+        replaceNode(key2, path6, ctrl);
+        return visit_(key2, ctrl, visitor, path6);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path4 = Object.freeze(path4.concat(node));
+          path6 = Object.freeze(path6.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path4);
+            const ci = visit_(i, node.items[i], visitor, path6);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -19923,13 +19923,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path4 = Object.freeze(path4.concat(node));
-          const ck = visit_("key", node.key, visitor, path4);
+          path6 = Object.freeze(path6.concat(node));
+          const ck = visit_("key", node.key, visitor, path6);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path4);
+          const cv = visit_("value", node.value, visitor, path6);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -19950,17 +19950,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key2, node, visitor, path4) {
-      const ctrl = await callVisitor(key2, node, visitor, path4);
+    async function visitAsync_(key2, node, visitor, path6) {
+      const ctrl = await callVisitor(key2, node, visitor, path6);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path4, ctrl);
-        return visitAsync_(key2, ctrl, visitor, path4);
+        replaceNode(key2, path6, ctrl);
+        return visitAsync_(key2, ctrl, visitor, path6);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path4 = Object.freeze(path4.concat(node));
+          path6 = Object.freeze(path6.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path4);
+            const ci = await visitAsync_(i, node.items[i], visitor, path6);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -19971,13 +19971,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path4 = Object.freeze(path4.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path4);
+          path6 = Object.freeze(path6.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path6);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path4);
+          const cv = await visitAsync_("value", node.value, visitor, path6);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -20004,23 +20004,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key2, node, visitor, path4) {
+    function callVisitor(key2, node, visitor, path6) {
       if (typeof visitor === "function")
-        return visitor(key2, node, path4);
+        return visitor(key2, node, path6);
       if (identity.isMap(node))
-        return visitor.Map?.(key2, node, path4);
+        return visitor.Map?.(key2, node, path6);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key2, node, path4);
+        return visitor.Seq?.(key2, node, path6);
       if (identity.isPair(node))
-        return visitor.Pair?.(key2, node, path4);
+        return visitor.Pair?.(key2, node, path6);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key2, node, path4);
+        return visitor.Scalar?.(key2, node, path6);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key2, node, path4);
+        return visitor.Alias?.(key2, node, path6);
       return void 0;
     }
-    function replaceNode(key2, path4, node) {
-      const parent = path4[path4.length - 1];
+    function replaceNode(key2, path6, node) {
+      const parent = path6[path6.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key2] = node;
       } else if (identity.isPair(parent)) {
@@ -20056,10 +20056,10 @@ var require_directives = __commonJS({
     };
     var escapeTagName = (tn) => tn.replace(/[!,[\]{}]/g, (ch) => escapeChars[ch]);
     var Directives = class _Directives {
-      constructor(yaml2, tags) {
+      constructor(yaml, tags) {
         this.docStart = null;
         this.docEnd = false;
-        this.yaml = Object.assign({}, _Directives.defaultYaml, yaml2);
+        this.yaml = Object.assign({}, _Directives.defaultYaml, yaml);
         this.tags = Object.assign({}, _Directives.defaultTags, tags);
       }
       clone() {
@@ -20369,8 +20369,8 @@ var require_Node = __commonJS({
     var identity = require_identity();
     var toJS = require_toJS();
     var NodeBase = class {
-      constructor(type2) {
-        Object.defineProperty(this, identity.NODE_TYPE, { value: type2 });
+      constructor(type) {
+        Object.defineProperty(this, identity.NODE_TYPE, { value: type });
       }
       /** Create a copy of this node.  */
       clone() {
@@ -20574,14 +20574,14 @@ var require_createNode = __commonJS({
       if (identity.isNode(value))
         return value;
       if (identity.isPair(value)) {
-        const map2 = ctx.schema[identity.MAP].createNode?.(ctx.schema, null, ctx);
-        map2.items.push(value);
-        return map2;
+        const map = ctx.schema[identity.MAP].createNode?.(ctx.schema, null, ctx);
+        map.items.push(value);
+        return map;
       }
       if (value instanceof String || value instanceof Number || value instanceof Boolean || typeof BigInt !== "undefined" && value instanceof BigInt) {
         value = value.valueOf();
       }
-      const { aliasDuplicateObjects, onAnchor, onTagObj, schema: schema2, sourceObjects } = ctx;
+      const { aliasDuplicateObjects, onAnchor, onTagObj, schema, sourceObjects } = ctx;
       let ref = void 0;
       if (aliasDuplicateObjects && value && typeof value === "object") {
         ref = sourceObjects.get(value);
@@ -20595,7 +20595,7 @@ var require_createNode = __commonJS({
       }
       if (tagName?.startsWith("!!"))
         tagName = defaultTagPrefix + tagName.slice(2);
-      let tagObj = findTagObject(value, tagName, schema2.tags);
+      let tagObj = findTagObject(value, tagName, schema.tags);
       if (!tagObj) {
         if (value && typeof value.toJSON === "function") {
           value = value.toJSON();
@@ -20606,7 +20606,7 @@ var require_createNode = __commonJS({
             ref.node = node2;
           return node2;
         }
-        tagObj = value instanceof Map ? schema2[identity.MAP] : Symbol.iterator in Object(value) ? schema2[identity.SEQ] : schema2[identity.MAP];
+        tagObj = value instanceof Map ? schema[identity.MAP] : Symbol.iterator in Object(value) ? schema[identity.SEQ] : schema[identity.MAP];
       }
       if (onTagObj) {
         onTagObj(tagObj);
@@ -20632,10 +20632,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema2, path4, value) {
+    function collectionFromPath(schema, path6, value) {
       let v = value;
-      for (let i = path4.length - 1; i >= 0; --i) {
-        const k = path4[i];
+      for (let i = path6.length - 1; i >= 0; --i) {
+        const k = path6[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -20650,16 +20650,16 @@ var require_Collection = __commonJS({
         onAnchor: () => {
           throw new Error("This should not happen, please report a bug.");
         },
-        schema: schema2,
+        schema,
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path4) => path4 == null || typeof path4 === "object" && !!path4[Symbol.iterator]().next().done;
+    var isEmptyPath = (path6) => path6 == null || typeof path6 === "object" && !!path6[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
-      constructor(type2, schema2) {
-        super(type2);
+      constructor(type, schema) {
+        super(type);
         Object.defineProperty(this, "schema", {
-          value: schema2,
+          value: schema,
           configurable: true,
           enumerable: false,
           writable: true
@@ -20670,11 +20670,11 @@ var require_Collection = __commonJS({
        *
        * @param schema - If defined, overwrites the original's schema
        */
-      clone(schema2) {
+      clone(schema) {
         const copy = Object.create(Object.getPrototypeOf(this), Object.getOwnPropertyDescriptors(this));
-        if (schema2)
-          copy.schema = schema2;
-        copy.items = copy.items.map((it) => identity.isNode(it) || identity.isPair(it) ? it.clone(schema2) : it);
+        if (schema)
+          copy.schema = schema;
+        copy.items = copy.items.map((it) => identity.isNode(it) || identity.isPair(it) ? it.clone(schema) : it);
         if (this.range)
           copy.range = this.range.slice();
         return copy;
@@ -20684,11 +20684,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path4, value) {
-        if (isEmptyPath(path4))
+      addIn(path6, value) {
+        if (isEmptyPath(path6))
           this.add(value);
         else {
-          const [key2, ...rest] = path4;
+          const [key2, ...rest] = path6;
           const node = this.get(key2, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -20702,8 +20702,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path4) {
-        const [key2, ...rest] = path4;
+      deleteIn(path6) {
+        const [key2, ...rest] = path6;
         if (rest.length === 0)
           return this.delete(key2);
         const node = this.get(key2, true);
@@ -20717,8 +20717,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path4, keepScalar) {
-        const [key2, ...rest] = path4;
+      getIn(path6, keepScalar) {
+        const [key2, ...rest] = path6;
         const node = this.get(key2, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -20736,8 +20736,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path4) {
-        const [key2, ...rest] = path4;
+      hasIn(path6) {
+        const [key2, ...rest] = path6;
         if (rest.length === 0)
           return this.has(key2);
         const node = this.get(key2, true);
@@ -20747,8 +20747,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path4, value) {
-        const [key2, ...rest] = path4;
+      setIn(path6, value) {
+        const [key2, ...rest] = path6;
         if (rest.length === 0) {
           this.set(key2, value);
         } else {
@@ -20772,13 +20772,13 @@ var require_Collection = __commonJS({
 var require_stringifyComment = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyComment.js"(exports2) {
     "use strict";
-    var stringifyComment = (str3) => str3.replace(/^(?!$)(?: $)?/gm, "#");
+    var stringifyComment = (str2) => str2.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment, indent) {
       if (/^\n+$/.test(comment))
         return comment.substring(1);
       return indent ? comment.replace(/^(?! *$)/gm, indent) : comment;
     }
-    var lineComment = (str3, indent, comment) => str3.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str3.endsWith(" ") ? "" : " ") + comment;
+    var lineComment = (str2, indent, comment) => str2.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str2.endsWith(" ") ? "" : " ") + comment;
     exports2.indentComment = indentComment;
     exports2.lineComment = lineComment;
     exports2.stringifyComment = stringifyComment;
@@ -20932,16 +20932,16 @@ var require_stringifyString = __commonJS({
       lineWidth: ctx.options.lineWidth,
       minContentWidth: ctx.options.minContentWidth
     });
-    var containsDocumentMarker = (str3) => /^(%|---|\.\.\.)/m.test(str3);
-    function lineLengthOverLimit(str3, lineWidth, indentLength) {
+    var containsDocumentMarker = (str2) => /^(%|---|\.\.\.)/m.test(str2);
+    function lineLengthOverLimit(str2, lineWidth, indentLength) {
       if (!lineWidth || lineWidth < 0)
         return false;
       const limit = lineWidth - indentLength;
-      const strLen = str3.length;
+      const strLen = str2.length;
       if (strLen <= limit)
         return false;
       for (let i = 0, start = 0; i < strLen; ++i) {
-        if (str3[i] === "\n") {
+        if (str2[i] === "\n") {
           if (i - start > limit)
             return true;
           start = i + 1;
@@ -20952,74 +20952,74 @@ var require_stringifyString = __commonJS({
       return true;
     }
     function doubleQuotedString(value, ctx) {
-      const json2 = JSON.stringify(value);
+      const json = JSON.stringify(value);
       if (ctx.options.doubleQuotedAsJSON)
-        return json2;
+        return json;
       const { implicitKey } = ctx;
       const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
       const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
-      let str3 = "";
+      let str2 = "";
       let start = 0;
-      for (let i = 0, ch = json2[i]; ch; ch = json2[++i]) {
-        if (ch === " " && json2[i + 1] === "\\" && json2[i + 2] === "n") {
-          str3 += json2.slice(start, i) + "\\ ";
+      for (let i = 0, ch = json[i]; ch; ch = json[++i]) {
+        if (ch === " " && json[i + 1] === "\\" && json[i + 2] === "n") {
+          str2 += json.slice(start, i) + "\\ ";
           i += 1;
           start = i;
           ch = "\\";
         }
         if (ch === "\\")
-          switch (json2[i + 1]) {
+          switch (json[i + 1]) {
             case "u":
               {
-                str3 += json2.slice(start, i);
-                const code2 = json2.substr(i + 2, 4);
+                str2 += json.slice(start, i);
+                const code2 = json.substr(i + 2, 4);
                 switch (code2) {
                   case "0000":
-                    str3 += "\\0";
+                    str2 += "\\0";
                     break;
                   case "0007":
-                    str3 += "\\a";
+                    str2 += "\\a";
                     break;
                   case "000b":
-                    str3 += "\\v";
+                    str2 += "\\v";
                     break;
                   case "001b":
-                    str3 += "\\e";
+                    str2 += "\\e";
                     break;
                   case "0085":
-                    str3 += "\\N";
+                    str2 += "\\N";
                     break;
                   case "00a0":
-                    str3 += "\\_";
+                    str2 += "\\_";
                     break;
                   case "2028":
-                    str3 += "\\L";
+                    str2 += "\\L";
                     break;
                   case "2029":
-                    str3 += "\\P";
+                    str2 += "\\P";
                     break;
                   default:
                     if (code2.substr(0, 2) === "00")
-                      str3 += "\\x" + code2.substr(2);
+                      str2 += "\\x" + code2.substr(2);
                     else
-                      str3 += json2.substr(i, 6);
+                      str2 += json.substr(i, 6);
                 }
                 i += 5;
                 start = i + 1;
               }
               break;
             case "n":
-              if (implicitKey || json2[i + 2] === '"' || json2.length < minMultiLineLength) {
+              if (implicitKey || json[i + 2] === '"' || json.length < minMultiLineLength) {
                 i += 1;
               } else {
-                str3 += json2.slice(start, i) + "\n\n";
-                while (json2[i + 2] === "\\" && json2[i + 3] === "n" && json2[i + 4] !== '"') {
-                  str3 += "\n";
+                str2 += json.slice(start, i) + "\n\n";
+                while (json[i + 2] === "\\" && json[i + 3] === "n" && json[i + 4] !== '"') {
+                  str2 += "\n";
                   i += 2;
                 }
-                str3 += indent;
-                if (json2[i + 2] === " ")
-                  str3 += "\\";
+                str2 += indent;
+                if (json[i + 2] === " ")
+                  str2 += "\\";
                 i += 1;
                 start = i + 1;
               }
@@ -21028,8 +21028,8 @@ var require_stringifyString = __commonJS({
               i += 1;
           }
       }
-      str3 = start ? str3 + json2.slice(start) : json2;
-      return implicitKey ? str3 : foldFlowLines.foldFlowLines(str3, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
+      str2 = start ? str2 + json.slice(start) : json;
+      return implicitKey ? str2 : foldFlowLines.foldFlowLines(str2, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
     }
     function singleQuotedString(value, ctx) {
       if (ctx.options.singleQuote === false || ctx.implicitKey && value.includes("\n") || /[ \t]\n|\n[ \t]/.test(value))
@@ -21062,13 +21062,13 @@ ${indent}`) + "'";
     } catch {
       blockEndNewlines = /\n+(?!\n|$)/g;
     }
-    function blockString({ comment, type: type2, value }, ctx, onComment, onChompKeep) {
+    function blockString({ comment, type, value }, ctx, onComment, onChompKeep) {
       const { blockQuote, commentString, lineWidth } = ctx.options;
       if (!blockQuote || /\n[\t ]+$/.test(value)) {
         return quotedString(value, ctx);
       }
       const indent = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
-      const literal = blockQuote === "literal" ? true : blockQuote === "folded" || type2 === Scalar.Scalar.BLOCK_FOLDED ? false : type2 === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
+      const literal = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
       if (!value)
         return literal ? "|\n" : ">\n";
       let chomp;
@@ -21123,7 +21123,7 @@ ${indent}`) + "'";
         const foldedValue = value.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent}`);
         let literalFallback = false;
         const foldOptions = getFoldOptions(ctx, true);
-        if (blockQuote !== "folded" && type2 !== Scalar.Scalar.BLOCK_FOLDED) {
+        if (blockQuote !== "folded" && type !== Scalar.Scalar.BLOCK_FOLDED) {
           foldOptions.onOverflow = () => {
             literalFallback = true;
           };
@@ -21138,7 +21138,7 @@ ${indent}${body}`;
 ${indent}${start}${value}${end}`;
     }
     function plainString(item, ctx, onComment, onChompKeep) {
-      const { type: type2, value } = item;
+      const { type, value } = item;
       const { actualString, implicitKey, indent, indentStep, inFlow } = ctx;
       if (implicitKey && value.includes("\n") || inFlow && /[[\]{},]/.test(value)) {
         return quotedString(value, ctx);
@@ -21146,7 +21146,7 @@ ${indent}${start}${value}${end}`;
       if (/^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/.test(value)) {
         return implicitKey || inFlow || !value.includes("\n") ? quotedString(value, ctx) : blockString(item, ctx, onComment, onChompKeep);
       }
-      if (!implicitKey && !inFlow && type2 !== Scalar.Scalar.PLAIN && value.includes("\n")) {
+      if (!implicitKey && !inFlow && type !== Scalar.Scalar.PLAIN && value.includes("\n")) {
         return blockString(item, ctx, onComment, onChompKeep);
       }
       if (containsDocumentMarker(value)) {
@@ -21157,23 +21157,23 @@ ${indent}${start}${value}${end}`;
           return quotedString(value, ctx);
         }
       }
-      const str3 = value.replace(/\n+/g, `$&
+      const str2 = value.replace(/\n+/g, `$&
 ${indent}`);
       if (actualString) {
-        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str3);
+        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str2);
         const { compat, tags } = ctx.doc.schema;
         if (tags.some(test) || compat?.some(test))
           return quotedString(value, ctx);
       }
-      return implicitKey ? str3 : foldFlowLines.foldFlowLines(str3, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+      return implicitKey ? str2 : foldFlowLines.foldFlowLines(str2, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
     }
     function stringifyString(item, ctx, onComment, onChompKeep) {
       const { implicitKey, inFlow } = ctx;
       const ss = typeof item.value === "string" ? item : Object.assign({}, item, { value: String(item.value) });
-      let { type: type2 } = item;
-      if (type2 !== Scalar.Scalar.QUOTE_DOUBLE) {
+      let { type } = item;
+      if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
         if (/[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u.test(ss.value))
-          type2 = Scalar.Scalar.QUOTE_DOUBLE;
+          type = Scalar.Scalar.QUOTE_DOUBLE;
       }
       const _stringify = (_type) => {
         switch (_type) {
@@ -21190,7 +21190,7 @@ ${indent}`);
             return null;
         }
       };
-      let res = _stringify(type2);
+      let res = _stringify(type);
       if (res === null) {
         const { defaultKeyType, defaultStringType } = ctx.options;
         const t = implicitKey && defaultKeyType || defaultStringType;
@@ -21317,11 +21317,11 @@ var require_stringify = __commonJS({
       const props = stringifyProps(node, tagObj, ctx);
       if (props.length > 0)
         ctx.indentAtStart = (ctx.indentAtStart ?? 0) + props.length + 1;
-      const str3 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
+      const str2 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
       if (!props)
-        return str3;
-      return identity.isScalar(node) || str3[0] === "{" || str3[0] === "[" ? `${props} ${str3}` : `${props}
-${ctx.indent}${str3}`;
+        return str2;
+      return identity.isScalar(node) || str2[0] === "{" || str2[0] === "[" ? `${props} ${str2}` : `${props}
+${ctx.indent}${str2}`;
     }
     exports2.createStringifyContext = createStringifyContext;
     exports2.stringify = stringify;
@@ -21356,8 +21356,8 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str3 = stringify.stringify(key2, ctx, () => keyCommentDone = true, () => chompKeep = true);
-      if (!explicitKey && !ctx.inFlow && str3.length > 1024) {
+      let str2 = stringify.stringify(key2, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      if (!explicitKey && !ctx.inFlow && str2.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
         explicitKey = true;
@@ -21366,27 +21366,27 @@ var require_stringifyPair = __commonJS({
         if (allNullValues || value == null) {
           if (keyCommentDone && onComment)
             onComment();
-          return str3 === "" ? "?" : explicitKey ? `? ${str3}` : str3;
+          return str2 === "" ? "?" : explicitKey ? `? ${str2}` : str2;
         }
       } else if (allNullValues && !simpleKeys || value == null && explicitKey) {
-        str3 = `? ${str3}`;
+        str2 = `? ${str2}`;
         if (keyComment && !keyCommentDone) {
-          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
+          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
         } else if (chompKeep && onChompKeep)
           onChompKeep();
-        return str3;
+        return str2;
       }
       if (keyCommentDone)
         keyComment = null;
       if (explicitKey) {
         if (keyComment)
-          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
-        str3 = `? ${str3}
+          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
+        str2 = `? ${str2}
 ${indent}:`;
       } else {
-        str3 = `${str3}:`;
+        str2 = `${str2}:`;
         if (keyComment)
-          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
+          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
       }
       let vsb, vcb, valueComment;
       if (identity.isNode(value)) {
@@ -21402,7 +21402,7 @@ ${indent}:`;
       }
       ctx.implicitKey = false;
       if (!explicitKey && !keyComment && identity.isScalar(value))
-        ctx.indentAtStart = str3.length + 1;
+        ctx.indentAtStart = str2.length + 1;
       chompKeep = false;
       if (!indentSeq && indentStep.length >= 2 && !ctx.inFlow && !explicitKey && identity.isSeq(value) && !value.flow && !value.tag && !value.anchor) {
         ctx.indent = ctx.indent.substring(2);
@@ -21446,16 +21446,16 @@ ${ctx.indent}`;
       } else if (valueStr === "" || valueStr[0] === "\n") {
         ws = "";
       }
-      str3 += ws + valueStr;
+      str2 += ws + valueStr;
       if (ctx.inFlow) {
         if (valueCommentDone && onComment)
           onComment();
       } else if (valueComment && !valueCommentDone) {
-        str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(valueComment));
+        str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(valueComment));
       } else if (chompKeep && onChompKeep) {
         onChompKeep();
       }
-      return str3;
+      return str2;
     }
     exports2.stringifyPair = stringifyPair;
   }
@@ -21490,7 +21490,7 @@ var require_merge = __commonJS({
     var identity = require_identity();
     var Scalar = require_Scalar();
     var MERGE_KEY = "<<";
-    var merge3 = {
+    var merge2 = {
       identify: (value) => value === MERGE_KEY || typeof value === "symbol" && value.description === MERGE_KEY,
       default: "key",
       tag: "tag:yaml.org,2002:merge",
@@ -21500,31 +21500,31 @@ var require_merge = __commonJS({
       }),
       stringify: () => MERGE_KEY
     };
-    var isMergeKey = (ctx, key2) => (merge3.identify(key2) || identity.isScalar(key2) && (!key2.type || key2.type === Scalar.Scalar.PLAIN) && merge3.identify(key2.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge3.tag && tag.default);
-    function addMergeToJSMap(ctx, map2, value) {
+    var isMergeKey = (ctx, key2) => (merge2.identify(key2) || identity.isScalar(key2) && (!key2.type || key2.type === Scalar.Scalar.PLAIN) && merge2.identify(key2.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge2.tag && tag.default);
+    function addMergeToJSMap(ctx, map, value) {
       const source = resolveAliasValue(ctx, value);
       if (identity.isSeq(source))
         for (const it of source.items)
-          mergeValue(ctx, map2, it);
+          mergeValue(ctx, map, it);
       else if (Array.isArray(source))
         for (const it of source)
-          mergeValue(ctx, map2, it);
+          mergeValue(ctx, map, it);
       else
-        mergeValue(ctx, map2, source);
+        mergeValue(ctx, map, source);
     }
-    function mergeValue(ctx, map2, value) {
+    function mergeValue(ctx, map, value) {
       const source = resolveAliasValue(ctx, value);
       if (!identity.isMap(source))
         throw new Error("Merge sources must be maps or map aliases");
       const srcMap = source.toJSON(null, ctx, Map);
       for (const [key2, value2] of srcMap) {
-        if (map2 instanceof Map) {
-          if (!map2.has(key2))
-            map2.set(key2, value2);
-        } else if (map2 instanceof Set) {
-          map2.add(key2);
-        } else if (!Object.prototype.hasOwnProperty.call(map2, key2)) {
-          Object.defineProperty(map2, key2, {
+        if (map instanceof Map) {
+          if (!map.has(key2))
+            map.set(key2, value2);
+        } else if (map instanceof Set) {
+          map.add(key2);
+        } else if (!Object.prototype.hasOwnProperty.call(map, key2)) {
+          Object.defineProperty(map, key2, {
             value: value2,
             writable: true,
             enumerable: true,
@@ -21532,14 +21532,14 @@ var require_merge = __commonJS({
           });
         }
       }
-      return map2;
+      return map;
     }
     function resolveAliasValue(ctx, value) {
       return ctx && identity.isAlias(value) ? value.resolve(ctx.doc, ctx) : value;
     }
     exports2.addMergeToJSMap = addMergeToJSMap;
     exports2.isMergeKey = isMergeKey;
-    exports2.merge = merge3;
+    exports2.merge = merge2;
   }
 });
 
@@ -21548,36 +21548,36 @@ var require_addPairToJSMap = __commonJS({
   "node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports2) {
     "use strict";
     var log = require_log();
-    var merge3 = require_merge();
+    var merge2 = require_merge();
     var stringify = require_stringify();
     var identity = require_identity();
     var toJS = require_toJS();
-    function addPairToJSMap(ctx, map2, { key: key2, value }) {
+    function addPairToJSMap(ctx, map, { key: key2, value }) {
       if (identity.isNode(key2) && key2.addToJSMap)
-        key2.addToJSMap(ctx, map2, value);
-      else if (merge3.isMergeKey(ctx, key2))
-        merge3.addMergeToJSMap(ctx, map2, value);
+        key2.addToJSMap(ctx, map, value);
+      else if (merge2.isMergeKey(ctx, key2))
+        merge2.addMergeToJSMap(ctx, map, value);
       else {
         const jsKey = toJS.toJS(key2, "", ctx);
-        if (map2 instanceof Map) {
-          map2.set(jsKey, toJS.toJS(value, jsKey, ctx));
-        } else if (map2 instanceof Set) {
-          map2.add(jsKey);
+        if (map instanceof Map) {
+          map.set(jsKey, toJS.toJS(value, jsKey, ctx));
+        } else if (map instanceof Set) {
+          map.add(jsKey);
         } else {
           const stringKey = stringifyKey(key2, jsKey, ctx);
           const jsValue = toJS.toJS(value, stringKey, ctx);
-          if (stringKey in map2)
-            Object.defineProperty(map2, stringKey, {
+          if (stringKey in map)
+            Object.defineProperty(map, stringKey, {
               value: jsValue,
               writable: true,
               enumerable: true,
               configurable: true
             });
           else
-            map2[stringKey] = jsValue;
+            map[stringKey] = jsValue;
         }
       }
-      return map2;
+      return map;
     }
     function stringifyKey(key2, jsKey, ctx) {
       if (jsKey === null)
@@ -21626,12 +21626,12 @@ var require_Pair = __commonJS({
         this.key = key2;
         this.value = value;
       }
-      clone(schema2) {
+      clone(schema) {
         let { key: key2, value } = this;
         if (identity.isNode(key2))
-          key2 = key2.clone(schema2);
+          key2 = key2.clone(schema);
         if (identity.isNode(value))
-          value = value.clone(schema2);
+          value = value.clone(schema);
         return new _Pair(key2, value);
       }
       toJSON(_, ctx) {
@@ -21682,31 +21682,31 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str4 = stringify.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
+        let str3 = stringify.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
         if (comment2)
-          str4 += stringifyComment.lineComment(str4, itemIndent, commentString(comment2));
+          str3 += stringifyComment.lineComment(str3, itemIndent, commentString(comment2));
         if (chompKeep && comment2)
           chompKeep = false;
-        lines.push(blockItemPrefix + str4);
+        lines.push(blockItemPrefix + str3);
       }
-      let str3;
+      let str2;
       if (lines.length === 0) {
-        str3 = flowChars.start + flowChars.end;
+        str2 = flowChars.start + flowChars.end;
       } else {
-        str3 = lines[0];
+        str2 = lines[0];
         for (let i = 1; i < lines.length; ++i) {
           const line = lines[i];
-          str3 += line ? `
+          str2 += line ? `
 ${indent}${line}` : "\n";
         }
       }
       if (comment) {
-        str3 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
+        str2 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
         if (onComment)
           onComment();
       } else if (chompKeep && onChompKeep)
         onChompKeep();
-      return str3;
+      return str2;
     }
     function stringifyFlowCollection({ items }, ctx, { flowChars, itemIndent }) {
       const { indent, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx;
@@ -21749,21 +21749,21 @@ ${indent}${line}` : "\n";
         }
         if (comment)
           reqNewline = true;
-        let str3 = stringify.stringify(item, itemCtx, () => comment = null);
-        reqNewline || (reqNewline = lines.length > linesAtValue || str3.includes("\n"));
+        let str2 = stringify.stringify(item, itemCtx, () => comment = null);
+        reqNewline || (reqNewline = lines.length > linesAtValue || str2.includes("\n"));
         if (i < items.length - 1) {
-          str3 += ",";
+          str2 += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str3.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str2.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
-            str3 += ",";
+            str2 += ",";
           }
         }
         if (comment)
-          str3 += stringifyComment.lineComment(str3, itemIndent, commentString(comment));
-        lines.push(str3);
+          str2 += stringifyComment.lineComment(str2, itemIndent, commentString(comment));
+        lines.push(str2);
         linesAtValue = lines.length;
       }
       const { start, end } = flowChars;
@@ -21775,11 +21775,11 @@ ${indent}${line}` : "\n";
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
-          let str3 = start;
+          let str2 = start;
           for (const line of lines)
-            str3 += line ? `
+            str2 += line ? `
 ${indentStep}${indent}${line}` : "\n";
-          return `${str3}
+          return `${str2}
 ${indent}${end}`;
         } else {
           return `${start}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
@@ -21824,24 +21824,24 @@ var require_YAMLMap = __commonJS({
       static get tagName() {
         return "tag:yaml.org,2002:map";
       }
-      constructor(schema2) {
-        super(identity.MAP, schema2);
+      constructor(schema) {
+        super(identity.MAP, schema);
         this.items = [];
       }
       /**
        * A generic collection parsing method that can be extended
        * to other node classes that inherit from YAMLMap
        */
-      static from(schema2, obj, ctx) {
+      static from(schema, obj, ctx) {
         const { keepUndefined, replacer } = ctx;
-        const map2 = new this(schema2);
+        const map = new this(schema);
         const add = (key2, value) => {
           if (typeof replacer === "function")
             value = replacer.call(obj, key2, value);
           else if (Array.isArray(replacer) && !replacer.includes(key2))
             return;
           if (value !== void 0 || keepUndefined)
-            map2.items.push(Pair.createPair(key2, value, ctx));
+            map.items.push(Pair.createPair(key2, value, ctx));
         };
         if (obj instanceof Map) {
           for (const [key2, value] of obj)
@@ -21850,10 +21850,10 @@ var require_YAMLMap = __commonJS({
           for (const key2 of Object.keys(obj))
             add(key2, obj[key2]);
         }
-        if (typeof schema2.sortMapEntries === "function") {
-          map2.items.sort(schema2.sortMapEntries);
+        if (typeof schema.sortMapEntries === "function") {
+          map.items.sort(schema.sortMapEntries);
         }
-        return map2;
+        return map;
       }
       /**
        * Adds a value to the collection.
@@ -21911,13 +21911,13 @@ var require_YAMLMap = __commonJS({
        * @param {Class} Type - If set, forces the returned collection type
        * @returns Instance of Type, Map, or Object
        */
-      toJSON(_, ctx, Type2) {
-        const map2 = Type2 ? new Type2() : ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
+      toJSON(_, ctx, Type) {
+        const map = Type ? new Type() : ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
         if (ctx?.onCreate)
-          ctx.onCreate(map2);
+          ctx.onCreate(map);
         for (const item of this.items)
-          addPairToJSMap.addPairToJSMap(ctx, map2, item);
-        return map2;
+          addPairToJSMap.addPairToJSMap(ctx, map, item);
+        return map;
       }
       toString(ctx, onComment, onChompKeep) {
         if (!ctx)
@@ -21948,19 +21948,19 @@ var require_map = __commonJS({
     "use strict";
     var identity = require_identity();
     var YAMLMap = require_YAMLMap();
-    var map2 = {
+    var map = {
       collection: "map",
       default: true,
       nodeClass: YAMLMap.YAMLMap,
       tag: "tag:yaml.org,2002:map",
-      resolve(map3, onError) {
-        if (!identity.isMap(map3))
+      resolve(map2, onError) {
+        if (!identity.isMap(map2))
           onError("Expected a mapping for this tag");
-        return map3;
+        return map2;
       },
-      createNode: (schema2, obj, ctx) => YAMLMap.YAMLMap.from(schema2, obj, ctx)
+      createNode: (schema, obj, ctx) => YAMLMap.YAMLMap.from(schema, obj, ctx)
     };
-    exports2.map = map2;
+    exports2.map = map;
   }
 });
 
@@ -21978,8 +21978,8 @@ var require_YAMLSeq = __commonJS({
       static get tagName() {
         return "tag:yaml.org,2002:seq";
       }
-      constructor(schema2) {
-        super(identity.SEQ, schema2);
+      constructor(schema) {
+        super(identity.SEQ, schema);
         this.items = [];
       }
       add(value) {
@@ -22035,13 +22035,13 @@ var require_YAMLSeq = __commonJS({
           this.items[idx] = value;
       }
       toJSON(_, ctx) {
-        const seq2 = [];
+        const seq = [];
         if (ctx?.onCreate)
-          ctx.onCreate(seq2);
+          ctx.onCreate(seq);
         let i = 0;
         for (const item of this.items)
-          seq2.push(toJS.toJS(item, String(i++), ctx));
-        return seq2;
+          seq.push(toJS.toJS(item, String(i++), ctx));
+        return seq;
       }
       toString(ctx, onComment, onChompKeep) {
         if (!ctx)
@@ -22054,9 +22054,9 @@ var require_YAMLSeq = __commonJS({
           onComment
         });
       }
-      static from(schema2, obj, ctx) {
+      static from(schema, obj, ctx) {
         const { replacer } = ctx;
-        const seq2 = new this(schema2);
+        const seq = new this(schema);
         if (obj && Symbol.iterator in Object(obj)) {
           let i = 0;
           for (let it of obj) {
@@ -22064,10 +22064,10 @@ var require_YAMLSeq = __commonJS({
               const key2 = obj instanceof Set ? it : String(i++);
               it = replacer.call(obj, key2, it);
             }
-            seq2.items.push(createNode.createNode(it, void 0, ctx));
+            seq.items.push(createNode.createNode(it, void 0, ctx));
           }
         }
-        return seq2;
+        return seq;
       }
     };
     function asItemIndex(key2) {
@@ -22086,19 +22086,19 @@ var require_seq = __commonJS({
     "use strict";
     var identity = require_identity();
     var YAMLSeq = require_YAMLSeq();
-    var seq2 = {
+    var seq = {
       collection: "seq",
       default: true,
       nodeClass: YAMLSeq.YAMLSeq,
       tag: "tag:yaml.org,2002:seq",
-      resolve(seq3, onError) {
-        if (!identity.isSeq(seq3))
+      resolve(seq2, onError) {
+        if (!identity.isSeq(seq2))
           onError("Expected a sequence for this tag");
-        return seq3;
+        return seq2;
       },
-      createNode: (schema2, obj, ctx) => YAMLSeq.YAMLSeq.from(schema2, obj, ctx)
+      createNode: (schema, obj, ctx) => YAMLSeq.YAMLSeq.from(schema, obj, ctx)
     };
-    exports2.seq = seq2;
+    exports2.seq = seq;
   }
 });
 
@@ -22111,7 +22111,7 @@ var require_string = __commonJS({
       identify: (value) => typeof value === "string",
       default: true,
       tag: "tag:yaml.org,2002:str",
-      resolve: (str3) => str3,
+      resolve: (str2) => str2,
       stringify(item, ctx, onComment, onChompKeep) {
         ctx = Object.assign({ actualString: true }, ctx);
         return stringifyString.stringifyString(item, ctx, onComment, onChompKeep);
@@ -22122,7 +22122,7 @@ var require_string = __commonJS({
 });
 
 // node_modules/yaml/dist/schema/common/null.js
-var require_null2 = __commonJS({
+var require_null = __commonJS({
   "node_modules/yaml/dist/schema/common/null.js"(exports2) {
     "use strict";
     var Scalar = require_Scalar();
@@ -22149,7 +22149,7 @@ var require_bool = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
-      resolve: (str3) => new Scalar.Scalar(str3[0] === "t" || str3[0] === "T"),
+      resolve: (str2) => new Scalar.Scalar(str2[0] === "t" || str2[0] === "T"),
       stringify({ source, value }, ctx) {
         if (source && boolTag.test.test(source)) {
           const sv = source[0] === "t" || source[0] === "T";
@@ -22201,7 +22201,7 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str3) => str3.slice(-3).toLowerCase() === "nan" ? NaN : str3[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str2) => str2.slice(-3).toLowerCase() === "nan" ? NaN : str2[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -22210,27 +22210,27 @@ var require_float = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/,
-      resolve: (str3) => parseFloat(str3),
+      resolve: (str2) => parseFloat(str2),
       stringify(node) {
         const num = Number(node.value);
         return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
       }
     };
-    var float2 = {
+    var float = {
       identify: (value) => typeof value === "number",
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
-      resolve(str3) {
-        const node = new Scalar.Scalar(parseFloat(str3));
-        const dot = str3.indexOf(".");
-        if (dot !== -1 && str3[str3.length - 1] === "0")
-          node.minFractionDigits = str3.length - dot - 1;
+      resolve(str2) {
+        const node = new Scalar.Scalar(parseFloat(str2));
+        const dot = str2.indexOf(".");
+        if (dot !== -1 && str2[str2.length - 1] === "0")
+          node.minFractionDigits = str2.length - dot - 1;
         return node;
       },
       stringify: stringifyNumber.stringifyNumber
     };
-    exports2.float = float2;
+    exports2.float = float;
     exports2.floatExp = floatExp;
     exports2.floatNaN = floatNaN;
   }
@@ -22242,7 +22242,7 @@ var require_int = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
-    var intResolve = (str3, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str3) : parseInt(str3.substring(offset), radix);
+    var intResolve = (str2, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str2) : parseInt(str2.substring(offset), radix);
     function intStringify(node, radix, prefix) {
       const { value } = node;
       if (intIdentify(value) && value >= 0)
@@ -22255,15 +22255,15 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^0o[0-7]+$/,
-      resolve: (str3, _onError, opt) => intResolve(str3, 2, 8, opt),
+      resolve: (str2, _onError, opt) => intResolve(str2, 2, 8, opt),
       stringify: (node) => intStringify(node, 8, "0o")
     };
-    var int3 = {
+    var int2 = {
       identify: intIdentify,
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9]+$/,
-      resolve: (str3, _onError, opt) => intResolve(str3, 0, 10, opt),
+      resolve: (str2, _onError, opt) => intResolve(str2, 0, 10, opt),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -22272,10 +22272,10 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^0x[0-9a-fA-F]+$/,
-      resolve: (str3, _onError, opt) => intResolve(str3, 2, 16, opt),
+      resolve: (str2, _onError, opt) => intResolve(str2, 2, 16, opt),
       stringify: (node) => intStringify(node, 16, "0x")
     };
-    exports2.int = int3;
+    exports2.int = int2;
     exports2.intHex = intHex;
     exports2.intOct = intOct;
   }
@@ -22285,27 +22285,27 @@ var require_int = __commonJS({
 var require_schema = __commonJS({
   "node_modules/yaml/dist/schema/core/schema.js"(exports2) {
     "use strict";
-    var map2 = require_map();
-    var _null2 = require_null2();
-    var seq2 = require_seq();
+    var map = require_map();
+    var _null = require_null();
+    var seq = require_seq();
     var string = require_string();
-    var bool3 = require_bool();
-    var float2 = require_float();
-    var int3 = require_int();
-    var schema2 = [
-      map2.map,
-      seq2.seq,
+    var bool2 = require_bool();
+    var float = require_float();
+    var int2 = require_int();
+    var schema = [
+      map.map,
+      seq.seq,
       string.string,
-      _null2.nullTag,
-      bool3.boolTag,
-      int3.intOct,
-      int3.int,
-      int3.intHex,
-      float2.floatNaN,
-      float2.floatExp,
-      float2.float
+      _null.nullTag,
+      bool2.boolTag,
+      int2.intOct,
+      int2.int,
+      int2.intHex,
+      float.floatNaN,
+      float.floatExp,
+      float.float
     ];
-    exports2.schema = schema2;
+    exports2.schema = schema;
   }
 });
 
@@ -22314,8 +22314,8 @@ var require_schema2 = __commonJS({
   "node_modules/yaml/dist/schema/json/schema.js"(exports2) {
     "use strict";
     var Scalar = require_Scalar();
-    var map2 = require_map();
-    var seq2 = require_seq();
+    var map = require_map();
+    var seq = require_seq();
     function intIdentify(value) {
       return typeof value === "bigint" || Number.isInteger(value);
     }
@@ -22325,7 +22325,7 @@ var require_schema2 = __commonJS({
         identify: (value) => typeof value === "string",
         default: true,
         tag: "tag:yaml.org,2002:str",
-        resolve: (str3) => str3,
+        resolve: (str2) => str2,
         stringify: stringifyJSON
       },
       {
@@ -22342,7 +22342,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:bool",
         test: /^true$|^false$/,
-        resolve: (str3) => str3 === "true",
+        resolve: (str2) => str2 === "true",
         stringify: stringifyJSON
       },
       {
@@ -22350,7 +22350,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:int",
         test: /^-?(?:0|[1-9][0-9]*)$/,
-        resolve: (str3, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str3) : parseInt(str3, 10),
+        resolve: (str2, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str2) : parseInt(str2, 10),
         stringify: ({ value }) => intIdentify(value) ? value.toString() : JSON.stringify(value)
       },
       {
@@ -22358,7 +22358,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:float",
         test: /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/,
-        resolve: (str3) => parseFloat(str3),
+        resolve: (str2) => parseFloat(str2),
         stringify: stringifyJSON
       }
     ];
@@ -22366,13 +22366,13 @@ var require_schema2 = __commonJS({
       default: true,
       tag: "",
       test: /^/,
-      resolve(str3, onError) {
-        onError(`Unresolved plain scalar ${JSON.stringify(str3)}`);
-        return str3;
+      resolve(str2, onError) {
+        onError(`Unresolved plain scalar ${JSON.stringify(str2)}`);
+        return str2;
       }
     };
-    var schema2 = [map2.map, seq2.seq].concat(jsonScalars, jsonError);
-    exports2.schema = schema2;
+    var schema = [map.map, seq.seq].concat(jsonScalars, jsonError);
+    exports2.schema = schema;
   }
 });
 
@@ -22383,7 +22383,7 @@ var require_binary = __commonJS({
     var node_buffer = require("buffer");
     var Scalar = require_Scalar();
     var stringifyString = require_stringifyString();
-    var binary2 = {
+    var binary = {
       identify: (value) => value instanceof Uint8Array,
       // Buffer inherits from Uint8Array
       default: false,
@@ -22400,45 +22400,45 @@ var require_binary = __commonJS({
         if (typeof node_buffer.Buffer === "function") {
           return node_buffer.Buffer.from(src, "base64");
         } else if (typeof atob === "function") {
-          const str3 = atob(src.replace(/[\n\r]/g, ""));
-          const buffer = new Uint8Array(str3.length);
-          for (let i = 0; i < str3.length; ++i)
-            buffer[i] = str3.charCodeAt(i);
+          const str2 = atob(src.replace(/[\n\r]/g, ""));
+          const buffer = new Uint8Array(str2.length);
+          for (let i = 0; i < str2.length; ++i)
+            buffer[i] = str2.charCodeAt(i);
           return buffer;
         } else {
           onError("This environment does not support reading binary tags; either Buffer or atob is required");
           return src;
         }
       },
-      stringify({ comment, type: type2, value }, ctx, onComment, onChompKeep) {
+      stringify({ comment, type, value }, ctx, onComment, onChompKeep) {
         if (!value)
           return "";
         const buf = value;
-        let str3;
+        let str2;
         if (typeof node_buffer.Buffer === "function") {
-          str3 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
+          str2 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
         } else if (typeof btoa === "function") {
           let s = "";
           for (let i = 0; i < buf.length; ++i)
             s += String.fromCharCode(buf[i]);
-          str3 = btoa(s);
+          str2 = btoa(s);
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
         }
-        type2 ?? (type2 = Scalar.Scalar.BLOCK_LITERAL);
-        if (type2 !== Scalar.Scalar.QUOTE_DOUBLE) {
+        type ?? (type = Scalar.Scalar.BLOCK_LITERAL);
+        if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
-          const n = Math.ceil(str3.length / lineWidth);
+          const n = Math.ceil(str2.length / lineWidth);
           const lines = new Array(n);
           for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
-            lines[i] = str3.substr(o, lineWidth);
+            lines[i] = str2.substr(o, lineWidth);
           }
-          str3 = lines.join(type2 === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str2 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
-        return stringifyString.stringifyString({ comment, type: type2, value: str3 }, ctx, onComment, onChompKeep);
+        return stringifyString.stringifyString({ comment, type, value: str2 }, ctx, onComment, onChompKeep);
       }
     };
-    exports2.binary = binary2;
+    exports2.binary = binary;
   }
 });
 
@@ -22450,10 +22450,10 @@ var require_pairs = __commonJS({
     var Pair = require_Pair();
     var Scalar = require_Scalar();
     var YAMLSeq = require_YAMLSeq();
-    function resolvePairs(seq2, onError) {
-      if (identity.isSeq(seq2)) {
-        for (let i = 0; i < seq2.items.length; ++i) {
-          let item = seq2.items[i];
+    function resolvePairs(seq, onError) {
+      if (identity.isSeq(seq)) {
+        for (let i = 0; i < seq.items.length; ++i) {
+          let item = seq.items[i];
           if (identity.isPair(item))
             continue;
           else if (identity.isMap(item)) {
@@ -22470,16 +22470,16 @@ ${cn.comment}` : item.comment;
             }
             item = pair;
           }
-          seq2.items[i] = identity.isPair(item) ? item : new Pair.Pair(item);
+          seq.items[i] = identity.isPair(item) ? item : new Pair.Pair(item);
         }
       } else
         onError("Expected a sequence for this tag");
-      return seq2;
+      return seq;
     }
-    function createPairs(schema2, iterable, ctx) {
+    function createPairs(schema, iterable, ctx) {
       const { replacer } = ctx;
-      const pairs3 = new YAMLSeq.YAMLSeq(schema2);
-      pairs3.tag = "tag:yaml.org,2002:pairs";
+      const pairs2 = new YAMLSeq.YAMLSeq(schema);
+      pairs2.tag = "tag:yaml.org,2002:pairs";
       let i = 0;
       if (iterable && Symbol.iterator in Object(iterable))
         for (let it of iterable) {
@@ -22503,11 +22503,11 @@ ${cn.comment}` : item.comment;
           } else {
             key2 = it;
           }
-          pairs3.items.push(Pair.createPair(key2, value, ctx));
+          pairs2.items.push(Pair.createPair(key2, value, ctx));
         }
-      return pairs3;
+      return pairs2;
     }
-    var pairs2 = {
+    var pairs = {
       collection: "seq",
       default: false,
       tag: "tag:yaml.org,2002:pairs",
@@ -22515,7 +22515,7 @@ ${cn.comment}` : item.comment;
       createNode: createPairs
     };
     exports2.createPairs = createPairs;
-    exports2.pairs = pairs2;
+    exports2.pairs = pairs;
     exports2.resolvePairs = resolvePairs;
   }
 });
@@ -22528,7 +22528,7 @@ var require_omap = __commonJS({
     var toJS = require_toJS();
     var YAMLMap = require_YAMLMap();
     var YAMLSeq = require_YAMLSeq();
-    var pairs2 = require_pairs();
+    var pairs = require_pairs();
     var YAMLOMap = class _YAMLOMap extends YAMLSeq.YAMLSeq {
       constructor() {
         super();
@@ -22546,9 +22546,9 @@ var require_omap = __commonJS({
       toJSON(_, ctx) {
         if (!ctx)
           return super.toJSON(_);
-        const map2 = /* @__PURE__ */ new Map();
+        const map = /* @__PURE__ */ new Map();
         if (ctx?.onCreate)
-          ctx.onCreate(map2);
+          ctx.onCreate(map);
         for (const pair of this.items) {
           let key2, value;
           if (identity.isPair(pair)) {
@@ -22557,28 +22557,28 @@ var require_omap = __commonJS({
           } else {
             key2 = toJS.toJS(pair, "", ctx);
           }
-          if (map2.has(key2))
+          if (map.has(key2))
             throw new Error("Ordered maps must not include duplicate keys");
-          map2.set(key2, value);
+          map.set(key2, value);
         }
-        return map2;
+        return map;
       }
-      static from(schema2, iterable, ctx) {
-        const pairs$1 = pairs2.createPairs(schema2, iterable, ctx);
-        const omap3 = new this();
-        omap3.items = pairs$1.items;
-        return omap3;
+      static from(schema, iterable, ctx) {
+        const pairs$1 = pairs.createPairs(schema, iterable, ctx);
+        const omap2 = new this();
+        omap2.items = pairs$1.items;
+        return omap2;
       }
     };
     YAMLOMap.tag = "tag:yaml.org,2002:omap";
-    var omap2 = {
+    var omap = {
       collection: "seq",
       identify: (value) => value instanceof Map,
       nodeClass: YAMLOMap,
       default: false,
       tag: "tag:yaml.org,2002:omap",
-      resolve(seq2, onError) {
-        const pairs$1 = pairs2.resolvePairs(seq2, onError);
+      resolve(seq, onError) {
+        const pairs$1 = pairs.resolvePairs(seq, onError);
         const seenKeys = [];
         for (const { key: key2 } of pairs$1.items) {
           if (identity.isScalar(key2)) {
@@ -22591,10 +22591,10 @@ var require_omap = __commonJS({
         }
         return Object.assign(new YAMLOMap(), pairs$1);
       },
-      createNode: (schema2, iterable, ctx) => YAMLOMap.from(schema2, iterable, ctx)
+      createNode: (schema, iterable, ctx) => YAMLOMap.from(schema, iterable, ctx)
     };
     exports2.YAMLOMap = YAMLOMap;
-    exports2.omap = omap2;
+    exports2.omap = omap;
   }
 });
 
@@ -22641,7 +22641,7 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str3) => str3.slice(-3).toLowerCase() === "nan" ? NaN : str3[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str2) => str2.slice(-3).toLowerCase() === "nan" ? NaN : str2[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -22650,22 +22650,22 @@ var require_float2 = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/,
-      resolve: (str3) => parseFloat(str3.replace(/_/g, "")),
+      resolve: (str2) => parseFloat(str2.replace(/_/g, "")),
       stringify(node) {
         const num = Number(node.value);
         return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
       }
     };
-    var float2 = {
+    var float = {
       identify: (value) => typeof value === "number",
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
-      resolve(str3) {
-        const node = new Scalar.Scalar(parseFloat(str3.replace(/_/g, "")));
-        const dot = str3.indexOf(".");
+      resolve(str2) {
+        const node = new Scalar.Scalar(parseFloat(str2.replace(/_/g, "")));
+        const dot = str2.indexOf(".");
         if (dot !== -1) {
-          const f = str3.substring(dot + 1).replace(/_/g, "");
+          const f = str2.substring(dot + 1).replace(/_/g, "");
           if (f[f.length - 1] === "0")
             node.minFractionDigits = f.length;
         }
@@ -22673,7 +22673,7 @@ var require_float2 = __commonJS({
       },
       stringify: stringifyNumber.stringifyNumber
     };
-    exports2.float = float2;
+    exports2.float = float;
     exports2.floatExp = floatExp;
     exports2.floatNaN = floatNaN;
   }
@@ -22685,34 +22685,34 @@ var require_int2 = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
-    function intResolve(str3, offset, radix, { intAsBigInt }) {
-      const sign = str3[0];
+    function intResolve(str2, offset, radix, { intAsBigInt }) {
+      const sign = str2[0];
       if (sign === "-" || sign === "+")
         offset += 1;
-      str3 = str3.substring(offset).replace(/_/g, "");
+      str2 = str2.substring(offset).replace(/_/g, "");
       if (intAsBigInt) {
         switch (radix) {
           case 2:
-            str3 = `0b${str3}`;
+            str2 = `0b${str2}`;
             break;
           case 8:
-            str3 = `0o${str3}`;
+            str2 = `0o${str2}`;
             break;
           case 16:
-            str3 = `0x${str3}`;
+            str2 = `0x${str2}`;
             break;
         }
-        const n2 = BigInt(str3);
+        const n2 = BigInt(str2);
         return sign === "-" ? BigInt(-1) * n2 : n2;
       }
-      const n = parseInt(str3, radix);
+      const n = parseInt(str2, radix);
       return sign === "-" ? -1 * n : n;
     }
     function intStringify(node, radix, prefix) {
       const { value } = node;
       if (intIdentify(value)) {
-        const str3 = value.toString(radix);
-        return value < 0 ? "-" + prefix + str3.substr(1) : prefix + str3;
+        const str2 = value.toString(radix);
+        return value < 0 ? "-" + prefix + str2.substr(1) : prefix + str2;
       }
       return stringifyNumber.stringifyNumber(node);
     }
@@ -22722,7 +22722,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "BIN",
       test: /^[-+]?0b[0-1_]+$/,
-      resolve: (str3, _onError, opt) => intResolve(str3, 2, 2, opt),
+      resolve: (str2, _onError, opt) => intResolve(str2, 2, 2, opt),
       stringify: (node) => intStringify(node, 2, "0b")
     };
     var intOct = {
@@ -22731,15 +22731,15 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^[-+]?0[0-7_]+$/,
-      resolve: (str3, _onError, opt) => intResolve(str3, 1, 8, opt),
+      resolve: (str2, _onError, opt) => intResolve(str2, 1, 8, opt),
       stringify: (node) => intStringify(node, 8, "0")
     };
-    var int3 = {
+    var int2 = {
       identify: intIdentify,
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9][0-9_]*$/,
-      resolve: (str3, _onError, opt) => intResolve(str3, 0, 10, opt),
+      resolve: (str2, _onError, opt) => intResolve(str2, 0, 10, opt),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -22748,10 +22748,10 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^[-+]?0x[0-9a-fA-F_]+$/,
-      resolve: (str3, _onError, opt) => intResolve(str3, 2, 16, opt),
+      resolve: (str2, _onError, opt) => intResolve(str2, 2, 16, opt),
       stringify: (node) => intStringify(node, 16, "0x")
     };
-    exports2.int = int3;
+    exports2.int = int2;
     exports2.intBin = intBin;
     exports2.intHex = intHex;
     exports2.intOct = intOct;
@@ -22766,8 +22766,8 @@ var require_set = __commonJS({
     var Pair = require_Pair();
     var YAMLMap = require_YAMLMap();
     var YAMLSet = class _YAMLSet extends YAMLMap.YAMLMap {
-      constructor(schema2) {
-        super(schema2);
+      constructor(schema) {
+        super(schema);
         this.tag = _YAMLSet.tag;
       }
       add(key2) {
@@ -22811,39 +22811,39 @@ var require_set = __commonJS({
         else
           throw new Error("Set items must all have null values");
       }
-      static from(schema2, iterable, ctx) {
+      static from(schema, iterable, ctx) {
         const { replacer } = ctx;
-        const set3 = new this(schema2);
+        const set2 = new this(schema);
         if (iterable && Symbol.iterator in Object(iterable))
           for (let value of iterable) {
             if (typeof replacer === "function")
               value = replacer.call(iterable, value, value);
-            set3.items.push(Pair.createPair(value, null, ctx));
+            set2.items.push(Pair.createPair(value, null, ctx));
           }
-        return set3;
+        return set2;
       }
     };
     YAMLSet.tag = "tag:yaml.org,2002:set";
-    var set2 = {
+    var set = {
       collection: "map",
       identify: (value) => value instanceof Set,
       nodeClass: YAMLSet,
       default: false,
       tag: "tag:yaml.org,2002:set",
-      createNode: (schema2, iterable, ctx) => YAMLSet.from(schema2, iterable, ctx),
-      resolve(map2, onError) {
-        if (identity.isMap(map2)) {
-          if (map2.hasAllNullValues(true))
-            return Object.assign(new YAMLSet(), map2);
+      createNode: (schema, iterable, ctx) => YAMLSet.from(schema, iterable, ctx),
+      resolve(map, onError) {
+        if (identity.isMap(map)) {
+          if (map.hasAllNullValues(true))
+            return Object.assign(new YAMLSet(), map);
           else
             onError("Set items must all have null values");
         } else
           onError("Expected a mapping for this tag");
-        return map2;
+        return map;
       }
     };
     exports2.YAMLSet = YAMLSet;
-    exports2.set = set2;
+    exports2.set = set;
   }
 });
 
@@ -22852,9 +22852,9 @@ var require_timestamp = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports2) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
-    function parseSexagesimal(str3, asBigInt) {
-      const sign = str3[0];
-      const parts = sign === "-" || sign === "+" ? str3.substring(1) : str3;
+    function parseSexagesimal(str2, asBigInt) {
+      const sign = str2[0];
+      const parts = sign === "-" || sign === "+" ? str2.substring(1) : str2;
       const num = (n) => asBigInt ? BigInt(n) : Number(n);
       const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num(60) + num(p), num(0));
       return sign === "-" ? num(-1) * res : res;
@@ -22891,7 +22891,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/,
-      resolve: (str3, _onError, { intAsBigInt }) => parseSexagesimal(str3, intAsBigInt),
+      resolve: (str2, _onError, { intAsBigInt }) => parseSexagesimal(str2, intAsBigInt),
       stringify: stringifySexagesimal
     };
     var floatTime = {
@@ -22900,10 +22900,10 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$/,
-      resolve: (str3) => parseSexagesimal(str3, false),
+      resolve: (str2) => parseSexagesimal(str2, false),
       stringify: stringifySexagesimal
     };
-    var timestamp3 = {
+    var timestamp2 = {
       identify: (value) => value instanceof Date,
       default: true,
       tag: "tag:yaml.org,2002:timestamp",
@@ -22911,8 +22911,8 @@ var require_timestamp = __commonJS({
       // may be omitted altogether, resulting in a date format. In such a case, the time part is
       // assumed to be 00:00:00Z (start of day, UTC).
       test: RegExp("^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \\t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\\.[0-9]+)?)(?:[ \\t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$"),
-      resolve(str3) {
-        const match = str3.match(timestamp3.test);
+      resolve(str2) {
+        const match = str2.match(timestamp2.test);
         if (!match)
           throw new Error("!!timestamp expects a date, starting with yyyy-mm-dd");
         const [, year, month, day, hour, minute, second] = match.map(Number);
@@ -22931,7 +22931,7 @@ var require_timestamp = __commonJS({
     };
     exports2.floatTime = floatTime;
     exports2.intTime = intTime;
-    exports2.timestamp = timestamp3;
+    exports2.timestamp = timestamp2;
   }
 });
 
@@ -22939,43 +22939,43 @@ var require_timestamp = __commonJS({
 var require_schema3 = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports2) {
     "use strict";
-    var map2 = require_map();
-    var _null2 = require_null2();
-    var seq2 = require_seq();
+    var map = require_map();
+    var _null = require_null();
+    var seq = require_seq();
     var string = require_string();
-    var binary2 = require_binary();
-    var bool3 = require_bool2();
-    var float2 = require_float2();
-    var int3 = require_int2();
-    var merge3 = require_merge();
-    var omap2 = require_omap();
-    var pairs2 = require_pairs();
-    var set2 = require_set();
-    var timestamp3 = require_timestamp();
-    var schema2 = [
-      map2.map,
-      seq2.seq,
+    var binary = require_binary();
+    var bool2 = require_bool2();
+    var float = require_float2();
+    var int2 = require_int2();
+    var merge2 = require_merge();
+    var omap = require_omap();
+    var pairs = require_pairs();
+    var set = require_set();
+    var timestamp2 = require_timestamp();
+    var schema = [
+      map.map,
+      seq.seq,
       string.string,
-      _null2.nullTag,
-      bool3.trueTag,
-      bool3.falseTag,
-      int3.intBin,
-      int3.intOct,
-      int3.int,
-      int3.intHex,
-      float2.floatNaN,
-      float2.floatExp,
-      float2.float,
-      binary2.binary,
-      merge3.merge,
-      omap2.omap,
-      pairs2.pairs,
-      set2.set,
-      timestamp3.intTime,
-      timestamp3.floatTime,
-      timestamp3.timestamp
+      _null.nullTag,
+      bool2.trueTag,
+      bool2.falseTag,
+      int2.intBin,
+      int2.intOct,
+      int2.int,
+      int2.intHex,
+      float.floatNaN,
+      float.floatExp,
+      float.float,
+      binary.binary,
+      merge2.merge,
+      omap.omap,
+      pairs.pairs,
+      set.set,
+      timestamp2.intTime,
+      timestamp2.floatTime,
+      timestamp2.timestamp
     ];
-    exports2.schema = schema2;
+    exports2.schema = schema;
   }
 });
 
@@ -22983,61 +22983,61 @@ var require_schema3 = __commonJS({
 var require_tags = __commonJS({
   "node_modules/yaml/dist/schema/tags.js"(exports2) {
     "use strict";
-    var map2 = require_map();
-    var _null2 = require_null2();
-    var seq2 = require_seq();
+    var map = require_map();
+    var _null = require_null();
+    var seq = require_seq();
     var string = require_string();
-    var bool3 = require_bool();
-    var float2 = require_float();
-    var int3 = require_int();
-    var schema2 = require_schema();
+    var bool2 = require_bool();
+    var float = require_float();
+    var int2 = require_int();
+    var schema = require_schema();
     var schema$1 = require_schema2();
-    var binary2 = require_binary();
-    var merge3 = require_merge();
-    var omap2 = require_omap();
-    var pairs2 = require_pairs();
+    var binary = require_binary();
+    var merge2 = require_merge();
+    var omap = require_omap();
+    var pairs = require_pairs();
     var schema$2 = require_schema3();
-    var set2 = require_set();
-    var timestamp3 = require_timestamp();
+    var set = require_set();
+    var timestamp2 = require_timestamp();
     var schemas = /* @__PURE__ */ new Map([
-      ["core", schema2.schema],
-      ["failsafe", [map2.map, seq2.seq, string.string]],
+      ["core", schema.schema],
+      ["failsafe", [map.map, seq.seq, string.string]],
       ["json", schema$1.schema],
       ["yaml11", schema$2.schema],
       ["yaml-1.1", schema$2.schema]
     ]);
     var tagsByName = {
-      binary: binary2.binary,
-      bool: bool3.boolTag,
-      float: float2.float,
-      floatExp: float2.floatExp,
-      floatNaN: float2.floatNaN,
-      floatTime: timestamp3.floatTime,
-      int: int3.int,
-      intHex: int3.intHex,
-      intOct: int3.intOct,
-      intTime: timestamp3.intTime,
-      map: map2.map,
-      merge: merge3.merge,
-      null: _null2.nullTag,
-      omap: omap2.omap,
-      pairs: pairs2.pairs,
-      seq: seq2.seq,
-      set: set2.set,
-      timestamp: timestamp3.timestamp
+      binary: binary.binary,
+      bool: bool2.boolTag,
+      float: float.float,
+      floatExp: float.floatExp,
+      floatNaN: float.floatNaN,
+      floatTime: timestamp2.floatTime,
+      int: int2.int,
+      intHex: int2.intHex,
+      intOct: int2.intOct,
+      intTime: timestamp2.intTime,
+      map: map.map,
+      merge: merge2.merge,
+      null: _null.nullTag,
+      omap: omap.omap,
+      pairs: pairs.pairs,
+      seq: seq.seq,
+      set: set.set,
+      timestamp: timestamp2.timestamp
     };
     var coreKnownTags = {
-      "tag:yaml.org,2002:binary": binary2.binary,
-      "tag:yaml.org,2002:merge": merge3.merge,
-      "tag:yaml.org,2002:omap": omap2.omap,
-      "tag:yaml.org,2002:pairs": pairs2.pairs,
-      "tag:yaml.org,2002:set": set2.set,
-      "tag:yaml.org,2002:timestamp": timestamp3.timestamp
+      "tag:yaml.org,2002:binary": binary.binary,
+      "tag:yaml.org,2002:merge": merge2.merge,
+      "tag:yaml.org,2002:omap": omap.omap,
+      "tag:yaml.org,2002:pairs": pairs.pairs,
+      "tag:yaml.org,2002:set": set.set,
+      "tag:yaml.org,2002:timestamp": timestamp2.timestamp
     };
     function getTags(customTags, schemaName, addMergeTag) {
       const schemaTags = schemas.get(schemaName);
       if (schemaTags && !customTags) {
-        return addMergeTag && !schemaTags.includes(merge3.merge) ? schemaTags.concat(merge3.merge) : schemaTags.slice();
+        return addMergeTag && !schemaTags.includes(merge2.merge) ? schemaTags.concat(merge2.merge) : schemaTags.slice();
       }
       let tags = schemaTags;
       if (!tags) {
@@ -23055,7 +23055,7 @@ var require_tags = __commonJS({
         tags = customTags(tags.slice());
       }
       if (addMergeTag)
-        tags = tags.concat(merge3.merge);
+        tags = tags.concat(merge2.merge);
       return tags.reduce((tags2, tag) => {
         const tagObj = typeof tag === "string" ? tagsByName[tag] : tag;
         if (!tagObj) {
@@ -23078,21 +23078,21 @@ var require_Schema = __commonJS({
   "node_modules/yaml/dist/schema/Schema.js"(exports2) {
     "use strict";
     var identity = require_identity();
-    var map2 = require_map();
-    var seq2 = require_seq();
+    var map = require_map();
+    var seq = require_seq();
     var string = require_string();
     var tags = require_tags();
     var sortMapEntriesByKey = (a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
-    var Schema2 = class _Schema {
-      constructor({ compat, customTags, merge: merge3, resolveKnownTags, schema: schema2, sortMapEntries, toStringDefaults }) {
+    var Schema = class _Schema {
+      constructor({ compat, customTags, merge: merge2, resolveKnownTags, schema, sortMapEntries, toStringDefaults }) {
         this.compat = Array.isArray(compat) ? tags.getTags(compat, "compat") : compat ? tags.getTags(null, compat) : null;
-        this.name = typeof schema2 === "string" && schema2 || "core";
+        this.name = typeof schema === "string" && schema || "core";
         this.knownTags = resolveKnownTags ? tags.coreKnownTags : {};
-        this.tags = tags.getTags(customTags, this.name, merge3);
+        this.tags = tags.getTags(customTags, this.name, merge2);
         this.toStringOptions = toStringDefaults ?? null;
-        Object.defineProperty(this, identity.MAP, { value: map2.map });
+        Object.defineProperty(this, identity.MAP, { value: map.map });
         Object.defineProperty(this, identity.SCALAR, { value: string.string });
-        Object.defineProperty(this, identity.SEQ, { value: seq2.seq });
+        Object.defineProperty(this, identity.SEQ, { value: seq.seq });
         this.sortMapEntries = typeof sortMapEntries === "function" ? sortMapEntries : sortMapEntries === true ? sortMapEntriesByKey : null;
       }
       clone() {
@@ -23101,7 +23101,7 @@ var require_Schema = __commonJS({
         return copy;
       }
     };
-    exports2.Schema = Schema2;
+    exports2.Schema = Schema;
   }
 });
 
@@ -23194,7 +23194,7 @@ var require_Document = __commonJS({
     var identity = require_identity();
     var Pair = require_Pair();
     var toJS = require_toJS();
-    var Schema2 = require_Schema();
+    var Schema = require_Schema();
     var stringifyDocument = require_stringifyDocument();
     var anchors = require_anchors();
     var applyReviver = require_applyReviver();
@@ -23263,9 +23263,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path4, value) {
+      addIn(path6, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path4, value);
+          this.contents.addIn(path6, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -23340,14 +23340,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path4) {
-        if (Collection.isEmptyPath(path4)) {
+      deleteIn(path6) {
+        if (Collection.isEmptyPath(path6)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path4) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path6) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -23362,10 +23362,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path4, keepScalar) {
-        if (Collection.isEmptyPath(path4))
+      getIn(path6, keepScalar) {
+        if (Collection.isEmptyPath(path6))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path4, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path6, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -23376,10 +23376,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path4) {
-        if (Collection.isEmptyPath(path4))
+      hasIn(path6) {
+        if (Collection.isEmptyPath(path6))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path4) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path6) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -23396,13 +23396,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path4, value) {
-        if (Collection.isEmptyPath(path4)) {
+      setIn(path6, value) {
+        if (Collection.isEmptyPath(path6)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path4), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path6), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path4, value);
+          this.contents.setIn(path6, value);
         }
       }
       /**
@@ -23445,16 +23445,16 @@ var require_Document = __commonJS({
         if (options.schema instanceof Object)
           this.schema = options.schema;
         else if (opt)
-          this.schema = new Schema2.Schema(Object.assign(opt, options));
+          this.schema = new Schema.Schema(Object.assign(opt, options));
         else
           throw new Error(`With a null YAML version, the { schema: Schema } option is required`);
       }
       // json & jsonArg are only used from toJSON()
-      toJS({ json: json2, jsonArg, mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
+      toJS({ json, jsonArg, mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
         const ctx = {
           anchors: /* @__PURE__ */ new Map(),
           doc: this,
-          keep: !json2,
+          keep: !json,
           mapAsMap: mapAsMap === true,
           mapKeyWarned: false,
           maxAliasCount: typeof maxAliasCount === "number" ? maxAliasCount : 100
@@ -23782,16 +23782,16 @@ var require_resolve_block_map = __commonJS({
     var startColMsg = "All mapping items must start at the same column";
     function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
       const NodeClass = tag?.nodeClass ?? YAMLMap.YAMLMap;
-      const map2 = new NodeClass(ctx.schema);
+      const map = new NodeClass(ctx.schema);
       if (ctx.atRoot)
         ctx.atRoot = false;
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key: key2, sep: sep2, value } = collItem;
+        const { start, key: key2, sep: sep3, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key2 ?? sep2?.[0],
+          next: key2 ?? sep3?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -23805,13 +23805,13 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key2 && key2.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep2) {
+          if (!keyProps.anchor && !keyProps.tag && !sep3) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
-              if (map2.comment)
-                map2.comment += "\n" + keyProps.comment;
+              if (map.comment)
+                map.comment += "\n" + keyProps.comment;
               else
-                map2.comment = keyProps.comment;
+                map.comment = keyProps.comment;
             }
             continue;
           }
@@ -23827,9 +23827,9 @@ var require_resolve_block_map = __commonJS({
         if (ctx.schema.compat)
           utilFlowIndentCheck.flowIndentCheck(bm.indent, key2, onError);
         ctx.atKey = false;
-        if (utilMapIncludes.mapIncludes(ctx, map2.items, keyNode))
+        if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep2 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep3 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -23845,14 +23845,14 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep2, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep3, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          map2.items.push(pair);
+          map.items.push(pair);
         } else {
           if (implicitKey)
             onError(keyNode.range, "MISSING_CHAR", "Implicit map keys need to be followed by map values");
@@ -23865,13 +23865,13 @@ var require_resolve_block_map = __commonJS({
           const pair = new Pair.Pair(keyNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          map2.items.push(pair);
+          map.items.push(pair);
         }
       }
       if (commentEnd && commentEnd < offset)
         onError(commentEnd, "IMPOSSIBLE", "Map comment with trailing content");
-      map2.range = [bm.offset, offset, commentEnd ?? offset];
-      return map2;
+      map.range = [bm.offset, offset, commentEnd ?? offset];
+      return map;
     }
     exports2.resolveBlockMap = resolveBlockMap;
   }
@@ -23886,7 +23886,7 @@ var require_resolve_block_seq = __commonJS({
     var utilFlowIndentCheck = require_util_flow_indent_check();
     function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
       const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
-      const seq2 = new NodeClass(ctx.schema);
+      const seq = new NodeClass(ctx.schema);
       if (ctx.atRoot)
         ctx.atRoot = false;
       if (ctx.atKey)
@@ -23911,7 +23911,7 @@ var require_resolve_block_seq = __commonJS({
           } else {
             commentEnd = props.end;
             if (props.comment)
-              seq2.comment = props.comment;
+              seq.comment = props.comment;
             continue;
           }
         }
@@ -23919,10 +23919,10 @@ var require_resolve_block_seq = __commonJS({
         if (ctx.schema.compat)
           utilFlowIndentCheck.flowIndentCheck(bs.indent, value, onError);
         offset = node.range[2];
-        seq2.items.push(node);
+        seq.items.push(node);
       }
-      seq2.range = [bs.offset, offset, commentEnd ?? offset];
-      return seq2;
+      seq.range = [bs.offset, offset, commentEnd ?? offset];
+      return seq;
     }
     exports2.resolveBlockSeq = resolveBlockSeq;
   }
@@ -23936,10 +23936,10 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep2 = "";
+        let sep3 = "";
         for (const token of end) {
-          const { source, type: type2 } = token;
-          switch (type2) {
+          const { source, type } = token;
+          switch (type) {
             case "space":
               hasSpace = true;
               break;
@@ -23950,17 +23950,17 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep2 + cb;
-              sep2 = "";
+                comment += sep3 + cb;
+              sep3 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep2 += source;
+                sep3 += source;
               hasSpace = true;
               break;
             default:
-              onError(token, "UNEXPECTED_TOKEN", `Unexpected ${type2} at node end`);
+              onError(token, "UNEXPECTED_TOKEN", `Unexpected ${type} at node end`);
           }
           offset += source.length;
         }
@@ -23999,18 +23999,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key: key2, sep: sep2, value } = collItem;
+        const { start, key: key2, sep: sep3, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key2 ?? sep2?.[0],
+          next: key2 ?? sep3?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep2 && !value) {
+          if (!props.anchor && !props.tag && !sep3 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -24064,8 +24064,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap3 && !sep2 && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep2, null, props, onError);
+        if (!isMap3 && !sep3 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep3, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -24077,7 +24077,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key2))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep2 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep3 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -24088,8 +24088,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap3 && !props.found && ctx.options.strict) {
-              if (sep2)
-                for (const st of sep2) {
+              if (sep3)
+                for (const st of sep3) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -24106,7 +24106,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep2, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep3, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -24120,17 +24120,17 @@ var require_resolve_flow_collection = __commonJS({
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
           if (isMap3) {
-            const map2 = coll;
-            if (utilMapIncludes.mapIncludes(ctx, map2.items, keyNode))
+            const map = coll;
+            if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-            map2.items.push(pair);
+            map.items.push(pair);
           } else {
-            const map2 = new YAMLMap.YAMLMap(ctx.schema);
-            map2.flow = true;
-            map2.items.push(pair);
+            const map = new YAMLMap.YAMLMap(ctx.schema);
+            map.flow = true;
+            map.items.push(pair);
             const endRange = (valueNode ?? keyNode).range;
-            map2.range = [keyNode.range[0], endRange[1], endRange[2]];
-            coll.items.push(map2);
+            map.range = [keyNode.range[0], endRange[1], endRange[2]];
+            coll.items.push(map);
           }
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
@@ -24235,13 +24235,13 @@ var require_resolve_block_scalar = __commonJS({
   "node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports2) {
     "use strict";
     var Scalar = require_Scalar();
-    function resolveBlockScalar(ctx, scalar2, onError) {
-      const start = scalar2.offset;
-      const header2 = parseBlockScalarHeader(scalar2, ctx.options.strict, onError);
+    function resolveBlockScalar(ctx, scalar, onError) {
+      const start = scalar.offset;
+      const header2 = parseBlockScalarHeader(scalar, ctx.options.strict, onError);
       if (!header2)
         return { value: "", type: null, comment: "", range: [start, start, start] };
-      const type2 = header2.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
-      const lines = scalar2.source ? splitLines(scalar2.source) : [];
+      const type = header2.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
+      const lines = scalar.source ? splitLines(scalar.source) : [];
       let chompStart = lines.length;
       for (let i = lines.length - 1; i >= 0; --i) {
         const content = lines[i][1];
@@ -24253,12 +24253,12 @@ var require_resolve_block_scalar = __commonJS({
       if (chompStart === 0) {
         const value2 = header2.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
         let end2 = start + header2.length;
-        if (scalar2.source)
-          end2 += scalar2.source.length;
-        return { value: value2, type: type2, comment: header2.comment, range: [start, end2, end2] };
+        if (scalar.source)
+          end2 += scalar.source.length;
+        return { value: value2, type, comment: header2.comment, range: [start, end2, end2] };
       }
-      let trimIndent = scalar2.indent + header2.indent;
-      let offset = scalar2.offset + header2.length;
+      let trimIndent = scalar.indent + header2.indent;
+      let offset = scalar.offset + header2.length;
       let contentStart = 0;
       for (let i = 0; i < chompStart; ++i) {
         const [indent, content] = lines[i];
@@ -24286,7 +24286,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep2 = "";
+      let sep3 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
@@ -24302,25 +24302,25 @@ var require_resolve_block_scalar = __commonJS({
           onError(offset - content.length - (crlf ? 2 : 1), "BAD_INDENT", message);
           indent = "";
         }
-        if (type2 === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep2 + indent.slice(trimIndent) + content;
-          sep2 = "\n";
+        if (type === Scalar.Scalar.BLOCK_LITERAL) {
+          value += sep3 + indent.slice(trimIndent) + content;
+          sep3 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep2 === " ")
-            sep2 = "\n";
-          else if (!prevMoreIndented && sep2 === "\n")
-            sep2 = "\n\n";
-          value += sep2 + indent.slice(trimIndent) + content;
-          sep2 = "\n";
+          if (sep3 === " ")
+            sep3 = "\n";
+          else if (!prevMoreIndented && sep3 === "\n")
+            sep3 = "\n\n";
+          value += sep3 + indent.slice(trimIndent) + content;
+          sep3 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep2 === "\n")
+          if (sep3 === "\n")
             value += "\n";
           else
-            sep2 = "\n";
+            sep3 = "\n";
         } else {
-          value += sep2 + content;
-          sep2 = " ";
+          value += sep3 + content;
+          sep3 = " ";
           prevMoreIndented = false;
         }
       }
@@ -24336,8 +24336,8 @@ var require_resolve_block_scalar = __commonJS({
         default:
           value += "\n";
       }
-      const end = start + header2.length + scalar2.source.length;
-      return { value, type: type2, comment: header2.comment, range: [start, end, end] };
+      const end = start + header2.length + scalar.source.length;
+      return { value, type, comment: header2.comment, range: [start, end, end] };
     }
     function parseBlockScalarHeader({ offset, props }, strict, onError) {
       if (props[0].type !== "block-scalar-header") {
@@ -24419,12 +24419,12 @@ var require_resolve_flow_scalar = __commonJS({
     "use strict";
     var Scalar = require_Scalar();
     var resolveEnd = require_resolve_end();
-    function resolveFlowScalar(scalar2, strict, onError) {
-      const { offset, type: type2, source, end } = scalar2;
+    function resolveFlowScalar(scalar, strict, onError) {
+      const { offset, type, source, end } = scalar;
       let _type;
       let value;
       const _onError = (rel, code2, msg) => onError(offset + rel, code2, msg);
-      switch (type2) {
+      switch (type) {
         case "scalar":
           _type = Scalar.Scalar.PLAIN;
           value = plainValue(source, _onError);
@@ -24439,7 +24439,7 @@ var require_resolve_flow_scalar = __commonJS({
           break;
         /* istanbul ignore next should not happen */
         default:
-          onError(scalar2, "UNEXPECTED_TOKEN", `Expected a flow scalar value, but found: ${type2}`);
+          onError(scalar, "UNEXPECTED_TOKEN", `Expected a flow scalar value, but found: ${type}`);
           return {
             value: "",
             type: null,
@@ -24503,25 +24503,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep2 = " ";
+      let sep3 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep2 === "\n")
-            res += sep2;
+          if (sep3 === "\n")
+            res += sep3;
           else
-            sep2 = "\n";
+            sep3 = "\n";
         } else {
-          res += sep2 + lm;
-          sep2 = " ";
+          res += sep3 + lm;
+          sep3 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep2 + (match?.[1] ?? "");
+      return res + sep3 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -24643,7 +24643,7 @@ var require_compose_scalar = __commonJS({
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
     function composeScalar(ctx, token, tagToken, onError) {
-      const { value, type: type2, comment, range } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
+      const { value, type, comment, range } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
       const tagName = tagToken ? ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg)) : null;
       let tag;
       if (ctx.options.stringKeys && ctx.atKey) {
@@ -24654,32 +24654,32 @@ var require_compose_scalar = __commonJS({
         tag = findScalarTagByTest(ctx, value, token, onError);
       else
         tag = ctx.schema[identity.SCALAR];
-      let scalar2;
+      let scalar;
       try {
         const res = tag.resolve(value, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx.options);
-        scalar2 = identity.isScalar(res) ? res : new Scalar.Scalar(res);
+        scalar = identity.isScalar(res) ? res : new Scalar.Scalar(res);
       } catch (error2) {
         const msg = error2 instanceof Error ? error2.message : String(error2);
         onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg);
-        scalar2 = new Scalar.Scalar(value);
+        scalar = new Scalar.Scalar(value);
       }
-      scalar2.range = range;
-      scalar2.source = value;
-      if (type2)
-        scalar2.type = type2;
+      scalar.range = range;
+      scalar.source = value;
+      if (type)
+        scalar.type = type;
       if (tagName)
-        scalar2.tag = tagName;
+        scalar.tag = tagName;
       if (tag.format)
-        scalar2.format = tag.format;
+        scalar.format = tag.format;
       if (comment)
-        scalar2.comment = comment;
-      return scalar2;
+        scalar.comment = comment;
+      return scalar;
     }
-    function findScalarTagByName(schema2, value, tagName, tagToken, onError) {
+    function findScalarTagByName(schema, value, tagName, tagToken, onError) {
       if (tagName === "!")
-        return schema2[identity.SCALAR];
+        return schema[identity.SCALAR];
       const matchWithTest = [];
-      for (const tag of schema2.tags) {
+      for (const tag of schema.tags) {
         if (!tag.collection && tag.tag === tagName) {
           if (tag.default && tag.test)
             matchWithTest.push(tag);
@@ -24690,18 +24690,18 @@ var require_compose_scalar = __commonJS({
       for (const tag of matchWithTest)
         if (tag.test?.test(value))
           return tag;
-      const kt = schema2.knownTags[tagName];
+      const kt = schema.knownTags[tagName];
       if (kt && !kt.collection) {
-        schema2.tags.push(Object.assign({}, kt, { default: false, test: void 0 }));
+        schema.tags.push(Object.assign({}, kt, { default: false, test: void 0 }));
         return kt;
       }
       onError(tagToken, "TAG_RESOLVE_FAILED", `Unresolved tag: ${tagName}`, tagName !== "tag:yaml.org,2002:str");
-      return schema2[identity.SCALAR];
+      return schema[identity.SCALAR];
     }
-    function findScalarTagByTest({ atKey, directives, schema: schema2 }, value, token, onError) {
-      const tag = schema2.tags.find((tag2) => (tag2.default === true || atKey && tag2.default === "key") && tag2.test?.test(value)) || schema2[identity.SCALAR];
-      if (schema2.compat) {
-        const compat = schema2.compat.find((tag2) => tag2.default && tag2.test?.test(value)) ?? schema2[identity.SCALAR];
+    function findScalarTagByTest({ atKey, directives, schema }, value, token, onError) {
+      const tag = schema.tags.find((tag2) => (tag2.default === true || atKey && tag2.default === "key") && tag2.test?.test(value)) || schema[identity.SCALAR];
+      if (schema.compat) {
+        const compat = schema.compat.find((tag2) => tag2.default && tag2.test?.test(value)) ?? schema[identity.SCALAR];
         if (tag.tag !== compat.tag) {
           const ts = directives.tagString(tag.tag);
           const cs = directives.tagString(compat.tag);
@@ -25131,8 +25131,8 @@ var require_cst_scalar = __commonJS({
       return null;
     }
     function createScalarToken(value, context) {
-      const { implicitKey = false, indent, inFlow = false, offset = -1, type: type2 = "PLAIN" } = context;
-      const source = stringifyString.stringifyString({ type: type2, value }, {
+      const { implicitKey = false, indent, inFlow = false, offset = -1, type = "PLAIN" } = context;
+      const source = stringifyString.stringifyString({ type, value }, {
         implicitKey,
         indent: indent > 0 ? " ".repeat(indent) : "",
         inFlow,
@@ -25163,29 +25163,29 @@ var require_cst_scalar = __commonJS({
       }
     }
     function setScalarValue(token, value, context = {}) {
-      let { afterKey = false, implicitKey = false, inFlow = false, type: type2 } = context;
+      let { afterKey = false, implicitKey = false, inFlow = false, type } = context;
       let indent = "indent" in token ? token.indent : null;
       if (afterKey && typeof indent === "number")
         indent += 2;
-      if (!type2)
+      if (!type)
         switch (token.type) {
           case "single-quoted-scalar":
-            type2 = "QUOTE_SINGLE";
+            type = "QUOTE_SINGLE";
             break;
           case "double-quoted-scalar":
-            type2 = "QUOTE_DOUBLE";
+            type = "QUOTE_DOUBLE";
             break;
           case "block-scalar": {
             const header2 = token.props[0];
             if (header2.type !== "block-scalar-header")
               throw new Error("Invalid block scalar header");
-            type2 = header2.source[0] === ">" ? "BLOCK_FOLDED" : "BLOCK_LITERAL";
+            type = header2.source[0] === ">" ? "BLOCK_FOLDED" : "BLOCK_LITERAL";
             break;
           }
           default:
-            type2 = "PLAIN";
+            type = "PLAIN";
         }
-      const source = stringifyString.stringifyString({ type: type2, value }, {
+      const source = stringifyString.stringifyString({ type, value }, {
         implicitKey: implicitKey || indent === null,
         indent: indent !== null && indent > 0 ? " ".repeat(indent) : "",
         inFlow,
@@ -25244,12 +25244,12 @@ var require_cst_scalar = __commonJS({
           }
       return false;
     }
-    function setFlowScalarValue(token, source, type2) {
+    function setFlowScalarValue(token, source, type) {
       switch (token.type) {
         case "scalar":
         case "double-quoted-scalar":
         case "single-quoted-scalar":
-          token.type = type2;
+          token.type = type;
           token.source = source;
           break;
         case "block-scalar": {
@@ -25260,7 +25260,7 @@ var require_cst_scalar = __commonJS({
           for (const tok of end)
             tok.offset += oa;
           delete token.props;
-          Object.assign(token, { type: type2, source, end });
+          Object.assign(token, { type, source, end });
           break;
         }
         case "block-map":
@@ -25268,7 +25268,7 @@ var require_cst_scalar = __commonJS({
           const offset = token.offset + source.length;
           const nl = { type: "newline", offset, indent: token.indent, source: "\n" };
           delete token.items;
-          Object.assign(token, { type: type2, source, end: [nl] });
+          Object.assign(token, { type, source, end: [nl] });
           break;
         }
         default: {
@@ -25277,7 +25277,7 @@ var require_cst_scalar = __commonJS({
           for (const key2 of Object.keys(token))
             if (key2 !== "type" && key2 !== "offset")
               delete token[key2];
-          Object.assign(token, { type: type2, indent, source, end });
+          Object.assign(token, { type, indent, source, end });
         }
       }
     }
@@ -25331,14 +25331,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key: key2, sep: sep2, value }) {
+    function stringifyItem({ start, key: key2, sep: sep3, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
       if (key2)
         res += stringifyToken(key2);
-      if (sep2)
-        for (const st of sep2)
+      if (sep3)
+        for (const st of sep3)
           res += st.source;
       if (value)
         res += stringifyToken(value);
@@ -25363,9 +25363,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path4) => {
+    visit.itemAtPath = (cst, path6) => {
       let item = cst;
-      for (const [field, index] of path4) {
+      for (const [field, index] of path6) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -25374,23 +25374,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path4) => {
-      const parent = visit.itemAtPath(cst, path4.slice(0, -1));
-      const field = path4[path4.length - 1][0];
+    visit.parentCollection = (cst, path6) => {
+      const parent = visit.itemAtPath(cst, path6.slice(0, -1));
+      const field = path6[path6.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path4, item, visitor) {
-      let ctrl = visitor(item, path4);
+    function _visit(path6, item, visitor) {
+      let ctrl = visitor(item, path6);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path4.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path6.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -25401,10 +25401,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path4);
+            ctrl = ctrl(item, path6);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path4) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path6) : ctrl;
     }
     exports2.visit = visit;
   }
@@ -26105,7 +26105,7 @@ var require_lexer = __commonJS({
 var require_line_counter = __commonJS({
   "node_modules/yaml/dist/parse/line-counter.js"(exports2) {
     "use strict";
-    var LineCounter2 = class {
+    var LineCounter3 = class {
       constructor() {
         this.lineStarts = [];
         this.addNewLine = (offset) => this.lineStarts.push(offset);
@@ -26128,7 +26128,7 @@ var require_line_counter = __commonJS({
         };
       }
     };
-    exports2.LineCounter = LineCounter2;
+    exports2.LineCounter = LineCounter3;
   }
 });
 
@@ -26139,9 +26139,9 @@ var require_parser = __commonJS({
     var node_process = require("process");
     var cst = require_cst();
     var lexer = require_lexer();
-    function includesToken(list, type2) {
+    function includesToken(list, type) {
       for (let i = 0; i < list.length; ++i)
-        if (list[i].type === type2)
+        if (list[i].type === type)
           return true;
       return false;
     }
@@ -26275,19 +26275,19 @@ var require_parser = __commonJS({
           this.offset += source.length;
           return;
         }
-        const type2 = cst.tokenType(source);
-        if (!type2) {
+        const type = cst.tokenType(source);
+        if (!type) {
           const message = `Not a YAML token: ${source}`;
           yield* this.pop({ type: "error", offset: this.offset, message, source });
           this.offset += source.length;
-        } else if (type2 === "scalar") {
+        } else if (type === "scalar") {
           this.atNewLine = false;
           this.atScalar = true;
           this.type = "scalar";
         } else {
-          this.type = type2;
+          this.type = type;
           yield* this.step();
-          switch (type2) {
+          switch (type) {
             case "newline":
               this.atNewLine = true;
               this.indent = 0;
@@ -26501,37 +26501,37 @@ var require_parser = __commonJS({
           };
         }
       }
-      *scalar(scalar2) {
+      *scalar(scalar) {
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep2;
-          if (scalar2.end) {
-            sep2 = scalar2.end;
-            sep2.push(this.sourceToken);
-            delete scalar2.end;
+          let sep3;
+          if (scalar.end) {
+            sep3 = scalar.end;
+            sep3.push(this.sourceToken);
+            delete scalar.end;
           } else
-            sep2 = [this.sourceToken];
-          const map2 = {
+            sep3 = [this.sourceToken];
+          const map = {
             type: "block-map",
-            offset: scalar2.offset,
-            indent: scalar2.indent,
-            items: [{ start, key: scalar2, sep: sep2 }]
+            offset: scalar.offset,
+            indent: scalar.indent,
+            items: [{ start, key: scalar, sep: sep3 }]
           };
           this.onKeyLine = true;
-          this.stack[this.stack.length - 1] = map2;
+          this.stack[this.stack.length - 1] = map;
         } else
-          yield* this.lineEnd(scalar2);
+          yield* this.lineEnd(scalar);
       }
-      *blockScalar(scalar2) {
+      *blockScalar(scalar) {
         switch (this.type) {
           case "space":
           case "comment":
           case "newline":
-            scalar2.props.push(this.sourceToken);
+            scalar.props.push(this.sourceToken);
             return;
           case "scalar":
-            scalar2.source = this.source;
+            scalar.source = this.source;
             this.atNewLine = true;
             this.indent = 0;
             if (this.onNewLine) {
@@ -26549,8 +26549,8 @@ var require_parser = __commonJS({
             yield* this.step();
         }
       }
-      *blockMap(map2) {
-        const it = map2.items[map2.items.length - 1];
+      *blockMap(map) {
+        const it = map.items[map.items.length - 1];
         switch (this.type) {
           case "newline":
             this.onKeyLine = false;
@@ -26560,7 +26560,7 @@ var require_parser = __commonJS({
               if (last?.type === "comment")
                 end?.push(this.sourceToken);
               else
-                map2.items.push({ start: [this.sourceToken] });
+                map.items.push({ start: [this.sourceToken] });
             } else if (it.sep) {
               it.sep.push(this.sourceToken);
             } else {
@@ -26570,17 +26570,17 @@ var require_parser = __commonJS({
           case "space":
           case "comment":
             if (it.value) {
-              map2.items.push({ start: [this.sourceToken] });
+              map.items.push({ start: [this.sourceToken] });
             } else if (it.sep) {
               it.sep.push(this.sourceToken);
             } else {
-              if (this.atIndentedComment(it.start, map2.indent)) {
-                const prev = map2.items[map2.items.length - 2];
+              if (this.atIndentedComment(it.start, map.indent)) {
+                const prev = map.items[map.items.length - 2];
                 const end = prev?.value?.end;
                 if (Array.isArray(end)) {
                   arrayPushArray(end, it.start);
                   end.push(this.sourceToken);
-                  map2.items.pop();
+                  map.items.pop();
                   return;
                 }
               }
@@ -26588,8 +26588,8 @@ var require_parser = __commonJS({
             }
             return;
         }
-        if (this.indent >= map2.indent) {
-          const atMapIndent = !this.onKeyLine && this.indent === map2.indent;
+        if (this.indent >= map.indent) {
+          const atMapIndent = !this.onKeyLine && this.indent === map.indent;
           const atNextItem = atMapIndent && (it.sep || it.explicitKey) && this.type !== "seq-item-ind";
           let start = [];
           if (atNextItem && it.sep && !it.value) {
@@ -26603,7 +26603,7 @@ var require_parser = __commonJS({
                 case "space":
                   break;
                 case "comment":
-                  if (st.indent > map2.indent)
+                  if (st.indent > map.indent)
                     nl.length = 0;
                   break;
                 default:
@@ -26618,7 +26618,7 @@ var require_parser = __commonJS({
             case "tag":
               if (atNextItem || it.value) {
                 start.push(this.sourceToken);
-                map2.items.push({ start });
+                map.items.push({ start });
                 this.onKeyLine = true;
               } else if (it.sep) {
                 it.sep.push(this.sourceToken);
@@ -26632,7 +26632,7 @@ var require_parser = __commonJS({
                 it.explicitKey = true;
               } else if (atNextItem || it.value) {
                 start.push(this.sourceToken);
-                map2.items.push({ start, explicitKey: true });
+                map.items.push({ start, explicitKey: true });
               } else {
                 this.stack.push({
                   type: "block-map",
@@ -26658,7 +26658,7 @@ var require_parser = __commonJS({
                     });
                   }
                 } else if (it.value) {
-                  map2.items.push({ start: [], key: null, sep: [this.sourceToken] });
+                  map.items.push({ start: [], key: null, sep: [this.sourceToken] });
                 } else if (includesToken(it.sep, "map-value-ind")) {
                   this.stack.push({
                     type: "block-map",
@@ -26669,15 +26669,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
                   const key2 = it.key;
-                  const sep2 = it.sep;
-                  sep2.push(this.sourceToken);
+                  const sep3 = it.sep;
+                  sep3.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key: key2, sep: sep2 }]
+                    items: [{ start: start2, key: key2, sep: sep3 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -26688,7 +26688,7 @@ var require_parser = __commonJS({
                 if (!it.sep) {
                   Object.assign(it, { key: null, sep: [this.sourceToken] });
                 } else if (it.value || atNextItem) {
-                  map2.items.push({ start, key: null, sep: [this.sourceToken] });
+                  map.items.push({ start, key: null, sep: [this.sourceToken] });
                 } else if (includesToken(it.sep, "map-value-ind")) {
                   this.stack.push({
                     type: "block-map",
@@ -26706,20 +26706,20 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs8 = this.flowScalar(this.type);
+              const fs9 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map2.items.push({ start, key: fs8, sep: [] });
+                map.items.push({ start, key: fs9, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs8);
+                this.stack.push(fs9);
               } else {
-                Object.assign(it, { key: fs8, sep: [] });
+                Object.assign(it, { key: fs9, sep: [] });
                 this.onKeyLine = true;
               }
               return;
             }
             default: {
-              const bv = this.startBlockValue(map2);
+              const bv = this.startBlockValue(map);
               if (bv) {
                 if (bv.type === "block-seq") {
                   if (!it.explicitKey && it.sep && !includesToken(it.sep, "newline")) {
@@ -26732,7 +26732,7 @@ var require_parser = __commonJS({
                     return;
                   }
                 } else if (atMapIndent) {
-                  map2.items.push({ start });
+                  map.items.push({ start });
                 }
                 this.stack.push(bv);
                 return;
@@ -26743,8 +26743,8 @@ var require_parser = __commonJS({
         yield* this.pop();
         yield* this.step();
       }
-      *blockSequence(seq2) {
-        const it = seq2.items[seq2.items.length - 1];
+      *blockSequence(seq) {
+        const it = seq.items[seq.items.length - 1];
         switch (this.type) {
           case "newline":
             if (it.value) {
@@ -26753,22 +26753,22 @@ var require_parser = __commonJS({
               if (last?.type === "comment")
                 end?.push(this.sourceToken);
               else
-                seq2.items.push({ start: [this.sourceToken] });
+                seq.items.push({ start: [this.sourceToken] });
             } else
               it.start.push(this.sourceToken);
             return;
           case "space":
           case "comment":
             if (it.value)
-              seq2.items.push({ start: [this.sourceToken] });
+              seq.items.push({ start: [this.sourceToken] });
             else {
-              if (this.atIndentedComment(it.start, seq2.indent)) {
-                const prev = seq2.items[seq2.items.length - 2];
+              if (this.atIndentedComment(it.start, seq.indent)) {
+                const prev = seq.items[seq.items.length - 2];
                 const end = prev?.value?.end;
                 if (Array.isArray(end)) {
                   arrayPushArray(end, it.start);
                   end.push(this.sourceToken);
-                  seq2.items.pop();
+                  seq.items.pop();
                   return;
                 }
               }
@@ -26777,21 +26777,21 @@ var require_parser = __commonJS({
             return;
           case "anchor":
           case "tag":
-            if (it.value || this.indent <= seq2.indent)
+            if (it.value || this.indent <= seq.indent)
               break;
             it.start.push(this.sourceToken);
             return;
           case "seq-item-ind":
-            if (this.indent !== seq2.indent)
+            if (this.indent !== seq.indent)
               break;
             if (it.value || includesToken(it.start, "seq-item-ind"))
-              seq2.items.push({ start: [this.sourceToken] });
+              seq.items.push({ start: [this.sourceToken] });
             else
               it.start.push(this.sourceToken);
             return;
         }
-        if (this.indent > seq2.indent) {
-          const bv = this.startBlockValue(seq2);
+        if (this.indent > seq.indent) {
+          const bv = this.startBlockValue(seq);
           if (bv) {
             this.stack.push(bv);
             return;
@@ -26841,13 +26841,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs8 = this.flowScalar(this.type);
+              const fs9 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs8, sep: [] });
+                fc.items.push({ start: [], key: fs9, sep: [] });
               else if (it.sep)
-                this.stack.push(fs8);
+                this.stack.push(fs9);
               else
-                Object.assign(it, { key: fs8, sep: [] });
+                Object.assign(it, { key: fs9, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -26871,22 +26871,22 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep2 = fc.end.splice(1, fc.end.length);
-            sep2.push(this.sourceToken);
-            const map2 = {
+            const sep3 = fc.end.splice(1, fc.end.length);
+            sep3.push(this.sourceToken);
+            const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep2 }]
+              items: [{ start, key: fc, sep: sep3 }]
             };
             this.onKeyLine = true;
-            this.stack[this.stack.length - 1] = map2;
+            this.stack[this.stack.length - 1] = map;
           } else {
             yield* this.lineEnd(fc);
           }
         }
       }
-      flowScalar(type2) {
+      flowScalar(type) {
         if (this.onNewLine) {
           let nl = this.source.indexOf("\n") + 1;
           while (nl !== 0) {
@@ -26895,7 +26895,7 @@ var require_parser = __commonJS({
           }
         }
         return {
-          type: type2,
+          type,
           offset: this.offset,
           indent: this.indent,
           source: this.source
@@ -27036,7 +27036,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument2(source, options = {}) {
+    function parseDocument3(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -27062,7 +27062,7 @@ var require_public_api = __commonJS({
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument2(src, options);
+      const doc = parseDocument3(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning2) => log.warn(doc.options.logLevel, warning2));
@@ -27098,7 +27098,7 @@ var require_public_api = __commonJS({
     }
     exports2.parse = parse;
     exports2.parseAllDocuments = parseAllDocuments;
-    exports2.parseDocument = parseDocument2;
+    exports2.parseDocument = parseDocument3;
     exports2.stringify = stringify;
   }
 });
@@ -27109,7 +27109,7 @@ var require_dist = __commonJS({
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
-    var Schema2 = require_Schema();
+    var Schema = require_Schema();
     var errors = require_errors2();
     var Alias = require_Alias();
     var identity = require_identity();
@@ -27125,7 +27125,7 @@ var require_dist = __commonJS({
     var visit = require_visit();
     exports2.Composer = composer.Composer;
     exports2.Document = Document.Document;
-    exports2.Schema = Schema2.Schema;
+    exports2.Schema = Schema.Schema;
     exports2.YAMLError = errors.YAMLError;
     exports2.YAMLParseError = errors.YAMLParseError;
     exports2.YAMLWarning = errors.YAMLWarning;
@@ -27156,7 +27156,7 @@ var require_dist = __commonJS({
 });
 
 // node_modules/events-universal/default.js
-var require_default2 = __commonJS({
+var require_default = __commonJS({
   "node_modules/events-universal/default.js"(exports2, module2) {
     module2.exports = require("events");
   }
@@ -27685,7 +27685,7 @@ var require_errors3 = __commonJS({
 // node_modules/streamx/index.js
 var require_streamx = __commonJS({
   "node_modules/streamx/index.js"(exports2, module2) {
-    var { EventEmitter } = require_default2();
+    var { EventEmitter } = require_default();
     var FIFO = require_fast_fifo();
     var TextDecoder2 = require_text_decoder();
     var StreamError = require_errors3();
@@ -27778,7 +27778,7 @@ var require_streamx = __commonJS({
     var WRITE_DROP_DATA = WRITE_FINISHING | WRITE_DONE | DESTROY_STATUS;
     var asyncIterator = Symbol.asyncIterator || /* @__PURE__ */ Symbol("asyncIterator");
     var WritableState = class {
-      constructor(stream, { highWaterMark = 16384, map: map2 = null, mapWritable, byteLength, byteLengthWritable } = {}) {
+      constructor(stream, { highWaterMark = 16384, map = null, mapWritable, byteLength, byteLengthWritable } = {}) {
         this.stream = stream;
         this.queue = new FIFO();
         this.highWaterMark = highWaterMark;
@@ -27787,7 +27787,7 @@ var require_streamx = __commonJS({
         this.pipeline = null;
         this.drains = null;
         this.byteLength = byteLengthWritable || byteLength || defaultByteLength;
-        this.map = mapWritable || map2;
+        this.map = mapWritable || map;
         this.afterWrite = afterWrite.bind(this);
         this.afterUpdateNextTick = updateWriteNT.bind(this);
       }
@@ -27884,7 +27884,7 @@ var require_streamx = __commonJS({
       }
     };
     var ReadableState = class {
-      constructor(stream, { highWaterMark = 16384, map: map2 = null, mapReadable, byteLength, byteLengthReadable } = {}) {
+      constructor(stream, { highWaterMark = 16384, map = null, mapReadable, byteLength, byteLengthReadable } = {}) {
         this.stream = stream;
         this.queue = new FIFO();
         this.highWaterMark = highWaterMark === 0 ? 1 : highWaterMark;
@@ -27893,7 +27893,7 @@ var require_streamx = __commonJS({
         this.error = null;
         this.pipeline = null;
         this.byteLength = byteLengthReadable || byteLength || defaultByteLength;
-        this.map = mapReadable || map2;
+        this.map = mapReadable || map;
         this.pipeTo = null;
         this.afterRead = afterRead.bind(this);
         this.afterUpdateNextTick = updateReadNT.bind(this);
@@ -28307,12 +28307,12 @@ var require_streamx = __commonJS({
       }
       setEncoding(encoding) {
         const dec = new TextDecoder2(encoding);
-        const map2 = this._readableState.map || echo;
+        const map = this._readableState.map || echo;
         this._readableState.map = mapOrSkip;
         return this;
         function mapOrSkip(data) {
           const next = dec.push(data);
-          return next === "" && (data.byteLength !== 0 || dec.remaining > 0) ? null : map2(next);
+          return next === "" && (data.byteLength !== 0 || dec.remaining > 0) ? null : map(next);
         }
       }
       _read(cb) {
@@ -28399,8 +28399,8 @@ var require_streamx = __commonJS({
             return this;
           },
           next() {
-            return new Promise(function(resolve2, reject) {
-              promiseResolve = resolve2;
+            return new Promise(function(resolve3, reject) {
+              promiseResolve = resolve3;
               promiseReject = reject;
               const data = stream.read();
               if (data !== null) ondata(data);
@@ -28433,11 +28433,11 @@ var require_streamx = __commonJS({
         }
         function destroy(err) {
           stream.destroy(err);
-          return new Promise((resolve2, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve2({ value: void 0, done: true });
+          return new Promise((resolve3, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve3({ value: void 0, done: true });
             stream.once("close", function() {
               if (err) reject(err);
-              else resolve2({ value: void 0, done: true });
+              else resolve3({ value: void 0, done: true });
             });
           });
         }
@@ -28481,8 +28481,8 @@ var require_streamx = __commonJS({
         const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
-        return new Promise((resolve2) => {
-          state.drains.push({ writes, resolve: resolve2 });
+        return new Promise((resolve3) => {
+          state.drains.push({ writes, resolve: resolve3 });
         });
       }
       write(data) {
@@ -28587,10 +28587,10 @@ var require_streamx = __commonJS({
       cb(null);
     }
     function pipelinePromise(...streams) {
-      return new Promise((resolve2, reject) => {
+      return new Promise((resolve3, reject) => {
         return pipeline2(...streams, (err) => {
           if (err) return reject(err);
-          resolve2();
+          resolve3();
         });
       });
     }
@@ -28797,7 +28797,7 @@ var require_headers2 = __commonJS({
       const gid = decodeOct(buf, 116, 8);
       const size = decodeOct(buf, 124, 12);
       const mtime = decodeOct(buf, 136, 12);
-      const type2 = toType(typeflag);
+      const type = toType(typeflag);
       const linkname = buf[157] === 0 ? null : decodeStr(buf, 157, 100, filenameEncoding);
       const uname = decodeStr(buf, 265, 32);
       const gname = decodeStr(buf, 297, 32);
@@ -28823,7 +28823,7 @@ var require_headers2 = __commonJS({
         size,
         byteOffset: 0,
         mtime: new Date(1e3 * mtime),
-        type: type2,
+        type,
         linkname,
         uname,
         gname,
@@ -28966,11 +28966,11 @@ var require_headers2 = __commonJS({
     function decodeStr(val, offset, length, encoding) {
       return b4a.toString(val.subarray(offset, indexOf(val, 0, offset, offset + length)), encoding);
     }
-    function addLength(str3) {
-      const len = b4a.byteLength(str3);
+    function addLength(str2) {
+      const len = b4a.byteLength(str2);
       let digits = Math.floor(Math.log(len) / Math.log(10)) + 1;
       if (len + digits >= Math.pow(10, digits)) digits++;
-      return len + digits + str3;
+      return len + digits + str2;
     }
   }
 });
@@ -29260,16 +29260,16 @@ var require_extract = __commonJS({
           entryCallback = null;
           cb(err);
         }
-        function onnext(resolve2, reject) {
+        function onnext(resolve3, reject) {
           if (error2) {
             return reject(error2);
           }
           if (entryStream) {
-            resolve2({ value: entryStream, done: false });
+            resolve3({ value: entryStream, done: false });
             entryStream = null;
             return;
           }
-          promiseResolve = resolve2;
+          promiseResolve = resolve3;
           promiseReject = reject;
           consumeCallback(null);
           if (extract2._finished && promiseResolve) {
@@ -29297,11 +29297,11 @@ var require_extract = __commonJS({
         function destroy(err) {
           extract2.destroy(err);
           consumeCallback(err);
-          return new Promise((resolve2, reject) => {
-            if (extract2.destroyed) return resolve2({ value: void 0, done: true });
+          return new Promise((resolve3, reject) => {
+            if (extract2.destroyed) return resolve3({ value: void 0, done: true });
             extract2.once("close", function() {
               if (err) reject(err);
-              else resolve2({ value: void 0, done: true });
+              else resolve3({ value: void 0, done: true });
             });
           });
         }
@@ -29322,7 +29322,7 @@ var require_extract = __commonJS({
 // node_modules/tar-stream/constants.js
 var require_constants6 = __commonJS({
   "node_modules/tar-stream/constants.js"(exports2, module2) {
-    var constants2 = {
+    var constants3 = {
       // just for envs without fs
       S_IFMT: 61440,
       S_IFDIR: 16384,
@@ -29332,9 +29332,9 @@ var require_constants6 = __commonJS({
       S_IFLNK: 40960
     };
     try {
-      module2.exports = require("fs").constants || constants2;
+      module2.exports = require("fs").constants || constants3;
     } catch {
-      module2.exports = constants2;
+      module2.exports = constants3;
     }
   }
 });
@@ -29344,7 +29344,7 @@ var require_pack = __commonJS({
   "node_modules/tar-stream/pack.js"(exports2, module2) {
     var { Readable: Readable2, Writable, getStreamError } = require_streamx();
     var b4a = require_b4a();
-    var constants2 = require_constants6();
+    var constants3 = require_constants6();
     var headers = require_headers2();
     var DMODE = 493;
     var FMODE = 420;
@@ -29547,16 +29547,16 @@ var require_pack = __commonJS({
       return new Pack(opts);
     };
     function modeToType(mode) {
-      switch (mode & constants2.S_IFMT) {
-        case constants2.S_IFBLK:
+      switch (mode & constants3.S_IFMT) {
+        case constants3.S_IFBLK:
           return "block-device";
-        case constants2.S_IFCHR:
+        case constants3.S_IFCHR:
           return "character-device";
-        case constants2.S_IFDIR:
+        case constants3.S_IFDIR:
           return "directory";
-        case constants2.S_IFIFO:
+        case constants3.S_IFIFO:
           return "fifo";
-        case constants2.S_IFLNK:
+        case constants3.S_IFLNK:
           return "symlink";
       }
       return "file";
@@ -34286,9 +34286,9 @@ var require_workdir = __commonJS({
        *         found
        */
       getAbsolutePath() {
-        const path4 = this.getPath();
-        if (path4 === null || path4.startsWith("/")) {
-          return path4;
+        const path6 = this.getPath();
+        if (path6 === null || path6.startsWith("/")) {
+          return path6;
         }
         const startLine = this.getRange().start.line;
         const hierarchy = this.dockerfile.getStageHierarchy(startLine);
@@ -34300,7 +34300,7 @@ var require_workdir = __commonJS({
               if (parent === void 0 || parent === null) {
                 return void 0;
               }
-              return parent.endsWith("/") ? parent + path4 : parent + "/" + path4;
+              return parent.endsWith("/") ? parent + path6 : parent + "/" + path6;
             }
           }
         }
@@ -35408,9 +35408,9 @@ function availableCores() {
   return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
 }
 function deflateBlock(data, dictionary, level, last) {
-  return new Promise((resolve2, reject) => {
+  return new Promise((resolve3, reject) => {
     const chunkSize = 256 * 1024;
-    zlib.deflateRaw(data, { level, dictionary, chunkSize, finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH }, (err, out) => err ? reject(err) : resolve2(out));
+    zlib.deflateRaw(data, { level, dictionary, chunkSize, finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH }, (err, out) => err ? reject(err) : resolve3(out));
   });
 }
 var ParallelGzip = class extends import_stream.Transform {
@@ -35501,11 +35501,11 @@ var ParallelGzip = class extends import_stream.Transform {
 if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = String(Math.max(4, availableCores()));
 
 // src/main.ts
-var core4 = __toESM(require_core());
+var core3 = __toESM(require_core());
 var crypto6 = __toESM(require("crypto"));
-var fs7 = __toESM(require("fs"));
+var fs8 = __toESM(require("fs"));
 var os3 = __toESM(require("os"));
-var path3 = __toESM(require("path"));
+var path5 = __toESM(require("path"));
 
 // src/adapters/docker.ts
 var import_child_process = require("child_process");
@@ -35537,7 +35537,7 @@ var Docker = class _Docker {
     return child;
   }
   exec(args, opts = {}) {
-    return new Promise((resolve2) => {
+    return new Promise((resolve3) => {
       const child = this.start(args, opts.env);
       let stdout = "";
       let stderr = "";
@@ -35564,9 +35564,9 @@ var Docker = class _Docker {
       }, opts.timeoutMs) : void 0;
       child.on("close", (code2, signal) => {
         clearTimeout(timer);
-        if (timedOut) resolve2({ code: 124, stdout, stderr: `${stderr}docker ${args[0]} stopped after ${Math.round(opts.timeoutMs / 1e3)}s
+        if (timedOut) resolve3({ code: 124, stdout, stderr: `${stderr}docker ${args[0]} stopped after ${Math.round(opts.timeoutMs / 1e3)}s
 ` });
-        else resolve2({ code: code2 ?? (signal ? 128 : 1), stdout, stderr });
+        else resolve3({ code: code2 ?? (signal ? 128 : 1), stdout, stderr });
       });
       child.stdin.on("error", () => void 0);
       child.stdin.end(opts.input !== void 0 ? Buffer.from(opts.input) : void 0);
@@ -35579,10 +35579,10 @@ var Docker = class _Docker {
     let stderr = "";
     child.stderr.setEncoding("utf8");
     child.stderr.on("data", (d) => stderr = tail(stderr + d, 8192));
-    const done = new Promise((resolve2) => {
+    const done = new Promise((resolve3) => {
       child.on("error", (e) => stderr += `${e.message}
 `);
-      child.on("close", (code2, signal) => resolve2({ code: code2 ?? (signal ? 128 : 1), stderr }));
+      child.on("close", (code2, signal) => resolve3({ code: code2 ?? (signal ? 128 : 1), stderr }));
     });
     return { stdout: child.stdout, done, kill: () => child.kill("SIGTERM") };
   }
@@ -35606,7 +35606,7 @@ var Docker = class _Docker {
     if (!socketPath) return this.stream(["save", ref]);
     const stdout = new import_stream2.PassThrough({ highWaterMark: 1024 * 1024 });
     let req;
-    const done = new Promise((resolve2) => {
+    const done = new Promise((resolve3) => {
       req = http.request({ socketPath, path: `/images/${encodeURIComponent(ref)}/get`, method: "GET" }, (res) => {
         if (res.statusCode !== 200) {
           let body = "";
@@ -35614,18 +35614,18 @@ var Docker = class _Docker {
           res.on("data", (d) => body += d);
           res.on("end", () => {
             stdout.end();
-            resolve2({ code: 1, stderr: `engine answered ${res.statusCode}: ${body.trim()}` });
+            resolve3({ code: 1, stderr: `engine answered ${res.statusCode}: ${body.trim()}` });
           });
           return;
         }
         res.on("error", (e) => stdout.destroy(e));
         res.on("aborted", () => stdout.destroy(new Error("the engine stopped sending the image")));
         res.pipe(stdout);
-        res.on("end", () => resolve2({ code: 0, stderr: "" }));
+        res.on("end", () => resolve3({ code: 0, stderr: "" }));
       });
       req.on("error", (e) => {
         stdout.destroy(e);
-        resolve2({ code: 1, stderr: e.message });
+        resolve3({ code: 1, stderr: e.message });
       });
       req.on("close", () => _Docker.requests.delete(req));
       _Docker.requests.add(req);
@@ -35817,7 +35817,7 @@ function send(req) {
     headers.Expect = "100-continue";
   }
   if (!body && ["PUT", "POST", "PATCH"].includes(req.method)) headers["Content-Length"] = "0";
-  return new Promise((resolve2, reject) => {
+  return new Promise((resolve3, reject) => {
     let settled = false;
     let bodySent = false;
     let connectTimer;
@@ -35872,7 +35872,7 @@ function send(req) {
         settled = true;
         clearTimeout(connectTimer);
         if (isStream && !started) r.destroy();
-        resolve2({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), bodySent });
+        resolve3({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), bodySent });
       });
     });
     if (isStream) {
@@ -35889,14 +35889,14 @@ function send(req) {
 var REDIRECTS = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
 var MAX_HOPS = 5;
 function defaultSleep(ms, signal) {
-  return new Promise((resolve2, reject) => {
+  return new Promise((resolve3, reject) => {
     const onAbort = () => {
       clearTimeout(t);
       reject(new TransportError("cancelled", "ABORTED", false));
     };
     const t = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
-      resolve2();
+      resolve3();
     }, ms);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
@@ -35969,6 +35969,12 @@ var PhaseError = class extends Error {
   }
   phase;
 };
+var INVISIBLE = "[\\u0000-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2069\\ufeff]";
+function shown(value) {
+  const cut = value.length > 80 ? `${value.slice(0, 80)}... (${value.length} characters)` : value;
+  if (!new RegExp(INVISIBLE).test(cut)) return `'${cut}'`;
+  return `"${cut.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(new RegExp(INVISIBLE, "g"), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)}"`;
+}
 function messageOf(e) {
   return e instanceof Error ? e.message : String(e);
 }
@@ -37451,13 +37457,13 @@ var SimpleIndexClient = class {
       if (r.status === 406) r = await this.get(url, ACCEPT_HTML);
       if (r.status === 404 || r.status === 410) return null;
       if (r.status !== 200) throw new IndexUnavailable(url, `HTTP ${r.status}${r.attempts > 1 ? ` after ${r.attempts} tries` : ""}`);
-      const type2 = String(r.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
+      const type = String(r.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
       const text = r.body.toString("utf8");
       const pageUrl = r.url.toString();
       try {
-        return type2 === JSON_TYPE ? { url, format: "json", files: parseJsonPage(text, pageUrl) } : { url, format: "html", files: parseHtmlPage(text, pageUrl) };
+        return type === JSON_TYPE ? { url, format: "json", files: parseJsonPage(text, pageUrl) } : { url, format: "html", files: parseHtmlPage(text, pageUrl) };
       } catch (e) {
-        throw new IndexUnavailable(url, `unreadable ${type2 || "untyped"} page: ${e.message}`);
+        throw new IndexUnavailable(url, `unreadable ${type || "untyped"} page: ${e.message}`);
       }
     } catch (e) {
       if (this.opts.signal?.aborted) throw e;
@@ -37527,9 +37533,9 @@ function builderProblem(hasBuildx, clientVersion) {
 
 // src/build/emulation.ts
 var fs = __toESM(require("fs"));
-var readIfExists = (path4) => {
+var readIfExists = (path6) => {
   try {
-    return fs.readFileSync(path4, "utf8");
+    return fs.readFileSync(path6, "utf8");
   } catch {
     return void 0;
   }
@@ -37603,3075 +37609,128 @@ function readContext(env = process.env) {
   };
 }
 
-// src/inputs.ts
-var core2 = __toESM(require_core());
+// src/files.ts
 var fs3 = __toESM(require("fs"));
+var path = __toESM(require("path"));
 
-// node_modules/js-yaml/dist/js-yaml.mjs
-function getDefaultExportFromCjs(x) {
-  return x && x.__esModule && Object.prototype.hasOwnProperty.call(x, "default") ? x["default"] : x;
+// src/limits.ts
+var MAX_READ_BYTES = 1024 * 1024;
+var MAX_BUILD_ARG_BYTES = 64 * 1024;
+var MAX_BUILD_ARGS_BYTES = 256 * 1024;
+var MAX_IMAGE_NAME = 255;
+var MAX_LINE_CHARS = 4096;
+var WORKER_TOKEN_CHARS = { min: 8, max: 4096 };
+
+// src/files.ts
+function workspaceOf(env = process.env, cwd = process.cwd()) {
+  const ws = path.resolve(cwd, env.GITHUB_WORKSPACE || ".");
+  try {
+    return fs3.realpathSync(ws);
+  } catch {
+    return ws;
+  }
 }
-var jsYaml = {};
-var loader = {};
-var common2 = {};
-var hasRequiredCommon;
-function requireCommon() {
-  if (hasRequiredCommon) return common2;
-  hasRequiredCommon = 1;
-  function isNothing(subject) {
-    return typeof subject === "undefined" || subject === null;
-  }
-  function isObject(subject) {
-    return typeof subject === "object" && subject !== null;
-  }
-  function toArray(sequence) {
-    if (Array.isArray(sequence)) return sequence;
-    else if (isNothing(sequence)) return [];
-    return [sequence];
-  }
-  function extend(target, source) {
-    if (source) {
-      const sourceKeys = Object.keys(source);
-      for (let index = 0, length = sourceKeys.length; index < length; index += 1) {
-        const key2 = sourceKeys[index];
-        target[key2] = source[key2];
-      }
-    }
-    return target;
-  }
-  function repeat(string, count) {
-    let result = "";
-    for (let cycle = 0; cycle < count; cycle += 1) {
-      result += string;
-    }
-    return result;
-  }
-  function isNegativeZero(number) {
-    return number === 0 && Number.NEGATIVE_INFINITY === 1 / number;
-  }
-  common2.isNothing = isNothing;
-  common2.isObject = isObject;
-  common2.toArray = toArray;
-  common2.repeat = repeat;
-  common2.isNegativeZero = isNegativeZero;
-  common2.extend = extend;
-  return common2;
+var inside = (dir, p) => {
+  const rel = path.relative(dir, p);
+  return rel === "" || !rel.startsWith("..") && !path.isAbsolute(rel);
+};
+function kindOf(st) {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a FIFO (named pipe)";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  if (st.isSocket()) return "a socket";
+  return "not a regular file";
 }
-var exception;
-var hasRequiredException;
-function requireException() {
-  if (hasRequiredException) return exception;
-  hasRequiredException = 1;
-  function formatError(exception2, compact) {
-    let where = "";
-    const message = exception2.reason || "(unknown reason)";
-    if (!exception2.mark) return message;
-    if (exception2.mark.name) {
-      where += 'in "' + exception2.mark.name + '" ';
+function realOf(p, shown2, input, accepted = "") {
+  try {
+    return fs3.realpathSync(p);
+  } catch (e) {
+    const code2 = e.code;
+    if (code2 === "ELOOP") throw new InputError(input, `${shown2} is a link that leads back to itself (a loop)`);
+    if (code2 === "ENOENT") {
+      const dangling = fs3.lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink();
+      throw new InputError(input, `${dangling ? `${shown2} is a link to ${fs3.readlinkSync(p)}, which does not exist` : `${shown2} does not exist (${p})`}${accepted}`);
     }
-    where += "(" + (exception2.mark.line + 1) + ":" + (exception2.mark.column + 1) + ")";
-    if (!compact && exception2.mark.snippet) {
-      where += "\n\n" + exception2.mark.snippet;
-    }
-    return message + " " + where;
+    throw new InputError(input, `${shown2} cannot be read (${code2 ?? e.message})`);
   }
-  function YAMLException2(reason, mark) {
-    Error.call(this);
-    this.name = "YAMLException";
-    this.reason = reason;
-    this.mark = mark;
-    this.message = formatError(this, false);
-    if (Error.captureStackTrace) {
-      Error.captureStackTrace(this, this.constructor);
-    } else {
-      this.stack = new Error().stack || "";
-    }
+}
+function resolveInside(p, rule, shown2 = `'${p}'`) {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p)) {
+    throw new InputError(rule.input, `${shown2} is a URL; accepted: a path inside the ${rule.withinName} (remote build contexts are not supported: pin lint and verification read the files)`);
   }
-  YAMLException2.prototype = Object.create(Error.prototype);
-  YAMLException2.prototype.constructor = YAMLException2;
-  YAMLException2.prototype.toString = function toString(compact) {
-    return this.name + ": " + formatError(this, compact);
+  const real = realOf(path.resolve(p), shown2, rule.input, `; accepted: a path inside the ${rule.withinName}`);
+  if (!inside(rule.within, real)) {
+    const via = path.resolve(p) !== real ? ` (it leads to ${real})` : "";
+    throw new InputError(rule.input, `${shown2} is outside the ${rule.withinName}${via}${rule.why ? `: ${rule.why}` : ""}; accepted: a path inside ${rule.within}`);
+  }
+  return real;
+}
+function checkDirectory(p, rule) {
+  const real = resolveInside(p, rule);
+  const st = fs3.statSync(real);
+  if (!st.isDirectory()) throw new InputError(rule.input, `'${p}' is ${st.isFile() ? "a file" : kindOf(st)}, not a directory; accepted: a directory inside the ${rule.withinName}`);
+  return real;
+}
+function readRegularFile(p, rule, shown2 = `'${p}'`) {
+  const real = resolveInside(p, rule, shown2);
+  const before = fs3.statSync(real);
+  if (!before.isFile()) throw new InputError(rule.input, `${shown2} is ${kindOf(before)}; accepted: a regular file`);
+  let fd;
+  try {
+    fd = fs3.openSync(real, fs3.constants.O_RDONLY | fs3.constants.O_NONBLOCK | fs3.constants.O_NOFOLLOW | fs3.constants.O_NOCTTY);
+  } catch (e) {
+    const st = fs3.statSync(real, { throwIfNoEntry: false });
+    if (st && !st.isFile()) throw new InputError(rule.input, `${shown2} is ${kindOf(st)}; accepted: a regular file`);
+    throw new InputError(rule.input, `${shown2} cannot be read (${e.code ?? e.message})`);
+  }
+  try {
+    const st = fs3.fstatSync(fd);
+    if (!st.isFile()) throw new InputError(rule.input, `${shown2} is ${kindOf(st)}; accepted: a regular file`);
+    if (st.size > MAX_READ_BYTES) {
+      throw new InputError(rule.input, `${shown2} is ${st.size} bytes; the action reads files of at most ${MAX_READ_BYTES} bytes (1 MiB)`);
+    }
+    const buf = Buffer.alloc(Math.min(st.size, MAX_READ_BYTES) + 1);
+    let n = 0;
+    for (let r; n < buf.length && (r = fs3.readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += r;
+    if (n > st.size) throw new InputError(rule.input, `${shown2} grew while it was read; try again`);
+    return buf.subarray(0, n).toString("utf8");
+  } finally {
+    fs3.closeSync(fd);
+  }
+}
+var inWorkspace = (input, workspace) => ({
+  input,
+  within: workspace,
+  withinName: "workspace",
+  why: "the action builds and reads only the files of the checked-out repository (GITHUB_WORKSPACE)"
+});
+function checkBuildPaths(inputs, workspace) {
+  checkDirectory(inputs.context, inWorkspace("context", workspace));
+  readRegularFile(inputs.file, inWorkspace("file", workspace));
+}
+function contextFiles(contextDir, dockerfile, workspace) {
+  const root = path.resolve(contextDir);
+  const rootReal = realOf(root, `'${contextDir}'`, "context");
+  const rule = {
+    input: "context",
+    within: rootReal,
+    withinName: `build context '${contextDir}'`,
+    why: "docker build sends a link as the link itself, so the image would hold a dangling one; copy the file into the context"
   };
-  exception = YAMLException2;
-  return exception;
-}
-var snippet;
-var hasRequiredSnippet;
-function requireSnippet() {
-  if (hasRequiredSnippet) return snippet;
-  hasRequiredSnippet = 1;
-  const common22 = requireCommon();
-  function getLine(buffer, lineStart, lineEnd, position, maxLineLength) {
-    let head = "";
-    let tail3 = "";
-    const maxHalfLength = Math.floor(maxLineLength / 2) - 1;
-    if (position - lineStart > maxHalfLength) {
-      head = " ... ";
-      lineStart = position - maxHalfLength + head.length;
-    }
-    if (lineEnd - position > maxHalfLength) {
-      tail3 = " ...";
-      lineEnd = position + maxHalfLength - tail3.length;
-    }
-    return {
-      str: head + buffer.slice(lineStart, lineEnd).replace(/\t/g, "\u2192") + tail3,
-      pos: position - lineStart + head.length
-      // relative position
-    };
-  }
-  function padStart(string, max) {
-    return common22.repeat(" ", max - string.length) + string;
-  }
-  function makeSnippet(mark, options) {
-    options = Object.create(options || null);
-    if (!mark.buffer) return null;
-    if (!options.maxLength) options.maxLength = 79;
-    if (typeof options.indent !== "number") options.indent = 1;
-    if (typeof options.linesBefore !== "number") options.linesBefore = 3;
-    if (typeof options.linesAfter !== "number") options.linesAfter = 2;
-    const re2 = /\r?\n|\r|\0/g;
-    const lineStarts = [0];
-    const lineEnds = [];
-    let match;
-    let foundLineNo = -1;
-    while (match = re2.exec(mark.buffer)) {
-      lineEnds.push(match.index);
-      lineStarts.push(match.index + match[0].length);
-      if (mark.position <= match.index && foundLineNo < 0) {
-        foundLineNo = lineStarts.length - 2;
-      }
-    }
-    if (foundLineNo < 0) foundLineNo = lineStarts.length - 1;
-    let result = "";
-    const lineNoLength = Math.min(mark.line + options.linesAfter, lineEnds.length).toString().length;
-    const maxLineLength = options.maxLength - (options.indent + lineNoLength + 3);
-    for (let i = 1; i <= options.linesBefore; i++) {
-      if (foundLineNo - i < 0) break;
-      const line2 = getLine(
-        mark.buffer,
-        lineStarts[foundLineNo - i],
-        lineEnds[foundLineNo - i],
-        mark.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo - i]),
-        maxLineLength
-      );
-      result = common22.repeat(" ", options.indent) + padStart((mark.line - i + 1).toString(), lineNoLength) + " | " + line2.str + "\n" + result;
-    }
-    const line = getLine(mark.buffer, lineStarts[foundLineNo], lineEnds[foundLineNo], mark.position, maxLineLength);
-    result += common22.repeat(" ", options.indent) + padStart((mark.line + 1).toString(), lineNoLength) + " | " + line.str + "\n";
-    result += common22.repeat("-", options.indent + lineNoLength + 3 + line.pos) + "^\n";
-    for (let i = 1; i <= options.linesAfter; i++) {
-      if (foundLineNo + i >= lineEnds.length) break;
-      const line2 = getLine(
-        mark.buffer,
-        lineStarts[foundLineNo + i],
-        lineEnds[foundLineNo + i],
-        mark.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo + i]),
-        maxLineLength
-      );
-      result += common22.repeat(" ", options.indent) + padStart((mark.line + i + 1).toString(), lineNoLength) + " | " + line2.str + "\n";
-    }
-    return result.replace(/\n$/, "");
-  }
-  snippet = makeSnippet;
-  return snippet;
-}
-var type;
-var hasRequiredType;
-function requireType() {
-  if (hasRequiredType) return type;
-  hasRequiredType = 1;
-  const YAMLException2 = requireException();
-  const TYPE_CONSTRUCTOR_OPTIONS = [
-    "kind",
-    "multi",
-    "resolve",
-    "construct",
-    "instanceOf",
-    "predicate",
-    "represent",
-    "representName",
-    "defaultStyle",
-    "styleAliases"
-  ];
-  const YAML_NODE_KINDS = [
-    "scalar",
-    "sequence",
-    "mapping"
-  ];
-  function compileStyleAliases(map2) {
-    const result = {};
-    if (map2 !== null) {
-      Object.keys(map2).forEach(function(style) {
-        map2[style].forEach(function(alias) {
-          result[String(alias)] = style;
-        });
-      });
-    }
-    return result;
-  }
-  function Type2(tag, options) {
-    options = options || {};
-    Object.keys(options).forEach(function(name) {
-      if (TYPE_CONSTRUCTOR_OPTIONS.indexOf(name) === -1) {
-        throw new YAMLException2('Unknown option "' + name + '" is met in definition of "' + tag + '" YAML type.');
-      }
-    });
-    this.options = options;
-    this.tag = tag;
-    this.kind = options["kind"] || null;
-    this.resolve = options["resolve"] || function() {
-      return true;
-    };
-    this.construct = options["construct"] || function(data) {
-      return data;
-    };
-    this.instanceOf = options["instanceOf"] || null;
-    this.predicate = options["predicate"] || null;
-    this.represent = options["represent"] || null;
-    this.representName = options["representName"] || null;
-    this.defaultStyle = options["defaultStyle"] || null;
-    this.multi = options["multi"] || false;
-    this.styleAliases = compileStyleAliases(options["styleAliases"] || null);
-    if (YAML_NODE_KINDS.indexOf(this.kind) === -1) {
-      throw new YAMLException2('Unknown kind "' + this.kind + '" is specified for "' + tag + '" YAML type.');
-    }
-  }
-  type = Type2;
-  return type;
-}
-var schema;
-var hasRequiredSchema;
-function requireSchema() {
-  if (hasRequiredSchema) return schema;
-  hasRequiredSchema = 1;
-  const YAMLException2 = requireException();
-  const Type2 = requireType();
-  function compileList(schema2, name) {
-    const result = [];
-    schema2[name].forEach(function(currentType) {
-      let newIndex = result.length;
-      result.forEach(function(previousType, previousIndex) {
-        if (previousType.tag === currentType.tag && previousType.kind === currentType.kind && previousType.multi === currentType.multi) {
-          newIndex = previousIndex;
-        }
-      });
-      result[newIndex] = currentType;
-    });
-    return result;
-  }
-  function compileMap() {
-    const result = {
-      scalar: {},
-      sequence: {},
-      mapping: {},
-      fallback: {},
-      multi: {
-        scalar: [],
-        sequence: [],
-        mapping: [],
-        fallback: []
-      }
-    };
-    function collectType(type2) {
-      if (type2.multi) {
-        result.multi[type2.kind].push(type2);
-        result.multi["fallback"].push(type2);
-      } else {
-        result[type2.kind][type2.tag] = result["fallback"][type2.tag] = type2;
-      }
-    }
-    for (let index = 0, length = arguments.length; index < length; index += 1) {
-      arguments[index].forEach(collectType);
-    }
-    return result;
-  }
-  function Schema2(definition) {
-    return this.extend(definition);
-  }
-  Schema2.prototype.extend = function extend(definition) {
-    let implicit = [];
-    let explicit = [];
-    if (definition instanceof Type2) {
-      explicit.push(definition);
-    } else if (Array.isArray(definition)) {
-      explicit = explicit.concat(definition);
-    } else if (definition && (Array.isArray(definition.implicit) || Array.isArray(definition.explicit))) {
-      if (definition.implicit) implicit = implicit.concat(definition.implicit);
-      if (definition.explicit) explicit = explicit.concat(definition.explicit);
-    } else {
-      throw new YAMLException2("Schema.extend argument should be a Type, [ Type ], or a schema definition ({ implicit: [...], explicit: [...] })");
-    }
-    implicit.forEach(function(type2) {
-      if (!(type2 instanceof Type2)) {
-        throw new YAMLException2("Specified list of YAML types (or a single Type object) contains a non-Type object.");
-      }
-      if (type2.loadKind && type2.loadKind !== "scalar") {
-        throw new YAMLException2("There is a non-scalar type in the implicit list of a schema. Implicit resolving of such types is not supported.");
-      }
-      if (type2.multi) {
-        throw new YAMLException2("There is a multi type in the implicit list of a schema. Multi tags can only be listed as explicit.");
-      }
-    });
-    explicit.forEach(function(type2) {
-      if (!(type2 instanceof Type2)) {
-        throw new YAMLException2("Specified list of YAML types (or a single Type object) contains a non-Type object.");
-      }
-    });
-    const result = Object.create(Schema2.prototype);
-    result.implicit = (this.implicit || []).concat(implicit);
-    result.explicit = (this.explicit || []).concat(explicit);
-    result.compiledImplicit = compileList(result, "implicit");
-    result.compiledExplicit = compileList(result, "explicit");
-    result.compiledTypeMap = compileMap(result.compiledImplicit, result.compiledExplicit);
-    return result;
-  };
-  schema = Schema2;
-  return schema;
-}
-var str2;
-var hasRequiredStr;
-function requireStr() {
-  if (hasRequiredStr) return str2;
-  hasRequiredStr = 1;
-  const Type2 = requireType();
-  str2 = new Type2("tag:yaml.org,2002:str", {
-    kind: "scalar",
-    construct: function(data) {
-      return data !== null ? data : "";
-    }
-  });
-  return str2;
-}
-var seq;
-var hasRequiredSeq;
-function requireSeq() {
-  if (hasRequiredSeq) return seq;
-  hasRequiredSeq = 1;
-  const Type2 = requireType();
-  seq = new Type2("tag:yaml.org,2002:seq", {
-    kind: "sequence",
-    construct: function(data) {
-      return data !== null ? data : [];
-    }
-  });
-  return seq;
-}
-var map;
-var hasRequiredMap;
-function requireMap() {
-  if (hasRequiredMap) return map;
-  hasRequiredMap = 1;
-  const Type2 = requireType();
-  map = new Type2("tag:yaml.org,2002:map", {
-    kind: "mapping",
-    construct: function(data) {
-      return data !== null ? data : {};
-    }
-  });
-  return map;
-}
-var failsafe;
-var hasRequiredFailsafe;
-function requireFailsafe() {
-  if (hasRequiredFailsafe) return failsafe;
-  hasRequiredFailsafe = 1;
-  const Schema2 = requireSchema();
-  failsafe = new Schema2({
-    explicit: [
-      requireStr(),
-      requireSeq(),
-      requireMap()
-    ]
-  });
-  return failsafe;
-}
-var _null;
-var hasRequired_null;
-function require_null() {
-  if (hasRequired_null) return _null;
-  hasRequired_null = 1;
-  const Type2 = requireType();
-  function resolveYamlNull(data) {
-    if (data === null) return true;
-    const max = data.length;
-    return max === 1 && data === "~" || max === 4 && (data === "null" || data === "Null" || data === "NULL");
-  }
-  function constructYamlNull() {
-    return null;
-  }
-  function isNull(object) {
-    return object === null;
-  }
-  _null = new Type2("tag:yaml.org,2002:null", {
-    kind: "scalar",
-    resolve: resolveYamlNull,
-    construct: constructYamlNull,
-    predicate: isNull,
-    represent: {
-      canonical: function() {
-        return "~";
-      },
-      lowercase: function() {
-        return "null";
-      },
-      uppercase: function() {
-        return "NULL";
-      },
-      camelcase: function() {
-        return "Null";
-      },
-      empty: function() {
-        return "";
-      }
-    },
-    defaultStyle: "lowercase"
-  });
-  return _null;
-}
-var bool;
-var hasRequiredBool;
-function requireBool() {
-  if (hasRequiredBool) return bool;
-  hasRequiredBool = 1;
-  const Type2 = requireType();
-  function resolveYamlBoolean(data) {
-    if (data === null) return false;
-    const max = data.length;
-    return max === 4 && (data === "true" || data === "True" || data === "TRUE") || max === 5 && (data === "false" || data === "False" || data === "FALSE");
-  }
-  function constructYamlBoolean(data) {
-    return data === "true" || data === "True" || data === "TRUE";
-  }
-  function isBoolean(object) {
-    return Object.prototype.toString.call(object) === "[object Boolean]";
-  }
-  bool = new Type2("tag:yaml.org,2002:bool", {
-    kind: "scalar",
-    resolve: resolveYamlBoolean,
-    construct: constructYamlBoolean,
-    predicate: isBoolean,
-    represent: {
-      lowercase: function(object) {
-        return object ? "true" : "false";
-      },
-      uppercase: function(object) {
-        return object ? "TRUE" : "FALSE";
-      },
-      camelcase: function(object) {
-        return object ? "True" : "False";
-      }
-    },
-    defaultStyle: "lowercase"
-  });
-  return bool;
-}
-var int;
-var hasRequiredInt;
-function requireInt() {
-  if (hasRequiredInt) return int;
-  hasRequiredInt = 1;
-  const common22 = requireCommon();
-  const Type2 = requireType();
-  function isHexCode(c) {
-    return c >= 48 && c <= 57 || c >= 65 && c <= 70 || c >= 97 && c <= 102;
-  }
-  function isOctCode(c) {
-    return c >= 48 && c <= 55;
-  }
-  function isDecCode(c) {
-    return c >= 48 && c <= 57;
-  }
-  function resolveYamlInteger(data) {
-    if (data === null) return false;
-    const max = data.length;
-    let index = 0;
-    let hasDigits = false;
-    if (!max) return false;
-    let ch = data[index];
-    if (ch === "-" || ch === "+") {
-      ch = data[++index];
-    }
-    if (ch === "0") {
-      if (index + 1 === max) return true;
-      ch = data[++index];
-      if (ch === "b") {
-        index++;
-        for (; index < max; index++) {
-          ch = data[index];
-          if (ch !== "0" && ch !== "1") return false;
-          hasDigits = true;
-        }
-        return hasDigits && isFinite(parseYamlInteger(data));
-      }
-      if (ch === "x") {
-        index++;
-        for (; index < max; index++) {
-          if (!isHexCode(data.charCodeAt(index))) return false;
-          hasDigits = true;
-        }
-        return hasDigits && isFinite(parseYamlInteger(data));
-      }
-      if (ch === "o") {
-        index++;
-        for (; index < max; index++) {
-          if (!isOctCode(data.charCodeAt(index))) return false;
-          hasDigits = true;
-        }
-        return hasDigits && isFinite(parseYamlInteger(data));
-      }
-    }
-    for (; index < max; index++) {
-      if (!isDecCode(data.charCodeAt(index))) {
-        return false;
-      }
-      hasDigits = true;
-    }
-    if (!hasDigits) return false;
-    return isFinite(parseYamlInteger(data));
-  }
-  function parseYamlInteger(data) {
-    let value = data;
-    let sign = 1;
-    let ch = value[0];
-    if (ch === "-" || ch === "+") {
-      if (ch === "-") sign = -1;
-      value = value.slice(1);
-      ch = value[0];
-    }
-    if (value === "0") return 0;
-    if (ch === "0") {
-      if (value[1] === "b") return sign * parseInt(value.slice(2), 2);
-      if (value[1] === "x") return sign * parseInt(value.slice(2), 16);
-      if (value[1] === "o") return sign * parseInt(value.slice(2), 8);
-    }
-    return sign * parseInt(value, 10);
-  }
-  function constructYamlInteger(data) {
-    return parseYamlInteger(data);
-  }
-  function isInteger(object) {
-    return Object.prototype.toString.call(object) === "[object Number]" && (object % 1 === 0 && !common22.isNegativeZero(object));
-  }
-  int = new Type2("tag:yaml.org,2002:int", {
-    kind: "scalar",
-    resolve: resolveYamlInteger,
-    construct: constructYamlInteger,
-    predicate: isInteger,
-    represent: {
-      binary: function(obj) {
-        return obj >= 0 ? "0b" + obj.toString(2) : "-0b" + obj.toString(2).slice(1);
-      },
-      octal: function(obj) {
-        return obj >= 0 ? "0o" + obj.toString(8) : "-0o" + obj.toString(8).slice(1);
-      },
-      decimal: function(obj) {
-        return obj.toString(10);
-      },
-      hexadecimal: function(obj) {
-        return obj >= 0 ? "0x" + obj.toString(16).toUpperCase() : "-0x" + obj.toString(16).toUpperCase().slice(1);
-      }
-    },
-    defaultStyle: "decimal",
-    styleAliases: {
-      binary: [2, "bin"],
-      octal: [8, "oct"],
-      decimal: [10, "dec"],
-      hexadecimal: [16, "hex"]
-    }
-  });
-  return int;
-}
-var float;
-var hasRequiredFloat;
-function requireFloat() {
-  if (hasRequiredFloat) return float;
-  hasRequiredFloat = 1;
-  const common22 = requireCommon();
-  const Type2 = requireType();
-  const YAML_FLOAT_PATTERN = new RegExp(
-    // 2.5e4, 2.5 and integers
-    "^(?:[-+]?(?:[0-9]+)(?:\\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|\\.[0-9]+(?:[eE][-+]?[0-9]+)?|[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN))$"
-  );
-  const YAML_FLOAT_SPECIAL_PATTERN = new RegExp(
-    "^(?:[-+]?\\.(?:inf|Inf|INF)|\\.(?:nan|NaN|NAN))$"
-  );
-  function resolveYamlFloat(data) {
-    if (data === null) return false;
-    if (!YAML_FLOAT_PATTERN.test(data)) {
-      return false;
-    }
-    if (isFinite(parseFloat(data, 10))) {
-      return true;
-    }
-    return YAML_FLOAT_SPECIAL_PATTERN.test(data);
-  }
-  function constructYamlFloat(data) {
-    let value = data.toLowerCase();
-    const sign = value[0] === "-" ? -1 : 1;
-    if ("+-".indexOf(value[0]) >= 0) {
-      value = value.slice(1);
-    }
-    if (value === ".inf") {
-      return sign === 1 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
-    } else if (value === ".nan") {
-      return NaN;
-    }
-    return sign * parseFloat(value, 10);
-  }
-  const SCIENTIFIC_WITHOUT_DOT = /^[-+]?[0-9]+e/;
-  function representYamlFloat(object, style) {
-    if (isNaN(object)) {
-      switch (style) {
-        case "lowercase":
-          return ".nan";
-        case "uppercase":
-          return ".NAN";
-        case "camelcase":
-          return ".NaN";
-      }
-    } else if (Number.POSITIVE_INFINITY === object) {
-      switch (style) {
-        case "lowercase":
-          return ".inf";
-        case "uppercase":
-          return ".INF";
-        case "camelcase":
-          return ".Inf";
-      }
-    } else if (Number.NEGATIVE_INFINITY === object) {
-      switch (style) {
-        case "lowercase":
-          return "-.inf";
-        case "uppercase":
-          return "-.INF";
-        case "camelcase":
-          return "-.Inf";
-      }
-    } else if (common22.isNegativeZero(object)) {
-      return "-0.0";
-    }
-    const res = object.toString(10);
-    return SCIENTIFIC_WITHOUT_DOT.test(res) ? res.replace("e", ".e") : res;
-  }
-  function isFloat(object) {
-    return Object.prototype.toString.call(object) === "[object Number]" && (object % 1 !== 0 || common22.isNegativeZero(object));
-  }
-  float = new Type2("tag:yaml.org,2002:float", {
-    kind: "scalar",
-    resolve: resolveYamlFloat,
-    construct: constructYamlFloat,
-    predicate: isFloat,
-    represent: representYamlFloat,
-    defaultStyle: "lowercase"
-  });
-  return float;
-}
-var json;
-var hasRequiredJson;
-function requireJson() {
-  if (hasRequiredJson) return json;
-  hasRequiredJson = 1;
-  json = requireFailsafe().extend({
-    implicit: [
-      require_null(),
-      requireBool(),
-      requireInt(),
-      requireFloat()
-    ]
-  });
-  return json;
-}
-var core;
-var hasRequiredCore;
-function requireCore() {
-  if (hasRequiredCore) return core;
-  hasRequiredCore = 1;
-  core = requireJson();
-  return core;
-}
-var timestamp;
-var hasRequiredTimestamp;
-function requireTimestamp() {
-  if (hasRequiredTimestamp) return timestamp;
-  hasRequiredTimestamp = 1;
-  const Type2 = requireType();
-  const YAML_DATE_REGEXP = new RegExp(
-    "^([0-9][0-9][0-9][0-9])-([0-9][0-9])-([0-9][0-9])$"
-  );
-  const YAML_TIMESTAMP_REGEXP = new RegExp(
-    "^([0-9][0-9][0-9][0-9])-([0-9][0-9]?)-([0-9][0-9]?)(?:[Tt]|[ \\t]+)([0-9][0-9]?):([0-9][0-9]):([0-9][0-9])(?:\\.([0-9]*))?(?:[ \\t]*(Z|([-+])([0-9][0-9]?)(?::([0-9][0-9]))?))?$"
-  );
-  function resolveYamlTimestamp(data) {
-    if (data === null) return false;
-    if (YAML_DATE_REGEXP.exec(data) !== null) return true;
-    if (YAML_TIMESTAMP_REGEXP.exec(data) !== null) return true;
-    return false;
-  }
-  function constructYamlTimestamp(data) {
-    let fraction = 0;
-    let delta = null;
-    let match = YAML_DATE_REGEXP.exec(data);
-    if (match === null) match = YAML_TIMESTAMP_REGEXP.exec(data);
-    if (match === null) throw new Error("Date resolve error");
-    const year = +match[1];
-    const month = +match[2] - 1;
-    const day = +match[3];
-    if (!match[4]) {
-      return new Date(Date.UTC(year, month, day));
-    }
-    const hour = +match[4];
-    const minute = +match[5];
-    const second = +match[6];
-    if (match[7]) {
-      fraction = match[7].slice(0, 3);
-      while (fraction.length < 3) {
-        fraction += "0";
-      }
-      fraction = +fraction;
-    }
-    if (match[9]) {
-      const tzHour = +match[10];
-      const tzMinute = +(match[11] || 0);
-      delta = (tzHour * 60 + tzMinute) * 6e4;
-      if (match[9] === "-") delta = -delta;
-    }
-    const date = new Date(Date.UTC(year, month, day, hour, minute, second, fraction));
-    if (delta) date.setTime(date.getTime() - delta);
-    return date;
-  }
-  function representYamlTimestamp(object) {
-    return object.toISOString();
-  }
-  timestamp = new Type2("tag:yaml.org,2002:timestamp", {
-    kind: "scalar",
-    resolve: resolveYamlTimestamp,
-    construct: constructYamlTimestamp,
-    instanceOf: Date,
-    represent: representYamlTimestamp
-  });
-  return timestamp;
-}
-var merge;
-var hasRequiredMerge;
-function requireMerge() {
-  if (hasRequiredMerge) return merge;
-  hasRequiredMerge = 1;
-  const Type2 = requireType();
-  function resolveYamlMerge(data) {
-    return data === "<<" || data === null;
-  }
-  merge = new Type2("tag:yaml.org,2002:merge", {
-    kind: "scalar",
-    resolve: resolveYamlMerge
-  });
-  return merge;
-}
-var binary;
-var hasRequiredBinary;
-function requireBinary() {
-  if (hasRequiredBinary) return binary;
-  hasRequiredBinary = 1;
-  const Type2 = requireType();
-  const BASE64_MAP = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\n\r";
-  function resolveYamlBinary(data) {
-    if (data === null) return false;
-    let bitlen = 0;
-    const max = data.length;
-    const map2 = BASE64_MAP;
-    for (let idx = 0; idx < max; idx++) {
-      const code2 = map2.indexOf(data.charAt(idx));
-      if (code2 > 64) continue;
-      if (code2 < 0) return false;
-      bitlen += 6;
-    }
-    return bitlen % 8 === 0;
-  }
-  function constructYamlBinary(data) {
-    const input = data.replace(/[\r\n=]/g, "");
-    const max = input.length;
-    const map2 = BASE64_MAP;
-    let bits = 0;
-    const result = [];
-    for (let idx = 0; idx < max; idx++) {
-      if (idx % 4 === 0 && idx) {
-        result.push(bits >> 16 & 255);
-        result.push(bits >> 8 & 255);
-        result.push(bits & 255);
-      }
-      bits = bits << 6 | map2.indexOf(input.charAt(idx));
-    }
-    const tailbits = max % 4 * 6;
-    if (tailbits === 0) {
-      result.push(bits >> 16 & 255);
-      result.push(bits >> 8 & 255);
-      result.push(bits & 255);
-    } else if (tailbits === 18) {
-      result.push(bits >> 10 & 255);
-      result.push(bits >> 2 & 255);
-    } else if (tailbits === 12) {
-      result.push(bits >> 4 & 255);
-    }
-    return new Uint8Array(result);
-  }
-  function representYamlBinary(object) {
-    let result = "";
-    let bits = 0;
-    const max = object.length;
-    const map2 = BASE64_MAP;
-    for (let idx = 0; idx < max; idx++) {
-      if (idx % 3 === 0 && idx) {
-        result += map2[bits >> 18 & 63];
-        result += map2[bits >> 12 & 63];
-        result += map2[bits >> 6 & 63];
-        result += map2[bits & 63];
-      }
-      bits = (bits << 8) + object[idx];
-    }
-    const tail3 = max % 3;
-    if (tail3 === 0) {
-      result += map2[bits >> 18 & 63];
-      result += map2[bits >> 12 & 63];
-      result += map2[bits >> 6 & 63];
-      result += map2[bits & 63];
-    } else if (tail3 === 2) {
-      result += map2[bits >> 10 & 63];
-      result += map2[bits >> 4 & 63];
-      result += map2[bits << 2 & 63];
-      result += map2[64];
-    } else if (tail3 === 1) {
-      result += map2[bits >> 2 & 63];
-      result += map2[bits << 4 & 63];
-      result += map2[64];
-      result += map2[64];
-    }
-    return result;
-  }
-  function isBinary(obj) {
-    return Object.prototype.toString.call(obj) === "[object Uint8Array]";
-  }
-  binary = new Type2("tag:yaml.org,2002:binary", {
-    kind: "scalar",
-    resolve: resolveYamlBinary,
-    construct: constructYamlBinary,
-    predicate: isBinary,
-    represent: representYamlBinary
-  });
-  return binary;
-}
-var omap;
-var hasRequiredOmap;
-function requireOmap() {
-  if (hasRequiredOmap) return omap;
-  hasRequiredOmap = 1;
-  const Type2 = requireType();
-  const _hasOwnProperty = Object.prototype.hasOwnProperty;
-  const _toString = Object.prototype.toString;
-  function resolveYamlOmap(data) {
-    if (data === null) return true;
-    const objectKeys = {};
-    const object = data;
-    for (let index = 0, length = object.length; index < length; index += 1) {
-      const pair = object[index];
-      let pairHasKey = false;
-      if (_toString.call(pair) !== "[object Object]") return false;
-      let pairKey;
-      for (pairKey in pair) {
-        if (_hasOwnProperty.call(pair, pairKey)) {
-          if (!pairHasKey) pairHasKey = true;
-          else return false;
-        }
-      }
-      if (!pairHasKey) return false;
-      if (_hasOwnProperty.call(objectKeys, pairKey)) return false;
-      Object.defineProperty(objectKeys, pairKey, { value: true });
-    }
-    return true;
-  }
-  function constructYamlOmap(data) {
-    return data !== null ? data : [];
-  }
-  omap = new Type2("tag:yaml.org,2002:omap", {
-    kind: "sequence",
-    resolve: resolveYamlOmap,
-    construct: constructYamlOmap
-  });
-  return omap;
-}
-var pairs;
-var hasRequiredPairs;
-function requirePairs() {
-  if (hasRequiredPairs) return pairs;
-  hasRequiredPairs = 1;
-  const Type2 = requireType();
-  const _toString = Object.prototype.toString;
-  function resolveYamlPairs(data) {
-    if (data === null) return true;
-    const object = data;
-    const result = new Array(object.length);
-    for (let index = 0, length = object.length; index < length; index += 1) {
-      const pair = object[index];
-      if (_toString.call(pair) !== "[object Object]") return false;
-      const keys = Object.keys(pair);
-      if (keys.length !== 1) return false;
-      result[index] = [keys[0], pair[keys[0]]];
-    }
-    return true;
-  }
-  function constructYamlPairs(data) {
-    if (data === null) return [];
-    const object = data;
-    const result = new Array(object.length);
-    for (let index = 0, length = object.length; index < length; index += 1) {
-      const pair = object[index];
-      const keys = Object.keys(pair);
-      result[index] = [keys[0], pair[keys[0]]];
-    }
-    return result;
-  }
-  pairs = new Type2("tag:yaml.org,2002:pairs", {
-    kind: "sequence",
-    resolve: resolveYamlPairs,
-    construct: constructYamlPairs
-  });
-  return pairs;
-}
-var set;
-var hasRequiredSet;
-function requireSet() {
-  if (hasRequiredSet) return set;
-  hasRequiredSet = 1;
-  const Type2 = requireType();
-  const _hasOwnProperty = Object.prototype.hasOwnProperty;
-  function resolveYamlSet(data) {
-    if (data === null) return true;
-    const object = data;
-    for (const key2 in object) {
-      if (_hasOwnProperty.call(object, key2)) {
-        if (object[key2] !== null) return false;
-      }
-    }
-    return true;
-  }
-  function constructYamlSet(data) {
-    return data !== null ? data : {};
-  }
-  set = new Type2("tag:yaml.org,2002:set", {
-    kind: "mapping",
-    resolve: resolveYamlSet,
-    construct: constructYamlSet
-  });
-  return set;
-}
-var _default;
-var hasRequired_default;
-function require_default() {
-  if (hasRequired_default) return _default;
-  hasRequired_default = 1;
-  _default = requireCore().extend({
-    implicit: [
-      requireTimestamp(),
-      requireMerge()
-    ],
-    explicit: [
-      requireBinary(),
-      requireOmap(),
-      requirePairs(),
-      requireSet()
-    ]
-  });
-  return _default;
-}
-var hasRequiredLoader;
-function requireLoader() {
-  if (hasRequiredLoader) return loader;
-  hasRequiredLoader = 1;
-  const common22 = requireCommon();
-  const YAMLException2 = requireException();
-  const makeSnippet = requireSnippet();
-  const DEFAULT_SCHEMA2 = require_default();
-  const _hasOwnProperty = Object.prototype.hasOwnProperty;
-  const CONTEXT_FLOW_IN = 1;
-  const CONTEXT_FLOW_OUT = 2;
-  const CONTEXT_BLOCK_IN = 3;
-  const CONTEXT_BLOCK_OUT = 4;
-  const CHOMPING_CLIP = 1;
-  const CHOMPING_STRIP = 2;
-  const CHOMPING_KEEP = 3;
-  const PATTERN_NON_PRINTABLE = /[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x84\x86-\x9F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:[^\uD800-\uDBFF]|^)[\uDC00-\uDFFF]/;
-  const PATTERN_NON_ASCII_LINE_BREAKS = /[\x85\u2028\u2029]/;
-  const PATTERN_FLOW_INDICATORS = /[,\[\]{}]/;
-  const PATTERN_TAG_HANDLE = /^(?:!|!!|![0-9A-Za-z-]+!)$/;
-  const PATTERN_TAG_URI = /^(?:!|[^,\[\]{}])(?:%[0-9a-f]{2}|[0-9a-z\-#;/?:@&=+$,_.!~*'()\[\]])*$/i;
-  function _class(obj) {
-    return Object.prototype.toString.call(obj);
-  }
-  function isEol(c) {
-    return c === 10 || c === 13;
-  }
-  function isWhiteSpace(c) {
-    return c === 9 || c === 32;
-  }
-  function isWsOrEol(c) {
-    return c === 9 || c === 32 || c === 10 || c === 13;
-  }
-  function isFlowIndicator(c) {
-    return c === 44 || c === 91 || c === 93 || c === 123 || c === 125;
-  }
-  function fromHexCode(c) {
-    if (c >= 48 && c <= 57) {
-      return c - 48;
-    }
-    const lc = c | 32;
-    if (lc >= 97 && lc <= 102) {
-      return lc - 97 + 10;
-    }
-    return -1;
-  }
-  function escapedHexLen(c) {
-    if (c === 120) {
-      return 2;
-    }
-    if (c === 117) {
-      return 4;
-    }
-    if (c === 85) {
-      return 8;
-    }
-    return 0;
-  }
-  function fromDecimalCode(c) {
-    if (c >= 48 && c <= 57) {
-      return c - 48;
-    }
-    return -1;
-  }
-  function simpleEscapeSequence(c) {
-    switch (c) {
-      case 48:
-        return "\0";
-      case 97:
-        return "\x07";
-      case 98:
-        return "\b";
-      case 116:
-        return "	";
-      case 9:
-        return "	";
-      case 110:
-        return "\n";
-      case 118:
-        return "\v";
-      case 102:
-        return "\f";
-      case 114:
-        return "\r";
-      case 101:
-        return "\x1B";
-      case 32:
-        return " ";
-      case 34:
-        return '"';
-      case 47:
-        return "/";
-      case 92:
-        return "\\";
-      case 78:
-        return "\x85";
-      case 95:
-        return "\xA0";
-      case 76:
-        return "\u2028";
-      case 80:
-        return "\u2029";
-      default:
-        return "";
-    }
-  }
-  function charFromCodepoint(c) {
-    if (c <= 65535) {
-      return String.fromCharCode(c);
-    }
-    return String.fromCharCode(
-      (c - 65536 >> 10) + 55296,
-      (c - 65536 & 1023) + 56320
-    );
-  }
-  function setProperty(object, key2, value) {
-    if (key2 === "__proto__") {
-      Object.defineProperty(object, key2, {
-        configurable: true,
-        enumerable: true,
-        writable: true,
-        value
-      });
-    } else {
-      object[key2] = value;
-    }
-  }
-  const simpleEscapeCheck = new Array(256);
-  const simpleEscapeMap = new Array(256);
-  for (let i = 0; i < 256; i++) {
-    simpleEscapeCheck[i] = simpleEscapeSequence(i) ? 1 : 0;
-    simpleEscapeMap[i] = simpleEscapeSequence(i);
-  }
-  function State(input, options) {
-    this.input = input;
-    this.filename = options["filename"] || null;
-    this.schema = options["schema"] || DEFAULT_SCHEMA2;
-    this.onWarning = options["onWarning"] || null;
-    this.legacy = options["legacy"] || false;
-    this.json = options["json"] || false;
-    this.listener = options["listener"] || null;
-    this.maxDepth = typeof options["maxDepth"] === "number" ? options["maxDepth"] : 100;
-    this.maxTotalMergeKeys = typeof options["maxTotalMergeKeys"] === "number" ? options["maxTotalMergeKeys"] : 1e4;
-    this.implicitTypes = this.schema.compiledImplicit;
-    this.typeMap = this.schema.compiledTypeMap;
-    this.length = input.length;
-    this.position = 0;
-    this.line = 0;
-    this.lineStart = 0;
-    this.lineIndent = 0;
-    this.depth = 0;
-    this.totalMergeKeys = 0;
-    this.firstTabInLine = -1;
-    this.documents = [];
-    this.anchorMapTransactions = [];
-  }
-  function generateError(state, message) {
-    const mark = {
-      name: state.filename,
-      buffer: state.input.slice(0, -1),
-      // omit trailing \0
-      position: state.position,
-      line: state.line,
-      column: state.position - state.lineStart
-    };
-    mark.snippet = makeSnippet(mark);
-    return new YAMLException2(message, mark);
-  }
-  function throwError(state, message) {
-    throw generateError(state, message);
-  }
-  function throwWarning(state, message) {
-    if (state.onWarning) {
-      state.onWarning.call(null, generateError(state, message));
-    }
-  }
-  function storeAnchor(state, name, value) {
-    const transactions = state.anchorMapTransactions;
-    if (transactions.length !== 0) {
-      const transaction = transactions[transactions.length - 1];
-      if (!_hasOwnProperty.call(transaction, name)) {
-        transaction[name] = {
-          existed: _hasOwnProperty.call(state.anchorMap, name),
-          value: state.anchorMap[name]
-        };
-      }
-    }
-    state.anchorMap[name] = value;
-  }
-  function beginAnchorTransaction(state) {
-    state.anchorMapTransactions.push(/* @__PURE__ */ Object.create(null));
-  }
-  function commitAnchorTransaction(state) {
-    const transaction = state.anchorMapTransactions.pop();
-    const transactions = state.anchorMapTransactions;
-    if (transactions.length === 0) return;
-    const parent = transactions[transactions.length - 1];
-    const names = Object.keys(transaction);
-    for (let index = 0, length = names.length; index < length; index += 1) {
-      const name = names[index];
-      if (!_hasOwnProperty.call(parent, name)) {
-        parent[name] = transaction[name];
-      }
-    }
-  }
-  function rollbackAnchorTransaction(state) {
-    const transaction = state.anchorMapTransactions.pop();
-    const names = Object.keys(transaction);
-    for (let index = names.length - 1; index >= 0; index -= 1) {
-      const entry = transaction[names[index]];
-      if (entry.existed) {
-        state.anchorMap[names[index]] = entry.value;
-      } else {
-        delete state.anchorMap[names[index]];
-      }
-    }
-  }
-  function snapshotState(state) {
-    return {
-      position: state.position,
-      line: state.line,
-      lineStart: state.lineStart,
-      lineIndent: state.lineIndent,
-      firstTabInLine: state.firstTabInLine,
-      tag: state.tag,
-      anchor: state.anchor,
-      kind: state.kind,
-      result: state.result
-    };
-  }
-  function restoreState(state, snapshot) {
-    state.position = snapshot.position;
-    state.line = snapshot.line;
-    state.lineStart = snapshot.lineStart;
-    state.lineIndent = snapshot.lineIndent;
-    state.firstTabInLine = snapshot.firstTabInLine;
-    state.tag = snapshot.tag;
-    state.anchor = snapshot.anchor;
-    state.kind = snapshot.kind;
-    state.result = snapshot.result;
-  }
-  const directiveHandlers = {
-    YAML: function handleYamlDirective(state, name, args) {
-      if (state.version !== null) {
-        throwError(state, "duplication of %YAML directive");
-      }
-      if (args.length !== 1) {
-        throwError(state, "YAML directive accepts exactly one argument");
-      }
-      const match = /^([0-9]+)\.([0-9]+)$/.exec(args[0]);
-      if (match === null) {
-        throwError(state, "ill-formed argument of the YAML directive");
-      }
-      const major = parseInt(match[1], 10);
-      const minor = parseInt(match[2], 10);
-      if (major !== 1) {
-        throwError(state, "unacceptable YAML version of the document");
-      }
-      state.version = args[0];
-      state.checkLineBreaks = minor < 2;
-      if (minor !== 1 && minor !== 2) {
-        throwWarning(state, "unsupported YAML version of the document");
-      }
-    },
-    TAG: function handleTagDirective(state, name, args) {
-      let prefix;
-      if (args.length !== 2) {
-        throwError(state, "TAG directive accepts exactly two arguments");
-      }
-      const handle = args[0];
-      prefix = args[1];
-      if (!PATTERN_TAG_HANDLE.test(handle)) {
-        throwError(state, "ill-formed tag handle (first argument) of the TAG directive");
-      }
-      if (_hasOwnProperty.call(state.tagMap, handle)) {
-        throwError(state, 'there is a previously declared suffix for "' + handle + '" tag handle');
-      }
-      if (!PATTERN_TAG_URI.test(prefix)) {
-        throwError(state, "ill-formed tag prefix (second argument) of the TAG directive");
-      }
-      try {
-        prefix = decodeURIComponent(prefix);
-      } catch (err) {
-        throwError(state, "tag prefix is malformed: " + prefix);
-      }
-      state.tagMap[handle] = prefix;
+  return {
+    list: (dir) => fs3.readdirSync(dir, { withFileTypes: true }).map((d) => ({ name: d.name, dir: d.isDirectory() })),
+    read: (p) => {
+      if (path.resolve(p) === path.resolve(dockerfile)) return readRegularFile(p, inWorkspace("file", workspace));
+      const rel = path.relative(root, path.resolve(p)).split(path.sep).join("/");
+      return readRegularFile(p, rule, `'${rel}' in the build context '${contextDir}'`);
     }
   };
-  function captureSegment(state, start, end, checkJson) {
-    if (start < end) {
-      const _result = state.input.slice(start, end);
-      if (checkJson) {
-        for (let _position = 0, _length = _result.length; _position < _length; _position += 1) {
-          const _character = _result.charCodeAt(_position);
-          if (!(_character === 9 || _character >= 32 && _character <= 1114111)) {
-            throwError(state, "expected valid JSON character");
-          }
-        }
-      } else if (PATTERN_NON_PRINTABLE.test(_result)) {
-        throwError(state, "the stream contains non-printable characters");
-      }
-      state.result += _result;
-    }
-  }
-  function chargeMergeWork(state) {
-    state.totalMergeKeys++;
-    if (state.maxTotalMergeKeys !== -1 && state.totalMergeKeys > state.maxTotalMergeKeys) {
-      throwError(state, "merge keys exceeded maxTotalMergeKeys (" + state.maxTotalMergeKeys + ")");
-    }
-  }
-  function mergeMappings(state, destination, source, overridableKeys) {
-    if (!common22.isObject(source)) {
-      throwError(state, "cannot merge mappings; the provided source object is unacceptable");
-    }
-    chargeMergeWork(state);
-    const sourceKeys = Object.keys(source);
-    for (let index = 0, quantity = sourceKeys.length; index < quantity; index += 1) {
-      const key2 = sourceKeys[index];
-      chargeMergeWork(state);
-      if (!_hasOwnProperty.call(destination, key2)) {
-        setProperty(destination, key2, source[key2]);
-        overridableKeys[key2] = true;
-      }
-    }
-  }
-  function storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, valueNode, startLine, startLineStart, startPos) {
-    if (Array.isArray(keyNode)) {
-      keyNode = Array.prototype.slice.call(keyNode);
-      for (let index = 0, quantity = keyNode.length; index < quantity; index += 1) {
-        if (Array.isArray(keyNode[index])) {
-          throwError(state, "nested arrays are not supported inside keys");
-        }
-        if (typeof keyNode === "object" && _class(keyNode[index]) === "[object Object]") {
-          keyNode[index] = "[object Object]";
-        }
-      }
-    }
-    if (typeof keyNode === "object" && _class(keyNode) === "[object Object]") {
-      keyNode = "[object Object]";
-    }
-    keyNode = String(keyNode);
-    if (_result === null) {
-      _result = {};
-    }
-    if (keyTag === "tag:yaml.org,2002:merge") {
-      if (Array.isArray(valueNode)) {
-        if (valueNode.length > 100) {
-          throwError(state, "abnormal merge sequence size");
-        }
-        for (let index = 0, quantity = valueNode.length; index < quantity; index += 1) {
-          mergeMappings(state, _result, valueNode[index], overridableKeys);
-        }
-      } else {
-        mergeMappings(state, _result, valueNode, overridableKeys);
-      }
-    } else {
-      if (!state.json && !_hasOwnProperty.call(overridableKeys, keyNode) && _hasOwnProperty.call(_result, keyNode)) {
-        state.line = startLine || state.line;
-        state.lineStart = startLineStart || state.lineStart;
-        state.position = startPos || state.position;
-        throwError(state, "duplicated mapping key");
-      }
-      setProperty(_result, keyNode, valueNode);
-      delete overridableKeys[keyNode];
-    }
-    return _result;
-  }
-  function readLineBreak(state) {
-    const ch = state.input.charCodeAt(state.position);
-    if (ch === 10) {
-      state.position++;
-    } else if (ch === 13) {
-      state.position++;
-      if (state.input.charCodeAt(state.position) === 10) {
-        state.position++;
-      }
-    } else {
-      throwError(state, "a line break is expected");
-    }
-    state.line += 1;
-    state.lineStart = state.position;
-    state.firstTabInLine = -1;
-  }
-  function skipSeparationSpace(state, allowComments, checkIndent) {
-    let lineBreaks = 0;
-    let ch = state.input.charCodeAt(state.position);
-    while (ch !== 0) {
-      while (isWhiteSpace(ch)) {
-        if (ch === 9 && state.firstTabInLine === -1) {
-          state.firstTabInLine = state.position;
-        }
-        ch = state.input.charCodeAt(++state.position);
-      }
-      if (allowComments && ch === 35) {
-        do {
-          ch = state.input.charCodeAt(++state.position);
-        } while (ch !== 10 && ch !== 13 && ch !== 0);
-      }
-      if (isEol(ch)) {
-        readLineBreak(state);
-        ch = state.input.charCodeAt(state.position);
-        lineBreaks++;
-        state.lineIndent = 0;
-        while (ch === 32) {
-          state.lineIndent++;
-          ch = state.input.charCodeAt(++state.position);
-        }
-      } else {
-        break;
-      }
-    }
-    if (checkIndent !== -1 && lineBreaks !== 0 && state.lineIndent < checkIndent) {
-      throwWarning(state, "deficient indentation");
-    }
-    return lineBreaks;
-  }
-  function testDocumentSeparator(state) {
-    let _position = state.position;
-    let ch = state.input.charCodeAt(_position);
-    if ((ch === 45 || ch === 46) && ch === state.input.charCodeAt(_position + 1) && ch === state.input.charCodeAt(_position + 2)) {
-      _position += 3;
-      ch = state.input.charCodeAt(_position);
-      if (ch === 0 || isWsOrEol(ch)) {
-        return true;
-      }
-    }
-    return false;
-  }
-  function writeFoldedLines(state, count) {
-    if (count === 1) {
-      state.result += " ";
-    } else if (count > 1) {
-      state.result += common22.repeat("\n", count - 1);
-    }
-  }
-  function readPlainScalar(state, nodeIndent, withinFlowCollection) {
-    let captureStart;
-    let captureEnd;
-    let hasPendingContent;
-    let _line;
-    let _lineStart;
-    let _lineIndent;
-    const _kind = state.kind;
-    const _result = state.result;
-    let ch = state.input.charCodeAt(state.position);
-    if (isWsOrEol(ch) || isFlowIndicator(ch) || ch === 35 || ch === 38 || ch === 42 || ch === 33 || ch === 124 || ch === 62 || ch === 39 || ch === 34 || ch === 37 || ch === 64 || ch === 96) {
-      return false;
-    }
-    if (ch === 63 || ch === 45) {
-      const following = state.input.charCodeAt(state.position + 1);
-      if (isWsOrEol(following) || withinFlowCollection && isFlowIndicator(following)) {
-        return false;
-      }
-    }
-    state.kind = "scalar";
-    state.result = "";
-    captureStart = captureEnd = state.position;
-    hasPendingContent = false;
-    while (ch !== 0) {
-      if (ch === 58) {
-        const following = state.input.charCodeAt(state.position + 1);
-        if (isWsOrEol(following) || withinFlowCollection && isFlowIndicator(following)) {
-          break;
-        }
-      } else if (ch === 35) {
-        const preceding = state.input.charCodeAt(state.position - 1);
-        if (isWsOrEol(preceding)) {
-          break;
-        }
-      } else if (state.position === state.lineStart && testDocumentSeparator(state) || withinFlowCollection && isFlowIndicator(ch)) {
-        break;
-      } else if (isEol(ch)) {
-        _line = state.line;
-        _lineStart = state.lineStart;
-        _lineIndent = state.lineIndent;
-        skipSeparationSpace(state, false, -1);
-        if (state.lineIndent >= nodeIndent) {
-          hasPendingContent = true;
-          ch = state.input.charCodeAt(state.position);
-          continue;
-        } else {
-          state.position = captureEnd;
-          state.line = _line;
-          state.lineStart = _lineStart;
-          state.lineIndent = _lineIndent;
-          break;
-        }
-      }
-      if (hasPendingContent) {
-        captureSegment(state, captureStart, captureEnd, false);
-        writeFoldedLines(state, state.line - _line);
-        captureStart = captureEnd = state.position;
-        hasPendingContent = false;
-      }
-      if (!isWhiteSpace(ch)) {
-        captureEnd = state.position + 1;
-      }
-      ch = state.input.charCodeAt(++state.position);
-    }
-    captureSegment(state, captureStart, captureEnd, false);
-    if (state.result) {
-      return true;
-    }
-    state.kind = _kind;
-    state.result = _result;
-    return false;
-  }
-  function readSingleQuotedScalar(state, nodeIndent) {
-    let captureStart;
-    let captureEnd;
-    let ch = state.input.charCodeAt(state.position);
-    if (ch !== 39) {
-      return false;
-    }
-    state.kind = "scalar";
-    state.result = "";
-    state.position++;
-    captureStart = captureEnd = state.position;
-    while ((ch = state.input.charCodeAt(state.position)) !== 0) {
-      if (ch === 39) {
-        captureSegment(state, captureStart, state.position, true);
-        ch = state.input.charCodeAt(++state.position);
-        if (ch === 39) {
-          captureStart = state.position;
-          state.position++;
-          captureEnd = state.position;
-        } else {
-          return true;
-        }
-      } else if (isEol(ch)) {
-        captureSegment(state, captureStart, captureEnd, true);
-        writeFoldedLines(state, skipSeparationSpace(state, false, nodeIndent));
-        captureStart = captureEnd = state.position;
-      } else if (state.position === state.lineStart && testDocumentSeparator(state)) {
-        throwError(state, "unexpected end of the document within a single quoted scalar");
-      } else {
-        state.position++;
-        if (!isWhiteSpace(ch)) {
-          captureEnd = state.position;
-        }
-      }
-    }
-    throwError(state, "unexpected end of the stream within a single quoted scalar");
-  }
-  function readDoubleQuotedScalar(state, nodeIndent) {
-    let captureStart;
-    let captureEnd;
-    let tmp;
-    let ch = state.input.charCodeAt(state.position);
-    if (ch !== 34) {
-      return false;
-    }
-    state.kind = "scalar";
-    state.result = "";
-    state.position++;
-    captureStart = captureEnd = state.position;
-    while ((ch = state.input.charCodeAt(state.position)) !== 0) {
-      if (ch === 34) {
-        captureSegment(state, captureStart, state.position, true);
-        state.position++;
-        return true;
-      } else if (ch === 92) {
-        captureSegment(state, captureStart, state.position, true);
-        ch = state.input.charCodeAt(++state.position);
-        if (isEol(ch)) {
-          skipSeparationSpace(state, false, nodeIndent);
-        } else if (ch < 256 && simpleEscapeCheck[ch]) {
-          state.result += simpleEscapeMap[ch];
-          state.position++;
-        } else if ((tmp = escapedHexLen(ch)) > 0) {
-          let hexLength = tmp;
-          let hexResult = 0;
-          for (; hexLength > 0; hexLength--) {
-            ch = state.input.charCodeAt(++state.position);
-            if ((tmp = fromHexCode(ch)) >= 0) {
-              hexResult = (hexResult << 4) + tmp;
-            } else {
-              throwError(state, "expected hexadecimal character");
-            }
-          }
-          state.result += charFromCodepoint(hexResult);
-          state.position++;
-        } else {
-          throwError(state, "unknown escape sequence");
-        }
-        captureStart = captureEnd = state.position;
-      } else if (isEol(ch)) {
-        captureSegment(state, captureStart, captureEnd, true);
-        writeFoldedLines(state, skipSeparationSpace(state, false, nodeIndent));
-        captureStart = captureEnd = state.position;
-      } else if (state.position === state.lineStart && testDocumentSeparator(state)) {
-        throwError(state, "unexpected end of the document within a double quoted scalar");
-      } else {
-        state.position++;
-        if (!isWhiteSpace(ch)) {
-          captureEnd = state.position;
-        }
-      }
-    }
-    throwError(state, "unexpected end of the stream within a double quoted scalar");
-  }
-  function readFlowCollection(state, nodeIndent) {
-    let readNext = true;
-    let _line;
-    let _lineStart;
-    let _pos;
-    const _tag = state.tag;
-    let _result;
-    const _anchor = state.anchor;
-    let terminator;
-    let isPair;
-    let isExplicitPair;
-    let isMapping;
-    const overridableKeys = /* @__PURE__ */ Object.create(null);
-    let keyNode;
-    let keyTag;
-    let valueNode;
-    let ch = state.input.charCodeAt(state.position);
-    if (ch === 91) {
-      terminator = 93;
-      isMapping = false;
-      _result = [];
-    } else if (ch === 123) {
-      terminator = 125;
-      isMapping = true;
-      _result = {};
-    } else {
-      return false;
-    }
-    if (state.anchor !== null) {
-      storeAnchor(state, state.anchor, _result);
-    }
-    ch = state.input.charCodeAt(++state.position);
-    while (ch !== 0) {
-      skipSeparationSpace(state, true, nodeIndent);
-      ch = state.input.charCodeAt(state.position);
-      if (ch === terminator) {
-        state.position++;
-        state.tag = _tag;
-        state.anchor = _anchor;
-        state.kind = isMapping ? "mapping" : "sequence";
-        state.result = _result;
-        return true;
-      } else if (!readNext) {
-        throwError(state, "missed comma between flow collection entries");
-      } else if (ch === 44) {
-        throwError(state, "expected the node content, but found ','");
-      }
-      keyTag = keyNode = valueNode = null;
-      isPair = isExplicitPair = false;
-      if (ch === 63) {
-        const following = state.input.charCodeAt(state.position + 1);
-        if (isWsOrEol(following)) {
-          isPair = isExplicitPair = true;
-          state.position++;
-          skipSeparationSpace(state, true, nodeIndent);
-        }
-      }
-      _line = state.line;
-      _lineStart = state.lineStart;
-      _pos = state.position;
-      composeNode(state, nodeIndent, CONTEXT_FLOW_IN, false, true);
-      keyTag = state.tag;
-      keyNode = state.result;
-      skipSeparationSpace(state, true, nodeIndent);
-      ch = state.input.charCodeAt(state.position);
-      if ((isExplicitPair || state.line === _line) && ch === 58) {
-        isPair = true;
-        ch = state.input.charCodeAt(++state.position);
-        skipSeparationSpace(state, true, nodeIndent);
-        composeNode(state, nodeIndent, CONTEXT_FLOW_IN, false, true);
-        valueNode = state.result;
-      }
-      if (isMapping) {
-        storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, valueNode, _line, _lineStart, _pos);
-      } else if (isPair) {
-        _result.push(storeMappingPair(state, null, overridableKeys, keyTag, keyNode, valueNode, _line, _lineStart, _pos));
-      } else {
-        _result.push(keyNode);
-      }
-      skipSeparationSpace(state, true, nodeIndent);
-      ch = state.input.charCodeAt(state.position);
-      if (ch === 44) {
-        readNext = true;
-        ch = state.input.charCodeAt(++state.position);
-      } else {
-        readNext = false;
-      }
-    }
-    throwError(state, "unexpected end of the stream within a flow collection");
-  }
-  function readBlockScalar(state, nodeIndent) {
-    let folding;
-    let chomping = CHOMPING_CLIP;
-    let didReadContent = false;
-    let detectedIndent = false;
-    let textIndent = nodeIndent;
-    let emptyLines = 0;
-    let atMoreIndented = false;
-    let tmp;
-    let ch = state.input.charCodeAt(state.position);
-    if (ch === 124) {
-      folding = false;
-    } else if (ch === 62) {
-      folding = true;
-    } else {
-      return false;
-    }
-    state.kind = "scalar";
-    state.result = "";
-    while (ch !== 0) {
-      ch = state.input.charCodeAt(++state.position);
-      if (ch === 43 || ch === 45) {
-        if (CHOMPING_CLIP === chomping) {
-          chomping = ch === 43 ? CHOMPING_KEEP : CHOMPING_STRIP;
-        } else {
-          throwError(state, "repeat of a chomping mode identifier");
-        }
-      } else if ((tmp = fromDecimalCode(ch)) >= 0) {
-        if (tmp === 0) {
-          throwError(state, "bad explicit indentation width of a block scalar; it cannot be less than one");
-        } else if (!detectedIndent) {
-          textIndent = nodeIndent + tmp - 1;
-          detectedIndent = true;
-        } else {
-          throwError(state, "repeat of an indentation width identifier");
-        }
-      } else {
-        break;
-      }
-    }
-    if (isWhiteSpace(ch)) {
-      do {
-        ch = state.input.charCodeAt(++state.position);
-      } while (isWhiteSpace(ch));
-      if (ch === 35) {
-        do {
-          ch = state.input.charCodeAt(++state.position);
-        } while (!isEol(ch) && ch !== 0);
-      }
-    }
-    while (ch !== 0) {
-      readLineBreak(state);
-      state.lineIndent = 0;
-      ch = state.input.charCodeAt(state.position);
-      while ((!detectedIndent || state.lineIndent < textIndent) && ch === 32) {
-        state.lineIndent++;
-        ch = state.input.charCodeAt(++state.position);
-      }
-      if (!detectedIndent && state.lineIndent > textIndent) {
-        textIndent = state.lineIndent;
-      }
-      if (isEol(ch)) {
-        emptyLines++;
-        continue;
-      }
-      if (!detectedIndent && textIndent === 0) {
-        throwError(state, "missing indentation for block scalar");
-      }
-      if (state.lineIndent < textIndent) {
-        if (chomping === CHOMPING_KEEP) {
-          state.result += common22.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
-        } else if (chomping === CHOMPING_CLIP) {
-          if (didReadContent) {
-            state.result += "\n";
-          }
-        }
-        break;
-      }
-      if (folding) {
-        if (isWhiteSpace(ch)) {
-          atMoreIndented = true;
-          state.result += common22.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
-        } else if (atMoreIndented) {
-          atMoreIndented = false;
-          state.result += common22.repeat("\n", emptyLines + 1);
-        } else if (emptyLines === 0) {
-          if (didReadContent) {
-            state.result += " ";
-          }
-        } else {
-          state.result += common22.repeat("\n", emptyLines);
-        }
-      } else {
-        state.result += common22.repeat("\n", didReadContent ? 1 + emptyLines : emptyLines);
-      }
-      didReadContent = true;
-      detectedIndent = true;
-      emptyLines = 0;
-      const captureStart = state.position;
-      while (!isEol(ch) && ch !== 0) {
-        ch = state.input.charCodeAt(++state.position);
-      }
-      captureSegment(state, captureStart, state.position, false);
-    }
-    return true;
-  }
-  function readBlockSequence(state, nodeIndent) {
-    const _tag = state.tag;
-    const _anchor = state.anchor;
-    const _result = [];
-    let detected = false;
-    if (state.firstTabInLine !== -1) return false;
-    if (state.anchor !== null) {
-      storeAnchor(state, state.anchor, _result);
-    }
-    let ch = state.input.charCodeAt(state.position);
-    while (ch !== 0) {
-      if (state.firstTabInLine !== -1) {
-        state.position = state.firstTabInLine;
-        throwError(state, "tab characters must not be used in indentation");
-      }
-      if (ch !== 45) {
-        break;
-      }
-      const following = state.input.charCodeAt(state.position + 1);
-      if (!isWsOrEol(following)) {
-        break;
-      }
-      detected = true;
-      state.position++;
-      if (skipSeparationSpace(state, true, -1)) {
-        if (state.lineIndent <= nodeIndent) {
-          _result.push(null);
-          ch = state.input.charCodeAt(state.position);
-          continue;
-        }
-      }
-      const _line = state.line;
-      composeNode(state, nodeIndent, CONTEXT_BLOCK_IN, false, true);
-      _result.push(state.result);
-      skipSeparationSpace(state, true, -1);
-      ch = state.input.charCodeAt(state.position);
-      if ((state.line === _line || state.lineIndent > nodeIndent) && ch !== 0) {
-        throwError(state, "bad indentation of a sequence entry");
-      } else if (state.lineIndent < nodeIndent) {
-        break;
-      }
-    }
-    if (detected) {
-      state.tag = _tag;
-      state.anchor = _anchor;
-      state.kind = "sequence";
-      state.result = _result;
-      return true;
-    }
-    return false;
-  }
-  function readBlockMapping(state, nodeIndent, flowIndent) {
-    let allowCompact;
-    let _keyLine;
-    let _keyLineStart;
-    let _keyPos;
-    const _tag = state.tag;
-    const _anchor = state.anchor;
-    const _result = {};
-    const overridableKeys = /* @__PURE__ */ Object.create(null);
-    let keyTag = null;
-    let keyNode = null;
-    let valueNode = null;
-    let atExplicitKey = false;
-    let detected = false;
-    if (state.firstTabInLine !== -1) return false;
-    if (state.anchor !== null) {
-      storeAnchor(state, state.anchor, _result);
-    }
-    let ch = state.input.charCodeAt(state.position);
-    while (ch !== 0) {
-      if (!atExplicitKey && state.firstTabInLine !== -1) {
-        state.position = state.firstTabInLine;
-        throwError(state, "tab characters must not be used in indentation");
-      }
-      const following = state.input.charCodeAt(state.position + 1);
-      const _line = state.line;
-      if ((ch === 63 || ch === 58) && isWsOrEol(following)) {
-        if (ch === 63) {
-          if (atExplicitKey) {
-            storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, null, _keyLine, _keyLineStart, _keyPos);
-            keyTag = keyNode = valueNode = null;
-          }
-          detected = true;
-          atExplicitKey = true;
-          allowCompact = true;
-        } else if (atExplicitKey) {
-          atExplicitKey = false;
-          allowCompact = true;
-        } else {
-          throwError(state, "incomplete explicit mapping pair; a key node is missed; or followed by a non-tabulated empty line");
-        }
-        state.position += 1;
-        ch = following;
-      } else {
-        _keyLine = state.line;
-        _keyLineStart = state.lineStart;
-        _keyPos = state.position;
-        if (!composeNode(state, flowIndent, CONTEXT_FLOW_OUT, false, true)) {
-          break;
-        }
-        if (state.line === _line) {
-          ch = state.input.charCodeAt(state.position);
-          while (isWhiteSpace(ch)) {
-            ch = state.input.charCodeAt(++state.position);
-          }
-          if (ch === 58) {
-            ch = state.input.charCodeAt(++state.position);
-            if (!isWsOrEol(ch)) {
-              throwError(state, "a whitespace character is expected after the key-value separator within a block mapping");
-            }
-            if (atExplicitKey) {
-              storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, null, _keyLine, _keyLineStart, _keyPos);
-              keyTag = keyNode = valueNode = null;
-            }
-            detected = true;
-            atExplicitKey = false;
-            allowCompact = false;
-            keyTag = state.tag;
-            keyNode = state.result;
-          } else if (detected) {
-            throwError(state, "can not read an implicit mapping pair; a colon is missed");
-          } else {
-            state.tag = _tag;
-            state.anchor = _anchor;
-            return true;
-          }
-        } else if (detected) {
-          throwError(state, "can not read a block mapping entry; a multiline key may not be an implicit key");
-        } else {
-          state.tag = _tag;
-          state.anchor = _anchor;
-          return true;
-        }
-      }
-      if (state.line === _line || state.lineIndent > nodeIndent) {
-        if (atExplicitKey) {
-          _keyLine = state.line;
-          _keyLineStart = state.lineStart;
-          _keyPos = state.position;
-        }
-        if (composeNode(state, nodeIndent, CONTEXT_BLOCK_OUT, true, allowCompact)) {
-          if (atExplicitKey) {
-            keyNode = state.result;
-          } else {
-            valueNode = state.result;
-          }
-        }
-        if (!atExplicitKey) {
-          storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, valueNode, _keyLine, _keyLineStart, _keyPos);
-          keyTag = keyNode = valueNode = null;
-        }
-        skipSeparationSpace(state, true, -1);
-        ch = state.input.charCodeAt(state.position);
-      }
-      if ((state.line === _line || state.lineIndent > nodeIndent) && ch !== 0) {
-        throwError(state, "bad indentation of a mapping entry");
-      } else if (state.lineIndent < nodeIndent) {
-        break;
-      }
-    }
-    if (atExplicitKey) {
-      storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, null, _keyLine, _keyLineStart, _keyPos);
-    }
-    if (detected) {
-      state.tag = _tag;
-      state.anchor = _anchor;
-      state.kind = "mapping";
-      state.result = _result;
-    }
-    return detected;
-  }
-  function readTagProperty(state) {
-    let isVerbatim = false;
-    let isNamed = false;
-    let tagHandle;
-    let tagName;
-    let ch = state.input.charCodeAt(state.position);
-    if (ch !== 33) return false;
-    if (state.tag !== null) {
-      throwError(state, "duplication of a tag property");
-    }
-    ch = state.input.charCodeAt(++state.position);
-    if (ch === 60) {
-      isVerbatim = true;
-      ch = state.input.charCodeAt(++state.position);
-    } else if (ch === 33) {
-      isNamed = true;
-      tagHandle = "!!";
-      ch = state.input.charCodeAt(++state.position);
-    } else {
-      tagHandle = "!";
-    }
-    let _position = state.position;
-    if (isVerbatim) {
-      do {
-        ch = state.input.charCodeAt(++state.position);
-      } while (ch !== 0 && ch !== 62);
-      if (state.position < state.length) {
-        tagName = state.input.slice(_position, state.position);
-        ch = state.input.charCodeAt(++state.position);
-      } else {
-        throwError(state, "unexpected end of the stream within a verbatim tag");
-      }
-    } else {
-      while (ch !== 0 && !isWsOrEol(ch)) {
-        if (ch === 33) {
-          if (!isNamed) {
-            tagHandle = state.input.slice(_position - 1, state.position + 1);
-            if (!PATTERN_TAG_HANDLE.test(tagHandle)) {
-              throwError(state, "named tag handle cannot contain such characters");
-            }
-            isNamed = true;
-            _position = state.position + 1;
-          } else {
-            throwError(state, "tag suffix cannot contain exclamation marks");
-          }
-        }
-        ch = state.input.charCodeAt(++state.position);
-      }
-      tagName = state.input.slice(_position, state.position);
-      if (PATTERN_FLOW_INDICATORS.test(tagName)) {
-        throwError(state, "tag suffix cannot contain flow indicator characters");
-      }
-    }
-    if (tagName && !PATTERN_TAG_URI.test(tagName)) {
-      throwError(state, "tag name cannot contain such characters: " + tagName);
-    }
-    try {
-      tagName = decodeURIComponent(tagName);
-    } catch (err) {
-      throwError(state, "tag name is malformed: " + tagName);
-    }
-    if (isVerbatim) {
-      state.tag = tagName;
-    } else if (_hasOwnProperty.call(state.tagMap, tagHandle)) {
-      state.tag = state.tagMap[tagHandle] + tagName;
-    } else if (tagHandle === "!") {
-      state.tag = "!" + tagName;
-    } else if (tagHandle === "!!") {
-      state.tag = "tag:yaml.org,2002:" + tagName;
-    } else {
-      throwError(state, 'undeclared tag handle "' + tagHandle + '"');
-    }
-    return true;
-  }
-  function readAnchorProperty(state) {
-    let ch = state.input.charCodeAt(state.position);
-    if (ch !== 38) return false;
-    if (state.anchor !== null) {
-      throwError(state, "duplication of an anchor property");
-    }
-    ch = state.input.charCodeAt(++state.position);
-    const _position = state.position;
-    while (ch !== 0 && !isWsOrEol(ch) && !isFlowIndicator(ch)) {
-      ch = state.input.charCodeAt(++state.position);
-    }
-    if (state.position === _position) {
-      throwError(state, "name of an anchor node must contain at least one character");
-    }
-    state.anchor = state.input.slice(_position, state.position);
-    return true;
-  }
-  function readAlias(state) {
-    let ch = state.input.charCodeAt(state.position);
-    if (ch !== 42) return false;
-    ch = state.input.charCodeAt(++state.position);
-    const _position = state.position;
-    while (ch !== 0 && !isWsOrEol(ch) && !isFlowIndicator(ch)) {
-      ch = state.input.charCodeAt(++state.position);
-    }
-    if (state.position === _position) {
-      throwError(state, "name of an alias node must contain at least one character");
-    }
-    const alias = state.input.slice(_position, state.position);
-    if (!_hasOwnProperty.call(state.anchorMap, alias)) {
-      throwError(state, 'unidentified alias "' + alias + '"');
-    }
-    state.result = state.anchorMap[alias];
-    skipSeparationSpace(state, true, -1);
-    return true;
-  }
-  function tryReadBlockMappingFromProperty(state, propertyStart, nodeIndent, flowIndent) {
-    const fallbackState = snapshotState(state);
-    beginAnchorTransaction(state);
-    restoreState(state, propertyStart);
-    state.tag = null;
-    state.anchor = null;
-    state.kind = null;
-    state.result = null;
-    if (readBlockMapping(state, nodeIndent, flowIndent) && state.kind === "mapping") {
-      commitAnchorTransaction(state);
-      return true;
-    }
-    rollbackAnchorTransaction(state);
-    restoreState(state, fallbackState);
-    return false;
-  }
-  function composeNode(state, parentIndent, nodeContext, allowToSeek, allowCompact) {
-    let allowBlockScalars;
-    let allowBlockCollections;
-    let indentStatus = 1;
-    let atNewLine = false;
-    let hasContent = false;
-    let propertyStart = null;
-    let type2;
-    let flowIndent;
-    let blockIndent;
-    if (state.depth >= state.maxDepth) {
-      throwError(state, "nesting exceeded maxDepth (" + state.maxDepth + ")");
-    }
-    state.depth += 1;
-    if (state.listener !== null) {
-      state.listener("open", state);
-    }
-    state.tag = null;
-    state.anchor = null;
-    state.kind = null;
-    state.result = null;
-    const allowBlockStyles = allowBlockScalars = allowBlockCollections = CONTEXT_BLOCK_OUT === nodeContext || CONTEXT_BLOCK_IN === nodeContext;
-    if (allowToSeek) {
-      if (skipSeparationSpace(state, true, -1)) {
-        atNewLine = true;
-        if (state.lineIndent > parentIndent) {
-          indentStatus = 1;
-        } else if (state.lineIndent === parentIndent) {
-          indentStatus = 0;
-        } else if (state.lineIndent < parentIndent) {
-          indentStatus = -1;
-        }
-      }
-    }
-    if (indentStatus === 1) {
-      while (true) {
-        const ch = state.input.charCodeAt(state.position);
-        const propertyState = snapshotState(state);
-        if (atNewLine && (ch === 33 && state.tag !== null || ch === 38 && state.anchor !== null)) {
-          break;
-        }
-        if (!readTagProperty(state) && !readAnchorProperty(state)) {
-          break;
-        }
-        if (propertyStart === null) {
-          propertyStart = propertyState;
-        }
-        if (skipSeparationSpace(state, true, -1)) {
-          atNewLine = true;
-          allowBlockCollections = allowBlockStyles;
-          if (state.lineIndent > parentIndent) {
-            indentStatus = 1;
-          } else if (state.lineIndent === parentIndent) {
-            indentStatus = 0;
-          } else if (state.lineIndent < parentIndent) {
-            indentStatus = -1;
-          }
-        } else {
-          allowBlockCollections = false;
-        }
-      }
-    }
-    if (allowBlockCollections) {
-      allowBlockCollections = atNewLine || allowCompact;
-    }
-    if (indentStatus === 1 || CONTEXT_BLOCK_OUT === nodeContext) {
-      if (CONTEXT_FLOW_IN === nodeContext || CONTEXT_FLOW_OUT === nodeContext) {
-        flowIndent = parentIndent;
-      } else {
-        flowIndent = parentIndent + 1;
-      }
-      blockIndent = state.position - state.lineStart;
-      if (indentStatus === 1) {
-        if (allowBlockCollections && (readBlockSequence(state, blockIndent) || readBlockMapping(state, blockIndent, flowIndent)) || readFlowCollection(state, flowIndent)) {
-          hasContent = true;
-        } else {
-          const ch = state.input.charCodeAt(state.position);
-          if (propertyStart !== null && allowBlockStyles && !allowBlockCollections && ch !== 124 && ch !== 62 && tryReadBlockMappingFromProperty(
-            state,
-            propertyStart,
-            propertyStart.position - propertyStart.lineStart,
-            flowIndent
-          )) {
-            hasContent = true;
-          } else if (allowBlockScalars && readBlockScalar(state, flowIndent) || readSingleQuotedScalar(state, flowIndent) || readDoubleQuotedScalar(state, flowIndent)) {
-            hasContent = true;
-          } else if (readAlias(state)) {
-            hasContent = true;
-            if (state.tag !== null || state.anchor !== null) {
-              throwError(state, "alias node should not have any properties");
-            }
-          } else if (readPlainScalar(state, flowIndent, CONTEXT_FLOW_IN === nodeContext)) {
-            hasContent = true;
-            if (state.tag === null) {
-              state.tag = "?";
-            }
-          }
-          if (state.anchor !== null) {
-            storeAnchor(state, state.anchor, state.result);
-          }
-        }
-      } else if (indentStatus === 0) {
-        hasContent = allowBlockCollections && readBlockSequence(state, blockIndent);
-      }
-    }
-    if (state.tag === null) {
-      if (state.anchor !== null) {
-        storeAnchor(state, state.anchor, state.result);
-      }
-    } else if (state.tag === "?") {
-      if (state.result !== null && state.kind !== "scalar") {
-        throwError(state, 'unacceptable node kind for !<?> tag; it should be "scalar", not "' + state.kind + '"');
-      }
-      for (let typeIndex = 0, typeQuantity = state.implicitTypes.length; typeIndex < typeQuantity; typeIndex += 1) {
-        type2 = state.implicitTypes[typeIndex];
-        if (type2.resolve(state.result)) {
-          state.result = type2.construct(state.result);
-          state.tag = type2.tag;
-          if (state.anchor !== null) {
-            storeAnchor(state, state.anchor, state.result);
-          }
-          break;
-        }
-      }
-    } else if (state.tag !== "!") {
-      if (_hasOwnProperty.call(state.typeMap[state.kind || "fallback"], state.tag)) {
-        type2 = state.typeMap[state.kind || "fallback"][state.tag];
-      } else {
-        type2 = null;
-        const typeList = state.typeMap.multi[state.kind || "fallback"];
-        for (let typeIndex = 0, typeQuantity = typeList.length; typeIndex < typeQuantity; typeIndex += 1) {
-          if (state.tag.slice(0, typeList[typeIndex].tag.length) === typeList[typeIndex].tag) {
-            type2 = typeList[typeIndex];
-            break;
-          }
-        }
-      }
-      if (!type2) {
-        throwError(state, "unknown tag !<" + state.tag + ">");
-      }
-      if (state.result !== null && type2.kind !== state.kind) {
-        throwError(state, "unacceptable node kind for !<" + state.tag + '> tag; it should be "' + type2.kind + '", not "' + state.kind + '"');
-      }
-      if (!type2.resolve(state.result, state.tag)) {
-        throwError(state, "cannot resolve a node with !<" + state.tag + "> explicit tag");
-      } else {
-        state.result = type2.construct(state.result, state.tag);
-        if (state.anchor !== null) {
-          storeAnchor(state, state.anchor, state.result);
-        }
-      }
-    }
-    if (state.listener !== null) {
-      state.listener("close", state);
-    }
-    state.depth -= 1;
-    return state.tag !== null || state.anchor !== null || hasContent;
-  }
-  function readDocument(state) {
-    const documentStart = state.position;
-    let hasDirectives = false;
-    let ch;
-    state.version = null;
-    state.checkLineBreaks = state.legacy;
-    state.tagMap = /* @__PURE__ */ Object.create(null);
-    state.anchorMap = /* @__PURE__ */ Object.create(null);
-    while ((ch = state.input.charCodeAt(state.position)) !== 0) {
-      skipSeparationSpace(state, true, -1);
-      ch = state.input.charCodeAt(state.position);
-      if (state.lineIndent > 0 || ch !== 37) {
-        break;
-      }
-      hasDirectives = true;
-      ch = state.input.charCodeAt(++state.position);
-      let _position = state.position;
-      while (ch !== 0 && !isWsOrEol(ch)) {
-        ch = state.input.charCodeAt(++state.position);
-      }
-      const directiveName = state.input.slice(_position, state.position);
-      const directiveArgs = [];
-      if (directiveName.length < 1) {
-        throwError(state, "directive name must not be less than one character in length");
-      }
-      while (ch !== 0) {
-        while (isWhiteSpace(ch)) {
-          ch = state.input.charCodeAt(++state.position);
-        }
-        if (ch === 35) {
-          do {
-            ch = state.input.charCodeAt(++state.position);
-          } while (ch !== 0 && !isEol(ch));
-          break;
-        }
-        if (isEol(ch)) break;
-        _position = state.position;
-        while (ch !== 0 && !isWsOrEol(ch)) {
-          ch = state.input.charCodeAt(++state.position);
-        }
-        directiveArgs.push(state.input.slice(_position, state.position));
-      }
-      if (ch !== 0) readLineBreak(state);
-      if (_hasOwnProperty.call(directiveHandlers, directiveName)) {
-        directiveHandlers[directiveName](state, directiveName, directiveArgs);
-      } else {
-        throwWarning(state, 'unknown document directive "' + directiveName + '"');
-      }
-    }
-    skipSeparationSpace(state, true, -1);
-    if (state.lineIndent === 0 && state.input.charCodeAt(state.position) === 45 && state.input.charCodeAt(state.position + 1) === 45 && state.input.charCodeAt(state.position + 2) === 45) {
-      state.position += 3;
-      skipSeparationSpace(state, true, -1);
-    } else if (hasDirectives) {
-      throwError(state, "directives end mark is expected");
-    }
-    composeNode(state, state.lineIndent - 1, CONTEXT_BLOCK_OUT, false, true);
-    skipSeparationSpace(state, true, -1);
-    if (state.checkLineBreaks && PATTERN_NON_ASCII_LINE_BREAKS.test(state.input.slice(documentStart, state.position))) {
-      throwWarning(state, "non-ASCII line breaks are interpreted as content");
-    }
-    state.documents.push(state.result);
-    if (state.position === state.lineStart && testDocumentSeparator(state)) {
-      if (state.input.charCodeAt(state.position) === 46) {
-        state.position += 3;
-        skipSeparationSpace(state, true, -1);
-      }
-      return;
-    }
-    if (state.position < state.length - 1) {
-      throwError(state, "end of the stream or a document separator is expected");
-    }
-  }
-  function loadDocuments(input, options) {
-    input = String(input);
-    options = options || {};
-    if (input.length !== 0) {
-      if (input.charCodeAt(input.length - 1) !== 10 && input.charCodeAt(input.length - 1) !== 13) {
-        input += "\n";
-      }
-      if (input.charCodeAt(0) === 65279) {
-        input = input.slice(1);
-      }
-    }
-    const state = new State(input, options);
-    const nullpos = input.indexOf("\0");
-    if (nullpos !== -1) {
-      state.position = nullpos;
-      throwError(state, "null byte is not allowed in input");
-    }
-    state.input += "\0";
-    while (state.input.charCodeAt(state.position) === 32) {
-      state.lineIndent += 1;
-      state.position += 1;
-    }
-    while (state.position < state.length - 1) {
-      readDocument(state);
-    }
-    return state.documents;
-  }
-  function loadAll2(input, iterator, options) {
-    if (iterator !== null && typeof iterator === "object" && typeof options === "undefined") {
-      options = iterator;
-      iterator = null;
-    }
-    const documents = loadDocuments(input, options);
-    if (typeof iterator !== "function") {
-      return documents;
-    }
-    for (let index = 0, length = documents.length; index < length; index += 1) {
-      iterator(documents[index]);
-    }
-  }
-  function load2(input, options) {
-    const documents = loadDocuments(input, options);
-    if (documents.length === 0) {
-      return void 0;
-    } else if (documents.length === 1) {
-      return documents[0];
-    }
-    throw new YAMLException2("expected a single document in the stream, but found more");
-  }
-  loader.loadAll = loadAll2;
-  loader.load = load2;
-  return loader;
 }
-var dumper = {};
-var hasRequiredDumper;
-function requireDumper() {
-  if (hasRequiredDumper) return dumper;
-  hasRequiredDumper = 1;
-  const common22 = requireCommon();
-  const YAMLException2 = requireException();
-  const DEFAULT_SCHEMA2 = require_default();
-  const _toString = Object.prototype.toString;
-  const _hasOwnProperty = Object.prototype.hasOwnProperty;
-  const CHAR_BOM = 65279;
-  const CHAR_TAB = 9;
-  const CHAR_LINE_FEED = 10;
-  const CHAR_CARRIAGE_RETURN = 13;
-  const CHAR_SPACE = 32;
-  const CHAR_EXCLAMATION = 33;
-  const CHAR_DOUBLE_QUOTE = 34;
-  const CHAR_SHARP = 35;
-  const CHAR_PERCENT = 37;
-  const CHAR_AMPERSAND = 38;
-  const CHAR_SINGLE_QUOTE = 39;
-  const CHAR_ASTERISK = 42;
-  const CHAR_COMMA = 44;
-  const CHAR_MINUS = 45;
-  const CHAR_COLON = 58;
-  const CHAR_EQUALS = 61;
-  const CHAR_GREATER_THAN = 62;
-  const CHAR_QUESTION = 63;
-  const CHAR_COMMERCIAL_AT = 64;
-  const CHAR_LEFT_SQUARE_BRACKET = 91;
-  const CHAR_RIGHT_SQUARE_BRACKET = 93;
-  const CHAR_GRAVE_ACCENT = 96;
-  const CHAR_LEFT_CURLY_BRACKET = 123;
-  const CHAR_VERTICAL_LINE = 124;
-  const CHAR_RIGHT_CURLY_BRACKET = 125;
-  const ESCAPE_SEQUENCES = {};
-  ESCAPE_SEQUENCES[0] = "\\0";
-  ESCAPE_SEQUENCES[7] = "\\a";
-  ESCAPE_SEQUENCES[8] = "\\b";
-  ESCAPE_SEQUENCES[9] = "\\t";
-  ESCAPE_SEQUENCES[10] = "\\n";
-  ESCAPE_SEQUENCES[11] = "\\v";
-  ESCAPE_SEQUENCES[12] = "\\f";
-  ESCAPE_SEQUENCES[13] = "\\r";
-  ESCAPE_SEQUENCES[27] = "\\e";
-  ESCAPE_SEQUENCES[34] = '\\"';
-  ESCAPE_SEQUENCES[92] = "\\\\";
-  ESCAPE_SEQUENCES[133] = "\\N";
-  ESCAPE_SEQUENCES[160] = "\\_";
-  ESCAPE_SEQUENCES[8232] = "\\L";
-  ESCAPE_SEQUENCES[8233] = "\\P";
-  const DEPRECATED_BOOLEANS_SYNTAX = [
-    "y",
-    "Y",
-    "yes",
-    "Yes",
-    "YES",
-    "on",
-    "On",
-    "ON",
-    "n",
-    "N",
-    "no",
-    "No",
-    "NO",
-    "off",
-    "Off",
-    "OFF"
-  ];
-  const DEPRECATED_BASE60_SYNTAX = /^[-+]?[0-9_]+(?::[0-9_]+)+(?:\.[0-9_]*)?$/;
-  function compileStyleMap(schema2, map2) {
-    if (map2 === null) return {};
-    const result = {};
-    const keys = Object.keys(map2);
-    for (let index = 0, length = keys.length; index < length; index += 1) {
-      let tag = keys[index];
-      let style = String(map2[tag]);
-      if (tag.slice(0, 2) === "!!") {
-        tag = "tag:yaml.org,2002:" + tag.slice(2);
-      }
-      const type2 = schema2.compiledTypeMap["fallback"][tag];
-      if (type2 && _hasOwnProperty.call(type2.styleAliases, style)) {
-        style = type2.styleAliases[style];
-      }
-      result[tag] = style;
-    }
-    return result;
-  }
-  function encodeHex(character) {
-    let handle;
-    let length;
-    const string = character.toString(16).toUpperCase();
-    if (character <= 255) {
-      handle = "x";
-      length = 2;
-    } else if (character <= 65535) {
-      handle = "u";
-      length = 4;
-    } else if (character <= 4294967295) {
-      handle = "U";
-      length = 8;
-    } else {
-      throw new YAMLException2("code point within a string may not be greater than 0xFFFFFFFF");
-    }
-    return "\\" + handle + common22.repeat("0", length - string.length) + string;
-  }
-  const QUOTING_TYPE_SINGLE = 1;
-  const QUOTING_TYPE_DOUBLE = 2;
-  function State(options) {
-    this.schema = options["schema"] || DEFAULT_SCHEMA2;
-    this.indent = Math.max(1, options["indent"] || 2);
-    this.noArrayIndent = options["noArrayIndent"] || false;
-    this.skipInvalid = options["skipInvalid"] || false;
-    this.flowLevel = common22.isNothing(options["flowLevel"]) ? -1 : options["flowLevel"];
-    this.styleMap = compileStyleMap(this.schema, options["styles"] || null);
-    this.sortKeys = options["sortKeys"] || false;
-    this.lineWidth = options["lineWidth"] || 80;
-    this.noRefs = options["noRefs"] || false;
-    this.noCompatMode = options["noCompatMode"] || false;
-    this.condenseFlow = options["condenseFlow"] || false;
-    this.quotingType = options["quotingType"] === '"' ? QUOTING_TYPE_DOUBLE : QUOTING_TYPE_SINGLE;
-    this.forceQuotes = options["forceQuotes"] || false;
-    this.replacer = typeof options["replacer"] === "function" ? options["replacer"] : null;
-    this.implicitTypes = this.schema.compiledImplicit;
-    this.explicitTypes = this.schema.compiledExplicit;
-    this.tag = null;
-    this.result = "";
-    this.duplicates = [];
-    this.usedDuplicates = null;
-  }
-  function indentString(string, spaces) {
-    const ind = common22.repeat(" ", spaces);
-    let position = 0;
-    let result = "";
-    const length = string.length;
-    while (position < length) {
-      let line;
-      const next = string.indexOf("\n", position);
-      if (next === -1) {
-        line = string.slice(position);
-        position = length;
-      } else {
-        line = string.slice(position, next + 1);
-        position = next + 1;
-      }
-      if (line.length && line !== "\n") result += ind;
-      result += line;
-    }
-    return result;
-  }
-  function generateNextLine(state, level) {
-    return "\n" + common22.repeat(" ", state.indent * level);
-  }
-  function testImplicitResolving(state, str22) {
-    for (let index = 0, length = state.implicitTypes.length; index < length; index += 1) {
-      const type2 = state.implicitTypes[index];
-      if (type2.resolve(str22)) {
-        return true;
-      }
-    }
-    return false;
-  }
-  function isWhitespace(c) {
-    return c === CHAR_SPACE || c === CHAR_TAB;
-  }
-  function isPrintable(c) {
-    return c >= 32 && c <= 126 || c >= 161 && c <= 55295 && c !== 8232 && c !== 8233 || c >= 57344 && c <= 65533 && c !== CHAR_BOM || c >= 65536 && c <= 1114111;
-  }
-  function isNsCharOrWhitespace(c) {
-    return isPrintable(c) && c !== CHAR_BOM && // - b-char
-    c !== CHAR_CARRIAGE_RETURN && c !== CHAR_LINE_FEED;
-  }
-  function isPlainSafe(c, prev, inblock) {
-    const cIsNsCharOrWhitespace = isNsCharOrWhitespace(c);
-    const cIsNsChar = cIsNsCharOrWhitespace && !isWhitespace(c);
-    return (
-      // ns-plain-safe
-      (inblock ? cIsNsCharOrWhitespace : cIsNsCharOrWhitespace && // - c-flow-indicator
-      c !== CHAR_COMMA && c !== CHAR_LEFT_SQUARE_BRACKET && c !== CHAR_RIGHT_SQUARE_BRACKET && c !== CHAR_LEFT_CURLY_BRACKET && c !== CHAR_RIGHT_CURLY_BRACKET) && // ns-plain-char
-      c !== CHAR_SHARP && // false on '#'
-      !(prev === CHAR_COLON && !cIsNsChar) || // false on ': '
-      isNsCharOrWhitespace(prev) && !isWhitespace(prev) && c === CHAR_SHARP || // change to true on '[^ ]#'
-      prev === CHAR_COLON && cIsNsChar
-    );
-  }
-  function isPlainSafeFirst(c) {
-    return isPrintable(c) && c !== CHAR_BOM && !isWhitespace(c) && // - s-white
-    // - (c-indicator ::=
-    // “-” | “?” | “:” | “,” | “[” | “]” | “{” | “}”
-    c !== CHAR_MINUS && c !== CHAR_QUESTION && c !== CHAR_COLON && c !== CHAR_COMMA && c !== CHAR_LEFT_SQUARE_BRACKET && c !== CHAR_RIGHT_SQUARE_BRACKET && c !== CHAR_LEFT_CURLY_BRACKET && c !== CHAR_RIGHT_CURLY_BRACKET && // | “#” | “&” | “*” | “!” | “|” | “=” | “>” | “'” | “"”
-    c !== CHAR_SHARP && c !== CHAR_AMPERSAND && c !== CHAR_ASTERISK && c !== CHAR_EXCLAMATION && c !== CHAR_VERTICAL_LINE && c !== CHAR_EQUALS && c !== CHAR_GREATER_THAN && c !== CHAR_SINGLE_QUOTE && c !== CHAR_DOUBLE_QUOTE && // | “%” | “@” | “`”)
-    c !== CHAR_PERCENT && c !== CHAR_COMMERCIAL_AT && c !== CHAR_GRAVE_ACCENT;
-  }
-  function isPlainSafeLast(c) {
-    return !isWhitespace(c) && c !== CHAR_COLON;
-  }
-  function codePointAt(string, pos) {
-    const first = string.charCodeAt(pos);
-    let second;
-    if (first >= 55296 && first <= 56319 && pos + 1 < string.length) {
-      second = string.charCodeAt(pos + 1);
-      if (second >= 56320 && second <= 57343) {
-        return (first - 55296) * 1024 + second - 56320 + 65536;
-      }
-    }
-    return first;
-  }
-  function needIndentIndicator(string) {
-    const leadingSpaceRe = /^\n* /;
-    return leadingSpaceRe.test(string);
-  }
-  const STYLE_PLAIN = 1;
-  const STYLE_SINGLE = 2;
-  const STYLE_LITERAL = 3;
-  const STYLE_FOLDED = 4;
-  const STYLE_DOUBLE = 5;
-  function chooseScalarStyle(string, singleLineOnly, indentPerLevel, lineWidth, testAmbiguousType, quotingType, forceQuotes, inblock) {
-    let i;
-    let char = 0;
-    let prevChar = null;
-    let hasLineBreak = false;
-    let hasFoldableLine = false;
-    const shouldTrackWidth = lineWidth !== -1;
-    let previousLineBreak = -1;
-    let plain = isPlainSafeFirst(codePointAt(string, 0)) && isPlainSafeLast(codePointAt(string, string.length - 1));
-    if (singleLineOnly || forceQuotes) {
-      for (i = 0; i < string.length; char >= 65536 ? i += 2 : i++) {
-        char = codePointAt(string, i);
-        if (!isPrintable(char)) {
-          return STYLE_DOUBLE;
-        }
-        plain = plain && isPlainSafe(char, prevChar, inblock);
-        prevChar = char;
-      }
-    } else {
-      for (i = 0; i < string.length; char >= 65536 ? i += 2 : i++) {
-        char = codePointAt(string, i);
-        if (char === CHAR_LINE_FEED) {
-          hasLineBreak = true;
-          if (shouldTrackWidth) {
-            hasFoldableLine = hasFoldableLine || // Foldable line = too long, and not more-indented.
-            i - previousLineBreak - 1 > lineWidth && string[previousLineBreak + 1] !== " ";
-            previousLineBreak = i;
-          }
-        } else if (!isPrintable(char)) {
-          return STYLE_DOUBLE;
-        }
-        plain = plain && isPlainSafe(char, prevChar, inblock);
-        prevChar = char;
-      }
-      hasFoldableLine = hasFoldableLine || shouldTrackWidth && (i - previousLineBreak - 1 > lineWidth && string[previousLineBreak + 1] !== " ");
-    }
-    if (!hasLineBreak && !hasFoldableLine) {
-      if (plain && !forceQuotes && !testAmbiguousType(string)) {
-        return STYLE_PLAIN;
-      }
-      return quotingType === QUOTING_TYPE_DOUBLE ? STYLE_DOUBLE : STYLE_SINGLE;
-    }
-    if (indentPerLevel > 9 && needIndentIndicator(string)) {
-      return STYLE_DOUBLE;
-    }
-    if (!forceQuotes) {
-      return hasFoldableLine ? STYLE_FOLDED : STYLE_LITERAL;
-    }
-    return quotingType === QUOTING_TYPE_DOUBLE ? STYLE_DOUBLE : STYLE_SINGLE;
-  }
-  function writeScalar(state, string, level, iskey, inblock) {
-    state.dump = (function() {
-      if (string.length === 0) {
-        return state.quotingType === QUOTING_TYPE_DOUBLE ? '""' : "''";
-      }
-      if (!state.noCompatMode) {
-        if (DEPRECATED_BOOLEANS_SYNTAX.indexOf(string) !== -1 || DEPRECATED_BASE60_SYNTAX.test(string)) {
-          return state.quotingType === QUOTING_TYPE_DOUBLE ? '"' + string + '"' : "'" + string + "'";
-        }
-      }
-      const indent = state.indent * Math.max(1, level);
-      const lineWidth = state.lineWidth === -1 ? -1 : Math.max(Math.min(state.lineWidth, 40), state.lineWidth - indent);
-      const singleLineOnly = iskey || // No block styles in flow mode.
-      state.flowLevel > -1 && level >= state.flowLevel;
-      function testAmbiguity(string2) {
-        return testImplicitResolving(state, string2);
-      }
-      switch (chooseScalarStyle(
-        string,
-        singleLineOnly,
-        state.indent,
-        lineWidth,
-        testAmbiguity,
-        state.quotingType,
-        state.forceQuotes && !iskey,
-        inblock
-      )) {
-        case STYLE_PLAIN:
-          return string;
-        case STYLE_SINGLE:
-          return "'" + string.replace(/'/g, "''") + "'";
-        case STYLE_LITERAL:
-          return "|" + blockHeader(string, state.indent) + dropEndingNewline(indentString(string, indent));
-        case STYLE_FOLDED:
-          return ">" + blockHeader(string, state.indent) + dropEndingNewline(indentString(foldString(string, lineWidth), indent));
-        case STYLE_DOUBLE:
-          return '"' + escapeString(string) + '"';
-        default:
-          throw new YAMLException2("impossible error: invalid scalar style");
-      }
-    })();
-  }
-  function blockHeader(string, indentPerLevel) {
-    const indentIndicator = needIndentIndicator(string) ? String(indentPerLevel) : "";
-    const clip = string[string.length - 1] === "\n";
-    const keep = clip && (string[string.length - 2] === "\n" || string === "\n");
-    const chomp = keep ? "+" : clip ? "" : "-";
-    return indentIndicator + chomp + "\n";
-  }
-  function dropEndingNewline(string) {
-    return string[string.length - 1] === "\n" ? string.slice(0, -1) : string;
-  }
-  function foldString(string, width) {
-    const lineRe = /(\n+)([^\n]*)/g;
-    let result = (function() {
-      let nextLF = string.indexOf("\n");
-      nextLF = nextLF !== -1 ? nextLF : string.length;
-      lineRe.lastIndex = nextLF;
-      return foldLine(string.slice(0, nextLF), width);
-    })();
-    let prevMoreIndented = string[0] === "\n" || string[0] === " ";
-    let moreIndented;
-    let match;
-    while (match = lineRe.exec(string)) {
-      const prefix = match[1];
-      const line = match[2];
-      moreIndented = line[0] === " ";
-      result += prefix + (!prevMoreIndented && !moreIndented && line !== "" ? "\n" : "") + foldLine(line, width);
-      prevMoreIndented = moreIndented;
-    }
-    return result;
-  }
-  function foldLine(line, width) {
-    if (line === "" || line[0] === " ") return line;
-    const breakRe = / [^ ]/g;
-    let match;
-    let start = 0;
-    let end;
-    let curr = 0;
-    let next = 0;
-    let result = "";
-    while (match = breakRe.exec(line)) {
-      next = match.index;
-      if (next - start > width) {
-        end = curr > start ? curr : next;
-        result += "\n" + line.slice(start, end);
-        start = end + 1;
-      }
-      curr = next;
-    }
-    result += "\n";
-    if (line.length - start > width && curr > start) {
-      result += line.slice(start, curr) + "\n" + line.slice(curr + 1);
-    } else {
-      result += line.slice(start);
-    }
-    return result.slice(1);
-  }
-  function escapeString(string) {
-    let result = "";
-    let char = 0;
-    for (let i = 0; i < string.length; char >= 65536 ? i += 2 : i++) {
-      char = codePointAt(string, i);
-      const escapeSeq = ESCAPE_SEQUENCES[char];
-      if (!escapeSeq && isPrintable(char)) {
-        result += string[i];
-        if (char >= 65536) result += string[i + 1];
-      } else {
-        result += escapeSeq || encodeHex(char);
-      }
-    }
-    return result;
-  }
-  function writeFlowSequence(state, level, object) {
-    let _result = "";
-    const _tag = state.tag;
-    for (let index = 0, length = object.length; index < length; index += 1) {
-      let value = object[index];
-      if (state.replacer) {
-        value = state.replacer.call(object, String(index), value);
-      }
-      if (writeNode(state, level, value, false, false) || typeof value === "undefined" && writeNode(state, level, null, false, false)) {
-        if (_result !== "") _result += "," + (!state.condenseFlow ? " " : "");
-        _result += state.dump;
-      }
-    }
-    state.tag = _tag;
-    state.dump = "[" + _result + "]";
-  }
-  function writeBlockSequence(state, level, object, compact) {
-    let _result = "";
-    const _tag = state.tag;
-    for (let index = 0, length = object.length; index < length; index += 1) {
-      let value = object[index];
-      if (state.replacer) {
-        value = state.replacer.call(object, String(index), value);
-      }
-      if (writeNode(state, level + 1, value, true, true, false, true) || typeof value === "undefined" && writeNode(state, level + 1, null, true, true, false, true)) {
-        if (!compact || _result !== "") {
-          _result += generateNextLine(state, level);
-        }
-        if (state.dump && CHAR_LINE_FEED === state.dump.charCodeAt(0)) {
-          _result += "-";
-        } else {
-          _result += "- ";
-        }
-        _result += state.dump;
-      }
-    }
-    state.tag = _tag;
-    state.dump = _result || "[]";
-  }
-  function writeFlowMapping(state, level, object) {
-    let _result = "";
-    const _tag = state.tag;
-    const objectKeyList = Object.keys(object);
-    for (let index = 0, length = objectKeyList.length; index < length; index += 1) {
-      let pairBuffer = "";
-      if (_result !== "") pairBuffer += ", ";
-      if (state.condenseFlow) pairBuffer += '"';
-      const objectKey = objectKeyList[index];
-      let objectValue = object[objectKey];
-      if (state.replacer) {
-        objectValue = state.replacer.call(object, objectKey, objectValue);
-      }
-      if (!writeNode(state, level, objectKey, false, false)) {
-        continue;
-      }
-      if (state.dump.length > 1024) pairBuffer += "? ";
-      pairBuffer += state.dump + (state.condenseFlow ? '"' : "") + ":" + (state.condenseFlow ? "" : " ");
-      if (!writeNode(state, level, objectValue, false, false)) {
-        continue;
-      }
-      pairBuffer += state.dump;
-      _result += pairBuffer;
-    }
-    state.tag = _tag;
-    state.dump = "{" + _result + "}";
-  }
-  function writeBlockMapping(state, level, object, compact) {
-    let _result = "";
-    const _tag = state.tag;
-    const objectKeyList = Object.keys(object);
-    if (state.sortKeys === true) {
-      objectKeyList.sort();
-    } else if (typeof state.sortKeys === "function") {
-      objectKeyList.sort(state.sortKeys);
-    } else if (state.sortKeys) {
-      throw new YAMLException2("sortKeys must be a boolean or a function");
-    }
-    for (let index = 0, length = objectKeyList.length; index < length; index += 1) {
-      let pairBuffer = "";
-      if (!compact || _result !== "") {
-        pairBuffer += generateNextLine(state, level);
-      }
-      const objectKey = objectKeyList[index];
-      let objectValue = object[objectKey];
-      if (state.replacer) {
-        objectValue = state.replacer.call(object, objectKey, objectValue);
-      }
-      if (!writeNode(state, level + 1, objectKey, true, true, true)) {
-        continue;
-      }
-      const explicitPair = state.tag !== null && state.tag !== "?" || state.dump && state.dump.length > 1024;
-      if (explicitPair) {
-        if (state.dump && CHAR_LINE_FEED === state.dump.charCodeAt(0)) {
-          pairBuffer += "?";
-        } else {
-          pairBuffer += "? ";
-        }
-      }
-      pairBuffer += state.dump;
-      if (explicitPair) {
-        pairBuffer += generateNextLine(state, level);
-      }
-      if (!writeNode(state, level + 1, objectValue, true, explicitPair)) {
-        continue;
-      }
-      if (state.dump && CHAR_LINE_FEED === state.dump.charCodeAt(0)) {
-        pairBuffer += ":";
-      } else {
-        pairBuffer += ": ";
-      }
-      pairBuffer += state.dump;
-      _result += pairBuffer;
-    }
-    state.tag = _tag;
-    state.dump = _result || "{}";
-  }
-  function detectType(state, object, explicit) {
-    const typeList = explicit ? state.explicitTypes : state.implicitTypes;
-    for (let index = 0, length = typeList.length; index < length; index += 1) {
-      const type2 = typeList[index];
-      if ((type2.instanceOf || type2.predicate) && (!type2.instanceOf || typeof object === "object" && object instanceof type2.instanceOf) && (!type2.predicate || type2.predicate(object))) {
-        if (explicit) {
-          if (type2.multi && type2.representName) {
-            state.tag = type2.representName(object);
-          } else {
-            state.tag = type2.tag;
-          }
-        } else {
-          state.tag = "?";
-        }
-        if (type2.represent) {
-          const style = state.styleMap[type2.tag] || type2.defaultStyle;
-          let _result;
-          if (_toString.call(type2.represent) === "[object Function]") {
-            _result = type2.represent(object, style);
-          } else if (_hasOwnProperty.call(type2.represent, style)) {
-            _result = type2.represent[style](object, style);
-          } else {
-            throw new YAMLException2("!<" + type2.tag + '> tag resolver accepts not "' + style + '" style');
-          }
-          state.dump = _result;
-        }
-        return true;
-      }
-    }
-    return false;
-  }
-  function writeNode(state, level, object, block, compact, iskey, isblockseq) {
-    state.tag = null;
-    state.dump = object;
-    if (!detectType(state, object, false)) {
-      detectType(state, object, true);
-    }
-    const type2 = _toString.call(state.dump);
-    const inblock = block;
-    if (block) {
-      block = state.flowLevel < 0 || state.flowLevel > level;
-    }
-    const objectOrArray = type2 === "[object Object]" || type2 === "[object Array]";
-    let duplicateIndex;
-    let duplicate;
-    if (objectOrArray) {
-      duplicateIndex = state.duplicates.indexOf(object);
-      duplicate = duplicateIndex !== -1;
-    }
-    if (state.tag !== null && state.tag !== "?" || duplicate || state.indent !== 2 && level > 0) {
-      compact = false;
-    }
-    if (duplicate && state.usedDuplicates[duplicateIndex]) {
-      state.dump = "*ref_" + duplicateIndex;
-    } else {
-      if (objectOrArray && duplicate && !state.usedDuplicates[duplicateIndex]) {
-        state.usedDuplicates[duplicateIndex] = true;
-      }
-      if (type2 === "[object Object]") {
-        if (block && Object.keys(state.dump).length !== 0) {
-          writeBlockMapping(state, level, state.dump, compact);
-          if (duplicate) {
-            state.dump = "&ref_" + duplicateIndex + state.dump;
-          }
-        } else {
-          writeFlowMapping(state, level, state.dump);
-          if (duplicate) {
-            state.dump = "&ref_" + duplicateIndex + " " + state.dump;
-          }
-        }
-      } else if (type2 === "[object Array]") {
-        if (block && state.dump.length !== 0) {
-          if (state.noArrayIndent && !isblockseq && level > 0) {
-            writeBlockSequence(state, level - 1, state.dump, compact);
-          } else {
-            writeBlockSequence(state, level, state.dump, compact);
-          }
-          if (duplicate) {
-            state.dump = "&ref_" + duplicateIndex + state.dump;
-          }
-        } else {
-          writeFlowSequence(state, level, state.dump);
-          if (duplicate) {
-            state.dump = "&ref_" + duplicateIndex + " " + state.dump;
-          }
-        }
-      } else if (type2 === "[object String]") {
-        if (state.tag !== "?") {
-          writeScalar(state, state.dump, level, iskey, inblock);
-        }
-      } else if (type2 === "[object Undefined]") {
-        return false;
-      } else {
-        if (state.skipInvalid) return false;
-        throw new YAMLException2("unacceptable kind of an object to dump " + type2);
-      }
-      if (state.tag !== null && state.tag !== "?") {
-        let tagStr = encodeURI(
-          state.tag[0] === "!" ? state.tag.slice(1) : state.tag
-        ).replace(/!/g, "%21");
-        if (state.tag[0] === "!") {
-          tagStr = "!" + tagStr;
-        } else if (tagStr.slice(0, 18) === "tag:yaml.org,2002:") {
-          tagStr = "!!" + tagStr.slice(18);
-        } else {
-          tagStr = "!<" + tagStr + ">";
-        }
-        state.dump = tagStr + " " + state.dump;
-      }
-    }
-    return true;
-  }
-  function getDuplicateReferences(object, state) {
-    const objects = [];
-    const duplicatesIndexes = [];
-    inspectNode(object, objects, duplicatesIndexes);
-    const length = duplicatesIndexes.length;
-    for (let index = 0; index < length; index += 1) {
-      state.duplicates.push(objects[duplicatesIndexes[index]]);
-    }
-    state.usedDuplicates = new Array(length);
-  }
-  function inspectNode(object, objects, duplicatesIndexes) {
-    if (object !== null && typeof object === "object") {
-      const index = objects.indexOf(object);
-      if (index !== -1) {
-        if (duplicatesIndexes.indexOf(index) === -1) {
-          duplicatesIndexes.push(index);
-        }
-      } else {
-        objects.push(object);
-        if (Array.isArray(object)) {
-          for (let i = 0, length = object.length; i < length; i += 1) {
-            inspectNode(object[i], objects, duplicatesIndexes);
-          }
-        } else {
-          const objectKeyList = Object.keys(object);
-          for (let i = 0, length = objectKeyList.length; i < length; i += 1) {
-            inspectNode(object[objectKeyList[i]], objects, duplicatesIndexes);
-          }
-        }
-      }
-    }
-  }
-  function dump2(input, options) {
-    options = options || {};
-    const state = new State(options);
-    if (!state.noRefs) getDuplicateReferences(input, state);
-    let value = input;
-    if (state.replacer) {
-      value = state.replacer.call({ "": value }, "", value);
-    }
-    if (writeNode(state, 0, value, true, true)) return state.dump + "\n";
-    return "";
-  }
-  dumper.dump = dump2;
-  return dumper;
-}
-var hasRequiredJsYaml;
-function requireJsYaml() {
-  if (hasRequiredJsYaml) return jsYaml;
-  hasRequiredJsYaml = 1;
-  const loader2 = requireLoader();
-  const dumper2 = requireDumper();
-  function renamed(from, to) {
-    return function() {
-      throw new Error("Function yaml." + from + " is removed in js-yaml 4. Use yaml." + to + " instead, which is now safe by default.");
-    };
-  }
-  jsYaml.Type = requireType();
-  jsYaml.Schema = requireSchema();
-  jsYaml.FAILSAFE_SCHEMA = requireFailsafe();
-  jsYaml.JSON_SCHEMA = requireJson();
-  jsYaml.CORE_SCHEMA = requireCore();
-  jsYaml.DEFAULT_SCHEMA = require_default();
-  jsYaml.load = loader2.load;
-  jsYaml.loadAll = loader2.loadAll;
-  jsYaml.dump = dumper2.dump;
-  jsYaml.YAMLException = requireException();
-  jsYaml.types = {
-    binary: requireBinary(),
-    float: requireFloat(),
-    map: requireMap(),
-    null: require_null(),
-    pairs: requirePairs(),
-    set: requireSet(),
-    timestamp: requireTimestamp(),
-    bool: requireBool(),
-    int: requireInt(),
-    merge: requireMerge(),
-    omap: requireOmap(),
-    seq: requireSeq(),
-    str: requireStr()
-  };
-  jsYaml.safeLoad = renamed("safeLoad", "load");
-  jsYaml.safeLoadAll = renamed("safeLoadAll", "loadAll");
-  jsYaml.safeDump = renamed("safeDump", "dump");
-  return jsYaml;
-}
-var jsYamlExports = requireJsYaml();
-var yaml = /* @__PURE__ */ getDefaultExportFromCjs(jsYamlExports);
-var {
-  Type,
-  Schema,
-  FAILSAFE_SCHEMA,
-  JSON_SCHEMA,
-  CORE_SCHEMA,
-  DEFAULT_SCHEMA,
-  load,
-  loadAll,
-  dump,
-  YAMLException,
-  types,
-  safeLoad,
-  safeLoadAll,
-  safeDump
-} = yaml;
+
+// src/inputs.ts
+var core = __toESM(require_core());
+var fs4 = __toESM(require("fs"));
 
 // src/config.ts
 var import_yaml = __toESM(require_dist());
@@ -40681,189 +37740,291 @@ var ConfigError = class extends Error {
     this.name = "ConfigError";
   }
 };
-var SCALAR_KEYS = [
-  "image",
-  "context",
-  "file",
-  "target",
-  "network",
-  "torch-version",
-  "torchaudio-version",
-  "torchvision-version",
-  "python-version",
-  "torch-index-url",
-  "tag-rules",
-  "sha-length",
-  "python",
-  "gpu",
-  "allow-unknown-torch",
-  "token-env",
-  "non-root",
-  "model-cache",
-  "healthcheck",
-  "offline",
-  "memory",
-  "parallel",
-  "size-budget"
-];
+var SCALAR_KEYS = {
+  image: "line",
+  context: "line",
+  file: "line",
+  target: "line",
+  network: "line",
+  "torch-version": "version",
+  "torchaudio-version": "version",
+  "torchvision-version": "version",
+  "python-version": "version",
+  "torch-index-url": "line",
+  "tag-rules": "text",
+  "sha-length": "int",
+  python: "line",
+  gpu: "bool",
+  "allow-unknown-torch": "bool",
+  "token-env": "line",
+  "non-root": "bool",
+  "model-cache": "line",
+  healthcheck: "line",
+  offline: "bool",
+  memory: "line",
+  parallel: "int",
+  "size-budget": "text"
+};
 var LIST_KEYS = ["platforms", "tags", "pinned-packages"];
 var PING_KEYS = { port: "ping-port", path: "ping-path", "startup-timeout": "startup-timeout", "token-env": "token-env" };
-var CONFIG_KEYS = ["name", "suffix", ...SCALAR_KEYS, ...LIST_KEYS, "torch-variants", "expect", "build-args", "ping", "checks"];
-var isMap = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
-var isScalar = (v) => ["string", "number", "boolean"].includes(typeof v);
-function lineOf(text, path4) {
-  const lines = text.split("\n");
-  let from = 0;
-  let indent = -1;
-  let found;
-  for (const seg of path4) {
-    let hit = -1;
-    let count = -1;
-    for (let i = from; i < lines.length; i++) {
-      const l = lines[i];
-      if (!l.trim() || l.trim().startsWith("#")) continue;
-      const ind = l.length - l.trimStart().length;
-      if (ind <= indent && i > from) break;
-      const body = l.trimStart();
-      if (typeof seg === "number") {
-        if (body.startsWith("- ") || body === "-") {
-          if (++count === seg) {
-            hit = i;
-            indent = ind;
-            break;
-          }
-        }
-      } else {
-        const m = /^(?:- +)?["']?([^"':]+)["']?\s*:/.exec(body);
-        if (m && m[1].trim() === seg && ind > indent) {
-          hit = i;
-          indent = ind + (body.startsWith("- ") ? 2 : 0);
-          break;
-        }
-      }
-    }
-    if (hit < 0) return found;
-    found = hit + 1;
-    from = hit + (typeof seg === "number" ? 0 : 1);
+var PING_WANT = { port: "int", path: "line", "startup-timeout": "int", "token-env": "line" };
+var CONFIG_KEYS = ["name", "suffix", ...Object.keys(SCALAR_KEYS), ...LIST_KEYS, "torch-variants", "expect", "build-args", "ping", "checks"];
+var MAX_ALIASES = 100;
+var MAX_EXPANSIONS = 1e4;
+var NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+var keyOf = (path6) => path6.map((s, i) => typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`).join("");
+var Tree = class {
+  constructor(text, file) {
+    this.text = text;
+    this.file = file;
+    this.doc = (0, import_yaml.parseDocument)(text, { lineCounter: this.lc, prettyErrors: false, uniqueKeys: false });
   }
-  return found;
-}
-function scalar(v) {
-  return String(v);
+  text;
+  file;
+  lc = new import_yaml.LineCounter();
+  doc;
+  aliases = /* @__PURE__ */ new Set();
+  expansions = 0;
+  lineOf(node) {
+    return node?.range ? this.lineAt(node.range[0]) : void 0;
+  }
+  lineAt(offset) {
+    return this.lc.linePos(offset).line;
+  }
+  fail(node, path6, msg) {
+    throw new ConfigError(this.file, this.lineOf(node), keyOf(path6) || "(top level)", msg);
+  }
+  resolve(node, path6) {
+    if (!(0, import_yaml.isAlias)(node)) return node ?? null;
+    this.aliases.add(node);
+    if (this.aliases.size > MAX_ALIASES) this.fail(node, path6, `more than ${MAX_ALIASES} aliases; write the values out`);
+    if (++this.expansions > MAX_EXPANSIONS) this.fail(node, path6, `aliases expand to more than ${MAX_EXPANSIONS} values; write the values out`);
+    const target = node.resolve(this.doc);
+    if (!target) this.fail(node, path6, `alias *${node.source} names no anchor`);
+    return target;
+  }
+  /** A map's pairs as [key, key node, value node]; keys must be plain names, each given once. */
+  pairs(node, path6) {
+    if (!(0, import_yaml.isMap)(node)) return [];
+    const out = [];
+    const seen = /* @__PURE__ */ new Map();
+    for (const pair of node.items) {
+      const k = pair.key;
+      if (!(0, import_yaml.isScalar)(k) || typeof k.value !== "string" && typeof k.value !== "number") this.fail(k ?? node, path6, "keys must be names");
+      const key2 = String(k.value);
+      const first = seen.get(key2);
+      if (first) this.fail(k, [...path6, key2], `is given twice (first at line ${this.lineOf(first)}); YAML keeps only one of them`);
+      seen.set(key2, k);
+      out.push([key2, k, this.resolve(pair.value, [...path6, key2])]);
+    }
+    return out;
+  }
+  /** Refuses a key given twice anywhere in the file (inside `checks` too, which is converted to plain values). */
+  checkDuplicates(node, path6, depth = 0) {
+    if (depth > 64) this.fail(node, path6, "is nested too deeply");
+    if ((0, import_yaml.isMap)(node)) for (const [k, , v] of this.pairs(node, path6)) this.checkDuplicates(v, [...path6, k], depth + 1);
+    else if ((0, import_yaml.isSeq)(node)) node.items.forEach((x, i) => this.checkDuplicates(this.resolve(x, [...path6, i]), [...path6, i], depth + 1));
+  }
+  /** The node as plain values (for `checks`), with the alias limit. */
+  toJS(node, path6) {
+    try {
+      return node.toJS(this.doc, { maxAliasCount: MAX_ALIASES });
+    } catch (e) {
+      return this.fail(node, path6, e.message);
+    }
+  }
+  /**
+   * A scalar as the input string it stands for, refusing what YAML typed differently from what
+   * was written: `torch-version: 2.10` is the number 2.1, `port: 1e3` the number 1000, `image: true`
+   * a boolean, `image:` no value at all.
+   */
+  scalar(node, path6, want) {
+    const where = keyOf(path6).replace(/^.*\./, "");
+    if (!(0, import_yaml.isScalar)(node)) return this.fail(node, path6, `must be a single value; got ${describe(node)}`);
+    const v = node.value;
+    const source = node.source ?? String(v);
+    if (v === null || v === void 0) return this.fail(node, path6, "has no value; write one, or leave the key out");
+    if (typeof v === "string") {
+      if (want !== "text" && /[\r\n]/.test(v)) {
+        return this.fail(node, path6, `must be one line; a newline here would make two ${["build-args", "tags"].some((k) => path6.includes(k)) ? "entries" : "values"} of one (got ${JSON.stringify(v.slice(0, 80))})`);
+      }
+      return v;
+    }
+    if (typeof v === "boolean") {
+      if (want === "bool" || want === "value" && source === String(v)) return String(v);
+      if (want === "int") return this.fail(node, path6, `is the boolean ${source}; ${where} takes a whole number`);
+      return this.fail(node, path6, `is the boolean ${source}; ${where} takes a string: quote it ('${source}') if you mean the word`);
+    }
+    if (typeof v === "number" || typeof v === "bigint") {
+      if (want === "version") {
+        return this.fail(node, path6, `is the number ${String(v)} to YAML, not the version ${source}: write versions in quotes ('${source}'), as YAML reads unquoted ones as numbers (2.10 as 2.1)`);
+      }
+      if (want === "int" && !/^[0-9]+$/.test(source)) {
+        if (!Number.isInteger(v)) return this.fail(node, path6, `${source} is not a whole number; accepted: plain digits such as 120`);
+        return this.fail(node, path6, `YAML reads ${source} as the number ${String(v)}; write it in plain digits (${String(v)})`);
+      }
+      if (want === "bool") return this.fail(node, path6, `is the number ${source}; accepted: true or false`);
+      if (String(v) !== source) {
+        return this.fail(node, path6, `YAML reads ${source} as the number ${String(v)}; quote it ('${source}') to keep it as written`);
+      }
+      return String(v);
+    }
+    return this.fail(node, path6, `must be a single value; got ${describe(node)}`);
+  }
+};
+function describe(node) {
+  if (node === null) return "nothing";
+  if ((0, import_yaml.isMap)(node)) return "a map";
+  if ((0, import_yaml.isSeq)(node)) return "a list";
+  if ((0, import_yaml.isScalar)(node)) return node.value === null ? "no value" : `the ${typeof node.value} ${node.source ?? String(node.value)}`;
+  return "something else";
 }
 function checksInputOf(v) {
   if (typeof v === "string") return v;
   if (Array.isArray(v)) return v.length === 0 ? "" : (0, import_yaml.stringify)(v);
   return void 0;
 }
-function entryValues(node, where, fail) {
-  const out = {};
-  for (const [key2, v] of Object.entries(node)) {
-    const at = [...where, key2];
+function entryValues(t, node, where) {
+  const values = {};
+  const at = {};
+  for (const [key2, k, v] of t.pairs(node, where)) {
+    const path6 = [...where, key2];
+    const set = (input, value, keyNode = k) => {
+      values[input] = value;
+      at[input] = keyNode;
+    };
     if (key2 === "name" || key2 === "suffix") {
-      if (!isScalar(v)) fail(at, "must be a string");
-    } else if (SCALAR_KEYS.includes(key2)) {
-      if (!isScalar(v)) fail(at, "must be a single value");
-      out[key2] = scalar(v);
+      t.scalar(v, path6, "line");
+    } else if (SCALAR_KEYS[key2]) {
+      set(key2, t.scalar(v, path6, SCALAR_KEYS[key2]));
     } else if (LIST_KEYS.includes(key2)) {
-      if (Array.isArray(v) && v.every(isScalar)) out[key2] = v.map(scalar).join("\n");
-      else if (isScalar(v)) out[key2] = scalar(v);
-      else fail(at, "must be a list of strings");
+      if ((0, import_yaml.isSeq)(v)) {
+        const items = v.items.map((x, i) => {
+          const item = t.scalar(t.resolve(x, [...path6, i]), [...path6, i], "line");
+          if (item.includes(",")) t.fail(x, [...path6, i], `'${item}' holds a comma: give one item per list entry`);
+          return item;
+        });
+        set(key2, items.join("\n"));
+      } else if ((0, import_yaml.isScalar)(v)) set(key2, t.scalar(v, path6, "text"));
+      else t.fail(v ?? k, path6, "must be a list of strings");
     } else if (key2 === "torch-variants") {
-      if (isMap(v) && Object.values(v).every(isScalar)) out[key2] = Object.entries(v).map(([p, x]) => `${p}=${scalar(x)}`).join(",");
-      else if (typeof v === "string") out[key2] = v;
-      else fail(at, "must map platforms to variants, e.g. {linux/amd64: cu121, linux/arm64: cpu}");
+      if ((0, import_yaml.isMap)(v)) {
+        const items = t.pairs(v, path6).map(([p, , x]) => {
+          const variant = t.scalar(x, [...path6, p], "line");
+          if (/[\s,=]/.test(variant)) t.fail(x, [...path6, p], `'${variant}' is not a variant such as cu121 or cpu`);
+          return `${p}=${variant}`;
+        });
+        set(key2, items.join(","));
+      } else if ((0, import_yaml.isScalar)(v) && typeof v.value === "string") set(key2, v.value);
+      else t.fail(v ?? k, path6, "must map platforms to variants, e.g. {linux/amd64: cu121, linux/arm64: cpu}");
     } else if (key2 === "expect") {
-      if (!isMap(v)) fail(at, "must map platforms to {torch, torchaudio, cuda}");
+      if (!(0, import_yaml.isMap)(v)) t.fail(v ?? k, path6, "must map platforms to {torch, torchaudio, cuda}");
       const lines = [];
-      for (const [p, e] of Object.entries(v)) {
-        if (!isMap(e)) fail([...at, p], "must be a map with torch, torchaudio and/or cuda");
-        for (const [k, x] of Object.entries(e)) {
-          if (!["torch", "torchaudio", "cuda"].includes(k)) fail([...at, p, k], "unknown key; accepted: torch, torchaudio, cuda");
-          if (!isScalar(x) && x !== null) fail([...at, p, k], "must be a version string (or none for cuda)");
-        }
-        lines.push(`${p}: ${Object.entries(e).map(([k, x]) => `${k}=${x === null ? "none" : scalar(x)}`).join(" ")}`);
+      for (const [p, , e] of t.pairs(v, path6)) {
+        if (!(0, import_yaml.isMap)(e)) t.fail(e, [...path6, p], "must be a map with torch, torchaudio and/or cuda");
+        const pairs = t.pairs(e, [...path6, p]).map(([name, kn, x]) => {
+          const at2 = [...path6, p, name];
+          if (!["torch", "torchaudio", "cuda"].includes(name)) t.fail(kn, at2, "unknown key; accepted: torch, torchaudio, cuda");
+          if (name === "cuda" && (0, import_yaml.isScalar)(x) && x.value === null) return "cuda=none";
+          const value = t.scalar(x, at2, "version");
+          if (/\s/.test(value)) t.fail(x, at2, `'${value}' holds a space; a version is one word (such as 2.2.2+cu121)`);
+          return `${name}=${value}`;
+        });
+        lines.push(`${p}: ${pairs.join(" ")}`);
       }
-      out[key2] = lines.join("\n");
+      set(key2, lines.join("\n"));
     } else if (key2 === "build-args") {
-      if (Array.isArray(v) && v.every((x) => typeof x === "string")) {
-        out[key2] = v.join("\n");
-      } else if (isMap(v)) {
+      const check = (value, node2, p) => {
+        if (Buffer.byteLength(value) > MAX_BUILD_ARG_BYTES) {
+          t.fail(node2, p, `is ${Buffer.byteLength(value)} bytes; a build arg is at most ${MAX_BUILD_ARG_BYTES} bytes (use a file in the context, or a build secret, for more)`);
+        }
+        return value;
+      };
+      if ((0, import_yaml.isSeq)(v)) {
+        set(key2, v.items.map((x, i) => check(t.scalar(t.resolve(x, [...path6, i]), [...path6, i], "line"), x, [...path6, i])).join("\n"));
+      } else if ((0, import_yaml.isMap)(v)) {
         const lines = [];
-        for (const [k, x] of Object.entries(v)) {
-          if (isMap(x)) {
-            for (const [n, y] of Object.entries(x)) {
-              if (!isScalar(y)) fail([...at, k, n], "must be a single value");
-              lines.push(`${k}:${n}=${scalar(y)}`);
+        for (const [name, kn, x] of t.pairs(v, path6)) {
+          if ((0, import_yaml.isMap)(x)) {
+            for (const [n, kn2, y] of t.pairs(x, [...path6, name])) {
+              if (!NAME_RE.test(n)) t.fail(kn2, [...path6, name, n], `'${n}' is not a build arg name (letters, digits and _, not starting with a digit)`);
+              lines.push(`${name}:${n}=${check(t.scalar(y, [...path6, name, n], "value"), y, [...path6, name, n])}`);
             }
-          } else if (isScalar(x)) {
-            lines.push(`${k}=${scalar(x)}`);
+          } else if ((0, import_yaml.isScalar)(x)) {
+            if (!NAME_RE.test(name)) t.fail(kn, [...path6, name], `'${name}' is not a build arg name (letters, digits and _, not starting with a digit), nor a platform with a map of args`);
+            lines.push(`${name}=${check(t.scalar(x, [...path6, name], "value"), x, [...path6, name])}`);
           } else {
-            fail([...at, k], "must be a value, or a map of args for that platform");
+            t.fail(x ?? kn, [...path6, name], "must be a value, or a map of args for that platform");
           }
         }
-        out[key2] = lines.join("\n");
+        set(key2, lines.join("\n"));
       } else {
-        fail(at, "must map NAME to value (optionally under a platform key), or be a list of NAME=value");
+        t.fail(v ?? k, path6, "must map NAME to value (optionally under a platform key), or be a list of NAME=value");
       }
     } else if (key2 === "checks") {
-      const text = checksInputOf(v);
-      if (text === void 0) fail(at, "must be a list of checks (each with a name and exec or http)");
-      out[key2] = text;
+      const text = v === null ? void 0 : checksInputOf((0, import_yaml.isScalar)(v) ? v.value : t.toJS(v, path6));
+      if (text === void 0) t.fail(v ?? k, path6, "must be a list of checks (each with a name and exec or http)");
+      set(key2, text);
     } else if (key2 === "ping") {
-      if (!isMap(v)) fail(at, `must be a map with ${Object.keys(PING_KEYS).join(", ")}`);
-      for (const [k, x] of Object.entries(v)) {
-        if (!PING_KEYS[k]) fail([...at, k], `unknown key; accepted: ${Object.keys(PING_KEYS).join(", ")}`);
-        if (!isScalar(x)) fail([...at, k], "must be a single value");
-        out[PING_KEYS[k]] = scalar(x);
+      if (!(0, import_yaml.isMap)(v)) t.fail(v ?? k, path6, `must be a map with ${Object.keys(PING_KEYS).join(", ")}`);
+      for (const [name, kn, x] of t.pairs(v, path6)) {
+        if (!PING_KEYS[name]) t.fail(kn, [...path6, name], `unknown key; accepted: ${Object.keys(PING_KEYS).join(", ")}`);
+        set(PING_KEYS[name], t.scalar(x, [...path6, name], PING_WANT[name]), kn);
       }
     } else {
-      fail(at, `unknown key; accepted: ${CONFIG_KEYS.join(", ")}`);
+      t.fail(k, path6, `unknown key; accepted: ${CONFIG_KEYS.join(", ")}`);
     }
   }
-  return out;
+  return { values, at };
 }
 function parseConfig(text, file) {
-  const fail = (path4, msg) => {
-    const key2 = path4.map((s, i) => typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`).join("");
-    throw new ConfigError(file, lineOf(text, path4), key2 || "(top level)", msg);
-  };
-  let doc;
-  try {
-    doc = load(text, { filename: file });
-  } catch (e) {
-    const m = e;
-    throw new ConfigError(file, m.mark ? m.mark.line + 1 : void 0, "(syntax)", m.reason ?? m.message);
+  const t = new Tree(text, file);
+  if (t.doc.errors.length > 0) {
+    const e = t.doc.errors[0];
+    throw new ConfigError(file, t.lineAt(e.pos[0]), "(syntax)", e.message.split("\n")[0]);
   }
-  if (!isMap(doc)) fail([], "the file must be a map with an `images` list (and optional `defaults`)");
-  for (const k of Object.keys(doc)) if (!["defaults", "images", "version"].includes(k)) fail([k], "unknown top-level key; accepted: version, defaults, images");
-  if (doc.version !== void 0 && String(doc.version) !== "1") fail(["version"], `unsupported version ${String(doc.version)}; accepted: 1`);
-  const defaults = doc.defaults === void 0 ? {} : doc.defaults;
-  if (!isMap(defaults)) fail(["defaults"], "must be a map of input names to values");
-  if ("name" in defaults || "suffix" in defaults) fail(["defaults"], "name and suffix belong to an image, not to defaults");
-  const base = entryValues(defaults, ["defaults"], fail);
-  const images = doc.images;
-  if (!Array.isArray(images) || images.length === 0) fail(["images"], "must be a non-empty list of images");
+  const doc = t.resolve(t.doc.contents, []);
+  if (!(0, import_yaml.isMap)(doc)) return t.fail(null, [], "the file must be a map with an `images` list (and optional `defaults`)");
+  t.checkDuplicates(doc, []);
+  const top = new Map(t.pairs(doc, []).map(([k, kn, v]) => [k, { kn, v }]));
+  for (const [k, { kn }] of top) if (!["defaults", "images", "version"].includes(k)) t.fail(kn, [k], "unknown top-level key; accepted: version, defaults, images");
+  const version = top.get("version");
+  if (version) {
+    const v = (0, import_yaml.isScalar)(version.v) ? String(version.v.value) : "";
+    if (v !== "1") t.fail(version.kn, ["version"], `unsupported version ${(0, import_yaml.isScalar)(version.v) ? version.v.source ?? v : describe(version.v)}; accepted: 1`);
+  }
+  const defaultsNode = top.get("defaults");
+  if (defaultsNode && !(0, import_yaml.isMap)(defaultsNode.v)) t.fail(defaultsNode.kn, ["defaults"], "must be a map of input names to values");
+  const defaultKeys = defaultsNode ? t.pairs(defaultsNode.v, ["defaults"]).map(([k]) => k) : [];
+  if (defaultKeys.includes("name") || defaultKeys.includes("suffix")) t.fail(defaultsNode.kn, ["defaults"], "name and suffix belong to an image, not to defaults");
+  const base = defaultsNode ? entryValues(t, defaultsNode.v, ["defaults"]) : { values: {}, at: {} };
+  const imagesNode = top.get("images");
+  const images = imagesNode?.v;
+  if (!(0, import_yaml.isSeq)(images) || images.items.length === 0) return t.fail(imagesNode?.kn ?? null, ["images"], "must be a non-empty list of images");
   const entries = [];
   const names = /* @__PURE__ */ new Set();
-  images.forEach((node, i) => {
-    if (!isMap(node)) fail(["images", i], "must be a map");
-    const name = node.name === void 0 ? images.length === 1 ? "default" : void 0 : String(node.name);
-    if (!name) fail(["images", i], "needs a name when the file lists several images");
-    if (!/^[a-z0-9][a-z0-9_.-]*$/.test(name)) fail(["images", i, "name"], `'${name}' must be lowercase letters, digits, . _ -`);
-    if (names.has(name)) fail(["images", i, "name"], `'${name}' is used twice`);
+  images.items.forEach((item, i) => {
+    const node = t.resolve(item, ["images", i]);
+    if (!(0, import_yaml.isMap)(node)) return t.fail(node ?? item, ["images", i], "must be a map");
+    const own = new Map(t.pairs(node, ["images", i]).map(([k, kn, v]) => [k, { kn, v }]));
+    const nameNode = own.get("name");
+    const name = nameNode ? t.scalar(nameNode.v, ["images", i, "name"], "line") : images.items.length === 1 ? "default" : void 0;
+    if (!name) return t.fail(node, ["images", i], "needs a name when the file lists several images");
+    if (!/^[a-z0-9][a-z0-9_.-]*$/.test(name)) t.fail(nameNode.kn, ["images", i, "name"], `'${name}' must be lowercase letters, digits, . _ -`);
+    if (names.has(name)) t.fail(nameNode.kn, ["images", i, "name"], `'${name}' is used twice`);
     names.add(name);
-    const own = entryValues(node, ["images", i], fail);
-    const values = { ...base, ...own };
+    const suffixNode = own.get("suffix");
+    const suffix = suffixNode ? t.scalar(suffixNode.v, ["images", i, "suffix"], "line") : images.items.length > 1 ? `-${name}` : "";
+    if (!/^[A-Za-z0-9_.-]{0,64}$/.test(suffix)) {
+      t.fail(suffixNode.kn, ["images", i, "suffix"], `'${suffix}' is not a tag suffix: up to 64 of A-Z a-z 0-9 _ . - (e.g. -cu121, -cpu, -slim)`);
+    }
+    const mine = entryValues(t, node, ["images", i]);
+    const values = { ...base.values, ...mine.values };
     const lines = {};
     for (const k of Object.keys(values)) {
-      const where = k in own ? ["images", i] : ["defaults"];
-      const src = k in own ? node : defaults;
-      const pingKey = Object.keys(PING_KEYS).find((pk) => PING_KEYS[pk] === k);
-      const line = lineOf(text, pingKey && !(k in src) ? [...where, "ping", pingKey] : [...where, k]);
+      const line = t.lineOf(mine.at[k] ?? base.at[k]);
       if (line) lines[k] = line;
     }
-    const suffix = node.suffix !== void 0 ? String(node.suffix) : images.length > 1 ? `-${name}` : "";
     entries.push({ name, suffix, values, lines, path: `images[${i}]` });
   });
   return { file, entries };
@@ -40874,8 +38035,14 @@ var COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
 var PATH_RE = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
 var HOST_RE = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d+)?$/;
 function parseImage(raw) {
+  const other = /[^\x20-\x7e]/u.exec(raw.trim())?.[0];
+  if (other) {
+    const code2 = `U+${other.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
+    throw new InputError("image", `${shown(raw)} holds the character ${code2}; accepted: ASCII letters, digits and . _ - / : (for example ghcr.io/owner/worker)`);
+  }
   const s = raw.trim().toLowerCase();
   if (!s) throw new InputError("image", "is required: the image to build without a tag, for example ghcr.io/OWNER/worker");
+  if (s.length > MAX_IMAGE_NAME) throw new InputError("image", `'${raw.slice(0, 60)}...' is ${s.length} characters; docker accepts image names (registry included) of at most ${MAX_IMAGE_NAME}`);
   if (s.includes("@") || s.split("/").pop().includes(":")) {
     throw new InputError("image", `'${raw}' includes a tag or digest; give the name only and put tags in 'tags'`);
   }
@@ -40886,6 +38053,14 @@ function parseImage(raw) {
   if (registry === "docker.io" && !repository.includes("/")) repository = `library/${repository}`;
   if (hasHost && !HOST_RE.test(registry) || !PATH_RE.test(repository)) {
     throw new InputError("image", `'${raw}' is not a valid image name; expected [REGISTRY/]PATH with lowercase letters, digits and . _ - separators, for example ghcr.io/owner/worker`);
+  }
+  if (hasHost) {
+    const [host, port] = registry.split(":");
+    if (port !== void 0 && !(Number(port) >= 1 && Number(port) <= 65535)) {
+      throw new InputError("image", `'${raw}': the registry port ${port} is not a port; accepted: 1 to 65535`);
+    }
+    const long = host.split(".").find((label) => label.length > 63);
+    if (long) throw new InputError("image", `'${raw}': the registry host name part '${long.slice(0, 20)}...' is ${long.length} characters; a DNS label is at most 63`);
   }
   return { name: s, registry, repository };
 }
@@ -40919,12 +38094,12 @@ var TIMING_LIMITS = {
   successThreshold: [1, 1e3],
   failureThreshold: [1, 1e3]
 };
-function parseJsonPath(path4) {
+function parseJsonPath(path6) {
   const out = [];
   let i = 0;
   const name = /^[A-Za-z_$][A-Za-z0-9_$-]*/;
-  while (i < path4.length) {
-    const rest = path4.slice(i);
+  while (i < path6.length) {
+    const rest = path6.slice(i);
     if (rest[0] === "[") {
       const idx = /^\[(0|[1-9][0-9]*)\]/.exec(rest);
       const quoted = /^\[("(?:[^"\\]|\\.)*")\]/.exec(rest);
@@ -40946,7 +38121,7 @@ function parseJsonPath(path4) {
         if (rest[0] !== ".") return void 0;
         i++;
       }
-      const m = name.exec(path4.slice(i));
+      const m = name.exec(path6.slice(i));
       if (!m) return void 0;
       out.push(m[0]);
       i += m[0].length;
@@ -40985,9 +38160,9 @@ function parseChecks(text, where) {
   const lineAt = (node) => node?.range ? lc.linePos(node.range[0]).line : void 0;
   const prefix = "file" in where ? where.key ?? "checks" : "checks";
   let names = [];
-  const fail = (node, path4, msg, line = lineAt(node)) => {
-    const index = typeof path4[0] === "number" ? path4[0] : void 0;
-    const key2 = path4.map((s, i) => typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`).join("");
+  const fail = (node, path6, msg, line = lineAt(node)) => {
+    const index = typeof path6[0] === "number" ? path6[0] : void 0;
+    const key2 = path6.map((s, i) => typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`).join("");
     const named = index !== void 0 && names[index] !== void 0 ? ` ('${names[index]}')` : "";
     const at = index !== void 0 ? `${prefix}${key2.replace(/^\[\d+\]/, (m) => `${m}${named}`)}` : key2 ? `${prefix}.${key2}` : prefix;
     if ("file" in where) throw new ConfigError(where.file, line === void 0 ? void 0 : line + (where.line ?? 1) - 1, at, msg);
@@ -41000,88 +38175,88 @@ function parseChecks(text, where) {
     if ("file" in where) fail(null, [], `not valid YAML: ${msg}`, line);
     fail(null, [], `not valid YAML${line ? ` (line ${line} of the input)` : ""}: ${msg}`);
   }
-  const resolve2 = (n) => (0, import_yaml2.isAlias)(n) ? n.resolve(doc) ?? null : n;
-  const root = resolve2(doc.contents);
+  const resolve3 = (n) => (0, import_yaml2.isAlias)(n) ? n.resolve(doc) ?? null : n;
+  const root = resolve3(doc.contents);
   if (root === null || (0, import_yaml2.isScalar)(root) && root.value === null) return [];
   if (!(0, import_yaml2.isSeq)(root)) return fail(root, [], "must be a list of checks, each with a name and exec or http");
-  const entries = (node, path4, accepted, what) => {
-    if (!(0, import_yaml2.isMap)(node)) return fail(node, path4, `must be a map (${what}); got ${describe(node)}`);
+  const entries = (node, path6, accepted, what) => {
+    if (!(0, import_yaml2.isMap)(node)) return fail(node, path6, `must be a map (${what}); got ${describe2(node)}`);
     const out = /* @__PURE__ */ new Map();
     for (const pair of node.items) {
-      const k = resolve2(pair.key);
+      const k = resolve3(pair.key);
       const key2 = (0, import_yaml2.isScalar)(k) ? String(k.value) : void 0;
       if (key2 === void 0 || !accepted.includes(key2)) {
-        return fail(k, path4, `unknown key ${key2 === void 0 ? describe(k) : `'${key2}'`}; accepted: ${accepted.join(", ")}`);
+        return fail(k, path6, `unknown key ${key2 === void 0 ? describe2(k) : `'${key2}'`}; accepted: ${accepted.join(", ")}`);
       }
-      out.set(key2, { k, v: resolve2(pair.value) });
+      out.set(key2, { k, v: resolve3(pair.value) });
     }
     return out;
   };
-  const str3 = (node, path4, what) => {
-    if (!(0, import_yaml2.isScalar)(node) || typeof node.value !== "string") return fail(node, path4, `must be ${what}; got ${describe(node)}`);
+  const str2 = (node, path6, what) => {
+    if (!(0, import_yaml2.isScalar)(node) || typeof node.value !== "string") return fail(node, path6, `must be ${what}; got ${describe2(node)}`);
     return node.value;
   };
-  const int3 = (node, path4, min, max) => {
+  const int2 = (node, path6, min, max) => {
     const v = (0, import_yaml2.isScalar)(node) ? node.value : void 0;
     if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-      return fail(node, path4, `${describe(node)} is not accepted; accepted: a whole number from ${min} to ${max}`);
+      return fail(node, path6, `${describe2(node)} is not accepted; accepted: a whole number from ${min} to ${max}`);
     }
     return v;
   };
-  const regex = (node, path4) => {
-    const source = str3(node, path4, "a regular expression (a string)");
+  const regex = (node, path6) => {
+    const source = str2(node, path6, "a regular expression (a string)");
     try {
       return new RegExp(source, "m");
     } catch (e) {
-      return fail(node, path4, `${show(source)} is not a regular expression (${messageOf(e).replace(/^Invalid regular expression: \/.*\/m: /, "")}); accepted: a JavaScript regular expression, e.g. 'large-v3.*\\.pt$'`);
+      return fail(node, path6, `${show(source)} is not a regular expression (${messageOf(e).replace(/^Invalid regular expression: \/.*\/m: /, "")}); accepted: a JavaScript regular expression, e.g. 'large-v3.*\\.pt$'`);
     }
   };
-  const jsonExpectations = (node, path4) => {
-    if (!(0, import_yaml2.isMap)(node)) return fail(node, path4, `must map JSON paths to values, e.g. {diarization: true, "devices[0].name": cuda}; got ${describe(node)}`);
+  const jsonExpectations = (node, path6) => {
+    if (!(0, import_yaml2.isMap)(node)) return fail(node, path6, `must map JSON paths to values, e.g. {diarization: true, "devices[0].name": cuda}; got ${describe2(node)}`);
     const out = [];
     for (const pair of node.items) {
-      const k = resolve2(pair.key);
+      const k = resolve3(pair.key);
       const key2 = (0, import_yaml2.isScalar)(k) ? String(k.value) : "";
       const segments = parseJsonPath(key2);
-      if (!segments) return fail(k, [...path4, key2], `${show(key2)} is not a JSON path; accepted: names joined by dots, [N] for an array index, ["key"] for other keys, e.g. a.b[0].c`);
-      const v = resolve2(pair.value);
+      if (!segments) return fail(k, [...path6, key2], `${show(key2)} is not a JSON path; accepted: names joined by dots, [N] for an array index, ["key"] for other keys, e.g. a.b[0].c`);
+      const v = resolve3(pair.value);
       out.push({ path: key2, segments, value: v === null ? null : v.toJS(doc) });
     }
     return out;
   };
-  const argvItem = (node, path4) => {
+  const argvItem = (node, path6) => {
     if ((0, import_yaml2.isScalar)(node) && node.value !== null && node.type === "PLAIN" && node.source !== void 0) return node.source;
-    return str3(node, path4, "a string");
+    return str2(node, path6, "a string");
   };
-  const expectations = (node, path4, one, accepted) => {
-    if (node === null) return [one(null, path4)];
+  const expectations = (node, path6, one, accepted) => {
+    if (node === null) return [one(null, path6)];
     if ((0, import_yaml2.isSeq)(node)) {
-      if (node.items.length === 0) return fail(node, path4, "must be a map, or a non-empty list of maps of which one must hold");
-      return node.items.map((n, i) => one(resolve2(n), [...path4, i]));
+      if (node.items.length === 0) return fail(node, path6, "must be a map, or a non-empty list of maps of which one must hold");
+      return node.items.map((n, i) => one(resolve3(n), [...path6, i]));
     }
-    if (!(0, import_yaml2.isMap)(node)) return fail(node, path4, `must be a map with ${accepted.join(", ")} (or a list of such maps of which one must hold); got ${describe(node)}`);
-    return [one(node, path4)];
+    if (!(0, import_yaml2.isMap)(node)) return fail(node, path6, `must be a map with ${accepted.join(", ")} (or a list of such maps of which one must hold); got ${describe2(node)}`);
+    return [one(node, path6)];
   };
   const checks = [];
   names = root.items.map((n) => {
-    const r = resolve2(n);
-    const v = (0, import_yaml2.isMap)(r) ? resolve2(r.get("name", true)) : null;
+    const r = resolve3(n);
+    const v = (0, import_yaml2.isMap)(r) ? resolve3(r.get("name", true)) : null;
     return (0, import_yaml2.isScalar)(v) && typeof v.value === "string" && v.value.trim() ? v.value.trim() : void 0;
   });
   const seen = /* @__PURE__ */ new Map();
   root.items.forEach((raw, i) => {
-    const node = resolve2(raw);
+    const node = resolve3(raw);
     const keys = entries(node, [i], CHECK_KEYS, "a check");
     const name = keys.get("name");
     if (!name) return fail(node, [i], "has no name; every check needs a name, used in its findings");
-    const n = str3(name.v, [i, "name"], "a non-empty string").trim();
+    const n = str2(name.v, [i, "name"], "a non-empty string").trim();
     if (!n) fail(name.v, [i, "name"], "must be a non-empty string");
     if (seen.has(n)) fail(name.v, [i, "name"], `'${n}' is also the name of ${prefix}[${seen.get(n)}]; names must be unique`);
     seen.set(n, i);
     const timings = { ...PROBE_DEFAULTS };
     for (const k of Object.keys(PROBE_DEFAULTS)) {
       const e = keys.get(k);
-      if (e) timings[k] = int3(e.v, [i, k], ...TIMING_LIMITS[k]);
+      if (e) timings[k] = int2(e.v, [i, k], ...TIMING_LIMITS[k]);
     }
     const exec = keys.get("exec");
     const http3 = keys.get("http");
@@ -41092,17 +38267,17 @@ function parseChecks(text, where) {
     if (exec) {
       let argv;
       if ((0, import_yaml2.isSeq)(exec.v)) {
-        argv = exec.v.items.map((x, j) => argvItem(resolve2(x), [i, "exec", j]));
+        argv = exec.v.items.map((x, j) => argvItem(resolve3(x), [i, "exec", j]));
         if (argv.length === 0 || !argv[0]) fail(exec.v, [i, "exec"], "must not be empty; accepted: [program, args...] or a string run by sh -c");
       } else {
         const s = (0, import_yaml2.isScalar)(exec.v) && typeof exec.v.value === "string" ? exec.v.value : "";
-        if (!s.trim()) fail(exec.v, [i, "exec"], `${describe(exec.v)} is not accepted; accepted: [program, args...] or a non-empty string run by sh -c`);
+        if (!s.trim()) fail(exec.v, [i, "exec"], `${describe2(exec.v)} is not accepted; accepted: [program, args...] or a non-empty string run by sh -c`);
         argv = ["sh", "-c", s];
       }
       const one = (n2, p) => {
         const e = n2 === null ? /* @__PURE__ */ new Map() : entries(n2, p, EXEC_EXPECT_KEYS, `an exec check's expectation: ${EXEC_EXPECT_KEYS.join(", ")}`);
         const out = { exitCode: 0, json: [] };
-        if (e.has("exitCode")) out.exitCode = int3(e.get("exitCode").v, [...p, "exitCode"], 0, 255);
+        if (e.has("exitCode")) out.exitCode = int2(e.get("exitCode").v, [...p, "exitCode"], 0, 255);
         if (e.has("stdout")) out.stdout = regex(e.get("stdout").v, [...p, "stdout"]);
         if (e.has("json")) out.json = jsonExpectations(e.get("json").v, [...p, "json"]);
         return out;
@@ -41111,25 +38286,25 @@ function parseChecks(text, where) {
     } else {
       const h = entries(http3.v, [i, "http"], HTTP_KEYS, `the request: ${HTTP_KEYS.join(", ")}`);
       if (!h.has("path")) fail(http3.v, [i, "http"], "has no path; accepted: a path starting with /, e.g. /v1/ping");
-      const path4 = str3(h.get("path").v, [i, "http", "path"], "a path starting with /");
-      if (!path4.startsWith("/") || /\s/.test(path4)) fail(h.get("path").v, [i, "http", "path"], `${show(path4)} is not accepted; accepted: a path starting with / and without spaces, e.g. /v1/ping`);
+      const path6 = str2(h.get("path").v, [i, "http", "path"], "a path starting with /");
+      if (!path6.startsWith("/") || /\s/.test(path6)) fail(h.get("path").v, [i, "http", "path"], `${show(path6)} is not accepted; accepted: a path starting with / and without spaces, e.g. /v1/ping`);
       let method = "GET";
       if (h.has("method")) {
-        const m = str3(h.get("method").v, [i, "http", "method"], `one of ${METHODS.join(", ")}`);
+        const m = str2(h.get("method").v, [i, "http", "method"], `one of ${METHODS.join(", ")}`);
         if (!METHODS.includes(m.toUpperCase())) fail(h.get("method").v, [i, "http", "method"], `${show(m)} is not accepted; accepted: ${METHODS.join(", ")}`);
         method = m.toUpperCase();
       }
       const headers = {};
       if (h.has("headers")) {
         const hn = h.get("headers").v;
-        if (!(0, import_yaml2.isMap)(hn)) fail(hn, [i, "http", "headers"], `must map header names to values, e.g. {Authorization: "Bearer ${TOKEN_PLACEHOLDER}"}; got ${describe(hn)}`);
+        if (!(0, import_yaml2.isMap)(hn)) fail(hn, [i, "http", "headers"], `must map header names to values, e.g. {Authorization: "Bearer ${TOKEN_PLACEHOLDER}"}; got ${describe2(hn)}`);
         for (const pair of hn.items) {
-          const k = resolve2(pair.key);
+          const k = resolve3(pair.key);
           const name2 = (0, import_yaml2.isScalar)(k) ? String(k.value) : "";
           const at = [i, "http", "headers", name2];
           if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name2)) fail(k, at, `${show(name2)} is not an HTTP header name`);
-          const v = resolve2(pair.value);
-          if (!(0, import_yaml2.isScalar)(v) || v.value === null || typeof v.value === "object") fail(v, at, `must be a single value; got ${describe(v)}`);
+          const v = resolve3(pair.value);
+          if (!(0, import_yaml2.isScalar)(v) || v.value === null || typeof v.value === "object") fail(v, at, `must be a single value; got ${describe2(v)}`);
           const value = String(v.value);
           if (/[\r\n]/.test(value)) fail(v, at, "must be one line");
           placeholders(value, (msg) => fail(v, at, msg));
@@ -41146,19 +38321,19 @@ function parseChecks(text, where) {
           body = JSON.stringify(bn.toJS(doc));
           if (!Object.keys(headers).some((k) => k.toLowerCase() === "content-type")) headers["Content-Type"] = "application/json";
         } else {
-          fail(bn, [i, "http", "body"], `must be a string, or a map or list sent as JSON; got ${describe(bn)}`);
+          fail(bn, [i, "http", "body"], `must be a string, or a map or list sent as JSON; got ${describe2(bn)}`);
         }
         placeholders(body, (msg) => fail(bn, [i, "http", "body"], msg));
       }
       const one = (n2, p) => {
         const e = n2 === null ? /* @__PURE__ */ new Map() : entries(n2, p, HTTP_EXPECT_KEYS, `an http check's expectation: ${HTTP_EXPECT_KEYS.join(", ")}`);
         const out = { status: 200, json: [] };
-        if (e.has("status")) out.status = int3(e.get("status").v, [...p, "status"], 100, 599);
+        if (e.has("status")) out.status = int2(e.get("status").v, [...p, "status"], 100, 599);
         if (e.has("body")) out.body = regex(e.get("body").v, [...p, "body"]);
         if (e.has("json")) out.json = jsonExpectations(e.get("json").v, [...p, "json"]);
         return out;
       };
-      checks.push({ kind: "http", name: n, method, path: path4, headers, ...body !== void 0 ? { body } : {}, expect: expectations(expect, [i, "expect"], one, HTTP_EXPECT_KEYS), ...timings });
+      checks.push({ kind: "http", name: n, method, path: path6, headers, ...body !== void 0 ? { body } : {}, expect: expectations(expect, [i, "expect"], one, HTTP_EXPECT_KEYS), ...timings });
     }
   });
   return checks;
@@ -41168,7 +38343,7 @@ function placeholders(value, fail) {
     if (m[0] !== TOKEN_PLACEHOLDER) fail(`${show(m[0])} is not a placeholder here; accepted: ${TOKEN_PLACEHOLDER}`);
   }
 }
-function describe(node) {
+function describe2(node) {
   if (node === null || node === void 0) return "nothing";
   if ((0, import_yaml2.isMap)(node)) return "a map";
   if ((0, import_yaml2.isSeq)(node)) return "a list";
@@ -41177,12 +38352,12 @@ function describe(node) {
 }
 var realClock = {
   now: () => Date.now(),
-  sleep: (ms, signal) => new Promise((resolve2) => {
+  sleep: (ms, signal) => new Promise((resolve3) => {
     const t = setTimeout(done, ms);
     function done() {
       clearTimeout(t);
       signal?.removeEventListener("abort", done);
-      resolve2();
+      resolve3();
     }
     signal?.addEventListener("abort", done, { once: true });
   })
@@ -41207,16 +38382,16 @@ function describeExpected(check) {
   const what = check.kind === "http" ? `${check.method} ${check.path}: ` : "";
   return `${what}${alts.join(" or ")}${check.successThreshold > 1 ? `, ${check.successThreshold} times in a row` : ""}`;
 }
-function mismatch(text, pattern, json2, what) {
+function mismatch(text, pattern, json, what) {
   if (pattern && !pattern.test(text)) return `${what} not matching ${re(pattern)}`;
-  if (json2.length === 0) return void 0;
+  if (json.length === 0) return void 0;
   let parsed;
   try {
     parsed = JSON.parse(text);
   } catch {
     return `${what} is not JSON`;
   }
-  for (const j of json2) {
+  for (const j of json) {
     const got = lookupJson(parsed, j.segments);
     if (!got.found) return `json ${j.path} missing`;
     if (!jsonEqual(got.value, j.value)) return `json ${j.path} = ${JSON.stringify(got.value)}`;
@@ -41406,16 +38581,16 @@ function registryMessage(body) {
   }
   return text.replace(/\s+/g, " ").trim().slice(0, 200);
 }
-function describe2(o, res) {
+function describe3(o, res) {
   if ("error" in o) return o.error;
   const m = res ? registryMessage(res.body) : "";
   return `HTTP ${o.status}${m ? ` (${m})` : ""}`;
 }
-var sleep = (ms, signal) => new Promise((resolve2, reject) => {
+var sleep = (ms, signal) => new Promise((resolve3, reject) => {
   if (signal?.aborted) return reject(new RegistryError("cancelled"));
   const t = setTimeout(() => {
     signal?.removeEventListener("abort", onAbort);
-    resolve2();
+    resolve3();
   }, ms);
   const onAbort = () => {
     clearTimeout(t);
@@ -41458,8 +38633,8 @@ var RegistryClient = class _RegistryClient {
     c.bearer = this.bearer;
     return c;
   }
-  url(path4) {
-    return path4 instanceof URL ? path4 : new URL(`/v2/${this.repository}/${path4}`, this.baseUrl);
+  url(path6) {
+    return path6 instanceof URL ? path6 : new URL(`/v2/${this.repository}/${path6}`, this.baseUrl);
   }
   /** Runs one request with timeouts, retries and auth. Returns responses with an `ok` or `accept` status. */
   async request(op) {
@@ -41514,12 +38689,12 @@ var RegistryClient = class _RegistryClient {
       outcome = { status: res.status, retryAfter: headerOf(res, "retry-after") };
       const where = `${op.method} ${this.registry}${url.pathname}`;
       if (res.status === 401 || res.status === 403) {
-        throw new RegistryError(`${op.what}: ${where} was refused: ${describe2(outcome, res)}`, res.status, res.bodySent, true);
+        throw new RegistryError(`${op.what}: ${where} was refused: ${describe3(outcome, res)}`, res.status, res.bodySent, true);
       }
-      if (res.bodySent) throw new RegistryError(`${op.what}: ${where} answered ${describe2(outcome, res)} after the upload`, res.status, true);
+      if (res.bodySent) throw new RegistryError(`${op.what}: ${where} answered ${describe3(outcome, res)} after the upload`, res.status, true);
       const delay = nextDelay(attempt2, outcome, this.policy, Date.now() - started, Date.now());
       if (delay === void 0) {
-        throw new RegistryError(`${op.what}: ${where} answered ${describe2(outcome, res)}${attempt2 > 1 ? `, ${attempt2} tries over ${seconds(started)}` : ""}`, res.status);
+        throw new RegistryError(`${op.what}: ${where} answered ${describe3(outcome, res)}${attempt2 > 1 ? `, ${attempt2} tries over ${seconds(started)}` : ""}`, res.status);
       }
       this.log(`${op.what}: HTTP ${res.status} from ${this.registry}; try ${attempt2 + 1} of ${this.policy.attempts} in ${(delay / 1e3).toFixed(1)}s`);
       await sleep(delay, this.opts.signal);
@@ -41564,7 +38739,7 @@ var RegistryClient = class _RegistryClient {
           return;
         }
         if (res.status === 401 || res.status === 403) {
-          throw new RegistryError(`the token endpoint ${url.host}${url.pathname} of ${this.registry} refused ${creds ? `user '${creds.username}'` : "anonymous access"}: ${describe2({ status: res.status }, res)}`, res.status, false, true);
+          throw new RegistryError(`the token endpoint ${url.host}${url.pathname} of ${this.registry} refused ${creds ? `user '${creds.username}'` : "anonymous access"}: ${describe3({ status: res.status }, res)}`, res.status, false, true);
         }
         outcome = { status: res.status, retryAfter: headerOf(res, "retry-after") };
       } catch (e) {
@@ -41574,8 +38749,8 @@ var RegistryClient = class _RegistryClient {
       }
       const delay = nextDelay(attempt2, outcome, this.policy, Date.now() - started, Date.now());
       const what = `token request to ${url.host}${url.pathname} for ${this.registry}`;
-      if (delay === void 0) throw new RegistryError(`${what} failed: ${describe2(outcome, res)}, ${attempt2} ${attempt2 === 1 ? "try" : "tries"} (the token endpoint failed; this is not a credentials problem)`);
-      this.log(`${what}: ${describe2(outcome)}; try ${attempt2 + 1} of ${this.policy.attempts} in ${(delay / 1e3).toFixed(1)}s`);
+      if (delay === void 0) throw new RegistryError(`${what} failed: ${describe3(outcome, res)}, ${attempt2} ${attempt2 === 1 ? "try" : "tries"} (the token endpoint failed; this is not a credentials problem)`);
+      this.log(`${what}: ${describe3(outcome)}; try ${attempt2 + 1} of ${this.policy.attempts} in ${(delay / 1e3).toFixed(1)}s`);
       await sleep(delay, this.opts.signal);
     }
   }
@@ -41672,12 +38847,12 @@ var RegistryClient = class _RegistryClient {
   async getManifest(reference) {
     const res = await this.request({ method: "GET", path: `manifests/${reference}`, headers: { Accept: ACCEPT_MANIFESTS }, what: `reading ${this.name}${reference.startsWith("sha256:") ? "@" : ":"}${reference}`, ok: [200], accept: [404] });
     if (res.status === 404) return void 0;
-    const json2 = JSON.parse(res.body.toString("utf8"));
+    const json = JSON.parse(res.body.toString("utf8"));
     const digest = sha256(res.body);
     const said = headerOf(res, "docker-content-digest");
     if (said && said !== digest) throw new RegistryError(`${this.name}:${reference}: the registry says ${said}, the body hashes to ${digest}`);
     const etag = headerOf(res, "etag");
-    return { digest, mediaType: json2.mediaType ?? headerOf(res, "content-type") ?? "", body: res.body, json: json2, ...etag ? { etag } : {} };
+    return { digest, mediaType: json.mediaType ?? headerOf(res, "content-type") ?? "", body: res.body, json, ...etag ? { etag } : {} };
   }
   /** PUT of a manifest under a tag or its digest; returns the digest the registry stored it as. */
   async putManifest(reference, mediaType, body, what) {
@@ -41711,9 +38886,9 @@ var RegistryClient = class _RegistryClient {
   async referrers(digest) {
     const what = `listing the referrers of ${this.name}@${short(digest)}`;
     const out = [];
-    let path4 = `referrers/${digest}`;
+    let path6 = `referrers/${digest}`;
     for (let page = 1; ; page++) {
-      const res = await this.request({ method: "GET", path: path4, headers: { Accept: MEDIA.ociIndex }, what, ok: [200], accept: [400, 404, 405, 501] });
+      const res = await this.request({ method: "GET", path: path6, headers: { Accept: MEDIA.ociIndex }, what, ok: [200], accept: [400, 404, 405, 501] });
       if (res.status !== 200) return void 0;
       let index;
       try {
@@ -41727,7 +38902,7 @@ var RegistryClient = class _RegistryClient {
       const next = nextLink(headerOf(res, "link"));
       if (!next) return out;
       if (page >= MAX_REFERRER_PAGES) throw new RegistryError(`${what}: more than ${MAX_REFERRER_PAGES} pages, the registry keeps answering with a next page`);
-      path4 = new URL(next, this.baseUrl);
+      path6 = new URL(next, this.baseUrl);
     }
   }
   /**
@@ -41971,8 +39146,8 @@ function chainIds(diffIds) {
   diffIds.forEach((d, i) => out.push(i === 0 ? d : sha(`${out[i - 1]} ${d}`)));
   return out;
 }
-function goEscape(json2) {
-  return json2.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+function goEscape(json) {
+  return json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 function identifyV1Layer(jsonText2, chains) {
   let j;
@@ -42000,9 +39175,9 @@ function identifyV1Layer(jsonText2, chains) {
 }
 
 // src/publish/save-reader.ts
-function classifyEntry(name, type2, diffIds) {
+function classifyEntry(name, type, diffIds) {
   const n = name.replace(/^\.\//, "");
-  if (type2 === "directory") return { kind: "skip" };
+  if (type === "directory") return { kind: "skip" };
   let m = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(n);
   if (m) return diffIds.has(`sha256:${m[1]}`) ? { kind: "layer", diffId: `sha256:${m[1]}` } : { kind: "blob", digest: `sha256:${m[1]}` };
   m = /^([0-9a-f]{64})\/(json|layer\.tar|VERSION)$/.exec(n);
@@ -42160,10 +39335,10 @@ function parseSizeBudget(raw, input = "size-budget") {
     const scoped = /^([a-z0-9_]+\/[a-z0-9_/]+)\s*:\s*(.*)$/i.exec(line);
     const platform = scoped ? parsePlatform(scoped[1], input).platform : void 0;
     const body = (scoped ? scoped[2] : line).replace(/\s*=\s*/g, "=").replace(/(\d)\s+(?=(?:b|kb|mb|gb|kib|mib|gib|%)(?:[\s,]|$))/gi, "$1");
-    const pairs2 = body.split(/[\s,]+/).filter(Boolean);
-    if (pairs2.length === 0) throw new InputError(input, `'${line}' names a platform and no limit; accepted: ${FORMAT}`);
+    const pairs = body.split(/[\s,]+/).filter(Boolean);
+    if (pairs.length === 0) throw new InputError(input, `'${line}' names a platform and no limit; accepted: ${FORMAT}`);
     const limits = platform ? budget.platforms[platform] ??= {} : budget.all;
-    for (const pair of pairs2) {
+    for (const pair of pairs) {
       const kv = /^([a-z-]+)=(.*)$/i.exec(pair);
       if (!kv) throw new InputError(input, `'${pair}' in '${line}' is not KEY=VALUE; accepted: ${FORMAT}`);
       const key2 = kv[1].toLowerCase();
@@ -42366,19 +39541,19 @@ async function measureCompressed(docker, ref, level, signal) {
     seconds: (Date.now() - t0) / 1e3
   };
 }
-function manifestSizes(digest, json2) {
-  const layers = (json2.layers ?? []).map((l) => l.size ?? 0);
-  const config = json2.config?.size ?? 0;
+function manifestSizes(digest, json) {
+  const layers = (json.layers ?? []).map((l) => l.size ?? 0);
+  const config = json.config?.size ?? 0;
   return { digest, compressed: config + layers.reduce((a, b) => a + b, 0), config, layers };
 }
 async function publishedSizes(client, tag) {
   const top = await client.getManifest(tag);
   if (!top) return void 0;
   const ref = `${client.name}:${tag}`;
-  const json2 = top.json;
-  if (!Array.isArray(json2.manifests)) return { ref, digest: top.digest, platforms: {}, single: manifestSizes(top.digest, json2) };
+  const json = top.json;
+  if (!Array.isArray(json.manifests)) return { ref, digest: top.digest, platforms: {}, single: manifestSizes(top.digest, json) };
   const platforms = {};
-  for (const m of json2.manifests) {
+  for (const m of json.manifests) {
     if (!m.platform || m.platform.os === "unknown") continue;
     const fetched = await client.getManifest(m.digest);
     if (!fetched || Array.isArray(fetched.json.manifests)) continue;
@@ -42535,34 +39710,199 @@ function probeFindings(h, opts, cache, user) {
 }
 
 // src/inputs.ts
-var actionsInputSource = (name) => core2.getInput(name);
+var actionsInputSource = (name) => core.getInput(name);
 function listOf(raw) {
   return raw.split(/[\n,]/).map((s) => s.trim()).filter((s) => s.length > 0);
 }
-function int2(raw, input, min, max) {
+var ONE = { lines: "one", ascii: true };
+var MANY = { lines: "many", ascii: true };
+var PATH = { lines: "one", ascii: false };
+var INPUT_SHAPES = {
+  image: ONE,
+  config: PATH,
+  select: MANY,
+  mode: ONE,
+  digests: MANY,
+  "dry-run": ONE,
+  context: PATH,
+  file: PATH,
+  platforms: MANY,
+  "torch-version": ONE,
+  "torchaudio-version": ONE,
+  "torchvision-version": ONE,
+  "allow-unknown-torch": ONE,
+  "torch-variants": MANY,
+  "torch-index-url": ONE,
+  expect: MANY,
+  "build-args": { lines: "many", ascii: false },
+  target: ONE,
+  network: ONE,
+  tags: MANY,
+  "tag-rules": MANY,
+  "sha-length": ONE,
+  "pin-lint": ONE,
+  "pinned-packages": MANY,
+  push: ONE,
+  "registry-username": ONE,
+  "registry-password": { lines: "one", ascii: false, secret: true },
+  "token-env": ONE,
+  "ping-port": ONE,
+  "ping-path": ONE,
+  "startup-timeout": ONE,
+  gpu: ONE,
+  python: ONE,
+  "non-root": ONE,
+  "model-cache": ONE,
+  healthcheck: ONE,
+  offline: ONE,
+  memory: ONE,
+  checks: { lines: "many", ascii: false },
+  "size-budget": MANY,
+  parallel: ONE,
+  "compression-level": ONE,
+  "mount-from": MANY,
+  "python-version": ONE
+};
+var codePoint = (c) => `U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
+function checkText(raw, input, shape) {
+  const value = shape.secret ? "the value given (not shown)" : shown(raw);
+  const bad = shape.lines === "one" ? /[\u0000-\u001f\u007f-\u009f]/ : /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|\r(?!\n)/;
+  const c = bad.exec(raw)?.[0];
+  if (shape.lines === "one" && (c === "\n" || c === "\r")) throw new InputError(input, `${value} must be one line; accepted: a single value without newlines`);
+  if (c !== void 0) throw new InputError(input, `${value} holds the control character ${codePoint(c)}; accepted: printable text`);
+  const bidi = /[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/.exec(raw)?.[0];
+  if (bidi) throw new InputError(input, `${value} holds the invisible formatting character ${codePoint(bidi)}; accepted: visible text`);
+  if (shape.ascii) {
+    const other = /[^\x00-\x7f]/u.exec(raw)?.[0];
+    if (other) {
+      throw new InputError(input, `${value} holds the non-ASCII character ${shape.secret ? "" : `'${other}' `}(${codePoint(other)}); accepted: ASCII only (some letters lowercase into others: the Kelvin sign into k)`);
+    }
+  }
+  if (shape.lines === "one" && raw.length > MAX_LINE_CHARS) throw new InputError(input, `${value} is longer than ${MAX_LINE_CHARS} characters`);
+}
+function int(raw, input, min, max) {
   const s = raw.trim();
   if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) {
-    throw new InputError(input, `'${raw}' is not a whole number from ${min} to ${max}`);
+    throw new InputError(input, `${shown(raw)} is not a whole number from ${min} to ${max}`);
   }
   return Number(s);
 }
-function bool2(raw, input) {
+function bool(raw, input) {
   const s = raw.trim().toLowerCase();
   if (["true", "yes", "1", "on"].includes(s)) return true;
   if (["false", "no", "0", "off"].includes(s)) return false;
-  throw new InputError(input, `'${raw}' is not a boolean; accepted: true or false`);
+  throw new InputError(input, `${shown(raw)} is not a boolean; accepted: true or false`);
 }
 function oneOf(raw, input, accepted) {
   const s = raw.trim().toLowerCase();
-  if (!accepted.includes(s)) throw new InputError(input, `'${raw}' is not accepted; accepted: ${accepted.join(", ")}`);
+  if (!accepted.includes(s)) throw new InputError(input, `${shown(raw)} is not accepted; accepted: ${accepted.join(", ")}`);
   return s;
 }
+function autoOr(raw, input, parse) {
+  const s = raw.trim();
+  if (s === "" || s.toLowerCase() === "auto") return "auto";
+  try {
+    return parse(s);
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(input, `${e.message.replace(/^Input '[^']+': /, "")}, or auto`);
+    throw e;
+  }
+}
+var RESERVED_ENV = {
+  "Docker and BuildKit": ["DOCKER_*", "BUILDKIT_*", "BUILDX_*", "COMPOSE_*"],
+  "the dynamic loader and C library": ["LD_*", "GCONV_*", "MALLOC_*"],
+  "the shell and the system": ["PATH", "HOME", "HOSTNAME", "USER", "SHELL", "PWD", "TERM", "TMPDIR", "TZ", "LANG", "LC_*", "IFS", "ENV", "BASH_ENV"],
+  Python: ["PYTHON*"],
+  "HTTP clients (proxies, certificates)": ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "FTP_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"],
+  "the GPU runtime": ["NVIDIA_*", "CUDA_*"],
+  "the runner": ["GITHUB_*", "RUNNER_*", "ACTIONS_*", "INPUT_*", "STATE_*", "NODE_*"],
+  "verification (offline mode, model cache)": ["HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HOME"]
+};
+function parseTokenEnv(raw, input = "token-env") {
+  const name = raw.trim() || "WORKER_TOKEN";
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name)) {
+    throw new InputError(input, `${shown(name)} is not an environment variable name; accepted: letters, digits and _ (up to 128, not starting with a digit), such as WORKER_TOKEN`);
+  }
+  const upper = name.toUpperCase();
+  for (const [who, names] of Object.entries(RESERVED_ENV)) {
+    const hit = names.find((n) => n.endsWith("*") ? upper.startsWith(n.slice(0, -1)) : upper === n);
+    if (hit) {
+      throw new InputError(input, `'${name}' is read by ${who} (${hit}): set to the worker token it would change how they behave. Accepted: a name of the worker's own, such as WORKER_TOKEN`);
+    }
+  }
+  return name;
+}
+function parseWorkerToken(raw, input = "worker-token") {
+  const token = raw.trim();
+  if (!token) return "";
+  const { min, max } = WORKER_TOKEN_CHARS;
+  const why = /[\r\n]/.test(token) ? "holds a newline" : /[^\x00-\x7f]/.test(token) ? "holds a non-ASCII character" : /[^\x21-\x7e]/.test(token) ? "holds a space or control character" : token.length < min ? `is ${token.length} characters` : token.length > max ? `is ${token.length} characters` : void 0;
+  if (why) {
+    throw new InputError(input, `the value given (not shown) ${why}; accepted: ${min} to ${max} visible ASCII characters without spaces (it is sent in an Authorization header and the container's environment), or empty for a random token per run`);
+  }
+  return token;
+}
+function parseIndexUrl(raw, input = "torch-index-url") {
+  const s = raw.trim();
+  let url;
+  try {
+    url = new URL(s);
+  } catch {
+    url = void 0;
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || /\s/.test(s) || !url.hostname) {
+    throw new InputError(input, `${shown(s.replace(/\/\/[^/@]*@/, "//***@"))} is not an http(s) URL; accepted: a URL such as https://download.pytorch.org/whl`);
+  }
+  if (url.username || url.password) {
+    throw new InputError(
+      input,
+      `'${s.replace(/\/\/[^/@]*@/, "//***@")}' holds credentials; they would be stored in the image as the TORCH_INDEX_URL build arg (docker history shows it) and in the plan output. Accepted: a URL without user:password@ (use a pip.conf or netrc build secret for a private index)`
+    );
+  }
+  return s;
+}
+function parseTarget(raw, input = "target") {
+  const s = raw.trim();
+  if (s && !/^[A-Za-z][A-Za-z0-9_.-]{0,127}$/.test(s)) {
+    throw new InputError(input, `${shown(s)} is not a Dockerfile stage name; accepted: a letter, then letters, digits, _ . - (the name after FROM ... AS)`);
+  }
+  return s;
+}
+var NETWORKS = ["default", "none", "host"];
+function parsePython(raw, input = "python") {
+  const s = raw.trim() || "python3";
+  if (!/^[A-Za-z0-9_./+][A-Za-z0-9_./+-]{0,255}$/.test(s)) {
+    throw new InputError(input, `${shown(s)} is not an interpreter; accepted: one word, a command name or absolute path such as python3 or /opt/venv/bin/python (no spaces or arguments, not starting with -)`);
+  }
+  return s;
+}
+function parsePingPath(raw, input = "ping-path") {
+  const s = raw.trim() || "/v1/ping";
+  if (!s.startsWith("/")) throw new InputError(input, `${shown(s)} must start with /; accepted: a path such as /v1/ping`);
+  if (!/^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/.test(s) || s.length > 2048) {
+    throw new InputError(input, `${shown(s)} is not a URL path; accepted: up to 2048 of letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @ % / ? (percent-encode the rest)`);
+  }
+  return s;
+}
+function parseUsername(raw, input = "registry-username") {
+  const s = raw.trim();
+  if (/[:\s]/.test(s)) throw new InputError(input, `${shown(s)} holds a ':' or a space; accepted: a user name as the registry knows it (Basic auth cannot carry a ':' in it)`);
+  return s;
+}
+function parsePackage(raw, input = "pinned-packages") {
+  if (!/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(raw)) throw new InputError(input, `${shown(raw)} is not a package name; accepted: names such as torch or pyannote.audio`);
+  return raw;
+}
 function parseDigests(raw, input = "digests") {
-  return listOf(raw).map((item) => {
+  const out = [];
+  for (const item of listOf(raw)) {
     const m = /^([^=\s]+)\s*=\s*(?:(\S+)@)?(sha256:[0-9a-f]{64})$/.exec(item);
-    if (!m) throw new InputError(input, `'${item}' is not PLATFORM=sha256:<64 hex digits> (or PLATFORM=IMAGE@sha256:...)`);
-    return { platform: parsePlatform(m[1], input).platform, digest: m[3], ...m[2] ? { image: m[2] } : {} };
-  });
+    if (!m) throw new InputError(input, `${shown(item)} is not PLATFORM=sha256:<64 hex digits> (or PLATFORM=IMAGE@sha256:...)`);
+    const platform = parsePlatform(m[1], input).platform;
+    if (out.some((d) => d.platform === platform)) throw new InputError(input, `${platform} is given twice; accepted: one digest per platform`);
+    out.push({ platform, digest: m[3], ...m[2] ? { image: m[2] } : {} });
+  }
+  return out;
 }
 function parseVariants(raw, input = "torch-variants") {
   const out = {};
@@ -42580,14 +39920,21 @@ function parseExpect(raw, input = "expect") {
   const out = {};
   for (const line of raw.split(/[\n;]/).map((l) => l.trim()).filter(Boolean)) {
     const m = /^([^:\s]+)\s*:\s*(.+)$/.exec(line);
-    if (!m) throw new InputError(input, `'${line}' is not 'PLATFORM: torch=V torchaudio=V cuda=V|none'`);
+    if (!m) throw new InputError(input, `${shown(line)} is not 'PLATFORM: torch=V torchaudio=V cuda=V|none'`);
     const p = parsePlatform(m[1], input).platform;
     const e = out[p] ?? {};
     for (const pair of m[2].split(/\s+/)) {
       const kv = /^(torch|torchaudio|cuda)=(\S+)$/.exec(pair);
-      if (!kv) throw new InputError(input, `'${pair}' in '${line}' is not one of torch=V, torchaudio=V, cuda=V|none`);
-      if (kv[1] === "cuda") e.cuda = kv[2] === "none" ? null : kv[2];
-      else e[kv[1]] = kv[2];
+      if (!kv) throw new InputError(input, `${shown(pair)} in ${shown(line)} is not one of torch=V, torchaudio=V, cuda=V|none`);
+      const key2 = kv[1];
+      if (key2 in e) throw new InputError(input, `${key2} is given twice for ${p} (${shown(pair)}); accepted: one value per key and platform`);
+      if (key2 === "cuda") {
+        if (kv[2] !== "none" && !/^\d+\.\d+$/.test(kv[2])) throw new InputError(input, `cuda=${shown(kv[2])} for ${p} is not a CUDA version; accepted: MAJOR.MINOR such as 12.1, or none`);
+        e.cuda = kv[2] === "none" ? null : kv[2];
+      } else {
+        if (!/^\d[0-9A-Za-z.!+_-]*$/.test(kv[2])) throw new InputError(input, `${key2}=${shown(kv[2])} for ${p} is not a version; accepted: the version string torch reports, such as 2.2.2+cu121 or 1.13.0a0`);
+        e[key2] = kv[2];
+      }
     }
     out[p] = e;
   }
@@ -42595,16 +39942,29 @@ function parseExpect(raw, input = "expect") {
 }
 function parseBuildArgs(raw, input = "build-args") {
   const out = [];
+  let total = 0;
   for (const line of raw.split("\n").map((l) => l.trim()).filter(Boolean)) {
     const m = /^(?:([A-Za-z0-9_]+\/[A-Za-z0-9_/]+)\s*:\s*)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-    if (!m) throw new InputError(input, `'${line}' is not NAME=value or PLATFORM:NAME=value (one per line)`);
-    out.push({ platform: m[1] ? parsePlatform(m[1], input).platform : void 0, name: m[2], value: m[3] });
+    if (!m) throw new InputError(input, `${shown(line)} is not NAME=value or PLATFORM:NAME=value (one per line)`);
+    const arg = { platform: m[1] ? parsePlatform(m[1], input).platform : void 0, name: m[2], value: m[3] };
+    const bytes = Buffer.byteLength(`${arg.name}=${arg.value}`);
+    if (bytes > MAX_BUILD_ARG_BYTES) {
+      throw new InputError(input, `${arg.name} is ${bytes} bytes; a build arg is at most ${MAX_BUILD_ARG_BYTES} bytes (use a file in the context, or a build secret, for more)`);
+    }
+    total += bytes;
+    if (total > MAX_BUILD_ARGS_BYTES) throw new InputError(input, `the build args are over ${MAX_BUILD_ARGS_BYTES} bytes together; accepted: at most ${MAX_BUILD_ARGS_BYTES}`);
+    if (out.some((a) => a.name === arg.name && a.platform === arg.platform)) {
+      throw new InputError(input, `${arg.name} is given twice${arg.platform ? ` for ${arg.platform}` : ""}; accepted: one value per name (PLATFORM:NAME=value overrides a shared NAME=value)`);
+    }
+    out.push(arg);
   }
   return out;
 }
 function readInputs(get2 = actionsInputSource) {
+  for (const [name, shape] of Object.entries(INPUT_SHAPES)) checkText(get2(name), name, shape);
   const image = get2("image").trim();
   if (!image) throw new InputError("image", "is required: the image to build without a tag, for example ghcr.io/OWNER/worker");
+  parseImage(image);
   const platformNames = listOf(get2("platforms") || "linux/amd64,linux/arm64");
   if (platformNames.length === 0) throw new InputError("platforms", "no platform given; accepted: linux/amd64, linux/arm64");
   const platforms = [];
@@ -42632,17 +39992,15 @@ function readInputs(get2 = actionsInputSource) {
       throw new InputError("torch-variants", `no variant for ${p.platform}; add ${p.platform}=cpu (or a CUDA variant such as cu121)`);
     }
   }
-  const torchIndexUrl = get2("torch-index-url").trim() || DEFAULT_INDEX_BASE;
-  if (!/^https?:\/\/\S+$/.test(torchIndexUrl)) {
-    throw new InputError("torch-index-url", `'${torchIndexUrl}' is not an http(s) URL`);
-  }
+  const torchIndexUrl = parseIndexUrl(get2("torch-index-url").trim() || DEFAULT_INDEX_BASE);
   const context = get2("context").trim() || ".";
-  const tokenEnv = get2("token-env").trim() || "WORKER_TOKEN";
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv)) {
-    throw new InputError("token-env", `'${tokenEnv}' is not an environment variable name`);
+  const tokenEnv = parseTokenEnv(get2("token-env"));
+  const pingPath = parsePingPath(get2("ping-path"));
+  const mode = oneOf(get2("mode") || "all", "mode", ["all", "platform", "merge"]);
+  const digests = parseDigests(get2("digests"));
+  if (digests.length && mode !== "merge") {
+    throw new InputError("digests", `are for mode 'merge' (they name the platform images to tag), and mode is '${mode}'; accepted: digests with mode: merge, or no digests`);
   }
-  const pingPath = get2("ping-path").trim() || "/v1/ping";
-  if (!pingPath.startsWith("/")) throw new InputError("ping-path", `'${pingPath}' must start with /`);
   return {
     image,
     context,
@@ -42652,59 +40010,70 @@ function readInputs(get2 = actionsInputSource) {
     torchaudioVersion,
     torchvisionVersion,
     pythonVersion,
-    allowUnknownTorch: bool2(get2("allow-unknown-torch") || "false", "allow-unknown-torch"),
+    allowUnknownTorch: bool(get2("allow-unknown-torch") || "false", "allow-unknown-torch"),
     torchVariants,
     torchIndexUrl,
     expect: parseExpect(get2("expect")),
     buildArgs: parseBuildArgs(get2("build-args")),
-    target: get2("target").trim(),
-    network: get2("network").trim(),
+    target: parseTarget(get2("target")),
+    network: get2("network").trim() ? oneOf(get2("network"), "network", NETWORKS) : "",
     tags: listOf(get2("tags")),
     tagRules: get2("tag-rules"),
-    shaLength: int2(get2("sha-length") || "7", "sha-length", 4, 40),
-    push: (get2("push").trim() || "auto") === "auto" ? "auto" : bool2(get2("push"), "push"),
-    dryRun: bool2(get2("dry-run") || "false", "dry-run"),
+    shaLength: int(get2("sha-length") || "7", "sha-length", 4, 40),
+    push: autoOr(get2("push"), "push", (s) => bool(s, "push")),
+    dryRun: bool(get2("dry-run") || "false", "dry-run"),
     pinLint: oneOf(get2("pin-lint") || "error", "pin-lint", ["error", "warn", "off"]),
-    pinnedPackages: listOf(get2("pinned-packages")),
-    mode: oneOf(get2("mode") || "all", "mode", ["all", "platform", "merge"]),
-    digests: parseDigests(get2("digests")),
-    registryUsername: get2("registry-username").trim(),
+    pinnedPackages: listOf(get2("pinned-packages")).map((n) => parsePackage(n)),
+    mode,
+    digests,
+    registryUsername: parseUsername(get2("registry-username")),
     registryPassword: get2("registry-password"),
     tokenEnv,
-    workerToken: get2("worker-token").trim(),
-    pingPort: int2(get2("ping-port") || "8477", "ping-port", 1, 65535),
+    workerToken: parseWorkerToken(get2("worker-token")),
+    pingPort: int(get2("ping-port") || "8477", "ping-port", 1, 65535),
     pingPath,
-    startupTimeout: int2(get2("startup-timeout") || "120", "startup-timeout", 1, 86400),
-    gpu: bool2(get2("gpu") || "false", "gpu"),
-    python: get2("python").trim() || "python3",
-    compressionLevel: int2(get2("compression-level") || "6", "compression-level", 1, 9),
+    startupTimeout: int(get2("startup-timeout") || "120", "startup-timeout", 1, 86400),
+    gpu: bool(get2("gpu") || "false", "gpu"),
+    python: parsePython(get2("python")),
+    compressionLevel: int(get2("compression-level") || "6", "compression-level", 1, 9),
     mountFrom: listOf(get2("mount-from")).map((ref) => {
       parseImageRef(ref, "mount-from");
       return ref;
     }),
     checks: parseChecks(get2("checks"), { input: "checks" }),
     sizeBudget: parseSizeBudget(get2("size-budget")),
-    parallel: (get2("parallel").trim() || "auto") === "auto" ? "auto" : int2(get2("parallel"), "parallel", 1, 16),
+    parallel: autoOr(get2("parallel"), "parallel", (s) => int(s, "parallel", 1, 16)),
     hygiene: {
-      nonRoot: bool2(get2("non-root") || "true", "non-root"),
+      nonRoot: bool(get2("non-root") || "true", "non-root"),
       modelCache: parseModelCache(get2("model-cache")),
       healthcheck: oneOf(get2("healthcheck") || "required", "healthcheck", ["required", "optional", "off"]),
-      offline: bool2(get2("offline") || "true", "offline"),
+      offline: bool(get2("offline") || "true", "offline"),
       memory: parseMemory(get2("memory")) ? get2("memory").trim() : ""
     }
   };
 }
-function readImages(get2 = actionsInputSource, readFile = (p) => fs3.readFileSync(p, "utf8")) {
+function workspaceFiles(workspace) {
+  return {
+    readFile: (p) => readRegularFile(p, inWorkspace("config", workspace)),
+    // A merge job builds nothing and reads neither context nor Dockerfile.
+    checkPaths: (inputs) => inputs.mode === "merge" ? void 0 : checkBuildPaths(inputs, workspace)
+  };
+}
+function readImages(get2 = actionsInputSource, readFile = (p) => fs4.readFileSync(p, "utf8"), checkPaths = () => void 0) {
+  checkText(get2("config"), "config", INPUT_SHAPES.config);
   const file = get2("config").trim();
   const select = listOf(get2("select"));
   if (!file) {
     if (select.length) throw new InputError("select", "picks entries of a config file, and no config is given");
-    return [{ name: "default", suffix: "", inputs: readInputs(get2) }];
+    const inputs = readInputs(get2);
+    checkPaths(inputs);
+    return [{ name: "default", suffix: "", inputs }];
   }
   let text;
   try {
     text = readFile(file);
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError("config", `cannot read '${file}' (${e.code ?? e.message})`);
   }
   const config = parseConfig(text, file);
@@ -42717,7 +40086,9 @@ function readImages(get2 = actionsInputSource, readFile = (p) => fs3.readFileSyn
     const fromFile = (name) => get2(name).trim() === "" && entry.values[name] !== void 0;
     const source = (name) => fromFile(name) ? entry.values[name] : get2(name);
     try {
-      return { name: entry.name, suffix: entry.suffix, inputs: readInputs(source) };
+      const inputs = readInputs(source);
+      checkPaths(inputs);
+      return { name: entry.name, suffix: entry.suffix, inputs };
     } catch (e) {
       if (e instanceof InputError && fromFile(e.input)) {
         throw new ConfigError(file, entry.lines[e.input], `${entry.path}.${e.input}`, e.message.replace(/^Input '[^']+': /, ""));
@@ -42726,9 +40097,6 @@ function readImages(get2 = actionsInputSource, readFile = (p) => fs3.readFileSyn
     }
   });
 }
-
-// src/plan/lint.ts
-var fs4 = __toESM(require("fs"));
 
 // src/plan/cache-lint.ts
 var import_dockerfile_ast = __toESM(require_main2());
@@ -42762,7 +40130,6 @@ function cacheBusters(text) {
 }
 
 // src/plan/pinlint.ts
-var nodeFs = __toESM(require("fs"));
 var nodePath = __toESM(require("path"));
 var DEFAULT_PINNED = ["torch", "torchaudio", "torchvision", "pyannote.audio", "openai-whisper"];
 var PLACEHOLDER_PACKAGES = {
@@ -42774,11 +40141,11 @@ function normalize(name) {
   return name.toLowerCase().replace(/[-_.]+/g, "-");
 }
 function makeLint(file, packages, planned) {
-  const map2 = /* @__PURE__ */ new Map();
+  const map = /* @__PURE__ */ new Map();
   for (const [name, version] of Object.entries(planned)) {
-    if (version) map2.set(normalize(name), publicPart(version.trim()));
+    if (version) map.set(normalize(name), publicPart(version.trim()));
   }
-  return { file, wanted: new Set(packages.map(normalize)), planned: map2 };
+  return { file, wanted: new Set(packages.map(normalize)), planned: map };
 }
 function publicPart(version) {
   const i = version.indexOf("+");
@@ -42808,8 +40175,8 @@ function resolvePin(version, lint) {
 }
 var URL_LIKE_RE = /^(?:[A-Za-z][A-Za-z0-9+.-]*:\/\/|git\+|hg\+|svn\+|bzr\+|file:|\.{1,2}[\\/]|[\\/]|~)|\.(?:whl|tar\.gz|tar\.bz2|tgz|zip)$/i;
 function fromUrl(url) {
-  const path4 = url.split("#")[0].split("?")[0].replace(/[\\/]+$/, "");
-  let base = path4.split(/[\\/]/).pop() ?? "";
+  const path6 = url.split("#")[0].split("?")[0].replace(/[\\/]+$/, "");
+  let base = path6.split(/[\\/]/).pop() ?? "";
   try {
     base = decodeURIComponent(base);
   } catch {
@@ -42852,13 +40219,13 @@ function suggestion(name, lint, norm, poetry = false) {
   if (!v) return "pin it exactly with ==";
   return poetry ? `pin it exactly (${name} = "${v}")` : `pin it exactly (${name}==${v})`;
 }
-function againstPlan(req, shown, version, lint) {
+function againstPlan(req, shown2, version, lint) {
   const planned = lint.planned.get(req.norm);
   if (!planned) return null;
   const resolved = resolvePin(version, lint);
   if (resolved === null || sameVersion(resolved, planned)) return null;
   const via = version.includes("$") ? `; it resolves to ${resolved}` : "";
-  return `${shown} disagrees with the plan (${req.name} ${planned}${via})`;
+  return `${shown2} disagrees with the plan (${req.name} ${planned}${via})`;
 }
 function judge(req, lint) {
   const fix = suggestion(req.name, lint, req.norm);
@@ -42947,12 +40314,12 @@ var TomlReader = class {
           const arrayTable = this.s[this.pos + 1] === "[";
           this.pos += arrayTable ? 2 : 1;
           this.skipBlank(false);
-          const path4 = this.key();
+          const path6 = this.key();
           this.skipBlank(false);
           this.expect("]");
           if (arrayTable) this.expect("]");
-          table = path4;
-          out.push({ kind: "header", path: path4, line: startLine });
+          table = path6;
+          out.push({ kind: "header", path: path6, line: startLine });
         } else {
           const key2 = this.key();
           this.skipBlank(false);
@@ -43088,23 +40455,23 @@ var TomlReader = class {
     }
   }
 };
-function isPep508List(path4) {
-  const p = path4.join("\0");
-  return p === "project\0dependencies" || path4.length === 3 && path4[0] === "project" && path4[1] === "optional-dependencies" || path4.length === 2 && path4[0] === "dependency-groups" || path4.length === 3 && path4[0] === "tool" && path4[1] === "uv" && ["dev-dependencies", "constraint-dependencies", "override-dependencies"].includes(path4[2]);
+function isPep508List(path6) {
+  const p = path6.join("\0");
+  return p === "project\0dependencies" || path6.length === 3 && path6[0] === "project" && path6[1] === "optional-dependencies" || path6.length === 2 && path6[0] === "dependency-groups" || path6.length === 3 && path6[0] === "tool" && path6[1] === "uv" && ["dev-dependencies", "constraint-dependencies", "override-dependencies"].includes(path6[2]);
 }
-function poetryPackageIndex(path4) {
-  if (path4[0] !== "tool" || path4[1] !== "poetry") return -1;
-  if (path4[2] === "dependencies" || path4[2] === "dev-dependencies") return 3;
-  if (path4[2] === "group" && path4[4] === "dependencies") return 5;
+function poetryPackageIndex(path6) {
+  if (path6[0] !== "tool" || path6[1] !== "poetry") return -1;
+  if (path6[2] === "dependencies" || path6[2] === "dev-dependencies") return 3;
+  if (path6[2] === "group" && path6[4] === "dependencies") return 5;
   return -1;
 }
-function judgePoetryConstraint(name, norm, constraint, shown, lint) {
+function judgePoetryConstraint(name, norm, constraint, shown2, lint) {
   const c = constraint.trim();
   const fix = suggestion(name, lint, norm, true);
   const m = /^(?:===?|=)?\s*(v?\d[^\s,|<>=!~^*]*|\$\{?[A-Za-z_][^\s,|<>=!~^*]*)$/.exec(c);
-  if (c === "" || c === "*") return `${name} is unpinned (${shown}); ${fix}`;
-  if (!m) return `${shown} is a range; ${fix}`;
-  return againstPlan({ name, norm }, shown, m[1], lint);
+  if (c === "" || c === "*") return `${name} is unpinned (${shown2}); ${fix}`;
+  if (!m) return `${shown2} is a range; ${fix}`;
+  return againstPlan({ name, norm }, shown2, m[1], lint);
 }
 function lintPoetryDependency(name, value, line, lint, out) {
   const norm = normalize(name);
@@ -43130,8 +40497,8 @@ function lintPyproject(text, file, packages, planned) {
   const lint = makeLint(file, packages, planned);
   const findings = [];
   const split = /* @__PURE__ */ new Map();
-  const visit = (path4, value, line) => {
-    if (isPep508List(path4) && value.t === "arr") {
+  const visit = (path6, value, line) => {
+    if (isPep508List(path6) && value.t === "arr") {
       for (const item of value.items) {
         if (item.t !== "str") continue;
         const req = parseRequirement(item.v);
@@ -43141,22 +40508,22 @@ function lintPyproject(text, file, packages, planned) {
       }
       return;
     }
-    const i = poetryPackageIndex(path4);
-    if (i >= 0 && path4.length === i + 1) {
-      if (lint.wanted.has(normalize(path4[i]))) lintPoetryDependency(path4[i], value, line, lint, findings);
+    const i = poetryPackageIndex(path6);
+    if (i >= 0 && path6.length === i + 1) {
+      if (lint.wanted.has(normalize(path6[i]))) lintPoetryDependency(path6[i], value, line, lint, findings);
       return;
     }
-    if (i >= 0 && path4.length === i + 2) {
-      const name = path4[i];
+    if (i >= 0 && path6.length === i + 2) {
+      const name = path6[i];
       if (!lint.wanted.has(normalize(name))) return;
-      const id = path4.slice(0, i + 1).join("\0");
+      const id = path6.slice(0, i + 1).join("\0");
       const entry = split.get(id) ?? { name, line, version: null, source: null };
-      if (path4[i + 1] === "version" && value.t === "str") entry.version = { v: value.v, line };
-      if (["git", "url", "path"].includes(path4[i + 1])) entry.source = path4[i + 1];
+      if (path6[i + 1] === "version" && value.t === "str") entry.version = { v: value.v, line };
+      if (["git", "url", "path"].includes(path6[i + 1])) entry.source = path6[i + 1];
       split.set(id, entry);
       return;
     }
-    if (value.t === "tab") for (const e of value.entries) visit([...path4, ...e.key], e.value, e.line);
+    if (value.t === "tab") for (const e of value.entries) visit([...path6, ...e.key], e.value, e.line);
   };
   for (const st of new TomlReader(stripBom(text)).statements()) {
     if (st.kind === "pair") {
@@ -43525,20 +40892,16 @@ function lintDockerfile(text, file, packages, planned) {
 }
 var SKIP_DIRS = /* @__PURE__ */ new Set([".git", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox"]);
 var MAX_DEPTH = 4;
-var nodeFileSystem = {
-  list: (dir) => nodeFs.readdirSync(dir, { withFileTypes: true }).map((d) => ({ name: d.name, dir: d.isDirectory() })),
-  read: (path4) => nodeFs.readFileSync(path4, "utf8")
-};
-function kindOf(name, dirName) {
+function kindOf2(name, dirName) {
   if (name === "pyproject.toml") return "pyproject";
   if (!/\.txt$/i.test(name)) return null;
   if (/^(requirements|constraints)/i.test(name) || /[._-](requirements|constraints)\.txt$/i.test(name)) return "requirements";
   return /^requirements$/i.test(dirName) ? "requirements" : null;
 }
-function lintContext(contextDir, dockerfile, packages, planned, fs8 = nodeFileSystem) {
+function lintContext(contextDir, dockerfile, packages, planned, fs9 = contextFiles(contextDir, dockerfile, workspaceOf())) {
   const findings = [];
   const walk = (dir, rel2, depth) => {
-    const entries = [...fs8.list(dir)].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    const entries = [...fs9.list(dir)].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
     for (const e of entries) {
       const full = nodePath.join(dir, e.name);
       const name = rel2 ? `${rel2}/${e.name}` : e.name;
@@ -43546,16 +40909,16 @@ function lintContext(contextDir, dockerfile, packages, planned, fs8 = nodeFileSy
         if (!SKIP_DIRS.has(e.name) && depth < MAX_DEPTH) walk(full, name, depth + 1);
         continue;
       }
-      const kind = kindOf(e.name, nodePath.basename(dir));
-      if (kind === "requirements") findings.push(...lintRequirements(fs8.read(full), name, packages, planned));
-      else if (kind === "pyproject") findings.push(...lintPyproject(fs8.read(full), name, packages, planned));
+      const kind = kindOf2(e.name, nodePath.basename(dir));
+      if (kind === "requirements") findings.push(...lintRequirements(fs9.read(full), name, packages, planned));
+      else if (kind === "pyproject") findings.push(...lintPyproject(fs9.read(full), name, packages, planned));
     }
   };
   walk(contextDir, "", 0);
   const rel = nodePath.relative(nodePath.resolve(contextDir), nodePath.resolve(dockerfile));
-  const inside = rel !== "" && !rel.startsWith("..") && !nodePath.isAbsolute(rel);
-  const shown = inside ? rel.split(nodePath.sep).join("/") : dockerfile;
-  findings.push(...lintDockerfile(fs8.read(dockerfile), shown, packages, planned));
+  const inside2 = rel !== "" && !rel.startsWith("..") && !nodePath.isAbsolute(rel);
+  const shown2 = inside2 ? rel.split(nodePath.sep).join("/") : dockerfile;
+  findings.push(...lintDockerfile(fs9.read(dockerfile), shown2, packages, planned));
   return findings;
 }
 
@@ -43579,7 +40942,7 @@ ${lines.join("\n")}`);
 function lintCacheOrder(plan, warn) {
   let text;
   try {
-    text = fs4.readFileSync(plan.inputs.file, "utf8");
+    text = readRegularFile(plan.inputs.file, inWorkspace("file", workspaceOf()));
   } catch {
     return;
   }
@@ -43932,7 +41295,7 @@ function planOutputs(plans) {
 
 // src/publish/publish.ts
 var fs6 = __toESM(require("fs"));
-var path2 = __toESM(require("path"));
+var path3 = __toESM(require("path"));
 
 // src/publish/manifest.ts
 function manifestList(entries) {
@@ -44151,15 +41514,15 @@ var BlobKnowledge = class {
    */
   async learn(client, fetched, architectures, warn) {
     const repo = client.repository;
-    const json2 = fetched.json;
+    const json = fetched.json;
     const images = [];
-    if (Array.isArray(json2.manifests)) {
-      for (const m of json2.manifests) {
+    if (Array.isArray(json.manifests)) {
+      for (const m of json.manifests) {
         if (m.platform?.os === "unknown" || m.platform?.architecture && !architectures.includes(m.platform.architecture)) continue;
         images.push({ desc: { mediaType: m.mediaType, digest: m.digest, size: m.size } });
       }
     } else {
-      images.push({ desc: { mediaType: fetched.mediaType || MEDIA.dockerManifest, digest: fetched.digest, size: fetched.body.length }, json: json2 });
+      images.push({ desc: { mediaType: fetched.mediaType || MEDIA.dockerManifest, digest: fetched.digest, size: fetched.body.length }, json });
     }
     for (const img of images) {
       try {
@@ -44179,7 +41542,7 @@ var BlobKnowledge = class {
 // src/publish/route.ts
 var fs5 = __toESM(require("fs"));
 var os2 = __toESM(require("os"));
-var path = __toESM(require("path"));
+var path2 = __toESM(require("path"));
 var BUILDKIT_DRIVERS = ["docker-container", "remote", "kubernetes"];
 function choosePushRoute(o) {
   if (o.store === "containerd") {
@@ -44200,12 +41563,12 @@ function parseBuildMetadata(text) {
   return { digest, ...typeof config === "string" ? { configDigest: config } : {} };
 }
 function writePushConfig(parent, registry, creds) {
-  const dir = fs5.mkdtempSync(path.join(parent, "mlib-docker-config-"));
+  const dir = fs5.mkdtempSync(path2.join(parent, "mlib-docker-config-"));
   fs5.chmodSync(dir, 448);
-  const userDir = process.env.DOCKER_CONFIG || path.join(os2.homedir(), ".docker");
+  const userDir = process.env.DOCKER_CONFIG || path2.join(os2.homedir(), ".docker");
   let config = {};
   try {
-    config = JSON.parse(fs5.readFileSync(path.join(userDir, "config.json"), "utf8"));
+    config = JSON.parse(fs5.readFileSync(path2.join(userDir, "config.json"), "utf8"));
   } catch {
   }
   if (creds) {
@@ -44214,9 +41577,9 @@ function writePushConfig(parent, registry, creds) {
     delete config.credsStore;
     if (config.credHelpers) delete config.credHelpers[host];
   }
-  fs5.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config), { mode: 384 });
+  fs5.writeFileSync(path2.join(dir, "config.json"), JSON.stringify(config), { mode: 384 });
   if (fs5.existsSync(userDir)) {
-    for (const name of fs5.readdirSync(userDir)) if (name !== "config.json") fs5.symlinkSync(path.join(userDir, name), path.join(dir, name));
+    for (const name of fs5.readdirSync(userDir)) if (name !== "config.json") fs5.symlinkSync(path2.join(userDir, name), path2.join(dir, name));
   }
   return dir;
 }
@@ -44341,7 +41704,7 @@ async function pushViaBuildkit(env, client, plan, p, verifiedId) {
   const dir = writePushConfig(env.tempRoot, plan.image.registry, env.credentials);
   env.onTempDir?.(dir);
   try {
-    const meta = path2.join(dir, "metadata.json");
+    const meta = path3.join(dir, "metadata.json");
     const r = await env.docker.exec(pushByDigestArgv(plan, p, plan.inputs, meta), { stream: true, env: { DOCKER_CONFIG: dir } });
     if (r.code !== 0) throw new Error(`buildx push by digest failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-2).join(" | ")}`);
     const { digest } = parseBuildMetadata(fs6.readFileSync(meta, "utf8"));
@@ -44454,7 +41817,7 @@ function canonical(v) {
   return v;
 }
 var sorted = (o) => canonical(o);
-function timestamp2(created) {
+function timestamp(created) {
   if (typeof created === "string") {
     if (Number.isNaN(Date.parse(created))) throw new Error(`verification artifact: created '${created}' is not an RFC 3339 time`);
     return created;
@@ -44470,7 +41833,7 @@ function reportArtifact(report2, subject, meta) {
   const data = Buffer.from(`${JSON.stringify(canonical(JSON.parse(plain)), null, 2)}
 `);
   const layer = { mediaType: VERIFICATION_TYPE, digest: sha256(data), size: data.length, annotations: { [TITLE]: "verification.json" } };
-  const annotations = sorted({ ...meta.annotations, [CREATED]: timestamp2(meta.created) });
+  const annotations = sorted({ ...meta.annotations, [CREATED]: timestamp(meta.created) });
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
@@ -44701,7 +42064,7 @@ function summaryMarkdown(plan, report2, published, pushRequested = true, pushes)
 var ACTION_VERSION = "1.0.0";
 
 // src/state.ts
-var core3 = __toESM(require_core());
+var core2 = __toESM(require_core());
 var STATE = {
   /** Label on every container the run starts. */
   label: "container-label",
@@ -44715,11 +42078,11 @@ var Leftovers = class {
   tempDirs = [];
   addLocalTag(ref) {
     if (!this.localTags.includes(ref)) this.localTags.push(ref);
-    core3.saveState(STATE.localTags, JSON.stringify(this.localTags));
+    core2.saveState(STATE.localTags, JSON.stringify(this.localTags));
   }
   addTempDir(dir) {
     this.tempDirs.push(dir);
-    core3.saveState(STATE.tempDirs, JSON.stringify(this.tempDirs));
+    core2.saveState(STATE.tempDirs, JSON.stringify(this.tempDirs));
   }
 };
 
@@ -44765,6 +42128,8 @@ function growthTag(tags) {
 
 // src/verify/verify.ts
 var crypto5 = __toESM(require("crypto"));
+var fs7 = __toESM(require("fs"));
+var path4 = __toESM(require("path"));
 
 // src/verify/gpu.ts
 var GPU_PROBE_FLAG = "--gpu";
@@ -45083,8 +42448,10 @@ async function verifyPlatform(docker, p, opts, log) {
     }
     const start = async (name, primary) => {
       const offline = primary && h.offline;
-      const runArgs = ["run", "-d", "--name", name, "--label", opts.label, "--platform", p.platform];
-      runArgs.push("-e", opts.tokenEnv);
+      const envDir = fs7.mkdtempSync(path4.join(opts.tempRoot, "mlib-env-"));
+      opts.onTempDir?.(envDir);
+      const envFile = path4.join(envDir, "token.env");
+      const runArgs = ["run", "-d", "--name", name, "--label", opts.label, "--platform", p.platform, "--env-file", envFile];
       if (offline && network) {
         runArgs.push("--network", network);
         for (const e of OFFLINE_ENV) runArgs.push("-e", e);
@@ -45100,7 +42467,14 @@ async function verifyPlatform(docker, p, opts, log) {
       if (opts.gpu) runArgs.push("--gpus", "all");
       runArgs.push(p.ref);
       containers.push(name);
-      const started = await docker.exec(runArgs, { env: { [opts.tokenEnv]: opts.token } });
+      let started;
+      try {
+        fs7.writeFileSync(envFile, `${opts.tokenEnv}=${opts.token}
+`, { mode: 384, flag: "wx" });
+        started = await docker.exec(runArgs);
+      } finally {
+        fs7.rmSync(envDir, { recursive: true, force: true });
+      }
       if (started.code !== 0) {
         const gpuProblem = opts.gpu ? gpuRunProblem(started.stderr) : void 0;
         if (gpuProblem) return { check: "gpu runtime", expected: "docker run --gpus all succeeds", actual: gpuProblem };
@@ -45250,7 +42624,7 @@ function credentials(inputs) {
   return inputs.registryUsername && inputs.registryPassword ? { username: inputs.registryUsername, password: inputs.registryPassword } : void 0;
 }
 function tempDir(st, prefix) {
-  const dir = fs7.mkdtempSync(path3.join(process.env.RUNNER_TEMP || os3.tmpdir(), prefix));
+  const dir = fs8.mkdtempSync(path5.join(process.env.RUNNER_TEMP || os3.tmpdir(), prefix));
   st.leftovers.addTempDir(dir);
   return dir;
 }
@@ -45258,7 +42632,7 @@ var Cancellation = class {
   controller = new AbortController();
   onSignal = (sig) => {
     if (this.controller.signal.aborted) return;
-    core4.warning(`${sig}: the run is being cancelled; stopping docker and registry work`);
+    core3.warning(`${sig}: the run is being cancelled; stopping docker and registry work`);
     this.controller.abort(new Error(`cancelled (${sig})`));
     Docker.stopAll();
   };
@@ -45284,10 +42658,10 @@ function emulationModes(plans) {
   return modes;
 }
 var liveLog = {
-  info: core4.info,
-  error: core4.error,
+  info: core3.info,
+  error: core3.error,
   chunk: (s) => process.stdout.write(s),
-  group: (title, fn) => core4.group(title, fn)
+  group: (title, fn) => core3.group(title, fn)
 };
 var BufferedLog = class {
   lines = [];
@@ -45314,10 +42688,10 @@ var BufferedLog = class {
   flush(title) {
     if (this.partial) this.info(this.partial);
     this.partial = "";
-    core4.startGroup(title);
-    for (const l of this.lines) core4.info(l);
-    core4.endGroup();
-    for (const e of this.errors) core4.error(e);
+    core3.startGroup(title);
+    for (const l of this.lines) core3.info(l);
+    core3.endGroup();
+    for (const e of this.errors) core3.error(e);
   }
 };
 function parallelism(setting, jobs, cores = availableCores()) {
@@ -45331,7 +42705,7 @@ async function buildAndVerifyOne(docker, plans, job, token, label, tmp, st, sign
   st.timings.set(key(plan, p.platform), t);
   await out.group(`Build ${labelOf(plans, plan)}${p.platform} (${mode})`, async () => {
     checkCancelled(signal);
-    const iidfile = path3.join(tmp, `${plan.name}-${p.arch}.iid`);
+    const iidfile = path5.join(tmp, `${plan.name}-${p.arch}.iid`);
     const argv = buildArgv(plan, p, img, st.buildx, iidfile);
     st.leftovers.addLocalTag(p.ref);
     out.info(`docker ${argv.join(" ")}`);
@@ -45342,7 +42716,7 @@ async function buildAndVerifyOne(docker, plans, job, token, label, tmp, st, sign
     if (r.code !== 0) {
       throw new PhaseError("build", `build of ${labelOf(plans, plan)}${p.platform} failed (exit ${r.code}); nothing was pushed. Last lines: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
     }
-    st.imageIds.set(key(plan, p.platform), fs7.readFileSync(iidfile, "utf8").trim());
+    st.imageIds.set(key(plan, p.platform), fs8.readFileSync(iidfile, "utf8").trim());
   });
   st.phase = "verify";
   await out.group(`Verify ${labelOf(plans, plan)}${p.platform}`, async () => {
@@ -45362,7 +42736,9 @@ async function buildAndVerifyOne(docker, plans, job, token, label, tmp, st, sign
         hygiene: img.hygiene,
         checks: img.checks,
         label,
-        signal
+        signal,
+        tempRoot: process.env.RUNNER_TEMP || os3.tmpdir(),
+        onTempDir: (dir) => st.leftovers.addTempDir(dir)
       },
       (s) => out.info(s)
     );
@@ -45387,7 +42763,7 @@ ${v.logs || "(empty)"}`);
 }
 async function buildAndVerify(docker, plans, modes, token, st, signal, setting) {
   const label = `io.ml-image-build.run=${process.env.GITHUB_RUN_ID ?? "local"}-${process.pid}-${crypto6.randomBytes(3).toString("hex")}`;
-  core4.saveState(STATE.label, label);
+  core3.saveState(STATE.label, label);
   const jobs = plans.flatMap((plan) => plan.platforms.map((p) => ({ plan, p, mode: modes.get(p.platform) })));
   const width = parallelism(setting, jobs.length);
   const tmp = tempDir(st, "mlib-");
@@ -45396,11 +42772,11 @@ async function buildAndVerify(docker, plans, modes, token, st, signal, setting) 
     if (width === 1) {
       for (const job of jobs) await buildAndVerifyOne(docker, plans, job, token, label, tmp, st, signal, liveLog);
     } else {
-      core4.info(`building and verifying ${jobs.length} platforms, ${width} at a time (parallel: ${setting}, ${availableCores()} cores); each platform's log is printed when it ends`);
+      core3.info(`building and verifying ${jobs.length} platforms, ${width} at a time (parallel: ${setting}, ${availableCores()} cores); each platform's log is printed when it ends`);
       await runSideBySide(docker, plans, jobs, width, token, label, tmp, st, signal);
     }
   } finally {
-    fs7.rmSync(tmp, { recursive: true, force: true });
+    fs8.rmSync(tmp, { recursive: true, force: true });
   }
   const failed = [...st.results.values()].filter((v) => !v.passed);
   if (failed.length > 0) {
@@ -45416,7 +42792,7 @@ async function runSideBySide(docker, plans, jobs, width, token, label, tmp, st, 
   const running = /* @__PURE__ */ new Map();
   const ticker = setInterval(() => {
     for (const [job, r] of running) {
-      core4.info(`${labelOf(plans, job.plan)}${job.p.platform}: ${Math.round((Date.now() - r.t0) / 1e3)}s; ${r.log.last.trim().slice(0, 160) || "starting"}`);
+      core3.info(`${labelOf(plans, job.plan)}${job.p.platform}: ${Math.round((Date.now() - r.t0) / 1e3)}s; ${r.log.last.trim().slice(0, 160) || "starting"}`);
     }
   }, progressEveryMs());
   let next = 0;
@@ -45455,8 +42831,8 @@ async function openRegistries(docker, plans, inputs, st, signal) {
     credentials: credentials(inputs),
     policy: policyFromEnv(process.env),
     signal,
-    log: core4.info,
-    warn: core4.warning,
+    log: core3.info,
+    warn: core3.warning,
     store,
     route,
     level: inputs.compressionLevel,
@@ -45470,12 +42846,12 @@ async function openRegistries(docker, plans, inputs, st, signal) {
 async function publishAll(plans, inputs, st, reg) {
   const toPush = plans.filter((p) => p.push);
   if (toPush.length === 0) {
-    core4.info(`Not pushing: ${plans.map((p) => p.tagReason).join("; ")}.`);
+    core3.info(`Not pushing: ${plans.map((p) => p.tagReason).join("; ")}.`);
     return;
   }
   st.phase = "publish";
-  await core4.group("Publish", async () => {
-    core4.info(`pushing by ${reg.env.route.via === "buildkit" ? "BuildKit" : "streaming docker save"}: ${reg.env.route.reason}`);
+  await core3.group("Publish", async () => {
+    core3.info(`pushing by ${reg.env.route.via === "buildkit" ? "BuildKit" : "streaming docker save"}: ${reg.env.route.reason}`);
     const states = /* @__PURE__ */ new Map();
     for (const plan of toPush) {
       states.set(plan.name, inputs.mode === "platform" ? [] : await prepareTags(reg.env, reg.clients.get(plan.name), plan, inputs.mountFrom));
@@ -45493,7 +42869,7 @@ async function publishAll(plans, inputs, st, reg) {
         continue;
       }
       checkCancelled(reg.env.signal);
-      const published = await tagManifestList(client, plan, entries, states.get(plan.name), pushes, core4.info);
+      const published = await tagManifestList(client, plan, entries, states.get(plan.name), pushes, core3.info);
       st.published.set(plan.name, published);
       if (!published.complete) {
         throw new PhaseError("publish", `the tags of ${plan.image.name} could not all be moved (${published.error}); ${tagStory(published)}`);
@@ -45514,7 +42890,7 @@ async function sizesAsPushed(client, plan, entries, st) {
   for (const e of entries) {
     const v = st.results.get(key(plan, `${e.os}/${e.architecture}`));
     if (!v?.size || v.size.compressed !== void 0) continue;
-    const pushed = await publishedSizes(client, e.digest).catch((err) => core4.warning(`size of ${plan.image.name}@${e.digest} not read back: ${messageOf(err)}`));
+    const pushed = await publishedSizes(client, e.digest).catch((err) => core3.warning(`size of ${plan.image.name}@${e.digest} not read back: ${messageOf(err)}`));
     if (pushed && pushed.single) v.size = afterPush(v.size, pushed.single);
   }
 }
@@ -45533,38 +42909,38 @@ async function attachReports(client, plan, entries, st) {
           // The plan's time, not now: a publish step run again finds its report already listed.
           created: plan.labels["org.opencontainers.image.created"],
           annotations: Object.fromEntries(["org.opencontainers.image.source", "org.opencontainers.image.revision"].filter((k) => plan.labels[k]).map((k) => [k, plan.labels[k]])),
-          log: core4.info
+          log: core3.info
         }
       );
       st.referrers.set(key(plan, platform), attached);
     } catch (err) {
-      core4.warning(`${platform}: the verification report could not be attached to ${plan.image.name}@${e.digest}: ${messageOf(err)}`);
+      core3.warning(`${platform}: the verification report could not be attached to ${plan.image.name}@${e.digest}: ${messageOf(err)}`);
     }
   }
 }
 function tagStory(p) {
   return p.tagReport.map((t) => `${t.tag}: ${t.fate}${t.now ? ` (now ${t.now === p.digest ? "the new list" : t.now})` : " (absent)"}`).join(", ");
 }
-async function merge2(plans, inputs, st, reg) {
+async function merge(plans, inputs, st, reg) {
   if (plans.length !== 1) throw new PhaseError("merge", "merge mode takes one image; run one merge step per image of the config");
   const [plan] = plans;
   st.phase = "merge";
-  await core4.group("Merge", async () => {
+  await core3.group("Merge", async () => {
     const client = reg.clients.get(plan.name);
     await checkLogin(client, plan, reg.env.credentials);
     const entries = await checkGivenDigests(client, plan, inputs.digests);
     const states = await prepareTags(reg.env, client, plan, [], false);
-    const published = await tagManifestList(client, plan, entries, states, {}, core4.info);
+    const published = await tagManifestList(client, plan, entries, states, {}, core3.info);
     st.published.set(plan.name, published);
     if (!published.complete) throw new PhaseError("merge", `the tags of ${plan.image.name} could not all be moved (${published.error}); ${tagStory(published)}`);
   });
 }
 function setOutputs(st, inputs) {
   const published = [...st.published.entries()];
-  core4.setOutput("digest", published[0]?.[1].digest ?? "");
+  core3.setOutput("digest", published[0]?.[1].digest ?? "");
   const tags = published.length && inputs.mode !== "platform" ? published.flatMap(([, p]) => p.tags) : st.plans.flatMap((plan) => plan.tags.map((t) => `${plan.image.name}:${t}`));
-  core4.setOutput("tags", tags.join("\n"));
-  core4.setOutput(
+  core3.setOutput("tags", tags.join("\n"));
+  core3.setOutput(
     "images",
     JSON.stringify(published.map(([name, p]) => ({ name, image: st.plans.find((x) => x.name === name)?.image.name, digest: p.digest, tags: p.tags, complete: p.complete, tagReport: p.tagReport })))
   );
@@ -45575,69 +42951,70 @@ async function run() {
   const st = { phase: "plan", plans: [], results: /* @__PURE__ */ new Map(), timings: /* @__PURE__ */ new Map(), published: /* @__PURE__ */ new Map(), pushes: /* @__PURE__ */ new Map(), imageIds: /* @__PURE__ */ new Map(), referrers: /* @__PURE__ */ new Map(), publishedSizes: /* @__PURE__ */ new Map(), leftovers: new Leftovers(), buildx: false };
   let inputs;
   try {
-    const images = readImages();
+    const files = workspaceFiles(workspaceOf());
+    const images = readImages(actionsInputSource, files.readFile, files.checkPaths);
     inputs = images[0].inputs;
-    if (inputs.registryPassword) core4.setSecret(inputs.registryPassword);
+    if (inputs.registryPassword) core3.setSecret(inputs.registryPassword);
     const token = inputs.workerToken || crypto6.randomBytes(24).toString("hex");
-    core4.setSecret(token);
+    core3.setSecret(token);
     const ctx = readContext();
     const now = /* @__PURE__ */ new Date();
-    st.plans = await core4.group("Plan", async () => {
+    st.plans = await core3.group("Plan", async () => {
       for (const img of images) checkPlanInputs(img.inputs);
-      const index = new SimpleIndexClient({ policy: policyFromEnv(process.env, INDEX_POLICY, "MLIB_INDEX"), signal: cancel.signal, log: core4.info });
+      const index = new SimpleIndexClient({ policy: policyFromEnv(process.env, INDEX_POLICY, "MLIB_INDEX"), signal: cancel.signal, log: core3.info });
       const plans = [];
       for (const img of images) {
         const torch = inputs.mode === "merge" ? void 0 : await resolveTorch(img.inputs, index);
-        for (const n of torch?.notes ?? []) core4.info(images.length > 1 ? `${img.name}: ${n}` : n);
+        for (const n of torch?.notes ?? []) core3.info(images.length > 1 ? `${img.name}: ${n}` : n);
         plans.push(createPlan(img.inputs, ctx, now, img, torch));
       }
       for (const plan of plans) {
-        core4.info(`${labelOf(plans, plan)}torch wheels: ${describeSource(plan.wheelSource)}`);
-        for (const w of plan.warnings) core4.warning(w);
+        core3.info(`${labelOf(plans, plan)}torch wheels: ${describeSource(plan.wheelSource)}`);
+        for (const w of plan.warnings) core3.warning(w);
         if (inputs.mode !== "merge") {
-          lintPlan(plan, core4.warning);
-          lintCacheOrder(plan, (message, at) => core4.warning(message, { file: at.file, startLine: at.line }));
+          lintPlan(plan, core3.warning);
+          lintCacheOrder(plan, (message, at) => core3.warning(message, { file: at.file, startLine: at.line }));
         }
       }
-      core4.info(planMarkdown(plans));
+      core3.info(planMarkdown(plans));
       return plans;
     });
-    for (const [name, value] of Object.entries(planOutputs(st.plans))) core4.setOutput(name, value);
+    for (const [name, value] of Object.entries(planOutputs(st.plans))) core3.setOutput(name, value);
     if (inputs.dryRun) {
-      core4.info("dry-run: nothing is built or pushed.");
-      await core4.summary.addRaw(`## ml-image-build plan (dry run)
+      core3.info("dry-run: nothing is built or pushed.");
+      await core3.summary.addRaw(`## ml-image-build plan (dry run)
 
-${planMarkdown(st.plans)}`).write().catch((e) => core4.warning(`job summary not written: ${messageOf(e)}`));
+${planMarkdown(st.plans)}`).write().catch((e) => core3.warning(`job summary not written: ${messageOf(e)}`));
       setOutputs(st, inputs);
       return;
     }
     const modes = inputs.mode !== "merge" ? emulationModes(st.plans) : /* @__PURE__ */ new Map();
     if (inputs.mode !== "merge") {
-      st.buildx = await core4.group("Builder", async () => {
-        core4.info(`Docker engine ${await docker.serverVersion()}`);
+      st.buildx = await core3.group("Builder", async () => {
+        core3.info(`Docker engine ${await docker.serverVersion()}`);
         const has = await docker.hasBuildx();
         const problem = builderProblem(has, await docker.clientVersion());
         if (problem) throw new PhaseError("build", problem);
-        core4.info(has ? "building with docker buildx build --load" : "buildx plugin not found: building with the engine BuildKit (docker build, DOCKER_BUILDKIT=1)");
+        core3.info(has ? "building with docker buildx build --load" : "buildx plugin not found: building with the engine BuildKit (docker build, DOCKER_BUILDKIT=1)");
         return has;
       });
     }
     const reg = await openRegistries(docker, st.plans, inputs, st, cancel.signal);
     if (inputs.mode === "merge") {
-      await merge2(st.plans, inputs, st, reg);
+      await merge(st.plans, inputs, st, reg);
     } else {
       const pushing = st.plans.filter((p) => p.push);
       if (pushing.length) {
         st.phase = "login";
-        await core4.group("Registry login", async () => {
+        await core3.group("Registry login", async () => {
           for (const plan of pushing) {
             await checkLogin(reg.clients.get(plan.name), plan, reg.env.credentials);
-            core4.info(`${plan.image.registry}: ${reg.env.credentials ? `'${reg.env.credentials.username}'` : "anonymous"} may push to ${plan.image.repository}`);
+            core3.info(`${plan.image.registry}: ${reg.env.credentials ? `'${reg.env.credentials.username}'` : "anonymous"} may push to ${plan.image.repository}`);
             const tag = growthTag(plan.tags);
             if (tag) {
-              const now2 = await publishedSizes(reg.clients.get(plan.name), tag).catch((e) => core4.warning(`the image ${plan.image.name}:${tag} names now could not be read for size growth: ${messageOf(e)}`));
+              const now2 = await publishedSizes(reg.clients.get(plan.name), tag).catch((e) => core3.warning(`the image ${plan.image.name}:${tag} names now could not be read for size growth: ${messageOf(e)}`));
               st.publishedSizes.set(plan.name, now2 || void 0);
-              if (now2) core4.info(`size growth is measured against ${now2.ref} (${now2.digest})`);
+              if (now2) core3.info(`size growth is measured against ${now2.ref} (${now2.digest})`);
             }
           }
         });
@@ -45648,13 +43025,13 @@ ${planMarkdown(st.plans)}`).write().catch((e) => core4.warning(`job summary not 
     setOutputs(st, inputs);
   } catch (e) {
     if (cancel.signal.aborted) {
-      core4.setFailed(`the run was cancelled during ${st.phase}${messageOf(e) && !/^cancelled$/.test(messageOf(e)) ? ` (${messageOf(e)})` : ""}`);
+      core3.setFailed(`the run was cancelled during ${st.phase}${messageOf(e) && !/^cancelled$/.test(messageOf(e)) ? ` (${messageOf(e)})` : ""}`);
     } else {
-      core4.setFailed(messageOf(e));
+      core3.setFailed(messageOf(e));
     }
     if (inputs) setOutputs(st, inputs);
   } finally {
-    for (const dir of st.leftovers.tempDirs) fs7.rmSync(dir, { recursive: true, force: true });
+    for (const dir of st.leftovers.tempDirs) fs8.rmSync(dir, { recursive: true, force: true });
     if (st.plans.length > 0 && !inputs?.dryRun) await report(st);
     cancel.dispose();
   }
@@ -45665,10 +43042,10 @@ function platformReports(st, plan) {
 }
 async function report(st) {
   const perPlan = st.plans.map((plan) => ({ plan, entries: platformReports(st, plan) }));
-  core4.setOutput("report", JSON.stringify(perPlan.flatMap((x) => x.entries)));
+  core3.setOutput("report", JSON.stringify(perPlan.flatMap((x) => x.entries)));
   if (st.results.size === 0 && st.published.size === 0) return;
   const md = perPlan.map(({ plan, entries }) => summaryMarkdown(plan, entries, st.published.get(plan.name), plan.push, st.pushes.get(plan.name))).join("\n");
-  await core4.summary.addRaw(md).write().catch((e) => core4.warning(`job summary not written: ${messageOf(e)}`));
+  await core3.summary.addRaw(md).write().catch((e) => core3.warning(`job summary not written: ${messageOf(e)}`));
 }
 
 // src/index.ts

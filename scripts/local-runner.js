@@ -10,6 +10,8 @@ const path = require('path');
 const yaml = require('js-yaml');
 
 const ROOT = path.resolve(__dirname, '..');
+/** The bundle to run: this checkout's dist/, or another build of it (MLIB_DIST_DIR) to compare against. */
+const DIST = process.env.MLIB_DIST_DIR ? path.resolve(process.env.MLIB_DIST_DIR) : path.join(ROOT, 'dist');
 
 /** Parses a file-command file: `name<<DELIM\nvalue\nDELIM` blocks and plain `name=value` lines. */
 function parseFileCommand(text) {
@@ -51,12 +53,20 @@ function inputEnv(inputs, env) {
 /**
  * `cancelWhen`: a string; once the output contains it (and `cancelDelayMs` later), the step gets
  * SIGINT, as a cancelled run does; a runner follows with SIGTERM 7.5 s later, then kills it.
+ * `timeoutMs`: the step is killed (SIGKILL, as a runner's step timeout ends a hung process) after this long.
  */
-function node(entry, env, echo, cancelWhen, cancelDelayMs = 0) {
+function node(entry, env, echo, cancelWhen, cancelDelayMs = 0, timeoutMs = 0) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', entry)], { env, cwd: env.GITHUB_WORKSPACE });
+    const child = spawn(process.execPath, [path.join(DIST, entry)], { env, cwd: env.GITHUB_WORKSPACE });
     let stdout = '';
     let cancelled = false;
+    let timedOut = false;
+    const timer = timeoutMs
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, timeoutMs)
+      : undefined;
     const take = (d, sink) => {
       stdout += d;
       if (echo) sink.write(d);
@@ -70,7 +80,10 @@ function node(entry, env, echo, cancelWhen, cancelDelayMs = 0) {
     };
     child.stdout.on('data', (d) => take(d, process.stdout));
     child.stderr.on('data', (d) => take(d, process.stderr));
-    child.on('close', (code, signal) => resolve({ code: code ?? 128, signal, cancelled, output: stdout }));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 128, signal, cancelled, timedOut, output: stdout });
+    });
   });
 }
 
@@ -78,7 +91,7 @@ function node(entry, env, echo, cancelWhen, cancelDelayMs = 0) {
  * Runs main then post (the post step runs also after a failure or a cancel, as with `post-if: always()`). `inputs` are action inputs by name; `github` overrides GITHUB_* values.
  * Returns exit codes, combined output of each step, parsed outputs, state and the job summary.
  */
-async function runAction({ inputs = {}, github = {}, event = { repository: { default_branch: 'main' } }, workspace = ROOT, echo = false, extraEnv = {}, cancelWhen, cancelDelayMs } = {}) {
+async function runAction({ inputs = {}, github = {}, event = { repository: { default_branch: 'main' } }, workspace = ROOT, echo = false, extraEnv = {}, cancelWhen, cancelDelayMs, timeoutMs } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-runner-'));
   const files = {
     GITHUB_OUTPUT: path.join(dir, 'output'),
@@ -109,18 +122,19 @@ async function runAction({ inputs = {}, github = {}, event = { repository: { def
   const env = { ...base, ...ctx, ...files, ...extraEnv };
   Object.assign(env, inputEnv(inputs, env));
 
-  const main = await node('index.js', env, echo, cancelWhen, cancelDelayMs);
+  const main = await node('index.js', env, echo, cancelWhen, cancelDelayMs, timeoutMs);
   const state = parseFileCommand(fs.readFileSync(files.GITHUB_STATE, 'utf8'));
   const postEnv = { ...env };
   for (const [k, v] of Object.entries(state)) postEnv[`STATE_${k}`] = v;
   const runnerTempAfterMain = fs.readdirSync(env.RUNNER_TEMP);
-  const post = await node('post.js', postEnv, echo);
+  const post = await node('post.js', postEnv, echo, undefined, 0, timeoutMs);
   const result = {
     // What the steps left in RUNNER_TEMP: after the main step, and after the post step too.
     runnerTempAfterMain,
     runnerTempAfterPost: fs.readdirSync(env.RUNNER_TEMP),
     code: main.code,
     cancelled: main.cancelled,
+    timedOut: main.timedOut,
     output: main.output,
     postCode: post.code,
     postOutput: post.output,

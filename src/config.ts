@@ -1,5 +1,5 @@
-import * as yaml from 'js-yaml';
-import { stringify as yamlText } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, stringify as yamlText, type Document, type Node as YamlNode } from 'yaml';
+import { MAX_BUILD_ARG_BYTES } from './limits';
 
 /**
  * ml-image.yml: several images or variants built from one repository. Each entry's keys are the
@@ -14,7 +14,7 @@ export interface ConfigEntry {
   suffix: string;
   /** Input name -> input string, as the action would receive it. */
   values: Record<string, string>;
-  /** Input name -> line in the file, for error messages. */
+  /** Input name -> line in the file (of the key that sets it), for error messages. */
   lines: Record<string, number>;
   /** Where the entry is, e.g. "images[1]". */
   path: string;
@@ -32,64 +32,178 @@ export class ConfigError extends Error {
   }
 }
 
-/** Keys that take a scalar (string, number or boolean). */
-const SCALAR_KEYS = [
-  'image', 'context', 'file', 'target', 'network', 'torch-version', 'torchaudio-version', 'torchvision-version', 'python-version',
-  'torch-index-url', 'tag-rules', 'sha-length', 'python', 'gpu', 'allow-unknown-torch', 'token-env',
-  'non-root', 'model-cache', 'healthcheck', 'offline', 'memory', 'parallel', 'size-budget',
-];
+/**
+ * What a scalar key takes, as YAML types it: `line` a one-line string; `text` a string that may
+ * span lines (the input's own list format); `version` a string that must be written as one (an
+ * unquoted 2.10 is the number 2.1); `int` a whole number in digits (or a string such as 'auto');
+ * `bool` true/false (or the strings the input accepts).
+ */
+type Want = 'line' | 'text' | 'version' | 'int' | 'bool';
+
+/** Keys that take a scalar, and its kind. */
+const SCALAR_KEYS: Record<string, Want> = {
+  image: 'line', context: 'line', file: 'line', target: 'line', network: 'line',
+  'torch-version': 'version', 'torchaudio-version': 'version', 'torchvision-version': 'version', 'python-version': 'version',
+  'torch-index-url': 'line', 'tag-rules': 'text', 'sha-length': 'int', python: 'line', gpu: 'bool',
+  'allow-unknown-torch': 'bool', 'token-env': 'line', 'non-root': 'bool', 'model-cache': 'line',
+  healthcheck: 'line', offline: 'bool', memory: 'line', parallel: 'int', 'size-budget': 'text',
+};
 const LIST_KEYS = ['platforms', 'tags', 'pinned-packages'];
 const PING_KEYS: Record<string, string> = { port: 'ping-port', path: 'ping-path', 'startup-timeout': 'startup-timeout', 'token-env': 'token-env' };
-export const CONFIG_KEYS = ['name', 'suffix', ...SCALAR_KEYS, ...LIST_KEYS, 'torch-variants', 'expect', 'build-args', 'ping', 'checks'];
+const PING_WANT: Record<string, Want> = { port: 'int', path: 'line', 'startup-timeout': 'int', 'token-env': 'line' };
+export const CONFIG_KEYS = ['name', 'suffix', ...Object.keys(SCALAR_KEYS), ...LIST_KEYS, 'torch-variants', 'expect', 'build-args', 'ping', 'checks'];
 
-type Node = unknown;
-const isMap = (v: Node): v is Record<string, Node> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isScalar = (v: Node) => ['string', 'number', 'boolean'].includes(typeof v);
+/** Aliases in a file at most, and how often they may be expanded in all (a "billion laughs" file must not exhaust memory). */
+const MAX_ALIASES = 100;
+const MAX_EXPANSIONS = 10_000;
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/**
- * The line of a key path in block-style YAML, found by indentation: js-yaml gives values, not
- * positions. Falls back to the nearest parent found.
- */
-export function lineOf(text: string, path: (string | number)[]): number | undefined {
-  const lines = text.split('\n');
-  let from = 0;
-  let indent = -1;
-  let found: number | undefined;
-  for (const seg of path) {
-    let hit = -1;
-    let count = -1;
-    for (let i = from; i < lines.length; i++) {
-      const l = lines[i];
-      if (!l.trim() || l.trim().startsWith('#')) continue;
-      const ind = l.length - l.trimStart().length;
-      if (ind <= indent && i > from) break; // left the parent block
-      const body = l.trimStart();
-      if (typeof seg === 'number') {
-        if (body.startsWith('- ') || body === '-') {
-          if (++count === seg) {
-            hit = i;
-            indent = ind;
-            break;
-          }
-        }
-      } else {
-        const m = /^(?:- +)?["']?([^"':]+)["']?\s*:/.exec(body);
-        if (m && m[1].trim() === seg && ind > indent) {
-          hit = i;
-          indent = ind + (body.startsWith('- ') ? 2 : 0);
-          break;
-        }
-      }
-    }
-    if (hit < 0) return found;
-    found = hit + 1;
-    from = hit + (typeof seg === 'number' ? 0 : 1);
+type Path = (string | number)[];
+
+const keyOf = (path: Path) => path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+
+/** A parsed file: its nodes with their lines, aliases resolved (and counted). */
+class Tree {
+  private readonly lc = new LineCounter();
+  readonly doc: Document.Parsed;
+  private readonly aliases = new Set<unknown>();
+  private expansions = 0;
+
+  constructor(
+    readonly text: string,
+    readonly file: string,
+  ) {
+    // uniqueKeys off: a key given twice is reported below with its path, not as a bare syntax error.
+    this.doc = parseDocument(text, { lineCounter: this.lc, prettyErrors: false, uniqueKeys: false });
   }
-  return found;
+
+  lineOf(node: YamlNode | null | undefined): number | undefined {
+    return node?.range ? this.lineAt(node.range[0]) : undefined;
+  }
+
+  lineAt(offset: number): number {
+    return this.lc.linePos(offset).line;
+  }
+
+  fail(node: YamlNode | null | undefined, path: Path, msg: string): never {
+    throw new ConfigError(this.file, this.lineOf(node), keyOf(path) || '(top level)', msg);
+  }
+
+  resolve(node: unknown, path: Path): YamlNode | null {
+    if (!isAlias(node)) return (node as YamlNode | null) ?? null;
+    this.aliases.add(node);
+    if (this.aliases.size > MAX_ALIASES) this.fail(node, path, `more than ${MAX_ALIASES} aliases; write the values out`);
+    if (++this.expansions > MAX_EXPANSIONS) this.fail(node, path, `aliases expand to more than ${MAX_EXPANSIONS} values; write the values out`);
+    const target = node.resolve(this.doc);
+    if (!target) this.fail(node, path, `alias *${node.source} names no anchor`);
+    return target as YamlNode;
+  }
+
+  /** A map's pairs as [key, key node, value node]; keys must be plain names, each given once. */
+  pairs(node: YamlNode | null, path: Path): [string, YamlNode, YamlNode | null][] {
+    if (!isMap(node)) return [];
+    const out: [string, YamlNode, YamlNode | null][] = [];
+    const seen = new Map<string, YamlNode>();
+    for (const pair of node.items) {
+      const k = pair.key as YamlNode | null;
+      if (!isScalar(k) || (typeof k.value !== 'string' && typeof k.value !== 'number')) this.fail(k ?? node, path, 'keys must be names');
+      const key = String(k.value);
+      const first = seen.get(key);
+      if (first) this.fail(k, [...path, key], `is given twice (first at line ${this.lineOf(first)}); YAML keeps only one of them`);
+      seen.set(key, k);
+      out.push([key, k, this.resolve(pair.value, [...path, key])]);
+    }
+    return out;
+  }
+
+  /** Refuses a key given twice anywhere in the file (inside `checks` too, which is converted to plain values). */
+  checkDuplicates(node: YamlNode | null, path: Path, depth = 0): void {
+    if (depth > 64) this.fail(node, path, 'is nested too deeply');
+    if (isMap(node)) for (const [k, , v] of this.pairs(node, path)) this.checkDuplicates(v, [...path, k], depth + 1);
+    else if (isSeq(node)) node.items.forEach((x, i) => this.checkDuplicates(this.resolve(x, [...path, i]), [...path, i], depth + 1));
+  }
+
+  /** The node as plain values (for `checks`), with the alias limit. */
+  toJS(node: YamlNode, path: Path): unknown {
+    try {
+      return node.toJS(this.doc, { maxAliasCount: MAX_ALIASES });
+    } catch (e) {
+      return this.fail(node, path, (e as Error).message);
+    }
+  }
+
+  /**
+   * A scalar as the input string it stands for, refusing what YAML typed differently from what
+   * was written: `torch-version: 2.10` is the number 2.1, `port: 1e3` the number 1000, `image: true`
+   * a boolean, `image:` no value at all.
+   */
+  scalar(node: YamlNode | null, path: Path, want: Want | 'value'): string {
+    const where = keyOf(path).replace(/^.*\./, '');
+    if (!isScalar(node)) return this.fail(node, path, `must be a single value; got ${describe(node)}`);
+    const v = node.value;
+    const source = node.source ?? String(v);
+    if (v === null || v === undefined) return this.fail(node, path, 'has no value; write one, or leave the key out');
+    if (typeof v === 'string') {
+      if (want !== 'text' && /[\r\n]/.test(v)) {
+        return this.fail(node, path, `must be one line; a newline here would make two ${['build-args', 'tags'].some((k) => path.includes(k)) ? 'entries' : 'values'} of one (got ${JSON.stringify(v.slice(0, 80))})`);
+      }
+      return v;
+    }
+    if (typeof v === 'boolean') {
+      if (want === 'bool' || (want === 'value' && source === String(v))) return String(v);
+      if (want === 'int') return this.fail(node, path, `is the boolean ${source}; ${where} takes a whole number`);
+      return this.fail(node, path, `is the boolean ${source}; ${where} takes a string: quote it ('${source}') if you mean the word`);
+    }
+    if (typeof v === 'number' || typeof v === 'bigint') {
+      if (want === 'version') {
+        return this.fail(node, path, `is the number ${String(v)} to YAML, not the version ${source}: write versions in quotes ('${source}'), as YAML reads unquoted ones as numbers (2.10 as 2.1)`);
+      }
+      if (want === 'int' && !/^[0-9]+$/.test(source)) {
+        if (!Number.isInteger(v)) return this.fail(node, path, `${source} is not a whole number; accepted: plain digits such as 120`);
+        return this.fail(node, path, `YAML reads ${source} as the number ${String(v)}; write it in plain digits (${String(v)})`);
+      }
+      if (want === 'bool') return this.fail(node, path, `is the number ${source}; accepted: true or false`);
+      if (String(v) !== source) {
+        return this.fail(node, path, `YAML reads ${source} as the number ${String(v)}; quote it ('${source}') to keep it as written`);
+      }
+      return String(v);
+    }
+    return this.fail(node, path, `must be a single value; got ${describe(node)}`);
+  }
 }
 
-function scalar(v: Node): string {
-  return String(v);
+function describe(node: YamlNode | null): string {
+  if (node === null) return 'nothing';
+  if (isMap(node)) return 'a map';
+  if (isSeq(node)) return 'a list';
+  if (isScalar(node)) return node.value === null ? 'no value' : `the ${typeof node.value} ${node.source ?? String(node.value)}`;
+  return 'something else';
+}
+
+/**
+ * The line of a key path (of the key, or of the list item), falling back to the nearest parent
+ * found. Read from the parsed document, so flow style and comments are no problem.
+ */
+export function lineOf(text: string, path: (string | number)[]): number | undefined {
+  const t = new Tree(text, '');
+  let node: YamlNode | null = t.doc.contents as YamlNode | null;
+  let found: number | undefined;
+  for (const seg of path) {
+    let at: YamlNode | null | undefined;
+    let next: YamlNode | null = null;
+    if (typeof seg === 'number' && isSeq(node)) {
+      at = node.items[seg] as YamlNode | undefined;
+      next = at ?? null;
+    } else if (typeof seg === 'string' && isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === seg);
+      at = pair?.key as YamlNode | undefined;
+      next = (pair?.value as YamlNode | null) ?? null;
+    }
+    if (!at) return found;
+    found = t.lineOf(at);
+    node = isAlias(next) ? ((next.resolve(t.doc) as YamlNode | undefined) ?? null) : next;
+  }
+  return found;
 }
 
 /**
@@ -97,128 +211,160 @@ function scalar(v: Node): string {
  * taken as YAML text already. Validated later by the input parser (verify/checks.ts), like every
  * other key. Undefined for anything else.
  */
-export function checksInputOf(v: Node): string | undefined {
+export function checksInputOf(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
   if (Array.isArray(v)) return v.length === 0 ? '' : yamlText(v);
   return undefined;
 }
 
-/** One entry's keys to input strings. */
-function entryValues(node: Record<string, Node>, where: (string | number)[], fail: (path: (string | number)[], msg: string) => never): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, v] of Object.entries(node)) {
-    const at = [...where, key];
+/** One entry's keys to input strings, and where each is set. */
+function entryValues(t: Tree, node: YamlNode, where: Path): { values: Record<string, string>; at: Record<string, YamlNode> } {
+  const values: Record<string, string> = {};
+  const at: Record<string, YamlNode> = {};
+  for (const [key, k, v] of t.pairs(node, where)) {
+    const path = [...where, key];
+    const set = (input: string, value: string, keyNode: YamlNode = k) => {
+      values[input] = value;
+      at[input] = keyNode;
+    };
     if (key === 'name' || key === 'suffix') {
-      if (!isScalar(v)) fail(at, 'must be a string');
-    } else if (SCALAR_KEYS.includes(key)) {
-      if (!isScalar(v)) fail(at, 'must be a single value');
-      out[key] = scalar(v);
+      t.scalar(v, path, 'line');
+    } else if (SCALAR_KEYS[key]) {
+      set(key, t.scalar(v, path, SCALAR_KEYS[key]));
     } else if (LIST_KEYS.includes(key)) {
-      if (Array.isArray(v) && v.every(isScalar)) out[key] = v.map(scalar).join('\n');
-      else if (isScalar(v)) out[key] = scalar(v);
-      else fail(at, 'must be a list of strings');
+      if (isSeq(v)) {
+        const items = v.items.map((x, i) => {
+          const item = t.scalar(t.resolve(x, [...path, i]), [...path, i], 'line');
+          if (item.includes(',')) t.fail(x as YamlNode, [...path, i], `'${item}' holds a comma: give one item per list entry`);
+          return item;
+        });
+        set(key, items.join('\n'));
+      } else if (isScalar(v)) set(key, t.scalar(v, path, 'text'));
+      else t.fail(v ?? k, path, 'must be a list of strings');
     } else if (key === 'torch-variants') {
-      if (isMap(v) && Object.values(v).every(isScalar)) out[key] = Object.entries(v).map(([p, x]) => `${p}=${scalar(x)}`).join(',');
-      else if (typeof v === 'string') out[key] = v;
-      else fail(at, 'must map platforms to variants, e.g. {linux/amd64: cu121, linux/arm64: cpu}');
+      if (isMap(v)) {
+        const items = t.pairs(v, path).map(([p, , x]) => {
+          const variant = t.scalar(x, [...path, p], 'line');
+          if (/[\s,=]/.test(variant)) t.fail(x, [...path, p], `'${variant}' is not a variant such as cu121 or cpu`);
+          return `${p}=${variant}`;
+        });
+        set(key, items.join(','));
+      } else if (isScalar(v) && typeof v.value === 'string') set(key, v.value);
+      else t.fail(v ?? k, path, 'must map platforms to variants, e.g. {linux/amd64: cu121, linux/arm64: cpu}');
     } else if (key === 'expect') {
-      if (!isMap(v)) fail(at, 'must map platforms to {torch, torchaudio, cuda}');
+      if (!isMap(v)) t.fail(v ?? k, path, 'must map platforms to {torch, torchaudio, cuda}');
       const lines: string[] = [];
-      for (const [p, e] of Object.entries(v)) {
-        if (!isMap(e)) fail([...at, p], 'must be a map with torch, torchaudio and/or cuda');
-        for (const [k, x] of Object.entries(e)) {
-          if (!['torch', 'torchaudio', 'cuda'].includes(k)) fail([...at, p, k], 'unknown key; accepted: torch, torchaudio, cuda');
-          if (!isScalar(x) && x !== null) fail([...at, p, k], 'must be a version string (or none for cuda)');
-        }
-        lines.push(`${p}: ${Object.entries(e).map(([k, x]) => `${k}=${x === null ? 'none' : scalar(x)}`).join(' ')}`);
+      for (const [p, , e] of t.pairs(v, path)) {
+        if (!isMap(e)) t.fail(e, [...path, p], 'must be a map with torch, torchaudio and/or cuda');
+        const pairs = t.pairs(e, [...path, p]).map(([name, kn, x]) => {
+          const at2 = [...path, p, name];
+          if (!['torch', 'torchaudio', 'cuda'].includes(name)) t.fail(kn, at2, 'unknown key; accepted: torch, torchaudio, cuda');
+          if (name === 'cuda' && isScalar(x) && x.value === null) return 'cuda=none';
+          const value = t.scalar(x, at2, 'version');
+          if (/\s/.test(value)) t.fail(x, at2, `'${value}' holds a space; a version is one word (such as 2.2.2+cu121)`);
+          return `${name}=${value}`;
+        });
+        lines.push(`${p}: ${pairs.join(' ')}`);
       }
-      out[key] = lines.join('\n');
+      set(key, lines.join('\n'));
     } else if (key === 'build-args') {
-      if (Array.isArray(v) && v.every((x) => typeof x === 'string')) {
-        out[key] = v.join('\n');
+      const check = (value: string, node: YamlNode | null, p: Path) => {
+        if (Buffer.byteLength(value) > MAX_BUILD_ARG_BYTES) {
+          t.fail(node, p, `is ${Buffer.byteLength(value)} bytes; a build arg is at most ${MAX_BUILD_ARG_BYTES} bytes (use a file in the context, or a build secret, for more)`);
+        }
+        return value;
+      };
+      if (isSeq(v)) {
+        set(key, v.items.map((x, i) => check(t.scalar(t.resolve(x, [...path, i]), [...path, i], 'line'), x as YamlNode, [...path, i])).join('\n'));
       } else if (isMap(v)) {
         const lines: string[] = [];
-        for (const [k, x] of Object.entries(v)) {
+        for (const [name, kn, x] of t.pairs(v, path)) {
           if (isMap(x)) {
             // a platform's own args: {linux/arm64: {BASE_IMAGE: ...}}
-            for (const [n, y] of Object.entries(x)) {
-              if (!isScalar(y)) fail([...at, k, n], 'must be a single value');
-              lines.push(`${k}:${n}=${scalar(y)}`);
+            for (const [n, kn2, y] of t.pairs(x, [...path, name])) {
+              if (!NAME_RE.test(n)) t.fail(kn2, [...path, name, n], `'${n}' is not a build arg name (letters, digits and _, not starting with a digit)`);
+              lines.push(`${name}:${n}=${check(t.scalar(y, [...path, name, n], 'value'), y, [...path, name, n])}`);
             }
           } else if (isScalar(x)) {
-            lines.push(`${k}=${scalar(x)}`);
+            if (!NAME_RE.test(name)) t.fail(kn, [...path, name], `'${name}' is not a build arg name (letters, digits and _, not starting with a digit), nor a platform with a map of args`);
+            lines.push(`${name}=${check(t.scalar(x, [...path, name], 'value'), x, [...path, name])}`);
           } else {
-            fail([...at, k], 'must be a value, or a map of args for that platform');
+            t.fail(x ?? kn, [...path, name], 'must be a value, or a map of args for that platform');
           }
         }
-        out[key] = lines.join('\n');
+        set(key, lines.join('\n'));
       } else {
-        fail(at, 'must map NAME to value (optionally under a platform key), or be a list of NAME=value');
+        t.fail(v ?? k, path, 'must map NAME to value (optionally under a platform key), or be a list of NAME=value');
       }
     } else if (key === 'checks') {
-      const text = checksInputOf(v);
-      if (text === undefined) fail(at, 'must be a list of checks (each with a name and exec or http)');
-      out[key] = text!;
+      const text = v === null ? undefined : checksInputOf(isScalar(v) ? v.value : t.toJS(v, path));
+      if (text === undefined) t.fail(v ?? k, path, 'must be a list of checks (each with a name and exec or http)');
+      set(key, text!);
     } else if (key === 'ping') {
-      if (!isMap(v)) fail(at, `must be a map with ${Object.keys(PING_KEYS).join(', ')}`);
-      for (const [k, x] of Object.entries(v)) {
-        if (!PING_KEYS[k]) fail([...at, k], `unknown key; accepted: ${Object.keys(PING_KEYS).join(', ')}`);
-        if (!isScalar(x)) fail([...at, k], 'must be a single value');
-        out[PING_KEYS[k]] = scalar(x);
+      if (!isMap(v)) t.fail(v ?? k, path, `must be a map with ${Object.keys(PING_KEYS).join(', ')}`);
+      for (const [name, kn, x] of t.pairs(v, path)) {
+        if (!PING_KEYS[name]) t.fail(kn, [...path, name], `unknown key; accepted: ${Object.keys(PING_KEYS).join(', ')}`);
+        set(PING_KEYS[name], t.scalar(x, [...path, name], PING_WANT[name]), kn);
       }
     } else {
-      fail(at, `unknown key; accepted: ${CONFIG_KEYS.join(', ')}`);
+      t.fail(k, path, `unknown key; accepted: ${CONFIG_KEYS.join(', ')}`);
     }
   }
-  return out;
+  return { values, at };
 }
 
 export function parseConfig(text: string, file: string): Config {
-  type Fail = (path: (string | number)[], msg: string) => never;
-  const fail: Fail = (path, msg) => {
-    const key = path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
-    throw new ConfigError(file, lineOf(text, path), key || '(top level)', msg);
-  };
-  let doc: Node;
-  try {
-    doc = yaml.load(text, { filename: file });
-  } catch (e) {
-    const m = e as yaml.YAMLException;
-    throw new ConfigError(file, m.mark ? m.mark.line + 1 : undefined, '(syntax)', m.reason ?? m.message);
+  const t = new Tree(text, file);
+  if (t.doc.errors.length > 0) {
+    const e = t.doc.errors[0];
+    throw new ConfigError(file, t.lineAt(e.pos[0]), '(syntax)', e.message.split('\n')[0]);
   }
-  if (!isMap(doc)) fail([], 'the file must be a map with an `images` list (and optional `defaults`)');
-  for (const k of Object.keys(doc)) if (!['defaults', 'images', 'version'].includes(k)) fail([k], 'unknown top-level key; accepted: version, defaults, images');
-  if (doc.version !== undefined && String(doc.version) !== '1') fail(['version'], `unsupported version ${String(doc.version)}; accepted: 1`);
+  const doc = t.resolve(t.doc.contents, []);
+  if (!isMap(doc)) return t.fail(null, [], 'the file must be a map with an `images` list (and optional `defaults`)');
+  t.checkDuplicates(doc, []);
+  const top = new Map(t.pairs(doc, []).map(([k, kn, v]) => [k, { kn, v }]));
+  for (const [k, { kn }] of top) if (!['defaults', 'images', 'version'].includes(k)) t.fail(kn, [k], 'unknown top-level key; accepted: version, defaults, images');
+  const version = top.get('version');
+  if (version) {
+    const v = isScalar(version.v) ? String(version.v.value) : '';
+    if (v !== '1') t.fail(version.kn, ['version'], `unsupported version ${isScalar(version.v) ? version.v.source ?? v : describe(version.v)}; accepted: 1`);
+  }
 
-  const defaults = doc.defaults === undefined ? {} : doc.defaults;
-  if (!isMap(defaults)) fail(['defaults'], 'must be a map of input names to values');
-  if ('name' in defaults || 'suffix' in defaults) fail(['defaults'], 'name and suffix belong to an image, not to defaults');
-  const base = entryValues(defaults, ['defaults'], fail);
+  const defaultsNode = top.get('defaults');
+  if (defaultsNode && !isMap(defaultsNode.v)) t.fail(defaultsNode.kn, ['defaults'], 'must be a map of input names to values');
+  const defaultKeys = defaultsNode ? t.pairs(defaultsNode.v, ['defaults']).map(([k]) => k) : [];
+  if (defaultKeys.includes('name') || defaultKeys.includes('suffix')) t.fail(defaultsNode!.kn, ['defaults'], 'name and suffix belong to an image, not to defaults');
+  const base = defaultsNode ? entryValues(t, defaultsNode.v!, ['defaults']) : { values: {}, at: {} };
 
-  const images = doc.images;
-  if (!Array.isArray(images) || images.length === 0) fail(['images'], 'must be a non-empty list of images');
+  const imagesNode = top.get('images');
+  const images = imagesNode?.v;
+  if (!isSeq(images) || images.items.length === 0) return t.fail(imagesNode?.kn ?? null, ['images'], 'must be a non-empty list of images');
   const entries: ConfigEntry[] = [];
   const names = new Set<string>();
-  images.forEach((node: Node, i: number) => {
-    if (!isMap(node)) fail(['images', i], 'must be a map');
-    const name = node.name === undefined ? (images.length === 1 ? 'default' : undefined) : String(node.name);
-    if (!name) fail(['images', i], 'needs a name when the file lists several images');
-    if (!/^[a-z0-9][a-z0-9_.-]*$/.test(name!)) fail(['images', i, 'name'], `'${name}' must be lowercase letters, digits, . _ -`);
-    if (names.has(name!)) fail(['images', i, 'name'], `'${name}' is used twice`);
-    names.add(name!);
-    const own = entryValues(node, ['images', i], fail);
-    const values = { ...base, ...own };
+  images.items.forEach((item, i) => {
+    const node = t.resolve(item, ['images', i]);
+    if (!isMap(node)) return t.fail(node ?? (item as YamlNode), ['images', i], 'must be a map');
+    const own = new Map(t.pairs(node, ['images', i]).map(([k, kn, v]) => [k, { kn, v }]));
+    const nameNode = own.get('name');
+    const name = nameNode ? t.scalar(nameNode.v, ['images', i, 'name'], 'line') : images.items.length === 1 ? 'default' : undefined;
+    if (!name) return t.fail(node, ['images', i], 'needs a name when the file lists several images');
+    if (!/^[a-z0-9][a-z0-9_.-]*$/.test(name)) t.fail(nameNode!.kn, ['images', i, 'name'], `'${name}' must be lowercase letters, digits, . _ -`);
+    if (names.has(name)) t.fail(nameNode!.kn, ['images', i, 'name'], `'${name}' is used twice`);
+    names.add(name);
+    const suffixNode = own.get('suffix');
+    const suffix = suffixNode ? t.scalar(suffixNode.v, ['images', i, 'suffix'], 'line') : images.items.length > 1 ? `-${name}` : '';
+    if (!/^[A-Za-z0-9_.-]{0,64}$/.test(suffix)) {
+      t.fail(suffixNode!.kn, ['images', i, 'suffix'], `'${suffix}' is not a tag suffix: up to 64 of A-Z a-z 0-9 _ . - (e.g. -cu121, -cpu, -slim)`);
+    }
+    const mine = entryValues(t, node, ['images', i]);
+    const values = { ...base.values, ...mine.values };
     // Where each input came from, so a value the input parser refuses is reported at its line.
     const lines: Record<string, number> = {};
     for (const k of Object.keys(values)) {
-      const where: (string | number)[] = k in own ? ['images', i] : ['defaults'];
-      const src = k in own ? node : (defaults as Record<string, Node>);
-      const pingKey = Object.keys(PING_KEYS).find((pk) => PING_KEYS[pk] === k);
-      const line = lineOf(text, pingKey && !(k in src) ? [...where, 'ping', pingKey] : [...where, k]);
+      const line = t.lineOf(mine.at[k] ?? base.at[k]);
       if (line) lines[k] = line;
     }
-    const suffix = node.suffix !== undefined ? String(node.suffix) : images.length > 1 ? `-${name}` : '';
-    entries.push({ name: name!, suffix, values, lines, path: `images[${i}]` });
+    entries.push({ name, suffix, values, lines, path: `images[${i}]` });
   });
   return { file, entries };
 }

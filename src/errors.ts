@@ -20,6 +20,16 @@ export class PhaseError extends Error {
   }
 }
 
+/** Characters a message must not carry as they are: controls, and invisible or reordering formatting. */
+const INVISIBLE = '[\\u0000-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2069\\ufeff]';
+
+/** A value as a message shows it: quoted, invisible characters escaped (\uXXXX), a long one cut. */
+export function shown(value: string): string {
+  const cut = value.length > 80 ? `${value.slice(0, 80)}... (${value.length} characters)` : value;
+  if (!new RegExp(INVISIBLE).test(cut)) return `'${cut}'`;
+  return `"${cut.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(new RegExp(INVISIBLE, 'g'), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
+}
+
 export function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }

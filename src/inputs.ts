@@ -1,9 +1,11 @@
 import * as core from '@actions/core';
 import * as fs from 'fs';
 import { ConfigError, parseConfig } from './config';
-import { InputError } from './errors';
+import { InputError, shown } from './errors';
+import { checkBuildPaths, inWorkspace, readRegularFile } from './files';
+import { MAX_BUILD_ARG_BYTES, MAX_BUILD_ARGS_BYTES, MAX_LINE_CHARS, WORKER_TOKEN_CHARS } from './limits';
 import type { GivenDigest } from './publish/publish';
-import { parseImageRef } from './plan/image';
+import { parseImage, parseImageRef } from './plan/image';
 import { parsePlatform, type PlatformInfo } from './plan/platforms';
 import { parseChecks, type DeclaredCheck } from './verify/checks';
 import { parseSizeBudget, type SizeBudget } from './verify/size';
@@ -85,10 +87,63 @@ export function listOf(raw: string): string[] {
     .filter((s) => s.length > 0);
 }
 
+/**
+ * How an input's raw text may look before its own parser reads it. `one`: a single line (a newline
+ * would make two build args, tags or argv words of one); `many`: the input's own list format.
+ * `ascii`: refused with any other character before anything lowercases it (the Kelvin sign
+ * lowercases to k). `secret`: never shown in a message.
+ */
+interface Shape {
+  lines: 'one' | 'many';
+  ascii: boolean;
+  secret?: boolean;
+}
+
+const ONE: Shape = { lines: 'one', ascii: true };
+const MANY: Shape = { lines: 'many', ascii: true };
+/** Paths of the repository may hold any letter. */
+const PATH: Shape = { lines: 'one', ascii: false };
+
+/** Every input of action.yml (worker-token has its own stricter rule). */
+export const INPUT_SHAPES: Record<string, Shape> = {
+  image: ONE, config: PATH, select: MANY, mode: ONE, digests: MANY, 'dry-run': ONE, context: PATH, file: PATH,
+  platforms: MANY, 'torch-version': ONE, 'torchaudio-version': ONE, 'torchvision-version': ONE, 'allow-unknown-torch': ONE,
+  'torch-variants': MANY, 'torch-index-url': ONE, expect: MANY, 'build-args': { lines: 'many', ascii: false }, target: ONE,
+  network: ONE, tags: MANY, 'tag-rules': MANY, 'sha-length': ONE, 'pin-lint': ONE, 'pinned-packages': MANY, push: ONE,
+  'registry-username': ONE, 'registry-password': { lines: 'one', ascii: false, secret: true }, 'token-env': ONE,
+  'ping-port': ONE, 'ping-path': ONE, 'startup-timeout': ONE, gpu: ONE, python: ONE, 'non-root': ONE, 'model-cache': ONE,
+  healthcheck: ONE, offline: ONE, memory: ONE, checks: { lines: 'many', ascii: false }, 'size-budget': MANY, parallel: ONE,
+  'compression-level': ONE, 'mount-from': MANY, 'python-version': ONE,
+};
+
+const codePoint = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/**
+ * Refuses control characters (and, in one-line inputs, newlines), invisible bidirectional
+ * formatting, non-ASCII where only ASCII is accepted, and one-line values over MAX_LINE_CHARS.
+ */
+export function checkText(raw: string, input: string, shape: Shape): void {
+  const value = shape.secret ? 'the value given (not shown)' : shown(raw);
+  // In a list input a newline separates items; a carriage return counts only before one (CRLF).
+  const bad = shape.lines === 'one' ? /[\u0000-\u001f\u007f-\u009f]/ : /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|\r(?!\n)/;
+  const c = bad.exec(raw)?.[0];
+  if (shape.lines === 'one' && (c === '\n' || c === '\r')) throw new InputError(input, `${value} must be one line; accepted: a single value without newlines`);
+  if (c !== undefined) throw new InputError(input, `${value} holds the control character ${codePoint(c)}; accepted: printable text`);
+  const bidi = /[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/.exec(raw)?.[0];
+  if (bidi) throw new InputError(input, `${value} holds the invisible formatting character ${codePoint(bidi)}; accepted: visible text`);
+  if (shape.ascii) {
+    const other = /[^\x00-\x7f]/u.exec(raw)?.[0];
+    if (other) {
+      throw new InputError(input, `${value} holds the non-ASCII character ${shape.secret ? '' : `'${other}' `}(${codePoint(other)}); accepted: ASCII only (some letters lowercase into others: the Kelvin sign into k)`);
+    }
+  }
+  if (shape.lines === 'one' && raw.length > MAX_LINE_CHARS) throw new InputError(input, `${value} is longer than ${MAX_LINE_CHARS} characters`);
+}
+
 function int(raw: string, input: string, min: number, max: number): number {
   const s = raw.trim();
   if (!/^\d+$/.test(s) || Number(s) < min || Number(s) > max) {
-    throw new InputError(input, `'${raw}' is not a whole number from ${min} to ${max}`);
+    throw new InputError(input, `${shown(raw)} is not a whole number from ${min} to ${max}`);
   }
   return Number(s);
 }
@@ -97,22 +152,163 @@ function bool(raw: string, input: string): boolean {
   const s = raw.trim().toLowerCase();
   if (['true', 'yes', '1', 'on'].includes(s)) return true;
   if (['false', 'no', '0', 'off'].includes(s)) return false;
-  throw new InputError(input, `'${raw}' is not a boolean; accepted: true or false`);
+  throw new InputError(input, `${shown(raw)} is not a boolean; accepted: true or false`);
 }
 
 function oneOf<T extends string>(raw: string, input: string, accepted: readonly T[]): T {
   const s = raw.trim().toLowerCase() as T;
-  if (!accepted.includes(s)) throw new InputError(input, `'${raw}' is not accepted; accepted: ${accepted.join(', ')}`);
+  if (!accepted.includes(s)) throw new InputError(input, `${shown(raw)} is not accepted; accepted: ${accepted.join(', ')}`);
   return s;
+}
+
+/** `auto` or what `parse` makes of the value; the error says auto is accepted too. */
+function autoOr<T>(raw: string, input: string, parse: (s: string) => T): 'auto' | T {
+  const s = raw.trim();
+  if (s === '' || s.toLowerCase() === 'auto') return 'auto';
+  try {
+    return parse(s);
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(input, `${e.message.replace(/^Input '[^']+': /, '')}, or auto`);
+    throw e;
+  }
+}
+
+/**
+ * Names the worker's environment may not use for the token, by who reads them: PATH=<token> and
+ * the worker cannot start, LD_PRELOAD=<token> and every process warns, a proxy variable makes the
+ * token a host name to resolve (and leak through DNS), DOCKER_HOST or a GITHUB_ variable is read
+ * by tools in the image or on the runner, the offline switches are the ones verification sets.
+ * Compared case-insensitively; a name ending in * is a prefix. The README lists them.
+ */
+export const RESERVED_ENV: Record<string, string[]> = {
+  'Docker and BuildKit': ['DOCKER_*', 'BUILDKIT_*', 'BUILDX_*', 'COMPOSE_*'],
+  'the dynamic loader and C library': ['LD_*', 'GCONV_*', 'MALLOC_*'],
+  'the shell and the system': ['PATH', 'HOME', 'HOSTNAME', 'USER', 'SHELL', 'PWD', 'TERM', 'TMPDIR', 'TZ', 'LANG', 'LC_*', 'IFS', 'ENV', 'BASH_ENV'],
+  Python: ['PYTHON*'],
+  'HTTP clients (proxies, certificates)': ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY', 'FTP_PROXY', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'],
+  'the GPU runtime': ['NVIDIA_*', 'CUDA_*'],
+  'the runner': ['GITHUB_*', 'RUNNER_*', 'ACTIONS_*', 'INPUT_*', 'STATE_*', 'NODE_*'],
+  'verification (offline mode, model cache)': ['HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE', 'HF_DATASETS_OFFLINE', 'HF_HOME'],
+};
+
+/** The name of the environment variable through which the worker reads its token. */
+export function parseTokenEnv(raw: string, input = 'token-env'): string {
+  const name = raw.trim() || 'WORKER_TOKEN';
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name)) {
+    throw new InputError(input, `${shown(name)} is not an environment variable name; accepted: letters, digits and _ (up to 128, not starting with a digit), such as WORKER_TOKEN`);
+  }
+  const upper = name.toUpperCase();
+  for (const [who, names] of Object.entries(RESERVED_ENV)) {
+    const hit = names.find((n) => (n.endsWith('*') ? upper.startsWith(n.slice(0, -1)) : upper === n));
+    if (hit) {
+      throw new InputError(input, `'${name}' is read by ${who} (${hit}): set to the worker token it would change how they behave. Accepted: a name of the worker's own, such as WORKER_TOKEN`);
+    }
+  }
+  return name;
+}
+
+/**
+ * The worker token, when given: visible ASCII without spaces (it is sent as `Authorization:
+ * Bearer <token>` and written as one env-file line), of a length that masking can handle. The
+ * message never shows it.
+ */
+export function parseWorkerToken(raw: string, input = 'worker-token'): string {
+  const token = raw.trim();
+  if (!token) return '';
+  const { min, max } = WORKER_TOKEN_CHARS;
+  const why = /[\r\n]/.test(token)
+    ? 'holds a newline'
+    : /[^\x00-\x7f]/.test(token)
+      ? 'holds a non-ASCII character'
+      : /[^\x21-\x7e]/.test(token)
+        ? 'holds a space or control character'
+        : token.length < min
+          ? `is ${token.length} characters`
+          : token.length > max
+            ? `is ${token.length} characters`
+            : undefined;
+  if (why) {
+    throw new InputError(input, `the value given (not shown) ${why}; accepted: ${min} to ${max} visible ASCII characters without spaces (it is sent in an Authorization header and the container's environment), or empty for a random token per run`);
+  }
+  return token;
+}
+
+/** The base of the wheel index: an http(s) URL without credentials (they would be stored in the image's build args, visible to anyone who pulls it). */
+export function parseIndexUrl(raw: string, input = 'torch-index-url'): string {
+  const s = raw.trim();
+  let url: URL | undefined;
+  try {
+    url = new URL(s);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || /\s/.test(s) || !url.hostname) {
+    throw new InputError(input, `${shown(s.replace(/\/\/[^/@]*@/, '//***@'))} is not an http(s) URL; accepted: a URL such as https://download.pytorch.org/whl`);
+  }
+  if (url.username || url.password) {
+    throw new InputError(
+      input,
+      `'${s.replace(/\/\/[^/@]*@/, '//***@')}' holds credentials; they would be stored in the image as the TORCH_INDEX_URL build arg (docker history shows it) and in the plan output. Accepted: a URL without user:password@ (use a pip.conf or netrc build secret for a private index)`,
+    );
+  }
+  return s;
+}
+
+/** A Dockerfile stage name, as docker build's --target takes it. */
+function parseTarget(raw: string, input = 'target'): string {
+  const s = raw.trim();
+  if (s && !/^[A-Za-z][A-Za-z0-9_.-]{0,127}$/.test(s)) {
+    throw new InputError(input, `${shown(s)} is not a Dockerfile stage name; accepted: a letter, then letters, digits, _ . - (the name after FROM ... AS)`);
+  }
+  return s;
+}
+
+/** Network modes BuildKit offers RUN instructions (docker build and buildx alike). */
+const NETWORKS = ['default', 'none', 'host'] as const;
+
+/** The interpreter inside the image: a command name or absolute path, one word. */
+function parsePython(raw: string, input = 'python'): string {
+  const s = raw.trim() || 'python3';
+  if (!/^[A-Za-z0-9_./+][A-Za-z0-9_./+-]{0,255}$/.test(s)) {
+    throw new InputError(input, `${shown(s)} is not an interpreter; accepted: one word, a command name or absolute path such as python3 or /opt/venv/bin/python (no spaces or arguments, not starting with -)`);
+  }
+  return s;
+}
+
+/** The path of the ping endpoint: an absolute URL path (query allowed), no spaces. */
+function parsePingPath(raw: string, input = 'ping-path'): string {
+  const s = raw.trim() || '/v1/ping';
+  if (!s.startsWith('/')) throw new InputError(input, `${shown(s)} must start with /; accepted: a path such as /v1/ping`);
+  if (!/^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/.test(s) || s.length > 2048) {
+    throw new InputError(input, `${shown(s)} is not a URL path; accepted: up to 2048 of letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @ % / ? (percent-encode the rest)`);
+  }
+  return s;
+}
+
+/** A registry user name: sent as user:password in Basic auth, so no ':' and no spaces. */
+function parseUsername(raw: string, input = 'registry-username'): string {
+  const s = raw.trim();
+  if (/[:\s]/.test(s)) throw new InputError(input, `${shown(s)} holds a ':' or a space; accepted: a user name as the registry knows it (Basic auth cannot carry a ':' in it)`);
+  return s;
+}
+
+/** A Python package name (PEP 508). */
+function parsePackage(raw: string, input = 'pinned-packages'): string {
+  if (!/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(raw)) throw new InputError(input, `${shown(raw)} is not a package name; accepted: names such as torch or pyannote.audio`);
+  return raw;
 }
 
 /** merge mode: `linux/amd64=sha256:<64 hex>` or `linux/amd64=ghcr.io/o/w@sha256:<64 hex>`, one per line. */
 export function parseDigests(raw: string, input = 'digests'): GivenDigest[] {
-  return listOf(raw).map((item) => {
+  const out: GivenDigest[] = [];
+  for (const item of listOf(raw)) {
     const m = /^([^=\s]+)\s*=\s*(?:(\S+)@)?(sha256:[0-9a-f]{64})$/.exec(item);
-    if (!m) throw new InputError(input, `'${item}' is not PLATFORM=sha256:<64 hex digits> (or PLATFORM=IMAGE@sha256:...)`);
-    return { platform: parsePlatform(m[1], input).platform, digest: m[3], ...(m[2] ? { image: m[2] } : {}) };
-  });
+    if (!m) throw new InputError(input, `${shown(item)} is not PLATFORM=sha256:<64 hex digits> (or PLATFORM=IMAGE@sha256:...)`);
+    const platform = parsePlatform(m[1], input).platform;
+    if (out.some((d) => d.platform === platform)) throw new InputError(input, `${platform} is given twice; accepted: one digest per platform`);
+    out.push({ platform, digest: m[3], ...(m[2] ? { image: m[2] } : {}) });
+  }
+  return out;
 }
 
 /** `linux/amd64=cu121,linux/arm64=cpu` */
@@ -137,14 +333,22 @@ export function parseExpect(raw: string, input = 'expect'): Record<string, Parti
   const out: Record<string, Partial<Expectation>> = {};
   for (const line of raw.split(/[\n;]/).map((l) => l.trim()).filter(Boolean)) {
     const m = /^([^:\s]+)\s*:\s*(.+)$/.exec(line);
-    if (!m) throw new InputError(input, `'${line}' is not 'PLATFORM: torch=V torchaudio=V cuda=V|none'`);
+    if (!m) throw new InputError(input, `${shown(line)} is not 'PLATFORM: torch=V torchaudio=V cuda=V|none'`);
     const p = parsePlatform(m[1], input).platform;
     const e: Partial<Expectation> = out[p] ?? {};
     for (const pair of m[2].split(/\s+/)) {
       const kv = /^(torch|torchaudio|cuda)=(\S+)$/.exec(pair);
-      if (!kv) throw new InputError(input, `'${pair}' in '${line}' is not one of torch=V, torchaudio=V, cuda=V|none`);
-      if (kv[1] === 'cuda') e.cuda = kv[2] === 'none' ? null : kv[2];
-      else e[kv[1] as 'torch' | 'torchaudio'] = kv[2];
+      if (!kv) throw new InputError(input, `${shown(pair)} in ${shown(line)} is not one of torch=V, torchaudio=V, cuda=V|none`);
+      const key = kv[1] as keyof Expectation;
+      // Two values for one key would leave only the last: refused, not guessed.
+      if (key in e) throw new InputError(input, `${key} is given twice for ${p} (${shown(pair)}); accepted: one value per key and platform`);
+      if (key === 'cuda') {
+        if (kv[2] !== 'none' && !/^\d+\.\d+$/.test(kv[2])) throw new InputError(input, `cuda=${shown(kv[2])} for ${p} is not a CUDA version; accepted: MAJOR.MINOR such as 12.1, or none`);
+        e.cuda = kv[2] === 'none' ? null : kv[2];
+      } else {
+        if (!/^\d[0-9A-Za-z.!+_-]*$/.test(kv[2])) throw new InputError(input, `${key}=${shown(kv[2])} for ${p} is not a version; accepted: the version string torch reports, such as 2.2.2+cu121 or 1.13.0a0`);
+        e[key] = kv[2];
+      }
     }
     out[p] = e;
   }
@@ -154,17 +358,31 @@ export function parseExpect(raw: string, input = 'expect'): Record<string, Parti
 /** `NAME=value` for all platforms, `linux/arm64:NAME=value` for one. Values may contain `=` and `,`. */
 export function parseBuildArgs(raw: string, input = 'build-args'): BuildArg[] {
   const out: BuildArg[] = [];
+  let total = 0;
   for (const line of raw.split('\n').map((l) => l.trim()).filter(Boolean)) {
     const m = /^(?:([A-Za-z0-9_]+\/[A-Za-z0-9_/]+)\s*:\s*)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-    if (!m) throw new InputError(input, `'${line}' is not NAME=value or PLATFORM:NAME=value (one per line)`);
-    out.push({ platform: m[1] ? parsePlatform(m[1], input).platform : undefined, name: m[2], value: m[3] });
+    if (!m) throw new InputError(input, `${shown(line)} is not NAME=value or PLATFORM:NAME=value (one per line)`);
+    const arg: BuildArg = { platform: m[1] ? parsePlatform(m[1], input).platform : undefined, name: m[2], value: m[3] };
+    const bytes = Buffer.byteLength(`${arg.name}=${arg.value}`);
+    if (bytes > MAX_BUILD_ARG_BYTES) {
+      throw new InputError(input, `${arg.name} is ${bytes} bytes; a build arg is at most ${MAX_BUILD_ARG_BYTES} bytes (use a file in the context, or a build secret, for more)`);
+    }
+    total += bytes;
+    if (total > MAX_BUILD_ARGS_BYTES) throw new InputError(input, `the build args are over ${MAX_BUILD_ARGS_BYTES} bytes together; accepted: at most ${MAX_BUILD_ARGS_BYTES}`);
+    // Given twice for the same platforms, the last would win silently; a platform's own arg over a shared one is the way to differ.
+    if (out.some((a) => a.name === arg.name && a.platform === arg.platform)) {
+      throw new InputError(input, `${arg.name} is given twice${arg.platform ? ` for ${arg.platform}` : ''}; accepted: one value per name (PLATFORM:NAME=value overrides a shared NAME=value)`);
+    }
+    out.push(arg);
   }
   return out;
 }
 
 export function readInputs(get: InputSource = actionsInputSource): Inputs {
+  for (const [name, shape] of Object.entries(INPUT_SHAPES)) checkText(get(name), name, shape);
   const image = get('image').trim();
   if (!image) throw new InputError('image', 'is required: the image to build without a tag, for example ghcr.io/OWNER/worker');
+  parseImage(image);
 
   const platformNames = listOf(get('platforms') || 'linux/amd64,linux/arm64');
   if (platformNames.length === 0) throw new InputError('platforms', 'no platform given; accepted: linux/amd64, linux/arm64');
@@ -198,18 +416,16 @@ export function readInputs(get: InputSource = actionsInputSource): Inputs {
     }
   }
 
-  const torchIndexUrl = get('torch-index-url').trim() || DEFAULT_INDEX_BASE;
-  if (!/^https?:\/\/\S+$/.test(torchIndexUrl)) {
-    throw new InputError('torch-index-url', `'${torchIndexUrl}' is not an http(s) URL`);
-  }
+  const torchIndexUrl = parseIndexUrl(get('torch-index-url').trim() || DEFAULT_INDEX_BASE);
 
   const context = get('context').trim() || '.';
-  const tokenEnv = get('token-env').trim() || 'WORKER_TOKEN';
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv)) {
-    throw new InputError('token-env', `'${tokenEnv}' is not an environment variable name`);
+  const tokenEnv = parseTokenEnv(get('token-env'));
+  const pingPath = parsePingPath(get('ping-path'));
+  const mode = oneOf(get('mode') || 'all', 'mode', ['all', 'platform', 'merge'] as const);
+  const digests = parseDigests(get('digests'));
+  if (digests.length && mode !== 'merge') {
+    throw new InputError('digests', `are for mode 'merge' (they name the platform images to tag), and mode is '${mode}'; accepted: digests with mode: merge, or no digests`);
   }
-  const pingPath = get('ping-path').trim() || '/v1/ping';
-  if (!pingPath.startsWith('/')) throw new InputError('ping-path', `'${pingPath}' must start with /`);
 
   return {
     image,
@@ -225,26 +441,26 @@ export function readInputs(get: InputSource = actionsInputSource): Inputs {
     torchIndexUrl,
     expect: parseExpect(get('expect')),
     buildArgs: parseBuildArgs(get('build-args')),
-    target: get('target').trim(),
-    network: get('network').trim(),
+    target: parseTarget(get('target')),
+    network: get('network').trim() ? oneOf(get('network'), 'network', NETWORKS) : '',
     tags: listOf(get('tags')),
     tagRules: get('tag-rules'),
     shaLength: int(get('sha-length') || '7', 'sha-length', 4, 40),
-    push: (get('push').trim() || 'auto') === 'auto' ? 'auto' : bool(get('push'), 'push'),
+    push: autoOr(get('push'), 'push', (s) => bool(s, 'push')),
     dryRun: bool(get('dry-run') || 'false', 'dry-run'),
     pinLint: oneOf(get('pin-lint') || 'error', 'pin-lint', ['error', 'warn', 'off'] as const),
-    pinnedPackages: listOf(get('pinned-packages')),
-    mode: oneOf(get('mode') || 'all', 'mode', ['all', 'platform', 'merge'] as const),
-    digests: parseDigests(get('digests')),
-    registryUsername: get('registry-username').trim(),
+    pinnedPackages: listOf(get('pinned-packages')).map((n) => parsePackage(n)),
+    mode,
+    digests,
+    registryUsername: parseUsername(get('registry-username')),
     registryPassword: get('registry-password'),
     tokenEnv,
-    workerToken: get('worker-token').trim(),
+    workerToken: parseWorkerToken(get('worker-token')),
     pingPort: int(get('ping-port') || '8477', 'ping-port', 1, 65535),
     pingPath,
     startupTimeout: int(get('startup-timeout') || '120', 'startup-timeout', 1, 86400),
     gpu: bool(get('gpu') || 'false', 'gpu'),
-    python: get('python').trim() || 'python3',
+    python: parsePython(get('python')),
     compressionLevel: int(get('compression-level') || '6', 'compression-level', 1, 9),
     mountFrom: listOf(get('mount-from')).map((ref) => {
       parseImageRef(ref, 'mount-from');
@@ -252,7 +468,7 @@ export function readInputs(get: InputSource = actionsInputSource): Inputs {
     }),
     checks: parseChecks(get('checks'), { input: 'checks' }),
     sizeBudget: parseSizeBudget(get('size-budget')),
-    parallel: (get('parallel').trim() || 'auto') === 'auto' ? 'auto' : int(get('parallel'), 'parallel', 1, 16),
+    parallel: autoOr(get('parallel'), 'parallel', (s) => int(s, 'parallel', 1, 16)),
     hygiene: {
       nonRoot: bool(get('non-root') || 'true', 'non-root'),
       modelCache: parseModelCache(get('model-cache')),
@@ -271,22 +487,48 @@ export interface ImageInputs {
 }
 
 /**
+ * The files of a run: how ml-image.yml is read, and the check of each image's context and
+ * Dockerfile (main.ts passes the workspace-bound ones of files.ts; unit tests their own).
+ */
+export interface InputFiles {
+  readFile: (p: string) => string;
+  checkPaths: (inputs: Inputs) => void;
+}
+
+/** Reads and checks within the workspace: regular files of bounded size, no link out. */
+export function workspaceFiles(workspace: string): InputFiles {
+  return {
+    readFile: (p) => readRegularFile(p, inWorkspace('config', workspace)),
+    // A merge job builds nothing and reads neither context nor Dockerfile.
+    checkPaths: (inputs) => (inputs.mode === 'merge' ? undefined : checkBuildPaths(inputs, workspace)),
+  };
+}
+
+/**
  * Without `config`, the action's inputs describe one image. With it, every entry of the file is an
  * image; inputs that are set win over the file. (So the config-settable inputs have empty
  * defaults in action.yml: an empty input means "not set", and the defaults live here.)
  * A value the parser refuses is reported at its file, line and key when it came from the file.
  */
-export function readImages(get: InputSource = actionsInputSource, readFile: (p: string) => string = (p) => fs.readFileSync(p, 'utf8')): ImageInputs[] {
+export function readImages(
+  get: InputSource = actionsInputSource,
+  readFile: InputFiles['readFile'] = (p) => fs.readFileSync(p, 'utf8'),
+  checkPaths: InputFiles['checkPaths'] = () => undefined,
+): ImageInputs[] {
+  checkText(get('config'), 'config', INPUT_SHAPES.config);
   const file = get('config').trim();
   const select = listOf(get('select'));
   if (!file) {
     if (select.length) throw new InputError('select', 'picks entries of a config file, and no config is given');
-    return [{ name: 'default', suffix: '', inputs: readInputs(get) }];
+    const inputs = readInputs(get);
+    checkPaths(inputs);
+    return [{ name: 'default', suffix: '', inputs }];
   }
   let text: string;
   try {
     text = readFile(file);
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError('config', `cannot read '${file}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const config = parseConfig(text, file);
@@ -300,7 +542,9 @@ export function readImages(get: InputSource = actionsInputSource, readFile: (p: 
     const fromFile = (name: string) => get(name).trim() === '' && entry.values[name] !== undefined;
     const source: InputSource = (name) => (fromFile(name) ? entry.values[name] : get(name));
     try {
-      return { name: entry.name, suffix: entry.suffix, inputs: readInputs(source) };
+      const inputs = readInputs(source);
+      checkPaths(inputs);
+      return { name: entry.name, suffix: entry.suffix, inputs };
     } catch (e) {
       if (e instanceof InputError && fromFile(e.input)) {
         throw new ConfigError(file, entry.lines[e.input], `${entry.path}.${e.input}`, e.message.replace(/^Input '[^']+': /, ''));

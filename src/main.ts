@@ -13,7 +13,8 @@ import { builderProblem } from './build/builder';
 import { checkEmulation } from './build/emulation';
 import { readContext } from './context';
 import { messageOf, PhaseError } from './errors';
-import { readImages, type Inputs } from './inputs';
+import { workspaceOf } from './files';
+import { actionsInputSource, readImages, workspaceFiles, type Inputs } from './inputs';
 import { lintCacheOrder, lintPlan } from './plan/lint';
 import { checkPlanInputs, createPlan, planOutputs, type Plan, type PlatformPlan } from './plan/plan';
 import { describeSource, resolveTorch } from './plan/preflight';
@@ -217,6 +218,8 @@ async function buildAndVerifyOne(docker: Docker, plans: Plan[], job: Job, token:
         checks: img.checks,
         label,
         signal,
+        tempRoot: process.env.RUNNER_TEMP || os.tmpdir(),
+        onTempDir: (dir) => st.leftovers.addTempDir(dir),
       },
       (s) => out.info(s),
     );
@@ -462,7 +465,9 @@ export async function run(): Promise<void> {
   const st: RunState = { phase: 'plan', plans: [], results: new Map(), timings: new Map(), published: new Map(), pushes: new Map(), imageIds: new Map(), referrers: new Map(), publishedSizes: new Map(), leftovers: new Leftovers(), buildx: false };
   let inputs: Inputs | undefined;
   try {
-    const images = readImages();
+    // Paths resolve inside the workspace, and files read are regular and bounded (files.ts).
+    const files = workspaceFiles(workspaceOf());
+    const images = readImages(actionsInputSource, files.readFile, files.checkPaths);
     inputs = images[0].inputs;
     // Masked before anything can print them.
     if (inputs.registryPassword) core.setSecret(inputs.registryPassword);

@@ -1,11 +1,11 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { leftoverContainers, runDist, runLocalTags, type ActionRun } from './support/action';
 import { FaultProxy } from './support/fault-proxy';
 import { faultyWorkerContext } from './support/faulty-worker';
 import { LOCAL_BASE_ARGS, Registry, WheelIndex } from './support/services';
+import { workspaceTempDir } from './support/env';
 
 /*
  * A run cancelled as a runner cancels it (SIGINT, SIGTERM 7.5 s later) during the build, the
@@ -62,7 +62,7 @@ async function expectNothingLeft(run: ActionRun, repository: string) {
 }
 
 test('cancelled during the build: the build stops, nothing is left', async () => {
-  const ctx = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-slow-build-'));
+  const ctx = workspaceTempDir('mlib-slow-build-');
   fs.writeFileSync(path.join(ctx, 'Dockerfile'), 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nARG NONCE\nRUN echo "slow step ${NONCE}" && sleep 120\n');
   try {
     const run = await runDist(inputs('cancel/build', { 'build-args': `NONCE=${Date.now()}`, 'pin-lint': 'off' }, ctx), { cancelWhen: 'slow step' });

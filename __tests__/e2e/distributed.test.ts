@@ -1,8 +1,7 @@
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { leftoverContainers, runDist, type ActionRun } from './support/action';
-import { ROOT } from './support/env';
+import { ROOT, workspaceTempDir } from './support/env';
 import { pullBack } from './support/pullback';
 import { LOCAL_BASE_ARGS, Registry, WheelIndex } from './support/services';
 
@@ -97,7 +96,7 @@ test('merge of both digests tags one manifest list with both platforms', async (
 describe('an ml-image.yml with two images, fanned out per image as build.yml does', () => {
   const variantsRepo = 'example/variants';
   let config: string;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-variants-'));
+  const dir = workspaceTempDir('mlib-variants-');
 
   beforeAll(() => {
     config = path.join(dir, 'ml-image.yml');

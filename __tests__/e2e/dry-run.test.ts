@@ -1,7 +1,6 @@
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { ROOT } from './support/env';
+import { ROOT, workspaceTempDir } from './support/env';
 import { runDist } from './support/action';
 
 // dry-run: the whole plan (tags, build args, expectations) from dist/, with no build and no push.
@@ -31,7 +30,7 @@ test('a tag push: semver tags and latest, per-platform build args and expectatio
 });
 
 test('a two-variant ml-image.yml: each variant its own tags, args and expectations', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-config-'));
+  const dir = workspaceTempDir('mlib-config-');
   const config = path.join(dir, 'ml-image.yml');
   fs.copyFileSync(path.join(ROOT, '__tests__/fixtures/config/two-variants.yml'), config);
   fs.mkdirSync(path.join(dir, 'worker'));
@@ -67,7 +66,7 @@ test.each(refusals)('preflight refuses $name before any build', async ({ inputs,
 });
 
 test('a Dockerfile declaring BUILD_TIME before its torch install: a warning annotation at the ARG, and the plan goes on', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-cache-order-'));
+  const dir = workspaceTempDir('mlib-cache-order-');
   try {
     const text = fs.readFileSync(path.join(ROOT, 'examples/worker/Dockerfile'), 'utf8').replace('ARG TORCH_INDEX_URL\n', 'ARG TORCH_INDEX_URL\nARG BUILD_TIME=unknown\n');
     fs.writeFileSync(path.join(dir, 'Dockerfile'), text);

@@ -1,10 +1,9 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 
 import { leaks, leftoverContainers, runDist, type ActionRun } from './support/action';
-import { DOCKER, ROOT } from './support/env';
+import { DOCKER, ROOT, workspaceTempDir } from './support/env';
 import { faultyInputs, faultyWorkerContext } from './support/faulty-worker';
 import { Registry, WheelIndex } from './support/services';
 
@@ -155,7 +154,7 @@ test('declared checks: a missing whisper model (exec) and diarization off (HTTP)
 
 test('declared checks from ml-image.yml pass on both platforms (diarization off but its error reported; offline variables set)', async () => {
   const token = 'tok-checks-pass-0109';
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-checks-'));
+  const dir = workspaceTempDir('mlib-checks-');
   try {
     const config = path.join(dir, 'ml-image.yml');
     const indent = (text: string) => text.split('\n').map((l) => `      ${l}`).join('\n');

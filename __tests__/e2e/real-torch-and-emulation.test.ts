@@ -1,8 +1,7 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { ROOT } from './support/env';
+import { ROOT, workspaceTempDir } from './support/env';
 import { leftoverContainers, runDist } from './support/action';
 import { LOCAL_BASE_ARGS } from './support/services';
 
@@ -13,7 +12,7 @@ jest.setTimeout(20 * 60 * 1000);
 let context: string;
 
 beforeAll(() => {
-  context = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-debian-torch-'));
+  context = workspaceTempDir('mlib-debian-torch-');
   fs.copyFileSync(path.join(ROOT, 'examples/worker/server.py'), path.join(context, 'server.py'));
   fs.copyFileSync(path.join(ROOT, '__tests__/fixtures/debian-torch-worker/Dockerfile'), path.join(context, 'Dockerfile'));
 });

@@ -32,6 +32,8 @@ async function once(index, context, platforms, parallel, nonce) {
       network: 'host',
       'build-args': [LOCAL_BASE_ARGS, `BENCH_NONCE=${nonce}`, ...platforms.map((p) => `${p}:BENCH_WORK=${WORK[p]}`)].join('\n'),
     },
+    // The action builds only inside the workspace: the bench context is one.
+    workspace: context,
     extraEnv: { PATH: `/usr/bin:${process.env.PATH}` },
   });
   if (r.code !== 0) throw new Error(`bench run of ${platforms.join(', ')} failed:\n${r.output.slice(-3000)}`);

@@ -1,6 +1,6 @@
 import { PhaseError } from '../errors';
 import type { Plan } from './plan';
-import * as fs from 'fs';
+import { inWorkspace, readRegularFile, workspaceOf } from '../files';
 import { cacheBusters } from './cache-lint';
 import { DEFAULT_PINNED, lintContext } from './pinlint';
 
@@ -26,12 +26,13 @@ export function lintPlan(plan: Plan, warn: (s: string) => void): void {
 
 /**
  * Warns (never fails) where the Dockerfile declares BUILD_TIME or BUILD_COMMIT before a RUN: every
- * build would redo that RUN and everything after it. An unreadable Dockerfile is left to the build.
+ * build would redo that RUN and everything after it. The Dockerfile was checked before the plan
+ * (a regular file of bounded size inside the workspace); one that cannot be read now is left to the build.
  */
 export function lintCacheOrder(plan: Plan, warn: (message: string, where: { file: string; line: number }) => void): void {
   let text: string;
   try {
-    text = fs.readFileSync(plan.inputs.file, 'utf8');
+    text = readRegularFile(plan.inputs.file, inWorkspace('file', workspaceOf()));
   } catch {
     return;
   }

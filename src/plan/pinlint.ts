@@ -6,8 +6,8 @@
  * Sources understood: requirements/constraints files, pyproject.toml (PEP 621, PEP 735 groups,
  * uv, Poetry) and a Dockerfile's `RUN ... pip install` commands. Each finding names file and line.
  */
-import * as nodeFs from 'fs';
 import * as nodePath from 'path';
+import { contextFiles, workspaceOf } from '../files';
 
 export const DEFAULT_PINNED = ['torch', 'torchaudio', 'torchvision', 'pyannote.audio', 'openai-whisper'];
 
@@ -930,11 +930,6 @@ export function lintDockerfile(text: string, file: string, packages: string[], p
 const SKIP_DIRS = new Set(['.git', 'node_modules', '__pycache__', '.venv', 'venv', '.tox', '.nox']);
 const MAX_DEPTH = 4;
 
-const nodeFileSystem: FileSystem = {
-  list: (dir) => nodeFs.readdirSync(dir, { withFileTypes: true }).map((d) => ({ name: d.name, dir: d.isDirectory() })),
-  read: (path) => nodeFs.readFileSync(path, 'utf8'),
-};
-
 type Kind = 'requirements' | 'pyproject';
 
 /** requirements*.txt, constraints*.txt, *-requirements.txt, *.requirements.txt, requirements/*.txt, pyproject.toml */
@@ -950,7 +945,14 @@ function kindOf(name: string, dirName: string): Kind | null {
  * directories deep; .git, node_modules, __pycache__ and virtualenvs skipped) and the Dockerfile.
  * Files are named relative to contextDir when inside it.
  */
-export function lintContext(contextDir: string, dockerfile: string, packages: string[], planned: Planned, fs: FileSystem = nodeFileSystem): PinFinding[] {
+export function lintContext(
+  contextDir: string,
+  dockerfile: string,
+  packages: string[],
+  planned: Planned,
+  // Regular files only, bounded, links kept inside the context (files.ts).
+  fs: FileSystem = contextFiles(contextDir, dockerfile, workspaceOf()),
+): PinFinding[] {
   const findings: PinFinding[] = [];
   const walk = (dir: string, rel: string, depth: number) => {
     const entries = [...fs.list(dir)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -1,4 +1,6 @@
 import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
 import type { Docker } from '../adapters/docker';
 import type { PlatformPlan } from '../plan/plan';
 import { checkPingBody, compareProbe, parseProbe, PROBE_SCRIPT, type Finding, type ProbeResult } from './contract';
@@ -25,6 +27,10 @@ export interface VerifyOptions {
   label: string;
   /** A cancelled run stops waiting at once (the container is still removed). */
   signal?: AbortSignal;
+  /** Where the token's env file is made for the moment `docker run` reads it (RUNNER_TEMP). */
+  tempRoot: string;
+  /** Told of every temporary directory made, before anything is written there (the post step removes what a cancel left). */
+  onTempDir?: (dir: string) => void;
 }
 
 /** What the hygiene checks saw, for the report. */
@@ -168,9 +174,13 @@ export async function verifyPlatform(docker: Docker, p: PlatformPlan, opts: Veri
     // `primary`: the container verified; the other is only the online start that tells why an offline one failed.
     const start = async (name: string, primary: boolean): Promise<Started | Finding> => {
       const offline = primary && h.offline;
-      const runArgs = ['run', '-d', '--name', name, '--label', opts.label, '--platform', p.platform];
-      // `-e NAME` without a value makes docker read it from its own environment: the token stays out of argv.
-      runArgs.push('-e', opts.tokenEnv);
+      // The token reaches the container through an env file that only this user can read, there only
+      // while `docker run` reads it: never in argv, and never in the docker CLI's own environment
+      // (where a name such as DOCKER_HOST would change what docker itself does).
+      const envDir = fs.mkdtempSync(path.join(opts.tempRoot, 'mlib-env-'));
+      opts.onTempDir?.(envDir);
+      const envFile = path.join(envDir, 'token.env');
+      const runArgs = ['run', '-d', '--name', name, '--label', opts.label, '--platform', p.platform, '--env-file', envFile];
       if (offline && network) {
         runArgs.push('--network', network);
         for (const e of OFFLINE_ENV) runArgs.push('-e', e);
@@ -187,7 +197,13 @@ export async function verifyPlatform(docker: Docker, p: PlatformPlan, opts: Veri
       if (opts.gpu) runArgs.push('--gpus', 'all');
       runArgs.push(p.ref);
       containers.push(name);
-      const started = await docker.exec(runArgs, { env: { [opts.tokenEnv]: opts.token } });
+      let started;
+      try {
+        fs.writeFileSync(envFile, `${opts.tokenEnv}=${opts.token}\n`, { mode: 0o600, flag: 'wx' });
+        started = await docker.exec(runArgs);
+      } finally {
+        fs.rmSync(envDir, { recursive: true, force: true });
+      }
       if (started.code !== 0) {
         const gpuProblem = opts.gpu ? gpuRunProblem(started.stderr) : undefined;
         if (gpuProblem) return { check: 'gpu runtime', expected: 'docker run --gpus all succeeds', actual: gpuProblem };

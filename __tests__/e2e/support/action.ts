@@ -4,12 +4,24 @@ import { ACTION_PATH, DOCKER, RUN_LABEL } from './env';
 // The runner harness is shared with the demo (scripts/local-runner.js).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { runAction } = require('../../../scripts/local-runner.js') as {
-  runAction: (o: { inputs: Record<string, string>; github?: Record<string, string>; event?: object; extraEnv?: Record<string, string>; echo?: boolean; cancelWhen?: string; cancelDelayMs?: number }) => Promise<ActionRun>;
+  runAction: (o: {
+    inputs: Record<string, string>;
+    github?: Record<string, string>;
+    event?: object;
+    workspace?: string;
+    extraEnv?: Record<string, string>;
+    echo?: boolean;
+    cancelWhen?: string;
+    cancelDelayMs?: number;
+    timeoutMs?: number;
+  }) => Promise<ActionRun>;
 };
 
 export interface ActionRun {
   code: number;
   cancelled: boolean;
+  /** The main step was killed after `timeoutMs` (it hung). */
+  timedOut: boolean;
   output: string;
   postCode: number;
   postOutput: string;
@@ -25,7 +37,7 @@ export interface ActionRun {
 /** Runs dist/ as a runner would, with docker resolving to Debian's BuildKit-capable client. */
 export async function runDist(
   inputs: Record<string, string>,
-  opts: { github?: Record<string, string>; event?: object; cancelWhen?: string; cancelDelayMs?: number; env?: Record<string, string> } = {},
+  opts: { github?: Record<string, string>; event?: object; workspace?: string; cancelWhen?: string; cancelDelayMs?: number; timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<ActionRun> {
   const t0 = Date.now();
   const { env, ...rest } = opts;

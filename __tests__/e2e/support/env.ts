@@ -1,6 +1,17 @@
+import * as fs from 'fs';
 import * as path from 'path';
 
 export const ROOT = path.resolve(__dirname, '../../..');
+
+/**
+ * A temporary directory inside the workspace the runs get (ROOT): the action refuses build
+ * contexts, Dockerfiles and ml-image.yml files outside GITHUB_WORKSPACE. Ignored by git; remove it when done.
+ */
+export function workspaceTempDir(prefix: string): string {
+  const base = path.join(ROOT, '.e2e-tmp');
+  fs.mkdirSync(base, { recursive: true });
+  return fs.mkdtempSync(path.join(base, prefix));
+}
 /** Debian's docker client: it drives the engine's BuildKit without the buildx plugin. */
 export const DOCKER = '/usr/bin/docker';
 /** PATH for the action under test, so `docker` is the client above and not a buildx-less 23+ CLI. */

@@ -1,7 +1,6 @@
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { ROOT } from './env';
+import { ROOT, workspaceTempDir } from './env';
 import { LOCAL_BASE_ARGS, type Registry, type WheelIndex } from './services';
 
 /**
@@ -9,7 +8,7 @@ import { LOCAL_BASE_ARGS, type Registry, type WheelIndex } from './services';
  * images run the same server code users copy, with one fault switched on.
  */
 export function faultyWorkerContext(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-faulty-'));
+  const dir = workspaceTempDir('mlib-faulty-');
   fs.copyFileSync(path.join(ROOT, 'examples/worker/server.py'), path.join(dir, 'server.py'));
   for (const f of ['Dockerfile', 'fault.py']) {
     fs.copyFileSync(path.join(ROOT, '__tests__/fixtures/faulty-worker', f), path.join(dir, f));
