@@ -213,7 +213,7 @@ describe('python-version', () => {
 describe('python-version in ml-image.yml', () => {
   const read = (text: string) => () => readImages(inputSource({ config: 'ml-image.yml' }), () => text);
   test('an unquoted 3.10 is caught at its line, with the hint', () => {
-    expect(read('images:\n  - image: ghcr.io/acme/worker\n    python-version: 3.10\n')).toThrow("ml-image.yml:3: images[0].python-version: '3.1' is a Python no torch wheel is built for; if you meant 3.10, quote it");
+    expect(read('images:\n  - image: ghcr.io/acme/worker\n    python-version: 3.10\n')).toThrow("ml-image.yml:3: images[0].python-version: is the number 3.1 to YAML, not the version 3.10: write versions in quotes ('3.10')");
   });
   test("a quoted '3.10' is read as written", () => {
     expect(read("images:\n  - image: ghcr.io/acme/worker\n    python-version: '3.10'\n")()[0].inputs.pythonVersion).toBe('3.10');
