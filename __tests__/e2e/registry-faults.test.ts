@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { leftoverContainers, runDist, runLocalTags, type ActionRun } from './support/action';
 import { FaultProxy, type Fault, type RequestKind, type Rule } from './support/fault-proxy';
 import { faultyWorkerContext } from './support/faulty-worker';
@@ -34,6 +36,7 @@ afterAll(async () => {
   await proxy.stop();
   reg.stop();
   index.stop();
+  for (const dir of [STABLE_WORKER, PER_COMMIT_WORKER]) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 afterEach(() => {
@@ -42,11 +45,21 @@ afterEach(() => {
 });
 
 /**
- * A worker whose layers do not depend on BUILD_TIME (the faulty-worker fixture with no fault on),
- * so two runs build the same layers, as a nightly of unchanged code does. examples/worker declares
- * BUILD_TIME before its pip install, so every run of it uploads new layers: what the fault cases need.
+ * A worker whose layers do not depend on the commit (the faulty-worker fixture with no fault on),
+ * so two runs build the same layers, as a nightly of unchanged code does.
  */
 const STABLE_WORKER = faultyWorkerContext();
+
+/**
+ * The same worker with one more layer that holds the commit, as a worker that bakes its version
+ * into a file does: each commit's publish uploads one new layer, which the fault cases need
+ * (examples/worker no longer rebuilds anything per commit that a push would upload).
+ */
+const PER_COMMIT_WORKER = (() => {
+  const dir = faultyWorkerContext();
+  fs.appendFileSync(path.join(dir, 'Dockerfile'), ['', 'FROM final AS per-commit', 'ARG BUILD_COMMIT', 'RUN echo "$BUILD_COMMIT" > /home/worker/commit', ''].join('\n'));
+  return dir;
+})();
 
 /** One platform of a worker, published through the proxy. */
 function publish(repository: string, opts: { sha?: string; rules?: Rule[]; env?: Record<string, string>; extra?: Record<string, string>; context?: string } = {}): Promise<ActionRun> {
@@ -56,7 +69,7 @@ function publish(repository: string, opts: { sha?: string; rules?: Rule[]; env?:
     {
       image: `${proxy.host}/${repository}`,
       platforms: 'linux/amd64',
-      context: opts.context ?? 'examples/worker',
+      context: opts.context ?? PER_COMMIT_WORKER,
       'torch-index-url': index.url,
       network: 'host',
       'build-args': LOCAL_BASE_ARGS,
