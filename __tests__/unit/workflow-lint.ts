@@ -45,28 +45,20 @@ let parser: WorkflowParser | undefined;
  * required. No network: everything comes from node_modules.
  */
 export function workflowParser(): WorkflowParser {
-  if (parser) return parser;
-  const out = buildSync({
-    stdin: {
-      contents: "export { parseWorkflow, convertWorkflowTemplate, NoOperationTraceWriter } from '@actions/workflow-parser';",
-      resolveDir: ROOT,
-      loader: 'js',
-    },
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    write: false,
-    logLevel: 'silent',
-  });
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-workflow-parser-')), 'workflow-parser.js');
+  parser ??= requireBundled<WorkflowParser>("export { parseWorkflow, convertWorkflowTemplate, NoOperationTraceWriter } from '@actions/workflow-parser';");
+  return parser;
+}
+
+/** An ESM-only package's exports as CommonJS: bundled in memory by esbuild, written to a temporary file, required. */
+function requireBundled<T>(contents: string): T {
+  const out = buildSync({ stdin: { contents, resolveDir: ROOT, loader: 'js' }, bundle: true, format: 'cjs', platform: 'node', target: 'node20', write: false, logLevel: 'silent' });
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-bundled-')), 'bundle.js');
   fs.writeFileSync(file, out.outputFiles[0].text);
   try {
-    parser = require(file) as WorkflowParser;
+    return require(file) as T;
   } finally {
     fs.rmSync(path.dirname(file), { recursive: true, force: true });
   }
-  return parser;
 }
 
 interface ExpressionsLib {
@@ -81,32 +73,10 @@ let expressions: ExpressionsLib | undefined;
 /**
  * Evaluates a workflow `if:` (or any expression, without `${{ }}`) against sample contexts with
  * GitHub's own evaluator (@actions/expressions), so a test checks what a condition does, not how
- * it is written. Bundled like the parser above (ESM only).
+ * it is written.
  */
 export function evaluateIf(expression: string, contexts: Record<string, unknown>): boolean {
-  if (!expressions) {
-    const out = buildSync({
-      stdin: {
-        contents: "export { Lexer, Parser, Evaluator, data } from '@actions/expressions'; export { truthy } from '@actions/expressions/result';",
-        resolveDir: ROOT,
-        loader: 'js',
-      },
-      bundle: true,
-      format: 'cjs',
-      platform: 'node',
-      target: 'node20',
-      write: false,
-      logLevel: 'silent',
-    });
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-expressions-')), 'expressions.js');
-    fs.writeFileSync(file, out.outputFiles[0].text);
-    try {
-      expressions = require(file) as ExpressionsLib;
-    } finally {
-      fs.rmSync(path.dirname(file), { recursive: true, force: true });
-    }
-  }
-  const lib = expressions;
+  const lib = (expressions ??= requireBundled<ExpressionsLib>("export { Lexer, Parser, Evaluator, data } from '@actions/expressions'; export { truthy } from '@actions/expressions/result';"));
   const expr = expression.trim().replace(/^\$\{\{([\s\S]*)\}\}$/, '$1');
   const ast = new lib.Parser(new lib.Lexer(expr).lex().tokens, Object.keys(contexts), []).parse();
   return lib.truthy(new lib.Evaluator(ast, JSON.parse(JSON.stringify(contexts), lib.data.reviver)).evaluate());
