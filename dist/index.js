@@ -39425,10 +39425,6 @@ function alignHistory(entries, diffIds) {
   });
   return out;
 }
-async function layerOrigins(docker, ref) {
-  const image = await docker.inspectImage(ref);
-  return alignHistory(parseHistory(await docker.ok(historyArgs(ref))), image.diffIds);
-}
 function platformName(os4, architecture, variant) {
   const raw = `${os4}/${architecture}${variant ? `/${variant}` : ""}`;
   try {
@@ -42093,7 +42089,8 @@ async function checkImageSize(docker, ref, platform, budget, published, level, s
     return checkSize(await measureCompressed(docker, ref, level, signal), budget, published);
   }
   const t0 = Date.now();
-  const [image, origins] = await Promise.all([docker.inspectImage(ref), layerOrigins(docker, ref)]);
+  const [image, history] = await Promise.all([docker.inspectImage(ref), docker.ok(historyArgs(ref))]);
+  const origins = alignHistory(parseHistory(history), image.diffIds);
   const uncompressed = image.size;
   const findings = [];
   if (limits.uncompressed && uncompressed > limits.uncompressed.value) {
