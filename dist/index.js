@@ -39425,6 +39425,9 @@ function alignHistory(entries, diffIds) {
   });
   return out;
 }
+async function layerOrigins(docker, ref, diffIds) {
+  return alignHistory(parseHistory(await docker.ok(historyArgs(ref))), diffIds);
+}
 function platformName(os4, architecture, variant) {
   const raw = `${os4}/${architecture}${variant ? `/${variant}` : ""}`;
   try {
@@ -42089,8 +42092,8 @@ async function checkImageSize(docker, ref, platform, budget, published, level, s
     return checkSize(await measureCompressed(docker, ref, level, signal), budget, published);
   }
   const t0 = Date.now();
-  const [image, history] = await Promise.all([docker.inspectImage(ref), docker.ok(historyArgs(ref))]);
-  const origins = alignHistory(parseHistory(history), image.diffIds);
+  const image = await docker.inspectImage(ref);
+  const origins = await layerOrigins(docker, ref, image.diffIds);
   const uncompressed = image.size;
   const findings = [];
   if (limits.uncompressed && uncompressed > limits.uncompressed.value) {

@@ -1,7 +1,7 @@
 import type { Docker } from '../adapters/docker';
 import { formatBytes } from '../publish/progress';
 import type { Finding } from './contract';
-import { alignHistory, budgetFor, checkSize, historyArgs, largestLayers, measureCompressed, parseHistory, type PublishedPlatform, type PublishedSizes, type SizeBudget, type SizeReport } from './size';
+import { budgetFor, checkSize, largestLayers, layerOrigins, measureCompressed, type PublishedPlatform, type PublishedSizes, type SizeBudget, type SizeReport } from './size';
 
 /**
  * The size check of one platform image before anything is pushed. Compressing the image to learn
@@ -17,9 +17,8 @@ export async function checkImageSize(docker: Docker, ref: string, platform: stri
     return checkSize(await measureCompressed(docker, ref, level, signal), budget, published);
   }
   const t0 = Date.now();
-  // One inspect for the size and the layers history is paired with (layerOrigins would inspect again).
-  const [image, history] = await Promise.all([docker.inspectImage(ref), docker.ok(historyArgs(ref))]);
-  const origins = alignHistory(parseHistory(history), image.diffIds);
+  const image = await docker.inspectImage(ref);
+  const origins = await layerOrigins(docker, ref, image.diffIds);
   const uncompressed = image.size;
   const findings: Finding[] = [];
   if (limits.uncompressed && uncompressed > limits.uncompressed.value) {

@@ -241,10 +241,9 @@ export function alignHistory(entries: HistoryEntry[], diffIds: string[]): LayerO
   return out;
 }
 
-/** The `docker history` of a local image, paired with its layers. */
-export async function layerOrigins(docker: Docker, ref: string): Promise<LayerOrigin[]> {
-  const image = await docker.inspectImage(ref);
-  return alignHistory(parseHistory(await docker.ok(historyArgs(ref))), image.diffIds);
+/** The `docker history` of a local image, paired with its layers (the image's diff IDs, from an inspect the caller made). */
+export async function layerOrigins(docker: Docker, ref: string, diffIds: string[]): Promise<LayerOrigin[]> {
+  return alignHistory(parseHistory(await docker.ok(historyArgs(ref))), diffIds);
 }
 
 // ---------------------------------------------------------------------------------------------
