@@ -4,7 +4,6 @@ import { ConfigError, parseConfig } from './config';
 import { InputError, shown } from './errors';
 import { checkBuildPaths, inWorkspace, readRegularFile } from './files';
 import { MAX_BUILD_ARG_BYTES, MAX_BUILD_ARGS_BYTES, MAX_LINE_CHARS, WORKER_TOKEN_CHARS } from './limits';
-import type { GivenDigest } from './publish/publish';
 import { parseImage, parseImageRef } from './plan/image';
 import { parsePlatform, type PlatformInfo } from './plan/platforms';
 import { parseChecks, type DeclaredCheck } from './verify/checks';
@@ -65,6 +64,13 @@ export interface Inputs {
   checks: DeclaredCheck[];
   /** Container hygiene checks (non-root, model cache, health check, offline start, memory). */
   hygiene: HygieneOptions;
+}
+
+/** A platform image handed to merge mode by a platform job: `sha256:...` or `IMAGE@sha256:...`. */
+export interface GivenDigest {
+  platform: string;
+  digest: string;
+  image?: string;
 }
 
 /** A build arg for every platform (`platform` undefined) or for one platform. */

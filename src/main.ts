@@ -27,7 +27,7 @@ import type { PlatformManifest } from './publish/manifest';
 import { choosePushRoute } from './publish/route';
 import type { TagBefore } from './publish/tag-move';
 import { planMarkdown } from './report/plan-table';
-import { buildReport, summaryMarkdown, type PlatformReport, type Timings } from './report/report';
+import { buildReport, summaryMarkdown, type PlatformReport, type Stopped, type Timings } from './report/report';
 import { ACTION_VERSION } from './version';
 import { Leftovers, STATE } from './state';
 import { afterPush, checkImageSize, growthTag } from './verify/size-gate';
@@ -55,6 +55,8 @@ interface RunState {
   referrers: Map<string, Attached>;
   leftovers: Leftovers;
   buildx: boolean;
+  /** The phase the run failed in and why (unset while it goes well). */
+  stopped?: Stopped;
 }
 
 const key = (plan: Plan, platform: string) => `${plan.name}|${platform}`;
@@ -545,6 +547,7 @@ export async function run(): Promise<void> {
     }
     setOutputs(st, inputs);
   } catch (e) {
+    st.stopped = { phase: st.phase, message: cancel.signal.aborted ? 'cancelled' : messageOf(e) };
     if (cancel.signal.aborted) {
       core.setFailed(`the run was cancelled during ${st.phase}${messageOf(e) && !/^cancelled$/.test(messageOf(e)) ? ` (${messageOf(e)})` : ''}`);
     } else {
@@ -569,6 +572,6 @@ async function report(st: RunState): Promise<void> {
   const perPlan = st.plans.map((plan) => ({ plan, entries: platformReports(st, plan) }));
   core.setOutput('report', JSON.stringify(perPlan.flatMap((x) => x.entries)));
   if (st.results.size === 0 && st.published.size === 0) return;
-  const md = perPlan.map(({ plan, entries }) => summaryMarkdown(plan, entries, st.published.get(plan.name), plan.push, st.pushes.get(plan.name))).join('\n');
+  const md = perPlan.map(({ plan, entries }) => summaryMarkdown(plan, entries, st.published.get(plan.name), plan.push, st.pushes.get(plan.name), st.stopped)).join('\n');
   await core.summary.addRaw(md).write().catch((e) => core.warning(`job summary not written: ${messageOf(e)}`));
 }

@@ -106,9 +106,22 @@ describe('summaryMarkdown', () => {
   test.each([
     { name: 'push false says so', pushRequested: false, want: 'Nothing was published: `push` is false.' },
     { name: 'push true, all passed, nothing published: the run ended before the images were pushed', pushRequested: true, want: 'Nothing was published: the run ended before every platform image was pushed; no tag was moved.' },
-  ])('$name', ({ pushRequested, want }) => {
-    const md = summaryMarkdown(plan, buildReport(plan, results(passedAmd, passedArm), timings), undefined, pushRequested);
+    {
+      name: 'all passed, the push failed: the summary names the publish failure, not verification',
+      pushRequested: true,
+      stopped: { phase: 'publish', message: 'linux/arm64: PUT manifest: 503 Service Unavailable after 3 attempts\nmore detail' },
+      want: 'Nothing was published: the run stopped during publish (linux/arm64: PUT manifest: 503 Service Unavailable after 3 attempts); no tag was moved.',
+    },
+    { name: 'all passed, the login was refused', pushRequested: true, stopped: { phase: 'login', message: 'ghcr.io refused the credentials | 401' }, want: 'Nothing was published: the run stopped during login (ghcr.io refused the credentials \\| 401); no tag was moved.' },
+  ])('$name', ({ pushRequested, want, stopped }) => {
+    const md = summaryMarkdown(plan, buildReport(plan, results(passedAmd, passedArm), timings), undefined, pushRequested, undefined, stopped);
     expect(md.split('\n')).toContain(want);
+    expect(md).not.toContain('passed verification');
+  });
+
+  test('a platform that failed verification is named as the cause even when the run then stopped in publish', () => {
+    const md = summaryMarkdown(plan, buildReport(plan, results(passedAmd, failedArm), timings), undefined, true, undefined, { phase: 'verify', message: 'linux/arm64 failed' });
+    expect(md.split('\n')).toContain('Nothing was published: not every platform passed verification; no tag was moved.');
   });
 
   test('a platform never verified shows not verified and dashes', () => {

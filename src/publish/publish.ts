@@ -8,6 +8,7 @@ import { pushByDigestArgv } from '../build/argv';
 import { PhaseError } from '../errors';
 import { parseImageRef } from '../plan/image';
 import type { Plan, PlatformPlan } from '../plan/plan';
+import type { GivenDigest } from '../inputs';
 import { manifestList, MEDIA, type PlatformManifest } from './manifest';
 import { Progress } from './progress';
 import { pushLocalImage, type PushedImage } from './push-image';
@@ -196,13 +197,6 @@ export async function pushPlatforms(env: PublishEnv, client: RegistryClient, pla
     progress.stop();
   }
   return out;
-}
-
-/** A digest handed to merge mode: `sha256:...` or `IMAGE@sha256:...`. */
-export interface GivenDigest {
-  platform: string;
-  digest: string;
-  image?: string;
 }
 
 /**

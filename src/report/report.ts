@@ -106,7 +106,13 @@ function pushLine(platform: string, s: PushSummary): string {
 }
 
 /** Markdown for the job summary: one row per platform, then what was published and where every tag points. Pure. */
-export function summaryMarkdown(plan: Plan, report: PlatformReport[], published?: Published, pushRequested = true, pushes?: Record<string, PushSummary>): string {
+/** Where a run that failed stopped, so the summary names the cause instead of guessing one. */
+export interface Stopped {
+  phase: string;
+  message: string;
+}
+
+export function summaryMarkdown(plan: Plan, report: PlatformReport[], published?: Published, pushRequested = true, pushes?: Record<string, PushSummary>, stopped?: Stopped): string {
   const lines = [
     `### ml-image-build: ${plan.image.name}`,
     '',
@@ -159,8 +165,15 @@ export function summaryMarkdown(plan: Plan, report: PlatformReport[], published?
   } else if (!pushRequested) {
     lines.push('Nothing was published: `push` is false.');
   } else {
+    // Verification is blamed only when a platform has findings; a login, build or push failure
+    // after every platform passed is named as what it was.
     const failed = report.some((r) => r.findings.length > 0);
-    lines.push(`Nothing was published: ${failed ? 'not every platform passed verification' : 'the run ended before every platform image was pushed'}; no tag was moved.`);
+    const why = failed
+      ? 'not every platform passed verification'
+      : stopped
+        ? `the run stopped during ${stopped.phase} (${cell(stopped.message.split('\n')[0])})`
+        : 'the run ended before every platform image was pushed';
+    lines.push(`Nothing was published: ${why}; no tag was moved.`);
   }
   if (pushed.length) lines.push('', ...pushed.map(([platform, s]) => pushLine(platform, s)));
   const attached = report.filter((r) => r.referrer);
