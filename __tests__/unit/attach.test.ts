@@ -2,7 +2,7 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { MEDIA, nextLink, RegistryClient, sha256, type Descriptor } from '../../src/adapters/registry/client';
 import { DEFAULT_POLICY } from '../../src/adapters/registry/retry';
-import { attachReport, EMPTY_CONFIG, listReferrers, mergeReferrers, referrersTag, reportArtifact, VERIFICATION_TYPE } from '../../src/publish/attach';
+import { attachReport, EMPTY_CONFIG, mergeReferrers, referrersTag, reportArtifact, VERIFICATION_TYPE } from '../../src/publish/attach';
 
 const HEX = 'ab'.repeat(32);
 const SUBJECT: Descriptor = { mediaType: MEDIA.dockerManifest, digest: `sha256:${HEX}`, size: 527 };
@@ -293,36 +293,5 @@ describe('attachReport', () => {
     reg.afterTagPut = () => reg.put(tag, MEDIA.ociIndex, { schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [other] });
     await expect(attach()).rejects.toThrow(new RegExp(`acme/worker:${tag}: after 3 writes the tag still does not list`));
     expect(reg.count(new RegExp(`^PUT .*manifests/${tag}$`))).toBe(3);
-  });
-});
-
-describe('listReferrers', () => {
-  let reg: FakeRegistry;
-  beforeEach(async () => {
-    reg = await new FakeRegistry().start();
-  });
-  afterEach(() => reg.stop());
-
-  test('referrers API, every page (Link: rel="next"), filtered by artifactType', async () => {
-    Object.assign(reg, { referrersApi: true, pageSize: 1 });
-    const a = await attachReport(reg.client(), SUBJECT, REPORT, { created: CREATED });
-    const b = await attachReport(reg.client(), SUBJECT, { ...REPORT, passed: false }, { created: CREATED });
-    const sig = reg.put(undefined, MEDIA.ociManifest, { schemaVersion: 2, mediaType: MEDIA.ociManifest, artifactType: other.artifactType, config: EMPTY_CONFIG, layers: [], subject: SUBJECT });
-    const all = await listReferrers(reg.client(), SUBJECT.digest);
-    expect(all.via).toBe('referrers-api');
-    expect(all.referrers.map((d) => d.digest).sort()).toEqual([a.digest, b.digest, sig].sort());
-    expect(reg.count(/^GET .*\/referrers\//)).toBeGreaterThanOrEqual(3);
-    const ours = await listReferrers(reg.client(), SUBJECT.digest, VERIFICATION_TYPE);
-    expect(ours.referrers.map((d) => d.digest).sort()).toEqual([a.digest, b.digest].sort());
-  });
-
-  test.each([
-    { name: 'the referrers tag when there is no API', setup: (r: FakeRegistry) => r.put(`sha256-${HEX}`, MEDIA.ociIndex, { schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [other] }), want: [other.digest] },
-    { name: 'nothing when there is no tag', setup: () => undefined, want: [] },
-    { name: 'nothing when the tag is not an index', setup: (r: FakeRegistry) => r.put(`sha256-${HEX}`, MEDIA.dockerManifest, { schemaVersion: 2, mediaType: MEDIA.dockerManifest }), want: [] },
-  ])('$name', async ({ setup, want }) => {
-    setup(reg);
-    const r = await listReferrers(reg.client(), SUBJECT.digest);
-    expect(r).toEqual({ via: 'tag-schema', referrers: want.map((digest) => expect.objectContaining({ digest })) });
   });
 });

@@ -1,4 +1,4 @@
-import { basicHeader, mayShareCredentials, parseChallenge, refreshMarginMs, scopesFor, tokenAnswer, tokenOf, tokenUrl } from '../../src/adapters/registry/auth';
+import { basicHeader, mayShareCredentials, parseChallenge, refreshMarginMs, scopesFor, tokenAnswer, tokenUrl } from '../../src/adapters/registry/auth';
 import { registryMessage } from '../../src/adapters/registry/client';
 
 describe('parseChallenge', () => {
@@ -56,8 +56,8 @@ describe('token request', () => {
     { name: 'token wins', body: '{"token":"t","access_token":"a"}', want: 't' },
     { name: 'empty token', body: '{"token":""}', want: undefined },
     { name: 'not JSON', body: '<html>', want: undefined },
-  ])('tokenOf: $name', ({ body, want }) => {
-    expect(tokenOf(body)).toBe(want);
+  ])('tokenAnswer: $name', ({ body, want }) => {
+    expect(tokenAnswer(body)?.token).toBe(want);
   });
 
   test('Basic header', () => {

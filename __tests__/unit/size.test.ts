@@ -7,7 +7,6 @@ import {
   checkSize,
   cleanInstruction,
   historyArgs,
-  isEmptyBudget,
   largestLayers,
   manifestSizes,
   parseConfigHistory,
@@ -104,7 +103,7 @@ describe('parseSizeBudget: refused, naming the input, the value and what is acce
   });
 });
 
-describe('budgetFor and isEmptyBudget', () => {
+describe('budgetFor', () => {
   const budget = parseSizeBudget('compressed=3GB growth=10%\nlinux/arm64: compressed=1.5GB uncompressed=4GB');
   test.each([
     { name: 'a platform with its own limits: they win key by key', platform: 'linux/arm64', want: { compressed: 1.5 * GB, growth: 10, uncompressed: 4 * GB } },
@@ -112,13 +111,6 @@ describe('budgetFor and isEmptyBudget', () => {
   ])('$name', ({ platform, want }) => {
     const got = budgetFor(budget, platform);
     expect(Object.fromEntries(Object.entries(got).map(([k, v]) => [k, v!.value]))).toEqual(want);
-  });
-  test.each([
-    { name: 'empty input', raw: '', empty: true },
-    { name: 'all-platform limit', raw: 'growth=5%', empty: false },
-    { name: 'one platform limit', raw: 'linux/amd64:compressed=1GB', empty: false },
-  ])('isEmptyBudget: $name', ({ raw, empty }) => {
-    expect(isEmptyBudget(parseSizeBudget(raw))).toBe(empty);
   });
 });
 

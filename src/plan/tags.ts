@@ -21,8 +21,6 @@ export const TAG_RULES: TagRule[] = ['latest', 'sha', 'semver', 'nightly', 'pr',
 /** The inputs the tag options come from, named in the errors planTags raises. */
 export const TAG_INPUTS = { extra: 'tags', rules: 'tag-rules', suffix: 'suffix', shaLength: 'sha-length' } as const;
 
-export const DEFAULT_SHA_LENGTH = 7;
-
 /**
  * Parses the 'tag-rules' input: a comma- or newline-separated list of `RULE=false` (turn RULE off)
  * or `RULE=true` items, or `none` to turn every rule off. '' turns every rule on. `none` may be

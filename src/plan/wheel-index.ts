@@ -195,11 +195,6 @@ export function ofRelease(version: string, release: string, variant: string): bo
   return pub === release && (local === undefined || local === variant);
 }
 
-/** The public release of a wheel version (2.2.2+cu121 -> 2.2.2). */
-export function publicRelease(version: string): string {
-  return version.split('+')[0];
-}
-
 const ARCH_OF_PLATFORM: Record<'amd64' | 'arm64', WheelArch> = { amd64: 'x86_64', arm64: 'aarch64' };
 
 /** What one project has on one variant's page for one platform. */

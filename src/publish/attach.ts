@@ -193,18 +193,3 @@ export async function attachReport(client: RegistryClient, subject: Descriptor, 
   }
 }
 
-/**
- * The referrers of a manifest, as a deployer's tool finds them: the referrers API first, then
- * the referrers tag. A tag that is missing or holds no image index means no referrers (as the
- * spec says to read it). `artifactType` keeps only referrers of that type.
- */
-export async function listReferrers(client: RegistryClient, subjectDigest: string, artifactType?: string): Promise<{ via: AttachedVia; referrers: ReferrerDescriptor[] }> {
-  let via: AttachedVia = 'referrers-api';
-  let list = await client.referrers(subjectDigest);
-  if (list === undefined) {
-    via = 'tag-schema';
-    const index = await client.getManifest(referrersTag(subjectDigest));
-    list = isIndex(index) ? (index!.json.manifests as ReferrerDescriptor[]) : [];
-  }
-  return { via, referrers: artifactType ? list.filter((d) => d?.artifactType === artifactType) : list };
-}

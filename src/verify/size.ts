@@ -98,10 +98,6 @@ export function budgetFor(budget: SizeBudget, platform: string): SizeLimits {
   return { ...budget.all, ...budget.platforms[platform] };
 }
 
-export function isEmptyBudget(budget: SizeBudget): boolean {
-  return Object.keys(budget.all).length === 0 && Object.values(budget.platforms).every((l) => Object.keys(l).length === 0);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Layer history: which instruction made which layer
 

@@ -53,13 +53,8 @@ export function scopesFor(repository: string, mountFrom: string[]): string[] {
   return [`repository:${repository}:pull,push`, ...mountFrom.filter((r) => r !== repository).map((r) => `repository:${r}:pull`)];
 }
 
-/** The token in a realm's JSON answer (`token`, or OAuth2's `access_token`). */
-export function tokenOf(body: string): string | undefined {
-  return tokenAnswer(body)?.token;
-}
-
 /**
- * The token and how long it lives: `expires_in` seconds, 60 when the realm does not say (the
+ * The token in a realm's JSON answer (`token`, or OAuth2's `access_token`) and how long it lives: `expires_in` seconds, 60 when the realm does not say (the
  * token spec's default).
  */
 export function tokenAnswer(body: string): { token: string; expiresInSeconds: number } | undefined {
