@@ -312,8 +312,8 @@ function parsePackage(raw: string, input = 'pinned-packages'): string {
 
 /** Where the README says what to use instead of BuildKit's attestations, per input. */
 const ATTESTATION_ALTERNATIVE: Record<'provenance' | 'sbom', string> = {
-  provenance: 'for provenance, run actions/attest-build-provenance after this step with subject-name set to the image and subject-digest to its digest output (README: Provenance and SBOM)',
-  sbom: 'for an SBOM, generate one (for example anchore/sbom-action on the pushed image) and attach it with actions/attest-sbom, subject-digest set to the digest output (README: Provenance and SBOM)',
+  provenance: 'for provenance, run actions/attest-build-provenance after this step with subject-name set to the image and subject-digest to its digest output (README: Labels, annotations, provenance)',
+  sbom: 'for an SBOM, generate one (for example anchore/sbom-action on the pushed image) and attach it with actions/attest-sbom, subject-digest set to the digest output (README: Labels, annotations, provenance)',
 };
 
 /**
