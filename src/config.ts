@@ -47,11 +47,14 @@ const SCALAR_KEYS: Record<string, Want> = {
   'torch-index-url': 'line', 'tag-rules': 'text', 'sha-length': 'int', python: 'line', gpu: 'bool',
   'allow-unknown-torch': 'bool', 'token-env': 'line', 'non-root': 'bool', 'model-cache': 'line',
   healthcheck: 'line', offline: 'bool', memory: 'line', parallel: 'int', 'size-budget': 'text',
+  provenance: 'bool', sbom: 'bool',
 };
 const LIST_KEYS = ['platforms', 'tags', 'pinned-packages'];
 const PING_KEYS: Record<string, string> = { port: 'ping-port', path: 'ping-path', 'startup-timeout': 'startup-timeout', 'token-env': 'token-env' };
 const PING_WANT: Record<string, Want> = { port: 'int', path: 'line', 'startup-timeout': 'int', 'token-env': 'line' };
-export const CONFIG_KEYS = ['name', 'suffix', ...Object.keys(SCALAR_KEYS), ...LIST_KEYS, 'torch-variants', 'expect', 'build-args', 'ping', 'checks'];
+/** Keys whose lines are separated by newlines only: a label or annotation value may hold commas. */
+const LINE_LIST_KEYS = ['labels', 'annotations'];
+export const CONFIG_KEYS = ['name', 'suffix', ...Object.keys(SCALAR_KEYS), ...LIST_KEYS, ...LINE_LIST_KEYS, 'torch-variants', 'expect', 'build-args', 'ping', 'checks'];
 
 /** Aliases in a file at most, and how often they may be expanded in all (a "billion laughs" file must not exhaust memory). */
 const MAX_ALIASES = 100;
@@ -241,6 +244,18 @@ function entryValues(t: Tree, node: YamlNode, where: Path): { values: Record<str
         set(key, items.join('\n'));
       } else if (isScalar(v)) set(key, t.scalar(v, path, 'text'));
       else t.fail(v ?? k, path, 'must be a list of strings');
+    } else if (LINE_LIST_KEYS.includes(key)) {
+      // A list of lines as the input takes them, or (labels) a map of key to value.
+      if (isSeq(v)) set(key, v.items.map((x, i) => t.scalar(t.resolve(x, [...path, i]), [...path, i], 'line')).join('\n'));
+      else if (isScalar(v)) set(key, t.scalar(v, path, 'text'));
+      else if (key === 'labels' && isMap(v)) {
+        const lines = t.pairs(v, path).map(([name, kn, x]) => {
+          // A key holding '=' would be split there when the line is read back: another label.
+          if (/[=\s]/.test(name)) t.fail(kn, [...path, name], `'${name}' is not a label key (no '=' or spaces)`);
+          return `${name}=${t.scalar(x, [...path, name], 'value')}`;
+        });
+        set(key, lines.join('\n'));
+      } else t.fail(v ?? k, path, key === 'labels' ? 'must map keys to values, or be a list of key=value' : 'must be a list of [TYPE:]KEY=VALUE lines');
     } else if (key === 'torch-variants') {
       if (isMap(v)) {
         const items = t.pairs(v, path).map(([p, , x]) => {

@@ -4,7 +4,10 @@ import { ConfigError, parseConfig } from './config';
 import { InputError, shown } from './errors';
 import { checkBuildPaths, inWorkspace, readRegularFile } from './files';
 import { MAX_BUILD_ARG_BYTES, MAX_BUILD_ARGS_BYTES, MAX_LINE_CHARS, WORKER_TOKEN_CHARS } from './limits';
+import { checkAnnotationPlatforms, parseAnnotations, type Annotation } from './plan/annotations';
 import { parseImage, parseImageRef } from './plan/image';
+import { parseLabels } from './plan/labels';
+import { parseTagsInput } from './plan/tags';
 import { parsePlatform, type PlatformInfo } from './plan/platforms';
 import { parseChecks, type DeclaredCheck } from './verify/checks';
 import { parseSizeBudget, type SizeBudget } from './verify/size';
@@ -30,8 +33,15 @@ export interface Inputs {
   buildArgs: BuildArg[];
   target: string;
   network: string;
-  /** Extra raw tags, added to what the tag rules give. */
+  /** Extra raw tags, added to what the tag rules give (IMAGE:TAG lines of this image reduced to TAG). */
   tags: string[];
+  /** User labels (metadata-action's `labels`): merged over the plan's OCI labels; '' removes one. */
+  labels: Record<string, string>;
+  /** User annotations for the platform manifests, the manifest list and its entries. */
+  annotations: Annotation[];
+  /** Always false: images are pushed without BuildKit attestations (parseAttestationInput says why). */
+  provenance: false;
+  sbom: false;
   tagRules: string;
   shaLength: number;
   /** 'auto': push except on pull requests. */
@@ -120,6 +130,8 @@ export const INPUT_SHAPES: Record<string, Shape> = {
   'ping-port': ONE, 'ping-path': ONE, 'startup-timeout': ONE, gpu: ONE, python: ONE, 'non-root': ONE, 'model-cache': ONE,
   healthcheck: ONE, offline: ONE, memory: ONE, checks: { lines: 'many', ascii: false }, 'size-budget': MANY, parallel: ONE,
   'compression-level': ONE, 'mount-from': MANY, 'python-version': ONE,
+  // Label and annotation values are free text (a description in any language).
+  labels: { lines: 'many', ascii: false }, annotations: { lines: 'many', ascii: false }, provenance: ONE, sbom: ONE,
 };
 
 const codePoint = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
@@ -304,6 +316,28 @@ function parsePackage(raw: string, input = 'pinned-packages'): string {
   return raw;
 }
 
+/** Where the README says what to use instead of BuildKit's attestations, per input. */
+const ATTESTATION_ALTERNATIVE: Record<'provenance' | 'sbom', string> = {
+  provenance: 'for provenance, run actions/attest-build-provenance after this step with subject-name set to the image and subject-digest to its digest output (README: Labels, annotations, provenance)',
+  sbom: 'for an SBOM, generate one (for example anchore/sbom-action on the pushed image) and attach it with actions/attest-sbom, subject-digest set to the digest output (README: Labels, annotations, provenance)',
+};
+
+/**
+ * `provenance` and `sbom`, accepted so that a step moved over from docker/build-push-action keeps
+ * working: false or empty is what happens anyway. Anything asking for an attestation (true, or a
+ * mode such as mode=max, generator=...) is refused: BuildKit would add attestation manifests to
+ * the platform image's index (GHCR lists them as unknown/unknown platforms), and they would
+ * describe a rebuild rather than the image verified here.
+ */
+export function parseAttestationInput(raw: string, input: 'provenance' | 'sbom'): false {
+  const s = raw.trim().toLowerCase();
+  if (s === '' || ['false', 'no', '0', 'off'].includes(s)) return false;
+  throw new InputError(
+    input,
+    `${shown(raw.trim())} asks BuildKit for a ${input === 'sbom' ? 'SBOM' : 'provenance'} attestation; this action pushes the verified platform images without attestation manifests, so the manifest list holds only verified platforms. Accepted: false or empty; ${ATTESTATION_ALTERNATIVE[input]}`,
+  );
+}
+
 /** merge mode: `linux/amd64=sha256:<64 hex>` or `linux/amd64=ghcr.io/o/w@sha256:<64 hex>`, one per line. */
 export function parseDigests(raw: string, input = 'digests'): GivenDigest[] {
   const out: GivenDigest[] = [];
@@ -415,6 +449,9 @@ export function readInputs(get: InputSource = actionsInputSource): Inputs {
     throw new InputError('python-version', `'${pythonVersion}' is a Python no torch wheel is built for; if you meant 3.${pythonVersion.slice(2)}0, quote it ('3.${pythonVersion.slice(2)}0'): YAML reads 3.${pythonVersion.slice(2)}0 as the number ${pythonVersion}`);
   }
 
+  const annotations = parseAnnotations(get('annotations'));
+  checkAnnotationPlatforms(annotations, platforms.map((p) => p.platform));
+
   const torchVariants = parseVariants(get('torch-variants') || 'linux/amd64=cu121,linux/arm64=cpu');
   for (const p of platforms) {
     if (!torchVariants[p.platform]) {
@@ -449,7 +486,11 @@ export function readInputs(get: InputSource = actionsInputSource): Inputs {
     buildArgs: parseBuildArgs(get('build-args')),
     target: parseTarget(get('target')),
     network: get('network').trim() ? oneOf(get('network'), 'network', NETWORKS) : '',
-    tags: listOf(get('tags')),
+    tags: parseTagsInput(get('tags'), image),
+    labels: parseLabels(get('labels')),
+    annotations,
+    provenance: parseAttestationInput(get('provenance'), 'provenance'),
+    sbom: parseAttestationInput(get('sbom'), 'sbom'),
     tagRules: get('tag-rules'),
     shaLength: int(get('sha-length') || '7', 'sha-length', 4, 40),
     push: autoOr(get('push'), 'push', (s) => bool(s, 'push')),

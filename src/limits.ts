@@ -24,3 +24,13 @@ export const MAX_LINE_CHARS = 4096;
 
 /** The worker token: visible ASCII (it goes into an HTTP header and an env-file line), at least 8 characters so masking it does not mask common words. */
 export const WORKER_TOKEN_CHARS = { min: 8, max: 4096 } as const;
+
+/**
+ * Labels and annotations the user adds (the `labels` and `annotations` inputs): a key, a value,
+ * and all of them together. Every label becomes a `--label` argv word and lands in the image
+ * config; annotations land in manifests, which registries cap (Distribution: 4 MiB) and every
+ * client reads whole, so both stay far below what a registry or the kernel would refuse.
+ */
+export const MAX_META_KEY_CHARS = 256;
+export const MAX_META_VALUE_BYTES = 8 * 1024;
+export const MAX_META_TOTAL_BYTES = 64 * 1024;

@@ -418,7 +418,7 @@ async function attachReports(client: RegistryClient, plan: Plan, entries: Platfo
         { ...report, digest: e.digest, push: undefined, action: { name: 'ml-image-build', version: ACTION_VERSION, ref: process.env.GITHUB_ACTION_REF || null } },
         {
           // The plan's time, not now: a publish step run again finds its report already listed.
-          created: plan.labels['org.opencontainers.image.created'],
+          created: plan.created,
           annotations: Object.fromEntries(['org.opencontainers.image.source', 'org.opencontainers.image.revision'].filter((k) => plan.labels[k]).map((k) => [k, plan.labels[k]])),
           log: core.info,
         },

@@ -1,9 +1,11 @@
 import { ConfigError } from '../../src/config';
 import { InputError } from '../../src/errors';
 import { parseDigests, readImages } from '../../src/inputs';
+import { parseAnnotations } from '../../src/plan/annotations';
+import { parseLabels } from '../../src/plan/labels';
 import { createPlan, planOutputs } from '../../src/plan/plan';
 import { planMarkdown } from '../../src/report/plan-table';
-import { FROZEN_NOW, inputSource, runContext } from './fixtures';
+import { FROZEN_NOW, inputs, inputSource, runContext } from './fixtures';
 
 const CONFIG = [
   'defaults:', //                                 1
@@ -114,5 +116,30 @@ describe('plan outputs and the dry-run table', () => {
     expect(md).toContain('### slim: ghcr.io/acme/worker');
     expect(md).toContain('| linux/amd64 | cpu | 2.2.2+cpu | 2.2.2+cpu | none |');
     expect(md).toContain('| TORCH_INDEX_URL | `https://download.pytorch.org/whl/cu121` | `https://download.pytorch.org/whl/cpu` |');
+  });
+});
+
+describe('plan output and dry-run table: final labels and annotations', () => {
+  const plan = createPlan(
+    inputs({ labels: parseLabels('org.opencontainers.image.title=Speech | worker\ncom.acme.team=speech'), annotations: parseAnnotations('index:org.opencontainers.image.description=ASR\nmanifest[linux/arm64]:com.acme.board=graviton') }),
+    runContext({ ref: 'refs/heads/main' }),
+    FROZEN_NOW,
+  );
+  const out = JSON.parse(planOutputs([plan]).plan)[0];
+  const md = planMarkdown([plan]);
+
+  test.each([
+    { name: "plan output: the user's label merged in", pick: () => out.labels['org.opencontainers.image.title'], want: 'Speech | worker' },
+    { name: 'plan output: the torch label stands', pick: () => out.labels['io.ml-image-build.torch.version'], want: '2.2.2' },
+    { name: 'plan output: the annotations with where they go', pick: () => out.annotations, want: [{ level: 'index', key: 'org.opencontainers.image.description', value: 'ASR' }, { level: 'manifest', platform: 'linux/arm64', key: 'com.acme.board', value: 'graviton' }] },
+    { name: 'table: a label row, | escaped', pick: () => md.includes('| org.opencontainers.image.title | `Speech \\| worker` |'), want: true },
+    { name: 'table: the user key', pick: () => md.includes('| com.acme.team | `speech` |'), want: true },
+    { name: 'table: an annotation row with its place', pick: () => md.includes('| com.acme.board | manifest[linux/arm64] | `graviton` |'), want: true },
+  ])('$name', ({ pick, want }) => {
+    expect(pick()).toEqual(want);
+  });
+
+  test('no annotation table when there are none', () => {
+    expect(planMarkdown([createPlan(inputs(), runContext(), FROZEN_NOW)])).not.toContain('| annotation |');
   });
 });

@@ -219,3 +219,73 @@ describe('python-version in ml-image.yml', () => {
     expect(read("images:\n  - image: ghcr.io/acme/worker\n    python-version: '3.10'\n")()[0].inputs.pythonVersion).toBe('3.10');
   });
 });
+
+describe('metadata-action and build-push-action parity inputs', () => {
+  const read = (rec: Record<string, string>) => readInputs(inputSource({ ...IMAGE, ...rec }));
+  type Got = ReturnType<typeof readInputs>;
+  type Row = { name: string; rec: Record<string, string>; pick: (i: Got) => unknown; want: unknown };
+  type Refusal = { name: string; rec: Record<string, string>; input: string; says: string[] };
+
+  test.each<Row>([
+    { name: "tags: metadata-action's lines of this image give their tags", rec: { tags: 'ghcr.io/org/worker:1.2.3\nghcr.io/org/worker:1.2\nstable' }, pick: (i: Got) => i.tags, want: ['1.2.3', '1.2', 'stable'] },
+    { name: 'labels: key=value lines, values keep = and commas', rec: { labels: 'org.opencontainers.image.title=worker\ncom.acme.args=a=b,c' }, pick: (i: Got) => i.labels, want: { 'org.opencontainers.image.title': 'worker', 'com.acme.args': 'a=b,c' } },
+    { name: 'labels: key= is kept as empty (it removes the label)', rec: { labels: 'org.opencontainers.image.description=' }, pick: (i: Got) => i.labels, want: { 'org.opencontainers.image.description': '' } },
+    { name: 'labels default to none', rec: {}, pick: (i: Got) => i.labels, want: {} },
+    { name: 'annotations default to none', rec: {}, pick: (i: Got) => i.annotations, want: [] },
+    { name: 'annotations: a manifest-only line', rec: { annotations: 'org.opencontainers.image.title=worker' }, pick: (i: Got) => i.annotations, want: [{ level: 'manifest', key: 'org.opencontainers.image.title', value: 'worker' }] },
+    { name: 'annotations: a platform of the build', rec: { annotations: 'manifest[linux/arm64]:com.acme.board=graviton' }, pick: (i: Got) => i.annotations, want: [{ level: 'manifest', platform: 'linux/arm64', key: 'com.acme.board', value: 'graviton' }] },
+    { name: 'provenance false', rec: { provenance: 'false' }, pick: (i: Got) => i.provenance, want: false },
+    { name: 'provenance empty', rec: {}, pick: (i: Got) => i.provenance, want: false },
+    { name: 'sbom FALSE', rec: { sbom: 'FALSE' }, pick: (i: Got) => i.sbom, want: false },
+  ])('$name', ({ rec, pick, want }) => {
+    expect(pick(read(rec))).toEqual(want);
+  });
+
+  test.each<Refusal>([
+    { name: 'tags: a line of another repository', rec: { tags: 'ghcr.io/org/worker:1\ndocker.io/org/worker:1' }, input: 'tags', says: ['docker.io/org/worker:1', 'this action pushes to one image'] },
+    { name: 'tags: a digest', rec: { tags: `ghcr.io/org/worker@sha256:${'0'.repeat(64)}` }, input: 'tags', says: ['is a digest reference'] },
+    { name: "labels: the action's own namespace", rec: { labels: 'io.ml-image-build.torch.version=9.9.9' }, input: 'labels', says: ['io.ml-image-build.torch.version is in the io.ml-image-build.* namespace', 'verification'] },
+    { name: 'labels: a line without =', rec: { labels: 'org.opencontainers.image.title' }, input: 'labels', says: ['is not key=value'] },
+    { name: 'annotations: a platform that is not built', rec: { annotations: 'manifest[linux/arm64]:k=v', platforms: 'linux/amd64', 'torch-variants': 'linux/amd64=cpu' }, input: 'annotations', says: ['linux/arm64', 'not built'] },
+    { name: 'provenance true', rec: { provenance: 'true' }, input: 'provenance', says: ['without attestation manifests', 'actions/attest-build-provenance'] },
+    { name: 'provenance mode=max', rec: { provenance: 'mode=max' }, input: 'provenance', says: ["'mode=max'", 'actions/attest-build-provenance'] },
+    { name: 'provenance generator=...', rec: { provenance: 'generator=docker/buildkit-syft-scanner' }, input: 'provenance', says: ['Accepted: false or empty'] },
+    { name: 'sbom true', rec: { sbom: 'true' }, input: 'sbom', says: ['SBOM attestation', 'actions/attest-sbom'] },
+  ])('refused: $name', ({ rec, input, says }) => {
+    const r = () => read(rec);
+    expect(r).toThrow(InputError);
+    expect(r).toThrow(`Input '${input}'`);
+    for (const s of says) expect(r).toThrow(s);
+  });
+
+  describe('in ml-image.yml', () => {
+    const images = (text: string, rec: Record<string, string> = {}) => readImages(inputSource({ config: 'ml-image.yml', ...rec }), () => text);
+    const TWO = 'images:\n  - name: gpu\n    image: ghcr.io/acme/worker\n  - name: cpu\n    image: ghcr.io/acme/worker-cpu\n';
+
+    test("each entry's own image decides which IMAGE:TAG lines are its own", () => {
+      const text = 'images:\n  - name: gpu\n    image: ghcr.io/acme/worker\n    tags: [ghcr.io/acme/worker:1.2.3]\n  - name: cpu\n    image: ghcr.io/acme/worker-cpu\n    tags: [ghcr.io/acme/worker-cpu:1.2.3]\n';
+      expect(images(text).map((e) => e.inputs.tags)).toEqual([['1.2.3'], ['1.2.3']]);
+    });
+
+    test('a tags input line of one image is refused for the other entry, naming the input', () => {
+      expect(() => images(TWO, { tags: 'ghcr.io/acme/worker:1' })).toThrow("Input 'tags': 'ghcr.io/acme/worker:1' names the repository ghcr.io/acme/worker, not this run's image ghcr.io/acme/worker-cpu");
+    });
+
+    test.each<{ name: string; yaml: string; pick: (i: Got) => unknown; want: unknown }>([
+      { name: 'labels as a map', yaml: '    labels:\n      org.opencontainers.image.title: Worker\n      com.acme.n: 3\n', pick: (i: Got) => i.labels, want: { 'org.opencontainers.image.title': 'Worker', 'com.acme.n': '3' } },
+      { name: 'labels as a list', yaml: '    labels:\n      - com.acme.team=speech, asr\n', pick: (i: Got) => i.labels, want: { 'com.acme.team': 'speech, asr' } },
+      { name: 'annotations as a list, commas kept', yaml: '    annotations:\n      - index,manifest:org.opencontainers.image.description=a, b\n', pick: (i: Got) => i.annotations.map((a) => a.level), want: ['index', 'manifest'] },
+      { name: 'provenance: false', yaml: '    provenance: false\n', pick: (i: Got) => i.provenance, want: false },
+    ])('$name', ({ yaml, pick, want }) => {
+      expect(pick(images(`images:\n  - image: ghcr.io/acme/worker\n${yaml}`)[0].inputs)).toEqual(want);
+    });
+
+    test.each([
+      { name: 'provenance: true, at its line', yaml: '    provenance: true\n', says: 'ml-image.yml:3: images[0].provenance: ' },
+      { name: 'a label key holding =', yaml: "    labels:\n      'a=b': c\n", says: "ml-image.yml:4: images[0].labels.a=b: 'a=b' is not a label key" },
+      { name: "a label of the action's namespace, at its line", yaml: '    labels:\n      io.ml-image-build.platform: x\n', says: 'ml-image.yml:3: images[0].labels: io.ml-image-build.platform is in the io.ml-image-build.* namespace' },
+    ])('refused: $name', ({ yaml, says }) => {
+      expect(() => images(`images:\n  - image: ghcr.io/acme/worker\n${yaml}`)).toThrow(says);
+    });
+  });
+});

@@ -1,5 +1,5 @@
 import { readContext } from '../../src/context';
-import { planLabels, type LabelOptions, type TorchLabels } from '../../src/plan/labels';
+import { parseLabels, planLabels, type LabelOptions, type TorchLabels } from '../../src/plan/labels';
 import { runEnv, type RunName } from '../fixtures/events/runs';
 import { FROZEN_ISO, runContext, SHA } from './fixtures';
 
@@ -110,5 +110,48 @@ describe('planLabels values', () => {
 
   test('extra labels are added', () => {
     expect(planLabels(runContext(), opts({ extra: { 'com.acme.team': 'speech' } }), TORCH)['com.acme.team']).toBe('speech');
+  });
+});
+
+describe('parseLabels (the labels input, metadata-action style)', () => {
+  test.each([
+    { name: 'key=value lines', raw: 'org.opencontainers.image.title=worker\ncom.acme.team=speech', want: { 'org.opencontainers.image.title': 'worker', 'com.acme.team': 'speech' } },
+    { name: 'the first = ends the key', raw: 'com.acme.args=--a=b', want: { 'com.acme.args': '--a=b' } },
+    { name: 'commas stay in the value', raw: 'org.opencontainers.image.description=ASR, diarization', want: { 'org.opencontainers.image.description': 'ASR, diarization' } },
+    { name: 'an empty value is kept (it removes the label)', raw: 'org.opencontainers.image.description=', want: { 'org.opencontainers.image.description': '' } },
+    { name: 'any letters in a value', raw: 'org.opencontainers.image.title=Sprach-Wörker 語', want: { 'org.opencontainers.image.title': 'Sprach-Wörker 語' } },
+    { name: 'blank and CRLF lines', raw: '\r\na.b=1\r\n\n', want: { 'a.b': '1' } },
+  ])('$name', ({ raw, want }) => {
+    expect(parseLabels(raw)).toEqual(want);
+  });
+
+  test.each([
+    { name: 'no =', raw: 'com.acme.team', says: "Input 'labels': 'com.acme.team' is not key=value" },
+    { name: 'a key starting with =', raw: '=x', says: "'=x' is not key=value" },
+    { name: 'a key with a space', raw: 'com acme=x', says: "'com acme' in 'com acme=x' is not a key" },
+    { name: 'a key ending in a dot', raw: 'com.acme.=x', says: 'is not a key' },
+    { name: 'a key over 256 characters', raw: `${'a'.repeat(257)}=x`, says: 'is not a key' },
+    { name: "the action's own torch label", raw: 'io.ml-image-build.torch.version=9', says: 'io.ml-image-build.torch.version is in the io.ml-image-build.* namespace the action sets itself' },
+    { name: "the action's namespace in capitals", raw: 'IO.ML-IMAGE-BUILD.platform=x', says: 'io.ml-image-build.* namespace' },
+    { name: 'a key twice', raw: 'a.b=1\na.b=2', says: 'a.b is given twice' },
+    { name: 'a value over 8 KiB', raw: `a.b=${'x'.repeat(8193)}`, says: 'the value of a.b is 8193 bytes' },
+    { name: 'over 64 KiB together', raw: Array.from({ length: 9 }, (_, i) => `k${i}=${'x'.repeat(8000)}`).join('\n'), says: 'the labels are over 65536 bytes together' },
+  ])('refused: $name', ({ raw, says }) => {
+    expect(() => parseLabels(raw)).toThrow(says);
+  });
+});
+
+describe('planLabels with the labels input merged', () => {
+  const user = parseLabels('org.opencontainers.image.title=Speech worker\norg.opencontainers.image.version=1.2.3\norg.opencontainers.image.description=\ncom.acme.team=speech');
+  const labels = planLabels(ctxOf('pushMain'), opts({ version: '9f86d08', extra: user }), TORCH);
+  test.each([
+    { name: "the user's OCI title wins", key: 'org.opencontainers.image.title', want: 'Speech worker' },
+    { name: "the user's version wins", key: 'org.opencontainers.image.version', want: '1.2.3' },
+    { name: 'an empty user value removes the label', key: 'org.opencontainers.image.description', want: undefined },
+    { name: 'derived labels the user left alone stay', key: 'org.opencontainers.image.revision', want: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b' },
+    { name: "the user's own key is added", key: 'com.acme.team', want: 'speech' },
+    { name: 'the torch label stands', key: 'io.ml-image-build.torch.version', want: '2.2.2' },
+  ])('$name', ({ key, want }) => {
+    expect(labels[key]).toBe(want);
   });
 });

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { pushByDigestArgv } from '../../src/build/argv';
+import { parseAnnotations } from '../../src/plan/annotations';
 import { createPlan } from '../../src/plan/plan';
 import { choosePushRoute, parseBuildMetadata, writePushConfig } from '../../src/publish/route';
 import { FROZEN_NOW, inputs, runContext } from './fixtures';
@@ -48,6 +49,35 @@ describe('pushByDigestArgv', () => {
     const pick = (a: string[], flag: string) => a.flatMap((x, i) => (x === flag ? [a[i + 1]] : []));
     expect(pick(argv, '--label')).toEqual(pick(built, '--label'));
     expect(pick(argv, '--build-arg')).toEqual(pick(built, '--build-arg'));
+  });
+});
+
+describe('pushByDigestArgv with annotations', () => {
+  const plan = createPlan(inputs({ annotations: parseAnnotations('org.opencontainers.image.title=worker, ASR\nmanifest[linux/arm64]:com.acme.board=graviton\nindex:i.k=v\nmanifest-descriptor:d.k=v') }), runContext(), FROZEN_NOW);
+  const argvOf = (i: number) => pushByDigestArgv(plan, plan.platforms[i], { context: 'ctx', file: 'ctx/Dockerfile', target: '', network: '' }, '/tmp/meta.json');
+  const valuesOf = (argv: string[], flag: string) => argv.flatMap((a, i) => (a === flag ? [argv[i + 1]] : []));
+
+  test.each([
+    { name: 'amd64: its manifest annotations only (index and descriptor ones go on our list)', i: 0, flag: '--annotation', want: ['manifest:org.opencontainers.image.title=worker, ASR'] },
+    { name: "arm64: its own line too, without the [PLATFORM] (the build has one)", i: 1, flag: '--annotation', want: ['manifest:com.acme.board=graviton', 'manifest:org.opencontainers.image.title=worker, ASR'] },
+    { name: 'OCI media types asked for explicitly', i: 0, flag: '--output', want: ['type=image,name=ghcr.io/org/worker,push-by-digest=true,name-canonical=true,push=true,oci-mediatypes=true'] },
+  ])('$name', ({ i, flag, want }) => {
+    expect(valuesOf(argvOf(i), flag)).toEqual(want);
+  });
+
+  test('without annotations: no --annotation and the default media types', () => {
+    const bare = createPlan(inputs(), runContext(), FROZEN_NOW);
+    const argv = pushByDigestArgv(bare, bare.platforms[0], { context: 'ctx', file: 'ctx/Dockerfile', target: '', network: '' }, '/tmp/meta.json');
+    expect(argv).not.toContain('--annotation');
+    expect(valuesOf(argv, '--output')[0]).not.toContain('oci-mediatypes');
+  });
+
+  test('user labels reach the build as --label, after the derived ones they replace', () => {
+    const labelled = createPlan(inputs({ labels: { 'org.opencontainers.image.title': 'Speech', 'com.acme.team': 'asr' } }), runContext(), FROZEN_NOW);
+    const labels = valuesOf(pushByDigestArgv(labelled, labelled.platforms[0], { context: 'ctx', file: 'ctx/Dockerfile', target: '', network: '' }, '/tmp/meta.json'), '--label');
+    expect(labels).toContain('org.opencontainers.image.title=Speech');
+    expect(labels).toContain('com.acme.team=asr');
+    expect(labels.filter((l) => l.startsWith('org.opencontainers.image.title='))).toHaveLength(1);
   });
 });
 

@@ -4,6 +4,7 @@ import {
   checkTag,
   parseSemver,
   parseTagRules,
+  parseTagsInput,
   planTags,
   platformTag,
   shortSha,
@@ -289,5 +290,34 @@ describe('shortSha and checkTag', () => {
 
   test('checkTag names the input it is given', () => {
     expect(() => checkTag('a b', 'platform-tag')).toThrow("Input 'platform-tag'");
+  });
+});
+
+describe('parseTagsInput: bare tags and metadata-action IMAGE:TAG lines', () => {
+  test.each([
+    { name: 'bare tags, comma or newline', raw: 'v1, stable\nnightly', image: 'ghcr.io/acme/worker', want: ['v1', 'stable', 'nightly'] },
+    { name: 'IMAGE:TAG of this image gives its tag', raw: 'ghcr.io/acme/worker:1.2.3\nghcr.io/acme/worker:latest', image: 'ghcr.io/acme/worker', want: ['1.2.3', 'latest'] },
+    { name: 'the owner in another case is the same image', raw: 'ghcr.io/Acme/Worker:pr-7', image: 'ghcr.io/acme/worker', want: ['pr-7'] },
+    { name: 'the image in another case is the same image', raw: 'ghcr.io/acme/worker:main', image: 'ghcr.io/ACME/worker', want: ['main'] },
+    { name: 'Docker Hub spellings are one repository', raw: 'docker.io/library/worker:1\nworker:2\nindex.docker.io/library/worker:3', image: 'worker', want: ['1', '2', '3'] },
+    { name: 'a registry with a port', raw: 'localhost:5000/w:sha-abc1234', image: 'localhost:5000/w', want: ['sha-abc1234'] },
+    { name: 'bare and qualified mixed, case of the tag kept', raw: 'Stable\nghcr.io/acme/worker:V1', image: 'ghcr.io/acme/worker', want: ['Stable', 'V1'] },
+    { name: 'empty lines dropped', raw: '\n  \nghcr.io/acme/worker:1\n', image: 'ghcr.io/acme/worker', want: ['1'] },
+  ])('$name', ({ raw, image, want }) => {
+    expect(parseTagsInput(raw, image)).toEqual(want);
+  });
+
+  test.each([
+    { name: 'another repository of the same registry', raw: 'ghcr.io/acme/other:1', image: 'ghcr.io/acme/worker', says: ["Input 'tags'", "'ghcr.io/acme/other:1'", 'names the repository ghcr.io/acme/other', 'this action pushes to one image', 'once per registry', 'images: ghcr.io/acme/worker'] },
+    { name: 'the same path on another registry', raw: 'ghcr.io/acme/worker:1\ndocker.io/acme/worker:1', image: 'ghcr.io/acme/worker', says: ["'docker.io/acme/worker:1'", 'not this run\'s image ghcr.io/acme/worker'] },
+    { name: 'a digest reference', raw: 'ghcr.io/acme/worker@sha256:' + 'a'.repeat(64), image: 'ghcr.io/acme/worker', says: ['is a digest reference', 'accepted: TAG or ghcr.io/acme/worker:TAG'] },
+    { name: 'a tag and digest', raw: 'ghcr.io/acme/worker:1@sha256:' + 'a'.repeat(64), image: 'ghcr.io/acme/worker', says: ['is a digest reference'] },
+    { name: 'an image without a tag', raw: 'ghcr.io/acme/worker', image: 'ghcr.io/acme/worker', says: ["'ghcr.io/acme/worker' names an image but no tag"] },
+    { name: 'a tag that docker refuses', raw: 'ghcr.io/acme/worker:-bad', image: 'ghcr.io/acme/worker', says: ["'-bad' is not a valid tag"] },
+    { name: 'an image part that is no image name', raw: 'ghcr.io/ac me/worker:1', image: 'ghcr.io/acme/worker', says: ['is neither a tag nor IMAGE:TAG'] },
+  ])('refused: $name', ({ raw, image, says }) => {
+    const parse = () => parseTagsInput(raw, image);
+    expect(parse).toThrow(InputError);
+    for (const s of says) expect(parse).toThrow(s);
   });
 });

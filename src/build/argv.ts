@@ -1,4 +1,5 @@
 import type { Inputs } from '../inputs';
+import { annotationsFor } from '../plan/annotations';
 import type { Plan, PlatformPlan } from '../plan/plan';
 
 type BuildInputs = Pick<Inputs, 'context' | 'file' | 'target' | 'network'>;
@@ -36,14 +37,20 @@ export function buildArgv(plan: Plan, p: PlatformPlan, inputs: BuildInputs, buil
  * image ID afterwards, and a mismatch falls back to pushing the verified image itself).
  */
 export function pushByDigestArgv(plan: Plan, p: PlatformPlan, inputs: BuildInputs, metadataFile: string): string[] {
+  // This platform's `manifest` annotations (a [PLATFORM] line already resolved: the build has one
+  // platform). Annotations need OCI media types; asked for explicitly rather than left to
+  // BuildKit's silent switch, so the streamed fallback writes the same kind of manifest.
+  const annotations = Object.entries(annotationsFor(plan.annotations, 'manifest', p.platform));
+  const oci = annotations.length ? ',oci-mediatypes=true' : '';
   return [
     'buildx',
     'build',
     ...common(plan, p, inputs),
     '--provenance=false',
     '--sbom=false',
+    ...annotations.flatMap(([k, v]) => ['--annotation', `manifest:${k}=${v}`]),
     '--output',
-    `type=image,name=${plan.image.name},push-by-digest=true,name-canonical=true,push=true`,
+    `type=image,name=${plan.image.name},push-by-digest=true,name-canonical=true,push=true${oci}`,
     '--metadata-file',
     metadataFile,
     inputs.context,

@@ -1,6 +1,7 @@
 import type { RunContext } from '../context';
 import { InputError } from '../errors';
 import type { Inputs } from '../inputs';
+import type { Annotation } from './annotations';
 import { parseImage, type ImageName } from './image';
 import { planLabels } from './labels';
 import { tableResolution, type TorchResolution, type WheelSource } from './preflight';
@@ -32,7 +33,12 @@ export interface Plan {
   push: boolean;
   /** Why these tags (and push or not): "push to default branch main", "pull request #42", ... */
   tagReason: string;
+  /** The image config's labels: the plan's OCI and torch labels with the `labels` input merged over the OCI ones. */
   labels: Record<string, string>;
+  /** The `annotations` input: platform manifests, the manifest list, its entries (see annotations.ts). */
+  annotations: Annotation[];
+  /** When the plan was made (UTC, to the second): BUILD_TIME, and the time of the verification report. */
+  created: string;
   platforms: PlatformPlan[];
   /** Where the torch expectations come from: the wheel index, or the bundled table. */
   wheelSource: WheelSource;
@@ -89,7 +95,9 @@ export function createPlan(
   const resolved = torch ?? tableResolution(inputs);
 
   const tagPlan = planTags(ctx, { rules: parseTagRules(inputs.tagRules), extra: inputs.tags, shaLength: inputs.shaLength, suffix: entry.suffix, push: inputs.push }, now);
-  const labels = planLabels(ctx, { version: tagPlan.version, created }, { torch: inputs.torchVersion, torchaudio: inputs.torchaudioVersion, torchvision: inputs.torchvisionVersion || undefined });
+  // The user's labels (metadata-action's output) win over the OCI ones the plan derives; the
+  // io.ml-image-build.* ones cannot be given (parseLabels), so the torch labels stand.
+  const labels = planLabels(ctx, { version: tagPlan.version, created, extra: inputs.labels }, { torch: inputs.torchVersion, torchaudio: inputs.torchaudioVersion, torchvision: inputs.torchvisionVersion || undefined });
   // A local name even when no tag will be pushed (pull requests): the short sha always exists.
   const localTags = tagPlan.tags.length ? tagPlan.tags : [`${commit}${entry.suffix}`];
 
@@ -127,6 +135,8 @@ export function createPlan(
     push: tagPlan.push,
     tagReason: tagPlan.reason,
     labels,
+    annotations: inputs.annotations,
+    created,
     platforms,
     wheelSource: resolved.source,
     warnings: resolved.warnings,
@@ -142,6 +152,8 @@ export function planOutputs(plans: Plan[]): { plan: string; matrix: string; push
     tags: p.tags,
     push: p.push,
     reason: p.tagReason,
+    labels: p.labels,
+    annotations: p.annotations,
     wheels: p.wheelSource.kind === 'index' ? { source: 'index', url: p.wheelSource.base, formats: p.wheelSource.formats } : { source: 'table', date: p.wheelSource.date },
     platforms: p.platforms.map((q) => ({
       platform: q.platform,

@@ -1,5 +1,6 @@
-import { InputError } from '../errors';
+import { InputError, shown } from '../errors';
 import type { RunContext } from '../context';
+import { parseImage } from './image';
 
 const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const MAX_TAG = 128;
@@ -8,6 +9,46 @@ export function checkTag(tag: string, input = 'tags'): void {
   if (!TAG_RE.test(tag)) {
     throw new InputError(input, `'${tag}' is not a valid tag: up to 128 of A-Z a-z 0-9 _ . - and not starting with . or -`);
   }
+}
+
+/**
+ * The `tags` input: bare tags (`v1`, `stable`), and the fully qualified `IMAGE:TAG` lines of
+ * docker/metadata-action's `tags` output. A line whose repository is `image` (compared as
+ * parseImage normalises names: lowercase, docker.io spellings, library/) gives its TAG. A line
+ * naming another repository, or a digest, is refused: this action pushes one image per call, and
+ * a tag it cannot push must not pass silently.
+ */
+export function parseTagsInput(raw: string, image: string, input: string = TAG_INPUTS.extra): string[] {
+  const own = parseImage(image);
+  const out: string[] = [];
+  const usage = `accepted: TAG or ${own.name}:TAG, one per line or comma`;
+  for (const item of raw.split(/[\n,]/).map((s) => s.trim()).filter(Boolean)) {
+    if (item.includes('@')) {
+      throw new InputError(input, `${shown(item)} is a digest reference; tags name what this run pushes, so a digest cannot be one. ${usage}`);
+    }
+    // A bare tag has neither '/' nor ':'; anything else is IMAGE:TAG.
+    if (!/[/:]/.test(item)) {
+      out.push(item);
+      continue;
+    }
+    const m = /^(.+):([^:/]+)$/.exec(item);
+    if (!m) throw new InputError(input, `${shown(item)} names an image but no tag; ${usage}`);
+    let repo;
+    try {
+      repo = parseImage(m[1]);
+    } catch {
+      throw new InputError(input, `${shown(item)} is neither a tag nor IMAGE:TAG; ${usage}`);
+    }
+    if (repo.registry !== own.registry || repo.repository !== own.repository) {
+      throw new InputError(
+        input,
+        `${shown(item)} names the repository ${repo.name}, not this run's image ${own.name}: this action pushes to one image. Call it once per registry or image, or give docker/metadata-action only this image (images: ${own.name}); ${usage}`,
+      );
+    }
+    checkTag(m[2], input);
+    out.push(m[2]);
+  }
+  return out;
 }
 
 export function shortSha(sha: string, length = 7): string {

@@ -9,6 +9,7 @@ import { PhaseError } from '../errors';
 import { parseImageRef } from '../plan/image';
 import type { Plan, PlatformPlan } from '../plan/plan';
 import type { GivenDigest } from '../inputs';
+import { annotationsFor } from '../plan/annotations';
 import { manifestList, MEDIA, type PlatformManifest } from './manifest';
 import { Progress } from './progress';
 import { pushLocalImage, type PushedImage } from './push-image';
@@ -179,7 +180,7 @@ export async function pushPlatforms(env: PublishEnv, client: RegistryClient, pla
       let manifest = viaBuildkit?.manifest;
       if (!summary || !manifest) {
         const pushed: PushedImage = await pushLocalImage(
-          { docker: env.docker, client, knowledge: knowledgeFor(env, plan.image.registry), store: env.store, label, progress, log: env.log, level: env.level },
+          { docker: env.docker, client, knowledge: knowledgeFor(env, plan.image.registry), store: env.store, label, progress, log: env.log, level: env.level, annotations: annotationsFor(plan.annotations, 'manifest', p.platform) },
           { ref: p.ref, ...local },
         );
         if (env.store === 'classic' && pushed.configDigest !== verified) {
@@ -242,9 +243,13 @@ export async function checkGivenDigests(client: RegistryClient, plan: Plan, give
  * all or none (see tag-move.ts). Returns where every tag points, whatever happened.
  */
 export async function tagManifestList(client: RegistryClient, plan: Plan, entries: PlatformManifest[], states: TagBefore[], pushes: Record<string, PushSummary>, log: (s: string) => void): Promise<Published> {
-  const body = Buffer.from(manifestList(entries));
+  // `index` annotations on the list, `manifest-descriptor` ones on each platform's entry.
+  const annotated = entries.map((e) => ({ ...e, annotations: annotationsFor(plan.annotations, 'manifest-descriptor', `${e.os}/${e.architecture}`) }));
+  const text = manifestList(annotated, annotationsFor(plan.annotations, 'index'));
+  const body = Buffer.from(text);
   const digest = sha256(body);
-  const result = await moveTags(client.uncancellable(), states, { digest, mediaType: MEDIA.dockerList, body }, log);
+  const mediaType = (JSON.parse(text) as { mediaType: string }).mediaType;
+  const result = await moveTags(client.uncancellable(), states, { digest, mediaType, body }, log);
   const platforms: Record<string, string> = {};
   entries.forEach((e) => (platforms[`${e.os}/${e.architecture}`] = e.digest));
   const named = result.tags.filter((t) => t.now === digest).map((t) => `${plan.image.name}:${t.tag}`);

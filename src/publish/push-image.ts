@@ -3,6 +3,7 @@ import type { Docker } from '../adapters/docker';
 import { PhaseError } from '../errors';
 import { drain, uploadAsIs, uploadCompressed, type UploadContext } from './layer';
 import type { LocalImage } from './local-image';
+import { annotateManifest, imageManifest } from './manifest';
 import { formatBytes } from './progress';
 import type { BlobKnowledge } from './reuse';
 import { readSave, resolveSaved, SaveReading } from './save-reader';
@@ -24,6 +25,8 @@ export interface PushContext extends UploadContext {
   label: string;
   /** Passes over `docker save` when layers failed to upload (the first pass included). */
   passes?: number;
+  /** The `manifest` annotations of this platform; they go into the manifest pushed (manifest.ts). */
+  annotations?: Record<string, string>;
 }
 
 export interface PushedImage {
@@ -70,10 +73,6 @@ async function resolveKnown(ctx: PushContext, image: LocalImage, st: PassState):
   }
 }
 
-function dockerManifest(config: Descriptor, layers: Descriptor[]): Buffer {
-  return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.dockerManifest, config, layers }));
-}
-
 /**
  * The registry may have the whole image already: an unchanged re-push costs a few HEADs.
  * Classic store: the config (named by the image ID) and every layer are there. Containerd store:
@@ -82,6 +81,10 @@ function dockerManifest(config: Descriptor, layers: Descriptor[]): Buffer {
 async function alreadyThere(ctx: PushContext, image: LocalImage, st: PassState): Promise<PushedImage | undefined> {
   const stats = { layers: image.diffIds.length, uploaded: 0, reused: image.diffIds.length, mounted: 0, bytesRead: 0, bytesSent: 0, passes: 0, seconds: 0 };
   if (ctx.store === 'containerd') {
+    // With annotations the pushed manifest is not the stored one (whose digest is the image ID),
+    // and the stored bytes come only from docker save: the pass reads it, and uploads no blob the
+    // registry has.
+    if (Object.keys(ctx.annotations ?? {}).length) return undefined;
     const fetched = await ctx.client.getManifest(image.id);
     if (!fetched || fetched.json.manifests || !fetched.json.config?.digest) return undefined;
     return { digest: fetched.digest, size: fetched.body.length, mediaType: fetched.mediaType, configDigest: fetched.json.config.digest, via: 'already-in-registry', learned: [], stats };
@@ -89,9 +92,9 @@ async function alreadyThere(ctx: PushContext, image: LocalImage, st: PassState):
   if (!image.diffIds.every((d) => st.done.has(d))) return undefined;
   const configSize = await ctx.client.blobExists(image.id);
   if (configSize === undefined) return undefined;
-  const body = dockerManifest({ mediaType: MEDIA.dockerConfig, size: configSize, digest: image.id }, image.diffIds.map((d) => st.done.get(d)!));
-  const digest = await ctx.client.putManifest(sha256(body), MEDIA.dockerManifest, body, `writing the ${ctx.label} image manifest`);
-  return { digest, size: body.length, mediaType: MEDIA.dockerManifest, configDigest: image.id, via: 'already-in-registry', learned: image.diffIds.map((d) => ({ diffId: d, desc: st.done.get(d)! })), stats };
+  const { body, mediaType } = imageManifest({ mediaType: MEDIA.dockerConfig, size: configSize, digest: image.id }, image.diffIds.map((d) => st.done.get(d)!), ctx.annotations);
+  const digest = await ctx.client.putManifest(sha256(body), mediaType, body, `writing the ${ctx.label} image manifest`);
+  return { digest, size: body.length, mediaType, configDigest: image.id, via: 'already-in-registry', learned: image.diffIds.map((d) => ({ diffId: d, desc: st.done.get(d)! })), stats };
 }
 
 /** One read of `docker save`, handling what is not done yet. */
@@ -161,11 +164,11 @@ async function finish(ctx: PushContext, image: LocalImage, st: PassState): Promi
       layers.push(desc);
     }
     if ((await ctx.client.blobExists(configDigest)) === undefined) await ctx.client.putBlob(configDigest, saved.config, `upload of the ${ctx.label} image config`);
-    const body = dockerManifest({ mediaType: MEDIA.dockerConfig, size: saved.config.length, digest: configDigest }, layers);
+    const { body, mediaType } = imageManifest({ mediaType: MEDIA.dockerConfig, size: saved.config.length, digest: configDigest }, layers, ctx.annotations);
     const digest = sha256(body);
-    const stored = await ctx.client.putManifest(digest, MEDIA.dockerManifest, body, `writing the ${ctx.label} image manifest`);
+    const stored = await ctx.client.putManifest(digest, mediaType, body, `writing the ${ctx.label} image manifest`);
     if (stored !== digest) throw new PhaseError('publish', `${ctx.label}: the registry stored the manifest as ${stored}, expected ${digest}`);
-    return { digest, size: body.length, mediaType: MEDIA.dockerManifest, configDigest, learned: saved.layers.map((l, i) => ({ diffId: l.diffId, desc: layers[i] })) };
+    return { digest, size: body.length, mediaType, configDigest, learned: saved.layers.map((l, i) => ({ diffId: l.diffId, desc: layers[i] })) };
   }
 
   // Containerd store: the manifest named by the image ID is pushed as stored.
@@ -181,10 +184,15 @@ async function finish(ctx: PushContext, image: LocalImage, st: PassState): Promi
       return undefined; // still to upload: another pass
     }
   }
-  const mediaType = manifest.mediaType ?? MEDIA.ociManifest;
-  const stored = await ctx.client.putManifest(manifestDigest, mediaType, manifestBytes, `writing the ${ctx.label} image manifest`);
-  if (stored !== manifestDigest) throw new PhaseError('publish', `${ctx.label}: the registry stored the manifest as ${stored}, expected ${manifestDigest}`);
-  return { digest: manifestDigest, size: manifestBytes.length, mediaType, configDigest, learned: [] };
+  // Annotated, it is an OCI manifest of the same config and layers; without annotations the stored bytes as they are.
+  const annotated = annotateManifest(manifestBytes, ctx.annotations ?? {});
+  const body = annotated.body;
+  const digest = body === manifestBytes ? manifestDigest : sha256(body);
+  if (annotated.configDigest !== configDigest) throw new PhaseError('publish', `${ctx.label}: the manifest names config ${annotated.configDigest}, not the saved image's ${configDigest}`);
+  const mediaType = body === manifestBytes ? (manifest.mediaType ?? MEDIA.ociManifest) : annotated.mediaType;
+  const stored = await ctx.client.putManifest(digest, mediaType, body, `writing the ${ctx.label} image manifest`);
+  if (stored !== digest) throw new PhaseError('publish', `${ctx.label}: the registry stored the manifest as ${stored}, expected ${digest}`);
+  return { digest, size: body.length, mediaType, configDigest, learned: [] };
 }
 
 export async function pushLocalImage(ctx: PushContext, image: LocalImage): Promise<PushedImage> {

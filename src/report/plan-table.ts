@@ -17,6 +17,14 @@ export function planMarkdown(plans: Plan[]): string {
     out.push(`- tags: ${plan.tags.length ? plan.tags.map((t) => `\`${t}\``).join(', ') : '(none)'}`);
     out.push(`- torch wheels: ${describeSource(plan.wheelSource)}`);
     for (const w of plan.warnings) out.push(`- warning: ${w}`);
+    // What the pushed config and manifests will carry, user labels and annotations merged in.
+    out.push('', '| label | value |', '| --- | --- |');
+    for (const [k, v] of Object.entries(plan.labels)) out.push(`| ${k} | \`${cell(v)}\` |`);
+    out.push('- per platform also: io.ml-image-build.torch.variant, io.ml-image-build.platform');
+    if (plan.annotations.length) {
+      out.push('', '| annotation | on | value |', '| --- | --- | --- |');
+      for (const a of plan.annotations) out.push(`| ${a.key} | ${a.level}${a.platform ? `[${a.platform}]` : ''} | \`${cell(a.value)}\` |`);
+    }
     out.push('', '| platform | variant | expect torch | expect torchaudio | expect CUDA |', '| --- | --- | --- | --- | --- |');
     for (const p of plan.platforms) {
       out.push(`| ${p.platform} | ${p.variant} | ${p.expect.torch} | ${p.expect.torchaudio} | ${cuda(p.expect.cuda)} |`);
