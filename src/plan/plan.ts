@@ -142,6 +142,8 @@ export function planOutputs(plans: Plan[]): { plan: string; matrix: string; push
     tags: p.tags,
     push: p.push,
     reason: p.tagReason,
+    // What build-time the jobs of a distributed run pass on, so they make these tags and labels too.
+    created: p.labels['org.opencontainers.image.created'],
     wheels: p.wheelSource.kind === 'index' ? { source: 'index', url: p.wheelSource.base, formats: p.wheelSource.formats } : { source: 'table', date: p.wheelSource.date },
     platforms: p.platforms.map((q) => ({
       platform: q.platform,
