@@ -162,6 +162,11 @@ describe("steps using this action pass only action.yml's inputs", () => {
     const wf = doc(wrap(`  a:\n    runs-on: x\n    steps:\n      - uses: ml-image-build/ml-image-build@v1\n        with:\n          ${w}\n`));
     expect(lintActionSteps(wf, meta).join('\n')).toMatch(problem);
   });
+
+  test('catches a merge key: GitHub has none, so `<<` would reach the action as an input of that name', () => {
+    const text = wrap(`  a:\n    runs-on: x\n    steps:\n      - uses: ml-image-build/ml-image-build@v1\n        with: &w\n          image: x\n      - uses: ml-image-build/ml-image-build@v1\n        with:\n          <<: *w\n          push: 'false'\n`);
+    expect(lintActionSteps(doc(text), action).join('\n')).toMatch(/input '<<' is not declared in action.yml/);
+  });
 });
 
 describe("calls of build.yml pass its declared inputs, types and secrets", () => {
