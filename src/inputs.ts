@@ -47,6 +47,11 @@ export interface Inputs {
   /** 'auto': push except on pull requests. */
   push: 'auto' | boolean;
   dryRun: boolean;
+  /**
+   * The run's "now" for tags, labels and BUILD_TIME; undefined: the clock. Jobs of one distributed
+   * run pass the plan job's time so that they all make the same tags and labels.
+   */
+  buildTime: Date | undefined;
   pinLint: 'error' | 'warn' | 'off';
   pinnedPackages: string[];
   mode: 'all' | 'platform' | 'merge';
@@ -129,7 +134,7 @@ export const INPUT_SHAPES: Record<string, Shape> = {
   'registry-username': ONE, 'registry-password': { lines: 'one', ascii: false, secret: true }, 'token-env': ONE,
   'ping-port': ONE, 'ping-path': ONE, 'startup-timeout': ONE, gpu: ONE, python: ONE, 'non-root': ONE, 'model-cache': ONE,
   healthcheck: ONE, offline: ONE, memory: ONE, checks: { lines: 'many', ascii: false }, 'size-budget': MANY, parallel: ONE,
-  'compression-level': ONE, 'mount-from': MANY, 'python-version': ONE,
+  'compression-level': ONE, 'mount-from': MANY, 'python-version': ONE, 'build-time': ONE,
   // Label and annotation values are free text (a description in any language).
   labels: { lines: 'many', ascii: false }, annotations: { lines: 'many', ascii: false }, provenance: ONE, sbom: ONE,
 };
@@ -164,6 +169,20 @@ function int(raw: string, input: string, min: number, max: number): number {
     throw new InputError(input, `${shown(raw)} is not a whole number from ${min} to ${max}`);
   }
   return Number(s);
+}
+
+/**
+ * `build-time`: exactly the form the plan writes (isoSeconds), so what a plan job hands on is read
+ * back unchanged; a date that does not exist (02-30) is refused rather than rolled over.
+ */
+export function parseBuildTime(raw: string): Date | undefined {
+  const s = raw.trim();
+  if (!s) return undefined;
+  const d = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(s) ? new Date(s) : undefined;
+  if (!d || Number.isNaN(d.getTime()) || d.toISOString().replace(/\.000Z$/, 'Z') !== s) {
+    throw new InputError('build-time', `${shown(raw)} is not a UTC time; accepted: YYYY-MM-DDTHH:MM:SSZ, e.g. 2026-11-23T03:04:05Z, or empty for now`);
+  }
+  return d;
 }
 
 function bool(raw: string, input: string): boolean {
@@ -495,6 +514,7 @@ export function readInputs(get: InputSource = actionsInputSource): Inputs {
     shaLength: int(get('sha-length') || '7', 'sha-length', 4, 40),
     push: autoOr(get('push'), 'push', (s) => bool(s, 'push')),
     dryRun: bool(get('dry-run') || 'false', 'dry-run'),
+    buildTime: parseBuildTime(get('build-time')),
     pinLint: oneOf(get('pin-lint') || 'error', 'pin-lint', ['error', 'warn', 'off'] as const),
     pinnedPackages: listOf(get('pinned-packages')).map((n) => parsePackage(n)),
     mode,

@@ -477,7 +477,8 @@ export async function run(): Promise<void> {
     core.setSecret(token);
 
     const ctx = readContext();
-    const now = new Date();
+    // A distributed run's later jobs get the plan job's time: the same nightly date and labels.
+    const now = inputs.buildTime ?? new Date();
     st.plans = await core.group('Plan', async () => {
       for (const img of images) checkPlanInputs(img.inputs);
       // The wheel index is the truth about which wheels exist (a merge job builds nothing: the

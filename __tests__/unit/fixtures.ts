@@ -47,6 +47,7 @@ export function inputs(overrides: Partial<Inputs> = {}): Inputs {
     shaLength: 7,
     push: 'auto',
     dryRun: false,
+    buildTime: undefined,
     pinLint: 'error',
     pinnedPackages: [],
     mode: 'all',

@@ -1,5 +1,5 @@
 import { InputError } from '../../src/errors';
-import { listOf, parseBuildArgs, parseExpect, parseVariants, readImages, readInputs } from '../../src/inputs';
+import { listOf, parseBuildArgs, parseBuildTime, parseExpect, parseVariants, readImages, readInputs } from '../../src/inputs';
 import { inputSource } from './fixtures';
 
 const IMAGE = { image: 'ghcr.io/org/worker' };
@@ -95,6 +95,33 @@ describe('readInputs errors name the input and the offending value', () => {
     }
     expect(caught).toBeInstanceOf(InputError);
     expect((caught as InputError).input).toBe('startup-timeout');
+  });
+});
+
+describe('build-time', () => {
+  test.each([
+    { name: 'empty: the clock decides', raw: '', want: undefined },
+    { name: 'a plan job\'s created time', raw: '2026-01-01T23:59:58Z', want: new Date('2026-01-01T23:59:58Z') },
+    { name: 'surrounding whitespace', raw: ' 2026-01-02T00:00:00Z\n', want: new Date('2026-01-02T00:00:00Z') },
+  ])('$name', ({ raw, want }) => {
+    expect(parseBuildTime(raw)).toEqual(want);
+  });
+
+  test.each([
+    { name: 'a date without a time', raw: '2026-01-02' },
+    { name: 'a local time (no Z)', raw: '2026-01-02T03:04:05' },
+    { name: 'an offset instead of Z', raw: '2026-01-02T03:04:05+02:00' },
+    { name: 'milliseconds', raw: '2026-01-02T03:04:05.678Z' },
+    { name: 'a day that does not exist', raw: '2026-02-30T00:00:00Z' },
+    { name: 'an hour that does not exist', raw: '2026-01-02T24:00:00Z' },
+    { name: 'epoch seconds', raw: '1767323045' },
+  ])('refuses $name, naming build-time', ({ raw }) => {
+    expect(() => parseBuildTime(raw)).toThrow(InputError);
+    expect(() => parseBuildTime(raw)).toThrow(/Input 'build-time'.*YYYY-MM-DDTHH:MM:SSZ/);
+  });
+
+  test('readInputs reads it', () => {
+    expect(readInputs(inputSource({ ...IMAGE, 'build-time': '2026-01-01T23:59:58Z' })).buildTime).toEqual(new Date('2026-01-01T23:59:58Z'));
   });
 });
 

@@ -1,6 +1,7 @@
 import { InputError } from '../../src/errors';
 import type { Inputs } from '../../src/inputs';
-import { createPlan, isoSeconds, type Plan } from '../../src/plan/plan';
+import { createPlan, isoSeconds, planOutputs, type Plan } from '../../src/plan/plan';
+import { parseBuildTime } from '../../src/inputs';
 import type { Expectation } from '../../src/plan/torch';
 import { AMD64, ARM64, FROZEN_ISO, FROZEN_NOW, inputs, runContext, SHA, SHA7 } from './fixtures';
 
@@ -184,5 +185,28 @@ describe('isoSeconds', () => {
     { name: 'keeps zero seconds', now: new Date('2025-12-31T23:59:00.000Z'), want: '2025-12-31T23:59:00Z' },
   ])('$name', ({ now, want }) => {
     expect(isoSeconds(now)).toBe(want);
+  });
+});
+
+describe('a distributed run that crosses midnight UTC', () => {
+  // The plan job runs before midnight, the merge after it. The merge is given the plan's `created`
+  // as build-time (what build.yml does); with the clock instead it would make other tags.
+  const schedule = runContext({ eventName: 'schedule', ref: 'refs/heads/main', defaultBranch: 'main' });
+  const planned = createPlan(inputs(), schedule, new Date('2026-01-01T23:59:58.400Z'));
+  const handedOn = JSON.parse(planOutputs([planned]).plan)[0].created as string;
+
+  test("the plan output carries the plan's time", () => {
+    expect(handedOn).toBe('2026-01-01T23:59:58Z');
+    expect(planned.tags).toEqual(['nightly-20260101', 'nightly']);
+  });
+
+  test.each([
+    { name: "given the plan's time", now: parseBuildTime(handedOn)!, same: true },
+    { name: 'on its own clock, after midnight', now: new Date('2026-01-02T00:03:00Z'), same: false },
+  ])('a later job $name: same tags, created label and BUILD_TIME: $same', ({ now, same }) => {
+    const later = createPlan(inputs(), schedule, now);
+    const view = (p: Plan) => ({ tags: p.tags, created: p.labels['org.opencontainers.image.created'], buildTime: p.platforms.map((q) => q.buildArgs.BUILD_TIME) });
+    if (same) expect(view(later)).toEqual(view(planned));
+    else expect(view(later)).not.toEqual(view(planned));
   });
 });

@@ -6,9 +6,9 @@
  */
 import { buildSync } from 'esbuild';
 import * as fs from 'fs';
-import * as yaml from 'js-yaml';
 import * as os from 'os';
 import * as path from 'path';
+import { parse as parseYaml } from 'yaml';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -64,22 +64,49 @@ function requireBundled<T>(contents: string): T {
 interface ExpressionsLib {
   Lexer: new (input: string) => { lex(): { tokens: unknown[] } };
   Parser: new (tokens: unknown[], contexts: string[], functions: unknown[]) => { parse(): unknown };
-  Evaluator: new (expr: unknown, context: unknown) => { evaluate(): unknown };
-  data: { reviver: (key: string, value: unknown) => unknown };
+  Evaluator: new (expr: unknown, context: unknown, functions?: Map<string, unknown>) => { evaluate(): unknown };
+  data: { reviver: (key: string, value: unknown) => unknown; BooleanData: new (v: boolean) => unknown };
   truthy: (d: unknown) => boolean;
 }
 let expressions: ExpressionsLib | undefined;
+const expressionsLib = (): ExpressionsLib =>
+  (expressions ??= requireBundled<ExpressionsLib>("export { Lexer, Parser, Evaluator, data } from '@actions/expressions'; export { truthy } from '@actions/expressions/result';"));
+
+/** What the status functions of a job's `if:` answer: how the jobs it needs ended, and whether the run was cancelled. */
+export type RunStatus = 'success' | 'failure' | 'cancelled';
+
+/**
+ * One expression body (no `${{ }}`) evaluated by GitHub's own evaluator (@actions/expressions).
+ * The status functions (success(), failure(), cancelled(), always()) are the runner's, not the
+ * package's: they are supplied here from `status`.
+ */
+function evaluateData(expression: string, contexts: Record<string, unknown>, status: RunStatus = 'success'): { coerceString(): string } {
+  const lib = expressionsLib();
+  const answer = { success: status === 'success', failure: status === 'failure', cancelled: status === 'cancelled', always: true };
+  const functions = Object.entries(answer).map(([name, v]) => ({ name, minArgs: 0, maxArgs: 0, call: () => new lib.data.BooleanData(v) }));
+  const ast = new lib.Parser(new lib.Lexer(expression).lex().tokens, Object.keys(contexts), functions).parse();
+  return new lib.Evaluator(ast, JSON.parse(JSON.stringify(contexts), lib.data.reviver), new Map(functions.map((f) => [f.name, f]))).evaluate() as { coerceString(): string };
+}
 
 /**
  * Evaluates a workflow `if:` (or any expression, without `${{ }}`) against sample contexts with
  * GitHub's own evaluator (@actions/expressions), so a test checks what a condition does, not how
  * it is written.
  */
-export function evaluateIf(expression: string, contexts: Record<string, unknown>): boolean {
-  const lib = (expressions ??= requireBundled<ExpressionsLib>("export { Lexer, Parser, Evaluator, data } from '@actions/expressions'; export { truthy } from '@actions/expressions/result';"));
+export function evaluateIf(expression: string, contexts: Record<string, unknown>, status: RunStatus = 'success'): boolean {
   const expr = expression.trim().replace(/^\$\{\{([\s\S]*)\}\}$/, '$1');
-  const ast = new lib.Parser(new lib.Lexer(expr).lex().tokens, Object.keys(contexts), []).parse();
-  return lib.truthy(new lib.Evaluator(ast, JSON.parse(JSON.stringify(contexts), lib.data.reviver)).evaluate());
+  return expressionsLib().truthy(evaluateData(expr, contexts, status));
+}
+
+/**
+ * A workflow value as the runner hands it to an action input or an env variable: every `${{ }}`
+ * replaced by its result as a string (null and a missing property give ''), the rest kept.
+ * Every context the value names must be in `contexts` (the parser refuses unknown ones).
+ */
+export function evaluateValue(value: Scalar | undefined, contexts: Record<string, unknown>): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') return String(value);
+  return value.replace(/\$\{\{([\s\S]*?)\}\}/g, (_, body: string) => evaluateData(body, contexts).coerceString());
 }
 
 /** `uses:` of the reusable build workflow, local or by repository. */
@@ -108,6 +135,28 @@ export async function validateWorkflow(name: string, content: string, reusable: 
   return (template.errors ?? []).map((e) => e.Message);
 }
 
+/**
+ * The NAME=value and NAME<<DELIMITER ... DELIMITER lines a step appends to $GITHUB_OUTPUT or
+ * $GITHUB_ENV (the runner's own file format, which no package reads), so a test that runs a
+ * step's script can read back what the next steps would see.
+ */
+export function readCommandFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const heredoc = /^([^=<]+)<<(.+)$/.exec(lines[i]);
+    if (heredoc) {
+      const end = lines.indexOf(heredoc[2], i + 1);
+      if (end < 0) throw new Error(`${heredoc[1]}: no closing ${heredoc[2]}`);
+      out[heredoc[1]] = lines.slice(i + 1, end).join('\n');
+      i = end;
+    } else if (lines[i].includes('=')) {
+      out[lines[i].slice(0, lines[i].indexOf('='))] = lines[i].slice(lines[i].indexOf('=') + 1);
+    }
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Workflow model (what js-yaml gives; only the parts the lints read)
 // ---------------------------------------------------------------------------------------------
@@ -129,6 +178,7 @@ export interface Job {
   secrets?: 'inherit' | Record<string, Scalar>;
   steps?: Step[];
   outputs?: Record<string, string>;
+  env?: Record<string, Scalar>;
   permissions?: unknown;
   [key: string]: unknown;
 }
@@ -152,8 +202,13 @@ export interface ReusableMeta {
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * Parsed as GitHub parses workflows (@actions/workflow-parser reads them with this same `yaml`
+ * package): aliases resolved, and a merge key `<<` left as a plain key, since GitHub has no merge
+ * keys. js-yaml would merge it, and a lint would then check a mapping GitHub never sees.
+ */
 export function loadYaml<T>(text: string): T {
-  return yaml.load(text) as T;
+  return parseYaml(text, { merge: false }) as T;
 }
 
 export function loadAction(file = path.join(ROOT, 'action.yml')): ActionMeta {
@@ -434,10 +489,21 @@ export function lintPins(wf: Workflow, raw: string): string[] {
   return problems;
 }
 
+/**
+ * A with-value with `${{ env.NAME }}` read from the job's env where that holds a plain value (the
+ * shared with-block of build.yml takes push and dry-run from each job's env); anything else as
+ * written.
+ */
+function withValue(value: Scalar | undefined, job: Job | undefined): Scalar | undefined {
+  const m = typeof value === 'string' ? /^\$\{\{\s*env\.([A-Za-z_][\w]*)\s*\}\}$/.exec(value) : null;
+  const fromEnv = m ? job?.env?.[m[1]] : undefined;
+  return fromEnv !== undefined && !isExpression(fromEnv) ? fromEnv : value;
+}
+
 /** A step of this action that can push: not a dry run, and push not 'false'. */
-export function pushes(step: Step): boolean {
+export function pushes(step: Step, job?: Job): boolean {
   const w = step.with ?? {};
-  return String(w['dry-run'] ?? 'false') !== 'true' && String(w.push ?? 'auto') !== 'false';
+  return String(withValue(w['dry-run'], job) ?? 'false') !== 'true' && String(withValue(w.push, job) ?? 'auto') !== 'false';
 }
 
 /**
@@ -454,7 +520,7 @@ export function lintHygiene(wf: Workflow): string[] {
     if (job.steps && job['timeout-minutes'] === undefined) problems.push(`job '${name}': no timeout-minutes`);
     if (!job.steps) continue;
     const writes = isMap(job.permissions) && job.permissions.packages === 'write';
-    const push = job.steps.some((s) => typeof s.uses === 'string' && THIS_ACTION_USES.test(s.uses) && pushes(s));
+    const push = job.steps.some((s) => typeof s.uses === 'string' && THIS_ACTION_USES.test(s.uses) && pushes(s, job));
     if (writes && !push) problems.push(`job '${name}': packages: write but no step of it pushes`);
     if (push && !writes) problems.push(`job '${name}': pushes but has no packages: write`);
   }

@@ -12,9 +12,13 @@ import * as fs from 'fs';
 import { minimatch } from 'minimatch';
 import * as os from 'os';
 import * as path from 'path';
+import { parseBuildTime } from '../../src/inputs';
+import { createPlan, planOutputs } from '../../src/plan/plan';
+import { inputs, runContext } from './fixtures';
 import {
   actionSteps,
   evaluateIf,
+  evaluateValue,
   lintActionSteps,
   lintHygiene,
   lintPins,
@@ -22,16 +26,20 @@ import {
   lintReusableCalls,
   loadAction,
   loadYaml,
+  readCommandFile,
   refsIn,
   reusableCalls,
   reusableMeta,
   ROOT,
   usesOf,
   validateWorkflow,
+  type Step,
   type Workflow,
 } from './workflow-lint';
 
 const BUILD = '.github/workflows/build.yml';
+/** A row of the plan's matrix. */
+type Row = { image: string; platform: string; arch: string };
 
 function listWorkflows(dir: string): string[] {
   const abs = path.join(ROOT, dir);
@@ -153,6 +161,11 @@ describe("steps using this action pass only action.yml's inputs", () => {
   ])('catches $name', ({ with: w, meta, problem }) => {
     const wf = doc(wrap(`  a:\n    runs-on: x\n    steps:\n      - uses: ml-image-build/ml-image-build@v1\n        with:\n          ${w}\n`));
     expect(lintActionSteps(wf, meta).join('\n')).toMatch(problem);
+  });
+
+  test('catches a merge key: GitHub has none, so `<<` would reach the action as an input of that name', () => {
+    const text = wrap(`  a:\n    runs-on: x\n    steps:\n      - uses: ml-image-build/ml-image-build@v1\n        with: &w\n          image: x\n      - uses: ml-image-build/ml-image-build@v1\n        with:\n          <<: *w\n          push: 'false'\n`);
+    expect(lintActionSteps(doc(text), action).join('\n')).toMatch(/input '<<' is not declared in action.yml/);
   });
 });
 
@@ -317,6 +330,7 @@ describe('build.yml', () => {
     expect(build.inputs.platforms.default).toBe('linux/amd64,linux/arm64');
     expect(build.inputs['runner-amd64'].default).toBe('ubuntu-24.04');
     expect(build.inputs['runner-arm64'].default).toBe('ubuntu-24.04-arm');
+    expect(build.inputs['buildx-driver'].default).toBe('docker');
     expect(Object.keys(build.secrets).sort()).toEqual(['registry-password', 'registry-username']);
     expect(Object.values(build.secrets).every((s) => !s?.required)).toBe(true);
     expect(Object.keys(build.outputs).sort()).toEqual(['digest', 'report', 'tags']);
@@ -328,73 +342,39 @@ describe('build.yml', () => {
     expect(new Set(uses)).toEqual(new Set(['ml-image-build/ml-image-build@v1']));
   });
 
-  test('plan is a dry run; platform jobs run mode platform on their matrix platform; publish merges', () => {
-    const step = (job: string) => actionSteps(wf).filter((s) => s.job === job).map((s) => s.step.with ?? {});
-    expect(step('plan')).toEqual([expect.objectContaining({ 'dry-run': 'true' })]);
-    for (const job of ['build', 'verify']) {
-      expect(step(job)).toEqual([expect.objectContaining({ mode: 'platform', platforms: '${{ matrix.platform }}' })]);
-      expect(wf.jobs[job].strategy).toMatchObject({ 'fail-fast': false, matrix: '${{ fromJSON(needs.plan.outputs.matrix) }}' });
-    }
-    expect(step('build')[0].push).toBe('true');
-    expect(step('verify')[0].push).toBe('false');
-    expect(step('gpu-verify')).toEqual([expect.objectContaining({ gpu: 'true', push: 'false', platforms: 'linux/amd64' })]);
-    expect(step('publish')).toEqual([expect.objectContaining({ mode: 'merge', digests: '${{ steps.digests.outputs.digests }}' })]);
-  });
-
-  test('publish needs every platform job and runs only when pushing and all passed', () => {
+  test('publish runs only when pushing, every platform job passed and the GPU lane passed or was not asked for', () => {
     expect(wf.jobs.publish.needs).toEqual(expect.arrayContaining(['plan', 'build', 'gpu-verify']));
-    const cond = String(wf.jobs.publish.if);
-    expect(cond).toMatch(/needs\.plan\.outputs\.push == 'true'/);
-    expect(cond).toMatch(/needs\.build\.result == 'success'/);
-    expect(cond).toMatch(/!cancelled\(\)/);
+    const runs = (push: string, build: string, gpu: string, status: 'success' | 'failure' | 'cancelled' = 'success') =>
+      evaluateIf(String(wf.jobs.publish.if), { needs: { plan: { outputs: { push } }, build: { result: build }, 'gpu-verify': { result: gpu } } }, status);
+    expect(runs('true', 'success', 'skipped')).toBe(true);
+    expect(runs('true', 'success', 'success')).toBe(true);
+    expect(runs('true', 'success', 'failure')).toBe(false);
+    expect(runs('true', 'failure', 'skipped')).toBe(false);
+    expect(runs('false', 'skipped', 'skipped')).toBe(false);
+    // The GPU lane failing makes the run's status failure; publish's own condition still decides.
+    expect(runs('true', 'success', 'skipped', 'failure')).toBe(true);
+    expect(runs('true', 'success', 'skipped', 'cancelled')).toBe(false);
   });
 
   test('QEMU is set up only for rows that need it', () => {
     for (const job of ['build', 'verify']) {
       const qemu = (wf.jobs[job].steps ?? []).filter((s) => String(s.uses).startsWith('docker/setup-qemu-action@'));
-      expect(qemu).toEqual([expect.objectContaining({ if: 'matrix.qemu' })]);
+      expect(qemu).toHaveLength(1);
+      expect(evaluateIf(String(qemu[0].if), { matrix: { platform: 'linux/arm64', qemu: true } })).toBe(true);
+      expect(evaluateIf(String(qemu[0].if), { matrix: { platform: 'linux/arm64', qemu: false } })).toBe(false);
+      expect(evaluateIf(String(qemu[0].if), { matrix: { platform: 'linux/amd64', qemu: false } })).toBe(false);
     }
   });
 
   test('digests of images cpu and cpu-slim: the merge of cpu collects exactly its own two (the download pattern and the collect step, run)', () => {
-    // What the build jobs upload: one artifact per image and platform, holding the file IMAGE-ARCH.
-    const upload = (wf.jobs.build.steps ?? []).find((s) => String(s.uses).startsWith('actions/upload-artifact@') && String(s.with?.name).startsWith('digest-'));
-    expect(path.basename(String(upload?.with?.path))).toBe('${{ matrix.image }}-${{ matrix.arch }}');
-    const key = 'k1';
     const rows = ['cpu', 'cpu-slim'].flatMap((image) => [{ image, platform: 'linux/amd64', arch: 'amd64' }, { image, platform: 'linux/arm64', arch: 'arm64' }]);
-    const artifactOf = (r: { image: string; arch: string }) => String(upload?.with?.name).replace('${{ needs.plan.outputs.key }}', key).replace('${{ matrix.image }}', r.image).replace('${{ matrix.arch }}', r.arch);
-    // The merge job of `cpu` downloads what its pattern matches (download-artifact filters with minimatch).
-    const download = (wf.jobs.publish.steps ?? []).find((s) => String(s.uses).startsWith('actions/download-artifact@'));
-    expect(download?.with?.['merge-multiple']).toBe(true);
-    const pattern = String(download?.with?.pattern).replace('${{ needs.plan.outputs.key }}', key).replace('${{ matrix.image }}', 'cpu');
-    const downloaded = rows.filter((r) => minimatch(artifactOf(r), pattern));
-    const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-digests-'));
-    try {
-      fs.mkdirSync(path.join(temp, 'digests'));
-      const digestOf = (r: { image: string; arch: string }) => `sha256:${crypto.createHash('sha256').update(`${r.image}/${r.arch}`).digest('hex')}`;
-      for (const r of downloaded) fs.writeFileSync(path.join(temp, 'digests', `${r.image}-${r.arch}`), `${r.platform}=${digestOf(r)}\n`);
-      const collect = (wf.jobs.publish.steps ?? []).find((s) => s.name === 'Collect digests');
-      const output = path.join(temp, 'output');
-      fs.writeFileSync(output, '');
-      execFileSync('bash', ['-c', String(collect?.run)], { env: { ...process.env, MATRIX: JSON.stringify({ include: rows }), IMAGE_NAME: 'cpu', RUNNER_TEMP: temp, GITHUB_OUTPUT: output }, stdio: 'pipe' });
-      const got = fs.readFileSync(output, 'utf8');
-      expect(got).toContain('platforms=linux/amd64,linux/arm64\n');
-      const cpu = rows.filter((r) => r.image === 'cpu');
-      expect(got).toContain(`digests<<DIGESTS_EOF\n${cpu.map((r) => `${r.platform}=${digestOf(r)}`).join('\n')}\nDIGESTS_EOF\n`);
-      // And a platform job that left no digest fails the step, naming the platform.
-      fs.rmSync(path.join(temp, 'digests', 'cpu-arm64'));
-      let said = '';
-      try {
-        execFileSync('bash', ['-c', String(collect?.run)], { env: { ...process.env, MATRIX: JSON.stringify({ include: rows }), IMAGE_NAME: 'cpu', RUNNER_TEMP: temp, GITHUB_OUTPUT: output }, stdio: 'pipe' });
-      } catch (e) {
-        said = String((e as { stdout: Buffer }).stdout);
-      }
-      expect(said).toMatch(/::error::no digest for linux\/arm64 .*\(looked for cpu-arm64\)/);
-    } finally {
-      fs.rmSync(temp, { recursive: true, force: true });
-    }
+    const digestOf = (r: { image: string; arch: string }) => `sha256:${crypto.createHash('sha256').update(`${r.image}/${r.arch}`).digest('hex')}`;
+    const got = collectDigests(rows, 'cpu', digestOf);
+    const cpu = rows.filter((r) => r.image === 'cpu');
+    expect(got.env).toEqual({ MLIB_JOB_PLATFORMS: 'linux/amd64,linux/arm64', MLIB_JOB_DIGESTS: cpu.map((r) => `${r.platform}=${digestOf(r)}`).join('\n') });
+    // And a platform job that left no digest fails the step, naming the platform.
+    expect(collectDigests(rows, 'cpu', digestOf, 'cpu-arm64').error).toMatch(/::error::no digest for linux\/arm64 .*\(looked for cpu-arm64\)/);
   });
-
   test.each([
     { name: 'a push to main', event: 'push', head: undefined, optIn: false, runs: true },
     { name: 'a pull request from a branch of the repository', event: 'pull_request', head: 'acme/worker', optIn: false, runs: true },
@@ -410,13 +390,276 @@ describe('build.yml', () => {
     expect(evaluateIf(String(wf.jobs['gpu-verify'].if), contexts('["self-hosted","gpu"]'))).toBe(runs);
     expect(evaluateIf(String(wf.jobs['gpu-verify'].if), contexts(''))).toBe(false); // no GPU runner, no lane
   });
+});
 
-  test('with a config, every platform job and merge selects its own image', () => {
-    for (const job of ['build', 'verify', 'publish']) {
-      const [step] = actionSteps(wf).filter((s) => s.job === job);
-      expect(step.step.with?.select).toBe("${{ inputs.config != '' && matrix.image || '' }}");
+/**
+ * Runs build.yml's "Collect digests" step as the runner would: the digest files the platform jobs
+ * of `rows` uploaded (less `missing`), downloaded by publish's pattern for `image`; returns what
+ * the step appended to $GITHUB_ENV, or its error line.
+ */
+function collectDigests(rows: Row[], image: string, digestOf: (r: Row) => string, missing?: string): { env?: Record<string, string>; error?: string } {
+  const wf = FILES.find((f) => f.rel === BUILD)!.wf;
+  // What the build jobs upload: one artifact per image and platform, holding the file IMAGE-ARCH.
+  const upload = (wf.jobs.build.steps ?? []).find((s) => String(s.uses).startsWith('actions/upload-artifact@') && String(s.with?.name).startsWith('digest-'));
+  expect(path.basename(String(upload?.with?.path))).toBe('${{ matrix.image }}-${{ matrix.arch }}');
+  const artifactOf = (r: Row) => evaluateValue(upload?.with?.name, { needs: { plan: { outputs: { key: 'k1' } } }, matrix: r });
+  // The merge job of `image` downloads what its pattern matches (download-artifact filters with minimatch).
+  const download = (wf.jobs.publish.steps ?? []).find((s) => String(s.uses).startsWith('actions/download-artifact@'));
+  expect(download?.with?.['merge-multiple']).toBe(true);
+  const pattern = evaluateValue(download?.with?.pattern, { needs: { plan: { outputs: { key: 'k1' } } }, matrix: { image } });
+  const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-digests-'));
+  try {
+    fs.mkdirSync(path.join(temp, 'digests'));
+    for (const r of rows.filter((x) => minimatch(artifactOf(x), pattern))) {
+      if (`${r.image}-${r.arch}` !== missing) fs.writeFileSync(path.join(temp, 'digests', `${r.image}-${r.arch}`), `${r.platform}=${digestOf(r)}\n`);
     }
-    expect(wf.jobs.publish.strategy).toMatchObject({ 'fail-fast': false, matrix: { image: '${{ fromJSON(needs.plan.outputs.images) }}' } });
+    const collect = (wf.jobs.publish.steps ?? []).find((s) => s.name === 'Collect digests');
+    const envFile = path.join(temp, 'env');
+    fs.writeFileSync(envFile, '');
+    const env = { ...process.env, ...stepEnv(collect, { needs: { plan: { outputs: { matrix: JSON.stringify({ include: rows }) } } }, matrix: { image } }), RUNNER_TEMP: temp, GITHUB_ENV: envFile };
+    try {
+      execFileSync('bash', ['-c', String(collect?.run)], { env, stdio: 'pipe' });
+    } catch (e) {
+      return { error: String((e as { stdout: Buffer }).stdout) };
+    }
+    return { env: readCommandFile(fs.readFileSync(envFile, 'utf8')) };
+  } finally {
+    fs.rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+/** A step's env: block, evaluated. */
+function stepEnv(step: Step | undefined, contexts: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries((step?.env ?? {}) as Record<string, string>).map(([k, v]) => [k, evaluateValue(v, { ...ALL_CONTEXTS, ...contexts })]));
+}
+
+/** Every context a with-value may name; a test overrides the ones it sets. */
+const ALL_CONTEXTS = { inputs: {}, env: {}, matrix: {}, needs: {}, secrets: {}, github: {}, steps: {}, strategy: {}, runner: {}, vars: {}, job: {} };
+
+/**
+ * The inputs of action.yml that build.yml does not take from the caller as given, and why. Every
+ * other input of action.yml must be forwarded (`NAME: ${{ inputs.NAME }}` in the with-block):
+ * a new action input fails 'every input of action.yml ...' below until it is one or the other.
+ */
+const SET_PER_JOB: Record<string, string> = {
+  mode: "each job's part: all for the plan's dry run, platform for the platform jobs, merge for publish",
+  'dry-run': 'the plan job only',
+  push: "the caller's in the plan, which resolves auto once; then true in build and publish, false in verify and gpu-verify",
+  platforms: "the caller's in the plan; one platform per platform job; the image's platforms in publish",
+  gpu: 'the GPU lane only (gpu-runner)',
+  digests: "the platform jobs' digests, in publish",
+  'build-time': "the plan job's time, in every later job",
+  select: "the matrix row's image of the config",
+  'registry-username': 'the registry-username secret (default github.actor), only in the jobs that push',
+  'registry-password': 'the registry-password secret (default github.token), only in the jobs that push',
+};
+const NOT_PASSED: Record<string, string> = {
+  parallel: 'one platform per job: nothing runs side by side',
+  'worker-token': 'each job generates its own (masked); a fixed one would be one more secret in jobs that run pull request code',
+};
+/** Inputs of build.yml that are the workflow's own, not the action's. */
+const WORKFLOW_OWN = ['runner-amd64', 'runner-arm64', 'gpu-runner', 'gpu-on-fork-pull-requests', 'build-timeout-minutes', 'buildx-driver'];
+
+describe("build.yml: one with-block for every job, the caller's inputs forwarded", () => {
+  const wf = FILES.find((f) => f.rel === BUILD)!.wf;
+  const steps = actionSteps(wf);
+  const block = steps[0].step.with ?? {};
+  const forwarded = Object.keys(block).filter((k) => block[k] === `\${{ inputs.${k} }}`);
+
+  test('every job that runs the action passes the same with-block (one anchor, aliased)', () => {
+    expect(steps.map((s) => s.job)).toEqual(['plan', 'build', 'verify', 'gpu-verify', 'publish']);
+    for (const s of steps) expect({ job: s.job, with: s.step.with }).toEqual({ job: s.job, with: block });
+  });
+
+  test.each(Object.keys(action.inputs).map((input) => ({ input })))('every input of action.yml is forwarded, set per job, or not passed, with a reason: $input', ({ input }) => {
+    const how = [forwarded.includes(input) && 'forwarded', input in SET_PER_JOB && 'set per job', input in NOT_PASSED && 'not passed'].filter(Boolean);
+    expect({ input, how }).toEqual({ input, how: [expect.any(String)] });
+    if (input in NOT_PASSED) expect(block).not.toHaveProperty(input);
+    if (input in SET_PER_JOB) expect(block).toHaveProperty(input);
+  });
+
+  test('a forwarded input is declared by build.yml as a string defaulting to empty (the action, or the config file, decides)', () => {
+    expect(forwarded.length).toBeGreaterThanOrEqual(30);
+    for (const name of forwarded) expect({ name, spec: build.inputs[name] }).toEqual({ name, spec: expect.objectContaining({ type: 'string', default: '' }) });
+  });
+
+  test("every input of build.yml is used: forwarded, read in a job, or the workflow's own", () => {
+    const used = (name: string) => new RegExp(`inputs\\.${name.replace(/-/g, '\\-')}(?![\\w-])`).test(JSON.stringify([wf.jobs, wf.concurrency]));
+    for (const name of Object.keys(build.inputs)) expect({ name, used: used(name) }).toEqual({ name, used: true });
+    for (const name of WORKFLOW_OWN) expect(build.inputs).toHaveProperty(name);
+  });
+
+  test('docs/workflows.md lists every input of build.yml, and the action inputs it does not forward with their reasons', () => {
+    const docs = read('docs/workflows.md');
+    // The first table under a heading, its first column.
+    const firstColumn = (heading: string) => {
+      const after = docs.slice(docs.indexOf(heading)).split('\n');
+      const start = after.findIndex((l) => l.startsWith('|'));
+      const table = after.slice(start, start + after.slice(start).findIndex((l) => !l.startsWith('|')));
+      return table.flatMap((l) => /^\| `([a-z0-9-]+)` \|/.exec(l)?.[1] ?? []);
+    };
+    expect(docs).toContain('### Inputs, secrets and outputs of `build.yml`');
+    expect(firstColumn('### Inputs, secrets and outputs of `build.yml`').sort()).toEqual(Object.keys(build.inputs).sort());
+    expect(firstColumn('### Action inputs the workflow sets itself').sort()).toEqual([...Object.keys(SET_PER_JOB), ...Object.keys(NOT_PASSED)].sort());
+  });
+});
+
+describe("build.yml: what each job's with-block evaluates to", () => {
+  const wf = FILES.find((f) => f.rel === BUILD)!.wf;
+  const TIME = '2026-01-01T23:59:58Z';
+  const TOKEN = 'ghs-the-jobs-token';
+  const SECRET = 'caller-registry-password';
+  // Every forwarded input gets a value of its own, to see it arrive unchanged in every job.
+  const callerInputs = Object.fromEntries(Object.entries(build.inputs).map(([k, spec]) => [k, spec.type === 'string' && spec.default === '' ? `caller's ${k}` : spec.default]));
+  const rows: Row[] = [{ image: 'default', platform: 'linux/amd64', arch: 'amd64' }, { image: 'default', platform: 'linux/arm64', arch: 'arm64' }];
+  const digestOf = (r: Row) => `sha256:${crypto.createHash('sha256').update(r.arch).digest('hex')}`;
+  const lines = rows.map((r) => `${r.platform}=${digestOf(r)}`).join('\n');
+
+  /** The with-block of `job` as the runner hands it to the action: job env evaluated first, then each value. */
+  function evaluated(job: string, o: { matrix?: Record<string, unknown>; secrets?: Record<string, string | undefined>; inputs?: Record<string, unknown>; stepEnv?: Record<string, string> } = {}) {
+    const contexts = {
+      ...ALL_CONTEXTS,
+      inputs: { ...callerInputs, ...o.inputs },
+      matrix: o.matrix ?? {},
+      secrets: o.secrets ?? {},
+      github: { actor: 'octocat', token: TOKEN, event_name: 'schedule', repository: 'acme/worker' },
+      needs: job === 'plan' ? {} : { plan: { outputs: { time: TIME, push: 'true', matrix: JSON.stringify({ include: rows }), key: 'k1' } } },
+    };
+    const env = { ...Object.fromEntries(Object.entries(wf.jobs[job].env ?? {}).map(([k, v]) => [k, evaluateValue(v, contexts)])), ...o.stepEnv };
+    const [s] = actionSteps(wf).filter((x) => x.job === job);
+    return { env, with: Object.fromEntries(Object.entries(s.step.with ?? {}).map(([k, v]) => [k, evaluateValue(v, { ...contexts, env })])) };
+  }
+  const publishEnv = () => collectDigests(rows, 'default', digestOf).env;
+
+  test.each([
+    {
+      name: 'plan: a dry run of every platform with the caller\'s push; no build-time, no credentials',
+      job: 'plan',
+      want: { mode: '', 'dry-run': 'true', push: "caller's push", platforms: "caller's platforms", gpu: '', digests: '', 'build-time': '', select: '', 'registry-username': '', 'registry-password': '' },
+    },
+    {
+      name: "build: its platform, pushed, with the job's token and the plan's time",
+      job: 'build',
+      matrix: rows[1],
+      want: { mode: 'platform', 'dry-run': '', push: 'true', platforms: 'linux/arm64', gpu: '', digests: '', 'build-time': TIME, 'registry-username': 'octocat', 'registry-password': TOKEN },
+    },
+    {
+      name: "build with the caller's registry secrets",
+      job: 'build',
+      matrix: rows[0],
+      secrets: { 'registry-username': 'robot', 'registry-password': SECRET },
+      want: { platforms: 'linux/amd64', push: 'true', 'registry-username': 'robot', 'registry-password': SECRET },
+    },
+    {
+      name: 'verify: its platform, not pushed, no credentials although the caller gave some',
+      job: 'verify',
+      matrix: rows[1],
+      secrets: { 'registry-username': 'robot', 'registry-password': SECRET },
+      want: { mode: 'platform', 'dry-run': '', push: 'false', platforms: 'linux/arm64', gpu: '', digests: '', 'build-time': TIME, 'registry-username': '', 'registry-password': '' },
+    },
+    {
+      name: 'gpu-verify: linux/amd64 with gpu, not pushed, no credentials',
+      job: 'gpu-verify',
+      matrix: { image: 'default' },
+      secrets: { 'registry-password': SECRET },
+      want: { mode: 'platform', push: 'false', platforms: 'linux/amd64', gpu: 'true', digests: '', 'build-time': TIME, 'registry-username': '', 'registry-password': '' },
+    },
+    {
+      name: "publish: a merge of the platform jobs' digests with the plan's time and the credentials",
+      job: 'publish',
+      matrix: { image: 'default' },
+      stepEnv: 'collected',
+      want: { mode: 'merge', 'dry-run': '', push: 'true', platforms: 'linux/amd64,linux/arm64', gpu: '', digests: lines, 'build-time': TIME, 'registry-username': 'octocat', 'registry-password': TOKEN },
+    },
+  ])('$name', ({ job, matrix, secrets, want, stepEnv: fromStep }) => {
+    const got = evaluated(job, { matrix, secrets, inputs: { push: "caller's push", platforms: "caller's platforms" }, stepEnv: fromStep ? publishEnv() : undefined });
+    expect(got.with).toMatchObject(want);
+    for (const name of Object.keys(got.with).filter((k) => !(k in SET_PER_JOB) && !(k in NOT_PASSED))) {
+      expect({ name, value: got.with[name] }).toEqual({ name, value: callerInputs[name] });
+    }
+  });
+
+  test.each([
+    { name: 'the plan, push true from the caller', job: 'plan', inputs: { push: 'true' } },
+    { name: 'verify', job: 'verify', matrix: rows[0] },
+    { name: 'gpu-verify', job: 'gpu-verify', matrix: { image: 'default' } },
+  ])('no registry secret nor job token reaches the action or the env of $name', ({ job, inputs, matrix }) => {
+    const got = JSON.stringify(evaluated(job, { matrix, inputs, secrets: { 'registry-username': 'robot', 'registry-password': SECRET } }));
+    expect(got).not.toContain(SECRET);
+    expect(got).not.toContain(TOKEN);
+    expect(got).not.toContain('robot');
+  });
+
+  test.each([
+    { name: 'without a config: no select', config: '', matrix: { image: 'default' }, want: '' },
+    { name: "with a config: the row's image", config: 'ml-image.yml', matrix: { image: 'cpu-slim' }, want: 'cpu-slim' },
+  ])('select in every job but the plan, $name', ({ config, matrix, want }) => {
+    for (const job of ['build', 'verify', 'gpu-verify', 'publish']) expect({ job, select: evaluated(job, { matrix, inputs: { config } }).with.select }).toEqual({ job, select: want });
+    expect(evaluated('plan', { inputs: { config } }).with.select).toBe('');
+  });
+
+  test.each([
+    { name: 'the default', driver: undefined, want: 'docker' },
+    { name: 'docker-container (for cache-to type=gha)', driver: 'docker-container', want: 'docker-container' },
+  ])('the platform jobs set up buildx with the driver of buildx-driver: $name', ({ driver, want }) => {
+    expect(build.inputs['buildx-driver']).toMatchObject({ type: 'string', default: 'docker' });
+    for (const job of ['build', 'verify', 'gpu-verify']) {
+      const setup = (wf.jobs[job].steps ?? []).filter((s) => String(s.uses).startsWith('docker/setup-buildx-action@'));
+      expect(setup).toHaveLength(1);
+      const inputs = { 'buildx-driver': driver ?? build.inputs['buildx-driver'].default };
+      expect({ job, driver: evaluateValue(setup[0].with?.driver, { ...ALL_CONTEXTS, inputs }) }).toEqual({ job, driver: want });
+    }
+  });
+});
+
+describe("build.yml: a nightly that crosses midnight UTC publishes the plan's tags", () => {
+  const wf = FILES.find((f) => f.rel === BUILD)!.wf;
+  const schedule = runContext({ eventName: 'schedule', ref: 'refs/heads/main', defaultBranch: 'main' });
+
+  /** The plan job's Matrix step, run: its outputs for the given plan outputs. */
+  function matrixStep(outputs: { plan: string; matrix: string }): { out?: Record<string, string>; error?: string } {
+    const step = (wf.jobs.plan.steps ?? []).find((s) => s.id === 'matrix');
+    const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-matrix-'));
+    try {
+      const file = path.join(temp, 'output');
+      fs.writeFileSync(file, '');
+      const env = { ...process.env, ...stepEnv(step, { steps: { plan: { outputs } }, inputs: { 'runner-amd64': 'ubuntu-24.04', 'runner-arm64': 'ubuntu-24.04-arm' } }), GITHUB_OUTPUT: file };
+      try {
+        execFileSync('bash', ['-c', String(step?.run)], { env, stdio: 'pipe' });
+      } catch (e) {
+        return { error: String((e as { stderr: Buffer }).stderr) };
+      }
+      return { out: readCommandFile(fs.readFileSync(file, 'utf8')) };
+    } finally {
+      fs.rmSync(temp, { recursive: true, force: true });
+    }
+  }
+
+  // The plan job runs at 23:59:58 on 1 January; the merge starts at 00:03 on 2 January.
+  const planned = createPlan(inputs(), schedule, new Date('2026-01-01T23:59:58.400Z'));
+  const { out } = matrixStep(planOutputs([planned]));
+
+  test("the plan job's time output is the plan's created time", () => {
+    expect(out?.time).toBe('2026-01-01T23:59:58Z');
+    expect(wf.jobs.plan.outputs?.time).toBe('${{ steps.matrix.outputs.time }}');
+  });
+
+  test("the merge, given it as build-time, makes the plan's tags and created label; on its own clock it would not", () => {
+    const publish = wf.jobs.publish;
+    const env = Object.fromEntries(Object.entries(publish.env ?? {}).map(([k, v]) => [k, evaluateValue(v, { ...ALL_CONTEXTS, needs: { plan: { outputs: { time: out?.time } } } })]));
+    const [merge] = actionSteps(wf).filter((s) => s.job === 'publish');
+    const buildTime = evaluateValue(merge.step.with?.['build-time'], { ...ALL_CONTEXTS, env });
+    const afterMidnight = new Date('2026-01-02T00:03:00Z');
+    const mergePlan = createPlan(inputs({ buildTime: parseBuildTime(buildTime) }), schedule, parseBuildTime(buildTime) ?? afterMidnight);
+    expect(mergePlan.tags).toEqual(planned.tags);
+    expect(mergePlan.tags).toContain('nightly-20260101');
+    expect(mergePlan.labels['org.opencontainers.image.created']).toBe(planned.labels['org.opencontainers.image.created']);
+    expect(createPlan(inputs(), schedule, afterMidnight).tags).not.toEqual(planned.tags);
+  });
+
+  test('the step fails on a plan whose images carry different times (one run has one time)', () => {
+    const other = createPlan(inputs(), schedule, new Date('2026-01-02T00:00:01Z'), { name: 'slim', suffix: '-slim' });
+    expect(matrixStep(planOutputs([planned, other])).error).toMatch(/no single created time/);
   });
 });
 

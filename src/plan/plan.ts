@@ -154,6 +154,8 @@ export function planOutputs(plans: Plan[]): { plan: string; matrix: string; push
     reason: p.tagReason,
     labels: p.labels,
     annotations: p.annotations,
+    // What build-time the jobs of a distributed run pass on, so they make these tags and labels too.
+    created: p.created,
     wheels: p.wheelSource.kind === 'index' ? { source: 'index', url: p.wheelSource.base, formats: p.wheelSource.formats } : { source: 'table', date: p.wheelSource.date },
     platforms: p.platforms.map((q) => ({
       platform: q.platform,
