@@ -15,7 +15,7 @@ import { readContext } from './context';
 import { messageOf, PhaseError } from './errors';
 import { workspaceOf } from './files';
 import { actionsInputSource, readImages, workspaceFiles, type Inputs } from './inputs';
-import { lintCacheOrder, lintPlan } from './plan/lint';
+import { lintCacheOrder, lintPlan } from './lint/lint';
 import { checkPlanInputs, createPlan, planOutputs, type Plan, type PlatformPlan } from './plan/plan';
 import { describeSource, resolveTorch } from './plan/preflight';
 import { hostPlatform } from './plan/platforms';

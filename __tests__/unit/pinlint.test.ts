@@ -10,7 +10,7 @@ import {
   type FileSystem,
   type PinFinding,
   type Planned,
-} from '../../src/plan/pinlint';
+} from '../../src/lint/pinlint';
 
 /** The plan of the example worker: torch and torchaudio 2.2.2; the other checked packages only need ==. */
 const PLAN: Planned = { torch: '2.2.2', torchaudio: '2.2.2' };

@@ -1,5 +1,5 @@
 import { PhaseError } from '../errors';
-import type { Plan } from './plan';
+import type { Plan } from '../plan/plan';
 import { inWorkspace, readRegularFile, workspaceOf } from '../files';
 import { cacheBusters } from './cache-lint';
 import { DEFAULT_PINNED, lintContext } from './pinlint';
