@@ -1,16 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import {
-  DEFAULT_PINNED,
-  formatFindings,
-  lintContext,
-  lintDockerfile,
-  lintPyproject,
-  lintRequirements,
-  type FileSystem,
-  type PinFinding,
-  type Planned,
-} from '../../src/lint/pinlint';
+import { lintContext, type FileSystem } from '../../src/lint/context';
+import { lintDockerfile } from '../../src/lint/dockerfile';
+import { DEFAULT_PINNED, formatFindings, type PinFinding, type Planned } from '../../src/lint/findings';
+import { lintPyproject } from '../../src/lint/pyproject';
+import { lintRequirements } from '../../src/lint/requirements';
 
 /** The plan of the example worker: torch and torchaudio 2.2.2; the other checked packages only need ==. */
 const PLAN: Planned = { torch: '2.2.2', torchaudio: '2.2.2' };

@@ -2,7 +2,8 @@ import { PhaseError } from '../errors';
 import type { Plan } from '../plan/plan';
 import { inWorkspace, readRegularFile, workspaceOf } from '../files';
 import { cacheBusters } from './cache-lint';
-import { DEFAULT_PINNED, lintContext } from './pinlint';
+import { lintContext } from './context';
+import { DEFAULT_PINNED } from './findings';
 
 /**
  * Pin lint for one planned image: reads the build context's requirements files, pyproject.toml

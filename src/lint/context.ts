@@ -1,0 +1,70 @@
+/**
+ * Pin lint: a pure planning check, run before any build, that the worker's Python dependencies are
+ * pinned exactly (==), never ranges, and agree with the versions the plan installs. A torch,
+ * torchaudio or pyannote version other than the one planned crashes at run time, not at build time.
+ *
+ * Sources understood: requirements/constraints files, pyproject.toml (PEP 621, PEP 735 groups,
+ * uv, Poetry) and a Dockerfile's `RUN ... pip install` commands. Each finding names file and line.
+ * This file walks the build context and hands each file to the reader for its kind.
+ */
+import * as nodePath from 'path';
+import { contextFiles, workspaceOf } from '../files';
+import type { PinFinding, Planned } from './findings';
+import { lintDockerfile } from './dockerfile';
+import { lintPyproject } from './pyproject';
+import { lintRequirements } from './requirements';
+
+export interface FileSystem {
+  list(dir: string): { name: string; dir: boolean }[];
+  read(path: string): string;
+}
+
+const SKIP_DIRS = new Set(['.git', 'node_modules', '__pycache__', '.venv', 'venv', '.tox', '.nox']);
+const MAX_DEPTH = 4;
+
+type Kind = 'requirements' | 'pyproject';
+
+/** requirements*.txt, constraints*.txt, *-requirements.txt, *.requirements.txt, requirements/*.txt, pyproject.toml */
+function kindOf(name: string, dirName: string): Kind | null {
+  if (name === 'pyproject.toml') return 'pyproject';
+  if (!/\.txt$/i.test(name)) return null;
+  if (/^(requirements|constraints)/i.test(name) || /[._-](requirements|constraints)\.txt$/i.test(name)) return 'requirements';
+  return /^requirements$/i.test(dirName) ? 'requirements' : null;
+}
+
+/**
+ * Lints every requirements/constraints file and pyproject.toml under contextDir (at most four
+ * directories deep; .git, node_modules, __pycache__ and virtualenvs skipped) and the Dockerfile.
+ * Files are named relative to contextDir when inside it.
+ */
+export function lintContext(
+  contextDir: string,
+  dockerfile: string,
+  packages: string[],
+  planned: Planned,
+  // Regular files only, bounded, links kept inside the context (files.ts).
+  fs: FileSystem = contextFiles(contextDir, dockerfile, workspaceOf()),
+): PinFinding[] {
+  const findings: PinFinding[] = [];
+  const walk = (dir: string, rel: string, depth: number) => {
+    const entries = [...fs.list(dir)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const full = nodePath.join(dir, e.name);
+      const name = rel ? `${rel}/${e.name}` : e.name;
+      if (e.dir) {
+        if (!SKIP_DIRS.has(e.name) && depth < MAX_DEPTH) walk(full, name, depth + 1);
+        continue;
+      }
+      const kind = kindOf(e.name, nodePath.basename(dir));
+      if (kind === 'requirements') findings.push(...lintRequirements(fs.read(full), name, packages, planned));
+      else if (kind === 'pyproject') findings.push(...lintPyproject(fs.read(full), name, packages, planned));
+    }
+  };
+  walk(contextDir, '', 0);
+
+  const rel = nodePath.relative(nodePath.resolve(contextDir), nodePath.resolve(dockerfile));
+  const inside = rel !== '' && !rel.startsWith('..') && !nodePath.isAbsolute(rel);
+  const shown = inside ? rel.split(nodePath.sep).join('/') : dockerfile;
+  findings.push(...lintDockerfile(fs.read(dockerfile), shown, packages, planned));
+  return findings;
+}
