@@ -4,6 +4,7 @@ import { lintContext, type FileSystem } from '../../src/lint/context';
 import { lintDockerfile } from '../../src/lint/dockerfile';
 import { DEFAULT_PINNED, formatFindings, type PinFinding, type Planned } from '../../src/lint/findings';
 import { lintPyproject } from '../../src/lint/pyproject';
+import { sameVersion } from '../../src/lint/requirement';
 import { lintRequirements } from '../../src/lint/requirements';
 
 /** The plan of the example worker: torch and torchaudio 2.2.2; the other checked packages only need ==. */
@@ -26,6 +27,27 @@ interface Row {
 
 const RANGE_OPERATORS = ['>=', '<=', '>', '<', '~=', '!='];
 
+describe('sameVersion (PEP 440, public versions)', () => {
+  test.each([
+    { name: 'trailing zeros do not count', a: '2.2', b: '2.2.0', same: true },
+    { name: 'a local label does not count', a: '2.2.2+cu121', b: '2.2.2', same: true },
+    { name: 'two local labels do not count', a: '2.2.2+cu121', b: '2.2.2+cpu', same: true },
+    { name: 'epoch 0 is the default epoch', a: '0!2.2.2', b: '2.2.2', same: true },
+    { name: 'another epoch is another version', a: '1!2.2.2', b: '2.2.2', same: false },
+    { name: 'a leading v and case do not count', a: 'V2.2.0RC1', b: '2.2rc1', same: true },
+    { name: 'spelled pre-release forms are one version', a: '2.2.0-RC.1', b: '2.2.0rc1', same: true },
+    { name: '-1 is the post-release .post1', a: '2.2.2-1', b: '2.2.2.post1', same: true },
+    { name: 'a post-release is another version', a: '2.2.2.post1', b: '2.2.2', same: false },
+    { name: 'a pre-release is another version', a: '2.2.2rc1', b: '2.2.2', same: false },
+    { name: 'another patch is another version', a: '2.2.1', b: '2.2.2', same: false },
+    { name: 'text that is no version is compared as written, case aside', a: 'Nightly', b: 'nightly', same: true },
+    { name: 'text that is no version never equals a version', a: 'latest', b: '2.2.2', same: false },
+  ])('$name', ({ a, b, same }) => {
+    expect(sameVersion(a, b)).toBe(same);
+    expect(sameVersion(b, a)).toBe(same);
+  });
+});
+
 describe('lintRequirements', () => {
   test.each<Row>([
     // Accepted
@@ -34,6 +56,10 @@ describe('lintRequirements', () => {
     { name: '=== is an exact pin', text: 'torch===2.2.2', want: [] },
     { name: 'spaces around == are allowed', text: 'torch == 2.2.2', want: [] },
     { name: 'the plan version compares as PEP 440 (2.2 is 2.2.0)', text: 'torch==2.2', planned: { torch: '2.2.0' }, want: [] },
+    { name: 'an epoch 0 pin matches the plan', text: 'torch==0!2.2.2', want: [] },
+    { name: 'a plan version with a local label compares by its public part', text: 'torch==2.2.2', planned: { torch: '2.2.2+cu121' }, want: [] },
+    { name: 'a post-release is not the planned version', text: 'torch==2.2.2.post1', want: ['1 torch: torch==2.2.2.post1 disagrees with the plan (torch 2.2.2)'] },
+    { name: 'another epoch is not the planned version', text: 'torch==1!2.2.2', want: ['1 torch: torch==1!2.2.2 disagrees with the plan (torch 2.2.2)'] },
     { name: 'a package the plan does not version only needs ==', text: text('pyannote.audio==3.1.1', 'openai-whisper==20231117'), want: [] },
     { name: 'packages not listed are ignored', text: text('numpy>=1.26', 'requests', 'fastapi~=0.110'), want: [] },
     { name: 'only the given packages are checked', text: 'torchaudio>=2', packages: ['torch'], want: [] },

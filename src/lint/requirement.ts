@@ -2,6 +2,7 @@
  * One requirement and its verdict, shared by every file pin lint reads: the package name as PEP 503
  * compares it, the version an exact pin stands for, and whether it agrees with the plan.
  */
+import * as pep440 from '@renovatebot/pep440';
 import type { Planned } from './findings';
 
 /** Build args the action sets, and the package whose planned version each carries. */
@@ -31,23 +32,22 @@ export function makeLint(file: string, packages: string[], planned: Planned): Li
   return { file, wanted: new Set(packages.map(normalize)), planned: map };
 }
 
+/** The version as written without its local label ("2.2.2+cu121" -> "2.2.2"), for messages. */
 function publicPart(version: string): string {
   const i = version.indexOf('+');
   return i < 0 ? version : version.slice(0, i);
 }
 
-/** PEP 440-ish equality of public versions: "2.2" equals "2.2.0", a leading v and case do not count. */
-function sameVersion(a: string, b: string): boolean {
-  const split = (v: string) => /^v?(\d+(?:\.\d+)*)(.*)$/i.exec(v.trim());
-  const pa = split(a);
-  const pb = split(b);
-  if (!pa || !pb) return a.trim().toLowerCase() === b.trim().toLowerCase();
-  const rel = (s: string) => {
-    const parts = s.split('.').map(Number);
-    while (parts.length > 1 && parts[parts.length - 1] === 0) parts.pop();
-    return parts.join('.');
-  };
-  return rel(pa[1]) === rel(pb[1]) && pa[2].toLowerCase() === pb[2].toLowerCase();
+/**
+ * PEP 440 equality of public versions (@renovatebot/pep440): "2.2" is "2.2.0", "0!2.2.2" is
+ * "2.2.2", "2.2.2-1" is "2.2.2.post1", a local label (+cu121) does not count. Text that is no
+ * PEP 440 version is compared as written, case aside.
+ */
+export function sameVersion(a: string, b: string): boolean {
+  const pa = pep440.explain(a.trim());
+  const pb = pep440.explain(b.trim());
+  if (!pa || !pb) return publicPart(a.trim()).toLowerCase() === publicPart(b.trim()).toLowerCase();
+  return pep440.eq(pa.public, pb.public);
 }
 
 const PLACEHOLDER_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
