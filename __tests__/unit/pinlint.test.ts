@@ -215,6 +215,39 @@ describe('lintPyproject', () => {
     { name: 'Poetry sub-table with an exact version', text: text('[tool.poetry.group.gpu.dependencies.torch]', 'version = "2.2.2"'), want: [] },
     { name: 'Poetry sub-table without a version', text: text('[tool.poetry.dependencies.torchaudio]', 'git = "https://github.com/pytorch/audio"'), want: ['1 torchaudio: torchaudio is unpinned (a git dependency without a version); pin it exactly (torchaudio = "2.2.2")'] },
     { name: 'Poetry dotted key version', text: text('[tool.poetry.dependencies]', 'torch.version = "~2.2"'), want: ['2 torch: torch.version = "~2.2" is a range; pin it exactly (torch = "2.2.2")'] },
+    // The TOML reader (toml-eslint-parser): positions and syntax
+    {
+      name: 'items of a multi-line array with comments and a trailing comma, each on its line',
+      text: text('[project]', 'dependencies = [', '  # the torch stack', '  "torch>=2",', '', '  """torchaudio""",  # triple-quoted', ']'),
+      want: ['4 torch: torch>=2 is a range; pin it exactly (torch==2.2.2)', '6 torchaudio: torchaudio is unpinned; pin it exactly (torchaudio==2.2.2)'],
+    },
+    {
+      name: 'an array spread over lines inside an inline table: the line of the item',
+      text: text('[project]', 'optional-dependencies = { gpu = [', '    "torchvision>=0.17",', '] }'),
+      want: ['3 torchvision: torchvision>=0.17 is a range; pin it exactly with =='],
+    },
+    {
+      name: 'a dotted key at the top level',
+      text: text('project.dependencies = [', '  "openai-whisper",', ']'),
+      want: ['2 openai-whisper: openai-whisper is unpinned; pin it exactly with =='],
+    },
+    { name: 'a literal string keeps its backslashes', text: text('[project]', "dependencies = ['torch==2.2.2', 'torchaudio>=2']"), want: ['2 torchaudio: torchaudio>=2 is a range; pin it exactly (torchaudio==2.2.2)'] },
+    { name: 'escapes in a basic string are read', text: text('[project]', 'dependencies = ["torch\\u003e=2"]'), want: ['2 torch: torch>=2 is a range; pin it exactly (torch==2.2.2)'] },
+    { name: 'a quoted key with an escape names the package', text: text('[tool.poetry.dependencies]', '"pyannote\\u002eaudio" = "^3"'), want: ['2 pyannote.audio: pyannote.audio = "^3" is a range; pin it exactly with =='] },
+    { name: 'CRLF line endings and a BOM', text: '\ufeff[project]\r\ndependencies = [\r\n  "torch<3",\r\n]\r\n', want: ['3 torch: torch<3 is a range; pin it exactly (torch==2.2.2)'] },
+    { name: 'an array of tables holds no dependency list', text: text('[[tool.poetry.source]]', 'name = "pytorch"', 'url = "https://download.pytorch.org/whl/cu121"', '[tool.poetry.dependencies]', 'torch = "2.2.2"'), want: [] },
+    {
+      name: 'Poetry sub-table after other tables keeps the line of its header',
+      text: text('[tool.poetry]', 'name = "w"', '', '[tool.poetry.group.gpu.dependencies.torchaudio]', 'source = "pytorch"'),
+      want: ['4 torchaudio: torchaudio is unpinned (a table without a version); pin it exactly (torchaudio = "2.2.2")'],
+    },
+    {
+      name: 'an inline table spread over lines is not TOML 1.0, which pip reads',
+      text: text('[tool.poetry.dependencies]', 'torch = { source = "pytorch",', '  version = "^2.2" }'),
+      want: ['3 : not valid TOML (No newlines are allowed between the curly braces unless they are valid within a value); pin lint cannot read its pins'],
+    },
+    { name: 'a file that is not TOML is one finding where the parser stopped', text: text('[project]', 'name = "w"', 'dependencies = ["torch>=2"', '[tool.uv]'), want: ['4 : not valid TOML (Expected comma (,) token); pin lint cannot read its pins'] },
+    { name: 'a duplicate key is not TOML', text: text('[project]', 'dependencies = []', 'dependencies = ["torch"]'), want: ['3 : not valid TOML (Defining a key multiple times is invalid); pin lint cannot read its pins'] },
     { name: 'Poetry python and unlisted packages are ignored', text: text('[tool.poetry.dependencies]', 'python = "^3.11"', 'numpy = "*"'), want: [] },
   ])('$name', ({ text: t, want, planned, packages }) => {
     expect(brief(lintPyproject(t, 'pyproject.toml', packages ?? DEFAULT_PINNED, planned ?? PLAN))).toEqual(want);

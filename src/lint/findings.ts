@@ -4,7 +4,9 @@ export const DEFAULT_PINNED = ['torch', 'torchaudio', 'torchvision', 'pyannote.a
 
 export interface PinFinding {
   file: string;
+  /** 1-based. */
   line: number;
+  /** As written in the file; empty when the finding is about the whole file (not valid TOML). */
   package: string;
   /** A sentence, e.g. "torch>=2.1 is a range; pin it exactly (torch==2.2.2)". */
   problem: string;

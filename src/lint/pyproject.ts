@@ -1,190 +1,17 @@
-/** pyproject.toml: PEP 621 dependencies, PEP 735 groups, uv's lists and Poetry's tables. */
+/**
+ * pyproject.toml: PEP 621 dependencies, PEP 735 groups, uv's lists and Poetry's tables. Read with
+ * toml-eslint-parser, which keeps the line of every key and array item for the findings.
+ */
+import { ParseError, parseTOML, type AST } from 'toml-eslint-parser';
 import { byLine, type PinFinding, type Planned } from './findings';
 import { againstPlan, judge, makeLint, normalize, parseRequirement, stripBom, suggestion, type Lint } from './requirement';
 
-type TomlValue =
-  | { t: 'str'; v: string; line: number }
-  | { t: 'arr'; items: TomlValue[]; line: number }
-  | { t: 'tab'; entries: { key: string[]; value: TomlValue; line: number }[]; line: number }
-  | { t: 'other'; line: number };
+type Node = AST.TOMLContentNode;
 
-type TomlStatement =
-  | { kind: 'header'; path: string[]; line: number }
-  | { kind: 'pair'; path: string[]; value: TomlValue; line: number };
-
-class TomlReader {
-  private pos = 0;
-  private line = 1;
-
-  constructor(private readonly s: string) {}
-
-  statements(): TomlStatement[] {
-    const out: TomlStatement[] = [];
-    let table: string[] = [];
-    while (this.pos < this.s.length) {
-      this.skipBlank(false);
-      const c = this.s[this.pos];
-      if (c === undefined) break;
-      if (c === '\n' || c === '\r') {
-        this.advance();
-        continue;
-      }
-      const startPos = this.pos;
-      const startLine = this.line;
-      try {
-        if (c === '[') {
-          const arrayTable = this.s[this.pos + 1] === '[';
-          this.pos += arrayTable ? 2 : 1;
-          this.skipBlank(false);
-          const path = this.key();
-          this.skipBlank(false);
-          this.expect(']');
-          if (arrayTable) this.expect(']');
-          table = path;
-          out.push({ kind: 'header', path, line: startLine });
-        } else {
-          const key = this.key();
-          this.skipBlank(false);
-          this.expect('=');
-          this.skipBlank(false);
-          const value = this.value();
-          out.push({ kind: 'pair', path: [...table, ...key], value, line: startLine });
-        }
-      } catch {
-        // Not TOML we understand: resume on the next line.
-        this.pos = startPos;
-        this.line = startLine;
-      }
-      this.toLineEnd();
-    }
-    return out;
-  }
-
-  private advance(): string {
-    const c = this.s[this.pos++];
-    if (c === '\n' || (c === '\r' && this.s[this.pos] !== '\n')) this.line++;
-    return c;
-  }
-
-  private expect(c: string): void {
-    if (this.s[this.pos] !== c) throw new Error(`expected ${c}`);
-    this.pos++;
-  }
-
-  private toLineEnd(): void {
-    while (this.pos < this.s.length && this.s[this.pos] !== '\n' && this.s[this.pos] !== '\r') this.pos++;
-  }
-
-  /** Spaces and tabs; with newlines also line breaks and comments. */
-  private skipBlank(newlines: boolean): void {
-    for (;;) {
-      const c = this.s[this.pos];
-      if (c === ' ' || c === '\t') this.pos++;
-      else if (newlines && (c === '\n' || c === '\r')) this.advance();
-      else if (newlines && c === '#') this.toLineEnd();
-      else return;
-    }
-  }
-
-  private key(): string[] {
-    const parts: string[] = [];
-    for (;;) {
-      this.skipBlank(false);
-      const c = this.s[this.pos];
-      if (c === '"' || c === "'") parts.push(this.string().v);
-      else {
-        const m = /^[A-Za-z0-9_-]+/.exec(this.s.slice(this.pos, this.pos + 256));
-        if (!m) throw new Error('expected a key');
-        parts.push(m[0]);
-        this.pos += m[0].length;
-      }
-      this.skipBlank(false);
-      if (this.s[this.pos] !== '.') return parts;
-      this.pos++;
-    }
-  }
-
-  private value(): TomlValue {
-    const line = this.line;
-    const c = this.s[this.pos];
-    if (c === '"' || c === "'") return this.string();
-    if (c === '[') {
-      this.pos++;
-      const items: TomlValue[] = [];
-      for (;;) {
-        this.skipBlank(true);
-        if (this.s[this.pos] === ']') {
-          this.pos++;
-          return { t: 'arr', items, line };
-        }
-        items.push(this.value());
-        this.skipBlank(true);
-        if (this.s[this.pos] === ',') this.pos++;
-        else if (this.s[this.pos] !== ']') throw new Error('expected , or ]');
-      }
-    }
-    if (c === '{') {
-      this.pos++;
-      const entries: { key: string[]; value: TomlValue; line: number }[] = [];
-      for (;;) {
-        this.skipBlank(true);
-        if (this.s[this.pos] === '}') {
-          this.pos++;
-          return { t: 'tab', entries, line };
-        }
-        const keyLine = this.line;
-        const key = this.key();
-        this.skipBlank(false);
-        this.expect('=');
-        this.skipBlank(false);
-        entries.push({ key, value: this.value(), line: keyLine });
-        this.skipBlank(true);
-        if (this.s[this.pos] === ',') this.pos++;
-        else if (this.s[this.pos] !== '}') throw new Error('expected , or }');
-      }
-    }
-    const m = /^[A-Za-z0-9_+\-.:]+/.exec(this.s.slice(this.pos, this.pos + 256));
-    if (!m) throw new Error('expected a value');
-    this.pos += m[0].length;
-    return { t: 'other', line };
-  }
-
-  private string(): { t: 'str'; v: string; line: number } {
-    const line = this.line;
-    const q = this.s[this.pos];
-    const triple = this.s.startsWith(q.repeat(3), this.pos);
-    this.pos += triple ? 3 : 1;
-    if (triple && this.s[this.pos] === '\n') this.advance();
-    else if (triple && this.s.startsWith('\r\n', this.pos)) {
-      this.advance();
-      this.advance();
-    }
-    let v = '';
-    for (;;) {
-      if (this.pos >= this.s.length) throw new Error('unterminated string');
-      if (triple ? this.s.startsWith(q.repeat(3), this.pos) : this.s[this.pos] === q) {
-        this.pos += triple ? 3 : 1;
-        return { t: 'str', v, line };
-      }
-      const c = this.s[this.pos];
-      if (!triple && (c === '\n' || c === '\r')) throw new Error('newline in string');
-      if (q === '"' && c === '\\') {
-        this.pos++;
-        const e = this.advance();
-        const simple: Record<string, string> = { b: '\b', t: '\t', n: '\n', f: '\f', r: '\r', '"': '"', '\\': '\\' };
-        if (e in simple) v += simple[e];
-        else if (e === 'u' || e === 'U') {
-          const n = e === 'u' ? 4 : 8;
-          v += String.fromCodePoint(parseInt(this.s.slice(this.pos, this.pos + n), 16) || 0xfffd);
-          this.pos += n;
-        } else if (triple && /\s/.test(e)) this.skipBlank(true); // line-ending backslash
-        else v += e;
-        continue;
-      }
-      v += this.advance();
-    }
-  }
-}
+/** A key as its parts: `"pyannote.audio".version` is ["pyannote.audio", "version"]. */
+const keyOf = (key: AST.TOMLKey): string[] => key.keys.map((k) => (k.type === 'TOMLBare' ? k.name : k.value));
+const lineOf = (node: AST.TOMLNode): number => node.loc.start.line;
+const isString = (node: Node): node is AST.TOMLStringValue => node.type === 'TOMLValue' && node.kind === 'string';
 
 /** Arrays of PEP 508 strings: [project] dependencies, optional-dependencies, PEP 735 groups, uv's lists. */
 function isPep508List(path: string[]): boolean {
@@ -215,42 +42,54 @@ function judgePoetryConstraint(name: string, norm: string, constraint: string, s
   return againstPlan({ name, norm }, shown, m[1], lint);
 }
 
-function lintPoetryDependency(name: string, value: TomlValue, line: number, lint: Lint, out: PinFinding[]): void {
+function lintPoetryDependency(name: string, value: Node, line: number, lint: Lint, out: PinFinding[]): void {
   const norm = normalize(name);
   const push = (l: number, problem: string | null) => {
     if (problem) out.push({ file: lint.file, line: l, package: name, problem });
   };
-  if (value.t === 'str') {
-    push(line, judgePoetryConstraint(name, norm, value.v, `${name} = "${value.v}"`, lint));
-  } else if (value.t === 'tab') {
-    const version = value.entries.find((e) => e.key.length === 1 && e.key[0] === 'version');
-    if (version && version.value.t === 'str') {
-      push(line, judgePoetryConstraint(name, norm, version.value.v, `${name} = { version = "${version.value.v}" }`, lint));
+  if (isString(value)) {
+    push(line, judgePoetryConstraint(name, norm, value.value, `${name} = "${value.value}"`, lint));
+  } else if (value.type === 'TOMLInlineTable') {
+    const single = (kv: AST.TOMLKeyValue) => (kv.key.keys.length === 1 ? keyOf(kv.key)[0] : null);
+    const version = value.body.find((kv) => single(kv) === 'version');
+    if (version && isString(version.value)) {
+      push(line, judgePoetryConstraint(name, norm, version.value.value, `${name} = { version = "${version.value.value}" }`, lint));
     } else {
-      const source = value.entries.find((e) => e.key.length === 1 && ['git', 'url', 'path'].includes(e.key[0]));
-      const what = source ? `a ${source.key[0]} dependency without a version` : 'a table without a version';
+      const source = value.body.map(single).find((k) => k !== null && ['git', 'url', 'path'].includes(k));
+      const what = source ? `a ${source} dependency without a version` : 'a table without a version';
       push(line, `${name} is unpinned (${what}); ${suggestion(name, lint, norm, true)}`);
     }
-  } else if (value.t === 'arr') {
+  } else if (value.type === 'TOMLArray') {
     // Multiple-constraints form: each alternative must be exact.
-    for (const item of value.items) lintPoetryDependency(name, item, item.line, lint, out);
+    for (const item of value.elements) lintPoetryDependency(name, item, lineOf(item), lint, out);
   }
 }
 
+/**
+ * Findings for one pyproject.toml. A file that is not TOML (1.0, what pip and uv read) is one
+ * finding at the line the parser stopped: its pins cannot be read, and pip would refuse it too.
+ */
 export function lintPyproject(text: string, file: string, packages: string[], planned: Planned): PinFinding[] {
   const lint = makeLint(file, packages, planned);
   const findings: PinFinding[] = [];
+  let program: AST.TOMLProgram;
+  try {
+    program = parseTOML(stripBom(text), { tomlVersion: '1.0' });
+  } catch (e) {
+    if (!(e instanceof ParseError)) throw e;
+    return [{ file, line: e.lineNumber, package: '', problem: `not valid TOML (${e.message}); pin lint cannot read its pins` }];
+  }
   /** Poetry dependencies written as sub-tables or dotted keys: [tool.poetry.dependencies.torch] version = "..." */
   const split = new Map<string, { name: string; line: number; version: { v: string; line: number } | null; source: string | null }>();
 
-  const visit = (path: string[], value: TomlValue, line: number) => {
-    if (isPep508List(path) && value.t === 'arr') {
-      for (const item of value.items) {
-        if (item.t !== 'str') continue;
-        const req = parseRequirement(item.v);
+  const visit = (path: string[], value: Node, line: number) => {
+    if (isPep508List(path) && value.type === 'TOMLArray') {
+      for (const item of value.elements) {
+        if (!isString(item)) continue;
+        const req = parseRequirement(item.value);
         if (!req || !lint.wanted.has(req.norm)) continue;
         const verdict = judge(req, lint);
-        if (verdict.problem) findings.push({ file, line: item.line, package: req.name, problem: verdict.problem });
+        if (verdict.problem) findings.push({ file, line: lineOf(item), package: req.name, problem: verdict.problem });
       }
       return;
     }
@@ -264,24 +103,27 @@ export function lintPyproject(text: string, file: string, packages: string[], pl
       if (!lint.wanted.has(normalize(name))) return;
       const id = path.slice(0, i + 1).join('\u0000');
       const entry = split.get(id) ?? { name, line, version: null, source: null };
-      if (path[i + 1] === 'version' && value.t === 'str') entry.version = { v: value.v, line };
+      if (path[i + 1] === 'version' && isString(value)) entry.version = { v: value.value, line };
       if (['git', 'url', 'path'].includes(path[i + 1])) entry.source = path[i + 1];
       split.set(id, entry);
       return;
     }
-    if (value.t === 'tab') for (const e of value.entries) visit([...path, ...e.key], e.value, e.line);
+    if (value.type === 'TOMLInlineTable') for (const kv of value.body) visit([...path, ...keyOf(kv.key)], kv.value, lineOf(kv));
   };
 
-  for (const st of new TomlReader(stripBom(text)).statements()) {
-    if (st.kind === 'pair') {
-      visit(st.path, st.value, st.line);
+  for (const node of program.body[0].body) {
+    if (node.type === 'TOMLKeyValue') {
+      visit(keyOf(node.key), node.value, lineOf(node));
       continue;
     }
-    const i = poetryPackageIndex(st.path);
-    if (i >= 0 && st.path.length === i + 1 && lint.wanted.has(normalize(st.path[i]))) {
-      const id = st.path.join('\u0000');
-      if (!split.has(id)) split.set(id, { name: st.path[i], line: st.line, version: null, source: null });
+    // [[array.tables]] hold no dependency lists pin lint reads: their path keeps the index, so nothing matches.
+    const path = node.resolvedKey.map(String);
+    const i = poetryPackageIndex(path);
+    if (i >= 0 && path.length === i + 1 && lint.wanted.has(normalize(path[i]))) {
+      const id = path.join('\u0000');
+      if (!split.has(id)) split.set(id, { name: path[i], line: lineOf(node), version: null, source: null });
     }
+    for (const kv of node.body) visit([...path, ...keyOf(kv.key)], kv.value, lineOf(kv));
   }
   for (const { name, line, version, source } of split.values()) {
     const norm = normalize(name);
