@@ -371,6 +371,22 @@ describe('lintDockerfile', () => {
     },
     { name: 'other instructions are not builds', text: text(FROM, 'LABEL note="pip install torch"', 'CMD pip install torch', '# RUN pip install torch'), want: [] },
     { name: 'the backtick escape directive', text: text('# escape=`', FROM, 'RUN pip install `', '      torch'), want: ['4 torch: torch is unpinned; pin it exactly (torch==2.2.2)'] },
+    // Instruction splitting (dockerfile-ast): escape directive, continuations, heredocs, flags
+    { name: 'under escape=` a trailing backslash continues nothing', text: text('# escape=`', FROM, 'RUN pip install C:\\wheels\\', 'RUN pip install torch'), want: ['4 torch: torch is unpinned; pin it exactly (torch==2.2.2)'] },
+    { name: 'an escape directive after a comment is a comment', text: text('# syntax note', '# escape=`', FROM, 'RUN pip install `', '      torch'), want: [] },
+    { name: 'spaces after the continuation backslash', text: text(FROM, 'RUN pip install \\  ', '      torch'), want: ['3 torch: torch is unpinned; pin it exactly (torch==2.2.2)'] },
+    { name: 'CRLF line endings', text: `${FROM}\r\nRUN pip install \\\r\n  numpy \\\r\n  torchaudio\r\n`, want: ['4 torchaudio: torchaudio is unpinned; pin it exactly (torchaudio==2.2.2)'] },
+    { name: 'flags on their own continued line', text: text(FROM, 'RUN --mount=type=cache,target=/root/.cache/pip \\', '    pip install torch'), want: ['3 torch: torch is unpinned; pin it exactly (torch==2.2.2)'] },
+    { name: 'ONBUILD RUN is read', text: text(FROM, 'ONBUILD RUN pip install torch'), want: ['2 torch: torch is unpinned; pin it exactly (torch==2.2.2)'] },
+    { name: 'a shell form that starts with [ is shell', text: text(FROM, 'RUN [ -f /done ] || pip install torch'), want: ['2 torch: torch is unpinned; pin it exactly (torch==2.2.2)'] },
+    { name: 'a <<- heredoc with tab-indented lines and delimiter', text: text(FROM, 'RUN <<-EOT', '\tpip install torch==2.2.2', '\tpip install torchaudio', '\tEOT', 'RUN pip install torchvision==0.17.2'), want: ['4 torchaudio: torchaudio is unpinned; pin it exactly (torchaudio==2.2.2)'] },
+    { name: 'a quoted heredoc name fed to bash', text: text(FROM, 'RUN bash -e <<"EOT"', 'pip install "torch>=2"', 'EOT'), want: ['3 torch: torch>=2 is a range; pin it exactly (torch==2.2.2)'] },
+    {
+      name: 'two heredocs: the first is the script, the second is data',
+      text: text(FROM, 'RUN <<A bash && cat <<B > /notes', 'pip install torchaudio', 'A', 'pip install torch', 'B', 'RUN pip install openai-whisper'),
+      want: ['3 torchaudio: torchaudio is unpinned; pin it exactly (torchaudio==2.2.2)', '7 openai-whisper: openai-whisper is unpinned; pin it exactly with =='],
+    },
+    { name: 'a heredoc on a continued RUN line', text: text(FROM, 'RUN --network=default \\', '  <<EOT', 'pip install torch', 'EOT'), want: ['4 torch: torch is unpinned; pin it exactly (torch==2.2.2)'] },
     { name: 'another build arg as the pin (the faulty-worker fixture) is accepted', text: text(FROM, 'RUN pip install "torch==${FIXTURE_TORCH_PIN:-$TORCH_VERSION}"'), want: [] },
     { name: 'requirements files named by -r are left to lintContext', text: text(FROM, 'RUN pip install -r requirements.txt'), want: [] },
   ])('$name', ({ text: t, want, planned, packages }) => {

@@ -1,4 +1,5 @@
 /** A Dockerfile's RUN instructions: the pip installs they run and the pins they name. */
+import { DockerfileParser, Onbuild, Run } from 'dockerfile-ast';
 import { byLine, type PinFinding, type Planned } from './findings';
 import { judge, makeLint, parseRequirement, stripBom, type Lint, type Requirement, type Verdict } from './requirement';
 import { commands, tokenize, type Ch, type Command, type Word } from './shell';
@@ -112,85 +113,83 @@ interface Instruction {
   exec: Word[] | null;
 }
 
-const HEREDOC_RE = /<<(-?)\s*(["']?)([A-Za-z_][A-Za-z0-9_]*)\2/g;
-
-/** RUN instructions with continuations joined, comment lines inside them dropped, and shell heredocs. */
+/**
+ * The RUN instructions (ONBUILD RUN too) as dockerfile-ast splits them: it knows the escape
+ * directive, continuations, comment lines inside them, flags (--mount=...) and heredocs (<<EOT,
+ * <<-EOT, several per instruction). What it lacks is the shell text with the line each character
+ * came from (its arguments are split on white space, quotes ignored), so that is rebuilt here from
+ * the instruction's lines: continuations and the comment lines inside them dropped.
+ */
 function runInstructions(text: string): Instruction[] {
-  const lines = stripBom(text).split(/\r\n|\n|\r/);
-  let escape = '\\';
-  for (const l of lines) {
-    const d = /^#\s*([A-Za-z]+)\s*=\s*(\S*)\s*$/.exec(l);
-    if (!d) break;
-    if (d[1].toLowerCase() === 'escape' && (d[2] === '`' || d[2] === '\\')) escape = d[2];
-  }
-  const continuation = escape === '`' ? /`[ \t]*$/ : /\\[ \t]*$/;
+  const source = stripBom(text);
+  const dockerfile = DockerfileParser.parse(source);
+  const lines = source.split(/\r\n|\n|\r/);
+  const continuation = dockerfile.getEscapeCharacter() === '`' ? /`[ \t]*$/ : /\\[ \t]*$/;
   const out: Instruction[] = [];
-  let i = 0;
-  while (i < lines.length) {
-    const first = lines[i].trim();
-    if (first === '' || first.startsWith('#')) {
-      i++;
-      continue;
-    }
-    const startLine = i + 1;
-    const chars: Ch[] = [];
-    for (;;) {
-      const raw = lines[i];
+  for (const top of dockerfile.getInstructions()) {
+    const ins = top instanceof Onbuild ? top.getTriggerInstruction() : top;
+    if (!(ins instanceof Run)) continue;
+    const args = ins.getArguments();
+    if (args.length === 0) continue;
+    // Flags come before the first argument and are not shell.
+    const from = args[0].getRange().start;
+    const heredocs = ins.getHeredocs();
+    const body = heredocs[0]?.getContentRange() ?? heredocs[0]?.getDelimiterRange();
+    const last = body ? body.start.line - 1 : ins.getRange().end.line;
+
+    const header: Ch[] = [];
+    /** Offset in header of each (line, character) the header keeps, to find where a heredoc starts. */
+    const offsets = new Map<string, number>();
+    for (let l = from.line; l <= last; l++) {
+      const raw = lines[l] ?? '';
+      if (l > from.line && (raw.trim() === '' || raw.trim().startsWith('#'))) continue;
       const cont = continuation.exec(raw);
-      const part = cont ? raw.slice(0, cont.index) : raw;
-      for (const c of part) chars.push({ c, line: i + 1 });
-      i++;
-      if (!cont) break;
-      while (i < lines.length && (lines[i].trim() === '' || lines[i].trim().startsWith('#'))) i++;
-      if (i >= lines.length) break;
+      const end = cont ? cont.index : raw.length;
+      for (let c = l === from.line ? from.character : 0; c < end; c++) {
+        offsets.set(`${l}:${c}`, header.length);
+        header.push({ c: raw[c], line: l + 1 });
+      }
     }
-    const joined = chars.map((x) => x.c).join('');
-    const kw = /^\s*(?:ONBUILD\s+)?(RUN|COPY|ADD)(?:\s+|$)/i.exec(joined);
-    if (!kw) continue;
-    let body = chars.slice(kw[0].length);
-    // Flags (--mount=..., --network=...) are not shell.
-    const flags = /^(?:--[a-z-]+(?:=\S*)?\s+)*/.exec(body.map((x) => x.c).join(''));
-    body = body.slice(flags ? flags[0].length : 0);
-    const bodyText = body.map((x) => x.c).join('');
-    const isRun = kw[1].toUpperCase() === 'RUN';
+    const headerText = header.map((x) => x.c).join('');
 
-    // Heredocs (RUN, COPY, ADD): their lines follow the instruction. They are this RUN's shell script
-    // for RUN <<EOF and RUN sh <<EOF; otherwise (python3 <<EOF, cat > f <<EOF, COPY) they are data.
-    const script: Ch[] = [...body];
-    [...bodyText.matchAll(HEREDOC_RE)].forEach((h, n) => {
-      const doc: Ch[] = [];
-      while (i < lines.length && (h[1] ? lines[i].replace(/^\t+/, '') : lines[i]).trim() !== h[3]) {
-        for (const c of lines[i]) doc.push({ c, line: i + 1 });
-        doc.push({ c: '\n', line: i + 1 });
-        i++;
-      }
-      i++;
-      const before = bodyText.slice(0, h.index).trim();
-      if (isRun && n === 0 && (before === '' || /^(?:\S*\/)?(?:sh|bash|dash|ash)(?:\s+-[a-z]+)*$/.test(before))) {
-        script.push({ c: '\n', line: startLine }, ...doc);
-      }
-    });
-    if (!isRun) continue;
-
-    let exec: Word[] | null = null;
-    if (bodyText.trim().startsWith('[')) {
-      try {
-        const parsed: unknown = JSON.parse(bodyText);
-        if (Array.isArray(parsed) && parsed.every((x) => typeof x === 'string')) {
-          let from = 0;
-          exec = (parsed as string[]).map((v) => {
-            const at = bodyText.indexOf(JSON.stringify(v), from);
-            if (at >= 0) from = at + 1;
-            return { op: false, v, line: at >= 0 ? body[at].line : startLine, redirect: -1 };
-          });
+    // A heredoc is this RUN's shell script for RUN <<EOF and RUN sh <<EOF; otherwise
+    // (python3 <<EOF, cat > f <<EOF) it is data.
+    const script: Ch[] = [...header];
+    const first = heredocs[0];
+    const content = first?.getContentRange();
+    if (first && content) {
+      const start = first.getStartRange().start;
+      const before = headerText.slice(0, offsets.get(`${start.line}:${start.character}`) ?? 0).trim();
+      if (before === '' || /^(?:\S*\/)?(?:sh|bash|dash|ash)(?:\s+-[a-z]+)*$/.test(before)) {
+        script.push({ c: '\n', line: from.line + 1 });
+        for (let l = content.start.line; l <= content.end.line; l++) {
+          for (const c of lines[l] ?? '') script.push({ c, line: l + 1 });
+          script.push({ c: '\n', line: l + 1 });
         }
-      } catch {
-        exec = null;
       }
     }
-    out.push({ chars: script, exec });
+    out.push({ chars: script, exec: execForm(ins, headerText, from.line + 1) });
   }
   return out;
+}
+
+/** RUN ["pip", "install", ...]: its words with their lines, when the text is a JSON array of strings (else shell). */
+function execForm(ins: Run, headerText: string, startLine: number): Word[] | null {
+  if (!headerText.trim().startsWith('[')) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(headerText);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === 'string')) return null;
+  const strings = ins.getJSONStrings();
+  return (parsed as string[]).map((v, k) => ({
+    op: false,
+    v,
+    line: strings.length === parsed.length ? strings[k].getRange().start.line + 1 : startLine,
+    redirect: -1,
+  }));
 }
 
 interface EarlierPin {
