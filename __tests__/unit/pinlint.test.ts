@@ -493,6 +493,54 @@ describe('lintContext', () => {
     ]);
   });
 
+  describe('.dockerignore: files the build never sees are not linted', () => {
+    const DOCKERFILE = text('FROM x', 'RUN pip install -r requirements.txt');
+    /** Every file of the tree holds an unpinned torch: a finding names a file the build would see. */
+    const tree = (ignoreFiles: Record<string, string>, names: string[]) => ({
+      '/ctx/Dockerfile': DOCKERFILE,
+      ...Object.fromEntries(names.map((n) => [`/ctx/${n}`, 'torch'])),
+      ...ignoreFiles,
+    });
+    const seen = (files: Record<string, string>) => lintContext('/ctx', '/ctx/Dockerfile', ['torch'], PLAN, fakeFs(files)).map((f) => f.file);
+    const NAMES = ['requirements.txt', 'requirements-dev.txt', 'docs/requirements.txt', 'svc/api/requirements.txt', 'svc/api/constraints.txt'];
+
+    test.each([
+      { name: 'no .dockerignore: every file', ignore: null, want: NAMES },
+      { name: 'a file by name', ignore: 'requirements-dev.txt', want: ['docs/requirements.txt', 'requirements.txt', 'svc/api/constraints.txt', 'svc/api/requirements.txt'] },
+      { name: 'a directory excludes all under it', ignore: 'docs\nsvc', want: ['requirements-dev.txt', 'requirements.txt'] },
+      { name: '* stays in one directory', ignore: '*/requirements.txt', want: ['requirements-dev.txt', 'requirements.txt', 'svc/api/constraints.txt', 'svc/api/requirements.txt'] },
+      { name: '** crosses directories', ignore: '**/requirements.txt', want: ['requirements-dev.txt', 'svc/api/constraints.txt'] },
+      { name: 'a leading / and ./ are the context root', ignore: '/requirements.txt\n./docs', want: ['requirements-dev.txt', 'svc/api/constraints.txt', 'svc/api/requirements.txt'] },
+      { name: 'comments and blank lines are not rules', ignore: '# requirements.txt\n\n  \n', want: NAMES },
+      { name: '! re-includes a file', ignore: 'requirements*.txt\n!requirements.txt', want: ['docs/requirements.txt', 'requirements.txt', 'svc/api/constraints.txt', 'svc/api/requirements.txt'] },
+      { name: '! re-includes a file inside an excluded directory', ignore: 'svc\n!svc/api/constraints.txt', want: ['docs/requirements.txt', 'requirements-dev.txt', 'requirements.txt', 'svc/api/constraints.txt'] },
+      { name: 'the last matching rule wins', ignore: '!requirements.txt\nrequirements.txt', want: ['docs/requirements.txt', 'requirements-dev.txt', 'svc/api/constraints.txt', 'svc/api/requirements.txt'] },
+      { name: 'the Dockerfile is sent whatever .dockerignore says (* names every top-level file and directory)', ignore: 'Dockerfile\n*', want: ['Dockerfile'] },
+    ])('$name', ({ ignore, want }) => {
+      const files: Record<string, string> = tree(ignore === null ? {} : { '/ctx/.dockerignore': ignore }, NAMES);
+      // A Dockerfile with a finding of its own, to show it is linted whatever the ignore file says.
+      if (want.includes('Dockerfile')) files['/ctx/Dockerfile'] = text('FROM x', 'RUN pip install torch');
+      expect(seen(files).sort()).toEqual([...want].sort());
+    });
+
+    test('an excluded directory is not even listed when no ! rule could bring a file back', () => {
+      const fake = fakeFs(tree({ '/ctx/.dockerignore': 'data\n' }, ['requirements.txt', 'data/big/requirements.txt']));
+      expect(lintContext('/ctx', '/ctx/Dockerfile', ['torch'], PLAN, fake).map((f) => f.file)).toEqual(['requirements.txt']);
+      expect(fake.listed).not.toContain('/ctx/data');
+    });
+
+    test('<Dockerfile>.dockerignore beside the Dockerfile is used instead of the context\'s .dockerignore', () => {
+      const files = {
+        '/ctx/docker/gpu.Dockerfile': DOCKERFILE,
+        '/ctx/docker/gpu.Dockerfile.dockerignore': 'requirements-dev.txt',
+        '/ctx/.dockerignore': 'requirements.txt',
+        '/ctx/requirements.txt': 'torch',
+        '/ctx/requirements-dev.txt': 'torch',
+      };
+      expect(lintContext('/ctx', '/ctx/docker/gpu.Dockerfile', ['torch'], PLAN, fakeFs(files)).map((f) => f.file)).toEqual(['requirements.txt']);
+    });
+  });
+
   test('a fake FileSystem: a Dockerfile that cannot be read is an error, not a clean result', () => {
     expect(() => lintContext('/ctx', '/ctx/Dockerfile', DEFAULT_PINNED, PLAN, fakeFs({ '/ctx/requirements.txt': 'torch==2.2.2' }))).toThrow('ENOENT: /ctx/Dockerfile');
   });

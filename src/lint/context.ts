@@ -7,6 +7,7 @@
  * uv, Poetry) and a Dockerfile's `RUN ... pip install` commands. Each finding names file and line.
  * This file walks the build context and hands each file to the reader for its kind.
  */
+import ignore, { type Ignore } from '@balena/dockerignore';
 import * as nodePath from 'path';
 import { contextFiles, workspaceOf } from '../files';
 import type { PinFinding, Planned } from './findings';
@@ -33,9 +34,27 @@ function kindOf(name: string, dirName: string): Kind | null {
 }
 
 /**
+ * The files the build never sees, as BuildKit decides it: <Dockerfile>.dockerignore beside the
+ * Dockerfile when there is one, else .dockerignore at the context root, read by
+ * @balena/dockerignore (Docker's own matching: `*` stays in one directory, `**` crosses them,
+ * `!` re-includes, a pattern naming a directory excludes all under it). None: nothing excluded.
+ */
+function ignoredFiles(contextDir: string, dockerfile: string, fs: FileSystem): { rules: Ignore; reincludes: boolean } | null {
+  const has = (dir: string, name: string) => fs.list(dir).some((e) => e.name === name && !e.dir);
+  const specific = `${dockerfile}.dockerignore`;
+  let text: string;
+  if (has(nodePath.dirname(specific), nodePath.basename(specific))) text = fs.read(specific);
+  else if (has(contextDir, '.dockerignore')) text = fs.read(nodePath.join(contextDir, '.dockerignore'));
+  else return null;
+  return { rules: ignore().add(text), reincludes: text.split(/\r\n|\n|\r/).some((l) => l.trim().startsWith('!')) };
+}
+
+/**
  * Lints every requirements/constraints file and pyproject.toml under contextDir (at most four
- * directories deep; .git, node_modules, __pycache__ and virtualenvs skipped) and the Dockerfile.
- * Files are named relative to contextDir when inside it.
+ * directories deep; .git, node_modules, __pycache__ and virtualenvs skipped; files the
+ * .dockerignore excludes skipped: pins the build never reads are not its pins) and the Dockerfile
+ * (sent to the builder whatever .dockerignore says). Files are named relative to contextDir when
+ * inside it.
  */
 export function lintContext(
   contextDir: string,
@@ -46,15 +65,19 @@ export function lintContext(
   fs: FileSystem = contextFiles(contextDir, dockerfile, workspaceOf()),
 ): PinFinding[] {
   const findings: PinFinding[] = [];
+  const ignored = ignoredFiles(contextDir, dockerfile, fs);
   const walk = (dir: string, rel: string, depth: number) => {
     const entries = [...fs.list(dir)].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       const full = nodePath.join(dir, e.name);
       const name = rel ? `${rel}/${e.name}` : e.name;
       if (e.dir) {
-        if (!SKIP_DIRS.has(e.name) && depth < MAX_DEPTH) walk(full, name, depth + 1);
+        // An excluded directory is still walked when a ! rule may bring back a file inside it.
+        const excluded = ignored !== null && !ignored.reincludes && ignored.rules.ignores(name);
+        if (!SKIP_DIRS.has(e.name) && depth < MAX_DEPTH && !excluded) walk(full, name, depth + 1);
         continue;
       }
+      if (ignored?.rules.ignores(name)) continue;
       const kind = kindOf(e.name, nodePath.basename(dir));
       if (kind === 'requirements') findings.push(...lintRequirements(fs.read(full), name, packages, planned));
       else if (kind === 'pyproject') findings.push(...lintPyproject(fs.read(full), name, packages, planned));
