@@ -491,7 +491,7 @@ export async function run(): Promise<void> {
         core.info(`${labelOf(plans, plan)}torch wheels: ${describeSource(plan.wheelSource)}`);
         for (const w of plan.warnings) core.warning(w);
         if (inputs!.mode !== 'merge') {
-          lintPlan(plan, core.warning);
+          lintPlan(plan, (a) => (a.level === 'error' ? core.error : core.warning)(a.message, a.properties));
           lintCacheOrder(plan, (message, at) => core.warning(message, { file: at.file, startLine: at.line }));
         }
       }

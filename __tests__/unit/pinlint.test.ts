@@ -1,8 +1,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { lintContext, type FileSystem } from '../../src/lint/context';
+import { lintContext, pathInContext, type FileSystem } from '../../src/lint/context';
 import { lintDockerfile } from '../../src/lint/dockerfile';
-import { DEFAULT_PINNED, formatFindings, type PinFinding, type Planned } from '../../src/lint/findings';
+import { DEFAULT_PINNED, formatFindings, pinAnnotations, type Annotation, type PinFinding, type Planned } from '../../src/lint/findings';
+import { lintPlan } from '../../src/lint/lint';
+import type { Plan } from '../../src/plan/plan';
+import { PhaseError } from '../../src/errors';
+import { inputs } from './fixtures';
 import { lintPyproject } from '../../src/lint/pyproject';
 import { sameVersion } from '../../src/lint/requirement';
 import { lintRequirements } from '../../src/lint/requirements';
@@ -559,6 +563,115 @@ describe('formatFindings', () => {
     },
   ])('$name', ({ findings, want }) => {
     expect(formatFindings(findings)).toBe(want);
+  });
+});
+
+describe('pinAnnotations: one annotation per finding, placed by the path from the workspace root', () => {
+  const finding = (file: string, line = 3): PinFinding => ({ file, line, package: 'torch', problem: 'torch is unpinned; pin it exactly (torch==2.2.2)' });
+  const MESSAGE = (file: string, line = 3) => `${file}:${line}: torch is unpinned; pin it exactly (torch==2.2.2)`;
+  test.each([
+    {
+      name: 'error mode: core.error at the file and line',
+      mode: 'error' as const,
+      findings: [finding('requirements.txt')],
+      context: 'worker',
+      dockerfile: 'worker/Dockerfile',
+      want: [{ level: 'error', message: MESSAGE('requirements.txt'), properties: { title: 'pin lint', file: 'worker/requirements.txt', startLine: 3 } }],
+    },
+    {
+      name: 'warn mode: core.warning',
+      mode: 'warn' as const,
+      findings: [finding('svc/pyproject.toml', 7)],
+      context: '.',
+      dockerfile: 'Dockerfile',
+      want: [{ level: 'warning', message: MESSAGE('svc/pyproject.toml', 7), properties: { title: 'pin lint', file: 'svc/pyproject.toml', startLine: 7 } }],
+    },
+    {
+      name: 'a Dockerfile inside the context, named relative to it',
+      mode: 'error' as const,
+      findings: [finding('docker/Dockerfile')],
+      context: './apps/worker/',
+      dockerfile: 'apps/worker/docker/Dockerfile',
+      want: [{ level: 'error', message: MESSAGE('docker/Dockerfile'), properties: { title: 'pin lint', file: 'apps/worker/docker/Dockerfile', startLine: 3 } }],
+    },
+    {
+      name: 'a Dockerfile outside the context, named as given',
+      mode: 'error' as const,
+      findings: [finding('requirements.txt', 1), finding('docker/gpu.Dockerfile', 9)],
+      context: 'app',
+      dockerfile: 'docker/gpu.Dockerfile',
+      want: [
+        { level: 'error', message: MESSAGE('requirements.txt', 1), properties: { title: 'pin lint', file: 'app/requirements.txt', startLine: 1 } },
+        { level: 'error', message: MESSAGE('docker/gpu.Dockerfile', 9), properties: { title: 'pin lint', file: 'docker/gpu.Dockerfile', startLine: 9 } },
+      ],
+    },
+    {
+      name: 'absolute paths inside the workspace',
+      mode: 'error' as const,
+      findings: [finding('requirements.txt')],
+      context: '/home/runner/work/repo/repo/worker',
+      dockerfile: '/home/runner/work/repo/repo/worker/Dockerfile',
+      want: [{ level: 'error', message: MESSAGE('requirements.txt'), properties: { title: 'pin lint', file: 'worker/requirements.txt', startLine: 3 } }],
+    },
+    {
+      name: 'a file outside the workspace keeps the message, without a place',
+      mode: 'warn' as const,
+      findings: [finding('requirements.txt')],
+      context: '/tmp/elsewhere',
+      dockerfile: '/tmp/elsewhere/Dockerfile',
+      want: [{ level: 'warning', message: MESSAGE('requirements.txt'), properties: { title: 'pin lint' } }],
+    },
+    { name: 'no findings, no annotations', mode: 'error' as const, findings: [], context: '.', dockerfile: 'Dockerfile', want: [] },
+  ])('$name', ({ mode, findings, context, dockerfile, want }) => {
+    const workspace = '/home/runner/work/repo/repo';
+    expect(pinAnnotations(findings, mode, { pathOf: pathInContext(context, dockerfile), workspace, cwd: workspace })).toEqual(want);
+  });
+});
+
+describe('lintPlan: annotations, then the plan fails on error', () => {
+  const CONTEXT = path.relative(process.cwd(), path.join(FIXTURES, 'context'));
+  const plan = (pinLint: 'error' | 'warn' | 'off') =>
+    ({ inputs: inputs({ context: CONTEXT, file: `${CONTEXT}/Dockerfile`, pinLint, torchVersion: '2.2.2', torchaudioVersion: '2.2.2', torchvisionVersion: '', pinnedPackages: [] }) }) as unknown as Plan;
+  const run = (pinLint: 'error' | 'warn' | 'off') => {
+    const annotations: Annotation[] = [];
+    let error: unknown = null;
+    try {
+      lintPlan(plan(pinLint), (a) => annotations.push(a));
+    } catch (e) {
+      error = e;
+    }
+    return { annotations, error };
+  };
+  const ANNOTATED = [
+    ['a/b/c/d/constraints.txt', 2],
+    ['constraints.txt', 3],
+    ['constraints.txt', 5],
+    ['pyproject.toml', 11],
+    ['pyproject.toml', 20],
+    ['services/api/requirements-gpu.txt', 2],
+    ['Dockerfile', 11],
+    ['Dockerfile', 11],
+  ].map(([file, line]) => ({ title: 'pin lint', file: `${CONTEXT.split(path.sep).join('/')}/${file}`, startLine: line }));
+
+  test('error: one core.error per finding, placed from the workspace root, then a PhaseError naming them all', () => {
+    const { annotations, error } = run('error');
+    expect(annotations.map((a) => a.level)).toEqual(Array(8).fill('error'));
+    expect(annotations.map((a) => a.properties)).toEqual(ANNOTATED);
+    expect(error).toBeInstanceOf(PhaseError);
+    expect((error as Error).message).toContain('pin lint: 8 problem(s)');
+    expect((error as Error).message).toContain('constraints.txt:3: torch>=2.1,<2.3 is a range; pin it exactly (torch==2.2.2)');
+  });
+
+  test('warn: the same places as warnings, and the plan goes on', () => {
+    const { annotations, error } = run('warn');
+    expect(error).toBeNull();
+    expect(annotations.map((a) => a.level)).toEqual(Array(8).fill('warning'));
+    expect(annotations.map((a) => a.properties)).toEqual(ANNOTATED);
+    expect(annotations[1].message).toBe('constraints.txt:3: torch>=2.1,<2.3 is a range; pin it exactly (torch==2.2.2)');
+  });
+
+  test('off: nothing read, nothing said', () => {
+    expect(run('off')).toEqual({ annotations: [], error: null });
   });
 });
 

@@ -85,9 +85,23 @@ export function lintContext(
   };
   walk(contextDir, '', 0);
 
+  findings.push(...lintDockerfile(fs.read(dockerfile), shownDockerfile(contextDir, dockerfile), packages, planned));
+  return findings;
+}
+
+/** How findings name the Dockerfile: relative to the context when inside it, else as given. */
+function shownDockerfile(contextDir: string, dockerfile: string): string {
   const rel = nodePath.relative(nodePath.resolve(contextDir), nodePath.resolve(dockerfile));
   const inside = rel !== '' && !rel.startsWith('..') && !nodePath.isAbsolute(rel);
-  const shown = inside ? rel.split(nodePath.sep).join('/') : dockerfile;
-  findings.push(...lintDockerfile(fs.read(dockerfile), shown, packages, planned));
-  return findings;
+  return inside ? rel.split(nodePath.sep).join('/') : dockerfile;
+}
+
+/**
+ * The path a finding's file was read from, from the name lintContext gave it. The only name that
+ * is not relative to the context is the Dockerfile's (outside the context, as given); the other
+ * files linted are requirements files and pyproject.toml, never named like a Dockerfile path.
+ */
+export function pathInContext(contextDir: string, dockerfile: string): (file: string) => string {
+  const shown = shownDockerfile(contextDir, dockerfile);
+  return (file) => (file === shown ? dockerfile : nodePath.join(contextDir, file));
 }

@@ -1,4 +1,5 @@
 /** What pin lint reports: one finding per file and line, and how findings are written out. */
+import * as path from 'path';
 
 export const DEFAULT_PINNED = ['torch', 'torchaudio', 'torchvision', 'pyannote.audio', 'openai-whisper'];
 
@@ -25,4 +26,37 @@ export function byLine(findings: PinFinding[]): PinFinding[] {
 /** One "file:line: problem" per line. */
 export function formatFindings(findings: PinFinding[]): string {
   return findings.map((f) => `${f.file}:${f.line}: ${f.problem}`).join('\n');
+}
+
+/** One workflow-command annotation (core.error or core.warning with these properties). */
+export interface Annotation {
+  level: 'error' | 'warning';
+  message: string;
+  properties: { title: string; file?: string; startLine?: number };
+}
+
+export interface Where {
+  /** The path of each finding's file as pin lint read it (relative to cwd or absolute). */
+  pathOf: (file: string) => string;
+  /** The repository root (GITHUB_WORKSPACE) GitHub places annotations by. */
+  workspace: string;
+  cwd: string;
+}
+
+/**
+ * One annotation per finding, so it shows on the pull request's diff at its file and line:
+ * an error when pin lint fails the plan, a warning when it only warns. GitHub places an
+ * annotation by the path relative to the repository root; a file outside it keeps the message
+ * and goes without a place.
+ */
+export function pinAnnotations(findings: PinFinding[], mode: 'error' | 'warn', where: Where): Annotation[] {
+  return findings.map((f) => {
+    const rel = path.relative(where.workspace, path.resolve(where.cwd, where.pathOf(f.file)));
+    const inside = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+    return {
+      level: mode === 'error' ? 'error' : 'warning',
+      message: `${f.file}:${f.line}: ${f.problem}`,
+      properties: inside ? { title: 'pin lint', file: rel.split(path.sep).join('/'), startLine: f.line } : { title: 'pin lint' },
+    };
+  });
 }
