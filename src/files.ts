@@ -158,8 +158,10 @@ export function contextFiles(contextDir: string, dockerfile: string, workspace: 
   return {
     list: (dir) => fs.readdirSync(dir, { withFileTypes: true }).map((d) => ({ name: d.name, dir: d.isDirectory() })),
     read: (p) => {
-      // BuildKit follows a linked Dockerfile (it is sent apart from the context): the workspace is its limit.
-      if (path.resolve(p) === path.resolve(dockerfile)) return readRegularFile(p, inWorkspace('file', workspace));
+      // BuildKit follows a linked Dockerfile and reads <Dockerfile>.dockerignore beside it (both are
+      // sent apart from the context): the workspace is their limit.
+      const resolved = path.resolve(p);
+      if (resolved === path.resolve(dockerfile) || resolved === `${path.resolve(dockerfile)}.dockerignore`) return readRegularFile(p, inWorkspace('file', workspace));
       const rel = path.relative(root, path.resolve(p)).split(path.sep).join('/');
       return readRegularFile(p, rule, `'${rel}' in the build context '${contextDir}'`);
     },

@@ -15,7 +15,7 @@ import { readContext } from './context';
 import { messageOf, PhaseError } from './errors';
 import { workspaceOf } from './files';
 import { actionsInputSource, readImages, workspaceFiles, type Inputs } from './inputs';
-import { lintCacheOrder, lintPlan } from './plan/lint';
+import { lintCacheOrder, lintPlan } from './lint/lint';
 import { checkPlanInputs, createPlan, planOutputs, type Plan, type PlatformPlan } from './plan/plan';
 import { describeSource, resolveTorch } from './plan/preflight';
 import { hostPlatform } from './plan/platforms';
@@ -494,7 +494,7 @@ export async function run(): Promise<void> {
         core.info(`${labelOf(plans, plan)}torch wheels: ${describeSource(plan.wheelSource)}`);
         for (const w of plan.warnings) core.warning(w);
         if (inputs!.mode !== 'merge') {
-          lintPlan(plan, core.warning);
+          lintPlan(plan, (a) => (a.level === 'error' ? core.error : core.warning)(a.message, a.properties));
           lintCacheOrder(plan, (message, at) => core.warning(message, { file: at.file, startLine: at.line }));
         }
       }

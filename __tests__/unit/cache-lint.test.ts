@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { cacheBusters } from '../../src/plan/cache-lint';
+import { cacheBusters } from '../../src/lint/cache-lint';
 
 const lines = (...l: string[]) => l.join('\n');
 

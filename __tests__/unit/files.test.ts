@@ -90,6 +90,15 @@ describe('contextFiles: links stay inside the build context', () => {
     const files = contextFiles(path.join(ws, 'ctx'), path.join(ws, 'ctx/side-link.txt'), ws);
     expect(files.read(path.join(ws, 'ctx/side-link.txt'))).toBe('FROM scratch\n');
   });
+  test('<Dockerfile>.dockerignore beside a Dockerfile outside the context is read, another file there is not', () => {
+    fs.mkdirSync(path.join(ws, 'docker'), { recursive: true });
+    fs.writeFileSync(path.join(ws, 'docker/gpu.Dockerfile'), 'FROM scratch\n');
+    fs.writeFileSync(path.join(ws, 'docker/gpu.Dockerfile.dockerignore'), 'docs\n');
+    fs.writeFileSync(path.join(ws, 'docker/requirements.txt'), 'torch\n');
+    const files = contextFiles(path.join(ws, 'ctx'), path.join(ws, 'docker/gpu.Dockerfile'), ws);
+    expect(files.read(path.join(ws, 'docker/gpu.Dockerfile.dockerignore'))).toBe('docs\n');
+    expect(refusal(() => files.read(path.join(ws, 'docker/requirements.txt')), 'context')).toContain('is outside the build context');
+  });
   test('a linked directory is listed as a file (not entered)', () => {
     fs.symlinkSync('requirements', path.join(ws, 'ctx/dir-link'));
     expect(ctx().list(path.join(ws, 'ctx')).find((e) => e.name === 'dir-link')).toEqual({ name: 'dir-link', dir: false });

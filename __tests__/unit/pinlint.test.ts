@@ -1,16 +1,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import {
-  DEFAULT_PINNED,
-  formatFindings,
-  lintContext,
-  lintDockerfile,
-  lintPyproject,
-  lintRequirements,
-  type FileSystem,
-  type PinFinding,
-  type Planned,
-} from '../../src/plan/pinlint';
+import { lintContext, pathInContext, type FileSystem } from '../../src/lint/context';
+import { lintDockerfile } from '../../src/lint/dockerfile';
+import { DEFAULT_PINNED, formatFindings, pinAnnotations, type Annotation, type PinFinding, type Planned } from '../../src/lint/findings';
+import { lintPlan } from '../../src/lint/lint';
+import type { Plan } from '../../src/plan/plan';
+import { PhaseError } from '../../src/errors';
+import { inputs } from './fixtures';
+import { lintPyproject } from '../../src/lint/pyproject';
+import { sameVersion } from '../../src/lint/requirement';
+import { lintRequirements } from '../../src/lint/requirements';
 
 /** The plan of the example worker: torch and torchaudio 2.2.2; the other checked packages only need ==. */
 const PLAN: Planned = { torch: '2.2.2', torchaudio: '2.2.2' };
@@ -32,6 +31,27 @@ interface Row {
 
 const RANGE_OPERATORS = ['>=', '<=', '>', '<', '~=', '!='];
 
+describe('sameVersion (PEP 440, public versions)', () => {
+  test.each([
+    { name: 'trailing zeros do not count', a: '2.2', b: '2.2.0', same: true },
+    { name: 'a local label does not count', a: '2.2.2+cu121', b: '2.2.2', same: true },
+    { name: 'two local labels do not count', a: '2.2.2+cu121', b: '2.2.2+cpu', same: true },
+    { name: 'epoch 0 is the default epoch', a: '0!2.2.2', b: '2.2.2', same: true },
+    { name: 'another epoch is another version', a: '1!2.2.2', b: '2.2.2', same: false },
+    { name: 'a leading v and case do not count', a: 'V2.2.0RC1', b: '2.2rc1', same: true },
+    { name: 'spelled pre-release forms are one version', a: '2.2.0-RC.1', b: '2.2.0rc1', same: true },
+    { name: '-1 is the post-release .post1', a: '2.2.2-1', b: '2.2.2.post1', same: true },
+    { name: 'a post-release is another version', a: '2.2.2.post1', b: '2.2.2', same: false },
+    { name: 'a pre-release is another version', a: '2.2.2rc1', b: '2.2.2', same: false },
+    { name: 'another patch is another version', a: '2.2.1', b: '2.2.2', same: false },
+    { name: 'text that is no version is compared as written, case aside', a: 'Nightly', b: 'nightly', same: true },
+    { name: 'text that is no version never equals a version', a: 'latest', b: '2.2.2', same: false },
+  ])('$name', ({ a, b, same }) => {
+    expect(sameVersion(a, b)).toBe(same);
+    expect(sameVersion(b, a)).toBe(same);
+  });
+});
+
 describe('lintRequirements', () => {
   test.each<Row>([
     // Accepted
@@ -40,6 +60,10 @@ describe('lintRequirements', () => {
     { name: '=== is an exact pin', text: 'torch===2.2.2', want: [] },
     { name: 'spaces around == are allowed', text: 'torch == 2.2.2', want: [] },
     { name: 'the plan version compares as PEP 440 (2.2 is 2.2.0)', text: 'torch==2.2', planned: { torch: '2.2.0' }, want: [] },
+    { name: 'an epoch 0 pin matches the plan', text: 'torch==0!2.2.2', want: [] },
+    { name: 'a plan version with a local label compares by its public part', text: 'torch==2.2.2', planned: { torch: '2.2.2+cu121' }, want: [] },
+    { name: 'a post-release is not the planned version', text: 'torch==2.2.2.post1', want: ['1 torch: torch==2.2.2.post1 disagrees with the plan (torch 2.2.2)'] },
+    { name: 'another epoch is not the planned version', text: 'torch==1!2.2.2', want: ['1 torch: torch==1!2.2.2 disagrees with the plan (torch 2.2.2)'] },
     { name: 'a package the plan does not version only needs ==', text: text('pyannote.audio==3.1.1', 'openai-whisper==20231117'), want: [] },
     { name: 'packages not listed are ignored', text: text('numpy>=1.26', 'requests', 'fastapi~=0.110'), want: [] },
     { name: 'only the given packages are checked', text: 'torchaudio>=2', packages: ['torch'], want: [] },
@@ -195,6 +219,39 @@ describe('lintPyproject', () => {
     { name: 'Poetry sub-table with an exact version', text: text('[tool.poetry.group.gpu.dependencies.torch]', 'version = "2.2.2"'), want: [] },
     { name: 'Poetry sub-table without a version', text: text('[tool.poetry.dependencies.torchaudio]', 'git = "https://github.com/pytorch/audio"'), want: ['1 torchaudio: torchaudio is unpinned (a git dependency without a version); pin it exactly (torchaudio = "2.2.2")'] },
     { name: 'Poetry dotted key version', text: text('[tool.poetry.dependencies]', 'torch.version = "~2.2"'), want: ['2 torch: torch.version = "~2.2" is a range; pin it exactly (torch = "2.2.2")'] },
+    // The TOML reader (toml-eslint-parser): positions and syntax
+    {
+      name: 'items of a multi-line array with comments and a trailing comma, each on its line',
+      text: text('[project]', 'dependencies = [', '  # the torch stack', '  "torch>=2",', '', '  """torchaudio""",  # triple-quoted', ']'),
+      want: ['4 torch: torch>=2 is a range; pin it exactly (torch==2.2.2)', '6 torchaudio: torchaudio is unpinned; pin it exactly (torchaudio==2.2.2)'],
+    },
+    {
+      name: 'an array spread over lines inside an inline table: the line of the item',
+      text: text('[project]', 'optional-dependencies = { gpu = [', '    "torchvision>=0.17",', '] }'),
+      want: ['3 torchvision: torchvision>=0.17 is a range; pin it exactly with =='],
+    },
+    {
+      name: 'a dotted key at the top level',
+      text: text('project.dependencies = [', '  "openai-whisper",', ']'),
+      want: ['2 openai-whisper: openai-whisper is unpinned; pin it exactly with =='],
+    },
+    { name: 'a literal string keeps its backslashes', text: text('[project]', "dependencies = ['torch==2.2.2', 'torchaudio>=2']"), want: ['2 torchaudio: torchaudio>=2 is a range; pin it exactly (torchaudio==2.2.2)'] },
+    { name: 'escapes in a basic string are read', text: text('[project]', 'dependencies = ["torch\\u003e=2"]'), want: ['2 torch: torch>=2 is a range; pin it exactly (torch==2.2.2)'] },
+    { name: 'a quoted key with an escape names the package', text: text('[tool.poetry.dependencies]', '"pyannote\\u002eaudio" = "^3"'), want: ['2 pyannote.audio: pyannote.audio = "^3" is a range; pin it exactly with =='] },
+    { name: 'CRLF line endings and a BOM', text: '\ufeff[project]\r\ndependencies = [\r\n  "torch<3",\r\n]\r\n', want: ['3 torch: torch<3 is a range; pin it exactly (torch==2.2.2)'] },
+    { name: 'an array of tables holds no dependency list', text: text('[[tool.poetry.source]]', 'name = "pytorch"', 'url = "https://download.pytorch.org/whl/cu121"', '[tool.poetry.dependencies]', 'torch = "2.2.2"'), want: [] },
+    {
+      name: 'Poetry sub-table after other tables keeps the line of its header',
+      text: text('[tool.poetry]', 'name = "w"', '', '[tool.poetry.group.gpu.dependencies.torchaudio]', 'source = "pytorch"'),
+      want: ['4 torchaudio: torchaudio is unpinned (a table without a version); pin it exactly (torchaudio = "2.2.2")'],
+    },
+    {
+      name: 'an inline table spread over lines is not TOML 1.0, which pip reads',
+      text: text('[tool.poetry.dependencies]', 'torch = { source = "pytorch",', '  version = "^2.2" }'),
+      want: ['3 : not valid TOML (No newlines are allowed between the curly braces unless they are valid within a value); pin lint cannot read its pins'],
+    },
+    { name: 'a file that is not TOML is one finding where the parser stopped', text: text('[project]', 'name = "w"', 'dependencies = ["torch>=2"', '[tool.uv]'), want: ['4 : not valid TOML (Expected comma (,) token); pin lint cannot read its pins'] },
+    { name: 'a duplicate key is not TOML', text: text('[project]', 'dependencies = []', 'dependencies = ["torch"]'), want: ['3 : not valid TOML (Defining a key multiple times is invalid); pin lint cannot read its pins'] },
     { name: 'Poetry python and unlisted packages are ignored', text: text('[tool.poetry.dependencies]', 'python = "^3.11"', 'numpy = "*"'), want: [] },
   ])('$name', ({ text: t, want, planned, packages }) => {
     expect(brief(lintPyproject(t, 'pyproject.toml', packages ?? DEFAULT_PINNED, planned ?? PLAN))).toEqual(want);
@@ -318,6 +375,22 @@ describe('lintDockerfile', () => {
     },
     { name: 'other instructions are not builds', text: text(FROM, 'LABEL note="pip install torch"', 'CMD pip install torch', '# RUN pip install torch'), want: [] },
     { name: 'the backtick escape directive', text: text('# escape=`', FROM, 'RUN pip install `', '      torch'), want: ['4 torch: torch is unpinned; pin it exactly (torch==2.2.2)'] },
+    // Instruction splitting (dockerfile-ast): escape directive, continuations, heredocs, flags
+    { name: 'under escape=` a trailing backslash continues nothing', text: text('# escape=`', FROM, 'RUN pip install C:\\wheels\\', 'RUN pip install torch'), want: ['4 torch: torch is unpinned; pin it exactly (torch==2.2.2)'] },
+    { name: 'an escape directive after a comment is a comment', text: text('# syntax note', '# escape=`', FROM, 'RUN pip install `', '      torch'), want: [] },
+    { name: 'spaces after the continuation backslash', text: text(FROM, 'RUN pip install \\  ', '      torch'), want: ['3 torch: torch is unpinned; pin it exactly (torch==2.2.2)'] },
+    { name: 'CRLF line endings', text: `${FROM}\r\nRUN pip install \\\r\n  numpy \\\r\n  torchaudio\r\n`, want: ['4 torchaudio: torchaudio is unpinned; pin it exactly (torchaudio==2.2.2)'] },
+    { name: 'flags on their own continued line', text: text(FROM, 'RUN --mount=type=cache,target=/root/.cache/pip \\', '    pip install torch'), want: ['3 torch: torch is unpinned; pin it exactly (torch==2.2.2)'] },
+    { name: 'ONBUILD RUN is read', text: text(FROM, 'ONBUILD RUN pip install torch'), want: ['2 torch: torch is unpinned; pin it exactly (torch==2.2.2)'] },
+    { name: 'a shell form that starts with [ is shell', text: text(FROM, 'RUN [ -f /done ] || pip install torch'), want: ['2 torch: torch is unpinned; pin it exactly (torch==2.2.2)'] },
+    { name: 'a <<- heredoc with tab-indented lines and delimiter', text: text(FROM, 'RUN <<-EOT', '\tpip install torch==2.2.2', '\tpip install torchaudio', '\tEOT', 'RUN pip install torchvision==0.17.2'), want: ['4 torchaudio: torchaudio is unpinned; pin it exactly (torchaudio==2.2.2)'] },
+    { name: 'a quoted heredoc name fed to bash', text: text(FROM, 'RUN bash -e <<"EOT"', 'pip install "torch>=2"', 'EOT'), want: ['3 torch: torch>=2 is a range; pin it exactly (torch==2.2.2)'] },
+    {
+      name: 'two heredocs: the first is the script, the second is data',
+      text: text(FROM, 'RUN <<A bash && cat <<B > /notes', 'pip install torchaudio', 'A', 'pip install torch', 'B', 'RUN pip install openai-whisper'),
+      want: ['3 torchaudio: torchaudio is unpinned; pin it exactly (torchaudio==2.2.2)', '7 openai-whisper: openai-whisper is unpinned; pin it exactly with =='],
+    },
+    { name: 'a heredoc on a continued RUN line', text: text(FROM, 'RUN --network=default \\', '  <<EOT', 'pip install torch', 'EOT'), want: ['4 torch: torch is unpinned; pin it exactly (torch==2.2.2)'] },
     { name: 'another build arg as the pin (the faulty-worker fixture) is accepted', text: text(FROM, 'RUN pip install "torch==${FIXTURE_TORCH_PIN:-$TORCH_VERSION}"'), want: [] },
     { name: 'requirements files named by -r are left to lintContext', text: text(FROM, 'RUN pip install -r requirements.txt'), want: [] },
   ])('$name', ({ text: t, want, planned, packages }) => {
@@ -424,6 +497,54 @@ describe('lintContext', () => {
     ]);
   });
 
+  describe('.dockerignore: files the build never sees are not linted', () => {
+    const DOCKERFILE = text('FROM x', 'RUN pip install -r requirements.txt');
+    /** Every file of the tree holds an unpinned torch: a finding names a file the build would see. */
+    const tree = (ignoreFiles: Record<string, string>, names: string[]) => ({
+      '/ctx/Dockerfile': DOCKERFILE,
+      ...Object.fromEntries(names.map((n) => [`/ctx/${n}`, 'torch'])),
+      ...ignoreFiles,
+    });
+    const seen = (files: Record<string, string>) => lintContext('/ctx', '/ctx/Dockerfile', ['torch'], PLAN, fakeFs(files)).map((f) => f.file);
+    const NAMES = ['requirements.txt', 'requirements-dev.txt', 'docs/requirements.txt', 'svc/api/requirements.txt', 'svc/api/constraints.txt'];
+
+    test.each([
+      { name: 'no .dockerignore: every file', ignore: null, want: NAMES },
+      { name: 'a file by name', ignore: 'requirements-dev.txt', want: ['docs/requirements.txt', 'requirements.txt', 'svc/api/constraints.txt', 'svc/api/requirements.txt'] },
+      { name: 'a directory excludes all under it', ignore: 'docs\nsvc', want: ['requirements-dev.txt', 'requirements.txt'] },
+      { name: '* stays in one directory', ignore: '*/requirements.txt', want: ['requirements-dev.txt', 'requirements.txt', 'svc/api/constraints.txt', 'svc/api/requirements.txt'] },
+      { name: '** crosses directories', ignore: '**/requirements.txt', want: ['requirements-dev.txt', 'svc/api/constraints.txt'] },
+      { name: 'a leading / and ./ are the context root', ignore: '/requirements.txt\n./docs', want: ['requirements-dev.txt', 'svc/api/constraints.txt', 'svc/api/requirements.txt'] },
+      { name: 'comments and blank lines are not rules', ignore: '# requirements.txt\n\n  \n', want: NAMES },
+      { name: '! re-includes a file', ignore: 'requirements*.txt\n!requirements.txt', want: ['docs/requirements.txt', 'requirements.txt', 'svc/api/constraints.txt', 'svc/api/requirements.txt'] },
+      { name: '! re-includes a file inside an excluded directory', ignore: 'svc\n!svc/api/constraints.txt', want: ['docs/requirements.txt', 'requirements-dev.txt', 'requirements.txt', 'svc/api/constraints.txt'] },
+      { name: 'the last matching rule wins', ignore: '!requirements.txt\nrequirements.txt', want: ['docs/requirements.txt', 'requirements-dev.txt', 'svc/api/constraints.txt', 'svc/api/requirements.txt'] },
+      { name: 'the Dockerfile is sent whatever .dockerignore says (* names every top-level file and directory)', ignore: 'Dockerfile\n*', want: ['Dockerfile'] },
+    ])('$name', ({ ignore, want }) => {
+      const files: Record<string, string> = tree(ignore === null ? {} : { '/ctx/.dockerignore': ignore }, NAMES);
+      // A Dockerfile with a finding of its own, to show it is linted whatever the ignore file says.
+      if (want.includes('Dockerfile')) files['/ctx/Dockerfile'] = text('FROM x', 'RUN pip install torch');
+      expect(seen(files).sort()).toEqual([...want].sort());
+    });
+
+    test('an excluded directory is not even listed when no ! rule could bring a file back', () => {
+      const fake = fakeFs(tree({ '/ctx/.dockerignore': 'data\n' }, ['requirements.txt', 'data/big/requirements.txt']));
+      expect(lintContext('/ctx', '/ctx/Dockerfile', ['torch'], PLAN, fake).map((f) => f.file)).toEqual(['requirements.txt']);
+      expect(fake.listed).not.toContain('/ctx/data');
+    });
+
+    test('<Dockerfile>.dockerignore beside the Dockerfile is used instead of the context\'s .dockerignore', () => {
+      const files = {
+        '/ctx/docker/gpu.Dockerfile': DOCKERFILE,
+        '/ctx/docker/gpu.Dockerfile.dockerignore': 'requirements-dev.txt',
+        '/ctx/.dockerignore': 'requirements.txt',
+        '/ctx/requirements.txt': 'torch',
+        '/ctx/requirements-dev.txt': 'torch',
+      };
+      expect(lintContext('/ctx', '/ctx/docker/gpu.Dockerfile', ['torch'], PLAN, fakeFs(files)).map((f) => f.file)).toEqual(['requirements.txt']);
+    });
+  });
+
   test('a fake FileSystem: a Dockerfile that cannot be read is an error, not a clean result', () => {
     expect(() => lintContext('/ctx', '/ctx/Dockerfile', DEFAULT_PINNED, PLAN, fakeFs({ '/ctx/requirements.txt': 'torch==2.2.2' }))).toThrow('ENOENT: /ctx/Dockerfile');
   });
@@ -442,6 +563,115 @@ describe('formatFindings', () => {
     },
   ])('$name', ({ findings, want }) => {
     expect(formatFindings(findings)).toBe(want);
+  });
+});
+
+describe('pinAnnotations: one annotation per finding, placed by the path from the workspace root', () => {
+  const finding = (file: string, line = 3): PinFinding => ({ file, line, package: 'torch', problem: 'torch is unpinned; pin it exactly (torch==2.2.2)' });
+  const MESSAGE = (file: string, line = 3) => `${file}:${line}: torch is unpinned; pin it exactly (torch==2.2.2)`;
+  test.each([
+    {
+      name: 'error mode: core.error at the file and line',
+      mode: 'error' as const,
+      findings: [finding('requirements.txt')],
+      context: 'worker',
+      dockerfile: 'worker/Dockerfile',
+      want: [{ level: 'error', message: MESSAGE('requirements.txt'), properties: { title: 'pin lint', file: 'worker/requirements.txt', startLine: 3 } }],
+    },
+    {
+      name: 'warn mode: core.warning',
+      mode: 'warn' as const,
+      findings: [finding('svc/pyproject.toml', 7)],
+      context: '.',
+      dockerfile: 'Dockerfile',
+      want: [{ level: 'warning', message: MESSAGE('svc/pyproject.toml', 7), properties: { title: 'pin lint', file: 'svc/pyproject.toml', startLine: 7 } }],
+    },
+    {
+      name: 'a Dockerfile inside the context, named relative to it',
+      mode: 'error' as const,
+      findings: [finding('docker/Dockerfile')],
+      context: './apps/worker/',
+      dockerfile: 'apps/worker/docker/Dockerfile',
+      want: [{ level: 'error', message: MESSAGE('docker/Dockerfile'), properties: { title: 'pin lint', file: 'apps/worker/docker/Dockerfile', startLine: 3 } }],
+    },
+    {
+      name: 'a Dockerfile outside the context, named as given',
+      mode: 'error' as const,
+      findings: [finding('requirements.txt', 1), finding('docker/gpu.Dockerfile', 9)],
+      context: 'app',
+      dockerfile: 'docker/gpu.Dockerfile',
+      want: [
+        { level: 'error', message: MESSAGE('requirements.txt', 1), properties: { title: 'pin lint', file: 'app/requirements.txt', startLine: 1 } },
+        { level: 'error', message: MESSAGE('docker/gpu.Dockerfile', 9), properties: { title: 'pin lint', file: 'docker/gpu.Dockerfile', startLine: 9 } },
+      ],
+    },
+    {
+      name: 'absolute paths inside the workspace',
+      mode: 'error' as const,
+      findings: [finding('requirements.txt')],
+      context: '/home/runner/work/repo/repo/worker',
+      dockerfile: '/home/runner/work/repo/repo/worker/Dockerfile',
+      want: [{ level: 'error', message: MESSAGE('requirements.txt'), properties: { title: 'pin lint', file: 'worker/requirements.txt', startLine: 3 } }],
+    },
+    {
+      name: 'a file outside the workspace keeps the message, without a place',
+      mode: 'warn' as const,
+      findings: [finding('requirements.txt')],
+      context: '/tmp/elsewhere',
+      dockerfile: '/tmp/elsewhere/Dockerfile',
+      want: [{ level: 'warning', message: MESSAGE('requirements.txt'), properties: { title: 'pin lint' } }],
+    },
+    { name: 'no findings, no annotations', mode: 'error' as const, findings: [], context: '.', dockerfile: 'Dockerfile', want: [] },
+  ])('$name', ({ mode, findings, context, dockerfile, want }) => {
+    const workspace = '/home/runner/work/repo/repo';
+    expect(pinAnnotations(findings, mode, { pathOf: pathInContext(context, dockerfile), workspace, cwd: workspace })).toEqual(want);
+  });
+});
+
+describe('lintPlan: annotations, then the plan fails on error', () => {
+  const CONTEXT = path.relative(process.cwd(), path.join(FIXTURES, 'context'));
+  const plan = (pinLint: 'error' | 'warn' | 'off') =>
+    ({ inputs: inputs({ context: CONTEXT, file: `${CONTEXT}/Dockerfile`, pinLint, torchVersion: '2.2.2', torchaudioVersion: '2.2.2', torchvisionVersion: '', pinnedPackages: [] }) }) as unknown as Plan;
+  const run = (pinLint: 'error' | 'warn' | 'off') => {
+    const annotations: Annotation[] = [];
+    let error: unknown = null;
+    try {
+      lintPlan(plan(pinLint), (a) => annotations.push(a));
+    } catch (e) {
+      error = e;
+    }
+    return { annotations, error };
+  };
+  const ANNOTATED = [
+    ['a/b/c/d/constraints.txt', 2],
+    ['constraints.txt', 3],
+    ['constraints.txt', 5],
+    ['pyproject.toml', 11],
+    ['pyproject.toml', 20],
+    ['services/api/requirements-gpu.txt', 2],
+    ['Dockerfile', 11],
+    ['Dockerfile', 11],
+  ].map(([file, line]) => ({ title: 'pin lint', file: `${CONTEXT.split(path.sep).join('/')}/${file}`, startLine: line }));
+
+  test('error: one core.error per finding, placed from the workspace root, then a PhaseError naming them all', () => {
+    const { annotations, error } = run('error');
+    expect(annotations.map((a) => a.level)).toEqual(Array(8).fill('error'));
+    expect(annotations.map((a) => a.properties)).toEqual(ANNOTATED);
+    expect(error).toBeInstanceOf(PhaseError);
+    expect((error as Error).message).toContain('pin lint: 8 problem(s)');
+    expect((error as Error).message).toContain('constraints.txt:3: torch>=2.1,<2.3 is a range; pin it exactly (torch==2.2.2)');
+  });
+
+  test('warn: the same places as warnings, and the plan goes on', () => {
+    const { annotations, error } = run('warn');
+    expect(error).toBeNull();
+    expect(annotations.map((a) => a.level)).toEqual(Array(8).fill('warning'));
+    expect(annotations.map((a) => a.properties)).toEqual(ANNOTATED);
+    expect(annotations[1].message).toBe('constraints.txt:3: torch>=2.1,<2.3 is a range; pin it exactly (torch==2.2.2)');
+  });
+
+  test('off: nothing read, nothing said', () => {
+    expect(run('off')).toEqual({ annotations: [], error: null });
   });
 });
 

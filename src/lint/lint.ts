@@ -1,14 +1,17 @@
 import { PhaseError } from '../errors';
-import type { Plan } from './plan';
+import type { Plan } from '../plan/plan';
 import { inWorkspace, readRegularFile, workspaceOf } from '../files';
 import { cacheBusters } from './cache-lint';
-import { DEFAULT_PINNED, lintContext } from './pinlint';
+import { lintContext, pathInContext } from './context';
+import { DEFAULT_PINNED, formatFindings, pinAnnotations, type Annotation } from './findings';
 
 /**
  * Pin lint for one planned image: reads the build context's requirements files, pyproject.toml
- * and the Dockerfile (the only file I/O of the plan phase), before any build.
+ * and the Dockerfile (the only file I/O of the plan phase), before any build. Each finding is one
+ * annotation at its file and line (an error with pin-lint: error, else a warning); with
+ * pin-lint: error the plan then fails with all of them.
  */
-export function lintPlan(plan: Plan, warn: (s: string) => void): void {
+export function lintPlan(plan: Plan, annotate: (a: Annotation) => void): void {
   const inputs = plan.inputs;
   if (inputs.pinLint === 'off') return;
   const packages = inputs.pinnedPackages.length ? inputs.pinnedPackages : DEFAULT_PINNED;
@@ -16,12 +19,10 @@ export function lintPlan(plan: Plan, warn: (s: string) => void): void {
   if (inputs.torchvisionVersion) planned.torchvision = inputs.torchvisionVersion;
   const findings = lintContext(inputs.context, inputs.file, packages, planned);
   if (findings.length === 0) return;
-  const lines = findings.map((f) => `${f.file}:${f.line}: ${f.problem}`);
-  if (inputs.pinLint === 'warn') {
-    lines.forEach(warn);
-    return;
-  }
-  throw new PhaseError('plan', `pin lint: ${findings.length} problem(s) with the pins of ${packages.join(', ')} (set 'pin-lint: warn' to build anyway):\n${lines.join('\n')}`);
+  const where = { pathOf: pathInContext(inputs.context, inputs.file), workspace: workspaceOf(), cwd: process.cwd() };
+  pinAnnotations(findings, inputs.pinLint, where).forEach(annotate);
+  if (inputs.pinLint === 'warn') return;
+  throw new PhaseError('plan', `pin lint: ${findings.length} problem(s) with the pins of ${packages.join(', ')} (set 'pin-lint: warn' to build anyway):\n${formatFindings(findings)}`);
 }
 
 /**
