@@ -495,7 +495,7 @@ export async function run(): Promise<void> {
         for (const w of plan.warnings) core.warning(w);
         if (inputs!.mode !== 'merge') {
           lintPlan(plan, (a) => (a.level === 'error' ? core.error : core.warning)(a.message, a.properties));
-          lintCacheOrder(plan, (message, at) => core.warning(message, { file: at.file, startLine: at.line }));
+          lintCacheOrder(plan, (message, properties) => core.warning(message, properties));
         }
       }
       core.info(planMarkdown(plans));

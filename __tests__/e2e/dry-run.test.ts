@@ -73,7 +73,35 @@ test('a Dockerfile declaring BUILD_TIME before its torch install: a warning anno
     const line = text.split('\n').indexOf('ARG BUILD_TIME=unknown') + 1;
     const run = await runDist({ image: 'ghcr.io/acme/worker', context: dir, 'dry-run': 'true' });
     expect(run.code).toBe(0);
-    expect(run.output).toMatch(new RegExp(`::warning file=${dir.replace(/[.]/g, '\\.')}/Dockerfile,line=${line}::.*ARG BUILD_TIME is declared before the RUN at line \\d+; ml-image-build sets BUILD_TIME anew every run`));
+    // Placed by the path from the repository root (GitHub ignores absolute paths).
+    const rel = path.relative(ROOT, dir).replace(/[.]/g, '\\.');
+    expect(run.output).toMatch(new RegExp(`::warning title=cache order,file=${rel}/Dockerfile,line=${line}::.*ARG BUILD_TIME is declared before the RUN at line \\d+; ml-image-build sets BUILD_TIME anew every run`));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('pin lint: one error annotation per finding at its file and line (repository-relative), and the plan fails before any build', async () => {
+  const dir = workspaceTempDir('mlib-pinlint-');
+  try {
+    fs.copyFileSync(path.join(ROOT, 'examples/worker/Dockerfile'), path.join(dir, 'Dockerfile'));
+    fs.writeFileSync(path.join(dir, 'requirements.txt'), '# worker deps\nnumpy==1.26.4\ntorch>=2.0\ntorchaudio==2.1.0\n');
+    // A file the build never sees: .dockerignore keeps it out, so pin lint does not read it.
+    fs.writeFileSync(path.join(dir, 'requirements-dev.txt'), 'torch\n');
+    fs.writeFileSync(path.join(dir, '.dockerignore'), 'requirements-dev.txt\n');
+    const run = await runDist({ image: 'ghcr.io/acme/worker', context: dir, 'dry-run': 'true' });
+    const rel = path.relative(ROOT, dir);
+    const annotations = run.output.split('\n').filter((l) => l.startsWith('::error title=pin lint'));
+    console.log(`pin lint annotations:\n${annotations.join('\n')}`);
+    expect(run.code).not.toBe(0);
+    expect(annotations.map((l) => /file=([^,]+),line=(\d+)::/.exec(l)?.slice(1))).toEqual([
+      [`${rel}/requirements.txt`, '3'],
+      [`${rel}/requirements.txt`, '4'],
+    ]);
+    expect(annotations[0]).toMatch(/torch>=2\.0/);
+    expect(annotations[1]).toMatch(/torchaudio.*2\.1\.0.*2\.2\.2/);
+    expect(run.output).not.toContain('requirements-dev.txt');
+    expect(run.output).not.toContain('::group::Build');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

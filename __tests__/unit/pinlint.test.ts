@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { lintContext, pathInContext, type FileSystem } from '../../src/lint/context';
 import { lintDockerfile } from '../../src/lint/dockerfile';
-import { DEFAULT_PINNED, formatFindings, pinAnnotations, type Annotation, type PinFinding, type Planned } from '../../src/lint/findings';
+import { DEFAULT_PINNED, formatFindings, pinAnnotations, repositoryPath, type Annotation, type PinFinding, type Planned } from '../../src/lint/findings';
 import { lintPlan } from '../../src/lint/lint';
 import type { Plan } from '../../src/plan/plan';
 import { PhaseError } from '../../src/errors';
@@ -563,6 +563,19 @@ describe('formatFindings', () => {
     },
   ])('$name', ({ findings, want }) => {
     expect(formatFindings(findings)).toBe(want);
+  });
+});
+
+describe('repositoryPath: where GitHub places an annotation', () => {
+  test.each([
+    { name: 'relative to cwd = workspace', file: 'examples/worker/Dockerfile', cwd: '/ws', want: 'examples/worker/Dockerfile' },
+    { name: 'absolute inside the workspace', file: '/ws/.e2e-tmp/x/Dockerfile', cwd: '/ws', want: '.e2e-tmp/x/Dockerfile' },
+    { name: 'relative to a cwd below the workspace', file: '../Dockerfile', cwd: '/ws/sub/dir', want: 'sub/Dockerfile' },
+    { name: 'outside the workspace: no place', file: '/tmp/ctx/Dockerfile', cwd: '/ws', want: undefined },
+    { name: 'a sibling whose name starts like the workspace', file: '/ws2/Dockerfile', cwd: '/ws', want: undefined },
+    { name: 'the workspace itself is not a file', file: '.', cwd: '/ws', want: undefined },
+  ])('$name', ({ file, cwd, want }) => {
+    expect(repositoryPath(file, '/ws', cwd)).toBe(want);
   });
 });
 

@@ -51,12 +51,21 @@ export interface Where {
  */
 export function pinAnnotations(findings: PinFinding[], mode: 'error' | 'warn', where: Where): Annotation[] {
   return findings.map((f) => {
-    const rel = path.relative(where.workspace, path.resolve(where.cwd, where.pathOf(f.file)));
-    const inside = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+    const file = repositoryPath(where.pathOf(f.file), where.workspace, where.cwd);
     return {
       level: mode === 'error' ? 'error' : 'warning',
       message: `${f.file}:${f.line}: ${f.problem}`,
-      properties: inside ? { title: 'pin lint', file: rel.split(path.sep).join('/'), startLine: f.line } : { title: 'pin lint' },
+      properties: file ? { title: 'pin lint', file, startLine: f.line } : { title: 'pin lint' },
     };
   });
+}
+
+/**
+ * A file's path as GitHub places annotations: relative to the repository root, with `/`.
+ * Undefined for a file outside it (an absolute path would place the annotation nowhere).
+ */
+export function repositoryPath(file: string, workspace: string, cwd: string): string | undefined {
+  const rel = path.relative(workspace, path.resolve(cwd, file));
+  const inside = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  return inside ? rel.split(path.sep).join('/') : undefined;
 }

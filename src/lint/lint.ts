@@ -3,7 +3,7 @@ import type { Plan } from '../plan/plan';
 import { inWorkspace, readRegularFile, workspaceOf } from '../files';
 import { cacheBusters } from './cache-lint';
 import { lintContext, pathInContext } from './context';
-import { DEFAULT_PINNED, formatFindings, pinAnnotations, type Annotation } from './findings';
+import { DEFAULT_PINNED, formatFindings, pinAnnotations, repositoryPath, type Annotation } from './findings';
 
 /**
  * Pin lint for one planned image: reads the build context's requirements files, pyproject.toml
@@ -30,12 +30,13 @@ export function lintPlan(plan: Plan, annotate: (a: Annotation) => void): void {
  * build would redo that RUN and everything after it. The Dockerfile was checked before the plan
  * (a regular file of bounded size inside the workspace); one that cannot be read now is left to the build.
  */
-export function lintCacheOrder(plan: Plan, warn: (message: string, where: { file: string; line: number }) => void): void {
+export function lintCacheOrder(plan: Plan, warn: (message: string, properties: Annotation['properties']) => void): void {
   let text: string;
   try {
     text = readRegularFile(plan.inputs.file, inWorkspace('file', workspaceOf()));
   } catch {
     return;
   }
-  for (const f of cacheBusters(text)) warn(`${plan.inputs.file}:${f.line}: ${f.problem}`, { file: plan.inputs.file, line: f.line });
+  const file = repositoryPath(plan.inputs.file, workspaceOf(), process.cwd());
+  for (const f of cacheBusters(text)) warn(`${plan.inputs.file}:${f.line}: ${f.problem}`, file ? { title: 'cache order', file, startLine: f.line } : { title: 'cache order' });
 }
