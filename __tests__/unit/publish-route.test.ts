@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { pushByDigestArgv } from '../../src/build/argv';
+import { NO_BUILD_OPTIONS } from '../../src/build/options';
 import { createPlan } from '../../src/plan/plan';
 import { choosePushRoute, parseBuildMetadata, writePushConfig } from '../../src/publish/route';
 import { FROZEN_NOW, inputs, runContext } from './fixtures';
@@ -25,7 +26,7 @@ describe('choosePushRoute', () => {
 describe('pushByDigestArgv', () => {
   const plan = createPlan(inputs({ target: 'runtime', network: 'host', buildArgs: [{ name: 'X', value: 'a=b' }] }), runContext(), FROZEN_NOW);
   const amd = plan.platforms[0];
-  const argv = pushByDigestArgv(plan, amd, { context: 'ctx', file: 'ctx/Dockerfile', target: 'runtime', network: 'host' }, '/tmp/meta.json');
+  const argv = pushByDigestArgv(plan, amd, { context: 'ctx', file: 'ctx/Dockerfile', target: 'runtime', network: 'host', build: NO_BUILD_OPTIONS }, '/tmp/meta.json', []);
   const valuesOf = (flag: string) => argv.flatMap((a, i) => (a === flag ? [argv[i + 1]] : []));
 
   test.each([
@@ -44,7 +45,7 @@ describe('pushByDigestArgv', () => {
 
   test('labels and build args equal those of the verified build', async () => {
     const { buildArgv } = await import('../../src/build/argv');
-    const built = buildArgv(plan, amd, { context: 'ctx', file: 'ctx/Dockerfile', target: 'runtime', network: 'host' }, true, '/tmp/iid');
+    const built = buildArgv(plan, amd, { context: 'ctx', file: 'ctx/Dockerfile', target: 'runtime', network: 'host', build: NO_BUILD_OPTIONS }, true, '/tmp/iid', []);
     const pick = (a: string[], flag: string) => a.flatMap((x, i) => (x === flag ? [a[i + 1]] : []));
     expect(pick(argv, '--label')).toEqual(pick(built, '--label'));
     expect(pick(argv, '--build-arg')).toEqual(pick(built, '--build-arg'));
