@@ -330,6 +330,8 @@ describe('secretLikeBuildArgs', () => {
     { name: 'KEYRING_BACKEND', warned: false },
     { name: 'HF_TOKEN_FILE', warned: false },
     { name: 'SECRET_NAME', warned: false },
+    { name: 'SECRET_SHA', warned: false },
+    { name: 'TOKEN_DIGEST', warned: false },
     { name: 'MONKEY', warned: false },
     { name: 'TORCH_VERSION', warned: false },
   ])('$name: warned $warned', ({ name, warned }) => {

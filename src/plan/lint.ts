@@ -43,8 +43,8 @@ export function lintCacheOrder(plan: Plan, warn: (message: string, where: { file
 const SECRET_WORDS = ['TOKEN', 'PASSWORD', 'PASSWD', 'SECRET', 'CREDENTIAL', 'CREDENTIALS', 'APIKEY'];
 /** Words that mark a secret only as the last word: API_KEY, NPM_AUTH; not KEY_ID, AUTH_URL or KEYRING. */
 const SECRET_LAST_WORDS = ['KEY', 'AUTH'];
-/** Last words of names that say where a secret is or what it is called, not what it is (TOKEN_URL, SECRET_NAME, PASSWORD_FILE). */
-const NOT_SECRET_LAST_WORDS = ['URL', 'URI', 'PATH', 'FILE', 'DIR', 'ENDPOINT', 'HOST', 'PORT', 'NAME', 'TYPE', 'LENGTH'];
+/** Last words of names that say where a secret is, what it is called or what it hashes to, not what it is (TOKEN_URL, SECRET_NAME, PASSWORD_FILE, SECRET_SHA). */
+const NOT_SECRET_LAST_WORDS = ['URL', 'URI', 'PATH', 'FILE', 'DIR', 'ENDPOINT', 'HOST', 'PORT', 'NAME', 'TYPE', 'LENGTH', 'SHA', 'SHA256', 'HASH', 'DIGEST', 'CHECKSUM'];
 
 /**
  * The user's build args whose name looks like a secret's. Names are cut into words at `_`, `-`
