@@ -194,7 +194,7 @@ var require_file_command = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.prepareKeyValueMessage = exports2.issueFileCommand = void 0;
     var crypto7 = __importStar(require("crypto"));
-    var fs9 = __importStar(require("fs"));
+    var fs11 = __importStar(require("fs"));
     var os4 = __importStar(require("os"));
     var utils_1 = require_utils();
     function issueFileCommand(command, message) {
@@ -202,10 +202,10 @@ var require_file_command = __commonJS({
       if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
       }
-      if (!fs9.existsSync(filePath)) {
+      if (!fs11.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
       }
-      fs9.appendFileSync(filePath, `${(0, utils_1.toCommandValue)(message)}${os4.EOL}`, {
+      fs11.appendFileSync(filePath, `${(0, utils_1.toCommandValue)(message)}${os4.EOL}`, {
         encoding: "utf8"
       });
     }
@@ -1008,14 +1008,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol}//${url.hostname}:${port}`;
-        let path6 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path8 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin.endsWith("/")) {
           origin = origin.substring(0, origin.length - 1);
         }
-        if (path6 && !path6.startsWith("/")) {
-          path6 = `/${path6}`;
+        if (path8 && !path8.startsWith("/")) {
+          path8 = `/${path8}`;
         }
-        url = new URL(origin + path6);
+        url = new URL(origin + path8);
       }
       return url;
     }
@@ -1648,24 +1648,24 @@ var require_HeaderParser = __commonJS({
       if (this.npairs === this.maxHeaderPairs) {
         return;
       }
-      const lines = this.buffer.split(RE_CRLF);
-      const len = lines.length;
+      const lines2 = this.buffer.split(RE_CRLF);
+      const len = lines2.length;
       let m, h;
       for (var i = 0; i < len; ++i) {
-        if (lines[i].length === 0) {
+        if (lines2[i].length === 0) {
           continue;
         }
-        if (lines[i][0] === "	" || lines[i][0] === " ") {
+        if (lines2[i][0] === "	" || lines2[i][0] === " ") {
           if (h) {
-            this.header[h][this.header[h].length - 1] += lines[i];
+            this.header[h][this.header[h].length - 1] += lines2[i];
             continue;
           }
         }
-        const posColon = lines[i].indexOf(":");
+        const posColon = lines2[i].indexOf(":");
         if (posColon === -1 || posColon === 0) {
           return;
         }
-        m = RE_HDR.exec(lines[i]);
+        m = RE_HDR.exec(lines2[i]);
         h = m[1].toLowerCase();
         this.header[h] = this.header[h] || [];
         this.header[h].push(m[2] || "");
@@ -2629,20 +2629,20 @@ var require_parseParams = __commonJS({
 var require_basename = __commonJS({
   "node_modules/@fastify/busboy/lib/utils/basename.js"(exports2, module2) {
     "use strict";
-    module2.exports = function basename3(path6) {
-      if (typeof path6 !== "string") {
+    module2.exports = function basename3(path8) {
+      if (typeof path8 !== "string") {
         return "";
       }
-      for (var i = path6.length - 1; i >= 0; --i) {
-        switch (path6.charCodeAt(i)) {
+      for (var i = path8.length - 1; i >= 0; --i) {
+        switch (path8.charCodeAt(i)) {
           case 47:
           // '/'
           case 92:
-            path6 = path6.slice(i + 1);
-            return path6 === ".." || path6 === "." ? "" : path6;
+            path8 = path8.slice(i + 1);
+            return path8 === ".." || path8 === "." ? "" : path8;
         }
       }
-      return path6 === ".." || path6 === "." ? "" : path6;
+      return path8 === ".." || path8 === "." ? "" : path8;
     };
   }
 });
@@ -4035,8 +4035,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve3, reject) => {
-        res = resolve3;
+      const promise = new Promise((resolve5, reject) => {
+        res = resolve5;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -5540,8 +5540,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                 });
               }
             });
-            const busboyResolve = new Promise((resolve3, reject) => {
-              busboy.on("finish", resolve3);
+            const busboyResolve = new Promise((resolve5, reject) => {
+              busboy.on("finish", resolve5);
               busboy.on("error", (err) => reject(new TypeError(err)));
             });
             if (this.body !== null) for await (const chunk of consumeBody(this[kState].body)) busboy.write(chunk);
@@ -5672,7 +5672,7 @@ var require_request = __commonJS({
     }
     var Request = class _Request {
       constructor(origin, {
-        path: path6,
+        path: path8,
         method,
         body,
         headers,
@@ -5686,11 +5686,11 @@ var require_request = __commonJS({
         throwOnError,
         expectContinue
       }, handler) {
-        if (typeof path6 !== "string") {
+        if (typeof path8 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path6[0] !== "/" && !(path6.startsWith("http://") || path6.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path8[0] !== "/" && !(path8.startsWith("http://") || path8.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.exec(path6) !== null) {
+        } else if (invalidPathRegex.exec(path8) !== null) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -5753,7 +5753,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? util.buildURL(path6, query) : path6;
+        this.path = query ? util.buildURL(path8, query) : path8;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6075,9 +6075,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve3, reject) => {
+          return new Promise((resolve5, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve3(data);
+              return err ? reject(err) : resolve5(data);
             });
           });
         }
@@ -6115,12 +6115,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve3, reject) => {
+          return new Promise((resolve5, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve3(data);
+              ) : resolve5(data);
             });
           });
         }
@@ -6761,9 +6761,9 @@ var require_RedirectHandler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path6 = search ? `${pathname}${search}` : pathname;
+        const path8 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path6;
+        this.opts.path = path8;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -7180,16 +7180,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve3) => {
+        return new Promise((resolve5) => {
           if (!this[kSize]) {
-            resolve3(null);
+            resolve5(null);
           } else {
-            this[kClosedResolve] = resolve3;
+            this[kClosedResolve] = resolve5;
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve3) => {
+        return new Promise((resolve5) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -7200,7 +7200,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve3();
+            resolve5();
           };
           if (this[kHTTP2Session] != null) {
             util.destroy(this[kHTTP2Session], err);
@@ -7259,7 +7259,7 @@ var require_client = __commonJS({
       );
       resume(client);
     }
-    var constants3 = require_constants3();
+    var constants4 = require_constants3();
     var createRedirectInterceptor = require_redirectInterceptor();
     var EMPTY_BUF = Buffer.alloc(0);
     async function lazyllhttp() {
@@ -7326,7 +7326,7 @@ var require_client = __commonJS({
       constructor(client, socket, { exports: exports3 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -7418,19 +7418,19 @@ var require_client = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+          if (ret === constants4.ERROR.PAUSED_UPGRADE) {
             this.onUpgrade(data.slice(offset));
-          } else if (ret === constants3.ERROR.PAUSED) {
+          } else if (ret === constants4.ERROR.PAUSED) {
             this.paused = true;
             socket.unshift(data.slice(offset));
-          } else if (ret !== constants3.ERROR.OK) {
+          } else if (ret !== constants4.ERROR.OK) {
             const ptr = llhttp.llhttp_get_error_reason(this.ptr);
             let message = "";
             if (ptr) {
               const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
               message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
             }
-            throw new HTTPParserError(message, constants3.ERROR[ret], data.slice(offset));
+            throw new HTTPParserError(message, constants4.ERROR[ret], data.slice(offset));
           }
         } catch (err) {
           util.destroy(socket, err);
@@ -7600,7 +7600,7 @@ var require_client = __commonJS({
           socket[kBlocking] = false;
           resume(client);
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -7622,7 +7622,7 @@ var require_client = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -7657,13 +7657,13 @@ var require_client = __commonJS({
         if (socket[kWriting]) {
           assert.strictEqual(client[kRunning], 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] === 1) {
           setImmediate(resume, client);
         } else {
@@ -7780,7 +7780,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve3, reject) => {
+        const socket = await new Promise((resolve5, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -7792,7 +7792,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve3(socket2);
+              resolve5(socket2);
             }
           });
         });
@@ -8003,7 +8003,7 @@ var require_client = __commonJS({
         writeH2(client, client[kHTTP2Session], request2);
         return;
       }
-      const { body, method, path: path6, host, upgrade, headers, blocking, reset } = request2;
+      const { body, method, path: path8, host, upgrade, headers, blocking, reset } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
         body.read(0);
@@ -8053,7 +8053,7 @@ var require_client = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header2 = `${method} ${path6} HTTP/1.1\r
+      let header2 = `${method} ${path8} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header2 += `host: ${host}\r
@@ -8116,7 +8116,7 @@ upgrade: ${upgrade}\r
       return true;
     }
     function writeH2(client, session, request2) {
-      const { body, method, path: path6, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { body, method, path: path8, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let headers;
       if (typeof reqHeaders === "string") headers = Request[kHTTP2CopyHeaders](reqHeaders.trim());
       else headers = reqHeaders;
@@ -8159,7 +8159,7 @@ upgrade: ${upgrade}\r
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path6;
+      headers[HTTP2_HEADER_PATH] = path8;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -8416,12 +8416,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve3, reject) => {
+      const waitForDrain = () => new Promise((resolve5, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve3;
+          callback = resolve5;
         }
       });
       if (client[kHTTPConnVersion] === "h2") {
@@ -8766,8 +8766,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           return Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          return new Promise((resolve3) => {
-            this[kClosedResolve] = resolve3;
+          return new Promise((resolve5) => {
+            this[kClosedResolve] = resolve5;
           });
         }
       }
@@ -9345,7 +9345,7 @@ var require_readable = __commonJS({
         if (this.closed) {
           return Promise.resolve(null);
         }
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve5, reject) => {
           const signalListenerCleanup = signal ? util.addAbortListener(signal, () => {
             this.destroy();
           }) : noop;
@@ -9354,7 +9354,7 @@ var require_readable = __commonJS({
             if (signal && signal.aborted) {
               reject(signal.reason || Object.assign(new Error("The operation was aborted"), { name: "AbortError" }));
             } else {
-              resolve3(null);
+              resolve5(null);
             }
           }).on("error", noop).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9376,11 +9376,11 @@ var require_readable = __commonJS({
         throw new TypeError("unusable");
       }
       assert(!stream[kConsume]);
-      return new Promise((resolve3, reject) => {
+      return new Promise((resolve5, reject) => {
         stream[kConsume] = {
           type,
           stream,
-          resolve: resolve3,
+          resolve: resolve5,
           reject,
           length: 0,
           body: []
@@ -9415,12 +9415,12 @@ var require_readable = __commonJS({
       }
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve3, stream, length } = consume2;
+      const { type, body, resolve: resolve5, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve3(toUSVString(Buffer.concat(body)));
+          resolve5(toUSVString(Buffer.concat(body)));
         } else if (type === "json") {
-          resolve3(JSON.parse(Buffer.concat(body)));
+          resolve5(JSON.parse(Buffer.concat(body)));
         } else if (type === "arrayBuffer") {
           const dst = new Uint8Array(length);
           let pos = 0;
@@ -9428,12 +9428,12 @@ var require_readable = __commonJS({
             dst.set(buf, pos);
             pos += buf.byteLength;
           }
-          resolve3(dst.buffer);
+          resolve5(dst.buffer);
         } else if (type === "blob") {
           if (!Blob2) {
             Blob2 = require("buffer").Blob;
           }
-          resolve3(new Blob2(body, { type: stream[kContentType] }));
+          resolve5(new Blob2(body, { type: stream[kContentType] }));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9688,9 +9688,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve5, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve5(data);
           });
         });
       }
@@ -9863,9 +9863,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve5, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve5(data);
           });
         });
       }
@@ -10146,9 +10146,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve5, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve5(data);
           });
         });
       }
@@ -10237,9 +10237,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve3, reject) => {
+        return new Promise((resolve5, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve3(data);
+            return err ? reject(err) : resolve5(data);
           });
         });
       }
@@ -10399,20 +10399,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path6) {
-      if (typeof path6 !== "string") {
-        return path6;
+    function safeUrl(path8) {
+      if (typeof path8 !== "string") {
+        return path8;
       }
-      const pathSegments = path6.split("?");
+      const pathSegments = path8.split("?");
       if (pathSegments.length !== 2) {
-        return path6;
+        return path8;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path6, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path6);
+    function matchKey(mockDispatch2, { path: path8, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path8);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10430,7 +10430,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key2) {
       const basePath = key2.query ? buildURL(key2.path, key2.query) : key2.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path6 }) => matchValue(safeUrl(path6), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path8 }) => matchValue(safeUrl(path8), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10467,9 +10467,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path6, method, body, headers, query } = opts;
+      const { path: path8, method, body, headers, query } = opts;
       return {
-        path: path6,
+        path: path8,
         method,
         body,
         headers,
@@ -10918,10 +10918,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path6, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path8, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path6,
+            Path: path8,
             "Status code": statusCode,
             Persistent: persist ? "\u2705" : "\u274C",
             Invocations: timesInvoked,
@@ -13861,7 +13861,7 @@ var require_fetch = __commonJS({
       async function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve3, reject) => agent.dispatch(
+        return new Promise((resolve5, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -13937,7 +13937,7 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              resolve3({
+              resolve5({
                 status,
                 statusText,
                 headersList: headers[kHeadersList],
@@ -13980,7 +13980,7 @@ var require_fetch = __commonJS({
                 const val = headersList[n + 1].toString("latin1");
                 headers[kHeadersList].append(key2, val);
               }
-              resolve3({
+              resolve5({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList: headers[kHeadersList],
@@ -15541,8 +15541,8 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path6) {
-      for (const char of path6) {
+    function validateCookiePath(path8) {
+      for (const char of path8) {
         const code2 = char.charCodeAt(0);
         if (code2 < 33 || char === ";") {
           throw new Error("Invalid cookie path");
@@ -17222,11 +17222,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path6 = opts.path;
+          let path8 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path6 = `/${path6}`;
+            path8 = `/${path8}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path6);
+          url = new URL(util.parseOrigin(url).origin + path8);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -17334,11 +17334,11 @@ var require_lib = __commonJS({
     };
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve5) {
+          resolve5(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve5, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -17354,7 +17354,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -17440,26 +17440,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter(this, void 0, void 0, function* () {
-          return new Promise((resolve3) => __awaiter(this, void 0, void 0, function* () {
+          return new Promise((resolve5) => __awaiter(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve3(output.toString());
+              resolve5(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter(this, void 0, void 0, function* () {
-          return new Promise((resolve3) => __awaiter(this, void 0, void 0, function* () {
+          return new Promise((resolve5) => __awaiter(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve3(Buffer.concat(chunks));
+              resolve5(Buffer.concat(chunks));
             });
           }));
         });
@@ -17668,14 +17668,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter(this, void 0, void 0, function* () {
-          return new Promise((resolve3, reject) => {
+          return new Promise((resolve5, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve3(res);
+                resolve5(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -17857,12 +17857,12 @@ var require_lib = __commonJS({
         return __awaiter(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
           const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-          return new Promise((resolve3) => setTimeout(() => resolve3(), ms));
+          return new Promise((resolve5) => setTimeout(() => resolve5(), ms));
         });
       }
       _processResponse(res, options) {
         return __awaiter(this, void 0, void 0, function* () {
-          return new Promise((resolve3, reject) => __awaiter(this, void 0, void 0, function* () {
+          return new Promise((resolve5, reject) => __awaiter(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -17870,7 +17870,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes.NotFound) {
-              resolve3(response);
+              resolve5(response);
             }
             function dateTimeDeserializer(key2, value) {
               if (typeof value === "string") {
@@ -17909,7 +17909,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve3(response);
+              resolve5(response);
             }
           }));
         });
@@ -17926,11 +17926,11 @@ var require_auth = __commonJS({
     "use strict";
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve5) {
+          resolve5(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve5, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -17946,7 +17946,7 @@ var require_auth = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -18030,11 +18030,11 @@ var require_oidc_utils = __commonJS({
     "use strict";
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve5) {
+          resolve5(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve5, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -18050,7 +18050,7 @@ var require_oidc_utils = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -18128,11 +18128,11 @@ var require_summary = __commonJS({
     "use strict";
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve5) {
+          resolve5(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve5, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -18148,7 +18148,7 @@ var require_summary = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -18449,7 +18449,7 @@ var require_path_utils = __commonJS({
     };
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.toPlatformPath = exports2.toWin32Path = exports2.toPosixPath = void 0;
-    var path6 = __importStar(require("path"));
+    var path8 = __importStar(require("path"));
     function toPosixPath(pth) {
       return pth.replace(/[\\]/g, "/");
     }
@@ -18459,7 +18459,7 @@ var require_path_utils = __commonJS({
     }
     exports2.toWin32Path = toWin32Path;
     function toPlatformPath(pth) {
-      return pth.replace(/[/\\]/g, path6.sep);
+      return pth.replace(/[/\\]/g, path8.sep);
     }
     exports2.toPlatformPath = toPlatformPath;
   }
@@ -18494,11 +18494,11 @@ var require_io_util = __commonJS({
     };
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve5) {
+          resolve5(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve5, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -18514,7 +18514,7 @@ var require_io_util = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -18522,12 +18522,12 @@ var require_io_util = __commonJS({
     var _a;
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.getCmdPath = exports2.tryGetExecutablePath = exports2.isRooted = exports2.isDirectory = exports2.exists = exports2.READONLY = exports2.UV_FS_O_EXLOCK = exports2.IS_WINDOWS = exports2.unlink = exports2.symlink = exports2.stat = exports2.rmdir = exports2.rm = exports2.rename = exports2.readlink = exports2.readdir = exports2.open = exports2.mkdir = exports2.lstat = exports2.copyFile = exports2.chmod = void 0;
-    var fs9 = __importStar(require("fs"));
-    var path6 = __importStar(require("path"));
-    _a = fs9.promises, exports2.chmod = _a.chmod, exports2.copyFile = _a.copyFile, exports2.lstat = _a.lstat, exports2.mkdir = _a.mkdir, exports2.open = _a.open, exports2.readdir = _a.readdir, exports2.readlink = _a.readlink, exports2.rename = _a.rename, exports2.rm = _a.rm, exports2.rmdir = _a.rmdir, exports2.stat = _a.stat, exports2.symlink = _a.symlink, exports2.unlink = _a.unlink;
+    var fs11 = __importStar(require("fs"));
+    var path8 = __importStar(require("path"));
+    _a = fs11.promises, exports2.chmod = _a.chmod, exports2.copyFile = _a.copyFile, exports2.lstat = _a.lstat, exports2.mkdir = _a.mkdir, exports2.open = _a.open, exports2.readdir = _a.readdir, exports2.readlink = _a.readlink, exports2.rename = _a.rename, exports2.rm = _a.rm, exports2.rmdir = _a.rmdir, exports2.stat = _a.stat, exports2.symlink = _a.symlink, exports2.unlink = _a.unlink;
     exports2.IS_WINDOWS = process.platform === "win32";
     exports2.UV_FS_O_EXLOCK = 268435456;
-    exports2.READONLY = fs9.constants.O_RDONLY;
+    exports2.READONLY = fs11.constants.O_RDONLY;
     function exists(fsPath) {
       return __awaiter(this, void 0, void 0, function* () {
         try {
@@ -18572,7 +18572,7 @@ var require_io_util = __commonJS({
         }
         if (stats && stats.isFile()) {
           if (exports2.IS_WINDOWS) {
-            const upperExt = path6.extname(filePath).toUpperCase();
+            const upperExt = path8.extname(filePath).toUpperCase();
             if (extensions.some((validExt) => validExt.toUpperCase() === upperExt)) {
               return filePath;
             }
@@ -18596,11 +18596,11 @@ var require_io_util = __commonJS({
           if (stats && stats.isFile()) {
             if (exports2.IS_WINDOWS) {
               try {
-                const directory = path6.dirname(filePath);
-                const upperName = path6.basename(filePath).toUpperCase();
+                const directory = path8.dirname(filePath);
+                const upperName = path8.basename(filePath).toUpperCase();
                 for (const actualName of yield exports2.readdir(directory)) {
                   if (upperName === actualName.toUpperCase()) {
-                    filePath = path6.join(directory, actualName);
+                    filePath = path8.join(directory, actualName);
                     break;
                   }
                 }
@@ -18667,11 +18667,11 @@ var require_io = __commonJS({
     };
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve5) {
+          resolve5(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve5, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -18687,7 +18687,7 @@ var require_io = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -18695,7 +18695,7 @@ var require_io = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.findInPath = exports2.which = exports2.mkdirP = exports2.rmRF = exports2.mv = exports2.cp = void 0;
     var assert_1 = require("assert");
-    var path6 = __importStar(require("path"));
+    var path8 = __importStar(require("path"));
     var ioUtil = __importStar(require_io_util());
     function cp(source, dest, options = {}) {
       return __awaiter(this, void 0, void 0, function* () {
@@ -18704,7 +18704,7 @@ var require_io = __commonJS({
         if (destStat && destStat.isFile() && !force) {
           return;
         }
-        const newDest = destStat && destStat.isDirectory() && copySourceDirectory ? path6.join(dest, path6.basename(source)) : dest;
+        const newDest = destStat && destStat.isDirectory() && copySourceDirectory ? path8.join(dest, path8.basename(source)) : dest;
         if (!(yield ioUtil.exists(source))) {
           throw new Error(`no such file or directory: ${source}`);
         }
@@ -18716,7 +18716,7 @@ var require_io = __commonJS({
             yield cpDirRecursive(source, newDest, 0, force);
           }
         } else {
-          if (path6.relative(source, newDest) === "") {
+          if (path8.relative(source, newDest) === "") {
             throw new Error(`'${newDest}' and '${source}' are the same file`);
           }
           yield copyFile(source, newDest, force);
@@ -18729,7 +18729,7 @@ var require_io = __commonJS({
         if (yield ioUtil.exists(dest)) {
           let destExists = true;
           if (yield ioUtil.isDirectory(dest)) {
-            dest = path6.join(dest, path6.basename(source));
+            dest = path8.join(dest, path8.basename(source));
             destExists = yield ioUtil.exists(dest);
           }
           if (destExists) {
@@ -18740,7 +18740,7 @@ var require_io = __commonJS({
             }
           }
         }
-        yield mkdirP(path6.dirname(dest));
+        yield mkdirP(path8.dirname(dest));
         yield ioUtil.rename(source, dest);
       });
     }
@@ -18803,7 +18803,7 @@ var require_io = __commonJS({
         }
         const extensions = [];
         if (ioUtil.IS_WINDOWS && process.env["PATHEXT"]) {
-          for (const extension of process.env["PATHEXT"].split(path6.delimiter)) {
+          for (const extension of process.env["PATHEXT"].split(path8.delimiter)) {
             if (extension) {
               extensions.push(extension);
             }
@@ -18816,12 +18816,12 @@ var require_io = __commonJS({
           }
           return [];
         }
-        if (tool.includes(path6.sep)) {
+        if (tool.includes(path8.sep)) {
           return [];
         }
         const directories = [];
         if (process.env.PATH) {
-          for (const p of process.env.PATH.split(path6.delimiter)) {
+          for (const p of process.env.PATH.split(path8.delimiter)) {
             if (p) {
               directories.push(p);
             }
@@ -18829,7 +18829,7 @@ var require_io = __commonJS({
         }
         const matches = [];
         for (const directory of directories) {
-          const filePath = yield ioUtil.tryGetExecutablePath(path6.join(directory, tool), extensions);
+          const filePath = yield ioUtil.tryGetExecutablePath(path8.join(directory, tool), extensions);
           if (filePath) {
             matches.push(filePath);
           }
@@ -18915,11 +18915,11 @@ var require_toolrunner = __commonJS({
     };
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve5) {
+          resolve5(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve5, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -18935,7 +18935,7 @@ var require_toolrunner = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -18945,7 +18945,7 @@ var require_toolrunner = __commonJS({
     var os4 = __importStar(require("os"));
     var events = __importStar(require("events"));
     var child = __importStar(require("child_process"));
-    var path6 = __importStar(require("path"));
+    var path8 = __importStar(require("path"));
     var io = __importStar(require_io());
     var ioUtil = __importStar(require_io_util());
     var timers_1 = require("timers");
@@ -19160,10 +19160,10 @@ var require_toolrunner = __commonJS({
       exec() {
         return __awaiter(this, void 0, void 0, function* () {
           if (!ioUtil.isRooted(this.toolPath) && (this.toolPath.includes("/") || IS_WINDOWS && this.toolPath.includes("\\"))) {
-            this.toolPath = path6.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+            this.toolPath = path8.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
           }
           this.toolPath = yield io.which(this.toolPath, true);
-          return new Promise((resolve3, reject) => __awaiter(this, void 0, void 0, function* () {
+          return new Promise((resolve5, reject) => __awaiter(this, void 0, void 0, function* () {
             this._debug(`exec tool: ${this.toolPath}`);
             this._debug("arguments:");
             for (const arg of this.args) {
@@ -19246,7 +19246,7 @@ var require_toolrunner = __commonJS({
               if (error2) {
                 reject(error2);
               } else {
-                resolve3(exitCode);
+                resolve5(exitCode);
               }
             });
             if (this.options.input) {
@@ -19399,11 +19399,11 @@ var require_exec = __commonJS({
     };
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve5) {
+          resolve5(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve5, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -19419,7 +19419,7 @@ var require_exec = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -19510,11 +19510,11 @@ var require_platform = __commonJS({
     };
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve5) {
+          resolve5(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve5, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -19530,7 +19530,7 @@ var require_platform = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -19629,11 +19629,11 @@ var require_core = __commonJS({
     };
     var __awaiter = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve3) {
-          resolve3(value);
+        return value instanceof P ? value : new P(function(resolve5) {
+          resolve5(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve3, reject) {
+      return new (P || (P = Promise))(function(resolve5, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -19649,7 +19649,7 @@ var require_core = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -19660,7 +19660,7 @@ var require_core = __commonJS({
     var file_command_1 = require_file_command();
     var utils_1 = require_utils();
     var os4 = __importStar(require("os"));
-    var path6 = __importStar(require("path"));
+    var path8 = __importStar(require("path"));
     var oidc_utils_1 = require_oidc_utils();
     var ExitCode;
     (function(ExitCode2) {
@@ -19688,7 +19688,7 @@ var require_core = __commonJS({
       } else {
         (0, command_1.issueCommand)("add-path", {}, inputPath);
       }
-      process.env["PATH"] = `${inputPath}${path6.delimiter}${process.env["PATH"]}`;
+      process.env["PATH"] = `${inputPath}${path8.delimiter}${process.env["PATH"]}`;
     }
     exports2.addPath = addPath;
     function getInput2(name, options) {
@@ -19902,17 +19902,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key2, node, visitor, path6) {
-      const ctrl = callVisitor(key2, node, visitor, path6);
+    function visit_(key2, node, visitor, path8) {
+      const ctrl = callVisitor(key2, node, visitor, path8);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path6, ctrl);
-        return visit_(key2, ctrl, visitor, path6);
+        replaceNode(key2, path8, ctrl);
+        return visit_(key2, ctrl, visitor, path8);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path6 = Object.freeze(path6.concat(node));
+          path8 = Object.freeze(path8.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path6);
+            const ci = visit_(i, node.items[i], visitor, path8);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -19923,13 +19923,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path6 = Object.freeze(path6.concat(node));
-          const ck = visit_("key", node.key, visitor, path6);
+          path8 = Object.freeze(path8.concat(node));
+          const ck = visit_("key", node.key, visitor, path8);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path6);
+          const cv = visit_("value", node.value, visitor, path8);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -19950,17 +19950,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key2, node, visitor, path6) {
-      const ctrl = await callVisitor(key2, node, visitor, path6);
+    async function visitAsync_(key2, node, visitor, path8) {
+      const ctrl = await callVisitor(key2, node, visitor, path8);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key2, path6, ctrl);
-        return visitAsync_(key2, ctrl, visitor, path6);
+        replaceNode(key2, path8, ctrl);
+        return visitAsync_(key2, ctrl, visitor, path8);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path6 = Object.freeze(path6.concat(node));
+          path8 = Object.freeze(path8.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path6);
+            const ci = await visitAsync_(i, node.items[i], visitor, path8);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -19971,13 +19971,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path6 = Object.freeze(path6.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path6);
+          path8 = Object.freeze(path8.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path8);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path6);
+          const cv = await visitAsync_("value", node.value, visitor, path8);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -20004,23 +20004,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key2, node, visitor, path6) {
+    function callVisitor(key2, node, visitor, path8) {
       if (typeof visitor === "function")
-        return visitor(key2, node, path6);
+        return visitor(key2, node, path8);
       if (identity.isMap(node))
-        return visitor.Map?.(key2, node, path6);
+        return visitor.Map?.(key2, node, path8);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key2, node, path6);
+        return visitor.Seq?.(key2, node, path8);
       if (identity.isPair(node))
-        return visitor.Pair?.(key2, node, path6);
+        return visitor.Pair?.(key2, node, path8);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key2, node, path6);
+        return visitor.Scalar?.(key2, node, path8);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key2, node, path6);
+        return visitor.Alias?.(key2, node, path8);
       return void 0;
     }
-    function replaceNode(key2, path6, node) {
-      const parent = path6[path6.length - 1];
+    function replaceNode(key2, path8, node) {
+      const parent = path8[path8.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key2] = node;
       } else if (identity.isPair(parent)) {
@@ -20184,7 +20184,7 @@ var require_directives = __commonJS({
         return tag[0] === "!" ? tag : `!<${tag}>`;
       }
       toString(doc) {
-        const lines = this.yaml.explicit ? [`%YAML ${this.yaml.version || "1.2"}`] : [];
+        const lines2 = this.yaml.explicit ? [`%YAML ${this.yaml.version || "1.2"}`] : [];
         const tagEntries = Object.entries(this.tags);
         let tagNames;
         if (doc && tagEntries.length > 0 && identity.isNode(doc.contents)) {
@@ -20200,9 +20200,9 @@ var require_directives = __commonJS({
           if (handle === "!!" && prefix === "tag:yaml.org,2002:")
             continue;
           if (!doc || tagNames.some((tn) => tn.startsWith(prefix)))
-            lines.push(`%TAG ${handle} ${prefix}`);
+            lines2.push(`%TAG ${handle} ${prefix}`);
         }
-        return lines.join("\n");
+        return lines2.join("\n");
       }
     };
     Directives.defaultYaml = { explicit: false, version: "1.2" };
@@ -20632,10 +20632,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path6, value) {
+    function collectionFromPath(schema, path8, value) {
       let v = value;
-      for (let i = path6.length - 1; i >= 0; --i) {
-        const k = path6[i];
+      for (let i = path8.length - 1; i >= 0; --i) {
+        const k = path8[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -20654,7 +20654,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path6) => path6 == null || typeof path6 === "object" && !!path6[Symbol.iterator]().next().done;
+    var isEmptyPath = (path8) => path8 == null || typeof path8 === "object" && !!path8[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -20684,11 +20684,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path6, value) {
-        if (isEmptyPath(path6))
+      addIn(path8, value) {
+        if (isEmptyPath(path8))
           this.add(value);
         else {
-          const [key2, ...rest] = path6;
+          const [key2, ...rest] = path8;
           const node = this.get(key2, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -20702,8 +20702,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path6) {
-        const [key2, ...rest] = path6;
+      deleteIn(path8) {
+        const [key2, ...rest] = path8;
         if (rest.length === 0)
           return this.delete(key2);
         const node = this.get(key2, true);
@@ -20717,8 +20717,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path6, keepScalar) {
-        const [key2, ...rest] = path6;
+      getIn(path8, keepScalar) {
+        const [key2, ...rest] = path8;
         const node = this.get(key2, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -20736,8 +20736,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path6) {
-        const [key2, ...rest] = path6;
+      hasIn(path8) {
+        const [key2, ...rest] = path8;
         if (rest.length === 0)
           return this.has(key2);
         const node = this.get(key2, true);
@@ -20747,8 +20747,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path6, value) {
-        const [key2, ...rest] = path6;
+      setIn(path8, value) {
+        const [key2, ...rest] = path8;
         if (rest.length === 0) {
           this.set(key2, value);
         } else {
@@ -21663,22 +21663,22 @@ var require_stringifyCollection = __commonJS({
       const { indent, options: { commentString } } = ctx;
       const itemCtx = Object.assign({}, ctx, { indent: itemIndent, type: null });
       let chompKeep = false;
-      const lines = [];
+      const lines2 = [];
       for (let i = 0; i < items.length; ++i) {
         const item = items[i];
         let comment2 = null;
         if (identity.isNode(item)) {
           if (!chompKeep && item.spaceBefore)
-            lines.push("");
-          addCommentBefore(ctx, lines, item.commentBefore, chompKeep);
+            lines2.push("");
+          addCommentBefore(ctx, lines2, item.commentBefore, chompKeep);
           if (item.comment)
             comment2 = item.comment;
         } else if (identity.isPair(item)) {
           const ik = identity.isNode(item.key) ? item.key : null;
           if (ik) {
             if (!chompKeep && ik.spaceBefore)
-              lines.push("");
-            addCommentBefore(ctx, lines, ik.commentBefore, chompKeep);
+              lines2.push("");
+            addCommentBefore(ctx, lines2, ik.commentBefore, chompKeep);
           }
         }
         chompKeep = false;
@@ -21687,15 +21687,15 @@ var require_stringifyCollection = __commonJS({
           str3 += stringifyComment.lineComment(str3, itemIndent, commentString(comment2));
         if (chompKeep && comment2)
           chompKeep = false;
-        lines.push(blockItemPrefix + str3);
+        lines2.push(blockItemPrefix + str3);
       }
       let str2;
-      if (lines.length === 0) {
+      if (lines2.length === 0) {
         str2 = flowChars.start + flowChars.end;
       } else {
-        str2 = lines[0];
-        for (let i = 1; i < lines.length; ++i) {
-          const line = lines[i];
+        str2 = lines2[0];
+        for (let i = 1; i < lines2.length; ++i) {
+          const line = lines2[i];
           str2 += line ? `
 ${indent}${line}` : "\n";
         }
@@ -21718,22 +21718,22 @@ ${indent}${line}` : "\n";
       });
       let reqNewline = false;
       let linesAtValue = 0;
-      const lines = [];
+      const lines2 = [];
       for (let i = 0; i < items.length; ++i) {
         const item = items[i];
         let comment = null;
         if (identity.isNode(item)) {
           if (item.spaceBefore)
-            lines.push("");
-          addCommentBefore(ctx, lines, item.commentBefore, false);
+            lines2.push("");
+          addCommentBefore(ctx, lines2, item.commentBefore, false);
           if (item.comment)
             comment = item.comment;
         } else if (identity.isPair(item)) {
           const ik = identity.isNode(item.key) ? item.key : null;
           if (ik) {
             if (ik.spaceBefore)
-              lines.push("");
-            addCommentBefore(ctx, lines, ik.commentBefore, false);
+              lines2.push("");
+            addCommentBefore(ctx, lines2, ik.commentBefore, false);
             if (ik.comment)
               reqNewline = true;
           }
@@ -21750,12 +21750,12 @@ ${indent}${line}` : "\n";
         if (comment)
           reqNewline = true;
         let str2 = stringify.stringify(item, itemCtx, () => comment = null);
-        reqNewline || (reqNewline = lines.length > linesAtValue || str2.includes("\n"));
+        reqNewline || (reqNewline = lines2.length > linesAtValue || str2.includes("\n"));
         if (i < items.length - 1) {
           str2 += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str2.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines2.reduce((sum, line) => sum + line.length + 2, 2) + (str2.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
             str2 += ",";
@@ -21763,35 +21763,35 @@ ${indent}${line}` : "\n";
         }
         if (comment)
           str2 += stringifyComment.lineComment(str2, itemIndent, commentString(comment));
-        lines.push(str2);
-        linesAtValue = lines.length;
+        lines2.push(str2);
+        linesAtValue = lines2.length;
       }
       const { start, end } = flowChars;
-      if (lines.length === 0) {
+      if (lines2.length === 0) {
         return start + end;
       } else {
         if (!reqNewline) {
-          const len = lines.reduce((sum, line) => sum + line.length + 2, 2);
+          const len = lines2.reduce((sum, line) => sum + line.length + 2, 2);
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
           let str2 = start;
-          for (const line of lines)
+          for (const line of lines2)
             str2 += line ? `
 ${indentStep}${indent}${line}` : "\n";
           return `${str2}
 ${indent}${end}`;
         } else {
-          return `${start}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
+          return `${start}${fcPadding}${lines2.join(" ")}${fcPadding}${end}`;
         }
       }
     }
-    function addCommentBefore({ indent, options: { commentString } }, lines, comment, chompKeep) {
+    function addCommentBefore({ indent, options: { commentString } }, lines2, comment, chompKeep) {
       if (comment && chompKeep)
         comment = comment.replace(/^\n+/, "");
       if (comment) {
         const ic = stringifyComment.indentComment(commentString(comment), indent);
-        lines.push(ic.trimStart());
+        lines2.push(ic.trimStart());
       }
     }
     exports2.stringifyCollection = stringifyCollection;
@@ -22429,11 +22429,11 @@ var require_binary = __commonJS({
         if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
           const n = Math.ceil(str2.length / lineWidth);
-          const lines = new Array(n);
+          const lines2 = new Array(n);
           for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
-            lines[i] = str2.substr(o, lineWidth);
+            lines2[i] = str2.substr(o, lineWidth);
           }
-          str2 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str2 = lines2.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
         return stringifyString.stringifyString({ comment, type, value: str2 }, ctx, onComment, onChompKeep);
       }
@@ -22813,18 +22813,18 @@ var require_set = __commonJS({
       }
       static from(schema, iterable, ctx) {
         const { replacer } = ctx;
-        const set2 = new this(schema);
+        const set3 = new this(schema);
         if (iterable && Symbol.iterator in Object(iterable))
           for (let value of iterable) {
             if (typeof replacer === "function")
               value = replacer.call(iterable, value, value);
-            set2.items.push(Pair.createPair(value, null, ctx));
+            set3.items.push(Pair.createPair(value, null, ctx));
           }
-        return set2;
+        return set3;
       }
     };
     YAMLSet.tag = "tag:yaml.org,2002:set";
-    var set = {
+    var set2 = {
       collection: "map",
       identify: (value) => value instanceof Set,
       nodeClass: YAMLSet,
@@ -22843,7 +22843,7 @@ var require_set = __commonJS({
       }
     };
     exports2.YAMLSet = YAMLSet;
-    exports2.set = set;
+    exports2.set = set2;
   }
 });
 
@@ -22950,7 +22950,7 @@ var require_schema3 = __commonJS({
     var merge2 = require_merge();
     var omap = require_omap();
     var pairs = require_pairs();
-    var set = require_set();
+    var set2 = require_set();
     var timestamp2 = require_timestamp();
     var schema = [
       map.map,
@@ -22970,7 +22970,7 @@ var require_schema3 = __commonJS({
       merge2.merge,
       omap.omap,
       pairs.pairs,
-      set.set,
+      set2.set,
       timestamp2.intTime,
       timestamp2.floatTime,
       timestamp2.timestamp
@@ -22997,7 +22997,7 @@ var require_tags = __commonJS({
     var omap = require_omap();
     var pairs = require_pairs();
     var schema$2 = require_schema3();
-    var set = require_set();
+    var set2 = require_set();
     var timestamp2 = require_timestamp();
     var schemas = /* @__PURE__ */ new Map([
       ["core", schema.schema],
@@ -23023,7 +23023,7 @@ var require_tags = __commonJS({
       omap: omap.omap,
       pairs: pairs.pairs,
       seq: seq.seq,
-      set: set.set,
+      set: set2.set,
       timestamp: timestamp2.timestamp
     };
     var coreKnownTags = {
@@ -23031,7 +23031,7 @@ var require_tags = __commonJS({
       "tag:yaml.org,2002:merge": merge2.merge,
       "tag:yaml.org,2002:omap": omap.omap,
       "tag:yaml.org,2002:pairs": pairs.pairs,
-      "tag:yaml.org,2002:set": set.set,
+      "tag:yaml.org,2002:set": set2.set,
       "tag:yaml.org,2002:timestamp": timestamp2.timestamp
     };
     function getTags(customTags, schemaName, addMergeTag) {
@@ -23113,35 +23113,35 @@ var require_stringifyDocument = __commonJS({
     var stringify = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyDocument(doc, options) {
-      const lines = [];
+      const lines2 = [];
       let hasDirectives = options.directives === true;
       if (options.directives !== false && doc.directives) {
         const dir = doc.directives.toString(doc);
         if (dir) {
-          lines.push(dir);
+          lines2.push(dir);
           hasDirectives = true;
         } else if (doc.directives.docStart)
           hasDirectives = true;
       }
       if (hasDirectives)
-        lines.push("---");
+        lines2.push("---");
       const ctx = stringify.createStringifyContext(doc, options);
       const { commentString } = ctx.options;
       if (doc.commentBefore) {
-        if (lines.length !== 1)
-          lines.unshift("");
+        if (lines2.length !== 1)
+          lines2.unshift("");
         const cs = commentString(doc.commentBefore);
-        lines.unshift(stringifyComment.indentComment(cs, ""));
+        lines2.unshift(stringifyComment.indentComment(cs, ""));
       }
       let chompKeep = false;
       let contentComment = null;
       if (doc.contents) {
         if (identity.isNode(doc.contents)) {
           if (doc.contents.spaceBefore && hasDirectives)
-            lines.push("");
+            lines2.push("");
           if (doc.contents.commentBefore) {
             const cs = commentString(doc.contents.commentBefore);
-            lines.push(stringifyComment.indentComment(cs, ""));
+            lines2.push(stringifyComment.indentComment(cs, ""));
           }
           ctx.forceBlockIndent = !!doc.comment;
           contentComment = doc.contents.comment;
@@ -23150,36 +23150,36 @@ var require_stringifyDocument = __commonJS({
         let body = stringify.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
         if (contentComment)
           body += stringifyComment.lineComment(body, "", commentString(contentComment));
-        if ((body[0] === "|" || body[0] === ">") && lines[lines.length - 1] === "---") {
-          lines[lines.length - 1] = `--- ${body}`;
+        if ((body[0] === "|" || body[0] === ">") && lines2[lines2.length - 1] === "---") {
+          lines2[lines2.length - 1] = `--- ${body}`;
         } else
-          lines.push(body);
+          lines2.push(body);
       } else {
-        lines.push(stringify.stringify(doc.contents, ctx));
+        lines2.push(stringify.stringify(doc.contents, ctx));
       }
       if (doc.directives?.docEnd) {
         if (doc.comment) {
           const cs = commentString(doc.comment);
           if (cs.includes("\n")) {
-            lines.push("...");
-            lines.push(stringifyComment.indentComment(cs, ""));
+            lines2.push("...");
+            lines2.push(stringifyComment.indentComment(cs, ""));
           } else {
-            lines.push(`... ${cs}`);
+            lines2.push(`... ${cs}`);
           }
         } else {
-          lines.push("...");
+          lines2.push("...");
         }
       } else {
         let dc = doc.comment;
         if (dc && chompKeep)
           dc = dc.replace(/^\n+/, "");
         if (dc) {
-          if ((!chompKeep || contentComment) && lines[lines.length - 1] !== "")
-            lines.push("");
-          lines.push(stringifyComment.indentComment(commentString(dc), ""));
+          if ((!chompKeep || contentComment) && lines2[lines2.length - 1] !== "")
+            lines2.push("");
+          lines2.push(stringifyComment.indentComment(commentString(dc), ""));
         }
       }
-      return lines.join("\n") + "\n";
+      return lines2.join("\n") + "\n";
     }
     exports2.stringifyDocument = stringifyDocument;
   }
@@ -23263,9 +23263,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path6, value) {
+      addIn(path8, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path6, value);
+          this.contents.addIn(path8, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -23340,14 +23340,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path6) {
-        if (Collection.isEmptyPath(path6)) {
+      deleteIn(path8) {
+        if (Collection.isEmptyPath(path8)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path6) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path8) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -23362,10 +23362,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path6, keepScalar) {
-        if (Collection.isEmptyPath(path6))
+      getIn(path8, keepScalar) {
+        if (Collection.isEmptyPath(path8))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path6, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path8, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -23376,10 +23376,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path6) {
-        if (Collection.isEmptyPath(path6))
+      hasIn(path8) {
+        if (Collection.isEmptyPath(path8))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path6) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path8) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -23396,13 +23396,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path6, value) {
-        if (Collection.isEmptyPath(path6)) {
+      setIn(path8, value) {
+        if (Collection.isEmptyPath(path8)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path6), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path8), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path6, value);
+          this.contents.setIn(path8, value);
         }
       }
       /**
@@ -23669,8 +23669,8 @@ var require_resolve_props = __commonJS({
             hasSpace = false;
         }
       }
-      const last = tokens[tokens.length - 1];
-      const end = last ? last.offset + last.source.length : offset;
+      const last2 = tokens[tokens.length - 1];
+      const end = last2 ? last2.offset + last2.source.length : offset;
       if (reqSpace && next && next.type !== "space" && next.type !== "newline" && next.type !== "comma" && (next.type !== "scalar" || next.source !== "")) {
         onError(next.offset, "MISSING_CHAR", "Tags and anchors must be separated from the next token by white space");
       }
@@ -23788,10 +23788,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key: key2, sep: sep3, value } = collItem;
+        const { start, key: key2, sep: sep4, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key2 ?? sep3?.[0],
+          next: key2 ?? sep4?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -23805,7 +23805,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key2 && key2.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep3) {
+          if (!keyProps.anchor && !keyProps.tag && !sep4) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map.comment)
@@ -23829,7 +23829,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep3 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep4 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -23845,7 +23845,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep3, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep4, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -23936,7 +23936,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep3 = "";
+        let sep4 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -23950,13 +23950,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep3 + cb;
-              sep3 = "";
+                comment += sep4 + cb;
+              sep4 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep3 += source;
+                sep4 += source;
               hasSpace = true;
               break;
             default:
@@ -23999,18 +23999,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key: key2, sep: sep3, value } = collItem;
+        const { start, key: key2, sep: sep4, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key2 ?? sep3?.[0],
+          next: key2 ?? sep4?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep3 && !value) {
+          if (!props.anchor && !props.tag && !sep4 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -24064,8 +24064,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap3 && !sep3 && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep3, null, props, onError);
+        if (!isMap3 && !sep4 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep4, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -24077,7 +24077,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key2))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep3 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep4 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -24088,8 +24088,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap3 && !props.found && ctx.options.strict) {
-              if (sep3)
-                for (const st of sep3) {
+              if (sep4)
+                for (const st of sep4) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -24106,7 +24106,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep3, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep4, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -24241,17 +24241,17 @@ var require_resolve_block_scalar = __commonJS({
       if (!header2)
         return { value: "", type: null, comment: "", range: [start, start, start] };
       const type = header2.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
-      const lines = scalar.source ? splitLines(scalar.source) : [];
-      let chompStart = lines.length;
-      for (let i = lines.length - 1; i >= 0; --i) {
-        const content = lines[i][1];
+      const lines2 = scalar.source ? splitLines(scalar.source) : [];
+      let chompStart = lines2.length;
+      for (let i = lines2.length - 1; i >= 0; --i) {
+        const content = lines2[i][1];
         if (content === "" || content === "\r")
           chompStart = i;
         else
           break;
       }
       if (chompStart === 0) {
-        const value2 = header2.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
+        const value2 = header2.chomp === "+" && lines2.length > 0 ? "\n".repeat(Math.max(1, lines2.length - 1)) : "";
         let end2 = start + header2.length;
         if (scalar.source)
           end2 += scalar.source.length;
@@ -24261,7 +24261,7 @@ var require_resolve_block_scalar = __commonJS({
       let offset = scalar.offset + header2.length;
       let contentStart = 0;
       for (let i = 0; i < chompStart; ++i) {
-        const [indent, content] = lines[i];
+        const [indent, content] = lines2[i];
         if (content === "" || content === "\r") {
           if (header2.indent === 0 && indent.length > trimIndent)
             trimIndent = indent.length;
@@ -24281,17 +24281,17 @@ var require_resolve_block_scalar = __commonJS({
         }
         offset += indent.length + content.length + 1;
       }
-      for (let i = lines.length - 1; i >= chompStart; --i) {
-        if (lines[i][0].length > trimIndent)
+      for (let i = lines2.length - 1; i >= chompStart; --i) {
+        if (lines2[i][0].length > trimIndent)
           chompStart = i + 1;
       }
       let value = "";
-      let sep3 = "";
+      let sep4 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
-        value += lines[i][0].slice(trimIndent) + "\n";
+        value += lines2[i][0].slice(trimIndent) + "\n";
       for (let i = contentStart; i < chompStart; ++i) {
-        let [indent, content] = lines[i];
+        let [indent, content] = lines2[i];
         offset += indent.length + content.length + 1;
         const crlf = content[content.length - 1] === "\r";
         if (crlf)
@@ -24303,24 +24303,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep3 + indent.slice(trimIndent) + content;
-          sep3 = "\n";
+          value += sep4 + indent.slice(trimIndent) + content;
+          sep4 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep3 === " ")
-            sep3 = "\n";
-          else if (!prevMoreIndented && sep3 === "\n")
-            sep3 = "\n\n";
-          value += sep3 + indent.slice(trimIndent) + content;
-          sep3 = "\n";
+          if (sep4 === " ")
+            sep4 = "\n";
+          else if (!prevMoreIndented && sep4 === "\n")
+            sep4 = "\n\n";
+          value += sep4 + indent.slice(trimIndent) + content;
+          sep4 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep3 === "\n")
+          if (sep4 === "\n")
             value += "\n";
           else
-            sep3 = "\n";
+            sep4 = "\n";
         } else {
-          value += sep3 + content;
-          sep3 = " ";
+          value += sep4 + content;
+          sep4 = " ";
           prevMoreIndented = false;
         }
       }
@@ -24328,8 +24328,8 @@ var require_resolve_block_scalar = __commonJS({
         case "-":
           break;
         case "+":
-          for (let i = chompStart; i < lines.length; ++i)
-            value += "\n" + lines[i][0].slice(trimIndent);
+          for (let i = chompStart; i < lines2.length; ++i)
+            value += "\n" + lines2[i][0].slice(trimIndent);
           if (value[value.length - 1] !== "\n")
             value += "\n";
           break;
@@ -24404,10 +24404,10 @@ var require_resolve_block_scalar = __commonJS({
       const first = split[0];
       const m = first.match(/^( *)/);
       const line0 = m?.[1] ? [m[1], first.slice(m[1].length)] : ["", first];
-      const lines = [line0];
+      const lines2 = [line0];
       for (let i = 1; i < split.length; i += 2)
-        lines.push([split[i], split[i + 1]]);
-      return lines;
+        lines2.push([split[i], split[i + 1]]);
+      return lines2;
     }
     exports2.resolveBlockScalar = resolveBlockScalar;
   }
@@ -24503,25 +24503,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep3 = " ";
+      let sep4 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep3 === "\n")
-            res += sep3;
+          if (sep4 === "\n")
+            res += sep4;
           else
-            sep3 = "\n";
+            sep4 = "\n";
         } else {
-          res += sep3 + lm;
-          sep3 = " ";
+          res += sep4 + lm;
+          sep4 = " ";
         }
         pos = line.lastIndex;
       }
-      const last = /[ \t]*(.*)/sy;
-      last.lastIndex = pos;
-      match = last.exec(source);
-      return res + sep3 + (match?.[1] ?? "");
+      const last2 = /[ \t]*(.*)/sy;
+      last2.lastIndex = pos;
+      match = last2.exec(source);
+      return res + sep4 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -25331,14 +25331,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key: key2, sep: sep3, value }) {
+    function stringifyItem({ start, key: key2, sep: sep4, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
       if (key2)
         res += stringifyToken(key2);
-      if (sep3)
-        for (const st of sep3)
+      if (sep4)
+        for (const st of sep4)
           res += st.source;
       if (value)
         res += stringifyToken(value);
@@ -25363,9 +25363,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path6) => {
+    visit.itemAtPath = (cst, path8) => {
       let item = cst;
-      for (const [field, index] of path6) {
+      for (const [field, index] of path8) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -25374,23 +25374,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path6) => {
-      const parent = visit.itemAtPath(cst, path6.slice(0, -1));
-      const field = path6[path6.length - 1][0];
+    visit.parentCollection = (cst, path8) => {
+      const parent = visit.itemAtPath(cst, path8.slice(0, -1));
+      const field = path8[path8.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path6, item, visitor) {
-      let ctrl = visitor(item, path6);
+    function _visit(path8, item, visitor) {
+      let ctrl = visitor(item, path8);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path6.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path8.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -25401,10 +25401,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path6);
+            ctrl = ctrl(item, path8);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path6) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path8) : ctrl;
     }
     exports2.visit = visit;
   }
@@ -26427,12 +26427,12 @@ var require_parser = __commonJS({
               yield* this.pop(token);
           }
           if ((top.type === "document" || top.type === "block-map" || top.type === "block-seq") && (token.type === "block-map" || token.type === "block-seq")) {
-            const last = token.items[token.items.length - 1];
-            if (last && !last.sep && !last.value && last.start.length > 0 && findNonEmptyIndex(last.start) === -1 && (token.indent === 0 || last.start.every((st) => st.type !== "comment" || st.indent < token.indent))) {
+            const last2 = token.items[token.items.length - 1];
+            if (last2 && !last2.sep && !last2.value && last2.start.length > 0 && findNonEmptyIndex(last2.start) === -1 && (token.indent === 0 || last2.start.every((st) => st.type !== "comment" || st.indent < token.indent))) {
               if (top.type === "document")
-                top.end = last.start;
+                top.end = last2.start;
               else
-                top.items.push({ start: last.start });
+                top.items.push({ start: last2.start });
               token.items.splice(-1, 1);
             }
           }
@@ -26505,18 +26505,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep3;
+          let sep4;
           if (scalar.end) {
-            sep3 = scalar.end;
-            sep3.push(this.sourceToken);
+            sep4 = scalar.end;
+            sep4.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep3 = [this.sourceToken];
+            sep4 = [this.sourceToken];
           const map = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep: sep3 }]
+            items: [{ start, key: scalar, sep: sep4 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
@@ -26556,8 +26556,8 @@ var require_parser = __commonJS({
             this.onKeyLine = false;
             if (it.value) {
               const end = "end" in it.value ? it.value.end : void 0;
-              const last = Array.isArray(end) ? end[end.length - 1] : void 0;
-              if (last?.type === "comment")
+              const last2 = Array.isArray(end) ? end[end.length - 1] : void 0;
+              if (last2?.type === "comment")
                 end?.push(this.sourceToken);
               else
                 map.items.push({ start: [this.sourceToken] });
@@ -26669,15 +26669,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
                   const key2 = it.key;
-                  const sep3 = it.sep;
-                  sep3.push(this.sourceToken);
+                  const sep4 = it.sep;
+                  sep4.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key: key2, sep: sep3 }]
+                    items: [{ start: start2, key: key2, sep: sep4 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -26706,14 +26706,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs9 = this.flowScalar(this.type);
+              const fs11 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map.items.push({ start, key: fs9, sep: [] });
+                map.items.push({ start, key: fs11, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs9);
+                this.stack.push(fs11);
               } else {
-                Object.assign(it, { key: fs9, sep: [] });
+                Object.assign(it, { key: fs11, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -26749,8 +26749,8 @@ var require_parser = __commonJS({
           case "newline":
             if (it.value) {
               const end = "end" in it.value ? it.value.end : void 0;
-              const last = Array.isArray(end) ? end[end.length - 1] : void 0;
-              if (last?.type === "comment")
+              const last2 = Array.isArray(end) ? end[end.length - 1] : void 0;
+              if (last2?.type === "comment")
                 end?.push(this.sourceToken);
               else
                 seq.items.push({ start: [this.sourceToken] });
@@ -26841,13 +26841,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs9 = this.flowScalar(this.type);
+              const fs11 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs9, sep: [] });
+                fc.items.push({ start: [], key: fs11, sep: [] });
               else if (it.sep)
-                this.stack.push(fs9);
+                this.stack.push(fs11);
               else
-                Object.assign(it, { key: fs9, sep: [] });
+                Object.assign(it, { key: fs11, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -26871,13 +26871,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep3 = fc.end.splice(1, fc.end.length);
-            sep3.push(this.sourceToken);
+            const sep4 = fc.end.splice(1, fc.end.length);
+            sep4.push(this.sourceToken);
             const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep3 }]
+              items: [{ start, key: fc, sep: sep4 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map;
@@ -27186,11 +27186,11 @@ var require_fixed_size = __commonJS({
         return true;
       }
       shift() {
-        const last = this.buffer[this.btm];
-        if (last === void 0) return void 0;
+        const last2 = this.buffer[this.btm];
+        if (last2 === void 0) return void 0;
         this.buffer[this.btm] = void 0;
         this.btm = this.btm + 1 & this.mask;
-        return last;
+        return last2;
       }
       peek() {
         return this.buffer[this.btm];
@@ -27552,9 +27552,9 @@ var require_utf8_decoder = __commonJS({
     function trailingBytesSeen(data) {
       const len = data.byteLength;
       if (len === 0) return 0;
-      const last = data[len - 1];
-      if (last <= 127) return 0;
-      if ((last & 192) !== 128) return 1;
+      const last2 = data[len - 1];
+      if (last2 <= 127) return 0;
+      if ((last2 & 192) !== 128) return 1;
       const limit = Math.max(0, len - 4);
       let i = len - 2;
       while (i >= limit && (data[i] & 192) === 128) i--;
@@ -28399,8 +28399,8 @@ var require_streamx = __commonJS({
             return this;
           },
           next() {
-            return new Promise(function(resolve3, reject) {
-              promiseResolve = resolve3;
+            return new Promise(function(resolve5, reject) {
+              promiseResolve = resolve5;
               promiseReject = reject;
               const data = stream.read();
               if (data !== null) ondata(data);
@@ -28433,11 +28433,11 @@ var require_streamx = __commonJS({
         }
         function destroy(err) {
           stream.destroy(err);
-          return new Promise((resolve3, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve3({ value: void 0, done: true });
+          return new Promise((resolve5, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve5({ value: void 0, done: true });
             stream.once("close", function() {
               if (err) reject(err);
-              else resolve3({ value: void 0, done: true });
+              else resolve5({ value: void 0, done: true });
             });
           });
         }
@@ -28481,8 +28481,8 @@ var require_streamx = __commonJS({
         const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
-        return new Promise((resolve3) => {
-          state.drains.push({ writes, resolve: resolve3 });
+        return new Promise((resolve5) => {
+          state.drains.push({ writes, resolve: resolve5 });
         });
       }
       write(data) {
@@ -28587,10 +28587,10 @@ var require_streamx = __commonJS({
       cb(null);
     }
     function pipelinePromise(...streams) {
-      return new Promise((resolve3, reject) => {
+      return new Promise((resolve5, reject) => {
         return pipeline2(...streams, (err) => {
           if (err) return reject(err);
-          resolve3();
+          resolve5();
         });
       });
     }
@@ -29198,8 +29198,8 @@ var require_extract = __commonJS({
               if (this._consumeLongHeader() === false) return false;
               continue;
             }
-            const ignore = this._buffer.shiftFirst(this._missing);
-            if (ignore !== null) this._missing -= ignore.byteLength;
+            const ignore2 = this._buffer.shiftFirst(this._missing);
+            if (ignore2 !== null) this._missing -= ignore2.byteLength;
             continue;
           }
           if (this._buffer.buffered < 512) break;
@@ -29260,16 +29260,16 @@ var require_extract = __commonJS({
           entryCallback = null;
           cb(err);
         }
-        function onnext(resolve3, reject) {
+        function onnext(resolve5, reject) {
           if (error2) {
             return reject(error2);
           }
           if (entryStream) {
-            resolve3({ value: entryStream, done: false });
+            resolve5({ value: entryStream, done: false });
             entryStream = null;
             return;
           }
-          promiseResolve = resolve3;
+          promiseResolve = resolve5;
           promiseReject = reject;
           consumeCallback(null);
           if (extract2._finished && promiseResolve) {
@@ -29297,11 +29297,11 @@ var require_extract = __commonJS({
         function destroy(err) {
           extract2.destroy(err);
           consumeCallback(err);
-          return new Promise((resolve3, reject) => {
-            if (extract2.destroyed) return resolve3({ value: void 0, done: true });
+          return new Promise((resolve5, reject) => {
+            if (extract2.destroyed) return resolve5({ value: void 0, done: true });
             extract2.once("close", function() {
               if (err) reject(err);
-              else resolve3({ value: void 0, done: true });
+              else resolve5({ value: void 0, done: true });
             });
           });
         }
@@ -29322,7 +29322,7 @@ var require_extract = __commonJS({
 // node_modules/tar-stream/constants.js
 var require_constants6 = __commonJS({
   "node_modules/tar-stream/constants.js"(exports2, module2) {
-    var constants3 = {
+    var constants4 = {
       // just for envs without fs
       S_IFMT: 61440,
       S_IFDIR: 16384,
@@ -29332,9 +29332,9 @@ var require_constants6 = __commonJS({
       S_IFLNK: 40960
     };
     try {
-      module2.exports = require("fs").constants || constants3;
+      module2.exports = require("fs").constants || constants4;
     } catch {
-      module2.exports = constants3;
+      module2.exports = constants4;
     }
   }
 });
@@ -29344,7 +29344,7 @@ var require_pack = __commonJS({
   "node_modules/tar-stream/pack.js"(exports2, module2) {
     var { Readable: Readable2, Writable, getStreamError } = require_streamx();
     var b4a = require_b4a();
-    var constants3 = require_constants6();
+    var constants4 = require_constants6();
     var headers = require_headers2();
     var DMODE = 493;
     var FMODE = 420;
@@ -29547,16 +29547,16 @@ var require_pack = __commonJS({
       return new Pack(opts);
     };
     function modeToType(mode) {
-      switch (mode & constants3.S_IFMT) {
-        case constants3.S_IFBLK:
+      switch (mode & constants4.S_IFMT) {
+        case constants4.S_IFBLK:
           return "block-device";
-        case constants3.S_IFCHR:
+        case constants4.S_IFCHR:
           return "character-device";
-        case constants3.S_IFDIR:
+        case constants4.S_IFDIR:
           return "directory";
-        case constants3.S_IFIFO:
+        case constants4.S_IFIFO:
           return "fifo";
-        case constants3.S_IFLNK:
+        case constants4.S_IFLNK:
           return "symlink";
       }
       return "file";
@@ -32967,16 +32967,16 @@ var require_jsonInstruction = __commonJS({
         }
         const argsOffset = document.offsetAt(this.getArgumentsRange().start);
         let start = -1;
-        let last = "";
+        let last2 = "";
         let quoted = false;
         let escapedArg = "";
         argsCheck: for (let i = 0; i < argsContent.length; i++) {
           let char = argsContent.charAt(i);
           switch (char) {
             case "[":
-              if (last === "") {
+              if (last2 === "") {
                 this.openingBracket = new argument_1.Argument("[", vscode_languageserver_types_1.Range.create(document.positionAt(argsOffset + i), document.positionAt(argsOffset + i + 1)));
-                last = "[";
+                last2 = "[";
               } else if (quoted) {
                 escapedArg = escapedArg + char;
               } else {
@@ -32984,13 +32984,13 @@ var require_jsonInstruction = __commonJS({
               }
               break;
             case '"':
-              if (last === "[" || last === ",") {
+              if (last2 === "[" || last2 === ",") {
                 start = i;
                 quoted = true;
-                last = '"';
+                last2 = '"';
                 escapedArg = escapedArg + char;
                 continue;
-              } else if (last === '"') {
+              } else if (last2 === '"') {
                 if (quoted) {
                   escapedArg = escapedArg + char;
                   quoted = false;
@@ -33007,8 +33007,8 @@ var require_jsonInstruction = __commonJS({
               if (quoted) {
                 escapedArg = escapedArg + char;
               } else {
-                if (last === '"') {
-                  last = ",";
+                if (last2 === '"') {
+                  last2 = ",";
                 } else {
                   break argsCheck;
                 }
@@ -33017,7 +33017,7 @@ var require_jsonInstruction = __commonJS({
             case "]":
               if (quoted) {
                 escapedArg = escapedArg + char;
-              } else if (last !== "") {
+              } else if (last2 !== "") {
                 this.closingBracket = new argument_1.Argument("]", vscode_languageserver_types_1.Range.create(document.positionAt(argsOffset + i), document.positionAt(argsOffset + i + 1)));
                 break argsCheck;
               }
@@ -33286,9 +33286,9 @@ var require_property = __commonJS({
         }
         value = value.substring(skip);
         let first = value.charAt(0);
-        let last = value.charAt(value.length - 1);
+        let last2 = value.charAt(value.length - 1);
         let literal = first === "'" || first === '"';
-        let inSingle = first === "'" && last === "'";
+        let inSingle = first === "'" && last2 === "'";
         let inDouble = false;
         if (first === '"') {
           for (let i = 1; i < value.length; i++) {
@@ -34164,7 +34164,7 @@ var require_onbuild = __commonJS({
     var vscode_languageserver_types_1 = (init_main(), __toCommonJS(main_exports));
     var parser_1 = require_parser2();
     var instruction_1 = require_instruction();
-    var Onbuild = class extends instruction_1.Instruction {
+    var Onbuild2 = class extends instruction_1.Instruction {
       constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
         super(document, range, dockerfile, escapeChar, instruction, instructionRange);
       }
@@ -34188,7 +34188,7 @@ var require_onbuild = __commonJS({
         return parser_1.Parser.createInstruction(this.document, this.dockerfile, this.escapeChar, vscode_languageserver_types_1.Range.create(args[0].getRange().start, this.getRange().end), this.getTriggerWord(), triggerRange);
       }
     };
-    exports2.Onbuild = Onbuild;
+    exports2.Onbuild = Onbuild2;
   }
 });
 
@@ -34199,7 +34199,7 @@ var require_run = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.Run = void 0;
     var jsonInstruction_1 = require_jsonInstruction();
-    var Run = class extends jsonInstruction_1.JSONInstruction {
+    var Run2 = class extends jsonInstruction_1.JSONInstruction {
       constructor(document, range, dockerfile, escapeChar, instruction, instructionRange) {
         super(document, range, dockerfile, escapeChar, instruction, instructionRange);
       }
@@ -34216,7 +34216,7 @@ var require_run = __commonJS({
         return super.getHeredocs();
       }
     };
-    exports2.Run = Run;
+    exports2.Run = Run2;
   }
 });
 
@@ -34286,9 +34286,9 @@ var require_workdir = __commonJS({
        *         found
        */
       getAbsolutePath() {
-        const path6 = this.getPath();
-        if (path6 === null || path6.startsWith("/")) {
-          return path6;
+        const path8 = this.getPath();
+        if (path8 === null || path8.startsWith("/")) {
+          return path8;
         }
         const startLine = this.getRange().start.line;
         const hierarchy = this.dockerfile.getStageHierarchy(startLine);
@@ -34300,7 +34300,7 @@ var require_workdir = __commonJS({
               if (parent === void 0 || parent === null) {
                 return void 0;
               }
-              return parent.endsWith("/") ? parent + path6 : parent + "/" + path6;
+              return parent.endsWith("/") ? parent + path8 : parent + "/" + path8;
             }
           }
         }
@@ -35386,14 +35386,876 @@ var require_main2 = __commonJS({
       "NO_PROXY",
       "no_proxy"
     ];
-    var DockerfileParser2;
-    (function(DockerfileParser3) {
+    var DockerfileParser3;
+    (function(DockerfileParser4) {
       function parse(content) {
         let parser = new parser_1.Parser();
         return parser.parse(content);
       }
-      DockerfileParser3.parse = parse;
-    })(DockerfileParser2 || (exports2.DockerfileParser = DockerfileParser2 = {}));
+      DockerfileParser4.parse = parse;
+    })(DockerfileParser3 || (exports2.DockerfileParser = DockerfileParser3 = {}));
+  }
+});
+
+// node_modules/@balena/dockerignore/ignore.js
+var require_ignore = __commonJS({
+  "node_modules/@balena/dockerignore/ignore.js"(exports2, module2) {
+    "use strict";
+    var path8 = require("path");
+    var factory = (options) => new IgnoreBase(options);
+    factory.default = factory;
+    module2.exports = factory;
+    function make_array(subject) {
+      return Array.isArray(subject) ? subject : [subject];
+    }
+    var REGEX_TRAILING_SLASH = /(?<=.)\/$/;
+    var REGEX_TRAILING_BACKSLASH = /(?<=.)\\$/;
+    var REGEX_TRAILING_PATH_SEP = path8.sep === "\\" ? REGEX_TRAILING_BACKSLASH : REGEX_TRAILING_SLASH;
+    var KEY_IGNORE = typeof Symbol !== "undefined" ? /* @__PURE__ */ Symbol.for("dockerignore") : "dockerignore";
+    function cleanPath(file) {
+      return path8.normalize(file).replace(REGEX_TRAILING_PATH_SEP, "");
+    }
+    function toSlash(file) {
+      if (path8.sep === "/") {
+        return file;
+      }
+      return file.replace(/\\/g, "/");
+    }
+    function fromSlash(file) {
+      if (path8.sep === "/") {
+        return file;
+      }
+      return file.replace(/\//g, path8.sep);
+    }
+    var IgnoreBase = class {
+      constructor({
+        // https://github.com/kaelzhang/node-ignore/blob/5.1.4/index.js#L372
+        ignorecase = true
+      } = {}) {
+        this._rules = [];
+        this._ignorecase = ignorecase;
+        this[KEY_IGNORE] = true;
+        this._initCache();
+      }
+      _initCache() {
+        this._cache = {};
+      }
+      // @param {Array.<string>|string|Ignore} pattern
+      add(pattern) {
+        this._added = false;
+        if (typeof pattern === "string") {
+          pattern = pattern.split(/\r?\n/g);
+        }
+        make_array(pattern).forEach(this._addPattern, this);
+        if (this._added) {
+          this._initCache();
+        }
+        return this;
+      }
+      // legacy
+      addPattern(pattern) {
+        return this.add(pattern);
+      }
+      _addPattern(pattern) {
+        if (pattern && pattern[KEY_IGNORE]) {
+          this._rules = this._rules.concat(pattern._rules);
+          this._added = true;
+          return;
+        }
+        if (this._checkPattern(pattern)) {
+          const rule = this._createRule(pattern.trim());
+          if (rule !== null) {
+            this._added = true;
+            this._rules.push(rule);
+          }
+        }
+      }
+      _checkPattern(pattern) {
+        return pattern && typeof pattern === "string" && pattern.indexOf("#") !== 0 && pattern.trim() !== "";
+      }
+      filter(paths) {
+        return make_array(paths).filter((path9) => this._filter(path9));
+      }
+      createFilter() {
+        return (path9) => this._filter(path9);
+      }
+      ignores(path9) {
+        return !this._filter(path9);
+      }
+      // https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go#L41-L53
+      // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L29-L55
+      _createRule(pattern) {
+        const origin = pattern;
+        let negative = false;
+        if (pattern[0] === "!") {
+          negative = true;
+          pattern = pattern.substring(1).trim();
+        }
+        if (pattern.length > 0) {
+          pattern = cleanPath(pattern);
+          pattern = toSlash(pattern);
+          if (pattern.length > 1 && pattern[0] === "/") {
+            pattern = pattern.slice(1);
+          }
+        }
+        if (negative) {
+          pattern = "!" + pattern;
+        }
+        pattern = pattern.trim();
+        if (pattern === "") {
+          return null;
+        }
+        pattern = cleanPath(pattern);
+        if (pattern[0] === "!") {
+          if (pattern.length === 1) {
+            return null;
+          }
+          negative = true;
+          pattern = pattern.substring(1);
+        } else {
+          negative = false;
+        }
+        return {
+          origin,
+          pattern,
+          // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L54
+          dirs: pattern.split(path8.sep),
+          negative
+        };
+      }
+      // @returns `Boolean` true if the `path` is NOT ignored
+      _filter(path9) {
+        if (!path9) {
+          return false;
+        }
+        if (path9 in this._cache) {
+          return this._cache[path9];
+        }
+        return this._cache[path9] = this._test(path9);
+      }
+      // @returns {Boolean} true if a file is NOT ignored
+      // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L62
+      _test(file) {
+        file = fromSlash(file);
+        const parentPath = cleanPath(path8.dirname(file));
+        const parentPathDirs = parentPath.split(path8.sep);
+        let matched = false;
+        this._rules.forEach((rule) => {
+          let match = this._match(file, rule);
+          if (!match && parentPath !== ".") {
+            if (rule.dirs.includes("**")) {
+              for (let i = rule.dirs.filter((x) => x !== "**").length; i <= parentPathDirs.length; i++) {
+                match = match || this._match(parentPathDirs.slice(0, i).join(path8.sep), rule);
+              }
+            } else if (rule.dirs.length <= parentPathDirs.length) {
+              match = this._match(parentPathDirs.slice(0, rule.dirs.length).join(path8.sep), rule);
+            }
+          }
+          if (match) {
+            matched = !rule.negative;
+          }
+        });
+        return !matched;
+      }
+      // @returns {Boolean} true if a file is matched by a rule
+      _match(file, rule) {
+        return this._compile(rule).regexp.test(file);
+      }
+      // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L139
+      _compile(rule) {
+        if (rule.regexp) {
+          return rule;
+        }
+        let regStr = "^";
+        let escapedSlash = path8.sep === "\\" ? "\\\\" : path8.sep;
+        for (let i = 0; i < rule.pattern.length; i++) {
+          const ch = rule.pattern[i];
+          if (ch === "*") {
+            if (rule.pattern[i + 1] === "*") {
+              i++;
+              if (rule.pattern[i + 1] === path8.sep) {
+                i++;
+              }
+              if (rule.pattern[i + 1] === void 0) {
+                regStr += ".*";
+              } else {
+                regStr += `(.*${escapedSlash})?`;
+              }
+            } else {
+              regStr += `[^${escapedSlash}]*`;
+            }
+          } else if (ch === "?") {
+            regStr += `[^${escapedSlash}]`;
+          } else if (ch === "." || ch === "$") {
+            regStr += `\\${ch}`;
+          } else if (ch === "\\") {
+            if (path8.sep === "\\") {
+              regStr += escapedSlash;
+              continue;
+            }
+            if (rule.pattern[i + 1] !== void 0) {
+              regStr += "\\" + rule.pattern[i + 1];
+              i++;
+            } else {
+              regStr += "\\";
+            }
+          } else {
+            regStr += ch;
+          }
+        }
+        regStr += "$";
+        rule.regexp = new RegExp(regStr, this._ignorecase ? "i" : "");
+        return rule;
+      }
+    };
+  }
+});
+
+// node_modules/@renovatebot/pep440/lib/version.js
+var require_version = __commonJS({
+  "node_modules/@renovatebot/pep440/lib/version.js"(exports2, module2) {
+    var VERSION_PATTERN = [
+      "v?",
+      "(?:",
+      /* */
+      "(?:(?<epoch>[0-9]+)!)?",
+      // epoch
+      /* */
+      "(?<release>[0-9]+(?:\\.[0-9]+)*)",
+      // release segment
+      /* */
+      "(?<pre>",
+      // pre-release
+      /*    */
+      "[-_\\.]?",
+      /*    */
+      "(?<pre_l>(a|b|c|rc|alpha|beta|pre|preview))",
+      /*    */
+      "[-_\\.]?",
+      /*    */
+      "(?<pre_n>[0-9]+)?",
+      /* */
+      ")?",
+      /* */
+      "(?<post>",
+      // post release
+      /*    */
+      "(?:-(?<post_n1>[0-9]+))",
+      /*    */
+      "|",
+      /*    */
+      "(?:",
+      /*        */
+      "[-_\\.]?",
+      /*        */
+      "(?<post_l>post|rev|r)",
+      /*        */
+      "[-_\\.]?",
+      /*        */
+      "(?<post_n2>[0-9]+)?",
+      /*    */
+      ")",
+      /* */
+      ")?",
+      /* */
+      "(?<dev>",
+      // dev release
+      /*    */
+      "[-_\\.]?",
+      /*    */
+      "(?<dev_l>dev)",
+      /*    */
+      "[-_\\.]?",
+      /*    */
+      "(?<dev_n>[0-9]+)?",
+      /* */
+      ")?",
+      ")",
+      "(?:\\+(?<local>[a-z0-9]+(?:[-_\\.][a-z0-9]+)*))?"
+      // local version
+    ].join("");
+    module2.exports = {
+      VERSION_PATTERN,
+      valid,
+      clean,
+      explain: explain2,
+      parse,
+      stringify
+    };
+    var validRegex = new RegExp("^" + VERSION_PATTERN + "$", "i");
+    function valid(version) {
+      return validRegex.test(version) ? version : null;
+    }
+    var cleanRegex = new RegExp("^\\s*" + VERSION_PATTERN + "\\s*$", "i");
+    function clean(version) {
+      return stringify(parse(version, cleanRegex));
+    }
+    function parse(version, regex) {
+      const { groups } = (regex || validRegex).exec(version) || {};
+      if (!groups) {
+        return null;
+      }
+      const parsed = {
+        epoch: Number(groups.epoch ? groups.epoch : 0),
+        release: groups.release.split(".").map(Number),
+        pre: normalize_letter_version(groups.pre_l, groups.pre_n),
+        post: normalize_letter_version(
+          groups.post_l,
+          groups.post_n1 || groups.post_n2
+        ),
+        dev: normalize_letter_version(groups.dev_l, groups.dev_n),
+        local: parse_local_version(groups.local)
+      };
+      return parsed;
+    }
+    function stringify(parsed) {
+      if (!parsed) {
+        return null;
+      }
+      const { epoch, release, pre, post, dev, local } = parsed;
+      const parts = [];
+      if (epoch !== 0) {
+        parts.push(`${epoch}!`);
+      }
+      parts.push(release.join("."));
+      if (pre) {
+        parts.push(pre.join(""));
+      }
+      if (post) {
+        parts.push("." + post.join(""));
+      }
+      if (dev) {
+        parts.push("." + dev.join(""));
+      }
+      if (local) {
+        parts.push(`+${local}`);
+      }
+      return parts.join("");
+    }
+    function normalize_letter_version(letterIn, numberIn) {
+      let letter = letterIn;
+      let number = numberIn;
+      if (letter) {
+        if (!number) {
+          number = 0;
+        }
+        letter = letter.toLowerCase();
+        if (letter === "alpha") {
+          letter = "a";
+        } else if (letter === "beta") {
+          letter = "b";
+        } else if (["c", "pre", "preview"].includes(letter)) {
+          letter = "rc";
+        } else if (["rev", "r"].includes(letter)) {
+          letter = "post";
+        }
+        return [letter, Number(number)];
+      }
+      if (!letter && number) {
+        letter = "post";
+        return [letter, Number(number)];
+      }
+      return null;
+    }
+    function parse_local_version(local) {
+      if (local) {
+        return local.split(/[._-]/).map(
+          (part) => Number.isNaN(Number(part)) ? part.toLowerCase() : Number(part)
+        );
+      }
+      return null;
+    }
+    function explain2(version) {
+      const parsed = parse(version);
+      if (!parsed) {
+        return parsed;
+      }
+      const { epoch, release, pre, post, dev, local } = parsed;
+      let base_version = "";
+      if (epoch !== 0) {
+        base_version += epoch + "!";
+      }
+      base_version += release.join(".");
+      const is_prerelease = Boolean(dev || pre);
+      const is_devrelease = Boolean(dev);
+      const is_postrelease = Boolean(post);
+      return {
+        epoch,
+        release,
+        pre,
+        post: post ? post[1] : post,
+        dev: dev ? dev[1] : dev,
+        local: local ? local.join(".") : local,
+        public: stringify(parsed).split("+", 1)[0],
+        base_version,
+        is_prerelease,
+        is_devrelease,
+        is_postrelease
+      };
+    }
+  }
+});
+
+// node_modules/@renovatebot/pep440/lib/operator.js
+var require_operator = __commonJS({
+  "node_modules/@renovatebot/pep440/lib/operator.js"(exports2, module2) {
+    var { parse } = require_version();
+    module2.exports = {
+      compare,
+      rcompare,
+      lt,
+      le,
+      eq: eq2,
+      ne,
+      ge,
+      gt,
+      "<": lt,
+      "<=": le,
+      "==": eq2,
+      "!=": ne,
+      ">=": ge,
+      ">": gt,
+      "===": arbitrary
+    };
+    function lt(version, other) {
+      return compare(version, other) < 0;
+    }
+    function le(version, other) {
+      return compare(version, other) <= 0;
+    }
+    function eq2(version, other) {
+      return compare(version, other) === 0;
+    }
+    function ne(version, other) {
+      return compare(version, other) !== 0;
+    }
+    function ge(version, other) {
+      return compare(version, other) >= 0;
+    }
+    function gt(version, other) {
+      return compare(version, other) > 0;
+    }
+    function arbitrary(version, other) {
+      return version.toLowerCase() === other.toLowerCase();
+    }
+    function compare(version, other) {
+      const parsedVersion = parse(version);
+      const parsedOther = parse(other);
+      const keyVersion = calculateKey(parsedVersion);
+      const keyOther = calculateKey(parsedOther);
+      return pyCompare(keyVersion, keyOther);
+    }
+    function rcompare(version, other) {
+      return -compare(version, other);
+    }
+    function pyCompare(elemIn, otherIn) {
+      let elem = elemIn;
+      let other = otherIn;
+      if (elem === other) {
+        return 0;
+      }
+      if (Array.isArray(elem) !== Array.isArray(other)) {
+        elem = Array.isArray(elem) ? elem : [elem];
+        other = Array.isArray(other) ? other : [other];
+      }
+      if (Array.isArray(elem)) {
+        const len = Math.min(elem.length, other.length);
+        for (let i = 0; i < len; i += 1) {
+          const res = pyCompare(elem[i], other[i]);
+          if (res !== 0) {
+            return res;
+          }
+        }
+        return elem.length - other.length;
+      }
+      if (elem === -Infinity || other === Infinity) {
+        return -1;
+      }
+      if (elem === Infinity || other === -Infinity) {
+        return 1;
+      }
+      return elem < other ? -1 : 1;
+    }
+    function calculateKey(input) {
+      const { epoch } = input;
+      let { release, pre, post, local, dev } = input;
+      release = release.concat();
+      release.reverse();
+      while (release.length && release[0] === 0) {
+        release.shift();
+      }
+      release.reverse();
+      if (!pre && !post && dev) pre = -Infinity;
+      else if (!pre) pre = Infinity;
+      if (!post) post = -Infinity;
+      if (!dev) dev = Infinity;
+      if (!local) {
+        local = -Infinity;
+      } else {
+        local = local.map(
+          (i) => Number.isNaN(Number(i)) ? [-Infinity, i] : [Number(i), ""]
+        );
+      }
+      return [epoch, release, pre, post, dev, local];
+    }
+  }
+});
+
+// node_modules/@renovatebot/pep440/lib/specifier.js
+var require_specifier = __commonJS({
+  "node_modules/@renovatebot/pep440/lib/specifier.js"(exports2, module2) {
+    var { VERSION_PATTERN, explain: explainVersion } = require_version();
+    var Operator = require_operator();
+    var RANGE_PATTERN = [
+      "(?<operator>(===|~=|==|!=|<=|>=|<|>))",
+      "\\s*",
+      "(",
+      /*  */
+      "(?<version>(?:" + VERSION_PATTERN.replace(/\?<\w+>/g, "?:") + "))",
+      /*  */
+      "(?<prefix>\\.\\*)?",
+      /*  */
+      "|",
+      /*  */
+      "(?<legacy>[^,;\\s)]+)",
+      ")"
+    ].join("");
+    module2.exports = {
+      RANGE_PATTERN,
+      parse,
+      satisfies,
+      filter,
+      validRange,
+      maxSatisfying,
+      minSatisfying
+    };
+    var isEqualityOperator = (op) => ["==", "!=", "==="].includes(op);
+    var rangeRegex = new RegExp("^" + RANGE_PATTERN + "$", "i");
+    function parse(ranges) {
+      if (!ranges.trim()) {
+        return [];
+      }
+      const specifiers = ranges.split(",").map((range) => rangeRegex.exec(range.trim()) || {}).map(({ groups }) => {
+        if (!groups) {
+          return null;
+        }
+        let { ...spec } = groups;
+        const { operator, version, prefix, legacy } = groups;
+        if (version) {
+          spec = { ...spec, ...explainVersion(version) };
+          if (operator === "~=") {
+            if (spec.release.length < 2) {
+              return null;
+            }
+          }
+          if (!isEqualityOperator(operator) && spec.local) {
+            return null;
+          }
+          if (prefix) {
+            if (!isEqualityOperator(operator) || spec.dev || spec.local) {
+              return null;
+            }
+          }
+        }
+        if (legacy && operator !== "===") {
+          return null;
+        }
+        return spec;
+      });
+      if (specifiers.filter(Boolean).length !== specifiers.length) {
+        return null;
+      }
+      return specifiers;
+    }
+    function filter(versions, specifier, options = {}) {
+      const filtered = pick(versions, specifier, options);
+      if (filtered.length === 0 && options.prereleases === void 0) {
+        return pick(versions, specifier, { prereleases: true });
+      }
+      return filtered;
+    }
+    function maxSatisfying(versions, range, options) {
+      const found = filter(versions, range, options).sort(Operator.compare);
+      return found.length === 0 ? null : found[found.length - 1];
+    }
+    function minSatisfying(versions, range, options) {
+      const found = filter(versions, range, options).sort(Operator.compare);
+      return found.length === 0 ? null : found[0];
+    }
+    function pick(versions, specifier, options) {
+      const parsed = parse(specifier);
+      if (!parsed) {
+        return [];
+      }
+      return versions.filter((version) => {
+        const explained = explainVersion(version);
+        if (!parsed.length) {
+          return explained && !(explained.is_prerelease && !options.prereleases);
+        }
+        return parsed.reduce((pass, spec) => {
+          if (!pass) {
+            return false;
+          }
+          return contains({ ...spec, ...options }, { version, explained });
+        }, true);
+      });
+    }
+    function satisfies(version, specifier, options = {}) {
+      const filtered = pick([version], specifier, options);
+      return filtered.length === 1;
+    }
+    function arrayStartsWith(array, prefix) {
+      if (prefix.length > array.length) {
+        return false;
+      }
+      for (let i = 0; i < prefix.length; i += 1) {
+        if (prefix[i] !== array[i]) {
+          return false;
+        }
+      }
+      return true;
+    }
+    function contains(specifier, input) {
+      const { explained } = input;
+      let { version } = input;
+      const { ...spec } = specifier;
+      if (spec.prereleases === void 0) {
+        spec.prereleases = spec.is_prerelease;
+      }
+      if (explained && explained.is_prerelease && !spec.prereleases) {
+        return false;
+      }
+      if (spec.operator === "~=") {
+        let compatiblePrefix = spec.release.slice(0, -1).concat("*").join(".");
+        if (spec.epoch) {
+          compatiblePrefix = spec.epoch + "!" + compatiblePrefix;
+        }
+        return satisfies(version, `>=${spec.version}, ==${compatiblePrefix}`, {
+          prereleases: spec.prereleases
+        });
+      }
+      if (spec.prefix) {
+        const isMatching = explained.epoch === spec.epoch && arrayStartsWith(explained.release, spec.release);
+        const isEquality = spec.operator !== "!=";
+        return isEquality ? isMatching : !isMatching;
+      }
+      if (explained) {
+        if (explained.local && spec.version) {
+          version = explained.public;
+          spec.version = explainVersion(spec.version).public;
+        }
+      }
+      if (spec.operator === "<" || spec.operator === ">") {
+        if (Operator.eq(spec.release.join("."), explained.release.join("."))) {
+          return false;
+        }
+      }
+      const op = Operator[spec.operator];
+      return op(version, spec.version || spec.legacy);
+    }
+    function validRange(specifier) {
+      return Boolean(parse(specifier));
+    }
+  }
+});
+
+// node_modules/@renovatebot/pep440/lib/semantic.js
+var require_semantic = __commonJS({
+  "node_modules/@renovatebot/pep440/lib/semantic.js"(exports2, module2) {
+    var { explain: explain2, parse, stringify } = require_version();
+    module2.exports = {
+      major,
+      minor,
+      patch,
+      inc
+    };
+    function major(input) {
+      const version = explain2(input);
+      if (!version) {
+        throw new TypeError("Invalid Version: " + input);
+      }
+      return version.release[0];
+    }
+    function minor(input) {
+      const version = explain2(input);
+      if (!version) {
+        throw new TypeError("Invalid Version: " + input);
+      }
+      if (version.release.length < 2) {
+        return 0;
+      }
+      return version.release[1];
+    }
+    function patch(input) {
+      const version = explain2(input);
+      if (!version) {
+        throw new TypeError("Invalid Version: " + input);
+      }
+      if (version.release.length < 3) {
+        return 0;
+      }
+      return version.release[2];
+    }
+    function inc(input, release, preReleaseIdentifier) {
+      let identifier = preReleaseIdentifier || `a`;
+      const version = parse(input);
+      if (!version) {
+        return null;
+      }
+      if (!["a", "b", "c", "rc", "alpha", "beta", "pre", "preview"].includes(
+        identifier
+      )) {
+        return null;
+      }
+      switch (release) {
+        case "premajor":
+          {
+            const [majorVersion] = version.release;
+            version.release.fill(0);
+            version.release[0] = majorVersion + 1;
+          }
+          version.pre = [identifier, 0];
+          delete version.post;
+          delete version.dev;
+          delete version.local;
+          break;
+        case "preminor":
+          {
+            const [majorVersion, minorVersion = 0] = version.release;
+            version.release.fill(0);
+            version.release[0] = majorVersion;
+            version.release[1] = minorVersion + 1;
+          }
+          version.pre = [identifier, 0];
+          delete version.post;
+          delete version.dev;
+          delete version.local;
+          break;
+        case "prepatch":
+          {
+            const [majorVersion, minorVersion = 0, patchVersion = 0] = version.release;
+            version.release.fill(0);
+            version.release[0] = majorVersion;
+            version.release[1] = minorVersion;
+            version.release[2] = patchVersion + 1;
+          }
+          version.pre = [identifier, 0];
+          delete version.post;
+          delete version.dev;
+          delete version.local;
+          break;
+        case "prerelease":
+          if (version.pre === null) {
+            const [majorVersion, minorVersion = 0, patchVersion = 0] = version.release;
+            version.release.fill(0);
+            version.release[0] = majorVersion;
+            version.release[1] = minorVersion;
+            version.release[2] = patchVersion + 1;
+            version.pre = [identifier, 0];
+          } else {
+            if (preReleaseIdentifier === void 0 && version.pre !== null) {
+              [identifier] = version.pre;
+            }
+            const [letter, number] = version.pre;
+            if (letter === identifier) {
+              version.pre = [letter, number + 1];
+            } else {
+              version.pre = [identifier, 0];
+            }
+          }
+          delete version.post;
+          delete version.dev;
+          delete version.local;
+          break;
+        case "major":
+          if (version.release.slice(1).some((value) => value !== 0) || version.pre === null) {
+            const [majorVersion] = version.release;
+            version.release.fill(0);
+            version.release[0] = majorVersion + 1;
+          }
+          delete version.pre;
+          delete version.post;
+          delete version.dev;
+          delete version.local;
+          break;
+        case "minor":
+          if (version.release.slice(2).some((value) => value !== 0) || version.pre === null) {
+            const [majorVersion, minorVersion = 0] = version.release;
+            version.release.fill(0);
+            version.release[0] = majorVersion;
+            version.release[1] = minorVersion + 1;
+          }
+          delete version.pre;
+          delete version.post;
+          delete version.dev;
+          delete version.local;
+          break;
+        case "patch":
+          if (version.release.slice(3).some((value) => value !== 0) || version.pre === null) {
+            const [majorVersion, minorVersion = 0, patchVersion = 0] = version.release;
+            version.release.fill(0);
+            version.release[0] = majorVersion;
+            version.release[1] = minorVersion;
+            version.release[2] = patchVersion + 1;
+          }
+          delete version.pre;
+          delete version.post;
+          delete version.dev;
+          delete version.local;
+          break;
+        default:
+          return null;
+      }
+      return stringify(version);
+    }
+  }
+});
+
+// node_modules/@renovatebot/pep440/index.js
+var require_pep440 = __commonJS({
+  "node_modules/@renovatebot/pep440/index.js"(exports2, module2) {
+    var { valid, clean, explain: explain2, parse } = require_version();
+    var { lt, le, eq: eq2, ne, ge, gt, compare, rcompare } = require_operator();
+    var {
+      filter,
+      maxSatisfying,
+      minSatisfying,
+      RANGE_PATTERN,
+      satisfies,
+      validRange
+    } = require_specifier();
+    var { major, minor, patch, inc } = require_semantic();
+    module2.exports = {
+      // version
+      valid,
+      clean,
+      explain: explain2,
+      parse,
+      // operator
+      lt,
+      le,
+      lte: le,
+      eq: eq2,
+      ne,
+      neq: ne,
+      ge,
+      gte: ge,
+      gt,
+      compare,
+      rcompare,
+      // range
+      filter,
+      maxSatisfying,
+      minSatisfying,
+      RANGE_PATTERN,
+      satisfies,
+      validRange,
+      // semantic
+      major,
+      minor,
+      patch,
+      inc
+    };
   }
 });
 
@@ -35407,10 +36269,10 @@ var DEFAULT_BLOCK_SIZE = 1024 * 1024;
 function availableCores() {
   return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
 }
-function deflateBlock(data, dictionary, level, last) {
-  return new Promise((resolve3, reject) => {
+function deflateBlock(data, dictionary, level, last2) {
+  return new Promise((resolve5, reject) => {
     const chunkSize = 256 * 1024;
-    zlib.deflateRaw(data, { level, dictionary, chunkSize, finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH }, (err, out) => err ? reject(err) : resolve3(out));
+    zlib.deflateRaw(data, { level, dictionary, chunkSize, finishFlush: last2 ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH }, (err, out) => err ? reject(err) : resolve5(out));
   });
 }
 var ParallelGzip = class extends import_stream.Transform {
@@ -35444,14 +36306,14 @@ var ParallelGzip = class extends import_stream.Transform {
     this.push(b);
   }
   /** Hands `data` (the first `length` bytes of a block buffer) to the thread pool. */
-  startBlock(buffer, length, last) {
+  startBlock(buffer, length, last2) {
     const data = buffer.subarray(0, length);
     this.crc = zlib.crc32(data, this.crc);
     this.total += length;
     const dict = this.dictionary;
     this.dictionary = length >= WINDOW ? Buffer.from(data.subarray(length - WINDOW)) : Buffer.concat([dict ?? Buffer.alloc(0), data]).subarray(-WINDOW);
     this.inflight.push(
-      deflateBlock(data, dict, this.level, last).then((out) => {
+      deflateBlock(data, dict, this.level, last2).then((out) => {
         if (buffer.length === this.blockSize) this.spare.push(buffer);
         return out;
       })
@@ -35503,9 +36365,9 @@ if (!process.env.UV_THREADPOOL_SIZE) process.env.UV_THREADPOOL_SIZE = String(Mat
 // src/main.ts
 var core3 = __toESM(require_core());
 var crypto6 = __toESM(require("crypto"));
-var fs8 = __toESM(require("fs"));
+var fs10 = __toESM(require("fs"));
 var os3 = __toESM(require("os"));
-var path5 = __toESM(require("path"));
+var path7 = __toESM(require("path"));
 
 // src/adapters/docker.ts
 var import_child_process = require("child_process");
@@ -35537,7 +36399,7 @@ var Docker = class _Docker {
     return child;
   }
   exec(args, opts = {}) {
-    return new Promise((resolve3) => {
+    return new Promise((resolve5) => {
       const child = this.start(args, opts.env);
       let stdout = "";
       let stderr = "";
@@ -35564,9 +36426,9 @@ var Docker = class _Docker {
       }, opts.timeoutMs) : void 0;
       child.on("close", (code2, signal) => {
         clearTimeout(timer);
-        if (timedOut) resolve3({ code: 124, stdout, stderr: `${stderr}docker ${args[0]} stopped after ${Math.round(opts.timeoutMs / 1e3)}s
+        if (timedOut) resolve5({ code: 124, stdout, stderr: `${stderr}docker ${args[0]} stopped after ${Math.round(opts.timeoutMs / 1e3)}s
 ` });
-        else resolve3({ code: code2 ?? (signal ? 128 : 1), stdout, stderr });
+        else resolve5({ code: code2 ?? (signal ? 128 : 1), stdout, stderr });
       });
       child.stdin.on("error", () => void 0);
       child.stdin.end(opts.input !== void 0 ? Buffer.from(opts.input) : void 0);
@@ -35579,10 +36441,10 @@ var Docker = class _Docker {
     let stderr = "";
     child.stderr.setEncoding("utf8");
     child.stderr.on("data", (d) => stderr = tail(stderr + d, 8192));
-    const done = new Promise((resolve3) => {
+    const done = new Promise((resolve5) => {
       child.on("error", (e) => stderr += `${e.message}
 `);
-      child.on("close", (code2, signal) => resolve3({ code: code2 ?? (signal ? 128 : 1), stderr }));
+      child.on("close", (code2, signal) => resolve5({ code: code2 ?? (signal ? 128 : 1), stderr }));
     });
     return { stdout: child.stdout, done, kill: () => child.kill("SIGTERM") };
   }
@@ -35606,7 +36468,7 @@ var Docker = class _Docker {
     if (!socketPath) return this.stream(["save", ref]);
     const stdout = new import_stream2.PassThrough({ highWaterMark: 1024 * 1024 });
     let req;
-    const done = new Promise((resolve3) => {
+    const done = new Promise((resolve5) => {
       req = http.request({ socketPath, path: `/images/${encodeURIComponent(ref)}/get`, method: "GET" }, (res) => {
         if (res.statusCode !== 200) {
           let body = "";
@@ -35614,18 +36476,18 @@ var Docker = class _Docker {
           res.on("data", (d) => body += d);
           res.on("end", () => {
             stdout.end();
-            resolve3({ code: 1, stderr: `engine answered ${res.statusCode}: ${body.trim()}` });
+            resolve5({ code: 1, stderr: `engine answered ${res.statusCode}: ${body.trim()}` });
           });
           return;
         }
         res.on("error", (e) => stdout.destroy(e));
         res.on("aborted", () => stdout.destroy(new Error("the engine stopped sending the image")));
         res.pipe(stdout);
-        res.on("end", () => resolve3({ code: 0, stderr: "" }));
+        res.on("end", () => resolve5({ code: 0, stderr: "" }));
       });
       req.on("error", (e) => {
         stdout.destroy(e);
-        resolve3({ code: 1, stderr: e.message });
+        resolve5({ code: 1, stderr: e.message });
       });
       req.on("close", () => _Docker.requests.delete(req));
       _Docker.requests.add(req);
@@ -35817,7 +36679,7 @@ function send(req) {
     headers.Expect = "100-continue";
   }
   if (!body && ["PUT", "POST", "PATCH"].includes(req.method)) headers["Content-Length"] = "0";
-  return new Promise((resolve3, reject) => {
+  return new Promise((resolve5, reject) => {
     let settled = false;
     let bodySent = false;
     let connectTimer;
@@ -35872,7 +36734,7 @@ function send(req) {
         settled = true;
         clearTimeout(connectTimer);
         if (isStream && !started) r.destroy();
-        resolve3({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), bodySent });
+        resolve5({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), bodySent });
       });
     });
     if (isStream) {
@@ -35889,14 +36751,14 @@ function send(req) {
 var REDIRECTS = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
 var MAX_HOPS = 5;
 function defaultSleep(ms, signal) {
-  return new Promise((resolve3, reject) => {
+  return new Promise((resolve5, reject) => {
     const onAbort = () => {
       clearTimeout(t);
       reject(new TransportError("cancelled", "ABORTED", false));
     };
     const t = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
-      resolve3();
+      resolve5();
     }, ms);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
@@ -37490,8 +38352,336 @@ var SimpleIndexClient = class {
   }
 };
 
+// src/limits.ts
+var MAX_READ_BYTES = 1024 * 1024;
+var MAX_BUILD_ARG_BYTES = 64 * 1024;
+var MAX_BUILD_ARGS_BYTES = 256 * 1024;
+var MAX_IMAGE_NAME = 255;
+var MAX_LINE_CHARS = 4096;
+var WORKER_TOKEN_CHARS = { min: 8, max: 4096 };
+var MAX_META_KEY_CHARS = 256;
+var MAX_META_VALUE_BYTES = 8 * 1024;
+var MAX_META_TOTAL_BYTES = 64 * 1024;
+
+// src/plan/labels.ts
+var OWN_LABEL_PREFIX = "io.ml-image-build.";
+var META_KEY_RE = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+function checkMetaPair(input, key2, value, line) {
+  if (key2.length > MAX_META_KEY_CHARS || !META_KEY_RE.test(key2)) {
+    throw new InputError(input, `${shown(key2)} in ${shown(line)} is not a key; accepted: up to ${MAX_META_KEY_CHARS} of letters, digits and . _ - starting and ending with a letter or digit, such as org.opencontainers.image.description`);
+  }
+  if (key2.toLowerCase().startsWith(OWN_LABEL_PREFIX)) {
+    throw new InputError(input, `${key2} is in the ${OWN_LABEL_PREFIX}* namespace the action sets itself (torch versions, variant, platform: verification and readers of the image rely on them); accepted: any other key, such as org.opencontainers.image.* or your own com.example.*`);
+  }
+  const bytes = Buffer.byteLength(value);
+  if (bytes > MAX_META_VALUE_BYTES) throw new InputError(input, `the value of ${key2} is ${bytes} bytes; accepted: at most ${MAX_META_VALUE_BYTES}`);
+  return Buffer.byteLength(key2) + bytes;
+}
+function parseLabels(raw, input = "labels") {
+  const out = {};
+  let total = 0;
+  for (const line of raw.split(/\r?\n/).map((l) => l.trim()).filter(Boolean)) {
+    const eq2 = line.indexOf("=");
+    if (eq2 <= 0) throw new InputError(input, `${shown(line)} is not key=value; accepted: one key=value per line, as docker/metadata-action's labels output`);
+    const key2 = line.slice(0, eq2).trim();
+    const value = line.slice(eq2 + 1).trim();
+    total += checkMetaPair(input, key2, value, line);
+    if (total > MAX_META_TOTAL_BYTES) throw new InputError(input, `the labels are over ${MAX_META_TOTAL_BYTES} bytes together; accepted: at most ${MAX_META_TOTAL_BYTES}`);
+    if (key2 in out) throw new InputError(input, `${key2} is given twice; accepted: one value per key`);
+    out[key2] = value;
+  }
+  return out;
+}
+function planLabels(ctx, opts, torch) {
+  const source = ctx.repository ? `${ctx.serverUrl.replace(/\/+$/, "")}/${ctx.repository}` : "";
+  const spdx = ctx.event.license && ctx.event.license !== "NOASSERTION" ? ctx.event.license : "";
+  const repoName = ctx.event.repositoryName || ctx.repository.split("/").slice(1).join("/");
+  const all = {
+    "org.opencontainers.image.source": source,
+    "org.opencontainers.image.revision": ctx.sha,
+    "org.opencontainers.image.created": opts.created,
+    "org.opencontainers.image.version": opts.version,
+    "org.opencontainers.image.title": opts.title || repoName,
+    "org.opencontainers.image.description": opts.description || ctx.event.description,
+    "org.opencontainers.image.licenses": opts.licenses || spdx,
+    "org.opencontainers.image.url": ctx.event.htmlUrl || source,
+    "io.ml-image-build.torch.version": torch.torch,
+    "io.ml-image-build.torchaudio.version": torch.torchaudio,
+    "io.ml-image-build.torchvision.version": torch.torchvision,
+    ...opts.extra
+  };
+  const labels = {};
+  for (const [k, v] of Object.entries(all)) if (v && v.trim()) labels[k] = v;
+  return labels;
+}
+
+// src/plan/annotations.ts
+var ANNOTATION_LEVELS = ["manifest", "index", "manifest-descriptor"];
+var USAGE = "accepted: [TYPE[,TYPE][[PLATFORM]]:]KEY=VALUE per line, TYPE one of manifest (the default), index, manifest-descriptor, as docker/build-push-action's annotations input and docker/metadata-action's annotations output";
+function parseAnnotations(raw, input = "annotations") {
+  const out = [];
+  let total = 0;
+  for (const line of raw.split(/\r?\n/).map((l) => l.trim()).filter(Boolean)) {
+    const eq2 = line.indexOf("=");
+    if (eq2 <= 0) throw new InputError(input, `${shown(line)} is not KEY=VALUE; ${USAGE}`);
+    const head = line.slice(0, eq2);
+    const value = line.slice(eq2 + 1).trim();
+    const colon = head.lastIndexOf(":");
+    const prefix = colon >= 0 ? head.slice(0, colon).trim() : "";
+    const key2 = head.slice(colon + 1).trim();
+    let levels = ["manifest"];
+    let platform;
+    if (colon >= 0) {
+      const m = /^([a-z-]+(?:\s*,\s*[a-z-]+)*)\s*(?:\[([^\]]+)\])?$/.exec(prefix);
+      if (!m) throw new InputError(input, `${shown(line)}: ${shown(prefix)} is not TYPE[,TYPE][[PLATFORM]]; ${USAGE}`);
+      levels = m[1].split(",").map((t) => t.trim());
+      if (m[2] !== void 0) platform = parsePlatform(m[2].trim(), input).platform;
+    }
+    for (const level of levels) {
+      if (level === "index-descriptor") {
+        throw new InputError(input, `${shown(line)}: index-descriptor annotates the descriptor of the index in an OCI layout's index.json, which a registry push does not have; accepted: manifest, index, manifest-descriptor`);
+      }
+      if (!ANNOTATION_LEVELS.includes(level)) throw new InputError(input, `${shown(line)}: ${shown(level)} is not an annotation type; ${USAGE}`);
+      if (level === "index" && platform) {
+        throw new InputError(input, `${shown(line)}: index annotations go on the one manifest list of all platforms, so they take no [PLATFORM]; accepted: index:KEY=VALUE, or manifest[${platform}]:KEY=VALUE for that platform's image`);
+      }
+    }
+    total += checkMetaPair(input, key2, value, line);
+    if (total > MAX_META_TOTAL_BYTES) throw new InputError(input, `the annotations are over ${MAX_META_TOTAL_BYTES} bytes together; accepted: at most ${MAX_META_TOTAL_BYTES}`);
+    for (const level of new Set(levels)) {
+      if (out.some((a) => a.level === level && a.key === key2 && a.platform === platform)) {
+        throw new InputError(input, `${key2} is given twice for ${level}${platform ? `[${platform}]` : ""}; accepted: one value per key and place (a [PLATFORM] line overrides an unqualified one)`);
+      }
+      out.push({ level, ...platform ? { platform } : {}, key: key2, value });
+    }
+  }
+  return out;
+}
+function annotationsFor(all, level, platform) {
+  const picked = {};
+  for (const a of all.filter((x) => x.level === level && !x.platform)) picked[a.key] = a.value;
+  if (platform) for (const a of all.filter((x) => x.level === level && x.platform === platform)) picked[a.key] = a.value;
+  return Object.fromEntries(Object.keys(picked).sort().map((k) => [k, picked[k]]));
+}
+function checkAnnotationPlatforms(all, platforms, input = "annotations") {
+  const stray = all.find((a) => a.platform && !platforms.includes(a.platform));
+  if (stray) throw new InputError(input, `${stray.level}[${stray.platform}]:${stray.key} names a platform that is not built (${platforms.join(", ")}); accepted: one of those platforms, or no [PLATFORM]`);
+}
+
+// src/build/options.ts
+var fs = __toESM(require("fs"));
+var MAX_SECRET_BYTES = 500 * 1024;
+var ID_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+var lines = (raw) => raw.split("\n").map((l) => l.trim()).filter(Boolean);
+function parseSecrets(raw, input = "secrets") {
+  const out = [];
+  raw.split("\n").forEach((line, i) => {
+    const l = line.replace(/\r$/, "");
+    if (!l.trim()) return;
+    const at = l.indexOf("=");
+    const id = at < 0 ? "" : l.slice(0, at).trim();
+    if (at < 0 || !ID_RE.test(id)) {
+      throw new InputError(input, `line ${i + 1} (not shown) is not ID=VALUE; accepted: one secret per line, an id of letters, digits and _ . - (up to 128), then =, then the value`);
+    }
+    const value = l.slice(at + 1);
+    if (!value) throw new InputError(input, `${id} has an empty value (an unset repository secret expands to nothing); accepted: ${id}=VALUE with the value on the same line`);
+    if (Buffer.byteLength(value) > MAX_SECRET_BYTES) throw new InputError(input, `${id} is ${Buffer.byteLength(value)} bytes; BuildKit takes at most ${MAX_SECRET_BYTES} bytes per secret`);
+    out.push({ id, value });
+  });
+  return out;
+}
+function parseSecretFiles(raw, input = "secret-files") {
+  return lines(raw).map((l) => {
+    const m = /^([^=\s]+)\s*=\s*(.+)$/.exec(l);
+    if (!m || !ID_RE.test(m[1])) throw new InputError(input, `${shown(l)} is not ID=PATH; accepted: one per line, an id of letters, digits and _ . - then = and the file's path`);
+    return { id: m[1], path: plainPath(m[2], input, m[1]) };
+  });
+}
+function plainPath(p, input, id) {
+  if (/[,"]/.test(p)) throw new InputError(input, `${id}: the path ${shown(p)} holds a comma or a double quote, which docker reads as a separator; accepted: a path without them`);
+  return p;
+}
+function parseSsh(raw, input = "ssh") {
+  const out = [];
+  for (const l of lines(raw)) {
+    const m = /^([^=\s]+)\s*(?:=\s*(.*))?$/.exec(l);
+    if (!m || !ID_RE.test(m[1])) throw new InputError(input, `${shown(l)} is not default, ID or ID=PATH; accepted: one per line, such as default=\${{ env.SSH_AUTH_SOCK }}`);
+    if (m[2] !== void 0 && m[2].trim() === "") {
+      throw new InputError(input, `${m[1]}= has no path (was the variable it came from, such as SSH_AUTH_SOCK, unset?); accepted: ${m[1]} alone for the agent of SSH_AUTH_SOCK, or ${m[1]}=PATH of an agent socket or key file`);
+    }
+    const paths = m[2] === void 0 ? [] : m[2].split(",").map((p) => plainPath(p.trim(), input, m[1]));
+    if (paths.some((p) => !p)) throw new InputError(input, `${shown(l)} holds an empty path; accepted: ID=PATH[,PATH]`);
+    if (out.some((s) => s.id === m[1])) throw new InputError(input, `${m[1]} is given twice; accepted: one line per id`);
+    out.push({ id: m[1], paths });
+  }
+  return out;
+}
+var CACHE_TYPES = { registry: "ref", local: void 0, gha: void 0, inline: void 0, s3: void 0, azblob: void 0 };
+var CREDENTIAL_ATTRS = ["token", "secret_access_key", "session_token", "access_key_id", "account_key"];
+function csvFields(s) {
+  const out = [];
+  let cur = "";
+  let quoted = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (quoted) {
+      if (c === '"' && s[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cur += c;
+    } else if (c === '"' && cur === "") quoted = true;
+    else if (c === ",") {
+      out.push(cur);
+      cur = "";
+    } else cur += c;
+  }
+  if (quoted) throw new Error("a double quote is not closed");
+  out.push(cur);
+  return out.map((f) => f.trim());
+}
+function parseCache(raw, input) {
+  return lines(raw).map((l) => {
+    if (!l.includes("=")) {
+      if (/\s/.test(l)) throw new InputError(input, `${shown(l)} is neither an image ref nor type=...; accepted: such as type=gha or type=registry,ref=ghcr.io/OWNER/worker:buildcache`);
+      return { type: "registry", attrs: [["ref", l]] };
+    }
+    let fields;
+    try {
+      fields = csvFields(l);
+    } catch (e) {
+      throw new InputError(input, `${shown(l)}: ${e.message}`);
+    }
+    let type = "";
+    const attrs = [];
+    for (const f of fields) {
+      const m = /^([a-z][a-z0-9_-]*)=(.*)$/.exec(f);
+      if (!m) throw new InputError(input, `${shown(f)} in ${shown(l)} is not key=value; accepted: type=TYPE followed by ,key=value attributes`);
+      if (m[1] === "type") type = m[2];
+      else if (CREDENTIAL_ATTRS.includes(m[1])) {
+        throw new InputError(input, `${m[1]}= is a credential and the build command is printed in the log; accepted: the cache without it (buildx reads it from the runner's environment)`);
+      } else if (attrs.some(([k]) => k === m[1])) throw new InputError(input, `${m[1]} is given twice in ${shown(l)}`);
+      else attrs.push([m[1], m[2]]);
+    }
+    if (!(type in CACHE_TYPES)) throw new InputError(input, `${shown(l)}: type ${shown(type)} is not a cache type; accepted: ${Object.keys(CACHE_TYPES).join(", ")}`);
+    const need = type === "local" ? input === "cache-from" ? "src" : "dest" : CACHE_TYPES[type];
+    if (need && !attrs.some(([k, v]) => k === need && v)) throw new InputError(input, `${shown(l)}: type=${type} needs ${need}=...`);
+    const mode = attrs.find(([k]) => k === "mode")?.[1];
+    if (mode !== void 0 && !["min", "max"].includes(mode)) throw new InputError(input, `${shown(l)}: mode=${shown(mode)} is not accepted; accepted: min, max`);
+    const ignore2 = attrs.find(([k]) => k === "ignore-error")?.[1];
+    if (ignore2 !== void 0 && !["true", "false"].includes(ignore2)) throw new InputError(input, `${shown(l)}: ignore-error=${shown(ignore2)} is not accepted; accepted: true, false`);
+    return { type, attrs };
+  });
+}
+function parseBuildContexts(raw, input = "build-contexts") {
+  const out = [];
+  for (const l of lines(raw)) {
+    const m = /^([A-Za-z0-9][A-Za-z0-9_./:@-]*)=(\S+)$/.exec(l);
+    if (!m) throw new InputError(input, `${shown(l)} is not NAME=VALUE; accepted: one per line, such as alpine=docker-image://alpine:3.20 or src=../shared`);
+    if (out.some((c) => c.name === m[1])) throw new InputError(input, `${m[1]} is given twice; accepted: one line per name`);
+    out.push({ name: m[1], value: m[2] });
+  }
+  return out;
+}
+function parseShmSize(raw, input = "shm-size") {
+  const s = raw.trim();
+  if (!s) return "";
+  const m = /^(\d+)([bkmg]?)$/i.exec(s);
+  if (!m || Number(m[1]) === 0) throw new InputError(input, `${shown(s)} is not a size; accepted: a whole number above 0 with b, k, m or g, such as 2g or 512m`);
+  return s.toLowerCase();
+}
+var ULIMITS = ["core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"];
+function parseUlimits(raw, input = "ulimit") {
+  const out = [];
+  for (const l of lines(raw)) {
+    const m = /^([a-z]+)\s*=\s*(-1|\d+)(?::(-1|\d+))?$/.exec(l);
+    if (!m || !ULIMITS.includes(m[1])) throw new InputError(input, `${shown(l)} is not NAME=SOFT[:HARD]; accepted: one per line, such as nofile=1024:1024, with NAME one of ${ULIMITS.join(", ")}`);
+    const soft = Number(m[2]);
+    const hard = m[3] === void 0 ? soft : Number(m[3]);
+    const unlimited = (n) => n === -1 ? Infinity : n;
+    if (unlimited(soft) > unlimited(hard)) throw new InputError(input, `${shown(l)}: the soft limit ${soft} is above the hard limit ${hard}`);
+    if (out.some((u) => u.name === m[1])) throw new InputError(input, `${m[1]} is given twice; accepted: one line per limit`);
+    out.push({ name: m[1], soft, hard });
+  }
+  return out;
+}
+function checkSecretIds(o) {
+  const seen = /* @__PURE__ */ new Set();
+  for (const [input, id] of [...o.secrets.map((s) => ["secrets", s.id]), ...o.secretFiles.map((s) => ["secret-files", s.id])]) {
+    if (seen.has(id)) throw new InputError(input, `the secret id ${id} is given twice (in secrets or secret-files); accepted: each id once`);
+    seen.add(id);
+  }
+}
+function checkOptionFiles(o, env = process.env) {
+  for (const f of o.secretFiles) {
+    let st;
+    try {
+      st = fs.statSync(f.path);
+      fs.accessSync(f.path, fs.constants.R_OK);
+    } catch (e) {
+      throw new InputError("secret-files", `${f.id}: ${shown(f.path)} cannot be read (${e.code ?? e.message}); accepted: a readable regular file`);
+    }
+    if (!st.isFile()) throw new InputError("secret-files", `${f.id}: ${shown(f.path)} is not a regular file (${st.isDirectory() ? "a directory" : "a device, socket or FIFO"}); accepted: a readable regular file`);
+    if (st.size > MAX_SECRET_BYTES) throw new InputError("secret-files", `${f.id}: ${shown(f.path)} is ${st.size} bytes; BuildKit takes at most ${MAX_SECRET_BYTES} bytes per secret`);
+  }
+  for (const s of o.ssh) {
+    if (s.paths.length === 0 && !env.SSH_AUTH_SOCK) {
+      throw new InputError("ssh", `${s.id} names no socket and SSH_AUTH_SOCK is not set; accepted: start an agent in an earlier step (such as webfactory/ssh-agent), or ${s.id}=PATH of a socket or key file`);
+    }
+    for (const p of s.paths) {
+      if (!fs.existsSync(p)) throw new InputError("ssh", `${s.id}: ${shown(p)} does not exist; accepted: the path of an agent socket or key file`);
+    }
+  }
+}
+var attr = (c, k) => c.attrs.find(([key2]) => key2 === k)?.[1];
+function builderRefusal(o, buildx, driver) {
+  if (!buildx) {
+    const builder = "the engine BuildKit (docker build; the buildx plugin is not installed)";
+    const add = "add docker/setup-buildx-action before this step";
+    if (o.buildContexts.length) return new InputError("build-contexts", `named contexts need buildx, and this run builds with ${builder}; ${add}, or remove build-contexts`);
+    if (o.shmSize) return new InputError("shm-size", `${builder} accepts --shm-size but does not apply it to RUN (/dev/shm stays 64 MiB); ${add}, or remove shm-size`);
+    if (o.ulimits.length) return new InputError("ulimit", `${builder} accepts --ulimit but does not apply it to RUN; ${add}, or remove ulimit`);
+    const from = o.cacheFrom.find((c) => c.type !== "registry");
+    if (from) return new InputError("cache-from", `type=${from.type} needs buildx, and this run builds with ${builder}, which reads a cache only from image refs (type=registry, or a bare ref); ${add}`);
+    const to2 = o.cacheTo.find((c) => c.type !== "inline");
+    if (to2) return new InputError("cache-to", `type=${to2.type} needs buildx, and this run builds with ${builder}, which can only keep the cache inline in the image (type=inline); ${add}`);
+    return void 0;
+  }
+  const to = o.cacheTo.find((c) => c.type !== "inline");
+  if (to && driver === "docker") {
+    return new InputError("cache-to", `type=${to.type}: the buildx builder uses the docker driver, which cannot export a cache; use docker/setup-buildx-action (its docker-container builder), or type=inline`);
+  }
+  return void 0;
+}
+function scopedCache(c, key2, direction) {
+  const attrs = c.attrs.map(([k, v]) => {
+    if (c.type === "registry" && k === "ref" && !v.includes("@")) {
+      const slash = v.lastIndexOf("/");
+      const colon = v.lastIndexOf(":");
+      return [k, colon > slash ? `${v}-${key2}` : `${v}:buildcache-${key2}`];
+    }
+    if (c.type === "local" && (k === "src" || k === "dest")) return [k, `${v.replace(/\/+$/, "")}-${key2}`];
+    return [k, v];
+  });
+  if (c.type === "gha" && !attr(c, "scope")) attrs.push(["scope", key2]);
+  if (direction === "to" && c.type !== "inline" && !attr(c, "ignore-error")) attrs.push(["ignore-error", "true"]);
+  return { type: c.type, attrs };
+}
+function cacheCsv(c) {
+  const q = (f) => /[",]/.test(f) ? `"${f.replace(/"/g, '""')}"` : f;
+  return [`type=${c.type}`, ...c.attrs.map(([k, v]) => `${k}=${v}`)].map(q).join(",");
+}
+
 // src/build/argv.ts
-function common(plan, p, inputs) {
+function cacheKey(plan, p) {
+  return plan.name === "default" ? p.arch : `${plan.name}-${p.arch}`;
+}
+function scoped(plan, p, c, direction) {
+  const key2 = cacheKey(plan, p);
+  return scopedCache(c, c.type === "gha" ? `${plan.image.repository.split("/").pop()}-${key2}` : key2, direction);
+}
+function common(plan, p, inputs, secrets, buildx) {
+  const o = inputs.build;
   const argv = ["--platform", p.platform, "--file", inputs.file];
   if (inputs.target) argv.push("--target", inputs.target);
   if (inputs.network) argv.push("--network", inputs.network);
@@ -37502,21 +38692,38 @@ function common(plan, p, inputs) {
     "io.ml-image-build.platform": p.platform
   };
   for (const [k, v] of Object.entries(labels)) argv.push("--label", `${k}=${v}`);
+  for (const s of secrets) argv.push("--secret", `id=${s.id},src=${s.src}`);
+  for (const s of o.ssh) argv.push("--ssh", s.paths.length ? `${s.id}=${s.paths.join(",")}` : s.id);
+  for (const c of o.buildContexts) argv.push("--build-context", `${c.name}=${c.value}`);
+  if (o.shmSize) argv.push("--shm-size", o.shmSize);
+  for (const u of o.ulimits) argv.push("--ulimit", `${u.name}=${u.soft}:${u.hard}`);
+  for (const c of o.cacheFrom) {
+    const s = scoped(plan, p, c, "from");
+    argv.push("--cache-from", buildx ? cacheCsv(s) : s.attrs.find(([k]) => k === "ref")[1]);
+  }
+  if (o.cacheTo.some((c) => c.type === "inline")) argv.push(...buildx ? ["--cache-to", "type=inline"] : ["--build-arg", "BUILDKIT_INLINE_CACHE=1"]);
   return argv;
 }
-function buildArgv(plan, p, inputs, buildx, iidfile) {
+function buildArgv(plan, p, inputs, buildx, iidfile, secrets) {
   const head = buildx ? ["buildx", "build", "--load"] : ["build"];
-  return [...head, ...common(plan, p, inputs), "--tag", p.ref, "--iidfile", iidfile, inputs.context];
+  const once2 = [];
+  if (inputs.build.pull) once2.push("--pull");
+  if (inputs.build.noCache) once2.push("--no-cache");
+  for (const c of inputs.build.cacheTo) if (c.type !== "inline") once2.push("--cache-to", cacheCsv(scoped(plan, p, c, "to")));
+  return [...head, ...common(plan, p, inputs, secrets, buildx), ...once2, "--tag", p.ref, "--iidfile", iidfile, inputs.context];
 }
-function pushByDigestArgv(plan, p, inputs, metadataFile) {
+function pushByDigestArgv(plan, p, inputs, metadataFile, secrets) {
+  const annotations = Object.entries(annotationsFor(plan.annotations, "manifest", p.platform));
+  const oci = annotations.length ? ",oci-mediatypes=true" : "";
   return [
     "buildx",
     "build",
-    ...common(plan, p, inputs),
+    ...common(plan, p, inputs, secrets, true),
     "--provenance=false",
     "--sbom=false",
+    ...annotations.flatMap(([k, v]) => ["--annotation", `manifest:${k}=${v}`]),
     "--output",
-    `type=image,name=${plan.image.name},push-by-digest=true,name-canonical=true,push=true`,
+    `type=image,name=${plan.image.name},push-by-digest=true,name-canonical=true,push=true${oci}`,
     "--metadata-file",
     metadataFile,
     inputs.context
@@ -37531,11 +38738,30 @@ function builderProblem(hasBuildx, clientVersion) {
   return `the docker CLI on PATH (${clientVersion}) builds with BuildKit only through the buildx plugin, which is not installed. Add docker/setup-buildx-action before this step, install docker-buildx-plugin, or put a Docker CLI older than 23 (BuildKit built in) first on PATH.`;
 }
 
+// src/build/secrets.ts
+var fs2 = __toESM(require("fs"));
+var path = __toESM(require("path"));
+function writeSecrets(o, root, onDir) {
+  const out = [];
+  if (o.secrets.length) {
+    const dir = fs2.mkdtempSync(path.join(root, "mlib-secrets-"));
+    onDir(dir);
+    fs2.chmodSync(dir, 448);
+    o.secrets.forEach((s, i) => {
+      const src = path.join(dir, String(i));
+      fs2.writeFileSync(src, s.value, { mode: 384, flag: "wx" });
+      out.push({ id: s.id, src });
+    });
+  }
+  for (const f of o.secretFiles) out.push({ id: f.id, src: path.resolve(f.path) });
+  return out;
+}
+
 // src/build/emulation.ts
-var fs = __toESM(require("fs"));
-var readIfExists = (path6) => {
+var fs3 = __toESM(require("fs"));
+var readIfExists = (path8) => {
   try {
-    return fs.readFileSync(path6, "utf8");
+    return fs3.readFileSync(path8, "utf8");
   } catch {
     return void 0;
   }
@@ -37554,7 +38780,7 @@ function checkEmulation(p, host, read = readIfExists) {
 }
 
 // src/context.ts
-var fs2 = __toESM(require("fs"));
+var fs4 = __toESM(require("fs"));
 function refNameOf(ref) {
   return ref.replace(/^refs\/(heads|tags|pull)\//, "");
 }
@@ -37565,9 +38791,9 @@ function positiveInt(v) {
   return typeof v === "number" && Number.isInteger(v) && v > 0 ? v : void 0;
 }
 function readPayload(file) {
-  if (!file || !fs2.existsSync(file)) return {};
+  if (!file || !fs4.existsSync(file)) return {};
   try {
-    const payload = JSON.parse(fs2.readFileSync(file, "utf8"));
+    const payload = JSON.parse(fs4.readFileSync(file, "utf8"));
     return payload && typeof payload === "object" && !Array.isArray(payload) ? payload : {};
   } catch {
     return {};
@@ -37610,29 +38836,19 @@ function readContext(env = process.env) {
 }
 
 // src/files.ts
-var fs3 = __toESM(require("fs"));
-var path = __toESM(require("path"));
-
-// src/limits.ts
-var MAX_READ_BYTES = 1024 * 1024;
-var MAX_BUILD_ARG_BYTES = 64 * 1024;
-var MAX_BUILD_ARGS_BYTES = 256 * 1024;
-var MAX_IMAGE_NAME = 255;
-var MAX_LINE_CHARS = 4096;
-var WORKER_TOKEN_CHARS = { min: 8, max: 4096 };
-
-// src/files.ts
+var fs5 = __toESM(require("fs"));
+var path2 = __toESM(require("path"));
 function workspaceOf(env = process.env, cwd = process.cwd()) {
-  const ws = path.resolve(cwd, env.GITHUB_WORKSPACE || ".");
+  const ws = path2.resolve(cwd, env.GITHUB_WORKSPACE || ".");
   try {
-    return fs3.realpathSync(ws);
+    return fs5.realpathSync(ws);
   } catch {
     return ws;
   }
 }
 var inside = (dir, p) => {
-  const rel = path.relative(dir, p);
-  return rel === "" || !rel.startsWith("..") && !path.isAbsolute(rel);
+  const rel = path2.relative(dir, p);
+  return rel === "" || !rel.startsWith("..") && !path2.isAbsolute(rel);
 };
 function kindOf(st) {
   if (st.isDirectory()) return "a directory";
@@ -37644,13 +38860,13 @@ function kindOf(st) {
 }
 function realOf(p, shown2, input, accepted = "") {
   try {
-    return fs3.realpathSync(p);
+    return fs5.realpathSync(p);
   } catch (e) {
     const code2 = e.code;
     if (code2 === "ELOOP") throw new InputError(input, `${shown2} is a link that leads back to itself (a loop)`);
     if (code2 === "ENOENT") {
-      const dangling = fs3.lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink();
-      throw new InputError(input, `${dangling ? `${shown2} is a link to ${fs3.readlinkSync(p)}, which does not exist` : `${shown2} does not exist (${p})`}${accepted}`);
+      const dangling = fs5.lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink();
+      throw new InputError(input, `${dangling ? `${shown2} is a link to ${fs5.readlinkSync(p)}, which does not exist` : `${shown2} does not exist (${p})`}${accepted}`);
     }
     throw new InputError(input, `${shown2} cannot be read (${code2 ?? e.message})`);
   }
@@ -37659,44 +38875,44 @@ function resolveInside(p, rule, shown2 = `'${p}'`) {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p)) {
     throw new InputError(rule.input, `${shown2} is a URL; accepted: a path inside the ${rule.withinName} (remote build contexts are not supported: pin lint and verification read the files)`);
   }
-  const real = realOf(path.resolve(p), shown2, rule.input, `; accepted: a path inside the ${rule.withinName}`);
+  const real = realOf(path2.resolve(p), shown2, rule.input, `; accepted: a path inside the ${rule.withinName}`);
   if (!inside(rule.within, real)) {
-    const via = path.resolve(p) !== real ? ` (it leads to ${real})` : "";
+    const via = path2.resolve(p) !== real ? ` (it leads to ${real})` : "";
     throw new InputError(rule.input, `${shown2} is outside the ${rule.withinName}${via}${rule.why ? `: ${rule.why}` : ""}; accepted: a path inside ${rule.within}`);
   }
   return real;
 }
 function checkDirectory(p, rule) {
   const real = resolveInside(p, rule);
-  const st = fs3.statSync(real);
+  const st = fs5.statSync(real);
   if (!st.isDirectory()) throw new InputError(rule.input, `'${p}' is ${st.isFile() ? "a file" : kindOf(st)}, not a directory; accepted: a directory inside the ${rule.withinName}`);
   return real;
 }
 function readRegularFile(p, rule, shown2 = `'${p}'`) {
   const real = resolveInside(p, rule, shown2);
-  const before = fs3.statSync(real);
+  const before = fs5.statSync(real);
   if (!before.isFile()) throw new InputError(rule.input, `${shown2} is ${kindOf(before)}; accepted: a regular file`);
   let fd;
   try {
-    fd = fs3.openSync(real, fs3.constants.O_RDONLY | fs3.constants.O_NONBLOCK | fs3.constants.O_NOFOLLOW | fs3.constants.O_NOCTTY);
+    fd = fs5.openSync(real, fs5.constants.O_RDONLY | fs5.constants.O_NONBLOCK | fs5.constants.O_NOFOLLOW | fs5.constants.O_NOCTTY);
   } catch (e) {
-    const st = fs3.statSync(real, { throwIfNoEntry: false });
+    const st = fs5.statSync(real, { throwIfNoEntry: false });
     if (st && !st.isFile()) throw new InputError(rule.input, `${shown2} is ${kindOf(st)}; accepted: a regular file`);
     throw new InputError(rule.input, `${shown2} cannot be read (${e.code ?? e.message})`);
   }
   try {
-    const st = fs3.fstatSync(fd);
+    const st = fs5.fstatSync(fd);
     if (!st.isFile()) throw new InputError(rule.input, `${shown2} is ${kindOf(st)}; accepted: a regular file`);
     if (st.size > MAX_READ_BYTES) {
       throw new InputError(rule.input, `${shown2} is ${st.size} bytes; the action reads files of at most ${MAX_READ_BYTES} bytes (1 MiB)`);
     }
     const buf = Buffer.alloc(Math.min(st.size, MAX_READ_BYTES) + 1);
     let n = 0;
-    for (let r; n < buf.length && (r = fs3.readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += r;
+    for (let r; n < buf.length && (r = fs5.readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += r;
     if (n > st.size) throw new InputError(rule.input, `${shown2} grew while it was read; try again`);
     return buf.subarray(0, n).toString("utf8");
   } finally {
-    fs3.closeSync(fd);
+    fs5.closeSync(fd);
   }
 }
 var inWorkspace = (input, workspace) => ({
@@ -37710,7 +38926,7 @@ function checkBuildPaths(inputs, workspace) {
   readRegularFile(inputs.file, inWorkspace("file", workspace));
 }
 function contextFiles(contextDir, dockerfile, workspace) {
-  const root = path.resolve(contextDir);
+  const root = path2.resolve(contextDir);
   const rootReal = realOf(root, `'${contextDir}'`, "context");
   const rule = {
     input: "context",
@@ -37719,10 +38935,11 @@ function contextFiles(contextDir, dockerfile, workspace) {
     why: "docker build sends a link as the link itself, so the image would hold a dangling one; copy the file into the context"
   };
   return {
-    list: (dir) => fs3.readdirSync(dir, { withFileTypes: true }).map((d) => ({ name: d.name, dir: d.isDirectory() })),
+    list: (dir) => fs5.readdirSync(dir, { withFileTypes: true }).map((d) => ({ name: d.name, dir: d.isDirectory() })),
     read: (p) => {
-      if (path.resolve(p) === path.resolve(dockerfile)) return readRegularFile(p, inWorkspace("file", workspace));
-      const rel = path.relative(root, path.resolve(p)).split(path.sep).join("/");
+      const resolved = path2.resolve(p);
+      if (resolved === path2.resolve(dockerfile) || resolved === `${path2.resolve(dockerfile)}.dockerignore`) return readRegularFile(p, inWorkspace("file", workspace));
+      const rel = path2.relative(root, path2.resolve(p)).split(path2.sep).join("/");
       return readRegularFile(p, rule, `'${rel}' in the build context '${contextDir}'`);
     }
   };
@@ -37730,7 +38947,7 @@ function contextFiles(contextDir, dockerfile, workspace) {
 
 // src/inputs.ts
 var core = __toESM(require_core());
-var fs4 = __toESM(require("fs"));
+var fs6 = __toESM(require("fs"));
 
 // src/config.ts
 var import_yaml = __toESM(require_dist());
@@ -37763,16 +38980,20 @@ var SCALAR_KEYS = {
   offline: "bool",
   memory: "line",
   parallel: "int",
-  "size-budget": "text"
+  "size-budget": "text",
+  provenance: "bool",
+  sbom: "bool"
 };
 var LIST_KEYS = ["platforms", "tags", "pinned-packages"];
 var PING_KEYS = { port: "ping-port", path: "ping-path", "startup-timeout": "startup-timeout", "token-env": "token-env" };
 var PING_WANT = { port: "int", path: "line", "startup-timeout": "int", "token-env": "line" };
-var CONFIG_KEYS = ["name", "suffix", ...Object.keys(SCALAR_KEYS), ...LIST_KEYS, "torch-variants", "expect", "build-args", "ping", "checks"];
+var LINE_LIST_KEYS = ["labels", "annotations"];
+var SECRET_KEYS = ["secrets", "secret-files", "ssh"];
+var CONFIG_KEYS = ["name", "suffix", ...Object.keys(SCALAR_KEYS), ...LIST_KEYS, ...LINE_LIST_KEYS, "torch-variants", "expect", "build-args", "ping", "checks"];
 var MAX_ALIASES = 100;
 var MAX_EXPANSIONS = 1e4;
 var NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-var keyOf = (path6) => path6.map((s, i) => typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`).join("");
+var keyOf = (path8) => path8.map((s, i) => typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`).join("");
 var Tree = class {
   constructor(text, file) {
     this.text = text;
@@ -37791,46 +39012,46 @@ var Tree = class {
   lineAt(offset) {
     return this.lc.linePos(offset).line;
   }
-  fail(node, path6, msg) {
-    throw new ConfigError(this.file, this.lineOf(node), keyOf(path6) || "(top level)", msg);
+  fail(node, path8, msg) {
+    throw new ConfigError(this.file, this.lineOf(node), keyOf(path8) || "(top level)", msg);
   }
-  resolve(node, path6) {
+  resolve(node, path8) {
     if (!(0, import_yaml.isAlias)(node)) return node ?? null;
     this.aliases.add(node);
-    if (this.aliases.size > MAX_ALIASES) this.fail(node, path6, `more than ${MAX_ALIASES} aliases; write the values out`);
-    if (++this.expansions > MAX_EXPANSIONS) this.fail(node, path6, `aliases expand to more than ${MAX_EXPANSIONS} values; write the values out`);
+    if (this.aliases.size > MAX_ALIASES) this.fail(node, path8, `more than ${MAX_ALIASES} aliases; write the values out`);
+    if (++this.expansions > MAX_EXPANSIONS) this.fail(node, path8, `aliases expand to more than ${MAX_EXPANSIONS} values; write the values out`);
     const target = node.resolve(this.doc);
-    if (!target) this.fail(node, path6, `alias *${node.source} names no anchor`);
+    if (!target) this.fail(node, path8, `alias *${node.source} names no anchor`);
     return target;
   }
   /** A map's pairs as [key, key node, value node]; keys must be plain names, each given once. */
-  pairs(node, path6) {
+  pairs(node, path8) {
     if (!(0, import_yaml.isMap)(node)) return [];
     const out = [];
     const seen = /* @__PURE__ */ new Map();
     for (const pair of node.items) {
       const k = pair.key;
-      if (!(0, import_yaml.isScalar)(k) || typeof k.value !== "string" && typeof k.value !== "number") this.fail(k ?? node, path6, "keys must be names");
+      if (!(0, import_yaml.isScalar)(k) || typeof k.value !== "string" && typeof k.value !== "number") this.fail(k ?? node, path8, "keys must be names");
       const key2 = String(k.value);
       const first = seen.get(key2);
-      if (first) this.fail(k, [...path6, key2], `is given twice (first at line ${this.lineOf(first)}); YAML keeps only one of them`);
+      if (first) this.fail(k, [...path8, key2], `is given twice (first at line ${this.lineOf(first)}); YAML keeps only one of them`);
       seen.set(key2, k);
-      out.push([key2, k, this.resolve(pair.value, [...path6, key2])]);
+      out.push([key2, k, this.resolve(pair.value, [...path8, key2])]);
     }
     return out;
   }
   /** Refuses a key given twice anywhere in the file (inside `checks` too, which is converted to plain values). */
-  checkDuplicates(node, path6, depth = 0) {
-    if (depth > 64) this.fail(node, path6, "is nested too deeply");
-    if ((0, import_yaml.isMap)(node)) for (const [k, , v] of this.pairs(node, path6)) this.checkDuplicates(v, [...path6, k], depth + 1);
-    else if ((0, import_yaml.isSeq)(node)) node.items.forEach((x, i) => this.checkDuplicates(this.resolve(x, [...path6, i]), [...path6, i], depth + 1));
+  checkDuplicates(node, path8, depth = 0) {
+    if (depth > 64) this.fail(node, path8, "is nested too deeply");
+    if ((0, import_yaml.isMap)(node)) for (const [k, , v] of this.pairs(node, path8)) this.checkDuplicates(v, [...path8, k], depth + 1);
+    else if ((0, import_yaml.isSeq)(node)) node.items.forEach((x, i) => this.checkDuplicates(this.resolve(x, [...path8, i]), [...path8, i], depth + 1));
   }
   /** The node as plain values (for `checks`), with the alias limit. */
-  toJS(node, path6) {
+  toJS(node, path8) {
     try {
       return node.toJS(this.doc, { maxAliasCount: MAX_ALIASES });
     } catch (e) {
-      return this.fail(node, path6, e.message);
+      return this.fail(node, path8, e.message);
     }
   }
   /**
@@ -37838,38 +39059,38 @@ var Tree = class {
    * was written: `torch-version: 2.10` is the number 2.1, `port: 1e3` the number 1000, `image: true`
    * a boolean, `image:` no value at all.
    */
-  scalar(node, path6, want) {
-    const where = keyOf(path6).replace(/^.*\./, "");
-    if (!(0, import_yaml.isScalar)(node)) return this.fail(node, path6, `must be a single value; got ${describe(node)}`);
+  scalar(node, path8, want) {
+    const where = keyOf(path8).replace(/^.*\./, "");
+    if (!(0, import_yaml.isScalar)(node)) return this.fail(node, path8, `must be a single value; got ${describe(node)}`);
     const v = node.value;
     const source = node.source ?? String(v);
-    if (v === null || v === void 0) return this.fail(node, path6, "has no value; write one, or leave the key out");
+    if (v === null || v === void 0) return this.fail(node, path8, "has no value; write one, or leave the key out");
     if (typeof v === "string") {
       if (want !== "text" && /[\r\n]/.test(v)) {
-        return this.fail(node, path6, `must be one line; a newline here would make two ${["build-args", "tags"].some((k) => path6.includes(k)) ? "entries" : "values"} of one (got ${JSON.stringify(v.slice(0, 80))})`);
+        return this.fail(node, path8, `must be one line; a newline here would make two ${["build-args", "tags"].some((k) => path8.includes(k)) ? "entries" : "values"} of one (got ${JSON.stringify(v.slice(0, 80))})`);
       }
       return v;
     }
     if (typeof v === "boolean") {
       if (want === "bool" || want === "value" && source === String(v)) return String(v);
-      if (want === "int") return this.fail(node, path6, `is the boolean ${source}; ${where} takes a whole number`);
-      return this.fail(node, path6, `is the boolean ${source}; ${where} takes a string: quote it ('${source}') if you mean the word`);
+      if (want === "int") return this.fail(node, path8, `is the boolean ${source}; ${where} takes a whole number`);
+      return this.fail(node, path8, `is the boolean ${source}; ${where} takes a string: quote it ('${source}') if you mean the word`);
     }
     if (typeof v === "number" || typeof v === "bigint") {
       if (want === "version") {
-        return this.fail(node, path6, `is the number ${String(v)} to YAML, not the version ${source}: write versions in quotes ('${source}'), as YAML reads unquoted ones as numbers (2.10 as 2.1)`);
+        return this.fail(node, path8, `is the number ${String(v)} to YAML, not the version ${source}: write versions in quotes ('${source}'), as YAML reads unquoted ones as numbers (2.10 as 2.1)`);
       }
       if (want === "int" && !/^[0-9]+$/.test(source)) {
-        if (!Number.isInteger(v)) return this.fail(node, path6, `${source} is not a whole number; accepted: plain digits such as 120`);
-        return this.fail(node, path6, `YAML reads ${source} as the number ${String(v)}; write it in plain digits (${String(v)})`);
+        if (!Number.isInteger(v)) return this.fail(node, path8, `${source} is not a whole number; accepted: plain digits such as 120`);
+        return this.fail(node, path8, `YAML reads ${source} as the number ${String(v)}; write it in plain digits (${String(v)})`);
       }
-      if (want === "bool") return this.fail(node, path6, `is the number ${source}; accepted: true or false`);
+      if (want === "bool") return this.fail(node, path8, `is the number ${source}; accepted: true or false`);
       if (String(v) !== source) {
-        return this.fail(node, path6, `YAML reads ${source} as the number ${String(v)}; quote it ('${source}') to keep it as written`);
+        return this.fail(node, path8, `YAML reads ${source} as the number ${String(v)}; quote it ('${source}') to keep it as written`);
       }
       return String(v);
     }
-    return this.fail(node, path6, `must be a single value; got ${describe(node)}`);
+    return this.fail(node, path8, `must be a single value; got ${describe(node)}`);
   }
 };
 function describe(node) {
@@ -37888,51 +39109,61 @@ function entryValues(t, node, where) {
   const values = {};
   const at = {};
   for (const [key2, k, v] of t.pairs(node, where)) {
-    const path6 = [...where, key2];
-    const set = (input, value, keyNode = k) => {
+    const path8 = [...where, key2];
+    const set2 = (input, value, keyNode = k) => {
       values[input] = value;
       at[input] = keyNode;
     };
     if (key2 === "name" || key2 === "suffix") {
-      t.scalar(v, path6, "line");
+      t.scalar(v, path8, "line");
     } else if (SCALAR_KEYS[key2]) {
-      set(key2, t.scalar(v, path6, SCALAR_KEYS[key2]));
+      set2(key2, t.scalar(v, path8, SCALAR_KEYS[key2]));
     } else if (LIST_KEYS.includes(key2)) {
       if ((0, import_yaml.isSeq)(v)) {
         const items = v.items.map((x, i) => {
-          const item = t.scalar(t.resolve(x, [...path6, i]), [...path6, i], "line");
-          if (item.includes(",")) t.fail(x, [...path6, i], `'${item}' holds a comma: give one item per list entry`);
+          const item = t.scalar(t.resolve(x, [...path8, i]), [...path8, i], "line");
+          if (item.includes(",")) t.fail(x, [...path8, i], `'${item}' holds a comma: give one item per list entry`);
           return item;
         });
-        set(key2, items.join("\n"));
-      } else if ((0, import_yaml.isScalar)(v)) set(key2, t.scalar(v, path6, "text"));
-      else t.fail(v ?? k, path6, "must be a list of strings");
+        set2(key2, items.join("\n"));
+      } else if ((0, import_yaml.isScalar)(v)) set2(key2, t.scalar(v, path8, "text"));
+      else t.fail(v ?? k, path8, "must be a list of strings");
+    } else if (LINE_LIST_KEYS.includes(key2)) {
+      if ((0, import_yaml.isSeq)(v)) set2(key2, v.items.map((x, i) => t.scalar(t.resolve(x, [...path8, i]), [...path8, i], "line")).join("\n"));
+      else if ((0, import_yaml.isScalar)(v)) set2(key2, t.scalar(v, path8, "text"));
+      else if (key2 === "labels" && (0, import_yaml.isMap)(v)) {
+        const lines2 = t.pairs(v, path8).map(([name, kn, x]) => {
+          if (/[=\s]/.test(name)) t.fail(kn, [...path8, name], `'${name}' is not a label key (no '=' or spaces)`);
+          return `${name}=${t.scalar(x, [...path8, name], "value")}`;
+        });
+        set2(key2, lines2.join("\n"));
+      } else t.fail(v ?? k, path8, key2 === "labels" ? "must map keys to values, or be a list of key=value" : "must be a list of [TYPE:]KEY=VALUE lines");
     } else if (key2 === "torch-variants") {
       if ((0, import_yaml.isMap)(v)) {
-        const items = t.pairs(v, path6).map(([p, , x]) => {
-          const variant = t.scalar(x, [...path6, p], "line");
-          if (/[\s,=]/.test(variant)) t.fail(x, [...path6, p], `'${variant}' is not a variant such as cu121 or cpu`);
+        const items = t.pairs(v, path8).map(([p, , x]) => {
+          const variant = t.scalar(x, [...path8, p], "line");
+          if (/[\s,=]/.test(variant)) t.fail(x, [...path8, p], `'${variant}' is not a variant such as cu121 or cpu`);
           return `${p}=${variant}`;
         });
-        set(key2, items.join(","));
-      } else if ((0, import_yaml.isScalar)(v) && typeof v.value === "string") set(key2, v.value);
-      else t.fail(v ?? k, path6, "must map platforms to variants, e.g. {linux/amd64: cu121, linux/arm64: cpu}");
+        set2(key2, items.join(","));
+      } else if ((0, import_yaml.isScalar)(v) && typeof v.value === "string") set2(key2, v.value);
+      else t.fail(v ?? k, path8, "must map platforms to variants, e.g. {linux/amd64: cu121, linux/arm64: cpu}");
     } else if (key2 === "expect") {
-      if (!(0, import_yaml.isMap)(v)) t.fail(v ?? k, path6, "must map platforms to {torch, torchaudio, cuda}");
-      const lines = [];
-      for (const [p, , e] of t.pairs(v, path6)) {
-        if (!(0, import_yaml.isMap)(e)) t.fail(e, [...path6, p], "must be a map with torch, torchaudio and/or cuda");
-        const pairs = t.pairs(e, [...path6, p]).map(([name, kn, x]) => {
-          const at2 = [...path6, p, name];
+      if (!(0, import_yaml.isMap)(v)) t.fail(v ?? k, path8, "must map platforms to {torch, torchaudio, cuda}");
+      const lines2 = [];
+      for (const [p, , e] of t.pairs(v, path8)) {
+        if (!(0, import_yaml.isMap)(e)) t.fail(e, [...path8, p], "must be a map with torch, torchaudio and/or cuda");
+        const pairs = t.pairs(e, [...path8, p]).map(([name, kn, x]) => {
+          const at2 = [...path8, p, name];
           if (!["torch", "torchaudio", "cuda"].includes(name)) t.fail(kn, at2, "unknown key; accepted: torch, torchaudio, cuda");
           if (name === "cuda" && (0, import_yaml.isScalar)(x) && x.value === null) return "cuda=none";
           const value = t.scalar(x, at2, "version");
           if (/\s/.test(value)) t.fail(x, at2, `'${value}' holds a space; a version is one word (such as 2.2.2+cu121)`);
           return `${name}=${value}`;
         });
-        lines.push(`${p}: ${pairs.join(" ")}`);
+        lines2.push(`${p}: ${pairs.join(" ")}`);
       }
-      set(key2, lines.join("\n"));
+      set2(key2, lines2.join("\n"));
     } else if (key2 === "build-args") {
       const check = (value, node2, p) => {
         if (Buffer.byteLength(value) > MAX_BUILD_ARG_BYTES) {
@@ -37941,38 +39172,40 @@ function entryValues(t, node, where) {
         return value;
       };
       if ((0, import_yaml.isSeq)(v)) {
-        set(key2, v.items.map((x, i) => check(t.scalar(t.resolve(x, [...path6, i]), [...path6, i], "line"), x, [...path6, i])).join("\n"));
+        set2(key2, v.items.map((x, i) => check(t.scalar(t.resolve(x, [...path8, i]), [...path8, i], "line"), x, [...path8, i])).join("\n"));
       } else if ((0, import_yaml.isMap)(v)) {
-        const lines = [];
-        for (const [name, kn, x] of t.pairs(v, path6)) {
+        const lines2 = [];
+        for (const [name, kn, x] of t.pairs(v, path8)) {
           if ((0, import_yaml.isMap)(x)) {
-            for (const [n, kn2, y] of t.pairs(x, [...path6, name])) {
-              if (!NAME_RE.test(n)) t.fail(kn2, [...path6, name, n], `'${n}' is not a build arg name (letters, digits and _, not starting with a digit)`);
-              lines.push(`${name}:${n}=${check(t.scalar(y, [...path6, name, n], "value"), y, [...path6, name, n])}`);
+            for (const [n, kn2, y] of t.pairs(x, [...path8, name])) {
+              if (!NAME_RE.test(n)) t.fail(kn2, [...path8, name, n], `'${n}' is not a build arg name (letters, digits and _, not starting with a digit)`);
+              lines2.push(`${name}:${n}=${check(t.scalar(y, [...path8, name, n], "value"), y, [...path8, name, n])}`);
             }
           } else if ((0, import_yaml.isScalar)(x)) {
-            if (!NAME_RE.test(name)) t.fail(kn, [...path6, name], `'${name}' is not a build arg name (letters, digits and _, not starting with a digit), nor a platform with a map of args`);
-            lines.push(`${name}=${check(t.scalar(x, [...path6, name], "value"), x, [...path6, name])}`);
+            if (!NAME_RE.test(name)) t.fail(kn, [...path8, name], `'${name}' is not a build arg name (letters, digits and _, not starting with a digit), nor a platform with a map of args`);
+            lines2.push(`${name}=${check(t.scalar(x, [...path8, name], "value"), x, [...path8, name])}`);
           } else {
-            t.fail(x ?? kn, [...path6, name], "must be a value, or a map of args for that platform");
+            t.fail(x ?? kn, [...path8, name], "must be a value, or a map of args for that platform");
           }
         }
-        set(key2, lines.join("\n"));
+        set2(key2, lines2.join("\n"));
       } else {
-        t.fail(v ?? k, path6, "must map NAME to value (optionally under a platform key), or be a list of NAME=value");
+        t.fail(v ?? k, path8, "must map NAME to value (optionally under a platform key), or be a list of NAME=value");
       }
     } else if (key2 === "checks") {
-      const text = v === null ? void 0 : checksInputOf((0, import_yaml.isScalar)(v) ? v.value : t.toJS(v, path6));
-      if (text === void 0) t.fail(v ?? k, path6, "must be a list of checks (each with a name and exec or http)");
-      set(key2, text);
+      const text = v === null ? void 0 : checksInputOf((0, import_yaml.isScalar)(v) ? v.value : t.toJS(v, path8));
+      if (text === void 0) t.fail(v ?? k, path8, "must be a list of checks (each with a name and exec or http)");
+      set2(key2, text);
     } else if (key2 === "ping") {
-      if (!(0, import_yaml.isMap)(v)) t.fail(v ?? k, path6, `must be a map with ${Object.keys(PING_KEYS).join(", ")}`);
-      for (const [name, kn, x] of t.pairs(v, path6)) {
-        if (!PING_KEYS[name]) t.fail(kn, [...path6, name], `unknown key; accepted: ${Object.keys(PING_KEYS).join(", ")}`);
-        set(PING_KEYS[name], t.scalar(x, [...path6, name], PING_WANT[name]), kn);
+      if (!(0, import_yaml.isMap)(v)) t.fail(v ?? k, path8, `must be a map with ${Object.keys(PING_KEYS).join(", ")}`);
+      for (const [name, kn, x] of t.pairs(v, path8)) {
+        if (!PING_KEYS[name]) t.fail(kn, [...path8, name], `unknown key; accepted: ${Object.keys(PING_KEYS).join(", ")}`);
+        set2(PING_KEYS[name], t.scalar(x, [...path8, name], PING_WANT[name]), kn);
       }
+    } else if (SECRET_KEYS.includes(key2)) {
+      t.fail(k, path8, `secrets are not read from ${t.file || "the config file"}: a file in the repository is the wrong place for them. Accepted: the action input '${key2}' (from \${{ secrets.NAME }}), which applies to every image`);
     } else {
-      t.fail(k, path6, `unknown key; accepted: ${CONFIG_KEYS.join(", ")}`);
+      t.fail(k, path8, `unknown key; accepted: ${CONFIG_KEYS.join(", ")}`);
     }
   }
   return { values, at };
@@ -38020,12 +39253,12 @@ function parseConfig(text, file) {
     }
     const mine = entryValues(t, node, ["images", i]);
     const values = { ...base.values, ...mine.values };
-    const lines = {};
+    const lines2 = {};
     for (const k of Object.keys(values)) {
       const line = t.lineOf(mine.at[k] ?? base.at[k]);
-      if (line) lines[k] = line;
+      if (line) lines2[k] = line;
     }
-    entries.push({ name, suffix, values, lines, path: `images[${i}]` });
+    entries.push({ name, suffix, values, lines: lines2, path: `images[${i}]` });
   });
   return { file, entries };
 }
@@ -38077,6 +39310,197 @@ function parseImageRef(raw, input) {
   }
 }
 
+// src/plan/tags.ts
+var TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+var MAX_TAG = 128;
+function checkTag(tag, input = "tags") {
+  if (!TAG_RE.test(tag)) {
+    throw new InputError(input, `'${tag}' is not a valid tag: up to 128 of A-Z a-z 0-9 _ . - and not starting with . or -`);
+  }
+}
+function parseTagsInput(raw, image, input = TAG_INPUTS.extra) {
+  const own = parseImage(image);
+  const out = [];
+  const usage = `accepted: TAG or ${own.name}:TAG, one per line or comma`;
+  for (const item of raw.split(/[\n,]/).map((s) => s.trim()).filter(Boolean)) {
+    if (item.includes("@")) {
+      throw new InputError(input, `${shown(item)} is a digest reference; tags name what this run pushes, so a digest cannot be one. ${usage}`);
+    }
+    if (!/[/:]/.test(item)) {
+      out.push(item);
+      continue;
+    }
+    const m = /^(.+):([^:/]+)$/.exec(item);
+    if (!m) throw new InputError(input, `${shown(item)} names an image but no tag; ${usage}`);
+    let repo;
+    try {
+      repo = parseImage(m[1]);
+    } catch {
+      throw new InputError(input, `${shown(item)} is neither a tag nor IMAGE:TAG; ${usage}`);
+    }
+    if (repo.registry !== own.registry || repo.repository !== own.repository) {
+      throw new InputError(
+        input,
+        `${shown(item)} names the repository ${repo.name}, not this run's image ${own.name}: this action pushes to one image. Call it once per registry or image, or give docker/metadata-action only this image (images: ${own.name}); ${usage}`
+      );
+    }
+    checkTag(m[2], input);
+    out.push(m[2]);
+  }
+  return out;
+}
+function shortSha(sha2, length = 7) {
+  return sha2.slice(0, length);
+}
+var TAG_RULES = ["latest", "sha", "semver", "nightly", "pr", "branch"];
+var TAG_INPUTS = { extra: "tags", rules: "tag-rules", suffix: "suffix", shaLength: "sha-length" };
+function parseTagRules(raw, input = TAG_INPUTS.rules) {
+  const items = raw.split(/[\n,]/).map((s) => s.trim()).filter((s) => s.length > 0);
+  const usage = `rules are ${TAG_RULES.join(", ")}; write RULE=false to turn one off (e.g. latest=false, branch=false) or none to turn all off`;
+  const none = items.some((s) => s.toLowerCase() === "none");
+  const rules = Object.fromEntries(TAG_RULES.map((r) => [r, !none]));
+  const given = /* @__PURE__ */ new Map();
+  for (const item of items) {
+    if (item.toLowerCase() === "none") continue;
+    const m = /^([^=\s]+)\s*(?:=\s*(.*))?$/.exec(item);
+    const name = (m?.[1] ?? item).toLowerCase();
+    if (!m || !TAG_RULES.includes(name)) {
+      throw new InputError(input, `'${item}' is not a tag rule; ${usage}`);
+    }
+    const rule = name;
+    const value = m[2]?.trim().toLowerCase();
+    if (value !== "true" && value !== "false") {
+      throw new InputError(input, `'${item}' needs a value of true or false, e.g. ${rule}=false; ${usage}`);
+    }
+    const on = value === "true";
+    if (given.has(rule) && given.get(rule) !== on) {
+      throw new InputError(input, `${rule} is given both true and false; ${usage}`);
+    }
+    given.set(rule, on);
+    rules[rule] = on;
+  }
+  return rules;
+}
+var SEMVER_RE = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
+function parseSemver(name) {
+  const m = SEMVER_RE.exec(name);
+  if (!m) return void 0;
+  const [, major, minor, patch, prerelease] = m;
+  return { major, minor, patch, prerelease, version: `${major}.${minor}.${patch}${prerelease ? `-${prerelease}` : ""}` };
+}
+function tagSafe(name, max = MAX_TAG) {
+  return name.replace(/[^A-Za-z0-9_.-]+/g, "-").replace(/^[.-]+/, "").slice(0, Math.max(0, max));
+}
+function yyyymmdd(now) {
+  return now.toISOString().slice(0, 10).replace(/-/g, "");
+}
+function isPullRequest(ctx) {
+  return ctx.eventName.startsWith("pull_request") || ctx.ref.startsWith("refs/pull/");
+}
+function classify(ctx, shaLength, maxName, now) {
+  const sha2 = ctx.sha ? shortSha(ctx.sha, shaLength) : "";
+  const shaOut = { rule: "sha", tags: sha2 ? [sha2] : [], missing: sha2 ? void 0 : "GITHUB_SHA is not set, so no commit tag can be made" };
+  const via = ctx.eventName && ctx.eventName !== "push" ? ` (${ctx.eventName})` : "";
+  if (isPullRequest(ctx)) {
+    const n = ctx.event.prNumber ?? Number(/^refs\/pull\/(\d+)\//.exec(ctx.ref)?.[1] ?? NaN);
+    const pr = Number.isInteger(n) && n > 0 ? `pr-${n}` : "";
+    return {
+      reason: pr ? `pull request #${n}${via}` : `pull request${via}`,
+      version: pr,
+      isPr: true,
+      outputs: [{ rule: "pr", tags: pr ? [pr] : [], missing: pr ? void 0 : "the event payload has no pull request number" }]
+    };
+  }
+  if (ctx.eventName === "schedule") {
+    const dated = `nightly-${yyyymmdd(now)}`;
+    return { reason: `scheduled run of ${now.toISOString().slice(0, 10)} (UTC)`, version: dated, isPr: false, outputs: [{ rule: "nightly", tags: [dated, "nightly"] }] };
+  }
+  if (ctx.ref.startsWith("refs/tags/")) {
+    const name = ctx.ref.slice("refs/tags/".length);
+    const sv = parseSemver(name);
+    if (sv && sv.prerelease) {
+      return { reason: `pre-release tag ${name}${via}`, version: sv.version, isPr: false, outputs: [{ rule: "semver", tags: [sv.version] }] };
+    }
+    if (sv) {
+      return {
+        reason: `tag ${name}${via}`,
+        version: sv.version,
+        isPr: false,
+        outputs: [
+          { rule: "semver", tags: [sv.version, `${sv.major}.${sv.minor}`, sv.major] },
+          { rule: "latest", tags: ["latest"] }
+        ]
+      };
+    }
+    const safe = tagSafe(name, maxName);
+    return {
+      reason: `tag ${name} (not a semantic version)${via}`,
+      version: tagSafe(name),
+      isPr: false,
+      outputs: [{ rule: "semver", tags: safe ? [safe] : [], missing: safe ? void 0 : `the tag name '${name}' has no character a tag may use` }]
+    };
+  }
+  if (ctx.ref.startsWith("refs/heads/")) {
+    const branch = ctx.ref.slice("refs/heads/".length);
+    if (ctx.eventName === "push" && ctx.defaultBranch && branch === ctx.defaultBranch) {
+      return { reason: `push to default branch ${branch}`, version: sha2, isPr: false, outputs: [shaOut, { rule: "latest", tags: ["latest"] }] };
+    }
+    const safe = tagSafe(branch, maxName);
+    const what = ctx.eventName === "push" ? `push to branch ${branch}` : `${ctx.eventName || "run"} on branch ${branch}`;
+    return {
+      reason: what,
+      version: tagSafe(branch),
+      isPr: false,
+      outputs: [shaOut, { rule: "branch", tags: safe ? [safe] : [], missing: safe ? void 0 : `the branch name '${branch}' has no character a tag may use` }]
+    };
+  }
+  return { reason: `${ctx.eventName || "run"}${ctx.ref ? ` on ${ctx.ref}` : ""}`, version: sha2, isPr: false, outputs: [shaOut] };
+}
+function planTags(ctx, opts, now) {
+  const { suffix, shaLength } = opts;
+  if (!Number.isInteger(shaLength) || shaLength < 4 || shaLength > 40) {
+    throw new InputError(TAG_INPUTS.shaLength, `'${shaLength}' is not a whole number from 4 to 40`);
+  }
+  if (!/^[A-Za-z0-9_.-]{0,64}$/.test(suffix)) {
+    throw new InputError(TAG_INPUTS.suffix, `'${suffix}' is not a tag suffix: up to 64 of A-Z a-z 0-9 _ . - (e.g. -cu121, -cpu, -slim)`);
+  }
+  for (const t of opts.extra) checkTag(t, TAG_INPUTS.extra);
+  const kind = classify(ctx, shaLength, MAX_TAG - suffix.length, now);
+  const push = opts.push === "auto" ? !kind.isPr : opts.push;
+  const order = ["semver", "nightly", "pr", "sha", "branch"];
+  const on = kind.outputs.filter((o) => opts.rules[o.rule]);
+  const fromRules = order.flatMap((r) => on.filter((o) => o.rule === r).flatMap((o) => o.tags));
+  const latest = on.some((o) => o.rule === "latest") ? ["latest"] : [];
+  const tags = [];
+  for (const t of [...fromRules, ...opts.extra, ...latest]) {
+    const tag = `${t}${suffix}`;
+    if (tag.length > MAX_TAG) {
+      throw new InputError(TAG_INPUTS.extra, `'${t}' with the suffix '${suffix}' is ${tag.length} characters; a tag is at most ${MAX_TAG}`);
+    }
+    checkTag(tag, TAG_INPUTS.extra);
+    if (!tags.includes(tag)) tags.push(tag);
+  }
+  if (tags.length === 0 && push) {
+    const off = kind.outputs.map((o) => o.rule).filter((r) => !opts.rules[r]);
+    const why = [
+      ...off.length > 0 ? [`${TAG_INPUTS.rules} turns off ${off.join(" and ")}, the rule${off.length > 1 ? "s" : ""} for this run`] : [],
+      ...on.filter((o) => o.tags.length === 0).map((o) => `${o.rule}: ${o.missing ?? "gives no tag"}`)
+    ];
+    throw new InputError(
+      TAG_INPUTS.extra,
+      `no tag to push for ${kind.reason}: ${why.join("; ")}. Give tags, turn a rule back on in ${TAG_INPUTS.rules}, or set push to false`
+    );
+  }
+  return { tags, push, version: kind.version, reason: kind.reason + (kind.isPr && !push ? ", not pushed" : "") };
+}
+function platformTag(tags, arch, runSuffix = "") {
+  const base = tags.find((t) => t !== "latest") ?? tags[0];
+  const end = `-${arch}${runSuffix ? `-${runSuffix}` : ""}`;
+  const tag = `${base.slice(0, MAX_TAG - end.length)}${end}`;
+  checkTag(tag);
+  return tag;
+}
+
 // src/verify/checks.ts
 var import_yaml2 = __toESM(require_dist());
 var PROBE_DEFAULTS = { initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 };
@@ -38094,12 +39518,12 @@ var TIMING_LIMITS = {
   successThreshold: [1, 1e3],
   failureThreshold: [1, 1e3]
 };
-function parseJsonPath(path6) {
+function parseJsonPath(path8) {
   const out = [];
   let i = 0;
   const name = /^[A-Za-z_$][A-Za-z0-9_$-]*/;
-  while (i < path6.length) {
-    const rest = path6.slice(i);
+  while (i < path8.length) {
+    const rest = path8.slice(i);
     if (rest[0] === "[") {
       const idx = /^\[(0|[1-9][0-9]*)\]/.exec(rest);
       const quoted = /^\[("(?:[^"\\]|\\.)*")\]/.exec(rest);
@@ -38121,7 +39545,7 @@ function parseJsonPath(path6) {
         if (rest[0] !== ".") return void 0;
         i++;
       }
-      const m = name.exec(path6.slice(i));
+      const m = name.exec(path8.slice(i));
       if (!m) return void 0;
       out.push(m[0]);
       i += m[0].length;
@@ -38160,9 +39584,9 @@ function parseChecks(text, where) {
   const lineAt = (node) => node?.range ? lc.linePos(node.range[0]).line : void 0;
   const prefix = "file" in where ? where.key ?? "checks" : "checks";
   let names = [];
-  const fail = (node, path6, msg, line = lineAt(node)) => {
-    const index = typeof path6[0] === "number" ? path6[0] : void 0;
-    const key2 = path6.map((s, i) => typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`).join("");
+  const fail = (node, path8, msg, line = lineAt(node)) => {
+    const index = typeof path8[0] === "number" ? path8[0] : void 0;
+    const key2 = path8.map((s, i) => typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`).join("");
     const named = index !== void 0 && names[index] !== void 0 ? ` ('${names[index]}')` : "";
     const at = index !== void 0 ? `${prefix}${key2.replace(/^\[\d+\]/, (m) => `${m}${named}`)}` : key2 ? `${prefix}.${key2}` : prefix;
     if ("file" in where) throw new ConfigError(where.file, line === void 0 ? void 0 : line + (where.line ?? 1) - 1, at, msg);
@@ -38175,77 +39599,77 @@ function parseChecks(text, where) {
     if ("file" in where) fail(null, [], `not valid YAML: ${msg}`, line);
     fail(null, [], `not valid YAML${line ? ` (line ${line} of the input)` : ""}: ${msg}`);
   }
-  const resolve3 = (n) => (0, import_yaml2.isAlias)(n) ? n.resolve(doc) ?? null : n;
-  const root = resolve3(doc.contents);
+  const resolve5 = (n) => (0, import_yaml2.isAlias)(n) ? n.resolve(doc) ?? null : n;
+  const root = resolve5(doc.contents);
   if (root === null || (0, import_yaml2.isScalar)(root) && root.value === null) return [];
   if (!(0, import_yaml2.isSeq)(root)) return fail(root, [], "must be a list of checks, each with a name and exec or http");
-  const entries = (node, path6, accepted, what) => {
-    if (!(0, import_yaml2.isMap)(node)) return fail(node, path6, `must be a map (${what}); got ${describe2(node)}`);
+  const entries = (node, path8, accepted, what) => {
+    if (!(0, import_yaml2.isMap)(node)) return fail(node, path8, `must be a map (${what}); got ${describe2(node)}`);
     const out = /* @__PURE__ */ new Map();
     for (const pair of node.items) {
-      const k = resolve3(pair.key);
+      const k = resolve5(pair.key);
       const key2 = (0, import_yaml2.isScalar)(k) ? String(k.value) : void 0;
       if (key2 === void 0 || !accepted.includes(key2)) {
-        return fail(k, path6, `unknown key ${key2 === void 0 ? describe2(k) : `'${key2}'`}; accepted: ${accepted.join(", ")}`);
+        return fail(k, path8, `unknown key ${key2 === void 0 ? describe2(k) : `'${key2}'`}; accepted: ${accepted.join(", ")}`);
       }
-      out.set(key2, { k, v: resolve3(pair.value) });
+      out.set(key2, { k, v: resolve5(pair.value) });
     }
     return out;
   };
-  const str2 = (node, path6, what) => {
-    if (!(0, import_yaml2.isScalar)(node) || typeof node.value !== "string") return fail(node, path6, `must be ${what}; got ${describe2(node)}`);
+  const str2 = (node, path8, what) => {
+    if (!(0, import_yaml2.isScalar)(node) || typeof node.value !== "string") return fail(node, path8, `must be ${what}; got ${describe2(node)}`);
     return node.value;
   };
-  const int2 = (node, path6, min, max) => {
+  const int2 = (node, path8, min, max) => {
     const v = (0, import_yaml2.isScalar)(node) ? node.value : void 0;
     if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-      return fail(node, path6, `${describe2(node)} is not accepted; accepted: a whole number from ${min} to ${max}`);
+      return fail(node, path8, `${describe2(node)} is not accepted; accepted: a whole number from ${min} to ${max}`);
     }
     return v;
   };
-  const regex = (node, path6) => {
-    const source = str2(node, path6, "a regular expression (a string)");
+  const regex = (node, path8) => {
+    const source = str2(node, path8, "a regular expression (a string)");
     try {
       return new RegExp(source, "m");
     } catch (e) {
-      return fail(node, path6, `${show(source)} is not a regular expression (${messageOf(e).replace(/^Invalid regular expression: \/.*\/m: /, "")}); accepted: a JavaScript regular expression, e.g. 'large-v3.*\\.pt$'`);
+      return fail(node, path8, `${show(source)} is not a regular expression (${messageOf(e).replace(/^Invalid regular expression: \/.*\/m: /, "")}); accepted: a JavaScript regular expression, e.g. 'large-v3.*\\.pt$'`);
     }
   };
-  const jsonExpectations = (node, path6) => {
-    if (!(0, import_yaml2.isMap)(node)) return fail(node, path6, `must map JSON paths to values, e.g. {diarization: true, "devices[0].name": cuda}; got ${describe2(node)}`);
+  const jsonExpectations = (node, path8) => {
+    if (!(0, import_yaml2.isMap)(node)) return fail(node, path8, `must map JSON paths to values, e.g. {diarization: true, "devices[0].name": cuda}; got ${describe2(node)}`);
     const out = [];
     for (const pair of node.items) {
-      const k = resolve3(pair.key);
+      const k = resolve5(pair.key);
       const key2 = (0, import_yaml2.isScalar)(k) ? String(k.value) : "";
       const segments = parseJsonPath(key2);
-      if (!segments) return fail(k, [...path6, key2], `${show(key2)} is not a JSON path; accepted: names joined by dots, [N] for an array index, ["key"] for other keys, e.g. a.b[0].c`);
-      const v = resolve3(pair.value);
+      if (!segments) return fail(k, [...path8, key2], `${show(key2)} is not a JSON path; accepted: names joined by dots, [N] for an array index, ["key"] for other keys, e.g. a.b[0].c`);
+      const v = resolve5(pair.value);
       out.push({ path: key2, segments, value: v === null ? null : v.toJS(doc) });
     }
     return out;
   };
-  const argvItem = (node, path6) => {
+  const argvItem = (node, path8) => {
     if ((0, import_yaml2.isScalar)(node) && node.value !== null && node.type === "PLAIN" && node.source !== void 0) return node.source;
-    return str2(node, path6, "a string");
+    return str2(node, path8, "a string");
   };
-  const expectations = (node, path6, one, accepted) => {
-    if (node === null) return [one(null, path6)];
+  const expectations = (node, path8, one, accepted) => {
+    if (node === null) return [one(null, path8)];
     if ((0, import_yaml2.isSeq)(node)) {
-      if (node.items.length === 0) return fail(node, path6, "must be a map, or a non-empty list of maps of which one must hold");
-      return node.items.map((n, i) => one(resolve3(n), [...path6, i]));
+      if (node.items.length === 0) return fail(node, path8, "must be a map, or a non-empty list of maps of which one must hold");
+      return node.items.map((n, i) => one(resolve5(n), [...path8, i]));
     }
-    if (!(0, import_yaml2.isMap)(node)) return fail(node, path6, `must be a map with ${accepted.join(", ")} (or a list of such maps of which one must hold); got ${describe2(node)}`);
-    return [one(node, path6)];
+    if (!(0, import_yaml2.isMap)(node)) return fail(node, path8, `must be a map with ${accepted.join(", ")} (or a list of such maps of which one must hold); got ${describe2(node)}`);
+    return [one(node, path8)];
   };
   const checks = [];
   names = root.items.map((n) => {
-    const r = resolve3(n);
-    const v = (0, import_yaml2.isMap)(r) ? resolve3(r.get("name", true)) : null;
+    const r = resolve5(n);
+    const v = (0, import_yaml2.isMap)(r) ? resolve5(r.get("name", true)) : null;
     return (0, import_yaml2.isScalar)(v) && typeof v.value === "string" && v.value.trim() ? v.value.trim() : void 0;
   });
   const seen = /* @__PURE__ */ new Map();
   root.items.forEach((raw, i) => {
-    const node = resolve3(raw);
+    const node = resolve5(raw);
     const keys = entries(node, [i], CHECK_KEYS, "a check");
     const name = keys.get("name");
     if (!name) return fail(node, [i], "has no name; every check needs a name, used in its findings");
@@ -38267,7 +39691,7 @@ function parseChecks(text, where) {
     if (exec) {
       let argv;
       if ((0, import_yaml2.isSeq)(exec.v)) {
-        argv = exec.v.items.map((x, j) => argvItem(resolve3(x), [i, "exec", j]));
+        argv = exec.v.items.map((x, j) => argvItem(resolve5(x), [i, "exec", j]));
         if (argv.length === 0 || !argv[0]) fail(exec.v, [i, "exec"], "must not be empty; accepted: [program, args...] or a string run by sh -c");
       } else {
         const s = (0, import_yaml2.isScalar)(exec.v) && typeof exec.v.value === "string" ? exec.v.value : "";
@@ -38286,8 +39710,8 @@ function parseChecks(text, where) {
     } else {
       const h = entries(http3.v, [i, "http"], HTTP_KEYS, `the request: ${HTTP_KEYS.join(", ")}`);
       if (!h.has("path")) fail(http3.v, [i, "http"], "has no path; accepted: a path starting with /, e.g. /v1/ping");
-      const path6 = str2(h.get("path").v, [i, "http", "path"], "a path starting with /");
-      if (!path6.startsWith("/") || /\s/.test(path6)) fail(h.get("path").v, [i, "http", "path"], `${show(path6)} is not accepted; accepted: a path starting with / and without spaces, e.g. /v1/ping`);
+      const path8 = str2(h.get("path").v, [i, "http", "path"], "a path starting with /");
+      if (!path8.startsWith("/") || /\s/.test(path8)) fail(h.get("path").v, [i, "http", "path"], `${show(path8)} is not accepted; accepted: a path starting with / and without spaces, e.g. /v1/ping`);
       let method = "GET";
       if (h.has("method")) {
         const m = str2(h.get("method").v, [i, "http", "method"], `one of ${METHODS.join(", ")}`);
@@ -38299,11 +39723,11 @@ function parseChecks(text, where) {
         const hn = h.get("headers").v;
         if (!(0, import_yaml2.isMap)(hn)) fail(hn, [i, "http", "headers"], `must map header names to values, e.g. {Authorization: "Bearer ${TOKEN_PLACEHOLDER}"}; got ${describe2(hn)}`);
         for (const pair of hn.items) {
-          const k = resolve3(pair.key);
+          const k = resolve5(pair.key);
           const name2 = (0, import_yaml2.isScalar)(k) ? String(k.value) : "";
           const at = [i, "http", "headers", name2];
           if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name2)) fail(k, at, `${show(name2)} is not an HTTP header name`);
-          const v = resolve3(pair.value);
+          const v = resolve5(pair.value);
           if (!(0, import_yaml2.isScalar)(v) || v.value === null || typeof v.value === "object") fail(v, at, `must be a single value; got ${describe2(v)}`);
           const value = String(v.value);
           if (/[\r\n]/.test(value)) fail(v, at, "must be one line");
@@ -38333,7 +39757,7 @@ function parseChecks(text, where) {
         if (e.has("json")) out.json = jsonExpectations(e.get("json").v, [...p, "json"]);
         return out;
       };
-      checks.push({ kind: "http", name: n, method, path: path6, headers, ...body !== void 0 ? { body } : {}, expect: expectations(expect, [i, "expect"], one, HTTP_EXPECT_KEYS), ...timings });
+      checks.push({ kind: "http", name: n, method, path: path8, headers, ...body !== void 0 ? { body } : {}, expect: expectations(expect, [i, "expect"], one, HTTP_EXPECT_KEYS), ...timings });
     }
   });
   return checks;
@@ -38352,12 +39776,12 @@ function describe2(node) {
 }
 var realClock = {
   now: () => Date.now(),
-  sleep: (ms, signal) => new Promise((resolve3) => {
+  sleep: (ms, signal) => new Promise((resolve5) => {
     const t = setTimeout(done, ms);
     function done() {
       clearTimeout(t);
       signal?.removeEventListener("abort", done);
-      resolve3();
+      resolve5();
     }
     signal?.addEventListener("abort", done, { once: true });
   })
@@ -38438,15 +39862,15 @@ function masked(r, token) {
   }
   return out;
 }
-function actualOf(check, last, attempts, flapped) {
+function actualOf(check, last2, attempts, flapped) {
   const count = `${attempts} attempt${attempts === 1 ? "" : "s"}`;
-  let s = flapped ? `no ${check.successThreshold} successes or ${check.failureThreshold} failures in a row after ${count}; last: ${last.reason}` : `${last.reason} after ${count}`;
+  let s = flapped ? `no ${check.successThreshold} successes or ${check.failureThreshold} failures in a row after ${count}; last: ${last2.reason}` : `${last2.reason} after ${count}`;
   if (check.kind === "exec") {
-    const wantsOut = check.expect.some((e) => e.stdout || e.json.length > 0) && !last.timedOut;
-    if (last.stderr?.trim()) s += `; stderr: ${tail2(last.stderr, SHOWN)}`;
-    if (last.stdout?.trim() && (wantsOut || !last.stderr?.trim())) s += `; stdout: ${tail2(last.stdout, SHOWN)}`;
-  } else if (last.body !== void 0) {
-    s += `; body: ${tail2(last.body, SHOWN) || "(empty)"}`;
+    const wantsOut = check.expect.some((e) => e.stdout || e.json.length > 0) && !last2.timedOut;
+    if (last2.stderr?.trim()) s += `; stderr: ${tail2(last2.stderr, SHOWN)}`;
+    if (last2.stdout?.trim() && (wantsOut || !last2.stderr?.trim())) s += `; stdout: ${tail2(last2.stdout, SHOWN)}`;
+  } else if (last2.body !== void 0) {
+    s += `; body: ${tail2(last2.body, SHOWN) || "(empty)"}`;
   }
   return s;
 }
@@ -38462,25 +39886,25 @@ async function runCheck(check, adapters, clock = realClock, opts = {}) {
     const wait = next - clock.now();
     if (wait > 0) await clock.sleep(wait, opts.signal);
     if (opts.signal?.aborted) throw new Error(`check '${check.name}' cancelled`);
-    const last = masked(await attempt(check, adapters, clock, token), token);
+    const last2 = masked(await attempt(check, adapters, clock, token), token);
     attempts++;
-    if (last.ok) {
+    if (last2.ok) {
       successes++;
       failures = 0;
     } else {
       failures++;
       successes = 0;
     }
-    if (successes >= check.successThreshold) return { passed: true, attempts, lastResult: last };
+    if (successes >= check.successThreshold) return { passed: true, attempts, lastResult: last2 };
     const flapped = failures < check.failureThreshold && attempts >= limit;
     if (failures >= check.failureThreshold || flapped) {
       const finding = {
         check: `check '${check.name}'`,
         // Built from the declaration alone, where the token is only ever a placeholder.
         expected: describeExpected(check),
-        actual: maskSecret(actualOf(check, last, attempts, flapped), token)
+        actual: maskSecret(actualOf(check, last2, attempts, flapped), token)
       };
-      return { passed: false, attempts, lastResult: last, finding };
+      return { passed: false, attempts, lastResult: last2, finding };
     }
     next += period;
     while (next < clock.now()) next += period;
@@ -38586,11 +40010,11 @@ function describe3(o, res) {
   const m = res ? registryMessage(res.body) : "";
   return `HTTP ${o.status}${m ? ` (${m})` : ""}`;
 }
-var sleep = (ms, signal) => new Promise((resolve3, reject) => {
+var sleep = (ms, signal) => new Promise((resolve5, reject) => {
   if (signal?.aborted) return reject(new RegistryError("cancelled"));
   const t = setTimeout(() => {
     signal?.removeEventListener("abort", onAbort);
-    resolve3();
+    resolve5();
   }, ms);
   const onAbort = () => {
     clearTimeout(t);
@@ -38633,8 +40057,8 @@ var RegistryClient = class _RegistryClient {
     c.bearer = this.bearer;
     return c;
   }
-  url(path6) {
-    return path6 instanceof URL ? path6 : new URL(`/v2/${this.repository}/${path6}`, this.baseUrl);
+  url(path8) {
+    return path8 instanceof URL ? path8 : new URL(`/v2/${this.repository}/${path8}`, this.baseUrl);
   }
   /** Runs one request with timeouts, retries and auth. Returns responses with an `ok` or `accept` status. */
   async request(op) {
@@ -38886,9 +40310,9 @@ var RegistryClient = class _RegistryClient {
   async referrers(digest) {
     const what = `listing the referrers of ${this.name}@${short(digest)}`;
     const out = [];
-    let path6 = `referrers/${digest}`;
+    let path8 = `referrers/${digest}`;
     for (let page = 1; ; page++) {
-      const res = await this.request({ method: "GET", path: path6, headers: { Accept: MEDIA.ociIndex }, what, ok: [200], accept: [400, 404, 405, 501] });
+      const res = await this.request({ method: "GET", path: path8, headers: { Accept: MEDIA.ociIndex }, what, ok: [200], accept: [400, 404, 405, 501] });
       if (res.status !== 200) return void 0;
       let index;
       try {
@@ -38902,7 +40326,7 @@ var RegistryClient = class _RegistryClient {
       const next = nextLink(headerOf(res, "link"));
       if (!next) return out;
       if (page >= MAX_REFERRER_PAGES) throw new RegistryError(`${what}: more than ${MAX_REFERRER_PAGES} pages, the registry keeps answering with a next page`);
-      path6 = new URL(next, this.baseUrl);
+      path8 = new URL(next, this.baseUrl);
     }
   }
   /**
@@ -39332,9 +40756,9 @@ function parsePercent(raw, input) {
 function parseSizeBudget(raw, input = "size-budget") {
   const budget = { all: {}, platforms: {} };
   for (const line of raw.split(/[\n;]/).map((l) => l.trim()).filter(Boolean)) {
-    const scoped = /^([a-z0-9_]+\/[a-z0-9_/]+)\s*:\s*(.*)$/i.exec(line);
-    const platform = scoped ? parsePlatform(scoped[1], input).platform : void 0;
-    const body = (scoped ? scoped[2] : line).replace(/\s*=\s*/g, "=").replace(/(\d)\s+(?=(?:b|kb|mb|gb|kib|mib|gib|%)(?:[\s,]|$))/gi, "$1");
+    const scoped2 = /^([a-z0-9_]+\/[a-z0-9_/]+)\s*:\s*(.*)$/i.exec(line);
+    const platform = scoped2 ? parsePlatform(scoped2[1], input).platform : void 0;
+    const body = (scoped2 ? scoped2[2] : line).replace(/\s*=\s*/g, "=").replace(/(\d)\s+(?=(?:b|kb|mb|gb|kib|mib|gib|%)(?:[\s,]|$))/gi, "$1");
     const pairs = body.split(/[\s,]+/).filter(Boolean);
     if (pairs.length === 0) throw new InputError(input, `'${line}' names a platform and no limit; accepted: ${FORMAT}`);
     const limits = platform ? budget.platforms[platform] ??= {} : budget.all;
@@ -39609,20 +41033,20 @@ function budgetText(b) {
 }
 function sizeMarkdown(reports) {
   if (reports.length === 0) return "";
-  const lines = ["#### image size", "", "| platform | compressed | uncompressed | published | growth | budget | result |", "| --- | --- | --- | --- | --- | --- | --- |"];
+  const lines2 = ["#### image size", "", "| platform | compressed | uncompressed | published | growth | budget | result |", "| --- | --- | --- | --- | --- | --- | --- |"];
   for (const r of reports) {
-    lines.push(
+    lines2.push(
       `| ${r.platform} | ${r.compressed !== void 0 ? formatBytes(r.compressed) : "-"} | ${r.uncompressed !== void 0 ? formatBytes(r.uncompressed) : "-"} | ${r.published ? formatBytes(r.published.compressed) : "-"} | ${r.growthPercent !== void 0 ? percentText(r.growthPercent) : "-"} | ${cell(budgetText(r.budget))} | ${r.passed ? "passed" : "over budget"} |`
     );
   }
   for (const r of reports) {
     if (r.largestLayers.length === 0) continue;
-    lines.push("", `largest layers of ${r.platform}:`, "", "| layer | compressed | uncompressed | instruction |", "| --- | --- | --- | --- |");
+    lines2.push("", `largest layers of ${r.platform}:`, "", "| layer | compressed | uncompressed | instruction |", "| --- | --- | --- | --- |");
     for (const l of r.largestLayers) {
-      lines.push(`| ${l.index}/${r.layers} | ${l.compressed !== void 0 ? formatBytes(l.compressed) : "-"} | ${l.uncompressed !== void 0 ? formatBytes(l.uncompressed) : "-"} | ${l.instruction !== void 0 ? code(l.instruction) : "(not known)"} |`);
+      lines2.push(`| ${l.index}/${r.layers} | ${l.compressed !== void 0 ? formatBytes(l.compressed) : "-"} | ${l.uncompressed !== void 0 ? formatBytes(l.uncompressed) : "-"} | ${l.instruction !== void 0 ? code(l.instruction) : "(not known)"} |`);
     }
   }
-  return lines.join("\n") + "\n";
+  return lines2.join("\n") + "\n";
 }
 
 // src/verify/hygiene.ts
@@ -39760,7 +41184,24 @@ var INPUT_SHAPES = {
   parallel: ONE,
   "compression-level": ONE,
   "mount-from": MANY,
-  "python-version": ONE
+  "python-version": ONE,
+  "build-time": ONE,
+  // Label and annotation values are free text (a description in any language).
+  labels: { lines: "many", ascii: false },
+  annotations: { lines: "many", ascii: false },
+  provenance: ONE,
+  sbom: ONE,
+  // A secret's value may hold any character but a control one; no message shows it.
+  secrets: { lines: "many", ascii: false, secret: true },
+  "secret-files": { lines: "many", ascii: false },
+  ssh: { lines: "many", ascii: false },
+  "cache-from": MANY,
+  "cache-to": MANY,
+  pull: ONE,
+  "no-cache": ONE,
+  "build-contexts": { lines: "many", ascii: false },
+  "shm-size": ONE,
+  ulimit: MANY
 };
 var codePoint = (c) => `U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
 function checkText(raw, input, shape) {
@@ -39785,6 +41226,15 @@ function int(raw, input, min, max) {
     throw new InputError(input, `${shown(raw)} is not a whole number from ${min} to ${max}`);
   }
   return Number(s);
+}
+function parseBuildTime(raw) {
+  const s = raw.trim();
+  if (!s) return void 0;
+  const d = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(s) ? new Date(s) : void 0;
+  if (!d || Number.isNaN(d.getTime()) || d.toISOString().replace(/\.000Z$/, "Z") !== s) {
+    throw new InputError("build-time", `${shown(raw)} is not a UTC time; accepted: YYYY-MM-DDTHH:MM:SSZ, e.g. 2026-11-23T03:04:05Z, or empty for now`);
+  }
+  return d;
 }
 function bool(raw, input) {
   const s = raw.trim().toLowerCase();
@@ -39892,6 +41342,18 @@ function parsePackage(raw, input = "pinned-packages") {
   if (!/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(raw)) throw new InputError(input, `${shown(raw)} is not a package name; accepted: names such as torch or pyannote.audio`);
   return raw;
 }
+var ATTESTATION_ALTERNATIVE = {
+  provenance: "for provenance, run actions/attest-build-provenance after this step with subject-name set to the image and subject-digest to its digest output (README: Labels, annotations, provenance)",
+  sbom: "for an SBOM, generate one (for example anchore/sbom-action on the pushed image) and attach it with actions/attest-sbom, subject-digest set to the digest output (README: Labels, annotations, provenance)"
+};
+function parseAttestationInput(raw, input) {
+  const s = raw.trim().toLowerCase();
+  if (s === "" || ["false", "no", "0", "off"].includes(s)) return false;
+  throw new InputError(
+    input,
+    `${shown(raw.trim())} asks BuildKit for a ${input === "sbom" ? "SBOM" : "provenance"} attestation; this action pushes the verified platform images without attestation manifests, so the manifest list holds only verified platforms. Accepted: false or empty; ${ATTESTATION_ALTERNATIVE[input]}`
+  );
+}
 function parseDigests(raw, input = "digests") {
   const out = [];
   for (const item of listOf(raw)) {
@@ -39985,6 +41447,8 @@ function readInputs(get2 = actionsInputSource) {
   if (/^3\.[1-5]$/.test(pythonVersion)) {
     throw new InputError("python-version", `'${pythonVersion}' is a Python no torch wheel is built for; if you meant 3.${pythonVersion.slice(2)}0, quote it ('3.${pythonVersion.slice(2)}0'): YAML reads 3.${pythonVersion.slice(2)}0 as the number ${pythonVersion}`);
   }
+  const annotations = parseAnnotations(get2("annotations"));
+  checkAnnotationPlatforms(annotations, platforms.map((p) => p.platform));
   const torchVariants = parseVariants(get2("torch-variants") || "linux/amd64=cu121,linux/arm64=cpu");
   for (const p of platforms) {
     if (!torchVariants[p.platform]) {
@@ -40016,11 +41480,16 @@ function readInputs(get2 = actionsInputSource) {
     buildArgs: parseBuildArgs(get2("build-args")),
     target: parseTarget(get2("target")),
     network: get2("network").trim() ? oneOf(get2("network"), "network", NETWORKS) : "",
-    tags: listOf(get2("tags")),
+    tags: parseTagsInput(get2("tags"), image),
+    labels: parseLabels(get2("labels")),
+    annotations,
+    provenance: parseAttestationInput(get2("provenance"), "provenance"),
+    sbom: parseAttestationInput(get2("sbom"), "sbom"),
     tagRules: get2("tag-rules"),
     shaLength: int(get2("sha-length") || "7", "sha-length", 4, 40),
     push: autoOr(get2("push"), "push", (s) => bool(s, "push")),
     dryRun: bool(get2("dry-run") || "false", "dry-run"),
+    buildTime: parseBuildTime(get2("build-time")),
     pinLint: oneOf(get2("pin-lint") || "error", "pin-lint", ["error", "warn", "off"]),
     pinnedPackages: listOf(get2("pinned-packages")).map((n) => parsePackage(n)),
     mode,
@@ -40048,17 +41517,38 @@ function readInputs(get2 = actionsInputSource) {
       healthcheck: oneOf(get2("healthcheck") || "required", "healthcheck", ["required", "optional", "off"]),
       offline: bool(get2("offline") || "true", "offline"),
       memory: parseMemory(get2("memory")) ? get2("memory").trim() : ""
-    }
+    },
+    build: readBuildOptions(get2)
   };
+}
+function readBuildOptions(get2) {
+  const o = {
+    secrets: parseSecrets(get2("secrets")),
+    secretFiles: parseSecretFiles(get2("secret-files")),
+    ssh: parseSsh(get2("ssh")),
+    cacheFrom: parseCache(get2("cache-from"), "cache-from"),
+    cacheTo: parseCache(get2("cache-to"), "cache-to"),
+    pull: bool(get2("pull") || "false", "pull"),
+    noCache: bool(get2("no-cache") || "false", "no-cache"),
+    buildContexts: parseBuildContexts(get2("build-contexts")),
+    shmSize: parseShmSize(get2("shm-size")),
+    ulimits: parseUlimits(get2("ulimit"))
+  };
+  checkSecretIds(o);
+  return o;
 }
 function workspaceFiles(workspace) {
   return {
     readFile: (p) => readRegularFile(p, inWorkspace("config", workspace)),
     // A merge job builds nothing and reads neither context nor Dockerfile.
-    checkPaths: (inputs) => inputs.mode === "merge" ? void 0 : checkBuildPaths(inputs, workspace)
+    checkPaths: (inputs) => {
+      if (inputs.mode === "merge") return;
+      checkBuildPaths(inputs, workspace);
+      checkOptionFiles(inputs.build);
+    }
   };
 }
-function readImages(get2 = actionsInputSource, readFile = (p) => fs4.readFileSync(p, "utf8"), checkPaths = () => void 0) {
+function readImages(get2 = actionsInputSource, readFile = (p) => fs6.readFileSync(p, "utf8"), checkPaths = () => void 0) {
   checkText(get2("config"), "config", INPUT_SHAPES.config);
   const file = get2("config").trim();
   const select = listOf(get2("select"));
@@ -40097,7 +41587,7 @@ function readImages(get2 = actionsInputSource, readFile = (p) => fs4.readFileSyn
   });
 }
 
-// src/plan/cache-lint.ts
+// src/lint/cache-lint.ts
 var import_dockerfile_ast = __toESM(require_main2());
 var CHANGING_ARGS = { BUILD_TIME: "every run", BUILD_COMMIT: "every commit" };
 function cacheBusters(text) {
@@ -40128,9 +41618,40 @@ function cacheBusters(text) {
   return out.sort((a, b) => a.line - b.line);
 }
 
-// src/plan/pinlint.ts
+// src/lint/context.ts
+var import_dockerignore = __toESM(require_ignore());
 var nodePath = __toESM(require("path"));
+
+// src/lint/dockerfile.ts
+var import_dockerfile_ast2 = __toESM(require_main2());
+
+// src/lint/findings.ts
+var path3 = __toESM(require("path"));
 var DEFAULT_PINNED = ["torch", "torchaudio", "torchvision", "pyannote.audio", "openai-whisper"];
+function byLine(findings) {
+  return findings.map((f, i) => ({ f, i })).sort((a, b) => a.f.line - b.f.line || a.i - b.i).map((x) => x.f);
+}
+function formatFindings(findings) {
+  return findings.map((f) => `${f.file}:${f.line}: ${f.problem}`).join("\n");
+}
+function pinAnnotations(findings, mode, where) {
+  return findings.map((f) => {
+    const file = repositoryPath(where.pathOf(f.file), where.workspace, where.cwd);
+    return {
+      level: mode === "error" ? "error" : "warning",
+      message: `${f.file}:${f.line}: ${f.problem}`,
+      properties: file ? { title: "pin lint", file, startLine: f.line } : { title: "pin lint" }
+    };
+  });
+}
+function repositoryPath(file, workspace, cwd) {
+  const rel = path3.relative(workspace, path3.resolve(cwd, file));
+  const inside2 = rel !== "" && !rel.startsWith("..") && !path3.isAbsolute(rel);
+  return inside2 ? rel.split(path3.sep).join("/") : void 0;
+}
+
+// src/lint/requirement.ts
+var pep440 = __toESM(require_pep440());
 var PLACEHOLDER_PACKAGES = {
   TORCH_VERSION: "torch",
   TORCHAUDIO_VERSION: "torchaudio",
@@ -40151,16 +41672,10 @@ function publicPart(version) {
   return i < 0 ? version : version.slice(0, i);
 }
 function sameVersion(a, b) {
-  const split = (v) => /^v?(\d+(?:\.\d+)*)(.*)$/i.exec(v.trim());
-  const pa = split(a);
-  const pb = split(b);
-  if (!pa || !pb) return a.trim().toLowerCase() === b.trim().toLowerCase();
-  const rel = (s) => {
-    const parts = s.split(".").map(Number);
-    while (parts.length > 1 && parts[parts.length - 1] === 0) parts.pop();
-    return parts.join(".");
-  };
-  return rel(pa[1]) === rel(pb[1]) && pa[2].toLowerCase() === pb[2].toLowerCase();
+  const pa = pep440.explain(a.trim());
+  const pb = pep440.explain(b.trim());
+  if (!pa || !pb) return publicPart(a.trim()).toLowerCase() === publicPart(b.trim()).toLowerCase();
+  return pep440.eq(pa.public, pb.public);
 }
 var PLACEHOLDER_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
 var UNKNOWN = "\0";
@@ -40174,8 +41689,8 @@ function resolvePin(version, lint) {
 }
 var URL_LIKE_RE = /^(?:[A-Za-z][A-Za-z0-9+.-]*:\/\/|git\+|hg\+|svn\+|bzr\+|file:|\.{1,2}[\\/]|[\\/]|~)|\.(?:whl|tar\.gz|tar\.bz2|tgz|zip)$/i;
 function fromUrl(url) {
-  const path6 = url.split("#")[0].split("?")[0].replace(/[\\/]+$/, "");
-  let base = path6.split(/[\\/]/).pop() ?? "";
+  const path8 = url.split("#")[0].split("?")[0].replace(/[\\/]+$/, "");
+  let base = path8.split(/[\\/]/).pop() ?? "";
   try {
     base = decodeURIComponent(base);
   } catch {
@@ -40244,309 +41759,11 @@ function judge(req, lint) {
   }
   return { kind: "loose", problem: `${req.display} is a range; ${fix}` };
 }
-function byLine(findings) {
-  return findings.map((f, i) => ({ f, i })).sort((a, b) => a.f.line - b.f.line || a.i - b.i).map((x) => x.f);
-}
 function stripBom(text) {
   return text.charCodeAt(0) === 65279 ? text.slice(1) : text;
 }
-var COMMENT_RE = /(^|\s+)#.*$/;
-function logicalLines(text) {
-  const out = [];
-  const lines = stripBom(text).split(/\r\n|\n|\r/);
-  let acc = null;
-  let start = 0;
-  lines.forEach((line, i) => {
-    if (acc === null) start = i + 1;
-    const continued = !COMMENT_RE.test(line) && /\\$/.test(line);
-    const part = continued ? line.slice(0, -1) : line;
-    acc = acc === null ? part : acc + part;
-    if (!continued) {
-      out.push({ text: acc, line: start });
-      acc = null;
-    }
-  });
-  if (acc !== null) out.push({ text: acc, line: start });
-  return out;
-}
-function lintRequirements(text, file, packages, planned) {
-  const lint = makeLint(file, packages, planned);
-  const findings = [];
-  for (const logical of logicalLines(text)) {
-    let s = logical.text.replace(COMMENT_RE, "").trim();
-    if (!s) continue;
-    if (s.startsWith("-")) {
-      const editable = /^(?:-e|--editable)(?:\s*=\s*|\s+|(?=[^\s=]))(.+)$/.exec(s);
-      if (!editable) continue;
-      s = editable[1].trim();
-    }
-    s = s.replace(/\s+--?[A-Za-z].*$/s, "");
-    const req = parseRequirement(s);
-    if (!req || !lint.wanted.has(req.norm)) continue;
-    const verdict = judge(req, lint);
-    if (verdict.problem) findings.push({ file, line: logical.line, package: req.name, problem: verdict.problem });
-  }
-  return findings;
-}
-var TomlReader = class {
-  constructor(s) {
-    this.s = s;
-  }
-  s;
-  pos = 0;
-  line = 1;
-  statements() {
-    const out = [];
-    let table = [];
-    while (this.pos < this.s.length) {
-      this.skipBlank(false);
-      const c = this.s[this.pos];
-      if (c === void 0) break;
-      if (c === "\n" || c === "\r") {
-        this.advance();
-        continue;
-      }
-      const startPos = this.pos;
-      const startLine = this.line;
-      try {
-        if (c === "[") {
-          const arrayTable = this.s[this.pos + 1] === "[";
-          this.pos += arrayTable ? 2 : 1;
-          this.skipBlank(false);
-          const path6 = this.key();
-          this.skipBlank(false);
-          this.expect("]");
-          if (arrayTable) this.expect("]");
-          table = path6;
-          out.push({ kind: "header", path: path6, line: startLine });
-        } else {
-          const key2 = this.key();
-          this.skipBlank(false);
-          this.expect("=");
-          this.skipBlank(false);
-          const value = this.value();
-          out.push({ kind: "pair", path: [...table, ...key2], value, line: startLine });
-        }
-      } catch {
-        this.pos = startPos;
-        this.line = startLine;
-      }
-      this.toLineEnd();
-    }
-    return out;
-  }
-  advance() {
-    const c = this.s[this.pos++];
-    if (c === "\n" || c === "\r" && this.s[this.pos] !== "\n") this.line++;
-    return c;
-  }
-  expect(c) {
-    if (this.s[this.pos] !== c) throw new Error(`expected ${c}`);
-    this.pos++;
-  }
-  toLineEnd() {
-    while (this.pos < this.s.length && this.s[this.pos] !== "\n" && this.s[this.pos] !== "\r") this.pos++;
-  }
-  /** Spaces and tabs; with newlines also line breaks and comments. */
-  skipBlank(newlines) {
-    for (; ; ) {
-      const c = this.s[this.pos];
-      if (c === " " || c === "	") this.pos++;
-      else if (newlines && (c === "\n" || c === "\r")) this.advance();
-      else if (newlines && c === "#") this.toLineEnd();
-      else return;
-    }
-  }
-  key() {
-    const parts = [];
-    for (; ; ) {
-      this.skipBlank(false);
-      const c = this.s[this.pos];
-      if (c === '"' || c === "'") parts.push(this.string().v);
-      else {
-        const m = /^[A-Za-z0-9_-]+/.exec(this.s.slice(this.pos, this.pos + 256));
-        if (!m) throw new Error("expected a key");
-        parts.push(m[0]);
-        this.pos += m[0].length;
-      }
-      this.skipBlank(false);
-      if (this.s[this.pos] !== ".") return parts;
-      this.pos++;
-    }
-  }
-  value() {
-    const line = this.line;
-    const c = this.s[this.pos];
-    if (c === '"' || c === "'") return this.string();
-    if (c === "[") {
-      this.pos++;
-      const items = [];
-      for (; ; ) {
-        this.skipBlank(true);
-        if (this.s[this.pos] === "]") {
-          this.pos++;
-          return { t: "arr", items, line };
-        }
-        items.push(this.value());
-        this.skipBlank(true);
-        if (this.s[this.pos] === ",") this.pos++;
-        else if (this.s[this.pos] !== "]") throw new Error("expected , or ]");
-      }
-    }
-    if (c === "{") {
-      this.pos++;
-      const entries = [];
-      for (; ; ) {
-        this.skipBlank(true);
-        if (this.s[this.pos] === "}") {
-          this.pos++;
-          return { t: "tab", entries, line };
-        }
-        const keyLine = this.line;
-        const key2 = this.key();
-        this.skipBlank(false);
-        this.expect("=");
-        this.skipBlank(false);
-        entries.push({ key: key2, value: this.value(), line: keyLine });
-        this.skipBlank(true);
-        if (this.s[this.pos] === ",") this.pos++;
-        else if (this.s[this.pos] !== "}") throw new Error("expected , or }");
-      }
-    }
-    const m = /^[A-Za-z0-9_+\-.:]+/.exec(this.s.slice(this.pos, this.pos + 256));
-    if (!m) throw new Error("expected a value");
-    this.pos += m[0].length;
-    return { t: "other", line };
-  }
-  string() {
-    const line = this.line;
-    const q = this.s[this.pos];
-    const triple = this.s.startsWith(q.repeat(3), this.pos);
-    this.pos += triple ? 3 : 1;
-    if (triple && this.s[this.pos] === "\n") this.advance();
-    else if (triple && this.s.startsWith("\r\n", this.pos)) {
-      this.advance();
-      this.advance();
-    }
-    let v = "";
-    for (; ; ) {
-      if (this.pos >= this.s.length) throw new Error("unterminated string");
-      if (triple ? this.s.startsWith(q.repeat(3), this.pos) : this.s[this.pos] === q) {
-        this.pos += triple ? 3 : 1;
-        return { t: "str", v, line };
-      }
-      const c = this.s[this.pos];
-      if (!triple && (c === "\n" || c === "\r")) throw new Error("newline in string");
-      if (q === '"' && c === "\\") {
-        this.pos++;
-        const e = this.advance();
-        const simple = { b: "\b", t: "	", n: "\n", f: "\f", r: "\r", '"': '"', "\\": "\\" };
-        if (e in simple) v += simple[e];
-        else if (e === "u" || e === "U") {
-          const n = e === "u" ? 4 : 8;
-          v += String.fromCodePoint(parseInt(this.s.slice(this.pos, this.pos + n), 16) || 65533);
-          this.pos += n;
-        } else if (triple && /\s/.test(e)) this.skipBlank(true);
-        else v += e;
-        continue;
-      }
-      v += this.advance();
-    }
-  }
-};
-function isPep508List(path6) {
-  const p = path6.join("\0");
-  return p === "project\0dependencies" || path6.length === 3 && path6[0] === "project" && path6[1] === "optional-dependencies" || path6.length === 2 && path6[0] === "dependency-groups" || path6.length === 3 && path6[0] === "tool" && path6[1] === "uv" && ["dev-dependencies", "constraint-dependencies", "override-dependencies"].includes(path6[2]);
-}
-function poetryPackageIndex(path6) {
-  if (path6[0] !== "tool" || path6[1] !== "poetry") return -1;
-  if (path6[2] === "dependencies" || path6[2] === "dev-dependencies") return 3;
-  if (path6[2] === "group" && path6[4] === "dependencies") return 5;
-  return -1;
-}
-function judgePoetryConstraint(name, norm, constraint, shown2, lint) {
-  const c = constraint.trim();
-  const fix = suggestion(name, lint, norm, true);
-  const m = /^(?:===?|=)?\s*(v?\d[^\s,|<>=!~^*]*|\$\{?[A-Za-z_][^\s,|<>=!~^*]*)$/.exec(c);
-  if (c === "" || c === "*") return `${name} is unpinned (${shown2}); ${fix}`;
-  if (!m) return `${shown2} is a range; ${fix}`;
-  return againstPlan({ name, norm }, shown2, m[1], lint);
-}
-function lintPoetryDependency(name, value, line, lint, out) {
-  const norm = normalize(name);
-  const push = (l, problem) => {
-    if (problem) out.push({ file: lint.file, line: l, package: name, problem });
-  };
-  if (value.t === "str") {
-    push(line, judgePoetryConstraint(name, norm, value.v, `${name} = "${value.v}"`, lint));
-  } else if (value.t === "tab") {
-    const version = value.entries.find((e) => e.key.length === 1 && e.key[0] === "version");
-    if (version && version.value.t === "str") {
-      push(line, judgePoetryConstraint(name, norm, version.value.v, `${name} = { version = "${version.value.v}" }`, lint));
-    } else {
-      const source = value.entries.find((e) => e.key.length === 1 && ["git", "url", "path"].includes(e.key[0]));
-      const what = source ? `a ${source.key[0]} dependency without a version` : "a table without a version";
-      push(line, `${name} is unpinned (${what}); ${suggestion(name, lint, norm, true)}`);
-    }
-  } else if (value.t === "arr") {
-    for (const item of value.items) lintPoetryDependency(name, item, item.line, lint, out);
-  }
-}
-function lintPyproject(text, file, packages, planned) {
-  const lint = makeLint(file, packages, planned);
-  const findings = [];
-  const split = /* @__PURE__ */ new Map();
-  const visit = (path6, value, line) => {
-    if (isPep508List(path6) && value.t === "arr") {
-      for (const item of value.items) {
-        if (item.t !== "str") continue;
-        const req = parseRequirement(item.v);
-        if (!req || !lint.wanted.has(req.norm)) continue;
-        const verdict = judge(req, lint);
-        if (verdict.problem) findings.push({ file, line: item.line, package: req.name, problem: verdict.problem });
-      }
-      return;
-    }
-    const i = poetryPackageIndex(path6);
-    if (i >= 0 && path6.length === i + 1) {
-      if (lint.wanted.has(normalize(path6[i]))) lintPoetryDependency(path6[i], value, line, lint, findings);
-      return;
-    }
-    if (i >= 0 && path6.length === i + 2) {
-      const name = path6[i];
-      if (!lint.wanted.has(normalize(name))) return;
-      const id = path6.slice(0, i + 1).join("\0");
-      const entry = split.get(id) ?? { name, line, version: null, source: null };
-      if (path6[i + 1] === "version" && value.t === "str") entry.version = { v: value.v, line };
-      if (["git", "url", "path"].includes(path6[i + 1])) entry.source = path6[i + 1];
-      split.set(id, entry);
-      return;
-    }
-    if (value.t === "tab") for (const e of value.entries) visit([...path6, ...e.key], e.value, e.line);
-  };
-  for (const st of new TomlReader(stripBom(text)).statements()) {
-    if (st.kind === "pair") {
-      visit(st.path, st.value, st.line);
-      continue;
-    }
-    const i = poetryPackageIndex(st.path);
-    if (i >= 0 && st.path.length === i + 1 && lint.wanted.has(normalize(st.path[i]))) {
-      const id = st.path.join("\0");
-      if (!split.has(id)) split.set(id, { name: st.path[i], line: st.line, version: null, source: null });
-    }
-  }
-  for (const { name, line, version, source } of split.values()) {
-    const norm = normalize(name);
-    if (version) {
-      const problem = judgePoetryConstraint(name, norm, version.v, `${name}.version = "${version.v}"`, lint);
-      if (problem) findings.push({ file, line: version.line, package: name, problem });
-    } else {
-      const what = source ? `a ${source} dependency without a version` : "a table without a version";
-      findings.push({ file, line, package: name, problem: `${name} is unpinned (${what}); ${suggestion(name, lint, norm, true)}` });
-    }
-  }
-  return byLine(findings);
-}
+
+// src/lint/shell.ts
 function tokenize(chars) {
   const out = [];
   let word = null;
@@ -40643,6 +41860,8 @@ function commands(tokens, inherited = false) {
   end();
   return out;
 }
+
+// src/lint/dockerfile.ts
 var PIP_GLOBAL_VALUE_OPTS = /* @__PURE__ */ new Set(["--cache-dir", "--log", "--proxy", "--timeout", "--retries", "--exists-action", "--cert", "--client-cert", "--trusted-host", "--python", "--keyring-provider", "--use-feature", "--use-deprecated", "--directory", "--project", "--config-file", "--color"]);
 var PIP_INSTALL_VALUE_OPTS = /* @__PURE__ */ new Set([
   "-r",
@@ -40698,7 +41917,7 @@ var PIP_INSTALL_VALUE_OPTS = /* @__PURE__ */ new Set([
   ...PIP_GLOBAL_VALUE_OPTS
 ]);
 var INDEX_OPTS = /* @__PURE__ */ new Set(["-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--index", "--default-index"]);
-var basename2 = (w) => w.replace(/^.*\//, "");
+var basename = (w) => w.replace(/^.*\//, "");
 function pipInstallStart(words) {
   let k = 0;
   const v = (i) => i < words.length ? words[i].v : "";
@@ -40709,13 +41928,13 @@ function pipInstallStart(words) {
   };
   for (; ; ) {
     if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(v(k))) k++;
-    else if (["sudo", "env", "time", "exec", "command", "nice", "nohup"].includes(basename2(v(k)))) {
+    else if (["sudo", "env", "time", "exec", "command", "nice", "nohup"].includes(basename(v(k)))) {
       k++;
       while (v(k).startsWith("-")) k++;
     } else break;
   }
   if (k >= words.length) return -1;
-  const head = basename2(v(k));
+  const head = basename(v(k));
   if (/^pip[0-9.]*$/.test(head)) {
     k++;
   } else if (head === "uv") {
@@ -40734,7 +41953,7 @@ function pipInstallStart(words) {
   return v(k) === "install" ? k + 1 : -1;
 }
 function shellScript(words) {
-  if (!/^(sh|bash|dash|ash|zsh)$/.test(basename2(words[0]?.v ?? ""))) return null;
+  if (!/^(sh|bash|dash|ash|zsh)$/.test(basename(words[0]?.v ?? ""))) return null;
   for (let i = 1; i < words.length; i++) {
     if (/^-[a-z]*c[a-z]*$/.test(words[i].v)) return words[i + 1] ?? null;
     if (!words[i].v.startsWith("-")) return null;
@@ -40751,16 +41970,16 @@ function pipInstalls(words, start, lint) {
       continue;
     }
     if (w.v.startsWith("-")) {
-      const eq = w.v.indexOf("=");
-      const opt = eq > 0 ? w.v.slice(0, eq) : w.v;
+      const eq2 = w.v.indexOf("=");
+      const opt = eq2 > 0 ? w.v.slice(0, eq2) : w.v;
       if (opt === "-e" || opt === "--editable") {
-        if (eq < 0) k++;
-        const target = eq > 0 ? w.v.slice(eq + 1) : words[k]?.v;
-        if (target !== void 0) consider(target, eq > 0 ? w : words[k]);
+        if (eq2 < 0) k++;
+        const target = eq2 > 0 ? w.v.slice(eq2 + 1) : words[k]?.v;
+        if (target !== void 0) consider(target, eq2 > 0 ? w : words[k]);
         continue;
       }
-      if (INDEX_OPTS.has(opt)) index.push(eq > 0 ? w.v.slice(eq + 1) : words[k + 1]?.v ?? "");
-      if (eq < 0 && PIP_INSTALL_VALUE_OPTS.has(opt)) k++;
+      if (INDEX_OPTS.has(opt)) index.push(eq2 > 0 ? w.v.slice(eq2 + 1) : words[k + 1]?.v ?? "");
+      if (eq2 < 0 && PIP_INSTALL_VALUE_OPTS.has(opt)) k++;
       continue;
     }
     consider(w.v, w);
@@ -40772,78 +41991,68 @@ function pipInstalls(words, start, lint) {
     installs.push({ req, verdict: judge(req, lint), line: w.line, redirect: w.redirect > 0 });
   }
 }
-var HEREDOC_RE = /<<(-?)\s*(["']?)([A-Za-z_][A-Za-z0-9_]*)\2/g;
 function runInstructions(text) {
-  const lines = stripBom(text).split(/\r\n|\n|\r/);
-  let escape = "\\";
-  for (const l of lines) {
-    const d = /^#\s*([A-Za-z]+)\s*=\s*(\S*)\s*$/.exec(l);
-    if (!d) break;
-    if (d[1].toLowerCase() === "escape" && (d[2] === "`" || d[2] === "\\")) escape = d[2];
-  }
-  const continuation = escape === "`" ? /`[ \t]*$/ : /\\[ \t]*$/;
+  const source = stripBom(text);
+  const dockerfile = import_dockerfile_ast2.DockerfileParser.parse(source);
+  const lines2 = source.split(/\r\n|\n|\r/);
+  const continuation = dockerfile.getEscapeCharacter() === "`" ? /`[ \t]*$/ : /\\[ \t]*$/;
   const out = [];
-  let i = 0;
-  while (i < lines.length) {
-    const first = lines[i].trim();
-    if (first === "" || first.startsWith("#")) {
-      i++;
-      continue;
-    }
-    const startLine = i + 1;
-    const chars = [];
-    for (; ; ) {
-      const raw = lines[i];
+  for (const top of dockerfile.getInstructions()) {
+    const ins = top instanceof import_dockerfile_ast2.Onbuild ? top.getTriggerInstruction() : top;
+    if (!(ins instanceof import_dockerfile_ast2.Run)) continue;
+    const args = ins.getArguments();
+    if (args.length === 0) continue;
+    const from = args[0].getRange().start;
+    const heredocs = ins.getHeredocs();
+    const body = heredocs[0]?.getContentRange() ?? heredocs[0]?.getDelimiterRange();
+    const last2 = body ? body.start.line - 1 : ins.getRange().end.line;
+    const header2 = [];
+    const offsets = /* @__PURE__ */ new Map();
+    for (let l = from.line; l <= last2; l++) {
+      const raw = lines2[l] ?? "";
+      if (l > from.line && (raw.trim() === "" || raw.trim().startsWith("#"))) continue;
       const cont = continuation.exec(raw);
-      const part = cont ? raw.slice(0, cont.index) : raw;
-      for (const c of part) chars.push({ c, line: i + 1 });
-      i++;
-      if (!cont) break;
-      while (i < lines.length && (lines[i].trim() === "" || lines[i].trim().startsWith("#"))) i++;
-      if (i >= lines.length) break;
+      const end = cont ? cont.index : raw.length;
+      for (let c = l === from.line ? from.character : 0; c < end; c++) {
+        offsets.set(`${l}:${c}`, header2.length);
+        header2.push({ c: raw[c], line: l + 1 });
+      }
     }
-    const joined = chars.map((x) => x.c).join("");
-    const kw = /^\s*(?:ONBUILD\s+)?(RUN|COPY|ADD)(?:\s+|$)/i.exec(joined);
-    if (!kw) continue;
-    let body = chars.slice(kw[0].length);
-    const flags = /^(?:--[a-z-]+(?:=\S*)?\s+)*/.exec(body.map((x) => x.c).join(""));
-    body = body.slice(flags ? flags[0].length : 0);
-    const bodyText = body.map((x) => x.c).join("");
-    const isRun = kw[1].toUpperCase() === "RUN";
-    const script = [...body];
-    [...bodyText.matchAll(HEREDOC_RE)].forEach((h, n) => {
-      const doc = [];
-      while (i < lines.length && (h[1] ? lines[i].replace(/^\t+/, "") : lines[i]).trim() !== h[3]) {
-        for (const c of lines[i]) doc.push({ c, line: i + 1 });
-        doc.push({ c: "\n", line: i + 1 });
-        i++;
-      }
-      i++;
-      const before = bodyText.slice(0, h.index).trim();
-      if (isRun && n === 0 && (before === "" || /^(?:\S*\/)?(?:sh|bash|dash|ash)(?:\s+-[a-z]+)*$/.test(before))) {
-        script.push({ c: "\n", line: startLine }, ...doc);
-      }
-    });
-    if (!isRun) continue;
-    let exec = null;
-    if (bodyText.trim().startsWith("[")) {
-      try {
-        const parsed = JSON.parse(bodyText);
-        if (Array.isArray(parsed) && parsed.every((x) => typeof x === "string")) {
-          let from = 0;
-          exec = parsed.map((v) => {
-            const at = bodyText.indexOf(JSON.stringify(v), from);
-            if (at >= 0) from = at + 1;
-            return { op: false, v, line: at >= 0 ? body[at].line : startLine, redirect: -1 };
-          });
+    const headerText = header2.map((x) => x.c).join("");
+    const script = [...header2];
+    const first = heredocs[0];
+    const content = first?.getContentRange();
+    if (first && content) {
+      const start = first.getStartRange().start;
+      const before = headerText.slice(0, offsets.get(`${start.line}:${start.character}`) ?? 0).trim();
+      if (before === "" || /^(?:\S*\/)?(?:sh|bash|dash|ash)(?:\s+-[a-z]+)*$/.test(before)) {
+        script.push({ c: "\n", line: from.line + 1 });
+        for (let l = content.start.line; l <= content.end.line; l++) {
+          for (const c of lines2[l] ?? "") script.push({ c, line: l + 1 });
+          script.push({ c: "\n", line: l + 1 });
         }
-      } catch {
-        exec = null;
       }
     }
-    out.push({ chars: script, exec });
+    out.push({ chars: script, exec: execForm(ins, headerText, from.line + 1) });
   }
   return out;
+}
+function execForm(ins, headerText, startLine) {
+  if (!headerText.trim().startsWith("[")) return null;
+  let parsed;
+  try {
+    parsed = JSON.parse(headerText);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(parsed) || !parsed.every((x) => typeof x === "string")) return null;
+  const strings = ins.getJSONStrings();
+  return parsed.map((v, k) => ({
+    op: false,
+    v,
+    line: strings.length === parsed.length ? strings[k].getRange().start.line + 1 : startLine,
+    redirect: -1
+  }));
 }
 function fallbackProblem(ins, earlier, index) {
   const what = `${ins.req.name} falls back to \`|| pip install ${ins.req.display}\` after \`${earlier.shown}\``;
@@ -40889,6 +42098,2199 @@ function lintDockerfile(text, file, packages, planned) {
   }
   return byLine(findings);
 }
+
+// node_modules/eslint-visitor-keys/lib/visitor-keys.js
+var KEYS2 = {
+  ArrayExpression: ["elements"],
+  ArrayPattern: ["elements"],
+  ArrowFunctionExpression: ["params", "body"],
+  AssignmentExpression: ["left", "right"],
+  AssignmentPattern: ["left", "right"],
+  AwaitExpression: ["argument"],
+  BinaryExpression: ["left", "right"],
+  BlockStatement: ["body"],
+  BreakStatement: ["label"],
+  CallExpression: ["callee", "arguments"],
+  CatchClause: ["param", "body"],
+  ChainExpression: ["expression"],
+  ClassBody: ["body"],
+  ClassDeclaration: ["id", "superClass", "body"],
+  ClassExpression: ["id", "superClass", "body"],
+  ConditionalExpression: ["test", "consequent", "alternate"],
+  ContinueStatement: ["label"],
+  DebuggerStatement: [],
+  DoWhileStatement: ["body", "test"],
+  EmptyStatement: [],
+  ExperimentalRestProperty: ["argument"],
+  ExperimentalSpreadProperty: ["argument"],
+  ExportAllDeclaration: ["exported", "source", "attributes"],
+  ExportDefaultDeclaration: ["declaration"],
+  ExportNamedDeclaration: [
+    "declaration",
+    "specifiers",
+    "source",
+    "attributes"
+  ],
+  ExportSpecifier: ["local", "exported"],
+  ExpressionStatement: ["expression"],
+  ForInStatement: ["left", "right", "body"],
+  ForOfStatement: ["left", "right", "body"],
+  ForStatement: ["init", "test", "update", "body"],
+  FunctionDeclaration: ["id", "params", "body"],
+  FunctionExpression: ["id", "params", "body"],
+  Identifier: [],
+  IfStatement: ["test", "consequent", "alternate"],
+  ImportAttribute: ["key", "value"],
+  ImportDeclaration: ["specifiers", "source", "attributes"],
+  ImportDefaultSpecifier: ["local"],
+  ImportExpression: ["source", "options"],
+  ImportNamespaceSpecifier: ["local"],
+  ImportSpecifier: ["imported", "local"],
+  JSXAttribute: ["name", "value"],
+  JSXClosingElement: ["name"],
+  JSXClosingFragment: [],
+  JSXElement: ["openingElement", "children", "closingElement"],
+  JSXEmptyExpression: [],
+  JSXExpressionContainer: ["expression"],
+  JSXFragment: ["openingFragment", "children", "closingFragment"],
+  JSXIdentifier: [],
+  JSXMemberExpression: ["object", "property"],
+  JSXNamespacedName: ["namespace", "name"],
+  JSXOpeningElement: ["name", "attributes"],
+  JSXOpeningFragment: [],
+  JSXSpreadAttribute: ["argument"],
+  JSXSpreadChild: ["expression"],
+  JSXText: [],
+  LabeledStatement: ["label", "body"],
+  Literal: [],
+  LogicalExpression: ["left", "right"],
+  MemberExpression: ["object", "property"],
+  MetaProperty: ["meta", "property"],
+  MethodDefinition: ["key", "value"],
+  NewExpression: ["callee", "arguments"],
+  ObjectExpression: ["properties"],
+  ObjectPattern: ["properties"],
+  PrivateIdentifier: [],
+  Program: ["body"],
+  Property: ["key", "value"],
+  PropertyDefinition: ["key", "value"],
+  RestElement: ["argument"],
+  ReturnStatement: ["argument"],
+  SequenceExpression: ["expressions"],
+  SpreadElement: ["argument"],
+  StaticBlock: ["body"],
+  Super: [],
+  SwitchCase: ["test", "consequent"],
+  SwitchStatement: ["discriminant", "cases"],
+  TaggedTemplateExpression: ["tag", "quasi"],
+  TemplateElement: [],
+  TemplateLiteral: ["quasis", "expressions"],
+  ThisExpression: [],
+  ThrowStatement: ["argument"],
+  TryStatement: ["block", "handler", "finalizer"],
+  UnaryExpression: ["argument"],
+  UpdateExpression: ["argument"],
+  VariableDeclaration: ["declarations"],
+  VariableDeclarator: ["id", "init"],
+  WhileStatement: ["test", "body"],
+  WithStatement: ["object", "body"],
+  YieldExpression: ["argument"]
+};
+var NODE_TYPES = Object.keys(KEYS2);
+for (const type of NODE_TYPES) {
+  Object.freeze(KEYS2[type]);
+}
+Object.freeze(KEYS2);
+var visitor_keys_default = KEYS2;
+
+// node_modules/eslint-visitor-keys/lib/index.js
+function unionWith(additionalKeys) {
+  const retv = (
+    /** @type {{ [type: string]: ReadonlyArray<string> }} */
+    Object.assign({}, visitor_keys_default)
+  );
+  for (const type of Object.keys(additionalKeys)) {
+    if (Object.hasOwn(retv, type)) {
+      const keys = new Set(additionalKeys[type]);
+      for (const key2 of retv[type]) {
+        keys.add(key2);
+      }
+      retv[type] = Object.freeze(Array.from(keys));
+    } else {
+      retv[type] = Object.freeze(Array.from(additionalKeys[type]));
+    }
+  }
+  return Object.freeze(retv);
+}
+
+// node_modules/toml-eslint-parser/lib/index.mjs
+function last(arr) {
+  return arr[arr.length - 1] ?? null;
+}
+function toKeyName(node) {
+  return node.type === "TOMLBare" ? node.name : node.value;
+}
+var TOMLVerImpl = class {
+  constructor(major, minor) {
+    this.major = major;
+    this.minor = minor;
+  }
+  lt(major, minor) {
+    return this.major < major || this.major === major && this.minor < minor;
+  }
+  gte(major, minor) {
+    return this.major > major || this.major === major && this.minor >= minor;
+  }
+};
+var TOML_VERSION_1_0 = new TOMLVerImpl(1, 0);
+var TOML_VERSION_1_1 = new TOMLVerImpl(1, 1);
+var DEFAULT_TOML_VERSION = TOML_VERSION_1_1;
+var SUPPORTED_TOML_VERSIONS = {
+  "1.0": TOML_VERSION_1_0,
+  "1.0.0": TOML_VERSION_1_0,
+  "1.1": TOML_VERSION_1_1,
+  "1.1.0": TOML_VERSION_1_1,
+  latest: TOML_VERSION_1_1,
+  next: TOML_VERSION_1_1
+};
+function getTOMLVer(v) {
+  return v && SUPPORTED_TOML_VERSIONS[v] || DEFAULT_TOML_VERSION;
+}
+var MESSAGES = {
+  "unterminated-string": "Unterminated string constant",
+  "unterminated-table-key": "Unterminated table-key",
+  "unterminated-array": "Unterminated array",
+  "unterminated-inline-table": "Unterminated inline table",
+  "missing-key": "Empty bare keys are not allowed",
+  "missing-newline": "Must be a newline",
+  "missing-equals-sign": "Expected equal (=) token",
+  "missing-value": "Unspecified values are invalid",
+  "missing-comma": "Expected comma (,) token",
+  "dupe-keys": "Defining a key multiple times is invalid",
+  "unexpected-char": "Unexpected character",
+  "unexpected-token": "Unexpected token",
+  "invalid-control-character": "Control characters (codes < 0x1f and 0x7f) are not allowed",
+  "invalid-comment-character": "Invalid code point {{cp}} within comments",
+  "invalid-key-value-newline": "The key, equals sign, and value must be on the same line",
+  "invalid-inline-table-newline": "No newlines are allowed between the curly braces unless they are valid within a value",
+  "invalid-underscore": "Underscores are allowed between digits",
+  "invalid-space": "Unexpected spaces",
+  "invalid-three-quotes": "Three or more quotes are not permitted",
+  "invalid-date": "Unexpected invalid date",
+  "invalid-time": "Unexpected invalid time",
+  "invalid-leading-zero": "Leading zeros are not allowed",
+  "invalid-trailing-comma-in-inline-table": "Trailing comma is not permitted in an inline table",
+  "invalid-char-in-escape-sequence": "Invalid character in escape sequence",
+  "invalid-consecutive-dots-in-key": "Consecutive dots are not permitted in keys",
+  "invalid-code-point": "Invalid code point {{cp}}",
+  "invalid-trailing-dot-in-key": "Keys cannot end with a dot",
+  "invalid-leading-dot-in-key": "Keys cannot start with a dot"
+};
+function getMessage(code2, data) {
+  if (data) return MESSAGES[code2].replace(/\{\{(.*?)\}\}/gu, (_, name$2) => {
+    if (name$2 in data) return data[name$2];
+    return `{{${name$2}}}`;
+  });
+  return MESSAGES[code2];
+}
+var ParseError = class extends SyntaxError {
+  /**
+  * Initialize this ParseError instance.
+  *
+  */
+  constructor(code2, offset, line, column, data) {
+    super(getMessage(code2, data));
+    this.index = offset;
+    this.lineNumber = line;
+    this.column = column;
+  }
+};
+var CodePoint = {
+  EOF: -1,
+  NULL: 0,
+  SOH: 1,
+  BACKSPACE: 8,
+  TABULATION: 9,
+  LINE_FEED: 10,
+  FORM_FEED: 12,
+  CARRIAGE_RETURN: 13,
+  ESCAPE: 27,
+  SO: 14,
+  US: 31,
+  SPACE: 32,
+  QUOTATION_MARK: 34,
+  HASH: 35,
+  SINGLE_QUOTE: 39,
+  PLUS_SIGN: 43,
+  COMMA: 44,
+  DASH: 45,
+  DOT: 46,
+  DIGIT_0: 48,
+  DIGIT_1: 49,
+  DIGIT_2: 50,
+  DIGIT_3: 51,
+  DIGIT_7: 55,
+  DIGIT_9: 57,
+  COLON: 58,
+  EQUALS_SIGN: 61,
+  LATIN_CAPITAL_A: 65,
+  LATIN_CAPITAL_E: 69,
+  LATIN_CAPITAL_F: 70,
+  LATIN_CAPITAL_T: 84,
+  LATIN_CAPITAL_U: 85,
+  LATIN_CAPITAL_Z: 90,
+  LEFT_BRACKET: 91,
+  BACKSLASH: 92,
+  RIGHT_BRACKET: 93,
+  UNDERSCORE: 95,
+  LATIN_SMALL_A: 97,
+  LATIN_SMALL_B: 98,
+  LATIN_SMALL_E: 101,
+  LATIN_SMALL_F: 102,
+  LATIN_SMALL_I: 105,
+  LATIN_SMALL_L: 108,
+  LATIN_SMALL_N: 110,
+  LATIN_SMALL_O: 111,
+  LATIN_SMALL_R: 114,
+  LATIN_SMALL_S: 115,
+  LATIN_SMALL_T: 116,
+  LATIN_SMALL_U: 117,
+  LATIN_SMALL_X: 120,
+  LATIN_SMALL_Z: 122,
+  LEFT_BRACE: 123,
+  RIGHT_BRACE: 125,
+  TILDE: 126,
+  DELETE: 127,
+  PAD: 128,
+  SUPERSCRIPT_TWO: 178,
+  SUPERSCRIPT_THREE: 179,
+  SUPERSCRIPT_ONE: 185,
+  VULGAR_FRACTION_ONE_QUARTER: 188,
+  VULGAR_FRACTION_THREE_QUARTERS: 190,
+  LATIN_CAPITAL_LETTER_A_WITH_GRAVE: 192,
+  LATIN_CAPITAL_LETTER_O_WITH_DIAERESIS: 214,
+  LATIN_CAPITAL_LETTER_O_WITH_STROKE: 216,
+  LATIN_SMALL_LETTER_O_WITH_DIAERESIS: 246,
+  LATIN_SMALL_LETTER_O_WITH_STROKE: 248,
+  GREEK_SMALL_REVERSED_DOTTED_LUNATE_SIGMA_SYMBOL: 891,
+  GREEK_CAPITAL_LETTER_YOT: 895,
+  CP_1FFF: 8191,
+  ZERO_WIDTH_NON_JOINER: 8204,
+  ZERO_WIDTH_JOINER: 8205,
+  UNDERTIE: 8255,
+  CHARACTER_TIE: 8256,
+  SUPERSCRIPT_ZERO: 8304,
+  CP_218F: 8591,
+  CIRCLED_DIGIT_ONE: 9312,
+  NEGATIVE_CIRCLED_DIGIT_ZERO: 9471,
+  GLAGOLITIC_CAPITAL_LETTER_AZU: 11264,
+  CP_2FEF: 12271,
+  IDEOGRAPHIC_COMMA: 12289,
+  CP_D7FF: 55295,
+  CP_E000: 57344,
+  CJK_COMPATIBILITY_IDEOGRAPH_F900: 63744,
+  ARABIC_LIGATURE_SALAAMUHU_ALAYNAA: 64975,
+  ARABIC_LIGATURE_SALLA_USED_AS_KORANIC_STOP_SIGN_ISOLATED_FORM: 65008,
+  REPLACEMENT_CHARACTER: 65533,
+  LINEAR_B_SYLLABLE_B008_A: 65536,
+  CP_EFFFF: 983039,
+  CP_10FFFF: 1114111
+};
+function isControl(cp) {
+  return cp >= CodePoint.NULL && cp <= CodePoint.US;
+}
+function isWhitespace(cp) {
+  return cp === CodePoint.TABULATION || cp === CodePoint.SPACE;
+}
+function isEOL2(cp) {
+  return cp === CodePoint.LINE_FEED || cp === CodePoint.CARRIAGE_RETURN;
+}
+function isUpperLetter(cp) {
+  return cp >= CodePoint.LATIN_CAPITAL_A && cp <= CodePoint.LATIN_CAPITAL_Z;
+}
+function isLowerLetter(cp) {
+  return cp >= CodePoint.LATIN_SMALL_A && cp <= CodePoint.LATIN_SMALL_Z;
+}
+function isLetter(cp) {
+  return isLowerLetter(cp) || isUpperLetter(cp);
+}
+function isDigit(cp) {
+  return cp >= CodePoint.DIGIT_0 && cp <= CodePoint.DIGIT_9;
+}
+function isHexDig(cp) {
+  return isDigit(cp) || cp >= CodePoint.LATIN_SMALL_A && cp <= CodePoint.LATIN_SMALL_F || cp >= CodePoint.LATIN_CAPITAL_A && cp <= CodePoint.LATIN_CAPITAL_F;
+}
+function isOctalDig(cp) {
+  return cp >= CodePoint.DIGIT_0 && cp <= CodePoint.DIGIT_7;
+}
+function isUnicodeScalarValue(cp) {
+  return cp >= 0 && cp <= 55295 || cp >= 57344 && cp <= 1114111;
+}
+function sortedLastIndex(array, value) {
+  let low = 0;
+  let high = array.length;
+  while (low < high) {
+    const mid = low + high >>> 1;
+    const val = array[mid];
+    if (val === value) return mid + 1;
+    if (val < value) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+var Locations = class {
+  constructor() {
+    this.offsets = [];
+  }
+  addOffset(offset) {
+    for (let i = this.offsets.length - 1; i >= 0; i--) {
+      const element = this.offsets[i];
+      if (element === offset) return;
+      if (element < offset) break;
+    }
+    this.offsets.push(offset);
+  }
+  /**
+  * Calculate the location of the given index.
+  * @param index The index to calculate their location.
+  * @returns The location of the index.
+  */
+  getLocFromIndex(offset) {
+    const line = sortedLastIndex(this.offsets, offset) + 1;
+    return {
+      line,
+      column: offset - (line === 1 ? 0 : this.offsets[line - 2])
+    };
+  }
+};
+var CodePointIterator = class {
+  /**
+  * Initialize this char iterator.
+  */
+  constructor(text) {
+    this.locs = new Locations();
+    this.lastCodePoint = CodePoint.NULL;
+    this.start = -1;
+    this.end = 0;
+    this.text = text;
+  }
+  next() {
+    if (this.lastCodePoint === CodePoint.EOF) return CodePoint.EOF;
+    return this.lastCodePoint = this.moveAt(this.end);
+  }
+  getLocFromIndex(index) {
+    return this.locs.getLocFromIndex(index);
+  }
+  eat(cp) {
+    if (this.text.codePointAt(this.end) === cp) {
+      this.next();
+      return true;
+    }
+    return false;
+  }
+  moveAt(offset) {
+    this.start = this.end = offset;
+    const cp = this.text.codePointAt(this.start) ?? CodePoint.EOF;
+    if (cp === CodePoint.EOF) {
+      this.end = this.start;
+      return cp;
+    }
+    this.end += cp >= 65536 ? 2 : 1;
+    if (cp === CodePoint.LINE_FEED) this.locs.addOffset(this.end);
+    else if (cp === CodePoint.CARRIAGE_RETURN) {
+      if (this.text.codePointAt(this.end) === CodePoint.LINE_FEED) {
+        this.end++;
+        this.locs.addOffset(this.end);
+      }
+      return CodePoint.LINE_FEED;
+    }
+    return cp;
+  }
+};
+var HAS_BIGINT = typeof BigInt !== "undefined";
+var RADIX_PREFIXES = {
+  16: "0x",
+  10: "",
+  8: "0o",
+  2: "0b"
+};
+var ESCAPES_1_0 = {
+  [CodePoint.QUOTATION_MARK]: CodePoint.QUOTATION_MARK,
+  [CodePoint.BACKSLASH]: CodePoint.BACKSLASH,
+  [CodePoint.LATIN_SMALL_B]: CodePoint.BACKSPACE,
+  [CodePoint.LATIN_SMALL_F]: CodePoint.FORM_FEED,
+  [CodePoint.LATIN_SMALL_N]: CodePoint.LINE_FEED,
+  [CodePoint.LATIN_SMALL_R]: CodePoint.CARRIAGE_RETURN,
+  [CodePoint.LATIN_SMALL_T]: CodePoint.TABULATION
+};
+var ESCAPES_LATEST = {
+  ...ESCAPES_1_0,
+  [CodePoint.LATIN_SMALL_E]: CodePoint.ESCAPE
+};
+var Tokenizer = class {
+  /**
+  * Initialize this tokenizer.
+  */
+  constructor(text, parserOptions) {
+    this.backCode = false;
+    this.lastCodePoint = CodePoint.NULL;
+    this.state = "DATA";
+    this.token = null;
+    this.tokenStart = -1;
+    this.valuesEnabled = false;
+    this.text = text;
+    this.parserOptions = parserOptions || {};
+    this.codePointIterator = new CodePointIterator(text);
+    this.tomlVersion = getTOMLVer(this.parserOptions.tomlVersion);
+    this.ESCAPES = this.tomlVersion.gte(1, 1) ? ESCAPES_LATEST : ESCAPES_1_0;
+  }
+  get start() {
+    return this.codePointIterator.start;
+  }
+  get end() {
+    return this.codePointIterator.end;
+  }
+  getLocFromIndex(index) {
+    return this.codePointIterator.getLocFromIndex(index);
+  }
+  /**
+  * Report an invalid character error.
+  */
+  reportParseError(code2, data) {
+    const offset = this.codePointIterator.start;
+    const loc = this.codePointIterator.getLocFromIndex(offset);
+    throw new ParseError(code2, offset, loc.line, loc.column, data);
+  }
+  /**
+  * Get the next token.
+  */
+  nextToken() {
+    let token = this.token;
+    if (token != null) {
+      this.token = null;
+      return token;
+    }
+    let cp = this.lastCodePoint;
+    while (cp !== CodePoint.EOF && !this.token) {
+      cp = this.nextCode();
+      const nextState = this[this.state](cp);
+      if (!nextState) throw new Error(`Unknown error: pre state=${this.state}`);
+      this.state = nextState;
+    }
+    token = this.token;
+    this.token = null;
+    return token;
+  }
+  /**
+  * Get the next code point.
+  */
+  nextCode() {
+    if (this.lastCodePoint === CodePoint.EOF) return CodePoint.EOF;
+    if (this.backCode) {
+      this.backCode = false;
+      return this.lastCodePoint;
+    }
+    return this.lastCodePoint = this.codePointIterator.next();
+  }
+  /**
+  * Eat the next code point.
+  */
+  eatCode(cp) {
+    if (this.lastCodePoint === CodePoint.EOF) return false;
+    if (this.backCode) {
+      if (this.lastCodePoint === cp) {
+        this.backCode = false;
+        return true;
+      }
+      return false;
+    }
+    return this.codePointIterator.eat(cp);
+  }
+  /**
+  * Moves the character position to the given position.
+  */
+  moveAt(loc) {
+    if (this.backCode) this.backCode = false;
+    this.lastCodePoint = this.codePointIterator.moveAt(loc);
+  }
+  /**
+  * Back the current code point as the given state.
+  */
+  back(state) {
+    this.backCode = true;
+    return state;
+  }
+  punctuatorToken() {
+    this.startToken();
+    this.endToken("Punctuator", "end");
+  }
+  startToken() {
+    this.tokenStart = this.codePointIterator.start;
+  }
+  /**
+  * Commit the current token.
+  */
+  endToken(type, pos, option1, option2) {
+    const { tokenStart } = this;
+    const end = this.codePointIterator[pos];
+    const range = [tokenStart, end];
+    const loc = {
+      start: this.codePointIterator.getLocFromIndex(tokenStart),
+      end: this.codePointIterator.getLocFromIndex(end)
+    };
+    if (type === "Block") this.token = {
+      type,
+      value: this.text.slice(tokenStart + 1, end),
+      range,
+      loc
+    };
+    else {
+      let token;
+      const value = this.text.slice(tokenStart, end);
+      if (type === "BasicString" || type === "LiteralString" || type === "MultiLineBasicString" || type === "MultiLineLiteralString") token = {
+        type,
+        value,
+        string: option1,
+        range,
+        loc
+      };
+      else if (type === "Integer") {
+        const text = option1;
+        token = {
+          type,
+          value,
+          number: parseInt(text, option2),
+          bigint: HAS_BIGINT ? BigInt(RADIX_PREFIXES[option2] + text) : null,
+          range,
+          loc
+        };
+      } else if (type === "Float") token = {
+        type,
+        value,
+        number: option1,
+        range,
+        loc
+      };
+      else if (type === "Boolean") token = {
+        type,
+        value,
+        boolean: option1,
+        range,
+        loc
+      };
+      else if (type === "LocalDate" || type === "LocalTime" || type === "LocalDateTime" || type === "OffsetDateTime") token = {
+        type,
+        value,
+        date: option1,
+        range,
+        loc
+      };
+      else token = {
+        type,
+        value,
+        range,
+        loc
+      };
+      this.token = token;
+    }
+  }
+  DATA(cp) {
+    while (isWhitespace(cp) || isEOL2(cp)) cp = this.nextCode();
+    if (cp === CodePoint.HASH) {
+      this.startToken();
+      return "COMMENT";
+    }
+    if (cp === CodePoint.QUOTATION_MARK) {
+      this.startToken();
+      return "BASIC_STRING";
+    }
+    if (cp === CodePoint.SINGLE_QUOTE) {
+      this.startToken();
+      return "LITERAL_STRING";
+    }
+    if (cp === CodePoint.DOT || cp === CodePoint.EQUALS_SIGN || cp === CodePoint.LEFT_BRACKET || cp === CodePoint.RIGHT_BRACKET || cp === CodePoint.LEFT_BRACE || cp === CodePoint.RIGHT_BRACE || cp === CodePoint.COMMA) {
+      this.punctuatorToken();
+      return "DATA";
+    }
+    if (this.valuesEnabled) {
+      if (cp === CodePoint.DASH || cp === CodePoint.PLUS_SIGN) {
+        this.startToken();
+        return "SIGN";
+      }
+      if (cp === CodePoint.LATIN_SMALL_N || cp === CodePoint.LATIN_SMALL_I) {
+        this.startToken();
+        return this.back("NAN_OR_INF");
+      }
+      if (isDigit(cp)) {
+        this.startToken();
+        return this.back("NUMBER");
+      }
+      if (cp === CodePoint.LATIN_SMALL_T || cp === CodePoint.LATIN_SMALL_F) {
+        this.startToken();
+        return this.back("BOOLEAN");
+      }
+    } else if (isUnquotedKeyChar(cp, this.tomlVersion)) {
+      this.startToken();
+      return "BARE";
+    }
+    if (cp === CodePoint.EOF) return "DATA";
+    return this.reportParseError("unexpected-char");
+  }
+  COMMENT(cp) {
+    const processCommentChar = this.tomlVersion.gte(1, 1) ? (c) => {
+      if (!isNonEOL(c)) this.reportParseError("invalid-comment-character", { cp: JSON.stringify(String.fromCodePoint(c)).slice(1, -1) });
+    } : (c) => {
+      if (isControlOtherThanTab(c)) this.reportParseErrorControlChar();
+    };
+    while (!isEOL2(cp) && cp !== CodePoint.EOF) {
+      processCommentChar(cp);
+      cp = this.nextCode();
+    }
+    this.endToken("Block", "start");
+    return "DATA";
+  }
+  BARE(cp) {
+    while (isUnquotedKeyChar(cp, this.tomlVersion)) cp = this.nextCode();
+    this.endToken("Bare", "start");
+    return this.back("DATA");
+  }
+  BASIC_STRING(cp) {
+    if (cp === CodePoint.QUOTATION_MARK) {
+      cp = this.nextCode();
+      if (cp === CodePoint.QUOTATION_MARK) return "MULTI_LINE_BASIC_STRING";
+      this.endToken("BasicString", "start", "");
+      return this.back("DATA");
+    }
+    const out = [];
+    while (cp !== CodePoint.QUOTATION_MARK && cp !== CodePoint.EOF && cp !== CodePoint.LINE_FEED) {
+      if (isControlOtherThanTab(cp)) return this.reportParseErrorControlChar();
+      if (cp === CodePoint.BACKSLASH) {
+        cp = this.nextCode();
+        const ecp = this.ESCAPES[cp];
+        if (ecp) {
+          out.push(ecp);
+          cp = this.nextCode();
+          continue;
+        } else if (cp === CodePoint.LATIN_SMALL_U) {
+          const code2 = this.parseUnicode(4);
+          out.push(code2);
+          cp = this.nextCode();
+          continue;
+        } else if (cp === CodePoint.LATIN_CAPITAL_U) {
+          const code2 = this.parseUnicode(8);
+          out.push(code2);
+          cp = this.nextCode();
+          continue;
+        } else if (cp === CodePoint.LATIN_SMALL_X && this.tomlVersion.gte(1, 1)) {
+          const code2 = this.parseUnicode(2);
+          out.push(code2);
+          cp = this.nextCode();
+          continue;
+        }
+        return this.reportParseError("invalid-char-in-escape-sequence");
+      }
+      out.push(cp);
+      cp = this.nextCode();
+    }
+    if (cp !== CodePoint.QUOTATION_MARK) return this.reportParseError("unterminated-string");
+    this.endToken("BasicString", "end", String.fromCodePoint(...out));
+    return "DATA";
+  }
+  MULTI_LINE_BASIC_STRING(cp) {
+    const out = [];
+    if (cp === CodePoint.LINE_FEED) cp = this.nextCode();
+    while (cp !== CodePoint.EOF) {
+      if (cp !== CodePoint.LINE_FEED && isControlOtherThanTab(cp)) return this.reportParseErrorControlChar();
+      if (cp === CodePoint.QUOTATION_MARK) {
+        const startPos = this.codePointIterator.start;
+        if (this.eatCode(CodePoint.QUOTATION_MARK) && this.eatCode(CodePoint.QUOTATION_MARK)) {
+          if (this.eatCode(CodePoint.QUOTATION_MARK)) {
+            out.push(CodePoint.QUOTATION_MARK);
+            if (this.eatCode(CodePoint.QUOTATION_MARK)) {
+              out.push(CodePoint.QUOTATION_MARK);
+              if (this.eatCode(CodePoint.QUOTATION_MARK)) {
+                this.moveAt(startPos);
+                return this.reportParseError("invalid-three-quotes");
+              }
+            }
+          }
+          this.endToken("MultiLineBasicString", "end", String.fromCodePoint(...out));
+          return "DATA";
+        }
+        this.moveAt(startPos);
+      }
+      if (cp === CodePoint.BACKSLASH) {
+        cp = this.nextCode();
+        const ecp = this.ESCAPES[cp];
+        if (ecp) {
+          out.push(ecp);
+          cp = this.nextCode();
+          continue;
+        } else if (cp === CodePoint.LATIN_SMALL_U) {
+          const code2 = this.parseUnicode(4);
+          out.push(code2);
+          cp = this.nextCode();
+          continue;
+        } else if (cp === CodePoint.LATIN_CAPITAL_U) {
+          const code2 = this.parseUnicode(8);
+          out.push(code2);
+          cp = this.nextCode();
+          continue;
+        } else if (cp === CodePoint.LATIN_SMALL_X && this.tomlVersion.gte(1, 1)) {
+          const code2 = this.parseUnicode(2);
+          out.push(code2);
+          cp = this.nextCode();
+          continue;
+        } else if (cp === CodePoint.LINE_FEED) {
+          cp = this.nextCode();
+          while (isWhitespace(cp) || cp === CodePoint.LINE_FEED) cp = this.nextCode();
+          continue;
+        } else if (isWhitespace(cp)) {
+          let valid = true;
+          const startPos = this.codePointIterator.start;
+          let nextCp;
+          while ((nextCp = this.nextCode()) !== CodePoint.EOF) {
+            if (nextCp === CodePoint.LINE_FEED) break;
+            if (!isWhitespace(nextCp)) {
+              this.moveAt(startPos);
+              valid = false;
+              break;
+            }
+          }
+          if (valid) {
+            cp = this.nextCode();
+            while (isWhitespace(cp) || cp === CodePoint.LINE_FEED) cp = this.nextCode();
+            continue;
+          }
+        }
+        return this.reportParseError("invalid-char-in-escape-sequence");
+      }
+      out.push(cp);
+      cp = this.nextCode();
+    }
+    return this.reportParseError("unterminated-string");
+  }
+  LITERAL_STRING(cp) {
+    if (cp === CodePoint.SINGLE_QUOTE) {
+      cp = this.nextCode();
+      if (cp === CodePoint.SINGLE_QUOTE) return "MULTI_LINE_LITERAL_STRING";
+      this.endToken("LiteralString", "start", "");
+      return this.back("DATA");
+    }
+    const out = [];
+    while (cp !== CodePoint.SINGLE_QUOTE && cp !== CodePoint.EOF && cp !== CodePoint.LINE_FEED) {
+      if (isControlOtherThanTab(cp)) return this.reportParseErrorControlChar();
+      out.push(cp);
+      cp = this.nextCode();
+    }
+    if (cp !== CodePoint.SINGLE_QUOTE) return this.reportParseError("unterminated-string");
+    this.endToken("LiteralString", "end", String.fromCodePoint(...out));
+    return "DATA";
+  }
+  MULTI_LINE_LITERAL_STRING(cp) {
+    const out = [];
+    if (cp === CodePoint.LINE_FEED) cp = this.nextCode();
+    while (cp !== CodePoint.EOF) {
+      if (cp !== CodePoint.LINE_FEED && isControlOtherThanTab(cp)) return this.reportParseErrorControlChar();
+      if (cp === CodePoint.SINGLE_QUOTE) {
+        const startPos = this.codePointIterator.start;
+        if (this.eatCode(CodePoint.SINGLE_QUOTE) && this.eatCode(CodePoint.SINGLE_QUOTE)) {
+          if (this.eatCode(CodePoint.SINGLE_QUOTE)) {
+            out.push(CodePoint.SINGLE_QUOTE);
+            if (this.eatCode(CodePoint.SINGLE_QUOTE)) {
+              out.push(CodePoint.SINGLE_QUOTE);
+              if (this.eatCode(CodePoint.SINGLE_QUOTE)) {
+                this.moveAt(startPos);
+                return this.reportParseError("invalid-three-quotes");
+              }
+            }
+          }
+          this.endToken("MultiLineLiteralString", "end", String.fromCodePoint(...out));
+          return "DATA";
+        }
+        this.moveAt(startPos);
+      }
+      out.push(cp);
+      cp = this.nextCode();
+    }
+    return this.reportParseError("unterminated-string");
+  }
+  SIGN(cp) {
+    if (cp === CodePoint.LATIN_SMALL_N || cp === CodePoint.LATIN_SMALL_I) return this.back("NAN_OR_INF");
+    if (isDigit(cp)) return this.back("NUMBER");
+    return this.reportParseError("unexpected-char");
+  }
+  NAN_OR_INF(cp) {
+    if (cp === CodePoint.LATIN_SMALL_N) {
+      const startPos = this.codePointIterator.start;
+      if (this.eatCode(CodePoint.LATIN_SMALL_A) && this.eatCode(CodePoint.LATIN_SMALL_N)) {
+        this.endToken("Float", "end", NaN);
+        return "DATA";
+      }
+      this.moveAt(startPos);
+    } else if (cp === CodePoint.LATIN_SMALL_I) {
+      const startPos = this.codePointIterator.start;
+      if (this.eatCode(CodePoint.LATIN_SMALL_N) && this.eatCode(CodePoint.LATIN_SMALL_F)) {
+        this.endToken("Float", "end", this.text[this.tokenStart] === "-" ? -Infinity : Infinity);
+        return "DATA";
+      }
+      this.moveAt(startPos);
+    }
+    return this.reportParseError("unexpected-char");
+  }
+  NUMBER(cp) {
+    const start = this.text[this.tokenStart];
+    const sign = start === "+" ? CodePoint.PLUS_SIGN : start === "-" ? CodePoint.DASH : CodePoint.NULL;
+    if (cp === CodePoint.DIGIT_0) {
+      if (sign === CodePoint.NULL) {
+        const startPos = this.codePointIterator.start;
+        const nextCp$1 = this.nextCode();
+        if (isDigit(nextCp$1)) {
+          const nextNextCp = this.nextCode();
+          if (nextNextCp === CodePoint.COLON) {
+            this.data = {
+              hasDate: false,
+              year: 0,
+              month: 0,
+              day: 0,
+              hour: Number(String.fromCodePoint(CodePoint.DIGIT_0, nextCp$1)),
+              minute: 0,
+              second: 0
+            };
+            return "TIME_MINUTE";
+          }
+          if (isDigit(nextNextCp)) {
+            const nextNextNextCp = this.nextCode();
+            if (isDigit(nextNextNextCp) && this.eatCode(CodePoint.DASH)) {
+              this.data = {
+                hasDate: true,
+                year: Number(String.fromCodePoint(CodePoint.DIGIT_0, nextCp$1, nextNextCp, nextNextNextCp)),
+                month: 0,
+                day: 0,
+                hour: 0,
+                minute: 0,
+                second: 0
+              };
+              return "DATE_MONTH";
+            }
+          }
+          this.moveAt(startPos);
+          return this.reportParseError("invalid-leading-zero");
+        }
+        this.moveAt(startPos);
+      }
+      cp = this.nextCode();
+      if (cp === CodePoint.LATIN_SMALL_X || cp === CodePoint.LATIN_SMALL_O || cp === CodePoint.LATIN_SMALL_B) {
+        if (sign !== CodePoint.NULL) return this.reportParseError("unexpected-char");
+        return cp === CodePoint.LATIN_SMALL_X ? "HEX" : cp === CodePoint.LATIN_SMALL_O ? "OCTAL" : "BINARY";
+      }
+      if (cp === CodePoint.LATIN_SMALL_E || cp === CodePoint.LATIN_CAPITAL_E) {
+        this.data = {
+          minus: sign === CodePoint.DASH,
+          left: [CodePoint.DIGIT_0]
+        };
+        return "EXPONENT_RIGHT";
+      }
+      if (cp === CodePoint.DOT) {
+        this.data = {
+          minus: sign === CodePoint.DASH,
+          absInt: [CodePoint.DIGIT_0]
+        };
+        return "FRACTIONAL_RIGHT";
+      }
+      this.endToken("Integer", "start", "0", 10);
+      return this.back("DATA");
+    }
+    const { out, nextCp, hasUnderscore } = this.parseDigits(cp, isDigit);
+    if (nextCp === CodePoint.DASH && sign === CodePoint.NULL && !hasUnderscore && out.length === 4) {
+      this.data = {
+        hasDate: true,
+        year: Number(String.fromCodePoint(...out)),
+        month: 0,
+        day: 0,
+        hour: 0,
+        minute: 0,
+        second: 0
+      };
+      return "DATE_MONTH";
+    }
+    if (nextCp === CodePoint.COLON && sign === CodePoint.NULL && !hasUnderscore && out.length === 2) {
+      this.data = {
+        hasDate: false,
+        year: 0,
+        month: 0,
+        day: 0,
+        hour: Number(String.fromCodePoint(...out)),
+        minute: 0,
+        second: 0
+      };
+      return "TIME_MINUTE";
+    }
+    if (nextCp === CodePoint.LATIN_SMALL_E || nextCp === CodePoint.LATIN_CAPITAL_E) {
+      this.data = {
+        minus: sign === CodePoint.DASH,
+        left: out
+      };
+      return "EXPONENT_RIGHT";
+    }
+    if (nextCp === CodePoint.DOT) {
+      this.data = {
+        minus: sign === CodePoint.DASH,
+        absInt: out
+      };
+      return "FRACTIONAL_RIGHT";
+    }
+    this.endToken("Integer", "start", sign === CodePoint.DASH ? String.fromCodePoint(CodePoint.DASH, ...out) : String.fromCodePoint(...out), 10);
+    return this.back("DATA");
+  }
+  HEX(cp) {
+    const { out } = this.parseDigits(cp, isHexDig);
+    this.endToken("Integer", "start", String.fromCodePoint(...out), 16);
+    return this.back("DATA");
+  }
+  OCTAL(cp) {
+    const { out } = this.parseDigits(cp, isOctalDig);
+    this.endToken("Integer", "start", String.fromCodePoint(...out), 8);
+    return this.back("DATA");
+  }
+  BINARY(cp) {
+    const { out } = this.parseDigits(cp, (c) => c === CodePoint.DIGIT_0 || c === CodePoint.DIGIT_1);
+    this.endToken("Integer", "start", String.fromCodePoint(...out), 2);
+    return this.back("DATA");
+  }
+  FRACTIONAL_RIGHT(cp) {
+    const { minus, absInt } = this.data;
+    const { out, nextCp } = this.parseDigits(cp, isDigit);
+    const absNum = [
+      ...absInt,
+      CodePoint.DOT,
+      ...out
+    ];
+    if (nextCp === CodePoint.LATIN_SMALL_E || nextCp === CodePoint.LATIN_CAPITAL_E) {
+      this.data = {
+        minus,
+        left: absNum
+      };
+      return "EXPONENT_RIGHT";
+    }
+    const value = Number(minus ? String.fromCodePoint(CodePoint.DASH, ...absNum) : String.fromCodePoint(...absNum));
+    this.endToken("Float", "start", value);
+    return this.back("DATA");
+  }
+  EXPONENT_RIGHT(cp) {
+    const { left, minus: leftMinus } = this.data;
+    let minus = false;
+    if (cp === CodePoint.DASH || cp === CodePoint.PLUS_SIGN) {
+      minus = cp === CodePoint.DASH;
+      cp = this.nextCode();
+    }
+    const { out } = this.parseDigits(cp, isDigit);
+    const right = out;
+    if (minus) right.unshift(CodePoint.DASH);
+    const value = Number(leftMinus ? String.fromCodePoint(CodePoint.DASH, ...left, CodePoint.LATIN_SMALL_E, ...right) : String.fromCodePoint(...left, CodePoint.LATIN_SMALL_E, ...right));
+    this.endToken("Float", "start", value);
+    return this.back("DATA");
+  }
+  BOOLEAN(cp) {
+    if (cp === CodePoint.LATIN_SMALL_T) {
+      const startPos = this.codePointIterator.start;
+      if (this.eatCode(CodePoint.LATIN_SMALL_R) && this.eatCode(CodePoint.LATIN_SMALL_U) && this.eatCode(CodePoint.LATIN_SMALL_E)) {
+        this.endToken("Boolean", "end", true);
+        return "DATA";
+      }
+      this.moveAt(startPos);
+    } else if (cp === CodePoint.LATIN_SMALL_F) {
+      const startPos = this.codePointIterator.start;
+      if (this.eatCode(CodePoint.LATIN_SMALL_A) && this.eatCode(CodePoint.LATIN_SMALL_L) && this.eatCode(CodePoint.LATIN_SMALL_S) && this.eatCode(CodePoint.LATIN_SMALL_E)) {
+        this.endToken("Boolean", "end", false);
+        return "DATA";
+      }
+      this.moveAt(startPos);
+    }
+    return this.reportParseError("unexpected-char");
+  }
+  DATE_MONTH(cp) {
+    const start = this.codePointIterator.start;
+    if (!isDigit(cp)) return this.reportParseError("unexpected-char");
+    cp = this.nextCode();
+    if (!isDigit(cp)) return this.reportParseError("unexpected-char");
+    cp = this.nextCode();
+    if (cp !== CodePoint.DASH) return this.reportParseError("unexpected-char");
+    const end = this.codePointIterator.start;
+    const data = this.data;
+    data.month = Number(this.text.slice(start, end));
+    return "DATE_DAY";
+  }
+  DATE_DAY(cp) {
+    const start = this.codePointIterator.start;
+    if (!isDigit(cp)) return this.reportParseError("unexpected-char");
+    cp = this.nextCode();
+    if (!isDigit(cp)) return this.reportParseError("unexpected-char");
+    const end = this.codePointIterator.end;
+    const data = this.data;
+    data.day = Number(this.text.slice(start, end));
+    if (!isValidDate(data.year, data.month, data.day)) return this.reportParseError("invalid-date");
+    cp = this.nextCode();
+    if (cp === CodePoint.LATIN_CAPITAL_T || cp === CodePoint.LATIN_SMALL_T) return "TIME_HOUR";
+    if (cp === CodePoint.SPACE) {
+      const startPos = this.codePointIterator.start;
+      if (isDigit(this.nextCode()) && isDigit(this.nextCode())) {
+        this.moveAt(startPos);
+        return "TIME_HOUR";
+      }
+      this.moveAt(startPos);
+    }
+    const dateValue = getDateFromDateTimeData(data, "");
+    this.endToken("LocalDate", "start", dateValue);
+    return this.back("DATA");
+  }
+  TIME_HOUR(cp) {
+    const start = this.codePointIterator.start;
+    if (!isDigit(cp)) return this.reportParseError("unexpected-char");
+    cp = this.nextCode();
+    if (!isDigit(cp)) return this.reportParseError("unexpected-char");
+    cp = this.nextCode();
+    if (cp !== CodePoint.COLON) return this.reportParseError("unexpected-char");
+    const end = this.codePointIterator.start;
+    const data = this.data;
+    data.hour = Number(this.text.slice(start, end));
+    return "TIME_MINUTE";
+  }
+  TIME_MINUTE(cp) {
+    const start = this.codePointIterator.start;
+    if (!isDigit(cp)) return this.reportParseError("unexpected-char");
+    cp = this.nextCode();
+    if (!isDigit(cp)) return this.reportParseError("unexpected-char");
+    const end = this.codePointIterator.end;
+    const data = this.data;
+    data.minute = Number(this.text.slice(start, end));
+    cp = this.nextCode();
+    if (cp === CodePoint.COLON) return "TIME_SECOND";
+    if (this.tomlVersion.lt(1, 1)) return this.reportParseError("unexpected-char");
+    if (!isValidTime(data.hour, data.minute, data.second)) return this.reportParseError("invalid-time");
+    return this.processTimeEnd(cp, data);
+  }
+  TIME_SECOND(cp) {
+    const start = this.codePointIterator.start;
+    if (!isDigit(cp)) return this.reportParseError("unexpected-char");
+    cp = this.nextCode();
+    if (!isDigit(cp)) return this.reportParseError("unexpected-char");
+    const end = this.codePointIterator.end;
+    const data = this.data;
+    data.second = Number(this.text.slice(start, end));
+    if (!isValidTime(data.hour, data.minute, data.second)) return this.reportParseError("invalid-time");
+    cp = this.nextCode();
+    if (cp === CodePoint.DOT) return "TIME_SEC_FRAC";
+    return this.processTimeEnd(cp, data);
+  }
+  TIME_SEC_FRAC(cp) {
+    if (!isDigit(cp)) return this.reportParseError("unexpected-char");
+    const start = this.codePointIterator.start;
+    while (isDigit(cp)) cp = this.nextCode();
+    const end = this.codePointIterator.start;
+    const data = this.data;
+    data.frac = this.text.slice(start, end);
+    return this.processTimeEnd(cp, data);
+  }
+  processTimeEnd(cp, data) {
+    if (data.hasDate) {
+      if (cp === CodePoint.DASH || cp === CodePoint.PLUS_SIGN) {
+        data.offsetSign = cp;
+        return "TIME_OFFSET";
+      }
+      if (cp === CodePoint.LATIN_CAPITAL_Z || cp === CodePoint.LATIN_SMALL_Z) {
+        const dateValue$2 = getDateFromDateTimeData(data, "Z");
+        this.endToken("OffsetDateTime", "end", dateValue$2);
+        return "DATA";
+      }
+      const dateValue$1 = getDateFromDateTimeData(data, "");
+      this.endToken("LocalDateTime", "start", dateValue$1);
+      return this.back("DATA");
+    }
+    const dateValue = getDateFromDateTimeData(data, "");
+    this.endToken("LocalTime", "start", dateValue);
+    return this.back("DATA");
+  }
+  TIME_OFFSET(cp) {
+    if (!isDigit(cp)) return this.reportParseError("unexpected-char");
+    const hourStart = this.codePointIterator.start;
+    cp = this.nextCode();
+    if (!isDigit(cp)) return this.reportParseError("unexpected-char");
+    cp = this.nextCode();
+    if (cp !== CodePoint.COLON) return this.reportParseError("unexpected-char");
+    const hourEnd = this.codePointIterator.start;
+    cp = this.nextCode();
+    const minuteStart = this.codePointIterator.start;
+    if (!isDigit(cp)) return this.reportParseError("unexpected-char");
+    cp = this.nextCode();
+    if (!isDigit(cp)) return this.reportParseError("unexpected-char");
+    const minuteEnd = this.codePointIterator.end;
+    const hour = Number(this.text.slice(hourStart, hourEnd));
+    const minute = Number(this.text.slice(minuteStart, minuteEnd));
+    if (!isValidTime(hour, minute, 0)) return this.reportParseError("invalid-time");
+    const data = this.data;
+    const dateValue = getDateFromDateTimeData(data, `${String.fromCodePoint(data.offsetSign)}${padStart(hour, 2)}:${padStart(minute, 2)}`);
+    this.endToken("OffsetDateTime", "end", dateValue);
+    return "DATA";
+  }
+  parseDigits(cp, checkDigit) {
+    if (cp === CodePoint.UNDERSCORE) return this.reportParseError("invalid-underscore");
+    if (!checkDigit(cp)) return this.reportParseError("unexpected-char");
+    const out = [];
+    let before = CodePoint.NULL;
+    let hasUnderscore = false;
+    while (checkDigit(cp) || cp === CodePoint.UNDERSCORE) {
+      if (cp === CodePoint.UNDERSCORE) {
+        hasUnderscore = true;
+        if (before === CodePoint.UNDERSCORE) return this.reportParseError("invalid-underscore");
+      } else out.push(cp);
+      before = cp;
+      cp = this.nextCode();
+    }
+    if (before === CodePoint.UNDERSCORE) return this.reportParseError("invalid-underscore");
+    return {
+      out,
+      nextCp: cp,
+      hasUnderscore
+    };
+  }
+  parseUnicode(count) {
+    const startLoc = this.codePointIterator.start;
+    const start = this.codePointIterator.end;
+    let charCount = 0;
+    let cp;
+    while ((cp = this.nextCode()) !== CodePoint.EOF) {
+      if (!isHexDig(cp)) {
+        this.moveAt(startLoc);
+        return this.reportParseError("invalid-char-in-escape-sequence");
+      }
+      charCount++;
+      if (charCount >= count) break;
+    }
+    const end = this.codePointIterator.end;
+    const code2 = this.text.slice(start, end);
+    const codePoint2 = parseInt(code2, 16);
+    if (!isUnicodeScalarValue(codePoint2)) return this.reportParseError("invalid-code-point", { cp: code2 });
+    return codePoint2;
+  }
+  reportParseErrorControlChar() {
+    return this.reportParseError("invalid-control-character");
+  }
+};
+function isUnquotedKeyChar(cp, tomlVersion) {
+  if (isLetter(cp) || isDigit(cp) || cp === CodePoint.UNDERSCORE || cp === CodePoint.DASH) return true;
+  if (tomlVersion.lt(1, 1)) return false;
+  return false;
+}
+function isControlOtherThanTab(cp) {
+  return isControl(cp) && cp !== CodePoint.TABULATION || cp === CodePoint.DELETE;
+}
+function isNonEOL(cp) {
+  return cp === CodePoint.TABULATION || CodePoint.SPACE <= cp && cp <= CodePoint.TILDE || isNonAscii(cp);
+}
+function isNonAscii(cp) {
+  return CodePoint.PAD <= cp && cp <= CodePoint.CP_D7FF || CodePoint.CP_E000 <= cp && cp <= CodePoint.CP_10FFFF;
+}
+function isValidDate(y, m, d) {
+  if (y >= 0 && m <= 12 && m >= 1 && d >= 1) return d <= (m === 2 ? y & 3 || !(y % 25) && y & 15 ? 28 : 29 : 30 + (m + (m >> 3) & 1));
+  return false;
+}
+function isValidTime(h, m, s) {
+  if (h >= 24 || h < 0 || m > 59 || m < 0 || s > 60 || s < 0) return false;
+  return true;
+}
+function getDateFromDateTimeData(data, timeZone) {
+  const year = padStart(data.year, 4);
+  const month = data.month ? padStart(data.month, 2) : "01";
+  const day = data.day ? padStart(data.day, 2) : "01";
+  const hour = padStart(data.hour, 2);
+  const minute = padStart(data.minute, 2);
+  const second = padStart(data.second, 2);
+  const textDate = `${year}-${month}-${day}`;
+  const frac = data.frac ? `.${data.frac}` : "";
+  const dateValue = /* @__PURE__ */ new Date(`${textDate}T${hour}:${minute}:${second}${frac}${timeZone}`);
+  if (!isNaN(dateValue.getTime()) || data.second !== 60) return dateValue;
+  return /* @__PURE__ */ new Date(`${textDate}T${hour}:${minute}:59${frac}${timeZone}`);
+}
+function padStart(num, maxLength) {
+  return String(num).padStart(maxLength, "0");
+}
+var VALUE_KIND_VALUE = /* @__PURE__ */ Symbol("VALUE_KIND_VALUE");
+var VALUE_KIND_INTERMEDIATE = /* @__PURE__ */ Symbol("VALUE_KIND_INTERMEDIATE");
+var KeysResolver = class {
+  constructor(ctx) {
+    this.rootKeys = /* @__PURE__ */ new Map();
+    this.tables = [];
+    this.ctx = ctx;
+  }
+  applyResolveKeyForTable(node) {
+    let keys = this.rootKeys;
+    const peekKeyIndex = node.key.keys.length - 1;
+    for (let index = 0; index < peekKeyIndex; index++) {
+      const keyNode = node.key.keys[index];
+      const keyName = toKeyName(keyNode);
+      node.resolvedKey.push(keyName);
+      let keyStore = keys.get(keyName);
+      if (!keyStore) {
+        keyStore = {
+          node: keyNode,
+          keys: /* @__PURE__ */ new Map()
+        };
+        keys.set(keyName, keyStore);
+      } else if (keyStore.table === "array") {
+        const peekIndex = keyStore.peekIndex;
+        node.resolvedKey.push(peekIndex);
+        keyStore = keyStore.keys.get(peekIndex);
+      }
+      keys = keyStore.keys;
+    }
+    const lastKeyNode = node.key.keys[peekKeyIndex];
+    const lastKeyName = toKeyName(lastKeyNode);
+    node.resolvedKey.push(lastKeyName);
+    const lastKeyStore = keys.get(lastKeyName);
+    if (!lastKeyStore) if (node.kind === "array") {
+      node.resolvedKey.push(0);
+      const newKeyStore = {
+        node: lastKeyNode,
+        keys: /* @__PURE__ */ new Map()
+      };
+      keys.set(lastKeyName, {
+        table: node.kind,
+        node: lastKeyNode,
+        keys: /* @__PURE__ */ new Map([[0, newKeyStore]]),
+        peekIndex: 0
+      });
+      this.tables.push({
+        node,
+        keys: newKeyStore.keys
+      });
+    } else {
+      const newKeyStore = {
+        table: node.kind,
+        node: lastKeyNode,
+        keys: /* @__PURE__ */ new Map()
+      };
+      keys.set(lastKeyName, newKeyStore);
+      this.tables.push({
+        node,
+        keys: newKeyStore.keys
+      });
+    }
+    else if (!lastKeyStore.table) if (node.kind === "array") this.ctx.reportParseError("dupe-keys", lastKeyNode);
+    else {
+      const transformKey = {
+        table: node.kind,
+        node: lastKeyNode,
+        keys: lastKeyStore.keys
+      };
+      keys.set(lastKeyName, transformKey);
+      this.tables.push({
+        node,
+        keys: transformKey.keys
+      });
+    }
+    else if (lastKeyStore.table === "array") if (node.kind === "array") {
+      const newKeyStore = {
+        node: lastKeyNode,
+        keys: /* @__PURE__ */ new Map()
+      };
+      const newIndex = lastKeyStore.peekIndex + 1;
+      node.resolvedKey.push(newIndex);
+      lastKeyStore.keys.set(newIndex, newKeyStore);
+      lastKeyStore.peekIndex = newIndex;
+      this.tables.push({
+        node,
+        keys: newKeyStore.keys
+      });
+    } else this.ctx.reportParseError("dupe-keys", lastKeyNode);
+    else this.ctx.reportParseError("dupe-keys", lastKeyNode);
+  }
+  verifyDuplicateKeys(node) {
+    for (const body of node.body) if (body.type === "TOMLKeyValue") verifyDuplicateKeysForKeyValue(this.ctx, this.rootKeys, body);
+    for (const { node: tableNode, keys } of this.tables) for (const body of tableNode.body) verifyDuplicateKeysForKeyValue(this.ctx, keys, body);
+  }
+};
+function verifyDuplicateKeysForKeyValue(ctx, defineKeys, node) {
+  let keys = defineKeys;
+  const lastKey = last(node.key.keys);
+  for (const keyNode of node.key.keys) {
+    const key2 = toKeyName(keyNode);
+    let defineKey = keys.get(key2);
+    if (defineKey) {
+      if (defineKey.value === VALUE_KIND_VALUE) ctx.reportParseError("dupe-keys", getAfterNode(keyNode, defineKey.node));
+      else if (lastKey === keyNode) ctx.reportParseError("dupe-keys", getAfterNode(keyNode, defineKey.node));
+      else if (defineKey.table) ctx.reportParseError("dupe-keys", getAfterNode(keyNode, defineKey.node));
+      defineKey.value = VALUE_KIND_INTERMEDIATE;
+    } else {
+      if (lastKey === keyNode) defineKey = {
+        value: VALUE_KIND_VALUE,
+        node: keyNode,
+        keys: /* @__PURE__ */ new Map()
+      };
+      else defineKey = {
+        value: VALUE_KIND_INTERMEDIATE,
+        node: keyNode,
+        keys: /* @__PURE__ */ new Map()
+      };
+      keys.set(key2, defineKey);
+    }
+    keys = defineKey.keys;
+  }
+  if (node.value.type === "TOMLInlineTable") verifyDuplicateKeysForInlineTable(ctx, keys, node.value);
+  else if (node.value.type === "TOMLArray") verifyDuplicateKeysForArray(ctx, keys, node.value);
+}
+function verifyDuplicateKeysForInlineTable(ctx, defineKeys, node) {
+  for (const body of node.body) verifyDuplicateKeysForKeyValue(ctx, defineKeys, body);
+}
+function verifyDuplicateKeysForArray(ctx, defineKeys, node) {
+  const keys = defineKeys;
+  for (let index = 0; index < node.elements.length; index++) {
+    const element = node.elements[index];
+    let defineKey = keys.get(index);
+    if (defineKey) ctx.reportParseError("dupe-keys", getAfterNode(element, defineKey.node));
+    else {
+      defineKey = {
+        value: VALUE_KIND_VALUE,
+        node: element,
+        keys: /* @__PURE__ */ new Map()
+      };
+      defineKeys.set(index, defineKey);
+      if (element.type === "TOMLInlineTable") verifyDuplicateKeysForInlineTable(ctx, defineKey.keys, element);
+      else if (element.type === "TOMLArray") verifyDuplicateKeysForArray(ctx, defineKey.keys, element);
+    }
+  }
+}
+function getAfterNode(a, b) {
+  return a.range[0] <= b.range[0] ? b : a;
+}
+var Context = class {
+  constructor(data) {
+    this.tokens = [];
+    this.comments = [];
+    this.back = null;
+    this.stateStack = [];
+    this.needNewLine = false;
+    this.needSameLine = false;
+    this.currToken = null;
+    this.prevToken = null;
+    this.valueContainerStack = [];
+    this.tokenizer = new Tokenizer(data.text, data.parserOptions);
+    this.topLevelTable = data.topLevelTable;
+    this.table = data.topLevelTable;
+    this.keysResolver = new KeysResolver(this);
+  }
+  /**
+  * Get the next token.
+  */
+  nextToken(option) {
+    this.prevToken = this.currToken;
+    if (this.back) {
+      this.currToken = this.back;
+      this.back = null;
+    } else this.currToken = this._nextTokenFromTokenizer(option);
+    if ((this.needNewLine || this.needSameLine || option?.needSameLine) && this.prevToken && this.currToken) if (this.prevToken.loc.end.line === this.currToken.loc.start.line) {
+      if (this.needNewLine) return this.reportParseError("missing-newline", this.currToken);
+    } else {
+      const needSameLine = this.needSameLine || option?.needSameLine;
+      if (needSameLine) return this.reportParseError(needSameLine, this.currToken);
+    }
+    this.needNewLine = false;
+    this.needSameLine = false;
+    return this.currToken;
+  }
+  _nextTokenFromTokenizer(option) {
+    const valuesEnabled = this.tokenizer.valuesEnabled;
+    if (option?.valuesEnabled) this.tokenizer.valuesEnabled = option.valuesEnabled;
+    let token = this.tokenizer.nextToken();
+    while (token && token.type === "Block") {
+      this.comments.push(token);
+      token = this.tokenizer.nextToken();
+    }
+    if (token) this.tokens.push(token);
+    this.tokenizer.valuesEnabled = valuesEnabled;
+    return token;
+  }
+  backToken() {
+    if (this.back) throw new Error("Illegal state");
+    this.back = this.currToken;
+    this.currToken = this.prevToken;
+  }
+  addValueContainer(valueContainer) {
+    this.valueContainerStack.push(valueContainer);
+    this.tokenizer.valuesEnabled = true;
+  }
+  consumeValueContainer() {
+    const valueContainer = this.valueContainerStack.pop();
+    this.tokenizer.valuesEnabled = this.valueContainerStack.length > 0;
+    return valueContainer;
+  }
+  applyResolveKeyForTable(node) {
+    this.keysResolver.applyResolveKeyForTable(node);
+  }
+  verifyDuplicateKeys() {
+    this.keysResolver.verifyDuplicateKeys(this.topLevelTable);
+  }
+  /**
+  * Report an invalid token error.
+  */
+  reportParseError(code2, token) {
+    let offset, line, column;
+    if (token) {
+      offset = token.range[0];
+      line = token.loc.start.line;
+      column = token.loc.start.column;
+    } else {
+      offset = this.tokenizer.start;
+      const startPos = this.tokenizer.getLocFromIndex(offset);
+      line = startPos.line;
+      column = startPos.column;
+    }
+    throw new ParseError(code2, offset, line, column);
+  }
+};
+var STATE_FOR_ERROR = { VALUE: "missing-value" };
+var STRING_VALUE_STYLE_MAP = {
+  BasicString: "basic",
+  MultiLineBasicString: "basic",
+  LiteralString: "literal",
+  MultiLineLiteralString: "literal"
+};
+var STRING_KEY_STYLE_MAP = {
+  BasicString: "basic",
+  LiteralString: "literal"
+};
+var DATETIME_VALUE_KIND_MAP = {
+  OffsetDateTime: "offset-date-time",
+  LocalDateTime: "local-date-time",
+  LocalDate: "local-date",
+  LocalTime: "local-time"
+};
+var TOMLParser = class {
+  /**
+  * Initialize this parser.
+  */
+  constructor(text, parserOptions) {
+    this.text = text;
+    this.parserOptions = parserOptions || {};
+    this.tomlVersion = getTOMLVer(this.parserOptions.tomlVersion);
+  }
+  /**
+  * Parse TOML
+  */
+  parse() {
+    const ast = {
+      type: "Program",
+      body: [],
+      sourceType: "module",
+      tokens: [],
+      comments: [],
+      parent: null,
+      range: [0, 0],
+      loc: {
+        start: {
+          line: 1,
+          column: 0
+        },
+        end: {
+          line: 1,
+          column: 0
+        }
+      }
+    };
+    const node = {
+      type: "TOMLTopLevelTable",
+      body: [],
+      parent: ast,
+      range: cloneRange(ast.range),
+      loc: cloneLoc(ast.loc)
+    };
+    ast.body = [node];
+    const ctx = new Context({
+      text: this.text,
+      parserOptions: this.parserOptions,
+      topLevelTable: node
+    });
+    let token = ctx.nextToken();
+    if (token) {
+      node.range[0] = token.range[0];
+      node.loc.start = clonePos(token.loc.start);
+      while (token) {
+        const state$1 = ctx.stateStack.pop() || "TABLE";
+        ctx.stateStack.push(...this[state$1](token, ctx));
+        token = ctx.nextToken();
+      }
+      const state = ctx.stateStack.pop() || "TABLE";
+      if (state in STATE_FOR_ERROR) return ctx.reportParseError(STATE_FOR_ERROR[state], null);
+      if (ctx.table.type === "TOMLTable") applyEndLoc(ctx.table, last(ctx.table.body));
+      applyEndLoc(node, last(node.body));
+    }
+    ctx.verifyDuplicateKeys();
+    ast.tokens = ctx.tokens;
+    ast.comments = ctx.comments;
+    const endOffset = ctx.tokenizer.end;
+    const endPos = ctx.tokenizer.getLocFromIndex(endOffset);
+    ast.range[1] = endOffset;
+    ast.loc.end = {
+      line: endPos.line,
+      column: endPos.column
+    };
+    return ast;
+  }
+  TABLE(token, ctx) {
+    if (isBare(token) || isString(token)) return this.processKeyValue(token, ctx.table, ctx);
+    if (isLeftBracket(token)) return this.processTable(token, ctx.topLevelTable, ctx);
+    return ctx.reportParseError("unexpected-token", token);
+  }
+  VALUE(token, ctx) {
+    if (isString(token) || isMultiLineString(token)) return this.processStringValue(token, ctx);
+    if (isNumber(token)) return this.processNumberValue(token, ctx);
+    if (isBoolean(token)) return this.processBooleanValue(token, ctx);
+    if (isDateTime(token)) return this.processDateTimeValue(token, ctx);
+    if (isLeftBracket(token)) return this.processArray(token, ctx);
+    if (isLeftBrace(token)) return this.processInlineTable(token, ctx);
+    return ctx.reportParseError("unexpected-token", token);
+  }
+  processTable(token, topLevelTableNode, ctx) {
+    const tableNode = {
+      type: "TOMLTable",
+      kind: "standard",
+      key: null,
+      resolvedKey: [],
+      body: [],
+      parent: topLevelTableNode,
+      range: cloneRange(token.range),
+      loc: cloneLoc(token.loc)
+    };
+    if (ctx.table.type === "TOMLTable") applyEndLoc(ctx.table, last(ctx.table.body));
+    topLevelTableNode.body.push(tableNode);
+    ctx.table = tableNode;
+    let targetToken = ctx.nextToken({ needSameLine: "invalid-key-value-newline" });
+    if (isLeftBracket(targetToken)) {
+      if (token.range[1] < targetToken.range[0]) return ctx.reportParseError("invalid-space", targetToken);
+      tableNode.kind = "array";
+      targetToken = ctx.nextToken({ needSameLine: "invalid-key-value-newline" });
+    }
+    if (isRightBracket(targetToken)) return ctx.reportParseError("missing-key", targetToken);
+    if (!targetToken) return ctx.reportParseError("unterminated-table-key", null);
+    targetToken = this.processKeyNode(targetToken, tableNode, ctx).nextToken;
+    if (!isRightBracket(targetToken)) return ctx.reportParseError("unterminated-table-key", targetToken);
+    if (tableNode.kind === "array") {
+      const rightBracket = targetToken;
+      targetToken = ctx.nextToken({ needSameLine: "invalid-key-value-newline" });
+      if (!isRightBracket(targetToken)) return ctx.reportParseError("unterminated-table-key", targetToken);
+      if (rightBracket.range[1] < targetToken.range[0]) return ctx.reportParseError("invalid-space", targetToken);
+    }
+    applyEndLoc(tableNode, targetToken);
+    ctx.applyResolveKeyForTable(tableNode);
+    ctx.needNewLine = true;
+    return [];
+  }
+  processKeyValue(token, tableNode, ctx) {
+    const keyValueNode = {
+      type: "TOMLKeyValue",
+      key: null,
+      value: null,
+      parent: tableNode,
+      range: cloneRange(token.range),
+      loc: cloneLoc(token.loc)
+    };
+    tableNode.body.push(keyValueNode);
+    const { nextToken: targetToken } = this.processKeyNode(token, keyValueNode, ctx);
+    if (!isEq(targetToken)) return ctx.reportParseError("missing-equals-sign", targetToken);
+    ctx.addValueContainer({
+      parent: keyValueNode,
+      set: (valNode) => {
+        keyValueNode.value = valNode;
+        applyEndLoc(keyValueNode, valNode);
+        ctx.needNewLine = true;
+        return [];
+      }
+    });
+    ctx.needSameLine = "invalid-key-value-newline";
+    return ["VALUE"];
+  }
+  processKeyNode(token, parent, ctx) {
+    if (isDot(token)) ctx.reportParseError("invalid-leading-dot-in-key", token);
+    const keyNode = {
+      type: "TOMLKey",
+      keys: [],
+      parent,
+      range: cloneRange(token.range),
+      loc: cloneLoc(token.loc)
+    };
+    parent.key = keyNode;
+    let targetToken = token;
+    let dotToken = null;
+    do {
+      if (isBare(targetToken)) this.processBareKey(targetToken, keyNode);
+      else if (isString(targetToken)) this.processStringKey(targetToken, keyNode);
+      else break;
+      dotToken = null;
+      targetToken = ctx.nextToken({ needSameLine: "invalid-key-value-newline" });
+      if (!isDot(targetToken)) break;
+      dotToken = targetToken;
+      targetToken = ctx.nextToken({ needSameLine: "invalid-key-value-newline" });
+    } while (targetToken);
+    if (dotToken) ctx.reportParseError(isDot(targetToken) ? "invalid-consecutive-dots-in-key" : "invalid-trailing-dot-in-key", dotToken);
+    applyEndLoc(keyNode, last(keyNode.keys));
+    return {
+      keyNode,
+      nextToken: targetToken
+    };
+  }
+  processBareKey(token, keyNode) {
+    const node = {
+      type: "TOMLBare",
+      name: token.value,
+      parent: keyNode,
+      range: cloneRange(token.range),
+      loc: cloneLoc(token.loc)
+    };
+    keyNode.keys.push(node);
+  }
+  processStringKey(token, keyNode) {
+    const node = {
+      type: "TOMLQuoted",
+      kind: "string",
+      value: token.string,
+      style: STRING_KEY_STYLE_MAP[token.type],
+      multiline: false,
+      parent: keyNode,
+      range: cloneRange(token.range),
+      loc: cloneLoc(token.loc)
+    };
+    keyNode.keys.push(node);
+  }
+  processStringValue(token, ctx) {
+    const valueContainer = ctx.consumeValueContainer();
+    const node = {
+      type: "TOMLValue",
+      kind: "string",
+      value: token.string,
+      style: STRING_VALUE_STYLE_MAP[token.type],
+      multiline: isMultiLineString(token),
+      parent: valueContainer.parent,
+      range: cloneRange(token.range),
+      loc: cloneLoc(token.loc)
+    };
+    return valueContainer.set(node);
+  }
+  processNumberValue(token, ctx) {
+    const valueContainer = ctx.consumeValueContainer();
+    const text = this.text;
+    const [startRange, endRange] = token.range;
+    let numberString = null;
+    const getNumberText = () => {
+      return numberString ?? (numberString = text.slice(startRange, endRange).replace(/_/g, ""));
+    };
+    let node;
+    if (token.type === "Integer") node = {
+      type: "TOMLValue",
+      kind: "integer",
+      value: token.number,
+      bigint: token.bigint,
+      get number() {
+        return getNumberText();
+      },
+      parent: valueContainer.parent,
+      range: cloneRange(token.range),
+      loc: cloneLoc(token.loc)
+    };
+    else node = {
+      type: "TOMLValue",
+      kind: "float",
+      value: token.number,
+      get number() {
+        return getNumberText();
+      },
+      parent: valueContainer.parent,
+      range: cloneRange(token.range),
+      loc: cloneLoc(token.loc)
+    };
+    return valueContainer.set(node);
+  }
+  processBooleanValue(token, ctx) {
+    const valueContainer = ctx.consumeValueContainer();
+    const node = {
+      type: "TOMLValue",
+      kind: "boolean",
+      value: token.boolean,
+      parent: valueContainer.parent,
+      range: cloneRange(token.range),
+      loc: cloneLoc(token.loc)
+    };
+    return valueContainer.set(node);
+  }
+  processDateTimeValue(token, ctx) {
+    const valueContainer = ctx.consumeValueContainer();
+    const node = {
+      type: "TOMLValue",
+      kind: DATETIME_VALUE_KIND_MAP[token.type],
+      value: token.date,
+      datetime: token.value,
+      parent: valueContainer.parent,
+      range: cloneRange(token.range),
+      loc: cloneLoc(token.loc)
+    };
+    return valueContainer.set(node);
+  }
+  processArray(token, ctx) {
+    const valueContainer = ctx.consumeValueContainer();
+    const node = {
+      type: "TOMLArray",
+      elements: [],
+      parent: valueContainer.parent,
+      range: cloneRange(token.range),
+      loc: cloneLoc(token.loc)
+    };
+    const nextToken = ctx.nextToken({ valuesEnabled: true });
+    if (isRightBracket(nextToken)) {
+      applyEndLoc(node, nextToken);
+      return valueContainer.set(node);
+    }
+    ctx.backToken();
+    return this.processArrayValue(node, valueContainer, ctx);
+  }
+  processArrayValue(node, valueContainer, ctx) {
+    ctx.addValueContainer({
+      parent: node,
+      set: (valNode) => {
+        node.elements.push(valNode);
+        let nextToken = ctx.nextToken({ valuesEnabled: true });
+        const hasComma = isComma(nextToken);
+        if (hasComma) nextToken = ctx.nextToken({ valuesEnabled: true });
+        if (isRightBracket(nextToken)) {
+          applyEndLoc(node, nextToken);
+          return valueContainer.set(node);
+        }
+        if (hasComma) {
+          ctx.backToken();
+          return this.processArrayValue(node, valueContainer, ctx);
+        }
+        return ctx.reportParseError(nextToken ? "missing-comma" : "unterminated-array", nextToken);
+      }
+    });
+    return ["VALUE"];
+  }
+  processInlineTable(token, ctx) {
+    const valueContainer = ctx.consumeValueContainer();
+    const node = {
+      type: "TOMLInlineTable",
+      body: [],
+      parent: valueContainer.parent,
+      range: cloneRange(token.range),
+      loc: cloneLoc(token.loc)
+    };
+    const needSameLine = this.tomlVersion.gte(1, 1) ? void 0 : "invalid-inline-table-newline";
+    const nextToken = ctx.nextToken({ needSameLine });
+    if (nextToken) {
+      if (isBare(nextToken) || isString(nextToken)) return this.processInlineTableKeyValue(nextToken, node, valueContainer, ctx);
+      if (isRightBrace(nextToken)) {
+        applyEndLoc(node, nextToken);
+        return valueContainer.set(node);
+      }
+    }
+    return ctx.reportParseError("unexpected-token", nextToken);
+  }
+  processInlineTableKeyValue(token, inlineTableNode, valueContainer, ctx) {
+    const keyValueNode = {
+      type: "TOMLKeyValue",
+      key: null,
+      value: null,
+      parent: inlineTableNode,
+      range: cloneRange(token.range),
+      loc: cloneLoc(token.loc)
+    };
+    inlineTableNode.body.push(keyValueNode);
+    const { nextToken: targetToken } = this.processKeyNode(token, keyValueNode, ctx);
+    if (!isEq(targetToken)) return ctx.reportParseError("missing-equals-sign", targetToken);
+    const needSameLine = this.tomlVersion.gte(1, 1) ? void 0 : "invalid-inline-table-newline";
+    ctx.addValueContainer({
+      parent: keyValueNode,
+      set: (valNode) => {
+        keyValueNode.value = valNode;
+        applyEndLoc(keyValueNode, valNode);
+        let nextToken = ctx.nextToken({ needSameLine });
+        if (isComma(nextToken)) {
+          nextToken = ctx.nextToken({ needSameLine });
+          if (nextToken && (isBare(nextToken) || isString(nextToken))) return this.processInlineTableKeyValue(nextToken, inlineTableNode, valueContainer, ctx);
+          if (isRightBrace(nextToken)) {
+            if (this.tomlVersion.lt(1, 1)) return ctx.reportParseError("invalid-trailing-comma-in-inline-table", nextToken);
+          } else return ctx.reportParseError(nextToken ? "unexpected-token" : "unterminated-inline-table", nextToken);
+        }
+        if (isRightBrace(nextToken)) {
+          applyEndLoc(inlineTableNode, nextToken);
+          return valueContainer.set(inlineTableNode);
+        }
+        return ctx.reportParseError(nextToken ? "missing-comma" : "unterminated-inline-table", nextToken);
+      }
+    });
+    ctx.needSameLine = "invalid-key-value-newline";
+    return ["VALUE"];
+  }
+};
+function isDot(token) {
+  return isPunctuator(token) && token.value === ".";
+}
+function isEq(token) {
+  return isPunctuator(token) && token.value === "=";
+}
+function isLeftBracket(token) {
+  return isPunctuator(token) && token.value === "[";
+}
+function isRightBracket(token) {
+  return isPunctuator(token) && token.value === "]";
+}
+function isLeftBrace(token) {
+  return isPunctuator(token) && token.value === "{";
+}
+function isRightBrace(token) {
+  return isPunctuator(token) && token.value === "}";
+}
+function isComma(token) {
+  return isPunctuator(token) && token.value === ",";
+}
+function isPunctuator(token) {
+  return Boolean(token && token.type === "Punctuator");
+}
+function isBare(token) {
+  return token.type === "Bare";
+}
+function isString(token) {
+  return token.type === "BasicString" || token.type === "LiteralString";
+}
+function isMultiLineString(token) {
+  return token.type === "MultiLineBasicString" || token.type === "MultiLineLiteralString";
+}
+function isNumber(token) {
+  return token.type === "Integer" || token.type === "Float";
+}
+function isBoolean(token) {
+  return token.type === "Boolean";
+}
+function isDateTime(token) {
+  return token.type === "OffsetDateTime" || token.type === "LocalDateTime" || token.type === "LocalDate" || token.type === "LocalTime";
+}
+function applyEndLoc(node, child) {
+  if (child) {
+    node.range[1] = child.range[1];
+    node.loc.end = clonePos(child.loc.end);
+  }
+}
+function cloneRange(range) {
+  return [range[0], range[1]];
+}
+function cloneLoc(loc) {
+  return {
+    start: clonePos(loc.start),
+    end: clonePos(loc.end)
+  };
+}
+function clonePos(pos) {
+  return {
+    line: pos.line,
+    column: pos.column
+  };
+}
+var tomlKeys = {
+  Program: ["body"],
+  TOMLTopLevelTable: ["body"],
+  TOMLTable: ["key", "body"],
+  TOMLKeyValue: ["key", "value"],
+  TOMLKey: ["keys"],
+  TOMLArray: ["elements"],
+  TOMLInlineTable: ["body"],
+  TOMLBare: [],
+  TOMLQuoted: [],
+  TOMLValue: []
+};
+var KEYS3 = unionWith(tomlKeys);
+function parseForESLint(code2, options) {
+  return {
+    ast: new TOMLParser(code2, options).parse(),
+    visitorKeys: KEYS3,
+    services: { isTOML: true }
+  };
+}
+var getStaticTOMLValue = generateConvertTOMLValue((node) => node.value);
+function generateConvertTOMLValue(convertValue) {
+  function resolveValue(node, baseTable) {
+    return resolver[node.type](node, baseTable);
+  }
+  const resolver = {
+    Program(node, baseTable = {}) {
+      return resolveValue(node.body[0], baseTable);
+    },
+    TOMLTopLevelTable(node, baseTable = {}) {
+      for (const body of node.body) resolveValue(body, baseTable);
+      return baseTable;
+    },
+    TOMLKeyValue(node, baseTable = {}) {
+      const value = resolveValue(node.value);
+      set(baseTable, resolveValue(node.key), value);
+      return baseTable;
+    },
+    TOMLTable(node, baseTable = {}) {
+      const table = getTable(baseTable, resolveValue(node.key), node.kind === "array");
+      for (const body of node.body) resolveValue(body, table);
+      return baseTable;
+    },
+    TOMLArray(node) {
+      return node.elements.map((e) => resolveValue(e));
+    },
+    TOMLInlineTable(node) {
+      const table = {};
+      for (const body of node.body) resolveValue(body, table);
+      return table;
+    },
+    TOMLKey(node) {
+      return node.keys.map((key2) => resolveValue(key2));
+    },
+    TOMLBare(node) {
+      return node.name;
+    },
+    TOMLQuoted(node) {
+      return node.value;
+    },
+    TOMLValue(node) {
+      return convertValue(node);
+    }
+  };
+  return (node) => resolveValue(node);
+}
+function getTable(baseTable, keys, array) {
+  let target = baseTable;
+  for (let index = 0; index < keys.length - 1; index++) {
+    const key2 = keys[index];
+    target = getNextTargetFromKey(target, key2);
+  }
+  const lastKey = last(keys);
+  const lastTarget = target[lastKey];
+  if (lastTarget == null) {
+    const tableValue$1 = {};
+    target[lastKey] = array ? [tableValue$1] : tableValue$1;
+    return tableValue$1;
+  }
+  if (isValue(lastTarget)) {
+    const tableValue$1 = {};
+    target[lastKey] = array ? [tableValue$1] : tableValue$1;
+    return tableValue$1;
+  }
+  if (!array) {
+    if (Array.isArray(lastTarget)) {
+      const tableValue$1 = {};
+      target[lastKey] = tableValue$1;
+      return tableValue$1;
+    }
+    return lastTarget;
+  }
+  if (Array.isArray(lastTarget)) {
+    const tableValue$1 = {};
+    lastTarget.push(tableValue$1);
+    return tableValue$1;
+  }
+  const tableValue = {};
+  target[lastKey] = [tableValue];
+  return tableValue;
+  function getNextTargetFromKey(currTarget, key2) {
+    const nextTarget = currTarget[key2];
+    if (nextTarget == null) {
+      const val = {};
+      currTarget[key2] = val;
+      return val;
+    }
+    if (isValue(nextTarget)) {
+      const val = {};
+      currTarget[key2] = val;
+      return val;
+    }
+    let resultTarget = nextTarget;
+    while (Array.isArray(resultTarget)) {
+      const lastIndex = resultTarget.length - 1;
+      const nextElement = resultTarget[lastIndex];
+      if (isValue(nextElement)) {
+        const val = {};
+        resultTarget[lastIndex] = val;
+        return val;
+      }
+      resultTarget = nextElement;
+    }
+    return resultTarget;
+  }
+}
+function set(baseTable, keys, value) {
+  let target = baseTable;
+  for (let index = 0; index < keys.length - 1; index++) {
+    const key2 = keys[index];
+    const nextTarget = target[key2];
+    if (nextTarget == null) {
+      const val = {};
+      target[key2] = val;
+      target = val;
+    } else if (isValue(nextTarget) || Array.isArray(nextTarget)) {
+      const val = {};
+      target[key2] = val;
+      target = val;
+    } else target = nextTarget;
+  }
+  target[last(keys)] = value;
+}
+function isValue(value) {
+  return typeof value !== "object" || value instanceof Date;
+}
+function parseTOML(code2, options) {
+  return parseForESLint(code2, options).ast;
+}
+
+// src/lint/pyproject.ts
+var keyOf2 = (key2) => key2.keys.map((k) => k.type === "TOMLBare" ? k.name : k.value);
+var lineOf = (node) => node.loc.start.line;
+var isString2 = (node) => node.type === "TOMLValue" && node.kind === "string";
+function isPep508List(path8) {
+  const p = path8.join("\0");
+  return p === "project\0dependencies" || path8.length === 3 && path8[0] === "project" && path8[1] === "optional-dependencies" || path8.length === 2 && path8[0] === "dependency-groups" || path8.length === 3 && path8[0] === "tool" && path8[1] === "uv" && ["dev-dependencies", "constraint-dependencies", "override-dependencies"].includes(path8[2]);
+}
+function poetryPackageIndex(path8) {
+  if (path8[0] !== "tool" || path8[1] !== "poetry") return -1;
+  if (path8[2] === "dependencies" || path8[2] === "dev-dependencies") return 3;
+  if (path8[2] === "group" && path8[4] === "dependencies") return 5;
+  return -1;
+}
+function judgePoetryConstraint(name, norm, constraint, shown2, lint) {
+  const c = constraint.trim();
+  const fix = suggestion(name, lint, norm, true);
+  const m = /^(?:===?|=)?\s*(v?\d[^\s,|<>=!~^*]*|\$\{?[A-Za-z_][^\s,|<>=!~^*]*)$/.exec(c);
+  if (c === "" || c === "*") return `${name} is unpinned (${shown2}); ${fix}`;
+  if (!m) return `${shown2} is a range; ${fix}`;
+  return againstPlan({ name, norm }, shown2, m[1], lint);
+}
+function lintPoetryDependency(name, value, line, lint, out) {
+  const norm = normalize(name);
+  const push = (l, problem) => {
+    if (problem) out.push({ file: lint.file, line: l, package: name, problem });
+  };
+  if (isString2(value)) {
+    push(line, judgePoetryConstraint(name, norm, value.value, `${name} = "${value.value}"`, lint));
+  } else if (value.type === "TOMLInlineTable") {
+    const single = (kv) => kv.key.keys.length === 1 ? keyOf2(kv.key)[0] : null;
+    const version = value.body.find((kv) => single(kv) === "version");
+    if (version && isString2(version.value)) {
+      push(line, judgePoetryConstraint(name, norm, version.value.value, `${name} = { version = "${version.value.value}" }`, lint));
+    } else {
+      const source = value.body.map(single).find((k) => k !== null && ["git", "url", "path"].includes(k));
+      const what = source ? `a ${source} dependency without a version` : "a table without a version";
+      push(line, `${name} is unpinned (${what}); ${suggestion(name, lint, norm, true)}`);
+    }
+  } else if (value.type === "TOMLArray") {
+    for (const item of value.elements) lintPoetryDependency(name, item, lineOf(item), lint, out);
+  }
+}
+function lintPyproject(text, file, packages, planned) {
+  const lint = makeLint(file, packages, planned);
+  const findings = [];
+  let program;
+  try {
+    program = parseTOML(stripBom(text), { tomlVersion: "1.0" });
+  } catch (e) {
+    if (!(e instanceof ParseError)) throw e;
+    return [{ file, line: e.lineNumber, package: "", problem: `not valid TOML (${e.message}); pin lint cannot read its pins` }];
+  }
+  const split = /* @__PURE__ */ new Map();
+  const visit = (path8, value, line) => {
+    if (isPep508List(path8) && value.type === "TOMLArray") {
+      for (const item of value.elements) {
+        if (!isString2(item)) continue;
+        const req = parseRequirement(item.value);
+        if (!req || !lint.wanted.has(req.norm)) continue;
+        const verdict = judge(req, lint);
+        if (verdict.problem) findings.push({ file, line: lineOf(item), package: req.name, problem: verdict.problem });
+      }
+      return;
+    }
+    const i = poetryPackageIndex(path8);
+    if (i >= 0 && path8.length === i + 1) {
+      if (lint.wanted.has(normalize(path8[i]))) lintPoetryDependency(path8[i], value, line, lint, findings);
+      return;
+    }
+    if (i >= 0 && path8.length === i + 2) {
+      const name = path8[i];
+      if (!lint.wanted.has(normalize(name))) return;
+      const id = path8.slice(0, i + 1).join("\0");
+      const entry = split.get(id) ?? { name, line, version: null, source: null };
+      if (path8[i + 1] === "version" && isString2(value)) entry.version = { v: value.value, line };
+      if (["git", "url", "path"].includes(path8[i + 1])) entry.source = path8[i + 1];
+      split.set(id, entry);
+      return;
+    }
+    if (value.type === "TOMLInlineTable") for (const kv of value.body) visit([...path8, ...keyOf2(kv.key)], kv.value, lineOf(kv));
+  };
+  for (const node of program.body[0].body) {
+    if (node.type === "TOMLKeyValue") {
+      visit(keyOf2(node.key), node.value, lineOf(node));
+      continue;
+    }
+    const path8 = node.resolvedKey.map(String);
+    const i = poetryPackageIndex(path8);
+    if (i >= 0 && path8.length === i + 1 && lint.wanted.has(normalize(path8[i]))) {
+      const id = path8.join("\0");
+      if (!split.has(id)) split.set(id, { name: path8[i], line: lineOf(node), version: null, source: null });
+    }
+    for (const kv of node.body) visit([...path8, ...keyOf2(kv.key)], kv.value, lineOf(kv));
+  }
+  for (const { name, line, version, source } of split.values()) {
+    const norm = normalize(name);
+    if (version) {
+      const problem = judgePoetryConstraint(name, norm, version.v, `${name}.version = "${version.v}"`, lint);
+      if (problem) findings.push({ file, line: version.line, package: name, problem });
+    } else {
+      const what = source ? `a ${source} dependency without a version` : "a table without a version";
+      findings.push({ file, line, package: name, problem: `${name} is unpinned (${what}); ${suggestion(name, lint, norm, true)}` });
+    }
+  }
+  return byLine(findings);
+}
+
+// src/lint/requirements.ts
+var COMMENT_RE = /(^|\s+)#.*$/;
+function logicalLines(text) {
+  const out = [];
+  const lines2 = stripBom(text).split(/\r\n|\n|\r/);
+  let acc = null;
+  let start = 0;
+  lines2.forEach((line, i) => {
+    if (acc === null) start = i + 1;
+    const continued = !COMMENT_RE.test(line) && /\\$/.test(line);
+    const part = continued ? line.slice(0, -1) : line;
+    acc = acc === null ? part : acc + part;
+    if (!continued) {
+      out.push({ text: acc, line: start });
+      acc = null;
+    }
+  });
+  if (acc !== null) out.push({ text: acc, line: start });
+  return out;
+}
+function lintRequirements(text, file, packages, planned) {
+  const lint = makeLint(file, packages, planned);
+  const findings = [];
+  for (const logical of logicalLines(text)) {
+    let s = logical.text.replace(COMMENT_RE, "").trim();
+    if (!s) continue;
+    if (s.startsWith("-")) {
+      const editable = /^(?:-e|--editable)(?:\s*=\s*|\s+|(?=[^\s=]))(.+)$/.exec(s);
+      if (!editable) continue;
+      s = editable[1].trim();
+    }
+    s = s.replace(/\s+--?[A-Za-z].*$/s, "");
+    const req = parseRequirement(s);
+    if (!req || !lint.wanted.has(req.norm)) continue;
+    const verdict = judge(req, lint);
+    if (verdict.problem) findings.push({ file, line: logical.line, package: req.name, problem: verdict.problem });
+  }
+  return findings;
+}
+
+// src/lint/context.ts
 var SKIP_DIRS = /* @__PURE__ */ new Set([".git", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox"]);
 var MAX_DEPTH = 4;
 function kindOf2(name, dirName) {
@@ -40897,32 +44299,50 @@ function kindOf2(name, dirName) {
   if (/^(requirements|constraints)/i.test(name) || /[._-](requirements|constraints)\.txt$/i.test(name)) return "requirements";
   return /^requirements$/i.test(dirName) ? "requirements" : null;
 }
-function lintContext(contextDir, dockerfile, packages, planned, fs9 = contextFiles(contextDir, dockerfile, workspaceOf())) {
+function ignoredFiles(contextDir, dockerfile, fs11) {
+  const has = (dir, name) => fs11.list(dir).some((e) => e.name === name && !e.dir);
+  const specific = `${dockerfile}.dockerignore`;
+  let text;
+  if (has(nodePath.dirname(specific), nodePath.basename(specific))) text = fs11.read(specific);
+  else if (has(contextDir, ".dockerignore")) text = fs11.read(nodePath.join(contextDir, ".dockerignore"));
+  else return null;
+  return { rules: (0, import_dockerignore.default)().add(text), reincludes: text.split(/\r\n|\n|\r/).some((l) => l.trim().startsWith("!")) };
+}
+function lintContext(contextDir, dockerfile, packages, planned, fs11 = contextFiles(contextDir, dockerfile, workspaceOf())) {
   const findings = [];
-  const walk = (dir, rel2, depth) => {
-    const entries = [...fs9.list(dir)].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const ignored = ignoredFiles(contextDir, dockerfile, fs11);
+  const walk = (dir, rel, depth) => {
+    const entries = [...fs11.list(dir)].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
     for (const e of entries) {
       const full = nodePath.join(dir, e.name);
-      const name = rel2 ? `${rel2}/${e.name}` : e.name;
+      const name = rel ? `${rel}/${e.name}` : e.name;
       if (e.dir) {
-        if (!SKIP_DIRS.has(e.name) && depth < MAX_DEPTH) walk(full, name, depth + 1);
+        const excluded = ignored !== null && !ignored.reincludes && ignored.rules.ignores(name);
+        if (!SKIP_DIRS.has(e.name) && depth < MAX_DEPTH && !excluded) walk(full, name, depth + 1);
         continue;
       }
+      if (ignored?.rules.ignores(name)) continue;
       const kind = kindOf2(e.name, nodePath.basename(dir));
-      if (kind === "requirements") findings.push(...lintRequirements(fs9.read(full), name, packages, planned));
-      else if (kind === "pyproject") findings.push(...lintPyproject(fs9.read(full), name, packages, planned));
+      if (kind === "requirements") findings.push(...lintRequirements(fs11.read(full), name, packages, planned));
+      else if (kind === "pyproject") findings.push(...lintPyproject(fs11.read(full), name, packages, planned));
     }
   };
   walk(contextDir, "", 0);
-  const rel = nodePath.relative(nodePath.resolve(contextDir), nodePath.resolve(dockerfile));
-  const inside2 = rel !== "" && !rel.startsWith("..") && !nodePath.isAbsolute(rel);
-  const shown2 = inside2 ? rel.split(nodePath.sep).join("/") : dockerfile;
-  findings.push(...lintDockerfile(fs9.read(dockerfile), shown2, packages, planned));
+  findings.push(...lintDockerfile(fs11.read(dockerfile), shownDockerfile(contextDir, dockerfile), packages, planned));
   return findings;
 }
+function shownDockerfile(contextDir, dockerfile) {
+  const rel = nodePath.relative(nodePath.resolve(contextDir), nodePath.resolve(dockerfile));
+  const inside2 = rel !== "" && !rel.startsWith("..") && !nodePath.isAbsolute(rel);
+  return inside2 ? rel.split(nodePath.sep).join("/") : dockerfile;
+}
+function pathInContext(contextDir, dockerfile) {
+  const shown2 = shownDockerfile(contextDir, dockerfile);
+  return (file) => file === shown2 ? dockerfile : nodePath.join(contextDir, file);
+}
 
-// src/plan/lint.ts
-function lintPlan(plan, warn) {
+// src/lint/lint.ts
+function lintPlan(plan, annotate) {
   const inputs = plan.inputs;
   if (inputs.pinLint === "off") return;
   const packages = inputs.pinnedPackages.length ? inputs.pinnedPackages : DEFAULT_PINNED;
@@ -40930,13 +44350,11 @@ function lintPlan(plan, warn) {
   if (inputs.torchvisionVersion) planned.torchvision = inputs.torchvisionVersion;
   const findings = lintContext(inputs.context, inputs.file, packages, planned);
   if (findings.length === 0) return;
-  const lines = findings.map((f) => `${f.file}:${f.line}: ${f.problem}`);
-  if (inputs.pinLint === "warn") {
-    lines.forEach(warn);
-    return;
-  }
+  const where = { pathOf: pathInContext(inputs.context, inputs.file), workspace: workspaceOf(), cwd: process.cwd() };
+  pinAnnotations(findings, inputs.pinLint, where).forEach(annotate);
+  if (inputs.pinLint === "warn") return;
   throw new PhaseError("plan", `pin lint: ${findings.length} problem(s) with the pins of ${packages.join(", ")} (set 'pin-lint: warn' to build anyway):
-${lines.join("\n")}`);
+${formatFindings(findings)}`);
 }
 function lintCacheOrder(plan, warn) {
   let text;
@@ -40945,31 +44363,21 @@ function lintCacheOrder(plan, warn) {
   } catch {
     return;
   }
-  for (const f of cacheBusters(text)) warn(`${plan.inputs.file}:${f.line}: ${f.problem}`, { file: plan.inputs.file, line: f.line });
+  const file = repositoryPath(plan.inputs.file, workspaceOf(), process.cwd());
+  for (const f of cacheBusters(text)) warn(`${plan.inputs.file}:${f.line}: ${f.problem}`, file ? { title: "cache order", file, startLine: f.line } : { title: "cache order" });
 }
-
-// src/plan/labels.ts
-function planLabels(ctx, opts, torch) {
-  const source = ctx.repository ? `${ctx.serverUrl.replace(/\/+$/, "")}/${ctx.repository}` : "";
-  const spdx = ctx.event.license && ctx.event.license !== "NOASSERTION" ? ctx.event.license : "";
-  const repoName = ctx.event.repositoryName || ctx.repository.split("/").slice(1).join("/");
-  const all = {
-    "org.opencontainers.image.source": source,
-    "org.opencontainers.image.revision": ctx.sha,
-    "org.opencontainers.image.created": opts.created,
-    "org.opencontainers.image.version": opts.version,
-    "org.opencontainers.image.title": opts.title || repoName,
-    "org.opencontainers.image.description": opts.description || ctx.event.description,
-    "org.opencontainers.image.licenses": opts.licenses || spdx,
-    "org.opencontainers.image.url": ctx.event.htmlUrl || source,
-    "io.ml-image-build.torch.version": torch.torch,
-    "io.ml-image-build.torchaudio.version": torch.torchaudio,
-    "io.ml-image-build.torchvision.version": torch.torchvision,
-    ...opts.extra
-  };
-  const labels = {};
-  for (const [k, v] of Object.entries(all)) if (v && v.trim()) labels[k] = v;
-  return labels;
+var SECRET_WORDS = ["TOKEN", "PASSWORD", "PASSWD", "SECRET", "CREDENTIAL", "CREDENTIALS", "APIKEY"];
+var SECRET_LAST_WORDS = ["KEY", "AUTH"];
+var NOT_SECRET_LAST_WORDS = ["URL", "URI", "PATH", "FILE", "DIR", "ENDPOINT", "HOST", "PORT", "NAME", "TYPE", "LENGTH", "SHA", "SHA256", "HASH", "DIGEST", "CHECKSUM"];
+function secretLikeBuildArgs(args) {
+  const names = /* @__PURE__ */ new Set();
+  for (const { name } of args) {
+    const words = name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase().split(/[_-]+/).filter(Boolean);
+    const last2 = words[words.length - 1];
+    if (NOT_SECRET_LAST_WORDS.includes(last2)) continue;
+    if (words.some((w) => SECRET_WORDS.includes(w)) || SECRET_LAST_WORDS.includes(last2)) names.add(name);
+  }
+  return [...names];
 }
 
 // src/plan/preflight.ts
@@ -41041,166 +44449,6 @@ async function resolveTorch(inputs, source) {
   };
 }
 
-// src/plan/tags.ts
-var TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-var MAX_TAG = 128;
-function checkTag(tag, input = "tags") {
-  if (!TAG_RE.test(tag)) {
-    throw new InputError(input, `'${tag}' is not a valid tag: up to 128 of A-Z a-z 0-9 _ . - and not starting with . or -`);
-  }
-}
-function shortSha(sha2, length = 7) {
-  return sha2.slice(0, length);
-}
-var TAG_RULES = ["latest", "sha", "semver", "nightly", "pr", "branch"];
-var TAG_INPUTS = { extra: "tags", rules: "tag-rules", suffix: "suffix", shaLength: "sha-length" };
-function parseTagRules(raw, input = TAG_INPUTS.rules) {
-  const items = raw.split(/[\n,]/).map((s) => s.trim()).filter((s) => s.length > 0);
-  const usage = `rules are ${TAG_RULES.join(", ")}; write RULE=false to turn one off (e.g. latest=false, branch=false) or none to turn all off`;
-  const none = items.some((s) => s.toLowerCase() === "none");
-  const rules = Object.fromEntries(TAG_RULES.map((r) => [r, !none]));
-  const given = /* @__PURE__ */ new Map();
-  for (const item of items) {
-    if (item.toLowerCase() === "none") continue;
-    const m = /^([^=\s]+)\s*(?:=\s*(.*))?$/.exec(item);
-    const name = (m?.[1] ?? item).toLowerCase();
-    if (!m || !TAG_RULES.includes(name)) {
-      throw new InputError(input, `'${item}' is not a tag rule; ${usage}`);
-    }
-    const rule = name;
-    const value = m[2]?.trim().toLowerCase();
-    if (value !== "true" && value !== "false") {
-      throw new InputError(input, `'${item}' needs a value of true or false, e.g. ${rule}=false; ${usage}`);
-    }
-    const on = value === "true";
-    if (given.has(rule) && given.get(rule) !== on) {
-      throw new InputError(input, `${rule} is given both true and false; ${usage}`);
-    }
-    given.set(rule, on);
-    rules[rule] = on;
-  }
-  return rules;
-}
-var SEMVER_RE = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)(?:\.(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*))*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
-function parseSemver(name) {
-  const m = SEMVER_RE.exec(name);
-  if (!m) return void 0;
-  const [, major, minor, patch, prerelease] = m;
-  return { major, minor, patch, prerelease, version: `${major}.${minor}.${patch}${prerelease ? `-${prerelease}` : ""}` };
-}
-function tagSafe(name, max = MAX_TAG) {
-  return name.replace(/[^A-Za-z0-9_.-]+/g, "-").replace(/^[.-]+/, "").slice(0, Math.max(0, max));
-}
-function yyyymmdd(now) {
-  return now.toISOString().slice(0, 10).replace(/-/g, "");
-}
-function isPullRequest(ctx) {
-  return ctx.eventName.startsWith("pull_request") || ctx.ref.startsWith("refs/pull/");
-}
-function classify(ctx, shaLength, maxName, now) {
-  const sha2 = ctx.sha ? shortSha(ctx.sha, shaLength) : "";
-  const shaOut = { rule: "sha", tags: sha2 ? [sha2] : [], missing: sha2 ? void 0 : "GITHUB_SHA is not set, so no commit tag can be made" };
-  const via = ctx.eventName && ctx.eventName !== "push" ? ` (${ctx.eventName})` : "";
-  if (isPullRequest(ctx)) {
-    const n = ctx.event.prNumber ?? Number(/^refs\/pull\/(\d+)\//.exec(ctx.ref)?.[1] ?? NaN);
-    const pr = Number.isInteger(n) && n > 0 ? `pr-${n}` : "";
-    return {
-      reason: pr ? `pull request #${n}${via}` : `pull request${via}`,
-      version: pr,
-      isPr: true,
-      outputs: [{ rule: "pr", tags: pr ? [pr] : [], missing: pr ? void 0 : "the event payload has no pull request number" }]
-    };
-  }
-  if (ctx.eventName === "schedule") {
-    const dated = `nightly-${yyyymmdd(now)}`;
-    return { reason: `scheduled run of ${now.toISOString().slice(0, 10)} (UTC)`, version: dated, isPr: false, outputs: [{ rule: "nightly", tags: [dated, "nightly"] }] };
-  }
-  if (ctx.ref.startsWith("refs/tags/")) {
-    const name = ctx.ref.slice("refs/tags/".length);
-    const sv = parseSemver(name);
-    if (sv && sv.prerelease) {
-      return { reason: `pre-release tag ${name}${via}`, version: sv.version, isPr: false, outputs: [{ rule: "semver", tags: [sv.version] }] };
-    }
-    if (sv) {
-      return {
-        reason: `tag ${name}${via}`,
-        version: sv.version,
-        isPr: false,
-        outputs: [
-          { rule: "semver", tags: [sv.version, `${sv.major}.${sv.minor}`, sv.major] },
-          { rule: "latest", tags: ["latest"] }
-        ]
-      };
-    }
-    const safe = tagSafe(name, maxName);
-    return {
-      reason: `tag ${name} (not a semantic version)${via}`,
-      version: tagSafe(name),
-      isPr: false,
-      outputs: [{ rule: "semver", tags: safe ? [safe] : [], missing: safe ? void 0 : `the tag name '${name}' has no character a tag may use` }]
-    };
-  }
-  if (ctx.ref.startsWith("refs/heads/")) {
-    const branch = ctx.ref.slice("refs/heads/".length);
-    if (ctx.eventName === "push" && ctx.defaultBranch && branch === ctx.defaultBranch) {
-      return { reason: `push to default branch ${branch}`, version: sha2, isPr: false, outputs: [shaOut, { rule: "latest", tags: ["latest"] }] };
-    }
-    const safe = tagSafe(branch, maxName);
-    const what = ctx.eventName === "push" ? `push to branch ${branch}` : `${ctx.eventName || "run"} on branch ${branch}`;
-    return {
-      reason: what,
-      version: tagSafe(branch),
-      isPr: false,
-      outputs: [shaOut, { rule: "branch", tags: safe ? [safe] : [], missing: safe ? void 0 : `the branch name '${branch}' has no character a tag may use` }]
-    };
-  }
-  return { reason: `${ctx.eventName || "run"}${ctx.ref ? ` on ${ctx.ref}` : ""}`, version: sha2, isPr: false, outputs: [shaOut] };
-}
-function planTags(ctx, opts, now) {
-  const { suffix, shaLength } = opts;
-  if (!Number.isInteger(shaLength) || shaLength < 4 || shaLength > 40) {
-    throw new InputError(TAG_INPUTS.shaLength, `'${shaLength}' is not a whole number from 4 to 40`);
-  }
-  if (!/^[A-Za-z0-9_.-]{0,64}$/.test(suffix)) {
-    throw new InputError(TAG_INPUTS.suffix, `'${suffix}' is not a tag suffix: up to 64 of A-Z a-z 0-9 _ . - (e.g. -cu121, -cpu, -slim)`);
-  }
-  for (const t of opts.extra) checkTag(t, TAG_INPUTS.extra);
-  const kind = classify(ctx, shaLength, MAX_TAG - suffix.length, now);
-  const push = opts.push === "auto" ? !kind.isPr : opts.push;
-  const order = ["semver", "nightly", "pr", "sha", "branch"];
-  const on = kind.outputs.filter((o) => opts.rules[o.rule]);
-  const fromRules = order.flatMap((r) => on.filter((o) => o.rule === r).flatMap((o) => o.tags));
-  const latest = on.some((o) => o.rule === "latest") ? ["latest"] : [];
-  const tags = [];
-  for (const t of [...fromRules, ...opts.extra, ...latest]) {
-    const tag = `${t}${suffix}`;
-    if (tag.length > MAX_TAG) {
-      throw new InputError(TAG_INPUTS.extra, `'${t}' with the suffix '${suffix}' is ${tag.length} characters; a tag is at most ${MAX_TAG}`);
-    }
-    checkTag(tag, TAG_INPUTS.extra);
-    if (!tags.includes(tag)) tags.push(tag);
-  }
-  if (tags.length === 0 && push) {
-    const off = kind.outputs.map((o) => o.rule).filter((r) => !opts.rules[r]);
-    const why = [
-      ...off.length > 0 ? [`${TAG_INPUTS.rules} turns off ${off.join(" and ")}, the rule${off.length > 1 ? "s" : ""} for this run`] : [],
-      ...on.filter((o) => o.tags.length === 0).map((o) => `${o.rule}: ${o.missing ?? "gives no tag"}`)
-    ];
-    throw new InputError(
-      TAG_INPUTS.extra,
-      `no tag to push for ${kind.reason}: ${why.join("; ")}. Give tags, turn a rule back on in ${TAG_INPUTS.rules}, or set push to false`
-    );
-  }
-  return { tags, push, version: kind.version, reason: kind.reason + (kind.isPr && !push ? ", not pushed" : "") };
-}
-function platformTag(tags, arch, runSuffix = "") {
-  const base = tags.find((t) => t !== "latest") ?? tags[0];
-  const end = `-${arch}${runSuffix ? `-${runSuffix}` : ""}`;
-  const tag = `${base.slice(0, MAX_TAG - end.length)}${end}`;
-  checkTag(tag);
-  return tag;
-}
-
 // src/plan/plan.ts
 var OWN_ARGS = ["TORCH_VERSION", "TORCHAUDIO_VERSION", "TORCHVISION_VERSION", "TORCH_VARIANT", "TORCH_INDEX_URL", "BUILD_COMMIT", "BUILD_TIME"];
 function isoSeconds(now) {
@@ -41231,7 +44479,7 @@ function createPlan(inputs, ctx, now, entry = { name: "default", suffix: "" }, t
   checkPlanInputs(inputs);
   const resolved = torch ?? tableResolution(inputs);
   const tagPlan = planTags(ctx, { rules: parseTagRules(inputs.tagRules), extra: inputs.tags, shaLength: inputs.shaLength, suffix: entry.suffix, push: inputs.push }, now);
-  const labels = planLabels(ctx, { version: tagPlan.version, created }, { torch: inputs.torchVersion, torchaudio: inputs.torchaudioVersion, torchvision: inputs.torchvisionVersion || void 0 });
+  const labels = planLabels(ctx, { version: tagPlan.version, created, extra: inputs.labels }, { torch: inputs.torchVersion, torchaudio: inputs.torchaudioVersion, torchvision: inputs.torchvisionVersion || void 0 });
   const localTags = tagPlan.tags.length ? tagPlan.tags : [`${commit}${entry.suffix}`];
   const platforms = inputs.platforms.map((p) => {
     const variant = inputs.torchVariants[p.platform];
@@ -41265,6 +44513,8 @@ function createPlan(inputs, ctx, now, entry = { name: "default", suffix: "" }, t
     push: tagPlan.push,
     tagReason: tagPlan.reason,
     labels,
+    annotations: inputs.annotations,
+    created,
     platforms,
     wheelSource: resolved.source,
     warnings: resolved.warnings,
@@ -41278,6 +44528,10 @@ function planOutputs(plans) {
     tags: p.tags,
     push: p.push,
     reason: p.tagReason,
+    labels: p.labels,
+    annotations: p.annotations,
+    // What build-time the jobs of a distributed run pass on, so they make these tags and labels too.
+    created: p.created,
     wheels: p.wheelSource.kind === "index" ? { source: "index", url: p.wheelSource.base, formats: p.wheelSource.formats } : { source: "table", date: p.wheelSource.date },
     platforms: p.platforms.map((q) => ({
       platform: q.platform,
@@ -41293,22 +44547,56 @@ function planOutputs(plans) {
 }
 
 // src/publish/publish.ts
-var fs6 = __toESM(require("fs"));
-var path3 = __toESM(require("path"));
+var fs8 = __toESM(require("fs"));
+var path5 = __toESM(require("path"));
 
 // src/publish/manifest.ts
-function manifestList(entries) {
+var nonEmpty = (a) => a !== void 0 && Object.keys(a).length > 0;
+function manifestList(entries, indexAnnotations = {}) {
+  const oci = nonEmpty(indexAnnotations) || entries.some((e) => nonEmpty(e.annotations));
   const list = {
     schemaVersion: 2,
-    mediaType: MEDIA.dockerList,
+    mediaType: oci ? MEDIA.ociIndex : MEDIA.dockerList,
     manifests: entries.map((e) => ({
       mediaType: e.mediaType,
       size: e.size,
       digest: e.digest,
-      platform: { architecture: e.architecture, os: e.os }
-    }))
+      platform: { architecture: e.architecture, os: e.os },
+      ...nonEmpty(e.annotations) ? { annotations: e.annotations } : {}
+    })),
+    ...nonEmpty(indexAnnotations) ? { annotations: indexAnnotations } : {}
   };
   return JSON.stringify(list, null, 2);
+}
+var DOCKER_TO_OCI = {
+  [MEDIA.dockerManifest]: MEDIA.ociManifest,
+  [MEDIA.dockerConfig]: "application/vnd.oci.image.config.v1+json",
+  [MEDIA.dockerLayerGzip]: "application/vnd.oci.image.layer.v1.tar+gzip",
+  "application/vnd.docker.image.rootfs.diff.tar": "application/vnd.oci.image.layer.v1.tar"
+};
+var OCI_TO_DOCKER = Object.fromEntries(Object.entries(DOCKER_TO_OCI).map(([d, o]) => [o, d]));
+var retype = (d, map) => ({ mediaType: map[d.mediaType] ?? d.mediaType, size: d.size, digest: d.digest });
+function imageManifest(config, layers, annotations = {}) {
+  if (!nonEmpty(annotations)) {
+    const body2 = { schemaVersion: 2, mediaType: MEDIA.dockerManifest, config: retype(config, OCI_TO_DOCKER), layers: layers.map((l) => retype(l, OCI_TO_DOCKER)) };
+    return { body: Buffer.from(JSON.stringify(body2)), mediaType: MEDIA.dockerManifest };
+  }
+  const body = { schemaVersion: 2, mediaType: MEDIA.ociManifest, config: retype(config, DOCKER_TO_OCI), layers: layers.map((l) => retype(l, DOCKER_TO_OCI)), annotations };
+  return { body: Buffer.from(JSON.stringify(body)), mediaType: MEDIA.ociManifest };
+}
+function annotateManifest(stored, annotations) {
+  const json = JSON.parse(stored.toString("utf8"));
+  if (!nonEmpty(annotations)) return { body: stored, mediaType: json.mediaType ?? MEDIA.ociManifest, configDigest: json.config.digest };
+  const merged = { ...json.annotations, ...annotations };
+  const body = {
+    ...json,
+    schemaVersion: 2,
+    mediaType: MEDIA.ociManifest,
+    config: { ...json.config, mediaType: DOCKER_TO_OCI[json.config.mediaType] ?? json.config.mediaType },
+    layers: json.layers.map((l) => ({ ...l, mediaType: DOCKER_TO_OCI[l.mediaType] ?? l.mediaType })),
+    annotations: Object.fromEntries(Object.keys(merged).sort().map((k) => [k, merged[k]]))
+  };
+  return { body: Buffer.from(JSON.stringify(body)), mediaType: MEDIA.ociManifest, configDigest: json.config.digest };
 }
 
 // src/publish/push-image.ts
@@ -41341,12 +44629,10 @@ async function resolveKnown(ctx, image, st) {
     }
   }
 }
-function dockerManifest(config, layers) {
-  return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.dockerManifest, config, layers }));
-}
 async function alreadyThere(ctx, image, st) {
   const stats = { layers: image.diffIds.length, uploaded: 0, reused: image.diffIds.length, mounted: 0, bytesRead: 0, bytesSent: 0, passes: 0, seconds: 0 };
   if (ctx.store === "containerd") {
+    if (Object.keys(ctx.annotations ?? {}).length) return void 0;
     const fetched = await ctx.client.getManifest(image.id);
     if (!fetched || fetched.json.manifests || !fetched.json.config?.digest) return void 0;
     return { digest: fetched.digest, size: fetched.body.length, mediaType: fetched.mediaType, configDigest: fetched.json.config.digest, via: "already-in-registry", learned: [], stats };
@@ -41354,9 +44640,9 @@ async function alreadyThere(ctx, image, st) {
   if (!image.diffIds.every((d) => st.done.has(d))) return void 0;
   const configSize = await ctx.client.blobExists(image.id);
   if (configSize === void 0) return void 0;
-  const body = dockerManifest({ mediaType: MEDIA.dockerConfig, size: configSize, digest: image.id }, image.diffIds.map((d) => st.done.get(d)));
-  const digest = await ctx.client.putManifest(sha256(body), MEDIA.dockerManifest, body, `writing the ${ctx.label} image manifest`);
-  return { digest, size: body.length, mediaType: MEDIA.dockerManifest, configDigest: image.id, via: "already-in-registry", learned: image.diffIds.map((d) => ({ diffId: d, desc: st.done.get(d) })), stats };
+  const { body, mediaType } = imageManifest({ mediaType: MEDIA.dockerConfig, size: configSize, digest: image.id }, image.diffIds.map((d) => st.done.get(d)), ctx.annotations);
+  const digest = await ctx.client.putManifest(sha256(body), mediaType, body, `writing the ${ctx.label} image manifest`);
+  return { digest, size: body.length, mediaType, configDigest: image.id, via: "already-in-registry", learned: image.diffIds.map((d) => ({ diffId: d, desc: st.done.get(d) })), stats };
 }
 async function onePass(ctx, image, st, pass) {
   const n = image.diffIds.length;
@@ -41419,11 +44705,11 @@ async function finish(ctx, image, st) {
       layers.push(desc);
     }
     if (await ctx.client.blobExists(configDigest) === void 0) await ctx.client.putBlob(configDigest, saved.config, `upload of the ${ctx.label} image config`);
-    const body = dockerManifest({ mediaType: MEDIA.dockerConfig, size: saved.config.length, digest: configDigest }, layers);
-    const digest = sha256(body);
-    const stored2 = await ctx.client.putManifest(digest, MEDIA.dockerManifest, body, `writing the ${ctx.label} image manifest`);
-    if (stored2 !== digest) throw new PhaseError("publish", `${ctx.label}: the registry stored the manifest as ${stored2}, expected ${digest}`);
-    return { digest, size: body.length, mediaType: MEDIA.dockerManifest, configDigest, learned: saved.layers.map((l, i) => ({ diffId: l.diffId, desc: layers[i] })) };
+    const { body: body2, mediaType: mediaType2 } = imageManifest({ mediaType: MEDIA.dockerConfig, size: saved.config.length, digest: configDigest }, layers, ctx.annotations);
+    const digest2 = sha256(body2);
+    const stored2 = await ctx.client.putManifest(digest2, mediaType2, body2, `writing the ${ctx.label} image manifest`);
+    if (stored2 !== digest2) throw new PhaseError("publish", `${ctx.label}: the registry stored the manifest as ${stored2}, expected ${digest2}`);
+    return { digest: digest2, size: body2.length, mediaType: mediaType2, configDigest, learned: saved.layers.map((l, i) => ({ diffId: l.diffId, desc: layers[i] })) };
   }
   const { manifest, manifestDigest, manifestBytes } = saved;
   for (const blob of [manifest.config, ...manifest.layers]) {
@@ -41437,10 +44723,14 @@ async function finish(ctx, image, st) {
       return void 0;
     }
   }
-  const mediaType = manifest.mediaType ?? MEDIA.ociManifest;
-  const stored = await ctx.client.putManifest(manifestDigest, mediaType, manifestBytes, `writing the ${ctx.label} image manifest`);
-  if (stored !== manifestDigest) throw new PhaseError("publish", `${ctx.label}: the registry stored the manifest as ${stored}, expected ${manifestDigest}`);
-  return { digest: manifestDigest, size: manifestBytes.length, mediaType, configDigest, learned: [] };
+  const annotated = annotateManifest(manifestBytes, ctx.annotations ?? {});
+  const body = annotated.body;
+  const digest = body === manifestBytes ? manifestDigest : sha256(body);
+  if (annotated.configDigest !== configDigest) throw new PhaseError("publish", `${ctx.label}: the manifest names config ${annotated.configDigest}, not the saved image's ${configDigest}`);
+  const mediaType = body === manifestBytes ? manifest.mediaType ?? MEDIA.ociManifest : annotated.mediaType;
+  const stored = await ctx.client.putManifest(digest, mediaType, body, `writing the ${ctx.label} image manifest`);
+  if (stored !== digest) throw new PhaseError("publish", `${ctx.label}: the registry stored the manifest as ${stored}, expected ${digest}`);
+  return { digest, size: body.length, mediaType, configDigest, learned: [] };
 }
 async function pushLocalImage(ctx, image) {
   const t0 = Date.now();
@@ -41539,9 +44829,9 @@ var BlobKnowledge = class {
 };
 
 // src/publish/route.ts
-var fs5 = __toESM(require("fs"));
+var fs7 = __toESM(require("fs"));
 var os2 = __toESM(require("os"));
-var path2 = __toESM(require("path"));
+var path4 = __toESM(require("path"));
 var BUILDKIT_DRIVERS = ["docker-container", "remote", "kubernetes"];
 function choosePushRoute(o) {
   if (o.store === "containerd") {
@@ -41562,12 +44852,12 @@ function parseBuildMetadata(text) {
   return { digest, ...typeof config === "string" ? { configDigest: config } : {} };
 }
 function writePushConfig(parent, registry, creds) {
-  const dir = fs5.mkdtempSync(path2.join(parent, "mlib-docker-config-"));
-  fs5.chmodSync(dir, 448);
-  const userDir = process.env.DOCKER_CONFIG || path2.join(os2.homedir(), ".docker");
+  const dir = fs7.mkdtempSync(path4.join(parent, "mlib-docker-config-"));
+  fs7.chmodSync(dir, 448);
+  const userDir = process.env.DOCKER_CONFIG || path4.join(os2.homedir(), ".docker");
   let config = {};
   try {
-    config = JSON.parse(fs5.readFileSync(path2.join(userDir, "config.json"), "utf8"));
+    config = JSON.parse(fs7.readFileSync(path4.join(userDir, "config.json"), "utf8"));
   } catch {
   }
   if (creds) {
@@ -41576,9 +44866,9 @@ function writePushConfig(parent, registry, creds) {
     delete config.credsStore;
     if (config.credHelpers) delete config.credHelpers[host];
   }
-  fs5.writeFileSync(path2.join(dir, "config.json"), JSON.stringify(config), { mode: 384 });
-  if (fs5.existsSync(userDir)) {
-    for (const name of fs5.readdirSync(userDir)) if (name !== "config.json") fs5.symlinkSync(path2.join(userDir, name), path2.join(dir, name));
+  fs7.writeFileSync(path4.join(dir, "config.json"), JSON.stringify(config), { mode: 384 });
+  if (fs7.existsSync(userDir)) {
+    for (const name of fs7.readdirSync(userDir)) if (name !== "config.json") fs7.symlinkSync(path4.join(userDir, name), path4.join(dir, name));
   }
   return dir;
 }
@@ -41703,10 +44993,10 @@ async function pushViaBuildkit(env, client, plan, p, verifiedId) {
   const dir = writePushConfig(env.tempRoot, plan.image.registry, env.credentials);
   env.onTempDir?.(dir);
   try {
-    const meta = path3.join(dir, "metadata.json");
-    const r = await env.docker.exec(pushByDigestArgv(plan, p, plan.inputs, meta), { stream: true, env: { DOCKER_CONFIG: dir } });
+    const meta = path5.join(dir, "metadata.json");
+    const r = await env.docker.exec(pushByDigestArgv(plan, p, plan.inputs, meta, env.secrets ?? []), { stream: true, env: { DOCKER_CONFIG: dir } });
     if (r.code !== 0) throw new Error(`buildx push by digest failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-2).join(" | ")}`);
-    const { digest } = parseBuildMetadata(fs6.readFileSync(meta, "utf8"));
+    const { digest } = parseBuildMetadata(fs8.readFileSync(meta, "utf8"));
     const m = await client.getManifest(digest);
     if (!m) throw new Error(`the registry has no manifest ${digest} after the buildx push`);
     if (m.json.config?.digest !== verifiedId) throw new Error(`BuildKit pushed config ${m.json.config?.digest}, not the verified image ${verifiedId} (the build cache no longer gives the same image)`);
@@ -41718,7 +45008,7 @@ async function pushViaBuildkit(env, client, plan, p, verifiedId) {
     env.warn(`${p.platform}: ${e.message}; pushing the verified image from the engine instead`);
     return void 0;
   } finally {
-    fs6.rmSync(dir, { recursive: true, force: true });
+    fs8.rmSync(dir, { recursive: true, force: true });
   }
 }
 async function pushPlatforms(env, client, plan, verifiedIds, pushes) {
@@ -41740,7 +45030,7 @@ async function pushPlatforms(env, client, plan, verifiedIds, pushes) {
       let manifest = viaBuildkit?.manifest;
       if (!summary2 || !manifest) {
         const pushed = await pushLocalImage(
-          { docker: env.docker, client, knowledge: knowledgeFor(env, plan.image.registry), store: env.store, label, progress, log: env.log, level: env.level },
+          { docker: env.docker, client, knowledge: knowledgeFor(env, plan.image.registry), store: env.store, label, progress, log: env.log, level: env.level, annotations: annotationsFor(plan.annotations, "manifest", p.platform) },
           { ref: p.ref, ...local }
         );
         if (env.store === "classic" && pushed.configDigest !== verified) {
@@ -41792,9 +45082,12 @@ async function checkGivenDigests(client, plan, given) {
   return out;
 }
 async function tagManifestList(client, plan, entries, states, pushes, log) {
-  const body = Buffer.from(manifestList(entries));
+  const annotated = entries.map((e) => ({ ...e, annotations: annotationsFor(plan.annotations, "manifest-descriptor", `${e.os}/${e.architecture}`) }));
+  const text = manifestList(annotated, annotationsFor(plan.annotations, "index"));
+  const body = Buffer.from(text);
   const digest = sha256(body);
-  const result = await moveTags(client.uncancellable(), states, { digest, mediaType: MEDIA.dockerList, body }, log);
+  const mediaType = JSON.parse(text).mediaType;
+  const result = await moveTags(client.uncancellable(), states, { digest, mediaType, body }, log);
   const platforms = {};
   entries.forEach((e) => platforms[`${e.os}/${e.architecture}`] = e.digest);
   const named = result.tags.filter((t) => t.now === digest).map((t) => `${plan.image.name}:${t.tag}`);
@@ -41930,6 +45223,13 @@ function planMarkdown(plans) {
     out.push(`- tags: ${plan.tags.length ? plan.tags.map((t) => `\`${t}\``).join(", ") : "(none)"}`);
     out.push(`- torch wheels: ${describeSource(plan.wheelSource)}`);
     for (const w of plan.warnings) out.push(`- warning: ${w}`);
+    out.push("", "| label | value |", "| --- | --- |");
+    for (const [k, v] of Object.entries(plan.labels)) out.push(`| ${k} | \`${cell2(v)}\` |`);
+    out.push("- per platform also: io.ml-image-build.torch.variant, io.ml-image-build.platform");
+    if (plan.annotations.length) {
+      out.push("", "| annotation | on | value |", "| --- | --- | --- |");
+      for (const a of plan.annotations) out.push(`| ${a.key} | ${a.level}${a.platform ? `[${a.platform}]` : ""} | \`${cell2(a.value)}\` |`);
+    }
     out.push("", "| platform | variant | expect torch | expect torchaudio | expect CUDA |", "| --- | --- | --- | --- | --- |");
     for (const p of plan.platforms) {
       out.push(`| ${p.platform} | ${p.variant} | ${p.expect.torch} | ${p.expect.torchaudio} | ${cuda(p.expect.cuda)} |`);
@@ -41996,8 +45296,8 @@ function pushLine(platform, s) {
   if (s.mounted) parts.push(`${s.mounted} mounted`);
   return `- ${platform}: \`${s.digest}\`, ${parts.join(", ")} in ${s.seconds.toFixed(1)}s`;
 }
-function summaryMarkdown(plan, report2, published, pushRequested = true, pushes) {
-  const lines = [
+function summaryMarkdown(plan, report2, published, pushRequested = true, pushes, stopped) {
+  const lines2 = [
     `### ml-image-build: ${plan.image.name}`,
     "",
     "| platform | variant | torch | torchaudio | CUDA | ping | build s | ready s | result |",
@@ -42005,37 +45305,37 @@ function summaryMarkdown(plan, report2, published, pushRequested = true, pushes)
   ];
   for (const r of report2) {
     const result = r.passed ? "passed" : r.findings.length ? `failed: ${r.findings.map((f) => `${f.check} (expected ${f.expected}, got ${f.actual})`).join("; ")}` : "not verified";
-    lines.push(
+    lines2.push(
       `| ${r.platform} | ${r.variant} | ${r.seen.torch ?? "-"} | ${r.seen.torchaudio ?? "-"} | ${r.seen.cuda ?? "none"} | ${r.ping ? r.ping.status : "-"} | ${r.timings.buildSeconds ?? "-"} | ${r.timings.readySeconds ?? "-"} | ${cell3(result)} |`
     );
   }
-  lines.push("");
+  lines2.push("");
   const hygiene = report2.filter((r) => r.hygiene);
   if (hygiene.length) {
-    lines.push("| platform | user | model cache | healthy after | offline | memory peak / limit |", "| --- | --- | --- | --- | --- | --- |");
+    lines2.push("| platform | user | model cache | healthy after | offline | memory peak / limit |", "| --- | --- | --- | --- | --- | --- |");
     for (const r of hygiene) {
       const h = r.hygiene;
       const cache = h.modelCache ? `${h.modelCache}: ${h.cacheWritable === void 0 ? "not checked" : h.cacheWritable ? "writable" : "not writable"}` : "not checked";
       const mib = (n) => `${(n / 2 ** 20).toFixed(n < 10 * 2 ** 20 ? 1 : 0)} MiB`;
       const mem = `${h.peakMemory ? mib(h.peakMemory) : "-"} / ${h.memoryLimit ? mib(h.memoryLimit) : "no limit"}`;
-      lines.push(`| ${r.platform} | ${cell3(h.user)}${h.uid !== void 0 ? ` (uid ${h.uid})` : ""} | ${cell3(cache)} | ${h.healthySeconds !== void 0 ? `${h.healthySeconds.toFixed(1)}s` : "-"} | ${h.offline ? "yes" : "no"} | ${mem} |`);
+      lines2.push(`| ${r.platform} | ${cell3(h.user)}${h.uid !== void 0 ? ` (uid ${h.uid})` : ""} | ${cell3(cache)} | ${h.healthySeconds !== void 0 ? `${h.healthySeconds.toFixed(1)}s` : "-"} | ${h.offline ? "yes" : "no"} | ${mem} |`);
     }
-    lines.push("");
+    lines2.push("");
   }
   for (const r of report2) {
-    if (r.checks.length) lines.push(`Checks, ${r.platform}: ${r.checks.map((c) => `${cell3(c.name)} ${c.passed ? "passed" : "**failed**"} (${c.attempts} attempt${c.attempts === 1 ? "" : "s"})`).join(", ")}`, "");
+    if (r.checks.length) lines2.push(`Checks, ${r.platform}: ${r.checks.map((c) => `${cell3(c.name)} ${c.passed ? "passed" : "**failed**"} (${c.attempts} attempt${c.attempts === 1 ? "" : "s"})`).join(", ")}`, "");
     const g = r.gpu;
-    if (g) lines.push(`GPU lane, ${r.platform}: ${g.available ? `${g.deviceName ?? "device"} (${g.capability ? `sm_${g.capability.join("")}` : "capability unknown"}), matmul max error ${g.matmulMaxAbsError ?? "-"}` : "CUDA not available"}`, "");
+    if (g) lines2.push(`GPU lane, ${r.platform}: ${g.available ? `${g.deviceName ?? "device"} (${g.capability ? `sm_${g.capability.join("")}` : "capability unknown"}), matmul max error ${g.matmulMaxAbsError ?? "-"}` : "CUDA not available"}`, "");
   }
   const sizes = report2.flatMap((r) => r.size ? [r.size] : []);
-  if (sizes.length) lines.push(sizeMarkdown(sizes));
+  if (sizes.length) lines2.push(sizeMarkdown(sizes));
   const pushed = Object.entries(published?.pushes ?? pushes ?? {});
   if (published && published.complete && published.tagReport.length === 0) {
-    lines.push(`Pushed by digest, without a tag: \`${published.digest}\`.`);
+    lines2.push(`Pushed by digest, without a tag: \`${published.digest}\`.`);
   } else if (published && published.complete) {
-    lines.push(`Published manifest list \`${published.digest}\` as:`, "", ...published.tags.map((t) => `- \`${t}\``));
+    lines2.push(`Published manifest list \`${published.digest}\` as:`, "", ...published.tags.map((t) => `- \`${t}\``));
   } else if (published) {
-    lines.push(
+    lines2.push(
       `**Not every tag could be moved** (${cell3(published.error ?? "unknown error")}). Where each tag of \`${plan.image.name}\` points now:`,
       "",
       "| tag | before | now | what happened |",
@@ -42043,20 +45343,21 @@ function summaryMarkdown(plan, report2, published, pushRequested = true, pushes)
       ...published.tagReport.map((t) => `| ${t.tag} | ${t.before ?? "(absent)"} | ${t.now === published.digest ? `${t.now} (new list)` : t.now ?? "(absent)"} | ${FATE[t.fate] ?? t.fate} |`)
     );
   } else if (pushed.length) {
-    lines.push("Platform images were pushed by digest, but no tag was moved: no tag a user can pull names them.");
+    lines2.push("Platform images were pushed by digest, but no tag was moved: no tag a user can pull names them.");
   } else if (!pushRequested) {
-    lines.push("Nothing was published: `push` is false.");
+    lines2.push("Nothing was published: `push` is false.");
   } else {
     const failed = report2.some((r) => r.findings.length > 0);
-    lines.push(`Nothing was published: ${failed ? "not every platform passed verification" : "the run ended before every platform image was pushed"}; no tag was moved.`);
+    const why = failed ? "not every platform passed verification" : stopped ? `the run stopped during ${stopped.phase} (${cell3(stopped.message.split("\n")[0])})` : "the run ended before every platform image was pushed";
+    lines2.push(`Nothing was published: ${why}; no tag was moved.`);
   }
-  if (pushed.length) lines.push("", ...pushed.map(([platform, s]) => pushLine(platform, s)));
+  if (pushed.length) lines2.push("", ...pushed.map(([platform, s]) => pushLine(platform, s)));
   const attached = report2.filter((r) => r.referrer);
   if (attached.length) {
-    lines.push("", "Verification reports attached (OCI artifacts whose subject is the platform image; `oras discover` lists them):", "");
-    for (const r of attached) lines.push(`- ${r.platform}: \`${r.referrer.digest}\` (${r.referrer.via === "referrers-api" ? "the registry's referrers API" : `referrers tag \`${r.referrer.tag ?? ""}\``})`);
+    lines2.push("", "Verification reports attached (OCI artifacts whose subject is the platform image; `oras discover` lists them):", "");
+    for (const r of attached) lines2.push(`- ${r.platform}: \`${r.referrer.digest}\` (${r.referrer.via === "referrers-api" ? "the registry's referrers API" : `referrers tag \`${r.referrer.tag ?? ""}\``})`);
   }
-  return lines.join("\n") + "\n";
+  return lines2.join("\n") + "\n";
 }
 
 // src/version.ts
@@ -42128,8 +45429,8 @@ function growthTag(tags) {
 
 // src/verify/verify.ts
 var crypto5 = __toESM(require("crypto"));
-var fs7 = __toESM(require("fs"));
-var path4 = __toESM(require("path"));
+var fs9 = __toESM(require("fs"));
+var path6 = __toESM(require("path"));
 
 // src/verify/gpu.ts
 var GPU_PROBE_FLAG = "--gpu";
@@ -42448,9 +45749,9 @@ async function verifyPlatform(docker, p, opts, log) {
     }
     const start = async (name, primary) => {
       const offline = primary && h.offline;
-      const envDir = fs7.mkdtempSync(path4.join(opts.tempRoot, "mlib-env-"));
+      const envDir = fs9.mkdtempSync(path6.join(opts.tempRoot, "mlib-env-"));
       opts.onTempDir?.(envDir);
-      const envFile = path4.join(envDir, "token.env");
+      const envFile = path6.join(envDir, "token.env");
       const runArgs = ["run", "-d", "--name", name, "--label", opts.label, "--platform", p.platform, "--env-file", envFile];
       if (offline && network) {
         runArgs.push("--network", network);
@@ -42469,11 +45770,11 @@ async function verifyPlatform(docker, p, opts, log) {
       containers.push(name);
       let started;
       try {
-        fs7.writeFileSync(envFile, `${opts.tokenEnv}=${opts.token}
+        fs9.writeFileSync(envFile, `${opts.tokenEnv}=${opts.token}
 `, { mode: 384, flag: "wx" });
         started = await docker.exec(runArgs);
       } finally {
-        fs7.rmSync(envDir, { recursive: true, force: true });
+        fs9.rmSync(envDir, { recursive: true, force: true });
       }
       if (started.code !== 0) {
         const gpuProblem = opts.gpu ? gpuRunProblem(started.stderr) : void 0;
@@ -42624,7 +45925,7 @@ function credentials(inputs) {
   return inputs.registryUsername && inputs.registryPassword ? { username: inputs.registryUsername, password: inputs.registryPassword } : void 0;
 }
 function tempDir(st, prefix) {
-  const dir = fs8.mkdtempSync(path5.join(process.env.RUNNER_TEMP || os3.tmpdir(), prefix));
+  const dir = fs10.mkdtempSync(path7.join(process.env.RUNNER_TEMP || os3.tmpdir(), prefix));
   st.leftovers.addTempDir(dir);
   return dir;
 }
@@ -42705,8 +46006,8 @@ async function buildAndVerifyOne(docker, plans, job, token, label, tmp, st, sign
   st.timings.set(key(plan, p.platform), t);
   await out.group(`Build ${labelOf(plans, plan)}${p.platform} (${mode})`, async () => {
     checkCancelled(signal);
-    const iidfile = path5.join(tmp, `${plan.name}-${p.arch}.iid`);
-    const argv = buildArgv(plan, p, img, st.buildx, iidfile);
+    const iidfile = path7.join(tmp, `${plan.name}-${p.arch}.iid`);
+    const argv = buildArgv(plan, p, img, st.buildx, iidfile, st.secrets);
     st.leftovers.addLocalTag(p.ref);
     out.info(`docker ${argv.join(" ")}`);
     const t0 = Date.now();
@@ -42716,7 +46017,7 @@ async function buildAndVerifyOne(docker, plans, job, token, label, tmp, st, sign
     if (r.code !== 0) {
       throw new PhaseError("build", `build of ${labelOf(plans, plan)}${p.platform} failed (exit ${r.code}); nothing was pushed. Last lines: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
     }
-    st.imageIds.set(key(plan, p.platform), fs8.readFileSync(iidfile, "utf8").trim());
+    st.imageIds.set(key(plan, p.platform), fs10.readFileSync(iidfile, "utf8").trim());
   });
   st.phase = "verify";
   await out.group(`Verify ${labelOf(plans, plan)}${p.platform}`, async () => {
@@ -42776,7 +46077,7 @@ async function buildAndVerify(docker, plans, modes, token, st, signal, setting) 
       await runSideBySide(docker, plans, jobs, width, token, label, tmp, st, signal);
     }
   } finally {
-    fs8.rmSync(tmp, { recursive: true, force: true });
+    fs10.rmSync(tmp, { recursive: true, force: true });
   }
   const failed = [...st.results.values()].filter((v) => !v.passed);
   if (failed.length > 0) {
@@ -42907,7 +46208,7 @@ async function attachReports(client, plan, entries, st) {
         { ...report2, digest: e.digest, push: void 0, action: { name: "ml-image-build", version: ACTION_VERSION, ref: process.env.GITHUB_ACTION_REF || null } },
         {
           // The plan's time, not now: a publish step run again finds its report already listed.
-          created: plan.labels["org.opencontainers.image.created"],
+          created: plan.created,
           annotations: Object.fromEntries(["org.opencontainers.image.source", "org.opencontainers.image.revision"].filter((k) => plan.labels[k]).map((k) => [k, plan.labels[k]])),
           log: core3.info
         }
@@ -42948,17 +46249,18 @@ function setOutputs(st, inputs) {
 async function run() {
   const docker = new Docker();
   const cancel = new Cancellation();
-  const st = { phase: "plan", plans: [], results: /* @__PURE__ */ new Map(), timings: /* @__PURE__ */ new Map(), published: /* @__PURE__ */ new Map(), pushes: /* @__PURE__ */ new Map(), imageIds: /* @__PURE__ */ new Map(), referrers: /* @__PURE__ */ new Map(), publishedSizes: /* @__PURE__ */ new Map(), leftovers: new Leftovers(), buildx: false };
+  const st = { phase: "plan", plans: [], results: /* @__PURE__ */ new Map(), timings: /* @__PURE__ */ new Map(), published: /* @__PURE__ */ new Map(), pushes: /* @__PURE__ */ new Map(), imageIds: /* @__PURE__ */ new Map(), referrers: /* @__PURE__ */ new Map(), publishedSizes: /* @__PURE__ */ new Map(), leftovers: new Leftovers(), buildx: false, secrets: [] };
   let inputs;
   try {
     const files = workspaceFiles(workspaceOf());
     const images = readImages(actionsInputSource, files.readFile, files.checkPaths);
     inputs = images[0].inputs;
     if (inputs.registryPassword) core3.setSecret(inputs.registryPassword);
+    for (const img of images) for (const s of img.inputs.build.secrets) core3.setSecret(s.value);
     const token = inputs.workerToken || crypto6.randomBytes(24).toString("hex");
     core3.setSecret(token);
     const ctx = readContext();
-    const now = /* @__PURE__ */ new Date();
+    const now = inputs.buildTime ?? /* @__PURE__ */ new Date();
     st.plans = await core3.group("Plan", async () => {
       for (const img of images) checkPlanInputs(img.inputs);
       const index = new SimpleIndexClient({ policy: policyFromEnv(process.env, INDEX_POLICY, "MLIB_INDEX"), signal: cancel.signal, log: core3.info });
@@ -42969,11 +46271,16 @@ async function run() {
         plans.push(createPlan(img.inputs, ctx, now, img, torch));
       }
       for (const plan of plans) {
+        for (const name of secretLikeBuildArgs(plan.inputs.buildArgs)) {
+          core3.warning(
+            `${labelOf(plans, plan)}build arg ${name} looks like a secret: build args are printed in the log, stored in the plan output and kept in the image history. Pass it with \`secrets: ${name}=...\` and read it with \`RUN --mount=type=secret,id=${name}\``
+          );
+        }
         core3.info(`${labelOf(plans, plan)}torch wheels: ${describeSource(plan.wheelSource)}`);
         for (const w of plan.warnings) core3.warning(w);
         if (inputs.mode !== "merge") {
-          lintPlan(plan, core3.warning);
-          lintCacheOrder(plan, (message, at) => core3.warning(message, { file: at.file, startLine: at.line }));
+          lintPlan(plan, (a) => (a.level === "error" ? core3.error : core3.warning)(a.message, a.properties));
+          lintCacheOrder(plan, (message, properties) => core3.warning(message, properties));
         }
       }
       core3.info(planMarkdown(plans));
@@ -42996,6 +46303,11 @@ ${planMarkdown(st.plans)}`).write().catch((e) => core3.warning(`job summary not 
         const problem = builderProblem(has, await docker.clientVersion());
         if (problem) throw new PhaseError("build", problem);
         core3.info(has ? "building with docker buildx build --load" : "buildx plugin not found: building with the engine BuildKit (docker build, DOCKER_BUILDKIT=1)");
+        const driver = has && images.some((img) => img.inputs.build.cacheTo.some((c) => c.type !== "inline")) ? await docker.buildxDriver() : "";
+        for (const img of images) {
+          const refusal = builderRefusal(img.inputs.build, has, driver);
+          if (refusal) throw refusal;
+        }
         return has;
       });
     }
@@ -43019,11 +46331,14 @@ ${planMarkdown(st.plans)}`).write().catch((e) => core3.warning(`job summary not 
           }
         });
       }
+      st.secrets = writeSecrets(inputs.build, process.env.RUNNER_TEMP || os3.tmpdir(), (dir) => st.leftovers.addTempDir(dir));
+      reg.env.secrets = st.secrets;
       await buildAndVerify(docker, st.plans, modes, token, st, cancel.signal, inputs.parallel);
       await publishAll(st.plans, inputs, st, reg);
     }
     setOutputs(st, inputs);
   } catch (e) {
+    st.stopped = { phase: st.phase, message: cancel.signal.aborted ? "cancelled" : messageOf(e) };
     if (cancel.signal.aborted) {
       core3.setFailed(`the run was cancelled during ${st.phase}${messageOf(e) && !/^cancelled$/.test(messageOf(e)) ? ` (${messageOf(e)})` : ""}`);
     } else {
@@ -43031,7 +46346,7 @@ ${planMarkdown(st.plans)}`).write().catch((e) => core3.warning(`job summary not 
     }
     if (inputs) setOutputs(st, inputs);
   } finally {
-    for (const dir of st.leftovers.tempDirs) fs8.rmSync(dir, { recursive: true, force: true });
+    for (const dir of st.leftovers.tempDirs) fs10.rmSync(dir, { recursive: true, force: true });
     if (st.plans.length > 0 && !inputs?.dryRun) await report(st);
     cancel.dispose();
   }
@@ -43044,7 +46359,7 @@ async function report(st) {
   const perPlan = st.plans.map((plan) => ({ plan, entries: platformReports(st, plan) }));
   core3.setOutput("report", JSON.stringify(perPlan.flatMap((x) => x.entries)));
   if (st.results.size === 0 && st.published.size === 0) return;
-  const md = perPlan.map(({ plan, entries }) => summaryMarkdown(plan, entries, st.published.get(plan.name), plan.push, st.pushes.get(plan.name))).join("\n");
+  const md = perPlan.map(({ plan, entries }) => summaryMarkdown(plan, entries, st.published.get(plan.name), plan.push, st.pushes.get(plan.name), st.stopped)).join("\n");
   await core3.summary.addRaw(md).write().catch((e) => core3.warning(`job summary not written: ${messageOf(e)}`));
 }
 

@@ -54,6 +54,8 @@ const PING_KEYS: Record<string, string> = { port: 'ping-port', path: 'ping-path'
 const PING_WANT: Record<string, Want> = { port: 'int', path: 'line', 'startup-timeout': 'int', 'token-env': 'line' };
 /** Keys whose lines are separated by newlines only: a label or annotation value may hold commas. */
 const LINE_LIST_KEYS = ['labels', 'annotations'];
+/** Inputs that hand secrets to the build: action inputs only. */
+const SECRET_KEYS = ['secrets', 'secret-files', 'ssh'];
 export const CONFIG_KEYS = ['name', 'suffix', ...Object.keys(SCALAR_KEYS), ...LIST_KEYS, ...LINE_LIST_KEYS, 'torch-variants', 'expect', 'build-args', 'ping', 'checks'];
 
 /** Aliases in a file at most, and how often they may be expanded in all (a "billion laughs" file must not exhaust memory). */
@@ -321,6 +323,9 @@ function entryValues(t: Tree, node: YamlNode, where: Path): { values: Record<str
         if (!PING_KEYS[name]) t.fail(kn, [...path, name], `unknown key; accepted: ${Object.keys(PING_KEYS).join(', ')}`);
         set(PING_KEYS[name], t.scalar(x, [...path, name], PING_WANT[name]), kn);
       }
+    } else if (SECRET_KEYS.includes(key)) {
+      // A file in the repository is read by everyone who can read the repository, and kept in its history.
+      t.fail(k, path, `secrets are not read from ${t.file || 'the config file'}: a file in the repository is the wrong place for them. Accepted: the action input '${key}' (from \${{ secrets.NAME }}), which applies to every image`);
     } else {
       t.fail(k, path, `unknown key; accepted: ${CONFIG_KEYS.join(', ')}`);
     }

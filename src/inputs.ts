@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import * as fs from 'fs';
+import { parseBuildContexts, parseCache, parseSecretFiles, parseSecrets, parseShmSize, parseSsh, parseUlimits, checkOptionFiles, checkSecretIds, type BuildOptions } from './build/options';
 import { ConfigError, parseConfig } from './config';
 import { InputError, shown } from './errors';
 import { checkBuildPaths, inWorkspace, readRegularFile } from './files';
@@ -79,6 +80,8 @@ export interface Inputs {
   checks: DeclaredCheck[];
   /** Container hygiene checks (non-root, model cache, health check, offline start, memory). */
   hygiene: HygieneOptions;
+  /** Secrets, ssh, cache, pull, no-cache, build contexts, shm-size, ulimit (build-push-action's names). */
+  build: BuildOptions;
 }
 
 /** A platform image handed to merge mode by a platform job: `sha256:...` or `IMAGE@sha256:...`. */
@@ -137,6 +140,9 @@ export const INPUT_SHAPES: Record<string, Shape> = {
   'compression-level': ONE, 'mount-from': MANY, 'python-version': ONE, 'build-time': ONE,
   // Label and annotation values are free text (a description in any language).
   labels: { lines: 'many', ascii: false }, annotations: { lines: 'many', ascii: false }, provenance: ONE, sbom: ONE,
+  // A secret's value may hold any character but a control one; no message shows it.
+  secrets: { lines: 'many', ascii: false, secret: true }, 'secret-files': { lines: 'many', ascii: false }, ssh: { lines: 'many', ascii: false },
+  'cache-from': MANY, 'cache-to': MANY, pull: ONE, 'no-cache': ONE, 'build-contexts': { lines: 'many', ascii: false }, 'shm-size': ONE, ulimit: MANY,
 };
 
 const codePoint = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
@@ -543,7 +549,25 @@ export function readInputs(get: InputSource = actionsInputSource): Inputs {
       offline: bool(get('offline') || 'true', 'offline'),
       memory: parseMemory(get('memory')) ? get('memory').trim() : '',
     },
+    build: readBuildOptions(get),
   };
+}
+
+function readBuildOptions(get: InputSource): BuildOptions {
+  const o: BuildOptions = {
+    secrets: parseSecrets(get('secrets')),
+    secretFiles: parseSecretFiles(get('secret-files')),
+    ssh: parseSsh(get('ssh')),
+    cacheFrom: parseCache(get('cache-from'), 'cache-from'),
+    cacheTo: parseCache(get('cache-to'), 'cache-to'),
+    pull: bool(get('pull') || 'false', 'pull'),
+    noCache: bool(get('no-cache') || 'false', 'no-cache'),
+    buildContexts: parseBuildContexts(get('build-contexts')),
+    shmSize: parseShmSize(get('shm-size')),
+    ulimits: parseUlimits(get('ulimit')),
+  };
+  checkSecretIds(o);
+  return o;
 }
 
 /** One image (or variant) to build: its inputs, and how its tags are told apart from its siblings'. */
@@ -567,7 +591,11 @@ export function workspaceFiles(workspace: string): InputFiles {
   return {
     readFile: (p) => readRegularFile(p, inWorkspace('config', workspace)),
     // A merge job builds nothing and reads neither context nor Dockerfile.
-    checkPaths: (inputs) => (inputs.mode === 'merge' ? undefined : checkBuildPaths(inputs, workspace)),
+    checkPaths: (inputs) => {
+      if (inputs.mode === 'merge') return;
+      checkBuildPaths(inputs, workspace);
+      checkOptionFiles(inputs.build);
+    },
   };
 }
 

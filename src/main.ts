@@ -8,14 +8,16 @@ import type { Credentials } from './adapters/registry/auth';
 import type { RegistryClient } from './adapters/registry/client';
 import { policyFromEnv } from './adapters/registry/retry';
 import { INDEX_POLICY, SimpleIndexClient } from './adapters/simple-index';
-import { buildArgv } from './build/argv';
+import { buildArgv, type SecretSource } from './build/argv';
 import { builderProblem } from './build/builder';
+import { builderRefusal } from './build/options';
+import { writeSecrets } from './build/secrets';
 import { checkEmulation } from './build/emulation';
 import { readContext } from './context';
 import { messageOf, PhaseError } from './errors';
 import { workspaceOf } from './files';
 import { actionsInputSource, readImages, workspaceFiles, type Inputs } from './inputs';
-import { lintCacheOrder, lintPlan } from './lint/lint';
+import { lintCacheOrder, lintPlan, secretLikeBuildArgs } from './lint/lint';
 import { checkPlanInputs, createPlan, planOutputs, type Plan, type PlatformPlan } from './plan/plan';
 import { describeSource, resolveTorch } from './plan/preflight';
 import { hostPlatform } from './plan/platforms';
@@ -57,6 +59,8 @@ interface RunState {
   buildx: boolean;
   /** The phase the run failed in and why (unset while it goes well). */
   stopped?: Stopped;
+  /** The files BuildKit reads the `secrets` and `secret-files` from, for both builds of a platform. */
+  secrets: SecretSource[];
 }
 
 const key = (plan: Plan, platform: string) => `${plan.name}|${platform}`;
@@ -189,7 +193,7 @@ async function buildAndVerifyOne(docker: Docker, plans: Plan[], job: Job, token:
   await out.group(`Build ${labelOf(plans, plan)}${p.platform} (${mode})`, async () => {
     checkCancelled(signal);
     const iidfile = path.join(tmp, `${plan.name}-${p.arch}.iid`);
-    const argv = buildArgv(plan, p, img, st.buildx, iidfile);
+    const argv = buildArgv(plan, p, img, st.buildx, iidfile, st.secrets);
     st.leftovers.addLocalTag(p.ref);
     out.info(`docker ${argv.join(' ')}`);
     const t0 = Date.now();
@@ -464,7 +468,7 @@ function setOutputs(st: RunState, inputs: Inputs): void {
 export async function run(): Promise<void> {
   const docker = new Docker();
   const cancel = new Cancellation();
-  const st: RunState = { phase: 'plan', plans: [], results: new Map(), timings: new Map(), published: new Map(), pushes: new Map(), imageIds: new Map(), referrers: new Map(), publishedSizes: new Map(), leftovers: new Leftovers(), buildx: false };
+  const st: RunState = { phase: 'plan', plans: [], results: new Map(), timings: new Map(), published: new Map(), pushes: new Map(), imageIds: new Map(), referrers: new Map(), publishedSizes: new Map(), leftovers: new Leftovers(), buildx: false, secrets: [] };
   let inputs: Inputs | undefined;
   try {
     // Paths resolve inside the workspace, and files read are regular and bounded (files.ts).
@@ -473,6 +477,7 @@ export async function run(): Promise<void> {
     inputs = images[0].inputs;
     // Masked before anything can print them.
     if (inputs.registryPassword) core.setSecret(inputs.registryPassword);
+    for (const img of images) for (const s of img.inputs.build.secrets) core.setSecret(s.value);
     const token = inputs.workerToken || crypto.randomBytes(24).toString('hex');
     core.setSecret(token);
 
@@ -491,6 +496,11 @@ export async function run(): Promise<void> {
         plans.push(createPlan(img.inputs, ctx, now, img, torch));
       }
       for (const plan of plans) {
+        for (const name of secretLikeBuildArgs(plan.inputs.buildArgs)) {
+          core.warning(
+            `${labelOf(plans, plan)}build arg ${name} looks like a secret: build args are printed in the log, stored in the plan output and kept in the image history. Pass it with \`secrets: ${name}=...\` and read it with \`RUN --mount=type=secret,id=${name}\``,
+          );
+        }
         core.info(`${labelOf(plans, plan)}torch wheels: ${describeSource(plan.wheelSource)}`);
         for (const w of plan.warnings) core.warning(w);
         if (inputs!.mode !== 'merge') {
@@ -518,6 +528,12 @@ export async function run(): Promise<void> {
         const problem = builderProblem(has, await docker.clientVersion());
         if (problem) throw new PhaseError('build', problem);
         core.info(has ? 'building with docker buildx build --load' : 'buildx plugin not found: building with the engine BuildKit (docker build, DOCKER_BUILDKIT=1)');
+        // Only a cache export depends on the driver; `buildx inspect` is asked only then.
+        const driver = has && images.some((img) => img.inputs.build.cacheTo.some((c) => c.type !== 'inline')) ? await docker.buildxDriver() : '';
+        for (const img of images) {
+          const refusal = builderRefusal(img.inputs.build, has, driver);
+          if (refusal) throw refusal;
+        }
         return has;
       });
     }
@@ -543,6 +559,9 @@ export async function run(): Promise<void> {
           }
         });
       }
+      // Secrets are action inputs only (never ml-image.yml), so every image has the same ones.
+      st.secrets = writeSecrets(inputs.build, process.env.RUNNER_TEMP || os.tmpdir(), (dir) => st.leftovers.addTempDir(dir));
+      reg.env.secrets = st.secrets;
       await buildAndVerify(docker, st.plans, modes, token, st, cancel.signal, inputs.parallel);
       await publishAll(st.plans, inputs, st, reg);
     }

@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { pushByDigestArgv } from '../../src/build/argv';
 import { parseAnnotations } from '../../src/plan/annotations';
+import { NO_BUILD_OPTIONS } from '../../src/build/options';
 import { createPlan } from '../../src/plan/plan';
 import { choosePushRoute, parseBuildMetadata, writePushConfig } from '../../src/publish/route';
 import { FROZEN_NOW, inputs, runContext } from './fixtures';
@@ -26,7 +27,7 @@ describe('choosePushRoute', () => {
 describe('pushByDigestArgv', () => {
   const plan = createPlan(inputs({ target: 'runtime', network: 'host', buildArgs: [{ name: 'X', value: 'a=b' }] }), runContext(), FROZEN_NOW);
   const amd = plan.platforms[0];
-  const argv = pushByDigestArgv(plan, amd, { context: 'ctx', file: 'ctx/Dockerfile', target: 'runtime', network: 'host' }, '/tmp/meta.json');
+  const argv = pushByDigestArgv(plan, amd, { context: 'ctx', file: 'ctx/Dockerfile', target: 'runtime', network: 'host', build: NO_BUILD_OPTIONS }, '/tmp/meta.json', []);
   const valuesOf = (flag: string) => argv.flatMap((a, i) => (a === flag ? [argv[i + 1]] : []));
 
   test.each([
@@ -45,7 +46,7 @@ describe('pushByDigestArgv', () => {
 
   test('labels and build args equal those of the verified build', async () => {
     const { buildArgv } = await import('../../src/build/argv');
-    const built = buildArgv(plan, amd, { context: 'ctx', file: 'ctx/Dockerfile', target: 'runtime', network: 'host' }, true, '/tmp/iid');
+    const built = buildArgv(plan, amd, { context: 'ctx', file: 'ctx/Dockerfile', target: 'runtime', network: 'host', build: NO_BUILD_OPTIONS }, true, '/tmp/iid', []);
     const pick = (a: string[], flag: string) => a.flatMap((x, i) => (x === flag ? [a[i + 1]] : []));
     expect(pick(argv, '--label')).toEqual(pick(built, '--label'));
     expect(pick(argv, '--build-arg')).toEqual(pick(built, '--build-arg'));
@@ -54,7 +55,7 @@ describe('pushByDigestArgv', () => {
 
 describe('pushByDigestArgv with annotations', () => {
   const plan = createPlan(inputs({ annotations: parseAnnotations('org.opencontainers.image.title=worker, ASR\nmanifest[linux/arm64]:com.acme.board=graviton\nindex:i.k=v\nmanifest-descriptor:d.k=v') }), runContext(), FROZEN_NOW);
-  const argvOf = (i: number) => pushByDigestArgv(plan, plan.platforms[i], { context: 'ctx', file: 'ctx/Dockerfile', target: '', network: '' }, '/tmp/meta.json');
+  const argvOf = (i: number) => pushByDigestArgv(plan, plan.platforms[i], { context: 'ctx', file: 'ctx/Dockerfile', target: '', network: '', build: NO_BUILD_OPTIONS }, '/tmp/meta.json', []);
   const valuesOf = (argv: string[], flag: string) => argv.flatMap((a, i) => (a === flag ? [argv[i + 1]] : []));
 
   test.each([
@@ -67,14 +68,14 @@ describe('pushByDigestArgv with annotations', () => {
 
   test('without annotations: no --annotation and the default media types', () => {
     const bare = createPlan(inputs(), runContext(), FROZEN_NOW);
-    const argv = pushByDigestArgv(bare, bare.platforms[0], { context: 'ctx', file: 'ctx/Dockerfile', target: '', network: '' }, '/tmp/meta.json');
+    const argv = pushByDigestArgv(bare, bare.platforms[0], { context: 'ctx', file: 'ctx/Dockerfile', target: '', network: '', build: NO_BUILD_OPTIONS }, '/tmp/meta.json', []);
     expect(argv).not.toContain('--annotation');
     expect(valuesOf(argv, '--output')[0]).not.toContain('oci-mediatypes');
   });
 
   test('user labels reach the build as --label, after the derived ones they replace', () => {
     const labelled = createPlan(inputs({ labels: { 'org.opencontainers.image.title': 'Speech', 'com.acme.team': 'asr' } }), runContext(), FROZEN_NOW);
-    const labels = valuesOf(pushByDigestArgv(labelled, labelled.platforms[0], { context: 'ctx', file: 'ctx/Dockerfile', target: '', network: '' }, '/tmp/meta.json'), '--label');
+    const labels = valuesOf(pushByDigestArgv(labelled, labelled.platforms[0], { context: 'ctx', file: 'ctx/Dockerfile', target: '', network: '', build: NO_BUILD_OPTIONS }, '/tmp/meta.json', []), '--label');
     expect(labels).toContain('org.opencontainers.image.title=Speech');
     expect(labels).toContain('com.acme.team=asr');
     expect(labels.filter((l) => l.startsWith('org.opencontainers.image.title='))).toHaveLength(1);

@@ -331,7 +331,7 @@ describe('build.yml', () => {
     expect(build.inputs['runner-amd64'].default).toBe('ubuntu-24.04');
     expect(build.inputs['runner-arm64'].default).toBe('ubuntu-24.04-arm');
     expect(build.inputs['buildx-driver'].default).toBe('docker');
-    expect(Object.keys(build.secrets).sort()).toEqual(['registry-password', 'registry-username']);
+    expect(Object.keys(build.secrets).sort()).toEqual(['build-secrets', 'registry-password', 'registry-username']);
     expect(Object.values(build.secrets).every((s) => !s?.required)).toBe(true);
     expect(Object.keys(build.outputs).sort()).toEqual(['digest', 'report', 'tags']);
   });
@@ -452,10 +452,13 @@ const SET_PER_JOB: Record<string, string> = {
   select: "the matrix row's image of the config",
   'registry-username': 'the registry-username secret (default github.actor), only in the jobs that push',
   'registry-password': 'the registry-password secret (default github.token), only in the jobs that push',
+  secrets: 'the build-secrets secret, in the platform jobs only: a workflow input would be printed and kept with the run',
 };
 const NOT_PASSED: Record<string, string> = {
   parallel: 'one platform per job: nothing runs side by side',
   'worker-token': 'each job generates its own (masked); a fixed one would be one more secret in jobs that run pull request code',
+  'secret-files': "a file on the caller's runner does not exist on the callee's",
+  ssh: "the callee's runner has no agent of the caller's",
 };
 /** Inputs of build.yml that are the workflow's own, not the action's. */
 const WORKFLOW_OWN = ['runner-amd64', 'runner-arm64', 'gpu-runner', 'gpu-on-fork-pull-requests', 'build-timeout-minutes', 'buildx-driver'];
@@ -588,6 +591,17 @@ describe("build.yml: what each job's with-block evaluates to", () => {
     expect(got).not.toContain(SECRET);
     expect(got).not.toContain(TOKEN);
     expect(got).not.toContain('robot');
+  });
+
+  test.each([
+    { job: 'plan', want: '' },
+    { job: 'build', matrix: rows[0], want: 'PIP_INDEX_TOKEN=s3cr3t' },
+    { job: 'verify', matrix: rows[1], want: 'PIP_INDEX_TOKEN=s3cr3t' },
+    { job: 'gpu-verify', matrix: { image: 'default' }, want: 'PIP_INDEX_TOKEN=s3cr3t' },
+    { job: 'publish', matrix: { image: 'default' }, stepEnv: true, want: '' },
+  ])('build-secrets reach the action as secrets in the jobs that build only: $job', ({ job, matrix, stepEnv, want }) => {
+    const got = evaluated(job, { matrix, secrets: { 'build-secrets': 'PIP_INDEX_TOKEN=s3cr3t' }, stepEnv: stepEnv ? publishEnv() : undefined });
+    expect(got.with.secrets).toBe(want);
   });
 
   test.each([

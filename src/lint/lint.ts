@@ -40,3 +40,31 @@ export function lintCacheOrder(plan: Plan, warn: (message: string, properties: A
   const file = repositoryPath(plan.inputs.file, workspaceOf(), process.cwd());
   for (const f of cacheBusters(text)) warn(`${plan.inputs.file}:${f.line}: ${f.problem}`, file ? { title: 'cache order', file, startLine: f.line } : { title: 'cache order' });
 }
+
+/** Words of a build arg name that mark a secret wherever they stand (API_TOKEN, DB_PASSWORD, CLIENT_SECRET). */
+const SECRET_WORDS = ['TOKEN', 'PASSWORD', 'PASSWD', 'SECRET', 'CREDENTIAL', 'CREDENTIALS', 'APIKEY'];
+/** Words that mark a secret only as the last word: API_KEY, NPM_AUTH; not KEY_ID, AUTH_URL or KEYRING. */
+const SECRET_LAST_WORDS = ['KEY', 'AUTH'];
+/** Last words of names that say where a secret is, what it is called or what it hashes to, not what it is (TOKEN_URL, SECRET_NAME, PASSWORD_FILE, SECRET_SHA). */
+const NOT_SECRET_LAST_WORDS = ['URL', 'URI', 'PATH', 'FILE', 'DIR', 'ENDPOINT', 'HOST', 'PORT', 'NAME', 'TYPE', 'LENGTH', 'SHA', 'SHA256', 'HASH', 'DIGEST', 'CHECKSUM'];
+
+/**
+ * The user's build args whose name looks like a secret's. Names are cut into words at `_`, `-`
+ * and lower-to-upper case changes (apiToken is API_TOKEN), and whole words are compared, so
+ * TOKENIZERS_PARALLELISM, MAX_TOKENS, AUTHOR and KEY_ID are not taken for secrets; nor is a name
+ * that ends in a word such as URL, FILE or NAME (HF_TOKEN_FILE names where a secret is).
+ */
+export function secretLikeBuildArgs(args: { name: string }[]): string[] {
+  const names = new Set<string>();
+  for (const { name } of args) {
+    const words = name
+      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+      .toUpperCase()
+      .split(/[_-]+/)
+      .filter(Boolean);
+    const last = words[words.length - 1];
+    if (NOT_SECRET_LAST_WORDS.includes(last)) continue;
+    if (words.some((w) => SECRET_WORDS.includes(w)) || SECRET_LAST_WORDS.includes(last)) names.add(name);
+  }
+  return [...names];
+}

@@ -4,7 +4,7 @@ import type { Credentials } from '../adapters/registry/auth';
 import { RegistryClient, sha256, type FetchedManifest } from '../adapters/registry/client';
 import type { RetryPolicy } from '../adapters/registry/retry';
 import type { Docker } from '../adapters/docker';
-import { pushByDigestArgv } from '../build/argv';
+import { pushByDigestArgv, type SecretSource } from '../build/argv';
 import { PhaseError } from '../errors';
 import { parseImageRef } from '../plan/image';
 import type { Plan, PlatformPlan } from '../plan/plan';
@@ -64,6 +64,8 @@ export interface PublishEnv {
   onTempDir?: (dir: string) => void;
   /** Each registry's knowledge of which blob each layer became, shared by the run's images. */
   knowledge: Map<string, BlobKnowledge>;
+  /** The build's secret files: the rebuild that pushes by digest may miss the cache and run the RUN that reads them. */
+  secrets?: SecretSource[];
 }
 
 export function registryClient(env: Pick<PublishEnv, 'credentials' | 'policy' | 'signal' | 'log'>, image: { registry: string; repository: string }, mountFrom: string[] = []): RegistryClient {
@@ -138,7 +140,7 @@ async function pushViaBuildkit(env: PublishEnv, client: RegistryClient, plan: Pl
   env.onTempDir?.(dir);
   try {
     const meta = path.join(dir, 'metadata.json');
-    const r = await env.docker.exec(pushByDigestArgv(plan, p, plan.inputs, meta), { stream: true, env: { DOCKER_CONFIG: dir } });
+    const r = await env.docker.exec(pushByDigestArgv(plan, p, plan.inputs, meta, env.secrets ?? []), { stream: true, env: { DOCKER_CONFIG: dir } });
     if (r.code !== 0) throw new Error(`buildx push by digest failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
     const { digest } = parseBuildMetadata(fs.readFileSync(meta, 'utf8'));
     const m = await client.getManifest(digest);
