@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import * as fs from 'fs';
-import { parseBuildContexts, parseCache, parseSecretFiles, parseSecrets, parseShmSize, parseSsh, parseUlimits, checkOptionFiles, checkSecretIds, type BuildOptions } from './build/options';
+import { parseBuildContexts, parseCache, parseSecretFiles, parseSecrets, parseShmSize, parseSsh, parseUlimits, checkOptionFiles, checkSecretIds, type BuildOptions } from './builder/options';
 import { ConfigError, parseConfig } from './config';
 import { InputError, shown } from './errors';
 import { checkBuildPaths, inWorkspace, readRegularFile } from './files';

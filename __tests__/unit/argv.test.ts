@@ -1,5 +1,5 @@
-import { buildArgv, pushByDigestArgv, type SecretSource } from '../../src/build/argv';
-import { NO_BUILD_OPTIONS, parseCache, type BuildOptions } from '../../src/build/options';
+import { buildArgv, pushByDigestArgv, type SecretSource } from '../../src/builder/argv';
+import { NO_BUILD_OPTIONS, parseCache, type BuildOptions } from '../../src/builder/options';
 import { createPlan } from '../../src/plan/plan';
 import { FROZEN_ISO, FROZEN_NOW, inputs, runContext, SHA7 } from './fixtures';
 

@@ -18,8 +18,8 @@ import {
   parseUlimits,
   scopedCache,
   type BuildOptions,
-} from '../../src/build/options';
-import { writeSecrets } from '../../src/build/secrets';
+} from '../../src/builder/options';
+import { writeSecrets } from '../../src/builder/secrets';
 import { ConfigError, parseConfig } from '../../src/config';
 import { InputError } from '../../src/errors';
 import { readImages, readInputs } from '../../src/inputs';

@@ -1,4 +1,4 @@
-import { builderProblem } from '../../src/build/builder';
+import { builderProblem } from '../../src/builder/builder';
 
 describe('builderProblem', () => {
   test.each([

@@ -1,4 +1,4 @@
-import { checkEmulation } from '../../src/build/emulation';
+import { checkEmulation } from '../../src/builder/emulation';
 import { PhaseError } from '../../src/errors';
 import { platformPlan } from './fixtures';
 

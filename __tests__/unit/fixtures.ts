@@ -1,5 +1,5 @@
 /** Small shared builders for the unit tests. Every builder takes overrides so a test states only what it varies. */
-import { NO_BUILD_OPTIONS } from '../../src/build/options';
+import { NO_BUILD_OPTIONS } from '../../src/builder/options';
 import { refNameOf, type RunContext } from '../../src/context';
 import type { Inputs, InputSource } from '../../src/inputs';
 import { PLATFORMS } from '../../src/plan/platforms';

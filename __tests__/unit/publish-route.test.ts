@@ -1,9 +1,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { pushByDigestArgv } from '../../src/build/argv';
+import { pushByDigestArgv } from '../../src/builder/argv';
 import { parseAnnotations } from '../../src/plan/annotations';
-import { NO_BUILD_OPTIONS } from '../../src/build/options';
+import { NO_BUILD_OPTIONS } from '../../src/builder/options';
 import { createPlan } from '../../src/plan/plan';
 import { choosePushRoute, parseBuildMetadata, writePushConfig } from '../../src/publish/route';
 import { FROZEN_NOW, inputs, runContext } from './fixtures';
@@ -45,7 +45,7 @@ describe('pushByDigestArgv', () => {
   });
 
   test('labels and build args equal those of the verified build', async () => {
-    const { buildArgv } = await import('../../src/build/argv');
+    const { buildArgv } = await import('../../src/builder/argv');
     const built = buildArgv(plan, amd, { context: 'ctx', file: 'ctx/Dockerfile', target: 'runtime', network: 'host', build: NO_BUILD_OPTIONS }, true, '/tmp/iid', []);
     const pick = (a: string[], flag: string) => a.flatMap((x, i) => (x === flag ? [a[i + 1]] : []));
     expect(pick(argv, '--label')).toEqual(pick(built, '--label'));

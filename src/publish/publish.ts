@@ -4,7 +4,7 @@ import type { Credentials } from '../adapters/registry/auth';
 import { RegistryClient, sha256, type FetchedManifest } from '../adapters/registry/client';
 import type { RetryPolicy } from '../adapters/registry/retry';
 import type { Docker } from '../adapters/docker';
-import { pushByDigestArgv, type SecretSource } from '../build/argv';
+import { pushByDigestArgv, type SecretSource } from '../builder/argv';
 import { PhaseError } from '../errors';
 import { parseImageRef } from '../plan/image';
 import type { Plan, PlatformPlan } from '../plan/plan';
