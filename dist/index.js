@@ -960,8 +960,8 @@ var require_util = __commonJS({
     var [nodeMajor, nodeMinor] = process.versions.node.split(".").map((v) => Number(v));
     function nop() {
     }
-    function isStream(obj) {
-      return obj && typeof obj === "object" && typeof obj.pipe === "function" && typeof obj.on === "function";
+    function isStream(obj2) {
+      return obj2 && typeof obj2 === "object" && typeof obj2.pipe === "function" && typeof obj2.on === "function";
     }
     function isBlobLike(object) {
       return Blob2 && object instanceof Blob2 || object && typeof object === "object" && (typeof object.stream === "function" || typeof object.arrayBuffer === "function") && /^(Blob|File)$/.test(object[Symbol.toStringTag]);
@@ -1047,14 +1047,14 @@ var require_util = __commonJS({
       }
       return servername;
     }
-    function deepClone(obj) {
-      return JSON.parse(JSON.stringify(obj));
+    function deepClone(obj2) {
+      return JSON.parse(JSON.stringify(obj2));
     }
-    function isAsyncIterable(obj) {
-      return !!(obj != null && typeof obj[Symbol.asyncIterator] === "function");
+    function isAsyncIterable(obj2) {
+      return !!(obj2 != null && typeof obj2[Symbol.asyncIterator] === "function");
     }
-    function isIterable(obj) {
-      return !!(obj != null && (typeof obj[Symbol.iterator] === "function" || typeof obj[Symbol.asyncIterator] === "function"));
+    function isIterable(obj2) {
+      return !!(obj2 != null && (typeof obj2[Symbol.iterator] === "function" || typeof obj2[Symbol.asyncIterator] === "function"));
     }
     function bodyLength(body) {
       if (body == null) {
@@ -1102,29 +1102,29 @@ var require_util = __commonJS({
     function headerNameToString(value) {
       return headerNameLowerCasedRecord[value] || value.toLowerCase();
     }
-    function parseHeaders(headers, obj = {}) {
+    function parseHeaders(headers, obj2 = {}) {
       if (!Array.isArray(headers)) return headers;
       for (let i = 0; i < headers.length; i += 2) {
         const key2 = headers[i].toString().toLowerCase();
-        let val = obj[key2];
+        let val = obj2[key2];
         if (!val) {
           if (Array.isArray(headers[i + 1])) {
-            obj[key2] = headers[i + 1].map((x) => x.toString("utf8"));
+            obj2[key2] = headers[i + 1].map((x) => x.toString("utf8"));
           } else {
-            obj[key2] = headers[i + 1].toString("utf8");
+            obj2[key2] = headers[i + 1].toString("utf8");
           }
         } else {
           if (!Array.isArray(val)) {
             val = [val];
-            obj[key2] = val;
+            obj2[key2] = val;
           }
           val.push(headers[i + 1].toString("utf8"));
         }
       }
-      if ("content-length" in obj && "content-disposition" in obj) {
-        obj["content-disposition"] = Buffer.from(obj["content-disposition"]).toString("latin1");
+      if ("content-length" in obj2 && "content-disposition" in obj2) {
+        obj2["content-disposition"] = Buffer.from(obj2["content-disposition"]).toString("latin1");
       }
-      return obj;
+      return obj2;
     }
     function parseRawHeaders(headers) {
       const ret = [];
@@ -6354,10 +6354,10 @@ var require_utils2 = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.enumToMap = void 0;
-    function enumToMap(obj) {
+    function enumToMap(obj2) {
       const res = {};
-      Object.keys(obj).forEach((key2) => {
-        const value = obj[key2];
+      Object.keys(obj2).forEach((key2) => {
+        const value = obj2[key2];
         if (typeof value === "number") {
           res[key2] = value;
         }
@@ -17560,27 +17560,27 @@ var require_lib = __commonJS({
           return this._processResponse(res, this.requestOptions);
         });
       }
-      postJson(requestUrl, obj, additionalHeaders = {}) {
+      postJson(requestUrl, obj2, additionalHeaders = {}) {
         return __awaiter(this, void 0, void 0, function* () {
-          const data = JSON.stringify(obj, null, 2);
+          const data = JSON.stringify(obj2, null, 2);
           additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
           additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.ContentType, MediaTypes.ApplicationJson);
           const res = yield this.post(requestUrl, data, additionalHeaders);
           return this._processResponse(res, this.requestOptions);
         });
       }
-      putJson(requestUrl, obj, additionalHeaders = {}) {
+      putJson(requestUrl, obj2, additionalHeaders = {}) {
         return __awaiter(this, void 0, void 0, function* () {
-          const data = JSON.stringify(obj, null, 2);
+          const data = JSON.stringify(obj2, null, 2);
           additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
           additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.ContentType, MediaTypes.ApplicationJson);
           const res = yield this.put(requestUrl, data, additionalHeaders);
           return this._processResponse(res, this.requestOptions);
         });
       }
-      patchJson(requestUrl, obj, additionalHeaders = {}) {
+      patchJson(requestUrl, obj2, additionalHeaders = {}) {
         return __awaiter(this, void 0, void 0, function* () {
-          const data = JSON.stringify(obj, null, 2);
+          const data = JSON.stringify(obj2, null, 2);
           additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
           additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.ContentType, MediaTypes.ApplicationJson);
           const res = yield this.patch(requestUrl, data, additionalHeaders);
@@ -17881,25 +17881,25 @@ var require_lib = __commonJS({
               }
               return value;
             }
-            let obj;
+            let obj2;
             let contents;
             try {
               contents = yield res.readBody();
               if (contents && contents.length > 0) {
                 if (options && options.deserializeDates) {
-                  obj = JSON.parse(contents, dateTimeDeserializer);
+                  obj2 = JSON.parse(contents, dateTimeDeserializer);
                 } else {
-                  obj = JSON.parse(contents);
+                  obj2 = JSON.parse(contents);
                 }
-                response.result = obj;
+                response.result = obj2;
               }
               response.headers = res.message.headers;
             } catch (err) {
             }
             if (statusCode > 299) {
               let msg;
-              if (obj && obj.message) {
-                msg = obj.message;
+              if (obj2 && obj2.message) {
+                msg = obj2.message;
               } else if (contents && contents.length > 0) {
                 msg = contents;
               } else {
@@ -17916,7 +17916,7 @@ var require_lib = __commonJS({
       }
     };
     exports2.HttpClient = HttpClient2;
-    var lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => (c[k.toLowerCase()] = obj[k], c), {});
+    var lowercaseKeys = (obj2) => Object.keys(obj2).reduce((c, k) => (c[k.toLowerCase()] = obj2[k], c), {});
   }
 });
 
@@ -20285,7 +20285,7 @@ var require_anchors = __commonJS({
 var require_applyReviver = __commonJS({
   "node_modules/yaml/dist/doc/applyReviver.js"(exports2) {
     "use strict";
-    function applyReviver(reviver, obj, key2, val) {
+    function applyReviver(reviver, obj2, key2, val) {
       if (val && typeof val === "object") {
         if (Array.isArray(val)) {
           for (let i = 0, len = val.length; i < len; ++i) {
@@ -20325,7 +20325,7 @@ var require_applyReviver = __commonJS({
           }
         }
       }
-      return reviver.call(obj, key2, val);
+      return reviver.call(obj2, key2, val);
     }
     exports2.applyReviver = applyReviver;
   }
@@ -21261,10 +21261,10 @@ var require_stringify = __commonJS({
           return match.find((t) => t.format === item.format) ?? match[0];
       }
       let tagObj = void 0;
-      let obj;
+      let obj2;
       if (identity.isScalar(item)) {
-        obj = item.value;
-        let match = tags.filter((t) => t.identify?.(obj));
+        obj2 = item.value;
+        let match = tags.filter((t) => t.identify?.(obj2));
         if (match.length > 1) {
           const testMatch = match.filter((t) => t.test);
           if (testMatch.length > 0)
@@ -21272,11 +21272,11 @@ var require_stringify = __commonJS({
         }
         tagObj = match.find((t) => t.format === item.format) ?? match.find((t) => !t.format);
       } else {
-        obj = item;
-        tagObj = tags.find((t) => t.nodeClass && obj instanceof t.nodeClass);
+        obj2 = item;
+        tagObj = tags.find((t) => t.nodeClass && obj2 instanceof t.nodeClass);
       }
       if (!tagObj) {
-        const name = obj?.constructor?.name ?? (obj === null ? "null" : typeof obj);
+        const name = obj2?.constructor?.name ?? (obj2 === null ? "null" : typeof obj2);
         throw new Error(`Tag not resolved for ${name} value`);
       }
       return tagObj;
@@ -21832,23 +21832,23 @@ var require_YAMLMap = __commonJS({
        * A generic collection parsing method that can be extended
        * to other node classes that inherit from YAMLMap
        */
-      static from(schema, obj, ctx) {
+      static from(schema, obj2, ctx) {
         const { keepUndefined, replacer } = ctx;
         const map = new this(schema);
         const add = (key2, value) => {
           if (typeof replacer === "function")
-            value = replacer.call(obj, key2, value);
+            value = replacer.call(obj2, key2, value);
           else if (Array.isArray(replacer) && !replacer.includes(key2))
             return;
           if (value !== void 0 || keepUndefined)
             map.items.push(Pair.createPair(key2, value, ctx));
         };
-        if (obj instanceof Map) {
-          for (const [key2, value] of obj)
+        if (obj2 instanceof Map) {
+          for (const [key2, value] of obj2)
             add(key2, value);
-        } else if (obj && typeof obj === "object") {
-          for (const key2 of Object.keys(obj))
-            add(key2, obj[key2]);
+        } else if (obj2 && typeof obj2 === "object") {
+          for (const key2 of Object.keys(obj2))
+            add(key2, obj2[key2]);
         }
         if (typeof schema.sortMapEntries === "function") {
           map.items.sort(schema.sortMapEntries);
@@ -21958,7 +21958,7 @@ var require_map = __commonJS({
           onError("Expected a mapping for this tag");
         return map2;
       },
-      createNode: (schema, obj, ctx) => YAMLMap.YAMLMap.from(schema, obj, ctx)
+      createNode: (schema, obj2, ctx) => YAMLMap.YAMLMap.from(schema, obj2, ctx)
     };
     exports2.map = map;
   }
@@ -22054,15 +22054,15 @@ var require_YAMLSeq = __commonJS({
           onComment
         });
       }
-      static from(schema, obj, ctx) {
+      static from(schema, obj2, ctx) {
         const { replacer } = ctx;
         const seq = new this(schema);
-        if (obj && Symbol.iterator in Object(obj)) {
+        if (obj2 && Symbol.iterator in Object(obj2)) {
           let i = 0;
-          for (let it of obj) {
+          for (let it of obj2) {
             if (typeof replacer === "function") {
-              const key2 = obj instanceof Set ? it : String(i++);
-              it = replacer.call(obj, key2, it);
+              const key2 = obj2 instanceof Set ? it : String(i++);
+              it = replacer.call(obj2, key2, it);
             }
             seq.items.push(createNode.createNode(it, void 0, ctx));
           }
@@ -22096,7 +22096,7 @@ var require_seq = __commonJS({
           onError("Expected a sequence for this tag");
         return seq2;
       },
-      createNode: (schema, obj, ctx) => YAMLSeq.YAMLSeq.from(schema, obj, ctx)
+      createNode: (schema, obj2, ctx) => YAMLSeq.YAMLSeq.from(schema, obj2, ctx)
     };
     exports2.seq = seq;
   }
@@ -36272,7 +36272,11 @@ function availableCores() {
 function deflateBlock(data, dictionary, level, last2) {
   return new Promise((resolve5, reject) => {
     const chunkSize = 256 * 1024;
-    zlib.deflateRaw(data, { level, dictionary, chunkSize, finishFlush: last2 ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH }, (err, out) => err ? reject(err) : resolve5(out));
+    zlib.deflateRaw(
+      data,
+      { level, dictionary, chunkSize, finishFlush: last2 ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH },
+      (err, out) => err ? reject(err) : resolve5(out)
+    );
   });
 }
 var ParallelGzip = class extends import_stream.Transform {
@@ -36517,7 +36521,9 @@ var Docker = class _Docker {
   async serverVersion() {
     const r = await this.exec(["version", "--format", "{{.Server.Version}}"]);
     if (r.code !== 0 || !r.stdout.trim()) {
-      throw new Error(`no Docker engine answers (${(r.stderr || r.stdout).trim().split("\n")[0] || "docker version failed"}); start dockerd or set DOCKER_HOST`);
+      throw new Error(
+        `no Docker engine answers (${(r.stderr || r.stdout).trim().split("\n")[0] || "docker version failed"}); start dockerd or set DOCKER_HOST`
+      );
     }
     return r.stdout.trim();
   }
@@ -36529,7 +36535,14 @@ var Docker = class _Docker {
   /** ID, layers (diff IDs) and platform of a local image. */
   async inspectImage(ref) {
     const j = JSON.parse(await this.ok(["image", "inspect", "--format", "{{json .}}", ref]));
-    return { id: j.Id, diffIds: j.RootFS?.Layers ?? [], os: j.Os ?? "", architecture: j.Architecture ?? "", ...j.Variant ? { variant: j.Variant } : {}, size: j.Size ?? 0 };
+    return {
+      id: j.Id,
+      diffIds: j.RootFS?.Layers ?? [],
+      os: j.Os ?? "",
+      architecture: j.Architecture ?? "",
+      ...j.Variant ? { variant: j.Variant } : {},
+      size: j.Size ?? 0
+    };
   }
   /** "running", "exited", ... or "" when the container is gone. */
   async containerState(name) {
@@ -36568,7 +36581,13 @@ var Docker = class _Docker {
       if (i > 0) env[e.slice(0, i)] = e.slice(i + 1);
     }
     const h = j.Healthcheck;
-    const healthcheck = h && h.Test && h.Test.length > 0 && h.Test[0] !== "NONE" ? { test: h.Test, intervalS: (h.Interval ?? 0) / 1e9, timeoutS: (h.Timeout ?? 0) / 1e9, startPeriodS: (h.StartPeriod ?? 0) / 1e9, retries: h.Retries ?? 0 } : void 0;
+    const healthcheck = h && h.Test && h.Test.length > 0 && h.Test[0] !== "NONE" ? {
+      test: h.Test,
+      intervalS: (h.Interval ?? 0) / 1e9,
+      timeoutS: (h.Timeout ?? 0) / 1e9,
+      startPeriodS: (h.StartPeriod ?? 0) / 1e9,
+      retries: h.Retries ?? 0
+    } : void 0;
     return { user: j.User ?? "", env, healthcheck };
   }
   /** What a running (or ended) container is doing: the parts verification waits on. */
@@ -36619,7 +36638,21 @@ function policyFromEnv(env, base = DEFAULT_POLICY, prefix = "MLIB_REGISTRY") {
   }
   return out;
 }
-var RETRYABLE_ERRORS = /* @__PURE__ */ new Set(["ECONNRESET", "ECONNREFUSED", "ECONNABORTED", "EPIPE", "ETIMEDOUT", "ENETUNREACH", "EHOSTUNREACH", "EAI_AGAIN", "ENOTFOUND", "UND_ERR_SOCKET", "ERR_STREAM_PREMATURE_CLOSE", "HPE_INVALID_CONSTANT", "EPROTO"]);
+var RETRYABLE_ERRORS = /* @__PURE__ */ new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "EAI_AGAIN",
+  "ENOTFOUND",
+  "UND_ERR_SOCKET",
+  "ERR_STREAM_PREMATURE_CLOSE",
+  "HPE_INVALID_CONSTANT",
+  "EPROTO"
+]);
 function isRetryable(o) {
   if ("error" in o) return RETRYABLE_ERRORS.has(o.error);
   return o.status === 408 || o.status === 429 || o.status >= 500 && o.status <= 599 && o.status !== 501 && o.status !== 505;
@@ -36695,10 +36728,16 @@ function send(req) {
     const r = mod.request(req.url, { method: req.method, headers, agent: agentFor(req.url), signal: req.signal });
     r.on("socket", (socket) => {
       if (!socket.connecting) return;
-      connectTimer = setTimeout(() => r.destroy(Object.assign(new Error(`no connection within ${req.connectTimeoutMs / 1e3}s`), { code: "ETIMEDOUT" })), req.connectTimeoutMs);
+      connectTimer = setTimeout(
+        () => r.destroy(Object.assign(new Error(`no connection within ${req.connectTimeoutMs / 1e3}s`), { code: "ETIMEDOUT" })),
+        req.connectTimeoutMs
+      );
       socket.once(req.url.protocol === "https:" ? "secureConnect" : "connect", () => clearTimeout(connectTimer));
     });
-    r.setTimeout(req.idleTimeoutMs, () => r.destroy(Object.assign(new Error(`no data sent or received for ${req.idleTimeoutMs / 1e3}s`), { code: "ETIMEDOUT" })));
+    r.setTimeout(
+      req.idleTimeoutMs,
+      () => r.destroy(Object.assign(new Error(`no data sent or received for ${req.idleTimeoutMs / 1e3}s`), { code: "ETIMEDOUT" }))
+    );
     r.on("error", (e) => {
       if (e.name === "AbortError") fail("ABORTED", "cancelled");
       else fail(e.code ?? "EUNKNOWN", e.message);
@@ -36792,13 +36831,13 @@ async function getWithRetry(url, opts) {
       outcome = { error: e.code };
     }
     if (response && REDIRECTS.has(response.status) && header(response, "location")) {
-      if (++hops > MAX_HOPS) throw new TransportError(`GET ${url}: more than ${MAX_HOPS} redirects`, "EREDIRECT", false);
+      if (++hops > MAX_HOPS) throw new TransportError(`GET ${String(url)}: more than ${MAX_HOPS} redirects`, "EREDIRECT", false);
       target = new URL(header(response, "location"), target);
       attempt2--;
       continue;
     }
     if (response && response.body.length > limit) {
-      throw new TransportError(`GET ${target}: the answer is larger than ${limit} bytes`, "ETOOBIG", false);
+      throw new TransportError(`GET ${target.href}: the answer is larger than ${limit} bytes`, "ETOOBIG", false);
     }
     const delay = nextDelay(attempt2, outcome, opts.policy, now() - start, now());
     if (delay === void 0) {
@@ -36836,6 +36875,11 @@ function shown(value) {
   const cut = value.length > 80 ? `${value.slice(0, 80)}... (${value.length} characters)` : value;
   if (!new RegExp(INVISIBLE).test(cut)) return `'${cut}'`;
   return `"${cut.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(new RegExp(INVISIBLE, "g"), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)}"`;
+}
+function scalarText(v) {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return v.toString();
+  return JSON.stringify(v) ?? typeof v;
 }
 function messageOf(e) {
   return e instanceof Error ? e.message : String(e);
@@ -38133,7 +38177,9 @@ function ofRelease(version, release, variant) {
 }
 var ARCH_OF_PLATFORM = { amd64: "x86_64", arm64: "aarch64" };
 function pickWheels(wheels, project, release, variant, arch, python) {
-  const matching = wheels.filter((w) => w.arch === arch && ofRelease(w.version, release, variant) && (python ? supportsPython(w, python) : w.pythons.length > 0));
+  const matching = wheels.filter(
+    (w) => w.arch === arch && ofRelease(w.version, release, variant) && (python ? supportsPython(w, python) : w.pythons.length > 0)
+  );
   if (matching.length === 0) return null;
   const version = matching.some((w) => w.version.includes("+")) ? matching.find((w) => w.version.includes("+")).version : matching[0].version;
   const chosen = matching.filter((w) => w.version === version);
@@ -38368,10 +38414,16 @@ var OWN_LABEL_PREFIX = "io.ml-image-build.";
 var META_KEY_RE = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/;
 function checkMetaPair(input, key2, value, line) {
   if (key2.length > MAX_META_KEY_CHARS || !META_KEY_RE.test(key2)) {
-    throw new InputError(input, `${shown(key2)} in ${shown(line)} is not a key; accepted: up to ${MAX_META_KEY_CHARS} of letters, digits and . _ - starting and ending with a letter or digit, such as org.opencontainers.image.description`);
+    throw new InputError(
+      input,
+      `${shown(key2)} in ${shown(line)} is not a key; accepted: up to ${MAX_META_KEY_CHARS} of letters, digits and . _ - starting and ending with a letter or digit, such as org.opencontainers.image.description`
+    );
   }
   if (key2.toLowerCase().startsWith(OWN_LABEL_PREFIX)) {
-    throw new InputError(input, `${key2} is in the ${OWN_LABEL_PREFIX}* namespace the action sets itself (torch versions, variant, platform: verification and readers of the image rely on them); accepted: any other key, such as org.opencontainers.image.* or your own com.example.*`);
+    throw new InputError(
+      input,
+      `${key2} is in the ${OWN_LABEL_PREFIX}* namespace the action sets itself (torch versions, variant, platform: verification and readers of the image rely on them); accepted: any other key, such as org.opencontainers.image.* or your own com.example.*`
+    );
   }
   const bytes = Buffer.byteLength(value);
   if (bytes > MAX_META_VALUE_BYTES) throw new InputError(input, `the value of ${key2} is ${bytes} bytes; accepted: at most ${MAX_META_VALUE_BYTES}`);
@@ -38386,7 +38438,8 @@ function parseLabels(raw, input = "labels") {
     const key2 = line.slice(0, eq2).trim();
     const value = line.slice(eq2 + 1).trim();
     total += checkMetaPair(input, key2, value, line);
-    if (total > MAX_META_TOTAL_BYTES) throw new InputError(input, `the labels are over ${MAX_META_TOTAL_BYTES} bytes together; accepted: at most ${MAX_META_TOTAL_BYTES}`);
+    if (total > MAX_META_TOTAL_BYTES)
+      throw new InputError(input, `the labels are over ${MAX_META_TOTAL_BYTES} bytes together; accepted: at most ${MAX_META_TOTAL_BYTES}`);
     if (key2 in out) throw new InputError(input, `${key2} is given twice; accepted: one value per key`);
     out[key2] = value;
   }
@@ -38439,18 +38492,29 @@ function parseAnnotations(raw, input = "annotations") {
     }
     for (const level of levels) {
       if (level === "index-descriptor") {
-        throw new InputError(input, `${shown(line)}: index-descriptor annotates the descriptor of the index in an OCI layout's index.json, which a registry push does not have; accepted: manifest, index, manifest-descriptor`);
+        throw new InputError(
+          input,
+          `${shown(line)}: index-descriptor annotates the descriptor of the index in an OCI layout's index.json, which a registry push does not have; accepted: manifest, index, manifest-descriptor`
+        );
       }
-      if (!ANNOTATION_LEVELS.includes(level)) throw new InputError(input, `${shown(line)}: ${shown(level)} is not an annotation type; ${USAGE}`);
+      if (!ANNOTATION_LEVELS.includes(level))
+        throw new InputError(input, `${shown(line)}: ${shown(level)} is not an annotation type; ${USAGE}`);
       if (level === "index" && platform) {
-        throw new InputError(input, `${shown(line)}: index annotations go on the one manifest list of all platforms, so they take no [PLATFORM]; accepted: index:KEY=VALUE, or manifest[${platform}]:KEY=VALUE for that platform's image`);
+        throw new InputError(
+          input,
+          `${shown(line)}: index annotations go on the one manifest list of all platforms, so they take no [PLATFORM]; accepted: index:KEY=VALUE, or manifest[${platform}]:KEY=VALUE for that platform's image`
+        );
       }
     }
     total += checkMetaPair(input, key2, value, line);
-    if (total > MAX_META_TOTAL_BYTES) throw new InputError(input, `the annotations are over ${MAX_META_TOTAL_BYTES} bytes together; accepted: at most ${MAX_META_TOTAL_BYTES}`);
+    if (total > MAX_META_TOTAL_BYTES)
+      throw new InputError(input, `the annotations are over ${MAX_META_TOTAL_BYTES} bytes together; accepted: at most ${MAX_META_TOTAL_BYTES}`);
     for (const level of new Set(levels)) {
       if (out.some((a) => a.level === level && a.key === key2 && a.platform === platform)) {
-        throw new InputError(input, `${key2} is given twice for ${level}${platform ? `[${platform}]` : ""}; accepted: one value per key and place (a [PLATFORM] line overrides an unqualified one)`);
+        throw new InputError(
+          input,
+          `${key2} is given twice for ${level}${platform ? `[${platform}]` : ""}; accepted: one value per key and place (a [PLATFORM] line overrides an unqualified one)`
+        );
       }
       out.push({ level, ...platform ? { platform } : {}, key: key2, value });
     }
@@ -38461,14 +38525,20 @@ function annotationsFor(all, level, platform) {
   const picked = {};
   for (const a of all.filter((x) => x.level === level && !x.platform)) picked[a.key] = a.value;
   if (platform) for (const a of all.filter((x) => x.level === level && x.platform === platform)) picked[a.key] = a.value;
-  return Object.fromEntries(Object.keys(picked).sort().map((k) => [k, picked[k]]));
+  return Object.fromEntries(
+    Object.keys(picked).sort().map((k) => [k, picked[k]])
+  );
 }
 function checkAnnotationPlatforms(all, platforms, input = "annotations") {
   const stray = all.find((a) => a.platform && !platforms.includes(a.platform));
-  if (stray) throw new InputError(input, `${stray.level}[${stray.platform}]:${stray.key} names a platform that is not built (${platforms.join(", ")}); accepted: one of those platforms, or no [PLATFORM]`);
+  if (stray)
+    throw new InputError(
+      input,
+      `${stray.level}[${stray.platform}]:${stray.key} names a platform that is not built (${platforms.join(", ")}); accepted: one of those platforms, or no [PLATFORM]`
+    );
 }
 
-// src/build/options.ts
+// src/builder/options.ts
 var fs = __toESM(require("fs"));
 var MAX_SECRET_BYTES = 500 * 1024;
 var ID_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -38481,11 +38551,19 @@ function parseSecrets(raw, input = "secrets") {
     const at = l.indexOf("=");
     const id = at < 0 ? "" : l.slice(0, at).trim();
     if (at < 0 || !ID_RE.test(id)) {
-      throw new InputError(input, `line ${i + 1} (not shown) is not ID=VALUE; accepted: one secret per line, an id of letters, digits and _ . - (up to 128), then =, then the value`);
+      throw new InputError(
+        input,
+        `line ${i + 1} (not shown) is not ID=VALUE; accepted: one secret per line, an id of letters, digits and _ . - (up to 128), then =, then the value`
+      );
     }
     const value = l.slice(at + 1);
-    if (!value) throw new InputError(input, `${id} has an empty value (an unset repository secret expands to nothing); accepted: ${id}=VALUE with the value on the same line`);
-    if (Buffer.byteLength(value) > MAX_SECRET_BYTES) throw new InputError(input, `${id} is ${Buffer.byteLength(value)} bytes; BuildKit takes at most ${MAX_SECRET_BYTES} bytes per secret`);
+    if (!value)
+      throw new InputError(
+        input,
+        `${id} has an empty value (an unset repository secret expands to nothing); accepted: ${id}=VALUE with the value on the same line`
+      );
+    if (Buffer.byteLength(value) > MAX_SECRET_BYTES)
+      throw new InputError(input, `${id} is ${Buffer.byteLength(value)} bytes; BuildKit takes at most ${MAX_SECRET_BYTES} bytes per secret`);
     out.push({ id, value });
   });
   return out;
@@ -38493,21 +38571,30 @@ function parseSecrets(raw, input = "secrets") {
 function parseSecretFiles(raw, input = "secret-files") {
   return lines(raw).map((l) => {
     const m = /^([^=\s]+)\s*=\s*(.+)$/.exec(l);
-    if (!m || !ID_RE.test(m[1])) throw new InputError(input, `${shown(l)} is not ID=PATH; accepted: one per line, an id of letters, digits and _ . - then = and the file's path`);
+    if (!m || !ID_RE.test(m[1]))
+      throw new InputError(input, `${shown(l)} is not ID=PATH; accepted: one per line, an id of letters, digits and _ . - then = and the file's path`);
     return { id: m[1], path: plainPath(m[2], input, m[1]) };
   });
 }
 function plainPath(p, input, id) {
-  if (/[,"]/.test(p)) throw new InputError(input, `${id}: the path ${shown(p)} holds a comma or a double quote, which docker reads as a separator; accepted: a path without them`);
+  if (/[,"]/.test(p))
+    throw new InputError(
+      input,
+      `${id}: the path ${shown(p)} holds a comma or a double quote, which docker reads as a separator; accepted: a path without them`
+    );
   return p;
 }
 function parseSsh(raw, input = "ssh") {
   const out = [];
   for (const l of lines(raw)) {
     const m = /^([^=\s]+)\s*(?:=\s*(.*))?$/.exec(l);
-    if (!m || !ID_RE.test(m[1])) throw new InputError(input, `${shown(l)} is not default, ID or ID=PATH; accepted: one per line, such as default=\${{ env.SSH_AUTH_SOCK }}`);
+    if (!m || !ID_RE.test(m[1]))
+      throw new InputError(input, `${shown(l)} is not default, ID or ID=PATH; accepted: one per line, such as default=\${{ env.SSH_AUTH_SOCK }}`);
     if (m[2] !== void 0 && m[2].trim() === "") {
-      throw new InputError(input, `${m[1]}= has no path (was the variable it came from, such as SSH_AUTH_SOCK, unset?); accepted: ${m[1]} alone for the agent of SSH_AUTH_SOCK, or ${m[1]}=PATH of an agent socket or key file`);
+      throw new InputError(
+        input,
+        `${m[1]}= has no path (was the variable it came from, such as SSH_AUTH_SOCK, unset?); accepted: ${m[1]} alone for the agent of SSH_AUTH_SOCK, or ${m[1]}=PATH of an agent socket or key file`
+      );
     }
     const paths = m[2] === void 0 ? [] : m[2].split(",").map((p) => plainPath(p.trim(), input, m[1]));
     if (paths.some((p) => !p)) throw new InputError(input, `${shown(l)} holds an empty path; accepted: ID=PATH[,PATH]`);
@@ -38516,7 +38603,14 @@ function parseSsh(raw, input = "ssh") {
   }
   return out;
 }
-var CACHE_TYPES = { registry: "ref", local: void 0, gha: void 0, inline: void 0, s3: void 0, azblob: void 0 };
+var CACHE_TYPES = {
+  registry: "ref",
+  local: void 0,
+  gha: void 0,
+  inline: void 0,
+  s3: void 0,
+  azblob: void 0
+};
 var CREDENTIAL_ATTRS = ["token", "secret_access_key", "session_token", "access_key_id", "account_key"];
 function csvFields(s) {
   const out = [];
@@ -38543,7 +38637,11 @@ function csvFields(s) {
 function parseCache(raw, input) {
   return lines(raw).map((l) => {
     if (!l.includes("=")) {
-      if (/\s/.test(l)) throw new InputError(input, `${shown(l)} is neither an image ref nor type=...; accepted: such as type=gha or type=registry,ref=ghcr.io/OWNER/worker:buildcache`);
+      if (/\s/.test(l))
+        throw new InputError(
+          input,
+          `${shown(l)} is neither an image ref nor type=...; accepted: such as type=gha or type=registry,ref=ghcr.io/OWNER/worker:buildcache`
+        );
       return { type: "registry", attrs: [["ref", l]] };
     }
     let fields;
@@ -38559,17 +38657,23 @@ function parseCache(raw, input) {
       if (!m) throw new InputError(input, `${shown(f)} in ${shown(l)} is not key=value; accepted: type=TYPE followed by ,key=value attributes`);
       if (m[1] === "type") type = m[2];
       else if (CREDENTIAL_ATTRS.includes(m[1])) {
-        throw new InputError(input, `${m[1]}= is a credential and the build command is printed in the log; accepted: the cache without it (buildx reads it from the runner's environment)`);
+        throw new InputError(
+          input,
+          `${m[1]}= is a credential and the build command is printed in the log; accepted: the cache without it (buildx reads it from the runner's environment)`
+        );
       } else if (attrs.some(([k]) => k === m[1])) throw new InputError(input, `${m[1]} is given twice in ${shown(l)}`);
       else attrs.push([m[1], m[2]]);
     }
-    if (!(type in CACHE_TYPES)) throw new InputError(input, `${shown(l)}: type ${shown(type)} is not a cache type; accepted: ${Object.keys(CACHE_TYPES).join(", ")}`);
+    if (!(type in CACHE_TYPES))
+      throw new InputError(input, `${shown(l)}: type ${shown(type)} is not a cache type; accepted: ${Object.keys(CACHE_TYPES).join(", ")}`);
     const need = type === "local" ? input === "cache-from" ? "src" : "dest" : CACHE_TYPES[type];
     if (need && !attrs.some(([k, v]) => k === need && v)) throw new InputError(input, `${shown(l)}: type=${type} needs ${need}=...`);
     const mode = attrs.find(([k]) => k === "mode")?.[1];
-    if (mode !== void 0 && !["min", "max"].includes(mode)) throw new InputError(input, `${shown(l)}: mode=${shown(mode)} is not accepted; accepted: min, max`);
+    if (mode !== void 0 && !["min", "max"].includes(mode))
+      throw new InputError(input, `${shown(l)}: mode=${shown(mode)} is not accepted; accepted: min, max`);
     const ignore2 = attrs.find(([k]) => k === "ignore-error")?.[1];
-    if (ignore2 !== void 0 && !["true", "false"].includes(ignore2)) throw new InputError(input, `${shown(l)}: ignore-error=${shown(ignore2)} is not accepted; accepted: true, false`);
+    if (ignore2 !== void 0 && !["true", "false"].includes(ignore2))
+      throw new InputError(input, `${shown(l)}: ignore-error=${shown(ignore2)} is not accepted; accepted: true, false`);
     return { type, attrs };
   });
 }
@@ -38587,7 +38691,8 @@ function parseShmSize(raw, input = "shm-size") {
   const s = raw.trim();
   if (!s) return "";
   const m = /^(\d+)([bkmg]?)$/i.exec(s);
-  if (!m || Number(m[1]) === 0) throw new InputError(input, `${shown(s)} is not a size; accepted: a whole number above 0 with b, k, m or g, such as 2g or 512m`);
+  if (!m || Number(m[1]) === 0)
+    throw new InputError(input, `${shown(s)} is not a size; accepted: a whole number above 0 with b, k, m or g, such as 2g or 512m`);
   return s.toLowerCase();
 }
 var ULIMITS = ["core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"];
@@ -38595,7 +38700,11 @@ function parseUlimits(raw, input = "ulimit") {
   const out = [];
   for (const l of lines(raw)) {
     const m = /^([a-z]+)\s*=\s*(-1|\d+)(?::(-1|\d+))?$/.exec(l);
-    if (!m || !ULIMITS.includes(m[1])) throw new InputError(input, `${shown(l)} is not NAME=SOFT[:HARD]; accepted: one per line, such as nofile=1024:1024, with NAME one of ${ULIMITS.join(", ")}`);
+    if (!m || !ULIMITS.includes(m[1]))
+      throw new InputError(
+        input,
+        `${shown(l)} is not NAME=SOFT[:HARD]; accepted: one per line, such as nofile=1024:1024, with NAME one of ${ULIMITS.join(", ")}`
+      );
     const soft = Number(m[2]);
     const hard = m[3] === void 0 ? soft : Number(m[3]);
     const unlimited = (n) => n === -1 ? Infinity : n;
@@ -38619,14 +38728,25 @@ function checkOptionFiles(o, env = process.env) {
       st = fs.statSync(f.path);
       fs.accessSync(f.path, fs.constants.R_OK);
     } catch (e) {
-      throw new InputError("secret-files", `${f.id}: ${shown(f.path)} cannot be read (${e.code ?? e.message}); accepted: a readable regular file`);
+      throw new InputError(
+        "secret-files",
+        `${f.id}: ${shown(f.path)} cannot be read (${e.code ?? e.message}); accepted: a readable regular file`
+      );
     }
-    if (!st.isFile()) throw new InputError("secret-files", `${f.id}: ${shown(f.path)} is not a regular file (${st.isDirectory() ? "a directory" : "a device, socket or FIFO"}); accepted: a readable regular file`);
-    if (st.size > MAX_SECRET_BYTES) throw new InputError("secret-files", `${f.id}: ${shown(f.path)} is ${st.size} bytes; BuildKit takes at most ${MAX_SECRET_BYTES} bytes per secret`);
+    if (!st.isFile())
+      throw new InputError(
+        "secret-files",
+        `${f.id}: ${shown(f.path)} is not a regular file (${st.isDirectory() ? "a directory" : "a device, socket or FIFO"}); accepted: a readable regular file`
+      );
+    if (st.size > MAX_SECRET_BYTES)
+      throw new InputError("secret-files", `${f.id}: ${shown(f.path)} is ${st.size} bytes; BuildKit takes at most ${MAX_SECRET_BYTES} bytes per secret`);
   }
   for (const s of o.ssh) {
     if (s.paths.length === 0 && !env.SSH_AUTH_SOCK) {
-      throw new InputError("ssh", `${s.id} names no socket and SSH_AUTH_SOCK is not set; accepted: start an agent in an earlier step (such as webfactory/ssh-agent), or ${s.id}=PATH of a socket or key file`);
+      throw new InputError(
+        "ssh",
+        `${s.id} names no socket and SSH_AUTH_SOCK is not set; accepted: start an agent in an earlier step (such as webfactory/ssh-agent), or ${s.id}=PATH of a socket or key file`
+      );
     }
     for (const p of s.paths) {
       if (!fs.existsSync(p)) throw new InputError("ssh", `${s.id}: ${shown(p)} does not exist; accepted: the path of an agent socket or key file`);
@@ -38638,18 +38758,31 @@ function builderRefusal(o, buildx, driver) {
   if (!buildx) {
     const builder = "the engine BuildKit (docker build; the buildx plugin is not installed)";
     const add = "add docker/setup-buildx-action before this step";
-    if (o.buildContexts.length) return new InputError("build-contexts", `named contexts need buildx, and this run builds with ${builder}; ${add}, or remove build-contexts`);
-    if (o.shmSize) return new InputError("shm-size", `${builder} accepts --shm-size but does not apply it to RUN (/dev/shm stays 64 MiB); ${add}, or remove shm-size`);
+    if (o.buildContexts.length)
+      return new InputError("build-contexts", `named contexts need buildx, and this run builds with ${builder}; ${add}, or remove build-contexts`);
+    if (o.shmSize)
+      return new InputError("shm-size", `${builder} accepts --shm-size but does not apply it to RUN (/dev/shm stays 64 MiB); ${add}, or remove shm-size`);
     if (o.ulimits.length) return new InputError("ulimit", `${builder} accepts --ulimit but does not apply it to RUN; ${add}, or remove ulimit`);
     const from = o.cacheFrom.find((c) => c.type !== "registry");
-    if (from) return new InputError("cache-from", `type=${from.type} needs buildx, and this run builds with ${builder}, which reads a cache only from image refs (type=registry, or a bare ref); ${add}`);
+    if (from)
+      return new InputError(
+        "cache-from",
+        `type=${from.type} needs buildx, and this run builds with ${builder}, which reads a cache only from image refs (type=registry, or a bare ref); ${add}`
+      );
     const to2 = o.cacheTo.find((c) => c.type !== "inline");
-    if (to2) return new InputError("cache-to", `type=${to2.type} needs buildx, and this run builds with ${builder}, which can only keep the cache inline in the image (type=inline); ${add}`);
+    if (to2)
+      return new InputError(
+        "cache-to",
+        `type=${to2.type} needs buildx, and this run builds with ${builder}, which can only keep the cache inline in the image (type=inline); ${add}`
+      );
     return void 0;
   }
   const to = o.cacheTo.find((c) => c.type !== "inline");
   if (to && driver === "docker") {
-    return new InputError("cache-to", `type=${to.type}: the buildx builder uses the docker driver, which cannot export a cache; use docker/setup-buildx-action (its docker-container builder), or type=inline`);
+    return new InputError(
+      "cache-to",
+      `type=${to.type}: the buildx builder uses the docker driver, which cannot export a cache; use docker/setup-buildx-action (its docker-container builder), or type=inline`
+    );
   }
   return void 0;
 }
@@ -38672,7 +38805,7 @@ function cacheCsv(c) {
   return [`type=${c.type}`, ...c.attrs.map(([k, v]) => `${k}=${v}`)].map(q).join(",");
 }
 
-// src/build/argv.ts
+// src/builder/argv.ts
 function cacheKey(plan, p) {
   return plan.name === "default" ? p.arch : `${plan.name}-${p.arch}`;
 }
@@ -38730,7 +38863,7 @@ function pushByDigestArgv(plan, p, inputs, metadataFile, secrets) {
   ];
 }
 
-// src/build/builder.ts
+// src/builder/builder.ts
 function builderProblem(hasBuildx, clientVersion) {
   if (hasBuildx) return void 0;
   const major = Number(/^(\d+)\./.exec(clientVersion)?.[1] ?? NaN);
@@ -38738,7 +38871,7 @@ function builderProblem(hasBuildx, clientVersion) {
   return `the docker CLI on PATH (${clientVersion}) builds with BuildKit only through the buildx plugin, which is not installed. Add docker/setup-buildx-action before this step, install docker-buildx-plugin, or put a Docker CLI older than 23 (BuildKit built in) first on PATH.`;
 }
 
-// src/build/secrets.ts
+// src/builder/secrets.ts
 var fs2 = __toESM(require("fs"));
 var path = __toESM(require("path"));
 function writeSecrets(o, root, onDir) {
@@ -38757,7 +38890,7 @@ function writeSecrets(o, root, onDir) {
   return out;
 }
 
-// src/build/emulation.ts
+// src/builder/emulation.ts
 var fs3 = __toESM(require("fs"));
 var readIfExists = (path8) => {
   try {
@@ -38790,19 +38923,21 @@ function str(v) {
 function positiveInt(v) {
   return typeof v === "number" && Number.isInteger(v) && v > 0 ? v : void 0;
 }
+function obj(v) {
+  return v && typeof v === "object" && !Array.isArray(v) ? v : {};
+}
 function readPayload(file) {
   if (!file || !fs4.existsSync(file)) return {};
   try {
-    const payload = JSON.parse(fs4.readFileSync(file, "utf8"));
-    return payload && typeof payload === "object" && !Array.isArray(payload) ? payload : {};
+    return obj(JSON.parse(fs4.readFileSync(file, "utf8")));
   } catch {
     return {};
   }
 }
 function readContext(env = process.env) {
   const payload = readPayload(env.GITHUB_EVENT_PATH);
-  const repo = payload.repository && typeof payload.repository === "object" ? payload.repository : {};
-  const pr = payload.pull_request && typeof payload.pull_request === "object" ? payload.pull_request : {};
+  const repo = obj(payload.repository);
+  const pr = obj(payload.pull_request);
   const event = {};
   const prNumber = positiveInt(pr.number) ?? positiveInt(payload.number);
   if (prNumber !== void 0) event.prNumber = prNumber;
@@ -38810,7 +38945,7 @@ function readContext(env = process.env) {
     ["repositoryName", repo.name],
     ["description", repo.description],
     ["htmlUrl", repo.html_url],
-    ["license", repo.license && typeof repo.license === "object" ? repo.license.spdx_id : void 0]
+    ["license", obj(repo.license).spdx_id]
   ];
   for (const [key2, value] of fields) {
     const s = str(value);
@@ -38824,8 +38959,8 @@ function readContext(env = process.env) {
     eventName: env.GITHUB_EVENT_NAME ?? "",
     // The default branch is only in the event payload; `latest` depends on it.
     defaultBranch: str(repo.default_branch),
-    headRef: env.GITHUB_HEAD_REF || str(pr.head?.ref) || "",
-    baseRef: env.GITHUB_BASE_REF || str(pr.base?.ref) || "",
+    headRef: env.GITHUB_HEAD_REF || str(obj(pr.head).ref) || "",
+    baseRef: env.GITHUB_BASE_REF || str(obj(pr.base).ref) || "",
     repository: env.GITHUB_REPOSITORY ?? "",
     serverUrl: env.GITHUB_SERVER_URL ?? "https://github.com",
     runId: env.GITHUB_RUN_ID ?? String(process.pid),
@@ -38866,26 +39001,36 @@ function realOf(p, shown2, input, accepted = "") {
     if (code2 === "ELOOP") throw new InputError(input, `${shown2} is a link that leads back to itself (a loop)`);
     if (code2 === "ENOENT") {
       const dangling = fs5.lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink();
-      throw new InputError(input, `${dangling ? `${shown2} is a link to ${fs5.readlinkSync(p)}, which does not exist` : `${shown2} does not exist (${p})`}${accepted}`);
+      throw new InputError(
+        input,
+        `${dangling ? `${shown2} is a link to ${fs5.readlinkSync(p)}, which does not exist` : `${shown2} does not exist (${p})`}${accepted}`
+      );
     }
     throw new InputError(input, `${shown2} cannot be read (${code2 ?? e.message})`);
   }
 }
 function resolveInside(p, rule, shown2 = `'${p}'`) {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p)) {
-    throw new InputError(rule.input, `${shown2} is a URL; accepted: a path inside the ${rule.withinName} (remote build contexts are not supported: pin lint and verification read the files)`);
+    throw new InputError(
+      rule.input,
+      `${shown2} is a URL; accepted: a path inside the ${rule.withinName} (remote build contexts are not supported: pin lint and verification read the files)`
+    );
   }
   const real = realOf(path2.resolve(p), shown2, rule.input, `; accepted: a path inside the ${rule.withinName}`);
   if (!inside(rule.within, real)) {
     const via = path2.resolve(p) !== real ? ` (it leads to ${real})` : "";
-    throw new InputError(rule.input, `${shown2} is outside the ${rule.withinName}${via}${rule.why ? `: ${rule.why}` : ""}; accepted: a path inside ${rule.within}`);
+    throw new InputError(
+      rule.input,
+      `${shown2} is outside the ${rule.withinName}${via}${rule.why ? `: ${rule.why}` : ""}; accepted: a path inside ${rule.within}`
+    );
   }
   return real;
 }
 function checkDirectory(p, rule) {
   const real = resolveInside(p, rule);
   const st = fs5.statSync(real);
-  if (!st.isDirectory()) throw new InputError(rule.input, `'${p}' is ${st.isFile() ? "a file" : kindOf(st)}, not a directory; accepted: a directory inside the ${rule.withinName}`);
+  if (!st.isDirectory())
+    throw new InputError(rule.input, `'${p}' is ${st.isFile() ? "a file" : kindOf(st)}, not a directory; accepted: a directory inside the ${rule.withinName}`);
   return real;
 }
 function readRegularFile(p, rule, shown2 = `'${p}'`) {
@@ -38938,7 +39083,8 @@ function contextFiles(contextDir, dockerfile, workspace) {
     list: (dir) => fs5.readdirSync(dir, { withFileTypes: true }).map((d) => ({ name: d.name, dir: d.isDirectory() })),
     read: (p) => {
       const resolved = path2.resolve(p);
-      if (resolved === path2.resolve(dockerfile) || resolved === `${path2.resolve(dockerfile)}.dockerignore`) return readRegularFile(p, inWorkspace("file", workspace));
+      if (resolved === path2.resolve(dockerfile) || resolved === `${path2.resolve(dockerfile)}.dockerignore`)
+        return readRegularFile(p, inWorkspace("file", workspace));
       const rel = path2.relative(root, path2.resolve(p)).split(path2.sep).join("/");
       return readRegularFile(p, rule, `'${rel}' in the build context '${contextDir}'`);
     }
@@ -38989,7 +39135,18 @@ var PING_KEYS = { port: "ping-port", path: "ping-path", "startup-timeout": "star
 var PING_WANT = { port: "int", path: "line", "startup-timeout": "int", "token-env": "line" };
 var LINE_LIST_KEYS = ["labels", "annotations"];
 var SECRET_KEYS = ["secrets", "secret-files", "ssh"];
-var CONFIG_KEYS = ["name", "suffix", ...Object.keys(SCALAR_KEYS), ...LIST_KEYS, ...LINE_LIST_KEYS, "torch-variants", "expect", "build-args", "ping", "checks"];
+var CONFIG_KEYS = [
+  "name",
+  "suffix",
+  ...Object.keys(SCALAR_KEYS),
+  ...LIST_KEYS,
+  ...LINE_LIST_KEYS,
+  "torch-variants",
+  "expect",
+  "build-args",
+  "ping",
+  "checks"
+];
 var MAX_ALIASES = 100;
 var MAX_EXPANSIONS = 1e4;
 var NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -39067,7 +39224,11 @@ var Tree = class {
     if (v === null || v === void 0) return this.fail(node, path8, "has no value; write one, or leave the key out");
     if (typeof v === "string") {
       if (want !== "text" && /[\r\n]/.test(v)) {
-        return this.fail(node, path8, `must be one line; a newline here would make two ${["build-args", "tags"].some((k) => path8.includes(k)) ? "entries" : "values"} of one (got ${JSON.stringify(v.slice(0, 80))})`);
+        return this.fail(
+          node,
+          path8,
+          `must be one line; a newline here would make two ${["build-args", "tags"].some((k) => path8.includes(k)) ? "entries" : "values"} of one (got ${JSON.stringify(v.slice(0, 80))})`
+        );
       }
       return v;
     }
@@ -39078,7 +39239,11 @@ var Tree = class {
     }
     if (typeof v === "number" || typeof v === "bigint") {
       if (want === "version") {
-        return this.fail(node, path8, `is the number ${String(v)} to YAML, not the version ${source}: write versions in quotes ('${source}'), as YAML reads unquoted ones as numbers (2.10 as 2.1)`);
+        return this.fail(
+          node,
+          path8,
+          `is the number ${String(v)} to YAML, not the version ${source}: write versions in quotes ('${source}'), as YAML reads unquoted ones as numbers (2.10 as 2.1)`
+        );
       }
       if (want === "int" && !/^[0-9]+$/.test(source)) {
         if (!Number.isInteger(v)) return this.fail(node, path8, `${source} is not a whole number; accepted: plain digits such as 120`);
@@ -39097,7 +39262,7 @@ function describe(node) {
   if (node === null) return "nothing";
   if ((0, import_yaml.isMap)(node)) return "a map";
   if ((0, import_yaml.isSeq)(node)) return "a list";
-  if ((0, import_yaml.isScalar)(node)) return node.value === null ? "no value" : `the ${typeof node.value} ${node.source ?? String(node.value)}`;
+  if ((0, import_yaml.isScalar)(node)) return node.value === null ? "no value" : `the ${typeof node.value} ${node.source ?? scalarText(node.value)}`;
   return "something else";
 }
 function checksInputOf(v) {
@@ -39167,7 +39332,11 @@ function entryValues(t, node, where) {
     } else if (key2 === "build-args") {
       const check = (value, node2, p) => {
         if (Buffer.byteLength(value) > MAX_BUILD_ARG_BYTES) {
-          t.fail(node2, p, `is ${Buffer.byteLength(value)} bytes; a build arg is at most ${MAX_BUILD_ARG_BYTES} bytes (use a file in the context, or a build secret, for more)`);
+          t.fail(
+            node2,
+            p,
+            `is ${Buffer.byteLength(value)} bytes; a build arg is at most ${MAX_BUILD_ARG_BYTES} bytes (use a file in the context, or a build secret, for more)`
+          );
         }
         return value;
       };
@@ -39182,7 +39351,12 @@ function entryValues(t, node, where) {
               lines2.push(`${name}:${n}=${check(t.scalar(y, [...path8, name, n], "value"), y, [...path8, name, n])}`);
             }
           } else if ((0, import_yaml.isScalar)(x)) {
-            if (!NAME_RE.test(name)) t.fail(kn, [...path8, name], `'${name}' is not a build arg name (letters, digits and _, not starting with a digit), nor a platform with a map of args`);
+            if (!NAME_RE.test(name))
+              t.fail(
+                kn,
+                [...path8, name],
+                `'${name}' is not a build arg name (letters, digits and _, not starting with a digit), nor a platform with a map of args`
+              );
             lines2.push(`${name}=${check(t.scalar(x, [...path8, name], "value"), x, [...path8, name])}`);
           } else {
             t.fail(x ?? kn, [...path8, name], "must be a value, or a map of args for that platform");
@@ -39203,7 +39377,11 @@ function entryValues(t, node, where) {
         set2(PING_KEYS[name], t.scalar(x, [...path8, name], PING_WANT[name]), kn);
       }
     } else if (SECRET_KEYS.includes(key2)) {
-      t.fail(k, path8, `secrets are not read from ${t.file || "the config file"}: a file in the repository is the wrong place for them. Accepted: the action input '${key2}' (from \${{ secrets.NAME }}), which applies to every image`);
+      t.fail(
+        k,
+        path8,
+        `secrets are not read from ${t.file || "the config file"}: a file in the repository is the wrong place for them. Accepted: the action input '${key2}' (from \${{ secrets.NAME }}), which applies to every image`
+      );
     } else {
       t.fail(k, path8, `unknown key; accepted: ${CONFIG_KEYS.join(", ")}`);
     }
@@ -39220,7 +39398,8 @@ function parseConfig(text, file) {
   if (!(0, import_yaml.isMap)(doc)) return t.fail(null, [], "the file must be a map with an `images` list (and optional `defaults`)");
   t.checkDuplicates(doc, []);
   const top = new Map(t.pairs(doc, []).map(([k, kn, v]) => [k, { kn, v }]));
-  for (const [k, { kn }] of top) if (!["defaults", "images", "version"].includes(k)) t.fail(kn, [k], "unknown top-level key; accepted: version, defaults, images");
+  for (const [k, { kn }] of top)
+    if (!["defaults", "images", "version"].includes(k)) t.fail(kn, [k], "unknown top-level key; accepted: version, defaults, images");
   const version = top.get("version");
   if (version) {
     const v = (0, import_yaml.isScalar)(version.v) ? String(version.v.value) : "";
@@ -39229,7 +39408,8 @@ function parseConfig(text, file) {
   const defaultsNode = top.get("defaults");
   if (defaultsNode && !(0, import_yaml.isMap)(defaultsNode.v)) t.fail(defaultsNode.kn, ["defaults"], "must be a map of input names to values");
   const defaultKeys = defaultsNode ? t.pairs(defaultsNode.v, ["defaults"]).map(([k]) => k) : [];
-  if (defaultKeys.includes("name") || defaultKeys.includes("suffix")) t.fail(defaultsNode.kn, ["defaults"], "name and suffix belong to an image, not to defaults");
+  if (defaultKeys.includes("name") || defaultKeys.includes("suffix"))
+    t.fail(defaultsNode.kn, ["defaults"], "name and suffix belong to an image, not to defaults");
   const base = defaultsNode ? entryValues(t, defaultsNode.v, ["defaults"]) : { values: {}, at: {} };
   const imagesNode = top.get("images");
   const images = imagesNode?.v;
@@ -39271,11 +39451,18 @@ function parseImage(raw) {
   const other = /[^\x20-\x7e]/u.exec(raw.trim())?.[0];
   if (other) {
     const code2 = `U+${other.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
-    throw new InputError("image", `${shown(raw)} holds the character ${code2}; accepted: ASCII letters, digits and . _ - / : (for example ghcr.io/owner/worker)`);
+    throw new InputError(
+      "image",
+      `${shown(raw)} holds the character ${code2}; accepted: ASCII letters, digits and . _ - / : (for example ghcr.io/owner/worker)`
+    );
   }
   const s = raw.trim().toLowerCase();
   if (!s) throw new InputError("image", "is required: the image to build without a tag, for example ghcr.io/OWNER/worker");
-  if (s.length > MAX_IMAGE_NAME) throw new InputError("image", `'${raw.slice(0, 60)}...' is ${s.length} characters; docker accepts image names (registry included) of at most ${MAX_IMAGE_NAME}`);
+  if (s.length > MAX_IMAGE_NAME)
+    throw new InputError(
+      "image",
+      `'${raw.slice(0, 60)}...' is ${s.length} characters; docker accepts image names (registry included) of at most ${MAX_IMAGE_NAME}`
+    );
   if (s.includes("@") || s.split("/").pop().includes(":")) {
     throw new InputError("image", `'${raw}' includes a tag or digest; give the name only and put tags in 'tags'`);
   }
@@ -39285,7 +39472,10 @@ function parseImage(raw) {
   let repository = hasHost ? s.slice(first.length + 1) : s;
   if (registry === "docker.io" && !repository.includes("/")) repository = `library/${repository}`;
   if (hasHost && !HOST_RE.test(registry) || !PATH_RE.test(repository)) {
-    throw new InputError("image", `'${raw}' is not a valid image name; expected [REGISTRY/]PATH with lowercase letters, digits and . _ - separators, for example ghcr.io/owner/worker`);
+    throw new InputError(
+      "image",
+      `'${raw}' is not a valid image name; expected [REGISTRY/]PATH with lowercase letters, digits and . _ - separators, for example ghcr.io/owner/worker`
+    );
   }
   if (hasHost) {
     const [host, port] = registry.split(":");
@@ -39293,7 +39483,8 @@ function parseImage(raw) {
       throw new InputError("image", `'${raw}': the registry port ${port} is not a port; accepted: 1 to 65535`);
     }
     const long = host.split(".").find((label) => label.length > 63);
-    if (long) throw new InputError("image", `'${raw}': the registry host name part '${long.slice(0, 20)}...' is ${long.length} characters; a DNS label is at most 63`);
+    if (long)
+      throw new InputError("image", `'${raw}': the registry host name part '${long.slice(0, 20)}...' is ${long.length} characters; a DNS label is at most 63`);
   }
   return { name: s, registry, repository };
 }
@@ -39306,7 +39497,10 @@ function parseImageRef(raw, input) {
   try {
     return { image: parseImage(name), reference: at ? at[2] : tag ? tag[2] : "latest" };
   } catch (e) {
-    throw new InputError(input, `'${raw}' is not an image reference such as ghcr.io/owner/base:latest (${e.message.replace(/^Input 'image': /, "")})`);
+    throw new InputError(
+      input,
+      `'${raw}' is not an image reference such as ghcr.io/owner/base:latest (${e.message.replace(/^Input 'image': /, "")})`
+    );
   }
 }
 
@@ -39413,7 +39607,12 @@ function classify(ctx, shaLength, maxName, now) {
   }
   if (ctx.eventName === "schedule") {
     const dated = `nightly-${yyyymmdd(now)}`;
-    return { reason: `scheduled run of ${now.toISOString().slice(0, 10)} (UTC)`, version: dated, isPr: false, outputs: [{ rule: "nightly", tags: [dated, "nightly"] }] };
+    return {
+      reason: `scheduled run of ${now.toISOString().slice(0, 10)} (UTC)`,
+      version: dated,
+      isPr: false,
+      outputs: [{ rule: "nightly", tags: [dated, "nightly"] }]
+    };
   }
   if (ctx.ref.startsWith("refs/tags/")) {
     const name = ctx.ref.slice("refs/tags/".length);
@@ -39632,7 +39831,11 @@ function parseChecks(text, where) {
     try {
       return new RegExp(source, "m");
     } catch (e) {
-      return fail(node, path8, `${show(source)} is not a regular expression (${messageOf(e).replace(/^Invalid regular expression: \/.*\/m: /, "")}); accepted: a JavaScript regular expression, e.g. 'large-v3.*\\.pt$'`);
+      return fail(
+        node,
+        path8,
+        `${show(source)} is not a regular expression (${messageOf(e).replace(/^Invalid regular expression: \/.*\/m: /, "")}); accepted: a JavaScript regular expression, e.g. 'large-v3.*\\.pt$'`
+      );
     }
   };
   const jsonExpectations = (node, path8) => {
@@ -39642,7 +39845,12 @@ function parseChecks(text, where) {
       const k = resolve5(pair.key);
       const key2 = (0, import_yaml2.isScalar)(k) ? String(k.value) : "";
       const segments = parseJsonPath(key2);
-      if (!segments) return fail(k, [...path8, key2], `${show(key2)} is not a JSON path; accepted: names joined by dots, [N] for an array index, ["key"] for other keys, e.g. a.b[0].c`);
+      if (!segments)
+        return fail(
+          k,
+          [...path8, key2],
+          `${show(key2)} is not a JSON path; accepted: names joined by dots, [N] for an array index, ["key"] for other keys, e.g. a.b[0].c`
+        );
       const v = resolve5(pair.value);
       out.push({ path: key2, segments, value: v === null ? null : v.toJS(doc) });
     }
@@ -39658,7 +39866,8 @@ function parseChecks(text, where) {
       if (node.items.length === 0) return fail(node, path8, "must be a map, or a non-empty list of maps of which one must hold");
       return node.items.map((n, i) => one(resolve5(n), [...path8, i]));
     }
-    if (!(0, import_yaml2.isMap)(node)) return fail(node, path8, `must be a map with ${accepted.join(", ")} (or a list of such maps of which one must hold); got ${describe2(node)}`);
+    if (!(0, import_yaml2.isMap)(node))
+      return fail(node, path8, `must be a map with ${accepted.join(", ")} (or a list of such maps of which one must hold); got ${describe2(node)}`);
     return [one(node, path8)];
   };
   const checks = [];
@@ -39685,7 +39894,11 @@ function parseChecks(text, where) {
     const exec = keys.get("exec");
     const http3 = keys.get("http");
     if (!!exec === !!http3) {
-      return fail(node, [i], exec ? "has both exec and http; accepted: one of them per check" : "has neither exec nor http; accepted: exec (a command run in the container) or http (a request to the worker)");
+      return fail(
+        node,
+        [i],
+        exec ? "has both exec and http; accepted: one of them per check" : "has neither exec nor http; accepted: exec (a command run in the container) or http (a request to the worker)"
+      );
     }
     const expect = keys.get("expect")?.v ?? null;
     if (exec) {
@@ -39711,17 +39924,20 @@ function parseChecks(text, where) {
       const h = entries(http3.v, [i, "http"], HTTP_KEYS, `the request: ${HTTP_KEYS.join(", ")}`);
       if (!h.has("path")) fail(http3.v, [i, "http"], "has no path; accepted: a path starting with /, e.g. /v1/ping");
       const path8 = str2(h.get("path").v, [i, "http", "path"], "a path starting with /");
-      if (!path8.startsWith("/") || /\s/.test(path8)) fail(h.get("path").v, [i, "http", "path"], `${show(path8)} is not accepted; accepted: a path starting with / and without spaces, e.g. /v1/ping`);
+      if (!path8.startsWith("/") || /\s/.test(path8))
+        fail(h.get("path").v, [i, "http", "path"], `${show(path8)} is not accepted; accepted: a path starting with / and without spaces, e.g. /v1/ping`);
       let method = "GET";
       if (h.has("method")) {
         const m = str2(h.get("method").v, [i, "http", "method"], `one of ${METHODS.join(", ")}`);
-        if (!METHODS.includes(m.toUpperCase())) fail(h.get("method").v, [i, "http", "method"], `${show(m)} is not accepted; accepted: ${METHODS.join(", ")}`);
+        if (!METHODS.includes(m.toUpperCase()))
+          fail(h.get("method").v, [i, "http", "method"], `${show(m)} is not accepted; accepted: ${METHODS.join(", ")}`);
         method = m.toUpperCase();
       }
       const headers = {};
       if (h.has("headers")) {
         const hn = h.get("headers").v;
-        if (!(0, import_yaml2.isMap)(hn)) fail(hn, [i, "http", "headers"], `must map header names to values, e.g. {Authorization: "Bearer ${TOKEN_PLACEHOLDER}"}; got ${describe2(hn)}`);
+        if (!(0, import_yaml2.isMap)(hn))
+          fail(hn, [i, "http", "headers"], `must map header names to values, e.g. {Authorization: "Bearer ${TOKEN_PLACEHOLDER}"}; got ${describe2(hn)}`);
         for (const pair of hn.items) {
           const k = resolve5(pair.key);
           const name2 = (0, import_yaml2.isScalar)(k) ? String(k.value) : "";
@@ -39729,7 +39945,7 @@ function parseChecks(text, where) {
           if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name2)) fail(k, at, `${show(name2)} is not an HTTP header name`);
           const v = resolve5(pair.value);
           if (!(0, import_yaml2.isScalar)(v) || v.value === null || typeof v.value === "object") fail(v, at, `must be a single value; got ${describe2(v)}`);
-          const value = String(v.value);
+          const value = scalarText(v.value);
           if (/[\r\n]/.test(value)) fail(v, at, "must be one line");
           placeholders(value, (msg) => fail(v, at, msg));
           headers[name2] = value;
@@ -39757,7 +39973,16 @@ function parseChecks(text, where) {
         if (e.has("json")) out.json = jsonExpectations(e.get("json").v, [...p, "json"]);
         return out;
       };
-      checks.push({ kind: "http", name: n, method, path: path8, headers, ...body !== void 0 ? { body } : {}, expect: expectations(expect, [i, "expect"], one, HTTP_EXPECT_KEYS), ...timings });
+      checks.push({
+        kind: "http",
+        name: n,
+        method,
+        path: path8,
+        headers,
+        ...body !== void 0 ? { body } : {},
+        expect: expectations(expect, [i, "expect"], one, HTTP_EXPECT_KEYS),
+        ...timings
+      });
     }
   });
   return checks;
@@ -40086,10 +40311,14 @@ var RegistryClient = class _RegistryClient {
         clearInterval(waiting);
         if (!(e instanceof TransportError)) throw e;
         if (e.code === "ABORTED") throw new RegistryError(`${op.what}: cancelled`);
-        if (e.bodySent) throw new RegistryError(`${op.what}: ${op.method} ${this.registry}${url.pathname}: ${e.reason} (${e.code}) during the upload`, void 0, true);
+        if (e.bodySent)
+          throw new RegistryError(`${op.what}: ${op.method} ${this.registry}${url.pathname}: ${e.reason} (${e.code}) during the upload`, void 0, true);
         outcome = { error: e.code };
         const delay2 = nextDelay(attempt2, outcome, this.policy, Date.now() - started, Date.now());
-        if (delay2 === void 0) throw new RegistryError(`${op.what}: ${op.method} ${this.registry}${url.pathname} failed: ${e.reason} (${e.code}), ${attempt2} ${attempt2 === 1 ? "try" : "tries"} over ${seconds(started)}`);
+        if (delay2 === void 0)
+          throw new RegistryError(
+            `${op.what}: ${op.method} ${this.registry}${url.pathname} failed: ${e.reason} (${e.code}), ${attempt2} ${attempt2 === 1 ? "try" : "tries"} over ${seconds(started)}`
+          );
         this.log(`${op.what}: ${e.code} from ${this.registry}; try ${attempt2 + 1} of ${this.policy.attempts} in ${(delay2 / 1e3).toFixed(1)}s`);
         await sleep(delay2, this.opts.signal);
         attempt2++;
@@ -40118,7 +40347,10 @@ var RegistryClient = class _RegistryClient {
       if (res.bodySent) throw new RegistryError(`${op.what}: ${where} answered ${describe3(outcome, res)} after the upload`, res.status, true);
       const delay = nextDelay(attempt2, outcome, this.policy, Date.now() - started, Date.now());
       if (delay === void 0) {
-        throw new RegistryError(`${op.what}: ${where} answered ${describe3(outcome, res)}${attempt2 > 1 ? `, ${attempt2} tries over ${seconds(started)}` : ""}`, res.status);
+        throw new RegistryError(
+          `${op.what}: ${where} answered ${describe3(outcome, res)}${attempt2 > 1 ? `, ${attempt2} tries over ${seconds(started)}` : ""}`,
+          res.status
+        );
       }
       this.log(`${op.what}: HTTP ${res.status} from ${this.registry}; try ${attempt2 + 1} of ${this.policy.attempts} in ${(delay / 1e3).toFixed(1)}s`);
       await sleep(delay, this.opts.signal);
@@ -40136,10 +40368,21 @@ var RegistryClient = class _RegistryClient {
       this.authHeader = basicHeader(creds);
       return;
     }
-    if (challenge.scheme !== "bearer") throw new RegistryError(`registry ${this.registry} asks for '${challenge.scheme}' authentication, which is not supported (Basic and Bearer are)`, 401, false, true);
+    if (challenge.scheme !== "bearer")
+      throw new RegistryError(
+        `registry ${this.registry} asks for '${challenge.scheme}' authentication, which is not supported (Basic and Bearer are)`,
+        401,
+        false,
+        true
+      );
     const url = tokenUrl(challenge, scopesFor(this.repository, this.opts.mountFrom ?? []));
     if (creds && !mayShareCredentials(this.baseUrl, url)) {
-      throw new RegistryError(`registry ${this.registry} sends logins to ${url.origin}, another host, over plain HTTP; the credentials are not sent there in clear text`, void 0, false, true);
+      throw new RegistryError(
+        `registry ${this.registry} sends logins to ${url.origin}, another host, over plain HTTP; the credentials are not sent there in clear text`,
+        void 0,
+        false,
+        true
+      );
     }
     const started = Date.now();
     for (let attempt2 = 1; ; attempt2++) {
@@ -40163,7 +40406,12 @@ var RegistryClient = class _RegistryClient {
           return;
         }
         if (res.status === 401 || res.status === 403) {
-          throw new RegistryError(`the token endpoint ${url.host}${url.pathname} of ${this.registry} refused ${creds ? `user '${creds.username}'` : "anonymous access"}: ${describe3({ status: res.status }, res)}`, res.status, false, true);
+          throw new RegistryError(
+            `the token endpoint ${url.host}${url.pathname} of ${this.registry} refused ${creds ? `user '${creds.username}'` : "anonymous access"}: ${describe3({ status: res.status }, res)}`,
+            res.status,
+            false,
+            true
+          );
         }
         outcome = { status: res.status, retryAfter: headerOf(res, "retry-after") };
       } catch (e) {
@@ -40173,7 +40421,10 @@ var RegistryClient = class _RegistryClient {
       }
       const delay = nextDelay(attempt2, outcome, this.policy, Date.now() - started, Date.now());
       const what = `token request to ${url.host}${url.pathname} for ${this.registry}`;
-      if (delay === void 0) throw new RegistryError(`${what} failed: ${describe3(outcome, res)}, ${attempt2} ${attempt2 === 1 ? "try" : "tries"} (the token endpoint failed; this is not a credentials problem)`);
+      if (delay === void 0)
+        throw new RegistryError(
+          `${what} failed: ${describe3(outcome, res)}, ${attempt2} ${attempt2 === 1 ? "try" : "tries"} (the token endpoint failed; this is not a credentials problem)`
+        );
       this.log(`${what}: ${describe3(outcome)}; try ${attempt2 + 1} of ${this.policy.attempts} in ${(delay / 1e3).toFixed(1)}s`);
       await sleep(delay, this.opts.signal);
     }
@@ -40186,13 +40437,26 @@ var RegistryClient = class _RegistryClient {
     const res = await this.request({ method: "POST", path: "blobs/uploads/", what: `opening a test upload in ${this.name}`, ok: [202] });
     const location = headerOf(res, "location");
     if (location) {
-      await this.request({ method: "DELETE", path: new URL(location, this.baseUrl), what: "cancelling the test upload", ok: [204, 200, 202], accept: [400, 404, 405] }).catch(() => void 0);
+      await this.request({
+        method: "DELETE",
+        path: new URL(location, this.baseUrl),
+        what: "cancelling the test upload",
+        ok: [204, 200, 202],
+        accept: [400, 404, 405]
+      }).catch(() => void 0);
     }
   }
   async blobExists(digest) {
-    const res = await this.request({ method: "HEAD", path: `blobs/${digest}`, what: `checking for blob ${short(digest)} in ${this.name}`, ok: [200], accept: [404] });
+    const res = await this.request({
+      method: "HEAD",
+      path: `blobs/${digest}`,
+      what: `checking for blob ${short(digest)} in ${this.name}`,
+      ok: [200],
+      accept: [404]
+    });
     return res.status === 200 ? Number(headerOf(res, "content-length") ?? 0) : void 0;
   }
+  /** A blob read as JSON (an image config); the caller says what it expects and checks what it reads. */
   async blobJson(digest) {
     const res = await this.request({ method: "GET", path: `blobs/${digest}`, what: `reading blob ${short(digest)} of ${this.name}`, ok: [200] });
     return JSON.parse(res.body.toString("utf8"));
@@ -40207,7 +40471,14 @@ var RegistryClient = class _RegistryClient {
     });
     if (res.status === 201) return true;
     const location = headerOf(res, "location");
-    if (location) await this.request({ method: "DELETE", path: new URL(location, this.baseUrl), what: "cancelling an unused upload", ok: [204, 200, 202], accept: [400, 404, 405] }).catch(() => void 0);
+    if (location)
+      await this.request({
+        method: "DELETE",
+        path: new URL(location, this.baseUrl),
+        what: "cancelling an unused upload",
+        ok: [204, 200, 202],
+        accept: [400, 404, 405]
+      }).catch(() => void 0);
     return false;
   }
   async startUpload(what) {
@@ -40226,7 +40497,15 @@ var RegistryClient = class _RegistryClient {
       const location = await this.startUpload(what);
       location.searchParams.set("digest", digest);
       try {
-        await this.request({ method: "PUT", path: location, body: data, headers: { "Content-Type": "application/octet-stream" }, what, ok: [201], completes: true });
+        await this.request({
+          method: "PUT",
+          path: location,
+          body: data,
+          headers: { "Content-Type": "application/octet-stream" },
+          what,
+          ok: [201],
+          completes: true
+        });
         return;
       } catch (e) {
         if (await this.finishedAnyway(digest)) return;
@@ -40256,7 +40535,15 @@ var RegistryClient = class _RegistryClient {
    */
   async pushStream(body, digestOf, what) {
     const location = await this.startUpload(what);
-    const patched = await this.request({ method: "PATCH", path: location, body, headers: { "Content-Type": "application/octet-stream" }, what, ok: [202, 204], completes: true });
+    const patched = await this.request({
+      method: "PATCH",
+      path: location,
+      body,
+      headers: { "Content-Type": "application/octet-stream" },
+      what,
+      ok: [202, 204],
+      completes: true
+    });
     const next = new URL(headerOf(patched, "location") ?? location.toString(), this.baseUrl);
     const digest = digestOf();
     next.searchParams.set("digest", digest);
@@ -40269,7 +40556,14 @@ var RegistryClient = class _RegistryClient {
   }
   /** A manifest by tag or digest; undefined when the registry does not have it. */
   async getManifest(reference) {
-    const res = await this.request({ method: "GET", path: `manifests/${reference}`, headers: { Accept: ACCEPT_MANIFESTS }, what: `reading ${this.name}${reference.startsWith("sha256:") ? "@" : ":"}${reference}`, ok: [200], accept: [404] });
+    const res = await this.request({
+      method: "GET",
+      path: `manifests/${reference}`,
+      headers: { Accept: ACCEPT_MANIFESTS },
+      what: `reading ${this.name}${reference.startsWith("sha256:") ? "@" : ":"}${reference}`,
+      ok: [200],
+      accept: [404]
+    });
     if (res.status === 404) return void 0;
     const json = JSON.parse(res.body.toString("utf8"));
     const digest = sha256(res.body);
@@ -40334,7 +40628,13 @@ var RegistryClient = class _RegistryClient {
    * support it: false then, and the caller says the tag stayed.
    */
   async deleteTag(tag) {
-    const res = await this.request({ method: "DELETE", path: `manifests/${tag}`, what: `removing tag ${this.name}:${tag}`, ok: [202, 200, 204], accept: [400, 404, 405, 501] });
+    const res = await this.request({
+      method: "DELETE",
+      path: `manifests/${tag}`,
+      what: `removing tag ${this.name}:${tag}`,
+      ok: [202, 200, 204],
+      accept: [400, 404, 405, 501]
+    });
     return [200, 202, 204].includes(res.status);
   }
 };
@@ -40463,7 +40763,13 @@ async function feed(entry, input, start, onChunk, teardown) {
   );
   try {
     try {
-      await pump(entry, input, (c) => !failed && onChunk(c), () => failed, died);
+      await pump(
+        entry,
+        input,
+        (c) => !failed && onChunk(c),
+        () => failed,
+        died
+      );
     } catch (e) {
       input.destroy(e);
       throw e;
@@ -40496,14 +40802,21 @@ async function uploadCompressed(ctx, entry, size, expectedDiffId, label) {
   const error2 = await feed(
     entry,
     input,
-    () => ctx.client.pushStream({ stream: counter }, () => {
-      diffId = `sha256:${diffHash.digest("hex")}`;
-      digest = `sha256:${gzHash.digest("hex")}`;
-      if (expectedDiffId && diffId !== expectedDiffId) {
-        throw new PhaseError("publish", `${label}: the saved layer hashes to ${diffId}, not to ${expectedDiffId} as the verified image's config says; it was not published`);
-      }
-      return digest;
-    }, `upload of ${label}`),
+    () => ctx.client.pushStream(
+      { stream: counter },
+      () => {
+        diffId = `sha256:${diffHash.digest("hex")}`;
+        digest = `sha256:${gzHash.digest("hex")}`;
+        if (expectedDiffId && diffId !== expectedDiffId) {
+          throw new PhaseError(
+            "publish",
+            `${label}: the saved layer hashes to ${diffId}, not to ${expectedDiffId} as the verified image's config says; it was not published`
+          );
+        }
+        return digest;
+      },
+      `upload of ${label}`
+    ),
     (c) => {
       task.read += c.length;
       diffHash.update(c);
@@ -40515,7 +40828,9 @@ async function uploadCompressed(ctx, entry, size, expectedDiffId, label) {
   );
   task.end();
   if (error2) return { ok: false, error: error2 };
-  ctx.log(`  ${label}: ${short2(digest)} ${formatBytes(size)} -> ${formatBytes(gzSize)} gzip in ${task.seconds.toFixed(1)}s (${formatRate(size, task.seconds)})`);
+  ctx.log(
+    `  ${label}: ${short2(digest)} ${formatBytes(size)} -> ${formatBytes(gzSize)} gzip in ${task.seconds.toFixed(1)}s (${formatRate(size, task.seconds)})`
+  );
   return { ok: true, value: { diffId, desc: { mediaType: MEDIA.dockerLayerGzip, digest, size: gzSize } } };
 }
 async function uploadAsIs(ctx, entry, digest, size, label) {
@@ -40591,7 +40906,9 @@ function identifyV1Layer(jsonText2, chains) {
       const c = { ...base, layer_id: chains[i] };
       if (!withOs) delete c.os;
       if (typeof parent === "string" && parent) c.parent = `sha256:${parent}`;
-      const sorted2 = Object.fromEntries(Object.keys(c).sort().map((k) => [k, c[k]]));
+      const sorted2 = Object.fromEntries(
+        Object.keys(c).sort().map((k) => [k, c[k]])
+      );
       if (sha(goEscape(JSON.stringify(sorted2))) === `sha256:${id}`) return i;
     }
   }
@@ -40671,7 +40988,8 @@ async function readSave(docker, image, st, handlers, o) {
       } else if (kind.kind === "blob") {
         if (keepSmall()) {
           const data = await readAll(body);
-          if (sha256(data) !== kind.digest) throw new PhaseError(o.phase, `${o.label}: docker save gave blob ${kind.digest} whose content hashes to ${sha256(data)}`);
+          if (sha256(data) !== kind.digest)
+            throw new PhaseError(o.phase, `${o.label}: docker save gave blob ${kind.digest} whose content hashes to ${sha256(data)}`);
           st.blobs.set(kind.digest, data);
           st.smallBytes += size;
         } else {
@@ -40695,7 +41013,8 @@ async function readSave(docker, image, st, handlers, o) {
   const exit = await save.done;
   o.signal?.removeEventListener("abort", onAbort);
   if (o.signal?.aborted) throw cancelled();
-  if (exit.code !== 0) throw new PhaseError(o.phase, `${o.label}: docker save ${image.ref} failed (exit ${exit.code}): ${exit.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+  if (exit.code !== 0)
+    throw new PhaseError(o.phase, `${o.label}: docker save ${image.ref} failed (exit ${exit.code}): ${exit.stderr.trim().split("\n").slice(-3).join(" | ")}`);
 }
 function resolveSaved(st, image, label, phase) {
   const manifestJson = st.files.get("manifest.json");
@@ -40708,12 +41027,14 @@ function resolveSaved(st, image, label, phase) {
   const configDigest = sha256(config);
   if (configDigest === image.id) {
     const diffIds = JSON.parse(config.toString("utf8")).rootfs?.diff_ids ?? [];
-    if (diffIds.length !== saved.Layers.length) throw new PhaseError(phase, `${label}: docker save lists ${saved.Layers.length} layers, the config ${diffIds.length}`);
+    if (diffIds.length !== saved.Layers.length)
+      throw new PhaseError(phase, `${label}: docker save lists ${saved.Layers.length} layers, the config ${diffIds.length}`);
     const layers = diffIds.map((diffId, i) => {
       let entry = saved.Layers[i].replace(/^\.\//, "");
       for (let hops = 0; st.v1Links.has(entry) && hops < 8; hops++) entry = st.v1Links.get(entry);
       const seen = st.entryDiff.get(entry) ?? (/^blobs\/sha256\/([0-9a-f]{64})$/.test(entry) ? `sha256:${entry.slice(13)}` : void 0);
-      if (seen && seen !== diffId) throw new PhaseError(phase, `${label}: layer ${i + 1} of the saved image hashes to ${seen}, its config says ${diffId}; nothing was tagged`);
+      if (seen && seen !== diffId)
+        throw new PhaseError(phase, `${label}: layer ${i + 1} of the saved image hashes to ${seen}, its config says ${diffId}; nothing was tagged`);
       return { diffId, entry };
     });
     return { store: "classic", config, configDigest, layers };
@@ -40722,16 +41043,22 @@ function resolveSaved(st, image, label, phase) {
   let manifestBytes = st.blobs.get(image.id);
   const top = manifestBytes ? JSON.parse(manifestBytes.toString("utf8")) : void 0;
   if (top?.manifests) {
-    const entry = top.manifests.find((m) => m.platform?.os === image.os && m.platform?.architecture === image.architecture && (!image.variant || m.platform?.variant === image.variant));
+    const entry = top.manifests.find(
+      (m) => m.platform?.os === image.os && m.platform?.architecture === image.architecture && (!image.variant || m.platform?.variant === image.variant)
+    );
     if (!entry) throw new PhaseError(phase, `${label}: the saved index ${image.id} has no ${image.os}/${image.architecture} manifest`);
     manifestDigest = entry.digest;
     manifestBytes = st.blobs.get(entry.digest);
   }
   if (!manifestBytes) {
-    throw new PhaseError(phase, `${label}: docker save of ${image.ref} holds neither a config nor a manifest named by the verified image ID ${image.id} (config ${configDigest}); nothing was tagged`);
+    throw new PhaseError(
+      phase,
+      `${label}: docker save of ${image.ref} holds neither a config nor a manifest named by the verified image ID ${image.id} (config ${configDigest}); nothing was tagged`
+    );
   }
   const manifest = JSON.parse(manifestBytes.toString("utf8"));
-  if (manifest.config.digest !== configDigest) throw new PhaseError(phase, `${label}: manifest ${manifestDigest} names config ${manifest.config.digest}, docker save gave ${configDigest}`);
+  if (manifest.config.digest !== configDigest)
+    throw new PhaseError(phase, `${label}: manifest ${manifestDigest} names config ${manifest.config.digest}, docker save gave ${configDigest}`);
   return { store: "containerd", config, configDigest, manifestDigest, manifestBytes, manifest };
 }
 
@@ -40815,7 +41142,21 @@ function parseConfigHistory(config) {
   const history = config?.history ?? [];
   return history.map((h) => ({ instruction: cleanInstruction(h.created_by ?? ""), emptyLayer: h.empty_layer === true, buildkit: isBuildkit(h.comment) }));
 }
-var METADATA = /* @__PURE__ */ new Set(["ENV", "LABEL", "CMD", "ENTRYPOINT", "EXPOSE", "USER", "ARG", "VOLUME", "STOPSIGNAL", "HEALTHCHECK", "SHELL", "ONBUILD", "MAINTAINER"]);
+var METADATA = /* @__PURE__ */ new Set([
+  "ENV",
+  "LABEL",
+  "CMD",
+  "ENTRYPOINT",
+  "EXPOSE",
+  "USER",
+  "ARG",
+  "VOLUME",
+  "STOPSIGNAL",
+  "HEALTHCHECK",
+  "SHELL",
+  "ONBUILD",
+  "MAINTAINER"
+]);
 function madeLayer(e) {
   if (e.emptyLayer !== void 0) return e.emptyLayer ? "none" : "layer";
   if ((e.size ?? 0) > 0) return "layer";
@@ -40996,16 +41337,30 @@ function checkSize(measured, budget, published, top = 5) {
     findings.push({ check: "compressed size", expected: `at most ${limits.compressed.text}`, actual: bytesText(measured.compressed) });
   }
   if (limits.uncompressed) {
-    if (measured.uncompressed === void 0) findings.push({ check: "uncompressed size", expected: `at most ${limits.uncompressed.text}`, actual: "unknown: a stored layer is not gzip" });
-    else if (measured.uncompressed > limits.uncompressed.value) findings.push({ check: "uncompressed size", expected: `at most ${limits.uncompressed.text}`, actual: bytesText(measured.uncompressed) });
+    if (measured.uncompressed === void 0)
+      findings.push({ check: "uncompressed size", expected: `at most ${limits.uncompressed.text}`, actual: "unknown: a stored layer is not gzip" });
+    else if (measured.uncompressed > limits.uncompressed.value)
+      findings.push({ check: "uncompressed size", expected: `at most ${limits.uncompressed.text}`, actual: bytesText(measured.uncompressed) });
   }
   const before = published?.platforms[measured.platform];
   const growth = before && before.compressed > 0 ? (measured.compressed - before.compressed) / before.compressed * 100 : void 0;
   if (limits.growth && growth !== void 0 && growth > limits.growth.value) {
-    findings.push({ check: "size growth", expected: `at most +${limits.growth.text} over ${published.ref} (${formatBytes(before.compressed)})`, actual: `${percentText(growth)} (${formatBytes(measured.compressed)})` });
+    findings.push({
+      check: "size growth",
+      expected: `at most +${limits.growth.text} over ${published.ref} (${formatBytes(before.compressed)})`,
+      actual: `${percentText(growth)} (${formatBytes(measured.compressed)})`
+    });
   }
-  const origins = alignHistory(measured.history, measured.layers.map((l) => l.diffId));
-  const sized = measured.layers.map((l, i) => ({ index: l.index, compressed: l.compressed, ...l.uncompressed !== void 0 ? { uncompressed: l.uncompressed } : {}, ...origins[i]?.instruction !== void 0 ? { instruction: origins[i].instruction } : {} }));
+  const origins = alignHistory(
+    measured.history,
+    measured.layers.map((l) => l.diffId)
+  );
+  const sized = measured.layers.map((l, i) => ({
+    index: l.index,
+    compressed: l.compressed,
+    ...l.uncompressed !== void 0 ? { uncompressed: l.uncompressed } : {},
+    ...origins[i]?.instruction !== void 0 ? { instruction: origins[i].instruction } : {}
+  }));
   const report2 = {
     platform: measured.platform,
     compressed: measured.compressed,
@@ -41028,12 +41383,21 @@ var code = (s, max = 80) => {
   return `\`${cell(short3.replace(/`/g, "'"))}\``;
 };
 function budgetText(b) {
-  const parts = [b.compressed && `compressed \u2264 ${b.compressed.text}`, b.uncompressed && `uncompressed \u2264 ${b.uncompressed.text}`, b.growth && `growth \u2264 +${b.growth.text}`].filter(Boolean);
+  const parts = [
+    b.compressed && `compressed \u2264 ${b.compressed.text}`,
+    b.uncompressed && `uncompressed \u2264 ${b.uncompressed.text}`,
+    b.growth && `growth \u2264 +${b.growth.text}`
+  ].filter(Boolean);
   return parts.length ? parts.join(", ") : "-";
 }
 function sizeMarkdown(reports) {
   if (reports.length === 0) return "";
-  const lines2 = ["#### image size", "", "| platform | compressed | uncompressed | published | growth | budget | result |", "| --- | --- | --- | --- | --- | --- | --- |"];
+  const lines2 = [
+    "#### image size",
+    "",
+    "| platform | compressed | uncompressed | published | growth | budget | result |",
+    "| --- | --- | --- | --- | --- | --- | --- |"
+  ];
   for (const r of reports) {
     lines2.push(
       `| ${r.platform} | ${r.compressed !== void 0 ? formatBytes(r.compressed) : "-"} | ${r.uncompressed !== void 0 ? formatBytes(r.uncompressed) : "-"} | ${r.published ? formatBytes(r.published.compressed) : "-"} | ${r.growthPercent !== void 0 ? percentText(r.growthPercent) : "-"} | ${cell(budgetText(r.budget))} | ${r.passed ? "passed" : "over budget"} |`
@@ -41043,7 +41407,9 @@ function sizeMarkdown(reports) {
     if (r.largestLayers.length === 0) continue;
     lines2.push("", `largest layers of ${r.platform}:`, "", "| layer | compressed | uncompressed | instruction |", "| --- | --- | --- | --- |");
     for (const l of r.largestLayers) {
-      lines2.push(`| ${l.index}/${r.layers} | ${l.compressed !== void 0 ? formatBytes(l.compressed) : "-"} | ${l.uncompressed !== void 0 ? formatBytes(l.uncompressed) : "-"} | ${l.instruction !== void 0 ? code(l.instruction) : "(not known)"} |`);
+      lines2.push(
+        `| ${l.index}/${r.layers} | ${l.compressed !== void 0 ? formatBytes(l.compressed) : "-"} | ${l.uncompressed !== void 0 ? formatBytes(l.uncompressed) : "-"} | ${l.instruction !== void 0 ? code(l.instruction) : "(not known)"} |`
+      );
     }
   }
   return lines2.join("\n") + "\n";
@@ -41058,7 +41424,10 @@ function parseMemory(raw, input = "memory") {
   const mult = { "": 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
   const bytes = m ? Math.floor(Number(m[1]) * mult[m[2]]) : NaN;
   if (!m || !(bytes >= 6 * 1024 ** 2) || bytes > 2 ** 50) {
-    throw new InputError(input, `'${raw}' is not a memory limit; accepted: a size of at least 6m such as 512m, 6g or 1.5g (units b, k, m, g), or empty for no limit`);
+    throw new InputError(
+      input,
+      `'${raw}' is not a memory limit; accepted: a size of at least 6m such as 512m, 6g or 1.5g (units b, k, m, g), or empty for no limit`
+    );
   }
   return { text: `${bytes}b`, bytes };
 }
@@ -41066,7 +41435,10 @@ function parseModelCache(raw, input = "model-cache") {
   const s = raw.trim() || "auto";
   if (s === "auto" || s === "none") return s;
   if (!s.startsWith("/") || /[\s:,]/.test(s) || s.split("/").includes("..") || s === "/") {
-    throw new InputError(input, `'${raw}' is not accepted; accepted: auto, none, or an absolute path inside the image without spaces, ':' or '..' (for example /models)`);
+    throw new InputError(
+      input,
+      `'${raw}' is not accepted; accepted: auto, none, or an absolute path inside the image without spaces, ':' or '..' (for example /models)`
+    );
   }
   return s.replace(/\/+$/, "");
 }
@@ -41215,7 +41587,10 @@ function checkText(raw, input, shape) {
   if (shape.ascii) {
     const other = /[^\x00-\x7f]/u.exec(raw)?.[0];
     if (other) {
-      throw new InputError(input, `${value} holds the non-ASCII character ${shape.secret ? "" : `'${other}' `}(${codePoint(other)}); accepted: ASCII only (some letters lowercase into others: the Kelvin sign into k)`);
+      throw new InputError(
+        input,
+        `${value} holds the non-ASCII character ${shape.secret ? "" : `'${other}' `}(${codePoint(other)}); accepted: ASCII only (some letters lowercase into others: the Kelvin sign into k)`
+      );
     }
   }
   if (shape.lines === "one" && raw.length > MAX_LINE_CHARS) throw new InputError(input, `${value} is longer than ${MAX_LINE_CHARS} characters`);
@@ -41262,7 +41637,17 @@ var RESERVED_ENV = {
   "the dynamic loader and C library": ["LD_*", "GCONV_*", "MALLOC_*"],
   "the shell and the system": ["PATH", "HOME", "HOSTNAME", "USER", "SHELL", "PWD", "TERM", "TMPDIR", "TZ", "LANG", "LC_*", "IFS", "ENV", "BASH_ENV"],
   Python: ["PYTHON*"],
-  "HTTP clients (proxies, certificates)": ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "FTP_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"],
+  "HTTP clients (proxies, certificates)": [
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+    "FTP_PROXY",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE"
+  ],
   "the GPU runtime": ["NVIDIA_*", "CUDA_*"],
   "the runner": ["GITHUB_*", "RUNNER_*", "ACTIONS_*", "INPUT_*", "STATE_*", "NODE_*"],
   "verification (offline mode, model cache)": ["HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE", "HF_HOME"]
@@ -41270,13 +41655,19 @@ var RESERVED_ENV = {
 function parseTokenEnv(raw, input = "token-env") {
   const name = raw.trim() || "WORKER_TOKEN";
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name)) {
-    throw new InputError(input, `${shown(name)} is not an environment variable name; accepted: letters, digits and _ (up to 128, not starting with a digit), such as WORKER_TOKEN`);
+    throw new InputError(
+      input,
+      `${shown(name)} is not an environment variable name; accepted: letters, digits and _ (up to 128, not starting with a digit), such as WORKER_TOKEN`
+    );
   }
   const upper = name.toUpperCase();
   for (const [who, names] of Object.entries(RESERVED_ENV)) {
     const hit = names.find((n) => n.endsWith("*") ? upper.startsWith(n.slice(0, -1)) : upper === n);
     if (hit) {
-      throw new InputError(input, `'${name}' is read by ${who} (${hit}): set to the worker token it would change how they behave. Accepted: a name of the worker's own, such as WORKER_TOKEN`);
+      throw new InputError(
+        input,
+        `'${name}' is read by ${who} (${hit}): set to the worker token it would change how they behave. Accepted: a name of the worker's own, such as WORKER_TOKEN`
+      );
     }
   }
   return name;
@@ -41287,7 +41678,10 @@ function parseWorkerToken(raw, input = "worker-token") {
   const { min, max } = WORKER_TOKEN_CHARS;
   const why = /[\r\n]/.test(token) ? "holds a newline" : /[^\x00-\x7f]/.test(token) ? "holds a non-ASCII character" : /[^\x21-\x7e]/.test(token) ? "holds a space or control character" : token.length < min ? `is ${token.length} characters` : token.length > max ? `is ${token.length} characters` : void 0;
   if (why) {
-    throw new InputError(input, `the value given (not shown) ${why}; accepted: ${min} to ${max} visible ASCII characters without spaces (it is sent in an Authorization header and the container's environment), or empty for a random token per run`);
+    throw new InputError(
+      input,
+      `the value given (not shown) ${why}; accepted: ${min} to ${max} visible ASCII characters without spaces (it is sent in an Authorization header and the container's environment), or empty for a random token per run`
+    );
   }
   return token;
 }
@@ -41321,7 +41715,10 @@ var NETWORKS = ["default", "none", "host"];
 function parsePython(raw, input = "python") {
   const s = raw.trim() || "python3";
   if (!/^[A-Za-z0-9_./+][A-Za-z0-9_./+-]{0,255}$/.test(s)) {
-    throw new InputError(input, `${shown(s)} is not an interpreter; accepted: one word, a command name or absolute path such as python3 or /opt/venv/bin/python (no spaces or arguments, not starting with -)`);
+    throw new InputError(
+      input,
+      `${shown(s)} is not an interpreter; accepted: one word, a command name or absolute path such as python3 or /opt/venv/bin/python (no spaces or arguments, not starting with -)`
+    );
   }
   return s;
 }
@@ -41329,17 +41726,22 @@ function parsePingPath(raw, input = "ping-path") {
   const s = raw.trim() || "/v1/ping";
   if (!s.startsWith("/")) throw new InputError(input, `${shown(s)} must start with /; accepted: a path such as /v1/ping`);
   if (!/^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/.test(s) || s.length > 2048) {
-    throw new InputError(input, `${shown(s)} is not a URL path; accepted: up to 2048 of letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @ % / ? (percent-encode the rest)`);
+    throw new InputError(
+      input,
+      `${shown(s)} is not a URL path; accepted: up to 2048 of letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @ % / ? (percent-encode the rest)`
+    );
   }
   return s;
 }
 function parseUsername(raw, input = "registry-username") {
   const s = raw.trim();
-  if (/[:\s]/.test(s)) throw new InputError(input, `${shown(s)} holds a ':' or a space; accepted: a user name as the registry knows it (Basic auth cannot carry a ':' in it)`);
+  if (/[:\s]/.test(s))
+    throw new InputError(input, `${shown(s)} holds a ':' or a space; accepted: a user name as the registry knows it (Basic auth cannot carry a ':' in it)`);
   return s;
 }
 function parsePackage(raw, input = "pinned-packages") {
-  if (!/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(raw)) throw new InputError(input, `${shown(raw)} is not a package name; accepted: names such as torch or pyannote.audio`);
+  if (!/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(raw))
+    throw new InputError(input, `${shown(raw)} is not a package name; accepted: names such as torch or pyannote.audio`);
   return raw;
 }
 var ATTESTATION_ALTERNATIVE = {
@@ -41390,10 +41792,15 @@ function parseExpect(raw, input = "expect") {
       const key2 = kv[1];
       if (key2 in e) throw new InputError(input, `${key2} is given twice for ${p} (${shown(pair)}); accepted: one value per key and platform`);
       if (key2 === "cuda") {
-        if (kv[2] !== "none" && !/^\d+\.\d+$/.test(kv[2])) throw new InputError(input, `cuda=${shown(kv[2])} for ${p} is not a CUDA version; accepted: MAJOR.MINOR such as 12.1, or none`);
+        if (kv[2] !== "none" && !/^\d+\.\d+$/.test(kv[2]))
+          throw new InputError(input, `cuda=${shown(kv[2])} for ${p} is not a CUDA version; accepted: MAJOR.MINOR such as 12.1, or none`);
         e.cuda = kv[2] === "none" ? null : kv[2];
       } else {
-        if (!/^\d[0-9A-Za-z.!+_-]*$/.test(kv[2])) throw new InputError(input, `${key2}=${shown(kv[2])} for ${p} is not a version; accepted: the version string torch reports, such as 2.2.2+cu121 or 1.13.0a0`);
+        if (!/^\d[0-9A-Za-z.!+_-]*$/.test(kv[2]))
+          throw new InputError(
+            input,
+            `${key2}=${shown(kv[2])} for ${p} is not a version; accepted: the version string torch reports, such as 2.2.2+cu121 or 1.13.0a0`
+          );
         e[key2] = kv[2];
       }
     }
@@ -41410,12 +41817,19 @@ function parseBuildArgs(raw, input = "build-args") {
     const arg = { platform: m[1] ? parsePlatform(m[1], input).platform : void 0, name: m[2], value: m[3] };
     const bytes = Buffer.byteLength(`${arg.name}=${arg.value}`);
     if (bytes > MAX_BUILD_ARG_BYTES) {
-      throw new InputError(input, `${arg.name} is ${bytes} bytes; a build arg is at most ${MAX_BUILD_ARG_BYTES} bytes (use a file in the context, or a build secret, for more)`);
+      throw new InputError(
+        input,
+        `${arg.name} is ${bytes} bytes; a build arg is at most ${MAX_BUILD_ARG_BYTES} bytes (use a file in the context, or a build secret, for more)`
+      );
     }
     total += bytes;
-    if (total > MAX_BUILD_ARGS_BYTES) throw new InputError(input, `the build args are over ${MAX_BUILD_ARGS_BYTES} bytes together; accepted: at most ${MAX_BUILD_ARGS_BYTES}`);
+    if (total > MAX_BUILD_ARGS_BYTES)
+      throw new InputError(input, `the build args are over ${MAX_BUILD_ARGS_BYTES} bytes together; accepted: at most ${MAX_BUILD_ARGS_BYTES}`);
     if (out.some((a) => a.name === arg.name && a.platform === arg.platform)) {
-      throw new InputError(input, `${arg.name} is given twice${arg.platform ? ` for ${arg.platform}` : ""}; accepted: one value per name (PLATFORM:NAME=value overrides a shared NAME=value)`);
+      throw new InputError(
+        input,
+        `${arg.name} is given twice${arg.platform ? ` for ${arg.platform}` : ""}; accepted: one value per name (PLATFORM:NAME=value overrides a shared NAME=value)`
+      );
     }
     out.push(arg);
   }
@@ -41445,10 +41859,16 @@ function readInputs(get2 = actionsInputSource) {
     throw new InputError("python-version", `'${pythonVersion}' is not a CPython version such as 3.11 (3.13t for a free-threaded build)`);
   }
   if (/^3\.[1-5]$/.test(pythonVersion)) {
-    throw new InputError("python-version", `'${pythonVersion}' is a Python no torch wheel is built for; if you meant 3.${pythonVersion.slice(2)}0, quote it ('3.${pythonVersion.slice(2)}0'): YAML reads 3.${pythonVersion.slice(2)}0 as the number ${pythonVersion}`);
+    throw new InputError(
+      "python-version",
+      `'${pythonVersion}' is a Python no torch wheel is built for; if you meant 3.${pythonVersion.slice(2)}0, quote it ('3.${pythonVersion.slice(2)}0'): YAML reads 3.${pythonVersion.slice(2)}0 as the number ${pythonVersion}`
+    );
   }
   const annotations = parseAnnotations(get2("annotations"));
-  checkAnnotationPlatforms(annotations, platforms.map((p) => p.platform));
+  checkAnnotationPlatforms(
+    annotations,
+    platforms.map((p) => p.platform)
+  );
   const torchVariants = parseVariants(get2("torch-variants") || "linux/amd64=cu121,linux/arm64=cpu");
   for (const p of platforms) {
     if (!torchVariants[p.platform]) {
@@ -41462,7 +41882,10 @@ function readInputs(get2 = actionsInputSource) {
   const mode = oneOf(get2("mode") || "all", "mode", ["all", "platform", "merge"]);
   const digests = parseDigests(get2("digests"));
   if (digests.length && mode !== "merge") {
-    throw new InputError("digests", `are for mode 'merge' (they name the platform images to tag), and mode is '${mode}'; accepted: digests with mode: merge, or no digests`);
+    throw new InputError(
+      "digests",
+      `are for mode 'merge' (they name the platform images to tag), and mode is '${mode}'; accepted: digests with mode: merge, or no digests`
+    );
   }
   return {
     image,
@@ -41862,7 +42285,25 @@ function commands(tokens, inherited = false) {
 }
 
 // src/lint/dockerfile.ts
-var PIP_GLOBAL_VALUE_OPTS = /* @__PURE__ */ new Set(["--cache-dir", "--log", "--proxy", "--timeout", "--retries", "--exists-action", "--cert", "--client-cert", "--trusted-host", "--python", "--keyring-provider", "--use-feature", "--use-deprecated", "--directory", "--project", "--config-file", "--color"]);
+var PIP_GLOBAL_VALUE_OPTS = /* @__PURE__ */ new Set([
+  "--cache-dir",
+  "--log",
+  "--proxy",
+  "--timeout",
+  "--retries",
+  "--exists-action",
+  "--cert",
+  "--client-cert",
+  "--trusted-host",
+  "--python",
+  "--keyring-provider",
+  "--use-feature",
+  "--use-deprecated",
+  "--directory",
+  "--project",
+  "--config-file",
+  "--color"
+]);
 var PIP_INSTALL_VALUE_OPTS = /* @__PURE__ */ new Set([
   "-r",
   "--requirement",
@@ -44353,8 +44794,11 @@ function lintPlan(plan, annotate) {
   const where = { pathOf: pathInContext(inputs.context, inputs.file), workspace: workspaceOf(), cwd: process.cwd() };
   pinAnnotations(findings, inputs.pinLint, where).forEach(annotate);
   if (inputs.pinLint === "warn") return;
-  throw new PhaseError("plan", `pin lint: ${findings.length} problem(s) with the pins of ${packages.join(", ")} (set 'pin-lint: warn' to build anyway):
-${formatFindings(findings)}`);
+  throw new PhaseError(
+    "plan",
+    `pin lint: ${findings.length} problem(s) with the pins of ${packages.join(", ")} (set 'pin-lint: warn' to build anyway):
+${formatFindings(findings)}`
+  );
 }
 function lintCacheOrder(plan, warn) {
   let text;
@@ -44364,11 +44808,29 @@ function lintCacheOrder(plan, warn) {
     return;
   }
   const file = repositoryPath(plan.inputs.file, workspaceOf(), process.cwd());
-  for (const f of cacheBusters(text)) warn(`${plan.inputs.file}:${f.line}: ${f.problem}`, file ? { title: "cache order", file, startLine: f.line } : { title: "cache order" });
+  for (const f of cacheBusters(text))
+    warn(`${plan.inputs.file}:${f.line}: ${f.problem}`, file ? { title: "cache order", file, startLine: f.line } : { title: "cache order" });
 }
 var SECRET_WORDS = ["TOKEN", "PASSWORD", "PASSWD", "SECRET", "CREDENTIAL", "CREDENTIALS", "APIKEY"];
 var SECRET_LAST_WORDS = ["KEY", "AUTH"];
-var NOT_SECRET_LAST_WORDS = ["URL", "URI", "PATH", "FILE", "DIR", "ENDPOINT", "HOST", "PORT", "NAME", "TYPE", "LENGTH", "SHA", "SHA256", "HASH", "DIGEST", "CHECKSUM"];
+var NOT_SECRET_LAST_WORDS = [
+  "URL",
+  "URI",
+  "PATH",
+  "FILE",
+  "DIR",
+  "ENDPOINT",
+  "HOST",
+  "PORT",
+  "NAME",
+  "TYPE",
+  "LENGTH",
+  "SHA",
+  "SHA256",
+  "HASH",
+  "DIGEST",
+  "CHECKSUM"
+];
 function secretLikeBuildArgs(args) {
   const names = /* @__PURE__ */ new Set();
   for (const { name } of args) {
@@ -44401,17 +44863,28 @@ function tableResolution(inputs, reason) {
       allowUnknown: inputs.allowUnknownTorch,
       python: inputs.pythonVersion
     });
-    expect = Object.fromEntries(inputs.platforms.map((p) => [p.platform, deriveExpectation(p, variants[p.platform], inputs.torchVersion, inputs.torchaudioVersion)]));
+    expect = Object.fromEntries(
+      inputs.platforms.map((p) => [p.platform, deriveExpectation(p, variants[p.platform], inputs.torchVersion, inputs.torchaudioVersion)])
+    );
   } catch (e) {
     if (reason && e instanceof InputError) {
-      throw new InputError(e.input, `${e.message.replace(/^Input '[^']+': /, "")} (decided by the bundled table, dated ${TORCH_TABLE.date}: the index ${inputs.torchIndexUrl} could not be read: ${reason})`);
+      throw new InputError(
+        e.input,
+        `${e.message.replace(/^Input '[^']+': /, "")} (decided by the bundled table, dated ${TORCH_TABLE.date}: the index ${inputs.torchIndexUrl} could not be read: ${reason})`
+      );
     }
     throw e;
   }
   const fallback = reason ? [
     `torch wheels: the index ${inputs.torchIndexUrl} could not be read (${reason}); the plan follows the bundled compatibility table, dated ${TORCH_TABLE.date}, which goes stale as PyTorch releases: the expectations are its guess, not read from the wheels`
   ] : [];
-  return { source: { kind: "table", date: TORCH_TABLE.date, ...reason ? { reason } : {} }, expect, wheels: [], warnings: [...fallback, ...compat.warnings], notes: [] };
+  return {
+    source: { kind: "table", date: TORCH_TABLE.date, ...reason ? { reason } : {} },
+    expect,
+    wheels: [],
+    warnings: [...fallback, ...compat.warnings],
+    notes: []
+  };
 }
 async function resolveTorch(inputs, source) {
   checkPairing({ torch: inputs.torchVersion, torchaudio: inputs.torchaudioVersion, torchvision: inputs.torchvisionVersion || void 0 });
@@ -44424,7 +44897,11 @@ async function resolveTorch(inputs, source) {
         torchaudio: inputs.torchaudioVersion,
         torchvision: inputs.torchvisionVersion,
         python: inputs.pythonVersion,
-        platforms: inputs.platforms.map((p) => ({ platform: p.platform, arch: p.arch === "amd64" ? "amd64" : "arm64", variant: inputs.torchVariants[p.platform] }))
+        platforms: inputs.platforms.map((p) => ({
+          platform: p.platform,
+          arch: p.arch === "amd64" ? "amd64" : "arm64",
+          variant: inputs.torchVariants[p.platform]
+        }))
       },
       source
     );
@@ -44456,14 +44933,20 @@ function isoSeconds(now) {
 }
 function checkPlanInputs(inputs) {
   if (inputs.mode === "platform" && inputs.platforms.length !== 1) {
-    throw new InputError("platforms", `mode 'platform' builds one platform per job; give exactly one (got ${inputs.platforms.map((p) => p.platform).join(", ")})`);
+    throw new InputError(
+      "platforms",
+      `mode 'platform' builds one platform per job; give exactly one (got ${inputs.platforms.map((p) => p.platform).join(", ")})`
+    );
   }
   if (inputs.mode === "merge" && inputs.digests.length === 0) {
     throw new InputError("digests", "mode 'merge' needs one PLATFORM=sha256:... line per platform job");
   }
   for (const a of inputs.buildArgs) {
     if (OWN_ARGS.includes(a.name)) {
-      throw new InputError("build-args", `${a.name} is set by the action from the torch inputs; set torch-version, torchaudio-version, torchvision-version, torch-variants or torch-index-url instead`);
+      throw new InputError(
+        "build-args",
+        `${a.name} is set by the action from the torch inputs; set torch-version, torchaudio-version, torchvision-version, torch-variants or torch-index-url instead`
+      );
     }
   }
   for (const p of Object.keys(inputs.expect)) {
@@ -44478,8 +44961,16 @@ function createPlan(inputs, ctx, now, entry = { name: "default", suffix: "" }, t
   const commit = ctx.sha ? shortSha(ctx.sha, inputs.shaLength) : "unknown";
   checkPlanInputs(inputs);
   const resolved = torch ?? tableResolution(inputs);
-  const tagPlan = planTags(ctx, { rules: parseTagRules(inputs.tagRules), extra: inputs.tags, shaLength: inputs.shaLength, suffix: entry.suffix, push: inputs.push }, now);
-  const labels = planLabels(ctx, { version: tagPlan.version, created, extra: inputs.labels }, { torch: inputs.torchVersion, torchaudio: inputs.torchaudioVersion, torchvision: inputs.torchvisionVersion || void 0 });
+  const tagPlan = planTags(
+    ctx,
+    { rules: parseTagRules(inputs.tagRules), extra: inputs.tags, shaLength: inputs.shaLength, suffix: entry.suffix, push: inputs.push },
+    now
+  );
+  const labels = planLabels(
+    ctx,
+    { version: tagPlan.version, created, extra: inputs.labels },
+    { torch: inputs.torchVersion, torchaudio: inputs.torchaudioVersion, torchvision: inputs.torchvisionVersion || void 0 }
+  );
   const localTags = tagPlan.tags.length ? tagPlan.tags : [`${commit}${entry.suffix}`];
   const platforms = inputs.platforms.map((p) => {
     const variant = inputs.torchVariants[p.platform];
@@ -44539,7 +45030,14 @@ function planOutputs(plans) {
       variant: q.variant,
       buildArgs: q.buildArgs,
       expect: q.expect,
-      ...q.wheels ? { wheels: { torch: q.wheels.torch.files, torchaudio: q.wheels.torchaudio.files, ...q.wheels.torchvision ? { torchvision: q.wheels.torchvision.files } : {}, pythons: q.wheels.pythons } } : {}
+      ...q.wheels ? {
+        wheels: {
+          torch: q.wheels.torch.files,
+          torchaudio: q.wheels.torchaudio.files,
+          ...q.wheels.torchvision ? { torchvision: q.wheels.torchvision.files } : {},
+          pythons: q.wheels.pythons
+        }
+      } : {}
     }))
   }));
   const matrix = { include: plans.flatMap((p) => p.platforms.map((q) => ({ image: p.name, platform: q.platform, arch: q.arch }))) };
@@ -44578,10 +45076,21 @@ var OCI_TO_DOCKER = Object.fromEntries(Object.entries(DOCKER_TO_OCI).map(([d, o]
 var retype = (d, map) => ({ mediaType: map[d.mediaType] ?? d.mediaType, size: d.size, digest: d.digest });
 function imageManifest(config, layers, annotations = {}) {
   if (!nonEmpty(annotations)) {
-    const body2 = { schemaVersion: 2, mediaType: MEDIA.dockerManifest, config: retype(config, OCI_TO_DOCKER), layers: layers.map((l) => retype(l, OCI_TO_DOCKER)) };
+    const body2 = {
+      schemaVersion: 2,
+      mediaType: MEDIA.dockerManifest,
+      config: retype(config, OCI_TO_DOCKER),
+      layers: layers.map((l) => retype(l, OCI_TO_DOCKER))
+    };
     return { body: Buffer.from(JSON.stringify(body2)), mediaType: MEDIA.dockerManifest };
   }
-  const body = { schemaVersion: 2, mediaType: MEDIA.ociManifest, config: retype(config, DOCKER_TO_OCI), layers: layers.map((l) => retype(l, DOCKER_TO_OCI)), annotations };
+  const body = {
+    schemaVersion: 2,
+    mediaType: MEDIA.ociManifest,
+    config: retype(config, DOCKER_TO_OCI),
+    layers: layers.map((l) => retype(l, DOCKER_TO_OCI)),
+    annotations
+  };
   return { body: Buffer.from(JSON.stringify(body)), mediaType: MEDIA.ociManifest };
 }
 function annotateManifest(stored, annotations) {
@@ -44594,7 +45103,9 @@ function annotateManifest(stored, annotations) {
     mediaType: MEDIA.ociManifest,
     config: { ...json.config, mediaType: DOCKER_TO_OCI[json.config.mediaType] ?? json.config.mediaType },
     layers: json.layers.map((l) => ({ ...l, mediaType: DOCKER_TO_OCI[l.mediaType] ?? l.mediaType })),
-    annotations: Object.fromEntries(Object.keys(merged).sort().map((k) => [k, merged[k]]))
+    annotations: Object.fromEntries(
+      Object.keys(merged).sort().map((k) => [k, merged[k]])
+    )
   };
   return { body: Buffer.from(JSON.stringify(body)), mediaType: MEDIA.ociManifest, configDigest: json.config.digest };
 }
@@ -44635,14 +45146,34 @@ async function alreadyThere(ctx, image, st) {
     if (Object.keys(ctx.annotations ?? {}).length) return void 0;
     const fetched = await ctx.client.getManifest(image.id);
     if (!fetched || fetched.json.manifests || !fetched.json.config?.digest) return void 0;
-    return { digest: fetched.digest, size: fetched.body.length, mediaType: fetched.mediaType, configDigest: fetched.json.config.digest, via: "already-in-registry", learned: [], stats };
+    return {
+      digest: fetched.digest,
+      size: fetched.body.length,
+      mediaType: fetched.mediaType,
+      configDigest: fetched.json.config.digest,
+      via: "already-in-registry",
+      learned: [],
+      stats
+    };
   }
   if (!image.diffIds.every((d) => st.done.has(d))) return void 0;
   const configSize = await ctx.client.blobExists(image.id);
   if (configSize === void 0) return void 0;
-  const { body, mediaType } = imageManifest({ mediaType: MEDIA.dockerConfig, size: configSize, digest: image.id }, image.diffIds.map((d) => st.done.get(d)), ctx.annotations);
+  const { body, mediaType } = imageManifest(
+    { mediaType: MEDIA.dockerConfig, size: configSize, digest: image.id },
+    image.diffIds.map((d) => st.done.get(d)),
+    ctx.annotations
+  );
   const digest = await ctx.client.putManifest(sha256(body), mediaType, body, `writing the ${ctx.label} image manifest`);
-  return { digest, size: body.length, mediaType, configDigest: image.id, via: "already-in-registry", learned: image.diffIds.map((d) => ({ diffId: d, desc: st.done.get(d) })), stats };
+  return {
+    digest,
+    size: body.length,
+    mediaType,
+    configDigest: image.id,
+    via: "already-in-registry",
+    learned: image.diffIds.map((d) => ({ diffId: d, desc: st.done.get(d) })),
+    stats
+  };
 }
 async function onePass(ctx, image, st, pass) {
   const n = image.diffIds.length;
@@ -44704,7 +45235,8 @@ async function finish(ctx, image, st) {
       if (!desc) return void 0;
       layers.push(desc);
     }
-    if (await ctx.client.blobExists(configDigest) === void 0) await ctx.client.putBlob(configDigest, saved.config, `upload of the ${ctx.label} image config`);
+    if (await ctx.client.blobExists(configDigest) === void 0)
+      await ctx.client.putBlob(configDigest, saved.config, `upload of the ${ctx.label} image config`);
     const { body: body2, mediaType: mediaType2 } = imageManifest({ mediaType: MEDIA.dockerConfig, size: saved.config.length, digest: configDigest }, layers, ctx.annotations);
     const digest2 = sha256(body2);
     const stored2 = await ctx.client.putManifest(digest2, mediaType2, body2, `writing the ${ctx.label} image manifest`);
@@ -44716,7 +45248,8 @@ async function finish(ctx, image, st) {
     if (st.done.has(blob.digest)) continue;
     const small = st.blobs.get(blob.digest);
     if (small) {
-      if (await ctx.client.blobExists(blob.digest) === void 0) await ctx.client.putBlob(blob.digest, small, `upload of ${ctx.label} blob ${blob.digest.slice(7, 19)}`);
+      if (await ctx.client.blobExists(blob.digest) === void 0)
+        await ctx.client.putBlob(blob.digest, small, `upload of ${ctx.label} blob ${blob.digest.slice(7, 19)}`);
       st.done.set(blob.digest, blob);
       if (blob !== manifest.config) st.how.set(blob.digest, "uploaded");
     } else if (await ctx.client.blobExists(blob.digest) === void 0) {
@@ -44726,7 +45259,8 @@ async function finish(ctx, image, st) {
   const annotated = annotateManifest(manifestBytes, ctx.annotations ?? {});
   const body = annotated.body;
   const digest = body === manifestBytes ? manifestDigest : sha256(body);
-  if (annotated.configDigest !== configDigest) throw new PhaseError("publish", `${ctx.label}: the manifest names config ${annotated.configDigest}, not the saved image's ${configDigest}`);
+  if (annotated.configDigest !== configDigest)
+    throw new PhaseError("publish", `${ctx.label}: the manifest names config ${annotated.configDigest}, not the saved image's ${configDigest}`);
   const mediaType = body === manifestBytes ? manifest.mediaType ?? MEDIA.ociManifest : annotated.mediaType;
   const stored = await ctx.client.putManifest(digest, mediaType, body, `writing the ${ctx.label} image manifest`);
   if (stored !== digest) throw new PhaseError("publish", `${ctx.label}: the registry stored the manifest as ${stored}, expected ${digest}`);
@@ -44760,12 +45294,15 @@ async function pushLocalImage(ctx, image) {
         passes: pass,
         seconds: (Date.now() - t0) / 1e3
       };
-      ctx.log(`${ctx.label}: ${result.digest}: ${stats.uploaded} uploaded, ${stats.reused} already there, ${stats.mounted} mounted; read ${formatBytes(stats.bytesRead)}, sent ${formatBytes(stats.bytesSent)} in ${stats.seconds.toFixed(1)}s`);
+      ctx.log(
+        `${ctx.label}: ${result.digest}: ${stats.uploaded} uploaded, ${stats.reused} already there, ${stats.mounted} mounted; read ${formatBytes(stats.bytesRead)}, sent ${formatBytes(stats.bytesSent)} in ${stats.seconds.toFixed(1)}s`
+      );
       return { ...result, via: "streamed", stats };
     }
     const fatal = st.failures.find((f) => f instanceof RegistryError && f.credentials || f instanceof PhaseError);
     if (fatal) throw fatal;
-    if (pass < passes) ctx.log(`${ctx.label}: ${st.failures.length || "some"} blob upload(s) failed; reading docker save again for them (pass ${pass + 1} of ${passes})`);
+    if (pass < passes)
+      ctx.log(`${ctx.label}: ${st.failures.length || "some"} blob upload(s) failed; reading docker save again for them (pass ${pass + 1} of ${passes})`);
   }
   const why = st.failures.map((f) => f.message).join("; ") || "some layers never arrived";
   throw new PhaseError("publish", `${ctx.label}: could not upload every layer after ${passes} passes over docker save: ${why}`);
@@ -44835,10 +45372,16 @@ var path4 = __toESM(require("path"));
 var BUILDKIT_DRIVERS = ["docker-container", "remote", "kubernetes"];
 function choosePushRoute(o) {
   if (o.store === "containerd") {
-    return { via: "stream", reason: "the containerd image store saves its blobs as stored: they are streamed to the registry as they are, without compression or a staging copy, and the pushed manifest is the verified image ID itself" };
+    return {
+      via: "stream",
+      reason: "the containerd image store saves its blobs as stored: they are streamed to the registry as they are, without compression or a staging copy, and the pushed manifest is the verified image ID itself"
+    };
   }
   if (o.buildx && BUILDKIT_DRIVERS.includes(o.driver)) {
-    return { via: "buildkit", reason: `the buildx builder (driver ${o.driver}) pushes by digest from its build cache: no docker save, no disk beyond the builder's cache` };
+    return {
+      via: "buildkit",
+      reason: `the buildx builder (driver ${o.driver}) pushes by digest from its build cache: no docker save, no disk beyond the builder's cache`
+    };
   }
   const staging = "the classic image store stages a copy in the engine's temp dir while saving";
   if (o.buildx) return { via: "stream", reason: `the buildx driver '${o.driver || "unknown"}' cannot push by digest; streaming docker save (${staging})` };
@@ -44943,7 +45486,15 @@ async function rollback(client, states, moved, report2, log) {
 
 // src/publish/publish.ts
 function registryClient(env, image, mountFrom = []) {
-  return new RegistryClient({ registry: image.registry, repository: image.repository, credentials: env.credentials, policy: env.policy, signal: env.signal, log: env.log, mountFrom });
+  return new RegistryClient({
+    registry: image.registry,
+    repository: image.repository,
+    credentials: env.credentials,
+    policy: env.policy,
+    signal: env.signal,
+    log: env.log,
+    mountFrom
+  });
 }
 function mountSources(plan, all, mountFrom) {
   const repos = [...mountFrom.map((r) => parseImageRef(r, "mount-from").image), ...all.map((p) => p.image)].filter((i) => i.registry === plan.image.registry && i.repository !== plan.image.repository).map((i) => i.repository);
@@ -44954,7 +45505,10 @@ async function checkLogin(client, plan, creds) {
     await client.checkPushAccess();
   } catch (e) {
     const blame = e.credentials ? ` Check 'registry-username' and 'registry-password' (for GHCR the job needs 'packages: write').` : " The registry failed; the credentials were not judged.";
-    throw new PhaseError("publish", `registry login to ${plan.image.registry} as '${creds?.username ?? "(anonymous)"}' for ${plan.image.name} failed: ${e.message}.${blame} Nothing was built or pushed.`);
+    throw new PhaseError(
+      "publish",
+      `registry login to ${plan.image.registry} as '${creds?.username ?? "(anonymous)"}' for ${plan.image.name} failed: ${e.message}.${blame} Nothing was built or pushed.`
+    );
   }
 }
 async function prepareTags(env, client, plan, mountFrom, learn = true) {
@@ -44999,9 +45553,21 @@ async function pushViaBuildkit(env, client, plan, p, verifiedId) {
     const { digest } = parseBuildMetadata(fs8.readFileSync(meta, "utf8"));
     const m = await client.getManifest(digest);
     if (!m) throw new Error(`the registry has no manifest ${digest} after the buildx push`);
-    if (m.json.config?.digest !== verifiedId) throw new Error(`BuildKit pushed config ${m.json.config?.digest}, not the verified image ${verifiedId} (the build cache no longer gives the same image)`);
+    if (m.json.config?.digest !== verifiedId)
+      throw new Error(`BuildKit pushed config ${m.json.config?.digest}, not the verified image ${verifiedId} (the build cache no longer gives the same image)`);
     return {
-      summary: { via: "buildkit", digest, layers: m.json.layers?.length ?? 0, uploaded: 0, reused: 0, mounted: 0, bytesRead: 0, bytesSent: 0, seconds: (Date.now() - t0) / 1e3, passes: 0 },
+      summary: {
+        via: "buildkit",
+        digest,
+        layers: m.json.layers?.length ?? 0,
+        uploaded: 0,
+        reused: 0,
+        mounted: 0,
+        bytesRead: 0,
+        bytesSent: 0,
+        seconds: (Date.now() - t0) / 1e3,
+        passes: 0
+      },
       manifest: { digest, size: m.body.length, mediaType: m.mediaType || MEDIA.dockerManifest }
     };
   } catch (e) {
@@ -45030,11 +45596,24 @@ async function pushPlatforms(env, client, plan, verifiedIds, pushes) {
       let manifest = viaBuildkit?.manifest;
       if (!summary2 || !manifest) {
         const pushed = await pushLocalImage(
-          { docker: env.docker, client, knowledge: knowledgeFor(env, plan.image.registry), store: env.store, label, progress, log: env.log, level: env.level, annotations: annotationsFor(plan.annotations, "manifest", p.platform) },
+          {
+            docker: env.docker,
+            client,
+            knowledge: knowledgeFor(env, plan.image.registry),
+            store: env.store,
+            label,
+            progress,
+            log: env.log,
+            level: env.level,
+            annotations: annotationsFor(plan.annotations, "manifest", p.platform)
+          },
           { ref: p.ref, ...local }
         );
         if (env.store === "classic" && pushed.configDigest !== verified) {
-          throw new PhaseError("publish", `${p.platform}: the pushed image (config ${pushed.configDigest}) is not the verified one (${verified}); no tag was moved`);
+          throw new PhaseError(
+            "publish",
+            `${p.platform}: the pushed image (config ${pushed.configDigest}) is not the verified one (${verified}); no tag was moved`
+          );
         }
         for (const l of pushed.learned) knowledgeFor(env, plan.image.registry).add(l.diffId, l.desc, client.repository);
         summary2 = { via: pushed.via, digest: pushed.digest, ...pushed.stats };
@@ -45053,7 +45632,8 @@ async function checkGivenDigests(client, plan, given) {
   const want = plan.platforms.map((p) => p.platform);
   const seen = /* @__PURE__ */ new Map();
   for (const g of given) {
-    if (!want.includes(g.platform)) throw new PhaseError("merge", `digest given for ${g.platform}, which is not among the platforms (${want.join(", ")}); no tag was moved`);
+    if (!want.includes(g.platform))
+      throw new PhaseError("merge", `digest given for ${g.platform}, which is not among the platforms (${want.join(", ")}); no tag was moved`);
     if (seen.has(g.platform)) throw new PhaseError("merge", `${g.platform} is given twice (${seen.get(g.platform).digest} and ${g.digest}); no tag was moved`);
     if (g.image && g.image.toLowerCase() !== plan.image.name) {
       throw new PhaseError("merge", `${g.platform}: digest is from ${g.image}, not ${plan.image.name}; no tag was moved`);
@@ -45061,7 +45641,8 @@ async function checkGivenDigests(client, plan, given) {
     seen.set(g.platform, g);
   }
   const missing = want.filter((p) => !seen.has(p));
-  if (missing.length) throw new PhaseError("merge", `no digest for ${missing.join(", ")}: every platform's job must verify and push before the merge; no tag was moved`);
+  if (missing.length)
+    throw new PhaseError("merge", `no digest for ${missing.join(", ")}: every platform's job must verify and push before the merge; no tag was moved`);
   const out = [];
   for (const p of plan.platforms) {
     const g = seen.get(p.platform);
@@ -45073,6 +45654,7 @@ async function checkGivenDigests(client, plan, given) {
     }
     if (!m) throw new PhaseError("merge", `${p.platform}: ${g.digest} is not in ${plan.image.name}; no tag was moved`);
     if (m.json.manifests) throw new PhaseError("merge", `${p.platform}: ${g.digest} is a manifest list, not a platform image; no tag was moved`);
+    if (!m.json.config) throw new PhaseError("merge", `${p.platform}: ${g.digest} has no image config (an artifact, not a platform image); no tag was moved`);
     const config = await client.blobJson(m.json.config.digest);
     if (config.os !== "linux" || config.architecture !== p.arch) {
       throw new PhaseError("merge", `${p.platform}: ${g.digest} is an image for ${config.os}/${config.architecture}, not ${p.platform}; no tag was moved`);
@@ -45104,7 +45686,9 @@ function canonical(v) {
   if (Array.isArray(v)) return v.map(canonical);
   if (v !== null && typeof v === "object") {
     const o = v;
-    return Object.fromEntries(Object.keys(o).sort().map((k) => [k, canonical(o[k])]));
+    return Object.fromEntries(
+      Object.keys(o).sort().map((k) => [k, canonical(o[k])])
+    );
   }
   return v;
 }
@@ -45157,7 +45741,9 @@ var isIndex = (m) => m?.mediaType === MEDIA.ociIndex && Array.isArray(m.json?.ma
 function mergeReferrers(current, ours, where = "the referrers tag") {
   if (!current) return { body: Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [ours] })), added: true };
   if (!isIndex(current)) {
-    throw new RegistryError(`${where} holds a ${current.mediaType || "manifest of unknown type"}, not an OCI image index of referrers; it was left alone and the report was not listed there`);
+    throw new RegistryError(
+      `${where} holds a ${current.mediaType || "manifest of unknown type"}, not an OCI image index of referrers; it was left alone and the report was not listed there`
+    );
   }
   const listed = current.json.manifests;
   if (listed.some((d) => d?.digest === ours.digest)) return { body: current.body, added: false };
@@ -45174,7 +45760,8 @@ async function attachReport(client, subject, report2, opts) {
     await client.putBlob(b.descriptor.digest, b.data, `uploading the ${i === 0 ? "empty config" : "report"} of ${of}`);
   }
   const put = await client.writeManifest(art.digest, MEDIA.ociManifest, art.manifest, { what: `writing ${of} (${short(art.digest)})` });
-  if (put.digest !== art.digest) throw new RegistryError(`writing ${of}: the registry stored it as ${put.digest}, not as ${art.digest}; it must keep a manifest's bytes as sent`);
+  if (put.digest !== art.digest)
+    throw new RegistryError(`writing ${of}: the registry stored it as ${put.digest}, not as ${art.digest}; it must keep a manifest's bytes as sent`);
   if (put.subject) {
     log(`${of}: ${short(art.digest)}, listed by the registry (OCI-Subject)`);
     return { digest: art.digest, via: "referrers-api" };
@@ -45206,7 +45793,9 @@ async function attachReport(client, subject, report2, opts) {
       return { digest: art.digest, via: "tag-schema", tag };
     }
     if (round >= TAG_ROUNDS) {
-      throw new RegistryError(`listing ${of} in ${where}: after ${TAG_ROUNDS} writes the tag still does not list ${art.digest}; another client keeps rewriting it (or the registry serves stale tags). The artifact itself is stored`);
+      throw new RegistryError(
+        `listing ${of} in ${where}: after ${TAG_ROUNDS} writes the tag still does not list ${art.digest}; another client keeps rewriting it (or the registry serves stale tags). The artifact itself is stored`
+      );
     }
     log(`${where} was rewritten by another client right after the report was added; merging again`);
   }
@@ -45318,14 +45907,24 @@ function summaryMarkdown(plan, report2, published, pushRequested = true, pushes,
       const cache = h.modelCache ? `${h.modelCache}: ${h.cacheWritable === void 0 ? "not checked" : h.cacheWritable ? "writable" : "not writable"}` : "not checked";
       const mib = (n) => `${(n / 2 ** 20).toFixed(n < 10 * 2 ** 20 ? 1 : 0)} MiB`;
       const mem = `${h.peakMemory ? mib(h.peakMemory) : "-"} / ${h.memoryLimit ? mib(h.memoryLimit) : "no limit"}`;
-      lines2.push(`| ${r.platform} | ${cell3(h.user)}${h.uid !== void 0 ? ` (uid ${h.uid})` : ""} | ${cell3(cache)} | ${h.healthySeconds !== void 0 ? `${h.healthySeconds.toFixed(1)}s` : "-"} | ${h.offline ? "yes" : "no"} | ${mem} |`);
+      lines2.push(
+        `| ${r.platform} | ${cell3(h.user)}${h.uid !== void 0 ? ` (uid ${h.uid})` : ""} | ${cell3(cache)} | ${h.healthySeconds !== void 0 ? `${h.healthySeconds.toFixed(1)}s` : "-"} | ${h.offline ? "yes" : "no"} | ${mem} |`
+      );
     }
     lines2.push("");
   }
   for (const r of report2) {
-    if (r.checks.length) lines2.push(`Checks, ${r.platform}: ${r.checks.map((c) => `${cell3(c.name)} ${c.passed ? "passed" : "**failed**"} (${c.attempts} attempt${c.attempts === 1 ? "" : "s"})`).join(", ")}`, "");
+    if (r.checks.length)
+      lines2.push(
+        `Checks, ${r.platform}: ${r.checks.map((c) => `${cell3(c.name)} ${c.passed ? "passed" : "**failed**"} (${c.attempts} attempt${c.attempts === 1 ? "" : "s"})`).join(", ")}`,
+        ""
+      );
     const g = r.gpu;
-    if (g) lines2.push(`GPU lane, ${r.platform}: ${g.available ? `${g.deviceName ?? "device"} (${g.capability ? `sm_${g.capability.join("")}` : "capability unknown"}), matmul max error ${g.matmulMaxAbsError ?? "-"}` : "CUDA not available"}`, "");
+    if (g)
+      lines2.push(
+        `GPU lane, ${r.platform}: ${g.available ? `${g.deviceName ?? "device"} (${g.capability ? `sm_${g.capability.join("")}` : "capability unknown"}), matmul max error ${g.matmulMaxAbsError ?? "-"}` : "CUDA not available"}`,
+        ""
+      );
   }
   const sizes = report2.flatMap((r) => r.size ? [r.size] : []);
   if (sizes.length) lines2.push(sizeMarkdown(sizes));
@@ -45340,7 +45939,9 @@ function summaryMarkdown(plan, report2, published, pushRequested = true, pushes,
       "",
       "| tag | before | now | what happened |",
       "| --- | --- | --- | --- |",
-      ...published.tagReport.map((t) => `| ${t.tag} | ${t.before ?? "(absent)"} | ${t.now === published.digest ? `${t.now} (new list)` : t.now ?? "(absent)"} | ${FATE[t.fate] ?? t.fate} |`)
+      ...published.tagReport.map(
+        (t) => `| ${t.tag} | ${t.before ?? "(absent)"} | ${t.now === published.digest ? `${t.now} (new list)` : t.now ?? "(absent)"} | ${FATE[t.fate] ?? t.fate} |`
+      )
     );
   } else if (pushed.length) {
     lines2.push("Platform images were pushed by digest, but no tag was moved: no tag a user can pull names them.");
@@ -45355,7 +45956,10 @@ function summaryMarkdown(plan, report2, published, pushRequested = true, pushes,
   const attached = report2.filter((r) => r.referrer);
   if (attached.length) {
     lines2.push("", "Verification reports attached (OCI artifacts whose subject is the platform image; `oras discover` lists them):", "");
-    for (const r of attached) lines2.push(`- ${r.platform}: \`${r.referrer.digest}\` (${r.referrer.via === "referrers-api" ? "the registry's referrers API" : `referrers tag \`${r.referrer.tag ?? ""}\``})`);
+    for (const r of attached)
+      lines2.push(
+        `- ${r.platform}: \`${r.referrer.digest}\` (${r.referrer.via === "referrers-api" ? "the registry's referrers API" : `referrers tag \`${r.referrer.tag ?? ""}\``})`
+      );
   }
   return lines2.join("\n") + "\n";
 }
@@ -45398,9 +46002,17 @@ async function checkImageSize(docker, ref, platform, budget, published, level, s
   const uncompressed = image.size;
   const findings = [];
   if (limits.uncompressed && uncompressed > limits.uncompressed.value) {
-    findings.push({ check: "uncompressed size", expected: `at most ${limits.uncompressed.text}`, actual: `${formatBytes(uncompressed)} (${uncompressed} bytes)` });
+    findings.push({
+      check: "uncompressed size",
+      expected: `at most ${limits.uncompressed.text}`,
+      actual: `${formatBytes(uncompressed)} (${uncompressed} bytes)`
+    });
   }
-  const layers = origins.map((o, i) => ({ index: i + 1, ...o.size !== void 0 ? { uncompressed: o.size } : {}, ...o.instruction !== void 0 ? { instruction: o.instruction } : {} }));
+  const layers = origins.map((o, i) => ({
+    index: i + 1,
+    ...o.size !== void 0 ? { uncompressed: o.size } : {},
+    ...o.instruction !== void 0 ? { instruction: o.instruction } : {}
+  }));
   const before = published?.platforms[platform];
   return {
     findings,
@@ -45502,7 +46114,17 @@ function parseGpuProbe(probe) {
   }
   const raw = g;
   const bad = (field) => new Error(`the probe's GPU section has a malformed ${field}: ${JSON.stringify(raw[field])}`);
-  const out = { available: null, deviceCount: null, deviceName: null, capability: null, archList: null, tf32: null, matmulMaxAbsError: null, errors: {}, warnings: [] };
+  const out = {
+    available: null,
+    deviceCount: null,
+    deviceName: null,
+    capability: null,
+    archList: null,
+    tf32: null,
+    matmulMaxAbsError: null,
+    errors: {},
+    warnings: []
+  };
   for (const [field, [key2, ok]] of Object.entries(FIELDS)) {
     const v = raw[field];
     if (v === null || v === void 0) continue;
@@ -45552,7 +46174,11 @@ function compareGpu(gpu) {
     const why = gpu.errors.capability ?? gpu.errors.device_name;
     out.push({ check: "gpu: device 0", expected: "a name and compute capability", actual: why ? firstLine(why) : "none reported" });
   } else if (gpu.archList === null) {
-    out.push({ check: "gpu: arch", expected: `torch.cuda.get_arch_list() for ${smName(gpu.capability)}`, actual: firstLine(gpu.errors.arch_list ?? "none reported") });
+    out.push({
+      check: "gpu: arch",
+      expected: `torch.cuda.get_arch_list() for ${smName(gpu.capability)}`,
+      actual: firstLine(gpu.errors.arch_list ?? "none reported")
+    });
   } else if (compatibleArch(gpu.capability, gpu.archList) === void 0) {
     const [major, minor] = gpu.capability;
     const sm = smName(gpu.capability);
@@ -45734,7 +46360,12 @@ async function verifyPlatform(docker, p, opts, log) {
     result.findings.push(...configFindings(cfg, h));
     const cache = modelCachePath(h.modelCache, cfg.env);
     const hc = h.healthcheck !== "off" ? cfg.healthcheck : void 0;
-    result.hygiene = { user: cfg.user || "root", offline: h.offline, ...memory ? { memoryLimit: memory.bytes } : {}, ...cache ? { modelCache: cache } : {} };
+    result.hygiene = {
+      user: cfg.user || "root",
+      offline: h.offline,
+      ...memory ? { memoryLimit: memory.bytes } : {},
+      ...cache ? { modelCache: cache } : {}
+    };
     let network;
     if (h.offline) {
       network = `mlib-offline-${id}`;
@@ -45791,7 +46422,10 @@ async function verifyPlatform(docker, p, opts, log) {
         const port = mapped.code === 0 ? mapped.stdout.trim().split("\n")[0].split(":").pop() : void 0;
         if (port) base = `http://127.0.0.1:${port}`;
       }
-      if (base) log(`${p.platform}: container ${name} started${offline && network ? " offline" : ""}; polling GET ${opts.pingPath} on ${base.slice(7)} for up to ${opts.startupTimeout}s`);
+      if (base)
+        log(
+          `${p.platform}: container ${name} started${offline && network ? " offline" : ""}; polling GET ${opts.pingPath} on ${base.slice(7)} for up to ${opts.startupTimeout}s`
+        );
       return { name, base, t0 };
     };
     const auth = { Authorization: `Bearer ${opts.token}` };
@@ -45803,10 +46437,26 @@ async function verifyPlatform(docker, p, opts, log) {
         const state2 = await docker.inspectContainer(c2.name);
         const took = ((Date.now() - c2.t0) / 1e3).toFixed(1);
         if (state2?.oomKilled && memory) {
-          return { findings: [{ check: "memory", expected: `the worker starts and answers under a ${h.memory} limit`, actual: `killed by the kernel's out-of-memory killer after ${took}s` }] };
+          return {
+            findings: [
+              {
+                check: "memory",
+                expected: `the worker starts and answers under a ${h.memory} limit`,
+                actual: `killed by the kernel's out-of-memory killer after ${took}s`
+              }
+            ]
+          };
         }
         if (!state2 || state2.status !== "running" || !c2.base) {
-          return { findings: [{ check: "startup", expected: `server answering GET ${opts.pingPath}${how}`, actual: `container ${state2?.status || "vanished"} with exit code ${state2?.exitCode ?? -1} after ${took}s` }] };
+          return {
+            findings: [
+              {
+                check: "startup",
+                expected: `server answering GET ${opts.pingPath}${how}`,
+                actual: `container ${state2?.status || "vanished"} with exit code ${state2?.exitCode ?? -1} after ${took}s`
+              }
+            ]
+          };
         }
         const answer2 = await get(c2.base + opts.pingPath, auth);
         if (answer2 && answer2.status !== 503) return { answer: answer2, findings: [] };
@@ -45865,14 +46515,22 @@ async function verifyPlatform(docker, p, opts, log) {
         if (state2?.health === "healthy") {
           result.hygiene.healthySeconds = (Date.now() - c.t0) / 1e3;
         } else {
-          fail("healthcheck", `docker reports healthy within ${Math.round(limit)}s (HEALTHCHECK ${hc.test.slice(1).join(" ")})`, `${state2?.health ?? "container gone"} after ${((Date.now() - c.t0) / 1e3).toFixed(1)}s${state2?.lastHealthOutput ? `; last check ${state2.lastHealthOutput.slice(0, 300)}` : ""}`);
+          fail(
+            "healthcheck",
+            `docker reports healthy within ${Math.round(limit)}s (HEALTHCHECK ${hc.test.slice(1).join(" ")})`,
+            `${state2?.health ?? "container gone"} after ${((Date.now() - c.t0) / 1e3).toFixed(1)}s${state2?.lastHealthOutput ? `; last check ${state2.lastHealthOutput.slice(0, 300)}` : ""}`
+          );
         }
       }
       cancelled();
       const hyg = await docker.exec(["exec", c.name, opts.python, "-c", HYGIENE_SCRIPT, cache ?? ""], { timeoutMs: PROBE_TIMEOUT_S * 1e3 * opts.slowdown });
       try {
         const probe = parseHygiene(hyg.stdout);
-        Object.assign(result.hygiene, { uid: probe.uid, ...cache ? { cacheWritable: probe.cacheWritable } : {}, ...probe.peakMemory ? { peakMemory: probe.peakMemory } : {} });
+        Object.assign(result.hygiene, {
+          uid: probe.uid,
+          ...cache ? { cacheWritable: probe.cacheWritable } : {},
+          ...probe.peakMemory ? { peakMemory: probe.peakMemory } : {}
+        });
         result.findings.push(...probeFindings(probe, h, cache, cfg.user));
       } catch (e) {
         fail("hygiene probe", "uid and cache write test printed", `${e.message} ${hyg.stderr.trim().slice(-300)}`);
@@ -45895,9 +46553,26 @@ async function verifyPlatform(docker, p, opts, log) {
     }
     const gpuLane = opts.gpu && p.expect.cuda !== null;
     const probeArgs = [opts.python, "-c", PROBE_SCRIPT, ...gpuLane ? [GPU_PROBE_FLAG] : []];
-    const probeRun = state?.status === "running" ? await docker.exec(["exec", c.name, ...probeArgs], { timeoutMs: PROBE_TIMEOUT_S * 1e3 * opts.slowdown }) : await docker.exec(["run", "--rm", "--label", opts.label, "--platform", p.platform, "--network", "none", ...gpuLane ? ["--gpus", "all"] : [], "--entrypoint", probeArgs[0], p.ref, ...probeArgs.slice(1)], {
-      timeoutMs: PROBE_TIMEOUT_S * 1e3 * opts.slowdown
-    });
+    const probeRun = state?.status === "running" ? await docker.exec(["exec", c.name, ...probeArgs], { timeoutMs: PROBE_TIMEOUT_S * 1e3 * opts.slowdown }) : await docker.exec(
+      [
+        "run",
+        "--rm",
+        "--label",
+        opts.label,
+        "--platform",
+        p.platform,
+        "--network",
+        "none",
+        ...gpuLane ? ["--gpus", "all"] : [],
+        "--entrypoint",
+        probeArgs[0],
+        p.ref,
+        ...probeArgs.slice(1)
+      ],
+      {
+        timeoutMs: PROBE_TIMEOUT_S * 1e3 * opts.slowdown
+      }
+    );
     try {
       result.probe = parseProbe(probeRun.stdout);
       result.findings.push(...compareProbe(p.expect, p.machine, result.probe));
@@ -46015,7 +46690,10 @@ async function buildAndVerifyOne(docker, plans, job, token, label, tmp, st, sign
     t.build = (Date.now() - t0) / 1e3;
     checkCancelled(signal);
     if (r.code !== 0) {
-      throw new PhaseError("build", `build of ${labelOf(plans, plan)}${p.platform} failed (exit ${r.code}); nothing was pushed. Last lines: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+      throw new PhaseError(
+        "build",
+        `build of ${labelOf(plans, plan)}${p.platform} failed (exit ${r.code}); nothing was pushed. Last lines: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`
+      );
     }
     st.imageIds.set(key(plan, p.platform), fs10.readFileSync(iidfile, "utf8").trim());
   });
@@ -46073,7 +46751,9 @@ async function buildAndVerify(docker, plans, modes, token, st, signal, setting) 
     if (width === 1) {
       for (const job of jobs) await buildAndVerifyOne(docker, plans, job, token, label, tmp, st, signal, liveLog);
     } else {
-      core3.info(`building and verifying ${jobs.length} platforms, ${width} at a time (parallel: ${setting}, ${availableCores()} cores); each platform's log is printed when it ends`);
+      core3.info(
+        `building and verifying ${jobs.length} platforms, ${width} at a time (parallel: ${setting}, ${availableCores()} cores); each platform's log is printed when it ends`
+      );
       await runSideBySide(docker, plans, jobs, width, token, label, tmp, st, signal);
     }
   } finally {
@@ -46120,7 +46800,7 @@ async function runSideBySide(docker, plans, jobs, width, token, label, tmp, st, 
   } finally {
     clearInterval(ticker);
   }
-  if (firstError !== void 0) throw firstError;
+  if (firstError !== void 0) throw firstError instanceof Error ? firstError : new Error(messageOf(firstError));
 }
 async function openRegistries(docker, plans, inputs, st, signal) {
   const pushesImages = inputs.mode !== "merge" && plans.some((p) => p.push);
@@ -46166,7 +46846,14 @@ async function publishAll(plans, inputs, st, reg) {
       await sizesAsPushed(client, plan, entries, st);
       await attachReports(client, plan, entries, st);
       if (inputs.mode === "platform") {
-        st.published.set(plan.name, { digest: entries[0].digest, tags: [], platforms: { [plan.platforms[0].platform]: entries[0].digest }, complete: true, tagReport: [], pushes });
+        st.published.set(plan.name, {
+          digest: entries[0].digest,
+          tags: [],
+          platforms: { [plan.platforms[0].platform]: entries[0].digest },
+          complete: true,
+          tagReport: [],
+          pushes
+        });
         continue;
       }
       checkCancelled(reg.env.signal);
@@ -46191,7 +46878,9 @@ async function sizesAsPushed(client, plan, entries, st) {
   for (const e of entries) {
     const v = st.results.get(key(plan, `${e.os}/${e.architecture}`));
     if (!v?.size || v.size.compressed !== void 0) continue;
-    const pushed = await publishedSizes(client, e.digest).catch((err) => core3.warning(`size of ${plan.image.name}@${e.digest} not read back: ${messageOf(err)}`));
+    const pushed = await publishedSizes(client, e.digest).catch(
+      (err) => core3.warning(`size of ${plan.image.name}@${e.digest} not read back: ${messageOf(err)}`)
+    );
     if (pushed && pushed.single) v.size = afterPush(v.size, pushed.single);
   }
 }
@@ -46205,11 +46894,18 @@ async function attachReports(client, plan, entries, st) {
       const attached = await attachReport(
         client,
         { mediaType: e.mediaType, digest: e.digest, size: e.size },
-        { ...report2, digest: e.digest, push: void 0, action: { name: "ml-image-build", version: ACTION_VERSION, ref: process.env.GITHUB_ACTION_REF || null } },
+        {
+          ...report2,
+          digest: e.digest,
+          push: void 0,
+          action: { name: "ml-image-build", version: ACTION_VERSION, ref: process.env.GITHUB_ACTION_REF || null }
+        },
         {
           // The plan's time, not now: a publish step run again finds its report already listed.
           created: plan.created,
-          annotations: Object.fromEntries(["org.opencontainers.image.source", "org.opencontainers.image.revision"].filter((k) => plan.labels[k]).map((k) => [k, plan.labels[k]])),
+          annotations: Object.fromEntries(
+            ["org.opencontainers.image.source", "org.opencontainers.image.revision"].filter((k) => plan.labels[k]).map((k) => [k, plan.labels[k]])
+          ),
           log: core3.info
         }
       );
@@ -46233,7 +46929,8 @@ async function merge(plans, inputs, st, reg) {
     const states = await prepareTags(reg.env, client, plan, [], false);
     const published = await tagManifestList(client, plan, entries, states, {}, core3.info);
     st.published.set(plan.name, published);
-    if (!published.complete) throw new PhaseError("merge", `the tags of ${plan.image.name} could not all be moved (${published.error}); ${tagStory(published)}`);
+    if (!published.complete)
+      throw new PhaseError("merge", `the tags of ${plan.image.name} could not all be moved (${published.error}); ${tagStory(published)}`);
   });
 }
 function setOutputs(st, inputs) {
@@ -46243,13 +46940,35 @@ function setOutputs(st, inputs) {
   core3.setOutput("tags", tags.join("\n"));
   core3.setOutput(
     "images",
-    JSON.stringify(published.map(([name, p]) => ({ name, image: st.plans.find((x) => x.name === name)?.image.name, digest: p.digest, tags: p.tags, complete: p.complete, tagReport: p.tagReport })))
+    JSON.stringify(
+      published.map(([name, p]) => ({
+        name,
+        image: st.plans.find((x) => x.name === name)?.image.name,
+        digest: p.digest,
+        tags: p.tags,
+        complete: p.complete,
+        tagReport: p.tagReport
+      }))
+    )
   );
 }
 async function run() {
   const docker = new Docker();
   const cancel = new Cancellation();
-  const st = { phase: "plan", plans: [], results: /* @__PURE__ */ new Map(), timings: /* @__PURE__ */ new Map(), published: /* @__PURE__ */ new Map(), pushes: /* @__PURE__ */ new Map(), imageIds: /* @__PURE__ */ new Map(), referrers: /* @__PURE__ */ new Map(), publishedSizes: /* @__PURE__ */ new Map(), leftovers: new Leftovers(), buildx: false, secrets: [] };
+  const st = {
+    phase: "plan",
+    plans: [],
+    results: /* @__PURE__ */ new Map(),
+    timings: /* @__PURE__ */ new Map(),
+    published: /* @__PURE__ */ new Map(),
+    pushes: /* @__PURE__ */ new Map(),
+    imageIds: /* @__PURE__ */ new Map(),
+    referrers: /* @__PURE__ */ new Map(),
+    publishedSizes: /* @__PURE__ */ new Map(),
+    leftovers: new Leftovers(),
+    buildx: false,
+    secrets: []
+  };
   let inputs;
   try {
     const files = workspaceFiles(workspaceOf());
@@ -46302,7 +47021,9 @@ ${planMarkdown(st.plans)}`).write().catch((e) => core3.warning(`job summary not 
         const has = await docker.hasBuildx();
         const problem = builderProblem(has, await docker.clientVersion());
         if (problem) throw new PhaseError("build", problem);
-        core3.info(has ? "building with docker buildx build --load" : "buildx plugin not found: building with the engine BuildKit (docker build, DOCKER_BUILDKIT=1)");
+        core3.info(
+          has ? "building with docker buildx build --load" : "buildx plugin not found: building with the engine BuildKit (docker build, DOCKER_BUILDKIT=1)"
+        );
         const driver = has && images.some((img) => img.inputs.build.cacheTo.some((c) => c.type !== "inline")) ? await docker.buildxDriver() : "";
         for (const img of images) {
           const refusal = builderRefusal(img.inputs.build, has, driver);
@@ -46321,10 +47042,14 @@ ${planMarkdown(st.plans)}`).write().catch((e) => core3.warning(`job summary not 
         await core3.group("Registry login", async () => {
           for (const plan of pushing) {
             await checkLogin(reg.clients.get(plan.name), plan, reg.env.credentials);
-            core3.info(`${plan.image.registry}: ${reg.env.credentials ? `'${reg.env.credentials.username}'` : "anonymous"} may push to ${plan.image.repository}`);
+            core3.info(
+              `${plan.image.registry}: ${reg.env.credentials ? `'${reg.env.credentials.username}'` : "anonymous"} may push to ${plan.image.repository}`
+            );
             const tag = growthTag(plan.tags);
             if (tag) {
-              const now2 = await publishedSizes(reg.clients.get(plan.name), tag).catch((e) => core3.warning(`the image ${plan.image.name}:${tag} names now could not be read for size growth: ${messageOf(e)}`));
+              const now2 = await publishedSizes(reg.clients.get(plan.name), tag).catch(
+                (e) => core3.warning(`the image ${plan.image.name}:${tag} names now could not be read for size growth: ${messageOf(e)}`)
+              );
               st.publishedSizes.set(plan.name, now2 || void 0);
               if (now2) core3.info(`size growth is measured against ${now2.ref} (${now2.digest})`);
             }

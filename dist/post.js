@@ -19964,7 +19964,9 @@ var Docker = class _Docker {
   async serverVersion() {
     const r = await this.exec(["version", "--format", "{{.Server.Version}}"]);
     if (r.code !== 0 || !r.stdout.trim()) {
-      throw new Error(`no Docker engine answers (${(r.stderr || r.stdout).trim().split("\n")[0] || "docker version failed"}); start dockerd or set DOCKER_HOST`);
+      throw new Error(
+        `no Docker engine answers (${(r.stderr || r.stdout).trim().split("\n")[0] || "docker version failed"}); start dockerd or set DOCKER_HOST`
+      );
     }
     return r.stdout.trim();
   }
@@ -19976,7 +19978,14 @@ var Docker = class _Docker {
   /** ID, layers (diff IDs) and platform of a local image. */
   async inspectImage(ref) {
     const j = JSON.parse(await this.ok(["image", "inspect", "--format", "{{json .}}", ref]));
-    return { id: j.Id, diffIds: j.RootFS?.Layers ?? [], os: j.Os ?? "", architecture: j.Architecture ?? "", ...j.Variant ? { variant: j.Variant } : {}, size: j.Size ?? 0 };
+    return {
+      id: j.Id,
+      diffIds: j.RootFS?.Layers ?? [],
+      os: j.Os ?? "",
+      architecture: j.Architecture ?? "",
+      ...j.Variant ? { variant: j.Variant } : {},
+      size: j.Size ?? 0
+    };
   }
   /** "running", "exited", ... or "" when the container is gone. */
   async containerState(name) {
@@ -20015,7 +20024,13 @@ var Docker = class _Docker {
       if (i > 0) env[e.slice(0, i)] = e.slice(i + 1);
     }
     const h = j.Healthcheck;
-    const healthcheck = h && h.Test && h.Test.length > 0 && h.Test[0] !== "NONE" ? { test: h.Test, intervalS: (h.Interval ?? 0) / 1e9, timeoutS: (h.Timeout ?? 0) / 1e9, startPeriodS: (h.StartPeriod ?? 0) / 1e9, retries: h.Retries ?? 0 } : void 0;
+    const healthcheck = h && h.Test && h.Test.length > 0 && h.Test[0] !== "NONE" ? {
+      test: h.Test,
+      intervalS: (h.Interval ?? 0) / 1e9,
+      timeoutS: (h.Timeout ?? 0) / 1e9,
+      startPeriodS: (h.StartPeriod ?? 0) / 1e9,
+      retries: h.Retries ?? 0
+    } : void 0;
     return { user: j.User ?? "", env, healthcheck };
   }
   /** What a running (or ended) container is doing: the parts verification waits on. */

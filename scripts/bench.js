@@ -26,7 +26,10 @@ const SHM = '/dev/shm';
 const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString()); // /proc times are in these
 const ENGINE_TMP = '/var/lib/docker/tmp';
 
-const docker = (args, opts = {}) => execFileSync(DOCKER, args, { stdio: 'pipe', maxBuffer: 64 * 1024 * 1024, ...opts }).toString().trim();
+const docker = (args, opts = {}) =>
+  execFileSync(DOCKER, args, { stdio: 'pipe', maxBuffer: 64 * 1024 * 1024, ...opts })
+    .toString()
+    .trim();
 const sorted = (xs) => [...xs].sort((a, b) => a - b);
 const median = (xs) => sorted(xs)[Math.floor(xs.length / 2)];
 const gb = (n) => `${(n / 1e9).toFixed(2)} GB`;
@@ -118,7 +121,10 @@ function measured(cmd, args, { env = {}, ownTmp } = {}) {
       peak.disk = Math.max(peak.disk, free0 - freeBytes('/'));
       peak.engineTmp = Math.max(peak.engineTmp, duBytes(ENGINE_TMP));
       if (ownTmp) peak.ownTmp = Math.max(peak.ownTmp, duBytes(ownTmp));
-      peak.rss = Math.max(peak.rss, tree(child.pid).reduce((a, p) => a + rssOf(p), 0));
+      peak.rss = Math.max(
+        peak.rss,
+        tree(child.pid).reduce((a, p) => a + rssOf(p), 0),
+      );
       peak.engineRss = Math.max(peak.engineRss, rssOf(engine) - engineRss0);
     };
     const timer = setInterval(sample, 100);
@@ -134,7 +140,15 @@ function measured(cmd, args, { env = {}, ownTmp } = {}) {
 
 async function bundleEntry(dir) {
   const out = path.join(dir, 'push.js');
-  await build({ entryPoints: [path.join(__dirname, 'bench/push-entry.ts')], outfile: out, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' });
+  await build({
+    entryPoints: [path.join(__dirname, 'bench/push-entry.ts')],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'error',
+  });
   return out;
 }
 
@@ -149,7 +163,10 @@ function buildImages(dir) {
   runs.push('ARG LAST_SEED', `RUN python3 /gen-layer.py /data/l${LAYERS} \${LAST_SEED} ${LAYER_MB}`);
   fs.writeFileSync(path.join(ctx, 'Dockerfile'), ['FROM mlib-base/bookworm-python3:amd64', 'COPY gen-layer.py /gen-layer.py', ...runs, ''].join('\n'));
   const images = {};
-  for (const [name, seed] of [['a', LAYERS], ['b', LAYERS + 100]]) {
+  for (const [name, seed] of [
+    ['a', LAYERS],
+    ['b', LAYERS + 100],
+  ]) {
     const ref = `mlib-bench/image:${name}`;
     const t0 = Date.now();
     docker(['build', '-q', '--build-arg', `LAST_SEED=${seed}`, '-t', ref, ctx], { env: { ...process.env, DOCKER_BUILDKIT: '1' } });
@@ -163,7 +180,8 @@ function extractLayers(ref) {
   const dir = fs.mkdtempSync(path.join(SHM, 'mlib-bench-layers-'));
   execFileSync('bash', ['-c', `${DOCKER} save ${ref} | tar -x -C ${dir} --wildcards '*/layer.tar'`]);
   const files = [];
-  const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : files.push(path.join(d, e.name))));
+  const walk = (d) =>
+    fs.readdirSync(d, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : files.push(path.join(d, e.name))));
   walk(dir);
   return { dir, files, bytes: files.reduce((a, f) => a + fs.statSync(f).size, 0) };
 }
@@ -177,7 +195,11 @@ const METHODS = {
     });
     const report = JSON.parse(r.stdout.trim().split('\n').pop());
     fs.rmSync(ownTmp, { recursive: true, force: true });
-    return { ...r, rss: Math.max(r.rss, report.maxRssKb * 1024), detail: `${report.push.uploaded} uploaded, ${report.push.reused} reused, ${mb(report.push.bytesSent)} sent; node max RSS ${mb(report.maxRssKb * 1024)}` };
+    return {
+      ...r,
+      rss: Math.max(r.rss, report.maxRssKb * 1024),
+      detail: `${report.push.uploaded} uploaded, ${report.push.reused} reused, ${mb(report.push.bytesSent)} sent; node max RSS ${mb(report.maxRssKb * 1024)}`,
+    };
   },
   async 'docker push'(ctx, reg, repo, tag, ref) {
     const config = fs.mkdtempSync(path.join(ctx.dir, 'docker-config-'));
@@ -192,7 +214,19 @@ const METHODS = {
   async 'skopeo copy'(ctx, reg, repo, tag, ref) {
     // skopeo reads the docker-daemon image into a temp file first: give it a dir to measure.
     const ownTmp = fs.mkdtempSync(path.join(ctx.dir, 'skopeo-tmp-'));
-    const r = await measured('skopeo', ['copy', '--quiet', '--dest-creds', `${reg.user}:${reg.password}`, '--dest-tls-verify=false', `docker-daemon:${ref}`, `docker://${reg.host}/${repo}:${tag}`], { env: { TMPDIR: ownTmp }, ownTmp });
+    const r = await measured(
+      'skopeo',
+      [
+        'copy',
+        '--quiet',
+        '--dest-creds',
+        `${reg.user}:${reg.password}`,
+        '--dest-tls-verify=false',
+        `docker-daemon:${ref}`,
+        `docker://${reg.host}/${repo}:${tag}`,
+      ],
+      { env: { TMPDIR: ownTmp }, ownTmp },
+    );
     fs.rmSync(ownTmp, { recursive: true, force: true });
     return r;
   },
@@ -213,7 +247,9 @@ const HEAD = [
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-bench-'));
   const ctx = { dir, entry: await bundleEntry(dir) };
-  console.log(`machine: ${CORES} cores, ${os.cpus()[0].model}, ${gb(os.totalmem())} memory; docker ${docker(['version', '--format', '{{.Server.Version}}'])} (${docker(['info', '--format', '{{.Driver}}'])})`);
+  console.log(
+    `machine: ${CORES} cores, ${os.cpus()[0].model}, ${gb(os.totalmem())} memory; docker ${docker(['version', '--format', '{{.Server.Version}}'])} (${docker(['info', '--format', '{{.Driver}}'])})`,
+  );
   console.log(`building the bench images (${LAYERS} layers of ${LAYER_MB} MiB, deterministic, gzip about 2x)...`);
   const images = buildImages(dir);
   const a = images.a;
@@ -223,7 +259,9 @@ async function main() {
   const layers = extractLayers(a.ref);
   const floor = await measured('bash', ['-c', `pigz -${LEVEL} -p ${CORES} -c ${layers.files.join(' ')} | wc -c`]);
   const pigzOut = Number(floor.stdout.trim());
-  console.log(`physical limit: pigz -${LEVEL} -p ${CORES} of the ${gb(layers.bytes)} of layers: ${floor.wall.toFixed(1)}s (${(layers.bytes / pigzOut).toFixed(2)}x smaller)`);
+  console.log(
+    `physical limit: pigz -${LEVEL} -p ${CORES} of the ${gb(layers.bytes)} of layers: ${floor.wall.toFixed(1)}s (${(layers.bytes / pigzOut).toFixed(2)}x smaller)`,
+  );
   fs.rmSync(layers.dir, { recursive: true, force: true });
 
   // First push to a fresh registry, alternating the order every round.
@@ -256,7 +294,9 @@ async function main() {
         again[name].push(r1);
         const r2 = await METHODS[name](ctx, reg, 'bench/repush', 'latest', images.b.ref);
         lastLayer[name].push(r2);
-        console.log(`  round ${round + 1} ${name}: re-push ${r1.wall.toFixed(1)}s${r1.detail ? ` (${r1.detail})` : ''}, last layer changed ${r2.wall.toFixed(1)}s${r2.detail ? ` (${r2.detail})` : ''}`);
+        console.log(
+          `  round ${round + 1} ${name}: re-push ${r1.wall.toFixed(1)}s${r1.detail ? ` (${r1.detail})` : ''}, last layer changed ${r2.wall.toFixed(1)}s${r2.detail ? ` (${r2.detail})` : ''}`,
+        );
       } finally {
         reg.stop();
       }
@@ -269,7 +309,9 @@ async function main() {
     for (const n of names) console.log(row(n, results[n], n === 'docker push' ? undefined : results['docker push']));
   };
   table(`First push of image a (${gb(a.size)}), fresh registry each time, ${ROUNDS} rounds`, first);
-  console.log(`| physical limit: pigz -${LEVEL} -p ${CORES} | ${floor.wall.toFixed(1)} | ${(floor.wall / median(first['docker push'].map((r) => r.wall))).toFixed(2)}x | | | | | | ${(floor.cpuTool).toFixed(1)} |`);
+  console.log(
+    `| physical limit: pigz -${LEVEL} -p ${CORES} | ${floor.wall.toFixed(1)} | ${(floor.wall / median(first['docker push'].map((r) => r.wall))).toFixed(2)}x | | | | | | ${floor.cpuTool.toFixed(1)} |`,
+  );
   table('Re-push of image a to a registry that has it', again);
   table('Push of image b (last layer differs) to a registry that has image a', lastLayer);
   fs.rmSync(dir, { recursive: true, force: true });

@@ -12,7 +12,9 @@ async function main() {
   try {
     let sha = '0000000000000000000000000000000000000000';
     try {
-      sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: path.resolve(__dirname, '..'), stdio: 'pipe' }).toString().trim();
+      sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: path.resolve(__dirname, '..'), stdio: 'pipe' })
+        .toString()
+        .trim();
     } catch {
       // not a git checkout: keep the placeholder commit
     }

@@ -91,7 +91,17 @@ function node(entry, env, echo, cancelWhen, cancelDelayMs = 0, timeoutMs = 0) {
  * Runs main then post (the post step runs also after a failure or a cancel, as with `post-if: always()`). `inputs` are action inputs by name; `github` overrides GITHUB_* values.
  * Returns exit codes, combined output of each step, parsed outputs, state and the job summary.
  */
-async function runAction({ inputs = {}, github = {}, event = { repository: { default_branch: 'main' } }, workspace = ROOT, echo = false, extraEnv = {}, cancelWhen, cancelDelayMs, timeoutMs } = {}) {
+async function runAction({
+  inputs = {},
+  github = {},
+  event = { repository: { default_branch: 'main' } },
+  workspace = ROOT,
+  echo = false,
+  extraEnv = {},
+  cancelWhen,
+  cancelDelayMs,
+  timeoutMs,
+} = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-runner-'));
   const files = {
     GITHUB_OUTPUT: path.join(dir, 'output'),

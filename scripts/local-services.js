@@ -77,7 +77,17 @@ async function startWheelIndex(versions = '2.2.2', { htmlOnly = false } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-index-'));
   const log = path.join(dir, 'requests.jsonl');
   const port = await freePort();
-  const args = [path.join(ROOT, 'examples/offline/make_index.py'), path.join(dir, 'whl'), '--versions', versions, '--serve', String(port), '--log', log, ...(htmlOnly ? ['--html-only'] : [])];
+  const args = [
+    path.join(ROOT, 'examples/offline/make_index.py'),
+    path.join(dir, 'whl'),
+    '--versions',
+    versions,
+    '--serve',
+    String(port),
+    '--log',
+    log,
+    ...(htmlOnly ? ['--html-only'] : []),
+  ];
   const proc = spawn('python3', args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/cpu/`, proc, 'wheel index server');
@@ -85,7 +95,11 @@ async function startWheelIndex(versions = '2.2.2', { htmlOnly = false } = {}) {
     url,
     requests() {
       if (!fs.existsSync(log)) return [];
-      return fs.readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      return fs
+        .readFileSync(log, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
     },
     stop() {
       proc.kill();

@@ -1,5 +1,6 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, stringify as yamlText, type Document, type Node as YamlNode } from 'yaml';
 import { MAX_BUILD_ARG_BYTES } from './limits';
+import { scalarText } from './errors';
 
 /**
  * ml-image.yml: several images or variants built from one repository. Each entry's keys are the
@@ -42,12 +43,31 @@ type Want = 'line' | 'text' | 'version' | 'int' | 'bool';
 
 /** Keys that take a scalar, and its kind. */
 const SCALAR_KEYS: Record<string, Want> = {
-  image: 'line', context: 'line', file: 'line', target: 'line', network: 'line',
-  'torch-version': 'version', 'torchaudio-version': 'version', 'torchvision-version': 'version', 'python-version': 'version',
-  'torch-index-url': 'line', 'tag-rules': 'text', 'sha-length': 'int', python: 'line', gpu: 'bool',
-  'allow-unknown-torch': 'bool', 'token-env': 'line', 'non-root': 'bool', 'model-cache': 'line',
-  healthcheck: 'line', offline: 'bool', memory: 'line', parallel: 'int', 'size-budget': 'text',
-  provenance: 'bool', sbom: 'bool',
+  image: 'line',
+  context: 'line',
+  file: 'line',
+  target: 'line',
+  network: 'line',
+  'torch-version': 'version',
+  'torchaudio-version': 'version',
+  'torchvision-version': 'version',
+  'python-version': 'version',
+  'torch-index-url': 'line',
+  'tag-rules': 'text',
+  'sha-length': 'int',
+  python: 'line',
+  gpu: 'bool',
+  'allow-unknown-torch': 'bool',
+  'token-env': 'line',
+  'non-root': 'bool',
+  'model-cache': 'line',
+  healthcheck: 'line',
+  offline: 'bool',
+  memory: 'line',
+  parallel: 'int',
+  'size-budget': 'text',
+  provenance: 'bool',
+  sbom: 'bool',
 };
 const LIST_KEYS = ['platforms', 'tags', 'pinned-packages'];
 const PING_KEYS: Record<string, string> = { port: 'ping-port', path: 'ping-path', 'startup-timeout': 'startup-timeout', 'token-env': 'token-env' };
@@ -56,7 +76,18 @@ const PING_WANT: Record<string, Want> = { port: 'int', path: 'line', 'startup-ti
 const LINE_LIST_KEYS = ['labels', 'annotations'];
 /** Inputs that hand secrets to the build: action inputs only. */
 const SECRET_KEYS = ['secrets', 'secret-files', 'ssh'];
-export const CONFIG_KEYS = ['name', 'suffix', ...Object.keys(SCALAR_KEYS), ...LIST_KEYS, ...LINE_LIST_KEYS, 'torch-variants', 'expect', 'build-args', 'ping', 'checks'];
+export const CONFIG_KEYS = [
+  'name',
+  'suffix',
+  ...Object.keys(SCALAR_KEYS),
+  ...LIST_KEYS,
+  ...LINE_LIST_KEYS,
+  'torch-variants',
+  'expect',
+  'build-args',
+  'ping',
+  'checks',
+];
 
 /** Aliases in a file at most, and how often they may be expanded in all (a "billion laughs" file must not exhaust memory). */
 const MAX_ALIASES = 100;
@@ -101,7 +132,7 @@ class Tree {
     if (++this.expansions > MAX_EXPANSIONS) this.fail(node, path, `aliases expand to more than ${MAX_EXPANSIONS} values; write the values out`);
     const target = node.resolve(this.doc);
     if (!target) this.fail(node, path, `alias *${node.source} names no anchor`);
-    return target as YamlNode;
+    return target;
   }
 
   /** A map's pairs as [key, key node, value node]; keys must be plain names, each given once. */
@@ -150,7 +181,11 @@ class Tree {
     if (v === null || v === undefined) return this.fail(node, path, 'has no value; write one, or leave the key out');
     if (typeof v === 'string') {
       if (want !== 'text' && /[\r\n]/.test(v)) {
-        return this.fail(node, path, `must be one line; a newline here would make two ${['build-args', 'tags'].some((k) => path.includes(k)) ? 'entries' : 'values'} of one (got ${JSON.stringify(v.slice(0, 80))})`);
+        return this.fail(
+          node,
+          path,
+          `must be one line; a newline here would make two ${['build-args', 'tags'].some((k) => path.includes(k)) ? 'entries' : 'values'} of one (got ${JSON.stringify(v.slice(0, 80))})`,
+        );
       }
       return v;
     }
@@ -161,7 +196,11 @@ class Tree {
     }
     if (typeof v === 'number' || typeof v === 'bigint') {
       if (want === 'version') {
-        return this.fail(node, path, `is the number ${String(v)} to YAML, not the version ${source}: write versions in quotes ('${source}'), as YAML reads unquoted ones as numbers (2.10 as 2.1)`);
+        return this.fail(
+          node,
+          path,
+          `is the number ${String(v)} to YAML, not the version ${source}: write versions in quotes ('${source}'), as YAML reads unquoted ones as numbers (2.10 as 2.1)`,
+        );
       }
       if (want === 'int' && !/^[0-9]+$/.test(source)) {
         if (!Number.isInteger(v)) return this.fail(node, path, `${source} is not a whole number; accepted: plain digits such as 120`);
@@ -181,7 +220,7 @@ function describe(node: YamlNode | null): string {
   if (node === null) return 'nothing';
   if (isMap(node)) return 'a map';
   if (isSeq(node)) return 'a list';
-  if (isScalar(node)) return node.value === null ? 'no value' : `the ${typeof node.value} ${node.source ?? String(node.value)}`;
+  if (isScalar(node)) return node.value === null ? 'no value' : `the ${typeof node.value} ${node.source ?? scalarText(node.value)}`;
   return 'something else';
 }
 
@@ -191,7 +230,7 @@ function describe(node: YamlNode | null): string {
  */
 export function lineOf(text: string, path: (string | number)[]): number | undefined {
   const t = new Tree(text, '');
-  let node: YamlNode | null = t.doc.contents as YamlNode | null;
+  let node: YamlNode | null = t.doc.contents;
   let found: number | undefined;
   for (const seg of path) {
     let at: YamlNode | null | undefined;
@@ -287,7 +326,11 @@ function entryValues(t: Tree, node: YamlNode, where: Path): { values: Record<str
     } else if (key === 'build-args') {
       const check = (value: string, node: YamlNode | null, p: Path) => {
         if (Buffer.byteLength(value) > MAX_BUILD_ARG_BYTES) {
-          t.fail(node, p, `is ${Buffer.byteLength(value)} bytes; a build arg is at most ${MAX_BUILD_ARG_BYTES} bytes (use a file in the context, or a build secret, for more)`);
+          t.fail(
+            node,
+            p,
+            `is ${Buffer.byteLength(value)} bytes; a build arg is at most ${MAX_BUILD_ARG_BYTES} bytes (use a file in the context, or a build secret, for more)`,
+          );
         }
         return value;
       };
@@ -303,7 +346,12 @@ function entryValues(t: Tree, node: YamlNode, where: Path): { values: Record<str
               lines.push(`${name}:${n}=${check(t.scalar(y, [...path, name, n], 'value'), y, [...path, name, n])}`);
             }
           } else if (isScalar(x)) {
-            if (!NAME_RE.test(name)) t.fail(kn, [...path, name], `'${name}' is not a build arg name (letters, digits and _, not starting with a digit), nor a platform with a map of args`);
+            if (!NAME_RE.test(name))
+              t.fail(
+                kn,
+                [...path, name],
+                `'${name}' is not a build arg name (letters, digits and _, not starting with a digit), nor a platform with a map of args`,
+              );
             lines.push(`${name}=${check(t.scalar(x, [...path, name], 'value'), x, [...path, name])}`);
           } else {
             t.fail(x ?? kn, [...path, name], 'must be a value, or a map of args for that platform');
@@ -316,7 +364,7 @@ function entryValues(t: Tree, node: YamlNode, where: Path): { values: Record<str
     } else if (key === 'checks') {
       const text = v === null ? undefined : checksInputOf(isScalar(v) ? v.value : t.toJS(v, path));
       if (text === undefined) t.fail(v ?? k, path, 'must be a list of checks (each with a name and exec or http)');
-      set(key, text!);
+      set(key, text);
     } else if (key === 'ping') {
       if (!isMap(v)) t.fail(v ?? k, path, `must be a map with ${Object.keys(PING_KEYS).join(', ')}`);
       for (const [name, kn, x] of t.pairs(v, path)) {
@@ -325,7 +373,11 @@ function entryValues(t: Tree, node: YamlNode, where: Path): { values: Record<str
       }
     } else if (SECRET_KEYS.includes(key)) {
       // A file in the repository is read by everyone who can read the repository, and kept in its history.
-      t.fail(k, path, `secrets are not read from ${t.file || 'the config file'}: a file in the repository is the wrong place for them. Accepted: the action input '${key}' (from \${{ secrets.NAME }}), which applies to every image`);
+      t.fail(
+        k,
+        path,
+        `secrets are not read from ${t.file || 'the config file'}: a file in the repository is the wrong place for them. Accepted: the action input '${key}' (from \${{ secrets.NAME }}), which applies to every image`,
+      );
     } else {
       t.fail(k, path, `unknown key; accepted: ${CONFIG_KEYS.join(', ')}`);
     }
@@ -343,17 +395,19 @@ export function parseConfig(text: string, file: string): Config {
   if (!isMap(doc)) return t.fail(null, [], 'the file must be a map with an `images` list (and optional `defaults`)');
   t.checkDuplicates(doc, []);
   const top = new Map(t.pairs(doc, []).map(([k, kn, v]) => [k, { kn, v }]));
-  for (const [k, { kn }] of top) if (!['defaults', 'images', 'version'].includes(k)) t.fail(kn, [k], 'unknown top-level key; accepted: version, defaults, images');
+  for (const [k, { kn }] of top)
+    if (!['defaults', 'images', 'version'].includes(k)) t.fail(kn, [k], 'unknown top-level key; accepted: version, defaults, images');
   const version = top.get('version');
   if (version) {
     const v = isScalar(version.v) ? String(version.v.value) : '';
-    if (v !== '1') t.fail(version.kn, ['version'], `unsupported version ${isScalar(version.v) ? version.v.source ?? v : describe(version.v)}; accepted: 1`);
+    if (v !== '1') t.fail(version.kn, ['version'], `unsupported version ${isScalar(version.v) ? (version.v.source ?? v) : describe(version.v)}; accepted: 1`);
   }
 
   const defaultsNode = top.get('defaults');
   if (defaultsNode && !isMap(defaultsNode.v)) t.fail(defaultsNode.kn, ['defaults'], 'must be a map of input names to values');
   const defaultKeys = defaultsNode ? t.pairs(defaultsNode.v, ['defaults']).map(([k]) => k) : [];
-  if (defaultKeys.includes('name') || defaultKeys.includes('suffix')) t.fail(defaultsNode!.kn, ['defaults'], 'name and suffix belong to an image, not to defaults');
+  if (defaultKeys.includes('name') || defaultKeys.includes('suffix'))
+    t.fail(defaultsNode!.kn, ['defaults'], 'name and suffix belong to an image, not to defaults');
   const base = defaultsNode ? entryValues(t, defaultsNode.v!, ['defaults']) : { values: {}, at: {} };
 
   const imagesNode = top.get('images');

@@ -56,12 +56,18 @@ function positiveInt(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined;
 }
 
+type JsonObject = Record<string, unknown>;
+
+/** A JSON object, or an empty one for anything else: payload fields differ by event and may be absent or null. */
+function obj(v: unknown): JsonObject {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as JsonObject) : {};
+}
+
 /** Reads the event payload; a missing, unreadable or malformed file reads as an empty payload. */
-function readPayload(file: string | undefined): Record<string, any> {
+function readPayload(file: string | undefined): JsonObject {
   if (!file || !fs.existsSync(file)) return {};
   try {
-    const payload = JSON.parse(fs.readFileSync(file, 'utf8'));
-    return payload && typeof payload === 'object' && !Array.isArray(payload) ? payload : {};
+    return obj(JSON.parse(fs.readFileSync(file, 'utf8')) as unknown);
   } catch {
     return {};
   }
@@ -70,8 +76,8 @@ function readPayload(file: string | undefined): Record<string, any> {
 /** Reads GITHUB_* from `env` and the event payload from GITHUB_EVENT_PATH; nothing else. */
 export function readContext(env: NodeJS.ProcessEnv = process.env): RunContext {
   const payload = readPayload(env.GITHUB_EVENT_PATH);
-  const repo = payload.repository && typeof payload.repository === 'object' ? payload.repository : {};
-  const pr = payload.pull_request && typeof payload.pull_request === 'object' ? payload.pull_request : {};
+  const repo = obj(payload.repository);
+  const pr = obj(payload.pull_request);
 
   const event: EventInfo = {};
   const prNumber = positiveInt(pr.number) ?? positiveInt(payload.number);
@@ -80,7 +86,7 @@ export function readContext(env: NodeJS.ProcessEnv = process.env): RunContext {
     ['repositoryName', repo.name],
     ['description', repo.description],
     ['htmlUrl', repo.html_url],
-    ['license', repo.license && typeof repo.license === 'object' ? repo.license.spdx_id : undefined],
+    ['license', obj(repo.license).spdx_id],
   ];
   for (const [key, value] of fields) {
     const s = str(value);
@@ -95,8 +101,8 @@ export function readContext(env: NodeJS.ProcessEnv = process.env): RunContext {
     eventName: env.GITHUB_EVENT_NAME ?? '',
     // The default branch is only in the event payload; `latest` depends on it.
     defaultBranch: str(repo.default_branch),
-    headRef: env.GITHUB_HEAD_REF || str(pr.head?.ref) || '',
-    baseRef: env.GITHUB_BASE_REF || str(pr.base?.ref) || '',
+    headRef: env.GITHUB_HEAD_REF || str(obj(pr.head).ref) || '',
+    baseRef: env.GITHUB_BASE_REF || str(obj(pr.base).ref) || '',
     repository: env.GITHUB_REPOSITORY ?? '',
     serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
     runId: env.GITHUB_RUN_ID ?? String(process.pid),

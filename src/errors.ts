@@ -27,7 +27,17 @@ const INVISIBLE = '[\\u0000-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u202a-\\u202e
 export function shown(value: string): string {
   const cut = value.length > 80 ? `${value.slice(0, 80)}... (${value.length} characters)` : value;
   if (!new RegExp(INVISIBLE).test(cut)) return `'${cut}'`;
-  return `"${cut.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(new RegExp(INVISIBLE, 'g'), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
+  return `"${cut
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"')
+    .replace(new RegExp(INVISIBLE, 'g'), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
+}
+
+/** A YAML or JSON scalar as text for a message (numbers and booleans as written, anything else as JSON). */
+export function scalarText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return v.toString();
+  return JSON.stringify(v) ?? typeof v;
 }
 
 export function messageOf(e: unknown): string {

@@ -47,7 +47,10 @@ function realOf(p: string, shown: string, input: string, accepted = ''): string 
     if (code === 'ELOOP') throw new InputError(input, `${shown} is a link that leads back to itself (a loop)`);
     if (code === 'ENOENT') {
       const dangling = fs.lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink();
-      throw new InputError(input, `${dangling ? `${shown} is a link to ${fs.readlinkSync(p)}, which does not exist` : `${shown} does not exist (${p})`}${accepted}`);
+      throw new InputError(
+        input,
+        `${dangling ? `${shown} is a link to ${fs.readlinkSync(p)}, which does not exist` : `${shown} does not exist (${p})`}${accepted}`,
+      );
     }
     throw new InputError(input, `${shown} cannot be read (${code ?? (e as Error).message})`);
   }
@@ -70,12 +73,18 @@ export interface PathRule {
  */
 export function resolveInside(p: string, rule: PathRule, shown = `'${p}'`): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p)) {
-    throw new InputError(rule.input, `${shown} is a URL; accepted: a path inside the ${rule.withinName} (remote build contexts are not supported: pin lint and verification read the files)`);
+    throw new InputError(
+      rule.input,
+      `${shown} is a URL; accepted: a path inside the ${rule.withinName} (remote build contexts are not supported: pin lint and verification read the files)`,
+    );
   }
   const real = realOf(path.resolve(p), shown, rule.input, `; accepted: a path inside the ${rule.withinName}`);
   if (!inside(rule.within, real)) {
     const via = path.resolve(p) !== real ? ` (it leads to ${real})` : '';
-    throw new InputError(rule.input, `${shown} is outside the ${rule.withinName}${via}${rule.why ? `: ${rule.why}` : ''}; accepted: a path inside ${rule.within}`);
+    throw new InputError(
+      rule.input,
+      `${shown} is outside the ${rule.withinName}${via}${rule.why ? `: ${rule.why}` : ''}; accepted: a path inside ${rule.within}`,
+    );
   }
   return real;
 }
@@ -84,7 +93,8 @@ export function resolveInside(p: string, rule: PathRule, shown = `'${p}'`): stri
 export function checkDirectory(p: string, rule: PathRule): string {
   const real = resolveInside(p, rule);
   const st = fs.statSync(real);
-  if (!st.isDirectory()) throw new InputError(rule.input, `'${p}' is ${st.isFile() ? 'a file' : kindOf(st)}, not a directory; accepted: a directory inside the ${rule.withinName}`);
+  if (!st.isDirectory())
+    throw new InputError(rule.input, `'${p}' is ${st.isFile() ? 'a file' : kindOf(st)}, not a directory; accepted: a directory inside the ${rule.withinName}`);
   return real;
 }
 
@@ -114,7 +124,7 @@ export function readRegularFile(p: string, rule: PathRule, shown = `'${p}'`): st
     }
     const buf = Buffer.alloc(Math.min(st.size, MAX_READ_BYTES) + 1);
     let n = 0;
-    for (let r: number; n < buf.length && (r = fs.readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += r;
+    for (let r: number; n < buf.length && (r = fs.readSync(fd, buf, n, buf.length - n, null)) > 0;) n += r;
     if (n > st.size) throw new InputError(rule.input, `${shown} grew while it was read; try again`);
     return buf.subarray(0, n).toString('utf8');
   } finally {
@@ -146,7 +156,11 @@ export function checkBuildPaths(inputs: { context: string; file: string }, works
  * link itself, not what it names. The Dockerfile may lie elsewhere in the workspace
  * (checkBuildPaths has checked it).
  */
-export function contextFiles(contextDir: string, dockerfile: string, workspace: string): { list(dir: string): { name: string; dir: boolean }[]; read(p: string): string } {
+export function contextFiles(
+  contextDir: string,
+  dockerfile: string,
+  workspace: string,
+): { list(dir: string): { name: string; dir: boolean }[]; read(p: string): string } {
   const root = path.resolve(contextDir);
   const rootReal = realOf(root, `'${contextDir}'`, 'context');
   const rule: PathRule = {
@@ -161,7 +175,8 @@ export function contextFiles(contextDir: string, dockerfile: string, workspace: 
       // BuildKit follows a linked Dockerfile and reads <Dockerfile>.dockerignore beside it (both are
       // sent apart from the context): the workspace is their limit.
       const resolved = path.resolve(p);
-      if (resolved === path.resolve(dockerfile) || resolved === `${path.resolve(dockerfile)}.dockerignore`) return readRegularFile(p, inWorkspace('file', workspace));
+      if (resolved === path.resolve(dockerfile) || resolved === `${path.resolve(dockerfile)}.dockerignore`)
+        return readRegularFile(p, inWorkspace('file', workspace));
       const rel = path.relative(root, path.resolve(p)).split(path.sep).join('/');
       return readRegularFile(p, rule, `'${rel}' in the build context '${contextDir}'`);
     },

@@ -1,6 +1,17 @@
 import * as core from '@actions/core';
 import * as fs from 'fs';
-import { parseBuildContexts, parseCache, parseSecretFiles, parseSecrets, parseShmSize, parseSsh, parseUlimits, checkOptionFiles, checkSecretIds, type BuildOptions } from './builder/options';
+import {
+  parseBuildContexts,
+  parseCache,
+  parseSecretFiles,
+  parseSecrets,
+  parseShmSize,
+  parseSsh,
+  parseUlimits,
+  checkOptionFiles,
+  checkSecretIds,
+  type BuildOptions,
+} from './builder/options';
 import { ConfigError, parseConfig } from './config';
 import { InputError, shown } from './errors';
 import { checkBuildPaths, inWorkspace, readRegularFile } from './files';
@@ -130,19 +141,67 @@ const PATH: Shape = { lines: 'one', ascii: false };
 
 /** Every input of action.yml (worker-token has its own stricter rule). */
 export const INPUT_SHAPES: Record<string, Shape> = {
-  image: ONE, config: PATH, select: MANY, mode: ONE, digests: MANY, 'dry-run': ONE, context: PATH, file: PATH,
-  platforms: MANY, 'torch-version': ONE, 'torchaudio-version': ONE, 'torchvision-version': ONE, 'allow-unknown-torch': ONE,
-  'torch-variants': MANY, 'torch-index-url': ONE, expect: MANY, 'build-args': { lines: 'many', ascii: false }, target: ONE,
-  network: ONE, tags: MANY, 'tag-rules': MANY, 'sha-length': ONE, 'pin-lint': ONE, 'pinned-packages': MANY, push: ONE,
-  'registry-username': ONE, 'registry-password': { lines: 'one', ascii: false, secret: true }, 'token-env': ONE,
-  'ping-port': ONE, 'ping-path': ONE, 'startup-timeout': ONE, gpu: ONE, python: ONE, 'non-root': ONE, 'model-cache': ONE,
-  healthcheck: ONE, offline: ONE, memory: ONE, checks: { lines: 'many', ascii: false }, 'size-budget': MANY, parallel: ONE,
-  'compression-level': ONE, 'mount-from': MANY, 'python-version': ONE, 'build-time': ONE,
+  image: ONE,
+  config: PATH,
+  select: MANY,
+  mode: ONE,
+  digests: MANY,
+  'dry-run': ONE,
+  context: PATH,
+  file: PATH,
+  platforms: MANY,
+  'torch-version': ONE,
+  'torchaudio-version': ONE,
+  'torchvision-version': ONE,
+  'allow-unknown-torch': ONE,
+  'torch-variants': MANY,
+  'torch-index-url': ONE,
+  expect: MANY,
+  'build-args': { lines: 'many', ascii: false },
+  target: ONE,
+  network: ONE,
+  tags: MANY,
+  'tag-rules': MANY,
+  'sha-length': ONE,
+  'pin-lint': ONE,
+  'pinned-packages': MANY,
+  push: ONE,
+  'registry-username': ONE,
+  'registry-password': { lines: 'one', ascii: false, secret: true },
+  'token-env': ONE,
+  'ping-port': ONE,
+  'ping-path': ONE,
+  'startup-timeout': ONE,
+  gpu: ONE,
+  python: ONE,
+  'non-root': ONE,
+  'model-cache': ONE,
+  healthcheck: ONE,
+  offline: ONE,
+  memory: ONE,
+  checks: { lines: 'many', ascii: false },
+  'size-budget': MANY,
+  parallel: ONE,
+  'compression-level': ONE,
+  'mount-from': MANY,
+  'python-version': ONE,
+  'build-time': ONE,
   // Label and annotation values are free text (a description in any language).
-  labels: { lines: 'many', ascii: false }, annotations: { lines: 'many', ascii: false }, provenance: ONE, sbom: ONE,
+  labels: { lines: 'many', ascii: false },
+  annotations: { lines: 'many', ascii: false },
+  provenance: ONE,
+  sbom: ONE,
   // A secret's value may hold any character but a control one; no message shows it.
-  secrets: { lines: 'many', ascii: false, secret: true }, 'secret-files': { lines: 'many', ascii: false }, ssh: { lines: 'many', ascii: false },
-  'cache-from': MANY, 'cache-to': MANY, pull: ONE, 'no-cache': ONE, 'build-contexts': { lines: 'many', ascii: false }, 'shm-size': ONE, ulimit: MANY,
+  secrets: { lines: 'many', ascii: false, secret: true },
+  'secret-files': { lines: 'many', ascii: false },
+  ssh: { lines: 'many', ascii: false },
+  'cache-from': MANY,
+  'cache-to': MANY,
+  pull: ONE,
+  'no-cache': ONE,
+  'build-contexts': { lines: 'many', ascii: false },
+  'shm-size': ONE,
+  ulimit: MANY,
 };
 
 const codePoint = (c: string) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
@@ -163,7 +222,10 @@ export function checkText(raw: string, input: string, shape: Shape): void {
   if (shape.ascii) {
     const other = /[^\x00-\x7f]/u.exec(raw)?.[0];
     if (other) {
-      throw new InputError(input, `${value} holds the non-ASCII character ${shape.secret ? '' : `'${other}' `}(${codePoint(other)}); accepted: ASCII only (some letters lowercase into others: the Kelvin sign into k)`);
+      throw new InputError(
+        input,
+        `${value} holds the non-ASCII character ${shape.secret ? '' : `'${other}' `}(${codePoint(other)}); accepted: ASCII only (some letters lowercase into others: the Kelvin sign into k)`,
+      );
     }
   }
   if (shape.lines === 'one' && raw.length > MAX_LINE_CHARS) throw new InputError(input, `${value} is longer than ${MAX_LINE_CHARS} characters`);
@@ -228,7 +290,17 @@ export const RESERVED_ENV: Record<string, string[]> = {
   'the dynamic loader and C library': ['LD_*', 'GCONV_*', 'MALLOC_*'],
   'the shell and the system': ['PATH', 'HOME', 'HOSTNAME', 'USER', 'SHELL', 'PWD', 'TERM', 'TMPDIR', 'TZ', 'LANG', 'LC_*', 'IFS', 'ENV', 'BASH_ENV'],
   Python: ['PYTHON*'],
-  'HTTP clients (proxies, certificates)': ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY', 'FTP_PROXY', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'],
+  'HTTP clients (proxies, certificates)': [
+    'HTTP_PROXY',
+    'HTTPS_PROXY',
+    'NO_PROXY',
+    'ALL_PROXY',
+    'FTP_PROXY',
+    'SSL_CERT_FILE',
+    'SSL_CERT_DIR',
+    'REQUESTS_CA_BUNDLE',
+    'CURL_CA_BUNDLE',
+  ],
   'the GPU runtime': ['NVIDIA_*', 'CUDA_*'],
   'the runner': ['GITHUB_*', 'RUNNER_*', 'ACTIONS_*', 'INPUT_*', 'STATE_*', 'NODE_*'],
   'verification (offline mode, model cache)': ['HF_HUB_OFFLINE', 'TRANSFORMERS_OFFLINE', 'HF_DATASETS_OFFLINE', 'HF_HOME'],
@@ -238,13 +310,19 @@ export const RESERVED_ENV: Record<string, string[]> = {
 export function parseTokenEnv(raw: string, input = 'token-env'): string {
   const name = raw.trim() || 'WORKER_TOKEN';
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name)) {
-    throw new InputError(input, `${shown(name)} is not an environment variable name; accepted: letters, digits and _ (up to 128, not starting with a digit), such as WORKER_TOKEN`);
+    throw new InputError(
+      input,
+      `${shown(name)} is not an environment variable name; accepted: letters, digits and _ (up to 128, not starting with a digit), such as WORKER_TOKEN`,
+    );
   }
   const upper = name.toUpperCase();
   for (const [who, names] of Object.entries(RESERVED_ENV)) {
     const hit = names.find((n) => (n.endsWith('*') ? upper.startsWith(n.slice(0, -1)) : upper === n));
     if (hit) {
-      throw new InputError(input, `'${name}' is read by ${who} (${hit}): set to the worker token it would change how they behave. Accepted: a name of the worker's own, such as WORKER_TOKEN`);
+      throw new InputError(
+        input,
+        `'${name}' is read by ${who} (${hit}): set to the worker token it would change how they behave. Accepted: a name of the worker's own, such as WORKER_TOKEN`,
+      );
     }
   }
   return name;
@@ -271,7 +349,10 @@ export function parseWorkerToken(raw: string, input = 'worker-token'): string {
             ? `is ${token.length} characters`
             : undefined;
   if (why) {
-    throw new InputError(input, `the value given (not shown) ${why}; accepted: ${min} to ${max} visible ASCII characters without spaces (it is sent in an Authorization header and the container's environment), or empty for a random token per run`);
+    throw new InputError(
+      input,
+      `the value given (not shown) ${why}; accepted: ${min} to ${max} visible ASCII characters without spaces (it is sent in an Authorization header and the container's environment), or empty for a random token per run`,
+    );
   }
   return token;
 }
@@ -313,7 +394,10 @@ const NETWORKS = ['default', 'none', 'host'] as const;
 function parsePython(raw: string, input = 'python'): string {
   const s = raw.trim() || 'python3';
   if (!/^[A-Za-z0-9_./+][A-Za-z0-9_./+-]{0,255}$/.test(s)) {
-    throw new InputError(input, `${shown(s)} is not an interpreter; accepted: one word, a command name or absolute path such as python3 or /opt/venv/bin/python (no spaces or arguments, not starting with -)`);
+    throw new InputError(
+      input,
+      `${shown(s)} is not an interpreter; accepted: one word, a command name or absolute path such as python3 or /opt/venv/bin/python (no spaces or arguments, not starting with -)`,
+    );
   }
   return s;
 }
@@ -323,7 +407,10 @@ function parsePingPath(raw: string, input = 'ping-path'): string {
   const s = raw.trim() || '/v1/ping';
   if (!s.startsWith('/')) throw new InputError(input, `${shown(s)} must start with /; accepted: a path such as /v1/ping`);
   if (!/^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*$/.test(s) || s.length > 2048) {
-    throw new InputError(input, `${shown(s)} is not a URL path; accepted: up to 2048 of letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @ % / ? (percent-encode the rest)`);
+    throw new InputError(
+      input,
+      `${shown(s)} is not a URL path; accepted: up to 2048 of letters, digits and - . _ ~ ! $ & ' ( ) * + , ; = : @ % / ? (percent-encode the rest)`,
+    );
   }
   return s;
 }
@@ -331,19 +418,22 @@ function parsePingPath(raw: string, input = 'ping-path'): string {
 /** A registry user name: sent as user:password in Basic auth, so no ':' and no spaces. */
 function parseUsername(raw: string, input = 'registry-username'): string {
   const s = raw.trim();
-  if (/[:\s]/.test(s)) throw new InputError(input, `${shown(s)} holds a ':' or a space; accepted: a user name as the registry knows it (Basic auth cannot carry a ':' in it)`);
+  if (/[:\s]/.test(s))
+    throw new InputError(input, `${shown(s)} holds a ':' or a space; accepted: a user name as the registry knows it (Basic auth cannot carry a ':' in it)`);
   return s;
 }
 
 /** A Python package name (PEP 508). */
 function parsePackage(raw: string, input = 'pinned-packages'): string {
-  if (!/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(raw)) throw new InputError(input, `${shown(raw)} is not a package name; accepted: names such as torch or pyannote.audio`);
+  if (!/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(raw))
+    throw new InputError(input, `${shown(raw)} is not a package name; accepted: names such as torch or pyannote.audio`);
   return raw;
 }
 
 /** Where the README says what to use instead of BuildKit's attestations, per input. */
 const ATTESTATION_ALTERNATIVE: Record<'provenance' | 'sbom', string> = {
-  provenance: 'for provenance, run actions/attest-build-provenance after this step with subject-name set to the image and subject-digest to its digest output (README: Labels, annotations, provenance)',
+  provenance:
+    'for provenance, run actions/attest-build-provenance after this step with subject-name set to the image and subject-digest to its digest output (README: Labels, annotations, provenance)',
   sbom: 'for an SBOM, generate one (for example anchore/sbom-action on the pushed image) and attach it with actions/attest-sbom, subject-digest set to the digest output (README: Labels, annotations, provenance)',
 };
 
@@ -396,7 +486,10 @@ export function parseVariants(raw: string, input = 'torch-variants'): Record<str
  */
 export function parseExpect(raw: string, input = 'expect'): Record<string, Partial<Expectation>> {
   const out: Record<string, Partial<Expectation>> = {};
-  for (const line of raw.split(/[\n;]/).map((l) => l.trim()).filter(Boolean)) {
+  for (const line of raw
+    .split(/[\n;]/)
+    .map((l) => l.trim())
+    .filter(Boolean)) {
     const m = /^([^:\s]+)\s*:\s*(.+)$/.exec(line);
     if (!m) throw new InputError(input, `${shown(line)} is not 'PLATFORM: torch=V torchaudio=V cuda=V|none'`);
     const p = parsePlatform(m[1], input).platform;
@@ -408,10 +501,15 @@ export function parseExpect(raw: string, input = 'expect'): Record<string, Parti
       // Two values for one key would leave only the last: refused, not guessed.
       if (key in e) throw new InputError(input, `${key} is given twice for ${p} (${shown(pair)}); accepted: one value per key and platform`);
       if (key === 'cuda') {
-        if (kv[2] !== 'none' && !/^\d+\.\d+$/.test(kv[2])) throw new InputError(input, `cuda=${shown(kv[2])} for ${p} is not a CUDA version; accepted: MAJOR.MINOR such as 12.1, or none`);
+        if (kv[2] !== 'none' && !/^\d+\.\d+$/.test(kv[2]))
+          throw new InputError(input, `cuda=${shown(kv[2])} for ${p} is not a CUDA version; accepted: MAJOR.MINOR such as 12.1, or none`);
         e.cuda = kv[2] === 'none' ? null : kv[2];
       } else {
-        if (!/^\d[0-9A-Za-z.!+_-]*$/.test(kv[2])) throw new InputError(input, `${key}=${shown(kv[2])} for ${p} is not a version; accepted: the version string torch reports, such as 2.2.2+cu121 or 1.13.0a0`);
+        if (!/^\d[0-9A-Za-z.!+_-]*$/.test(kv[2]))
+          throw new InputError(
+            input,
+            `${key}=${shown(kv[2])} for ${p} is not a version; accepted: the version string torch reports, such as 2.2.2+cu121 or 1.13.0a0`,
+          );
         e[key] = kv[2];
       }
     }
@@ -424,19 +522,29 @@ export function parseExpect(raw: string, input = 'expect'): Record<string, Parti
 export function parseBuildArgs(raw: string, input = 'build-args'): BuildArg[] {
   const out: BuildArg[] = [];
   let total = 0;
-  for (const line of raw.split('\n').map((l) => l.trim()).filter(Boolean)) {
+  for (const line of raw
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)) {
     const m = /^(?:([A-Za-z0-9_]+\/[A-Za-z0-9_/]+)\s*:\s*)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
     if (!m) throw new InputError(input, `${shown(line)} is not NAME=value or PLATFORM:NAME=value (one per line)`);
     const arg: BuildArg = { platform: m[1] ? parsePlatform(m[1], input).platform : undefined, name: m[2], value: m[3] };
     const bytes = Buffer.byteLength(`${arg.name}=${arg.value}`);
     if (bytes > MAX_BUILD_ARG_BYTES) {
-      throw new InputError(input, `${arg.name} is ${bytes} bytes; a build arg is at most ${MAX_BUILD_ARG_BYTES} bytes (use a file in the context, or a build secret, for more)`);
+      throw new InputError(
+        input,
+        `${arg.name} is ${bytes} bytes; a build arg is at most ${MAX_BUILD_ARG_BYTES} bytes (use a file in the context, or a build secret, for more)`,
+      );
     }
     total += bytes;
-    if (total > MAX_BUILD_ARGS_BYTES) throw new InputError(input, `the build args are over ${MAX_BUILD_ARGS_BYTES} bytes together; accepted: at most ${MAX_BUILD_ARGS_BYTES}`);
+    if (total > MAX_BUILD_ARGS_BYTES)
+      throw new InputError(input, `the build args are over ${MAX_BUILD_ARGS_BYTES} bytes together; accepted: at most ${MAX_BUILD_ARGS_BYTES}`);
     // Given twice for the same platforms, the last would win silently; a platform's own arg over a shared one is the way to differ.
     if (out.some((a) => a.name === arg.name && a.platform === arg.platform)) {
-      throw new InputError(input, `${arg.name} is given twice${arg.platform ? ` for ${arg.platform}` : ''}; accepted: one value per name (PLATFORM:NAME=value overrides a shared NAME=value)`);
+      throw new InputError(
+        input,
+        `${arg.name} is given twice${arg.platform ? ` for ${arg.platform}` : ''}; accepted: one value per name (PLATFORM:NAME=value overrides a shared NAME=value)`,
+      );
     }
     out.push(arg);
   }
@@ -471,11 +579,17 @@ export function readInputs(get: InputSource = actionsInputSource): Inputs {
   }
   if (/^3\.[1-5]$/.test(pythonVersion)) {
     // YAML reads an unquoted 3.10 as the number 3.1.
-    throw new InputError('python-version', `'${pythonVersion}' is a Python no torch wheel is built for; if you meant 3.${pythonVersion.slice(2)}0, quote it ('3.${pythonVersion.slice(2)}0'): YAML reads 3.${pythonVersion.slice(2)}0 as the number ${pythonVersion}`);
+    throw new InputError(
+      'python-version',
+      `'${pythonVersion}' is a Python no torch wheel is built for; if you meant 3.${pythonVersion.slice(2)}0, quote it ('3.${pythonVersion.slice(2)}0'): YAML reads 3.${pythonVersion.slice(2)}0 as the number ${pythonVersion}`,
+    );
   }
 
   const annotations = parseAnnotations(get('annotations'));
-  checkAnnotationPlatforms(annotations, platforms.map((p) => p.platform));
+  checkAnnotationPlatforms(
+    annotations,
+    platforms.map((p) => p.platform),
+  );
 
   const torchVariants = parseVariants(get('torch-variants') || 'linux/amd64=cu121,linux/arm64=cpu');
   for (const p of platforms) {
@@ -492,7 +606,10 @@ export function readInputs(get: InputSource = actionsInputSource): Inputs {
   const mode = oneOf(get('mode') || 'all', 'mode', ['all', 'platform', 'merge'] as const);
   const digests = parseDigests(get('digests'));
   if (digests.length && mode !== 'merge') {
-    throw new InputError('digests', `are for mode 'merge' (they name the platform images to tag), and mode is '${mode}'; accepted: digests with mode: merge, or no digests`);
+    throw new InputError(
+      'digests',
+      `are for mode 'merge' (they name the platform images to tag), and mode is '${mode}'; accepted: digests with mode: merge, or no digests`,
+    );
   }
 
   return {

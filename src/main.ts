@@ -21,7 +21,18 @@ import { lintCacheOrder, lintPlan, secretLikeBuildArgs } from './lint/lint';
 import { checkPlanInputs, createPlan, planOutputs, type Plan, type PlatformPlan } from './plan/plan';
 import { describeSource, resolveTorch } from './plan/preflight';
 import { hostPlatform } from './plan/platforms';
-import { checkGivenDigests, checkLogin, mountSources, prepareTags, pushPlatforms, registryClient, tagManifestList, type Published, type PublishEnv, type PushSummary } from './publish/publish';
+import {
+  checkGivenDigests,
+  checkLogin,
+  mountSources,
+  prepareTags,
+  pushPlatforms,
+  registryClient,
+  tagManifestList,
+  type Published,
+  type PublishEnv,
+  type PushSummary,
+} from './publish/publish';
 import { availableCores } from './publish/pgzip';
 import { formatBytes } from './publish/progress';
 import { attachReport, type Attached } from './publish/attach';
@@ -185,7 +196,17 @@ interface Job {
   mode: 'native' | 'emulated';
 }
 
-async function buildAndVerifyOne(docker: Docker, plans: Plan[], job: Job, token: string, label: string, tmp: string, st: RunState, signal: AbortSignal, out: PlatformLog): Promise<void> {
+async function buildAndVerifyOne(
+  docker: Docker,
+  plans: Plan[],
+  job: Job,
+  token: string,
+  label: string,
+  tmp: string,
+  st: RunState,
+  signal: AbortSignal,
+  out: PlatformLog,
+): Promise<void> {
   const { plan, p, mode } = job;
   const img = plan.inputs;
   const t: Timings = {};
@@ -201,7 +222,10 @@ async function buildAndVerifyOne(docker: Docker, plans: Plan[], job: Job, token:
     t.build = (Date.now() - t0) / 1000;
     checkCancelled(signal);
     if (r.code !== 0) {
-      throw new PhaseError('build', `build of ${labelOf(plans, plan)}${p.platform} failed (exit ${r.code}); nothing was pushed. Last lines: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+      throw new PhaseError(
+        'build',
+        `build of ${labelOf(plans, plan)}${p.platform} failed (exit ${r.code}); nothing was pushed. Last lines: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+      );
     }
     st.imageIds.set(key(plan, p.platform), fs.readFileSync(iidfile, 'utf8').trim());
   });
@@ -249,7 +273,15 @@ async function buildAndVerifyOne(docker: Docker, plans: Plan[], job: Job, token:
   });
 }
 
-async function buildAndVerify(docker: Docker, plans: Plan[], modes: Map<string, 'native' | 'emulated'>, token: string, st: RunState, signal: AbortSignal, setting: number | 'auto'): Promise<void> {
+async function buildAndVerify(
+  docker: Docker,
+  plans: Plan[],
+  modes: Map<string, 'native' | 'emulated'>,
+  token: string,
+  st: RunState,
+  signal: AbortSignal,
+  setting: number | 'auto',
+): Promise<void> {
   const label = `io.ml-image-build.run=${process.env.GITHUB_RUN_ID ?? 'local'}-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
   core.saveState(STATE.label, label);
 
@@ -261,7 +293,9 @@ async function buildAndVerify(docker: Docker, plans: Plan[], modes: Map<string, 
     if (width === 1) {
       for (const job of jobs) await buildAndVerifyOne(docker, plans, job, token, label, tmp, st, signal, liveLog);
     } else {
-      core.info(`building and verifying ${jobs.length} platforms, ${width} at a time (parallel: ${setting}, ${availableCores()} cores); each platform's log is printed when it ends`);
+      core.info(
+        `building and verifying ${jobs.length} platforms, ${width} at a time (parallel: ${setting}, ${availableCores()} cores); each platform's log is printed when it ends`,
+      );
       await runSideBySide(docker, plans, jobs, width, token, label, tmp, st, signal);
     }
   } finally {
@@ -280,7 +314,17 @@ function progressEveryMs(): number {
   return (Number.isFinite(s) && s >= 1 ? s : 20) * 1000;
 }
 
-async function runSideBySide(docker: Docker, plans: Plan[], jobs: Job[], width: number, token: string, label: string, tmp: string, st: RunState, signal: AbortSignal): Promise<void> {
+async function runSideBySide(
+  docker: Docker,
+  plans: Plan[],
+  jobs: Job[],
+  width: number,
+  token: string,
+  label: string,
+  tmp: string,
+  st: RunState,
+  signal: AbortSignal,
+): Promise<void> {
   const running = new Map<Job, { log: BufferedLog; t0: number }>();
   const ticker = setInterval(() => {
     for (const [job, r] of running) {
@@ -312,7 +356,7 @@ async function runSideBySide(docker: Docker, plans: Plan[], jobs: Job[], width: 
   } finally {
     clearInterval(ticker);
   }
-  if (firstError !== undefined) throw firstError;
+  if (firstError !== undefined) throw firstError instanceof Error ? firstError : new Error(messageOf(firstError));
 }
 
 /** The registry side of the run: clients, and the credential check made before any build. */
@@ -370,7 +414,14 @@ async function publishAll(plans: Plan[], inputs: Inputs, st: RunState, reg: Regi
       await attachReports(client, plan, entries, st);
       if (inputs.mode === 'platform') {
         // One platform per job: the merge job tags; here only the digest is handed on.
-        st.published.set(plan.name, { digest: entries[0].digest, tags: [], platforms: { [plan.platforms[0].platform]: entries[0].digest }, complete: true, tagReport: [], pushes });
+        st.published.set(plan.name, {
+          digest: entries[0].digest,
+          tags: [],
+          platforms: { [plan.platforms[0].platform]: entries[0].digest },
+          complete: true,
+          tagReport: [],
+          pushes,
+        });
         continue;
       }
       checkCancelled(reg.env.signal!);
@@ -399,7 +450,9 @@ async function sizesAsPushed(client: RegistryClient, plan: Plan, entries: Platfo
   for (const e of entries) {
     const v = st.results.get(key(plan, `${e.os}/${e.architecture}`));
     if (!v?.size || v.size.compressed !== undefined) continue;
-    const pushed = await publishedSizes(client, e.digest).catch((err) => core.warning(`size of ${plan.image.name}@${e.digest} not read back: ${messageOf(err)}`));
+    const pushed = await publishedSizes(client, e.digest).catch((err) =>
+      core.warning(`size of ${plan.image.name}@${e.digest} not read back: ${messageOf(err)}`),
+    );
     if (pushed && pushed.single) v.size = afterPush(v.size, pushed.single);
   }
 }
@@ -419,11 +472,18 @@ async function attachReports(client: RegistryClient, plan: Plan, entries: Platfo
       const attached = await attachReport(
         client,
         { mediaType: e.mediaType, digest: e.digest, size: e.size },
-        { ...report, digest: e.digest, push: undefined, action: { name: 'ml-image-build', version: ACTION_VERSION, ref: process.env.GITHUB_ACTION_REF || null } },
+        {
+          ...report,
+          digest: e.digest,
+          push: undefined,
+          action: { name: 'ml-image-build', version: ACTION_VERSION, ref: process.env.GITHUB_ACTION_REF || null },
+        },
         {
           // The plan's time, not now: a publish step run again finds its report already listed.
           created: plan.created,
-          annotations: Object.fromEntries(['org.opencontainers.image.source', 'org.opencontainers.image.revision'].filter((k) => plan.labels[k]).map((k) => [k, plan.labels[k]])),
+          annotations: Object.fromEntries(
+            ['org.opencontainers.image.source', 'org.opencontainers.image.revision'].filter((k) => plan.labels[k]).map((k) => [k, plan.labels[k]]),
+          ),
           log: core.info,
         },
       );
@@ -450,25 +510,51 @@ async function merge(plans: Plan[], inputs: Inputs, st: RunState, reg: Registrie
     const states = await prepareTags(reg.env, client, plan, [], false);
     const published = await tagManifestList(client, plan, entries, states, {}, core.info);
     st.published.set(plan.name, published);
-    if (!published.complete) throw new PhaseError('merge', `the tags of ${plan.image.name} could not all be moved (${published.error}); ${tagStory(published)}`);
+    if (!published.complete)
+      throw new PhaseError('merge', `the tags of ${plan.image.name} could not all be moved (${published.error}); ${tagStory(published)}`);
   });
 }
 
 function setOutputs(st: RunState, inputs: Inputs): void {
   const published = [...st.published.entries()];
   core.setOutput('digest', published[0]?.[1].digest ?? '');
-  const tags = published.length && inputs.mode !== 'platform' ? published.flatMap(([, p]) => p.tags) : st.plans.flatMap((plan) => plan.tags.map((t) => `${plan.image.name}:${t}`));
+  const tags =
+    published.length && inputs.mode !== 'platform'
+      ? published.flatMap(([, p]) => p.tags)
+      : st.plans.flatMap((plan) => plan.tags.map((t) => `${plan.image.name}:${t}`));
   core.setOutput('tags', tags.join('\n'));
   core.setOutput(
     'images',
-    JSON.stringify(published.map(([name, p]) => ({ name, image: st.plans.find((x) => x.name === name)?.image.name, digest: p.digest, tags: p.tags, complete: p.complete, tagReport: p.tagReport }))),
+    JSON.stringify(
+      published.map(([name, p]) => ({
+        name,
+        image: st.plans.find((x) => x.name === name)?.image.name,
+        digest: p.digest,
+        tags: p.tags,
+        complete: p.complete,
+        tagReport: p.tagReport,
+      })),
+    ),
   );
 }
 
 export async function run(): Promise<void> {
   const docker = new Docker();
   const cancel = new Cancellation();
-  const st: RunState = { phase: 'plan', plans: [], results: new Map(), timings: new Map(), published: new Map(), pushes: new Map(), imageIds: new Map(), referrers: new Map(), publishedSizes: new Map(), leftovers: new Leftovers(), buildx: false, secrets: [] };
+  const st: RunState = {
+    phase: 'plan',
+    plans: [],
+    results: new Map(),
+    timings: new Map(),
+    published: new Map(),
+    pushes: new Map(),
+    imageIds: new Map(),
+    referrers: new Map(),
+    publishedSizes: new Map(),
+    leftovers: new Leftovers(),
+    buildx: false,
+    secrets: [],
+  };
   let inputs: Inputs | undefined;
   try {
     // Paths resolve inside the workspace, and files read are regular and bounded (files.ts).
@@ -515,7 +601,10 @@ export async function run(): Promise<void> {
 
     if (inputs.dryRun) {
       core.info('dry-run: nothing is built or pushed.');
-      await core.summary.addRaw(`## ml-image-build plan (dry run)\n\n${planMarkdown(st.plans)}`).write().catch((e) => core.warning(`job summary not written: ${messageOf(e)}`));
+      await core.summary
+        .addRaw(`## ml-image-build plan (dry run)\n\n${planMarkdown(st.plans)}`)
+        .write()
+        .catch((e) => core.warning(`job summary not written: ${messageOf(e)}`));
       setOutputs(st, inputs);
       return;
     }
@@ -527,7 +616,9 @@ export async function run(): Promise<void> {
         const has = await docker.hasBuildx();
         const problem = builderProblem(has, await docker.clientVersion());
         if (problem) throw new PhaseError('build', problem);
-        core.info(has ? 'building with docker buildx build --load' : 'buildx plugin not found: building with the engine BuildKit (docker build, DOCKER_BUILDKIT=1)');
+        core.info(
+          has ? 'building with docker buildx build --load' : 'buildx plugin not found: building with the engine BuildKit (docker build, DOCKER_BUILDKIT=1)',
+        );
         // Only a cache export depends on the driver; `buildx inspect` is asked only then.
         const driver = has && images.some((img) => img.inputs.build.cacheTo.some((c) => c.type !== 'inline')) ? await docker.buildxDriver() : '';
         for (const img of images) {
@@ -548,11 +639,15 @@ export async function run(): Promise<void> {
         await core.group('Registry login', async () => {
           for (const plan of pushing) {
             await checkLogin(reg.clients.get(plan.name)!, plan, reg.env.credentials);
-            core.info(`${plan.image.registry}: ${reg.env.credentials ? `'${reg.env.credentials.username}'` : 'anonymous'} may push to ${plan.image.repository}`);
+            core.info(
+              `${plan.image.registry}: ${reg.env.credentials ? `'${reg.env.credentials.username}'` : 'anonymous'} may push to ${plan.image.repository}`,
+            );
             const tag = growthTag(plan.tags);
             if (tag) {
               // Manifests only, no blob: what the release's main tag names now, to measure growth against.
-              const now = await publishedSizes(reg.clients.get(plan.name)!, tag).catch((e) => core.warning(`the image ${plan.image.name}:${tag} names now could not be read for size growth: ${messageOf(e)}`));
+              const now = await publishedSizes(reg.clients.get(plan.name)!, tag).catch((e) =>
+                core.warning(`the image ${plan.image.name}:${tag} names now could not be read for size growth: ${messageOf(e)}`),
+              );
               st.publishedSizes.set(plan.name, now || undefined);
               if (now) core.info(`size growth is measured against ${now.ref} (${now.digest})`);
             }
@@ -583,7 +678,8 @@ export async function run(): Promise<void> {
 
 /** The report entries of one image's platforms, from whatever the run reached. */
 function platformReports(st: RunState, plan: Plan): PlatformReport[] {
-  const pick = <T>(m: Map<string, T>) => new Map(plan.platforms.flatMap((p) => (m.has(key(plan, p.platform)) ? [[p.platform, m.get(key(plan, p.platform))!] as const] : [])));
+  const pick = <T>(m: Map<string, T>) =>
+    new Map(plan.platforms.flatMap((p) => (m.has(key(plan, p.platform)) ? [[p.platform, m.get(key(plan, p.platform))!] as const] : [])));
   return buildReport(plan, pick(st.results), pick(st.timings), st.published.get(plan.name), st.pushes.get(plan.name), pick(st.imageIds), pick(st.referrers));
 }
 
@@ -592,6 +688,11 @@ async function report(st: RunState): Promise<void> {
   const perPlan = st.plans.map((plan) => ({ plan, entries: platformReports(st, plan) }));
   core.setOutput('report', JSON.stringify(perPlan.flatMap((x) => x.entries)));
   if (st.results.size === 0 && st.published.size === 0) return;
-  const md = perPlan.map(({ plan, entries }) => summaryMarkdown(plan, entries, st.published.get(plan.name), plan.push, st.pushes.get(plan.name), st.stopped)).join('\n');
-  await core.summary.addRaw(md).write().catch((e) => core.warning(`job summary not written: ${messageOf(e)}`));
+  const md = perPlan
+    .map(({ plan, entries }) => summaryMarkdown(plan, entries, st.published.get(plan.name), plan.push, st.pushes.get(plan.name), st.stopped))
+    .join('\n');
+  await core.summary
+    .addRaw(md)
+    .write()
+    .catch((e) => core.warning(`job summary not written: ${messageOf(e)}`));
 }

@@ -31,7 +31,7 @@ export class Leftovers {
 
 export function stateList(key: string): string[] {
   try {
-    const v = JSON.parse(core.getState(key) || '[]');
+    const v: unknown = JSON.parse(core.getState(key) || '[]');
     return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
   } catch {
     return [];

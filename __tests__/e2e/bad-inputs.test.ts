@@ -39,7 +39,23 @@ const DIGEST = `sha256:${'a'.repeat(64)}`;
 /** An ml-image.yml of one image; `lines` are its keys from line 4 on. */
 const entry = (...lines: string[]) => ['images:', `  - image: ${IMAGE}`, '    context: worker', ...lines.map((l) => `    ${l}`), ''].join('\n');
 
-const reserved = ['DOCKER_HOST', 'DOCKER_CONFIG', 'BUILDKIT_PROGRESS', 'PATH', 'LD_PRELOAD', 'LD_LIBRARY_PATH', 'HOME', 'HTTP_PROXY', 'https_proxy', 'NO_PROXY', 'PYTHONPATH', 'GITHUB_TOKEN', 'RUNNER_TEMP', 'HF_HUB_OFFLINE', 'NVIDIA_VISIBLE_DEVICES'];
+const reserved = [
+  'DOCKER_HOST',
+  'DOCKER_CONFIG',
+  'BUILDKIT_PROGRESS',
+  'PATH',
+  'LD_PRELOAD',
+  'LD_LIBRARY_PATH',
+  'HOME',
+  'HTTP_PROXY',
+  'https_proxy',
+  'NO_PROXY',
+  'PYTHONPATH',
+  'GITHUB_TOKEN',
+  'RUNNER_TEMP',
+  'HF_HUB_OFFLINE',
+  'NVIDIA_VISIBLE_DEVICES',
+];
 
 const cases: Case[] = [
   // ------------------------------------------------------------------ format
@@ -66,7 +82,12 @@ const cases: Case[] = [
   { cls: 'format', name: 'expect unknown key', inputs: { expect: 'linux/amd64: python=3.11' }, names: 'expect' },
   { cls: 'format', name: 'expect cuda not a version', inputs: { expect: 'linux/amd64: cuda=twelve' }, names: 'expect' },
   { cls: 'format', name: 'expect cuda given twice', inputs: { expect: 'linux/amd64: cuda=12.1 cuda=none' }, names: 'expect' },
-  { cls: 'format', name: 'expect torch given twice on two lines', inputs: { expect: 'linux/amd64: torch=2.2.2+cu121\nlinux/amd64: torch=2.2.2' }, names: 'expect' },
+  {
+    cls: 'format',
+    name: 'expect torch given twice on two lines',
+    inputs: { expect: 'linux/amd64: torch=2.2.2+cu121\nlinux/amd64: torch=2.2.2' },
+    names: 'expect',
+  },
   { cls: 'format', name: 'build-arg without =', inputs: { 'build-args': 'JUST_A_NAME' }, names: 'build-args' },
   { cls: 'format', name: 'build-arg name starting with a digit', inputs: { 'build-args': '1ABC=x' }, names: 'build-args' },
   { cls: 'format', name: 'build-arg given twice', inputs: { 'build-args': 'PIP_INDEX=a\nPIP_INDEX=b' }, names: 'build-args' },
@@ -123,7 +144,12 @@ const cases: Case[] = [
   { cls: 'range', name: 'registry host label of 64 characters', inputs: { image: `${'h'.repeat(64)}.example.com/o/worker` }, names: 'image' },
   { cls: 'range', name: 'tag of 129 characters', inputs: { tags: 'v'.repeat(129) }, names: 'tags' },
   { cls: 'range', name: 'build-arg of 100 kB', inputs: { 'build-args': `NOTES=${'n'.repeat(100 * 1024)}` }, names: 'build-args' },
-  { cls: 'range', name: 'build-arg of 300 kB in ml-image.yml', config: entry('build-args:', `  NOTES: ${BIG}`), names: { line: 5, key: 'images[0].build-args.NOTES' } },
+  {
+    cls: 'range',
+    name: 'build-arg of 300 kB in ml-image.yml',
+    config: entry('build-args:', `  NOTES: ${BIG}`),
+    names: { line: 5, key: 'images[0].build-args.NOTES' },
+  },
   {
     cls: 'range',
     name: 'build args over 256 kB together',
@@ -140,7 +166,12 @@ const cases: Case[] = [
   { cls: 'injection/newline', name: 'network with a newline', inputs: { network: 'host\nnone' }, names: 'network' },
   { cls: 'injection/newline', name: 'python with a newline', inputs: { python: 'python3\nsh' }, names: 'python' },
   { cls: 'injection/newline', name: 'ping-path with a header after a newline', inputs: { 'ping-path': '/v1/ping\nHost: evil' }, names: 'ping-path' },
-  { cls: 'injection/newline', name: 'torch-index-url with a newline', inputs: { 'torch-index-url': 'https://a.example/whl\nhttps://b.example/whl' }, names: 'torch-index-url' },
+  {
+    cls: 'injection/newline',
+    name: 'torch-index-url with a newline',
+    inputs: { 'torch-index-url': 'https://a.example/whl\nhttps://b.example/whl' },
+    names: 'torch-index-url',
+  },
   { cls: 'injection/newline', name: 'token-env with a newline', inputs: { 'token-env': 'WORKER_TOKEN\nPATH' }, names: 'token-env' },
   { cls: 'injection/newline', name: 'registry-username with a newline', inputs: { 'registry-username': 'octo\nadmin' }, names: 'registry-username' },
   { cls: 'injection/newline', name: 'context with a newline', inputs: { context: 'worker\n.' }, names: 'context' },
@@ -151,15 +182,50 @@ const cases: Case[] = [
   { cls: 'injection/newline', name: 'target with a bidi override', inputs: { target: 'base\u202e' }, names: 'target' },
   { cls: 'injection/newline', name: 'memory with a newline', inputs: { memory: '6g\n7g' }, names: 'memory' },
   { cls: 'injection/newline', name: 'model-cache with a newline', inputs: { 'model-cache': '/models\n/other' }, names: 'model-cache' },
-  { cls: 'injection/newline', name: 'ml-image.yml target with a newline', config: entry('target: "base\\nruntime"'), names: { line: 4, key: 'images[0].target' } },
+  {
+    cls: 'injection/newline',
+    name: 'ml-image.yml target with a newline',
+    config: entry('target: "base\\nruntime"'),
+    names: { line: 4, key: 'images[0].target' },
+  },
   { cls: 'injection/newline', name: 'ml-image.yml tag item with a newline', config: entry('tags: ["v1\\nv2"]'), names: { line: 4, key: 'images[0].tags[0]' } },
   { cls: 'injection/newline', name: 'ml-image.yml tag item with a comma', config: entry('tags: ["v1,v2"]'), names: { line: 4, key: 'images[0].tags[0]' } },
-  { cls: 'injection/newline', name: 'ml-image.yml build-arg value that adds an arg', config: entry('build-args:', '  A: "1\\nTORCH_INDEX_URL=https://evil.example"'), names: { line: 5, key: 'images[0].build-args.A' } },
-  { cls: 'injection/newline', name: 'ml-image.yml build-arg list item with a newline', config: entry('build-args:', '  - "A=1\\nB=2"'), names: { line: 5, key: 'images[0].build-args[0]' } },
-  { cls: 'injection/newline', name: 'ml-image.yml variant with a newline', config: entry('torch-variants:', '  linux/amd64: "cu121\\nlinux/arm64=cu121"', '  linux/arm64: cpu'), names: { line: 5, key: 'images[0].torch-variants.linux/amd64' } },
-  { cls: 'injection/newline', name: 'ml-image.yml expect value with another key', config: entry('expect:', '  linux/amd64:', '    torch: "2.2.2+cu121 cuda=none"'), names: { line: 6, key: 'images[0].expect.linux/amd64.torch' } },
-  { cls: 'injection/newline', name: 'ml-image.yml image with a newline', config: ['images:', '  - image: "ghcr.io/o/a\\nghcr.io/o/b"', '    context: worker', ''].join('\n'), names: { line: 2, key: 'images[0].image' } },
-  { cls: 'injection/newline', name: 'ml-image.yml ping path with a newline', config: entry('ping:', '  path: "/v1/ping\\nx"'), names: { line: 5, key: 'images[0].ping.path' } },
+  {
+    cls: 'injection/newline',
+    name: 'ml-image.yml build-arg value that adds an arg',
+    config: entry('build-args:', '  A: "1\\nTORCH_INDEX_URL=https://evil.example"'),
+    names: { line: 5, key: 'images[0].build-args.A' },
+  },
+  {
+    cls: 'injection/newline',
+    name: 'ml-image.yml build-arg list item with a newline',
+    config: entry('build-args:', '  - "A=1\\nB=2"'),
+    names: { line: 5, key: 'images[0].build-args[0]' },
+  },
+  {
+    cls: 'injection/newline',
+    name: 'ml-image.yml variant with a newline',
+    config: entry('torch-variants:', '  linux/amd64: "cu121\\nlinux/arm64=cu121"', '  linux/arm64: cpu'),
+    names: { line: 5, key: 'images[0].torch-variants.linux/amd64' },
+  },
+  {
+    cls: 'injection/newline',
+    name: 'ml-image.yml expect value with another key',
+    config: entry('expect:', '  linux/amd64:', '    torch: "2.2.2+cu121 cuda=none"'),
+    names: { line: 6, key: 'images[0].expect.linux/amd64.torch' },
+  },
+  {
+    cls: 'injection/newline',
+    name: 'ml-image.yml image with a newline',
+    config: ['images:', '  - image: "ghcr.io/o/a\\nghcr.io/o/b"', '    context: worker', ''].join('\n'),
+    names: { line: 2, key: 'images[0].image' },
+  },
+  {
+    cls: 'injection/newline',
+    name: 'ml-image.yml ping path with a newline',
+    config: entry('ping:', '  path: "/v1/ping\\nx"'),
+    names: { line: 5, key: 'images[0].ping.path' },
+  },
 
   // ------------------------------------------------------------------ non-ASCII
   { cls: 'non-ASCII', name: 'image with a Kelvin sign that lowercases to k', inputs: { image: '127.0.0.1:5999/bad/wor\u212Aer' }, names: 'image' },
@@ -168,11 +234,21 @@ const cases: Case[] = [
   { cls: 'non-ASCII', name: 'ping-path with an umlaut', inputs: { 'ping-path': '/v1/p\u00efng' }, names: 'ping-path' },
   { cls: 'non-ASCII', name: 'python with an umlaut', inputs: { python: 'pyth\u00f6n3' }, names: 'python' },
   { cls: 'non-ASCII', name: 'target with an accent', inputs: { target: 'stag\u00e9' }, names: 'target' },
-  { cls: 'non-ASCII', name: 'torch-index-url with an accent', inputs: { 'torch-index-url': 'https://d\u00f3wnload.pytorch.org/whl' }, names: 'torch-index-url' },
+  {
+    cls: 'non-ASCII',
+    name: 'torch-index-url with an accent',
+    inputs: { 'torch-index-url': 'https://d\u00f3wnload.pytorch.org/whl' },
+    names: 'torch-index-url',
+  },
   { cls: 'non-ASCII', name: 'registry-username with an umlaut', inputs: { 'registry-username': 'oct\u00f6' }, names: 'registry-username' },
   { cls: 'non-ASCII', name: 'expect version with an accent', inputs: { expect: 'linux/amd64: torch=2.2.2\u00e9' }, names: 'expect' },
   { cls: 'non-ASCII', name: 'mode with a Kelvin sign', inputs: { mode: 'all\u212A' }, names: 'mode' },
-  { cls: 'non-ASCII', name: 'ml-image.yml image with a Kelvin sign', config: ['images:', '  - image: 127.0.0.1:5999/bad/wor\u212Aer', '    context: worker', ''].join('\n'), names: { line: 2, key: 'images[0].image' } },
+  {
+    cls: 'non-ASCII',
+    name: 'ml-image.yml image with a Kelvin sign',
+    config: ['images:', '  - image: 127.0.0.1:5999/bad/wor\u212Aer', '    context: worker', ''].join('\n'),
+    names: { line: 2, key: 'images[0].image' },
+  },
 
   // ------------------------------------------------------------------ filesystem
   { cls: 'filesystem', name: 'missing context', inputs: { context: 'nope' }, names: 'context' },
@@ -197,7 +273,12 @@ const cases: Case[] = [
   { cls: 'filesystem', name: 'config that is a FIFO', inputs: { image: '', context: '', config: 'configs/fifo.yml' }, names: 'config' },
   { cls: 'filesystem', name: 'config -> /dev/zero', inputs: { image: '', context: '', config: 'configs/zero.yml' }, names: 'config' },
   { cls: 'filesystem', name: 'config of 2 MiB', inputs: { image: '', context: '', config: 'configs/big.yml' }, names: 'config' },
-  { cls: 'filesystem', name: 'ml-image.yml context that is missing', config: ['images:', `  - image: ${IMAGE}`, '    context: nope', ''].join('\n'), names: { line: 3, key: 'images[0].context' } },
+  {
+    cls: 'filesystem',
+    name: 'ml-image.yml context that is missing',
+    config: ['images:', `  - image: ${IMAGE}`, '    context: nope', ''].join('\n'),
+    names: { line: 3, key: 'images[0].context' },
+  },
   { cls: 'filesystem', name: 'ml-image.yml file that is a directory', config: entry('file: worker'), names: { line: 4, key: 'images[0].file' } },
 
   // ------------------------------------------------------------------ workspace escape
@@ -215,46 +296,139 @@ const cases: Case[] = [
   { cls: 'workspace escape', name: 'config outside', inputs: { image: '', context: '', config: '../outside/ml-image.yml' }, names: 'config' },
   { cls: 'workspace escape', name: 'config /etc/hostname', inputs: { image: '', context: '', config: '/etc/hostname' }, names: 'config' },
   { cls: 'workspace escape', name: 'config through a symlink', inputs: { image: '', context: '', config: 'links/config.yml' }, names: 'config' },
-  { cls: 'workspace escape', name: 'ml-image.yml context ..', config: ['images:', `  - image: ${IMAGE}`, '    context: ..', ''].join('\n'), names: { line: 3, key: 'images[0].context' } },
+  {
+    cls: 'workspace escape',
+    name: 'ml-image.yml context ..',
+    config: ['images:', `  - image: ${IMAGE}`, '    context: ..', ''].join('\n'),
+    names: { line: 3, key: 'images[0].context' },
+  },
   { cls: 'workspace escape', name: 'ml-image.yml file outside', config: entry('file: /etc/hostname'), names: { line: 4, key: 'images[0].file' } },
 
   // ------------------------------------------------------------------ secrets
-  ...reserved.map((name): Case => ({ cls: 'secrets', name: `token-env ${name}`, inputs: { 'token-env': name, 'worker-token': TOKEN }, names: 'token-env', secret: TOKEN })),
+  ...reserved.map((name): Case => ({
+    cls: 'secrets',
+    name: `token-env ${name}`,
+    inputs: { 'token-env': name, 'worker-token': TOKEN },
+    names: 'token-env',
+    secret: TOKEN,
+  })),
   { cls: 'secrets', name: 'worker-token with a newline', inputs: { 'worker-token': `${TOKEN}\nsecond-line` }, names: 'worker-token', secret: TOKEN },
   { cls: 'secrets', name: 'worker-token with a non-ASCII character', inputs: { 'worker-token': `${TOKEN}\u00e9` }, names: 'worker-token', secret: TOKEN },
   { cls: 'secrets', name: 'worker-token with a space', inputs: { 'worker-token': `${TOKEN} x` }, names: 'worker-token', secret: TOKEN },
   { cls: 'secrets', name: 'worker-token with a tab', inputs: { 'worker-token': `${TOKEN}\tx` }, names: 'worker-token', secret: TOKEN },
   { cls: 'secrets', name: 'worker-token of 3 characters', inputs: { 'worker-token': 'Zq7' }, names: 'worker-token', secret: 'Zq7' },
   { cls: 'secrets', name: 'worker-token of 5000 characters', inputs: { 'worker-token': `${TOKEN}${'t'.repeat(5000)}` }, names: 'worker-token', secret: TOKEN },
-  { cls: 'secrets', name: 'registry-password with a newline', inputs: { 'registry-password': 'pw-S3cr3tPassw0rd\nx' }, names: 'registry-password', secret: 'pw-S3cr3tPassw0rd' },
-  { cls: 'secrets', name: 'registry-password with an escape character', inputs: { 'registry-password': 'pw-S3cr3tPassw0rd\u001b' }, names: 'registry-password', secret: 'pw-S3cr3tPassw0rd' },
-  { cls: 'secrets', name: 'torch-index-url with credentials', inputs: { 'torch-index-url': 'https://user:ix-S3cr3tPw@pypi.example.com/whl' }, names: 'torch-index-url', secret: 'ix-S3cr3tPw' },
-  { cls: 'secrets', name: 'ml-image.yml token-env DOCKER_HOST', config: entry('ping:', '  token-env: DOCKER_HOST'), inputs: { 'worker-token': TOKEN }, names: { line: 5, key: 'images[0].token-env' }, secret: TOKEN },
-  { cls: 'secrets', name: 'ml-image.yml token-env LD_PRELOAD', config: entry('token-env: LD_PRELOAD'), inputs: { 'worker-token': TOKEN }, names: { line: 4, key: 'images[0].token-env' }, secret: TOKEN },
+  {
+    cls: 'secrets',
+    name: 'registry-password with a newline',
+    inputs: { 'registry-password': 'pw-S3cr3tPassw0rd\nx' },
+    names: 'registry-password',
+    secret: 'pw-S3cr3tPassw0rd',
+  },
+  {
+    cls: 'secrets',
+    name: 'registry-password with an escape character',
+    inputs: { 'registry-password': 'pw-S3cr3tPassw0rd\u001b' },
+    names: 'registry-password',
+    secret: 'pw-S3cr3tPassw0rd',
+  },
+  {
+    cls: 'secrets',
+    name: 'torch-index-url with credentials',
+    inputs: { 'torch-index-url': 'https://user:ix-S3cr3tPw@pypi.example.com/whl' },
+    names: 'torch-index-url',
+    secret: 'ix-S3cr3tPw',
+  },
+  {
+    cls: 'secrets',
+    name: 'ml-image.yml token-env DOCKER_HOST',
+    config: entry('ping:', '  token-env: DOCKER_HOST'),
+    inputs: { 'worker-token': TOKEN },
+    names: { line: 5, key: 'images[0].token-env' },
+    secret: TOKEN,
+  },
+  {
+    cls: 'secrets',
+    name: 'ml-image.yml token-env LD_PRELOAD',
+    config: entry('token-env: LD_PRELOAD'),
+    inputs: { 'worker-token': TOKEN },
+    names: { line: 4, key: 'images[0].token-env' },
+    secret: TOKEN,
+  },
 
   // ------------------------------------------------------------------ YAML types (ml-image.yml)
   { cls: 'YAML types', name: 'torch-version 2.10 read as a float', config: entry('torch-version: 2.10'), names: { line: 4, key: 'images[0].torch-version' } },
-  { cls: 'YAML types', name: 'torchaudio-version 2.10 read as a float', config: entry('torch-version: "2.2.2"', 'torchaudio-version: 2.10'), names: { line: 5, key: 'images[0].torchaudio-version' } },
-  { cls: 'YAML types', name: 'torchvision-version 0.20 read as a float', config: entry('torchvision-version: 0.20'), names: { line: 4, key: 'images[0].torchvision-version' } },
-  { cls: 'YAML types', name: 'torch-version in defaults as a float', config: ['defaults:', '  torch-version: 2.10', 'images:', `  - image: ${IMAGE}`, '    context: worker', ''].join('\n'), names: { line: 2, key: 'defaults.torch-version' } },
-  { cls: 'YAML types', name: 'expect cuda 12.10 read as a float', config: entry('expect:', '  linux/amd64:', '    cuda: 12.10'), names: { line: 6, key: 'images[0].expect.linux/amd64.cuda' } },
-  { cls: 'YAML types', name: 'build-arg 3.10 read as a float', config: entry('build-args:', '  PYTHON_VERSION: 3.10'), names: { line: 5, key: 'images[0].build-args.PYTHON_VERSION' } },
+  {
+    cls: 'YAML types',
+    name: 'torchaudio-version 2.10 read as a float',
+    config: entry('torch-version: "2.2.2"', 'torchaudio-version: 2.10'),
+    names: { line: 5, key: 'images[0].torchaudio-version' },
+  },
+  {
+    cls: 'YAML types',
+    name: 'torchvision-version 0.20 read as a float',
+    config: entry('torchvision-version: 0.20'),
+    names: { line: 4, key: 'images[0].torchvision-version' },
+  },
+  {
+    cls: 'YAML types',
+    name: 'torch-version in defaults as a float',
+    config: ['defaults:', '  torch-version: 2.10', 'images:', `  - image: ${IMAGE}`, '    context: worker', ''].join('\n'),
+    names: { line: 2, key: 'defaults.torch-version' },
+  },
+  {
+    cls: 'YAML types',
+    name: 'expect cuda 12.10 read as a float',
+    config: entry('expect:', '  linux/amd64:', '    cuda: 12.10'),
+    names: { line: 6, key: 'images[0].expect.linux/amd64.cuda' },
+  },
+  {
+    cls: 'YAML types',
+    name: 'build-arg 3.10 read as a float',
+    config: entry('build-args:', '  PYTHON_VERSION: 3.10'),
+    names: { line: 5, key: 'images[0].build-args.PYTHON_VERSION' },
+  },
   { cls: 'YAML types', name: 'tag 1.10 read as a float', config: entry('tags: [1.10]'), names: { line: 4, key: 'images[0].tags[0]' } },
-  { cls: 'YAML types', name: 'image that is a boolean', config: ['images:', '  - image: true', '    context: worker', ''].join('\n'), names: { line: 2, key: 'images[0].image' } },
-  { cls: 'YAML types', name: 'image with no value', config: ['images:', '  - image:', '    context: worker', ''].join('\n'), names: { line: 2, key: 'images[0].image' } },
+  {
+    cls: 'YAML types',
+    name: 'image that is a boolean',
+    config: ['images:', '  - image: true', '    context: worker', ''].join('\n'),
+    names: { line: 2, key: 'images[0].image' },
+  },
+  {
+    cls: 'YAML types',
+    name: 'image with no value',
+    config: ['images:', '  - image:', '    context: worker', ''].join('\n'),
+    names: { line: 2, key: 'images[0].image' },
+  },
   { cls: 'YAML types', name: 'target that is a boolean', config: entry('target: true'), names: { line: 4, key: 'images[0].target' } },
   { cls: 'YAML types', name: 'tag that is a boolean', config: entry('tags: [true]'), names: { line: 4, key: 'images[0].tags[0]' } },
   { cls: 'YAML types', name: 'ping port 1e3', config: entry('ping:', '  port: 1e3'), names: { line: 5, key: 'images[0].ping.port' } },
   { cls: 'YAML types', name: 'ping port in hex', config: entry('ping:', '  port: 0x1F90'), names: { line: 5, key: 'images[0].ping.port' } },
   { cls: 'YAML types', name: 'ping port that is a boolean', config: entry('ping:', '  port: true'), names: { line: 5, key: 'images[0].ping.port' } },
   { cls: 'YAML types', name: 'sha-length 7.5', config: entry('sha-length: 7.5'), names: { line: 4, key: 'images[0].sha-length' } },
-  { cls: 'YAML types', name: 'startup-timeout .inf', config: entry('ping:', '  startup-timeout: .inf'), names: { line: 5, key: 'images[0].ping.startup-timeout' } },
+  {
+    cls: 'YAML types',
+    name: 'startup-timeout .inf',
+    config: entry('ping:', '  startup-timeout: .inf'),
+    names: { line: 5, key: 'images[0].ping.startup-timeout' },
+  },
   { cls: 'YAML types', name: 'gpu that is a word', config: entry('gpu: maybe'), names: { line: 4, key: 'images[0].gpu' } },
-  { cls: 'YAML types', name: 'name that is a boolean', config: ['images:', '  - name: true', `    image: ${IMAGE}`, '    context: worker', ''].join('\n'), names: { line: 2, key: 'images[0].name' } },
+  {
+    cls: 'YAML types',
+    name: 'name that is a boolean',
+    config: ['images:', '  - name: true', `    image: ${IMAGE}`, '    context: worker', ''].join('\n'),
+    names: { line: 2, key: 'images[0].name' },
+  },
   { cls: 'YAML types', name: 'suffix that is not a tag suffix', config: entry('suffix: "-bad suffix"'), names: { line: 4, key: 'images[0].suffix' } },
   { cls: 'YAML types', name: 'duplicate key in an image', config: entry('target: a', 'target: b'), names: { line: 5, key: 'images[0].target' } },
   { cls: 'YAML types', name: 'duplicate top-level key', config: `${entry()}images: []\n`, names: { line: 4, key: 'images' } },
-  { cls: 'YAML types', name: 'duplicate platform in torch-variants', config: entry('torch-variants:', '  linux/amd64: cu121', '  linux/amd64: cpu'), names: { line: 6, key: 'images[0].torch-variants.linux/amd64' } },
+  {
+    cls: 'YAML types',
+    name: 'duplicate platform in torch-variants',
+    config: entry('torch-variants:', '  linux/amd64: cu121', '  linux/amd64: cpu'),
+    names: { line: 6, key: 'images[0].torch-variants.linux/amd64' },
+  },
   { cls: 'YAML types', name: 'platforms as a map', config: entry('platforms: {a: b}'), names: { line: 4, key: 'images[0].platforms' } },
   { cls: 'YAML types', name: 'unknown key', config: entry('torchversion: 2.2.2'), names: { line: 4, key: 'images[0].torchversion' } },
   { cls: 'YAML types', name: 'undefined alias', config: entry('target: *nothing'), names: { line: 4, key: 'images[0].target' } },
@@ -262,14 +436,29 @@ const cases: Case[] = [
 
   // ------------------------------------------------------------------ mode mismatch
   { cls: 'mode mismatch', name: 'digests in mode all', inputs: { digests: `linux/amd64=${DIGEST}` }, names: 'digests' },
-  { cls: 'mode mismatch', name: 'digests in mode platform', inputs: { mode: 'platform', platforms: 'linux/amd64', digests: `linux/amd64=${DIGEST}` }, names: 'digests' },
+  {
+    cls: 'mode mismatch',
+    name: 'digests in mode platform',
+    inputs: { mode: 'platform', platforms: 'linux/amd64', digests: `linux/amd64=${DIGEST}` },
+    names: 'digests',
+  },
   { cls: 'mode mismatch', name: 'merge without digests', inputs: { mode: 'merge' }, names: 'digests' },
-  { cls: 'mode mismatch', name: 'merge with a digest given twice', inputs: { mode: 'merge', digests: `linux/amd64=${DIGEST}\nlinux/amd64=sha256:${'b'.repeat(64)}` }, names: 'digests' },
+  {
+    cls: 'mode mismatch',
+    name: 'merge with a digest given twice',
+    inputs: { mode: 'merge', digests: `linux/amd64=${DIGEST}\nlinux/amd64=sha256:${'b'.repeat(64)}` },
+    names: 'digests',
+  },
   { cls: 'mode mismatch', name: 'merge with a malformed digest', inputs: { mode: 'merge', digests: 'linux/amd64=sha256:abc' }, names: 'digests' },
   { cls: 'mode mismatch', name: 'platform mode with two platforms', inputs: { mode: 'platform' }, names: 'platforms' },
   { cls: 'mode mismatch', name: 'select without config', inputs: { select: 'full' }, names: 'select' },
   { cls: 'mode mismatch', name: 'select naming no image of the config', config: entry(), inputs: { select: 'other' }, names: 'select' },
-  { cls: 'mode mismatch', name: 'expect for a platform not built', inputs: { platforms: 'linux/amd64', 'torch-variants': 'linux/amd64=cu121', expect: 'linux/arm64: torch=2.2.2' }, names: 'expect' },
+  {
+    cls: 'mode mismatch',
+    name: 'expect for a platform not built',
+    inputs: { platforms: 'linux/amd64', 'torch-variants': 'linux/amd64=cu121', expect: 'linux/arm64: torch=2.2.2' },
+    names: 'expect',
+  },
   { cls: 'mode mismatch', name: 'CUDA variant on arm64', inputs: { 'torch-variants': 'linux/amd64=cu121,linux/arm64=cu121' }, names: 'torch-variants' },
   { cls: 'mode mismatch', name: 'unknown torch release', inputs: { 'torch-version': '9.9.9' }, names: 'torch-version' },
 ];
@@ -354,7 +543,8 @@ const outcomes = new Map<number, Outcome>();
 const CONCURRENCY = 8;
 
 function inputsOf(c: Case, i: number): Record<string, string> {
-  const base: Record<string, string> = c.config !== undefined ? { config: `configs/case-${i}.yml`, push: 'false' } : { image: IMAGE, context: 'worker', push: 'false' };
+  const base: Record<string, string> =
+    c.config !== undefined ? { config: `configs/case-${i}.yml`, push: 'false' } : { image: IMAGE, context: 'worker', push: 'false' };
   const given = Object.fromEntries(Object.entries(c.inputs ?? {}).map(([k, v]) => [k, v.replace('<outside>', outside)]));
   return { ...base, ...given };
 }
@@ -380,7 +570,10 @@ async function runCase(c: Case, i: number): Promise<void> {
   // A case that got as far as building would take minutes: cancel it as soon as it starts (and fail).
   const github = { GITHUB_SHA: sha, GITHUB_RUN_ID: `${RUN_PREFIX}${i}` };
   const run = await runDist(inputsOf(c, i), { workspace: ws, github, cancelWhen: '::group::Build', timeoutMs: 60_000 });
-  const images = execFileSync(DOCKER, ['images', '-q', '--filter', `label=org.opencontainers.image.revision=${sha}`]).toString().split('\n').filter(Boolean);
+  const images = execFileSync(DOCKER, ['images', '-q', '--filter', `label=org.opencontainers.image.revision=${sha}`])
+    .toString()
+    .split('\n')
+    .filter(Boolean);
   outcomes.set(i, { run, images });
 }
 
@@ -400,7 +593,15 @@ afterAll(() => {
   if (root) fs.rmSync(root, { recursive: true, force: true });
   // MLIB_BAD_INPUTS_DUMP=FILE: every case's error line, to read the messages side by side.
   if (process.env.MLIB_BAD_INPUTS_DUMP) {
-    const lines = cases.map((c, i) => `[${c.cls}] ${c.name}\n  ${outcomes.get(i)?.run.output.split('\n').find((l) => l.startsWith('::error::')) ?? '(no error line)'}`);
+    const lines = cases.map(
+      (c, i) =>
+        `[${c.cls}] ${c.name}\n  ${
+          outcomes
+            .get(i)
+            ?.run.output.split('\n')
+            .find((l) => l.startsWith('::error::')) ?? '(no error line)'
+        }`,
+    );
     fs.writeFileSync(process.env.MLIB_BAD_INPUTS_DUMP, `${lines.join('\n')}\n`);
   }
   const byClass = new Map<string, number>();

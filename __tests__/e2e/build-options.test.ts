@@ -84,7 +84,8 @@ afterEach(() => {
   expect(leftoverContainers()).toEqual([]);
 });
 
-const inputs = (repository: string, extra: Record<string, string>) => faultyInputs(registry, index, context, repository, { platforms: 'linux/amd64', ...extra }, 'tok-build-options-0901');
+const inputs = (repository: string, extra: Record<string, string>) =>
+  faultyInputs(registry, index, context, repository, { platforms: 'linux/amd64', ...extra }, 'tok-build-options-0901');
 
 /** Nothing of the run is left: no temp dir (the secrets' included), no local tag. */
 function expectNothingLeft(run: ActionRun, repository: string): void {
@@ -116,7 +117,9 @@ test('secrets and secret-files reach RUN --mount=type=secret with their exact by
   expect(run.output).toContain(`--secret id=pip_conf,src=${path.join(outside, 'pip.conf')}`);
   // The user's own secret file is theirs: read, not removed.
   expect(fs.readFileSync(path.join(outside, 'pip.conf'), 'utf8')).toBe(FILE_SECRET);
-  expect(run.output).toMatch(/::warning::build arg API_TOKEN looks like a secret: build args are printed in the log, stored in the plan output and kept in the image history. Pass it with `secrets: API_TOKEN=...` and read it with `RUN --mount=type=secret,id=API_TOKEN`/);
+  expect(run.output).toMatch(
+    /::warning::build arg API_TOKEN looks like a secret: build args are printed in the log, stored in the plan output and kept in the image history. Pass it with `secrets: API_TOKEN=...` and read it with `RUN --mount=type=secret,id=API_TOKEN`/,
+  );
   expect(run.output).not.toMatch(/build arg (SECRET_SHA|FILE_SECRET_SHA|WITH_SSH) looks like a secret/);
 
   // Masked before anything else was printed; nowhere else in what the run gives back.
@@ -140,7 +143,14 @@ test('secrets and secret-files reach RUN --mount=type=secret with their exact by
 test('a secret that is not the expected value fails the build (the check above can fail); its temp file is removed on failure too', async () => {
   const repository = 'options/wrong-secret';
   // no-cache: a secret is not part of BuildKit's cache key, so the RUN of the case above would be reused as it is.
-  const run = await runDist(inputs(repository, { 'no-cache': 'true', secrets: `api_token=${SECRET}-other`, 'secret-files': `pip_conf=${path.join(outside, 'pip.conf')}`, 'build-args': `SECRET_SHA=${sha(SECRET)}\nFILE_SECRET_SHA=${sha(FILE_SECRET)}` }));
+  const run = await runDist(
+    inputs(repository, {
+      'no-cache': 'true',
+      secrets: `api_token=${SECRET}-other`,
+      'secret-files': `pip_conf=${path.join(outside, 'pip.conf')}`,
+      'build-args': `SECRET_SHA=${sha(SECRET)}\nFILE_SECRET_SHA=${sha(FILE_SECRET)}`,
+    }),
+  );
   expect(run.code).not.toBe(0);
   expect(run.output).toMatch(/build of linux\/amd64 failed/);
   expect(run.output).not.toMatch(/^#\d+ \d+\.\d+ secrets match$/m);
@@ -187,7 +197,11 @@ test('pull looks the base image up in its registry (here unreachable, so the bui
 });
 
 test.each([
-  { input: 'shm-size', value: '256m', says: /Input 'shm-size': the engine BuildKit \(docker build; the buildx plugin is not installed\) accepts --shm-size but does not apply it to RUN/ },
+  {
+    input: 'shm-size',
+    value: '256m',
+    says: /Input 'shm-size': the engine BuildKit \(docker build; the buildx plugin is not installed\) accepts --shm-size but does not apply it to RUN/,
+  },
   { input: 'ulimit', value: 'nofile=1024:1024', says: /Input 'ulimit': the engine BuildKit .* accepts --ulimit but does not apply it to RUN/ },
   { input: 'build-contexts', value: 'extra=docker-image://mlib-base/bookworm-python3:amd64', says: /Input 'build-contexts': named contexts need buildx/ },
   { input: 'cache-from', value: 'type=gha', says: /Input 'cache-from': type=gha needs buildx, and this run builds with the engine BuildKit/ },

@@ -45,7 +45,10 @@ function inputs(repository: string, extra: Record<string, string> = {}, context 
 
 /** docker processes (CLI children of the action) still running for this image. */
 function dockerChildren(image: string): string[] {
-  return execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.startsWith('docker ') && l.includes(image));
+  return execFileSync('ps', ['-eo', 'args'])
+    .toString()
+    .split('\n')
+    .filter((l) => l.startsWith('docker ') && l.includes(image));
 }
 
 async function expectNothingLeft(run: ActionRun, repository: string) {
@@ -81,7 +84,9 @@ test('cancelled during the build: the build stops, nothing is left', async () =>
 });
 
 test('cancelled during verification: the container is removed, nothing is left', async () => {
-  const run = await runDist(inputs('cancel/verify', { 'startup-timeout': '300', 'build-args': 'WORKER_FAULT=never-ready' }, faultyWorkerContext()), { cancelWhen: 'polling GET /v1/ping' });
+  const run = await runDist(inputs('cancel/verify', { 'startup-timeout': '300', 'build-args': 'WORKER_FAULT=never-ready' }, faultyWorkerContext()), {
+    cancelWhen: 'polling GET /v1/ping',
+  });
   console.log(`cancelled during verification: ${run.seconds.toFixed(1)}s`);
   expect(run.output).toContain('::error::the run was cancelled during verify');
   expect(run.seconds).toBeLessThan(60);

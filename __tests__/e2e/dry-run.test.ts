@@ -21,11 +21,18 @@ test('a tag push: semver tags and latest, per-platform build args and expectatio
   const [plan] = JSON.parse(run.outputs.plan);
   expect(plan.push).toBe(true);
   expect(run.outputs.push).toBe('true');
-  expect(plan.platforms.map((p: { platform: string; buildArgs: Record<string, string>; expect: object }) => [p.platform, p.buildArgs.TORCH_INDEX_URL, p.expect])).toEqual([
+  expect(
+    plan.platforms.map((p: { platform: string; buildArgs: Record<string, string>; expect: object }) => [p.platform, p.buildArgs.TORCH_INDEX_URL, p.expect]),
+  ).toEqual([
     ['linux/amd64', 'https://download.pytorch.org/whl/cu121', { torch: '2.2.2+cu121', torchaudio: '2.2.2+cu121', cuda: '12.1' }],
     ['linux/arm64', 'https://download.pytorch.org/whl/cpu', { torch: '2.2.2', torchaudio: '2.2.2', cuda: null }],
   ]);
-  expect(JSON.parse(run.outputs.matrix)).toEqual({ include: [{ image: 'default', platform: 'linux/amd64', arch: 'amd64' }, { image: 'default', platform: 'linux/arm64', arch: 'arm64' }] });
+  expect(JSON.parse(run.outputs.matrix)).toEqual({
+    include: [
+      { image: 'default', platform: 'linux/amd64', arch: 'amd64' },
+      { image: 'default', platform: 'linux/arm64', arch: 'arm64' },
+    ],
+  });
   expect(run.summary).toContain('| TORCH_INDEX_URL | `https://download.pytorch.org/whl/cu121` | `https://download.pytorch.org/whl/cpu` |');
 });
 
@@ -52,15 +59,27 @@ test('a two-variant ml-image.yml: each variant its own tags, args and expectatio
 });
 
 const refusals: Array<{ name: string; inputs: Record<string, string>; error: RegExp }> = [
-  { name: 'a CUDA variant torch 2.2.2 never had', inputs: { 'torch-variants': 'linux/amd64=cu124,linux/arm64=cpu' }, error: /Input 'torch-variants': .*cu124.*2\.2\.2/ },
+  {
+    name: 'a CUDA variant torch 2.2.2 never had',
+    inputs: { 'torch-variants': 'linux/amd64=cu124,linux/arm64=cpu' },
+    error: /Input 'torch-variants': .*cu124.*2\.2\.2/,
+  },
   { name: 'torchaudio from another release', inputs: { 'torchaudio-version': '2.1.0' }, error: /Input 'torchaudio-version': .*2\.1\.0/ },
-  { name: 'a torch newer than the table', inputs: { 'torch-version': '2.99.0', 'torch-variants': 'linux/amd64=cpu,linux/arm64=cpu' }, error: /Input 'torch-version': .*2\.99\.0.*allow-unknown-torch/ },
+  {
+    name: 'a torch newer than the table',
+    inputs: { 'torch-version': '2.99.0', 'torch-variants': 'linux/amd64=cpu,linux/arm64=cpu' },
+    error: /Input 'torch-version': .*2\.99\.0.*allow-unknown-torch/,
+  },
 ];
 
 test.each(refusals)('preflight refuses $name before any build', async ({ inputs, error }) => {
   const run = await runDist({ image: 'ghcr.io/acme/worker', context: 'examples/worker', 'dry-run': 'true', ...inputs });
   const line = run.output.split('\n').find((l) => l.startsWith('::error::')) ?? '';
-  console.log(`refused plan (${Object.entries(inputs).map(([k, v]) => `${k}: ${v}`).join(', ')}):\n${line}`);
+  console.log(
+    `refused plan (${Object.entries(inputs)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ')}):\n${line}`,
+  );
   expect(run.code).not.toBe(0);
   expect(line).toMatch(error);
 });
@@ -68,14 +87,20 @@ test.each(refusals)('preflight refuses $name before any build', async ({ inputs,
 test('a Dockerfile declaring BUILD_TIME before its torch install: a warning annotation at the ARG, and the plan goes on', async () => {
   const dir = workspaceTempDir('mlib-cache-order-');
   try {
-    const text = fs.readFileSync(path.join(ROOT, 'examples/worker/Dockerfile'), 'utf8').replace('ARG TORCH_INDEX_URL\n', 'ARG TORCH_INDEX_URL\nARG BUILD_TIME=unknown\n');
+    const text = fs
+      .readFileSync(path.join(ROOT, 'examples/worker/Dockerfile'), 'utf8')
+      .replace('ARG TORCH_INDEX_URL\n', 'ARG TORCH_INDEX_URL\nARG BUILD_TIME=unknown\n');
     fs.writeFileSync(path.join(dir, 'Dockerfile'), text);
     const line = text.split('\n').indexOf('ARG BUILD_TIME=unknown') + 1;
     const run = await runDist({ image: 'ghcr.io/acme/worker', context: dir, 'dry-run': 'true' });
     expect(run.code).toBe(0);
     // Placed by the path from the repository root (GitHub ignores absolute paths).
     const rel = path.relative(ROOT, dir).replace(/[.]/g, '\\.');
-    expect(run.output).toMatch(new RegExp(`::warning title=cache order,file=${rel}/Dockerfile,line=${line}::.*ARG BUILD_TIME is declared before the RUN at line \\d+; ml-image-build sets BUILD_TIME anew every run`));
+    expect(run.output).toMatch(
+      new RegExp(
+        `::warning title=cache order,file=${rel}/Dockerfile,line=${line}::.*ARG BUILD_TIME is declared before the RUN at line \\d+; ml-image-build sets BUILD_TIME anew every run`,
+      ),
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -55,7 +55,14 @@ function send(host: string, method: string, target: string, o: SendOpts = {}): P
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
       res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), sawContinue, reusedSocket: req.reusedSocket, ms: Date.now() - t0 });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks),
+          sawContinue,
+          reusedSocket: req.reusedSocket,
+          ms: Date.now() - t0,
+        });
         if (!req.writableEnded) req.destroy();
       });
     });
@@ -72,7 +79,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function getToken(host: string, reg: TokenRegistry, scopes: string[], auth?: string): Promise<{ status: number; token?: string; expires_in?: number }> {
   const q = new URLSearchParams({ service: reg.service });
   for (const s of scopes) q.append('scope', s);
-  const r = await send(host, 'GET', `/token?${q}`, { headers: auth ? { authorization: auth } : {} });
+  const r = await send(host, 'GET', `/token?${q.toString()}`, { headers: auth ? { authorization: auth } : {} });
   const j = r.status === 200 ? (JSON.parse(r.body.toString()) as { token: string; access_token: string; expires_in: number; issued_at: string }) : undefined;
   if (j) {
     expect(j.access_token).toBe(j.token);
@@ -270,7 +277,10 @@ describe('fault proxy in front of a token registry', () => {
 
   it('status: answers without upstream, with Retry-After and a Distribution error body', async () => {
     const digest = sha256(Buffer.from('absent'));
-    rules([{ kind: 'blob-head', times: 1, fault: { type: 'status', status: 429, retryAfter: '2' } }, { kind: 'tags-list', times: 1, fault: { type: 'status', status: 500 } }]);
+    rules([
+      { kind: 'blob-head', times: 1, fault: { type: 'status', status: 429, retryAfter: '2' } },
+      { kind: 'tags-list', times: 1, fault: { type: 'status', status: 500 } },
+    ]);
     const h1 = await send(proxy.host, 'HEAD', `/v2/${repo}/blobs/${digest}`, { headers: auth });
     expect([h1.status, h1.headers['retry-after']]).toEqual([429, '2']);
     expect((await send(proxy.host, 'HEAD', `/v2/${repo}/blobs/${digest}`, { headers: auth })).status).toBe(404);
@@ -358,7 +368,11 @@ describe('fault proxy in front of a token registry', () => {
   it('100-continue: a fault is answered before the client sends its body', async () => {
     const post = await send(proxy.host, 'POST', `/v2/${repo}/blobs/uploads/`, { headers: auth });
     rules([{ kind: 'blob-patch', times: 1, fault: { type: 'status', status: 503, retryAfter: '1' } }]);
-    const r = await send(proxy.host, 'PATCH', String(post.headers.location), { headers: { ...auth, 'content-type': 'application/octet-stream' }, body: crypto.randomBytes(1 << 20), expectContinue: true });
+    const r = await send(proxy.host, 'PATCH', String(post.headers.location), {
+      headers: { ...auth, 'content-type': 'application/octet-stream' },
+      body: crypto.randomBytes(1 << 20),
+      expectContinue: true,
+    });
     expect(r.status).toBe(503);
     expect(r.sawContinue).toBe(false);
     expect(r.headers.connection).toBe('close');
@@ -368,7 +382,11 @@ describe('fault proxy in front of a token registry', () => {
   it('100-continue: PATCH and PUT stream through the proxy and store the blob', async () => {
     const data = crypto.randomBytes(300_000);
     const post = await send(proxy.host, 'POST', `/v2/${repo}/blobs/uploads/`, { headers: auth });
-    const patch = await send(proxy.host, 'PATCH', String(post.headers.location), { headers: { ...auth, 'content-type': 'application/octet-stream' }, body: data, expectContinue: true });
+    const patch = await send(proxy.host, 'PATCH', String(post.headers.location), {
+      headers: { ...auth, 'content-type': 'application/octet-stream' },
+      body: data,
+      expectContinue: true,
+    });
     expect(patch.status).toBe(202);
     expect(patch.sawContinue).toBe(true);
     expect(patch.headers.range).toBe(`0-${data.length - 1}`);

@@ -21,18 +21,21 @@ let run: ActionRun;
 
 beforeAll(async () => {
   await Promise.all([registry.start(), index.start()]);
-  run = await runDist({
-    image: `${registry.host}/Example/Worker`, // upper case on purpose: names are lowercased
-    context: 'examples/worker',
-    'torch-index-url': index.url,
-    network: 'host',
-    'build-args': LOCAL_BASE_ARGS,
-    'registry-username': registry.user,
-    'registry-password': registry.password,
-    'worker-token': token,
-    // Both platforms side by side (auto would run them one at a time on a 2-core machine).
-    parallel: '2',
-  }, { env: { MLIB_PROGRESS_SECONDS: '2' } });
+  run = await runDist(
+    {
+      image: `${registry.host}/Example/Worker`, // upper case on purpose: names are lowercased
+      context: 'examples/worker',
+      'torch-index-url': index.url,
+      network: 'host',
+      'build-args': LOCAL_BASE_ARGS,
+      'registry-username': registry.user,
+      'registry-password': registry.password,
+      'worker-token': token,
+      // Both platforms side by side (auto would run them one at a time on a 2-core machine).
+      parallel: '2',
+    },
+    { env: { MLIB_PROGRESS_SECONDS: '2' } },
+  );
   console.log(`happy path: ${run.seconds.toFixed(1)}s\n${run.summary}`);
 });
 
@@ -76,12 +79,25 @@ test('each platform image carries its verification report as an OCI artifact, re
   for (const entry of entries) {
     expect(entry.referrer).toMatchObject({ via: 'tag-schema', tag: entry.digest.replace(':', '-') });
     // Debian's skopeo, not our client, reads the referrers index under the fallback tag.
-    const { stdout } = await execFileP('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', `${registry.user}:${registry.password}`, `docker://${registry.host}/${repository}:${entry.referrer.tag}`]);
+    const { stdout } = await execFileP('skopeo', [
+      'inspect',
+      '--raw',
+      '--tls-verify=false',
+      '--creds',
+      `${registry.user}:${registry.password}`,
+      `docker://${registry.host}/${repository}:${entry.referrer.tag}`,
+    ]);
     const index = JSON.parse(stdout);
     expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
-    expect(index.manifests).toEqual([expect.objectContaining({ digest: entry.referrer.digest, artifactType: 'application/vnd.ml-image-build.verification.v1+json' })]);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const artifact: any = await (await fetch(`http://${registry.host}/v2/${repository}/manifests/${entry.referrer.digest}`, { headers: { ...auth, Accept: 'application/vnd.oci.image.manifest.v1+json' } })).json();
+    expect(index.manifests).toEqual([
+      expect.objectContaining({ digest: entry.referrer.digest, artifactType: 'application/vnd.ml-image-build.verification.v1+json' }),
+    ]);
+
+    const artifact: any = await (
+      await fetch(`http://${registry.host}/v2/${repository}/manifests/${entry.referrer.digest}`, {
+        headers: { ...auth, Accept: 'application/vnd.oci.image.manifest.v1+json' },
+      })
+    ).json();
     expect(artifact.subject.digest).toBe(entry.digest);
     const attached = await registry.blob(repository, artifact.layers[0].digest);
     const { push: _push, referrer: _referrer, ...verified } = entry;
@@ -91,7 +107,16 @@ test('each platform image carries its verification report as an OCI artifact, re
 
 test('a build of the next commit (new BUILD_COMMIT and BUILD_TIME) reuses the torch install layer of the example', async () => {
   const next = await runDist(
-    { image: `${registry.host}/example/worker`, context: 'examples/worker', 'torch-index-url': index.url, network: 'host', 'build-args': LOCAL_BASE_ARGS, platforms: 'linux/amd64', push: 'false', 'worker-token': token },
+    {
+      image: `${registry.host}/example/worker`,
+      context: 'examples/worker',
+      'torch-index-url': index.url,
+      network: 'host',
+      'build-args': LOCAL_BASE_ARGS,
+      platforms: 'linux/amd64',
+      push: 'false',
+      'worker-token': token,
+    },
     { github: { GITHUB_SHA: 'fedcba9876543210fedcba9876543210fedcba98' } },
   );
   expect(next.code).toBe(0);

@@ -51,26 +51,35 @@ async function expectRefused(run: ActionRun, repository: string, token: string, 
 
 const report = (run: ActionRun) => JSON.parse(run.outputs.report) as { platform: string; passed: boolean; hygiene: Record<string, unknown> | null }[];
 
-test.each([
-  { platform: 'linux/amd64' },
-  { platform: 'linux/arm64' },
-])('image running as root on $platform: refused', async ({ platform }) => {
+test.each([{ platform: 'linux/amd64' }, { platform: 'linux/arm64' }])('image running as root on $platform: refused', async ({ platform }) => {
   const token = `tok-root-${platform.slice(6)}-0101`;
   const run = await runDist(inputs('hygiene/root', { platforms: platform, target: 'as-root' }, token));
   console.log(`root user (${platform}): ${run.seconds.toFixed(1)}s`);
-  await expectRefused(run, 'hygiene/root', token, new RegExp(`::error::${platform}: non-root user: expected a USER other than root in the image, got USER root`));
+  await expectRefused(
+    run,
+    'hygiene/root',
+    token,
+    new RegExp(`::error::${platform}: non-root user: expected a USER other than root in the image, got USER root`),
+  );
 });
 
-test.each([
-  { platform: 'linux/amd64' },
-  { platform: 'linux/arm64' },
-])('model cache owned by root, worker runs as uid 10001 on $platform: refused with the write error', async ({ platform }) => {
-  const token = `tok-cache-${platform.slice(6)}-0102`;
-  const run = await runDist(inputs('hygiene/root-cache', { platforms: platform, target: 'root-owned-cache' }, token));
-  console.log(`root-owned model cache (${platform}): ${run.seconds.toFixed(1)}s`);
-  await expectRefused(run, 'hygiene/root-cache', token, new RegExp(`${platform}: model cache writable: expected uid 10001 can create a file in an empty volume mounted at /models, got PermissionError\\(13, 'Permission denied'\\)`));
-  expect(report(run)[0].hygiene).toMatchObject({ user: 'worker', uid: 10001, modelCache: '/models', cacheWritable: false });
-});
+test.each([{ platform: 'linux/amd64' }, { platform: 'linux/arm64' }])(
+  'model cache owned by root, worker runs as uid 10001 on $platform: refused with the write error',
+  async ({ platform }) => {
+    const token = `tok-cache-${platform.slice(6)}-0102`;
+    const run = await runDist(inputs('hygiene/root-cache', { platforms: platform, target: 'root-owned-cache' }, token));
+    console.log(`root-owned model cache (${platform}): ${run.seconds.toFixed(1)}s`);
+    await expectRefused(
+      run,
+      'hygiene/root-cache',
+      token,
+      new RegExp(
+        `${platform}: model cache writable: expected uid 10001 can create a file in an empty volume mounted at /models, got PermissionError\\(13, 'Permission denied'\\)`,
+      ),
+    );
+    expect(report(run)[0].hygiene).toMatchObject({ user: 'worker', uid: 10001, modelCache: '/models', cacheWritable: false });
+  },
+);
 
 test('no HEALTHCHECK: refused by default, passes with healthcheck: optional', async () => {
   const token = 'tok-no-healthcheck-0103';
@@ -78,16 +87,25 @@ test('no HEALTHCHECK: refused by default, passes with healthcheck: optional', as
   console.log(`no HEALTHCHECK: ${run.seconds.toFixed(1)}s`);
   await expectRefused(run, 'hygiene/no-healthcheck', token, /linux\/amd64: healthcheck: expected a HEALTHCHECK in the image, got none/);
 
-  const optional = await runDist(inputs('hygiene/no-healthcheck', { platforms: 'linux/amd64', target: 'no-healthcheck', healthcheck: 'optional', push: 'false' }, token));
+  const optional = await runDist(
+    inputs('hygiene/no-healthcheck', { platforms: 'linux/amd64', target: 'no-healthcheck', healthcheck: 'optional', push: 'false' }, token),
+  );
   expect(optional.code).toBe(0);
   expect(report(optional)[0].hygiene?.healthySeconds).toBeUndefined();
 });
 
-test('HEALTHCHECK that never turns healthy: refused with docker\'s verdict and the check\'s last output', async () => {
+test("HEALTHCHECK that never turns healthy: refused with docker's verdict and the check's last output", async () => {
   const token = 'tok-never-healthy-0104';
-  const run = await runDist(inputs('hygiene/never-healthy', { platforms: 'linux/amd64', 'build-args': 'WORKER_FAULT=never-healthy', 'startup-timeout': '10' }, token));
+  const run = await runDist(
+    inputs('hygiene/never-healthy', { platforms: 'linux/amd64', 'build-args': 'WORKER_FAULT=never-healthy', 'startup-timeout': '10' }, token),
+  );
   console.log(`never healthy: ${run.seconds.toFixed(1)}s`);
-  await expectRefused(run, 'hygiene/never-healthy', token, /linux\/amd64: healthcheck: expected docker reports healthy within \d+s \(HEALTHCHECK python3 \/app\/fault.py --health\), got unhealthy after [\d.]+s; last check exit 1: fixture: health check always fails/);
+  await expectRefused(
+    run,
+    'hygiene/never-healthy',
+    token,
+    /linux\/amd64: healthcheck: expected docker reports healthy within \d+s \(HEALTHCHECK python3 \/app\/fault.py --health\), got unhealthy after [\d.]+s; last check exit 1: fixture: health check always fails/,
+  );
 });
 
 test('worker that downloads its model at start: answers with the network, refused offline; passes with offline: false', async () => {
@@ -95,7 +113,12 @@ test('worker that downloads its model at start: answers with the network, refuse
   const args = `WORKER_FAULT=download-at-start\nFIXTURE_MODEL_URL=${modelUrl}`;
   const run = await runDist(inputs('hygiene/download', { platforms: 'linux/amd64', 'build-args': args, 'startup-timeout': '8' }, token));
   console.log(`downloads at start: ${run.seconds.toFixed(1)}s`);
-  await expectRefused(run, 'hygiene/download', token, /linux\/amd64: offline start: expected answer from GET \/v1\/ping with no network and HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1, got no answer offline, but it answers with the network on/);
+  await expectRefused(
+    run,
+    'hygiene/download',
+    token,
+    /linux\/amd64: offline start: expected answer from GET \/v1\/ping with no network and HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1, got no answer offline, but it answers with the network on/,
+  );
   expect(run.output).toContain(`downloading model from ${modelUrl}`);
 
   const online = await runDist(inputs('hygiene/download', { platforms: 'linux/amd64', 'build-args': args, offline: 'false', push: 'false' }, token));
@@ -107,7 +130,12 @@ test('worker needing 400 MB under a 200m limit: refused as killed by the OOM kil
   const token = 'tok-memory-0106';
   const run = await runDist(inputs('hygiene/memory', { platforms: 'linux/amd64', 'build-args': 'WORKER_FAULT=memory-hog', memory: '200m' }, token));
   console.log(`over the memory limit: ${run.seconds.toFixed(1)}s`);
-  await expectRefused(run, 'hygiene/memory', token, /linux\/amd64: memory: expected the worker starts and answers under a 200m limit, got killed by the kernel's out-of-memory killer after [\d.]+s/);
+  await expectRefused(
+    run,
+    'hygiene/memory',
+    token,
+    /linux\/amd64: memory: expected the worker starts and answers under a 200m limit, got killed by the kernel's out-of-memory killer after [\d.]+s/,
+  );
 
   const fits = await runDist(inputs('hygiene/memory', { platforms: 'linux/amd64', memory: '256m', push: 'false' }, token));
   expect(fits.code).toBe(0);
@@ -141,8 +169,15 @@ test('declared checks: a missing whisper model (exec) and diarization off (HTTP)
   ].join('\n');
   const run = await runDist(inputs('checks/fail', { platforms: 'linux/amd64', checks }, token));
   console.log(`declared checks failing: ${run.seconds.toFixed(1)}s`);
-  await expectRefused(run, 'checks/fail', token, /linux\/amd64: check 'whisper model cached': expected exit code 0 and stdout matching .*, got exit code 1 after 1 attempt; stdout: whisper model: missing/);
-  expect(run.output).toMatch(/linux\/amd64: check 'diarization available': expected GET \/v1\/ping: HTTP 200 and json diarization = true, got HTTP 200, json diarization = false after 2 attempts; body: .*"diarizationError"/);
+  await expectRefused(
+    run,
+    'checks/fail',
+    token,
+    /linux\/amd64: check 'whisper model cached': expected exit code 0 and stdout matching .*, got exit code 1 after 1 attempt; stdout: whisper model: missing/,
+  );
+  expect(run.output).toMatch(
+    /linux\/amd64: check 'diarization available': expected GET \/v1\/ping: HTTP 200 and json diarization = true, got HTTP 200, json diarization = false after 2 attempts; body: .*"diarizationError"/,
+  );
   expect(run.output).not.toMatch(/check 'hugging face offline'.*expected/);
   const [entry] = JSON.parse(run.outputs.report);
   expect(entry.checks).toEqual([
@@ -157,9 +192,27 @@ test('declared checks from ml-image.yml pass on both platforms (diarization off 
   const dir = workspaceTempDir('mlib-checks-');
   try {
     const config = path.join(dir, 'ml-image.yml');
-    const indent = (text: string) => text.split('\n').map((l) => `      ${l}`).join('\n');
-    const offline = ['- name: hugging face offline', '  exec: \'test "$HF_HUB_OFFLINE" = 1 && test "$TRANSFORMERS_OFFLINE" = 1 && echo offline\'', "  expect: {stdout: '^offline$'}"].join('\n');
-    fs.writeFileSync(config, ['images:', '  - name: worker', `    image: ${registry.host}/checks/pass`, '    checks:', indent(checksFile('diarization-or-reported-error')), indent(offline)].join('\n'));
+    const indent = (text: string) =>
+      text
+        .split('\n')
+        .map((l) => `      ${l}`)
+        .join('\n');
+    const offline = [
+      '- name: hugging face offline',
+      '  exec: \'test "$HF_HUB_OFFLINE" = 1 && test "$TRANSFORMERS_OFFLINE" = 1 && echo offline\'',
+      "  expect: {stdout: '^offline$'}",
+    ].join('\n');
+    fs.writeFileSync(
+      config,
+      [
+        'images:',
+        '  - name: worker',
+        `    image: ${registry.host}/checks/pass`,
+        '    checks:',
+        indent(checksFile('diarization-or-reported-error')),
+        indent(offline),
+      ].join('\n'),
+    );
     const { image: _image, ...rest } = inputs('checks/pass', { push: 'false' }, token);
     const run = await runDist({ ...rest, config });
     console.log(`declared checks passing on both platforms: ${run.seconds.toFixed(1)}s`);
@@ -173,7 +226,9 @@ test('declared checks from ml-image.yml pass on both platforms (diarization off 
         { name: 'hugging face offline', passed: true, attempts: 1 },
       ]);
     }
-    expect(run.summary).toContain("Checks, linux/arm64: diarization available or its error reported passed (1 attempt), hugging face offline passed (1 attempt)");
+    expect(run.summary).toContain(
+      'Checks, linux/arm64: diarization available or its error reported passed (1 attempt), hugging face offline passed (1 attempt)',
+    );
     expect(leaks(run.output + run.summary + JSON.stringify(run.outputs), token)).toEqual([]);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -206,7 +261,11 @@ test('size growth: a release 20 MB larger than what latest names is refused unde
   console.log(`size growth over budget: ${run.seconds.toFixed(1)}s`);
   expect(run.code).not.toBe(0);
   // `%` reaches the raw log as %25: workflow commands escape it, and the runner shows `%`.
-  expect(run.output).toMatch(new RegExp(`::error::linux/amd64: size growth: expected at most \\+5%25 over ${registry.host.replace(/\./g, '\\.')}/size/growth:latest \\([\\d.]+ MB\\), got \\+[\\d.]+%25 \\([\\d.]+ MB\\)`));
+  expect(run.output).toMatch(
+    new RegExp(
+      `::error::linux/amd64: size growth: expected at most \\+5%25 over ${registry.host.replace(/\./g, '\\.')}/size/growth:latest \\([\\d.]+ MB\\), got \\+[\\d.]+%25 \\([\\d.]+ MB\\)`,
+    ),
+  );
   const [entry] = JSON.parse(run.outputs.report);
   expect(entry.size.published.digest).toBe(published.digest);
   expect(entry.size.growthPercent).toBeGreaterThan(15);

@@ -28,7 +28,11 @@ const since = (index: WheelIndex, n: number): IndexRequest[] => index.requests()
 async function refused(index: WheelIndex, inputs: Record<string, string>): Promise<string> {
   const run = await runDist({ ...base, 'torch-index-url': index.url, ...inputs });
   const line = errorLine(run);
-  console.log(`refused (${Object.entries(inputs).map(([k, v]) => `${k}: ${v}`).join(', ')}):\n${line.replace(index.url, 'http://127.0.0.1:PORT')}`);
+  console.log(
+    `refused (${Object.entries(inputs)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ')}):\n${line.replace(index.url, 'http://127.0.0.1:PORT')}`,
+  );
   expect(run.code).not.toBe(0);
   expect(run.output).not.toContain('::group::Build');
   return line.replace(/^::error::/, '');
@@ -115,10 +119,19 @@ describe('python-version', () => {
   });
 
   test('with it, the plan names the wheel file it found for each platform', async () => {
-    const run = await runDist({ ...base, 'torch-index-url': json.url, 'torch-version': '2.9.0', 'torch-variants': 'linux/amd64=cu129,linux/arm64=cpu', 'python-version': '3.11' });
+    const run = await runDist({
+      ...base,
+      'torch-index-url': json.url,
+      'torch-version': '2.9.0',
+      'torch-variants': 'linux/amd64=cu129,linux/arm64=cpu',
+      'python-version': '3.11',
+    });
     expect(run.code).toBe(0);
     const [plan] = JSON.parse(run.outputs.plan);
-    expect(plan.platforms.map((p: { wheels: { torch: string[] } }) => p.wheels.torch)).toEqual([['torch-2.9.0+cu129-cp311-cp311-manylinux_2_28_x86_64.whl'], ['torch-2.9.0+cpu-cp311-cp311-manylinux_2_28_aarch64.whl']]);
+    expect(plan.platforms.map((p: { wheels: { torch: string[] } }) => p.wheels.torch)).toEqual([
+      ['torch-2.9.0+cu129-cp311-cp311-manylinux_2_28_x86_64.whl'],
+      ['torch-2.9.0+cpu-cp311-cp311-manylinux_2_28_aarch64.whl'],
+    ]);
   });
 });
 
@@ -195,13 +208,17 @@ describe('offline: the bundled table, with a warning naming its date', () => {
 
   test('the fixed table refuses the same combinations, saying it decided because the index could not', async () => {
     const msg = await refused({ url: closed } as WheelIndex, { 'torch-version': '2.8.0', 'torch-variants': 'linux/amd64=cu128,linux/arm64=cu128' });
-    expect(msg).toContain("Input 'torch-variants': linux/arm64=cu128 is not published for torch 2.8.0 on linux/arm64; published: cpu, cu129 (decided by the bundled table, dated 2026-11-24: the index");
+    expect(msg).toContain(
+      "Input 'torch-variants': linux/arm64=cu128 is not published for torch 2.8.0 on linux/arm64; published: cpu, cu129 (decided by the bundled table, dated 2026-11-24: the index",
+    );
   });
 
   test('a release the table does not know: refused without allow-unknown-torch, planned by the rule for unknown releases with it', async () => {
     const newerInputs = { 'torch-version': '2.12.0', 'torch-variants': 'linux/amd64=cu130,linux/arm64=cpu' };
     const msg = await refused({ url: closed } as WheelIndex, newerInputs);
-    expect(msg).toContain("Input 'torch-version': torch 2.12.0 is not in the compatibility table (it covers 2.0.0 to 2.11.0, dated 2026-11-24); nearest known: 2.11.0.");
+    expect(msg).toContain(
+      "Input 'torch-version': torch 2.12.0 is not in the compatibility table (it covers 2.0.0 to 2.11.0, dated 2026-11-24); nearest known: 2.11.0.",
+    );
     expect(msg).toContain("set 'allow-unknown-torch: true' (decided by the bundled table, dated 2026-11-24: the index");
     const run = await runDist({ ...base, 'torch-index-url': closed, ...newerInputs, 'allow-unknown-torch': 'true' });
     expect(run.code).toBe(0);

@@ -28,20 +28,29 @@ const ANNOTATIONS = [
   'manifest-descriptor:com.acme.tier=cpu',
 ].join('\n');
 
-const inputsFor = (repo: string, extra: Record<string, string>) => faultyInputs(registry, index, context, repo, { platforms: 'linux/amd64', 'torch-variants': 'linux/amd64=cpu', ...extra }, token);
+const inputsFor = (repo: string, extra: Record<string, string>) =>
+  faultyInputs(registry, index, context, repo, { platforms: 'linux/amd64', 'torch-variants': 'linux/amd64=cpu', ...extra }, token);
 
 /** The metadata-action outputs of a tag push of v1.2.3, for this registry. */
 const metadata = () => ({
   tags: `${registry.host}/${repository}:1.2.3\n${registry.host}/${repository}:1.2`,
   'tag-rules': 'none',
-  labels: 'org.opencontainers.image.title=Speech worker\norg.opencontainers.image.version=1.2.3\norg.opencontainers.image.description=\ncom.acme.team=speech=asr',
+  labels:
+    'org.opencontainers.image.title=Speech worker\norg.opencontainers.image.version=1.2.3\norg.opencontainers.image.description=\ncom.acme.team=speech=asr',
   annotations: ANNOTATIONS,
   provenance: 'false',
   sbom: 'false',
 });
 
-async function raw(ref: string): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const { stdout } = await execFileP('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', `${registry.user}:${registry.password}`, `docker://${registry.host}/${repository}${ref}`]);
+async function raw(ref: string): Promise<any> {
+  const { stdout } = await execFileP('skopeo', [
+    'inspect',
+    '--raw',
+    '--tls-verify=false',
+    '--creds',
+    `${registry.user}:${registry.password}`,
+    `docker://${registry.host}/${repository}${ref}`,
+  ]);
   return JSON.parse(stdout);
 }
 
@@ -118,7 +127,11 @@ test('a second run of unchanged code reuses every layer (nothing uploaded) and w
 });
 
 test.each([
-  { name: 'a tags line of another repository', extra: () => ({ tags: `${registry.host}/meta/other:1` }), says: [`Input 'tags': '${'HOST'}/meta/other:1' names the repository`, 'this action pushes to one image'] },
+  {
+    name: 'a tags line of another repository',
+    extra: () => ({ tags: `${registry.host}/meta/other:1` }),
+    says: [`Input 'tags': '${'HOST'}/meta/other:1' names the repository`, 'this action pushes to one image'],
+  },
   { name: 'provenance: true', extra: () => ({ provenance: 'true' }), says: ["Input 'provenance'", 'actions/attest-build-provenance'] },
 ])('$name is refused before any build, and nothing is pushed', async ({ extra, says }) => {
   const repo = 'meta/refused';

@@ -50,7 +50,9 @@ test('no QEMU registered for arm64: refused before any build, saying how to enab
     execFileSync('update-binfmts', ['--enable', 'qemu-aarch64']);
   }
   expect(run.code).not.toBe(0);
-  expect(run.output).toMatch(/::error::linux\/arm64 cannot run on this linux\/amd64 runner: no QEMU emulation is registered \(\/proc\/sys\/fs\/binfmt_misc\/qemu-aarch64 is (missing|disabled)\)/);
+  expect(run.output).toMatch(
+    /::error::linux\/arm64 cannot run on this linux\/amd64 runner: no QEMU emulation is registered \(\/proc\/sys\/fs\/binfmt_misc\/qemu-aarch64 is (missing|disabled)\)/,
+  );
   expect(run.output).toContain('update-binfmts --enable qemu-aarch64');
   expect(run.output).not.toContain('::group::Build');
 });

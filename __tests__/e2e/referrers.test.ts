@@ -47,7 +47,15 @@ async function pushTinyImage(c: RegistryClient): Promise<Descriptor> {
   return { mediaType: MEDIA.dockerManifest, digest, size: manifest.length };
 }
 
-const report = (passed: boolean, run: number) => ({ name: 'default', platform: 'linux/amd64', variant: 'cpu', passed, run, seen: { torch: '2.2.2', torchaudio: '2.2.2' }, findings: passed ? [] : ['torch 2.2.1 is not 2.2.2'] });
+const report = (passed: boolean, run: number) => ({
+  name: 'default',
+  platform: 'linux/amd64',
+  variant: 'cpu',
+  passed,
+  run,
+  seen: { torch: '2.2.2', torchaudio: '2.2.2' },
+  findings: passed ? [] : ['torch 2.2.1 is not 2.2.2'],
+});
 
 /** Plain fetch with Basic auth: an HTTP client that is not ours. */
 async function get(path: string, accept?: string): Promise<{ status: number; type: string | null; body: Buffer }> {
@@ -56,7 +64,19 @@ async function get(path: string, accept?: string): Promise<{ status: number; typ
   return { status: r.status, type: r.headers.get('content-type'), body: Buffer.from(await r.arrayBuffer()) };
 }
 
-const skopeoRaw = async (ref: string) => JSON.parse((await run('skopeo', ['inspect', '--raw', '--tls-verify=false', '--creds', `${registry.user}:${registry.password}`, `docker://${registry.host}/${repository}${ref}`])).stdout);
+const skopeoRaw = async (ref: string) =>
+  JSON.parse(
+    (
+      await run('skopeo', [
+        'inspect',
+        '--raw',
+        '--tls-verify=false',
+        '--creds',
+        `${registry.user}:${registry.password}`,
+        `docker://${registry.host}/${repository}${ref}`,
+      ])
+    ).stdout,
+  );
 
 beforeAll(async () => {
   await registry.start();

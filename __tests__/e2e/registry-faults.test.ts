@@ -23,7 +23,12 @@ let proxy: FaultProxy;
 let reg: TokenRegistry;
 const SHA_A = '0123456789abcdef0123456789abcdef01234567';
 const SHA_B = '89abcdef0123456789abcdef0123456789abcdef';
-const QUICK = { MLIB_REGISTRY_BASE_DELAY_MS: '50', MLIB_REGISTRY_MAX_DELAY_MS: '200', MLIB_REGISTRY_IDLE_TIMEOUT_MS: '2000', MLIB_REGISTRY_COMPLETE_TIMEOUT_MS: '3000' };
+const QUICK = {
+  MLIB_REGISTRY_BASE_DELAY_MS: '50',
+  MLIB_REGISTRY_MAX_DELAY_MS: '200',
+  MLIB_REGISTRY_IDLE_TIMEOUT_MS: '2000',
+  MLIB_REGISTRY_COMPLETE_TIMEOUT_MS: '3000',
+};
 
 beforeAll(async () => {
   proxy = await new FaultProxy({ upstream: '' }).start();
@@ -57,12 +62,18 @@ const STABLE_WORKER = faultyWorkerContext();
  */
 const PER_COMMIT_WORKER = (() => {
   const dir = faultyWorkerContext();
-  fs.appendFileSync(path.join(dir, 'Dockerfile'), ['', 'FROM final AS per-commit', 'ARG BUILD_COMMIT', 'RUN echo "$BUILD_COMMIT" > /home/worker/commit', ''].join('\n'));
+  fs.appendFileSync(
+    path.join(dir, 'Dockerfile'),
+    ['', 'FROM final AS per-commit', 'ARG BUILD_COMMIT', 'RUN echo "$BUILD_COMMIT" > /home/worker/commit', ''].join('\n'),
+  );
   return dir;
 })();
 
 /** One platform of a worker, published through the proxy. */
-function publish(repository: string, opts: { sha?: string; rules?: Rule[]; env?: Record<string, string>; extra?: Record<string, string>; context?: string } = {}): Promise<ActionRun> {
+function publish(
+  repository: string,
+  opts: { sha?: string; rules?: Rule[]; env?: Record<string, string>; extra?: Record<string, string>; context?: string } = {},
+): Promise<ActionRun> {
   proxy.setRules(opts.rules ?? []);
   proxy.clearLog();
   return runDist(
@@ -84,13 +95,17 @@ function publish(repository: string, opts: { sha?: string; rules?: Rule[]; env?:
 /** The registry's own view (not through the proxy): tag -> digest. */
 async function tagsOf(repository: string): Promise<Record<string, string>> {
   const token = reg.mint(reg.user, [`repository:${repository}:pull`]);
-  const headers = { Authorization: `Bearer ${token}`, Accept: 'application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json' };
+  const headers = {
+    Authorization: `Bearer ${token}`,
+    Accept: 'application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json',
+  };
   const list = await fetch(`http://${reg.host}/v2/${repository}/tags/list`, { headers });
   if (list.status === 404) return {};
   // The `sha256-<hex>` tags of the referrers fallback list verification reports; no user pulls them.
   const tags = (((await list.json()) as { tags: string[] | null }).tags ?? []).filter((t) => !/^sha256-[0-9a-f]{64}$/.test(t));
   const out: Record<string, string> = {};
-  for (const t of tags.sort()) out[t] = (await fetch(`http://${reg.host}/v2/${repository}/manifests/${t}`, { method: 'HEAD', headers })).headers.get('docker-content-digest') ?? '';
+  for (const t of tags.sort())
+    out[t] = (await fetch(`http://${reg.host}/v2/${repository}/manifests/${t}`, { method: 'HEAD', headers })).headers.get('docker-content-digest') ?? '';
   return out;
 }
 
@@ -211,19 +226,54 @@ describe('permanent faults: a clear error naming the request, and no split tags'
   });
 
   test.each<{ name: string; rule: Rule; says: RegExp }>([
-    { name: 'token endpoint', rule: { kind: 'token', times: 'always', fault: { type: 'status', status: 503 } }, says: /token request to 127\.0\.0\.1:\d+\/token for 127\.0\.0\.1:\d+ failed: HTTP 503 .*5 tries \(the token endpoint failed; this is not a credentials problem\)/ },
-    { name: 'blob HEAD', rule: { kind: 'blob-head', times: 'always', fault: { type: 'status', status: 500 } }, says: /checking for blob sha256:[0-9a-f]{12}… in 127\.0\.0\.1:\d+\/faults\/permanent: HEAD 127\.0\.0\.1:\d+\/v2\/faults\/permanent\/blobs\/sha256:[0-9a-f]{64} answered HTTP 500, 5 tries/ },
-    { name: 'blob upload POST', rule: { kind: 'blob-post', times: 'always', fault: { type: 'status', status: 503 } }, says: /POST 127\.0\.0\.1:\d+\/v2\/faults\/permanent\/blobs\/uploads\/ answered HTTP 503 \(UNAVAILABLE: injected fault: HTTP 503\), 5 tries/ },
-    { name: 'blob PATCH', rule: { kind: 'blob-patch', times: 'always', fault: { type: 'status', status: 502 } }, says: /could not upload every layer after 3 passes over docker save: upload of linux\/amd64 layer \d\/\d: PATCH 127\.0\.0\.1:\d+\/v2\/faults\/permanent\/blobs\/uploads\/[0-9a-f-]+ answered HTTP 502 \(UNAVAILABLE: injected fault: HTTP 502\), 5 tries/ },
-    { name: 'blob PUT', rule: { kind: 'blob-put', times: 'always', fault: { type: 'reset' } }, says: /PUT 127\.0\.0\.1:\d+\/v2\/faults\/permanent\/blobs\/uploads\/[0-9a-f-]+ failed: .*ECONNRESET/ },
-    { name: 'manifest PUT by digest', rule: { kind: 'manifest-put-digest', times: 'always', fault: { type: 'status', status: 500 } }, says: /PUT 127\.0\.0\.1:\d+\/v2\/faults\/permanent\/manifests\/sha256:[0-9a-f]{64} answered HTTP 500/ },
-    { name: 'PUT of the new tag (moved last)', rule: { kind: 'tag-put', tag: '89abcde', times: 'always', fault: { type: 'status', status: 503 } }, says: /moving tag 127\.0\.0\.1:\d+\/faults\/permanent:89abcde: PUT .* answered HTTP 503.*latest: restored/ },
-    { name: 'PUT of latest (moved first)', rule: { kind: 'tag-put', tag: 'latest', times: 'always', fault: { type: 'status', status: 503 } }, says: /moving tag 127\.0\.0\.1:\d+\/faults\/permanent:latest: PUT .* answered HTTP 503/ },
+    {
+      name: 'token endpoint',
+      rule: { kind: 'token', times: 'always', fault: { type: 'status', status: 503 } },
+      says: /token request to 127\.0\.0\.1:\d+\/token for 127\.0\.0\.1:\d+ failed: HTTP 503 .*5 tries \(the token endpoint failed; this is not a credentials problem\)/,
+    },
+    {
+      name: 'blob HEAD',
+      rule: { kind: 'blob-head', times: 'always', fault: { type: 'status', status: 500 } },
+      says: /checking for blob sha256:[0-9a-f]{12}… in 127\.0\.0\.1:\d+\/faults\/permanent: HEAD 127\.0\.0\.1:\d+\/v2\/faults\/permanent\/blobs\/sha256:[0-9a-f]{64} answered HTTP 500, 5 tries/,
+    },
+    {
+      name: 'blob upload POST',
+      rule: { kind: 'blob-post', times: 'always', fault: { type: 'status', status: 503 } },
+      says: /POST 127\.0\.0\.1:\d+\/v2\/faults\/permanent\/blobs\/uploads\/ answered HTTP 503 \(UNAVAILABLE: injected fault: HTTP 503\), 5 tries/,
+    },
+    {
+      name: 'blob PATCH',
+      rule: { kind: 'blob-patch', times: 'always', fault: { type: 'status', status: 502 } },
+      says: /could not upload every layer after 3 passes over docker save: upload of linux\/amd64 layer \d\/\d: PATCH 127\.0\.0\.1:\d+\/v2\/faults\/permanent\/blobs\/uploads\/[0-9a-f-]+ answered HTTP 502 \(UNAVAILABLE: injected fault: HTTP 502\), 5 tries/,
+    },
+    {
+      name: 'blob PUT',
+      rule: { kind: 'blob-put', times: 'always', fault: { type: 'reset' } },
+      says: /PUT 127\.0\.0\.1:\d+\/v2\/faults\/permanent\/blobs\/uploads\/[0-9a-f-]+ failed: .*ECONNRESET/,
+    },
+    {
+      name: 'manifest PUT by digest',
+      rule: { kind: 'manifest-put-digest', times: 'always', fault: { type: 'status', status: 500 } },
+      says: /PUT 127\.0\.0\.1:\d+\/v2\/faults\/permanent\/manifests\/sha256:[0-9a-f]{64} answered HTTP 500/,
+    },
+    {
+      name: 'PUT of the new tag (moved last)',
+      rule: { kind: 'tag-put', tag: '89abcde', times: 'always', fault: { type: 'status', status: 503 } },
+      says: /moving tag 127\.0\.0\.1:\d+\/faults\/permanent:89abcde: PUT .* answered HTTP 503.*latest: restored/,
+    },
+    {
+      name: 'PUT of latest (moved first)',
+      rule: { kind: 'tag-put', tag: 'latest', times: 'always', fault: { type: 'status', status: 503 } },
+      says: /moving tag 127\.0\.0\.1:\d+\/faults\/permanent:latest: PUT .* answered HTTP 503/,
+    },
   ])('$name', async ({ rule, says }) => {
     const run = await publish(repository, { sha: SHA_B, rules: [rule] });
     console.log(`permanent fault on ${rule.kind}${rule.tag ? ` ${rule.tag}` : ''}: ${run.seconds.toFixed(1)}s`);
     expect(run.code).not.toBe(0);
-    const error = run.output.split('\n').filter((l) => l.startsWith('::error::')).join('\n');
+    const error = run.output
+      .split('\n')
+      .filter((l) => l.startsWith('::error::'))
+      .join('\n');
     expect(error).toMatch(says);
     // Read back from the registry itself: every tag is where it was.
     expect(await tagsOf(repository)).toEqual(before);
@@ -232,7 +282,10 @@ describe('permanent faults: a clear error naming the request, and no split tags'
   });
 
   test('a tag that fails after another moved: the summary and outputs say where every tag points', async () => {
-    const run = await publish(repository, { sha: SHA_B, rules: [{ kind: 'tag-put', tag: '89abcde', times: 'always', fault: { type: 'status', status: 503 } }] });
+    const run = await publish(repository, {
+      sha: SHA_B,
+      rules: [{ kind: 'tag-put', tag: '89abcde', times: 'always', fault: { type: 'status', status: 503 } }],
+    });
     const [image] = JSON.parse(run.outputs.images);
     expect(image.complete).toBe(false);
     expect(image.tags).toEqual([]);
@@ -260,7 +313,7 @@ describe('layers the registry already has cost no compression and no upload', ()
     expect(run.output).not.toMatch(/gzip in/); // nothing was compressed
   });
 
-  test('mount-from: a sibling repository\'s layers are mounted, not uploaded', async () => {
+  test("mount-from: a sibling repository's layers are mounted, not uploaded", async () => {
     const source = 'reuse/source';
     expect((await publish(source, { context: STABLE_WORKER })).code).toBe(0);
     const repository = 'reuse/mounted';

@@ -44,16 +44,28 @@ const sha = (b: Buffer) => `sha256:${crypto.createHash('sha256').update(b).diges
 const readEntry = (archive: string, name: string) => execFileSync('tar', ['-xOf', archive, name], { maxBuffer: 1 << 30 });
 
 /** An OCI archive of IMAGE made by skopeo, with Docker's manifest.json added. */
-function archiveOf(compressed: boolean): { file: string; manifestDigest: string; manifest: any; configDigest: string; config: any } { // eslint-disable-line @typescript-eslint/no-explicit-any
+function archiveOf(compressed: boolean): { file: string; manifestDigest: string; manifest: any; configDigest: string; config: any } {
   const file = path.join(work, `${compressed ? 'containerd' : 'classic'}.tar`);
-  execFileSync('skopeo', ['copy', '--quiet', ...(compressed ? [] : ['--dest-oci-accept-uncompressed-layers']), `docker-daemon:${IMAGE}`, `oci-archive:${file}`]);
+  execFileSync('skopeo', [
+    'copy',
+    '--quiet',
+    ...(compressed ? [] : ['--dest-oci-accept-uncompressed-layers']),
+    `docker-daemon:${IMAGE}`,
+    `oci-archive:${file}`,
+  ]);
   const index = JSON.parse(readEntry(file, 'index.json').toString());
   const manifestDigest = index.manifests[0].digest as string;
   const manifestBytes = readEntry(file, `blobs/sha256/${manifestDigest.slice(7)}`);
   expect(sha(manifestBytes)).toBe(manifestDigest);
   const manifest = JSON.parse(manifestBytes.toString());
   const config = JSON.parse(readEntry(file, `blobs/sha256/${manifest.config.digest.slice(7)}`).toString());
-  const dockerManifest = [{ Config: `blobs/sha256/${manifest.config.digest.slice(7)}`, RepoTags: [IMAGE], Layers: manifest.layers.map((l: { digest: string }) => `blobs/sha256/${l.digest.slice(7)}`) }];
+  const dockerManifest = [
+    {
+      Config: `blobs/sha256/${manifest.config.digest.slice(7)}`,
+      RepoTags: [IMAGE],
+      Layers: manifest.layers.map((l: { digest: string }) => `blobs/sha256/${l.digest.slice(7)}`),
+    },
+  ];
   const dir = fs.mkdtempSync(path.join(work, 'mj-'));
   fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(dockerManifest));
   execFileSync('tar', ['-rf', file, '-C', dir, 'manifest.json']);
@@ -61,11 +73,25 @@ function archiveOf(compressed: boolean): { file: string; manifestDigest: string;
 }
 
 function client(repository: string): RegistryClient {
-  return new RegistryClient({ registry: registry.host, repository, credentials: { username: registry.user, password: registry.password }, policy: DEFAULT_POLICY });
+  return new RegistryClient({
+    registry: registry.host,
+    repository,
+    credentials: { username: registry.user, password: registry.password },
+    policy: DEFAULT_POLICY,
+  });
 }
 
 function pushContext(archive: string, c: RegistryClient, store: 'classic' | 'containerd', log: string[]) {
-  return { docker: new ArchiveDocker(archive), client: c, knowledge: new BlobKnowledge(), store, label: 'linux/amd64', progress: new Progress(() => undefined, 0), log: (s: string) => log.push(s), level: 6 };
+  return {
+    docker: new ArchiveDocker(archive),
+    client: c,
+    knowledge: new BlobKnowledge(),
+    store,
+    label: 'linux/amd64',
+    progress: new Progress(() => undefined, 0),
+    log: (s: string) => log.push(s),
+    level: 6,
+  };
 }
 
 beforeAll(async () => {
@@ -79,8 +105,8 @@ beforeAll(async () => {
     [
       'FROM mlib-base/bookworm-python3:amd64',
       'RUN mkdir -p /opt/stub/torch /opt/stub/torchaudio \\',
-      " && printf '# STUB torch for tests\\n__version__ = \"2.2.2+cpu\"\\nclass version:\\n    cuda = None\\n' > /opt/stub/torch/__init__.py \\",
-      " && printf '# STUB torchaudio for tests\\n__version__ = \"2.2.2+cpu\"\\n' > /opt/stub/torchaudio/__init__.py",
+      ' && printf \'# STUB torch for tests\\n__version__ = "2.2.2+cpu"\\nclass version:\\n    cuda = None\\n\' > /opt/stub/torch/__init__.py \\',
+      ' && printf \'# STUB torchaudio for tests\\n__version__ = "2.2.2+cpu"\\n\' > /opt/stub/torchaudio/__init__.py',
       'ENV PYTHONPATH=/opt/stub',
       'RUN head -c 3000000 /dev/urandom > /opt/stub/weights.bin',
       '',
@@ -115,7 +141,16 @@ test('containerd-store layout: the stored blobs and the manifest named by the im
   expect(back.diffIds).toEqual(a.config.rootfs.diff_ids);
 
   // skopeo, a second client, reads the same image.
-  const inspected = JSON.parse(execFileSync('skopeo', ['inspect', '--no-tags', '--tls-verify=false', '--creds', `${registry.user}:${registry.password}`, `docker://${registry.host}/layouts/containerd@${pushed.digest}`]).toString());
+  const inspected = JSON.parse(
+    execFileSync('skopeo', [
+      'inspect',
+      '--no-tags',
+      '--tls-verify=false',
+      '--creds',
+      `${registry.user}:${registry.password}`,
+      `docker://${registry.host}/layouts/containerd@${pushed.digest}`,
+    ]).toString(),
+  );
   expect(inspected.Digest).toBe(a.manifestDigest);
   expect(inspected.Layers).toEqual(a.manifest.layers.map((l: { digest: string }) => l.digest));
 
@@ -134,7 +169,7 @@ test('classic-store OCI layout (Docker 25+): uncompressed layers named by diff I
 
   expect(pushed.configDigest).toBe(a.configDigest);
   const stored = (await c.getManifest(pushed.digest))!.json;
-  expect(stored.layers.every((l: { mediaType: string }) => l.mediaType === 'application/vnd.docker.image.rootfs.diff.tar.gzip')).toBe(true);
+  expect(stored.layers?.every((l: { mediaType: string }) => l.mediaType === 'application/vnd.docker.image.rootfs.diff.tar.gzip')).toBe(true);
   expect(pushed.learned.map((l) => l.diffId)).toEqual(a.config.rootfs.diff_ids);
 
   const back = await pullBack(registry, 'layouts/classic', pushed.digest, 'linux/amd64');
@@ -146,6 +181,8 @@ test('a layout whose config and manifest are not the verified image is refused b
   const a = archiveOf(true);
   const c = client('layouts/other');
   const image = { ref: IMAGE, id: `sha256:${'0'.repeat(64)}`, diffIds: a.config.rootfs.diff_ids, os: 'linux', architecture: 'amd64' };
-  await expect(pushLocalImage(pushContext(a.file, c, 'containerd', []), image)).rejects.toThrow(/neither a config nor a manifest named by the verified image ID sha256:0{64}.*nothing was tagged/);
+  await expect(pushLocalImage(pushContext(a.file, c, 'containerd', []), image)).rejects.toThrow(
+    /neither a config nor a manifest named by the verified image ID sha256:0{64}.*nothing was tagged/,
+  );
   expect(await registry.tags('layouts/other')).toEqual([]);
 });

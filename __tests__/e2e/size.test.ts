@@ -30,15 +30,37 @@ let work: string;
 const docker = new Docker(DOCKER);
 
 function client(repository: string): RegistryClient {
-  return new RegistryClient({ registry: registry.host, repository, credentials: { username: registry.user, password: registry.password }, policy: DEFAULT_POLICY });
+  return new RegistryClient({
+    registry: registry.host,
+    repository,
+    credentials: { username: registry.user, password: registry.password },
+    policy: DEFAULT_POLICY,
+  });
 }
 
-async function push(ref: string, repository: string): Promise<{ pushed: PushedImage; manifest: { config: { size: number; digest: string }; layers: Array<{ size: number; digest: string }> }; c: RegistryClient }> {
+async function push(
+  ref: string,
+  repository: string,
+): Promise<{
+  pushed: PushedImage;
+  manifest: { config: { size: number; digest: string }; layers: Array<{ size: number; digest: string }> };
+  c: RegistryClient;
+}> {
   const c = client(repository);
   const inspected = await docker.inspectImage(ref);
-  const ctx = { docker, client: c, knowledge: new BlobKnowledge(), store: 'classic' as const, label: 'linux/amd64', progress: new Progress(() => undefined, 0), log: () => undefined, level: 6 };
+  const ctx = {
+    docker,
+    client: c,
+    knowledge: new BlobKnowledge(),
+    store: 'classic' as const,
+    label: 'linux/amd64',
+    progress: new Progress(() => undefined, 0),
+    log: () => undefined,
+    level: 6,
+  };
   const pushed = await pushLocalImage(ctx, { ref, ...inspected });
-  return { pushed, manifest: (await c.getManifest(pushed.digest))!.json, c };
+  const { config, layers } = (await c.getManifest(pushed.digest))!.json;
+  return { pushed, manifest: { config: config!, layers: layers! }, c };
 }
 
 /** What the registry holds, layer by layer, next to what the measure said. */
@@ -88,7 +110,9 @@ test('the base image: the measured compressed size of its layer is what the push
   expect(m.store).toBe('classic');
   // The uncompressed size is the layer tar: at least the files' bytes docker history counts.
   expect(m.uncompressed).toBeGreaterThan(230319197);
-  console.log(`measureCompressed ${BASE}: ${m.layers.length} layer(s), ${m.uncompressed} bytes of tar -> ${m.compressed} bytes compressed (level 6) in ${m.seconds.toFixed(2)}s`);
+  console.log(
+    `measureCompressed ${BASE}: ${m.layers.length} layer(s), ${m.uncompressed} bytes of tar -> ${m.compressed} bytes compressed (level 6) in ${m.seconds.toFixed(2)}s`,
+  );
 });
 
 test('a BuildKit image of six layers: every layer as pushed, the published list read back, no growth', async () => {
@@ -122,8 +146,18 @@ test('a BuildKit image of six layers: every layer as pushed, the published list 
   ]);
   // The cheap route, `docker history` (no docker save), pairs every layer of this BuildKit image
   // with the same step as the config's exact history does.
-  const exact = alignHistory(m.history, m.layers.map((l) => l.diffId)).map((l) => l.instruction);
-  expect(exact).toEqual(['ADD rootfs.tar /', 'RUN head -c 3000000 /dev/urandom > /opt/weights.bin && seq 1 200000 > /opt/index.txt', 'COPY notes.txt /srv/', 'WORKDIR /srv/app', 'WORKDIR /srv', 'RUN rm /opt/index.txt']);
+  const exact = alignHistory(
+    m.history,
+    m.layers.map((l) => l.diffId),
+  ).map((l) => l.instruction);
+  expect(exact).toEqual([
+    'ADD rootfs.tar /',
+    'RUN head -c 3000000 /dev/urandom > /opt/weights.bin && seq 1 200000 > /opt/index.txt',
+    'COPY notes.txt /srv/',
+    'WORKDIR /srv/app',
+    'WORKDIR /srv',
+    'RUN rm /opt/index.txt',
+  ]);
   expect((await layerOrigins(docker, IMAGE, (await docker.inspectImage(IMAGE)).diffIds)).map((l) => l.instruction)).toEqual(exact);
 
   // A tag naming one image manifest, not a list.
@@ -150,12 +184,28 @@ class ArchiveDocker extends Docker {
 const readEntry = (archive: string, name: string) => execFileSync('tar', ['-xOf', archive, name], { maxBuffer: 1 << 30 });
 
 /** An OCI archive of IMAGE made by skopeo, with Docker's manifest.json added (as save-layouts.test.ts does). */
-function archiveOf(compressed: boolean): { file: string; manifestDigest: string; manifest: { config: { digest: string; size: number }; layers: Array<{ digest: string; size: number; mediaType: string }> } } {
+function archiveOf(compressed: boolean): {
+  file: string;
+  manifestDigest: string;
+  manifest: { config: { digest: string; size: number }; layers: Array<{ digest: string; size: number; mediaType: string }> };
+} {
   const file = path.join(work, `${compressed ? 'containerd' : 'classic'}.tar`);
-  execFileSync('skopeo', ['copy', '--quiet', ...(compressed ? [] : ['--dest-oci-accept-uncompressed-layers']), `docker-daemon:${IMAGE}`, `oci-archive:${file}`]);
+  execFileSync('skopeo', [
+    'copy',
+    '--quiet',
+    ...(compressed ? [] : ['--dest-oci-accept-uncompressed-layers']),
+    `docker-daemon:${IMAGE}`,
+    `oci-archive:${file}`,
+  ]);
   const manifestDigest = JSON.parse(readEntry(file, 'index.json').toString()).manifests[0].digest as string;
   const manifest = JSON.parse(readEntry(file, `blobs/sha256/${manifestDigest.slice(7)}`).toString());
-  const dockerManifest = [{ Config: `blobs/sha256/${manifest.config.digest.slice(7)}`, RepoTags: [IMAGE], Layers: manifest.layers.map((l: { digest: string }) => `blobs/sha256/${l.digest.slice(7)}`) }];
+  const dockerManifest = [
+    {
+      Config: `blobs/sha256/${manifest.config.digest.slice(7)}`,
+      RepoTags: [IMAGE],
+      Layers: manifest.layers.map((l: { digest: string }) => `blobs/sha256/${l.digest.slice(7)}`),
+    },
+  ];
   const dir = fs.mkdtempSync(path.join(work, 'mj-'));
   fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(dockerManifest));
   execFileSync('tar', ['-rf', file, '-C', dir, 'manifest.json']);
@@ -174,7 +224,9 @@ test('the OCI layouts of Docker 25+: the classic store gives the same sizes as t
   expect(stored.manifest.layers.every((l) => l.mediaType.endsWith('+gzip'))).toBe(true);
   const fromStore = await measureCompressed(new ArchiveDocker(stored.file, stored.manifestDigest), IMAGE, 6);
   expect(fromStore.store).toBe('containerd');
-  expect(fromStore.layers.map((l) => ({ size: l.compressed, digest: l.digest }))).toEqual(stored.manifest.layers.map((l) => ({ size: l.size, digest: l.digest })));
+  expect(fromStore.layers.map((l) => ({ size: l.compressed, digest: l.digest }))).toEqual(
+    stored.manifest.layers.map((l) => ({ size: l.size, digest: l.digest })),
+  );
   expect(fromStore.config).toBe(stored.manifest.config.size);
   // Unpacked, the stored blobs are the same layer tars the classic store saves.
   expect(fromStore.layers.map((l) => l.uncompressed)).toEqual(legacy.layers.map((l) => l.uncompressed));

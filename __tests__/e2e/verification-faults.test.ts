@@ -52,10 +52,14 @@ test('arm64 image with the wrong torch: fails naming platform, expected and actu
 
 test('server never becomes ready: fails within the start period and shows the container log', async () => {
   const token = 'tok-never-ready-0002';
-  const run = await runDist(inputs('faults/never-ready', { platforms: 'linux/amd64', 'startup-timeout': '6', 'build-args': 'WORKER_FAULT=never-ready' }, token));
+  const run = await runDist(
+    inputs('faults/never-ready', { platforms: 'linux/amd64', 'startup-timeout': '6', 'build-args': 'WORKER_FAULT=never-ready' }, token),
+  );
   console.log(`never ready: ${run.seconds.toFixed(1)}s`);
   expect(run.code).not.toBe(0);
-  expect(run.output).toMatch(/linux\/amd64: startup: expected answer from GET \/v1\/ping within 6s offline \(no network, HF_HUB_OFFLINE=1 [^)]*\), got no answer/);
+  expect(run.output).toMatch(
+    /linux\/amd64: startup: expected answer from GET \/v1\/ping within 6s offline \(no network, HF_HUB_OFFLINE=1 [^)]*\), got no answer/,
+  );
   expect(run.output).toContain('loading models (fixture: this never finishes)');
   const report = JSON.parse(run.outputs.report);
   // the start period offline, once more online to tell why, plus the probe
@@ -104,7 +108,11 @@ test('wrong registry password: a clear error before any build, nothing pushed', 
   console.log(`wrong registry password: ${run.seconds.toFixed(1)}s`);
   expect(run.code).not.toBe(0);
   expect(run.output).not.toContain('::group::Build ');
-  expect(run.output).toMatch(new RegExp(`::error::registry login to ${registry.host.replace(/\./g, '\\.')} as 'ci-pusher' for .* failed: .*was refused: HTTP 401.*Check 'registry-username' and 'registry-password'.*Nothing was built or pushed`));
+  expect(run.output).toMatch(
+    new RegExp(
+      `::error::registry login to ${registry.host.replace(/\./g, '\\.')} as 'ci-pusher' for .* failed: .*was refused: HTTP 401.*Check 'registry-username' and 'registry-password'.*Nothing was built or pushed`,
+    ),
+  );
   await expectNothingPublished('faults/bad-password');
   expect(leaks(run.output + run.postOutput, wrong)).toEqual([]);
   expect(leaks(run.output, token)).toEqual([]);

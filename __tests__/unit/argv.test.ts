@@ -102,11 +102,35 @@ describe('build options in the argv of both builds', () => {
     { name: 'secrets: --secret id=ID,src=FILE', build: o({}), secrets: SECRETS, flag: '--secret', want: ['id=API_TOKEN,src=/runner/tmp/mlib-secrets-x/0'] },
     { name: 'ssh default: the agent', build: o({ ssh: [{ id: 'default', paths: [] }] }), secrets: [], flag: '--ssh', want: ['default'] },
     { name: 'ssh with keys', build: o({ ssh: [{ id: 'gh', paths: ['/k/a', '/k/b'] }] }), secrets: [], flag: '--ssh', want: ['gh=/k/a,/k/b'] },
-    { name: 'build contexts', build: o({ buildContexts: [{ name: 'alpine', value: 'docker-image://alpine:3.20' }] }), secrets: [], flag: '--build-context', want: ['alpine=docker-image://alpine:3.20'] },
+    {
+      name: 'build contexts',
+      build: o({ buildContexts: [{ name: 'alpine', value: 'docker-image://alpine:3.20' }] }),
+      secrets: [],
+      flag: '--build-context',
+      want: ['alpine=docker-image://alpine:3.20'],
+    },
     { name: 'shm-size', build: o({ shmSize: '2g' }), secrets: [], flag: '--shm-size', want: ['2g'] },
-    { name: 'ulimit as NAME=SOFT:HARD', build: o({ ulimits: [{ name: 'nofile', soft: 1024, hard: 2048 }] }), secrets: [], flag: '--ulimit', want: ['nofile=1024:2048'] },
-    { name: 'cache-from scoped per platform', build: o({ cacheFrom: parseCache('type=gha', 'cache-from') }), secrets: [], flag: '--cache-from', want: ['type=gha,scope=worker-amd64'] },
-    { name: 'inline cache-to (it changes the image config)', build: o({ cacheTo: parseCache('type=inline', 'cache-to') }), secrets: [], flag: '--cache-to', want: ['type=inline'] },
+    {
+      name: 'ulimit as NAME=SOFT:HARD',
+      build: o({ ulimits: [{ name: 'nofile', soft: 1024, hard: 2048 }] }),
+      secrets: [],
+      flag: '--ulimit',
+      want: ['nofile=1024:2048'],
+    },
+    {
+      name: 'cache-from scoped per platform',
+      build: o({ cacheFrom: parseCache('type=gha', 'cache-from') }),
+      secrets: [],
+      flag: '--cache-from',
+      want: ['type=gha,scope=worker-amd64'],
+    },
+    {
+      name: 'inline cache-to (it changes the image config)',
+      build: o({ cacheTo: parseCache('type=inline', 'cache-to') }),
+      secrets: [],
+      flag: '--cache-to',
+      want: ['type=inline'],
+    },
   ])('buildx, in the verified build and the same in the rebuild: $name', ({ build, secrets, flag, want }) => {
     const { verified, rebuild } = both(build, true, secrets);
     expect(valuesOf(verified, flag)).toEqual(want);
@@ -116,7 +140,12 @@ describe('build options in the argv of both builds', () => {
   test.each([
     { name: '--pull', build: o({ pull: true }), pick: (a: string[]) => a.filter((x) => x === '--pull'), want: ['--pull'] },
     { name: '--no-cache', build: o({ noCache: true }), pick: (a: string[]) => a.filter((x) => x === '--no-cache'), want: ['--no-cache'] },
-    { name: 'a cache export, scoped, ignore-error=true', build: o({ cacheTo: parseCache('type=gha,mode=max', 'cache-to') }), pick: (a: string[]) => valuesOf(a, '--cache-to'), want: ['type=gha,mode=max,scope=worker-amd64,ignore-error=true'] },
+    {
+      name: 'a cache export, scoped, ignore-error=true',
+      build: o({ cacheTo: parseCache('type=gha,mode=max', 'cache-to') }),
+      pick: (a: string[]) => valuesOf(a, '--cache-to'),
+      want: ['type=gha,mode=max,scope=worker-amd64,ignore-error=true'],
+    },
   ])('in the verified build only (the rebuild must give the verified image, the cache is written): $name', ({ build, pick, want }) => {
     const { verified, rebuild } = both(build, true);
     expect(pick(verified)).toEqual(want);
@@ -124,8 +153,18 @@ describe('build options in the argv of both builds', () => {
   });
 
   test.each([
-    { name: 'a registry cache-from is the scoped image ref alone', build: o({ cacheFrom: parseCache('type=registry,ref=ghcr.io/o/w:cache', 'cache-from') }), flag: '--cache-from', want: ['ghcr.io/o/w:cache-amd64'] },
-    { name: 'inline cache-to is the BUILDKIT_INLINE_CACHE build arg', build: o({ cacheTo: parseCache('type=inline', 'cache-to') }), flag: '--build-arg', want: ['BUILDKIT_INLINE_CACHE=1'] },
+    {
+      name: 'a registry cache-from is the scoped image ref alone',
+      build: o({ cacheFrom: parseCache('type=registry,ref=ghcr.io/o/w:cache', 'cache-from') }),
+      flag: '--cache-from',
+      want: ['ghcr.io/o/w:cache-amd64'],
+    },
+    {
+      name: 'inline cache-to is the BUILDKIT_INLINE_CACHE build arg',
+      build: o({ cacheTo: parseCache('type=inline', 'cache-to') }),
+      flag: '--build-arg',
+      want: ['BUILDKIT_INLINE_CACHE=1'],
+    },
   ])('docker build (engine BuildKit): $name', ({ build, flag, want }) => {
     const argv = buildArgv(basePlan, amd, opts({ build }), false, IIDFILE, []);
     expect(valuesOf(argv, flag).filter((v) => !/^(TORCH|BUILD_|PIP_)/.test(v))).toEqual(want);

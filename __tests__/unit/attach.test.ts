@@ -18,7 +18,14 @@ describe('reportArtifact', () => {
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       artifactType: 'application/vnd.ml-image-build.verification.v1+json',
       config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a', size: 2 },
-      layers: [{ mediaType: VERIFICATION_TYPE, digest: report.descriptor.digest, size: report.descriptor.size, annotations: { 'org.opencontainers.image.title': 'verification.json' } }],
+      layers: [
+        {
+          mediaType: VERIFICATION_TYPE,
+          digest: report.descriptor.digest,
+          size: report.descriptor.size,
+          annotations: { 'org.opencontainers.image.title': 'verification.json' },
+        },
+      ],
       subject: SUBJECT,
       annotations: { 'org.opencontainers.image.created': CREATED, 'org.opencontainers.image.revision': 'abc1234' },
     });
@@ -35,11 +42,27 @@ describe('reportArtifact', () => {
     });
   });
 
-  const digestOf = (report: unknown, created: Date | string = CREATED, annotations?: Record<string, string>) => reportArtifact(report, SUBJECT, { created, annotations }).digest;
+  const digestOf = (report: unknown, created: Date | string = CREATED, annotations?: Record<string, string>) =>
+    reportArtifact(report, SUBJECT, { created, annotations }).digest;
   test.each([
-    { name: 'the report built in another key order', a: () => digestOf({ a: 1, b: { c: [1, { e: 2, d: 3 }] } }), b: () => digestOf({ b: { c: [1, { d: 3, e: 2 }] }, a: 1 }), same: true },
-    { name: 'annotations given in another order', a: () => digestOf(REPORT, CREATED, { x: '1', y: '2' }), b: () => digestOf(REPORT, CREATED, { y: '2', x: '1' }), same: true },
-    { name: 'a Date and its RFC 3339 form to the second', a: () => digestOf(REPORT, new Date('2026-01-02T03:04:05.678Z')), b: () => digestOf(REPORT, CREATED), same: true },
+    {
+      name: 'the report built in another key order',
+      a: () => digestOf({ a: 1, b: { c: [1, { e: 2, d: 3 }] } }),
+      b: () => digestOf({ b: { c: [1, { d: 3, e: 2 }] }, a: 1 }),
+      same: true,
+    },
+    {
+      name: 'annotations given in another order',
+      a: () => digestOf(REPORT, CREATED, { x: '1', y: '2' }),
+      b: () => digestOf(REPORT, CREATED, { y: '2', x: '1' }),
+      same: true,
+    },
+    {
+      name: 'a Date and its RFC 3339 form to the second',
+      a: () => digestOf(REPORT, new Date('2026-01-02T03:04:05.678Z')),
+      b: () => digestOf(REPORT, CREATED),
+      same: true,
+    },
     { name: 'undefined members, as JSON drops them', a: () => digestOf({ a: 1, b: undefined }), b: () => digestOf({ a: 1 }), same: true },
     { name: 'another report', a: () => digestOf(REPORT), b: () => digestOf({ ...REPORT, passed: false }), same: false },
     { name: 'another time', a: () => digestOf(REPORT), b: () => digestOf(REPORT, '2026-01-02T03:04:06Z'), same: false },
@@ -49,7 +72,13 @@ describe('reportArtifact', () => {
 
   test.each([
     { name: 'a report that is not JSON', report: undefined, subject: SUBJECT, created: CREATED, error: /report is not JSON/ },
-    { name: 'a subject without a digest', report: REPORT, subject: { ...SUBJECT, digest: 'latest' }, created: CREATED, error: /subject .* is not a manifest descriptor/ },
+    {
+      name: 'a subject without a digest',
+      report: REPORT,
+      subject: { ...SUBJECT, digest: 'latest' },
+      created: CREATED,
+      error: /subject .* is not a manifest descriptor/,
+    },
     { name: 'a subject without a size', report: REPORT, subject: { ...SUBJECT, size: -1 }, created: CREATED, error: /not a manifest descriptor/ },
     { name: 'a created time that is no time', report: REPORT, subject: SUBJECT, created: 'yesterday', error: /created 'yesterday' is not an RFC 3339 time/ },
   ])('refuses $name', ({ report, subject, created, error }) => {
@@ -62,7 +91,8 @@ describe('referrersTag (the spec table)', () => {
     { digest: `sha256:${'a'.repeat(64)}`, tag: `sha256-${'a'.repeat(64)}` },
     { digest: `sha512:${'a'.repeat(128)}`, tag: `sha512-${'a'.repeat(64)}` },
     {
-      digest: 'test+algorithm+using+algorithm+separators+and+lots+of+characters+to+excercise+overall+truncation:alsoSome=InTheEncodedSectionToShowHyphenReplacementAndLotsAndLotsOfCharactersToExcerciseEncodedTruncation',
+      digest:
+        'test+algorithm+using+algorithm+separators+and+lots+of+characters+to+excercise+overall+truncation:alsoSome=InTheEncodedSectionToShowHyphenReplacementAndLotsAndLotsOfCharactersToExcerciseEncodedTruncation',
       tag: 'test-algorithm-using-algorithm-s-alsoSome-InTheEncodedSectionToShowHyphenReplacementAndLotsAndLot',
     },
   ])('$digest', ({ digest, tag }) => {
@@ -71,15 +101,31 @@ describe('referrersTag (the spec table)', () => {
 });
 
 const ours = reportArtifact(REPORT, SUBJECT, { created: CREATED }).descriptor;
-const other = { mediaType: MEDIA.ociManifest, digest: `sha256:${'cd'.repeat(32)}`, size: 600, artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json', annotations: { a: 'b' } };
+const other = {
+  mediaType: MEDIA.ociManifest,
+  digest: `sha256:${'cd'.repeat(32)}`,
+  size: 600,
+  artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json',
+  annotations: { a: 'b' },
+};
 const fetched = (json: object) => ({ mediaType: (json as { mediaType?: string }).mediaType ?? '', json, body: Buffer.from(JSON.stringify(json)) });
 
 describe('mergeReferrers', () => {
   test.each([
     { name: 'no tag yet: a new index of ours', current: undefined, manifests: [ours], added: true },
     { name: 'an empty index', current: fetched({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [] }), manifests: [ours], added: true },
-    { name: "another tool's referrer stays first", current: fetched({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [other] }), manifests: [other, ours], added: true },
-    { name: 'ours already listed: not listed twice', current: fetched({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [other, ours] }), manifests: [other, ours], added: false },
+    {
+      name: "another tool's referrer stays first",
+      current: fetched({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [other] }),
+      manifests: [other, ours],
+      added: true,
+    },
+    {
+      name: 'ours already listed: not listed twice',
+      current: fetched({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [other, ours] }),
+      manifests: [other, ours],
+      added: false,
+    },
   ])('$name', ({ current, manifests, added }) => {
     const r = mergeReferrers(current, ours);
     expect(r.added).toBe(added);
@@ -96,7 +142,9 @@ describe('mergeReferrers', () => {
     { name: 'an image manifest', current: fetched({ schemaVersion: 2, mediaType: MEDIA.dockerManifest, config: {}, layers: [] }) },
     { name: 'a Docker manifest list', current: fetched({ schemaVersion: 2, mediaType: MEDIA.dockerList, manifests: [] }) },
   ])('a tag holding $name is not overwritten', ({ current }) => {
-    expect(() => mergeReferrers(current, ours, 'reg.test/acme/worker:sha256-ab')).toThrow(/reg.test\/acme\/worker:sha256-ab holds a .*, not an OCI image index/);
+    expect(() => mergeReferrers(current, ours, 'reg.test/acme/worker:sha256-ab')).toThrow(
+      /reg.test\/acme\/worker:sha256-ab holds a .*, not an OCI image index/,
+    );
   });
 });
 
@@ -196,7 +244,8 @@ class FakeRegistry {
       if (kind === 'manifests' && req.method === 'PUT') {
         const current = this.manifests.get(ref);
         const ifMatch = req.headers['if-match'];
-        if (this.conditional && ifMatch && (!current || ifMatch !== `"${sha256(current.body)}"`)) return send(412, { 'Content-Type': 'application/json' }, '{"errors":[{"code":"PRECONDITION_FAILED"}]}');
+        if (this.conditional && ifMatch && (!current || ifMatch !== `"${sha256(current.body)}"`))
+          return send(412, { 'Content-Type': 'application/json' }, '{"errors":[{"code":"PRECONDITION_FAILED"}]}');
         const type = String(req.headers['content-type']);
         this.manifests.set(ref, { type, body });
         this.manifests.set(sha256(body), { type, body });
@@ -211,7 +260,8 @@ class FakeRegistry {
           .map(([digest, s]) => ({ mediaType: s.type, digest, size: s.body.length, artifactType: JSON.parse(s.body.toString()).artifactType }));
         const from = Number(url.searchParams.get('from') ?? 0);
         const page = all.slice(from, from + this.pageSize);
-        const more: Record<string, string> = from + this.pageSize < all.length ? { Link: `</v2/acme/worker/referrers/${ref}?from=${from + this.pageSize}>; rel="next"` } : {};
+        const more: Record<string, string> =
+          from + this.pageSize < all.length ? { Link: `</v2/acme/worker/referrers/${ref}?from=${from + this.pageSize}>; rel="next"` } : {};
         return send(200, { 'Content-Type': MEDIA.ociIndex, ...more }, JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: page }));
       }
       send(404, { 'Content-Type': 'text/plain' }, '404 page not found');
@@ -229,8 +279,20 @@ describe('attachReport', () => {
   const attach = (report: unknown = REPORT) => attachReport(reg.client(), SUBJECT, report, { created: CREATED });
 
   test.each([
-    { name: 'the PUT answered with OCI-Subject: the registry lists it, no API query, no tag', ociSubject: true, referrersApi: true, via: 'referrers-api', referrersGets: 0 },
-    { name: 'no OCI-Subject but a referrers API: the registry lists it, no tag', ociSubject: false, referrersApi: true, via: 'referrers-api', referrersGets: 1 },
+    {
+      name: 'the PUT answered with OCI-Subject: the registry lists it, no API query, no tag',
+      ociSubject: true,
+      referrersApi: true,
+      via: 'referrers-api',
+      referrersGets: 0,
+    },
+    {
+      name: 'no OCI-Subject but a referrers API: the registry lists it, no tag',
+      ociSubject: false,
+      referrersApi: true,
+      via: 'referrers-api',
+      referrersGets: 1,
+    },
     { name: 'neither: the referrers tag lists it', ociSubject: false, referrersApi: false, via: 'tag-schema', referrersGets: 1 },
   ])('$name', async ({ ociSubject, referrersApi, via, referrersGets }) => {
     Object.assign(reg, { ociSubject, referrersApi });
@@ -260,7 +322,9 @@ describe('attachReport', () => {
   test('tag schema: a tag holding something else is left alone and the error names it', async () => {
     reg.put(tag, MEDIA.dockerManifest, { schemaVersion: 2, mediaType: MEDIA.dockerManifest, config: {}, layers: [] });
     const before = reg.manifests.get(tag);
-    await expect(attach()).rejects.toThrow(new RegExp(`acme/worker:${tag} holds a application/vnd.docker.distribution.manifest.v2\\+json, not an OCI image index`));
+    await expect(attach()).rejects.toThrow(
+      new RegExp(`acme/worker:${tag} holds a application/vnd.docker.distribution.manifest.v2\\+json, not an OCI image index`),
+    );
     expect(reg.manifests.get(tag)).toBe(before);
   });
 

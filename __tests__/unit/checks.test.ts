@@ -43,7 +43,19 @@ describe('parseChecks: accepted', () => {
     {
       name: 'a string exec runs through sh -c; probe defaults and exit code 0 filled in',
       text: '- name: offline\n  exec: test "$HF_HUB_OFFLINE" = 1\n',
-      want: [{ kind: 'exec', name: 'offline', argv: ['sh', '-c', 'test "$HF_HUB_OFFLINE" = 1'], expect: [{ exitCode: 0, json: [] }], initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 }],
+      want: [
+        {
+          kind: 'exec',
+          name: 'offline',
+          argv: ['sh', '-c', 'test "$HF_HUB_OFFLINE" = 1'],
+          expect: [{ exitCode: 0, json: [] }],
+          initialDelaySeconds: 0,
+          periodSeconds: 10,
+          timeoutSeconds: 1,
+          successThreshold: 1,
+          failureThreshold: 3,
+        },
+      ],
     },
     {
       name: 'plain scalars in argv are kept as written (1.10 is not 1.1)',
@@ -53,12 +65,33 @@ describe('parseChecks: accepted', () => {
     {
       name: 'http defaults: GET, status 200, no body',
       text: '- name: ping\n  http: {path: /v1/ping}\n  periodSeconds: 2\n',
-      want: [{ kind: 'http', name: 'ping', method: 'GET', path: '/v1/ping', headers: {}, expect: [{ status: 200, json: [] }], initialDelaySeconds: 0, periodSeconds: 2, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 }],
+      want: [
+        {
+          kind: 'http',
+          name: 'ping',
+          method: 'GET',
+          path: '/v1/ping',
+          headers: {},
+          expect: [{ status: 200, json: [] }],
+          initialDelaySeconds: 0,
+          periodSeconds: 2,
+          timeoutSeconds: 1,
+          successThreshold: 1,
+          failureThreshold: 3,
+        },
+      ],
     },
     {
       name: 'a POST with a map body is sent as JSON with a content type',
       text: '- name: t\n  http:\n    path: /v1/transcribe\n    method: post\n    headers: {Authorization: "Bearer ${WORKER_TOKEN}"}\n    body: {dryRun: true}\n  expect: {status: 202}\n',
-      want: [expect.objectContaining({ method: 'POST', body: '{"dryRun":true}', headers: { Authorization: 'Bearer ${WORKER_TOKEN}', 'Content-Type': 'application/json' }, expect: [{ status: 202, json: [] }] })],
+      want: [
+        expect.objectContaining({
+          method: 'POST',
+          body: '{"dryRun":true}',
+          headers: { Authorization: 'Bearer ${WORKER_TOKEN}', 'Content-Type': 'application/json' },
+          expect: [{ status: 202, json: [] }],
+        }),
+      ],
     },
     {
       name: 'json values keep their YAML types; a list under expect is alternatives',
@@ -93,42 +126,154 @@ describe('parseChecks: refused, naming the input, the check and the key', () => 
   const ok = "  exec: 'true'\n";
   test.each([
     { name: 'not a list', text: 'name: a\nexec: "true"\n', want: /^Input 'checks': checks: must be a list of checks/ },
-    { name: 'a list item that is not a map', text: '- just a string\n', want: /^Input 'checks': checks\[0\]: must be a map \(a check\); got string 'just a string'$/ },
-    { name: 'unknown key', text: `- name: a\n${ok}  retries: 3\n`, want: /^Input 'checks': checks\[0\] \('a'\): unknown key 'retries'; accepted: name, exec, http, expect, initialDelaySeconds, periodSeconds, timeoutSeconds, successThreshold, failureThreshold$/ },
+    {
+      name: 'a list item that is not a map',
+      text: '- just a string\n',
+      want: /^Input 'checks': checks\[0\]: must be a map \(a check\); got string 'just a string'$/,
+    },
+    {
+      name: 'unknown key',
+      text: `- name: a\n${ok}  retries: 3\n`,
+      want: /^Input 'checks': checks\[0\] \('a'\): unknown key 'retries'; accepted: name, exec, http, expect, initialDelaySeconds, periodSeconds, timeoutSeconds, successThreshold, failureThreshold$/,
+    },
     { name: 'no name', text: `-${ok.slice(1)}`, want: /^Input 'checks': checks\[0\]: has no name/ },
     { name: 'empty name', text: `- name: '  '\n${ok}`, want: /^Input 'checks': checks\[0\]\.name: must be a non-empty string$/ },
     { name: 'name that is not a string', text: `- name: [a]\n${ok}`, want: /checks\[0\]\.name: must be a non-empty string; got a list$/ },
-    { name: 'duplicate names', text: `- name: a\n${ok}- name: a\n${ok}`, want: /^Input 'checks': checks\[1\] \('a'\)\.name: 'a' is also the name of checks\[0\]; names must be unique$/ },
-    { name: 'both exec and http', text: `- name: a\n${ok}  http: {path: /}\n`, want: /^Input 'checks': checks\[0\] \('a'\): has both exec and http; accepted: one of them per check$/ },
-    { name: 'neither exec nor http', text: '- name: a\n  timeoutSeconds: 2\n', want: /^Input 'checks': checks\[0\] \('a'\): has neither exec nor http; accepted: exec .* or http/ },
-    { name: 'regex that does not compile', text: `- name: a\n${ok}  expect: {stdout: 'large-v3(\\.pt'}\n`, want: /^Input 'checks': checks\[0\] \('a'\)\.expect\.stdout: 'large-v3\(\\\.pt' is not a regular expression \(Unterminated group\); accepted: a JavaScript regular expression/ },
-    { name: 'negative periodSeconds', text: `- name: a\n${ok}  periodSeconds: -1\n`, want: /^Input 'checks': checks\[0\] \('a'\)\.periodSeconds: number -1 is not accepted; accepted: a whole number from 1 to 86400$/ },
-    { name: 'negative initialDelaySeconds', text: `- name: a\n${ok}  initialDelaySeconds: -5\n`, want: /checks\[0\] \('a'\)\.initialDelaySeconds: number -5 is not accepted; accepted: a whole number from 0 to 86400$/ },
-    { name: 'fractional timeoutSeconds', text: `- name: a\n${ok}  timeoutSeconds: 1.5\n`, want: /\.timeoutSeconds: number 1\.5 is not accepted; accepted: a whole number from 1 to 86400$/ },
-    { name: 'failureThreshold 0', text: `- name: a\n${ok}  failureThreshold: 0\n`, want: /\.failureThreshold: number 0 is not accepted; accepted: a whole number from 1 to 1000$/ },
-    { name: 'successThreshold as a string', text: `- name: a\n${ok}  successThreshold: "2"\n`, want: /\.successThreshold: string '2' is not accepted; accepted: a whole number/ },
-    { name: 'exitCode above 255', text: `- name: a\n${ok}  expect: {exitCode: 256}\n`, want: /^Input 'checks': checks\[0\] \('a'\)\.expect\.exitCode: number 256 is not accepted; accepted: a whole number from 0 to 255$/ },
-    { name: 'exitCode below 0', text: `- name: a\n${ok}  expect: {exitCode: -1}\n`, want: /\.expect\.exitCode: number -1 is not accepted; accepted: a whole number from 0 to 255$/ },
-    { name: 'http path not starting with /', text: '- name: a\n  http: {path: v1/ping}\n', want: /^Input 'checks': checks\[0\] \('a'\)\.http\.path: 'v1\/ping' is not accepted; accepted: a path starting with \/ and without spaces/ },
+    {
+      name: 'duplicate names',
+      text: `- name: a\n${ok}- name: a\n${ok}`,
+      want: /^Input 'checks': checks\[1\] \('a'\)\.name: 'a' is also the name of checks\[0\]; names must be unique$/,
+    },
+    {
+      name: 'both exec and http',
+      text: `- name: a\n${ok}  http: {path: /}\n`,
+      want: /^Input 'checks': checks\[0\] \('a'\): has both exec and http; accepted: one of them per check$/,
+    },
+    {
+      name: 'neither exec nor http',
+      text: '- name: a\n  timeoutSeconds: 2\n',
+      want: /^Input 'checks': checks\[0\] \('a'\): has neither exec nor http; accepted: exec .* or http/,
+    },
+    {
+      name: 'regex that does not compile',
+      text: `- name: a\n${ok}  expect: {stdout: 'large-v3(\\.pt'}\n`,
+      want: /^Input 'checks': checks\[0\] \('a'\)\.expect\.stdout: 'large-v3\(\\\.pt' is not a regular expression \(Unterminated group\); accepted: a JavaScript regular expression/,
+    },
+    {
+      name: 'negative periodSeconds',
+      text: `- name: a\n${ok}  periodSeconds: -1\n`,
+      want: /^Input 'checks': checks\[0\] \('a'\)\.periodSeconds: number -1 is not accepted; accepted: a whole number from 1 to 86400$/,
+    },
+    {
+      name: 'negative initialDelaySeconds',
+      text: `- name: a\n${ok}  initialDelaySeconds: -5\n`,
+      want: /checks\[0\] \('a'\)\.initialDelaySeconds: number -5 is not accepted; accepted: a whole number from 0 to 86400$/,
+    },
+    {
+      name: 'fractional timeoutSeconds',
+      text: `- name: a\n${ok}  timeoutSeconds: 1.5\n`,
+      want: /\.timeoutSeconds: number 1\.5 is not accepted; accepted: a whole number from 1 to 86400$/,
+    },
+    {
+      name: 'failureThreshold 0',
+      text: `- name: a\n${ok}  failureThreshold: 0\n`,
+      want: /\.failureThreshold: number 0 is not accepted; accepted: a whole number from 1 to 1000$/,
+    },
+    {
+      name: 'successThreshold as a string',
+      text: `- name: a\n${ok}  successThreshold: "2"\n`,
+      want: /\.successThreshold: string '2' is not accepted; accepted: a whole number/,
+    },
+    {
+      name: 'exitCode above 255',
+      text: `- name: a\n${ok}  expect: {exitCode: 256}\n`,
+      want: /^Input 'checks': checks\[0\] \('a'\)\.expect\.exitCode: number 256 is not accepted; accepted: a whole number from 0 to 255$/,
+    },
+    {
+      name: 'exitCode below 0',
+      text: `- name: a\n${ok}  expect: {exitCode: -1}\n`,
+      want: /\.expect\.exitCode: number -1 is not accepted; accepted: a whole number from 0 to 255$/,
+    },
+    {
+      name: 'http path not starting with /',
+      text: '- name: a\n  http: {path: v1/ping}\n',
+      want: /^Input 'checks': checks\[0\] \('a'\)\.http\.path: 'v1\/ping' is not accepted; accepted: a path starting with \/ and without spaces/,
+    },
     { name: 'http without a path', text: '- name: a\n  http: {method: GET}\n', want: /checks\[0\] \('a'\)\.http: has no path/ },
-    { name: 'status above 599', text: '- name: a\n  http: {path: /}\n  expect: {status: 600}\n', want: /^Input 'checks': checks\[0\] \('a'\)\.expect\.status: number 600 is not accepted; accepted: a whole number from 100 to 599$/ },
-    { name: 'status in the second alternative', text: '- name: a\n  http: {path: /}\n  expect: [{status: 200}, {status: 99}]\n', want: /checks\[0\] \('a'\)\.expect\[1\]\.status: number 99 is not accepted/ },
-    { name: 'malformed json path', text: '- name: a\n  http: {path: /}\n  expect: {json: {"a..b": 1}}\n', want: /^Input 'checks': checks\[0\] \('a'\)\.expect\.json\.a\.\.b: 'a\.\.b' is not a JSON path; accepted: names joined by dots, \[N\] for an array index, \["key"\] for other keys/ },
-    { name: 'json path with an unclosed index', text: '- name: a\n  http: {path: /}\n  expect: {json: {"devices[0": 1}}\n', want: /'devices\[0' is not a JSON path/ },
-    { name: 'json that is not a map', text: '- name: a\n  http: {path: /}\n  expect: {json: [diarization]}\n', want: /\.expect\.json: must map JSON paths to values.*; got a list$/ },
-    { name: 'an http expectation on an exec check', text: `- name: a\n${ok}  expect: {status: 200}\n`, want: /checks\[0\] \('a'\)\.expect: unknown key 'status'; accepted: exitCode, stdout, json$/ },
-    { name: 'an exec expectation on an http check', text: '- name: a\n  http: {path: /}\n  expect: {exitCode: 0}\n', want: /checks\[0\] \('a'\)\.expect: unknown key 'exitCode'; accepted: status, body, json$/ },
+    {
+      name: 'status above 599',
+      text: '- name: a\n  http: {path: /}\n  expect: {status: 600}\n',
+      want: /^Input 'checks': checks\[0\] \('a'\)\.expect\.status: number 600 is not accepted; accepted: a whole number from 100 to 599$/,
+    },
+    {
+      name: 'status in the second alternative',
+      text: '- name: a\n  http: {path: /}\n  expect: [{status: 200}, {status: 99}]\n',
+      want: /checks\[0\] \('a'\)\.expect\[1\]\.status: number 99 is not accepted/,
+    },
+    {
+      name: 'malformed json path',
+      text: '- name: a\n  http: {path: /}\n  expect: {json: {"a..b": 1}}\n',
+      want: /^Input 'checks': checks\[0\] \('a'\)\.expect\.json\.a\.\.b: 'a\.\.b' is not a JSON path; accepted: names joined by dots, \[N\] for an array index, \["key"\] for other keys/,
+    },
+    {
+      name: 'json path with an unclosed index',
+      text: '- name: a\n  http: {path: /}\n  expect: {json: {"devices[0": 1}}\n',
+      want: /'devices\[0' is not a JSON path/,
+    },
+    {
+      name: 'json that is not a map',
+      text: '- name: a\n  http: {path: /}\n  expect: {json: [diarization]}\n',
+      want: /\.expect\.json: must map JSON paths to values.*; got a list$/,
+    },
+    {
+      name: 'an http expectation on an exec check',
+      text: `- name: a\n${ok}  expect: {status: 200}\n`,
+      want: /checks\[0\] \('a'\)\.expect: unknown key 'status'; accepted: exitCode, stdout, json$/,
+    },
+    {
+      name: 'an exec expectation on an http check',
+      text: '- name: a\n  http: {path: /}\n  expect: {exitCode: 0}\n',
+      want: /checks\[0\] \('a'\)\.expect: unknown key 'exitCode'; accepted: status, body, json$/,
+    },
     { name: 'an empty list of alternatives', text: `- name: a\n${ok}  expect: []\n`, want: /\.expect: must be a map, or a non-empty list of maps/ },
-    { name: 'method not accepted', text: '- name: a\n  http: {path: /, method: PUT}\n', want: /^Input 'checks': checks\[0\] \('a'\)\.http\.method: 'PUT' is not accepted; accepted: GET, POST$/ },
+    {
+      name: 'method not accepted',
+      text: '- name: a\n  http: {path: /, method: PUT}\n',
+      want: /^Input 'checks': checks\[0\] \('a'\)\.http\.method: 'PUT' is not accepted; accepted: GET, POST$/,
+    },
     { name: 'unknown http key', text: '- name: a\n  http: {path: /, port: 80}\n', want: /\.http: unknown key 'port'; accepted: path, method, headers, body$/ },
-    { name: 'a placeholder other than the worker token', text: '- name: a\n  http:\n    path: /\n    headers: {Authorization: "Bearer ${HF_TOKEN}"}\n', want: /^Input 'checks': checks\[0\] \('a'\)\.http\.headers\.Authorization: '\$\{HF_TOKEN\}' is not a placeholder here; accepted: \$\{WORKER_TOKEN\}$/ },
-    { name: 'a header value that is a map', text: '- name: a\n  http:\n    path: /\n    headers: {X-A: {b: c}}\n', want: /\.http\.headers\.X-A: must be a single value; got a map$/ },
-    { name: 'a body on a GET', text: '- name: a\n  http: {path: /, body: "{}"}\n', want: /\.http\.body: a GET request has no body; accepted: method: POST with a body$/ },
+    {
+      name: 'a placeholder other than the worker token',
+      text: '- name: a\n  http:\n    path: /\n    headers: {Authorization: "Bearer ${HF_TOKEN}"}\n',
+      want: /^Input 'checks': checks\[0\] \('a'\)\.http\.headers\.Authorization: '\$\{HF_TOKEN\}' is not a placeholder here; accepted: \$\{WORKER_TOKEN\}$/,
+    },
+    {
+      name: 'a header value that is a map',
+      text: '- name: a\n  http:\n    path: /\n    headers: {X-A: {b: c}}\n',
+      want: /\.http\.headers\.X-A: must be a single value; got a map$/,
+    },
+    {
+      name: 'a body on a GET',
+      text: '- name: a\n  http: {path: /, body: "{}"}\n',
+      want: /\.http\.body: a GET request has no body; accepted: method: POST with a body$/,
+    },
     { name: 'an empty exec list', text: '- name: a\n  exec: []\n', want: /checks\[0\] \('a'\)\.exec: must not be empty/ },
-    { name: 'exec as a number', text: '- name: a\n  exec: 5\n', want: /checks\[0\] \('a'\)\.exec: number 5 is not accepted; accepted: \[program, args\.\.\.\] or a non-empty string run by sh -c$/ },
-    { name: 'an argv item that is a map', text: '- name: a\n  exec: [python3, {c: x}]\n', want: /checks\[0\] \('a'\)\.exec\[1\]: must be a string; got a map$/ },
+    {
+      name: 'exec as a number',
+      text: '- name: a\n  exec: 5\n',
+      want: /checks\[0\] \('a'\)\.exec: number 5 is not accepted; accepted: \[program, args\.\.\.\] or a non-empty string run by sh -c$/,
+    },
+    {
+      name: 'an argv item that is a map',
+      text: '- name: a\n  exec: [python3, {c: x}]\n',
+      want: /checks\[0\] \('a'\)\.exec\[1\]: must be a string; got a map$/,
+    },
     { name: 'YAML syntax error', text: '- name: a\n  exec: [python3\n', want: /^Input 'checks': checks: not valid YAML \(line \d of the input\): / },
-    { name: 'a key given twice', text: `- name: a\n${ok}  exec: 'false'\n`, want: /^Input 'checks': checks: not valid YAML \(line 3 of the input\): Map keys must be unique$/ },
+    {
+      name: 'a key given twice',
+      text: `- name: a\n${ok}  exec: 'false'\n`,
+      want: /^Input 'checks': checks: not valid YAML \(line 3 of the input\): Map keys must be unique$/,
+    },
   ])('$name', ({ text, want }) => {
     const e = refusal(() => parseChecks(text, AS_INPUT));
     expect(e).toBeInstanceOf(InputError);
@@ -137,7 +282,12 @@ describe('parseChecks: refused, naming the input, the check and the key', () => 
   });
 
   test.each([
-    { name: 'a line in the file', where: { file: 'checks.yml' }, text: `- name: a\n  exec: 'true'\n  expect:\n    exitCode: 300\n`, want: "checks.yml:4: checks[0] ('a').expect.exitCode: number 300 is not accepted; accepted: a whole number from 0 to 255" },
+    {
+      name: 'a line in the file',
+      where: { file: 'checks.yml' },
+      text: `- name: a\n  exec: 'true'\n  expect:\n    exitCode: 300\n`,
+      want: "checks.yml:4: checks[0] ('a').expect.exitCode: number 300 is not accepted; accepted: a whole number from 0 to 255",
+    },
     {
       name: 'text that starts further down a file, under another key',
       where: { file: 'ml-image.yml', line: 12, key: 'images[1].checks' },
@@ -316,25 +466,41 @@ describe('runCheck: probe semantics', () => {
       name: 'exit code and stderr',
       extra: '',
       steps: [exit(1, '', 'Traceback (most recent call last):\nFileNotFoundError: large-v3.pt\n')],
-      want: { check: "check 'whisper'", expected: 'exit code 0 and stdout matching /whisper/', actual: 'exit code 1 after 3 attempts; stderr: Traceback (most recent call last):\nFileNotFoundError: large-v3.pt' },
+      want: {
+        check: "check 'whisper'",
+        expected: 'exit code 0 and stdout matching /whisper/',
+        actual: 'exit code 1 after 3 attempts; stderr: Traceback (most recent call last):\nFileNotFoundError: large-v3.pt',
+      },
     },
     {
       name: 'output that does not match',
       extra: '  failureThreshold: 1\n',
       steps: [exit(0, 'siglip so400m\n')],
-      want: { check: "check 'whisper'", expected: 'exit code 0 and stdout matching /whisper/', actual: 'stdout not matching /whisper/ after 1 attempt; stdout: siglip so400m' },
+      want: {
+        check: "check 'whisper'",
+        expected: 'exit code 0 and stdout matching /whisper/',
+        actual: 'stdout not matching /whisper/ after 1 attempt; stdout: siglip so400m',
+      },
     },
     {
       name: 'a timeout',
       extra: '  successThreshold: 2\n',
       steps: [{ ...exit(0, 'whisper'), takes: 2000 }],
-      want: { check: "check 'whisper'", expected: 'exit code 0 and stdout matching /whisper/, 2 times in a row', actual: 'timeout (1s) after 3 attempts; stdout: whisper' },
+      want: {
+        check: "check 'whisper'",
+        expected: 'exit code 0 and stdout matching /whisper/, 2 times in a row',
+        actual: 'timeout (1s) after 3 attempts; stdout: whisper',
+      },
     },
     {
       name: 'an adapter error',
       extra: '  failureThreshold: 1\n',
       steps: [{ throws: 'container mlib-amd64 is not running' }],
-      want: { check: "check 'whisper'", expected: 'exit code 0 and stdout matching /whisper/', actual: 'error: container mlib-amd64 is not running after 1 attempt' },
+      want: {
+        check: "check 'whisper'",
+        expected: 'exit code 0 and stdout matching /whisper/',
+        actual: 'error: container mlib-amd64 is not running after 1 attempt',
+      },
     },
   ])('finding: $name', async ({ extra, steps, want }) => {
     const clock = fakeClock();
@@ -353,7 +519,7 @@ describe('runCheck: probe semantics', () => {
     const clock = fakeClock();
     const ac = new AbortController();
     const { adapters, calls } = scripted(clock, [exit(1)]);
-    const original = adapters.exec;
+    const original = adapters.exec.bind(adapters);
     adapters.exec = async (argv, t) => {
       ac.abort();
       return original(argv, t);
@@ -365,7 +531,9 @@ describe('runCheck: probe semantics', () => {
 
 describe('runCheck: http and the worker token', () => {
   const TOKEN = 's3cr3t-9f8e7d';
-  const ping = check('- name: ping\n  http:\n    path: /v1/ping\n    headers: {Authorization: "Bearer ${WORKER_TOKEN}"}\n  expect: {json: {diarization: true}}\n  failureThreshold: 2\n');
+  const ping = check(
+    '- name: ping\n  http:\n    path: /v1/ping\n    headers: {Authorization: "Bearer ${WORKER_TOKEN}"}\n  expect: {json: {diarization: true}}\n  failureThreshold: 2\n',
+  );
 
   test('the request carries the token; nothing returned does', async () => {
     const clock = fakeClock();
@@ -380,8 +548,8 @@ describe('runCheck: http and the worker token', () => {
   });
 
   test.each([
-    { name: 'an error message', step: { throws: `fetch failed for Bearer ${TOKEN}` } as Step },
-    { name: 'a failure the adapter reports', step: { error: `ECONNRESET (token ${TOKEN})` } as Step },
+    { name: 'an error message', step: { throws: `fetch failed for Bearer ${TOKEN}` } },
+    { name: 'a failure the adapter reports', step: { error: `ECONNRESET (token ${TOKEN})` } },
   ])('the token in $name is masked', async ({ step }) => {
     const clock = fakeClock();
     const { adapters } = scripted(clock, [step]);
@@ -410,7 +578,11 @@ describe('runCheck: http and the worker token', () => {
     const clock = fakeClock();
     const { adapters } = scripted(clock, [{ status: 401, body: '{"error":"unauthorized"}' }]);
     const run = await runCheck(ping, adapters, clock, { token: TOKEN });
-    expect(run.finding).toEqual({ check: "check 'ping'", expected: 'GET /v1/ping: HTTP 200 and json diarization = true', actual: 'HTTP 401 after 2 attempts; body: {"error":"unauthorized"}' });
+    expect(run.finding).toEqual({
+      check: "check 'ping'",
+      expected: 'GET /v1/ping: HTTP 200 and json diarization = true',
+      actual: 'HTTP 401 after 2 attempts; body: {"error":"unauthorized"}',
+    });
   });
 });
 
@@ -433,20 +605,29 @@ describe('fixtures: the example check lists the README shows', () => {
     expect(c.kind === 'exec' && c.argv[2]).toContain('raise SystemExit(0 if found else 1)');
     expect(describeExpected(c)).toBe('exit code 0 and stdout matching /^whisper model: \\/.*large-v3/');
     expect(c.kind === 'exec' && c.expect[0].stdout!.test('whisper model: /app/models/.cache/whisper/large-v3.pt\n')).toBe(true);
-    expect(c.kind === 'exec' && c.expect[0].stdout!.test('whisper model: missing (looked in /root/.cache/whisper and /root/.cache/huggingface/hub)\n')).toBe(false);
+    expect(c.kind === 'exec' && c.expect[0].stdout!.test('whisper model: missing (looked in /root/.cache/whisper and /root/.cache/huggingface/hub)\n')).toBe(
+      false,
+    );
   });
 
   const required = load('diarization-required.yml')[1];
   const lenient = load('diarization-or-reported-error.yml')[0];
   test.each([
     { name: 'diarization on', body: pingBody(), want: { required: true, lenient: true } },
-    { name: 'off, with the import error reported', body: pingBody({ diarization: false, diarizationError: "ModuleNotFoundError: No module named 'pyannote'" }), want: { required: false, lenient: true } },
+    {
+      name: 'off, with the import error reported',
+      body: pingBody({ diarization: false, diarizationError: "ModuleNotFoundError: No module named 'pyannote'" }),
+      want: { required: false, lenient: true },
+    },
     { name: 'off, with no reason given', body: pingBody({ diarization: false }), want: { required: false, lenient: false } },
     { name: 'off, with an empty reason', body: pingBody({ diarization: false, diarizationError: '' }), want: { required: false, lenient: false } },
     { name: 'the string "true" is not true', body: pingBody({ diarization: 'true' }), want: { required: false, lenient: false } },
   ])('diarization checks against a ping body: $name', async ({ body, want }) => {
     const got: Record<string, boolean> = {};
-    for (const [name, c] of [['required', required], ['lenient', lenient]] as const) {
+    for (const [name, c] of [
+      ['required', required],
+      ['lenient', lenient],
+    ] as const) {
       const clock = fakeClock();
       const { adapters } = scripted(clock, [{ status: 200, body: JSON.stringify(body) }]);
       got[name] = (await runCheck(c, adapters, clock, { token: 'tok-1234' })).passed;
@@ -458,7 +639,11 @@ describe('fixtures: the example check lists the README shows', () => {
     const clock = fakeClock();
     const { adapters } = scripted(clock, [{ status: 200, body: JSON.stringify(pingBody({ diarization: false })) }]);
     const { finding } = await runCheck(lenient, adapters, clock, { token: 'tok-1234' });
-    expect(finding!.expected).toBe('GET /v1/ping: HTTP 200 and json diarization = true or HTTP 200 and body matching /"diarizationError"\\s*:\\s*"[^"]+/ and json diarization = false');
-    expect(finding!.actual).toMatch(/^HTTP 200, json diarization = false \/ HTTP 200, body not matching \/"diarizationError".*\/ after 6 attempts; body: \{"status":"ok"/);
+    expect(finding!.expected).toBe(
+      'GET /v1/ping: HTTP 200 and json diarization = true or HTTP 200 and body matching /"diarizationError"\\s*:\\s*"[^"]+/ and json diarization = false',
+    );
+    expect(finding!.actual).toMatch(
+      /^HTTP 200, json diarization = false \/ HTTP 200, body not matching \/"diarizationError".*\/ after 6 attempts; body: \{"status":"ok"/,
+    );
   });
 });

@@ -11,21 +11,53 @@ function req(over: Partial<CompatRequest> & { torch: string }): CompatRequest {
 describe('checkCompatibility: combinations PyTorch publishes', () => {
   test.each([
     { name: '2.2.2 with cu121 on amd64 and cpu on arm64 (the defaults)', r: req({ torch: '2.2.2', variants: { [AMD]: 'cu121', [ARM]: 'cpu' } }), warnings: 0 },
-    { name: '2.2.2 with cu118 and torchvision 0.17.2', r: req({ torch: '2.2.2', torchvision: '0.17.2', variants: { [AMD]: 'cu118', [ARM]: 'cpu' } }), warnings: 0 },
+    {
+      name: '2.2.2 with cu118 and torchvision 0.17.2',
+      r: req({ torch: '2.2.2', torchvision: '0.17.2', variants: { [AMD]: 'cu118', [ARM]: 'cpu' } }),
+      warnings: 0,
+    },
     { name: '2.0.1 pairs with torchaudio 2.0.2 and has cu117', r: req({ torch: '2.0.1', torchaudio: '2.0.2', variants: { [AMD]: 'cu117' } }), warnings: 0 },
-    { name: '2.0.0 pairs with torchaudio 2.0.1 and torchvision 0.15.1', r: req({ torch: '2.0.0', torchaudio: '2.0.1', torchvision: '0.15.1', variants: { [AMD]: 'cu118' } }), warnings: 0 },
+    {
+      name: '2.0.0 pairs with torchaudio 2.0.1 and torchvision 0.15.1',
+      r: req({ torch: '2.0.0', torchaudio: '2.0.1', torchvision: '0.15.1', variants: { [AMD]: 'cu118' } }),
+      warnings: 0,
+    },
     { name: '2.1.2 with cu121', r: req({ torch: '2.1.2', variants: { [AMD]: 'cu121', [ARM]: 'cpu' } }), warnings: 0 },
     { name: '2.3.1 with cu118', r: req({ torch: '2.3.1', variants: { [AMD]: 'cu118', [ARM]: 'cpu' } }), warnings: 0 },
     { name: '2.5.1 with cu124 on amd64', r: req({ torch: '2.5.1', torchvision: '0.20.1', variants: { [AMD]: 'cu124', [ARM]: 'cpu' } }), warnings: 0 },
     { name: '2.6.0 with cu126 on both platforms', r: req({ torch: '2.6.0', variants: { [AMD]: 'cu126', [ARM]: 'cu126' } }), warnings: 0 },
-    { name: '2.8.0 with cu129 on both platforms', r: req({ torch: '2.8.0', torchvision: '0.23.0', variants: { [AMD]: 'cu129', [ARM]: 'cu129' } }), warnings: 0 },
-    { name: '2.7.1 with cu128 on arm64 (warns: torchaudio aarch64 wheel not seen)', r: req({ torch: '2.7.1', variants: { [AMD]: 'cu128', [ARM]: 'cu128' } }), warnings: 1 },
-    { name: '2.5.1 with cu124 on arm64 (warns: untagged wheel name inferred)', r: req({ torch: '2.5.1', variants: { [AMD]: 'cu124', [ARM]: 'cu124' } }), warnings: 1 },
-    { name: '2.9.0 with cu129 on both platforms (the index has it; the install page does not say)', r: req({ torch: '2.9.0', variants: { [AMD]: 'cu129', [ARM]: 'cu129' } }), warnings: 1 },
+    {
+      name: '2.8.0 with cu129 on both platforms',
+      r: req({ torch: '2.8.0', torchvision: '0.23.0', variants: { [AMD]: 'cu129', [ARM]: 'cu129' } }),
+      warnings: 0,
+    },
+    {
+      name: '2.7.1 with cu128 on arm64 (warns: torchaudio aarch64 wheel not seen)',
+      r: req({ torch: '2.7.1', variants: { [AMD]: 'cu128', [ARM]: 'cu128' } }),
+      warnings: 1,
+    },
+    {
+      name: '2.5.1 with cu124 on arm64 (warns: untagged wheel name inferred)',
+      r: req({ torch: '2.5.1', variants: { [AMD]: 'cu124', [ARM]: 'cu124' } }),
+      warnings: 1,
+    },
+    {
+      name: '2.9.0 with cu129 on both platforms (the index has it; the install page does not say)',
+      r: req({ torch: '2.9.0', variants: { [AMD]: 'cu129', [ARM]: 'cu129' } }),
+      warnings: 1,
+    },
     { name: '2.9.1 with cu129 on amd64', r: req({ torch: '2.9.1', variants: { [AMD]: 'cu129', [ARM]: 'cpu' } }), warnings: 0 },
-    { name: '2.10.0 with cu130 on both, torchvision 0.25.0 (warns: domain tags from issue 7)', r: req({ torch: '2.10.0', torchvision: '0.25.0', variants: { [AMD]: 'cu130', [ARM]: 'cu130' } }), warnings: 1 },
+    {
+      name: '2.10.0 with cu130 on both, torchvision 0.25.0 (warns: domain tags from issue 7)',
+      r: req({ torch: '2.10.0', torchvision: '0.25.0', variants: { [AMD]: 'cu130', [ARM]: 'cu130' } }),
+      warnings: 1,
+    },
     { name: '2.2.2 for Python 3.12', r: req({ torch: '2.2.2', python: '3.12' }), warnings: 0 },
-    { name: '2.9.1 with cu130 on both and torchvision 0.24.1', r: req({ torch: '2.9.1', torchvision: '0.24.1', variants: { [AMD]: 'cu130', [ARM]: 'cpu' } }), warnings: 0 },
+    {
+      name: '2.9.1 with cu130 on both and torchvision 0.24.1',
+      r: req({ torch: '2.9.1', torchvision: '0.24.1', variants: { [AMD]: 'cu130', [ARM]: 'cpu' } }),
+      warnings: 0,
+    },
     { name: 'platform aliases are understood (linux/arm64/v8)', r: req({ torch: '2.2.2', variants: { 'linux/arm64/v8': 'cpu' } }), warnings: 0 },
   ])('$name', ({ r, warnings }) => {
     const got = checkCompatibility(r);
@@ -124,7 +156,11 @@ describe('checkCompatibility: refusals name the input and the valid choices', ()
       name: 'torchaudio from the previous patch release',
       r: req({ torch: '2.2.2', torchaudio: '2.2.1' }),
       input: 'torchaudio-version',
-      says: ['torchaudio 2.2.1 is not the release that pairs with torch 2.2.2', 'torchaudio 2.2.1 pairs with torch 2.2.1', 'torch 2.2.2 pairs with torchaudio 2.2.2'],
+      says: [
+        'torchaudio 2.2.1 is not the release that pairs with torch 2.2.2',
+        'torchaudio 2.2.1 pairs with torch 2.2.1',
+        'torch 2.2.2 pairs with torchaudio 2.2.2',
+      ],
     },
     {
       name: 'torchaudio numbered like torch for 2.0.1 (it pairs with 2.0.2)',
@@ -173,7 +209,7 @@ describe('checkCompatibility: releases the table does not know', () => {
     expect(check).toThrow(`nearest known: ${nearest}`);
     expect(check).toThrow('dated 2026-11-24');
     expect(check).toThrow('may be stale');
-    expect(check).toThrow("allow-unknown-torch: true");
+    expect(check).toThrow('allow-unknown-torch: true');
   });
 
   test.each([
@@ -204,24 +240,150 @@ describe('checkCompatibility: releases the table does not know', () => {
 
 describe('expectedVersions follows the wheel names', () => {
   test.each([
-    { name: 'amd64 cu121 for 2.2.2: +cu121 on both, CUDA 12.1', torch: '2.2.2', torchaudio: '2.2.2', variant: 'cu121', arch: 'amd64' as const, want: { torch: '2.2.2+cu121', torchaudio: '2.2.2+cu121', cuda: '12.1' } },
-    { name: 'amd64 cpu for 2.2.2: +cpu on both', torch: '2.2.2', torchaudio: '2.2.2', variant: 'cpu', arch: 'amd64' as const, want: { torch: '2.2.2+cpu', torchaudio: '2.2.2+cpu', cuda: null } },
-    { name: 'amd64 cu118 for 2.0.1 keeps torchaudio 2.0.2 apart', torch: '2.0.1', torchaudio: '2.0.2', variant: 'cu118', arch: 'amd64' as const, want: { torch: '2.0.1+cu118', torchaudio: '2.0.2+cu118', cuda: '11.8' } },
-    { name: 'arm64 cpu for 2.2.2: no local tag', torch: '2.2.2', torchaudio: '2.2.2', variant: 'cpu', arch: 'arm64' as const, want: { torch: '2.2.2', torchaudio: '2.2.2', cuda: null } },
-    { name: 'arm64 cpu for 2.5.1: still no local tag', torch: '2.5.1', torchaudio: '2.5.1', variant: 'cpu', arch: 'arm64' as const, want: { torch: '2.5.1', torchaudio: '2.5.1', cuda: null } },
-    { name: 'arm64 cpu for 2.6.0: torch +cpu, torchaudio untagged', torch: '2.6.0', torchaudio: '2.6.0', variant: 'cpu', arch: 'arm64' as const, want: { torch: '2.6.0+cpu', torchaudio: '2.6.0', cuda: null } },
-    { name: 'arm64 cpu for 2.9.1: torch +cpu, torchaudio untagged', torch: '2.9.1', torchaudio: '2.9.1', variant: 'cpu', arch: 'arm64' as const, want: { torch: '2.9.1+cpu', torchaudio: '2.9.1', cuda: null } },
-    { name: 'arm64 cu126 for 2.6.0: torch +cu126, torchaudio untagged', torch: '2.6.0', torchaudio: '2.6.0', variant: 'cu126', arch: 'arm64' as const, want: { torch: '2.6.0+cu126', torchaudio: '2.6.0', cuda: '12.6' } },
-    { name: 'arm64 cu128 for 2.7.0', torch: '2.7.0', torchaudio: '2.7.0', variant: 'cu128', arch: 'arm64' as const, want: { torch: '2.7.0+cu128', torchaudio: '2.7.0', cuda: '12.8' } },
-    { name: 'arm64 cu130 for 2.9.0', torch: '2.9.0', torchaudio: '2.9.0', variant: 'cu130', arch: 'arm64' as const, want: { torch: '2.9.0+cu130', torchaudio: '2.9.0', cuda: '13.0' } },
-    { name: 'arm64 cu124 for 2.4.0: untagged wheel name', torch: '2.4.0', torchaudio: '2.4.0', variant: 'cu124', arch: 'arm64' as const, want: { torch: '2.4.0', torchaudio: '2.4.0', cuda: '12.4' } },
-    { name: 'arm64 cpu for 2.10.0: torch and torchaudio +cpu', torch: '2.10.0', torchaudio: '2.10.0', variant: 'cpu', arch: 'arm64' as const, want: { torch: '2.10.0+cpu', torchaudio: '2.10.0+cpu', cuda: null } },
-    { name: 'arm64 cu129 for 2.9.0: torch +cu129, torchaudio untagged', torch: '2.9.0', torchaudio: '2.9.0', variant: 'cu129', arch: 'arm64' as const, want: { torch: '2.9.0+cu129', torchaudio: '2.9.0', cuda: '12.9' } },
-    { name: 'unknown release, amd64: +variant', torch: '2.12.0', torchaudio: '2.12.0', variant: 'cu130', arch: 'amd64' as const, want: { torch: '2.12.0+cu130', torchaudio: '2.12.0+cu130', cuda: '13.0' } },
-    { name: 'unknown release from 2.10 on, arm64 cpu: both +cpu', torch: '2.12.0', torchaudio: '2.12.0', variant: 'cpu', arch: 'arm64' as const, want: { torch: '2.12.0+cpu', torchaudio: '2.12.0+cpu', cuda: null } },
-    { name: 'unknown release from 2.10 on, arm64 CUDA: both +variant', torch: '2.12.0', torchaudio: '2.12.0', variant: 'cu130', arch: 'arm64' as const, want: { torch: '2.12.0+cu130', torchaudio: '2.12.0+cu130', cuda: '13.0' } },
-    { name: 'unknown patch between 2.6 and 2.10, arm64 cpu: torch +cpu, torchaudio bare', torch: '2.7.9', torchaudio: '2.7.9', variant: 'cpu', arch: 'arm64' as const, want: { torch: '2.7.9+cpu', torchaudio: '2.7.9', cuda: null } },
-    { name: 'unknown patch before 2.6, arm64 cpu: both bare', torch: '2.3.9', torchaudio: '2.3.9', variant: 'cpu', arch: 'arm64' as const, want: { torch: '2.3.9', torchaudio: '2.3.9', cuda: null } },
+    {
+      name: 'amd64 cu121 for 2.2.2: +cu121 on both, CUDA 12.1',
+      torch: '2.2.2',
+      torchaudio: '2.2.2',
+      variant: 'cu121',
+      arch: 'amd64' as const,
+      want: { torch: '2.2.2+cu121', torchaudio: '2.2.2+cu121', cuda: '12.1' },
+    },
+    {
+      name: 'amd64 cpu for 2.2.2: +cpu on both',
+      torch: '2.2.2',
+      torchaudio: '2.2.2',
+      variant: 'cpu',
+      arch: 'amd64' as const,
+      want: { torch: '2.2.2+cpu', torchaudio: '2.2.2+cpu', cuda: null },
+    },
+    {
+      name: 'amd64 cu118 for 2.0.1 keeps torchaudio 2.0.2 apart',
+      torch: '2.0.1',
+      torchaudio: '2.0.2',
+      variant: 'cu118',
+      arch: 'amd64' as const,
+      want: { torch: '2.0.1+cu118', torchaudio: '2.0.2+cu118', cuda: '11.8' },
+    },
+    {
+      name: 'arm64 cpu for 2.2.2: no local tag',
+      torch: '2.2.2',
+      torchaudio: '2.2.2',
+      variant: 'cpu',
+      arch: 'arm64' as const,
+      want: { torch: '2.2.2', torchaudio: '2.2.2', cuda: null },
+    },
+    {
+      name: 'arm64 cpu for 2.5.1: still no local tag',
+      torch: '2.5.1',
+      torchaudio: '2.5.1',
+      variant: 'cpu',
+      arch: 'arm64' as const,
+      want: { torch: '2.5.1', torchaudio: '2.5.1', cuda: null },
+    },
+    {
+      name: 'arm64 cpu for 2.6.0: torch +cpu, torchaudio untagged',
+      torch: '2.6.0',
+      torchaudio: '2.6.0',
+      variant: 'cpu',
+      arch: 'arm64' as const,
+      want: { torch: '2.6.0+cpu', torchaudio: '2.6.0', cuda: null },
+    },
+    {
+      name: 'arm64 cpu for 2.9.1: torch +cpu, torchaudio untagged',
+      torch: '2.9.1',
+      torchaudio: '2.9.1',
+      variant: 'cpu',
+      arch: 'arm64' as const,
+      want: { torch: '2.9.1+cpu', torchaudio: '2.9.1', cuda: null },
+    },
+    {
+      name: 'arm64 cu126 for 2.6.0: torch +cu126, torchaudio untagged',
+      torch: '2.6.0',
+      torchaudio: '2.6.0',
+      variant: 'cu126',
+      arch: 'arm64' as const,
+      want: { torch: '2.6.0+cu126', torchaudio: '2.6.0', cuda: '12.6' },
+    },
+    {
+      name: 'arm64 cu128 for 2.7.0',
+      torch: '2.7.0',
+      torchaudio: '2.7.0',
+      variant: 'cu128',
+      arch: 'arm64' as const,
+      want: { torch: '2.7.0+cu128', torchaudio: '2.7.0', cuda: '12.8' },
+    },
+    {
+      name: 'arm64 cu130 for 2.9.0',
+      torch: '2.9.0',
+      torchaudio: '2.9.0',
+      variant: 'cu130',
+      arch: 'arm64' as const,
+      want: { torch: '2.9.0+cu130', torchaudio: '2.9.0', cuda: '13.0' },
+    },
+    {
+      name: 'arm64 cu124 for 2.4.0: untagged wheel name',
+      torch: '2.4.0',
+      torchaudio: '2.4.0',
+      variant: 'cu124',
+      arch: 'arm64' as const,
+      want: { torch: '2.4.0', torchaudio: '2.4.0', cuda: '12.4' },
+    },
+    {
+      name: 'arm64 cpu for 2.10.0: torch and torchaudio +cpu',
+      torch: '2.10.0',
+      torchaudio: '2.10.0',
+      variant: 'cpu',
+      arch: 'arm64' as const,
+      want: { torch: '2.10.0+cpu', torchaudio: '2.10.0+cpu', cuda: null },
+    },
+    {
+      name: 'arm64 cu129 for 2.9.0: torch +cu129, torchaudio untagged',
+      torch: '2.9.0',
+      torchaudio: '2.9.0',
+      variant: 'cu129',
+      arch: 'arm64' as const,
+      want: { torch: '2.9.0+cu129', torchaudio: '2.9.0', cuda: '12.9' },
+    },
+    {
+      name: 'unknown release, amd64: +variant',
+      torch: '2.12.0',
+      torchaudio: '2.12.0',
+      variant: 'cu130',
+      arch: 'amd64' as const,
+      want: { torch: '2.12.0+cu130', torchaudio: '2.12.0+cu130', cuda: '13.0' },
+    },
+    {
+      name: 'unknown release from 2.10 on, arm64 cpu: both +cpu',
+      torch: '2.12.0',
+      torchaudio: '2.12.0',
+      variant: 'cpu',
+      arch: 'arm64' as const,
+      want: { torch: '2.12.0+cpu', torchaudio: '2.12.0+cpu', cuda: null },
+    },
+    {
+      name: 'unknown release from 2.10 on, arm64 CUDA: both +variant',
+      torch: '2.12.0',
+      torchaudio: '2.12.0',
+      variant: 'cu130',
+      arch: 'arm64' as const,
+      want: { torch: '2.12.0+cu130', torchaudio: '2.12.0+cu130', cuda: '13.0' },
+    },
+    {
+      name: 'unknown patch between 2.6 and 2.10, arm64 cpu: torch +cpu, torchaudio bare',
+      torch: '2.7.9',
+      torchaudio: '2.7.9',
+      variant: 'cpu',
+      arch: 'arm64' as const,
+      want: { torch: '2.7.9+cpu', torchaudio: '2.7.9', cuda: null },
+    },
+    {
+      name: 'unknown patch before 2.6, arm64 cpu: both bare',
+      torch: '2.3.9',
+      torchaudio: '2.3.9',
+      variant: 'cpu',
+      arch: 'arm64' as const,
+      want: { torch: '2.3.9', torchaudio: '2.3.9', cuda: null },
+    },
   ])('$name', ({ torch, torchaudio, variant, arch, want }) => {
     expect(expectedVersions(torch, torchaudio, variant, arch)).toEqual(want);
   });
@@ -245,7 +407,30 @@ describe('torch-releases.json is well-formed', () => {
 
   test('it covers 2.0.0 through 2.11.0', () => {
     const keys = releases.map(([k]) => k);
-    for (const v of ['2.0.0', '2.0.1', '2.1.0', '2.1.1', '2.1.2', '2.2.0', '2.2.1', '2.2.2', '2.3.0', '2.3.1', '2.4.0', '2.4.1', '2.5.0', '2.5.1', '2.6.0', '2.7.0', '2.7.1', '2.8.0', '2.9.0', '2.9.1', '2.10.0', '2.11.0']) {
+    for (const v of [
+      '2.0.0',
+      '2.0.1',
+      '2.1.0',
+      '2.1.1',
+      '2.1.2',
+      '2.2.0',
+      '2.2.1',
+      '2.2.2',
+      '2.3.0',
+      '2.3.1',
+      '2.4.0',
+      '2.4.1',
+      '2.5.0',
+      '2.5.1',
+      '2.6.0',
+      '2.7.0',
+      '2.7.1',
+      '2.8.0',
+      '2.9.0',
+      '2.9.1',
+      '2.10.0',
+      '2.11.0',
+    ]) {
       expect(keys).toContain(v);
     }
   });

@@ -13,10 +13,18 @@ describe('parseConfig: a two-variant file', () => {
     { name: 'entries in file order', got: () => config.entries.map((e) => e.name), want: ['full', 'slim'] },
     { name: "explicit empty suffix kept, others get '-name'", got: () => config.entries.map((e) => e.suffix), want: ['', '-slim'] },
     { name: 'defaults fill what an entry leaves out', got: () => config.entries[1].values.image, want: 'ghcr.io/acme/worker' },
-    { name: 'ping keys become ping-* inputs', got: () => [config.entries[0].values['ping-port'], config.entries[0].values['startup-timeout']], want: ['8477', '180'] },
+    {
+      name: 'ping keys become ping-* inputs',
+      got: () => [config.entries[0].values['ping-port'], config.entries[0].values['startup-timeout']],
+      want: ['8477', '180'],
+    },
     { name: 'variant map becomes PLATFORM=VARIANT', got: () => config.entries[0].values['torch-variants'], want: 'linux/amd64=cu121,linux/arm64=cpu' },
     { name: 'flow-style map too', got: () => config.entries[1].values['torch-variants'], want: 'linux/amd64=cpu,linux/arm64=cpu' },
-    { name: 'build args: shared and per platform', got: () => config.entries[0].values['build-args'], want: 'WITH_DIARIZATION=1\nlinux/amd64:BASE_IMAGE=nvidia/cuda:12.1.1-runtime-ubuntu22.04' },
+    {
+      name: 'build args: shared and per platform',
+      got: () => config.entries[0].values['build-args'],
+      want: 'WITH_DIARIZATION=1\nlinux/amd64:BASE_IMAGE=nvidia/cuda:12.1.1-runtime-ubuntu22.04',
+    },
     { name: 'platform list joined', got: () => config.entries[1].values.platforms, want: 'linux/amd64\nlinux/arm64' },
     { name: 'expect map, null cuda is none', got: () => config.entries[1].values.expect, want: 'linux/amd64: torch=2.2.2+cpu cuda=none' },
     { name: 'line of an entry key', got: () => config.entries[1].lines.target, want: 22 },
@@ -30,17 +38,45 @@ describe('parseConfig: a two-variant file', () => {
 describe('parseConfig: refusals name file, line and key', () => {
   test.each([
     { name: 'YAML syntax error', text: 'images:\n  - name: a\n   bad: [\n', want: /^ml-image\.yml:\d+: \(syntax\): / },
-    { name: 'unknown top-level key', text: 'images: [{image: x}]\nimagez: []\n', want: /^ml-image\.yml:2: imagez: unknown top-level key; accepted: version, defaults, images$/ },
-    { name: 'unknown key in an image', text: 'images:\n  - name: a\n    image: x\n  - name: b\n    torchversion: 2.2.2\n', want: /^ml-image\.yml:5: images\[1\]\.torchversion: unknown key; accepted: name, suffix, image/ },
-    { name: 'wrong type for platforms', text: 'images:\n  - image: x\n    platforms: {a: b}\n', want: /^ml-image\.yml:3: images\[0\]\.platforms: must be a list of strings$/ },
-    { name: 'unknown ping key', text: 'images:\n  - image: x\n    ping:\n      porte: 1\n', want: /^ml-image\.yml:4: images\[0\]\.ping\.porte: unknown key; accepted: port, path, startup-timeout, token-env$/ },
-    { name: 'unknown expect key', text: 'images:\n  - image: x\n    expect:\n      linux/arm64:\n        torchvision: 1\n', want: /^ml-image\.yml:5: images\[0\]\.expect\.linux\/arm64\.torchvision: unknown key/ },
+    {
+      name: 'unknown top-level key',
+      text: 'images: [{image: x}]\nimagez: []\n',
+      want: /^ml-image\.yml:2: imagez: unknown top-level key; accepted: version, defaults, images$/,
+    },
+    {
+      name: 'unknown key in an image',
+      text: 'images:\n  - name: a\n    image: x\n  - name: b\n    torchversion: 2.2.2\n',
+      want: /^ml-image\.yml:5: images\[1\]\.torchversion: unknown key; accepted: name, suffix, image/,
+    },
+    {
+      name: 'wrong type for platforms',
+      text: 'images:\n  - image: x\n    platforms: {a: b}\n',
+      want: /^ml-image\.yml:3: images\[0\]\.platforms: must be a list of strings$/,
+    },
+    {
+      name: 'unknown ping key',
+      text: 'images:\n  - image: x\n    ping:\n      porte: 1\n',
+      want: /^ml-image\.yml:4: images\[0\]\.ping\.porte: unknown key; accepted: port, path, startup-timeout, token-env$/,
+    },
+    {
+      name: 'unknown expect key',
+      text: 'images:\n  - image: x\n    expect:\n      linux/arm64:\n        torchvision: 1\n',
+      want: /^ml-image\.yml:5: images\[0\]\.expect\.linux\/arm64\.torchvision: unknown key/,
+    },
     { name: 'several images without names', text: 'images:\n  - image: x\n  - image: y\n', want: /^ml-image\.yml:2: images\[0\]: needs a name/ },
-    { name: 'duplicate names', text: 'images:\n  - name: a\n    image: x\n  - name: a\n    image: y\n', want: /^ml-image\.yml:4: images\[1\]\.name: 'a' is used twice$/ },
+    {
+      name: 'duplicate names',
+      text: 'images:\n  - name: a\n    image: x\n  - name: a\n    image: y\n',
+      want: /^ml-image\.yml:4: images\[1\]\.name: 'a' is used twice$/,
+    },
     { name: 'empty images', text: 'images: []\n', want: /^ml-image\.yml:1: images: must be a non-empty list/ },
     { name: 'not a map', text: '- a\n- b\n', want: /^ml-image\.yml: \(top level\): the file must be a map/ },
     { name: 'unsupported version', text: 'version: 2\nimages: [{image: x}]\n', want: /^ml-image\.yml:1: version: unsupported version 2; accepted: 1$/ },
-    { name: 'checks that are not a list', text: 'images:\n  - image: x\n    checks: {name: a}\n', want: /^ml-image\.yml:3: images\[0\]\.checks: must be a list of checks/ },
+    {
+      name: 'checks that are not a list',
+      text: 'images:\n  - image: x\n    checks: {name: a}\n',
+      want: /^ml-image\.yml:3: images\[0\]\.checks: must be a list of checks/,
+    },
   ])('$name', ({ text, want }) => {
     let err: unknown;
     try {
@@ -93,8 +129,16 @@ describe('parseConfig: checks', () => {
 
   test.each([
     { name: "an image's own list replaces the defaults'", got: () => full.map((c) => c.name), want: ['whisper'] },
-    { name: 'a list comes through as the same checks (js-yaml has read an unquoted 1.10 as 1.1 by then)', got: () => full[0], want: expect.objectContaining({ argv: ['python3', '-c', 'import whisper', '1.1'], periodSeconds: 5 }) },
-    { name: 'regex and JSON value types survive', got: () => full[0].kind === 'exec' && [full[0].expect[0].stdout!.source, full[0].expect[0].json[0].value], want: ['^large-v3\\.pt$', 'true'] },
+    {
+      name: 'a list comes through as the same checks (js-yaml has read an unquoted 1.10 as 1.1 by then)',
+      got: () => full[0],
+      want: expect.objectContaining({ argv: ['python3', '-c', 'import whisper', '1.1'], periodSeconds: 5 }),
+    },
+    {
+      name: 'regex and JSON value types survive',
+      got: () => full[0].kind === 'exec' && [full[0].expect[0].stdout!.source, full[0].expect[0].json[0].value],
+      want: ['^large-v3\\.pt$', 'true'],
+    },
     { name: 'YAML text is taken as is', got: () => slim.map((c) => c.name), want: ['ping'] },
     { name: 'line of the checks key, for errors the input parser finds', got: () => config.entries[0].lines.checks, want: 8 },
   ])('$name', ({ got, want }) => {
@@ -102,7 +146,7 @@ describe('parseConfig: checks', () => {
   });
 
   test.each([
-    { name: 'a list', v: [{ name: 'a', exec: 'true' }], want: "- name: a\n  exec: \"true\"\n" },
+    { name: 'a list', v: [{ name: 'a', exec: 'true' }], want: '- name: a\n  exec: "true"\n' },
     { name: 'an empty list is no checks', v: [], want: '' },
     { name: 'text', v: '- name: a\n', want: '- name: a\n' },
     { name: 'a map is refused', v: { name: 'a' }, want: undefined },

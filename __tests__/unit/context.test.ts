@@ -16,15 +16,36 @@ describe('readContext from recorded events', () => {
     {
       name: 'push to main',
       run: 'pushMain',
-      want: { eventName: 'push', ref: 'refs/heads/main', refName: 'main', sha: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b', defaultBranch: 'main', headRef: '', baseRef: '', event: REPO_EVENT },
+      want: {
+        eventName: 'push',
+        ref: 'refs/heads/main',
+        refName: 'main',
+        sha: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b',
+        defaultBranch: 'main',
+        headRef: '',
+        baseRef: '',
+        event: REPO_EVENT,
+      },
     },
     { name: 'tag v1.2.3', run: 'tag', want: { eventName: 'push', ref: 'refs/tags/v1.2.3', refName: 'v1.2.3', defaultBranch: 'main', event: REPO_EVENT } },
     { name: 'pre-release tag', run: 'preRelease', want: { ref: 'refs/tags/v1.2.3-rc.1', refName: 'v1.2.3-rc.1', event: REPO_EVENT } },
-    { name: 'schedule: no repository object in the payload', run: 'schedule', want: { eventName: 'schedule', refName: 'main', defaultBranch: undefined, event: {} } },
+    {
+      name: 'schedule: no repository object in the payload',
+      run: 'schedule',
+      want: { eventName: 'schedule', refName: 'main', defaultBranch: undefined, event: {} },
+    },
     {
       name: 'pull request 42',
       run: 'pullRequest',
-      want: { eventName: 'pull_request', ref: 'refs/pull/42/merge', refName: '42/merge', headRef: 'feature/faster-decode', baseRef: 'main', defaultBranch: 'main', event: { ...REPO_EVENT, prNumber: 42 } },
+      want: {
+        eventName: 'pull_request',
+        ref: 'refs/pull/42/merge',
+        refName: '42/merge',
+        headRef: 'feature/faster-decode',
+        baseRef: 'main',
+        defaultBranch: 'main',
+        event: { ...REPO_EVENT, prNumber: 42 },
+      },
     },
     {
       name: 'workflow_dispatch on a branch',
@@ -59,12 +80,27 @@ describe('readContext with a temporary event file', () => {
   };
 
   test.each([
-    { name: 'null description and license are left out', payload: { repository: { name: 'w', description: null, license: null, default_branch: 'trunk' } }, want: { repositoryName: 'w' }, defaultBranch: 'trunk' },
-    { name: 'NOASSERTION is kept as sent (labels drop it)', payload: { repository: { license: { spdx_id: 'NOASSERTION' } } }, want: { license: 'NOASSERTION' }, defaultBranch: undefined },
+    {
+      name: 'null description and license are left out',
+      payload: { repository: { name: 'w', description: null, license: null, default_branch: 'trunk' } },
+      want: { repositoryName: 'w' },
+      defaultBranch: 'trunk',
+    },
+    {
+      name: 'NOASSERTION is kept as sent (labels drop it)',
+      payload: { repository: { license: { spdx_id: 'NOASSERTION' } } },
+      want: { license: 'NOASSERTION' },
+      defaultBranch: undefined,
+    },
     { name: 'an empty description is left out', payload: { repository: { description: '' } }, want: {}, defaultBranch: undefined },
     { name: 'the top-level number when there is no pull_request object', payload: { number: 7 }, want: { prNumber: 7 }, defaultBranch: undefined },
     { name: 'pull_request.number wins over number', payload: { number: 7, pull_request: { number: 8 } }, want: { prNumber: 8 }, defaultBranch: undefined },
-    { name: 'a number that is not a positive whole number is left out', payload: { number: '7', pull_request: { number: 0 } }, want: {}, defaultBranch: undefined },
+    {
+      name: 'a number that is not a positive whole number is left out',
+      payload: { number: '7', pull_request: { number: 0 } },
+      want: {},
+      defaultBranch: undefined,
+    },
     { name: 'a default_branch that is not a string is unknown', payload: { repository: { default_branch: 3 } }, want: {}, defaultBranch: undefined },
     { name: 'a repository that is not an object is ignored', payload: { repository: 'acme/w' }, want: {}, defaultBranch: undefined },
   ])('$name', ({ payload, want, defaultBranch }) => {

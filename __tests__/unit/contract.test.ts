@@ -16,7 +16,12 @@ describe('checkPingBody', () => {
     { name: 'activeJobs 1.5', body: pingBody({ activeJobs: 1.5 }), gpu: false, want: ['ping activeJobs'] },
     { name: "activeJobs '0' as a string", body: pingBody({ activeJobs: '0' }), gpu: false, want: ['ping activeJobs'] },
     { name: 'missing maxConcurrentJobs', body: pingBody({ maxConcurrentJobs: undefined }), gpu: false, want: ['ping maxConcurrentJobs'] },
-    { name: 'several problems at once, in order', body: pingBody({ status: 'starting', version: null, activeJobs: -2 }), gpu: false, want: ['ping status', 'ping version', 'ping activeJobs'] },
+    {
+      name: 'several problems at once, in order',
+      body: pingBody({ status: 'starting', version: null, activeJobs: -2 }),
+      gpu: false,
+      want: ['ping status', 'ping version', 'ping activeJobs'],
+    },
     { name: 'an array body', body: [pingBody()], gpu: false, want: ['ping body'] },
     { name: 'a string body', body: 'ok', gpu: false, want: ['ping body'] },
     { name: 'a null body', body: null, gpu: false, want: ['ping body'] },
@@ -25,8 +30,18 @@ describe('checkPingBody', () => {
   });
 
   test.each([
-    { name: 'missing field shows (missing)', body: pingBody({ maxConcurrentJobs: undefined }), gpu: false, want: { check: 'ping maxConcurrentJobs', expected: 'a non-negative integer', actual: '(missing)' } },
-    { name: 'wrong status shows the JSON value', body: pingBody({ status: 'error' }), gpu: false, want: { check: 'ping status', expected: '"ok"', actual: '"error"' } },
+    {
+      name: 'missing field shows (missing)',
+      body: pingBody({ maxConcurrentJobs: undefined }),
+      gpu: false,
+      want: { check: 'ping maxConcurrentJobs', expected: 'a non-negative integer', actual: '(missing)' },
+    },
+    {
+      name: 'wrong status shows the JSON value',
+      body: pingBody({ status: 'error' }),
+      gpu: false,
+      want: { check: 'ping status', expected: '"ok"', actual: '"error"' },
+    },
     { name: 'unexpected gpu shows both booleans', body: pingBody({ gpu: true }), gpu: false, want: { check: 'ping gpu', expected: 'false', actual: 'true' } },
     { name: 'a string body shows it as JSON', body: 'ok', gpu: false, want: { check: 'ping body', expected: 'a JSON object', actual: '"ok"' } },
   ])('finding detail: $name', ({ body, gpu, want }) => {
@@ -39,7 +54,10 @@ describe('parseProbe', () => {
 
   test.each([
     { name: 'the probe line alone', stdout: line },
-    { name: 'the probe line among warnings before and after', stdout: `/usr/lib/python3/dist-packages/torch/__init__.py:1: UserWarning: numpy\n  warn()\n${line}\nbye\n` },
+    {
+      name: 'the probe line among warnings before and after',
+      stdout: `/usr/lib/python3/dist-packages/torch/__init__.py:1: UserWarning: numpy\n  warn()\n${line}\nbye\n`,
+    },
     { name: 'a CRLF line ending', stdout: `noise\r\n${line}\r\n` },
   ])('finds $name', ({ stdout }) => {
     expect(parseProbe(stdout)).toEqual({ machine: 'aarch64', torch: '2.2.2', torchaudio: '2.2.2', cuda: null });
@@ -68,7 +86,13 @@ describe('compareProbe', () => {
 
   test.each([
     { name: 'a matching amd64 image has no findings', expected: cu121, machine: 'x86_64', probe: probe(), want: [] },
-    { name: 'a matching arm64 image has no findings', expected: arm, machine: 'aarch64', probe: probe({ torch: '2.2.2', torchaudio: '2.2.2', cuda: null, machine: 'aarch64' }), want: [] },
+    {
+      name: 'a matching arm64 image has no findings',
+      expected: arm,
+      machine: 'aarch64',
+      probe: probe({ torch: '2.2.2', torchaudio: '2.2.2', cuda: null, machine: 'aarch64' }),
+      want: [],
+    },
     {
       name: 'versions are compared as exact strings: 2.2.2 is not 2.2.2+cu121',
       expected: cu121,

@@ -6,10 +6,31 @@ const ENABLED = 'enabled\ninterpreter /usr/bin/qemu-aarch64-static\nflags: OCF\n
 
 describe('checkEmulation', () => {
   test.each([
-    { name: 'arm64 on an amd64 host with qemu-aarch64 enabled', platform: 'linux/arm64' as const, host: 'linux/amd64', files: { '/proc/sys/fs/binfmt_misc/qemu-aarch64': ENABLED }, want: 'emulated', reads: true },
-    { name: 'amd64 on an arm64 host with qemu-x86_64 enabled', platform: 'linux/amd64' as const, host: 'linux/arm64', files: { '/proc/sys/fs/binfmt_misc/qemu-x86_64': 'enabled\n' }, want: 'emulated', reads: true },
+    {
+      name: 'arm64 on an amd64 host with qemu-aarch64 enabled',
+      platform: 'linux/arm64' as const,
+      host: 'linux/amd64',
+      files: { '/proc/sys/fs/binfmt_misc/qemu-aarch64': ENABLED },
+      want: 'emulated',
+      reads: true,
+    },
+    {
+      name: 'amd64 on an arm64 host with qemu-x86_64 enabled',
+      platform: 'linux/amd64' as const,
+      host: 'linux/arm64',
+      files: { '/proc/sys/fs/binfmt_misc/qemu-x86_64': 'enabled\n' },
+      want: 'emulated',
+      reads: true,
+    },
     { name: 'amd64 on an amd64 host is native', platform: 'linux/amd64' as const, host: 'linux/amd64', files: {}, want: 'native', reads: false },
-    { name: 'arm64 on an arm64 host is native even without binfmt', platform: 'linux/arm64' as const, host: 'linux/arm64', files: {}, want: 'native', reads: false },
+    {
+      name: 'arm64 on an arm64 host is native even without binfmt',
+      platform: 'linux/arm64' as const,
+      host: 'linux/arm64',
+      files: {},
+      want: 'native',
+      reads: false,
+    },
   ])('$name', ({ platform, host, files, want, reads }) => {
     const read = jest.fn((path: string) => (files as Record<string, string>)[path]);
     expect(checkEmulation(platformPlan(platform), host, read)).toBe(want);

@@ -101,7 +101,11 @@ describe('contextFiles: links stay inside the build context', () => {
   });
   test('a linked directory is listed as a file (not entered)', () => {
     fs.symlinkSync('requirements', path.join(ws, 'ctx/dir-link'));
-    expect(ctx().list(path.join(ws, 'ctx')).find((e) => e.name === 'dir-link')).toEqual({ name: 'dir-link', dir: false });
+    expect(
+      ctx()
+        .list(path.join(ws, 'ctx'))
+        .find((e) => e.name === 'dir-link'),
+    ).toEqual({ name: 'dir-link', dir: false });
   });
 });
 

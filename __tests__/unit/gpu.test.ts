@@ -76,7 +76,12 @@ describe('probe outputs in __tests__/fixtures/gpu', () => {
 
   test('the recorded Debian probe also passes the version checks it was built for: torch 1.13, no CUDA', () => {
     const probe = parseProbe(fixture('debian-torch-1.13-cpu.recorded.json').stdout);
-    expect({ torch: probe.torch, torchaudio: probe.torchaudio, cuda: probe.cuda, machine: probe.machine }).toEqual({ torch: '1.13.0a0', torchaudio: '0.13.1', cuda: null, machine: 'x86_64' });
+    expect({ torch: probe.torch, torchaudio: probe.torchaudio, cuda: probe.cuda, machine: probe.machine }).toEqual({
+      torch: '1.13.0a0',
+      torchaudio: '0.13.1',
+      cuda: null,
+      machine: 'x86_64',
+    });
   });
 });
 
@@ -101,7 +106,9 @@ describe('parseGpuProbe', () => {
 
   test('keeps nulls, errors and warnings as reported', () => {
     const got = parseGpuProbe(probeWith(raw({ capability: null, matmul_max_abs_error: null, errors: { capability: 'RuntimeError()' }, warnings: ['w'] })));
-    expect(got).toEqual(gpuProbe({ archList: ['sm_90'], capability: null, matmulMaxAbsError: null, errors: { capability: 'RuntimeError()' }, warnings: ['w'] }));
+    expect(got).toEqual(
+      gpuProbe({ archList: ['sm_90'], capability: null, matmulMaxAbsError: null, errors: { capability: 'RuntimeError()' }, warnings: ['w'] }),
+    );
   });
 
   test.each([
@@ -157,13 +164,30 @@ describe('compareGpu', () => {
     { name: 'sm_89 covered by sm_86 passes', gpu: gpuProbe({ capability: [8, 9], deviceName: 'NVIDIA L4' }), want: [] },
     {
       name: 'CUDA unavailable: the reason torch.cuda.init() gave, and no other check',
-      gpu: gpuProbe({ available: false, capability: null, archList: [], matmulMaxAbsError: null, errors: { available: "AssertionError('Torch not compiled with CUDA enabled')" } }),
+      gpu: gpuProbe({
+        available: false,
+        capability: null,
+        archList: [],
+        matmulMaxAbsError: null,
+        errors: { available: "AssertionError('Torch not compiled with CUDA enabled')" },
+      }),
       want: [{ check: 'gpu: cuda available', expected: 'true', actual: "false: AssertionError('Torch not compiled with CUDA enabled')" }],
     },
     {
       name: "CUDA unavailable with the reason only in torch's warning (driver too old)",
-      gpu: gpuProbe({ available: false, capability: null, matmulMaxAbsError: null, warnings: ['CUDA initialization: The NVIDIA driver on your system is too old (found version 11040).'] }),
-      want: [{ check: 'gpu: cuda available', expected: 'true', actual: 'false: CUDA initialization: The NVIDIA driver on your system is too old (found version 11040).' }],
+      gpu: gpuProbe({
+        available: false,
+        capability: null,
+        matmulMaxAbsError: null,
+        warnings: ['CUDA initialization: The NVIDIA driver on your system is too old (found version 11040).'],
+      }),
+      want: [
+        {
+          check: 'gpu: cuda available',
+          expected: 'true',
+          actual: 'false: CUDA initialization: The NVIDIA driver on your system is too old (found version 11040).',
+        },
+      ],
     },
     {
       name: 'availability unknown and no reason given',
@@ -183,12 +207,24 @@ describe('compareGpu', () => {
     {
       name: 'an A100 (8.0) on a wheel built for sm_86 and sm_90 only',
       gpu: gpuProbe({ capability: [8, 0], deviceName: 'NVIDIA A100-SXM4-80GB', archList: ['sm_86', 'sm_90'] }),
-      want: [{ check: 'gpu: arch', expected: 'a kernel for sm_80 (NVIDIA A100-SXM4-80GB) in the arch list: sm_8y cubin with y <= 0, or compute_xy PTX with xy <= 80', actual: '[sm_86, sm_90]' }],
+      want: [
+        {
+          check: 'gpu: arch',
+          expected: 'a kernel for sm_80 (NVIDIA A100-SXM4-80GB) in the arch list: sm_8y cubin with y <= 0, or compute_xy PTX with xy <= 80',
+          actual: '[sm_86, sm_90]',
+        },
+      ],
     },
     {
       name: 'an empty arch list with CUDA available names device 0 when its name is missing',
       gpu: gpuProbe({ archList: [], deviceName: null }),
-      want: [{ check: 'gpu: arch', expected: 'a kernel for sm_90 (device 0) in the arch list: sm_9y cubin with y <= 0, or compute_xy PTX with xy <= 90', actual: '[]' }],
+      want: [
+        {
+          check: 'gpu: arch',
+          expected: 'a kernel for sm_90 (device 0) in the arch list: sm_9y cubin with y <= 0, or compute_xy PTX with xy <= 90',
+          actual: '[]',
+        },
+      ],
     },
     {
       name: 'a TF32-sized error (2.1e-2) fails',
@@ -203,7 +239,9 @@ describe('compareGpu', () => {
     {
       name: "a kernel error is shown by its first line, torch's fixed hints left to the report",
       gpu: gpuProbe({ matmulMaxAbsError: null, errors: { matmul_max_abs_error: NO_KERNEL } }),
-      want: [{ check: 'gpu: matmul', expected: MATMUL_EXPECTED, actual: "RuntimeError('CUDA error: no kernel image is available for execution on the device ..." }],
+      want: [
+        { check: 'gpu: matmul', expected: MATMUL_EXPECTED, actual: "RuntimeError('CUDA error: no kernel image is available for execution on the device ..." },
+      ],
     },
     {
       name: 'a very long error is cut to 300 characters',
@@ -244,29 +282,67 @@ describe('gpuRunProblem', () => {
   });
 
   const quoted: Record<string, { missing: string; quotes: string; fix: string }> = {
-    'https://github.com/infiniflow/ragflow/issues/9573': { missing: 'has no NVIDIA runtime', quotes: 'could not select device driver "nvidia" with capabilities: [[gpu]]', fix: TOOLKIT },
-    'https://github.com/NVIDIA/nvidia-docker/issues/1795': { missing: 'has no runtime named nvidia', quotes: 'unknown or invalid runtime name: nvidia', fix: TOOLKIT },
-    'https://github.com/NVIDIA/nvidia-docker/issues/1629': { missing: 'NVIDIA kernel driver is not loaded', quotes: 'nvidia-container-cli: initialization error: nvml error: driver not loaded', fix: DRIVER },
-    'https://github.com/docker/for-win/issues/13835': { missing: 'driver libraries (libnvidia-ml)', quotes: 'libnvidia-ml.so.1: cannot open shared object file', fix: DRIVER },
-    'https://github.com/NVIDIA/nvidia-docker/issues/1235': { missing: 'no NVIDIA GPU that CUDA can see', quotes: 'no cuda-capable device is detected', fix: DRIVER },
-    'https://github.com/SyneRBI/PETRIC2/issues/27': { missing: 'driver is older than the CUDA version the image requires', quotes: 'unsatisfied condition: cuda>=12.8', fix: 'Update the driver' },
-    'https://github.com/NVIDIA/nvidia-container-toolkit/issues/434': { missing: 'no CDI specification', quotes: 'unresolvable CDI devices nvidia.com/gpu=all', fix: 'nvidia-ctk cdi generate' },
-    'https://github.com/NVIDIA/nvidia-docker/issues/1675': { missing: "hook could not set up the GPU", quotes: 'nvidia-container-cli: initialization error: driver rpc error: failed to process request', fix: DRIVER },
-  };
-  test.each((fixture('docker-run-stderr.quoted.json').cases as { source: string; situation: string; stderr: string }[]).map((c) => ({ ...c, want: quoted[c.source] })))(
-    '$situation ($source, quoted)',
-    ({ stderr, want }) => {
-      const got = gpuRunProblem(stderr);
-      expect(got).toContain(want.missing);
-      expect(got).toContain(`Docker said: "${want.quotes}"`);
-      expect(got).toContain(want.fix);
-      expect(got).toContain('set gpu: false');
+    'https://github.com/infiniflow/ragflow/issues/9573': {
+      missing: 'has no NVIDIA runtime',
+      quotes: 'could not select device driver "nvidia" with capabilities: [[gpu]]',
+      fix: TOOLKIT,
     },
-  );
+    'https://github.com/NVIDIA/nvidia-docker/issues/1795': {
+      missing: 'has no runtime named nvidia',
+      quotes: 'unknown or invalid runtime name: nvidia',
+      fix: TOOLKIT,
+    },
+    'https://github.com/NVIDIA/nvidia-docker/issues/1629': {
+      missing: 'NVIDIA kernel driver is not loaded',
+      quotes: 'nvidia-container-cli: initialization error: nvml error: driver not loaded',
+      fix: DRIVER,
+    },
+    'https://github.com/docker/for-win/issues/13835': {
+      missing: 'driver libraries (libnvidia-ml)',
+      quotes: 'libnvidia-ml.so.1: cannot open shared object file',
+      fix: DRIVER,
+    },
+    'https://github.com/NVIDIA/nvidia-docker/issues/1235': {
+      missing: 'no NVIDIA GPU that CUDA can see',
+      quotes: 'no cuda-capable device is detected',
+      fix: DRIVER,
+    },
+    'https://github.com/SyneRBI/PETRIC2/issues/27': {
+      missing: 'driver is older than the CUDA version the image requires',
+      quotes: 'unsatisfied condition: cuda>=12.8',
+      fix: 'Update the driver',
+    },
+    'https://github.com/NVIDIA/nvidia-container-toolkit/issues/434': {
+      missing: 'no CDI specification',
+      quotes: 'unresolvable CDI devices nvidia.com/gpu=all',
+      fix: 'nvidia-ctk cdi generate',
+    },
+    'https://github.com/NVIDIA/nvidia-docker/issues/1675': {
+      missing: 'hook could not set up the GPU',
+      quotes: 'nvidia-container-cli: initialization error: driver rpc error: failed to process request',
+      fix: DRIVER,
+    },
+  };
+  test.each(
+    (fixture('docker-run-stderr.quoted.json').cases as { source: string; situation: string; stderr: string }[]).map((c) => ({ ...c, want: quoted[c.source] })),
+  )('$situation ($source, quoted)', ({ stderr, want }) => {
+    const got = gpuRunProblem(stderr);
+    expect(got).toContain(want.missing);
+    expect(got).toContain(`Docker said: "${want.quotes}"`);
+    expect(got).toContain(want.fix);
+    expect(got).toContain('set gpu: false');
+  });
 
   test.each([
-    { name: 'a port already allocated', stderr: 'docker: Error response from daemon: driver failed programming external connectivity on endpoint mlib-amd64-1a2b3c4d: Bind for 127.0.0.1:8477 failed: port is already allocated.' },
-    { name: 'an image that is not there', stderr: "Unable to find image 'ghcr.io/org/worker:latest' locally\ndocker: Error response from daemon: manifest unknown." },
+    {
+      name: 'a port already allocated',
+      stderr:
+        'docker: Error response from daemon: driver failed programming external connectivity on endpoint mlib-amd64-1a2b3c4d: Bind for 127.0.0.1:8477 failed: port is already allocated.',
+    },
+    {
+      name: 'an image that is not there',
+      stderr: "Unable to find image 'ghcr.io/org/worker:latest' locally\ndocker: Error response from daemon: manifest unknown.",
+    },
     { name: 'an exec format error under a missing emulator', stderr: 'exec /usr/bin/python3: exec format error' },
     { name: 'empty stderr', stderr: '' },
   ])('not a GPU problem: $name', ({ stderr }) => {

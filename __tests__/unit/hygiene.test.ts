@@ -1,4 +1,13 @@
-import { configFindings, DEFAULT_HYGIENE, isRootUser, modelCachePath, parseHygiene, parseMemory, parseModelCache, probeFindings } from '../../src/verify/hygiene';
+import {
+  configFindings,
+  DEFAULT_HYGIENE,
+  isRootUser,
+  modelCachePath,
+  parseHygiene,
+  parseMemory,
+  parseModelCache,
+  probeFindings,
+} from '../../src/verify/hygiene';
 
 describe('parseMemory', () => {
   test.each([

@@ -45,9 +45,24 @@ describe('readImages', () => {
       want: /^Input 'torch-version': 'latest' is not an exact release/,
       type: InputError,
     },
-    { name: 'select names an image the file lacks', rec: { config: 'ml-image.yml', select: 'full,tiny' }, want: /^Input 'select': 'tiny' is not an image of ml-image\.yml; its images: full, slim$/, type: InputError },
-    { name: 'select without a config', rec: { image: 'ghcr.io/a/b', select: 'full' }, want: /^Input 'select': picks entries of a config file, and no config is given$/, type: InputError },
-    { name: 'a missing file names the config input', rec: { config: 'nope.yml' }, want: /^Input 'config': cannot read 'nope\.yml' \(ENOENT\)$/, type: InputError },
+    {
+      name: 'select names an image the file lacks',
+      rec: { config: 'ml-image.yml', select: 'full,tiny' },
+      want: /^Input 'select': 'tiny' is not an image of ml-image\.yml; its images: full, slim$/,
+      type: InputError,
+    },
+    {
+      name: 'select without a config',
+      rec: { image: 'ghcr.io/a/b', select: 'full' },
+      want: /^Input 'select': picks entries of a config file, and no config is given$/,
+      type: InputError,
+    },
+    {
+      name: 'a missing file names the config input',
+      rec: { config: 'nope.yml' },
+      want: /^Input 'config': cannot read 'nope\.yml' \(ENOENT\)$/,
+      type: InputError,
+    },
   ])('$name', ({ rec, want, type }) => {
     const read = () => readImages(inputSource(rec), files(CONFIG));
     expect(read).toThrow(type);
@@ -71,7 +86,14 @@ describe('readImages', () => {
 describe('parseDigests', () => {
   const d = `sha256:${'a1'.repeat(32)}`;
   test.each([
-    { name: 'bare digests', raw: `linux/amd64=${d}\nlinux/arm64=${d}`, want: [{ platform: 'linux/amd64', digest: d }, { platform: 'linux/arm64', digest: d }] },
+    {
+      name: 'bare digests',
+      raw: `linux/amd64=${d}\nlinux/arm64=${d}`,
+      want: [
+        { platform: 'linux/amd64', digest: d },
+        { platform: 'linux/arm64', digest: d },
+      ],
+    },
     { name: 'with the image', raw: `linux/arm64=ghcr.io/o/w@${d}`, want: [{ platform: 'linux/arm64', digest: d, image: 'ghcr.io/o/w' }] },
   ])('$name', ({ raw, want }) => expect(parseDigests(raw)).toEqual(want));
 
@@ -121,7 +143,10 @@ describe('plan outputs and the dry-run table', () => {
 
 describe('plan output and dry-run table: final labels and annotations', () => {
   const plan = createPlan(
-    inputs({ labels: parseLabels('org.opencontainers.image.title=Speech | worker\ncom.acme.team=speech'), annotations: parseAnnotations('index:org.opencontainers.image.description=ASR\nmanifest[linux/arm64]:com.acme.board=graviton') }),
+    inputs({
+      labels: parseLabels('org.opencontainers.image.title=Speech | worker\ncom.acme.team=speech'),
+      annotations: parseAnnotations('index:org.opencontainers.image.description=ASR\nmanifest[linux/arm64]:com.acme.board=graviton'),
+    }),
     runContext({ ref: 'refs/heads/main' }),
     FROZEN_NOW,
   );
@@ -131,7 +156,14 @@ describe('plan output and dry-run table: final labels and annotations', () => {
   test.each([
     { name: "plan output: the user's label merged in", pick: () => out.labels['org.opencontainers.image.title'], want: 'Speech | worker' },
     { name: 'plan output: the torch label stands', pick: () => out.labels['io.ml-image-build.torch.version'], want: '2.2.2' },
-    { name: 'plan output: the annotations with where they go', pick: () => out.annotations, want: [{ level: 'index', key: 'org.opencontainers.image.description', value: 'ASR' }, { level: 'manifest', platform: 'linux/arm64', key: 'com.acme.board', value: 'graviton' }] },
+    {
+      name: 'plan output: the annotations with where they go',
+      pick: () => out.annotations,
+      want: [
+        { level: 'index', key: 'org.opencontainers.image.description', value: 'ASR' },
+        { level: 'manifest', platform: 'linux/arm64', key: 'com.acme.board', value: 'graviton' },
+      ],
+    },
     { name: 'table: a label row, | escaped', pick: () => md.includes('| org.opencontainers.image.title | `Speech \\| worker` |'), want: true },
     { name: 'table: the user key', pick: () => md.includes('| com.acme.team | `speech` |'), want: true },
     { name: 'table: an annotation row with its place', pick: () => md.includes('| com.acme.board | manifest[linux/arm64] | `graviton` |'), want: true },

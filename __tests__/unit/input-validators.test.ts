@@ -1,6 +1,16 @@
 import { ConfigError, parseConfig } from '../../src/config';
 import { InputError, shown } from '../../src/errors';
-import { checkText, INPUT_SHAPES, parseBuildArgs, parseDigests, parseExpect, parseIndexUrl, parseTokenEnv, parseWorkerToken, readInputs } from '../../src/inputs';
+import {
+  checkText,
+  INPUT_SHAPES,
+  parseBuildArgs,
+  parseDigests,
+  parseExpect,
+  parseIndexUrl,
+  parseTokenEnv,
+  parseWorkerToken,
+  readInputs,
+} from '../../src/inputs';
 import { MAX_BUILD_ARG_BYTES } from '../../src/limits';
 import { parseImage } from '../../src/plan/image';
 import { inputSource } from './fixtures';
@@ -54,8 +64,10 @@ describe('checkText: what any input may hold before its own parser reads it', ()
   });
 
   test('every input of action.yml has a shape', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const spec = require('js-yaml').load(require('fs').readFileSync(require('path').join(__dirname, '../../action.yml'), 'utf8')).inputs as Record<string, unknown>;
+    const spec = require('js-yaml').load(require('fs').readFileSync(require('path').join(__dirname, '../../action.yml'), 'utf8')).inputs as Record<
+      string,
+      unknown
+    >;
     // worker-token has its own, stricter rule (parseWorkerToken).
     expect(Object.keys(spec).filter((name) => !INPUT_SHAPES[name] && name !== 'worker-token')).toEqual([]);
   });
@@ -156,7 +168,10 @@ describe('parseExpect: one value per key and platform, values that can be versio
     expect(refusal(() => parseExpect(raw), 'expect')).toContain(says);
   });
   test.each([
-    { raw: 'linux/amd64: torch=2.2.2+cu121 torchaudio=2.2.2+cu121 cuda=12.1', want: { 'linux/amd64': { torch: '2.2.2+cu121', torchaudio: '2.2.2+cu121', cuda: '12.1' } } },
+    {
+      raw: 'linux/amd64: torch=2.2.2+cu121 torchaudio=2.2.2+cu121 cuda=12.1',
+      want: { 'linux/amd64': { torch: '2.2.2+cu121', torchaudio: '2.2.2+cu121', cuda: '12.1' } },
+    },
     { raw: 'linux/arm64: torch=1.13.0a0\nlinux/arm64: cuda=none', want: { 'linux/arm64': { torch: '1.13.0a0', cuda: null } } },
     { raw: 'linux/amd64: torch=2.3.0.dev20240101+cpu', want: { 'linux/amd64': { torch: '2.3.0.dev20240101+cpu' } } },
   ])('accepts $raw', ({ raw, want }) => {
@@ -170,7 +185,11 @@ describe('parseBuildArgs: duplicates and size', () => {
     { name: 'a platform arg twice', raw: 'linux/arm64:A=1\nlinux/arm64/v8:A=2', says: 'A is given twice for linux/arm64' },
     { name: 'one arg over the limit', raw: `BIG=${'x'.repeat(MAX_BUILD_ARG_BYTES)}`, says: `a build arg is at most ${MAX_BUILD_ARG_BYTES} bytes` },
     { name: 'the limit counts bytes, not characters', raw: `BIG=${'\u00e9'.repeat(MAX_BUILD_ARG_BYTES / 2)}`, says: 'bytes' },
-    { name: 'all args over the total', raw: ['A', 'B', 'C', 'D', 'E'].map((n) => `${n}=${'y'.repeat(60 * 1024)}`).join('\n'), says: 'over 262144 bytes together' },
+    {
+      name: 'all args over the total',
+      raw: ['A', 'B', 'C', 'D', 'E'].map((n) => `${n}=${'y'.repeat(60 * 1024)}`).join('\n'),
+      says: 'over 262144 bytes together',
+    },
   ])('refuses $name', ({ raw, says }) => {
     expect(refusal(() => parseBuildArgs(raw), 'build-args')).toContain(says);
   });
@@ -230,11 +249,31 @@ describe('readInputs: inputs refused before any build', () => {
 
   test.each([
     { name: 'network host', rec: { network: 'host' }, pick: (i: ReturnType<typeof readInputs>) => i.network, want: 'host' },
-    { name: 'target with dots and dashes', rec: { target: 'runtime-cu121.slim' }, pick: (i: ReturnType<typeof readInputs>) => i.target, want: 'runtime-cu121.slim' },
-    { name: 'python as a path', rec: { python: '/opt/venv/bin/python3.11' }, pick: (i: ReturnType<typeof readInputs>) => i.python, want: '/opt/venv/bin/python3.11' },
+    {
+      name: 'target with dots and dashes',
+      rec: { target: 'runtime-cu121.slim' },
+      pick: (i: ReturnType<typeof readInputs>) => i.target,
+      want: 'runtime-cu121.slim',
+    },
+    {
+      name: 'python as a path',
+      rec: { python: '/opt/venv/bin/python3.11' },
+      pick: (i: ReturnType<typeof readInputs>) => i.python,
+      want: '/opt/venv/bin/python3.11',
+    },
     { name: 'push AUTO', rec: { push: 'AUTO' }, pick: (i: ReturnType<typeof readInputs>) => i.push, want: 'auto' },
-    { name: 'a ping path with a query', rec: { 'ping-path': '/v1/ping?deep=1' }, pick: (i: ReturnType<typeof readInputs>) => i.pingPath, want: '/v1/ping?deep=1' },
-    { name: 'digests in merge mode', rec: { mode: 'merge', digests: `linux/amd64=${DIGEST}` }, pick: (i: ReturnType<typeof readInputs>) => i.digests.length, want: 1 },
+    {
+      name: 'a ping path with a query',
+      rec: { 'ping-path': '/v1/ping?deep=1' },
+      pick: (i: ReturnType<typeof readInputs>) => i.pingPath,
+      want: '/v1/ping?deep=1',
+    },
+    {
+      name: 'digests in merge mode',
+      rec: { mode: 'merge', digests: `linux/amd64=${DIGEST}` },
+      pick: (i: ReturnType<typeof readInputs>) => i.digests.length,
+      want: 1,
+    },
   ])('accepts $name', ({ rec, pick, want }) => {
     expect(pick(readInputs(inputSource({ ...IMAGE, ...rec })))).toEqual(want);
   });
@@ -243,31 +282,77 @@ describe('readInputs: inputs refused before any build', () => {
 describe('ml-image.yml: scalar types and positions', () => {
   const entry = (...lines: string[]) => ['images:', '  - image: ghcr.io/o/w', ...lines.map((l) => `    ${l}`), ''].join('\n');
   test.each([
-    { name: 'torch-version 2.10 is a float', text: entry('torch-version: 2.10'), want: /^f\.yml:3: images\[0\]\.torch-version: is the number 2\.1 to YAML, not the version 2\.10: write versions in quotes \('2\.10'\)/ },
+    {
+      name: 'torch-version 2.10 is a float',
+      text: entry('torch-version: 2.10'),
+      want: /^f\.yml:3: images\[0\]\.torch-version: is the number 2\.1 to YAML, not the version 2\.10: write versions in quotes \('2\.10'\)/,
+    },
     { name: 'any unquoted number for a version', text: entry('torch-version: 2.2'), want: /^f\.yml:3: images\[0\]\.torch-version: is the number 2\.2/ },
-    { name: 'an expect version', text: entry('expect:', '  linux/amd64: {cuda: 12.10}'), want: /^f\.yml:4: images\[0\]\.expect\.linux\/amd64\.cuda: is the number 12\.1/ },
-    { name: 'a build arg that changes when read', text: entry('build-args: {PY: 3.10}'), want: /^f\.yml:3: images\[0\]\.build-args\.PY: YAML reads 3\.10 as the number 3\.1; quote it/ },
-    { name: 'a port in exponent form', text: entry('ping: {port: 1e3}'), want: /^f\.yml:3: images\[0\]\.ping\.port: YAML reads 1e3 as the number 1000; write it in plain digits \(1000\)/ },
+    {
+      name: 'an expect version',
+      text: entry('expect:', '  linux/amd64: {cuda: 12.10}'),
+      want: /^f\.yml:4: images\[0\]\.expect\.linux\/amd64\.cuda: is the number 12\.1/,
+    },
+    {
+      name: 'a build arg that changes when read',
+      text: entry('build-args: {PY: 3.10}'),
+      want: /^f\.yml:3: images\[0\]\.build-args\.PY: YAML reads 3\.10 as the number 3\.1; quote it/,
+    },
+    {
+      name: 'a port in exponent form',
+      text: entry('ping: {port: 1e3}'),
+      want: /^f\.yml:3: images\[0\]\.ping\.port: YAML reads 1e3 as the number 1000; write it in plain digits \(1000\)/,
+    },
     { name: 'a port in octal', text: entry('ping: {port: 0o17}'), want: /images\[0\]\.ping\.port: YAML reads 0o17 as the number 15/ },
     { name: 'a fraction for a whole number', text: entry('sha-length: 7.5'), want: /images\[0\]\.sha-length: 7\.5 is not a whole number/ },
-    { name: 'a boolean for a number', text: entry('ping: {startup-timeout: true}'), want: /images\[0\]\.ping\.startup-timeout: is the boolean true; startup-timeout takes a whole number/ },
+    {
+      name: 'a boolean for a number',
+      text: entry('ping: {startup-timeout: true}'),
+      want: /images\[0\]\.ping\.startup-timeout: is the boolean true; startup-timeout takes a whole number/,
+    },
     { name: 'a boolean for a string', text: entry('network: false'), want: /^f\.yml:3: images\[0\]\.network: is the boolean false; network takes a string/ },
     { name: 'a number for a boolean', text: entry('gpu: 2.5'), want: /images\[0\]\.gpu: is the number 2\.5; accepted: true or false/ },
     { name: 'no value', text: entry('target:'), want: /^f\.yml:3: images\[0\]\.target: has no value/ },
     { name: 'a newline in a one-line value', text: entry('target: "a\\nb"'), want: /images\[0\]\.target: must be one line/ },
-    { name: 'a comma in a list item', text: entry('platforms: ["linux/amd64,linux/arm64"]'), want: /images\[0\]\.platforms\[0\]: 'linux\/amd64,linux\/arm64' holds a comma/ },
+    {
+      name: 'a comma in a list item',
+      text: entry('platforms: ["linux/amd64,linux/arm64"]'),
+      want: /images\[0\]\.platforms\[0\]: 'linux\/amd64,linux\/arm64' holds a comma/,
+    },
     { name: 'a key twice', text: entry('target: a', 'target: b'), want: /^f\.yml:4: images\[0\]\.target: is given twice \(first at line 3\)/ },
-    { name: 'a key twice inside checks', text: entry('checks:', '  - name: a', '    name: b', '    exec: "true"'), want: /^f\.yml:5: images\[0\]\.checks\[0\]\.name: is given twice/ },
+    {
+      name: 'a key twice inside checks',
+      text: entry('checks:', '  - name: a', '    name: b', '    exec: "true"'),
+      want: /^f\.yml:5: images\[0\]\.checks\[0\]\.name: is given twice/,
+    },
     { name: 'an alias without an anchor', text: entry('target: *nope'), want: /images\[0\]\.target: alias \*nope names no anchor/ },
-    { name: 'too many aliases', text: ['defaults: {target: &a x}', `images: [{image: ghcr.io/o/w, tags: [${Array(101).fill('*a').join(', ')}]}]`].join('\n'), want: /more than 100 aliases/ },
+    {
+      name: 'too many aliases',
+      text: ['defaults: {target: &a x}', `images: [{image: ghcr.io/o/w, tags: [${Array(101).fill('*a').join(', ')}]}]`].join('\n'),
+      want: /more than 100 aliases/,
+    },
     {
       name: 'aliases that expand without end',
-      text: ['defaults:', '  checks:', '    - &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdef'.split('').map((n, i) => `    - &${n} [${Array(10).fill(`*${'abcdef'[i]}`).join(', ')}]`), 'images: [{image: ghcr.io/o/w}]'].join('\n'),
+      text: [
+        'defaults:',
+        '  checks:',
+        '    - &a [x, x, x, x, x, x, x, x, x, x]',
+        ...'bcdef'.split('').map((n, i) => `    - &${n} [${Array(10).fill(`*${'abcdef'[i]}`).join(', ')}]`),
+        'images: [{image: ghcr.io/o/w}]',
+      ].join('\n'),
       want: /aliases expand to more than 10000 values/,
     },
     { name: 'a build arg name that is not one', text: entry('build-args: {"A B": 1}'), want: /images\[0\]\.build-args\.A B: 'A B' is not a build arg name/ },
-    { name: 'a variant holding a separator', text: entry('torch-variants: {linux/amd64: "cu121,linux/arm64=cu121"}'), want: /torch-variants\.linux\/amd64: 'cu121,linux\/arm64=cu121' is not a variant/ },
-    { name: 'an expect value holding a space', text: entry('expect: {linux/amd64: {torch: "2.2.2 cuda=none"}}'), want: /expect\.linux\/amd64\.torch: '2\.2\.2 cuda=none' holds a space/ },
+    {
+      name: 'a variant holding a separator',
+      text: entry('torch-variants: {linux/amd64: "cu121,linux/arm64=cu121"}'),
+      want: /torch-variants\.linux\/amd64: 'cu121,linux\/arm64=cu121' is not a variant/,
+    },
+    {
+      name: 'an expect value holding a space',
+      text: entry('expect: {linux/amd64: {torch: "2.2.2 cuda=none"}}'),
+      want: /expect\.linux\/amd64\.torch: '2\.2\.2 cuda=none' holds a space/,
+    },
     { name: 'a suffix that is not a tag suffix', text: entry('suffix: "a b"'), want: /^f\.yml:3: images\[0\]\.suffix: 'a b' is not a tag suffix/ },
     { name: 'a name that is a boolean', text: entry('name: true'), want: /images\[0\]\.name: is the boolean true/ },
   ])('refuses $name', ({ text, want }) => {
@@ -290,7 +375,12 @@ describe('ml-image.yml: scalar types and positions', () => {
     { name: 'a number that reads as written in a build arg', text: entry('build-args: {WORKERS: 4}'), key: 'build-args', want: 'WORKERS=4' },
     { name: 'a boolean build arg as written', text: entry('build-args: {WITH_X: true}'), key: 'build-args', want: 'WITH_X=true' },
     { name: 'a number tag as written', text: entry('tags: [2024, v1]'), key: 'tags', want: '2024\nv1' },
-    { name: 'a multi-line size budget', text: entry('size-budget: |', '  compressed=3GB', '  linux/arm64: compressed=2GB'), key: 'size-budget', want: 'compressed=3GB\nlinux/arm64: compressed=2GB\n' },
+    {
+      name: 'a multi-line size budget',
+      text: entry('size-budget: |', '  compressed=3GB', '  linux/arm64: compressed=2GB'),
+      key: 'size-budget',
+      want: 'compressed=3GB\nlinux/arm64: compressed=2GB\n',
+    },
     { name: 'an alias', text: ['defaults:', '  image: &i ghcr.io/o/w', 'images:', '  - target: *i'].join('\n'), key: 'target', want: 'ghcr.io/o/w' },
   ])('accepts $name', ({ text, key, want }) => {
     expect(parseConfig(text, 'f.yml').entries[0].values[key]).toBe(want);

@@ -33,15 +33,45 @@ describe('readInputs defaults', () => {
 
 describe('readInputs accepted values', () => {
   test.each([
-    { name: 'torchaudio for torch 2.0.1 is 2.0.2', rec: { 'torch-version': '2.0.1' }, pick: (i: ReturnType<typeof readInputs>) => i.torchaudioVersion, want: '2.0.2' },
-    { name: 'explicit torchaudio-version wins over the derived one', rec: { 'torch-version': '2.0.1', 'torchaudio-version': '2.0.1' }, pick: (i: ReturnType<typeof readInputs>) => i.torchaudioVersion, want: '2.0.1' },
-    { name: 'platform aliases normalise to OCI names', rec: { platforms: 'linux/x86_64\nlinux/arm64/v8' }, pick: (i: ReturnType<typeof readInputs>) => i.platforms.map((p) => p.platform), want: ['linux/amd64', 'linux/arm64'] },
-    { name: 'a single platform needs only its own variant', rec: { platforms: 'linux/arm64', 'torch-variants': 'linux/arm64=cpu' }, pick: (i: ReturnType<typeof readInputs>) => i.platforms.map((p) => p.platform), want: ['linux/arm64'] },
+    {
+      name: 'torchaudio for torch 2.0.1 is 2.0.2',
+      rec: { 'torch-version': '2.0.1' },
+      pick: (i: ReturnType<typeof readInputs>) => i.torchaudioVersion,
+      want: '2.0.2',
+    },
+    {
+      name: 'explicit torchaudio-version wins over the derived one',
+      rec: { 'torch-version': '2.0.1', 'torchaudio-version': '2.0.1' },
+      pick: (i: ReturnType<typeof readInputs>) => i.torchaudioVersion,
+      want: '2.0.1',
+    },
+    {
+      name: 'platform aliases normalise to OCI names',
+      rec: { platforms: 'linux/x86_64\nlinux/arm64/v8' },
+      pick: (i: ReturnType<typeof readInputs>) => i.platforms.map((p) => p.platform),
+      want: ['linux/amd64', 'linux/arm64'],
+    },
+    {
+      name: 'a single platform needs only its own variant',
+      rec: { platforms: 'linux/arm64', 'torch-variants': 'linux/arm64=cpu' },
+      pick: (i: ReturnType<typeof readInputs>) => i.platforms.map((p) => p.platform),
+      want: ['linux/arm64'],
+    },
     { name: 'push false is read as false', rec: { push: 'false' }, pick: (i: ReturnType<typeof readInputs>) => i.push, want: false },
     { name: 'push is case-insensitive', rec: { push: 'FALSE' }, pick: (i: ReturnType<typeof readInputs>) => i.push, want: false },
     { name: 'startup-timeout is a number', rec: { 'startup-timeout': '300' }, pick: (i: ReturnType<typeof readInputs>) => i.startupTimeout, want: 300 },
-    { name: 'file defaults into a non-default context without a doubled slash', rec: { context: 'docker/worker/' }, pick: (i: ReturnType<typeof readInputs>) => i.file, want: 'docker/worker/Dockerfile' },
-    { name: 'tags are a comma or newline list', rec: { tags: 'v1, stable\nnightly' }, pick: (i: ReturnType<typeof readInputs>) => i.tags, want: ['v1', 'stable', 'nightly'] },
+    {
+      name: 'file defaults into a non-default context without a doubled slash',
+      rec: { context: 'docker/worker/' },
+      pick: (i: ReturnType<typeof readInputs>) => i.file,
+      want: 'docker/worker/Dockerfile',
+    },
+    {
+      name: 'tags are a comma or newline list',
+      rec: { tags: 'v1, stable\nnightly' },
+      pick: (i: ReturnType<typeof readInputs>) => i.tags,
+      want: ['v1', 'stable', 'nightly'],
+    },
   ])('$name', ({ rec, pick, want }) => {
     expect(pick(readInputs(inputSource({ ...IMAGE, ...rec })))).toEqual(want);
   });
@@ -101,7 +131,7 @@ describe('readInputs errors name the input and the offending value', () => {
 describe('build-time', () => {
   test.each([
     { name: 'empty: the clock decides', raw: '', want: undefined },
-    { name: 'a plan job\'s created time', raw: '2026-01-01T23:59:58Z', want: new Date('2026-01-01T23:59:58Z') },
+    { name: "a plan job's created time", raw: '2026-01-01T23:59:58Z', want: new Date('2026-01-01T23:59:58Z') },
     { name: 'surrounding whitespace', raw: ' 2026-01-02T00:00:00Z\n', want: new Date('2026-01-02T00:00:00Z') },
   ])('$name', ({ raw, want }) => {
     expect(parseBuildTime(raw)).toEqual(want);
@@ -127,12 +157,28 @@ describe('build-time', () => {
 
 describe('parseExpect', () => {
   test.each([
-    { name: 'one platform with all keys and cuda none', raw: 'linux/arm64: torch=1.13.0a0 torchaudio=0.13.1 cuda=none', want: { 'linux/arm64': { torch: '1.13.0a0', torchaudio: '0.13.1', cuda: null } } },
+    {
+      name: 'one platform with all keys and cuda none',
+      raw: 'linux/arm64: torch=1.13.0a0 torchaudio=0.13.1 cuda=none',
+      want: { 'linux/arm64': { torch: '1.13.0a0', torchaudio: '0.13.1', cuda: null } },
+    },
     { name: 'only the keys given are set', raw: 'linux/amd64: torch=2.2.2+cu121', want: { 'linux/amd64': { torch: '2.2.2+cu121' } } },
     { name: 'a cuda version stays a string', raw: 'linux/amd64: cuda=12.1', want: { 'linux/amd64': { cuda: '12.1' } } },
-    { name: 'two platforms on two lines', raw: 'linux/amd64: cuda=12.1\nlinux/arm64: cuda=none', want: { 'linux/amd64': { cuda: '12.1' }, 'linux/arm64': { cuda: null } } },
-    { name: 'two platforms separated by ;', raw: 'linux/amd64: torch=2.2.2; linux/arm64: torch=2.2.1', want: { 'linux/amd64': { torch: '2.2.2' }, 'linux/arm64': { torch: '2.2.1' } } },
-    { name: 'lines for the same platform merge', raw: 'linux/arm64: torch=2.2.2\nlinux/arm64: cuda=none', want: { 'linux/arm64': { torch: '2.2.2', cuda: null } } },
+    {
+      name: 'two platforms on two lines',
+      raw: 'linux/amd64: cuda=12.1\nlinux/arm64: cuda=none',
+      want: { 'linux/amd64': { cuda: '12.1' }, 'linux/arm64': { cuda: null } },
+    },
+    {
+      name: 'two platforms separated by ;',
+      raw: 'linux/amd64: torch=2.2.2; linux/arm64: torch=2.2.1',
+      want: { 'linux/amd64': { torch: '2.2.2' }, 'linux/arm64': { torch: '2.2.1' } },
+    },
+    {
+      name: 'lines for the same platform merge',
+      raw: 'linux/arm64: torch=2.2.2\nlinux/arm64: cuda=none',
+      want: { 'linux/arm64': { torch: '2.2.2', cuda: null } },
+    },
     { name: 'an alias is normalised', raw: 'linux/arm64/v8: torch=2.2.2', want: { 'linux/arm64': { torch: '2.2.2' } } },
     { name: 'empty input is no overrides', raw: '', want: {} },
   ])('$name', ({ raw, want }) => {
@@ -156,14 +202,34 @@ describe('parseBuildArgs', () => {
   test.each([
     { name: 'a shared arg', raw: 'PIP_NO_CACHE=1', want: [{ platform: undefined, name: 'PIP_NO_CACHE', value: '1' }] },
     { name: 'a per-platform arg', raw: 'linux/arm64:BASE_IMAGE=x', want: [{ platform: 'linux/arm64', name: 'BASE_IMAGE', value: 'x' }] },
-    { name: 'a per-platform arg with spaces around the colon', raw: 'linux/amd64 : BASE_IMAGE=nvidia/cuda:12.1.1-runtime', want: [{ platform: 'linux/amd64', name: 'BASE_IMAGE', value: 'nvidia/cuda:12.1.1-runtime' }] },
+    {
+      name: 'a per-platform arg with spaces around the colon',
+      raw: 'linux/amd64 : BASE_IMAGE=nvidia/cuda:12.1.1-runtime',
+      want: [{ platform: 'linux/amd64', name: 'BASE_IMAGE', value: 'nvidia/cuda:12.1.1-runtime' }],
+    },
     { name: 'a per-platform arg through an alias', raw: 'linux/arm64/v8:X=1', want: [{ platform: 'linux/arm64', name: 'X', value: '1' }] },
     { name: 'a per-platform arg through the x86_64 alias', raw: 'linux/x86_64:X=1', want: [{ platform: 'linux/amd64', name: 'X', value: '1' }] },
     { name: 'a per-platform arg in upper case', raw: 'Linux/ARM64:X=1', want: [{ platform: 'linux/arm64', name: 'X', value: '1' }] },
-    { name: 'a value with = and ,', raw: 'PIP_ARGS=--extra-index-url=https://a.example/simple,https://b.example/simple', want: [{ platform: undefined, name: 'PIP_ARGS', value: '--extra-index-url=https://a.example/simple,https://b.example/simple' }] },
-    { name: 'a value with a colon and slash stays shared', raw: 'BASE_IMAGE=python:3.11-slim', want: [{ platform: undefined, name: 'BASE_IMAGE', value: 'python:3.11-slim' }] },
+    {
+      name: 'a value with = and ,',
+      raw: 'PIP_ARGS=--extra-index-url=https://a.example/simple,https://b.example/simple',
+      want: [{ platform: undefined, name: 'PIP_ARGS', value: '--extra-index-url=https://a.example/simple,https://b.example/simple' }],
+    },
+    {
+      name: 'a value with a colon and slash stays shared',
+      raw: 'BASE_IMAGE=python:3.11-slim',
+      want: [{ platform: undefined, name: 'BASE_IMAGE', value: 'python:3.11-slim' }],
+    },
     { name: 'an empty value', raw: 'EMPTY=', want: [{ platform: undefined, name: 'EMPTY', value: '' }] },
-    { name: 'several lines, blank ones ignored, order kept', raw: 'A=1\n\n  linux/arm64:B=2  \nC=3', want: [{ platform: undefined, name: 'A', value: '1' }, { platform: 'linux/arm64', name: 'B', value: '2' }, { platform: undefined, name: 'C', value: '3' }] },
+    {
+      name: 'several lines, blank ones ignored, order kept',
+      raw: 'A=1\n\n  linux/arm64:B=2  \nC=3',
+      want: [
+        { platform: undefined, name: 'A', value: '1' },
+        { platform: 'linux/arm64', name: 'B', value: '2' },
+        { platform: undefined, name: 'C', value: '3' },
+      ],
+    },
   ])('$name', ({ raw, want }) => {
     expect(parseBuildArgs(raw)).toEqual(want);
   });
@@ -233,14 +299,18 @@ describe('python-version', () => {
   });
 
   test("'3.1', as YAML reads an unquoted 3.10, is refused with the hint", () => {
-    expect(() => readInputs(inputSource({ ...IMG, 'python-version': '3.1' }))).toThrow("Input 'python-version': '3.1' is a Python no torch wheel is built for; if you meant 3.10, quote it ('3.10'): YAML reads 3.10 as the number 3.1");
+    expect(() => readInputs(inputSource({ ...IMG, 'python-version': '3.1' }))).toThrow(
+      "Input 'python-version': '3.1' is a Python no torch wheel is built for; if you meant 3.10, quote it ('3.10'): YAML reads 3.10 as the number 3.1",
+    );
   });
 });
 
 describe('python-version in ml-image.yml', () => {
   const read = (text: string) => () => readImages(inputSource({ config: 'ml-image.yml' }), () => text);
   test('an unquoted 3.10 is caught at its line, with the hint', () => {
-    expect(read('images:\n  - image: ghcr.io/acme/worker\n    python-version: 3.10\n')).toThrow("ml-image.yml:3: images[0].python-version: is the number 3.1 to YAML, not the version 3.10: write versions in quotes ('3.10')");
+    expect(read('images:\n  - image: ghcr.io/acme/worker\n    python-version: 3.10\n')).toThrow(
+      "ml-image.yml:3: images[0].python-version: is the number 3.1 to YAML, not the version 3.10: write versions in quotes ('3.10')",
+    );
   });
   test("a quoted '3.10' is read as written", () => {
     expect(read("images:\n  - image: ghcr.io/acme/worker\n    python-version: '3.10'\n")()[0].inputs.pythonVersion).toBe('3.10');
@@ -254,13 +324,38 @@ describe('metadata-action and build-push-action parity inputs', () => {
   type Refusal = { name: string; rec: Record<string, string>; input: string; says: string[] };
 
   test.each<Row>([
-    { name: "tags: metadata-action's lines of this image give their tags", rec: { tags: 'ghcr.io/org/worker:1.2.3\nghcr.io/org/worker:1.2\nstable' }, pick: (i: Got) => i.tags, want: ['1.2.3', '1.2', 'stable'] },
-    { name: 'labels: key=value lines, values keep = and commas', rec: { labels: 'org.opencontainers.image.title=worker\ncom.acme.args=a=b,c' }, pick: (i: Got) => i.labels, want: { 'org.opencontainers.image.title': 'worker', 'com.acme.args': 'a=b,c' } },
-    { name: 'labels: key= is kept as empty (it removes the label)', rec: { labels: 'org.opencontainers.image.description=' }, pick: (i: Got) => i.labels, want: { 'org.opencontainers.image.description': '' } },
+    {
+      name: "tags: metadata-action's lines of this image give their tags",
+      rec: { tags: 'ghcr.io/org/worker:1.2.3\nghcr.io/org/worker:1.2\nstable' },
+      pick: (i: Got) => i.tags,
+      want: ['1.2.3', '1.2', 'stable'],
+    },
+    {
+      name: 'labels: key=value lines, values keep = and commas',
+      rec: { labels: 'org.opencontainers.image.title=worker\ncom.acme.args=a=b,c' },
+      pick: (i: Got) => i.labels,
+      want: { 'org.opencontainers.image.title': 'worker', 'com.acme.args': 'a=b,c' },
+    },
+    {
+      name: 'labels: key= is kept as empty (it removes the label)',
+      rec: { labels: 'org.opencontainers.image.description=' },
+      pick: (i: Got) => i.labels,
+      want: { 'org.opencontainers.image.description': '' },
+    },
     { name: 'labels default to none', rec: {}, pick: (i: Got) => i.labels, want: {} },
     { name: 'annotations default to none', rec: {}, pick: (i: Got) => i.annotations, want: [] },
-    { name: 'annotations: a manifest-only line', rec: { annotations: 'org.opencontainers.image.title=worker' }, pick: (i: Got) => i.annotations, want: [{ level: 'manifest', key: 'org.opencontainers.image.title', value: 'worker' }] },
-    { name: 'annotations: a platform of the build', rec: { annotations: 'manifest[linux/arm64]:com.acme.board=graviton' }, pick: (i: Got) => i.annotations, want: [{ level: 'manifest', platform: 'linux/arm64', key: 'com.acme.board', value: 'graviton' }] },
+    {
+      name: 'annotations: a manifest-only line',
+      rec: { annotations: 'org.opencontainers.image.title=worker' },
+      pick: (i: Got) => i.annotations,
+      want: [{ level: 'manifest', key: 'org.opencontainers.image.title', value: 'worker' }],
+    },
+    {
+      name: 'annotations: a platform of the build',
+      rec: { annotations: 'manifest[linux/arm64]:com.acme.board=graviton' },
+      pick: (i: Got) => i.annotations,
+      want: [{ level: 'manifest', platform: 'linux/arm64', key: 'com.acme.board', value: 'graviton' }],
+    },
     { name: 'provenance false', rec: { provenance: 'false' }, pick: (i: Got) => i.provenance, want: false },
     { name: 'provenance empty', rec: {}, pick: (i: Got) => i.provenance, want: false },
     { name: 'sbom FALSE', rec: { sbom: 'FALSE' }, pick: (i: Got) => i.sbom, want: false },
@@ -269,14 +364,34 @@ describe('metadata-action and build-push-action parity inputs', () => {
   });
 
   test.each<Refusal>([
-    { name: 'tags: a line of another repository', rec: { tags: 'ghcr.io/org/worker:1\ndocker.io/org/worker:1' }, input: 'tags', says: ['docker.io/org/worker:1', 'this action pushes to one image'] },
+    {
+      name: 'tags: a line of another repository',
+      rec: { tags: 'ghcr.io/org/worker:1\ndocker.io/org/worker:1' },
+      input: 'tags',
+      says: ['docker.io/org/worker:1', 'this action pushes to one image'],
+    },
     { name: 'tags: a digest', rec: { tags: `ghcr.io/org/worker@sha256:${'0'.repeat(64)}` }, input: 'tags', says: ['is a digest reference'] },
-    { name: "labels: the action's own namespace", rec: { labels: 'io.ml-image-build.torch.version=9.9.9' }, input: 'labels', says: ['io.ml-image-build.torch.version is in the io.ml-image-build.* namespace', 'verification'] },
+    {
+      name: "labels: the action's own namespace",
+      rec: { labels: 'io.ml-image-build.torch.version=9.9.9' },
+      input: 'labels',
+      says: ['io.ml-image-build.torch.version is in the io.ml-image-build.* namespace', 'verification'],
+    },
     { name: 'labels: a line without =', rec: { labels: 'org.opencontainers.image.title' }, input: 'labels', says: ['is not key=value'] },
-    { name: 'annotations: a platform that is not built', rec: { annotations: 'manifest[linux/arm64]:k=v', platforms: 'linux/amd64', 'torch-variants': 'linux/amd64=cpu' }, input: 'annotations', says: ['linux/arm64', 'not built'] },
+    {
+      name: 'annotations: a platform that is not built',
+      rec: { annotations: 'manifest[linux/arm64]:k=v', platforms: 'linux/amd64', 'torch-variants': 'linux/amd64=cpu' },
+      input: 'annotations',
+      says: ['linux/arm64', 'not built'],
+    },
     { name: 'provenance true', rec: { provenance: 'true' }, input: 'provenance', says: ['without attestation manifests', 'actions/attest-build-provenance'] },
     { name: 'provenance mode=max', rec: { provenance: 'mode=max' }, input: 'provenance', says: ["'mode=max'", 'actions/attest-build-provenance'] },
-    { name: 'provenance generator=...', rec: { provenance: 'generator=docker/buildkit-syft-scanner' }, input: 'provenance', says: ['Accepted: false or empty'] },
+    {
+      name: 'provenance generator=...',
+      rec: { provenance: 'generator=docker/buildkit-syft-scanner' },
+      input: 'provenance',
+      says: ['Accepted: false or empty'],
+    },
     { name: 'sbom true', rec: { sbom: 'true' }, input: 'sbom', says: ['SBOM attestation', 'actions/attest-sbom'] },
   ])('refused: $name', ({ rec, input, says }) => {
     const r = () => read(rec);
@@ -290,18 +405,36 @@ describe('metadata-action and build-push-action parity inputs', () => {
     const TWO = 'images:\n  - name: gpu\n    image: ghcr.io/acme/worker\n  - name: cpu\n    image: ghcr.io/acme/worker-cpu\n';
 
     test("each entry's own image decides which IMAGE:TAG lines are its own", () => {
-      const text = 'images:\n  - name: gpu\n    image: ghcr.io/acme/worker\n    tags: [ghcr.io/acme/worker:1.2.3]\n  - name: cpu\n    image: ghcr.io/acme/worker-cpu\n    tags: [ghcr.io/acme/worker-cpu:1.2.3]\n';
+      const text =
+        'images:\n  - name: gpu\n    image: ghcr.io/acme/worker\n    tags: [ghcr.io/acme/worker:1.2.3]\n  - name: cpu\n    image: ghcr.io/acme/worker-cpu\n    tags: [ghcr.io/acme/worker-cpu:1.2.3]\n';
       expect(images(text).map((e) => e.inputs.tags)).toEqual([['1.2.3'], ['1.2.3']]);
     });
 
     test('a tags input line of one image is refused for the other entry, naming the input', () => {
-      expect(() => images(TWO, { tags: 'ghcr.io/acme/worker:1' })).toThrow("Input 'tags': 'ghcr.io/acme/worker:1' names the repository ghcr.io/acme/worker, not this run's image ghcr.io/acme/worker-cpu");
+      expect(() => images(TWO, { tags: 'ghcr.io/acme/worker:1' })).toThrow(
+        "Input 'tags': 'ghcr.io/acme/worker:1' names the repository ghcr.io/acme/worker, not this run's image ghcr.io/acme/worker-cpu",
+      );
     });
 
     test.each<{ name: string; yaml: string; pick: (i: Got) => unknown; want: unknown }>([
-      { name: 'labels as a map', yaml: '    labels:\n      org.opencontainers.image.title: Worker\n      com.acme.n: 3\n', pick: (i: Got) => i.labels, want: { 'org.opencontainers.image.title': 'Worker', 'com.acme.n': '3' } },
-      { name: 'labels as a list', yaml: '    labels:\n      - com.acme.team=speech, asr\n', pick: (i: Got) => i.labels, want: { 'com.acme.team': 'speech, asr' } },
-      { name: 'annotations as a list, commas kept', yaml: '    annotations:\n      - index,manifest:org.opencontainers.image.description=a, b\n', pick: (i: Got) => i.annotations.map((a) => a.level), want: ['index', 'manifest'] },
+      {
+        name: 'labels as a map',
+        yaml: '    labels:\n      org.opencontainers.image.title: Worker\n      com.acme.n: 3\n',
+        pick: (i: Got) => i.labels,
+        want: { 'org.opencontainers.image.title': 'Worker', 'com.acme.n': '3' },
+      },
+      {
+        name: 'labels as a list',
+        yaml: '    labels:\n      - com.acme.team=speech, asr\n',
+        pick: (i: Got) => i.labels,
+        want: { 'com.acme.team': 'speech, asr' },
+      },
+      {
+        name: 'annotations as a list, commas kept',
+        yaml: '    annotations:\n      - index,manifest:org.opencontainers.image.description=a, b\n',
+        pick: (i: Got) => i.annotations.map((a) => a.level),
+        want: ['index', 'manifest'],
+      },
       { name: 'provenance: false', yaml: '    provenance: false\n', pick: (i: Got) => i.provenance, want: false },
     ])('$name', ({ yaml, pick, want }) => {
       expect(pick(images(`images:\n  - image: ghcr.io/acme/worker\n${yaml}`)[0].inputs)).toEqual(want);
@@ -310,7 +443,11 @@ describe('metadata-action and build-push-action parity inputs', () => {
     test.each([
       { name: 'provenance: true, at its line', yaml: '    provenance: true\n', says: 'ml-image.yml:3: images[0].provenance: ' },
       { name: 'a label key holding =', yaml: "    labels:\n      'a=b': c\n", says: "ml-image.yml:4: images[0].labels.a=b: 'a=b' is not a label key" },
-      { name: "a label of the action's namespace, at its line", yaml: '    labels:\n      io.ml-image-build.platform: x\n', says: 'ml-image.yml:3: images[0].labels: io.ml-image-build.platform is in the io.ml-image-build.* namespace' },
+      {
+        name: "a label of the action's namespace, at its line",
+        yaml: '    labels:\n      io.ml-image-build.platform: x\n',
+        says: 'ml-image.yml:3: images[0].labels: io.ml-image-build.platform is in the io.ml-image-build.* namespace',
+      },
     ])('refused: $name', ({ yaml, says }) => {
       expect(() => images(`images:\n  - image: ghcr.io/acme/worker\n${yaml}`)).toThrow(says);
     });

@@ -55,7 +55,8 @@ describe('planLabels from recorded events', () => {
 });
 
 describe('planLabels values', () => {
-  const base = () => runContext({ event: { repositoryName: 'worker', description: 'from the payload', license: 'MIT', htmlUrl: 'https://github.com/org/worker' } });
+  const base = () =>
+    runContext({ event: { repositoryName: 'worker', description: 'from the payload', license: 'MIT', htmlUrl: 'https://github.com/org/worker' } });
   test.each([
     { name: 'title given wins over the repository name', o: { title: 'Speech worker' }, key: 'title', want: 'Speech worker' },
     { name: "title '' falls back to the repository name", o: { title: '' }, key: 'title', want: 'worker' },
@@ -67,13 +68,23 @@ describe('planLabels values', () => {
     { name: 'created as given', o: { created: '2025-12-31T23:59:00Z' }, key: 'created', want: '2025-12-31T23:59:00Z' },
     { name: 'revision is the full sha', o: {}, key: 'revision', want: SHA },
     { name: 'source is serverUrl/repository', o: {}, key: 'source', want: 'https://github.com/org/worker' },
-    { name: 'an extra label wins over a computed one', o: { extra: { 'org.opencontainers.image.url': 'https://docs.example.com' } }, key: 'url', want: 'https://docs.example.com' },
+    {
+      name: 'an extra label wins over a computed one',
+      o: { extra: { 'org.opencontainers.image.url': 'https://docs.example.com' } },
+      key: 'url',
+      want: 'https://docs.example.com',
+    },
   ] as { name: string; o: Partial<LabelOptions>; key: string; want: string }[])('$name', ({ o, key, want }) => {
     expect(planLabels(base(), opts(o), TORCH)[`org.opencontainers.image.${key}`]).toBe(want);
   });
 
   test.each([
-    { name: 'licenses when GitHub could not name the license (NOASSERTION)', ctx: runContext({ event: { license: 'NOASSERTION' } }), o: {}, key: 'org.opencontainers.image.licenses' },
+    {
+      name: 'licenses when GitHub could not name the license (NOASSERTION)',
+      ctx: runContext({ event: { license: 'NOASSERTION' } }),
+      o: {},
+      key: 'org.opencontainers.image.licenses',
+    },
     { name: 'description when neither given nor in the payload', ctx: runContext(), o: {}, key: 'org.opencontainers.image.description' },
     { name: 'revision without a sha', ctx: runContext({ sha: '' }), o: {}, key: 'org.opencontainers.image.revision' },
     { name: 'source without a repository', ctx: runContext({ repository: '' }), o: {}, key: 'org.opencontainers.image.source' },
@@ -81,7 +92,12 @@ describe('planLabels values', () => {
     { name: 'title without a repository', ctx: runContext({ repository: '' }), o: {}, key: 'org.opencontainers.image.title' },
     { name: "version ''", ctx: runContext(), o: { version: '' }, key: 'org.opencontainers.image.version' },
     { name: 'a whitespace-only description', ctx: runContext(), o: { description: '  ' }, key: 'org.opencontainers.image.description' },
-    { name: "a computed label an extra sets to ''", ctx: base(), o: { extra: { 'org.opencontainers.image.licenses': '' } }, key: 'org.opencontainers.image.licenses' },
+    {
+      name: "a computed label an extra sets to ''",
+      ctx: base(),
+      o: { extra: { 'org.opencontainers.image.licenses': '' } },
+      key: 'org.opencontainers.image.licenses',
+    },
     { name: 'torchvision when not given', ctx: runContext(), o: {}, key: 'io.ml-image-build.torchvision.version' },
   ] as { name: string; ctx: ReturnType<typeof runContext>; o: Partial<LabelOptions>; key: string }[])('leaves out $name', ({ ctx, o, key }) => {
     expect(planLabels(ctx, opts(o), TORCH)).not.toHaveProperty([key]);
@@ -94,7 +110,11 @@ describe('planLabels values', () => {
       torch: { torch: '2.2.2', torchaudio: '2.2.2', torchvision: '0.17.2' },
       want: { 'io.ml-image-build.torch.version': '2.2.2', 'io.ml-image-build.torchaudio.version': '2.2.2', 'io.ml-image-build.torchvision.version': '0.17.2' },
     },
-    { name: "not torchvision ''", torch: { torch: '1.13.1', torchaudio: '0.13.1', torchvision: '' }, want: { 'io.ml-image-build.torch.version': '1.13.1', 'io.ml-image-build.torchaudio.version': '0.13.1' } },
+    {
+      name: "not torchvision ''",
+      torch: { torch: '1.13.1', torchaudio: '0.13.1', torchvision: '' },
+      want: { 'io.ml-image-build.torch.version': '1.13.1', 'io.ml-image-build.torchaudio.version': '0.13.1' },
+    },
   ])('torch labels: $name', ({ torch, want }) => {
     const labels = planLabels(runContext(), opts(), torch);
     const own = Object.fromEntries(Object.entries(labels).filter(([k]) => k.startsWith('io.ml-image-build.')));
@@ -115,10 +135,22 @@ describe('planLabels values', () => {
 
 describe('parseLabels (the labels input, metadata-action style)', () => {
   test.each([
-    { name: 'key=value lines', raw: 'org.opencontainers.image.title=worker\ncom.acme.team=speech', want: { 'org.opencontainers.image.title': 'worker', 'com.acme.team': 'speech' } },
+    {
+      name: 'key=value lines',
+      raw: 'org.opencontainers.image.title=worker\ncom.acme.team=speech',
+      want: { 'org.opencontainers.image.title': 'worker', 'com.acme.team': 'speech' },
+    },
     { name: 'the first = ends the key', raw: 'com.acme.args=--a=b', want: { 'com.acme.args': '--a=b' } },
-    { name: 'commas stay in the value', raw: 'org.opencontainers.image.description=ASR, diarization', want: { 'org.opencontainers.image.description': 'ASR, diarization' } },
-    { name: 'an empty value is kept (it removes the label)', raw: 'org.opencontainers.image.description=', want: { 'org.opencontainers.image.description': '' } },
+    {
+      name: 'commas stay in the value',
+      raw: 'org.opencontainers.image.description=ASR, diarization',
+      want: { 'org.opencontainers.image.description': 'ASR, diarization' },
+    },
+    {
+      name: 'an empty value is kept (it removes the label)',
+      raw: 'org.opencontainers.image.description=',
+      want: { 'org.opencontainers.image.description': '' },
+    },
     { name: 'any letters in a value', raw: 'org.opencontainers.image.title=Sprach-Wörker 語', want: { 'org.opencontainers.image.title': 'Sprach-Wörker 語' } },
     { name: 'blank and CRLF lines', raw: '\r\na.b=1\r\n\n', want: { 'a.b': '1' } },
   ])('$name', ({ raw, want }) => {
@@ -131,18 +163,28 @@ describe('parseLabels (the labels input, metadata-action style)', () => {
     { name: 'a key with a space', raw: 'com acme=x', says: "'com acme' in 'com acme=x' is not a key" },
     { name: 'a key ending in a dot', raw: 'com.acme.=x', says: 'is not a key' },
     { name: 'a key over 256 characters', raw: `${'a'.repeat(257)}=x`, says: 'is not a key' },
-    { name: "the action's own torch label", raw: 'io.ml-image-build.torch.version=9', says: 'io.ml-image-build.torch.version is in the io.ml-image-build.* namespace the action sets itself' },
+    {
+      name: "the action's own torch label",
+      raw: 'io.ml-image-build.torch.version=9',
+      says: 'io.ml-image-build.torch.version is in the io.ml-image-build.* namespace the action sets itself',
+    },
     { name: "the action's namespace in capitals", raw: 'IO.ML-IMAGE-BUILD.platform=x', says: 'io.ml-image-build.* namespace' },
     { name: 'a key twice', raw: 'a.b=1\na.b=2', says: 'a.b is given twice' },
     { name: 'a value over 8 KiB', raw: `a.b=${'x'.repeat(8193)}`, says: 'the value of a.b is 8193 bytes' },
-    { name: 'over 64 KiB together', raw: Array.from({ length: 9 }, (_, i) => `k${i}=${'x'.repeat(8000)}`).join('\n'), says: 'the labels are over 65536 bytes together' },
+    {
+      name: 'over 64 KiB together',
+      raw: Array.from({ length: 9 }, (_, i) => `k${i}=${'x'.repeat(8000)}`).join('\n'),
+      says: 'the labels are over 65536 bytes together',
+    },
   ])('refused: $name', ({ raw, says }) => {
     expect(() => parseLabels(raw)).toThrow(says);
   });
 });
 
 describe('planLabels with the labels input merged', () => {
-  const user = parseLabels('org.opencontainers.image.title=Speech worker\norg.opencontainers.image.version=1.2.3\norg.opencontainers.image.description=\ncom.acme.team=speech');
+  const user = parseLabels(
+    'org.opencontainers.image.title=Speech worker\norg.opencontainers.image.version=1.2.3\norg.opencontainers.image.description=\ncom.acme.team=speech',
+  );
   const labels = planLabels(ctxOf('pushMain'), opts({ version: '9f86d08', extra: user }), TORCH);
   test.each([
     { name: "the user's OCI title wins", key: 'org.opencontainers.image.title', want: 'Speech worker' },

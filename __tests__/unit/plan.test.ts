@@ -18,7 +18,12 @@ describe('createPlan build args the action sets', () => {
     { name: 'amd64 TORCH_VERSION', platform: 'linux/amd64', key: 'TORCH_VERSION', want: '2.2.2' },
     { name: 'amd64 TORCHAUDIO_VERSION', platform: 'linux/amd64', key: 'TORCHAUDIO_VERSION', want: '2.2.2' },
     { name: 'amd64 TORCH_VARIANT', platform: 'linux/amd64', key: 'TORCH_VARIANT', want: 'cu121' },
-    { name: 'amd64 TORCH_INDEX_URL points at the cu121 index', platform: 'linux/amd64', key: 'TORCH_INDEX_URL', want: 'https://download.pytorch.org/whl/cu121' },
+    {
+      name: 'amd64 TORCH_INDEX_URL points at the cu121 index',
+      platform: 'linux/amd64',
+      key: 'TORCH_INDEX_URL',
+      want: 'https://download.pytorch.org/whl/cu121',
+    },
     { name: 'amd64 BUILD_COMMIT is the 7-character sha', platform: 'linux/amd64', key: 'BUILD_COMMIT', want: SHA7 },
     { name: 'amd64 BUILD_TIME is the frozen time to the second', platform: 'linux/amd64', key: 'BUILD_TIME', want: FROZEN_ISO },
     { name: 'arm64 TORCH_VARIANT', platform: 'linux/arm64', key: 'TORCH_VARIANT', want: 'cpu' },
@@ -29,9 +34,14 @@ describe('createPlan build args the action sets', () => {
   });
 
   test('only the six own args are set when the user gives none', () => {
-    expect(Object.keys(platformOf(plan, 'linux/amd64').buildArgs).sort()).toEqual(
-      ['BUILD_COMMIT', 'BUILD_TIME', 'TORCHAUDIO_VERSION', 'TORCH_INDEX_URL', 'TORCH_VARIANT', 'TORCH_VERSION'],
-    );
+    expect(Object.keys(platformOf(plan, 'linux/amd64').buildArgs).sort()).toEqual([
+      'BUILD_COMMIT',
+      'BUILD_TIME',
+      'TORCHAUDIO_VERSION',
+      'TORCH_INDEX_URL',
+      'TORCH_VARIANT',
+      'TORCH_VERSION',
+    ]);
   });
 
   test('BUILD_COMMIT is unknown without a sha (explicit tags)', () => {
@@ -132,9 +142,24 @@ describe('createPlan expectations', () => {
 
 describe('createPlan refs, tags, labels and image', () => {
   test.each([
-    { name: 'feature branch: ref is IMAGE:<sha7>-<arch>', ctx: runContext(), tags: [], want: [`ghcr.io/org/worker:${SHA7}-amd64`, `ghcr.io/org/worker:${SHA7}-arm64`] },
-    { name: 'default branch: ref still uses the sha, not latest', ctx: runContext({ ref: 'refs/heads/main' }), tags: [], want: [`ghcr.io/org/worker:${SHA7}-amd64`, `ghcr.io/org/worker:${SHA7}-arm64`] },
-    { name: 'extra tags are added to the rules; the local ref still uses the commit tag', ctx: runContext(), tags: ['v1', 'stable'], want: ['ghcr.io/org/worker:0123456-amd64', 'ghcr.io/org/worker:0123456-arm64'] },
+    {
+      name: 'feature branch: ref is IMAGE:<sha7>-<arch>',
+      ctx: runContext(),
+      tags: [],
+      want: [`ghcr.io/org/worker:${SHA7}-amd64`, `ghcr.io/org/worker:${SHA7}-arm64`],
+    },
+    {
+      name: 'default branch: ref still uses the sha, not latest',
+      ctx: runContext({ ref: 'refs/heads/main' }),
+      tags: [],
+      want: [`ghcr.io/org/worker:${SHA7}-amd64`, `ghcr.io/org/worker:${SHA7}-arm64`],
+    },
+    {
+      name: 'extra tags are added to the rules; the local ref still uses the commit tag',
+      ctx: runContext(),
+      tags: ['v1', 'stable'],
+      want: ['ghcr.io/org/worker:0123456-amd64', 'ghcr.io/org/worker:0123456-arm64'],
+    },
   ])('$name', ({ ctx, tags, want }) => {
     expect(planOf({ tags }, ctx).platforms.map((p) => p.ref)).toEqual(want);
   });
@@ -205,7 +230,11 @@ describe('a distributed run that crosses midnight UTC', () => {
     { name: 'on its own clock, after midnight', now: new Date('2026-01-02T00:03:00Z'), same: false },
   ])('a later job $name: same tags, created label and BUILD_TIME: $same', ({ now, same }) => {
     const later = createPlan(inputs(), schedule, now);
-    const view = (p: Plan) => ({ tags: p.tags, created: p.labels['org.opencontainers.image.created'], buildTime: p.platforms.map((q) => q.buildArgs.BUILD_TIME) });
+    const view = (p: Plan) => ({
+      tags: p.tags,
+      created: p.labels['org.opencontainers.image.created'],
+      buildTime: p.platforms.map((q) => q.buildArgs.BUILD_TIME),
+    });
     if (same) expect(view(later)).toEqual(view(planned));
     else expect(view(later)).not.toEqual(view(planned));
   });

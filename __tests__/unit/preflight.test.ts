@@ -16,7 +16,11 @@ function source(pages: Record<string, string[]>): PageSource & { asked: string[]
       asked.push(url);
       const files = pages[`${variantIndexUrl.split('/').pop()}/${project}`];
       if (!files) return null;
-      return { url, format: 'json', files: parseJsonPage(JSON.stringify({ meta: { 'api-version': '1.0' }, files: files.map((f) => ({ filename: f, url: f })) }), url) };
+      return {
+        url,
+        format: 'json',
+        files: parseJsonPage(JSON.stringify({ meta: { 'api-version': '1.0' }, files: files.map((f) => ({ filename: f, url: f })) }), url),
+      };
     },
   };
 }
@@ -40,7 +44,10 @@ const NEWER = {
 
 describe('resolveTorch: the index decides when it answers', () => {
   test('a release the table does not know is planned from its wheels, without allow-unknown-torch', async () => {
-    const r = await resolveTorch(inputs({ torchVersion: '2.12.0', torchaudioVersion: '2.12.0', torchVariants: { 'linux/amd64': 'cu130', 'linux/arm64': 'cpu' } }), source(NEWER));
+    const r = await resolveTorch(
+      inputs({ torchVersion: '2.12.0', torchaudioVersion: '2.12.0', torchVariants: { 'linux/amd64': 'cu130', 'linux/arm64': 'cpu' } }),
+      source(NEWER),
+    );
     expect(r.expect).toEqual({
       'linux/amd64': { torch: '2.12.0+cu130', torchaudio: '2.12.0+cu130', cuda: '13.0' },
       'linux/arm64': { torch: '2.12.0+cpu', torchaudio: '2.12.0+cpu', cuda: null },
@@ -48,7 +55,9 @@ describe('resolveTorch: the index decides when it answers', () => {
     expect(r.source).toEqual({ kind: 'index', base: 'https://download.pytorch.org/whl', formats: ['json'], pages: expect.any(Array) });
     expect(r.warnings).toEqual([]);
     expect(r.notes.join('\n')).toContain(`torch 2.12.0 is not in the bundled table (dated ${TORCH_TABLE.date}); its wheels are on the index`);
-    expect(r.notes[0]).toBe('linux/amd64=cu130: torch 2.12.0+cu130, torchaudio 2.12.0+cu130 for Python 3.10, 3.11, 3.12 (set python-version to check the image\'s), from https://download.pytorch.org/whl/cu130');
+    expect(r.notes[0]).toBe(
+      "linux/amd64=cu130: torch 2.12.0+cu130, torchaudio 2.12.0+cu130 for Python 3.10, 3.11, 3.12 (set python-version to check the image's), from https://download.pytorch.org/whl/cu130",
+    );
   });
 
   test('a combination the table refuses is built when the index has its wheels (the index is the truth)', async () => {
@@ -63,21 +72,26 @@ describe('resolveTorch: the index decides when it answers', () => {
     expect(r.expect['linux/arm64']).toEqual({ torch: '2.8.0+cu126', torchaudio: '2.8.0', cuda: '12.6' });
   });
 
-  test('pairing stays the table\'s: torchaudio from another release is refused before the index is asked', async () => {
+  test("pairing stays the table's: torchaudio from another release is refused before the index is asked", async () => {
     const s = source(NEWER);
-    await expect(resolveTorch(inputs({ torchaudioVersion: '2.1.0' }), s)).rejects.toThrow("Input 'torchaudio-version': torchaudio 2.1.0 is not the release that pairs with torch 2.2.2");
+    await expect(resolveTorch(inputs({ torchaudioVersion: '2.1.0' }), s)).rejects.toThrow(
+      "Input 'torchaudio-version': torchaudio 2.1.0 is not the release that pairs with torch 2.2.2",
+    );
     expect(s.asked).toEqual([]);
   });
 
   test('a missing wheel is refused, not fallen back on', async () => {
-    await expect(resolveTorch(inputs({ torchVersion: '2.12.0', torchaudioVersion: '2.12.0', torchVariants: { 'linux/amd64': 'cu126', 'linux/arm64': 'cpu' } }), source(NEWER))).rejects.toThrow(
-      "Input 'torch-variants': linux/amd64=cu126: the cu126 index has no torch 2.12.0 wheel for linux/amd64 (x86_64)",
-    );
+    await expect(
+      resolveTorch(
+        inputs({ torchVersion: '2.12.0', torchaudioVersion: '2.12.0', torchVariants: { 'linux/amd64': 'cu126', 'linux/arm64': 'cpu' } }),
+        source(NEWER),
+      ),
+    ).rejects.toThrow("Input 'torch-variants': linux/amd64=cu126: the cu126 index has no torch 2.12.0 wheel for linux/amd64 (x86_64)");
   });
 });
 
 describe('resolveTorch: the bundled table when the index cannot be read', () => {
-  test('the table\'s expectations, with a warning naming the index, why, and the table\'s date', async () => {
+  test("the table's expectations, with a warning naming the index, why, and the table's date", async () => {
     const r = await resolveTorch(inputs(), offline);
     expect(r.expect).toEqual({
       'linux/amd64': { torch: '2.2.2+cu121', torchaudio: '2.2.2+cu121', cuda: '12.1' },
@@ -85,17 +99,24 @@ describe('resolveTorch: the bundled table when the index cannot be read', () => 
     });
     expect(r.source).toEqual({ kind: 'table', date: TORCH_TABLE.date, reason: expect.stringContaining('ENOTFOUND') });
     expect(r.warnings).toHaveLength(1);
-    expect(r.warnings[0]).toContain('torch wheels: the index https://download.pytorch.org/whl could not be read (https://download.pytorch.org/whl/cu121/torch/: getaddrinfo ENOTFOUND');
+    expect(r.warnings[0]).toContain(
+      'torch wheels: the index https://download.pytorch.org/whl could not be read (https://download.pytorch.org/whl/cu121/torch/: getaddrinfo ENOTFOUND',
+    );
     expect(r.warnings[0]).toContain(`the bundled compatibility table, dated ${TORCH_TABLE.date}`);
     expect(describeSource(r.source)).toMatch(new RegExp(`^bundled table, dated ${TORCH_TABLE.date} \\(the index could not be read: .*ENOTFOUND`));
   });
 
   test('a table refusal says the table decided because the index could not', async () => {
-    const e = await resolveTorch(inputs({ torchVersion: '2.8.0', torchaudioVersion: '2.8.0', torchVariants: { 'linux/amd64': 'cu128', 'linux/arm64': 'cu128' } }), offline).catch((x: unknown) => x);
+    const e = await resolveTorch(
+      inputs({ torchVersion: '2.8.0', torchaudioVersion: '2.8.0', torchVariants: { 'linux/amd64': 'cu128', 'linux/arm64': 'cu128' } }),
+      offline,
+    ).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(InputError);
     expect((e as InputError).input).toBe('torch-variants');
     expect((e as Error).message).toContain('linux/arm64=cu128 is not published for torch 2.8.0 on linux/arm64; published: cpu, cu129');
-    expect((e as Error).message).toContain(`(decided by the bundled table, dated ${TORCH_TABLE.date}: the index https://download.pytorch.org/whl could not be read:`);
+    expect((e as Error).message).toContain(
+      `(decided by the bundled table, dated ${TORCH_TABLE.date}: the index https://download.pytorch.org/whl could not be read:`,
+    );
   });
 
   test('an unknown release is refused unless allow-unknown-torch, then expected by the rule for unknown releases', async () => {
@@ -109,8 +130,13 @@ describe('resolveTorch: the bundled table when the index cannot be read', () => 
 });
 
 describe('createPlan with a resolution', () => {
-  test('the index\'s expectations, the expect input still wins, and the source is recorded', async () => {
-    const i = inputs({ torchVersion: '2.12.0', torchaudioVersion: '2.12.0', torchVariants: { 'linux/amd64': 'cu130', 'linux/arm64': 'cpu' }, expect: { 'linux/arm64': { torch: '2.12.0' } } });
+  test("the index's expectations, the expect input still wins, and the source is recorded", async () => {
+    const i = inputs({
+      torchVersion: '2.12.0',
+      torchaudioVersion: '2.12.0',
+      torchVariants: { 'linux/amd64': 'cu130', 'linux/arm64': 'cpu' },
+      expect: { 'linux/arm64': { torch: '2.12.0' } },
+    });
     const plan = createPlan(i, runContext(), FROZEN_NOW, undefined, await resolveTorch(i, source(NEWER)));
     expect(plan.platforms.map((p) => p.expect)).toEqual([
       { torch: '2.12.0+cu130', torchaudio: '2.12.0+cu130', cuda: '13.0' },

@@ -24,13 +24,19 @@ describe('formatBytes', () => {
 
 describe('progress lines', () => {
   test('a layer with a known size', () => {
-    expect(progressLine({ label: 'linux/amd64 layer 2/5', read: 412_000_000, total: 1_070_000_000, sent: 203_500_000, seconds: 10 })).toBe('  linux/amd64 layer 2/5: 412 MB of 1.07 GB (38%) read, 204 MB sent, 20.4 MB/s');
+    expect(progressLine({ label: 'linux/amd64 layer 2/5', read: 412_000_000, total: 1_070_000_000, sent: 203_500_000, seconds: 10 })).toBe(
+      '  linux/amd64 layer 2/5: 412 MB of 1.07 GB (38%) read, 204 MB sent, 20.4 MB/s',
+    );
   });
 
   test('every active task is printed at each tick, finished ones no more', () => {
     let t = 0;
     const lines: string[] = [];
-    const p = new Progress((s) => lines.push(s), 0, () => t);
+    const p = new Progress(
+      (s) => lines.push(s),
+      0,
+      () => t,
+    );
     const a = p.start('layer 1/2', 100);
     const b = p.start('layer 2/2', 200);
     t = 2000;
@@ -51,7 +57,15 @@ describe('pairLayers', () => {
   const L = (c: string, size = 10) => ({ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', digest: `sha256:${c.repeat(64)}`, size });
   const D = (c: string) => `sha256:${c.repeat(64)}`;
   test.each([
-    { name: 'layers pair with diff IDs in order', manifest: { layers: [L('1'), L('2')] }, config: { rootfs: { diff_ids: [D('a'), D('b')] } }, want: [{ diffId: D('a'), desc: L('1') }, { diffId: D('b'), desc: L('2') }] },
+    {
+      name: 'layers pair with diff IDs in order',
+      manifest: { layers: [L('1'), L('2')] },
+      config: { rootfs: { diff_ids: [D('a'), D('b')] } },
+      want: [
+        { diffId: D('a'), desc: L('1') },
+        { diffId: D('b'), desc: L('2') },
+      ],
+    },
     { name: 'counts differ: nothing learnt', manifest: { layers: [L('1')] }, config: { rootfs: { diff_ids: [D('a'), D('b')] } }, want: undefined },
     { name: 'no layers', manifest: {}, config: { rootfs: { diff_ids: [] } }, want: undefined },
     { name: 'no rootfs', manifest: { layers: [L('1')] }, config: {}, want: undefined },
@@ -65,8 +79,20 @@ describe('mountSources', () => {
   test.each([
     { name: 'mount-from in the same registry', image: 'ghcr.io/acme/worker', others: [], mountFrom: ['ghcr.io/acme/base:latest'], want: ['acme/base'] },
     { name: 'another registry is no source', image: 'ghcr.io/acme/worker', others: [], mountFrom: ['docker.io/library/python:3.11'], want: [] },
-    { name: "the run's other images of the registry", image: 'ghcr.io/acme/worker', others: ['ghcr.io/acme/worker-slim', 'quay.io/acme/x'], mountFrom: [], want: ['acme/worker-slim'] },
-    { name: 'itself is no source, duplicates once', image: 'ghcr.io/acme/worker', others: ['ghcr.io/acme/worker', 'ghcr.io/acme/base'], mountFrom: ['ghcr.io/acme/base@sha256:' + 'a'.repeat(64)], want: ['acme/base'] },
+    {
+      name: "the run's other images of the registry",
+      image: 'ghcr.io/acme/worker',
+      others: ['ghcr.io/acme/worker-slim', 'quay.io/acme/x'],
+      mountFrom: [],
+      want: ['acme/worker-slim'],
+    },
+    {
+      name: 'itself is no source, duplicates once',
+      image: 'ghcr.io/acme/worker',
+      others: ['ghcr.io/acme/worker', 'ghcr.io/acme/base'],
+      mountFrom: ['ghcr.io/acme/base@sha256:' + 'a'.repeat(64)],
+      want: ['acme/base'],
+    },
   ])('$name', ({ image, others, mountFrom, want }) => {
     const p = plan(image);
     expect(mountSources(p, [p, ...others.map((o, i) => plan(o, `o${i}`))], mountFrom)).toEqual(want);

@@ -4,7 +4,11 @@ import * as path from 'path';
 
 /** The README's inputs and outputs tables name exactly what action.yml declares. */
 const ROOT = path.join(__dirname, '../..');
-const action = yaml.load(fs.readFileSync(path.join(ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, unknown>; outputs: Record<string, unknown>; description: string };
+const action = yaml.load(fs.readFileSync(path.join(ROOT, 'action.yml'), 'utf8')) as {
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+  description: string;
+};
 const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 
 /** First-column names of the table under a `## heading`. */

@@ -14,8 +14,16 @@ describe('parseChallenge', () => {
       want: { scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:a/b:pull,push' } },
     },
     { name: 'htpasswd Basic', header: 'Basic realm="ml-image-build"', want: { scheme: 'basic', params: { realm: 'ml-image-build' } } },
-    { name: 'unquoted values and spaces', header: 'Bearer realm=https://r.test/token , service=r.test', want: { scheme: 'bearer', params: { realm: 'https://r.test/token', service: 'r.test' } } },
-    { name: 'escaped quote inside a value', header: 'Bearer realm="https://r.test/t",error="a \\"b\\""', want: { scheme: 'bearer', params: { realm: 'https://r.test/t', error: 'a "b"' } } },
+    {
+      name: 'unquoted values and spaces',
+      header: 'Bearer realm=https://r.test/token , service=r.test',
+      want: { scheme: 'bearer', params: { realm: 'https://r.test/token', service: 'r.test' } },
+    },
+    {
+      name: 'escaped quote inside a value',
+      header: 'Bearer realm="https://r.test/t",error="a \\"b\\""',
+      want: { scheme: 'bearer', params: { realm: 'https://r.test/t', error: 'a "b"' } },
+    },
   ])('$name', ({ header, want }) => {
     expect(parseChallenge(header)).toEqual(want);
   });
@@ -32,7 +40,12 @@ describe('mayShareCredentials', () => {
     { name: 'HTTPS realm on the same host (GHCR)', registry: 'https://ghcr.io', realm: 'https://ghcr.io/token', want: true },
     { name: 'plain HTTP realm on the loopback registry itself', registry: 'http://127.0.0.1:5000', realm: 'http://127.0.0.1:5000/token', want: true },
     { name: 'plain HTTP realm on another host: never', registry: 'https://registry.example', realm: 'http://auth.example/token', want: false },
-    { name: 'plain HTTP realm on another port of the same address: another origin', registry: 'http://127.0.0.1:5000', realm: 'http://127.0.0.1:6000/token', want: false },
+    {
+      name: 'plain HTTP realm on another port of the same address: another origin',
+      registry: 'http://127.0.0.1:5000',
+      realm: 'http://127.0.0.1:6000/token',
+      want: false,
+    },
   ])('$name', ({ registry, realm, want }) => {
     expect(mayShareCredentials(reg(registry), reg(realm))).toBe(want);
   });
@@ -40,7 +53,10 @@ describe('mayShareCredentials', () => {
 
 describe('token request', () => {
   test('service and one scope parameter per scope', () => {
-    const url = tokenUrl({ scheme: 'bearer', params: { realm: 'https://ghcr.io/token?x=1', service: 'ghcr.io' } }, scopesFor('acme/worker', ['acme/base', 'acme/worker']));
+    const url = tokenUrl(
+      { scheme: 'bearer', params: { realm: 'https://ghcr.io/token?x=1', service: 'ghcr.io' } },
+      scopesFor('acme/worker', ['acme/base', 'acme/worker']),
+    );
     expect(url.searchParams.get('service')).toBe('ghcr.io');
     expect(url.searchParams.get('x')).toBe('1');
     expect(url.searchParams.getAll('scope')).toEqual(['repository:acme/worker:pull,push', 'repository:acme/base:pull']);
@@ -67,7 +83,11 @@ describe('token request', () => {
 
 describe('registryMessage', () => {
   test.each([
-    { name: 'Distribution error JSON', body: '{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload unknown to registry","detail":{}}]}', want: 'BLOB_UPLOAD_UNKNOWN: blob upload unknown to registry' },
+    {
+      name: 'Distribution error JSON',
+      body: '{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload unknown to registry","detail":{}}]}',
+      want: 'BLOB_UPLOAD_UNKNOWN: blob upload unknown to registry',
+    },
     { name: 'several errors', body: '{"errors":[{"code":"A","message":"a"},{"code":"B"}]}', want: 'A: a; B' },
     { name: 'HTML from a proxy', body: '<html>\n<body>502 Bad Gateway</body>\n</html>', want: '<html> <body>502 Bad Gateway</body> </html>' },
     { name: 'empty', body: '', want: '' },

@@ -22,7 +22,12 @@ const failedArm: PlatformVerification = {
   probe: probe({ torch: '2.2.2+cpu', torchaudio: '2.2.2', cuda: null, machine: 'aarch64' }),
   readySeconds: 30.04,
 };
-const passedArm: PlatformVerification = { ...failedArm, passed: true, findings: [], probe: probe({ torch: '2.2.2', torchaudio: '2.2.2', cuda: null, machine: 'aarch64' }) };
+const passedArm: PlatformVerification = {
+  ...failedArm,
+  passed: true,
+  findings: [],
+  probe: probe({ torch: '2.2.2', torchaudio: '2.2.2', cuda: null, machine: 'aarch64' }),
+};
 const timings = new Map<string, Timings>([
   ['linux/amd64', { build: 61.234, verify: 5.06 }],
   ['linux/arm64', { build: 299.96 }],
@@ -87,9 +92,15 @@ describe('summaryMarkdown', () => {
     const md = summaryMarkdown(plan, buildReport(plan, results(passedAmd, failedArm), timings));
     test.each([
       { name: 'heading names the image', want: '### ml-image-build: ghcr.io/org/worker' },
-      { name: 'says nothing was published because verification failed', want: 'Nothing was published: not every platform passed verification; no tag was moved.' },
+      {
+        name: 'says nothing was published because verification failed',
+        want: 'Nothing was published: not every platform passed verification; no tag was moved.',
+      },
       { name: 'the passed row shows what was seen', want: '| linux/amd64 | cu121 | 2.2.2+cu121 | 2.2.2+cu121 | 12.1 | 200 | 61.2 | 4.3 | passed |' },
-      { name: 'the failed row shows expected and got', want: '| linux/arm64 | cpu | 2.2.2+cpu | 2.2.2 | none | 200 | 300 | 30 | failed: torch version (expected 2.2.2, got 2.2.2+cpu) |' },
+      {
+        name: 'the failed row shows expected and got',
+        want: '| linux/arm64 | cpu | 2.2.2+cpu | 2.2.2 | none | 200 | 300 | 30 | failed: torch version (expected 2.2.2, got 2.2.2+cpu) |',
+      },
     ])('$name', ({ want }) => {
       expect(md.split('\n')).toContain(want);
     });
@@ -105,14 +116,23 @@ describe('summaryMarkdown', () => {
 
   test.each([
     { name: 'push false says so', pushRequested: false, want: 'Nothing was published: `push` is false.' },
-    { name: 'push true, all passed, nothing published: the run ended before the images were pushed', pushRequested: true, want: 'Nothing was published: the run ended before every platform image was pushed; no tag was moved.' },
+    {
+      name: 'push true, all passed, nothing published: the run ended before the images were pushed',
+      pushRequested: true,
+      want: 'Nothing was published: the run ended before every platform image was pushed; no tag was moved.',
+    },
     {
       name: 'all passed, the push failed: the summary names the publish failure, not verification',
       pushRequested: true,
       stopped: { phase: 'publish', message: 'linux/arm64: PUT manifest: 503 Service Unavailable after 3 attempts\nmore detail' },
       want: 'Nothing was published: the run stopped during publish (linux/arm64: PUT manifest: 503 Service Unavailable after 3 attempts); no tag was moved.',
     },
-    { name: 'all passed, the login was refused', pushRequested: true, stopped: { phase: 'login', message: 'ghcr.io refused the credentials | 401' }, want: 'Nothing was published: the run stopped during login (ghcr.io refused the credentials \\| 401); no tag was moved.' },
+    {
+      name: 'all passed, the login was refused',
+      pushRequested: true,
+      stopped: { phase: 'login', message: 'ghcr.io refused the credentials | 401' },
+      want: 'Nothing was published: the run stopped during login (ghcr.io refused the credentials \\| 401); no tag was moved.',
+    },
   ])('$name', ({ pushRequested, want, stopped }) => {
     const md = summaryMarkdown(plan, buildReport(plan, results(passedAmd, passedArm), timings), undefined, pushRequested, undefined, stopped);
     expect(md.split('\n')).toContain(want);
@@ -120,7 +140,10 @@ describe('summaryMarkdown', () => {
   });
 
   test('a platform that failed verification is named as the cause even when the run then stopped in publish', () => {
-    const md = summaryMarkdown(plan, buildReport(plan, results(passedAmd, failedArm), timings), undefined, true, undefined, { phase: 'verify', message: 'linux/arm64 failed' });
+    const md = summaryMarkdown(plan, buildReport(plan, results(passedAmd, failedArm), timings), undefined, true, undefined, {
+      phase: 'verify',
+      message: 'linux/arm64 failed',
+    });
     expect(md.split('\n')).toContain('Nothing was published: not every platform passed verification; no tag was moved.');
   });
 
@@ -162,23 +185,65 @@ describe('summaryMarkdown', () => {
 describe('summary of the checks beyond ping and probe', () => {
   const checked: PlatformVerification = {
     ...passedAmd,
-    hygiene: { user: 'worker', uid: 10001, modelCache: '/models', cacheWritable: true, healthySeconds: 2.24, offline: true, memoryLimit: 512 * 2 ** 20, peakMemory: 21 * 2 ** 20 },
+    hygiene: {
+      user: 'worker',
+      uid: 10001,
+      modelCache: '/models',
+      cacheWritable: true,
+      healthySeconds: 2.24,
+      offline: true,
+      memoryLimit: 512 * 2 ** 20,
+      peakMemory: 21 * 2 ** 20,
+    },
     checks: [
       { name: 'whisper model cached', passed: true, attempts: 1 },
       { name: 'diarization | available', passed: false, attempts: 3 },
     ],
-    size: { platform: 'linux/amd64', uncompressed: 2_400_000_000, compressed: 1_200_000_000, compressedBy: 'pushed', layers: 6, level: 6, largestLayers: [{ index: 3, uncompressed: 2_000_000_000, instruction: 'RUN pip install torch==2.2.2' }], published: { ref: 'ghcr.io/org/worker:latest', digest: DIGEST_A, compressed: 1_000_000_000 }, growthPercent: 20, budget: {}, passed: true, seconds: 0.2 },
+    size: {
+      platform: 'linux/amd64',
+      uncompressed: 2_400_000_000,
+      compressed: 1_200_000_000,
+      compressedBy: 'pushed',
+      layers: 6,
+      level: 6,
+      largestLayers: [{ index: 3, uncompressed: 2_000_000_000, instruction: 'RUN pip install torch==2.2.2' }],
+      published: { ref: 'ghcr.io/org/worker:latest', digest: DIGEST_A, compressed: 1_000_000_000 },
+      growthPercent: 20,
+      budget: {},
+      passed: true,
+      seconds: 0.2,
+    },
   };
   const uncheckedArm: PlatformVerification = { ...passedArm, hygiene: { user: 'root', offline: false } };
   const entries = buildReport(plan, results(checked, uncheckedArm), timings);
   const md = summaryMarkdown(plan, entries, published);
 
   test.each([
-    { name: 'the report carries hygiene, checks and size', got: () => [entries[0].hygiene?.uid, entries[0].checks.length, entries[0].size?.growthPercent, entries[1].checks], want: [10001, 2, 20, []] },
-    { name: 'hygiene row, memory in MiB', got: () => md.split('\n').includes('| linux/amd64 | worker (uid 10001) | /models: writable | 2.2s | yes | 21 MiB / 512 MiB |'), want: true },
-    { name: 'a platform whose cache was not checked', got: () => md.split('\n').includes('| linux/arm64 | root | not checked | - | no | - / no limit |'), want: true },
-    { name: 'checks line, the pipe in a name escaped', got: () => md.split('\n').includes('Checks, linux/amd64: whisper model cached passed (1 attempt), diarization \\| available **failed** (3 attempts)'), want: true },
-    { name: 'size table with growth over the published image', got: () => /\| linux\/amd64 \| 1\.20 GB \| 2\.40 GB \| 1\.00 GB \| \+20\.0% \|/.test(md), want: true },
+    {
+      name: 'the report carries hygiene, checks and size',
+      got: () => [entries[0].hygiene?.uid, entries[0].checks.length, entries[0].size?.growthPercent, entries[1].checks],
+      want: [10001, 2, 20, []],
+    },
+    {
+      name: 'hygiene row, memory in MiB',
+      got: () => md.split('\n').includes('| linux/amd64 | worker (uid 10001) | /models: writable | 2.2s | yes | 21 MiB / 512 MiB |'),
+      want: true,
+    },
+    {
+      name: 'a platform whose cache was not checked',
+      got: () => md.split('\n').includes('| linux/arm64 | root | not checked | - | no | - / no limit |'),
+      want: true,
+    },
+    {
+      name: 'checks line, the pipe in a name escaped',
+      got: () => md.split('\n').includes('Checks, linux/amd64: whisper model cached passed (1 attempt), diarization \\| available **failed** (3 attempts)'),
+      want: true,
+    },
+    {
+      name: 'size table with growth over the published image',
+      got: () => /\| linux\/amd64 \| 1\.20 GB \| 2\.40 GB \| 1\.00 GB \| \+20\.0% \|/.test(md),
+      want: true,
+    },
     { name: 'largest layer with its instruction', got: () => md.includes('`RUN pip install torch==2.2.2`'), want: true },
   ])('$name', ({ got, want }) => {
     expect(got()).toEqual(want);

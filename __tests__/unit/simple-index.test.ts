@@ -7,7 +7,16 @@ import { IndexUnavailable } from '../../src/plan/wheel-index';
 // The HTTP side of the index preflight against a small server on 127.0.0.1 whose answers each test
 // chooses (constructed pages, as in wheel-index.test.ts).
 
-const FAST: RetryPolicy = { attempts: 3, baseDelayMs: 10, maxDelayMs: 20, maxRetryAfterMs: 50, budgetMs: 5000, connectTimeoutMs: 2000, idleTimeoutMs: 2000, completeTimeoutMs: 2000 };
+const FAST: RetryPolicy = {
+  attempts: 3,
+  baseDelayMs: 10,
+  maxDelayMs: 20,
+  maxRetryAfterMs: 50,
+  budgetMs: 5000,
+  connectTimeoutMs: 2000,
+  idleTimeoutMs: 2000,
+  completeTimeoutMs: 2000,
+};
 const FILE = 'torch-2.2.2+cu121-cp311-cp311-linux_x86_64.whl';
 const HTML = `<html><body><a href="${FILE.replace('+', '%2B')}#sha256=00">${FILE}</a></body></html>`;
 const JSON_BODY = JSON.stringify({ meta: { 'api-version': '1.0' }, name: 'torch', files: [{ filename: FILE, url: FILE.replace('+', '%2B'), hashes: {} }] });
@@ -39,7 +48,11 @@ describe('SimpleIndexClient', () => {
     const s = await serve(negotiating);
     try {
       const page = await new SimpleIndexClient({ policy: FAST }).page(`${s.url}/cu121`, 'torch');
-      expect(page).toEqual({ url: `${s.url}/cu121/torch/`, format: 'json', files: [{ filename: FILE, url: `${s.url}/cu121/torch/torch-2.2.2%2Bcu121-cp311-cp311-linux_x86_64.whl`, yanked: false }] });
+      expect(page).toEqual({
+        url: `${s.url}/cu121/torch/`,
+        format: 'json',
+        files: [{ filename: FILE, url: `${s.url}/cu121/torch/torch-2.2.2%2Bcu121-cp311-cp311-linux_x86_64.whl`, yanked: false }],
+      });
       expect(s.seen).toEqual([{ path: '/whl/cu121/torch/', accept: ACCEPT_ANY }]);
     } finally {
       await s.close();
@@ -111,7 +124,9 @@ describe('SimpleIndexClient', () => {
   });
 
   test('a redirect is followed', async () => {
-    const s = await serve((req, res, n) => (req.url === '/whl/cu121/torch/' ? res.writeHead(301, { Location: '/mirror/cu121/torch/' }).end() : negotiating(req, res, n)));
+    const s = await serve((req, res, n) =>
+      req.url === '/whl/cu121/torch/' ? res.writeHead(301, { Location: '/mirror/cu121/torch/' }).end() : negotiating(req, res, n),
+    );
     try {
       const page = await new SimpleIndexClient({ policy: FAST }).page(`${s.url}/cu121`, 'torch');
       expect(page?.files[0].url).toContain('/mirror/cu121/torch/torch-2.2.2');
@@ -135,13 +150,15 @@ describe('SimpleIndexClient', () => {
   test('an unreadable page is an unavailable index (the table takes over), not a crash', async () => {
     const s = await serve((_req, res) => res.writeHead(200, { 'Content-Type': 'application/vnd.pypi.simple.v1+json' }).end('{"meta":{"api-version":"3.0"}}'));
     try {
-      await expect(new SimpleIndexClient({ policy: FAST }).page(`${s.url}/cu121`, 'torch')).rejects.toThrow(/unreadable application\/vnd.pypi.simple.v1\+json page: not a PEP 691 page/);
+      await expect(new SimpleIndexClient({ policy: FAST }).page(`${s.url}/cu121`, 'torch')).rejects.toThrow(
+        /unreadable application\/vnd.pypi.simple.v1\+json page: not a PEP 691 page/,
+      );
     } finally {
       await s.close();
     }
   });
 
-  test('a closed port: IndexUnavailable, and the host\'s other pages fail at once without another try', async () => {
+  test("a closed port: IndexUnavailable, and the host's other pages fail at once without another try", async () => {
     const s = await serve(negotiating);
     const url = s.url;
     await s.close();

@@ -30,28 +30,61 @@ describe('parseSizeBudget: accepted', () => {
     {
       name: 'all three limits for every platform',
       raw: 'compressed=3GB uncompressed=8GB growth=10%',
-      want: { all: { compressed: { value: 3 * GB, text: '3GB' }, uncompressed: { value: 8 * GB, text: '8GB' }, growth: { value: 10, text: '10%' } }, platforms: {} },
+      want: {
+        all: { compressed: { value: 3 * GB, text: '3GB' }, uncompressed: { value: 8 * GB, text: '8GB' }, growth: { value: 10, text: '10%' } },
+        platforms: {},
+      },
     },
-    { name: 'units are case-insensitive', raw: 'compressed=3gb uncompressed=2Gib', want: { all: { compressed: { value: 3 * GB, text: '3gb' }, uncompressed: { value: 2 * GiB, text: '2Gib' } }, platforms: {} } },
+    {
+      name: 'units are case-insensitive',
+      raw: 'compressed=3gb uncompressed=2Gib',
+      want: { all: { compressed: { value: 3 * GB, text: '3gb' }, uncompressed: { value: 2 * GiB, text: '2Gib' } }, platforms: {} },
+    },
     { name: 'a decimal with a 1024-based unit', raw: 'compressed=1.5GiB', want: { all: { compressed: { value: 1.5 * GiB, text: '1.5GiB' } }, platforms: {} } },
-    { name: 'kB and KiB differ', raw: 'compressed=1kB uncompressed=1KiB', want: { all: { compressed: { value: 1000, text: '1kB' }, uncompressed: { value: 1024, text: '1KiB' } }, platforms: {} } },
-    { name: 'MB and MiB', raw: 'compressed=500MB uncompressed=500MiB', want: { all: { compressed: { value: 500e6, text: '500MB' }, uncompressed: { value: 500 * 1024 ** 2, text: '500MiB' } }, platforms: {} } },
+    {
+      name: 'kB and KiB differ',
+      raw: 'compressed=1kB uncompressed=1KiB',
+      want: { all: { compressed: { value: 1000, text: '1kB' }, uncompressed: { value: 1024, text: '1KiB' } }, platforms: {} },
+    },
+    {
+      name: 'MB and MiB',
+      raw: 'compressed=500MB uncompressed=500MiB',
+      want: { all: { compressed: { value: 500e6, text: '500MB' }, uncompressed: { value: 500 * 1024 ** 2, text: '500MiB' } }, platforms: {} },
+    },
     { name: 'plain bytes', raw: 'compressed=123456789B', want: { all: { compressed: { value: 123456789, text: '123456789B' } }, platforms: {} } },
-    { name: 'a space between number and unit', raw: 'compressed=1.5 GB growth=10 %', want: { all: { compressed: { value: 1.5 * GB, text: '1.5GB' }, growth: { value: 10, text: '10%' } }, platforms: {} } },
+    {
+      name: 'a space between number and unit',
+      raw: 'compressed=1.5 GB growth=10 %',
+      want: { all: { compressed: { value: 1.5 * GB, text: '1.5GB' }, growth: { value: 10, text: '10%' } }, platforms: {} },
+    },
     { name: 'spaces around =', raw: 'compressed = 3GB', want: { all: { compressed: { value: 3 * GB, text: '3GB' } }, platforms: {} } },
-    { name: 'comma separated pairs', raw: 'compressed=3GB, growth=2.5%', want: { all: { compressed: { value: 3 * GB, text: '3GB' }, growth: { value: 2.5, text: '2.5%' } }, platforms: {} } },
+    {
+      name: 'comma separated pairs',
+      raw: 'compressed=3GB, growth=2.5%',
+      want: { all: { compressed: { value: 3 * GB, text: '3GB' }, growth: { value: 2.5, text: '2.5%' } }, platforms: {} },
+    },
     { name: 'growth of 0%: no growth at all', raw: 'growth=0%', want: { all: { growth: { value: 0, text: '0%' } }, platforms: {} } },
     {
       name: 'one platform on its own line (block scalar)',
       raw: 'compressed=3GB growth=10%\nlinux/arm64: compressed=1.5GB\n',
-      want: { all: { compressed: { value: 3 * GB, text: '3GB' }, growth: { value: 10, text: '10%' } }, platforms: { 'linux/arm64': { compressed: { value: 1.5 * GB, text: '1.5GB' } } } },
+      want: {
+        all: { compressed: { value: 3 * GB, text: '3GB' }, growth: { value: 10, text: '10%' } },
+        platforms: { 'linux/arm64': { compressed: { value: 1.5 * GB, text: '1.5GB' } } },
+      },
     },
     {
       name: 'one YAML line: ; between scopes, no space after the platform colon',
       raw: 'compressed=3GB; linux/arm64:compressed=1.5GB uncompressed=4GB',
-      want: { all: { compressed: { value: 3 * GB, text: '3GB' } }, platforms: { 'linux/arm64': { compressed: { value: 1.5 * GB, text: '1.5GB' }, uncompressed: { value: 4 * GB, text: '4GB' } } } },
+      want: {
+        all: { compressed: { value: 3 * GB, text: '3GB' } },
+        platforms: { 'linux/arm64': { compressed: { value: 1.5 * GB, text: '1.5GB' }, uncompressed: { value: 4 * GB, text: '4GB' } } },
+      },
     },
-    { name: 'a platform alias is the platform', raw: 'linux/arm64/v8: growth=5%', want: { all: {}, platforms: { 'linux/arm64': { growth: { value: 5, text: '5%' } } } } },
+    {
+      name: 'a platform alias is the platform',
+      raw: 'linux/arm64/v8: growth=5%',
+      want: { all: {}, platforms: { 'linux/arm64': { growth: { value: 5, text: '5%' } } } },
+    },
     {
       name: 'a platform on two lines with different keys',
       raw: 'linux/amd64: compressed=6GB\nlinux/amd64: growth=15%',
@@ -64,7 +97,11 @@ describe('parseSizeBudget: accepted', () => {
 
 describe('parseSizeBudget: refused, naming the input, the value and what is accepted', () => {
   test.each([
-    { name: 'a size without a unit', raw: 'compressed=3', want: /'3' is not a size; accepted: a number and a unit: B, kB, MB, GB \(1000-based\) or KiB, MiB, GiB \(1024-based\)/ },
+    {
+      name: 'a size without a unit',
+      raw: 'compressed=3',
+      want: /'3' is not a size; accepted: a number and a unit: B, kB, MB, GB \(1000-based\) or KiB, MiB, GiB \(1024-based\)/,
+    },
     { name: 'a unit not accepted (TB)', raw: 'compressed=3TB', want: /'3TB' is not a size; accepted:/ },
     { name: 'a unit misspelt', raw: 'compressed=3GBs', want: /'3GBs' is not a size/ },
     { name: 'a negative size', raw: 'compressed=-1GB', want: /'-1GB' is not a size/ },
@@ -78,7 +115,11 @@ describe('parseSizeBudget: refused, naming the input, the value and what is acce
     { name: 'a doubled %', raw: 'growth=10%%', want: /'10%%' is not a growth/ },
     { name: 'an unknown key', raw: 'size=3GB', want: /'size' in 'size=3GB' is not a limit; accepted: compressed, uncompressed, growth/ },
     { name: 'a key given twice', raw: 'compressed=3GB compressed=4GB', want: /compressed is given twice for every platform/ },
-    { name: 'a key given twice for a platform', raw: 'linux/amd64: compressed=1GB\nlinux/amd64: compressed=2GB', want: /compressed is given twice for linux\/amd64/ },
+    {
+      name: 'a key given twice for a platform',
+      raw: 'linux/amd64: compressed=1GB\nlinux/amd64: compressed=2GB',
+      want: /compressed is given twice for linux\/amd64/,
+    },
     { name: 'an unknown platform', raw: 'linux/s390x: compressed=1GB', want: /unknown platform 'linux\/s390x'; accepted: linux\/amd64, linux\/arm64/ },
     { name: 'a platform and no limit', raw: 'linux/arm64:', want: /'linux\/arm64:' names a platform and no limit; accepted: KEY=VALUE pairs/ },
     { name: 'not KEY=VALUE', raw: 'compressed 3GB', want: /'compressed' in 'compressed 3GB' is not KEY=VALUE; accepted:/ },
@@ -120,7 +161,11 @@ describe('cleanInstruction', () => {
     { name: 'BuildKit COPY', raw: 'COPY hello.txt blob.bin /srv/ # buildkit', want: 'COPY hello.txt blob.bin /srv/' },
     { name: 'BuildKit ADD', raw: 'ADD rootfs.tar / # buildkit', want: 'ADD rootfs.tar /' },
     { name: 'BuildKit metadata', raw: 'ENV MODEL_DIR=/models PYTHONUNBUFFERED=1', want: 'ENV MODEL_DIR=/models PYTHONUNBUFFERED=1' },
-    { name: 'BuildKit RUN with build args: dropped', raw: 'RUN |2 TORCH_VERSION=2.2.2 TORCH_INDEX_URL=https://download.pytorch.org/whl/cu121 /bin/sh -c pip install torch==${TORCH_VERSION} # buildkit', want: 'RUN pip install torch==${TORCH_VERSION}' },
+    {
+      name: 'BuildKit RUN with build args: dropped',
+      raw: 'RUN |2 TORCH_VERSION=2.2.2 TORCH_INDEX_URL=https://download.pytorch.org/whl/cu121 /bin/sh -c pip install torch==${TORCH_VERSION} # buildkit',
+      want: 'RUN pip install torch==${TORCH_VERSION}',
+    },
     { name: 'BuildKit RUN with a build arg holding a space', raw: 'RUN |1 MSG=a b /bin/sh -c echo "$MSG" # buildkit', want: 'RUN echo "$MSG"' },
     { name: 'BuildKit exec-form RUN with build args', raw: 'RUN |1 A=1 python3 -m pip install x # buildkit', want: 'RUN python3 -m pip install x' },
     { name: 'BuildKit exec-form RUN', raw: 'RUN python3 -m compileall /app # buildkit', want: 'RUN python3 -m compileall /app' },
@@ -129,8 +174,16 @@ describe('cleanInstruction', () => {
     { name: 'legacy WORKDIR', raw: '/bin/sh -c #(nop) WORKDIR /srv/app', want: 'WORKDIR /srv/app' },
     { name: 'legacy COPY', raw: '/bin/sh -c #(nop) COPY multi:0707 in /srv/ ', want: 'COPY multi:0707 in /srv/' },
     { name: 'legacy RUN', raw: '/bin/sh -c apt-get update', want: 'RUN apt-get update' },
-    { name: 'legacy RUN with build args', raw: '|1 TORCH_VERSION=2.2.2 /bin/sh -c echo "$TORCH_VERSION" > /srv/after.txt', want: 'RUN echo "$TORCH_VERSION" > /srv/after.txt' },
-    { name: 'a multi-line RUN is one line', raw: 'RUN /bin/sh -c apt-get update \t&&   apt-get install -y\n curl # buildkit', want: 'RUN apt-get update && apt-get install -y curl' },
+    {
+      name: 'legacy RUN with build args',
+      raw: '|1 TORCH_VERSION=2.2.2 /bin/sh -c echo "$TORCH_VERSION" > /srv/after.txt',
+      want: 'RUN echo "$TORCH_VERSION" > /srv/after.txt',
+    },
+    {
+      name: 'a multi-line RUN is one line',
+      raw: 'RUN /bin/sh -c apt-get update \t&&   apt-get install -y\n curl # buildkit',
+      want: 'RUN apt-get update && apt-get install -y curl',
+    },
     { name: 'docker import', raw: 'Imported from -', want: 'Imported from -' },
     { name: 'nothing recorded', raw: '', want: '' },
   ])('$name', ({ raw, want }) => {
@@ -205,8 +258,22 @@ describe('parseHistory on recorded docker history output', () => {
 });
 
 describe('alignHistory: each layer and the step that made it', () => {
-  const BK_LAYERS = ['ADD rootfs.tar /', 'RUN head -c 1500000 /dev/urandom > /opt/random.bin && echo done', 'COPY hello.txt blob.bin /srv/', 'WORKDIR /srv/app', 'WORKDIR /srv', 'RUN rm /opt/random.bin'];
-  const LEGACY_LAYERS = ['ADD rootfs.tar /', 'RUN head -c 1500000 /dev/urandom > /opt/random.bin && echo done', 'COPY multi:070719ef339fb61c5b8cba2fedffe1df608dc0d538062668638dba9f9c8fe895 in /srv/', 'WORKDIR /srv/app', 'RUN rm /opt/random.bin', 'RUN echo "$TORCH_VERSION" > /srv/after.txt'];
+  const BK_LAYERS = [
+    'ADD rootfs.tar /',
+    'RUN head -c 1500000 /dev/urandom > /opt/random.bin && echo done',
+    'COPY hello.txt blob.bin /srv/',
+    'WORKDIR /srv/app',
+    'WORKDIR /srv',
+    'RUN rm /opt/random.bin',
+  ];
+  const LEGACY_LAYERS = [
+    'ADD rootfs.tar /',
+    'RUN head -c 1500000 /dev/urandom > /opt/random.bin && echo done',
+    'COPY multi:070719ef339fb61c5b8cba2fedffe1df608dc0d538062668638dba9f9c8fe895 in /srv/',
+    'WORKDIR /srv/app',
+    'RUN rm /opt/random.bin',
+    'RUN echo "$TORCH_VERSION" > /srv/after.txt',
+  ];
   test.each([
     // BuildKit keeps three layers of 0 bytes: a WORKDIR that made a directory, a WORKDIR of an
     // existing one (the empty tar, sha256:5f70bf18…), a RUN that only deleted. The undecided
@@ -217,7 +284,12 @@ describe('alignHistory: each layer and the step that made it', () => {
     // The legacy builder dropped `WORKDIR /srv` and `RUN true` (nothing changed) but kept
     // `WORKDIR /srv/app` and `RUN rm` at 0 bytes. docker history cannot tell which two of the four
     // made layers 4 and 5; the layers below and above them are certain.
-    { name: 'legacy builder, from docker history: the two undecidable layers get no instruction', fixture: LEGACY, from: 'history' as const, want: [LEGACY_LAYERS[0], LEGACY_LAYERS[1], LEGACY_LAYERS[2], undefined, undefined, LEGACY_LAYERS[5]] },
+    {
+      name: 'legacy builder, from docker history: the two undecidable layers get no instruction',
+      fixture: LEGACY,
+      from: 'history' as const,
+      want: [LEGACY_LAYERS[0], LEGACY_LAYERS[1], LEGACY_LAYERS[2], undefined, undefined, LEGACY_LAYERS[5]],
+    },
     { name: 'legacy builder, from the config (exact)', fixture: LEGACY, from: 'config' as const, want: LEGACY_LAYERS },
     { name: 'the one-layer base image', fixture: BASE, from: 'history' as const, want: ['ADD rootfs.tar /'] },
   ])('$name', ({ fixture, from, want }) => {
@@ -235,16 +307,46 @@ describe('alignHistory: each layer and the step that made it', () => {
   const e = (instruction: string, size?: number, more: Partial<HistoryEntry> = {}): HistoryEntry => ({ instruction, size, buildkit: false, ...more });
   test.each([
     { name: 'no undecided step', entries: [e('ADD x /', 5), e('CMD ["a"]', 0), e('RUN y', 3)], layers: 2, want: ['ADD x /', 'RUN y'] },
-    { name: 'undecided steps that made no layer (the sized ones make up the count)', entries: [e('ADD x /', 5), e('RUN true', 0), e('WORKDIR /app', 0), e('RUN y', 3)], layers: 2, want: ['ADD x /', 'RUN y'] },
-    { name: 'undecided steps that all made layers', entries: [e('ADD x /', 5), e('RUN rm /a', 0), e('RUN y', 3)], layers: 3, want: ['ADD x /', 'RUN rm /a', 'RUN y'] },
-    { name: 'one of two undecided: those between are unknown, a sized step between too', entries: [e('ADD x /', 5), e('RUN rm /a', 0), e('RUN z', 7), e('RUN true', 0), e('RUN y', 3)], layers: 4, want: ['ADD x /', undefined, undefined, 'RUN y'] },
-    { name: 'a BuildKit RUN of 0 bytes is a layer', entries: [e('ADD x /', 5, { buildkit: true }), e('RUN rm /a', 0, { buildkit: true }), e('RUN y', 3, { buildkit: true })], layers: 3, want: ['ADD x /', 'RUN rm /a', 'RUN y'] },
+    {
+      name: 'undecided steps that made no layer (the sized ones make up the count)',
+      entries: [e('ADD x /', 5), e('RUN true', 0), e('WORKDIR /app', 0), e('RUN y', 3)],
+      layers: 2,
+      want: ['ADD x /', 'RUN y'],
+    },
+    {
+      name: 'undecided steps that all made layers',
+      entries: [e('ADD x /', 5), e('RUN rm /a', 0), e('RUN y', 3)],
+      layers: 3,
+      want: ['ADD x /', 'RUN rm /a', 'RUN y'],
+    },
+    {
+      name: 'one of two undecided: those between are unknown, a sized step between too',
+      entries: [e('ADD x /', 5), e('RUN rm /a', 0), e('RUN z', 7), e('RUN true', 0), e('RUN y', 3)],
+      layers: 4,
+      want: ['ADD x /', undefined, undefined, 'RUN y'],
+    },
+    {
+      name: 'a BuildKit RUN of 0 bytes is a layer',
+      entries: [e('ADD x /', 5, { buildkit: true }), e('RUN rm /a', 0, { buildkit: true }), e('RUN y', 3, { buildkit: true })],
+      layers: 3,
+      want: ['ADD x /', 'RUN rm /a', 'RUN y'],
+    },
     { name: 'more layers than steps can make: nothing is paired', entries: [e('ADD x /', 5), e('ENV A=b', 0)], layers: 2, want: [undefined, undefined] },
     { name: 'fewer layers than sized steps (a squashed image): nothing is paired', entries: [e('ADD x /', 5), e('RUN y', 3)], layers: 1, want: [undefined] },
-    { name: 'config history: empty_layer decides, whatever the size says', entries: [e('ADD x /', undefined, { emptyLayer: false }), e('RUN true', undefined, { emptyLayer: true }), e('RUN y', undefined, { emptyLayer: false })], layers: 2, want: ['ADD x /', 'RUN y'] },
+    {
+      name: 'config history: empty_layer decides, whatever the size says',
+      entries: [e('ADD x /', undefined, { emptyLayer: false }), e('RUN true', undefined, { emptyLayer: true }), e('RUN y', undefined, { emptyLayer: false })],
+      layers: 2,
+      want: ['ADD x /', 'RUN y'],
+    },
     { name: 'no history at all', entries: [], layers: 1, want: [undefined] },
   ])('$name', ({ entries, layers, want }) => {
-    expect(alignHistory(entries, Array.from({ length: layers }, (_, i) => D(i + 1))).map((l) => l.instruction)).toEqual(want);
+    expect(
+      alignHistory(
+        entries,
+        Array.from({ length: layers }, (_, i) => D(i + 1)),
+      ).map((l) => l.instruction),
+    ).toEqual(want);
   });
 });
 
@@ -271,7 +373,12 @@ describe('largestLayers', () => {
 
 describe('manifestSizes and platformName', () => {
   test('layers and config of a manifest', () => {
-    expect(manifestSizes('sha256:m', { config: { size: 1500 }, layers: [{ size: 100 }, { size: 2000 }] })).toEqual({ digest: 'sha256:m', compressed: 3600, config: 1500, layers: [100, 2000] });
+    expect(manifestSizes('sha256:m', { config: { size: 1500 }, layers: [{ size: 100 }, { size: 2000 }] })).toEqual({
+      digest: 'sha256:m',
+      compressed: 3600,
+      config: 1500,
+      layers: [100, 2000],
+    });
   });
   test.each([
     { os: 'linux', arch: 'amd64', variant: undefined, want: 'linux/amd64' },
@@ -316,9 +423,24 @@ describe('checkSize', () => {
     { name: 'no budget: no finding', budget: '', published: undefined, want: [] },
     { name: 'under every limit', budget: 'compressed=3GB uncompressed=6GB growth=10%', published: published(2.3 * GB), want: [] },
     { name: 'exactly at the limit passes', budget: 'compressed=2.4GB', published: undefined, want: [] },
-    { name: 'compressed over', budget: 'compressed=2GB', published: undefined, want: [{ check: 'compressed size', expected: 'at most 2GB', actual: '2.40 GB (2400000000 bytes)' }] },
-    { name: 'uncompressed over (1024-based limit)', budget: 'uncompressed=5GiB', published: undefined, want: [{ check: 'uncompressed size', expected: 'at most 5GiB', actual: '5.60 GB (5600000000 bytes)' }] },
-    { name: 'growth over the published image', budget: 'growth=10%', published: published(2.0 * GB), want: [{ check: 'size growth', expected: 'at most +10% over ghcr.io/org/worker:latest (2.00 GB)', actual: '+20.0% (2.40 GB)' }] },
+    {
+      name: 'compressed over',
+      budget: 'compressed=2GB',
+      published: undefined,
+      want: [{ check: 'compressed size', expected: 'at most 2GB', actual: '2.40 GB (2400000000 bytes)' }],
+    },
+    {
+      name: 'uncompressed over (1024-based limit)',
+      budget: 'uncompressed=5GiB',
+      published: undefined,
+      want: [{ check: 'uncompressed size', expected: 'at most 5GiB', actual: '5.60 GB (5600000000 bytes)' }],
+    },
+    {
+      name: 'growth over the published image',
+      budget: 'growth=10%',
+      published: published(2.0 * GB),
+      want: [{ check: 'size growth', expected: 'at most +10% over ghcr.io/org/worker:latest (2.00 GB)', actual: '+20.0% (2.40 GB)' }],
+    },
     { name: 'growth within', budget: 'growth=20%', published: published(2.0 * GB), want: [] },
     { name: 'shrunk: no growth finding even at growth=0%', budget: 'growth=0%', published: published(3.0 * GB), want: [] },
     { name: 'a first release (no published image): growth is not checked', budget: 'growth=0%', published: undefined, want: [] },
@@ -343,11 +465,18 @@ describe('checkSize', () => {
 
   test('an uncompressed limit with a layer of unknown size (a stored zstd blob) fails rather than passes unchecked', () => {
     const m = measured({ store: 'containerd', uncompressed: undefined });
-    expect(checkSize(m, budget('uncompressed=100GB'), undefined).findings).toEqual([{ check: 'uncompressed size', expected: 'at most 100GB', actual: 'unknown: a stored layer is not gzip' }]);
+    expect(checkSize(m, budget('uncompressed=100GB'), undefined).findings).toEqual([
+      { check: 'uncompressed size', expected: 'at most 100GB', actual: 'unknown: a stored layer is not gzip' },
+    ]);
   });
 
   test('a tag naming a single image manifest is not compared (its platform is not known without its config)', () => {
-    const single: PublishedSizes = { ref: 'r:latest', digest: 'sha256:one', platforms: {}, single: { digest: 'sha256:one', compressed: 1, config: 1, layers: [] } };
+    const single: PublishedSizes = {
+      ref: 'r:latest',
+      digest: 'sha256:one',
+      platforms: {},
+      single: { digest: 'sha256:one', compressed: 1, config: 1, layers: [] },
+    };
     const { findings, report } = checkSize(measured(), budget('growth=0%'), single);
     expect(findings).toEqual([]);
     expect(report.growthPercent).toBeUndefined();
@@ -393,7 +522,12 @@ describe('sizeMarkdown', () => {
     compressedBy: 'gzip' as const,
     level: 6,
     largestLayers: [
-      { index: 5, compressed: 2.0 * GB, uncompressed: 5.0 * GB, instruction: `RUN pip install torch==2.2.2+cu121 --index-url https://download.pytorch.org/whl/cu121 && python -c 'import torch' | tee /log` },
+      {
+        index: 5,
+        compressed: 2.0 * GB,
+        uncompressed: 5.0 * GB,
+        instruction: `RUN pip install torch==2.2.2+cu121 --index-url https://download.pytorch.org/whl/cu121 && python -c 'import torch' | tee /log`,
+      },
       { index: 2, compressed: 0.3 * GB, uncompressed: 0.4 * GB },
     ],
     published: { ref: 'ghcr.io/org/worker:latest', digest: 'sha256:old', compressed: 2.0 * GB },
@@ -405,7 +539,19 @@ describe('sizeMarkdown', () => {
   });
 
   test('a row per platform with human sizes, growth and budget; then the largest layers', () => {
-    const md = sizeMarkdown([report(), report({ platform: 'linux/arm64', compressed: 900e6, uncompressed: undefined, published: undefined, growthPercent: undefined, budget: {}, passed: true, largestLayers: [] })]);
+    const md = sizeMarkdown([
+      report(),
+      report({
+        platform: 'linux/arm64',
+        compressed: 900e6,
+        uncompressed: undefined,
+        published: undefined,
+        growthPercent: undefined,
+        budget: {},
+        passed: true,
+        largestLayers: [],
+      }),
+    ]);
     expect(md).toBe(
       [
         '#### image size',
@@ -419,7 +565,7 @@ describe('sizeMarkdown', () => {
         '',
         '| layer | compressed | uncompressed | instruction |',
         '| --- | --- | --- | --- |',
-        "| 5/6 | 2.00 GB | 5.00 GB | `RUN pip install torch==2.2.2+cu121 --index-url https://download.pytorch.org/whl…` |",
+        '| 5/6 | 2.00 GB | 5.00 GB | `RUN pip install torch==2.2.2+cu121 --index-url https://download.pytorch.org/whl…` |',
         '| 2/6 | 300 MB | 400 MB | (not known) |',
         '',
       ].join('\n'),

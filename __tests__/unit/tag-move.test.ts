@@ -61,7 +61,11 @@ const now = (f: FakeTags) => Object.fromEntries([...f.tags.entries()].map(([t, m
 
 describe('moveOrder', () => {
   test.each([
-    { name: 'existing tags first, new tags last, each in plan order', states: [state('abc1234'), state('latest', OLD), state('1.2', OTHER), state('1.2.3')], want: { already: [], order: ['latest', '1.2', 'abc1234', '1.2.3'] } },
+    {
+      name: 'existing tags first, new tags last, each in plan order',
+      states: [state('abc1234'), state('latest', OLD), state('1.2', OTHER), state('1.2.3')],
+      want: { already: [], order: ['latest', '1.2', 'abc1234', '1.2.3'] },
+    },
     { name: 'a tag already on the target is not moved', states: [state('latest', NEW), state('abc1234')], want: { already: ['latest'], order: ['abc1234'] } },
     { name: 'nothing to do', states: [state('latest', NEW)], want: { already: ['latest'], order: [] } },
   ])('$name', ({ states, want }) => {

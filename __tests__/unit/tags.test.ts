@@ -28,12 +28,36 @@ const ctxOf = (run: RunName, env: Record<string, string | undefined> = {}) => re
 
 describe('planTags from recorded events', () => {
   test.each([
-    { name: 'push to the default branch: the short sha, then latest', run: 'pushMain', want: { tags: [MAIN7, 'latest'], push: true, version: MAIN7, reason: 'push to default branch main' } },
-    { name: 'tag v1.2.3: version, minor, major, then latest', run: 'tag', want: { tags: ['1.2.3', '1.2', '1', 'latest'], push: true, version: '1.2.3', reason: 'tag v1.2.3' } },
-    { name: 'pre-release tag v1.2.3-rc.1: only the full version, no latest', run: 'preRelease', want: { tags: ['1.2.3-rc.1'], push: true, version: '1.2.3-rc.1', reason: 'pre-release tag v1.2.3-rc.1' } },
-    { name: 'schedule: nightly-YYYYMMDD from the frozen clock, then nightly', run: 'schedule', want: { tags: ['nightly-20260102', 'nightly'], push: true, version: 'nightly-20260102', reason: 'scheduled run of 2026-01-02 (UTC)' } },
-    { name: 'pull request 42, push auto: pr-42 for the report, not pushed', run: 'pullRequest', want: { tags: ['pr-42'], push: false, version: 'pr-42', reason: 'pull request #42 (pull_request), not pushed' } },
-    { name: 'workflow_dispatch on feature/New_thing: the short sha and the branch made tag-safe', run: 'dispatch', want: { tags: [DISPATCH7, 'feature-New_thing'], push: true, version: 'feature-New_thing', reason: 'workflow_dispatch on branch feature/New_thing' } },
+    {
+      name: 'push to the default branch: the short sha, then latest',
+      run: 'pushMain',
+      want: { tags: [MAIN7, 'latest'], push: true, version: MAIN7, reason: 'push to default branch main' },
+    },
+    {
+      name: 'tag v1.2.3: version, minor, major, then latest',
+      run: 'tag',
+      want: { tags: ['1.2.3', '1.2', '1', 'latest'], push: true, version: '1.2.3', reason: 'tag v1.2.3' },
+    },
+    {
+      name: 'pre-release tag v1.2.3-rc.1: only the full version, no latest',
+      run: 'preRelease',
+      want: { tags: ['1.2.3-rc.1'], push: true, version: '1.2.3-rc.1', reason: 'pre-release tag v1.2.3-rc.1' },
+    },
+    {
+      name: 'schedule: nightly-YYYYMMDD from the frozen clock, then nightly',
+      run: 'schedule',
+      want: { tags: ['nightly-20260102', 'nightly'], push: true, version: 'nightly-20260102', reason: 'scheduled run of 2026-01-02 (UTC)' },
+    },
+    {
+      name: 'pull request 42, push auto: pr-42 for the report, not pushed',
+      run: 'pullRequest',
+      want: { tags: ['pr-42'], push: false, version: 'pr-42', reason: 'pull request #42 (pull_request), not pushed' },
+    },
+    {
+      name: 'workflow_dispatch on feature/New_thing: the short sha and the branch made tag-safe',
+      run: 'dispatch',
+      want: { tags: [DISPATCH7, 'feature-New_thing'], push: true, version: 'feature-New_thing', reason: 'workflow_dispatch on branch feature/New_thing' },
+    },
   ] as { name: string; run: RunName; want: object }[])('$name', ({ run, want }) => {
     expect(planTags(ctxOf(run), opts(), FROZEN_NOW)).toEqual(want);
   });
@@ -43,23 +67,87 @@ describe('planTags per kind of run', () => {
   test.each([
     { name: 'a tag without v is semver too', run: 'tag', env: { GITHUB_REF: 'refs/tags/1.2.3' }, want: ['1.2.3', '1.2', '1', 'latest'], version: '1.2.3' },
     { name: 'a 0.x tag gives major 0 too', run: 'tag', env: { GITHUB_REF: 'refs/tags/v0.4.0' }, want: ['0.4.0', '0.4', '0', 'latest'], version: '0.4.0' },
-    { name: 'build metadata is dropped (+ is not allowed in a tag)', run: 'tag', env: { GITHUB_REF: 'refs/tags/v1.2.3+build.7' }, want: ['1.2.3', '1.2', '1', 'latest'], version: '1.2.3' },
-    { name: 'a pre-release with build metadata keeps only the pre-release', run: 'tag', env: { GITHUB_REF: 'refs/tags/v2.0.0-beta.2+exp.sha.5114f85' }, want: ['2.0.0-beta.2'], version: '2.0.0-beta.2' },
+    {
+      name: 'build metadata is dropped (+ is not allowed in a tag)',
+      run: 'tag',
+      env: { GITHUB_REF: 'refs/tags/v1.2.3+build.7' },
+      want: ['1.2.3', '1.2', '1', 'latest'],
+      version: '1.2.3',
+    },
+    {
+      name: 'a pre-release with build metadata keeps only the pre-release',
+      run: 'tag',
+      env: { GITHUB_REF: 'refs/tags/v2.0.0-beta.2+exp.sha.5114f85' },
+      want: ['2.0.0-beta.2'],
+      version: '2.0.0-beta.2',
+    },
     { name: 'v1.2 is not semver: the tag name as is, no latest', run: 'tag', env: { GITHUB_REF: 'refs/tags/v1.2' }, want: ['v1.2'], version: 'v1.2' },
     { name: 'a leading zero is not semver', run: 'tag', env: { GITHUB_REF: 'refs/tags/v1.02.3' }, want: ['v1.02.3'], version: 'v1.02.3' },
-    { name: 'a non-semver tag is made tag-safe', run: 'tag', env: { GITHUB_REF: 'refs/tags/release/2026 Q1' }, want: ['release-2026-Q1'], version: 'release-2026-Q1' },
-    { name: 'a release event on a tag ref gets the tag rules', run: 'tag', env: { GITHUB_EVENT_NAME: 'release' }, want: ['1.2.3', '1.2', '1', 'latest'], version: '1.2.3' },
-    { name: 'a push to another branch: the short sha and the branch', run: 'pushMain', env: { GITHUB_REF: 'refs/heads/dependabot/pip/torch-2.3' }, want: [MAIN7, 'dependabot-pip-torch-2.3'], version: 'dependabot-pip-torch-2.3' },
-    { name: 'a branch named like the default branch is not it', run: 'pushMain', env: { GITHUB_REF: 'refs/heads/not-main' }, want: [MAIN7, 'not-main'], version: 'not-main' },
-    { name: 'workflow_dispatch on the default branch does not move latest', run: 'dispatch', env: { GITHUB_REF: 'refs/heads/main' }, want: [DISPATCH7, 'main'], version: 'main' },
-    { name: 'pull_request_target runs on the base ref but is still a pull request', run: 'pullRequest', env: { GITHUB_EVENT_NAME: 'pull_request_target', GITHUB_REF: 'refs/heads/main' }, want: ['pr-42'], version: 'pr-42' },
-    { name: 'the schedule date is the UTC date', run: 'schedule', env: {}, now: new Date('2026-01-02T23:30:00-05:00'), want: ['nightly-20260103', 'nightly'], version: 'nightly-20260103' },
-    { name: 'an event on no branch or tag gets the short sha', run: 'pushMain', env: { GITHUB_EVENT_NAME: 'repository_dispatch', GITHUB_REF: '' }, want: [MAIN7], version: MAIN7 },
-  ] as { name: string; run: RunName; env: Record<string, string>; now?: Date; want: string[]; version: string }[])('$name', ({ run, env, now, want, version }) => {
-    const plan = planTags(ctxOf(run, env), opts(), now ?? FROZEN_NOW);
-    expect(plan.tags).toEqual(want);
-    expect(plan.version).toBe(version);
-  });
+    {
+      name: 'a non-semver tag is made tag-safe',
+      run: 'tag',
+      env: { GITHUB_REF: 'refs/tags/release/2026 Q1' },
+      want: ['release-2026-Q1'],
+      version: 'release-2026-Q1',
+    },
+    {
+      name: 'a release event on a tag ref gets the tag rules',
+      run: 'tag',
+      env: { GITHUB_EVENT_NAME: 'release' },
+      want: ['1.2.3', '1.2', '1', 'latest'],
+      version: '1.2.3',
+    },
+    {
+      name: 'a push to another branch: the short sha and the branch',
+      run: 'pushMain',
+      env: { GITHUB_REF: 'refs/heads/dependabot/pip/torch-2.3' },
+      want: [MAIN7, 'dependabot-pip-torch-2.3'],
+      version: 'dependabot-pip-torch-2.3',
+    },
+    {
+      name: 'a branch named like the default branch is not it',
+      run: 'pushMain',
+      env: { GITHUB_REF: 'refs/heads/not-main' },
+      want: [MAIN7, 'not-main'],
+      version: 'not-main',
+    },
+    {
+      name: 'workflow_dispatch on the default branch does not move latest',
+      run: 'dispatch',
+      env: { GITHUB_REF: 'refs/heads/main' },
+      want: [DISPATCH7, 'main'],
+      version: 'main',
+    },
+    {
+      name: 'pull_request_target runs on the base ref but is still a pull request',
+      run: 'pullRequest',
+      env: { GITHUB_EVENT_NAME: 'pull_request_target', GITHUB_REF: 'refs/heads/main' },
+      want: ['pr-42'],
+      version: 'pr-42',
+    },
+    {
+      name: 'the schedule date is the UTC date',
+      run: 'schedule',
+      env: {},
+      now: new Date('2026-01-02T23:30:00-05:00'),
+      want: ['nightly-20260103', 'nightly'],
+      version: 'nightly-20260103',
+    },
+    {
+      name: 'an event on no branch or tag gets the short sha',
+      run: 'pushMain',
+      env: { GITHUB_EVENT_NAME: 'repository_dispatch', GITHUB_REF: '' },
+      want: [MAIN7],
+      version: MAIN7,
+    },
+  ] as { name: string; run: RunName; env: Record<string, string>; now?: Date; want: string[]; version: string }[])(
+    '$name',
+    ({ run, env, now, want, version }) => {
+      const plan = planTags(ctxOf(run, env), opts(), now ?? FROZEN_NOW);
+      expect(plan.tags).toEqual(want);
+      expect(plan.version).toBe(version);
+    },
+  );
 
   test('a pull request whose payload has no number takes it from refs/pull/N/merge', () => {
     const ctx = runContext({ eventName: 'pull_request', ref: 'refs/pull/7/merge', event: {} });
@@ -106,7 +194,12 @@ describe('planTags rules, extras, suffix and sha length', () => {
     { name: 'schedule, nightly off, with an extra', run: 'schedule', o: { rules: off('nightly'), extra: ['nightly-custom'] }, want: ['nightly-custom'] },
     { name: 'all rules off: only the extras', run: 'pushMain', o: { rules: NONE, extra: ['stable'] }, want: ['stable'] },
     { name: 'extras come after the rule tags and before latest', run: 'pushMain', o: { extra: ['stable', 'v1'] }, want: [MAIN7, 'stable', 'v1', 'latest'] },
-    { name: 'an extra equal to a rule tag is given once, where the rule put it', run: 'tag', o: { extra: ['1.2', 'lts'] }, want: ['1.2.3', '1.2', '1', 'lts', 'latest'] },
+    {
+      name: 'an extra equal to a rule tag is given once, where the rule put it',
+      run: 'tag',
+      o: { extra: ['1.2', 'lts'] },
+      want: ['1.2.3', '1.2', '1', 'lts', 'latest'],
+    },
     { name: 'an extra latest is given once', run: 'pushMain', o: { extra: ['latest'] }, want: [MAIN7, 'latest'] },
     { name: 'duplicate extras are given once, in order', run: 'dispatch', o: { rules: NONE, extra: ['b', 'a', 'b'] }, want: ['b', 'a'] },
     { name: 'an extra of 128 characters is accepted', run: 'dispatch', o: { rules: NONE, extra: ['t'.repeat(128)] }, want: ['t'.repeat(128)] },
@@ -115,8 +208,19 @@ describe('planTags rules, extras, suffix and sha length', () => {
     { name: 'suffix on a pre-release', run: 'preRelease', o: { suffix: '-slim' }, want: ['1.2.3-rc.1-slim'] },
     { name: 'suffix on a schedule', run: 'schedule', o: { suffix: '-cpu' }, want: ['nightly-20260102-cpu', 'nightly-cpu'] },
     { name: 'suffix on a pull request', run: 'pullRequest', o: { suffix: '-cu121' }, want: ['pr-42-cu121'] },
-    { name: 'suffix on extras too', run: 'dispatch', o: { suffix: '-cpu', extra: ['stable'] }, want: [`${DISPATCH7}-cpu`, 'feature-New_thing-cpu', 'stable-cpu'] },
-    { name: 'a long branch is cut so that the suffix still fits', run: 'dispatch', env: { GITHUB_REF: `refs/heads/${'b'.repeat(200)}` }, o: { suffix: '-cu121' }, want: [`${DISPATCH7}-cu121`, `${'b'.repeat(122)}-cu121`] },
+    {
+      name: 'suffix on extras too',
+      run: 'dispatch',
+      o: { suffix: '-cpu', extra: ['stable'] },
+      want: [`${DISPATCH7}-cpu`, 'feature-New_thing-cpu', 'stable-cpu'],
+    },
+    {
+      name: 'a long branch is cut so that the suffix still fits',
+      run: 'dispatch',
+      env: { GITHUB_REF: `refs/heads/${'b'.repeat(200)}` },
+      o: { suffix: '-cu121' },
+      want: [`${DISPATCH7}-cu121`, `${'b'.repeat(122)}-cu121`],
+    },
     { name: 'sha length 12', run: 'pushMain', o: { shaLength: 12 }, want: ['9f86d081884c', 'latest'] },
     { name: 'sha length 4', run: 'pushMain', o: { shaLength: 4 }, want: ['9f86', 'latest'] },
     { name: 'sha length 40: the whole sha', run: 'dispatch', o: { shaLength: 40 }, want: ['4e07408562bedb8b60ce05c1decfe3ad16b72230', 'feature-New_thing'] },
@@ -190,18 +294,38 @@ describe('planTags refusals', () => {
   });
 
   test.each([
-    { name: 'default branch with every rule off', run: 'pushMain', o: { rules: NONE }, says: ['tag-rules turns off sha and latest', 'push to default branch main', 'set push to false'] },
+    {
+      name: 'default branch with every rule off',
+      run: 'pushMain',
+      o: { rules: NONE },
+      says: ['tag-rules turns off sha and latest', 'push to default branch main', 'set push to false'],
+    },
     { name: 'a tag with semver and latest off', run: 'tag', o: { rules: off('semver', 'latest') }, says: ['turns off semver and latest', 'tag v1.2.3'] },
     { name: 'schedule with nightly off', run: 'schedule', o: { rules: off('nightly') }, says: ['turns off nightly, the rule for this run'] },
     { name: 'a pull request pushed with pr off', run: 'pullRequest', o: { rules: off('pr'), push: true }, says: ['turns off pr', 'pull request #42'] },
-    { name: 'a branch run with sha off and a branch with nothing usable', run: 'dispatch', env: { GITHUB_REF: 'refs/heads/...' }, o: { rules: off('sha') }, says: ['turns off sha', "branch: the branch name '...' has no character a tag may use"] },
-    { name: 'latest off and no GITHUB_SHA', run: 'pushMain', env: { GITHUB_SHA: '' }, o: { rules: off('latest') }, says: ['turns off latest', 'GITHUB_SHA is not set'] },
-  ] as { name: string; run: RunName; env?: Record<string, string>; o: Partial<TagOptions>; says: string[] }[])('nothing to push: $name is refused naming tags and why', ({ run, env, o, says }) => {
-    const plan = () => planTags(ctxOf(run, env), opts(o), FROZEN_NOW);
-    expect(plan).toThrow(InputError);
-    expect(plan).toThrow("Input 'tags'");
-    for (const s of says) expect(plan).toThrow(s);
-  });
+    {
+      name: 'a branch run with sha off and a branch with nothing usable',
+      run: 'dispatch',
+      env: { GITHUB_REF: 'refs/heads/...' },
+      o: { rules: off('sha') },
+      says: ['turns off sha', "branch: the branch name '...' has no character a tag may use"],
+    },
+    {
+      name: 'latest off and no GITHUB_SHA',
+      run: 'pushMain',
+      env: { GITHUB_SHA: '' },
+      o: { rules: off('latest') },
+      says: ['turns off latest', 'GITHUB_SHA is not set'],
+    },
+  ] as { name: string; run: RunName; env?: Record<string, string>; o: Partial<TagOptions>; says: string[] }[])(
+    'nothing to push: $name is refused naming tags and why',
+    ({ run, env, o, says }) => {
+      const plan = () => planTags(ctxOf(run, env), opts(o), FROZEN_NOW);
+      expect(plan).toThrow(InputError);
+      expect(plan).toThrow("Input 'tags'");
+      for (const s of says) expect(plan).toThrow(s);
+    },
+  );
 });
 
 describe('parseTagRules', () => {
@@ -270,7 +394,12 @@ describe('platformTag', () => {
   test.each([
     { name: 'the run suffix follows the architecture', tags: [SHA7], suffix: 'run42-1-977', want: `${SHA7}-amd64-run42-1-977` },
     { name: 'no suffix, no dash', tags: [SHA7], suffix: '', want: `${SHA7}-amd64` },
-    { name: 'a long base is cut so the tag stays within 128', tags: ['t'.repeat(126)], suffix: 'run42-1-977', want: `${'t'.repeat(128 - '-amd64-run42-1-977'.length)}-amd64-run42-1-977` },
+    {
+      name: 'a long base is cut so the tag stays within 128',
+      tags: ['t'.repeat(126)],
+      suffix: 'run42-1-977',
+      want: `${'t'.repeat(128 - '-amd64-run42-1-977'.length)}-amd64-run42-1-977`,
+    },
   ])('$name', ({ tags, suffix, want }) => {
     expect(platformTag(tags, 'amd64', suffix)).toBe(want);
   });
@@ -296,10 +425,20 @@ describe('shortSha and checkTag', () => {
 describe('parseTagsInput: bare tags and metadata-action IMAGE:TAG lines', () => {
   test.each([
     { name: 'bare tags, comma or newline', raw: 'v1, stable\nnightly', image: 'ghcr.io/acme/worker', want: ['v1', 'stable', 'nightly'] },
-    { name: 'IMAGE:TAG of this image gives its tag', raw: 'ghcr.io/acme/worker:1.2.3\nghcr.io/acme/worker:latest', image: 'ghcr.io/acme/worker', want: ['1.2.3', 'latest'] },
+    {
+      name: 'IMAGE:TAG of this image gives its tag',
+      raw: 'ghcr.io/acme/worker:1.2.3\nghcr.io/acme/worker:latest',
+      image: 'ghcr.io/acme/worker',
+      want: ['1.2.3', 'latest'],
+    },
     { name: 'the owner in another case is the same image', raw: 'ghcr.io/Acme/Worker:pr-7', image: 'ghcr.io/acme/worker', want: ['pr-7'] },
     { name: 'the image in another case is the same image', raw: 'ghcr.io/acme/worker:main', image: 'ghcr.io/ACME/worker', want: ['main'] },
-    { name: 'Docker Hub spellings are one repository', raw: 'docker.io/library/worker:1\nworker:2\nindex.docker.io/library/worker:3', image: 'worker', want: ['1', '2', '3'] },
+    {
+      name: 'Docker Hub spellings are one repository',
+      raw: 'docker.io/library/worker:1\nworker:2\nindex.docker.io/library/worker:3',
+      image: 'worker',
+      want: ['1', '2', '3'],
+    },
     { name: 'a registry with a port', raw: 'localhost:5000/w:sha-abc1234', image: 'localhost:5000/w', want: ['sha-abc1234'] },
     { name: 'bare and qualified mixed, case of the tag kept', raw: 'Stable\nghcr.io/acme/worker:V1', image: 'ghcr.io/acme/worker', want: ['Stable', 'V1'] },
     { name: 'empty lines dropped', raw: '\n  \nghcr.io/acme/worker:1\n', image: 'ghcr.io/acme/worker', want: ['1'] },
@@ -308,9 +447,31 @@ describe('parseTagsInput: bare tags and metadata-action IMAGE:TAG lines', () => 
   });
 
   test.each([
-    { name: 'another repository of the same registry', raw: 'ghcr.io/acme/other:1', image: 'ghcr.io/acme/worker', says: ["Input 'tags'", "'ghcr.io/acme/other:1'", 'names the repository ghcr.io/acme/other', 'this action pushes to one image', 'once per registry', 'images: ghcr.io/acme/worker'] },
-    { name: 'the same path on another registry', raw: 'ghcr.io/acme/worker:1\ndocker.io/acme/worker:1', image: 'ghcr.io/acme/worker', says: ["'docker.io/acme/worker:1'", 'not this run\'s image ghcr.io/acme/worker'] },
-    { name: 'a digest reference', raw: 'ghcr.io/acme/worker@sha256:' + 'a'.repeat(64), image: 'ghcr.io/acme/worker', says: ['is a digest reference', 'accepted: TAG or ghcr.io/acme/worker:TAG'] },
+    {
+      name: 'another repository of the same registry',
+      raw: 'ghcr.io/acme/other:1',
+      image: 'ghcr.io/acme/worker',
+      says: [
+        "Input 'tags'",
+        "'ghcr.io/acme/other:1'",
+        'names the repository ghcr.io/acme/other',
+        'this action pushes to one image',
+        'once per registry',
+        'images: ghcr.io/acme/worker',
+      ],
+    },
+    {
+      name: 'the same path on another registry',
+      raw: 'ghcr.io/acme/worker:1\ndocker.io/acme/worker:1',
+      image: 'ghcr.io/acme/worker',
+      says: ["'docker.io/acme/worker:1'", "not this run's image ghcr.io/acme/worker"],
+    },
+    {
+      name: 'a digest reference',
+      raw: 'ghcr.io/acme/worker@sha256:' + 'a'.repeat(64),
+      image: 'ghcr.io/acme/worker',
+      says: ['is a digest reference', 'accepted: TAG or ghcr.io/acme/worker:TAG'],
+    },
     { name: 'a tag and digest', raw: 'ghcr.io/acme/worker:1@sha256:' + 'a'.repeat(64), image: 'ghcr.io/acme/worker', says: ['is a digest reference'] },
     { name: 'an image without a tag', raw: 'ghcr.io/acme/worker', image: 'ghcr.io/acme/worker', says: ["'ghcr.io/acme/worker' names an image but no tag"] },
     { name: 'a tag that docker refuses', raw: 'ghcr.io/acme/worker:-bad', image: 'ghcr.io/acme/worker', says: ["'-bad' is not a valid tag"] },

@@ -4,9 +4,24 @@ import { AMD64, ARM64 } from './fixtures';
 
 describe('deriveExpectation', () => {
   test.each([
-    { name: 'amd64 cu121 carries the +cu121 local tag and CUDA 12.1', platform: AMD64, variant: 'cu121', want: { torch: '2.2.2+cu121', torchaudio: '2.2.2+cu121', cuda: '12.1' } },
-    { name: 'amd64 cu118 carries +cu118 and CUDA 11.8', platform: AMD64, variant: 'cu118', want: { torch: '2.2.2+cu118', torchaudio: '2.2.2+cu118', cuda: '11.8' } },
-    { name: 'amd64 cpu carries the +cpu local tag and no CUDA', platform: AMD64, variant: 'cpu', want: { torch: '2.2.2+cpu', torchaudio: '2.2.2+cpu', cuda: null } },
+    {
+      name: 'amd64 cu121 carries the +cu121 local tag and CUDA 12.1',
+      platform: AMD64,
+      variant: 'cu121',
+      want: { torch: '2.2.2+cu121', torchaudio: '2.2.2+cu121', cuda: '12.1' },
+    },
+    {
+      name: 'amd64 cu118 carries +cu118 and CUDA 11.8',
+      platform: AMD64,
+      variant: 'cu118',
+      want: { torch: '2.2.2+cu118', torchaudio: '2.2.2+cu118', cuda: '11.8' },
+    },
+    {
+      name: 'amd64 cpu carries the +cpu local tag and no CUDA',
+      platform: AMD64,
+      variant: 'cpu',
+      want: { torch: '2.2.2+cpu', torchaudio: '2.2.2+cpu', cuda: null },
+    },
     { name: 'arm64 cpu has no local tag and no CUDA', platform: ARM64, variant: 'cpu', want: { torch: '2.2.2', torchaudio: '2.2.2', cuda: null } },
   ])('$name', ({ platform, variant, want }) => {
     expect(deriveExpectation(platform, variant, '2.2.2', '2.2.2')).toEqual(want);
@@ -17,12 +32,48 @@ describe('deriveExpectation', () => {
   });
 
   test.each([
-    { name: 'arm64 cpu for 2.6.0: torch carries +cpu, torchaudio does not', platform: ARM64, variant: 'cpu', torch: '2.6.0', want: { torch: '2.6.0+cpu', torchaudio: '2.6.0', cuda: null } },
-    { name: 'arm64 cu126 for 2.6.0 (published for aarch64)', platform: ARM64, variant: 'cu126', torch: '2.6.0', want: { torch: '2.6.0+cu126', torchaudio: '2.6.0', cuda: '12.6' } },
-    { name: 'arm64 cu128 for 2.7.1 (published for aarch64)', platform: ARM64, variant: 'cu128', torch: '2.7.1', want: { torch: '2.7.1+cu128', torchaudio: '2.7.1', cuda: '12.8' } },
-    { name: 'arm64 cu124 for 2.5.1: the aarch64 CUDA wheel is untagged', platform: ARM64, variant: 'cu124', torch: '2.5.1', want: { torch: '2.5.1', torchaudio: '2.5.1', cuda: '12.4' } },
-    { name: 'arm64 cu130 for an unknown release is left to the preflight: +cu130', platform: ARM64, variant: 'cu130', torch: '2.10.0', want: { torch: '2.10.0+cu130', torchaudio: '2.10.0+cu130', cuda: '13.0' } },
-    { name: 'amd64 cu130 for 2.9.1', platform: AMD64, variant: 'cu130', torch: '2.9.1', want: { torch: '2.9.1+cu130', torchaudio: '2.9.1+cu130', cuda: '13.0' } },
+    {
+      name: 'arm64 cpu for 2.6.0: torch carries +cpu, torchaudio does not',
+      platform: ARM64,
+      variant: 'cpu',
+      torch: '2.6.0',
+      want: { torch: '2.6.0+cpu', torchaudio: '2.6.0', cuda: null },
+    },
+    {
+      name: 'arm64 cu126 for 2.6.0 (published for aarch64)',
+      platform: ARM64,
+      variant: 'cu126',
+      torch: '2.6.0',
+      want: { torch: '2.6.0+cu126', torchaudio: '2.6.0', cuda: '12.6' },
+    },
+    {
+      name: 'arm64 cu128 for 2.7.1 (published for aarch64)',
+      platform: ARM64,
+      variant: 'cu128',
+      torch: '2.7.1',
+      want: { torch: '2.7.1+cu128', torchaudio: '2.7.1', cuda: '12.8' },
+    },
+    {
+      name: 'arm64 cu124 for 2.5.1: the aarch64 CUDA wheel is untagged',
+      platform: ARM64,
+      variant: 'cu124',
+      torch: '2.5.1',
+      want: { torch: '2.5.1', torchaudio: '2.5.1', cuda: '12.4' },
+    },
+    {
+      name: 'arm64 cu130 for an unknown release is left to the preflight: +cu130',
+      platform: ARM64,
+      variant: 'cu130',
+      torch: '2.10.0',
+      want: { torch: '2.10.0+cu130', torchaudio: '2.10.0+cu130', cuda: '13.0' },
+    },
+    {
+      name: 'amd64 cu130 for 2.9.1',
+      platform: AMD64,
+      variant: 'cu130',
+      torch: '2.9.1',
+      want: { torch: '2.9.1+cu130', torchaudio: '2.9.1+cu130', cuda: '13.0' },
+    },
   ])('$name', ({ platform, variant, torch, want }) => {
     expect(deriveExpectation(platform, variant, torch, torch)).toEqual(want);
   });

@@ -38,7 +38,11 @@ describe('parseWheelName (PEP 427)', () => {
     },
     { name: 'a free-threaded build', file: 'torch-2.7.0+cu128-cp313-cp313t-manylinux_2_28_aarch64.whl', want: { abi: ['cp313t'] } },
     { name: 'a build tag', file: 'torchaudio-2.2.2-1-cp311-cp311-linux_x86_64.whl', want: { version: '2.2.2', build: '1' } },
-    { name: 'a name with an underscore normalises to a dash', file: 'nvidia_cuda_nvrtc_cu12-12.4.127-py3-none-manylinux2014_x86_64.whl', want: { project: 'nvidia-cuda-nvrtc-cu12' } },
+    {
+      name: 'a name with an underscore normalises to a dash',
+      file: 'nvidia_cuda_nvrtc_cu12-12.4.127-py3-none-manylinux2014_x86_64.whl',
+      want: { project: 'nvidia-cuda-nvrtc-cu12' },
+    },
     { name: 'a compressed python tag set', file: 'six-1.16.0-py2.py3-none-any.whl', want: { python: ['py2', 'py3'], platform: ['any'] } },
   ])('$name', ({ file, want }) => {
     expect(parseWheelName(file)).toMatchObject({ filename: file, ...want });
@@ -107,7 +111,11 @@ function htmlPage(variant: string, files: string[]): string {
 
 /** A constructed PEP 691 page. */
 function jsonPage(files: string[], extra: object = {}): string {
-  return JSON.stringify({ meta: { 'api-version': '1.1' }, name: 'torch', files: files.map((f) => ({ filename: f, url: `${f.replace(/\+/g, '%2B')}`, hashes: { sha256: '0'.repeat(64) }, ...extra })) });
+  return JSON.stringify({
+    meta: { 'api-version': '1.1' },
+    name: 'torch',
+    files: files.map((f) => ({ filename: f, url: `${f.replace(/\+/g, '%2B')}`, hashes: { sha256: '0'.repeat(64) }, ...extra })),
+  });
 }
 
 describe('index pages', () => {
@@ -116,18 +124,42 @@ describe('index pages', () => {
 
   test('PEP 503 HTML: the anchor text is the file name, hrefs resolve against the page', () => {
     expect(parseHtmlPage(htmlPage('cu121', files), PAGE)).toEqual([
-      { filename: files[0], url: `https://download.pytorch.org/whl/cu121/torch-2.2.2%2Bcu121-cp311-cp311-linux_x86_64.whl#sha256=${'0'.repeat(64)}`, yanked: false },
-      { filename: files[1], url: `https://download.pytorch.org/whl/cu121/torch-2.2.2%2Bcu121-cp311-cp311-win_amd64.whl#sha256=${'0'.repeat(64)}`, yanked: false },
+      {
+        filename: files[0],
+        url: `https://download.pytorch.org/whl/cu121/torch-2.2.2%2Bcu121-cp311-cp311-linux_x86_64.whl#sha256=${'0'.repeat(64)}`,
+        yanked: false,
+      },
+      {
+        filename: files[1],
+        url: `https://download.pytorch.org/whl/cu121/torch-2.2.2%2Bcu121-cp311-cp311-win_amd64.whl#sha256=${'0'.repeat(64)}`,
+        yanked: false,
+      },
     ]);
   });
 
   test.each([
-    { name: 'relative hrefs and single quotes', html: `<a href='torch-1.0-py3-none-any.whl'>torch-1.0-py3-none-any.whl</a>`, want: { filename: 'torch-1.0-py3-none-any.whl', url: `${PAGE}torch-1.0-py3-none-any.whl` } },
+    {
+      name: 'relative hrefs and single quotes',
+      html: `<a href='torch-1.0-py3-none-any.whl'>torch-1.0-py3-none-any.whl</a>`,
+      want: { filename: 'torch-1.0-py3-none-any.whl', url: `${PAGE}torch-1.0-py3-none-any.whl` },
+    },
     { name: 'entities in href and text', html: `<a href="x.whl?a=1&amp;b=2">torch-1.0-py3-none-any.whl</a>`, want: { url: `${PAGE}x.whl?a=1&b=2` } },
-    { name: 'an unquoted href, upper-case tag', html: `<A HREF=torch-1.0-py3-none-any.whl>torch-1.0-py3-none-any.whl</A>`, want: { filename: 'torch-1.0-py3-none-any.whl' } },
+    {
+      name: 'an unquoted href, upper-case tag',
+      html: `<A HREF=torch-1.0-py3-none-any.whl>torch-1.0-py3-none-any.whl</A>`,
+      want: { filename: 'torch-1.0-py3-none-any.whl' },
+    },
     { name: 'data-yanked', html: `<a href="t.whl" data-yanked="broken">torch-1.0-py3-none-any.whl</a>`, want: { yanked: true } },
-    { name: 'an empty anchor text: the name from the href', html: `<a href="/f/torch-2.2.2%2Bcpu-cp311-cp311-linux_x86_64.whl"></a>`, want: { filename: 'torch-2.2.2+cpu-cp311-cp311-linux_x86_64.whl' } },
-    { name: 'a <base> moves relative hrefs', html: `<base href="https://mirror.example/files/"><a href="t.whl">torch-1.0-py3-none-any.whl</a>`, want: { url: 'https://mirror.example/files/t.whl' } },
+    {
+      name: 'an empty anchor text: the name from the href',
+      html: `<a href="/f/torch-2.2.2%2Bcpu-cp311-cp311-linux_x86_64.whl"></a>`,
+      want: { filename: 'torch-2.2.2+cpu-cp311-cp311-linux_x86_64.whl' },
+    },
+    {
+      name: 'a <base> moves relative hrefs',
+      html: `<base href="https://mirror.example/files/"><a href="t.whl">torch-1.0-py3-none-any.whl</a>`,
+      want: { url: 'https://mirror.example/files/t.whl' },
+    },
   ])('PEP 503 HTML: $name', ({ html, want }) => {
     expect(parseHtmlPage(html, PAGE)[0]).toMatchObject(want);
   });
@@ -192,11 +224,56 @@ describe('selection: release, variant, architecture, Python', () => {
   );
 
   test.each([
-    { name: 'cu121 x86_64, any Python: 2.2.2+cu121 for 3.8-3.12', wheels: cu121, release: '2.2.2', variant: 'cu121', arch: 'x86_64' as const, python: '', version: '2.2.2+cu121', pythons: ['3.8', '3.9', '3.10', '3.11', '3.12'] },
-    { name: 'cu121 x86_64, Python 3.11: one file', wheels: cu121, release: '2.2.2', variant: 'cu121', arch: 'x86_64' as const, python: '3.11', version: '2.2.2+cu121', pythons: ['3.11'] },
-    { name: 'cpu x86_64: +cpu, not the cxx11 build', wheels: cpu, release: '2.2.2', variant: 'cpu', arch: 'x86_64' as const, python: '', version: '2.2.2+cpu', pythons: ['3.11'] },
-    { name: 'cpu aarch64 2.2.2: untagged', wheels: cpu, release: '2.2.2', variant: 'cpu', arch: 'aarch64' as const, python: '', version: '2.2.2', pythons: ['3.11'] },
-    { name: 'cpu aarch64 2.6.0: +cpu, free-threaded listed apart', wheels: cpu, release: '2.6.0', variant: 'cpu', arch: 'aarch64' as const, python: '', version: '2.6.0+cpu', pythons: ['3.11', '3.13t'] },
+    {
+      name: 'cu121 x86_64, any Python: 2.2.2+cu121 for 3.8-3.12',
+      wheels: cu121,
+      release: '2.2.2',
+      variant: 'cu121',
+      arch: 'x86_64' as const,
+      python: '',
+      version: '2.2.2+cu121',
+      pythons: ['3.8', '3.9', '3.10', '3.11', '3.12'],
+    },
+    {
+      name: 'cu121 x86_64, Python 3.11: one file',
+      wheels: cu121,
+      release: '2.2.2',
+      variant: 'cu121',
+      arch: 'x86_64' as const,
+      python: '3.11',
+      version: '2.2.2+cu121',
+      pythons: ['3.11'],
+    },
+    {
+      name: 'cpu x86_64: +cpu, not the cxx11 build',
+      wheels: cpu,
+      release: '2.2.2',
+      variant: 'cpu',
+      arch: 'x86_64' as const,
+      python: '',
+      version: '2.2.2+cpu',
+      pythons: ['3.11'],
+    },
+    {
+      name: 'cpu aarch64 2.2.2: untagged',
+      wheels: cpu,
+      release: '2.2.2',
+      variant: 'cpu',
+      arch: 'aarch64' as const,
+      python: '',
+      version: '2.2.2',
+      pythons: ['3.11'],
+    },
+    {
+      name: 'cpu aarch64 2.6.0: +cpu, free-threaded listed apart',
+      wheels: cpu,
+      release: '2.6.0',
+      variant: 'cpu',
+      arch: 'aarch64' as const,
+      python: '',
+      version: '2.6.0+cpu',
+      pythons: ['3.11', '3.13t'],
+    },
   ])('$name', ({ wheels, release, variant, arch, python, version, pythons }) => {
     expect(pickWheels(wheels, 'torch', release, variant, arch, python)).toMatchObject({ version, pythons });
   });
@@ -211,12 +288,21 @@ describe('selection: release, variant, architecture, Python', () => {
   });
 
   test('a tagged and a bare wheel of one release: the tagged one, as pip picks it (PEP 440 orders it higher)', () => {
-    const w = pageWheels(parseJsonPage(jsonPage(['torch-2.4.0-cp311-cp311-linux_aarch64.whl', 'torch-2.4.0+cu124-cp311-cp311-linux_aarch64.whl']), 'https://i/'), 'torch');
+    const w = pageWheels(
+      parseJsonPage(jsonPage(['torch-2.4.0-cp311-cp311-linux_aarch64.whl', 'torch-2.4.0+cu124-cp311-cp311-linux_aarch64.whl']), 'https://i/'),
+      'torch',
+    );
     expect(pickWheels(w, 'torch', '2.4.0', 'cu124', 'aarch64', '')?.version).toBe('2.4.0+cu124');
   });
 
   test('yanked files and other projects are not wheels of the page', () => {
-    const w = pageWheels([{ filename: 'torch-1.0-py3-none-any.whl', url: 'u', yanked: true }, { filename: 'torchaudio-1.0-py3-none-any.whl', url: 'u', yanked: false }], 'torch');
+    const w = pageWheels(
+      [
+        { filename: 'torch-1.0-py3-none-any.whl', url: 'u', yanked: true },
+        { filename: 'torchaudio-1.0-py3-none-any.whl', url: 'u', yanked: false },
+      ],
+      'torch',
+    );
     expect(w).toEqual([]);
   });
 
@@ -270,20 +356,52 @@ function constructedIndex(pages: Record<string, string[]>, opts: { format?: 'jso
   };
 }
 
-const cps = (list: string[]) => list.map((p) => (p.endsWith('t') ? `cp${p.slice(0, -1).replace('.', '')}-cp${p.replace('.', '')}` : `cp${p.replace('.', '')}-cp${p.replace('.', '')}`));
-const wheels = (project: string, version: string, platform: string, pythons = ['3.10', '3.11', '3.12']) => cps(pythons).map((t) => `${project}-${version}-${t}-${platform}.whl`);
+const cps = (list: string[]) =>
+  list.map((p) => (p.endsWith('t') ? `cp${p.slice(0, -1).replace('.', '')}-cp${p.replace('.', '')}` : `cp${p.replace('.', '')}-cp${p.replace('.', '')}`));
+const wheels = (project: string, version: string, platform: string, pythons = ['3.10', '3.11', '3.12']) =>
+  cps(pythons).map((t) => `${project}-${version}-${t}-${platform}.whl`);
 const X86 = 'manylinux_2_28_x86_64';
 const ARM = 'manylinux_2_28_aarch64';
 
 /** What the real index holds for the releases of the issue's four table errors (per torch-releases.json). */
 const REAL: Record<string, string[]> = {
-  'cpu/torch': [...wheels('torch', '2.8.0+cpu', X86), ...wheels('torch', '2.8.0+cpu', ARM), ...wheels('torch', '2.9.1+cpu', ARM), ...wheels('torch', '2.4.1', 'manylinux_2_17_aarch64.manylinux2014_aarch64')],
-  'cpu/torchaudio': [...wheels('torchaudio', '2.8.0', ARM), ...wheels('torchaudio', '2.9.1', ARM), ...wheels('torchaudio', '2.4.1', 'manylinux_2_17_aarch64.manylinux2014_aarch64')],
-  'cu128/torch': [...wheels('torch', '2.8.0+cu128', X86), ...wheels('torch', '2.7.1+cu128', ARM), ...wheels('torch', '2.9.0+cu128', ARM), ...wheels('torch', '2.9.1+cu128', ARM)],
+  'cpu/torch': [
+    ...wheels('torch', '2.8.0+cpu', X86),
+    ...wheels('torch', '2.8.0+cpu', ARM),
+    ...wheels('torch', '2.9.1+cpu', ARM),
+    ...wheels('torch', '2.4.1', 'manylinux_2_17_aarch64.manylinux2014_aarch64'),
+  ],
+  'cpu/torchaudio': [
+    ...wheels('torchaudio', '2.8.0', ARM),
+    ...wheels('torchaudio', '2.9.1', ARM),
+    ...wheels('torchaudio', '2.4.1', 'manylinux_2_17_aarch64.manylinux2014_aarch64'),
+  ],
+  'cu128/torch': [
+    ...wheels('torch', '2.8.0+cu128', X86),
+    ...wheels('torch', '2.7.1+cu128', ARM),
+    ...wheels('torch', '2.9.0+cu128', ARM),
+    ...wheels('torch', '2.9.1+cu128', ARM),
+  ],
   'cu128/torchaudio': [...wheels('torchaudio', '2.8.0+cu128', X86)],
-  'cu129/torch': [...wheels('torch', '2.8.0+cu129', X86), ...wheels('torch', '2.8.0+cu129', ARM), ...wheels('torch', '2.9.0+cu129', X86), ...wheels('torch', '2.9.0+cu129', ARM), ...wheels('torch', '2.9.1+cu129', X86)],
-  'cu129/torchaudio': [...wheels('torchaudio', '2.8.0+cu129', X86), ...wheels('torchaudio', '2.8.0', ARM), ...wheels('torchaudio', '2.9.0+cu129', X86), ...wheels('torchaudio', '2.9.0', ARM), ...wheels('torchaudio', '2.9.1+cu129', X86)],
-  'cu124/torch': [...wheels('torch', '2.4.1+cu124', 'linux_x86_64'), ...wheels('torch', '2.4.1', 'linux_aarch64'), ...wheels('torch', '2.5.1', 'linux_aarch64')],
+  'cu129/torch': [
+    ...wheels('torch', '2.8.0+cu129', X86),
+    ...wheels('torch', '2.8.0+cu129', ARM),
+    ...wheels('torch', '2.9.0+cu129', X86),
+    ...wheels('torch', '2.9.0+cu129', ARM),
+    ...wheels('torch', '2.9.1+cu129', X86),
+  ],
+  'cu129/torchaudio': [
+    ...wheels('torchaudio', '2.8.0+cu129', X86),
+    ...wheels('torchaudio', '2.8.0', ARM),
+    ...wheels('torchaudio', '2.9.0+cu129', X86),
+    ...wheels('torchaudio', '2.9.0', ARM),
+    ...wheels('torchaudio', '2.9.1+cu129', X86),
+  ],
+  'cu124/torch': [
+    ...wheels('torch', '2.4.1+cu124', 'linux_x86_64'),
+    ...wheels('torch', '2.4.1', 'linux_aarch64'),
+    ...wheels('torch', '2.5.1', 'linux_aarch64'),
+  ],
   'cu124/torchaudio': [...wheels('torchaudio', '2.4.1+cu124', 'linux_x86_64'), ...wheels('torchaudio', '2.5.1', 'linux_aarch64')],
 };
 
@@ -354,8 +472,10 @@ describe('resolveFromIndex: expectations from the wheel names', () => {
     expect(got.platforms[0].torchvision?.version).toBe('0.24.0+cu129');
   });
 
-  test('each page is asked through the source; an unavailable index is the caller\'s to handle', async () => {
-    await expect(resolveFromIndex(request({ torch: '2.9.0', variants: { 'linux/amd64': 'cu129' } }), constructedIndex(REAL, { down: ['cu129'] }))).rejects.toThrow(IndexUnavailable);
+  test("each page is asked through the source; an unavailable index is the caller's to handle", async () => {
+    await expect(
+      resolveFromIndex(request({ torch: '2.9.0', variants: { 'linux/amd64': 'cu129' } }), constructedIndex(REAL, { down: ['cu129'] })),
+    ).rejects.toThrow(IndexUnavailable);
   });
 });
 
@@ -365,19 +485,31 @@ describe('resolveFromIndex: refusals name the input and what exists instead', ()
       name: '2.8.0 on arm64 with cu128 (its aarch64 CUDA wheels are cu129 only)',
       req: request({ torch: '2.8.0', variants: { 'linux/amd64': 'cu128', 'linux/arm64': 'cu128' } }),
       input: 'torch-variants',
-      says: ['linux/arm64=cu128: the cu128 index has no torch 2.8.0 wheel for linux/arm64 (aarch64)', 'torch 2.8.0 has aarch64 wheels on: cpu, cu129', 'nearest torch releases with cu128 aarch64 wheels: 2.7.1, 2.9.0, 2.9.1'],
+      says: [
+        'linux/arm64=cu128: the cu128 index has no torch 2.8.0 wheel for linux/arm64 (aarch64)',
+        'torch 2.8.0 has aarch64 wheels on: cpu, cu129',
+        'nearest torch releases with cu128 aarch64 wheels: 2.7.1, 2.9.0, 2.9.1',
+      ],
     },
     {
       name: '2.9.1 on arm64 with cu129 (2.9.1 has cu129 for x86_64 only)',
       req: request({ torch: '2.9.1', variants: { 'linux/amd64': 'cu129', 'linux/arm64': 'cu129' } }),
       input: 'torch-variants',
-      says: ['linux/arm64=cu129: the cu129 index has no torch 2.9.1 wheel for linux/arm64 (aarch64)', 'torch 2.9.1 has aarch64 wheels on: cpu, cu128', 'nearest torch releases with cu129 aarch64 wheels: 2.9.0'],
+      says: [
+        'linux/arm64=cu129: the cu129 index has no torch 2.9.1 wheel for linux/arm64 (aarch64)',
+        'torch 2.9.1 has aarch64 wheels on: cpu, cu128',
+        'nearest torch releases with cu129 aarch64 wheels: 2.9.0',
+      ],
     },
     {
       name: '2.4.1 on arm64 with cu124 (torch only: no torchaudio aarch64 CUDA wheel before 2.5)',
       req: request({ torch: '2.4.1', variants: { 'linux/arm64': 'cu124' } }),
       input: 'torch-variants',
-      says: ['the cu124 index has torch 2.4.1 for linux/arm64 (aarch64) but no torchaudio 2.4.1 wheel for it', 'torchaudio 2.4.1 has aarch64 wheels on: cpu', 'nearest torchaudio releases with cu124 aarch64 wheels: 2.5.1'],
+      says: [
+        'the cu124 index has torch 2.4.1 for linux/arm64 (aarch64) but no torchaudio 2.4.1 wheel for it',
+        'torchaudio 2.4.1 has aarch64 wheels on: cpu',
+        'nearest torchaudio releases with cu124 aarch64 wheels: 2.5.1',
+      ],
     },
     {
       name: 'a release no variant has: the version input, with the nearest releases',
@@ -389,7 +521,10 @@ describe('resolveFromIndex: refusals name the input and what exists instead', ()
       name: 'a torchaudio release that does not exist',
       req: request({ torch: '2.9.0', torchaudio: '2.9.7', variants: { 'linux/amd64': 'cu129' } }),
       input: 'torchaudio-version',
-      says: ['the cu129 index has torch 2.9.0 for linux/amd64 (x86_64) but no variant of the index has a torchaudio 2.9.7 wheel for it', 'nearest torchaudio releases with cu129 x86_64 wheels: 2.9.0, 2.9.1'],
+      says: [
+        'the cu129 index has torch 2.9.0 for linux/amd64 (x86_64) but no variant of the index has a torchaudio 2.9.7 wheel for it',
+        'nearest torchaudio releases with cu129 x86_64 wheels: 2.9.0, 2.9.1',
+      ],
     },
     {
       name: 'a Python the release has no wheel for',

@@ -51,7 +51,15 @@ export function workflowParser(): WorkflowParser {
 
 /** An ESM-only package's exports as CommonJS: bundled in memory by esbuild, written to a temporary file, required. */
 function requireBundled<T>(contents: string): T {
-  const out = buildSync({ stdin: { contents, resolveDir: ROOT, loader: 'js' }, bundle: true, format: 'cjs', platform: 'node', target: 'node20', write: false, logLevel: 'silent' });
+  const out = buildSync({
+    stdin: { contents, resolveDir: ROOT, loader: 'js' },
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    write: false,
+    logLevel: 'silent',
+  });
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-bundled-')), 'bundle.js');
   fs.writeFileSync(file, out.outputFiles[0].text);
   try {
@@ -70,7 +78,9 @@ interface ExpressionsLib {
 }
 let expressions: ExpressionsLib | undefined;
 const expressionsLib = (): ExpressionsLib =>
-  (expressions ??= requireBundled<ExpressionsLib>("export { Lexer, Parser, Evaluator, data } from '@actions/expressions'; export { truthy } from '@actions/expressions/result';"));
+  (expressions ??= requireBundled<ExpressionsLib>(
+    "export { Lexer, Parser, Evaluator, data } from '@actions/expressions'; export { truthy } from '@actions/expressions/result';",
+  ));
 
 /** What the status functions of a job's `if:` answer: how the jobs it needs ended, and whether the run was cancelled. */
 export type RunStatus = 'success' | 'failure' | 'cancelled';
@@ -85,7 +95,9 @@ function evaluateData(expression: string, contexts: Record<string, unknown>, sta
   const answer = { success: status === 'success', failure: status === 'failure', cancelled: status === 'cancelled', always: true };
   const functions = Object.entries(answer).map(([name, v]) => ({ name, minArgs: 0, maxArgs: 0, call: () => new lib.data.BooleanData(v) }));
   const ast = new lib.Parser(new lib.Lexer(expression).lex().tokens, Object.keys(contexts), functions).parse();
-  return new lib.Evaluator(ast, JSON.parse(JSON.stringify(contexts), lib.data.reviver), new Map(functions.map((f) => [f.name, f]))).evaluate() as { coerceString(): string };
+  return new lib.Evaluator(ast, JSON.parse(JSON.stringify(contexts), lib.data.reviver), new Map(functions.map((f) => [f.name, f]))).evaluate() as {
+    coerceString(): string;
+  };
 }
 
 /**
@@ -327,7 +339,8 @@ export function lintReusableCalls(wf: Workflow, reusable: ReusableMeta): string[
         continue;
       }
       if (isExpression(value)) continue;
-      if (typeof value !== spec.type) problems.push(`${where}: input '${name}' is a ${spec.type}; got ${JSON.stringify(value)} (${value === null ? 'null' : typeof value})`);
+      if (typeof value !== spec.type)
+        problems.push(`${where}: input '${name}' is a ${spec.type}; got ${JSON.stringify(value)} (${value === null ? 'null' : typeof value})`);
     }
     for (const [name, spec] of Object.entries(reusable.inputs)) {
       if (spec.required && !(name in given)) problems.push(`${where}: required input '${name}' is not given`);

@@ -109,12 +109,14 @@ describe('@actions/workflow-parser', () => {
     },
     {
       name: 'needs of an unknown job',
-      text: wrap('  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo hi\n  b:\n    needs: [a, c]\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo hi\n'),
+      text: wrap(
+        '  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo hi\n  b:\n    needs: [a, c]\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo hi\n',
+      ),
       error: /depends on unknown job 'c'/,
     },
     {
       name: 'an invalid cron schedule',
-      text: wrap("  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo hi\n", "on:\n  schedule:\n    - cron: '61 * * * *'\n"),
+      text: wrap('  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo hi\n', "on:\n  schedule:\n    - cron: '61 * * * *'\n"),
       error: /Invalid cron expression/,
     },
     {
@@ -164,12 +166,14 @@ describe("steps using this action pass only action.yml's inputs", () => {
   });
 
   test('catches a merge key: GitHub has none, so `<<` would reach the action as an input of that name', () => {
-    const text = wrap(`  a:\n    runs-on: x\n    steps:\n      - uses: ml-image-build/ml-image-build@v1\n        with: &w\n          image: x\n      - uses: ml-image-build/ml-image-build@v1\n        with:\n          <<: *w\n          push: 'false'\n`);
+    const text = wrap(
+      `  a:\n    runs-on: x\n    steps:\n      - uses: ml-image-build/ml-image-build@v1\n        with: &w\n          image: x\n      - uses: ml-image-build/ml-image-build@v1\n        with:\n          <<: *w\n          push: 'false'\n`,
+    );
     expect(lintActionSteps(doc(text), action).join('\n')).toMatch(/input '<<' is not declared in action.yml/);
   });
 });
 
-describe("calls of build.yml pass its declared inputs, types and secrets", () => {
+describe('calls of build.yml pass its declared inputs, types and secrets', () => {
   test.each(FILES)('$name', ({ wf }) => {
     expect(lintReusableCalls(wf, build)).toEqual([]);
   });
@@ -184,10 +188,22 @@ describe("calls of build.yml pass its declared inputs, types and secrets", () =>
   const call = (body: string) => doc(wrap(`  a:\n    uses: ./.github/workflows/build.yml\n${body}`));
   test.each([
     { name: 'an undeclared input', wf: call('    with:\n      image: x\n      platform: linux/amd64\n'), problem: /input 'platform' is not declared/ },
-    { name: 'a number for a string input (unquoted 2.10)', wf: call('    with:\n      image: x\n      torch-version: 2.10\n'), problem: /input 'torch-version' is a string; got 2.1/ },
+    {
+      name: 'a number for a string input (unquoted 2.10)',
+      wf: call('    with:\n      image: x\n      torch-version: 2.10\n'),
+      problem: /input 'torch-version' is a string; got 2.1/,
+    },
     { name: 'a boolean for a string input', wf: call('    with:\n      image: x\n      push: false\n'), problem: /input 'push' is a string; got false/ },
-    { name: 'a string for a number input', wf: call('    with:\n      image: x\n      build-timeout-minutes: "90"\n'), problem: /input 'build-timeout-minutes' is a number/ },
-    { name: 'an undeclared secret', wf: call('    with:\n      image: x\n    secrets:\n      password: ${{ secrets.P }}\n'), problem: /secret 'password' is not declared/ },
+    {
+      name: 'a string for a number input',
+      wf: call('    with:\n      image: x\n      build-timeout-minutes: "90"\n'),
+      problem: /input 'build-timeout-minutes' is a number/,
+    },
+    {
+      name: 'an undeclared secret',
+      wf: call('    with:\n      image: x\n    secrets:\n      password: ${{ secrets.P }}\n'),
+      problem: /secret 'password' is not declared/,
+    },
   ])('catches $name', ({ wf, problem }) => {
     expect(lintReusableCalls(wf, build).join('\n')).toMatch(problem);
   });
@@ -228,7 +244,9 @@ describe('needs.*, steps.* and jobs.* references point at what exists', () => {
     },
     {
       name: 'needs.J.outputs.O that J does not declare',
-      text: wrap(`  a:\n${job('      - run: echo hi\n', '    outputs:\n      o: x\n')}  b:\n    needs: a\n${job('      - run: echo ${{ needs.a.outputs.p }}\n')}`),
+      text: wrap(
+        `  a:\n${job('      - run: echo hi\n', '    outputs:\n      o: x\n')}  b:\n    needs: a\n${job('      - run: echo ${{ needs.a.outputs.p }}\n')}`,
+      ),
       problem: /job 'a' has no output 'p'/,
     },
     {
@@ -247,7 +265,7 @@ describe('needs.*, steps.* and jobs.* references point at what exists', () => {
       problem: /no step has id 't'/,
     },
     {
-      name: "an output action.yml does not declare",
+      name: 'an output action.yml does not declare',
       text: wrap(`  a:\n${job('      - id: s\n        uses: ./\n      - run: echo ${{ steps.s.outputs.manifest }}\n')}`),
       problem: /action.yml declares no output 'manifest'/,
     },
@@ -258,7 +276,10 @@ describe('needs.*, steps.* and jobs.* references point at what exists', () => {
     },
     {
       name: 'a workflow_call output of an undeclared job output',
-      text: wrap(`  a:\n${job('      - run: echo hi\n', '    outputs:\n      o: x\n')}`, 'on:\n  workflow_call:\n    outputs:\n      d:\n        value: ${{ jobs.a.outputs.digest }}\npermissions: {}\n'),
+      text: wrap(
+        `  a:\n${job('      - run: echo hi\n', '    outputs:\n      o: x\n')}`,
+        'on:\n  workflow_call:\n    outputs:\n      d:\n        value: ${{ jobs.a.outputs.digest }}\npermissions: {}\n',
+      ),
       problem: /job 'a' declares no output 'digest'/,
     },
   ])('catches $name', ({ text, problem }) => {
@@ -294,15 +315,23 @@ describe('permissions and timeouts', () => {
 
   test.each([
     { name: 'a job without timeout-minutes', text: wrap('  a:\n    runs-on: x\n    steps:\n      - run: echo hi\n'), problem: /no timeout-minutes/ },
-    { name: 'write permissions at the top level', text: wrap('  a:\n    runs-on: x\n    timeout-minutes: 5\n    steps:\n      - run: echo\n', 'on: push\npermissions:\n  contents: write\n'), problem: /top-level permissions/ },
+    {
+      name: 'write permissions at the top level',
+      text: wrap('  a:\n    runs-on: x\n    timeout-minutes: 5\n    steps:\n      - run: echo\n', 'on: push\npermissions:\n  contents: write\n'),
+      problem: /top-level permissions/,
+    },
     {
       name: 'packages: write on a job that does not push',
-      text: wrap("  a:\n    runs-on: x\n    timeout-minutes: 5\n    permissions:\n      packages: write\n    steps:\n      - uses: ./\n        with:\n          push: 'false'\n"),
+      text: wrap(
+        "  a:\n    runs-on: x\n    timeout-minutes: 5\n    permissions:\n      packages: write\n    steps:\n      - uses: ./\n        with:\n          push: 'false'\n",
+      ),
       problem: /packages: write but no step of it pushes/,
     },
     {
       name: 'a pushing job without packages: write',
-      text: wrap("  a:\n    runs-on: x\n    timeout-minutes: 5\n    steps:\n      - uses: ml-image-build/ml-image-build@v1\n        with:\n          push: 'true'\n"),
+      text: wrap(
+        "  a:\n    runs-on: x\n    timeout-minutes: 5\n    steps:\n      - uses: ml-image-build/ml-image-build@v1\n        with:\n          push: 'true'\n",
+      ),
       problem: /pushes but has no packages: write/,
     },
   ])('catches $name', ({ text, problem }) => {
@@ -321,7 +350,22 @@ describe('build.yml', () => {
 
   test('declares the inputs, secrets and outputs of its contract', () => {
     expect(Object.keys(build.inputs)).toEqual(
-      expect.arrayContaining(['image', 'context', 'file', 'platforms', 'torch-version', 'torch-variants', 'torchaudio-version', 'build-args', 'tags', 'push', 'runner-amd64', 'runner-arm64', 'gpu-runner', 'config']),
+      expect.arrayContaining([
+        'image',
+        'context',
+        'file',
+        'platforms',
+        'torch-version',
+        'torch-variants',
+        'torchaudio-version',
+        'build-args',
+        'tags',
+        'push',
+        'runner-amd64',
+        'runner-arm64',
+        'gpu-runner',
+        'config',
+      ]),
     );
     // Not required: every image of a config may name its own; the plan refuses a run that names none.
     expect(build.inputs.image).toMatchObject({ type: 'string', default: '' });
@@ -336,7 +380,7 @@ describe('build.yml', () => {
     expect(Object.keys(build.outputs).sort()).toEqual(['digest', 'report', 'tags']);
   });
 
-  test('uses the published action, never ./ (it would resolve in the caller\'s checkout)', () => {
+  test("uses the published action, never ./ (it would resolve in the caller's checkout)", () => {
     const uses = actionSteps(wf).map((s) => s.step.uses);
     expect(uses.length).toBeGreaterThan(0);
     expect(new Set(uses)).toEqual(new Set(['ml-image-build/ml-image-build@v1']));
@@ -367,7 +411,10 @@ describe('build.yml', () => {
   });
 
   test('digests of images cpu and cpu-slim: the merge of cpu collects exactly its own two (the download pattern and the collect step, run)', () => {
-    const rows = ['cpu', 'cpu-slim'].flatMap((image) => [{ image, platform: 'linux/amd64', arch: 'amd64' }, { image, platform: 'linux/arm64', arch: 'arm64' }]);
+    const rows = ['cpu', 'cpu-slim'].flatMap((image) => [
+      { image, platform: 'linux/amd64', arch: 'amd64' },
+      { image, platform: 'linux/arm64', arch: 'arm64' },
+    ]);
     const digestOf = (r: { image: string; arch: string }) => `sha256:${crypto.createHash('sha256').update(`${r.image}/${r.arch}`).digest('hex')}`;
     const got = collectDigests(rows, 'cpu', digestOf);
     const cpu = rows.filter((r) => r.image === 'cpu');
@@ -416,7 +463,12 @@ function collectDigests(rows: Row[], image: string, digestOf: (r: Row) => string
     const collect = (wf.jobs.publish.steps ?? []).find((s) => s.name === 'Collect digests');
     const envFile = path.join(temp, 'env');
     fs.writeFileSync(envFile, '');
-    const env = { ...process.env, ...stepEnv(collect, { needs: { plan: { outputs: { matrix: JSON.stringify({ include: rows }) } } }, matrix: { image } }), RUNNER_TEMP: temp, GITHUB_ENV: envFile };
+    const env = {
+      ...process.env,
+      ...stepEnv(collect, { needs: { plan: { outputs: { matrix: JSON.stringify({ include: rows }) } } }, matrix: { image } }),
+      RUNNER_TEMP: temp,
+      GITHUB_ENV: envFile,
+    };
     try {
       execFileSync('bash', ['-c', String(collect?.run)], { env, stdio: 'pipe' });
     } catch (e) {
@@ -430,7 +482,9 @@ function collectDigests(rows: Row[], image: string, digestOf: (r: Row) => string
 
 /** A step's env: block, evaluated. */
 function stepEnv(step: Step | undefined, contexts: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries((step?.env ?? {}) as Record<string, string>).map(([k, v]) => [k, evaluateValue(v, { ...ALL_CONTEXTS, ...contexts })]));
+  return Object.fromEntries(
+    Object.entries((step?.env ?? {}) as Record<string, string>).map(([k, v]) => [k, evaluateValue(v, { ...ALL_CONTEXTS, ...contexts })]),
+  );
 }
 
 /** Every context a with-value may name; a test overrides the ones it sets. */
@@ -474,12 +528,15 @@ describe("build.yml: one with-block for every job, the caller's inputs forwarded
     for (const s of steps) expect({ job: s.job, with: s.step.with }).toEqual({ job: s.job, with: block });
   });
 
-  test.each(Object.keys(action.inputs).map((input) => ({ input })))('every input of action.yml is forwarded, set per job, or not passed, with a reason: $input', ({ input }) => {
-    const how = [forwarded.includes(input) && 'forwarded', input in SET_PER_JOB && 'set per job', input in NOT_PASSED && 'not passed'].filter(Boolean);
-    expect({ input, how }).toEqual({ input, how: [expect.any(String)] });
-    if (input in NOT_PASSED) expect(block).not.toHaveProperty(input);
-    if (input in SET_PER_JOB) expect(block).toHaveProperty(input);
-  });
+  test.each(Object.keys(action.inputs).map((input) => ({ input })))(
+    'every input of action.yml is forwarded, set per job, or not passed, with a reason: $input',
+    ({ input }) => {
+      const how = [forwarded.includes(input) && 'forwarded', input in SET_PER_JOB && 'set per job', input in NOT_PASSED && 'not passed'].filter(Boolean);
+      expect({ input, how }).toEqual({ input, how: [expect.any(String)] });
+      if (input in NOT_PASSED) expect(block).not.toHaveProperty(input);
+      if (input in SET_PER_JOB) expect(block).toHaveProperty(input);
+    },
+  );
 
   test('a forwarded input is declared by build.yml as a string defaulting to empty (the action, or the config file, decides)', () => {
     expect(forwarded.length).toBeGreaterThanOrEqual(30);
@@ -513,13 +570,26 @@ describe("build.yml: what each job's with-block evaluates to", () => {
   const TOKEN = 'ghs-the-jobs-token';
   const SECRET = 'caller-registry-password';
   // Every forwarded input gets a value of its own, to see it arrive unchanged in every job.
-  const callerInputs = Object.fromEntries(Object.entries(build.inputs).map(([k, spec]) => [k, spec.type === 'string' && spec.default === '' ? `caller's ${k}` : spec.default]));
-  const rows: Row[] = [{ image: 'default', platform: 'linux/amd64', arch: 'amd64' }, { image: 'default', platform: 'linux/arm64', arch: 'arm64' }];
+  const callerInputs = Object.fromEntries(
+    Object.entries(build.inputs).map(([k, spec]) => [k, spec.type === 'string' && spec.default === '' ? `caller's ${k}` : spec.default]),
+  );
+  const rows: Row[] = [
+    { image: 'default', platform: 'linux/amd64', arch: 'amd64' },
+    { image: 'default', platform: 'linux/arm64', arch: 'arm64' },
+  ];
   const digestOf = (r: Row) => `sha256:${crypto.createHash('sha256').update(r.arch).digest('hex')}`;
   const lines = rows.map((r) => `${r.platform}=${digestOf(r)}`).join('\n');
 
   /** The with-block of `job` as the runner hands it to the action: job env evaluated first, then each value. */
-  function evaluated(job: string, o: { matrix?: Record<string, unknown>; secrets?: Record<string, string | undefined>; inputs?: Record<string, unknown>; stepEnv?: Record<string, string> } = {}) {
+  function evaluated(
+    job: string,
+    o: {
+      matrix?: Record<string, unknown>;
+      secrets?: Record<string, string | undefined>;
+      inputs?: Record<string, unknown>;
+      stepEnv?: Record<string, string>;
+    } = {},
+  ) {
     const contexts = {
       ...ALL_CONTEXTS,
       inputs: { ...callerInputs, ...o.inputs },
@@ -536,15 +606,36 @@ describe("build.yml: what each job's with-block evaluates to", () => {
 
   test.each([
     {
-      name: 'plan: a dry run of every platform with the caller\'s push; no build-time, no credentials',
+      name: "plan: a dry run of every platform with the caller's push; no build-time, no credentials",
       job: 'plan',
-      want: { mode: '', 'dry-run': 'true', push: "caller's push", platforms: "caller's platforms", gpu: '', digests: '', 'build-time': '', select: '', 'registry-username': '', 'registry-password': '' },
+      want: {
+        mode: '',
+        'dry-run': 'true',
+        push: "caller's push",
+        platforms: "caller's platforms",
+        gpu: '',
+        digests: '',
+        'build-time': '',
+        select: '',
+        'registry-username': '',
+        'registry-password': '',
+      },
     },
     {
       name: "build: its platform, pushed, with the job's token and the plan's time",
       job: 'build',
       matrix: rows[1],
-      want: { mode: 'platform', 'dry-run': '', push: 'true', platforms: 'linux/arm64', gpu: '', digests: '', 'build-time': TIME, 'registry-username': 'octocat', 'registry-password': TOKEN },
+      want: {
+        mode: 'platform',
+        'dry-run': '',
+        push: 'true',
+        platforms: 'linux/arm64',
+        gpu: '',
+        digests: '',
+        'build-time': TIME,
+        'registry-username': 'octocat',
+        'registry-password': TOKEN,
+      },
     },
     {
       name: "build with the caller's registry secrets",
@@ -558,24 +649,58 @@ describe("build.yml: what each job's with-block evaluates to", () => {
       job: 'verify',
       matrix: rows[1],
       secrets: { 'registry-username': 'robot', 'registry-password': SECRET },
-      want: { mode: 'platform', 'dry-run': '', push: 'false', platforms: 'linux/arm64', gpu: '', digests: '', 'build-time': TIME, 'registry-username': '', 'registry-password': '' },
+      want: {
+        mode: 'platform',
+        'dry-run': '',
+        push: 'false',
+        platforms: 'linux/arm64',
+        gpu: '',
+        digests: '',
+        'build-time': TIME,
+        'registry-username': '',
+        'registry-password': '',
+      },
     },
     {
       name: 'gpu-verify: linux/amd64 with gpu, not pushed, no credentials',
       job: 'gpu-verify',
       matrix: { image: 'default' },
       secrets: { 'registry-password': SECRET },
-      want: { mode: 'platform', push: 'false', platforms: 'linux/amd64', gpu: 'true', digests: '', 'build-time': TIME, 'registry-username': '', 'registry-password': '' },
+      want: {
+        mode: 'platform',
+        push: 'false',
+        platforms: 'linux/amd64',
+        gpu: 'true',
+        digests: '',
+        'build-time': TIME,
+        'registry-username': '',
+        'registry-password': '',
+      },
     },
     {
       name: "publish: a merge of the platform jobs' digests with the plan's time and the credentials",
       job: 'publish',
       matrix: { image: 'default' },
       stepEnv: 'collected',
-      want: { mode: 'merge', 'dry-run': '', push: 'true', platforms: 'linux/amd64,linux/arm64', gpu: '', digests: lines, 'build-time': TIME, 'registry-username': 'octocat', 'registry-password': TOKEN },
+      want: {
+        mode: 'merge',
+        'dry-run': '',
+        push: 'true',
+        platforms: 'linux/amd64,linux/arm64',
+        gpu: '',
+        digests: lines,
+        'build-time': TIME,
+        'registry-username': 'octocat',
+        'registry-password': TOKEN,
+      },
     },
   ])('$name', ({ job, matrix, secrets, want, stepEnv: fromStep }) => {
-    const got = evaluated(job, { matrix, secrets, inputs: { push: "caller's push", platforms: "caller's platforms" }, stepEnv: fromStep ? publishEnv() : undefined });
+    const got = evaluated(job, {
+      matrix,
+      secrets,
+      inputs: { push: "caller's push", platforms: "caller's platforms" },
+      stepEnv: fromStep ? publishEnv() : undefined,
+    });
     expect(got.with).toMatchObject(want);
     for (const name of Object.keys(got.with).filter((k) => !(k in SET_PER_JOB) && !(k in NOT_PASSED))) {
       expect({ name, value: got.with[name] }).toEqual({ name, value: callerInputs[name] });
@@ -608,7 +733,8 @@ describe("build.yml: what each job's with-block evaluates to", () => {
     { name: 'without a config: no select', config: '', matrix: { image: 'default' }, want: '' },
     { name: "with a config: the row's image", config: 'ml-image.yml', matrix: { image: 'cpu-slim' }, want: 'cpu-slim' },
   ])('select in every job but the plan, $name', ({ config, matrix, want }) => {
-    for (const job of ['build', 'verify', 'gpu-verify', 'publish']) expect({ job, select: evaluated(job, { matrix, inputs: { config } }).with.select }).toEqual({ job, select: want });
+    for (const job of ['build', 'verify', 'gpu-verify', 'publish'])
+      expect({ job, select: evaluated(job, { matrix, inputs: { config } }).with.select }).toEqual({ job, select: want });
     expect(evaluated('plan', { inputs: { config } }).with.select).toBe('');
   });
 
@@ -637,7 +763,11 @@ describe("build.yml: a nightly that crosses midnight UTC publishes the plan's ta
     try {
       const file = path.join(temp, 'output');
       fs.writeFileSync(file, '');
-      const env = { ...process.env, ...stepEnv(step, { steps: { plan: { outputs } }, inputs: { 'runner-amd64': 'ubuntu-24.04', 'runner-arm64': 'ubuntu-24.04-arm' } }), GITHUB_OUTPUT: file };
+      const env = {
+        ...process.env,
+        ...stepEnv(step, { steps: { plan: { outputs } }, inputs: { 'runner-amd64': 'ubuntu-24.04', 'runner-arm64': 'ubuntu-24.04-arm' } }),
+        GITHUB_OUTPUT: file,
+      };
       try {
         execFileSync('bash', ['-c', String(step?.run)], { env, stdio: 'pipe' });
       } catch (e) {
@@ -660,7 +790,9 @@ describe("build.yml: a nightly that crosses midnight UTC publishes the plan's ta
 
   test("the merge, given it as build-time, makes the plan's tags and created label; on its own clock it would not", () => {
     const publish = wf.jobs.publish;
-    const env = Object.fromEntries(Object.entries(publish.env ?? {}).map(([k, v]) => [k, evaluateValue(v, { ...ALL_CONTEXTS, needs: { plan: { outputs: { time: out?.time } } } })]));
+    const env = Object.fromEntries(
+      Object.entries(publish.env ?? {}).map(([k, v]) => [k, evaluateValue(v, { ...ALL_CONTEXTS, needs: { plan: { outputs: { time: out?.time } } } })]),
+    );
     const [merge] = actionSteps(wf).filter((s) => s.job === 'publish');
     const buildTime = evaluateValue(merge.step.with?.['build-time'], { ...ALL_CONTEXTS, env });
     const afterMidnight = new Date('2026-01-02T00:03:00Z');

@@ -49,7 +49,9 @@ async function main() {
   fs.copyFileSync(path.join(__dirname, 'cpu-worker.Dockerfile'), path.join(context, 'Dockerfile'));
   const cases = { amd64: [['linux/amd64'], 1], arm64: [['linux/arm64'], 1], both: [['linux/amd64', 'linux/arm64'], 2] };
   const results = { amd64: [], arm64: [], both: [] };
-  console.log(`\nPlatforms side by side: ${cores} cores; single-core build work ${WORK['linux/amd64']} (amd64, native) and ${WORK['linux/arm64']} (arm64, QEMU)`);
+  console.log(
+    `\nPlatforms side by side: ${cores} cores; single-core build work ${WORK['linux/amd64']} (amd64, native) and ${WORK['linux/arm64']} (arm64, QEMU)`,
+  );
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const names = Object.keys(cases);
@@ -58,7 +60,11 @@ async function main() {
         const [platforms, parallel] = cases[name];
         const r = await once(index, context, platforms, parallel, `${Date.now()}-${name}`);
         results[name].push(r.wall);
-        console.log(`  round ${round + 1} ${name}: ${r.wall.toFixed(1)}s (build ${Object.entries(r.build).map(([p, s]) => `${p} ${s}s`).join(', ')})`);
+        console.log(
+          `  round ${round + 1} ${name}: ${r.wall.toFixed(1)}s (build ${Object.entries(r.build)
+            .map(([p, s]) => `${p} ${s}s`)
+            .join(', ')})`,
+        );
       }
     }
   } finally {

@@ -44,7 +44,15 @@ async function main(): Promise<void> {
   const published = await tagManifestList(client, plan, entries, states, pushes, log);
   if (!published.complete) throw new Error(`tags not moved: ${published.error}`);
   const usage = process.resourceUsage();
-  console.log(JSON.stringify({ seconds: (Date.now() - t0) / 1000, maxRssKb: usage.maxRSS, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, push: Object.values(pushes)[0], digest: published.digest }));
+  console.log(
+    JSON.stringify({
+      seconds: (Date.now() - t0) / 1000,
+      maxRssKb: usage.maxRSS,
+      cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
+      push: Object.values(pushes)[0],
+      digest: published.digest,
+    }),
+  );
 }
 
 main().catch((e) => {

@@ -208,7 +208,9 @@ export class Docker {
   async serverVersion(): Promise<string> {
     const r = await this.exec(['version', '--format', '{{.Server.Version}}']);
     if (r.code !== 0 || !r.stdout.trim()) {
-      throw new Error(`no Docker engine answers (${(r.stderr || r.stdout).trim().split('\n')[0] || 'docker version failed'}); start dockerd or set DOCKER_HOST`);
+      throw new Error(
+        `no Docker engine answers (${(r.stderr || r.stdout).trim().split('\n')[0] || 'docker version failed'}); start dockerd or set DOCKER_HOST`,
+      );
     }
     return r.stdout.trim();
   }
@@ -222,8 +224,22 @@ export class Docker {
   /** ID, layers (diff IDs) and platform of a local image. */
   async inspectImage(ref: string): Promise<{ id: string; diffIds: string[]; os: string; architecture: string; variant?: string; size: number }> {
     // The whole object: older engines leave out fields (Variant) a template would fail on.
-    const j = JSON.parse(await this.ok(['image', 'inspect', '--format', '{{json .}}', ref])) as { Id: string; RootFS?: { Layers?: string[] }; Os?: string; Architecture?: string; Variant?: string; Size?: number };
-    return { id: j.Id, diffIds: j.RootFS?.Layers ?? [], os: j.Os ?? '', architecture: j.Architecture ?? '', ...(j.Variant ? { variant: j.Variant } : {}), size: j.Size ?? 0 };
+    const j = JSON.parse(await this.ok(['image', 'inspect', '--format', '{{json .}}', ref])) as {
+      Id: string;
+      RootFS?: { Layers?: string[] };
+      Os?: string;
+      Architecture?: string;
+      Variant?: string;
+      Size?: number;
+    };
+    return {
+      id: j.Id,
+      diffIds: j.RootFS?.Layers ?? [],
+      os: j.Os ?? '',
+      architecture: j.Architecture ?? '',
+      ...(j.Variant ? { variant: j.Variant } : {}),
+      size: j.Size ?? 0,
+    };
   }
 
   /** "running", "exited", ... or "" when the container is gone. */
@@ -274,7 +290,13 @@ export class Docker {
     // `HEALTHCHECK NONE` is stored as a test of ["NONE"]: no health check, like none at all.
     const healthcheck =
       h && h.Test && h.Test.length > 0 && h.Test[0] !== 'NONE'
-        ? { test: h.Test, intervalS: (h.Interval ?? 0) / 1e9, timeoutS: (h.Timeout ?? 0) / 1e9, startPeriodS: (h.StartPeriod ?? 0) / 1e9, retries: h.Retries ?? 0 }
+        ? {
+            test: h.Test,
+            intervalS: (h.Interval ?? 0) / 1e9,
+            timeoutS: (h.Timeout ?? 0) / 1e9,
+            startPeriodS: (h.StartPeriod ?? 0) / 1e9,
+            retries: h.Retries ?? 0,
+          }
         : undefined;
     return { user: j.User ?? '', env, healthcheck };
   }

@@ -74,13 +74,13 @@ export async function getWithRetry(url: URL, opts: GetOptions): Promise<GetResul
       outcome = { error: e.code };
     }
     if (response && REDIRECTS.has(response.status) && header(response, 'location')) {
-      if (++hops > MAX_HOPS) throw new TransportError(`GET ${url}: more than ${MAX_HOPS} redirects`, 'EREDIRECT', false);
+      if (++hops > MAX_HOPS) throw new TransportError(`GET ${String(url)}: more than ${MAX_HOPS} redirects`, 'EREDIRECT', false);
       target = new URL(header(response, 'location')!, target);
       attempt--;
       continue;
     }
     if (response && response.body.length > limit) {
-      throw new TransportError(`GET ${target}: the answer is larger than ${limit} bytes`, 'ETOOBIG', false);
+      throw new TransportError(`GET ${target.href}: the answer is larger than ${limit} bytes`, 'ETOOBIG', false);
     }
     const delay = nextDelay(attempt, outcome, opts.policy, now() - start, now());
     if (delay === undefined) {

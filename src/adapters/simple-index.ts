@@ -61,7 +61,10 @@ export class SimpleIndexClient implements PageSource {
       if (r.status === 406) r = await this.get(url, ACCEPT_HTML);
       if (r.status === 404 || r.status === 410) return null;
       if (r.status !== 200) throw new IndexUnavailable(url, `HTTP ${r.status}${r.attempts > 1 ? ` after ${r.attempts} tries` : ''}`);
-      const type = String(r.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+      const type = String(r.headers['content-type'] ?? '')
+        .split(';')[0]
+        .trim()
+        .toLowerCase();
       const text = r.body.toString('utf8');
       const pageUrl = r.url.toString();
       try {

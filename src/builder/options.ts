@@ -29,7 +29,18 @@ export interface CacheSpec {
   attrs: [string, string][];
 }
 
-export const NO_BUILD_OPTIONS: BuildOptions = { secrets: [], secretFiles: [], ssh: [], cacheFrom: [], cacheTo: [], pull: false, noCache: false, buildContexts: [], shmSize: '', ulimits: [] };
+export const NO_BUILD_OPTIONS: BuildOptions = {
+  secrets: [],
+  secretFiles: [],
+  ssh: [],
+  cacheFrom: [],
+  cacheTo: [],
+  pull: false,
+  noCache: false,
+  buildContexts: [],
+  shmSize: '',
+  ulimits: [],
+};
 
 /** BuildKit refuses a secret over 500 KiB (its session's limit), after the build has started: refused here first. */
 export const MAX_SECRET_BYTES = 500 * 1024;
@@ -57,11 +68,19 @@ export function parseSecrets(raw: string, input = 'secrets'): BuildOptions['secr
     const at = l.indexOf('=');
     const id = at < 0 ? '' : l.slice(0, at).trim();
     if (at < 0 || !ID_RE.test(id)) {
-      throw new InputError(input, `line ${i + 1} (not shown) is not ID=VALUE; accepted: one secret per line, an id of letters, digits and _ . - (up to 128), then =, then the value`);
+      throw new InputError(
+        input,
+        `line ${i + 1} (not shown) is not ID=VALUE; accepted: one secret per line, an id of letters, digits and _ . - (up to 128), then =, then the value`,
+      );
     }
     const value = l.slice(at + 1);
-    if (!value) throw new InputError(input, `${id} has an empty value (an unset repository secret expands to nothing); accepted: ${id}=VALUE with the value on the same line`);
-    if (Buffer.byteLength(value) > MAX_SECRET_BYTES) throw new InputError(input, `${id} is ${Buffer.byteLength(value)} bytes; BuildKit takes at most ${MAX_SECRET_BYTES} bytes per secret`);
+    if (!value)
+      throw new InputError(
+        input,
+        `${id} has an empty value (an unset repository secret expands to nothing); accepted: ${id}=VALUE with the value on the same line`,
+      );
+    if (Buffer.byteLength(value) > MAX_SECRET_BYTES)
+      throw new InputError(input, `${id} is ${Buffer.byteLength(value)} bytes; BuildKit takes at most ${MAX_SECRET_BYTES} bytes per secret`);
     out.push({ id, value });
   });
   return out;
@@ -71,14 +90,19 @@ export function parseSecrets(raw: string, input = 'secrets'): BuildOptions['secr
 export function parseSecretFiles(raw: string, input = 'secret-files'): BuildOptions['secretFiles'] {
   return lines(raw).map((l) => {
     const m = /^([^=\s]+)\s*=\s*(.+)$/.exec(l);
-    if (!m || !ID_RE.test(m[1])) throw new InputError(input, `${shown(l)} is not ID=PATH; accepted: one per line, an id of letters, digits and _ . - then = and the file's path`);
+    if (!m || !ID_RE.test(m[1]))
+      throw new InputError(input, `${shown(l)} is not ID=PATH; accepted: one per line, an id of letters, digits and _ . - then = and the file's path`);
     return { id: m[1], path: plainPath(m[2], input, m[1]) };
   });
 }
 
 /** A path that goes into `--secret`/`--ssh` as it is: both are read as CSV, so a comma or quote would split or quote it. */
 function plainPath(p: string, input: string, id: string): string {
-  if (/[,"]/.test(p)) throw new InputError(input, `${id}: the path ${shown(p)} holds a comma or a double quote, which docker reads as a separator; accepted: a path without them`);
+  if (/[,"]/.test(p))
+    throw new InputError(
+      input,
+      `${id}: the path ${shown(p)} holds a comma or a double quote, which docker reads as a separator; accepted: a path without them`,
+    );
   return p;
 }
 
@@ -87,9 +111,13 @@ export function parseSsh(raw: string, input = 'ssh'): BuildOptions['ssh'] {
   const out: BuildOptions['ssh'] = [];
   for (const l of lines(raw)) {
     const m = /^([^=\s]+)\s*(?:=\s*(.*))?$/.exec(l);
-    if (!m || !ID_RE.test(m[1])) throw new InputError(input, `${shown(l)} is not default, ID or ID=PATH; accepted: one per line, such as default=\${{ env.SSH_AUTH_SOCK }}`);
+    if (!m || !ID_RE.test(m[1]))
+      throw new InputError(input, `${shown(l)} is not default, ID or ID=PATH; accepted: one per line, such as default=\${{ env.SSH_AUTH_SOCK }}`);
     if (m[2] !== undefined && m[2].trim() === '') {
-      throw new InputError(input, `${m[1]}= has no path (was the variable it came from, such as SSH_AUTH_SOCK, unset?); accepted: ${m[1]} alone for the agent of SSH_AUTH_SOCK, or ${m[1]}=PATH of an agent socket or key file`);
+      throw new InputError(
+        input,
+        `${m[1]}= has no path (was the variable it came from, such as SSH_AUTH_SOCK, unset?); accepted: ${m[1]} alone for the agent of SSH_AUTH_SOCK, or ${m[1]}=PATH of an agent socket or key file`,
+      );
     }
     const paths = m[2] === undefined ? [] : m[2].split(',').map((p) => plainPath(p.trim(), input, m[1]));
     if (paths.some((p) => !p)) throw new InputError(input, `${shown(l)} holds an empty path; accepted: ID=PATH[,PATH]`);
@@ -100,7 +128,14 @@ export function parseSsh(raw: string, input = 'ssh'): BuildOptions['ssh'] {
 }
 
 /** Cache types buildx knows, and the attribute each needs. */
-const CACHE_TYPES: Record<string, string | undefined> = { registry: 'ref', local: undefined, gha: undefined, inline: undefined, s3: undefined, azblob: undefined };
+const CACHE_TYPES: Record<string, string | undefined> = {
+  registry: 'ref',
+  local: undefined,
+  gha: undefined,
+  inline: undefined,
+  s3: undefined,
+  azblob: undefined,
+};
 
 /**
  * Attributes that carry credentials: in `--cache-to` they would be printed with the build
@@ -144,7 +179,11 @@ export function csvFields(s: string): string[] {
 export function parseCache(raw: string, input: 'cache-from' | 'cache-to'): CacheSpec[] {
   return lines(raw).map((l) => {
     if (!l.includes('=')) {
-      if (/\s/.test(l)) throw new InputError(input, `${shown(l)} is neither an image ref nor type=...; accepted: such as type=gha or type=registry,ref=ghcr.io/OWNER/worker:buildcache`);
+      if (/\s/.test(l))
+        throw new InputError(
+          input,
+          `${shown(l)} is neither an image ref nor type=...; accepted: such as type=gha or type=registry,ref=ghcr.io/OWNER/worker:buildcache`,
+        );
       return { type: 'registry', attrs: [['ref', l]] };
     }
     let fields: string[];
@@ -160,17 +199,23 @@ export function parseCache(raw: string, input: 'cache-from' | 'cache-to'): Cache
       if (!m) throw new InputError(input, `${shown(f)} in ${shown(l)} is not key=value; accepted: type=TYPE followed by ,key=value attributes`);
       if (m[1] === 'type') type = m[2];
       else if (CREDENTIAL_ATTRS.includes(m[1])) {
-        throw new InputError(input, `${m[1]}= is a credential and the build command is printed in the log; accepted: the cache without it (buildx reads it from the runner's environment)`);
+        throw new InputError(
+          input,
+          `${m[1]}= is a credential and the build command is printed in the log; accepted: the cache without it (buildx reads it from the runner's environment)`,
+        );
       } else if (attrs.some(([k]) => k === m[1])) throw new InputError(input, `${m[1]} is given twice in ${shown(l)}`);
       else attrs.push([m[1], m[2]]);
     }
-    if (!(type in CACHE_TYPES)) throw new InputError(input, `${shown(l)}: type ${shown(type)} is not a cache type; accepted: ${Object.keys(CACHE_TYPES).join(', ')}`);
+    if (!(type in CACHE_TYPES))
+      throw new InputError(input, `${shown(l)}: type ${shown(type)} is not a cache type; accepted: ${Object.keys(CACHE_TYPES).join(', ')}`);
     const need = type === 'local' ? (input === 'cache-from' ? 'src' : 'dest') : CACHE_TYPES[type];
     if (need && !attrs.some(([k, v]) => k === need && v)) throw new InputError(input, `${shown(l)}: type=${type} needs ${need}=...`);
     const mode = attrs.find(([k]) => k === 'mode')?.[1];
-    if (mode !== undefined && !['min', 'max'].includes(mode)) throw new InputError(input, `${shown(l)}: mode=${shown(mode)} is not accepted; accepted: min, max`);
+    if (mode !== undefined && !['min', 'max'].includes(mode))
+      throw new InputError(input, `${shown(l)}: mode=${shown(mode)} is not accepted; accepted: min, max`);
     const ignore = attrs.find(([k]) => k === 'ignore-error')?.[1];
-    if (ignore !== undefined && !['true', 'false'].includes(ignore)) throw new InputError(input, `${shown(l)}: ignore-error=${shown(ignore)} is not accepted; accepted: true, false`);
+    if (ignore !== undefined && !['true', 'false'].includes(ignore))
+      throw new InputError(input, `${shown(l)}: ignore-error=${shown(ignore)} is not accepted; accepted: true, false`);
     return { type, attrs };
   });
 }
@@ -192,7 +237,8 @@ export function parseShmSize(raw: string, input = 'shm-size'): string {
   const s = raw.trim();
   if (!s) return '';
   const m = /^(\d+)([bkmg]?)$/i.exec(s);
-  if (!m || Number(m[1]) === 0) throw new InputError(input, `${shown(s)} is not a size; accepted: a whole number above 0 with b, k, m or g, such as 2g or 512m`);
+  if (!m || Number(m[1]) === 0)
+    throw new InputError(input, `${shown(s)} is not a size; accepted: a whole number above 0 with b, k, m or g, such as 2g or 512m`);
   return s.toLowerCase();
 }
 
@@ -204,7 +250,11 @@ export function parseUlimits(raw: string, input = 'ulimit'): BuildOptions['ulimi
   const out: BuildOptions['ulimits'] = [];
   for (const l of lines(raw)) {
     const m = /^([a-z]+)\s*=\s*(-1|\d+)(?::(-1|\d+))?$/.exec(l);
-    if (!m || !ULIMITS.includes(m[1])) throw new InputError(input, `${shown(l)} is not NAME=SOFT[:HARD]; accepted: one per line, such as nofile=1024:1024, with NAME one of ${ULIMITS.join(', ')}`);
+    if (!m || !ULIMITS.includes(m[1]))
+      throw new InputError(
+        input,
+        `${shown(l)} is not NAME=SOFT[:HARD]; accepted: one per line, such as nofile=1024:1024, with NAME one of ${ULIMITS.join(', ')}`,
+      );
     const soft = Number(m[2]);
     const hard = m[3] === undefined ? soft : Number(m[3]);
     const unlimited = (n: number) => (n === -1 ? Infinity : n);
@@ -238,14 +288,25 @@ export function checkOptionFiles(o: BuildOptions, env: NodeJS.ProcessEnv = proce
       st = fs.statSync(f.path);
       fs.accessSync(f.path, fs.constants.R_OK);
     } catch (e) {
-      throw new InputError('secret-files', `${f.id}: ${shown(f.path)} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); accepted: a readable regular file`);
+      throw new InputError(
+        'secret-files',
+        `${f.id}: ${shown(f.path)} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); accepted: a readable regular file`,
+      );
     }
-    if (!st.isFile()) throw new InputError('secret-files', `${f.id}: ${shown(f.path)} is not a regular file (${st.isDirectory() ? 'a directory' : 'a device, socket or FIFO'}); accepted: a readable regular file`);
-    if (st.size > MAX_SECRET_BYTES) throw new InputError('secret-files', `${f.id}: ${shown(f.path)} is ${st.size} bytes; BuildKit takes at most ${MAX_SECRET_BYTES} bytes per secret`);
+    if (!st.isFile())
+      throw new InputError(
+        'secret-files',
+        `${f.id}: ${shown(f.path)} is not a regular file (${st.isDirectory() ? 'a directory' : 'a device, socket or FIFO'}); accepted: a readable regular file`,
+      );
+    if (st.size > MAX_SECRET_BYTES)
+      throw new InputError('secret-files', `${f.id}: ${shown(f.path)} is ${st.size} bytes; BuildKit takes at most ${MAX_SECRET_BYTES} bytes per secret`);
   }
   for (const s of o.ssh) {
     if (s.paths.length === 0 && !env.SSH_AUTH_SOCK) {
-      throw new InputError('ssh', `${s.id} names no socket and SSH_AUTH_SOCK is not set; accepted: start an agent in an earlier step (such as webfactory/ssh-agent), or ${s.id}=PATH of a socket or key file`);
+      throw new InputError(
+        'ssh',
+        `${s.id} names no socket and SSH_AUTH_SOCK is not set; accepted: start an agent in an earlier step (such as webfactory/ssh-agent), or ${s.id}=PATH of a socket or key file`,
+      );
     }
     for (const p of s.paths) {
       if (!fs.existsSync(p)) throw new InputError('ssh', `${s.id}: ${shown(p)} does not exist; accepted: the path of an agent socket or key file`);
@@ -266,18 +327,31 @@ export function builderRefusal(o: BuildOptions, buildx: boolean, driver: string)
   if (!buildx) {
     const builder = 'the engine BuildKit (docker build; the buildx plugin is not installed)';
     const add = 'add docker/setup-buildx-action before this step';
-    if (o.buildContexts.length) return new InputError('build-contexts', `named contexts need buildx, and this run builds with ${builder}; ${add}, or remove build-contexts`);
-    if (o.shmSize) return new InputError('shm-size', `${builder} accepts --shm-size but does not apply it to RUN (/dev/shm stays 64 MiB); ${add}, or remove shm-size`);
+    if (o.buildContexts.length)
+      return new InputError('build-contexts', `named contexts need buildx, and this run builds with ${builder}; ${add}, or remove build-contexts`);
+    if (o.shmSize)
+      return new InputError('shm-size', `${builder} accepts --shm-size but does not apply it to RUN (/dev/shm stays 64 MiB); ${add}, or remove shm-size`);
     if (o.ulimits.length) return new InputError('ulimit', `${builder} accepts --ulimit but does not apply it to RUN; ${add}, or remove ulimit`);
     const from = o.cacheFrom.find((c) => c.type !== 'registry');
-    if (from) return new InputError('cache-from', `type=${from.type} needs buildx, and this run builds with ${builder}, which reads a cache only from image refs (type=registry, or a bare ref); ${add}`);
+    if (from)
+      return new InputError(
+        'cache-from',
+        `type=${from.type} needs buildx, and this run builds with ${builder}, which reads a cache only from image refs (type=registry, or a bare ref); ${add}`,
+      );
     const to = o.cacheTo.find((c) => c.type !== 'inline');
-    if (to) return new InputError('cache-to', `type=${to.type} needs buildx, and this run builds with ${builder}, which can only keep the cache inline in the image (type=inline); ${add}`);
+    if (to)
+      return new InputError(
+        'cache-to',
+        `type=${to.type} needs buildx, and this run builds with ${builder}, which can only keep the cache inline in the image (type=inline); ${add}`,
+      );
     return undefined;
   }
   const to = o.cacheTo.find((c) => c.type !== 'inline');
   if (to && driver === 'docker') {
-    return new InputError('cache-to', `type=${to.type}: the buildx builder uses the docker driver, which cannot export a cache; use docker/setup-buildx-action (its docker-container builder), or type=inline`);
+    return new InputError(
+      'cache-to',
+      `type=${to.type}: the buildx builder uses the docker driver, which cannot export a cache; use docker/setup-buildx-action (its docker-container builder), or type=inline`,
+    );
   }
   return undefined;
 }

@@ -22,7 +22,10 @@ export function lintPlan(plan: Plan, annotate: (a: Annotation) => void): void {
   const where = { pathOf: pathInContext(inputs.context, inputs.file), workspace: workspaceOf(), cwd: process.cwd() };
   pinAnnotations(findings, inputs.pinLint, where).forEach(annotate);
   if (inputs.pinLint === 'warn') return;
-  throw new PhaseError('plan', `pin lint: ${findings.length} problem(s) with the pins of ${packages.join(', ')} (set 'pin-lint: warn' to build anyway):\n${formatFindings(findings)}`);
+  throw new PhaseError(
+    'plan',
+    `pin lint: ${findings.length} problem(s) with the pins of ${packages.join(', ')} (set 'pin-lint: warn' to build anyway):\n${formatFindings(findings)}`,
+  );
 }
 
 /**
@@ -38,7 +41,8 @@ export function lintCacheOrder(plan: Plan, warn: (message: string, properties: A
     return;
   }
   const file = repositoryPath(plan.inputs.file, workspaceOf(), process.cwd());
-  for (const f of cacheBusters(text)) warn(`${plan.inputs.file}:${f.line}: ${f.problem}`, file ? { title: 'cache order', file, startLine: f.line } : { title: 'cache order' });
+  for (const f of cacheBusters(text))
+    warn(`${plan.inputs.file}:${f.line}: ${f.problem}`, file ? { title: 'cache order', file, startLine: f.line } : { title: 'cache order' });
 }
 
 /** Words of a build arg name that mark a secret wherever they stand (API_TOKEN, DB_PASSWORD, CLIENT_SECRET). */
@@ -46,7 +50,24 @@ const SECRET_WORDS = ['TOKEN', 'PASSWORD', 'PASSWD', 'SECRET', 'CREDENTIAL', 'CR
 /** Words that mark a secret only as the last word: API_KEY, NPM_AUTH; not KEY_ID, AUTH_URL or KEYRING. */
 const SECRET_LAST_WORDS = ['KEY', 'AUTH'];
 /** Last words of names that say where a secret is, what it is called or what it hashes to, not what it is (TOKEN_URL, SECRET_NAME, PASSWORD_FILE, SECRET_SHA). */
-const NOT_SECRET_LAST_WORDS = ['URL', 'URI', 'PATH', 'FILE', 'DIR', 'ENDPOINT', 'HOST', 'PORT', 'NAME', 'TYPE', 'LENGTH', 'SHA', 'SHA256', 'HASH', 'DIGEST', 'CHECKSUM'];
+const NOT_SECRET_LAST_WORDS = [
+  'URL',
+  'URI',
+  'PATH',
+  'FILE',
+  'DIR',
+  'ENDPOINT',
+  'HOST',
+  'PORT',
+  'NAME',
+  'TYPE',
+  'LENGTH',
+  'SHA',
+  'SHA256',
+  'HASH',
+  'DIGEST',
+  'CHECKSUM',
+];
 
 /**
  * The user's build args whose name looks like a secret's. Names are cut into words at `_`, `-`

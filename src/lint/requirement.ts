@@ -81,7 +81,10 @@ const URL_LIKE_RE = /^(?:[A-Za-z][A-Za-z0-9+.-]*:\/\/|git\+|hg\+|svn\+|bzr\+|fil
 
 /** Name and version from a wheel or sdist file name, or the #egg= fragment (name only). */
 function fromUrl(url: string): { name: string | null; version: string | null } {
-  const path = url.split('#')[0].split('?')[0].replace(/[\\/]+$/, '');
+  const path = url
+    .split('#')[0]
+    .split('?')[0]
+    .replace(/[\\/]+$/, '');
   let base = path.split(/[\\/]/).pop() ?? '';
   try {
     base = decodeURIComponent(base);
@@ -114,7 +117,10 @@ export function parseRequirement(raw: string): Requirement | null {
   const extras = (m[2] ?? '').replace(/\s+/g, '');
   const rest = m[3];
   if (rest.startsWith('@')) {
-    const url = rest.slice(1).split(/\s;|\s+;/)[0].trim();
+    const url = rest
+      .slice(1)
+      .split(/\s;|\s+;/)[0]
+      .trim();
     const { version } = fromUrl(url);
     return { name, norm: normalize(name), display: `${name}${extras} @ ${url}`, spec: '', url, urlVersion: version };
   }
@@ -125,9 +131,7 @@ export function parseRequirement(raw: string): Requirement | null {
   return { name, norm: normalize(name), display: `${name}${extras}${compact}`, spec: compact, url: null, urlVersion: null };
 }
 
-export type Verdict =
-  | { kind: 'exact'; version: string; problem: string | null }
-  | { kind: 'loose'; problem: string };
+export type Verdict = { kind: 'exact'; version: string; problem: string | null } | { kind: 'loose'; problem: string };
 
 /** How to fix it: the exact pin the plan wants, written for a requirements line or for Poetry. */
 export function suggestion(name: string, lint: Lint, norm: string, poetry = false): string {

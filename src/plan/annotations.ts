@@ -22,7 +22,8 @@ export interface Annotation {
   value: string;
 }
 
-const USAGE = "accepted: [TYPE[,TYPE][[PLATFORM]]:]KEY=VALUE per line, TYPE one of manifest (the default), index, manifest-descriptor, as docker/build-push-action's annotations input and docker/metadata-action's annotations output";
+const USAGE =
+  "accepted: [TYPE[,TYPE][[PLATFORM]]:]KEY=VALUE per line, TYPE one of manifest (the default), index, manifest-descriptor, as docker/build-push-action's annotations input and docker/metadata-action's annotations output";
 
 /**
  * The `annotations` input. Hand-written: the syntax is buildx's own (no maintained parser outside
@@ -33,7 +34,10 @@ const USAGE = "accepted: [TYPE[,TYPE][[PLATFORM]]:]KEY=VALUE per line, TYPE one 
 export function parseAnnotations(raw: string, input = 'annotations'): Annotation[] {
   const out: Annotation[] = [];
   let total = 0;
-  for (const line of raw.split(/\r?\n/).map((l) => l.trim()).filter(Boolean)) {
+  for (const line of raw
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean)) {
     const eq = line.indexOf('=');
     if (eq <= 0) throw new InputError(input, `${shown(line)} is not KEY=VALUE; ${USAGE}`);
     const head = line.slice(0, eq);
@@ -52,18 +56,29 @@ export function parseAnnotations(raw: string, input = 'annotations'): Annotation
     }
     for (const level of levels) {
       if (level === 'index-descriptor') {
-        throw new InputError(input, `${shown(line)}: index-descriptor annotates the descriptor of the index in an OCI layout's index.json, which a registry push does not have; accepted: manifest, index, manifest-descriptor`);
+        throw new InputError(
+          input,
+          `${shown(line)}: index-descriptor annotates the descriptor of the index in an OCI layout's index.json, which a registry push does not have; accepted: manifest, index, manifest-descriptor`,
+        );
       }
-      if (!(ANNOTATION_LEVELS as readonly string[]).includes(level)) throw new InputError(input, `${shown(line)}: ${shown(level)} is not an annotation type; ${USAGE}`);
+      if (!(ANNOTATION_LEVELS as readonly string[]).includes(level))
+        throw new InputError(input, `${shown(line)}: ${shown(level)} is not an annotation type; ${USAGE}`);
       if (level === 'index' && platform) {
-        throw new InputError(input, `${shown(line)}: index annotations go on the one manifest list of all platforms, so they take no [PLATFORM]; accepted: index:KEY=VALUE, or manifest[${platform}]:KEY=VALUE for that platform's image`);
+        throw new InputError(
+          input,
+          `${shown(line)}: index annotations go on the one manifest list of all platforms, so they take no [PLATFORM]; accepted: index:KEY=VALUE, or manifest[${platform}]:KEY=VALUE for that platform's image`,
+        );
       }
     }
     total += checkMetaPair(input, key, value, line);
-    if (total > MAX_META_TOTAL_BYTES) throw new InputError(input, `the annotations are over ${MAX_META_TOTAL_BYTES} bytes together; accepted: at most ${MAX_META_TOTAL_BYTES}`);
+    if (total > MAX_META_TOTAL_BYTES)
+      throw new InputError(input, `the annotations are over ${MAX_META_TOTAL_BYTES} bytes together; accepted: at most ${MAX_META_TOTAL_BYTES}`);
     for (const level of new Set(levels) as Set<AnnotationLevel>) {
       if (out.some((a) => a.level === level && a.key === key && a.platform === platform)) {
-        throw new InputError(input, `${key} is given twice for ${level}${platform ? `[${platform}]` : ''}; accepted: one value per key and place (a [PLATFORM] line overrides an unqualified one)`);
+        throw new InputError(
+          input,
+          `${key} is given twice for ${level}${platform ? `[${platform}]` : ''}; accepted: one value per key and place (a [PLATFORM] line overrides an unqualified one)`,
+        );
       }
       out.push({ level, ...(platform ? { platform } : {}), key, value });
     }
@@ -80,11 +95,19 @@ export function annotationsFor(all: Annotation[], level: AnnotationLevel, platfo
   const picked: Record<string, string> = {};
   for (const a of all.filter((x) => x.level === level && !x.platform)) picked[a.key] = a.value;
   if (platform) for (const a of all.filter((x) => x.level === level && x.platform === platform)) picked[a.key] = a.value;
-  return Object.fromEntries(Object.keys(picked).sort().map((k) => [k, picked[k]]));
+  return Object.fromEntries(
+    Object.keys(picked)
+      .sort()
+      .map((k) => [k, picked[k]]),
+  );
 }
 
 /** A platform named in an annotation line must be one that is built (else the line would do nothing unseen). */
 export function checkAnnotationPlatforms(all: Annotation[], platforms: string[], input = 'annotations'): void {
   const stray = all.find((a) => a.platform && !platforms.includes(a.platform));
-  if (stray) throw new InputError(input, `${stray.level}[${stray.platform}]:${stray.key} names a platform that is not built (${platforms.join(', ')}); accepted: one of those platforms, or no [PLATFORM]`);
+  if (stray)
+    throw new InputError(
+      input,
+      `${stray.level}[${stray.platform}]:${stray.key} names a platform that is not built (${platforms.join(', ')}); accepted: one of those platforms, or no [PLATFORM]`,
+    );
 }

@@ -215,7 +215,9 @@ export function checkCompatibility(req: CompatRequest): CompatResult {
         `torch ${req.torch} is not in the compatibility table (dated ${TORCH_TABLE.date}); the table goes stale as PyTorch ` +
           `releases, and allow-unknown-torch is set, so nothing was checked: torchaudio ${req.torchaudio}` +
           `${req.torchvision ? `, torchvision ${req.torchvision}` : ''} and the variants ` +
-          `(${Object.entries(req.variants).map(([p, v]) => `${p}=${v}`).join(', ')}) are built as asked`,
+          `(${Object.entries(req.variants)
+            .map(([p, v]) => `${p}=${v}`)
+            .join(', ')}) are built as asked`,
       ],
     };
   }
@@ -227,7 +229,10 @@ export function checkCompatibility(req: CompatRequest): CompatResult {
 
   const warnings: string[] = [];
   for (const [platform, variant] of Object.entries(req.variants)) {
-    const refusal = archOf(platform) === 'amd64' ? amd64Refusal(req.torch, variant, rel, platform) : arm64Refusal(req.torch, variant, platform, req.torchvision !== undefined);
+    const refusal =
+      archOf(platform) === 'amd64'
+        ? amd64Refusal(req.torch, variant, rel, platform)
+        : arm64Refusal(req.torch, variant, platform, req.torchvision !== undefined);
     if (refusal) throw new InputError('torch-variants', refusal);
     const wheels = archOf(platform) === 'arm64' ? rel.aarch64[variant] : undefined;
     if (wheels?.unconfirmed) warnings.push(`torch ${req.torch} ${platform}=${variant}: ${wheels.unconfirmed}`);
@@ -253,7 +258,12 @@ export function unknownAarch64Tags(torch: string, variant: string): { torch: str
  * names instead). x86_64 wheels carry +variant. aarch64 wheels carry what the table records for that
  * release and variant; for a release or variant it does not know, what its "unknown" rule says.
  */
-export function expectedVersions(torch: string, torchaudio: string, variant: string, arch: WheelArch): { torch: string; torchaudio: string; cuda: string | null } {
+export function expectedVersions(
+  torch: string,
+  torchaudio: string,
+  variant: string,
+  arch: WheelArch,
+): { torch: string; torchaudio: string; cuda: string | null } {
   const cuda = cudaOfVariant(variant);
   if (arch === 'amd64') return { torch: `${torch}+${variant}`, torchaudio: `${torchaudio}+${variant}`, cuda };
   const wheels = torchRelease(torch)?.aarch64[variant];

@@ -21,11 +21,18 @@ export function parseImage(raw: string): ImageName {
   const other = /[^\x20-\x7e]/u.exec(raw.trim())?.[0];
   if (other) {
     const code = `U+${other.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
-    throw new InputError('image', `${shown(raw)} holds the character ${code}; accepted: ASCII letters, digits and . _ - / : (for example ghcr.io/owner/worker)`);
+    throw new InputError(
+      'image',
+      `${shown(raw)} holds the character ${code}; accepted: ASCII letters, digits and . _ - / : (for example ghcr.io/owner/worker)`,
+    );
   }
   const s = raw.trim().toLowerCase();
   if (!s) throw new InputError('image', 'is required: the image to build without a tag, for example ghcr.io/OWNER/worker');
-  if (s.length > MAX_IMAGE_NAME) throw new InputError('image', `'${raw.slice(0, 60)}...' is ${s.length} characters; docker accepts image names (registry included) of at most ${MAX_IMAGE_NAME}`);
+  if (s.length > MAX_IMAGE_NAME)
+    throw new InputError(
+      'image',
+      `'${raw.slice(0, 60)}...' is ${s.length} characters; docker accepts image names (registry included) of at most ${MAX_IMAGE_NAME}`,
+    );
   if (s.includes('@') || s.split('/').pop()!.includes(':')) {
     throw new InputError('image', `'${raw}' includes a tag or digest; give the name only and put tags in 'tags'`);
   }
@@ -36,7 +43,10 @@ export function parseImage(raw: string): ImageName {
   let repository = hasHost ? s.slice(first.length + 1) : s;
   if (registry === 'docker.io' && !repository.includes('/')) repository = `library/${repository}`;
   if ((hasHost && !HOST_RE.test(registry)) || !PATH_RE.test(repository)) {
-    throw new InputError('image', `'${raw}' is not a valid image name; expected [REGISTRY/]PATH with lowercase letters, digits and . _ - separators, for example ghcr.io/owner/worker`);
+    throw new InputError(
+      'image',
+      `'${raw}' is not a valid image name; expected [REGISTRY/]PATH with lowercase letters, digits and . _ - separators, for example ghcr.io/owner/worker`,
+    );
   }
   if (hasHost) {
     const [host, port] = registry.split(':');
@@ -44,7 +54,8 @@ export function parseImage(raw: string): ImageName {
       throw new InputError('image', `'${raw}': the registry port ${port} is not a port; accepted: 1 to 65535`);
     }
     const long = host.split('.').find((label) => label.length > 63);
-    if (long) throw new InputError('image', `'${raw}': the registry host name part '${long.slice(0, 20)}...' is ${long.length} characters; a DNS label is at most 63`);
+    if (long)
+      throw new InputError('image', `'${raw}': the registry host name part '${long.slice(0, 20)}...' is ${long.length} characters; a DNS label is at most 63`);
   }
   return { name: s, registry, repository };
 }
@@ -62,6 +73,9 @@ export function parseImageRef(raw: string, input: string): { image: ImageName; r
   try {
     return { image: parseImage(name), reference: at ? at[2] : tag ? tag[2] : 'latest' };
   } catch (e) {
-    throw new InputError(input, `'${raw}' is not an image reference such as ghcr.io/owner/base:latest (${(e as Error).message.replace(/^Input 'image': /, '')})`);
+    throw new InputError(
+      input,
+      `'${raw}' is not an image reference such as ghcr.io/owner/base:latest (${(e as Error).message.replace(/^Input 'image': /, '')})`,
+    );
   }
 }

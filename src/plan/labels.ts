@@ -20,10 +20,16 @@ const META_KEY_RE = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/;
 /** Checks one user key and value (labels and annotations share the rules); returns the value's size. */
 export function checkMetaPair(input: string, key: string, value: string, line: string): number {
   if (key.length > MAX_META_KEY_CHARS || !META_KEY_RE.test(key)) {
-    throw new InputError(input, `${shown(key)} in ${shown(line)} is not a key; accepted: up to ${MAX_META_KEY_CHARS} of letters, digits and . _ - starting and ending with a letter or digit, such as org.opencontainers.image.description`);
+    throw new InputError(
+      input,
+      `${shown(key)} in ${shown(line)} is not a key; accepted: up to ${MAX_META_KEY_CHARS} of letters, digits and . _ - starting and ending with a letter or digit, such as org.opencontainers.image.description`,
+    );
   }
   if (key.toLowerCase().startsWith(OWN_LABEL_PREFIX)) {
-    throw new InputError(input, `${key} is in the ${OWN_LABEL_PREFIX}* namespace the action sets itself (torch versions, variant, platform: verification and readers of the image rely on them); accepted: any other key, such as org.opencontainers.image.* or your own com.example.*`);
+    throw new InputError(
+      input,
+      `${key} is in the ${OWN_LABEL_PREFIX}* namespace the action sets itself (torch versions, variant, platform: verification and readers of the image rely on them); accepted: any other key, such as org.opencontainers.image.* or your own com.example.*`,
+    );
   }
   const bytes = Buffer.byteLength(value);
   if (bytes > MAX_META_VALUE_BYTES) throw new InputError(input, `the value of ${key} is ${bytes} bytes; accepted: at most ${MAX_META_VALUE_BYTES}`);
@@ -39,13 +45,17 @@ export function checkMetaPair(input: string, key: string, value: string, line: s
 export function parseLabels(raw: string, input = 'labels'): Record<string, string> {
   const out: Record<string, string> = {};
   let total = 0;
-  for (const line of raw.split(/\r?\n/).map((l) => l.trim()).filter(Boolean)) {
+  for (const line of raw
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean)) {
     const eq = line.indexOf('=');
     if (eq <= 0) throw new InputError(input, `${shown(line)} is not key=value; accepted: one key=value per line, as docker/metadata-action's labels output`);
     const key = line.slice(0, eq).trim();
     const value = line.slice(eq + 1).trim();
     total += checkMetaPair(input, key, value, line);
-    if (total > MAX_META_TOTAL_BYTES) throw new InputError(input, `the labels are over ${MAX_META_TOTAL_BYTES} bytes together; accepted: at most ${MAX_META_TOTAL_BYTES}`);
+    if (total > MAX_META_TOTAL_BYTES)
+      throw new InputError(input, `the labels are over ${MAX_META_TOTAL_BYTES} bytes together; accepted: at most ${MAX_META_TOTAL_BYTES}`);
     if (key in out) throw new InputError(input, `${key} is given twice; accepted: one value per key`);
     out[key] = value;
   }

@@ -58,14 +58,20 @@ export function isoSeconds(now: Date): string {
 /** The checks of a plan's inputs that need no network: run before the index preflight, and by createPlan. */
 export function checkPlanInputs(inputs: Inputs): void {
   if (inputs.mode === 'platform' && inputs.platforms.length !== 1) {
-    throw new InputError('platforms', `mode 'platform' builds one platform per job; give exactly one (got ${inputs.platforms.map((p) => p.platform).join(', ')})`);
+    throw new InputError(
+      'platforms',
+      `mode 'platform' builds one platform per job; give exactly one (got ${inputs.platforms.map((p) => p.platform).join(', ')})`,
+    );
   }
   if (inputs.mode === 'merge' && inputs.digests.length === 0) {
     throw new InputError('digests', "mode 'merge' needs one PLATFORM=sha256:... line per platform job");
   }
   for (const a of inputs.buildArgs) {
     if (OWN_ARGS.includes(a.name)) {
-      throw new InputError('build-args', `${a.name} is set by the action from the torch inputs; set torch-version, torchaudio-version, torchvision-version, torch-variants or torch-index-url instead`);
+      throw new InputError(
+        'build-args',
+        `${a.name} is set by the action from the torch inputs; set torch-version, torchaudio-version, torchvision-version, torch-variants or torch-index-url instead`,
+      );
     }
   }
   for (const p of Object.keys(inputs.expect)) {
@@ -94,10 +100,18 @@ export function createPlan(
   // Refuse impossible torch/variant combinations before any build minute is spent.
   const resolved = torch ?? tableResolution(inputs);
 
-  const tagPlan = planTags(ctx, { rules: parseTagRules(inputs.tagRules), extra: inputs.tags, shaLength: inputs.shaLength, suffix: entry.suffix, push: inputs.push }, now);
+  const tagPlan = planTags(
+    ctx,
+    { rules: parseTagRules(inputs.tagRules), extra: inputs.tags, shaLength: inputs.shaLength, suffix: entry.suffix, push: inputs.push },
+    now,
+  );
   // The user's labels (metadata-action's output) win over the OCI ones the plan derives; the
   // io.ml-image-build.* ones cannot be given (parseLabels), so the torch labels stand.
-  const labels = planLabels(ctx, { version: tagPlan.version, created, extra: inputs.labels }, { torch: inputs.torchVersion, torchaudio: inputs.torchaudioVersion, torchvision: inputs.torchvisionVersion || undefined });
+  const labels = planLabels(
+    ctx,
+    { version: tagPlan.version, created, extra: inputs.labels },
+    { torch: inputs.torchVersion, torchaudio: inputs.torchaudioVersion, torchvision: inputs.torchvisionVersion || undefined },
+  );
   // A local name even when no tag will be pushed (pull requests): the short sha always exists.
   const localTags = tagPlan.tags.length ? tagPlan.tags : [`${commit}${entry.suffix}`];
 
@@ -156,14 +170,26 @@ export function planOutputs(plans: Plan[]): { plan: string; matrix: string; push
     annotations: p.annotations,
     // What build-time the jobs of a distributed run pass on, so they make these tags and labels too.
     created: p.created,
-    wheels: p.wheelSource.kind === 'index' ? { source: 'index', url: p.wheelSource.base, formats: p.wheelSource.formats } : { source: 'table', date: p.wheelSource.date },
+    wheels:
+      p.wheelSource.kind === 'index'
+        ? { source: 'index', url: p.wheelSource.base, formats: p.wheelSource.formats }
+        : { source: 'table', date: p.wheelSource.date },
     platforms: p.platforms.map((q) => ({
       platform: q.platform,
       arch: q.arch,
       variant: q.variant,
       buildArgs: q.buildArgs,
       expect: q.expect,
-      ...(q.wheels ? { wheels: { torch: q.wheels.torch.files, torchaudio: q.wheels.torchaudio.files, ...(q.wheels.torchvision ? { torchvision: q.wheels.torchvision.files } : {}), pythons: q.wheels.pythons } } : {}),
+      ...(q.wheels
+        ? {
+            wheels: {
+              torch: q.wheels.torch.files,
+              torchaudio: q.wheels.torchaudio.files,
+              ...(q.wheels.torchvision ? { torchvision: q.wheels.torchvision.files } : {}),
+              pythons: q.wheels.pythons,
+            },
+          }
+        : {}),
     })),
   }));
   const matrix = { include: plans.flatMap((p) => p.platforms.map((q) => ({ image: p.name, platform: q.platform, arch: q.arch }))) };

@@ -11,9 +11,7 @@ import { IndexUnavailable, resolveFromIndex, type PageSource, type PlatformWheel
  */
 
 /** Where the plan's torch facts came from. */
-export type WheelSource =
-  | { kind: 'index'; base: string; formats: Array<'json' | 'html'>; pages: string[] }
-  | { kind: 'table'; date: string; reason?: string };
+export type WheelSource = { kind: 'index'; base: string; formats: Array<'json' | 'html'>; pages: string[] } | { kind: 'table'; date: string; reason?: string };
 
 export interface TorchResolution {
   source: WheelSource;
@@ -26,7 +24,10 @@ export interface TorchResolution {
   notes: string[];
 }
 
-export type TorchInputs = Pick<Inputs, 'torchVersion' | 'torchaudioVersion' | 'torchvisionVersion' | 'pythonVersion' | 'allowUnknownTorch' | 'torchIndexUrl' | 'platforms' | 'torchVariants'>;
+export type TorchInputs = Pick<
+  Inputs,
+  'torchVersion' | 'torchaudioVersion' | 'torchvisionVersion' | 'pythonVersion' | 'allowUnknownTorch' | 'torchIndexUrl' | 'platforms' | 'torchVariants'
+>;
 
 /** One line for the log and the dry-run: where the wheels' names were read. */
 export function describeSource(s: WheelSource): string {
@@ -51,11 +52,16 @@ export function tableResolution(inputs: TorchInputs, reason?: string): TorchReso
       allowUnknown: inputs.allowUnknownTorch,
       python: inputs.pythonVersion,
     });
-    expect = Object.fromEntries(inputs.platforms.map((p) => [p.platform, deriveExpectation(p, variants[p.platform], inputs.torchVersion, inputs.torchaudioVersion)]));
+    expect = Object.fromEntries(
+      inputs.platforms.map((p) => [p.platform, deriveExpectation(p, variants[p.platform], inputs.torchVersion, inputs.torchaudioVersion)]),
+    );
   } catch (e) {
     // The user should know the table spoke because the index could not.
     if (reason && e instanceof InputError) {
-      throw new InputError(e.input, `${e.message.replace(/^Input '[^']+': /, '')} (decided by the bundled table, dated ${TORCH_TABLE.date}: the index ${inputs.torchIndexUrl} could not be read: ${reason})`);
+      throw new InputError(
+        e.input,
+        `${e.message.replace(/^Input '[^']+': /, '')} (decided by the bundled table, dated ${TORCH_TABLE.date}: the index ${inputs.torchIndexUrl} could not be read: ${reason})`,
+      );
     }
     throw e;
   }
@@ -65,7 +71,13 @@ export function tableResolution(inputs: TorchInputs, reason?: string): TorchReso
           'which goes stale as PyTorch releases: the expectations are its guess, not read from the wheels',
       ]
     : [];
-  return { source: { kind: 'table', date: TORCH_TABLE.date, ...(reason ? { reason } : {}) }, expect, wheels: [], warnings: [...fallback, ...compat.warnings], notes: [] };
+  return {
+    source: { kind: 'table', date: TORCH_TABLE.date, ...(reason ? { reason } : {}) },
+    expect,
+    wheels: [],
+    warnings: [...fallback, ...compat.warnings],
+    notes: [],
+  };
 }
 
 /** Index first; the table when the index cannot be read. Throws InputError for what cannot be built. */
@@ -80,7 +92,11 @@ export async function resolveTorch(inputs: TorchInputs, source: PageSource): Pro
         torchaudio: inputs.torchaudioVersion,
         torchvision: inputs.torchvisionVersion,
         python: inputs.pythonVersion,
-        platforms: inputs.platforms.map((p) => ({ platform: p.platform, arch: p.arch === 'amd64' ? 'amd64' : 'arm64', variant: inputs.torchVariants[p.platform] })),
+        platforms: inputs.platforms.map((p) => ({
+          platform: p.platform,
+          arch: p.arch === 'amd64' ? 'amd64' : 'arm64',
+          variant: inputs.torchVariants[p.platform],
+        })),
       },
       source,
     );

@@ -22,7 +22,10 @@ export function parseTagsInput(raw: string, image: string, input: string = TAG_I
   const own = parseImage(image);
   const out: string[] = [];
   const usage = `accepted: TAG or ${own.name}:TAG, one per line or comma`;
-  for (const item of raw.split(/[\n,]/).map((s) => s.trim()).filter(Boolean)) {
+  for (const item of raw
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (item.includes('@')) {
       throw new InputError(input, `${shown(item)} is a digest reference; tags name what this run pushes, so a digest cannot be one. ${usage}`);
     }
@@ -198,7 +201,12 @@ function classify(ctx: RunContext, shaLength: number, maxName: number, now: Date
 
   if (ctx.eventName === 'schedule') {
     const dated = `nightly-${yyyymmdd(now)}`;
-    return { reason: `scheduled run of ${now.toISOString().slice(0, 10)} (UTC)`, version: dated, isPr: false, outputs: [{ rule: 'nightly', tags: [dated, 'nightly'] }] };
+    return {
+      reason: `scheduled run of ${now.toISOString().slice(0, 10)} (UTC)`,
+      version: dated,
+      isPr: false,
+      outputs: [{ rule: 'nightly', tags: [dated, 'nightly'] }],
+    };
   }
 
   if (ctx.ref.startsWith('refs/tags/')) {

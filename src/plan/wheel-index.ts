@@ -213,7 +213,9 @@ export interface WheelPick {
  * both a tagged and a bare version exist, pip's choice wins: PEP 440 orders 2.2.2+cu121 above 2.2.2.
  */
 export function pickWheels(wheels: PageWheel[], project: string, release: string, variant: string, arch: WheelArch, python: string): WheelPick | null {
-  const matching = wheels.filter((w) => w.arch === arch && ofRelease(w.version, release, variant) && (python ? supportsPython(w, python) : w.pythons.length > 0));
+  const matching = wheels.filter(
+    (w) => w.arch === arch && ofRelease(w.version, release, variant) && (python ? supportsPython(w, python) : w.pythons.length > 0),
+  );
   if (matching.length === 0) return null;
   const version = matching.some((w) => w.version.includes('+')) ? matching.find((w) => w.version.includes('+'))!.version : matching[0].version;
   const chosen = matching.filter((w) => w.version === version);
@@ -366,7 +368,9 @@ export async function resolveFromIndex(req: IndexRequest, source: PageSource): P
     if (pythons.length === 0) {
       throw new InputError(
         'python-version',
-        `${p.platform}=${p.variant}: no Python version has wheels of all of ${Object.values(picks).map((k) => `${k.project} ${k.version} (${k.pythons.join(', ')})`).join('; ')} on the ${p.variant} index`,
+        `${p.platform}=${p.variant}: no Python version has wheels of all of ${Object.values(picks)
+          .map((k) => `${k.project} ${k.version} (${k.pythons.join(', ')})`)
+          .join('; ')} on the ${p.variant} index`,
       );
     }
     out.push({
@@ -443,7 +447,9 @@ async function missingWheel(
     ? `; nearest ${m.project} releases with ${m.variant} ${m.arch} wheels: ${nearest.join(', ')}`
     : `; the ${m.variant} index has no ${m.project} wheels for ${m.arch} at all`;
   if (variants.length || otherArch) {
-    const has = variants.length ? `; ${what} has ${m.arch} wheels on: ${variants.join(', ')}` : `; ${what} is on the ${m.variant} index for other architectures only`;
+    const has = variants.length
+      ? `; ${what} has ${m.arch} wheels on: ${variants.join(', ')}`
+      : `; ${what} is on the ${m.variant} index for other architectures only`;
     return new InputError('torch-variants', `${m.platform}=${m.variant}: ${head} (read from ${where})${has}${nearText}`);
   }
   const none =

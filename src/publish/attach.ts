@@ -1,4 +1,13 @@
-import { MEDIA, RegistryError, sha256, short, type Descriptor, type FetchedManifest, type ReferrerDescriptor, type RegistryClient } from '../adapters/registry/client';
+import {
+  MEDIA,
+  RegistryError,
+  sha256,
+  short,
+  type Descriptor,
+  type FetchedManifest,
+  type ReferrerDescriptor,
+  type RegistryClient,
+} from '../adapters/registry/client';
 
 /**
  * The verification report travels with each pushed platform image as an OCI artifact whose
@@ -50,7 +59,11 @@ function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
   if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    return Object.fromEntries(Object.keys(o).sort().map((k) => [k, canonical(o[k])]));
+    return Object.fromEntries(
+      Object.keys(o)
+        .sort()
+        .map((k) => [k, canonical(o[k])]),
+    );
   }
   return v;
 }
@@ -73,7 +86,12 @@ function timestamp(created: Date | string): string {
  * its digest and not listed twice.
  */
 export function reportArtifact(report: unknown, subject: Descriptor, meta: ArtifactMeta): ReportArtifact {
-  if (!/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(subject.digest) || !Number.isSafeInteger(subject.size) || subject.size < 0 || !subject.mediaType) {
+  if (
+    !/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(subject.digest) ||
+    !Number.isSafeInteger(subject.size) ||
+    subject.size < 0 ||
+    !subject.mediaType
+  ) {
     throw new Error(`verification artifact: the subject ${JSON.stringify(subject)} is not a manifest descriptor (mediaType, digest, size)`);
   }
   // A JSON round trip first: Dates become strings and undefined members go, as in any JSON reader.
@@ -123,10 +141,16 @@ const isIndex = (m: Pick<FetchedManifest, 'mediaType' | 'json'> | undefined) => 
  * Throws when the tag holds something other than an OCI image index, which the spec says not to
  * overwrite. Pure.
  */
-export function mergeReferrers(current: Pick<FetchedManifest, 'mediaType' | 'json' | 'body'> | undefined, ours: ReferrerDescriptor, where = 'the referrers tag'): { body: Buffer; added: boolean } {
+export function mergeReferrers(
+  current: Pick<FetchedManifest, 'mediaType' | 'json' | 'body'> | undefined,
+  ours: ReferrerDescriptor,
+  where = 'the referrers tag',
+): { body: Buffer; added: boolean } {
   if (!current) return { body: Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [ours] })), added: true };
   if (!isIndex(current)) {
-    throw new RegistryError(`${where} holds a ${current.mediaType || 'manifest of unknown type'}, not an OCI image index of referrers; it was left alone and the report was not listed there`);
+    throw new RegistryError(
+      `${where} holds a ${current.mediaType || 'manifest of unknown type'}, not an OCI image index of referrers; it was left alone and the report was not listed there`,
+    );
   }
   const listed = current.json.manifests as ReferrerDescriptor[];
   if (listed.some((d) => d?.digest === ours.digest)) return { body: current.body, added: false };
@@ -142,7 +166,12 @@ const TAG_ROUNDS = 3;
  * that answered the write with `OCI-Subject`, or that serves the referrers API, keeps that list
  * itself; elsewhere the referrers tag is read, merged and written back.
  */
-export async function attachReport(client: RegistryClient, subject: Descriptor, report: unknown, opts: ArtifactMeta & { log?: (s: string) => void }): Promise<Attached> {
+export async function attachReport(
+  client: RegistryClient,
+  subject: Descriptor,
+  report: unknown,
+  opts: ArtifactMeta & { log?: (s: string) => void },
+): Promise<Attached> {
   const log = opts.log ?? (() => {});
   const art = reportArtifact(report, subject, opts);
   const of = `the verification report of ${client.name}@${short(subject.digest)}`;
@@ -151,7 +180,8 @@ export async function attachReport(client: RegistryClient, subject: Descriptor, 
     await client.putBlob(b.descriptor.digest, b.data, `uploading the ${i === 0 ? 'empty config' : 'report'} of ${of}`);
   }
   const put = await client.writeManifest(art.digest, MEDIA.ociManifest, art.manifest, { what: `writing ${of} (${short(art.digest)})` });
-  if (put.digest !== art.digest) throw new RegistryError(`writing ${of}: the registry stored it as ${put.digest}, not as ${art.digest}; it must keep a manifest's bytes as sent`);
+  if (put.digest !== art.digest)
+    throw new RegistryError(`writing ${of}: the registry stored it as ${put.digest}, not as ${art.digest}; it must keep a manifest's bytes as sent`);
   if (put.subject) {
     log(`${of}: ${short(art.digest)}, listed by the registry (OCI-Subject)`);
     return { digest: art.digest, via: 'referrers-api' };
@@ -187,9 +217,10 @@ export async function attachReport(client: RegistryClient, subject: Descriptor, 
       return { digest: art.digest, via: 'tag-schema', tag };
     }
     if (round >= TAG_ROUNDS) {
-      throw new RegistryError(`listing ${of} in ${where}: after ${TAG_ROUNDS} writes the tag still does not list ${art.digest}; another client keeps rewriting it (or the registry serves stale tags). The artifact itself is stored`);
+      throw new RegistryError(
+        `listing ${of} in ${where}: after ${TAG_ROUNDS} writes the tag still does not list ${art.digest}; another client keeps rewriting it (or the registry serves stale tags). The artifact itself is stored`,
+      );
     }
     log(`${where} was rewritten by another client right after the report was added; merging again`);
   }
 }
-

@@ -50,7 +50,13 @@ async function pump(entry: AsyncIterable<Buffer>, sink: PassThrough, onChunk: (c
  * through, and settles both. A failed upload tears its streams down (`teardown`) and the entry
  * is still read to its end; a broken entry stops the upload before it can complete.
  */
-async function feed(entry: AsyncIterable<Buffer>, input: PassThrough, start: () => Promise<void>, onChunk: (c: Buffer) => void, teardown: () => void): Promise<Error | undefined> {
+async function feed(
+  entry: AsyncIterable<Buffer>,
+  input: PassThrough,
+  start: () => Promise<void>,
+  onChunk: (c: Buffer) => void,
+  teardown: () => void,
+): Promise<Error | undefined> {
   let failed = false;
   const upload = start().catch((e: Error) => {
     failed = true;
@@ -65,7 +71,13 @@ async function feed(entry: AsyncIterable<Buffer>, input: PassThrough, start: () 
   );
   try {
     try {
-      await pump(entry, input, (c) => !failed && onChunk(c), () => failed, died);
+      await pump(
+        entry,
+        input,
+        (c) => !failed && onChunk(c),
+        () => failed,
+        died,
+      );
     } catch (e) {
       input.destroy(e as Error); // the save stream broke: the upload must not complete
       throw e;
@@ -83,7 +95,13 @@ async function feed(entry: AsyncIterable<Buffer>, input: PassThrough, start: () 
  * they must hash to it (the layer is the one the verified image's config names), else the upload
  * is abandoned before it is completed.
  */
-export async function uploadCompressed(ctx: UploadContext, entry: AsyncIterable<Buffer>, size: number, expectedDiffId: string | undefined, label: string): Promise<EntryResult<{ diffId: string; desc: Descriptor }>> {
+export async function uploadCompressed(
+  ctx: UploadContext,
+  entry: AsyncIterable<Buffer>,
+  size: number,
+  expectedDiffId: string | undefined,
+  label: string,
+): Promise<EntryResult<{ diffId: string; desc: Descriptor }>> {
   const task = ctx.progress.start(label, size);
   const diffHash = crypto.createHash('sha256');
   const gzHash = crypto.createHash('sha256');
@@ -107,14 +125,21 @@ export async function uploadCompressed(ctx: UploadContext, entry: AsyncIterable<
     entry,
     input,
     () =>
-      ctx.client.pushStream({ stream: counter }, () => {
-        diffId = `sha256:${diffHash.digest('hex')}`;
-        digest = `sha256:${gzHash.digest('hex')}`;
-        if (expectedDiffId && diffId !== expectedDiffId) {
-          throw new PhaseError('publish', `${label}: the saved layer hashes to ${diffId}, not to ${expectedDiffId} as the verified image's config says; it was not published`);
-        }
-        return digest;
-      }, `upload of ${label}`),
+      ctx.client.pushStream(
+        { stream: counter },
+        () => {
+          diffId = `sha256:${diffHash.digest('hex')}`;
+          digest = `sha256:${gzHash.digest('hex')}`;
+          if (expectedDiffId && diffId !== expectedDiffId) {
+            throw new PhaseError(
+              'publish',
+              `${label}: the saved layer hashes to ${diffId}, not to ${expectedDiffId} as the verified image's config says; it was not published`,
+            );
+          }
+          return digest;
+        },
+        `upload of ${label}`,
+      ),
     (c) => {
       task.read += c.length;
       diffHash.update(c);
@@ -126,7 +151,9 @@ export async function uploadCompressed(ctx: UploadContext, entry: AsyncIterable<
   );
   task.end();
   if (error) return { ok: false, error };
-  ctx.log(`  ${label}: ${short(digest)} ${formatBytes(size)} -> ${formatBytes(gzSize)} gzip in ${task.seconds.toFixed(1)}s (${formatRate(size, task.seconds)})`);
+  ctx.log(
+    `  ${label}: ${short(digest)} ${formatBytes(size)} -> ${formatBytes(gzSize)} gzip in ${task.seconds.toFixed(1)}s (${formatRate(size, task.seconds)})`,
+  );
   return { ok: true, value: { diffId, desc: { mediaType: MEDIA.dockerLayerGzip, digest, size: gzSize } } };
 }
 
@@ -134,7 +161,13 @@ export async function uploadCompressed(ctx: UploadContext, entry: AsyncIterable<
  * Uploads a blob as it is stored (already compressed, named by its digest: the OCI layout of the
  * containerd image store), checking on the way that it hashes to its name.
  */
-export async function uploadAsIs(ctx: UploadContext, entry: AsyncIterable<Buffer>, digest: string, size: number, label: string): Promise<EntryResult<Descriptor>> {
+export async function uploadAsIs(
+  ctx: UploadContext,
+  entry: AsyncIterable<Buffer>,
+  digest: string,
+  size: number,
+  label: string,
+): Promise<EntryResult<Descriptor>> {
   const task = ctx.progress.start(label, size);
   const hash = crypto.createHash('sha256');
   const input = new PassThrough({ highWaterMark: 1024 * 1024 });
@@ -178,4 +211,3 @@ export async function readAll(entry: AsyncIterable<Buffer>): Promise<Buffer> {
   for await (const c of entry) chunks.push(c);
   return Buffer.concat(chunks);
 }
-

@@ -39,7 +39,7 @@ function goEscape(json: string): string {
 export function identifyV1Layer(jsonText: string, chains: string[]): number | undefined {
   let j: Record<string, unknown>;
   try {
-    j = JSON.parse(jsonText);
+    j = JSON.parse(jsonText) as Record<string, unknown>;
   } catch {
     return undefined;
   }
@@ -54,7 +54,11 @@ export function identifyV1Layer(jsonText: string, chains: string[]): number | un
       const c: Record<string, unknown> = { ...base, layer_id: chains[i] };
       if (!withOs) delete c.os;
       if (typeof parent === 'string' && parent) c.parent = `sha256:${parent}`;
-      const sorted = Object.fromEntries(Object.keys(c).sort().map((k) => [k, c[k]]));
+      const sorted = Object.fromEntries(
+        Object.keys(c)
+          .sort()
+          .map((k) => [k, c[k]]),
+      );
       if (sha(goEscape(JSON.stringify(sorted))) === `sha256:${id}`) return i;
     }
   }

@@ -57,10 +57,21 @@ const retype = (d: Descriptor, map: Record<string, string>): Descriptor => ({ me
  */
 export function imageManifest(config: Descriptor, layers: Descriptor[], annotations: Record<string, string> = {}): { body: Buffer; mediaType: string } {
   if (!nonEmpty(annotations)) {
-    const body = { schemaVersion: 2, mediaType: MEDIA.dockerManifest, config: retype(config, OCI_TO_DOCKER), layers: layers.map((l) => retype(l, OCI_TO_DOCKER)) };
+    const body = {
+      schemaVersion: 2,
+      mediaType: MEDIA.dockerManifest,
+      config: retype(config, OCI_TO_DOCKER),
+      layers: layers.map((l) => retype(l, OCI_TO_DOCKER)),
+    };
     return { body: Buffer.from(JSON.stringify(body)), mediaType: MEDIA.dockerManifest };
   }
-  const body = { schemaVersion: 2, mediaType: MEDIA.ociManifest, config: retype(config, DOCKER_TO_OCI), layers: layers.map((l) => retype(l, DOCKER_TO_OCI)), annotations };
+  const body = {
+    schemaVersion: 2,
+    mediaType: MEDIA.ociManifest,
+    config: retype(config, DOCKER_TO_OCI),
+    layers: layers.map((l) => retype(l, DOCKER_TO_OCI)),
+    annotations,
+  };
   return { body: Buffer.from(JSON.stringify(body)), mediaType: MEDIA.ociManifest };
 }
 
@@ -70,7 +81,13 @@ export function imageManifest(config: Descriptor, layers: Descriptor[], annotati
  * them. Unchanged bytes when there are no annotations, so the stored digest is pushed as before.
  */
 export function annotateManifest(stored: Buffer, annotations: Record<string, string>): { body: Buffer; mediaType: string; configDigest: string } {
-  const json = JSON.parse(stored.toString('utf8')) as { mediaType?: string; config: Descriptor; layers: Descriptor[]; annotations?: Record<string, string>; [k: string]: unknown };
+  const json = JSON.parse(stored.toString('utf8')) as {
+    mediaType?: string;
+    config: Descriptor;
+    layers: Descriptor[];
+    annotations?: Record<string, string>;
+    [k: string]: unknown;
+  };
   if (!nonEmpty(annotations)) return { body: stored, mediaType: json.mediaType ?? MEDIA.ociManifest, configDigest: json.config.digest };
   const merged = { ...json.annotations, ...annotations };
   const body = {
@@ -79,7 +96,11 @@ export function annotateManifest(stored: Buffer, annotations: Record<string, str
     mediaType: MEDIA.ociManifest,
     config: { ...json.config, mediaType: DOCKER_TO_OCI[json.config.mediaType] ?? json.config.mediaType },
     layers: json.layers.map((l) => ({ ...l, mediaType: DOCKER_TO_OCI[l.mediaType] ?? l.mediaType })),
-    annotations: Object.fromEntries(Object.keys(merged).sort().map((k) => [k, merged[k]])),
+    annotations: Object.fromEntries(
+      Object.keys(merged)
+        .sort()
+        .map((k) => [k, merged[k]]),
+    ),
   };
   return { body: Buffer.from(JSON.stringify(body)), mediaType: MEDIA.ociManifest, configDigest: json.config.digest };
 }

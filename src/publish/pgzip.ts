@@ -39,7 +39,9 @@ function deflateBlock(data: Buffer, dictionary: Buffer | undefined, level: numbe
     // (With zlib's default 16 KiB chunks every block went back and forth to the main thread
     // dozens of times, and the main thread, not the cores, set the pace.)
     const chunkSize = 256 * 1024;
-    zlib.deflateRaw(data, { level, dictionary, chunkSize, finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH }, (err, out) => (err ? reject(err) : resolve(out)));
+    zlib.deflateRaw(data, { level, dictionary, chunkSize, finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH }, (err, out) =>
+      err ? reject(err) : resolve(out),
+    );
   });
 }
 

@@ -68,13 +68,27 @@ export interface PublishEnv {
   secrets?: SecretSource[];
 }
 
-export function registryClient(env: Pick<PublishEnv, 'credentials' | 'policy' | 'signal' | 'log'>, image: { registry: string; repository: string }, mountFrom: string[] = []): RegistryClient {
-  return new RegistryClient({ registry: image.registry, repository: image.repository, credentials: env.credentials, policy: env.policy, signal: env.signal, log: env.log, mountFrom });
+export function registryClient(
+  env: Pick<PublishEnv, 'credentials' | 'policy' | 'signal' | 'log'>,
+  image: { registry: string; repository: string },
+  mountFrom: string[] = [],
+): RegistryClient {
+  return new RegistryClient({
+    registry: image.registry,
+    repository: image.repository,
+    credentials: env.credentials,
+    policy: env.policy,
+    signal: env.signal,
+    log: env.log,
+    mountFrom,
+  });
 }
 
 /** Other repositories of the image's registry blobs may be mounted from: `mount-from`, and the run's other images. */
 export function mountSources(plan: Plan, all: Plan[], mountFrom: string[]): string[] {
-  const repos = [...mountFrom.map((r) => parseImageRef(r, 'mount-from').image), ...all.map((p) => p.image)].filter((i) => i.registry === plan.image.registry && i.repository !== plan.image.repository).map((i) => i.repository);
+  const repos = [...mountFrom.map((r) => parseImageRef(r, 'mount-from').image), ...all.map((p) => p.image)]
+    .filter((i) => i.registry === plan.image.registry && i.repository !== plan.image.repository)
+    .map((i) => i.repository);
   return [...new Set(repos)];
 }
 
@@ -89,7 +103,10 @@ export async function checkLogin(client: RegistryClient, plan: Plan, creds: Cred
     const blame = (e as { credentials?: boolean }).credentials
       ? ` Check 'registry-username' and 'registry-password' (for GHCR the job needs 'packages: write').`
       : ' The registry failed; the credentials were not judged.';
-    throw new PhaseError('publish', `registry login to ${plan.image.registry} as '${creds?.username ?? '(anonymous)'}' for ${plan.image.name} failed: ${(e as Error).message}.${blame} Nothing was built or pushed.`);
+    throw new PhaseError(
+      'publish',
+      `registry login to ${plan.image.registry} as '${creds?.username ?? '(anonymous)'}' for ${plan.image.name} failed: ${(e as Error).message}.${blame} Nothing was built or pushed.`,
+    );
   }
 }
 
@@ -134,7 +151,13 @@ function knowledgeFor(env: PublishEnv, registry: string): BlobKnowledge {
  * BuildKit pushes the platform by digest from its cache; the result counts only if the registry's
  * manifest names the verified config. Any failure returns undefined: the caller streams instead.
  */
-async function pushViaBuildkit(env: PublishEnv, client: RegistryClient, plan: Plan, p: PlatformPlan, verifiedId: string): Promise<{ summary: PushSummary; manifest: { digest: string; size: number; mediaType: string } } | undefined> {
+async function pushViaBuildkit(
+  env: PublishEnv,
+  client: RegistryClient,
+  plan: Plan,
+  p: PlatformPlan,
+  verifiedId: string,
+): Promise<{ summary: PushSummary; manifest: { digest: string; size: number; mediaType: string } } | undefined> {
   const t0 = Date.now();
   const dir = writePushConfig(env.tempRoot, plan.image.registry, env.credentials);
   env.onTempDir?.(dir);
@@ -145,9 +168,21 @@ async function pushViaBuildkit(env: PublishEnv, client: RegistryClient, plan: Pl
     const { digest } = parseBuildMetadata(fs.readFileSync(meta, 'utf8'));
     const m = await client.getManifest(digest);
     if (!m) throw new Error(`the registry has no manifest ${digest} after the buildx push`);
-    if (m.json.config?.digest !== verifiedId) throw new Error(`BuildKit pushed config ${m.json.config?.digest}, not the verified image ${verifiedId} (the build cache no longer gives the same image)`);
+    if (m.json.config?.digest !== verifiedId)
+      throw new Error(`BuildKit pushed config ${m.json.config?.digest}, not the verified image ${verifiedId} (the build cache no longer gives the same image)`);
     return {
-      summary: { via: 'buildkit', digest, layers: m.json.layers?.length ?? 0, uploaded: 0, reused: 0, mounted: 0, bytesRead: 0, bytesSent: 0, seconds: (Date.now() - t0) / 1000, passes: 0 },
+      summary: {
+        via: 'buildkit',
+        digest,
+        layers: m.json.layers?.length ?? 0,
+        uploaded: 0,
+        reused: 0,
+        mounted: 0,
+        bytesRead: 0,
+        bytesSent: 0,
+        seconds: (Date.now() - t0) / 1000,
+        passes: 0,
+      },
       manifest: { digest, size: m.body.length, mediaType: m.mediaType || MEDIA.dockerManifest },
     };
   } catch (e) {
@@ -163,7 +198,13 @@ async function pushViaBuildkit(env: PublishEnv, client: RegistryClient, plan: Pl
  * verified image, and what reaches the registry must be it: its config digest (classic store)
  * or its manifest digest (containerd store) is the image ID the build gave.
  */
-export async function pushPlatforms(env: PublishEnv, client: RegistryClient, plan: Plan, verifiedIds: Map<string, string>, pushes: Record<string, PushSummary>): Promise<PlatformManifest[]> {
+export async function pushPlatforms(
+  env: PublishEnv,
+  client: RegistryClient,
+  plan: Plan,
+  verifiedIds: Map<string, string>,
+  pushes: Record<string, PushSummary>,
+): Promise<PlatformManifest[]> {
   const out: PlatformManifest[] = [];
   const progress = new Progress(env.log);
   try {
@@ -182,11 +223,24 @@ export async function pushPlatforms(env: PublishEnv, client: RegistryClient, pla
       let manifest = viaBuildkit?.manifest;
       if (!summary || !manifest) {
         const pushed: PushedImage = await pushLocalImage(
-          { docker: env.docker, client, knowledge: knowledgeFor(env, plan.image.registry), store: env.store, label, progress, log: env.log, level: env.level, annotations: annotationsFor(plan.annotations, 'manifest', p.platform) },
+          {
+            docker: env.docker,
+            client,
+            knowledge: knowledgeFor(env, plan.image.registry),
+            store: env.store,
+            label,
+            progress,
+            log: env.log,
+            level: env.level,
+            annotations: annotationsFor(plan.annotations, 'manifest', p.platform),
+          },
           { ref: p.ref, ...local },
         );
         if (env.store === 'classic' && pushed.configDigest !== verified) {
-          throw new PhaseError('publish', `${p.platform}: the pushed image (config ${pushed.configDigest}) is not the verified one (${verified}); no tag was moved`);
+          throw new PhaseError(
+            'publish',
+            `${p.platform}: the pushed image (config ${pushed.configDigest}) is not the verified one (${verified}); no tag was moved`,
+          );
         }
         for (const l of pushed.learned) knowledgeFor(env, plan.image.registry).add(l.diffId, l.desc, client.repository);
         summary = { via: pushed.via, digest: pushed.digest, ...pushed.stats };
@@ -210,7 +264,8 @@ export async function checkGivenDigests(client: RegistryClient, plan: Plan, give
   const want = plan.platforms.map((p) => p.platform);
   const seen = new Map<string, GivenDigest>();
   for (const g of given) {
-    if (!want.includes(g.platform)) throw new PhaseError('merge', `digest given for ${g.platform}, which is not among the platforms (${want.join(', ')}); no tag was moved`);
+    if (!want.includes(g.platform))
+      throw new PhaseError('merge', `digest given for ${g.platform}, which is not among the platforms (${want.join(', ')}); no tag was moved`);
     if (seen.has(g.platform)) throw new PhaseError('merge', `${g.platform} is given twice (${seen.get(g.platform)!.digest} and ${g.digest}); no tag was moved`);
     if (g.image && g.image.toLowerCase() !== plan.image.name) {
       throw new PhaseError('merge', `${g.platform}: digest is from ${g.image}, not ${plan.image.name}; no tag was moved`);
@@ -218,7 +273,8 @@ export async function checkGivenDigests(client: RegistryClient, plan: Plan, give
     seen.set(g.platform, g);
   }
   const missing = want.filter((p) => !seen.has(p));
-  if (missing.length) throw new PhaseError('merge', `no digest for ${missing.join(', ')}: every platform's job must verify and push before the merge; no tag was moved`);
+  if (missing.length)
+    throw new PhaseError('merge', `no digest for ${missing.join(', ')}: every platform's job must verify and push before the merge; no tag was moved`);
 
   const out: PlatformManifest[] = [];
   for (const p of plan.platforms) {
@@ -231,7 +287,8 @@ export async function checkGivenDigests(client: RegistryClient, plan: Plan, give
     }
     if (!m) throw new PhaseError('merge', `${p.platform}: ${g.digest} is not in ${plan.image.name}; no tag was moved`);
     if (m.json.manifests) throw new PhaseError('merge', `${p.platform}: ${g.digest} is a manifest list, not a platform image; no tag was moved`);
-    const config = await client.blobJson(m.json.config.digest);
+    if (!m.json.config) throw new PhaseError('merge', `${p.platform}: ${g.digest} has no image config (an artifact, not a platform image); no tag was moved`);
+    const config = await client.blobJson<{ os?: string; architecture?: string }>(m.json.config.digest);
     if (config.os !== 'linux' || config.architecture !== p.arch) {
       throw new PhaseError('merge', `${p.platform}: ${g.digest} is an image for ${config.os}/${config.architecture}, not ${p.platform}; no tag was moved`);
     }
@@ -244,7 +301,14 @@ export async function checkGivenDigests(client: RegistryClient, plan: Plan, give
  * Points every tag at one manifest list of the platform images: the only step that moves tags,
  * all or none (see tag-move.ts). Returns where every tag points, whatever happened.
  */
-export async function tagManifestList(client: RegistryClient, plan: Plan, entries: PlatformManifest[], states: TagBefore[], pushes: Record<string, PushSummary>, log: (s: string) => void): Promise<Published> {
+export async function tagManifestList(
+  client: RegistryClient,
+  plan: Plan,
+  entries: PlatformManifest[],
+  states: TagBefore[],
+  pushes: Record<string, PushSummary>,
+  log: (s: string) => void,
+): Promise<Published> {
   // `index` annotations on the list, `manifest-descriptor` ones on each platform's entry.
   const annotated = entries.map((e) => ({ ...e, annotations: annotationsFor(plan.annotations, 'manifest-descriptor', `${e.os}/${e.architecture}`) }));
   const text = manifestList(annotated, annotationsFor(plan.annotations, 'index'));

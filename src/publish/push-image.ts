@@ -87,14 +87,34 @@ async function alreadyThere(ctx: PushContext, image: LocalImage, st: PassState):
     if (Object.keys(ctx.annotations ?? {}).length) return undefined;
     const fetched = await ctx.client.getManifest(image.id);
     if (!fetched || fetched.json.manifests || !fetched.json.config?.digest) return undefined;
-    return { digest: fetched.digest, size: fetched.body.length, mediaType: fetched.mediaType, configDigest: fetched.json.config.digest, via: 'already-in-registry', learned: [], stats };
+    return {
+      digest: fetched.digest,
+      size: fetched.body.length,
+      mediaType: fetched.mediaType,
+      configDigest: fetched.json.config.digest,
+      via: 'already-in-registry',
+      learned: [],
+      stats,
+    };
   }
   if (!image.diffIds.every((d) => st.done.has(d))) return undefined;
   const configSize = await ctx.client.blobExists(image.id);
   if (configSize === undefined) return undefined;
-  const { body, mediaType } = imageManifest({ mediaType: MEDIA.dockerConfig, size: configSize, digest: image.id }, image.diffIds.map((d) => st.done.get(d)!), ctx.annotations);
+  const { body, mediaType } = imageManifest(
+    { mediaType: MEDIA.dockerConfig, size: configSize, digest: image.id },
+    image.diffIds.map((d) => st.done.get(d)!),
+    ctx.annotations,
+  );
   const digest = await ctx.client.putManifest(sha256(body), mediaType, body, `writing the ${ctx.label} image manifest`);
-  return { digest, size: body.length, mediaType, configDigest: image.id, via: 'already-in-registry', learned: image.diffIds.map((d) => ({ diffId: d, desc: st.done.get(d)! })), stats };
+  return {
+    digest,
+    size: body.length,
+    mediaType,
+    configDigest: image.id,
+    via: 'already-in-registry',
+    learned: image.diffIds.map((d) => ({ diffId: d, desc: st.done.get(d)! })),
+    stats,
+  };
 }
 
 /** One read of `docker save`, handling what is not done yet. */
@@ -163,7 +183,8 @@ async function finish(ctx: PushContext, image: LocalImage, st: PassState): Promi
       if (!desc) return undefined; // still to upload: another pass
       layers.push(desc);
     }
-    if ((await ctx.client.blobExists(configDigest)) === undefined) await ctx.client.putBlob(configDigest, saved.config, `upload of the ${ctx.label} image config`);
+    if ((await ctx.client.blobExists(configDigest)) === undefined)
+      await ctx.client.putBlob(configDigest, saved.config, `upload of the ${ctx.label} image config`);
     const { body, mediaType } = imageManifest({ mediaType: MEDIA.dockerConfig, size: saved.config.length, digest: configDigest }, layers, ctx.annotations);
     const digest = sha256(body);
     const stored = await ctx.client.putManifest(digest, mediaType, body, `writing the ${ctx.label} image manifest`);
@@ -177,7 +198,8 @@ async function finish(ctx: PushContext, image: LocalImage, st: PassState): Promi
     if (st.done.has(blob.digest)) continue;
     const small = st.blobs.get(blob.digest);
     if (small) {
-      if ((await ctx.client.blobExists(blob.digest)) === undefined) await ctx.client.putBlob(blob.digest, small, `upload of ${ctx.label} blob ${blob.digest.slice(7, 19)}`);
+      if ((await ctx.client.blobExists(blob.digest)) === undefined)
+        await ctx.client.putBlob(blob.digest, small, `upload of ${ctx.label} blob ${blob.digest.slice(7, 19)}`);
       st.done.set(blob.digest, blob);
       if (blob !== manifest.config) st.how.set(blob.digest, 'uploaded');
     } else if ((await ctx.client.blobExists(blob.digest)) === undefined) {
@@ -188,7 +210,8 @@ async function finish(ctx: PushContext, image: LocalImage, st: PassState): Promi
   const annotated = annotateManifest(manifestBytes, ctx.annotations ?? {});
   const body = annotated.body;
   const digest = body === manifestBytes ? manifestDigest : sha256(body);
-  if (annotated.configDigest !== configDigest) throw new PhaseError('publish', `${ctx.label}: the manifest names config ${annotated.configDigest}, not the saved image's ${configDigest}`);
+  if (annotated.configDigest !== configDigest)
+    throw new PhaseError('publish', `${ctx.label}: the manifest names config ${annotated.configDigest}, not the saved image's ${configDigest}`);
   const mediaType = body === manifestBytes ? (manifest.mediaType ?? MEDIA.ociManifest) : annotated.mediaType;
   const stored = await ctx.client.putManifest(digest, mediaType, body, `writing the ${ctx.label} image manifest`);
   if (stored !== digest) throw new PhaseError('publish', `${ctx.label}: the registry stored the manifest as ${stored}, expected ${digest}`);
@@ -224,16 +247,18 @@ export async function pushLocalImage(ctx: PushContext, image: LocalImage): Promi
         passes: pass,
         seconds: (Date.now() - t0) / 1000,
       };
-      ctx.log(`${ctx.label}: ${result.digest}: ${stats.uploaded} uploaded, ${stats.reused} already there, ${stats.mounted} mounted; read ${formatBytes(stats.bytesRead)}, sent ${formatBytes(stats.bytesSent)} in ${stats.seconds.toFixed(1)}s`);
+      ctx.log(
+        `${ctx.label}: ${result.digest}: ${stats.uploaded} uploaded, ${stats.reused} already there, ${stats.mounted} mounted; read ${formatBytes(stats.bytesRead)}, sent ${formatBytes(stats.bytesSent)} in ${stats.seconds.toFixed(1)}s`,
+      );
       return { ...result, via: 'streamed', stats };
     }
     // Refused credentials, or bytes that are not what the verified image says, will not change on
     // another pass: stop at once.
     const fatal = st.failures.find((f) => (f instanceof RegistryError && f.credentials) || f instanceof PhaseError);
     if (fatal) throw fatal;
-    if (pass < passes) ctx.log(`${ctx.label}: ${st.failures.length || 'some'} blob upload(s) failed; reading docker save again for them (pass ${pass + 1} of ${passes})`);
+    if (pass < passes)
+      ctx.log(`${ctx.label}: ${st.failures.length || 'some'} blob upload(s) failed; reading docker save again for them (pass ${pass + 1} of ${passes})`);
   }
   const why = st.failures.map((f) => f.message).join('; ') || 'some layers never arrived';
   throw new PhaseError('publish', `${ctx.label}: could not upload every layer after ${passes} passes over docker save: ${why}`);
 }
-

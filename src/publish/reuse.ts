@@ -85,7 +85,7 @@ export class BlobKnowledge {
     for (const img of images) {
       try {
         if (this.images.some((i) => i.manifest.digest === img.desc.digest && i.repo === repo)) continue;
-        const manifest = img.json ?? ((await client.getManifest(img.desc.digest))?.json as ManifestJson | undefined);
+        const manifest = img.json ?? (await client.getManifest(img.desc.digest))?.json;
         if (!manifest?.config?.digest) continue;
         const config = await client.blobJson<ConfigJson>(manifest.config.digest);
         this.images.push({ repo, manifest: img.desc, configDigest: manifest.config.digest, os: config.os ?? '', architecture: config.architecture ?? '' });

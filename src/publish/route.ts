@@ -25,10 +25,17 @@ const BUILDKIT_DRIVERS = ['docker-container', 'remote', 'kubernetes'];
 
 export function choosePushRoute(o: { buildx: boolean; driver: string; store: 'classic' | 'containerd' }): PushRoute {
   if (o.store === 'containerd') {
-    return { via: 'stream', reason: 'the containerd image store saves its blobs as stored: they are streamed to the registry as they are, without compression or a staging copy, and the pushed manifest is the verified image ID itself' };
+    return {
+      via: 'stream',
+      reason:
+        'the containerd image store saves its blobs as stored: they are streamed to the registry as they are, without compression or a staging copy, and the pushed manifest is the verified image ID itself',
+    };
   }
   if (o.buildx && BUILDKIT_DRIVERS.includes(o.driver)) {
-    return { via: 'buildkit', reason: `the buildx builder (driver ${o.driver}) pushes by digest from its build cache: no docker save, no disk beyond the builder's cache` };
+    return {
+      via: 'buildkit',
+      reason: `the buildx builder (driver ${o.driver}) pushes by digest from its build cache: no docker save, no disk beyond the builder's cache`,
+    };
   }
   const staging = "the classic image store stages a copy in the engine's temp dir while saving";
   if (o.buildx) return { via: 'stream', reason: `the buildx driver '${o.driver || 'unknown'}' cannot push by digest; streaming docker save (${staging})` };
@@ -54,9 +61,10 @@ export function writePushConfig(parent: string, registry: string, creds: Credent
   const dir = fs.mkdtempSync(path.join(parent, 'mlib-docker-config-'));
   fs.chmodSync(dir, 0o700);
   const userDir = process.env.DOCKER_CONFIG || path.join(os.homedir(), '.docker');
-  let config: Record<string, any> = {}; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // The fields this code changes; the rest of the user's config is written back as it was.
+  let config: { auths?: Record<string, unknown>; credsStore?: string; credHelpers?: Record<string, string>; [key: string]: unknown } = {};
   try {
-    config = JSON.parse(fs.readFileSync(path.join(userDir, 'config.json'), 'utf8'));
+    config = JSON.parse(fs.readFileSync(path.join(userDir, 'config.json'), 'utf8')) as typeof config;
   } catch {
     // no config of the user's: start empty
   }

@@ -133,7 +133,8 @@ export async function readSave(docker: Docker, image: LocalImage, st: SaveReadin
       } else if (kind.kind === 'blob') {
         if (keepSmall()) {
           const data = await readAll(body);
-          if (sha256(data) !== kind.digest) throw new PhaseError(o.phase, `${o.label}: docker save gave blob ${kind.digest} whose content hashes to ${sha256(data)}`);
+          if (sha256(data) !== kind.digest)
+            throw new PhaseError(o.phase, `${o.label}: docker save gave blob ${kind.digest} whose content hashes to ${sha256(data)}`);
           st.blobs.set(kind.digest, data);
           st.smallBytes += size;
         } else {
@@ -157,7 +158,8 @@ export async function readSave(docker: Docker, image: LocalImage, st: SaveReadin
   const exit = await save.done;
   o.signal?.removeEventListener('abort', onAbort);
   if (o.signal?.aborted) throw cancelled();
-  if (exit.code !== 0) throw new PhaseError(o.phase, `${o.label}: docker save ${image.ref} failed (exit ${exit.code}): ${exit.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  if (exit.code !== 0)
+    throw new PhaseError(o.phase, `${o.label}: docker save ${image.ref} failed (exit ${exit.code}): ${exit.stderr.trim().split('\n').slice(-3).join(' | ')}`);
 }
 
 interface SaveManifest {
@@ -207,12 +209,14 @@ export function resolveSaved(st: SaveReading, image: LocalImage, label: string, 
 
   if (configDigest === image.id) {
     const diffIds = (JSON.parse(config.toString('utf8')) as { rootfs?: { diff_ids?: string[] } }).rootfs?.diff_ids ?? [];
-    if (diffIds.length !== saved.Layers.length) throw new PhaseError(phase, `${label}: docker save lists ${saved.Layers.length} layers, the config ${diffIds.length}`);
+    if (diffIds.length !== saved.Layers.length)
+      throw new PhaseError(phase, `${label}: docker save lists ${saved.Layers.length} layers, the config ${diffIds.length}`);
     const layers = diffIds.map((diffId, i) => {
       let entry = saved.Layers[i].replace(/^\.\//, '');
       for (let hops = 0; st.v1Links.has(entry) && hops < 8; hops++) entry = st.v1Links.get(entry)!;
       const seen = st.entryDiff.get(entry) ?? (/^blobs\/sha256\/([0-9a-f]{64})$/.test(entry) ? `sha256:${entry.slice(13)}` : undefined);
-      if (seen && seen !== diffId) throw new PhaseError(phase, `${label}: layer ${i + 1} of the saved image hashes to ${seen}, its config says ${diffId}; nothing was tagged`);
+      if (seen && seen !== diffId)
+        throw new PhaseError(phase, `${label}: layer ${i + 1} of the saved image hashes to ${seen}, its config says ${diffId}; nothing was tagged`);
       return { diffId, entry };
     });
     return { store: 'classic', config, configDigest, layers };
@@ -220,17 +224,27 @@ export function resolveSaved(st: SaveReading, image: LocalImage, label: string, 
 
   let manifestDigest = image.id;
   let manifestBytes = st.blobs.get(image.id);
-  const top = manifestBytes ? (JSON.parse(manifestBytes.toString('utf8')) as { manifests?: Array<{ digest: string; platform?: { os?: string; architecture?: string; variant?: string } }> }) : undefined;
+  const top = manifestBytes
+    ? (JSON.parse(manifestBytes.toString('utf8')) as {
+        manifests?: Array<{ digest: string; platform?: { os?: string; architecture?: string; variant?: string } }>;
+      })
+    : undefined;
   if (top?.manifests) {
-    const entry = top.manifests.find((m) => m.platform?.os === image.os && m.platform?.architecture === image.architecture && (!image.variant || m.platform?.variant === image.variant));
+    const entry = top.manifests.find(
+      (m) => m.platform?.os === image.os && m.platform?.architecture === image.architecture && (!image.variant || m.platform?.variant === image.variant),
+    );
     if (!entry) throw new PhaseError(phase, `${label}: the saved index ${image.id} has no ${image.os}/${image.architecture} manifest`);
     manifestDigest = entry.digest;
     manifestBytes = st.blobs.get(entry.digest);
   }
   if (!manifestBytes) {
-    throw new PhaseError(phase, `${label}: docker save of ${image.ref} holds neither a config nor a manifest named by the verified image ID ${image.id} (config ${configDigest}); nothing was tagged`);
+    throw new PhaseError(
+      phase,
+      `${label}: docker save of ${image.ref} holds neither a config nor a manifest named by the verified image ID ${image.id} (config ${configDigest}); nothing was tagged`,
+    );
   }
   const manifest = JSON.parse(manifestBytes.toString('utf8')) as OciManifest;
-  if (manifest.config.digest !== configDigest) throw new PhaseError(phase, `${label}: manifest ${manifestDigest} names config ${manifest.config.digest}, docker save gave ${configDigest}`);
+  if (manifest.config.digest !== configDigest)
+    throw new PhaseError(phase, `${label}: manifest ${manifestDigest} names config ${manifest.config.digest}, docker save gave ${configDigest}`);
   return { store: 'containerd', config, configDigest, manifestDigest, manifestBytes, manifest };
 }

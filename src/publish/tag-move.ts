@@ -61,8 +61,13 @@ async function currentDigest(client: RegistryClient, tag: string): Promise<strin
   }
 }
 
-export async function moveTags(client: RegistryClient, states: TagBefore[], list: { digest: string; mediaType: string; body: Buffer }, log: (s: string) => void): Promise<TagMoveResult> {
-  const report = new Map<string, TagReport>(states.map((s) => [s.tag, { tag: s.tag, before: s.before?.digest, now: s.before?.digest, fate: 'unchanged' as TagFate }]));
+export async function moveTags(
+  client: RegistryClient,
+  states: TagBefore[],
+  list: { digest: string; mediaType: string; body: Buffer },
+  log: (s: string) => void,
+): Promise<TagMoveResult> {
+  const report = new Map<string, TagReport>(states.map((s) => [s.tag, { tag: s.tag, before: s.before?.digest, now: s.before?.digest, fate: 'unchanged' }]));
   const { already, order } = moveOrder(states, list.digest);
   for (const t of already) report.get(t)!.fate = 'already';
 

@@ -112,7 +112,14 @@ export interface Stopped {
   message: string;
 }
 
-export function summaryMarkdown(plan: Plan, report: PlatformReport[], published?: Published, pushRequested = true, pushes?: Record<string, PushSummary>, stopped?: Stopped): string {
+export function summaryMarkdown(
+  plan: Plan,
+  report: PlatformReport[],
+  published?: Published,
+  pushRequested = true,
+  pushes?: Record<string, PushSummary>,
+  stopped?: Stopped,
+): string {
   const lines = [
     `### ml-image-build: ${plan.image.name}`,
     '',
@@ -120,7 +127,11 @@ export function summaryMarkdown(plan: Plan, report: PlatformReport[], published?
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of report) {
-    const result = r.passed ? 'passed' : r.findings.length ? `failed: ${r.findings.map((f) => `${f.check} (expected ${f.expected}, got ${f.actual})`).join('; ')}` : 'not verified';
+    const result = r.passed
+      ? 'passed'
+      : r.findings.length
+        ? `failed: ${r.findings.map((f) => `${f.check} (expected ${f.expected}, got ${f.actual})`).join('; ')}`
+        : 'not verified';
     lines.push(
       `| ${r.platform} | ${r.variant} | ${r.seen.torch ?? '-'} | ${r.seen.torchaudio ?? '-'} | ${r.seen.cuda ?? 'none'} | ${r.ping ? r.ping.status : '-'} | ${r.timings.buildSeconds ?? '-'} | ${r.timings.readySeconds ?? '-'} | ${cell(result)} |`,
     );
@@ -131,18 +142,30 @@ export function summaryMarkdown(plan: Plan, report: PlatformReport[], published?
     lines.push('| platform | user | model cache | healthy after | offline | memory peak / limit |', '| --- | --- | --- | --- | --- | --- |');
     for (const r of hygiene) {
       const h = r.hygiene!;
-      const cache = h.modelCache ? `${h.modelCache}: ${h.cacheWritable === undefined ? 'not checked' : h.cacheWritable ? 'writable' : 'not writable'}` : 'not checked';
+      const cache = h.modelCache
+        ? `${h.modelCache}: ${h.cacheWritable === undefined ? 'not checked' : h.cacheWritable ? 'writable' : 'not writable'}`
+        : 'not checked';
       // In MiB: the unit docker's --memory limits are written in.
       const mib = (n: number) => `${(n / 2 ** 20).toFixed(n < 10 * 2 ** 20 ? 1 : 0)} MiB`;
       const mem = `${h.peakMemory ? mib(h.peakMemory) : '-'} / ${h.memoryLimit ? mib(h.memoryLimit) : 'no limit'}`;
-      lines.push(`| ${r.platform} | ${cell(h.user)}${h.uid !== undefined ? ` (uid ${h.uid})` : ''} | ${cell(cache)} | ${h.healthySeconds !== undefined ? `${h.healthySeconds.toFixed(1)}s` : '-'} | ${h.offline ? 'yes' : 'no'} | ${mem} |`);
+      lines.push(
+        `| ${r.platform} | ${cell(h.user)}${h.uid !== undefined ? ` (uid ${h.uid})` : ''} | ${cell(cache)} | ${h.healthySeconds !== undefined ? `${h.healthySeconds.toFixed(1)}s` : '-'} | ${h.offline ? 'yes' : 'no'} | ${mem} |`,
+      );
     }
     lines.push('');
   }
   for (const r of report) {
-    if (r.checks.length) lines.push(`Checks, ${r.platform}: ${r.checks.map((c) => `${cell(c.name)} ${c.passed ? 'passed' : '**failed**'} (${c.attempts} attempt${c.attempts === 1 ? '' : 's'})`).join(', ')}`, '');
+    if (r.checks.length)
+      lines.push(
+        `Checks, ${r.platform}: ${r.checks.map((c) => `${cell(c.name)} ${c.passed ? 'passed' : '**failed**'} (${c.attempts} attempt${c.attempts === 1 ? '' : 's'})`).join(', ')}`,
+        '',
+      );
     const g = r.gpu;
-    if (g) lines.push(`GPU lane, ${r.platform}: ${g.available ? `${g.deviceName ?? 'device'} (${g.capability ? `sm_${g.capability.join('')}` : 'capability unknown'}), matmul max error ${g.matmulMaxAbsError ?? '-'}` : 'CUDA not available'}`, '');
+    if (g)
+      lines.push(
+        `GPU lane, ${r.platform}: ${g.available ? `${g.deviceName ?? 'device'} (${g.capability ? `sm_${g.capability.join('')}` : 'capability unknown'}), matmul max error ${g.matmulMaxAbsError ?? '-'}` : 'CUDA not available'}`,
+        '',
+      );
   }
   const sizes = report.flatMap((r) => (r.size ? [r.size] : []));
   if (sizes.length) lines.push(sizeMarkdown(sizes));
@@ -158,7 +181,10 @@ export function summaryMarkdown(plan: Plan, report: PlatformReport[], published?
       '',
       '| tag | before | now | what happened |',
       '| --- | --- | --- | --- |',
-      ...published.tagReport.map((t) => `| ${t.tag} | ${t.before ?? '(absent)'} | ${t.now === published.digest ? `${t.now} (new list)` : (t.now ?? '(absent)')} | ${FATE[t.fate] ?? t.fate} |`),
+      ...published.tagReport.map(
+        (t) =>
+          `| ${t.tag} | ${t.before ?? '(absent)'} | ${t.now === published.digest ? `${t.now} (new list)` : (t.now ?? '(absent)')} | ${FATE[t.fate] ?? t.fate} |`,
+      ),
     );
   } else if (pushed.length) {
     lines.push('Platform images were pushed by digest, but no tag was moved: no tag a user can pull names them.');
@@ -179,7 +205,10 @@ export function summaryMarkdown(plan: Plan, report: PlatformReport[], published?
   const attached = report.filter((r) => r.referrer);
   if (attached.length) {
     lines.push('', 'Verification reports attached (OCI artifacts whose subject is the platform image; `oras discover` lists them):', '');
-    for (const r of attached) lines.push(`- ${r.platform}: \`${r.referrer!.digest}\` (${r.referrer!.via === 'referrers-api' ? "the registry's referrers API" : `referrers tag \`${r.referrer!.tag ?? ''}\``})`);
+    for (const r of attached)
+      lines.push(
+        `- ${r.platform}: \`${r.referrer!.digest}\` (${r.referrer!.via === 'referrers-api' ? "the registry's referrers API" : `referrers tag \`${r.referrer!.tag ?? ''}\``})`,
+      );
   }
   return lines.join('\n') + '\n';
 }

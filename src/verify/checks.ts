@@ -1,6 +1,6 @@
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { ConfigError } from '../config';
-import { InputError, messageOf } from '../errors';
+import { InputError, messageOf, scalarText } from '../errors';
 import type { Finding } from './contract';
 
 /*
@@ -176,7 +176,10 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   }
   const ka = Object.keys(a);
   const kb = Object.keys(b);
-  return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return (
+    ka.length === kb.length &&
+    ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -215,7 +218,7 @@ export function parseChecks(text: string, where: ChecksSource): DeclaredCheck[] 
     if ('file' in where) fail(null, [], `not valid YAML: ${msg}`, line);
     fail(null, [], `not valid YAML${line ? ` (line ${line} of the input)` : ''}: ${msg}`);
   }
-  const resolve = (n: unknown): YamlNode | null => (isAlias(n) ? (n.resolve(doc as Document) ?? null) : (n as YamlNode | null));
+  const resolve = (n: unknown): YamlNode | null => (isAlias(n) ? (n.resolve(doc) ?? null) : (n as YamlNode | null));
   const root = resolve(doc.contents);
   if (root === null || (isScalar(root) && root.value === null)) return [];
   if (!isSeq(root)) return fail(root, [], 'must be a list of checks, each with a name and exec or http');
@@ -251,7 +254,11 @@ export function parseChecks(text: string, where: ChecksSource): DeclaredCheck[] 
       // `m`: ^ and $ match at line ends, as output is lines.
       return new RegExp(source, 'm');
     } catch (e) {
-      return fail(node, path, `${show(source)} is not a regular expression (${messageOf(e).replace(/^Invalid regular expression: \/.*\/m: /, '')}); accepted: a JavaScript regular expression, e.g. 'large-v3.*\\.pt$'`);
+      return fail(
+        node,
+        path,
+        `${show(source)} is not a regular expression (${messageOf(e).replace(/^Invalid regular expression: \/.*\/m: /, '')}); accepted: a JavaScript regular expression, e.g. 'large-v3.*\\.pt$'`,
+      );
     }
   };
   const jsonExpectations = (node: YamlNode | null, path: Path): JsonExpectation[] => {
@@ -261,9 +268,14 @@ export function parseChecks(text: string, where: ChecksSource): DeclaredCheck[] 
       const k = resolve(pair.key);
       const key = isScalar(k) ? String(k.value) : '';
       const segments = parseJsonPath(key);
-      if (!segments) return fail(k, [...path, key], `${show(key)} is not a JSON path; accepted: names joined by dots, [N] for an array index, ["key"] for other keys, e.g. a.b[0].c`);
+      if (!segments)
+        return fail(
+          k,
+          [...path, key],
+          `${show(key)} is not a JSON path; accepted: names joined by dots, [N] for an array index, ["key"] for other keys, e.g. a.b[0].c`,
+        );
       const v = resolve(pair.value);
-      out.push({ path: key, segments, value: v === null ? null : (v.toJS(doc as Document) as JsonValue) });
+      out.push({ path: key, segments, value: v === null ? null : (v.toJS(doc) as JsonValue) });
     }
     return out;
   };
@@ -278,14 +290,15 @@ export function parseChecks(text: string, where: ChecksSource): DeclaredCheck[] 
       if (node.items.length === 0) return fail(node, path, 'must be a map, or a non-empty list of maps of which one must hold');
       return node.items.map((n, i) => one(resolve(n), [...path, i]));
     }
-    if (!isMap(node)) return fail(node, path, `must be a map with ${accepted.join(', ')} (or a list of such maps of which one must hold); got ${describe(node)}`);
+    if (!isMap(node))
+      return fail(node, path, `must be a map with ${accepted.join(', ')} (or a list of such maps of which one must hold); got ${describe(node)}`);
     return [one(node, path)];
   };
 
   const checks: DeclaredCheck[] = [];
   names = root.items.map((n) => {
     const r = resolve(n);
-    const v = isMap(r) ? resolve(r.get('name', true) as YamlNode) : null;
+    const v = isMap(r) ? resolve(r.get('name', true)) : null;
     return isScalar(v) && typeof v.value === 'string' && v.value.trim() ? v.value.trim() : undefined;
   });
   const seen = new Map<string, number>();
@@ -307,7 +320,13 @@ export function parseChecks(text: string, where: ChecksSource): DeclaredCheck[] 
     const exec = keys.get('exec');
     const http = keys.get('http');
     if (!!exec === !!http) {
-      return fail(node, [i], exec ? 'has both exec and http; accepted: one of them per check' : 'has neither exec nor http; accepted: exec (a command run in the container) or http (a request to the worker)');
+      return fail(
+        node,
+        [i],
+        exec
+          ? 'has both exec and http; accepted: one of them per check'
+          : 'has neither exec nor http; accepted: exec (a command run in the container) or http (a request to the worker)',
+      );
     }
     const expect = keys.get('expect')?.v ?? null;
     if (exec) {
@@ -321,7 +340,10 @@ export function parseChecks(text: string, where: ChecksSource): DeclaredCheck[] 
         argv = ['sh', '-c', s];
       }
       const one = (n: YamlNode | null, p: Path): ExecExpect => {
-        const e = n === null ? new Map() : entries(n, p, EXEC_EXPECT_KEYS, `an exec check's expectation: ${EXEC_EXPECT_KEYS.join(', ')}`);
+        const e =
+          n === null
+            ? new Map<string, { k: YamlNode; v: YamlNode | null }>()
+            : entries(n, p, EXEC_EXPECT_KEYS, `an exec check's expectation: ${EXEC_EXPECT_KEYS.join(', ')}`);
         const out: ExecExpect = { exitCode: 0, json: [] };
         if (e.has('exitCode')) out.exitCode = int(e.get('exitCode')!.v, [...p, 'exitCode'], 0, 255);
         if (e.has('stdout')) out.stdout = regex(e.get('stdout')!.v, [...p, 'stdout']);
@@ -333,17 +355,20 @@ export function parseChecks(text: string, where: ChecksSource): DeclaredCheck[] 
       const h = entries(http!.v, [i, 'http'], HTTP_KEYS, `the request: ${HTTP_KEYS.join(', ')}`);
       if (!h.has('path')) fail(http!.v, [i, 'http'], 'has no path; accepted: a path starting with /, e.g. /v1/ping');
       const path = str(h.get('path')!.v, [i, 'http', 'path'], 'a path starting with /');
-      if (!path.startsWith('/') || /\s/.test(path)) fail(h.get('path')!.v, [i, 'http', 'path'], `${show(path)} is not accepted; accepted: a path starting with / and without spaces, e.g. /v1/ping`);
+      if (!path.startsWith('/') || /\s/.test(path))
+        fail(h.get('path')!.v, [i, 'http', 'path'], `${show(path)} is not accepted; accepted: a path starting with / and without spaces, e.g. /v1/ping`);
       let method: 'GET' | 'POST' = 'GET';
       if (h.has('method')) {
         const m = str(h.get('method')!.v, [i, 'http', 'method'], `one of ${METHODS.join(', ')}`);
-        if (!(METHODS as readonly string[]).includes(m.toUpperCase())) fail(h.get('method')!.v, [i, 'http', 'method'], `${show(m)} is not accepted; accepted: ${METHODS.join(', ')}`);
+        if (!(METHODS as readonly string[]).includes(m.toUpperCase()))
+          fail(h.get('method')!.v, [i, 'http', 'method'], `${show(m)} is not accepted; accepted: ${METHODS.join(', ')}`);
         method = m.toUpperCase() as 'GET' | 'POST';
       }
       const headers: Record<string, string> = {};
       if (h.has('headers')) {
         const hn = h.get('headers')!.v;
-        if (!isMap(hn)) fail(hn, [i, 'http', 'headers'], `must map header names to values, e.g. {Authorization: "Bearer ${TOKEN_PLACEHOLDER}"}; got ${describe(hn)}`);
+        if (!isMap(hn))
+          fail(hn, [i, 'http', 'headers'], `must map header names to values, e.g. {Authorization: "Bearer ${TOKEN_PLACEHOLDER}"}; got ${describe(hn)}`);
         for (const pair of hn.items) {
           const k = resolve(pair.key);
           const name = isScalar(k) ? String(k.value) : '';
@@ -351,7 +376,7 @@ export function parseChecks(text: string, where: ChecksSource): DeclaredCheck[] 
           if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) fail(k, at, `${show(name)} is not an HTTP header name`);
           const v = resolve(pair.value);
           if (!isScalar(v) || v.value === null || typeof v.value === 'object') fail(v, at, `must be a single value; got ${describe(v)}`);
-          const value = String(v.value);
+          const value = scalarText(v.value);
           if (/[\r\n]/.test(value)) fail(v, at, 'must be one line');
           placeholders(value, (msg) => fail(v, at, msg));
           headers[name] = value;
@@ -365,22 +390,34 @@ export function parseChecks(text: string, where: ChecksSource): DeclaredCheck[] 
           body = bn.value;
         } else if (isMap(bn) || isSeq(bn)) {
           // A map or list is sent as JSON.
-          body = JSON.stringify(bn.toJS(doc as Document));
+          body = JSON.stringify(bn.toJS(doc));
           if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json';
         } else {
           fail(bn, [i, 'http', 'body'], `must be a string, or a map or list sent as JSON; got ${describe(bn)}`);
         }
-        placeholders(body!, (msg) => fail(bn, [i, 'http', 'body'], msg));
+        placeholders(body, (msg) => fail(bn, [i, 'http', 'body'], msg));
       }
       const one = (n: YamlNode | null, p: Path): HttpExpect => {
-        const e = n === null ? new Map() : entries(n, p, HTTP_EXPECT_KEYS, `an http check's expectation: ${HTTP_EXPECT_KEYS.join(', ')}`);
+        const e =
+          n === null
+            ? new Map<string, { k: YamlNode; v: YamlNode | null }>()
+            : entries(n, p, HTTP_EXPECT_KEYS, `an http check's expectation: ${HTTP_EXPECT_KEYS.join(', ')}`);
         const out: HttpExpect = { status: 200, json: [] };
         if (e.has('status')) out.status = int(e.get('status')!.v, [...p, 'status'], 100, 599);
         if (e.has('body')) out.body = regex(e.get('body')!.v, [...p, 'body']);
         if (e.has('json')) out.json = jsonExpectations(e.get('json')!.v, [...p, 'json']);
         return out;
       };
-      checks.push({ kind: 'http', name: n, method, path, headers, ...(body !== undefined ? { body } : {}), expect: expectations(expect, [i, 'expect'], one, HTTP_EXPECT_KEYS), ...timings });
+      checks.push({
+        kind: 'http',
+        name: n,
+        method,
+        path,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        expect: expectations(expect, [i, 'expect'], one, HTTP_EXPECT_KEYS),
+        ...timings,
+      });
     }
   });
   return checks;
@@ -570,14 +607,16 @@ const unique = (xs: string[]) => [...new Set(xs)];
 function masked(r: AttemptResult, token: string): AttemptResult {
   const out: AttemptResult = { ...r };
   for (const k of ['reason', 'error', 'stdout', 'stderr', 'body'] as const) {
-    if (out[k] !== undefined) out[k] = tail(maskSecret(out[k]!, token), KEPT);
+    if (out[k] !== undefined) out[k] = tail(maskSecret(out[k], token), KEPT);
   }
   return out;
 }
 
 function actualOf(check: DeclaredCheck, last: AttemptResult, attempts: number, flapped: boolean): string {
   const count = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
-  let s = flapped ? `no ${check.successThreshold} successes or ${check.failureThreshold} failures in a row after ${count}; last: ${last.reason}` : `${last.reason} after ${count}`;
+  let s = flapped
+    ? `no ${check.successThreshold} successes or ${check.failureThreshold} failures in a row after ${count}; last: ${last.reason}`
+    : `${last.reason} after ${count}`;
   if (check.kind === 'exec') {
     const wantsOut = check.expect.some((e) => e.stdout || e.json.length > 0) && !last.timedOut;
     if (last.stderr?.trim()) s += `; stderr: ${tail(last.stderr, SHOWN)}`;

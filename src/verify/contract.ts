@@ -76,7 +76,7 @@ export const PROBE_SCRIPT = [
 export function parseProbe(stdout: string): ProbeResult & Record<string, unknown> {
   const line = stdout.split('\n').find((l) => l.startsWith('MLIB_PROBE '));
   if (!line) throw new Error(`the probe printed no result; output was: ${stdout.trim().slice(-500) || '(empty)'}`);
-  return JSON.parse(line.slice('MLIB_PROBE '.length));
+  return JSON.parse(line.slice('MLIB_PROBE '.length)) as ProbeResult & Record<string, unknown>;
 }
 
 /** Exact string comparison: 2.2.2 is not 2.2.2+cu121. */

@@ -125,7 +125,17 @@ export function parseGpuProbe(probe: ProbeResult): GpuProbe {
   }
   const raw = g as Record<string, unknown>;
   const bad = (field: string) => new Error(`the probe's GPU section has a malformed ${field}: ${JSON.stringify(raw[field])}`);
-  const out: GpuProbe = { available: null, deviceCount: null, deviceName: null, capability: null, archList: null, tf32: null, matmulMaxAbsError: null, errors: {}, warnings: [] };
+  const out: GpuProbe = {
+    available: null,
+    deviceCount: null,
+    deviceName: null,
+    capability: null,
+    archList: null,
+    tf32: null,
+    matmulMaxAbsError: null,
+    errors: {},
+    warnings: [],
+  };
   for (const [field, [key, ok]] of Object.entries(FIELDS)) {
     const v = raw[field];
     if (v === null || v === undefined) continue;
@@ -204,7 +214,11 @@ export function compareGpu(gpu: GpuProbe): Finding[] {
     const why = gpu.errors.capability ?? gpu.errors.device_name;
     out.push({ check: 'gpu: device 0', expected: 'a name and compute capability', actual: why ? firstLine(why) : 'none reported' });
   } else if (gpu.archList === null) {
-    out.push({ check: 'gpu: arch', expected: `torch.cuda.get_arch_list() for ${smName(gpu.capability)}`, actual: firstLine(gpu.errors.arch_list ?? 'none reported') });
+    out.push({
+      check: 'gpu: arch',
+      expected: `torch.cuda.get_arch_list() for ${smName(gpu.capability)}`,
+      actual: firstLine(gpu.errors.arch_list ?? 'none reported'),
+    });
   } else if (compatibleArch(gpu.capability, gpu.archList) === undefined) {
     const [major, minor] = gpu.capability;
     const sm = smName(gpu.capability);

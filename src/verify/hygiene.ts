@@ -39,7 +39,10 @@ export function parseMemory(raw: string, input = 'memory'): { text: string; byte
   const bytes = m ? Math.floor(Number(m[1]) * mult[m[2] as keyof typeof mult]) : NaN;
   // Docker refuses limits under 6 MiB; a worker with python and torch needs hundreds.
   if (!m || !(bytes >= 6 * 1024 ** 2) || bytes > 2 ** 50) {
-    throw new InputError(input, `'${raw}' is not a memory limit; accepted: a size of at least 6m such as 512m, 6g or 1.5g (units b, k, m, g), or empty for no limit`);
+    throw new InputError(
+      input,
+      `'${raw}' is not a memory limit; accepted: a size of at least 6m such as 512m, 6g or 1.5g (units b, k, m, g), or empty for no limit`,
+    );
   }
   return { text: `${bytes}b`, bytes };
 }
@@ -49,7 +52,10 @@ export function parseModelCache(raw: string, input = 'model-cache'): string {
   const s = raw.trim() || 'auto';
   if (s === 'auto' || s === 'none') return s;
   if (!s.startsWith('/') || /[\s:,]/.test(s) || s.split('/').includes('..') || s === '/') {
-    throw new InputError(input, `'${raw}' is not accepted; accepted: auto, none, or an absolute path inside the image without spaces, ':' or '..' (for example /models)`);
+    throw new InputError(
+      input,
+      `'${raw}' is not accepted; accepted: auto, none, or an absolute path inside the image without spaces, ':' or '..' (for example /models)`,
+    );
   }
   return s.replace(/\/+$/, '');
 }

@@ -1,7 +1,17 @@
 import type { Docker } from '../adapters/docker';
 import { formatBytes } from '../publish/progress';
 import type { Finding } from './contract';
-import { budgetFor, checkSize, largestLayers, layerOrigins, measureCompressed, type PublishedPlatform, type PublishedSizes, type SizeBudget, type SizeReport } from './size';
+import {
+  budgetFor,
+  checkSize,
+  largestLayers,
+  layerOrigins,
+  measureCompressed,
+  type PublishedPlatform,
+  type PublishedSizes,
+  type SizeBudget,
+  type SizeReport,
+} from './size';
 
 /**
  * The size check of one platform image before anything is pushed. Compressing the image to learn
@@ -11,7 +21,15 @@ import { budgetFor, checkSize, largestLayers, layerOrigins, measureCompressed, t
  * (inspect and history, instant), and the compressed size and growth are filled in from the pushed
  * manifest afterwards (`afterPush`), for the report only.
  */
-export async function checkImageSize(docker: Docker, ref: string, platform: string, budget: SizeBudget, published: PublishedSizes | undefined, level: number, signal?: AbortSignal): Promise<{ findings: Finding[]; report: SizeReport }> {
+export async function checkImageSize(
+  docker: Docker,
+  ref: string,
+  platform: string,
+  budget: SizeBudget,
+  published: PublishedSizes | undefined,
+  level: number,
+  signal?: AbortSignal,
+): Promise<{ findings: Finding[]; report: SizeReport }> {
   const limits = budgetFor(budget, platform);
   if (limits.compressed || limits.growth) {
     return checkSize(await measureCompressed(docker, ref, level, signal), budget, published);
@@ -22,9 +40,17 @@ export async function checkImageSize(docker: Docker, ref: string, platform: stri
   const uncompressed = image.size;
   const findings: Finding[] = [];
   if (limits.uncompressed && uncompressed > limits.uncompressed.value) {
-    findings.push({ check: 'uncompressed size', expected: `at most ${limits.uncompressed.text}`, actual: `${formatBytes(uncompressed)} (${uncompressed} bytes)` });
+    findings.push({
+      check: 'uncompressed size',
+      expected: `at most ${limits.uncompressed.text}`,
+      actual: `${formatBytes(uncompressed)} (${uncompressed} bytes)`,
+    });
   }
-  const layers = origins.map((o, i) => ({ index: i + 1, ...(o.size !== undefined ? { uncompressed: o.size } : {}), ...(o.instruction !== undefined ? { instruction: o.instruction } : {}) }));
+  const layers = origins.map((o, i) => ({
+    index: i + 1,
+    ...(o.size !== undefined ? { uncompressed: o.size } : {}),
+    ...(o.instruction !== undefined ? { instruction: o.instruction } : {}),
+  }));
   const before = published?.platforms[platform];
   return {
     findings,

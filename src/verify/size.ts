@@ -45,7 +45,8 @@ export interface SizeBudget {
 const UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
 const SIZE_ACCEPTED = 'a number and a unit: B, kB, MB, GB (1000-based) or KiB, MiB, GiB (1024-based), case-insensitive, for example 3GB or 1.5GiB';
 const KEYS = ['compressed', 'uncompressed', 'growth'] as const;
-const FORMAT = "KEY=VALUE pairs, compressed=SIZE uncompressed=SIZE growth=PERCENT%, for every platform, or after 'PLATFORM:' for one (for example 'compressed=3GB growth=10%; linux/arm64:compressed=1.5GB')";
+const FORMAT =
+  "KEY=VALUE pairs, compressed=SIZE uncompressed=SIZE growth=PERCENT%, for every platform, or after 'PLATFORM:' for one (for example 'compressed=3GB growth=10%; linux/arm64:compressed=1.5GB')";
 
 function parseSize(raw: string, input: string): number {
   const m = /^(\d+(?:\.\d+)?)([a-z]+)$/i.exec(raw);
@@ -71,7 +72,10 @@ function parsePercent(raw: string, input: string): number {
  */
 export function parseSizeBudget(raw: string, input = 'size-budget'): SizeBudget {
   const budget: SizeBudget = { all: {}, platforms: {} };
-  for (const line of raw.split(/[\n;]/).map((l) => l.trim()).filter(Boolean)) {
+  for (const line of raw
+    .split(/[\n;]/)
+    .map((l) => l.trim())
+    .filter(Boolean)) {
     const scoped = /^([a-z0-9_]+\/[a-z0-9_/]+)\s*:\s*(.*)$/i.exec(line);
     const platform = scoped ? parsePlatform(scoped[1], input).platform : undefined;
     const body = (scoped ? scoped[2] : line)
@@ -125,7 +129,10 @@ export function historyArgs(ref: string): string[] {
  * long, and a build arg may hold a value that has no place in a job summary.
  */
 export function cleanInstruction(createdBy: string): string {
-  let s = createdBy.replace(/\s+/g, ' ').trim().replace(/ # buildkit$/, '');
+  let s = createdBy
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/ # buildkit$/, '');
   const run = /^(RUN )?\|(\d+) (.*)$/.exec(s);
   if (run) {
     const at = run[3].indexOf('/bin/sh -c ');
@@ -158,7 +165,7 @@ export function parseHistory(stdout: string): HistoryEntry[] {
     .map((line) => {
       let j: { CreatedBy?: string; Size?: string | number; Comment?: string };
       try {
-        j = JSON.parse(line);
+        j = JSON.parse(line) as typeof j;
       } catch {
         throw new Error(`docker history printed a line that is not JSON: ${line.slice(0, 200)}`);
       }
@@ -182,7 +189,21 @@ export interface LayerOrigin {
 }
 
 /** Instructions that only change the config: never a layer, whichever builder ran them. */
-const METADATA = new Set(['ENV', 'LABEL', 'CMD', 'ENTRYPOINT', 'EXPOSE', 'USER', 'ARG', 'VOLUME', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL', 'ONBUILD', 'MAINTAINER']);
+const METADATA = new Set([
+  'ENV',
+  'LABEL',
+  'CMD',
+  'ENTRYPOINT',
+  'EXPOSE',
+  'USER',
+  'ARG',
+  'VOLUME',
+  'STOPSIGNAL',
+  'HEALTHCHECK',
+  'SHELL',
+  'ONBUILD',
+  'MAINTAINER',
+]);
 
 type Made = 'layer' | 'none' | 'maybe';
 
@@ -288,7 +309,11 @@ export function platformName(os: string, architecture: string, variant?: string)
 }
 
 /** Gzips a layer as the push does (same compressor, level, block size: the same bytes) and counts. */
-async function gzipCount(body: AsyncIterable<Buffer>, level: number, hashInput: boolean): Promise<{ compressed: number; digest: string; uncompressed: number; diffId?: string }> {
+async function gzipCount(
+  body: AsyncIterable<Buffer>,
+  level: number,
+  hashInput: boolean,
+): Promise<{ compressed: number; digest: string; uncompressed: number; diffId?: string }> {
   const out = crypto.createHash('sha256');
   const input = hashInput ? crypto.createHash('sha256') : undefined;
   let compressed = 0;
@@ -460,7 +485,7 @@ export async function publishedSizes(client: RegistryClient, tag: string): Promi
     if (!m.platform || m.platform.os === 'unknown') continue;
     const fetched = await client.getManifest(m.digest);
     if (!fetched || Array.isArray((fetched.json as ManifestJson).manifests)) continue;
-    platforms[platformName(m.platform.os ?? '', m.platform.architecture ?? '', m.platform.variant)] = manifestSizes(m.digest, fetched.json as ManifestJson);
+    platforms[platformName(m.platform.os ?? '', m.platform.architecture ?? '', m.platform.variant)] = manifestSizes(m.digest, fetched.json);
   }
   return { ref, digest: top.digest, platforms };
 }
@@ -508,23 +533,42 @@ const percentText = (p: number) => `${p >= 0 ? '+' : ''}${p.toFixed(1)}%`;
  * Compares a measured platform image with its budget, and with the image the tag names now
  * (`published`, undefined on a first release: no growth then). Pure.
  */
-export function checkSize(measured: MeasuredImage, budget: SizeBudget, published: PublishedSizes | undefined, top = 5): { findings: Finding[]; report: SizeReport } {
+export function checkSize(
+  measured: MeasuredImage,
+  budget: SizeBudget,
+  published: PublishedSizes | undefined,
+  top = 5,
+): { findings: Finding[]; report: SizeReport } {
   const limits = budgetFor(budget, measured.platform);
   const findings: Finding[] = [];
   if (limits.compressed && measured.compressed > limits.compressed.value) {
     findings.push({ check: 'compressed size', expected: `at most ${limits.compressed.text}`, actual: bytesText(measured.compressed) });
   }
   if (limits.uncompressed) {
-    if (measured.uncompressed === undefined) findings.push({ check: 'uncompressed size', expected: `at most ${limits.uncompressed.text}`, actual: 'unknown: a stored layer is not gzip' });
-    else if (measured.uncompressed > limits.uncompressed.value) findings.push({ check: 'uncompressed size', expected: `at most ${limits.uncompressed.text}`, actual: bytesText(measured.uncompressed) });
+    if (measured.uncompressed === undefined)
+      findings.push({ check: 'uncompressed size', expected: `at most ${limits.uncompressed.text}`, actual: 'unknown: a stored layer is not gzip' });
+    else if (measured.uncompressed > limits.uncompressed.value)
+      findings.push({ check: 'uncompressed size', expected: `at most ${limits.uncompressed.text}`, actual: bytesText(measured.uncompressed) });
   }
   const before = published?.platforms[measured.platform];
   const growth = before && before.compressed > 0 ? ((measured.compressed - before.compressed) / before.compressed) * 100 : undefined;
   if (limits.growth && growth !== undefined && growth > limits.growth.value) {
-    findings.push({ check: 'size growth', expected: `at most +${limits.growth.text} over ${published!.ref} (${formatBytes(before!.compressed)})`, actual: `${percentText(growth)} (${formatBytes(measured.compressed)})` });
+    findings.push({
+      check: 'size growth',
+      expected: `at most +${limits.growth.text} over ${published!.ref} (${formatBytes(before!.compressed)})`,
+      actual: `${percentText(growth)} (${formatBytes(measured.compressed)})`,
+    });
   }
-  const origins = alignHistory(measured.history, measured.layers.map((l) => l.diffId));
-  const sized = measured.layers.map((l, i) => ({ index: l.index, compressed: l.compressed, ...(l.uncompressed !== undefined ? { uncompressed: l.uncompressed } : {}), ...(origins[i]?.instruction !== undefined ? { instruction: origins[i].instruction } : {}) }));
+  const origins = alignHistory(
+    measured.history,
+    measured.layers.map((l) => l.diffId),
+  );
+  const sized = measured.layers.map((l, i) => ({
+    index: l.index,
+    compressed: l.compressed,
+    ...(l.uncompressed !== undefined ? { uncompressed: l.uncompressed } : {}),
+    ...(origins[i]?.instruction !== undefined ? { instruction: origins[i].instruction } : {}),
+  }));
   const report: SizeReport = {
     platform: measured.platform,
     compressed: measured.compressed,
@@ -533,7 +577,7 @@ export function checkSize(measured: MeasuredImage, budget: SizeBudget, published
     compressedBy: measured.store === 'classic' ? 'gzip' : 'stored',
     level: measured.level,
     largestLayers: largestLayers(sized, top),
-    ...(before ? { published: { ref: published!.ref, digest: before.digest, compressed: before.compressed } } : {}),
+    ...(before ? { published: { ref: published.ref, digest: before.digest, compressed: before.compressed } } : {}),
     ...(growth !== undefined ? { growthPercent: Math.round(growth * 10) / 10 } : {}),
     budget: limits,
     passed: findings.length === 0,
@@ -549,14 +593,23 @@ const code = (s: string, max = 80) => {
 };
 
 function budgetText(b: SizeLimits): string {
-  const parts = [b.compressed && `compressed ≤ ${b.compressed.text}`, b.uncompressed && `uncompressed ≤ ${b.uncompressed.text}`, b.growth && `growth ≤ +${b.growth.text}`].filter(Boolean);
+  const parts = [
+    b.compressed && `compressed ≤ ${b.compressed.text}`,
+    b.uncompressed && `uncompressed ≤ ${b.uncompressed.text}`,
+    b.growth && `growth ≤ +${b.growth.text}`,
+  ].filter(Boolean);
   return parts.length ? parts.join(', ') : '-';
 }
 
 /** Markdown for the job summary: a row per platform, then each platform's largest layers. Pure. */
 export function sizeMarkdown(reports: SizeReport[]): string {
   if (reports.length === 0) return '';
-  const lines = ['#### image size', '', '| platform | compressed | uncompressed | published | growth | budget | result |', '| --- | --- | --- | --- | --- | --- | --- |'];
+  const lines = [
+    '#### image size',
+    '',
+    '| platform | compressed | uncompressed | published | growth | budget | result |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ];
   for (const r of reports) {
     lines.push(
       `| ${r.platform} | ${r.compressed !== undefined ? formatBytes(r.compressed) : '-'} | ${r.uncompressed !== undefined ? formatBytes(r.uncompressed) : '-'} | ${r.published ? formatBytes(r.published.compressed) : '-'} | ${r.growthPercent !== undefined ? percentText(r.growthPercent) : '-'} | ${cell(budgetText(r.budget))} | ${r.passed ? 'passed' : 'over budget'} |`,
@@ -566,7 +619,9 @@ export function sizeMarkdown(reports: SizeReport[]): string {
     if (r.largestLayers.length === 0) continue;
     lines.push('', `largest layers of ${r.platform}:`, '', '| layer | compressed | uncompressed | instruction |', '| --- | --- | --- | --- |');
     for (const l of r.largestLayers) {
-      lines.push(`| ${l.index}/${r.layers} | ${l.compressed !== undefined ? formatBytes(l.compressed) : '-'} | ${l.uncompressed !== undefined ? formatBytes(l.uncompressed) : '-'} | ${l.instruction !== undefined ? code(l.instruction) : '(not known)'} |`);
+      lines.push(
+        `| ${l.index}/${r.layers} | ${l.compressed !== undefined ? formatBytes(l.compressed) : '-'} | ${l.uncompressed !== undefined ? formatBytes(l.uncompressed) : '-'} | ${l.instruction !== undefined ? code(l.instruction) : '(not known)'} |`,
+      );
     }
   }
   return lines.join('\n') + '\n';

@@ -152,7 +152,12 @@ export async function verifyPlatform(docker: Docker, p: PlatformPlan, opts: Veri
     result.findings.push(...configFindings(cfg, h));
     const cache = modelCachePath(h.modelCache, cfg.env);
     const hc = h.healthcheck !== 'off' ? cfg.healthcheck : undefined;
-    result.hygiene = { user: cfg.user || 'root', offline: h.offline, ...(memory ? { memoryLimit: memory.bytes } : {}), ...(cache ? { modelCache: cache } : {}) };
+    result.hygiene = {
+      user: cfg.user || 'root',
+      offline: h.offline,
+      ...(memory ? { memoryLimit: memory.bytes } : {}),
+      ...(cache ? { modelCache: cache } : {}),
+    };
 
     // Docker's internal networks have no route beyond the host: no internet, no DNS. Ports cannot
     // be published from them, so the runner reaches the worker at its address on that network.
@@ -220,7 +225,10 @@ export async function verifyPlatform(docker: Docker, p: PlatformPlan, opts: Veri
         const port = mapped.code === 0 ? mapped.stdout.trim().split('\n')[0].split(':').pop() : undefined;
         if (port) base = `http://127.0.0.1:${port}`;
       }
-      if (base) log(`${p.platform}: container ${name} started${offline && network ? ' offline' : ''}; polling GET ${opts.pingPath} on ${base.slice(7)} for up to ${opts.startupTimeout}s`);
+      if (base)
+        log(
+          `${p.platform}: container ${name} started${offline && network ? ' offline' : ''}; polling GET ${opts.pingPath} on ${base.slice(7)} for up to ${opts.startupTimeout}s`,
+        );
       return { name, base, t0 };
     };
 
@@ -233,10 +241,26 @@ export async function verifyPlatform(docker: Docker, p: PlatformPlan, opts: Veri
         const state = await docker.inspectContainer(c.name);
         const took = ((Date.now() - c.t0) / 1000).toFixed(1);
         if (state?.oomKilled && memory) {
-          return { findings: [{ check: 'memory', expected: `the worker starts and answers under a ${h.memory} limit`, actual: `killed by the kernel's out-of-memory killer after ${took}s` }] };
+          return {
+            findings: [
+              {
+                check: 'memory',
+                expected: `the worker starts and answers under a ${h.memory} limit`,
+                actual: `killed by the kernel's out-of-memory killer after ${took}s`,
+              },
+            ],
+          };
         }
         if (!state || state.status !== 'running' || !c.base) {
-          return { findings: [{ check: 'startup', expected: `server answering GET ${opts.pingPath}${how}`, actual: `container ${state?.status || 'vanished'} with exit code ${state?.exitCode ?? -1} after ${took}s` }] };
+          return {
+            findings: [
+              {
+                check: 'startup',
+                expected: `server answering GET ${opts.pingPath}${how}`,
+                actual: `container ${state?.status || 'vanished'} with exit code ${state?.exitCode ?? -1} after ${took}s`,
+              },
+            ],
+          };
         }
         const answer = await get(c.base + opts.pingPath, auth);
         // 503 is how a worker says "still loading models"; anything else is its answer.
@@ -299,14 +323,22 @@ export async function verifyPlatform(docker: Docker, p: PlatformPlan, opts: Veri
         if (state?.health === 'healthy') {
           result.hygiene.healthySeconds = (Date.now() - c.t0) / 1000;
         } else {
-          fail('healthcheck', `docker reports healthy within ${Math.round(limit)}s (HEALTHCHECK ${hc.test.slice(1).join(' ')})`, `${state?.health ?? 'container gone'} after ${((Date.now() - c.t0) / 1000).toFixed(1)}s${state?.lastHealthOutput ? `; last check ${state.lastHealthOutput.slice(0, 300)}` : ''}`);
+          fail(
+            'healthcheck',
+            `docker reports healthy within ${Math.round(limit)}s (HEALTHCHECK ${hc.test.slice(1).join(' ')})`,
+            `${state?.health ?? 'container gone'} after ${((Date.now() - c.t0) / 1000).toFixed(1)}s${state?.lastHealthOutput ? `; last check ${state.lastHealthOutput.slice(0, 300)}` : ''}`,
+          );
         }
       }
       cancelled();
       const hyg = await docker.exec(['exec', c.name, opts.python, '-c', HYGIENE_SCRIPT, cache ?? ''], { timeoutMs: PROBE_TIMEOUT_S * 1000 * opts.slowdown });
       try {
         const probe = parseHygiene(hyg.stdout);
-        Object.assign(result.hygiene, { uid: probe.uid, ...(cache ? { cacheWritable: probe.cacheWritable } : {}), ...(probe.peakMemory ? { peakMemory: probe.peakMemory } : {}) });
+        Object.assign(result.hygiene, {
+          uid: probe.uid,
+          ...(cache ? { cacheWritable: probe.cacheWritable } : {}),
+          ...(probe.peakMemory ? { peakMemory: probe.peakMemory } : {}),
+        });
         result.findings.push(...probeFindings(probe, h, cache, cfg.user));
       } catch (e) {
         fail('hygiene probe', 'uid and cache write test printed', `${(e as Error).message} ${hyg.stderr.trim().slice(-300)}`);
@@ -335,9 +367,26 @@ export async function verifyPlatform(docker: Docker, p: PlatformPlan, opts: Veri
     const probeRun =
       state?.status === 'running'
         ? await docker.exec(['exec', c.name, ...probeArgs], { timeoutMs: PROBE_TIMEOUT_S * 1000 * opts.slowdown })
-        : await docker.exec(['run', '--rm', '--label', opts.label, '--platform', p.platform, '--network', 'none', ...(gpuLane ? ['--gpus', 'all'] : []), '--entrypoint', probeArgs[0], p.ref, ...probeArgs.slice(1)], {
-            timeoutMs: PROBE_TIMEOUT_S * 1000 * opts.slowdown,
-          });
+        : await docker.exec(
+            [
+              'run',
+              '--rm',
+              '--label',
+              opts.label,
+              '--platform',
+              p.platform,
+              '--network',
+              'none',
+              ...(gpuLane ? ['--gpus', 'all'] : []),
+              '--entrypoint',
+              probeArgs[0],
+              p.ref,
+              ...probeArgs.slice(1),
+            ],
+            {
+              timeoutMs: PROBE_TIMEOUT_S * 1000 * opts.slowdown,
+            },
+          );
     try {
       result.probe = parseProbe(probeRun.stdout);
       result.findings.push(...compareProbe(p.expect, p.machine, result.probe));

@@ -2,7 +2,7 @@ import { execFileSync } from 'child_process';
 import { ACTION_PATH, DOCKER, RUN_LABEL } from './env';
 
 // The runner harness is shared with the demo (scripts/local-runner.js).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const { runAction } = require('../../../scripts/local-runner.js') as {
   runAction: (o: {
     inputs: Record<string, string>;
@@ -37,7 +37,15 @@ export interface ActionRun {
 /** Runs dist/ as a runner would, with docker resolving to Debian's BuildKit-capable client. */
 export async function runDist(
   inputs: Record<string, string>,
-  opts: { github?: Record<string, string>; event?: object; workspace?: string; cancelWhen?: string; cancelDelayMs?: number; timeoutMs?: number; env?: Record<string, string> } = {},
+  opts: {
+    github?: Record<string, string>;
+    event?: object;
+    workspace?: string;
+    cancelWhen?: string;
+    cancelDelayMs?: number;
+    timeoutMs?: number;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<ActionRun> {
   const t0 = Date.now();
   const { env, ...rest } = opts;

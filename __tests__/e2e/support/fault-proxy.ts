@@ -335,7 +335,13 @@ export class FaultProxy {
     }
   }
 
-  private answerStatus(req: http.IncomingMessage, res: http.ServerResponse, entry: LoggedRequest, expectsContinue: boolean, f: Extract<Fault, { type: 'status' }>): void {
+  private answerStatus(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    entry: LoggedRequest,
+    expectsContinue: boolean,
+    f: Extract<Fault, { type: 'status' }>,
+  ): void {
     const socket = req.socket;
     const answer = () => {
       if (res.writableEnded || socket.destroyed) return;
@@ -362,7 +368,13 @@ export class FaultProxy {
     }
   }
 
-  private forward(req: http.IncomingMessage, res: http.ServerResponse, entry: LoggedRequest, expectsContinue: boolean, opts: { bytesPerSecond?: number; resetAfter?: number; onShort?: () => void }): void {
+  private forward(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    entry: LoggedRequest,
+    expectsContinue: boolean,
+    opts: { bytesPerSecond?: number; resetAfter?: number; onShort?: () => void },
+  ): void {
     const socket = req.socket;
     let target: { hostname: string; port: number; pathPrefix: string };
     try {
@@ -433,7 +445,13 @@ export class FaultProxy {
     }
   }
 
-  private pumpBody(req: http.IncomingMessage, up: http.ClientRequest, socket: Socket, opts: { bytesPerSecond?: number; resetAfter?: number; onShort?: () => void }, abort: () => void): void {
+  private pumpBody(
+    req: http.IncomingMessage,
+    up: http.ClientRequest,
+    socket: Socket,
+    opts: { bytesPerSecond?: number; resetAfter?: number; onShort?: () => void },
+    abort: () => void,
+  ): void {
     this.pump(req, up, opts).then(
       () => up.end(),
       (err: unknown) => {
@@ -450,7 +468,11 @@ export class FaultProxy {
   }
 
   /** Copies the request body upstream with backpressure, optionally paced or cut off. */
-  private async pump(src: http.IncomingMessage, dst: http.ClientRequest, opts: { bytesPerSecond?: number; resetAfter?: number; onShort?: () => void }): Promise<void> {
+  private async pump(
+    src: http.IncomingMessage,
+    dst: http.ClientRequest,
+    opts: { bytesPerSecond?: number; resetAfter?: number; onShort?: () => void },
+  ): Promise<void> {
     const rate = opts.bytesPerSecond;
     const slice = rate ? Math.max(1, Math.floor(rate / 20)) : Infinity; // ~50 ms worth per write when throttled
     const t0 = Date.now();

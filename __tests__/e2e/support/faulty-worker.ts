@@ -20,7 +20,14 @@ export function faultyWorkerContext(): string {
  * Inputs of a run that builds `context` from the local base images and stub wheel index, and
  * pushes to `registry` (when it gets that far); `extra` overrides, its build-args come after the base ones.
  */
-export function faultyInputs(registry: Registry, index: WheelIndex, context: string, repository: string, extra: Record<string, string>, token: string): Record<string, string> {
+export function faultyInputs(
+  registry: Registry,
+  index: WheelIndex,
+  context: string,
+  repository: string,
+  extra: Record<string, string>,
+  token: string,
+): Record<string, string> {
   return {
     image: `${registry.host}/${repository}`,
     context,

@@ -9,7 +9,10 @@ export default function globalSetup(): void {
   try {
     execFileSync(DOCKER, ['version', '--format', '{{.Server.Version}}'], { stdio: 'pipe' });
   } catch (e) {
-    throw new Error(`end-to-end suite: no Docker engine answers via ${DOCKER}. Run 'bash scripts/e2e-env.sh' (as root) first, or set MLIB_SKIP_E2E=1 to run unit tests only.\n${(e as Error).message}`);
+    throw new Error(
+      `end-to-end suite: no Docker engine answers via ${DOCKER}. Run 'bash scripts/e2e-env.sh' (as root) first, or set MLIB_SKIP_E2E=1 to run unit tests only.\n${(e as Error).message}`,
+      { cause: e },
+    );
   }
   for (const image of BASE_IMAGES) {
     try {

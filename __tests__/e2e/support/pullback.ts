@@ -26,7 +26,12 @@ export interface PulledBack {
  * Asynchronous on purpose: a registry, token issuer or fault proxy the test runs in this very
  * process must go on answering while the engine pulls.
  */
-export async function pullBack(registry: { host: string; user?: string; password?: string }, repository: string, digest: string, platform: string): Promise<PulledBack> {
+export async function pullBack(
+  registry: { host: string; user?: string; password?: string },
+  repository: string,
+  digest: string,
+  platform: string,
+): Promise<PulledBack> {
   const config = fs.mkdtempSync(path.join(os.tmpdir(), 'mlib-pullback-config-'));
   const docker = (args: string[], input?: string) =>
     new Promise<string>((resolve, reject) => {
@@ -39,7 +44,11 @@ export async function pullBack(registry: { host: string; user?: string; password
   try {
     if (registry.user) await docker(['login', registry.host, '-u', registry.user, '--password-stdin'], registry.password);
     await docker(['pull', '--quiet', ref]);
-    const inspected = JSON.parse(await docker(['image', 'inspect', '--format', '{{json .}}', ref])) as { Id: string; Architecture: string; RootFS: { Layers: string[] } };
+    const inspected = JSON.parse(await docker(['image', 'inspect', '--format', '{{json .}}', ref])) as {
+      Id: string;
+      Architecture: string;
+      RootFS: { Layers: string[] };
+    };
     const out = await docker(['run', '--rm', '--network', 'none', '--platform', platform, '--entrypoint', 'python3', ref, '-c', PROBE_SCRIPT]);
     return { probe: parseProbe(out), id: inspected.Id, architecture: inspected.Architecture, diffIds: inspected.RootFS.Layers };
   } finally {

@@ -1,6 +1,6 @@
 // The services themselves are shared with the demo (scripts/local-services.js); this file adds the
 // registry queries the assertions need.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const services = require('../../../scripts/local-services.js') as {
   startRegistry: () => Promise<{ host: string; user: string; password: string; stop: () => void }>;
   startWheelIndex: (versions?: string, opts?: { htmlOnly?: boolean }) => Promise<{ url: string; stop: () => void; requests: () => IndexRequest[] }>;
@@ -50,18 +50,19 @@ export class Registry {
     return (await this.tags(repository)).filter((t) => REFERRERS_TAG.test(t));
   }
 
-  async manifest(repository: string, ref: string): Promise<{ digest: string; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  async manifest(repository: string, ref: string): Promise<{ digest: string; json: any }> {
     const r = await fetch(`http://${this.host}/v2/${repository}/manifests/${ref}`, {
       headers: {
         ...this.auth,
-        Accept: 'application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+        Accept:
+          'application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json',
       },
     });
     if (!r.ok) throw new Error(`manifest ${repository}:${ref}: HTTP ${r.status}`);
     return { digest: r.headers.get('docker-content-digest') ?? '', json: await r.json() };
   }
 
-  async blob(repository: string, digest: string): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  async blob(repository: string, digest: string): Promise<any> {
     const r = await fetch(`http://${this.host}/v2/${repository}/blobs/${digest}`, { headers: this.auth });
     if (!r.ok) throw new Error(`blob ${digest}: HTTP ${r.status}`);
     return r.json();

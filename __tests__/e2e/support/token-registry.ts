@@ -109,7 +109,14 @@ function parseScope(scope: string): { type: string; name: string; actions: strin
   const first = scope.indexOf(':');
   const last = scope.lastIndexOf(':');
   if (first < 0 || last <= first) return undefined;
-  return { type: scope.slice(0, first), name: scope.slice(first + 1, last), actions: scope.slice(last + 1).split(',').filter(Boolean) };
+  return {
+    type: scope.slice(0, first),
+    name: scope.slice(first + 1, last),
+    actions: scope
+      .slice(last + 1)
+      .split(',')
+      .filter(Boolean),
+  };
 }
 
 function listen(server: http.Server): Promise<number> {
@@ -169,7 +176,9 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
     const keyPath = path.join(dir, 'key.pem');
     const certPath = path.join(dir, 'cert.pem');
     execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', keyPath], { stdio: 'pipe' });
-    execFileSync('openssl', ['req', '-new', '-x509', '-key', keyPath, '-out', certPath, '-days', '7', '-subj', '/CN=mlib-test-token-issuer'], { stdio: 'pipe' });
+    execFileSync('openssl', ['req', '-new', '-x509', '-key', keyPath, '-out', certPath, '-days', '7', '-subj', '/CN=mlib-test-token-issuer'], {
+      stdio: 'pipe',
+    });
     const privateKey = crypto.createPrivateKey(fs.readFileSync(keyPath));
     const cert = new crypto.X509Certificate(fs.readFileSync(certPath));
     const header =
@@ -222,14 +231,23 @@ export async function startTokenRegistry(opts: TokenRegistryOptions = {}): Promi
         const decoded = m ? Buffer.from(m[1], 'base64').toString('utf8') : '';
         const colon = decoded.indexOf(':');
         if (colon < 0 || decoded.slice(0, colon) !== user || decoded.slice(colon + 1) !== password) {
-          return json(401, { errors: [{ code: 'UNAUTHORIZED', message: 'invalid username or password' }] }, { 'www-authenticate': `Basic realm="${issuerName}"` });
+          return json(
+            401,
+            { errors: [{ code: 'UNAUTHORIZED', message: 'invalid username or password' }] },
+            { 'www-authenticate': `Basic realm="${issuerName}"` },
+          );
         }
         who = user;
       }
       if (url.searchParams.get('service') && url.searchParams.get('service') !== service) {
         return json(400, { errors: [{ code: 'INVALID_REQUEST', message: `unknown service ${url.searchParams.get('service')}` }] });
       }
-      const scopes = who ? url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter((s) => parseScope(s) !== undefined) : [];
+      const scopes = who
+        ? url.searchParams
+            .getAll('scope')
+            .flatMap((s) => s.split(' '))
+            .filter((s) => parseScope(s) !== undefined)
+        : [];
       grants.push({ at: Date.now(), user: who, scopes });
       const token = mint(who, scopes);
       json(200, { token, access_token: token, expires_in: statedTtl, issued_at: new Date().toISOString() });

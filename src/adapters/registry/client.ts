@@ -36,7 +36,8 @@ export interface FetchedManifest {
   digest: string;
   mediaType: string;
   body: Buffer;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** The parsed body: the fields the action reads are typed, and none of them is promised to be there. */
+  json: ManifestJson;
   /** The registry's ETag, for a conditional PUT back of the same reference. */
   etag?: string;
 }
@@ -45,6 +46,28 @@ export interface Descriptor {
   mediaType: string;
   digest: string;
   size: number;
+}
+
+/** One entry of an image index or manifest list. */
+export interface IndexEntry extends Descriptor {
+  platform?: { os?: string; architecture?: string; variant?: string };
+  artifactType?: string;
+  annotations?: Record<string, string>;
+}
+
+/**
+ * A manifest, manifest list or index as a registry returns it. A registry answer is not trusted
+ * to have any field: readers check before they use one.
+ */
+export interface ManifestJson {
+  schemaVersion?: number;
+  mediaType?: string;
+  artifactType?: string;
+  config?: Descriptor;
+  layers?: Descriptor[];
+  manifests?: IndexEntry[];
+  subject?: Descriptor;
+  annotations?: Record<string, string>;
 }
 
 /** A descriptor in a referrers list: what a manifest whose `subject` is the listed digest declares itself to be. */
@@ -102,7 +125,10 @@ export function registryMessage(body: Buffer): string {
   try {
     const j = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string; detail?: unknown }> };
     if (Array.isArray(j.errors) && j.errors.length) {
-      return j.errors.map((e) => [e.code, e.message].filter(Boolean).join(': ')).join('; ').slice(0, 300);
+      return j.errors
+        .map((e) => [e.code, e.message].filter(Boolean).join(': '))
+        .join('; ')
+        .slice(0, 300);
     }
   } catch {
     // not JSON
@@ -207,10 +233,14 @@ export class RegistryClient {
         clearInterval(waiting);
         if (!(e instanceof TransportError)) throw e;
         if (e.code === 'ABORTED') throw new RegistryError(`${op.what}: cancelled`);
-        if (e.bodySent) throw new RegistryError(`${op.what}: ${op.method} ${this.registry}${url.pathname}: ${e.reason} (${e.code}) during the upload`, undefined, true);
+        if (e.bodySent)
+          throw new RegistryError(`${op.what}: ${op.method} ${this.registry}${url.pathname}: ${e.reason} (${e.code}) during the upload`, undefined, true);
         outcome = { error: e.code };
         const delay = nextDelay(attempt, outcome, this.policy, Date.now() - started, Date.now());
-        if (delay === undefined) throw new RegistryError(`${op.what}: ${op.method} ${this.registry}${url.pathname} failed: ${e.reason} (${e.code}), ${attempt} ${attempt === 1 ? 'try' : 'tries'} over ${seconds(started)}`);
+        if (delay === undefined)
+          throw new RegistryError(
+            `${op.what}: ${op.method} ${this.registry}${url.pathname} failed: ${e.reason} (${e.code}), ${attempt} ${attempt === 1 ? 'try' : 'tries'} over ${seconds(started)}`,
+          );
         this.log(`${op.what}: ${e.code} from ${this.registry}; try ${attempt + 1} of ${this.policy.attempts} in ${(delay / 1000).toFixed(1)}s`);
         await sleep(delay, this.opts.signal);
         attempt++;
@@ -241,7 +271,10 @@ export class RegistryClient {
       if (res.bodySent) throw new RegistryError(`${op.what}: ${where} answered ${describe(outcome, res)} after the upload`, res.status, true);
       const delay = nextDelay(attempt, outcome, this.policy, Date.now() - started, Date.now());
       if (delay === undefined) {
-        throw new RegistryError(`${op.what}: ${where} answered ${describe(outcome, res)}${attempt > 1 ? `, ${attempt} tries over ${seconds(started)}` : ''}`, res.status);
+        throw new RegistryError(
+          `${op.what}: ${where} answered ${describe(outcome, res)}${attempt > 1 ? `, ${attempt} tries over ${seconds(started)}` : ''}`,
+          res.status,
+        );
       }
       this.log(`${op.what}: HTTP ${res.status} from ${this.registry}; try ${attempt + 1} of ${this.policy.attempts} in ${(delay / 1000).toFixed(1)}s`);
       await sleep(delay, this.opts.signal);
@@ -260,10 +293,21 @@ export class RegistryClient {
       this.authHeader = basicHeader(creds);
       return;
     }
-    if (challenge.scheme !== 'bearer') throw new RegistryError(`registry ${this.registry} asks for '${challenge.scheme}' authentication, which is not supported (Basic and Bearer are)`, 401, false, true);
+    if (challenge.scheme !== 'bearer')
+      throw new RegistryError(
+        `registry ${this.registry} asks for '${challenge.scheme}' authentication, which is not supported (Basic and Bearer are)`,
+        401,
+        false,
+        true,
+      );
     const url = tokenUrl(challenge, scopesFor(this.repository, this.opts.mountFrom ?? []));
     if (creds && !mayShareCredentials(this.baseUrl, url)) {
-      throw new RegistryError(`registry ${this.registry} sends logins to ${url.origin}, another host, over plain HTTP; the credentials are not sent there in clear text`, undefined, false, true);
+      throw new RegistryError(
+        `registry ${this.registry} sends logins to ${url.origin}, another host, over plain HTTP; the credentials are not sent there in clear text`,
+        undefined,
+        false,
+        true,
+      );
     }
     const started = Date.now();
     for (let attempt = 1; ; attempt++) {
@@ -287,7 +331,12 @@ export class RegistryClient {
           return;
         }
         if (res.status === 401 || res.status === 403) {
-          throw new RegistryError(`the token endpoint ${url.host}${url.pathname} of ${this.registry} refused ${creds ? `user '${creds.username}'` : 'anonymous access'}: ${describe({ status: res.status }, res)}`, res.status, false, true);
+          throw new RegistryError(
+            `the token endpoint ${url.host}${url.pathname} of ${this.registry} refused ${creds ? `user '${creds.username}'` : 'anonymous access'}: ${describe({ status: res.status }, res)}`,
+            res.status,
+            false,
+            true,
+          );
         }
         outcome = { status: res.status, retryAfter: headerOf(res, 'retry-after') };
       } catch (e) {
@@ -297,7 +346,10 @@ export class RegistryClient {
       }
       const delay = nextDelay(attempt, outcome, this.policy, Date.now() - started, Date.now());
       const what = `token request to ${url.host}${url.pathname} for ${this.registry}`;
-      if (delay === undefined) throw new RegistryError(`${what} failed: ${describe(outcome, res)}, ${attempt} ${attempt === 1 ? 'try' : 'tries'} (the token endpoint failed; this is not a credentials problem)`);
+      if (delay === undefined)
+        throw new RegistryError(
+          `${what} failed: ${describe(outcome, res)}, ${attempt} ${attempt === 1 ? 'try' : 'tries'} (the token endpoint failed; this is not a credentials problem)`,
+        );
       this.log(`${what}: ${describe(outcome)}; try ${attempt + 1} of ${this.policy.attempts} in ${(delay / 1000).toFixed(1)}s`);
       await sleep(delay, this.opts.signal);
     }
@@ -311,16 +363,29 @@ export class RegistryClient {
     const res = await this.request({ method: 'POST', path: 'blobs/uploads/', what: `opening a test upload in ${this.name}`, ok: [202] });
     const location = headerOf(res, 'location');
     if (location) {
-      await this.request({ method: 'DELETE', path: new URL(location, this.baseUrl), what: 'cancelling the test upload', ok: [204, 200, 202], accept: [400, 404, 405] }).catch(() => undefined);
+      await this.request({
+        method: 'DELETE',
+        path: new URL(location, this.baseUrl),
+        what: 'cancelling the test upload',
+        ok: [204, 200, 202],
+        accept: [400, 404, 405],
+      }).catch(() => undefined);
     }
   }
 
   async blobExists(digest: string): Promise<number | undefined> {
-    const res = await this.request({ method: 'HEAD', path: `blobs/${digest}`, what: `checking for blob ${short(digest)} in ${this.name}`, ok: [200], accept: [404] });
+    const res = await this.request({
+      method: 'HEAD',
+      path: `blobs/${digest}`,
+      what: `checking for blob ${short(digest)} in ${this.name}`,
+      ok: [200],
+      accept: [404],
+    });
     return res.status === 200 ? Number(headerOf(res, 'content-length') ?? 0) : undefined;
   }
 
-  async blobJson<T = any>(digest: string): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** A blob read as JSON (an image config); the caller says what it expects and checks what it reads. */
+  async blobJson<T = unknown>(digest: string): Promise<T> {
     const res = await this.request({ method: 'GET', path: `blobs/${digest}`, what: `reading blob ${short(digest)} of ${this.name}`, ok: [200] });
     return JSON.parse(res.body.toString('utf8')) as T;
   }
@@ -335,7 +400,14 @@ export class RegistryClient {
     });
     if (res.status === 201) return true;
     const location = headerOf(res, 'location');
-    if (location) await this.request({ method: 'DELETE', path: new URL(location, this.baseUrl), what: 'cancelling an unused upload', ok: [204, 200, 202], accept: [400, 404, 405] }).catch(() => undefined);
+    if (location)
+      await this.request({
+        method: 'DELETE',
+        path: new URL(location, this.baseUrl),
+        what: 'cancelling an unused upload',
+        ok: [204, 200, 202],
+        accept: [400, 404, 405],
+      }).catch(() => undefined);
     return false;
   }
 
@@ -357,7 +429,15 @@ export class RegistryClient {
       const location = await this.startUpload(what);
       location.searchParams.set('digest', digest);
       try {
-        await this.request({ method: 'PUT', path: location, body: data, headers: { 'Content-Type': 'application/octet-stream' }, what, ok: [201], completes: true });
+        await this.request({
+          method: 'PUT',
+          path: location,
+          body: data,
+          headers: { 'Content-Type': 'application/octet-stream' },
+          what,
+          ok: [201],
+          completes: true,
+        });
         return;
       } catch (e) {
         if (await this.finishedAnyway(digest)) return;
@@ -389,7 +469,15 @@ export class RegistryClient {
    */
   async pushStream(body: StreamBody, digestOf: () => string, what: string): Promise<void> {
     const location = await this.startUpload(what);
-    const patched = await this.request({ method: 'PATCH', path: location, body, headers: { 'Content-Type': 'application/octet-stream' }, what, ok: [202, 204], completes: true });
+    const patched = await this.request({
+      method: 'PATCH',
+      path: location,
+      body,
+      headers: { 'Content-Type': 'application/octet-stream' },
+      what,
+      ok: [202, 204],
+      completes: true,
+    });
     const next = new URL(headerOf(patched, 'location') ?? location.toString(), this.baseUrl);
     const digest = digestOf();
     next.searchParams.set('digest', digest);
@@ -403,9 +491,16 @@ export class RegistryClient {
 
   /** A manifest by tag or digest; undefined when the registry does not have it. */
   async getManifest(reference: string): Promise<FetchedManifest | undefined> {
-    const res = await this.request({ method: 'GET', path: `manifests/${reference}`, headers: { Accept: ACCEPT_MANIFESTS }, what: `reading ${this.name}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`, ok: [200], accept: [404] });
+    const res = await this.request({
+      method: 'GET',
+      path: `manifests/${reference}`,
+      headers: { Accept: ACCEPT_MANIFESTS },
+      what: `reading ${this.name}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`,
+      ok: [200],
+      accept: [404],
+    });
     if (res.status === 404) return undefined;
-    const json = JSON.parse(res.body.toString('utf8'));
+    const json = JSON.parse(res.body.toString('utf8')) as ManifestJson;
     const digest = sha256(res.body);
     const said = headerOf(res, 'docker-content-digest');
     if (said && said !== digest) throw new RegistryError(`${this.name}:${reference}: the registry says ${said}, the body hashes to ${digest}`);
@@ -453,7 +548,7 @@ export class RegistryClient {
       if (res.status !== 200) return undefined;
       let index: { mediaType?: string; manifests?: unknown } | undefined;
       try {
-        index = JSON.parse(res.body.toString('utf8'));
+        index = JSON.parse(res.body.toString('utf8')) as { mediaType?: string; manifests?: unknown };
       } catch {
         index = undefined;
       }
@@ -473,7 +568,13 @@ export class RegistryClient {
    * support it: false then, and the caller says the tag stayed.
    */
   async deleteTag(tag: string): Promise<boolean> {
-    const res = await this.request({ method: 'DELETE', path: `manifests/${tag}`, what: `removing tag ${this.name}:${tag}`, ok: [202, 200, 204], accept: [400, 404, 405, 501] });
+    const res = await this.request({
+      method: 'DELETE',
+      path: `manifests/${tag}`,
+      what: `removing tag ${this.name}:${tag}`,
+      ok: [202, 200, 204],
+      accept: [400, 404, 405, 501],
+    });
     return [200, 202, 204].includes(res.status);
   }
 }
@@ -486,7 +587,10 @@ export function nextLink(header: string | undefined): string | undefined {
   for (const part of header.split(/,(?=\s*<)/)) {
     const m = /^\s*<([^>]*)>(.*)$/.exec(part);
     if (!m) continue;
-    const rel = m[2].split(';').map((p) => /^\s*rel\s*=\s*"?([^"]*)"?\s*$/i.exec(p)?.[1]).find((r) => r !== undefined);
+    const rel = m[2]
+      .split(';')
+      .map((p) => /^\s*rel\s*=\s*"?([^"]*)"?\s*$/i.exec(p)?.[1])
+      .find((r) => r !== undefined);
     if (rel?.toLowerCase().split(/\s+/).includes('next')) return m[1];
   }
   return undefined;

@@ -92,10 +92,15 @@ export function send(req: HttpRequest): Promise<HttpResponse> {
     const r = mod.request(req.url, { method: req.method, headers, agent: agentFor(req.url), signal: req.signal });
     r.on('socket', (socket) => {
       if (!socket.connecting) return;
-      connectTimer = setTimeout(() => r.destroy(Object.assign(new Error(`no connection within ${req.connectTimeoutMs / 1000}s`), { code: 'ETIMEDOUT' })), req.connectTimeoutMs);
+      connectTimer = setTimeout(
+        () => r.destroy(Object.assign(new Error(`no connection within ${req.connectTimeoutMs / 1000}s`), { code: 'ETIMEDOUT' })),
+        req.connectTimeoutMs,
+      );
       socket.once(req.url.protocol === 'https:' ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
     });
-    r.setTimeout(req.idleTimeoutMs, () => r.destroy(Object.assign(new Error(`no data sent or received for ${req.idleTimeoutMs / 1000}s`), { code: 'ETIMEDOUT' })));
+    r.setTimeout(req.idleTimeoutMs, () =>
+      r.destroy(Object.assign(new Error(`no data sent or received for ${req.idleTimeoutMs / 1000}s`), { code: 'ETIMEDOUT' })),
+    );
     r.on('error', (e: NodeJS.ErrnoException) => {
       if (e.name === 'AbortError') fail('ABORTED', 'cancelled');
       else fail(e.code ?? 'EUNKNOWN', e.message);

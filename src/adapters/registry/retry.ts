@@ -55,7 +55,21 @@ export function policyFromEnv(env: NodeJS.ProcessEnv, base: RetryPolicy = DEFAUL
 export type Outcome = { status: number; retryAfter?: string } | { error: string };
 
 /** Transport failures worth another try: the request may not have reached the registry, or its answer was lost. */
-const RETRYABLE_ERRORS = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ENETUNREACH', 'EHOSTUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET', 'ERR_STREAM_PREMATURE_CLOSE', 'HPE_INVALID_CONSTANT', 'EPROTO']);
+const RETRYABLE_ERRORS = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'UND_ERR_SOCKET',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'HPE_INVALID_CONSTANT',
+  'EPROTO',
+]);
 
 export function isRetryable(o: Outcome): boolean {
   if ('error' in o) return RETRYABLE_ERRORS.has(o.error);
@@ -79,7 +93,14 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
  * not retryable, out of tries, or past the time budget. Backoff is exponential with full
  * jitter in [50%, 100%] of the step; a Retry-After from the registry wins (capped).
  */
-export function nextDelay(attempt: number, outcome: Outcome, policy: RetryPolicy, elapsedMs: number, now: number, random: () => number = Math.random): number | undefined {
+export function nextDelay(
+  attempt: number,
+  outcome: Outcome,
+  policy: RetryPolicy,
+  elapsedMs: number,
+  now: number,
+  random: () => number = Math.random,
+): number | undefined {
   if (!isRetryable(outcome) || attempt >= policy.attempts) return undefined;
   const retryAfter = 'status' in outcome ? parseRetryAfter(outcome.retryAfter, now) : undefined;
   let delay: number;
