@@ -131,3 +131,24 @@ test('pin lint: one error annotation per finding at its file and line (repositor
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("build-time: a scheduled run's nightly tag, created label and BUILD_TIME come from the given time, not the clock", async () => {
+  const schedule = { GITHUB_EVENT_NAME: 'schedule', GITHUB_REF: 'refs/heads/main', GITHUB_REF_NAME: 'main' };
+  const run = await runDist(
+    { image: 'ghcr.io/acme/worker', context: 'examples/worker', 'dry-run': 'true', 'build-time': '2026-01-01T23:59:58Z' },
+    { github: schedule },
+  );
+  expect(run.code).toBe(0);
+  const [plan] = JSON.parse(run.outputs.plan);
+  expect(plan.tags).toEqual(['nightly-20260101', 'nightly']);
+  expect(plan.created).toBe('2026-01-01T23:59:58Z');
+  expect(plan.labels['org.opencontainers.image.created']).toBe('2026-01-01T23:59:58Z');
+  expect(plan.platforms.map((p: { buildArgs: Record<string, string> }) => p.buildArgs.BUILD_TIME)).toEqual(['2026-01-01T23:59:58Z', '2026-01-01T23:59:58Z']);
+
+  const refused = await runDist(
+    { image: 'ghcr.io/acme/worker', context: 'examples/worker', 'dry-run': 'true', 'build-time': '2026-01-01 23:59' },
+    { github: schedule },
+  );
+  expect(refused.code).not.toBe(0);
+  expect(refused.output).toMatch(/::error::Input 'build-time': '2026-01-01 23:59' is not a UTC time; accepted: YYYY-MM-DDTHH:MM:SSZ/);
+});
