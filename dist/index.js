@@ -45949,7 +45949,7 @@ function summaryMarkdown(plan, report2, published, pushRequested = true, pushes,
     lines2.push("Nothing was published: `push` is false.");
   } else {
     const failed = report2.some((r) => r.findings.length > 0);
-    const why = failed ? "not every platform passed verification" : stopped ? `the run stopped during ${stopped.phase} (${cell3(stopped.message.split("\n")[0])})` : "the run ended before every platform image was pushed";
+    const why = failed ? "not every platform passed verification" : stopped ? stopped.cancelled ? `the run was cancelled during ${stopped.phase}` : `the run stopped during ${stopped.phase} (${cell3(stopped.message.split("\n")[0])})` : "the run ended before every platform image was pushed";
     lines2.push(`Nothing was published: ${why}; no tag was moved.`);
   }
   if (pushed.length) lines2.push("", ...pushed.map(([platform, s]) => pushLine(platform, s)));
@@ -47063,7 +47063,7 @@ ${planMarkdown(st.plans)}`).write().catch((e) => core3.warning(`job summary not 
     }
     setOutputs(st, inputs);
   } catch (e) {
-    st.stopped = { phase: st.phase, message: cancel.signal.aborted ? "cancelled" : messageOf(e) };
+    st.stopped = { phase: st.phase, message: messageOf(e), cancelled: cancel.signal.aborted };
     if (cancel.signal.aborted) {
       core3.setFailed(`the run was cancelled during ${st.phase}${messageOf(e) && !/^cancelled$/.test(messageOf(e)) ? ` (${messageOf(e)})` : ""}`);
     } else {

@@ -662,7 +662,7 @@ export async function run(): Promise<void> {
     }
     setOutputs(st, inputs);
   } catch (e) {
-    st.stopped = { phase: st.phase, message: cancel.signal.aborted ? 'cancelled' : messageOf(e) };
+    st.stopped = { phase: st.phase, message: messageOf(e), cancelled: cancel.signal.aborted };
     if (cancel.signal.aborted) {
       core.setFailed(`the run was cancelled during ${st.phase}${messageOf(e) && !/^cancelled$/.test(messageOf(e)) ? ` (${messageOf(e)})` : ''}`);
     } else {

@@ -108,7 +108,7 @@ test('cancelled during the upload: the upload stops, no tag moves, the report sa
     expect(entry.passed).toBe(true);
     expect(entry.digest).toBeNull();
     expect(run.summary).toContain('| linux/amd64 | cu121 | 2.2.2+cu121 |');
-    expect(run.summary).toContain('Nothing was published: the run ended before every platform image was pushed; no tag was moved.');
+    expect(run.summary).toContain('Nothing was published: the run was cancelled during publish; no tag was moved.');
     await expectNothingLeft(run, 'cancel/upload');
   } finally {
     proxy.setRules([]);

@@ -128,6 +128,12 @@ describe('summaryMarkdown', () => {
       want: 'Nothing was published: the run stopped during publish (linux/arm64: PUT manifest: 503 Service Unavailable after 3 attempts); no tag was moved.',
     },
     {
+      name: 'all passed, cancelled while pushing',
+      pushRequested: true,
+      stopped: { phase: 'publish', message: 'aborted', cancelled: true },
+      want: 'Nothing was published: the run was cancelled during publish; no tag was moved.',
+    },
+    {
       name: 'all passed, the login was refused',
       pushRequested: true,
       stopped: { phase: 'login', message: 'ghcr.io refused the credentials | 401' },

@@ -110,6 +110,7 @@ function pushLine(platform: string, s: PushSummary): string {
 export interface Stopped {
   phase: string;
   message: string;
+  cancelled?: boolean;
 }
 
 export function summaryMarkdown(
@@ -197,7 +198,9 @@ export function summaryMarkdown(
     const why = failed
       ? 'not every platform passed verification'
       : stopped
-        ? `the run stopped during ${stopped.phase} (${cell(stopped.message.split('\n')[0])})`
+        ? stopped.cancelled
+          ? `the run was cancelled during ${stopped.phase}`
+          : `the run stopped during ${stopped.phase} (${cell(stopped.message.split('\n')[0])})`
         : 'the run ended before every platform image was pushed';
     lines.push(`Nothing was published: ${why}; no tag was moved.`);
   }
