@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import { InputError, shown } from '../errors';
 
 /**
- * The build options named as docker/build-push-action names them (issue 9): secrets, ssh, cache,
+ * The build options named as docker/build-push-action names them: secrets, ssh, cache,
  * pull, no-cache, build contexts, /dev/shm size and ulimits. Parsed once from the inputs; which
  * builder accepts which is decided in `builderRefusal`, before any build.
  */
