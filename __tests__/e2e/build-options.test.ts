@@ -5,11 +5,11 @@ import * as os from 'os';
 import * as path from 'path';
 
 import { leaks, leftoverContainers, runDist, runLocalTags, type ActionRun } from './support/action';
-import { ROOT, workspaceTempDir } from './support/env';
+import { DOCKER, ROOT, workspaceTempDir } from './support/env';
 import { faultyInputs } from './support/faulty-worker';
 import { Registry, WheelIndex } from './support/services';
 
-// The build options of build-push-action (issue 9) on the real engine. This machine has no buildx:
+// The build options of build-push-action on the real engine. This machine has no buildx:
 // the engine's BuildKit (docker build) takes secrets, ssh, pull, no-cache and image-ref caches,
 // and the options it cannot apply are refused before any build.
 jest.setTimeout(10 * 60 * 1000);
@@ -51,6 +51,8 @@ RUN --mount=type=secret,id=api_token --mount=type=secret,id=pip_conf \\
     fi
 ARG WITH_SSH=
 RUN --mount=type=ssh if [ -n "$WITH_SSH" ]; then python3 -c "import os,socket,struct; s=socket.socket(socket.AF_UNIX); s.connect(os.environ['SSH_AUTH_SOCK']); s.sendall(struct.pack('>IB',1,11)); n=struct.unpack('>I',s.recv(4))[0]; d=s.recv(n); assert d[0]==12, d[0]; print('ssh agent keys:', struct.unpack('>I',d[1:5])[0])"; fi
+ARG CACHE_NONCE=
+RUN if [ -n "$CACHE_NONCE" ]; then echo "$CACHE_NONCE" > /app/cache-nonce; fi
 USER worker
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["python3", "/app/fault.py", "--health"]
 CMD ["python3", "/app/fault.py"]
@@ -183,6 +185,44 @@ test('no-cache rebuilds every step; an image-ref cache-from is passed scoped to 
   expect(uncached.output).toContain(`#${pipStep(uncached)} 0.`);
   expect(uncached.output).not.toMatch(new RegExp(`^#${pipStep(uncached)} CACHED`, 'm'));
   expect(uncached.output.match(/^#\d+ CACHED/gm) ?? []).toHaveLength(1);
+});
+
+test('cache-to type=inline, then cache-from the pushed image: a step BuildKit has no local cache for comes from the registry', async () => {
+  const repository = 'options/cache-src';
+  const args = `CACHE_NONCE=${crypto.randomBytes(8).toString('hex')}`;
+  const first = await runDist(inputs(repository, { 'cache-to': 'type=inline', tags: 'cache-amd64', 'tag-rules': 'none', 'build-args': args }));
+  if (first.code !== 0) console.log(first.output.slice(-3000));
+  expect(first.code).toBe(0);
+  expect(first.output).toContain('--build-arg BUILDKIT_INLINE_CACHE=1');
+  expect(await registry.tags(repository)).toContain('cache-amd64');
+
+  // The engine's client logs in to the registry as docker/login-action would (a config of its own).
+  const dockerConfig = fs.mkdtempSync(path.join(outside, 'docker-config-'));
+  const auth = Buffer.from(`${registry.user}:${registry.password}`).toString('base64');
+  fs.writeFileSync(path.join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [registry.host]: { auth } } }));
+  // BuildKit prints the RUN with the build arg's value in it.
+  const nonceStep = (r: ActionRun) => /^#(\d+) \[[^\]]*\] RUN if \[ -n "[0-9a-f]{16}" \]; then echo/m.exec(r.output)?.[1];
+  const again = (cacheFrom: Record<string, string>) => {
+    // BuildKit's own cache emptied (images stay): only an imported cache can spare the step.
+    execFileSync(DOCKER, ['builder', 'prune', '-af'], { stdio: 'ignore' });
+    return runDist(inputs('options/cache-use', { push: 'false', 'build-args': args, ...cacheFrom }), { env: { DOCKER_CONFIG: dockerConfig } });
+  };
+  const without = await again({});
+  const withCache = await again({ 'cache-from': `${registry.host}/${repository}:cache` });
+  console.log(
+    `inline cache: pushed in ${first.seconds.toFixed(1)}s; rebuilt without it ${without.seconds.toFixed(1)}s, with it ${withCache.seconds.toFixed(1)}s`,
+  );
+  for (const r of [without, withCache]) {
+    if (r.code !== 0) console.log(r.output.slice(-3000));
+    expect(r.code).toBe(0);
+    expect(nonceStep(r)).toBeDefined();
+  }
+  // The control: with no cache to import, the step runs.
+  expect(without.output).not.toMatch(new RegExp(`^#${nonceStep(without)} CACHED`, 'm'));
+  // Scoped to the platform (:cache -> :cache-amd64), read with the login, and the step is taken from it.
+  expect(withCache.output).toContain(`--cache-from ${registry.host}/${repository}:cache-amd64`);
+  expect(withCache.output).toMatch(new RegExp(`^#${nonceStep(withCache)} CACHED`, 'm'));
+  expectNothingLeft(withCache, 'options/cache-use');
 });
 
 test('pull looks the base image up in its registry (here unreachable, so the build fails at FROM); nothing is pushed or left', async () => {

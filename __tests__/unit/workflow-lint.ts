@@ -49,7 +49,11 @@ export function workflowParser(): WorkflowParser {
   return parser;
 }
 
-/** An ESM-only package's exports as CommonJS: bundled in memory by esbuild, written to a temporary file, required. */
+/**
+ * An ESM-only package's exports as CommonJS: bundled in memory by esbuild, written to a temporary
+ * file, required. Not jest's .mjs transformer (scripts/jest-esm.js, for toml-eslint-parser): these
+ * packages export only an `import` condition, which jest's CommonJS resolution never matches.
+ */
 function requireBundled<T>(contents: string): T {
   const out = buildSync({
     stdin: { contents, resolveDir: ROOT, loader: 'js' },
